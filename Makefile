@@ -1,0 +1,74 @@
+# vigil build. Two commands do all set-up on a fresh Debian 12 machine as root:
+#   make run    install what is missing, build everything, run the daemon in the foreground
+#   make test   install what is missing, build everything, run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+OUT := dist
+PROBE_OUT := $(OUT)/probes
+PROBES := $(patsubst probes/%.bpf.c,%,$(wildcard probes/*.bpf.c))
+PROBE_OBJS := $(patsubst %,$(PROBE_OUT)/%.bpf.o,$(PROBES))
+PROBE_SKELS := $(patsubst %,$(PROBE_OUT)/%.skel.h,$(PROBES))
+ADDON := build/Release/vigil_native.node
+TS_STAMP := $(OUT)/.ts-stamp
+
+# Debian packages the build, the daemon and the tests need (checked one by one, installed when missing).
+DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 \
+	runc busybox-static util-linux iproute2 bpftrace libcap2-bin
+CLANG ?= clang
+BPFTOOL ?= bpftool
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
+
+.PHONY: build run test deps apt npm probes addon ts clean check-tests
+
+deps: apt npm
+
+apt:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt-get install:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+npm: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(PROBE_OUT)/vmlinux.h:
+	@mkdir -p $(PROBE_OUT)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(PROBE_OUT)/%.bpf.o: probes/%.bpf.c probes/*.h $(PROBE_OUT)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(PROBE_OUT)/%.skel.h: $(PROBE_OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+probes: $(PROBE_OBJS) $(PROBE_SKELS)
+
+# The addon embeds the probe objects through their skeletons.
+addon: $(ADDON)
+$(ADDON): binding.gyp $(wildcard native/src/*) probes/*.h $(PROBE_SKELS) node_modules/.package-lock.json
+	npx --no-install node-gyp configure build --loglevel=warn
+
+ts: $(TS_STAMP)
+$(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json
+	npx --no-install tsc -p tsconfig.json
+	@touch $@
+
+build: deps probes addon ts
+
+run: build
+	bin/vigild trace -o compact
+
+# Every test: unit tests next to the code, integration tests (real kernel, real processes) in test/.
+# They run one file at a time because the BPF tests share the kernel's tracepoints.
+TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
+test: build
+	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FILES)
+
+clean:
+	rm -rf $(OUT) build

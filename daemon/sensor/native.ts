@@ -1,0 +1,102 @@
+// The surface of the native addon (native/src/addon.cc). The sensor depends on this interface only,
+// so unit tests hand in a fake and integration tests the real addon.
+
+export type WatchKind = 'exact' | 'prefix' | 'name';
+
+export interface WatchEntry {
+  /** exact: the whole absolute path; prefix: any path under it; name: the last path component. */
+  kind: WatchKind;
+  path: string;
+  /** Echoed back in file and connect records as watch_id. */
+  id: number;
+}
+
+export interface ProgramState {
+  /** Probe object (process, syscalls, ...). */
+  object: string;
+  /** BPF program name in that object. */
+  program: string;
+  /** Section, e.g. tp_btf/sys_enter. */
+  section: string;
+  attached: boolean;
+  /** Why it was not attached (feature missing, verifier refusal, permission); empty when attached. */
+  reason: string;
+}
+
+export interface OpenOptions {
+  /** Ring buffer size in bytes: a power of two, at least one page. */
+  ringBufferBytes: number;
+  /** Probe objects to load, by name; all compiled-in objects when absent. */
+  objects?: string[];
+}
+
+export interface KindCounters {
+  /** Indexed by record kind (probes/common.h enum vg_kind), summed over CPUs. */
+  emitted: bigint[];
+  dropped: bigint[];
+}
+
+export interface NativeStats extends KindCounters {
+  /** Bytes written by the kernel and not yet consumed. */
+  ringUsedBytes: number;
+  ringSizeBytes: number;
+}
+
+export interface PollOptions {
+  /** Most records handed over in one batch. */
+  maxRecords: number;
+  /** Most bytes handed over in one batch. */
+  maxBytes: number;
+}
+
+/**
+ * One batch: records back to back, each starting at an 8-byte aligned offset. A record's length is
+ * its header's size field; the next record starts at that length rounded up to 8.
+ */
+export type BatchCallback = (batch: Buffer, count: number) => void;
+
+export interface NativeSensor {
+  /** Open, load and attach the probes. Throws NativeError on failure of a required step. */
+  open(options: OpenOptions): ProgramState[];
+  /** Mark the syscall numbers whose entry and exit the syscalls probe handles; others are ignored. */
+  setSyscalls(numbers: readonly number[]): void;
+  /** Replace the watch table (files and unix sockets). */
+  setWatches(entries: readonly WatchEntry[]): void;
+  /** Replace the set of process ids (tgids) whose events are dropped in the kernel. */
+  setIgnoredPids(pids: readonly number[]): void;
+  /** vg_config.flags (probes/common.h VG_CFG_*). */
+  setConfigFlags(flags: number): void;
+  /** Start calling back on the main thread whenever the ring buffer has records. */
+  start(callback: BatchCallback, options: PollOptions): void;
+  /** Drain what is in the ring buffer now, synchronously, through the callback. Returns records read. */
+  drain(): number;
+  stats(): NativeStats;
+  /** Detach and free everything; idempotent. Also done at process exit. */
+  close(): void;
+}
+
+/** Stable codes of errors thrown by the addon. `step` names what failed (open, load, attach, ...). */
+export type NativeErrorCode =
+  | 'PROBE_LOAD_FAILED'
+  | 'PROBE_ATTACH_FAILED'
+  | 'BTF_MISSING'
+  | 'NOT_PERMITTED'
+  | 'MAP_UPDATE_FAILED'
+  | 'RINGBUF_FAILED'
+  | 'INVALID_STATE';
+
+export interface NativeError extends Error {
+  code: NativeErrorCode;
+  step: string;
+  /** errno of the failing call, when there was one. */
+  errno?: number;
+  /** The verifier's last lines, for PROBE_LOAD_FAILED. */
+  verifierLog?: string;
+}
+
+export interface NativeModule {
+  /** Creates a sensor. Only one may be open per process. */
+  createSensor(): NativeSensor;
+  /** Names of the compiled-in probe objects. */
+  objects(): string[];
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel-to-user contract shared by every probe, native/ and (through the BTF of the compiled
+ * objects) the TypeScript decoders. Plain fixed-width types only: this header is included by BPF C
+ * (with vmlinux.h) and by ordinary C/C++ (with <linux/types.h>).
+ *
+ * Every record in the ring buffer starts with struct vg_header. Records with variable data end with a
+ * fixed struct followed by the variable bytes; the fixed struct names their lengths. hdr.size is the
+ * length the probe wrote (fixed part plus variable bytes); readers step to the next record at
+ * hdr.size rounded up to 8.
+ */
+#ifndef VIGIL_PROBES_COMMON_H
+#define VIGIL_PROBES_COMMON_H
+
+#define VG_TASK_COMM_LEN 16
+/* Bounds on what one record may carry, so every record fits one ring-buffer reservation. */
+#define VG_PATH_MAX 512      /* resolved paths; longer paths are cut and flagged */
+#define VG_ARGS_MAX 1024     /* argv bytes of an exec, NUL-separated */
+#define VG_ARGC_MAX 16       /* argv entries of an exec */
+#define VG_STR_MAX 256       /* each string argument of a traced syscall */
+#define VG_UNIX_PATH_MAX 108 /* sizeof(sun_path) */
+#define VG_NAME_MAX 64       /* a watched basename */
+#define VG_SYSCALL_MAX 512   /* size of the interesting-syscalls table */
+
+enum vg_kind {
+	VG_KIND_UNSPECIFIED = 0,
+	VG_KIND_EXEC = 1,
+	VG_KIND_FORK = 2,
+	VG_KIND_EXIT = 3,
+	VG_KIND_NS_CHANGE = 4,
+	VG_KIND_CRED_CHANGE = 5,
+	VG_KIND_SYSCALL = 6,
+	VG_KIND_FILE = 7,
+	VG_KIND_CONNECT = 8,
+	VG_KIND_MAX = 16, /* size of the per-kind counter arrays; kinds stay below it */
+};
+
+/* Index of each namespace in the ns arrays of records (and bit in vg_ns_change.changed). */
+enum vg_ns_index {
+	VG_NS_MNT = 0,
+	VG_NS_PID = 1,
+	VG_NS_NET = 2,
+	VG_NS_USER = 3,
+	VG_NS_UTS = 4,
+	VG_NS_IPC = 5,
+	VG_NS_CGROUP = 6,
+	VG_NS_COUNT = 7,
+};
+
+struct vg_header {
+	__u16 kind;      /* enum vg_kind */
+	__u16 size;      /* bytes written by the probe, this header included */
+	__u32 vpid;      /* tgid as seen from the task's own pid namespace */
+	__u64 ktime_ns;  /* bpf_ktime_get_boot_ns(); user space adds the boot-to-wall offset */
+	__u32 pid;       /* tgid in the initial pid namespace */
+	__u32 tid;
+	__u32 ppid;      /* real_parent's tgid */
+	__u32 uid;       /* real uid */
+	__u32 gid;       /* real gid */
+	__u32 loginuid;  /* audit login uid, 0xffffffff when unset */
+	__u64 cgroup_id; /* cgroup v2 id of the task (bpf_get_current_cgroup_id) */
+	__u32 ns[VG_NS_COUNT]; /* namespace inode numbers, indexed by enum vg_ns_index; pid = active */
+	__u32 _pad0;
+	char comm[VG_TASK_COMM_LEN];
+};
+
+struct vg_creds {
+	__u32 uid, euid, suid, fsuid;
+	__u32 gid, egid, sgid, fsgid;
+	__u64 cap_effective;
+	__u64 cap_permitted;
+	__u64 cap_inheritable;
+};
+
+/* Per-CPU counters (one entry of a PERCPU_ARRAY); user space sums the CPUs. */
+struct vg_counters {
+	__u64 emitted[VG_KIND_MAX];
+	__u64 dropped[VG_KIND_MAX]; /* ring buffer full: reservation or output failed */
+};
+
+/* Global settings, one entry of an ARRAY map, written by user space at any time. */
+#define VG_CFG_CONNECT_INET (1u << 0) /* send inet/inet6 connects (unix ones are matched by watches) */
+#define VG_CFG_FAILED_EXEC (1u << 1)  /* send execs that failed */
+struct vg_config {
+	__u32 flags;
+	__u32 _pad;
+};
+
+/* Watch table. A path matches when a prefix entry of the LPM trie covers it (an entry marked exact
+ * must cover it whole), or when its last component is in the basename hash. */
+#define VG_WATCH_EXACT (1u << 0)
+struct vg_watch_prefix_key {
+	__u32 prefixlen; /* in bits, as BPF_MAP_TYPE_LPM_TRIE wants */
+	char path[VG_PATH_MAX];
+};
+struct vg_watch_value {
+	__u32 flags; /* VG_WATCH_* */
+	__u32 id;    /* user space's id for the entry, echoed in records */
+};
+struct vg_watch_name_key {
+	char name[VG_NAME_MAX]; /* zero-padded */
+};
+
+#ifdef __cplusplus
+#define VG_STATIC_ASSERT static_assert
+#else
+#define VG_STATIC_ASSERT _Static_assert
+#endif
+
+VG_STATIC_ASSERT(sizeof(struct vg_header) == 96, "vg_header layout");
+VG_STATIC_ASSERT(sizeof(struct vg_creds) == 56, "vg_creds layout");
+VG_STATIC_ASSERT(sizeof(struct vg_counters) == 256, "vg_counters layout");
+
+#endif /* VIGIL_PROBES_COMMON_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Records of the system-call probe (syscalls.bpf.c): namespace and credential changes, privileged
+ * calls, watched files and connects. Only calls marked in the interesting-syscalls table reach it. */
+#ifndef VIGIL_PROBES_SYSCALLS_H
+#define VIGIL_PROBES_SYSCALLS_H
+
+#include "common.h"
+
+/* ns_change: old and new namespace inodes of the calling task (unshare, setns) or of the parent and
+ * the new child (clone, clone3 with CLONE_NEW*). The pid slot holds pid_ns_for_children here, which
+ * is what unshare(CLONE_NEWPID) and setns into a pid namespace change. */
+struct vg_ns_change {
+	struct vg_header hdr;
+	__u32 syscall_nr;
+	__s32 retval;
+	__u64 flags;       /* unshare/clone flags, or setns's nstype argument */
+	__u32 changed;     /* bit (1 << enum vg_ns_index) for each namespace whose inode changed */
+	__u32 child_pid;   /* clone/clone3: the new process; 0 otherwise */
+	__u32 old_ns[VG_NS_COUNT];
+	__u32 new_ns[VG_NS_COUNT];
+};
+
+/* cred_change: credentials before a traced system call (saved at entry) and after it (at exit). */
+struct vg_cred_change {
+	struct vg_header hdr;
+	__u32 syscall_nr;
+	__s32 retval;
+	struct vg_creds old_creds;
+	struct vg_creds new_creds;
+};
+
+#define VG_SC_STR_TRUNCATED (1u << 0)     /* a string argument was longer than VG_STR_MAX */
+#define VG_SC_TARGET_VALID (1u << 1)      /* target_* fields are filled (ptrace attach/seize) */
+#define VG_SC_NS_TARGET_VALID (1u << 2)   /* target_ns_* fields are filled (setns on a namespace fd) */
+#define VG_SC_STR0_RESOLVED (1u << 3)     /* str 0 is a kernel-resolved path of an fd argument */
+
+/* syscall: a privileged or escape-relevant call with its raw arguments, decoded in user space by
+ * syscall number, and up to three string arguments read at entry. Followed by str_len[0..2] bytes. */
+struct vg_syscall {
+	struct vg_header hdr;
+	__u32 nr;
+	__u32 flags; /* VG_SC_* */
+	__s64 retval;
+	__u64 args[6];
+	__u32 target_pid;       /* ptrace: the traced process (initial pid namespace) */
+	__u32 target_pid_ns;    /* ptrace: its active pid namespace inode */
+	__u64 target_cgroup_id; /* ptrace: its cgroup v2 id */
+	__u32 target_ns_type;   /* setns: CLONE_NEW* type of the namespace behind the fd */
+	__u32 target_ns_ino;    /* setns: inode number of that namespace */
+	__u32 detail;           /* bpf: attr.prog_type (PROG_LOAD) or attr.map_type (MAP_CREATE);
+	                         * perf_event_open: attr.type */
+	__u16 str_len[3];
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
+enum vg_file_op {
+	VG_FILE_OP_UNSPECIFIED = 0,
+	VG_FILE_OP_OPEN = 1,
+	VG_FILE_OP_RENAME = 2,
+	VG_FILE_OP_LINK = 3,
+	VG_FILE_OP_SYMLINK = 4,
+	VG_FILE_OP_UNLINK = 5,
+};
+
+#define VG_FILE_WRITE (1u << 0)          /* opened for writing (O_WRONLY, O_RDWR, O_TRUNC, O_APPEND, O_CREAT) */
+#define VG_FILE_CREATE (1u << 1)         /* O_CREAT or creat() */
+#define VG_FILE_PATH_RESOLVED (1u << 2)  /* path is the kernel's: a dentry and mount walk from the new fd */
+#define VG_FILE_PATH_TRUNCATED (1u << 3) /* walk or copy was cut at the bounds */
+#define VG_FILE_MATCH_PATH (1u << 4)     /* path matched the watch table */
+#define VG_FILE_MATCH_DEST (1u << 5)     /* dest matched the watch table */
+
+/* file: a watched path was opened, or named as source or destination of rename/link/symlink/unlink.
+ * Opens carry the kernel-resolved path of the returned fd. The others carry the directory (the
+ * dirfd's or the cwd's, resolved by the kernel) joined with the argument as given; user space
+ * normalises "." and "..". Followed by path_len then dest_len bytes. */
+struct vg_file {
+	struct vg_header hdr;
+	__u32 nr;
+	__s32 retval;
+	__u32 op;         /* enum vg_file_op */
+	__u32 open_flags; /* open, openat, openat2, creat */
+	__u32 mode;
+	__u32 flags;      /* VG_FILE_* */
+	__u32 watch_id;   /* vg_watch_value.id of the entry that matched */
+	__u32 dev;        /* st_dev of the opened file */
+	__u64 ino;        /* inode of the opened file */
+	__u16 path_len;
+	__u16 dest_len;   /* rename, link, symlink: the new name */
+	__u32 _pad0;
+};
+
+#define VG_CONN_PATH_RESOLVED (1u << 0) /* unix path is the kernel's: the peer socket's bound path */
+
+/* connect: unix sockets whose path matches the watch table, and inet/inet6 when enabled in
+ * vg_config. Followed by path_len bytes of the unix socket path. */
+struct vg_connect {
+	struct vg_header hdr;
+	__u32 nr;
+	__s32 retval;
+	__u16 family; /* AF_UNIX, AF_INET, AF_INET6 */
+	__u16 port;   /* host byte order */
+	__u32 flags;  /* VG_CONN_* */
+	__u8 addr[16]; /* inet: 4 bytes, inet6: 16 bytes, network order */
+	__u32 watch_id;
+	__u16 path_len;
+	__u16 _pad0;
+};
+
+VG_STATIC_ASSERT(sizeof(struct vg_ns_change) == 96 + 80, "vg_ns_change layout");
+VG_STATIC_ASSERT(sizeof(struct vg_cred_change) == 96 + 120, "vg_cred_change layout");
+VG_STATIC_ASSERT(sizeof(struct vg_syscall) == 96 + 104, "vg_syscall layout");
+VG_STATIC_ASSERT(sizeof(struct vg_file) == 96 + 48, "vg_file layout");
+VG_STATIC_ASSERT(sizeof(struct vg_connect) == 96 + 40, "vg_connect layout");
+
+#endif /* VIGIL_PROBES_SYSCALLS_H */
