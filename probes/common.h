@@ -83,7 +83,7 @@ struct vg_counters {
 #define VG_CFG_FAILED_EXEC (1u << 1)  /* send execs that failed */
 struct vg_config {
 	__u32 flags;
-	__u32 _pad;
+	__u32 watch_gen; /* bumped by user space after each change of the watch table */
 };
 
 /* Watch table. A path matches when a prefix entry of the LPM trie covers it (an entry marked exact

@@ -6,6 +6,53 @@
 
 #include "common.h"
 
+/*
+ * Value of each entry of the interesting-syscalls table (vg_syscalls, indexed by syscall number).
+ * User space owns the architecture's syscall numbers and says what each traced call is; the probe
+ * stays architecture-neutral and dispatches on the handler. VG_H_IGNORE leaves the probe at once.
+ */
+enum vg_sc_handler {
+	VG_H_IGNORE = 0,
+	VG_H_GENERIC = 1,  /* syscall record with raw arguments (process_vm_writev, kexec_load,
+	                    * userfaultfd, open_by_handle_at, io_uring_setup, keyctl, ...) */
+	VG_H_EXECVE = 2,
+	VG_H_EXECVEAT = 3,
+	VG_H_CLONE = 4,
+	VG_H_CLONE3 = 5,
+	VG_H_FORK = 6,     /* fork, vfork */
+	VG_H_UNSHARE = 7,
+	VG_H_SETNS = 8,
+	VG_H_MOUNT = 9,
+	VG_H_UMOUNT2 = 10,
+	VG_H_PIVOT_ROOT = 11,
+	VG_H_CHROOT = 12,
+	VG_H_INIT_MODULE = 13,
+	VG_H_FINIT_MODULE = 14,
+	VG_H_DELETE_MODULE = 15,
+	VG_H_BPF = 16,
+	VG_H_PTRACE = 17,
+	VG_H_PERF_EVENT_OPEN = 18,
+	VG_H_MEMFD_CREATE = 19,
+	VG_H_MKNOD = 20,
+	VG_H_MKNODAT = 21,
+	VG_H_KEXEC_FILE_LOAD = 22,
+	VG_H_CRED = 23,    /* setuid family, capset: only a cred_change is expected */
+	VG_H_OPEN = 24,
+	VG_H_OPENAT = 25,
+	VG_H_OPENAT2 = 26,
+	VG_H_CREAT = 27,
+	VG_H_RENAME = 28,
+	VG_H_RENAMEAT = 29, /* renameat, renameat2 */
+	VG_H_LINK = 30,
+	VG_H_LINKAT = 31,
+	VG_H_SYMLINK = 32,
+	VG_H_SYMLINKAT = 33,
+	VG_H_UNLINK = 34,
+	VG_H_UNLINKAT = 35,
+	VG_H_CONNECT = 36,
+	VG_H_MAX = 64,
+};
+
 /* ns_change: old and new namespace inodes of the calling task (unshare, setns) or of the parent and
  * the new child (clone, clone3 with CLONE_NEW*). The pid slot holds pid_ns_for_children here, which
  * is what unshare(CLONE_NEWPID) and setns into a pid namespace change. */
