@@ -11,6 +11,12 @@ export interface WatchEntry {
   id: number;
 }
 
+export interface SyscallEntry {
+  nr: number;
+  /** probes/syscalls.h enum vg_sc_handler; nonzero. */
+  handler: number;
+}
+
 export interface ProgramState {
   /** Probe object (process, syscalls, ...). */
   object: string;
@@ -58,13 +64,16 @@ export type BatchCallback = (batch: Buffer, count: number) => void;
 export interface NativeSensor {
   /** Open, load and attach the probes. Throws NativeError on failure of a required step. */
   open(options: OpenOptions): ProgramState[];
-  /** Mark the syscall numbers whose entry and exit the syscalls probe handles; others are ignored. */
-  setSyscalls(numbers: readonly number[]): void;
-  /** Replace the watch table (files and unix sockets). */
+  /**
+   * Replace the interesting-syscalls table: for each syscall number, the probe handler that treats it
+   * (probes/syscalls.h enum vg_sc_handler). Numbers not listed are ignored in the kernel.
+   */
+  setSyscalls(entries: readonly SyscallEntry[]): void;
+  /** Replace the watch table (files and unix sockets) and bump vg_config.watch_gen. */
   setWatches(entries: readonly WatchEntry[]): void;
   /** Replace the set of process ids (tgids) whose events are dropped in the kernel. */
   setIgnoredPids(pids: readonly number[]): void;
-  /** vg_config.flags (probes/common.h VG_CFG_*). */
+  /** vg_config.flags (probes/common.h VG_CFG_*); watch_gen is kept. */
   setConfigFlags(flags: number): void;
   /** Start calling back on the main thread whenever the ring buffer has records. */
   start(callback: BatchCallback, options: PollOptions): void;
