@@ -20,7 +20,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: build run test deps apt npm probes addon ts clean check-tests
+.PHONY: build run test deps apt npm probes addon ts helpers clean bench bench-overhead bench-ingest
 
 deps: apt npm
 
@@ -59,7 +59,20 @@ $(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2
 	npx --no-install tsc -p tsconfig.json
 	@touch $@
 
-build: deps probes addon ts
+# Small C programs the integration tests and benchmarks run to do real things to the kernel
+# (memfd exec, init_module, ptrace, io_uring, ...) that no shell tool does.
+HELPER_OUT := $(OUT)/helpers
+HELPERS := $(patsubst test/helpers/%.c,$(HELPER_OUT)/%,$(wildcard test/helpers/*.c)) \
+	$(patsubst bench/%.c,$(HELPER_OUT)/%,$(wildcard bench/*.c))
+helpers: $(HELPERS)
+$(HELPER_OUT)/%: test/helpers/%.c
+	@mkdir -p $(HELPER_OUT)
+	$(CC) -O2 -Wall -Werror -o $@ $<
+$(HELPER_OUT)/%: bench/%.c
+	@mkdir -p $(HELPER_OUT)
+	$(CC) -O2 -Wall -Werror -o $@ $<
+
+build: deps probes addon ts helpers
 
 run: build
 	bin/vigild trace -o compact
@@ -69,6 +82,13 @@ run: build
 TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
 test: build
 	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FILES)
+
+# Benchmarks print ratios and rates; they are never part of `make test`.
+bench: bench-overhead bench-ingest
+bench-overhead: build
+	bench/overhead.sh
+bench-ingest: build
+	node dist/js/bench/ingest.js
 
 clean:
 	rm -rf $(OUT) build
