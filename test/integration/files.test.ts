@@ -1,0 +1,111 @@
+// Watched files and unix sockets: opens for write through a relative path and through a symlink
+// (the kernel-resolved absolute path is reported), a rename onto a watched name, and a connect to a
+// watched docker.sock.
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { act, bpfSuiteOptions, commonFieldProblems, tempDir, Tracer } from './harness.js';
+
+const WATCHED_NAME = 'vgl-watched-name';
+
+describe('file and connect events', bpfSuiteOptions(), () => {
+  let tracer: Tracer;
+  let server: Server | undefined;
+  const dir = tempDir();
+  const watched = join(dir.path, 'watched');
+  const sub = join(dir.path, 'sub');
+  const sock = join(dir.path, 'docker.sock');
+
+  before(async () => {
+    mkdirSync(sub);
+    tracer = await Tracer.start([
+      '-o', 'json',
+      '--watch', `exact:${watched}`,
+      '--watch', `name:${WATCHED_NAME}`,
+      '--watch', 'name:docker.sock',
+    ]);
+  });
+  after(async () => {
+    await tracer?.stop();
+    await new Promise<void>((res) => (server ? server.close(() => res()) : res()));
+    dir.remove();
+  });
+
+  test('open for write through a relative path (../watched) reports the resolved absolute path', async () => {
+    const r = await act(['--chdir', sub, 'open-write', '../watched']);
+    const pid = Number(r.out.pid);
+    assert.ok(Number(r.out.ret) >= 0);
+    const e = await tracer.waitForPid(pid, 'file', (ev) => ev.op === 'open');
+    assert.deepEqual(commonFieldProblems(e, { pid, ppid: process.pid, uid: 0 }), []);
+    assert.equal(e.syscall, 'openat');
+    assert.equal(e.path, watched);
+    assert.equal(e.path_resolved, true);
+    assert.equal(e.path_truncated, false);
+    assert.equal(e.write, true);
+    assert.equal(e.create, true);
+    assert.equal(e.retval, Number(r.out.ret));
+    assert.equal(e.matched, 'path');
+    assert.equal(typeof e.watch_id, 'number');
+    assert.ok((e.open_flag_names as string[]).includes('O_WRONLY'), `open_flag_names ${JSON.stringify(e.open_flag_names)}`);
+    assert.ok((e.open_flag_names as string[]).includes('O_CREAT'));
+    assert.ok(typeof e.ino === 'number' || typeof e.ino === 'string');
+  });
+
+  test('open for write through a symlink reports the target path, resolved by the kernel', async () => {
+    writeFileSync(watched, '');
+    const link = join(dir.path, 'innocent-link');
+    symlinkSync(watched, link);
+    const r = await act(['open-write', link]);
+    const pid = Number(r.out.pid);
+    const e = await tracer.waitForPid(pid, 'file', (ev) => ev.op === 'open');
+    assert.equal(e.path, watched);
+    assert.equal(e.path_resolved, true);
+    assert.equal(e.write, true);
+    assert.ok(Number(e.retval) >= 0);
+  });
+
+  test('an open of an unwatched path in the same directory is not reported', async () => {
+    const r = await act(['open-write', join(dir.path, 'not-watched')]);
+    const pid = Number(r.out.pid);
+    // The exit event of the helper comes after any file event it would have caused.
+    await tracer.waitForPid(pid, 'exit');
+    assert.deepEqual(tracer.find(pid, 'file'), []);
+  });
+
+  test('rename onto a watched name: op rename, dest ends with the name', async () => {
+    const from = join(dir.path, 'staging');
+    writeFileSync(from, 'x');
+    const to = join(sub, WATCHED_NAME);
+    const r = await act(['rename', from, to]);
+    const pid = Number(r.out.pid);
+    assert.equal(r.out.ret, 0);
+    const e = await tracer.waitForPid(pid, 'file', (ev) => ev.op === 'rename');
+    assert.deepEqual(commonFieldProblems(e, { pid, ppid: process.pid, uid: 0 }), []);
+    assert.equal(e.retval, 0);
+    assert.equal(e.path, from);
+    assert.equal(e.dest, to);
+    assert.ok(String(e.dest).endsWith(`/${WATCHED_NAME}`));
+    assert.ok(e.matched === 'dest' || e.matched === 'both', `matched ${String(e.matched)}`);
+  });
+
+  test('connect to a unix socket named docker.sock: path reported and resolved', async () => {
+    server = createServer((c) => c.end());
+    await new Promise<void>((res, rej) => {
+      server!.once('error', rej);
+      server!.listen(sock, () => res());
+    });
+    const r = await act(['connect-unix', sock]);
+    const pid = Number(r.out.pid);
+    assert.equal(r.out.ret, 0);
+    const e = await tracer.waitForPid(pid, 'connect');
+    assert.deepEqual(commonFieldProblems(e, { pid, ppid: process.pid, uid: 0 }), []);
+    assert.equal(e.syscall, 'connect');
+    assert.equal(e.family, 'unix');
+    assert.equal(e.path, sock);
+    assert.equal(e.path_resolved, true);
+    assert.equal(e.retval, 0);
+    assert.equal(typeof e.watch_id, 'number');
+  });
+});
