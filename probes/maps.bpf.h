@@ -43,6 +43,31 @@ struct {
 	__type(value, __u32);
 } vg_ignore SEC(".maps");
 
+/*
+ * Per-task state shared by the process and syscall objects (one task-local storage entry per task,
+ * freed with the task). The syscall probe keeps the credential snapshot for cred_change, the clone
+ * flags for sched_process_fork, and the namespaces saved at unshare/setns entry here.
+ */
+struct vg_task_state {
+	__u64 cred_ptr;          /* task->cred when creds was taken; a new pointer means commit_creds ran */
+	struct vg_creds creds;   /* the snapshot */
+	__u32 creds_valid;       /* creds holds a snapshot */
+	__u32 exec_prior;        /* creds were refreshed at the entry of the running execve/execveat */
+	__u64 clone_flags;       /* clone/clone3 flags saved at entry; 0 for fork/vfork */
+	__u32 clone_nr;          /* the syscall that is creating a child */
+	__u32 clone_pending;     /* clone_* are valid (between entry and exit of a clone-family call) */
+	__u32 ns[VG_NS_COUNT];   /* unshare/setns: namespaces at entry (pid = pid_ns_for_children) */
+	__u32 ns_pending;
+	__u64 ns_flags;          /* unshare flags or setns nstype */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vg_task_state);
+} vg_task SEC(".maps");
+
 static __always_inline struct vg_counters *vg_counters_get(void)
 {
 	__u32 zero = 0;
@@ -74,5 +99,30 @@ static __always_inline __u32 vg_config_flags(void)
 	struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);
 	return cfg ? cfg->flags : 0;
 }
+
+static __always_inline struct vg_config *vg_config_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vg_config, &zero);
+}
+
+/* v clamped to max, in a form the verifier tracks (the barrier keeps clang from using an unclamped copy). */
+#define vg_clamp(v, max)                                                                   \
+	({                                                                                 \
+		__u64 __v = (v);                                                           \
+		if (__v > (max))                                                           \
+			__v = (max);                                                       \
+		asm volatile("" : "+r"(__v));                                              \
+		__v;                                                                       \
+	})
+
+/* Send a record built in scratch memory; size is what the probe wrote (hdr.size). */
+#define vg_output(rec, size, kind)                                                         \
+	do {                                                                               \
+		if (bpf_ringbuf_output(&vg_events, (rec), (size), 0))                        \
+			vg_count_dropped(kind);                                              \
+		else                                                                       \
+			vg_count_emitted(kind);                                              \
+	} while (0)
 
 #endif /* VIGIL_PROBES_MAPS_BPF_H */

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Absolute path of a (dentry, vfsmount) pair by a bounded walk: d_parent up to the root of each
+ * mount, then mnt_mountpoint in mnt_parent, until the root mount of the namespace. bpf_d_path is not
+ * allowed in tracepoints; this walk is (design.md). It is what turns "../release_agent" from a cgroup
+ * directory, or a symlink, into the real path.
+ *
+ * The walk first collects the component names bottom-up, then writes them top-down into
+ * vg_path_buf.key.path, so the result is already an LPM-trie key for the watch table. Components
+ * beyond VG_PATH_DEPTH, more than VG_PATH_MOUNTS mount crossings, or a path longer than VG_PATH_MAX
+ * set *truncated (the start of the path is kept).
+ */
+#ifndef VIGIL_PROBES_PATH_BPF_H
+#define VIGIL_PROBES_PATH_BPF_H
+
+#include "maps.bpf.h"
+
+#define VG_PATH_DEPTH 32 /* path components walked */
+#define VG_PATH_MOUNTS 8 /* mount crossings walked */
+
+struct vg_path_buf {
+	struct vg_watch_prefix_key key; /* prefixlen + path: the walk writes the path here */
+	char spill[VG_PATH_MAX];        /* room for a bounded write that starts near the end of path */
+	__u64 name[VG_PATH_DEPTH];      /* component name pointers, last component first */
+	__u32 len[VG_PATH_DEPTH];
+	__u32 depth;                    /* components collected */
+	__u32 _pad;
+};
+
+struct vg_walk_ctx {
+	struct vg_path_buf *b;
+	struct dentry *d;
+	struct mount *mnt;
+	struct dentry *mnt_root;
+	__u32 n, crossings, off;
+	bool done, truncated;
+};
+
+/* bpf_loop callback: one step up (a component, or a mount crossing). Returns 1 to stop. */
+static long vg_walk_up_cb(__u64 i, void *ctx)
+{
+	struct vg_walk_ctx *w = ctx;
+	struct vg_path_buf *b = w->b;
+	struct dentry *d = w->d;
+	struct qstr q;
+
+	if (d == w->mnt_root) {
+		struct mount *mnt = w->mnt;
+		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+		if (parent == mnt) {
+			w->done = true;
+			return 1;
+		}
+		if (w->crossings >= VG_PATH_MOUNTS)
+			return 1;
+		w->crossings++;
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = parent;
+		w->mnt_root = BPF_CORE_READ(parent, mnt.mnt_root);
+		return 0;
+	}
+	if (w->n >= VG_PATH_DEPTH || !d)
+		return 1;
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (bpf_probe_read_kernel(&q, sizeof(q), __builtin_preserve_access_index(&d->d_name)))
+		return 1;
+	b->name[w->n & (VG_PATH_DEPTH - 1)] = (__u64)q.name;
+	b->len[w->n & (VG_PATH_DEPTH - 1)] = q.len;
+	w->n++;
+	if (d == parent) { /* root of a filesystem that is not mounted here (pseudo, detached) */
+		w->done = true;
+		return 1;
+	}
+	w->d = parent;
+	return 0;
+}
+
+/* bpf_loop callback: append component n-1-i. Returns 1 to stop. */
+static long vg_walk_down_cb(__u64 i, void *ctx)
+{
+	struct vg_walk_ctx *w = ctx;
+	struct vg_path_buf *b = w->b;
+
+	if (i >= w->n)
+		return 1;
+	__u32 j = (w->n - 1 - i) & (VG_PATH_DEPTH - 1);
+	__u32 l = b->len[j];
+	__u32 off = w->off;
+	if (off + 1 + l > VG_PATH_MAX) {
+		w->truncated = true;
+		return 1;
+	}
+	b->key.path[off & (VG_PATH_MAX - 1)] = '/';
+	off++;
+	bpf_probe_read_kernel(&b->key.path[off & (VG_PATH_MAX - 1)], l & (VG_PATH_MAX - 1), (void *)b->name[j]);
+	w->off = off + l;
+	return 0;
+}
+
+/* Walk (d, vfsmnt) into b->key.path; returns the path length (no NUL). b->len[0] is the length of the
+ * last component (the basename) when b->depth > 0. A disconnected or pseudo-filesystem dentry (memfd,
+ * deleted-and-detached) ends the walk with its own name, so a memfd reads "/memfd:name". */
+static __always_inline __u32 vg_path_walk(struct vg_path_buf *b, struct dentry *d, struct vfsmount *vfsmnt,
+					  bool *truncated)
+{
+	struct vg_walk_ctx w = {
+		.b = b,
+		.d = d,
+		.mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt),
+		.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root),
+	};
+
+	bpf_loop(VG_PATH_DEPTH + VG_PATH_MOUNTS, vg_walk_up_cb, &w, 0);
+	if (!w.done)
+		*truncated = true;
+	b->depth = w.n;
+	bpf_loop(VG_PATH_DEPTH, vg_walk_down_cb, &w, 0);
+	if (w.truncated)
+		*truncated = true;
+	if (w.off == 0) {
+		b->key.path[0] = '/';
+		w.off = 1;
+	}
+	return w.off;
+}
+
+/* The file behind fd in the current task's table, or NULL. */
+static __always_inline struct file *vg_fd_file(struct task_struct *t, long fd)
+{
+	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(t, files, fdt, max_fds);
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned long)fd >= max || !fds)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+#endif /* VIGIL_PROBES_PATH_BPF_H */
