@@ -1,0 +1,216 @@
+// The events the sensor produces, shaped exactly as docs/events.md describes their JSON: an event
+// object is printed with JSON.stringify as it is. Numbers that may pass 2^53 are strings.
+import type { EventKind } from './layout.js';
+
+export type { EventKind };
+
+export interface NsSet {
+  mnt: number;
+  pid: number;
+  net: number;
+  user: number;
+  uts: number;
+  ipc: number;
+  cgroup: number;
+}
+
+export interface Creds {
+  uid: number;
+  euid: number;
+  suid: number;
+  fsuid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  fsgid: number;
+  /** hex */
+  cap_effective: string;
+  cap_permitted: string;
+  cap_inheritable: string;
+}
+
+export interface Ancestor {
+  pid: number;
+  exe: string;
+  comm: string;
+}
+
+/** Process-table context of an event (when the table knows the process). */
+export interface ProcInfo {
+  exe: string;
+  args: string[];
+  cwd?: string;
+  /** Parent first, then its parent, ... (bounded). */
+  ancestors: Ancestor[];
+}
+
+/** Symbol-keyed (so JSON.stringify leaves it out): the record's kernel boot-time stamp in ns. */
+export const KTIME: unique symbol = Symbol('vigil.ktime_ns');
+
+export interface BaseEvent {
+  kind: EventKind;
+  time: string;
+  pid: number;
+  tid: number;
+  ppid: number;
+  vpid: number;
+  uid: number;
+  gid: number;
+  loginuid: number;
+  comm: string;
+  cgroup_id: number;
+  ns: NsSet;
+  syscall?: string;
+  proc?: ProcInfo;
+  [KTIME]: bigint;
+}
+
+export interface ExecEvent extends BaseEvent {
+  kind: 'exec';
+  retval: number;
+  exe: string;
+  args: string[];
+  argc: number;
+  args_truncated: boolean;
+  path_truncated: boolean;
+  fileless: boolean;
+  setuid: boolean;
+  setgid: boolean;
+  filecaps: boolean;
+  prior_creds_known: boolean;
+  creds: Creds;
+  exe_ino: number;
+  exe_dev: number;
+}
+
+export interface ForkEvent extends BaseEvent {
+  kind: 'fork';
+  child_pid: number;
+  child_vpid: number;
+  clone_flags: string;
+  clone_flag_names: string[];
+}
+
+export interface ExitEvent extends BaseEvent {
+  kind: 'exit';
+  exit_code: number;
+  signal: number;
+  core_dumped: boolean;
+}
+
+export interface NsChangeEvent extends BaseEvent {
+  kind: 'ns_change';
+  syscall: string;
+  retval: number;
+  flags: string;
+  flag_names: string[];
+  child_pid?: number;
+  changed: string[];
+  old_ns: NsSet;
+  new_ns: NsSet;
+}
+
+export interface CredChangeEvent extends BaseEvent {
+  kind: 'cred_change';
+  syscall: string;
+  retval: number;
+  old_creds: Creds;
+  new_creds: Creds;
+}
+
+/** Decoded per-call fields of a syscall event (docs/events.md lists which call has which). */
+export interface SyscallDetails {
+  source?: string;
+  target?: string;
+  fstype?: string;
+  mount_flags?: string;
+  mount_flag_names?: string[];
+  umount_flags?: number;
+  new_root?: string;
+  put_old?: string;
+  path?: string;
+  module_len?: number;
+  module_params?: string;
+  module_path?: string;
+  module_flags?: number;
+  module_name?: string;
+  bpf_cmd?: string;
+  bpf_prog_type?: number;
+  bpf_map_type?: number;
+  ptrace_request?: string;
+  target_pid?: number;
+  target_pid_ns?: number;
+  target_cgroup_id?: number;
+  target_outside_pid_ns?: boolean;
+  perf_type?: number;
+  cpu?: number;
+  kexec_flags?: number;
+  uffd_flags?: number;
+  io_uring_entries?: number;
+  mount_fd?: number;
+  open_flags?: string;
+  memfd_name?: string;
+  memfd_flags?: number;
+  memfd_flag_names?: string[];
+  mode?: string;
+  file_type?: string;
+  dev_major?: number;
+  dev_minor?: number;
+  keyctl_cmd?: number;
+  fd?: number;
+  nstype?: number;
+  target_ns_type?: string;
+  target_ns_ino?: number;
+  /** Some string argument was longer than the probe copies. */
+  str_truncated?: boolean;
+}
+
+export interface SyscallEvent extends BaseEvent, SyscallDetails {
+  kind: 'syscall';
+  syscall: string;
+  retval: number;
+  /** The six raw arguments as decimal strings of their unsigned 64-bit values. */
+  args: string[];
+}
+
+export interface FileEvent extends BaseEvent {
+  kind: 'file';
+  syscall: string;
+  op: string;
+  retval: number;
+  path: string;
+  dest?: string;
+  path_resolved: boolean;
+  path_truncated: boolean;
+  open_flags?: string;
+  open_flag_names?: string[];
+  mode?: string;
+  write: boolean;
+  create: boolean;
+  ino: number;
+  dev: number;
+  watch_id: number;
+  matched: 'path' | 'dest' | 'both' | 'none';
+}
+
+export interface ConnectEvent extends BaseEvent {
+  kind: 'connect';
+  syscall: string;
+  retval: number;
+  family: string;
+  path?: string;
+  path_resolved: boolean;
+  address?: string;
+  port?: number;
+  watch_id: number;
+}
+
+export type VigilEvent =
+  | ExecEvent
+  | ForkEvent
+  | ExitEvent
+  | NsChangeEvent
+  | CredChangeEvent
+  | SyscallEvent
+  | FileEvent
+  | ConnectEvent;

@@ -1,0 +1,183 @@
+// Per-call decoding of syscall records: a table keyed by system-call name. Each entry reads the raw
+// arguments and the string slots of one vg_syscall record into the fields docs/events.md lists.
+//
+// String slots (vg_syscall.str_len[0..2], the bytes after the fixed part), by call:
+//   mount: source, target, fstype      umount2: target          pivot_root: new_root, put_old
+//   chroot: path                       init_module: params      finit_module: module path (from the
+//   delete_module: name                memfd_create: name         fd, VG_SC_STR0_RESOLVED), params
+//   mknod, mknodat: path
+import type { SyscallDetails } from './events.js';
+import { VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_SC_TARGET_VALID } from './layout.js';
+import {
+  BPF_MAP_CREATE,
+  BPF_PROG_LOAD,
+  bpfCmdName,
+  decodeDev,
+  fileTypeName,
+  hex,
+  memfdFlagNames,
+  mountFlagNames,
+  mountFlags,
+  nsTypeName,
+  ptraceRequestName,
+} from './names.js';
+import type { Arch } from './syscalls.js';
+
+/** What a per-call decoder may read of a vg_syscall record. */
+export interface SyscallRecord {
+  name: string;
+  arch: Arch;
+  /** VG_SC_* */
+  flags: number;
+  /** Argument i as an unsigned number (exact below 2^53). */
+  arg(i: number): number;
+  /** Low 32 bits of argument i, signed (ints and fds: AT_FDCWD is -100). */
+  argS32(i: number): number;
+  /** Low 32 bits of argument i, unsigned. */
+  argU32(i: number): number;
+  argHex(i: number): string;
+  /** The three string slots ("" when empty). */
+  strs: readonly string[];
+  /** Active pid namespace of the caller (hdr.ns[pid]). */
+  callerPidNs: number;
+  targetPid: number;
+  targetPidNs: number;
+  targetCgroupId: number;
+  targetNsType: number;
+  targetNsIno: number;
+  detail: number;
+}
+
+type Detailer = (r: SyscallRecord, out: SyscallDetails) => void;
+
+function mknod(r: SyscallRecord, out: SyscallDetails, modeArg: number): void {
+  const mode = r.argU32(modeArg);
+  const { major, minor } = decodeDev(r.argU32(modeArg + 1));
+  out.path = r.strs[0]!;
+  out.mode = '0' + (mode & 0o7777).toString(8);
+  out.file_type = fileTypeName(mode);
+  out.dev_major = major;
+  out.dev_minor = minor;
+}
+
+const DETAILERS: ReadonlyMap<string, Detailer> = new Map<string, Detailer>([
+  [
+    'mount',
+    (r, o) => {
+      o.source = r.strs[0]!;
+      o.target = r.strs[1]!;
+      o.fstype = r.strs[2]!;
+      const flags = mountFlags(r.arg(3) % 4294967296);
+      o.mount_flags = hex(flags);
+      o.mount_flag_names = mountFlagNames(flags);
+    },
+  ],
+  [
+    'umount2',
+    (r, o) => {
+      o.target = r.strs[0]!;
+      o.umount_flags = r.argU32(1);
+    },
+  ],
+  [
+    'pivot_root',
+    (r, o) => {
+      o.new_root = r.strs[0]!;
+      o.put_old = r.strs[1]!;
+    },
+  ],
+  ['chroot', (r, o) => void (o.path = r.strs[0]!)],
+  [
+    'init_module',
+    (r, o) => {
+      o.module_len = r.arg(1);
+      o.module_params = r.strs[0]!;
+    },
+  ],
+  [
+    'finit_module',
+    (r, o) => {
+      o.fd = r.argS32(0);
+      o.module_path = r.strs[0]!;
+      o.module_params = r.strs[1]!;
+      o.module_flags = r.argU32(2);
+    },
+  ],
+  ['delete_module', (r, o) => void (o.module_name = r.strs[0]!)],
+  [
+    'bpf',
+    (r, o) => {
+      const cmd = r.argU32(0);
+      o.bpf_cmd = bpfCmdName(cmd);
+      if (cmd === BPF_PROG_LOAD) o.bpf_prog_type = r.detail;
+      else if (cmd === BPF_MAP_CREATE) o.bpf_map_type = r.detail;
+    },
+  ],
+  [
+    'ptrace',
+    (r, o) => {
+      o.ptrace_request = ptraceRequestName(r.argU32(0), r.arch);
+      o.target_pid = r.argS32(1);
+      if (r.flags & VG_SC_TARGET_VALID) {
+        o.target_pid = r.targetPid;
+        o.target_pid_ns = r.targetPidNs;
+        o.target_cgroup_id = r.targetCgroupId;
+        o.target_outside_pid_ns = r.targetPidNs !== r.callerPidNs;
+      }
+    },
+  ],
+  ['process_vm_writev', (r, o) => void (o.target_pid = r.argS32(0))],
+  [
+    'perf_event_open',
+    (r, o) => {
+      o.perf_type = r.detail;
+      o.target_pid = r.argS32(1);
+      o.cpu = r.argS32(2);
+    },
+  ],
+  ['kexec_load', (r, o) => void (o.kexec_flags = r.arg(3))],
+  ['kexec_file_load', (r, o) => void (o.kexec_flags = r.arg(4))],
+  ['userfaultfd', (r, o) => void (o.uffd_flags = r.argU32(0))],
+  ['io_uring_setup', (r, o) => void (o.io_uring_entries = r.argU32(0))],
+  [
+    'open_by_handle_at',
+    (r, o) => {
+      o.mount_fd = r.argS32(0);
+      o.open_flags = hex(r.argU32(2));
+    },
+  ],
+  [
+    'memfd_create',
+    (r, o) => {
+      const flags = r.argU32(1);
+      o.memfd_name = r.strs[0]!;
+      o.memfd_flags = flags;
+      o.memfd_flag_names = memfdFlagNames(flags);
+    },
+  ],
+  ['mknod', (r, o) => mknod(r, o, 1)],
+  ['mknodat', (r, o) => mknod(r, o, 2)],
+  ['keyctl', (r, o) => void (o.keyctl_cmd = r.argS32(0))],
+  [
+    'setns',
+    (r, o) => {
+      o.fd = r.argS32(0);
+      o.nstype = r.argU32(1);
+      if (r.flags & VG_SC_NS_TARGET_VALID) {
+        o.target_ns_type = nsTypeName(r.targetNsType) ?? `0x${r.targetNsType.toString(16)}`;
+        o.target_ns_ino = r.targetNsIno;
+      }
+    },
+  ],
+]);
+
+/** Adds the per-call fields of `r` to `out` (nothing for calls without a decoder). */
+export function decodeSyscallDetails(r: SyscallRecord, out: SyscallDetails): void {
+  DETAILERS.get(r.name)?.(r, out);
+  if (r.flags & VG_SC_STR_TRUNCATED) out.str_truncated = true;
+}
+
+/** Calls with a per-call decoder. */
+export function detailedSyscalls(): string[] {
+  return [...DETAILERS.keys()];
+}
