@@ -1,0 +1,430 @@
+// The binding: a Sensor object per native.ts NativeSensor over the loader, the map writers and the
+// ring-buffer poller. Everything here checks arguments, converts values and errors, and calls JS;
+// the work is in loader.cc, maps.cc and poller.cc.
+#include <bpf/libbpf.h>
+#include <napi.h>
+#include <node_api.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <set>
+
+#include "args.h"
+#include "errors.h"
+#include "loader.h"
+#include "maps.h"
+#include "poller.h"
+#include "probes.h"
+#include "syscalls.h"
+
+namespace vg {
+namespace {
+
+// One sensor per process: the probes and their maps are process-wide kernel state.
+std::atomic<bool> g_sensor_open{false};
+
+constexpr uint64_t kMaxRingBufferBytes = 1ull << 30;
+constexpr uint64_t kMaxBatchRecords = 1u << 20;
+constexpr uint64_t kMinBatchBytes = 4096;
+constexpr uint64_t kMaxBatchBytes = 256u << 20;
+constexpr uint32_t kMaxIgnoredPids = 64;  // vg_ignore's max_entries in probes/maps.bpf.h
+
+Napi::Error ToJsError(Napi::Env env, const Failure& failure) {
+  Napi::Error error = Napi::Error::New(env, failure.step + ": " + failure.message);
+  Napi::Object object = error.Value();
+  object.Set("code", CodeName(failure.code));
+  object.Set("step", failure.step);
+  if (failure.err != 0) object.Set("errno", failure.err);
+  if (!failure.verifierLog.empty()) object.Set("verifierLog", failure.verifierLog);
+  return error;
+}
+
+Napi::Object ProgramStateToJs(Napi::Env env, const ProgramState& state) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("object", state.object);
+  object.Set("program", state.program);
+  object.Set("section", state.section);
+  object.Set("attached", state.attached);
+  object.Set("reason", state.reason);
+  return object;
+}
+
+class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Sensor",
+                       {
+                           InstanceMethod<&Sensor::Open>("open"),
+                           InstanceMethod<&Sensor::SetSyscalls>("setSyscalls"),
+                           InstanceMethod<&Sensor::SetWatches>("setWatches"),
+                           InstanceMethod<&Sensor::SetIgnoredPids>("setIgnoredPids"),
+                           InstanceMethod<&Sensor::SetConfigFlags>("setConfigFlags"),
+                           InstanceMethod<&Sensor::Start>("start"),
+                           InstanceMethod<&Sensor::Drain>("drain"),
+                           InstanceMethod<&Sensor::Stats>("stats"),
+                           InstanceMethod<&Sensor::Close>("close"),
+                       });
+  }
+
+  explicit Sensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sensor>(info) {}
+  ~Sensor() override { Shutdown(); }
+
+ private:
+  enum class State { Fresh, Open, Closed };
+
+  // Runs `body`, turning a Failure into the JS NativeError.
+  template <typename Body>
+  Napi::Value Guard(Napi::Env env, Body body) {
+    try {
+      return body();
+    } catch (const Failure& failure) {
+      throw ToJsError(env, failure);
+    }
+  }
+
+  void RequireOpen(const char* step) {
+    if (state_ == State::Open) return;
+    throw Failure{Code::InvalidState, step, 0,
+                  state_ == State::Closed ? "the sensor is closed" : "the sensor is not open", ""};
+  }
+
+  Napi::Value Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object options = ObjectArg(env, info[0], "options");
+    uint64_t ring_bytes = IntegerArg(env, options.Get("ringBufferBytes"), "ringBufferBytes", 0,
+                                     kMaxRingBufferBytes);
+    uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    if (ring_bytes < page || (ring_bytes & (ring_bytes - 1)) != 0) {
+      ThrowType(env, "ringBufferBytes must be a power of two of at least the page size (" +
+                         std::to_string(page) + " bytes)");
+    }
+    std::vector<std::string> objects;
+    Napi::Value requested = options.Get("objects");
+    if (requested.IsUndefined()) {
+      for (const ProbeObject& probe : ProbeObjects()) objects.push_back(probe.name);
+    } else {
+      Napi::Array list = ArrayArg(env, requested, "objects");
+      if (list.Length() == 0) ThrowType(env, "objects must name at least one probe object");
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        std::string name = StringArg(env, list.Get(i), "objects[" + std::to_string(i) + "]");
+        if (FindProbeObject(name) == nullptr) {
+          std::string known;
+          for (const ProbeObject& probe : ProbeObjects())
+            known += (known.empty() ? "" : ", ") + std::string(probe.name);
+          ThrowType(env, "objects[" + std::to_string(i) + "] is not a known probe object: '" +
+                             name + "' (known: " + known + ")");
+        }
+        objects.push_back(name);
+      }
+    }
+    return Guard(env, [&]() -> Napi::Value {
+      if (state_ == State::Closed)
+        throw Failure{Code::InvalidState, "open", 0, "the sensor is closed; create a new one", ""};
+      bool expected = false;
+      if (!g_sensor_open.compare_exchange_strong(expected, true))
+        throw Failure{Code::InvalidState, "open", 0, "a sensor is already open in this process", ""};
+      std::vector<ProgramState> states;
+      try {
+        states = loader_.Open(static_cast<uint32_t>(ring_bytes), objects);
+        struct bpf_map* events = loader_.FindMap("vg_events");
+        if (events == nullptr)
+          throw Failure{Code::RingbufFailed, "open", 0, "no loaded object declares vg_events", ""};
+        poller_.Open(bpf_map__fd(events), bpf_map__max_entries(events));
+      } catch (...) {
+        poller_.Close();
+        loader_.Close();
+        g_sensor_open = false;
+        throw;
+      }
+      state_ = State::Open;
+      env_ = env;
+      Ref();  // an open sensor lives until close() or process exit
+      napi_add_env_cleanup_hook(env, CleanupHook, this);
+      Napi::Array result = Napi::Array::New(env, states.size());
+      for (size_t i = 0; i < states.size(); i++) result.Set(i, ProgramStateToJs(env, states[i]));
+      return result;
+    });
+  }
+
+  Napi::Value SetSyscalls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array list = ArrayArg(env, info[0], "entries");
+    std::vector<SyscallEntry> entries;
+    std::set<uint32_t> seen;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      std::string at = "entries[" + std::to_string(i) + "]";
+      Napi::Object entry = ObjectArg(env, list.Get(i), at);
+      uint32_t nr = IntegerArg(env, entry.Get("nr"), at + ".nr", 0, VG_SYSCALL_MAX - 1);
+      uint32_t handler =
+          IntegerArg(env, entry.Get("handler"), at + ".handler", 1, VG_H_MAX - 1);
+      if (!seen.insert(nr).second) ThrowType(env, at + ".nr repeats syscall " + std::to_string(nr));
+      entries.push_back(SyscallEntry{nr, handler});
+    }
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("setSyscalls");
+      WriteSyscalls(loader_, entries);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value SetWatches(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array list = ArrayArg(env, info[0], "entries");
+    std::vector<WatchEntry> entries;
+    std::set<std::string> paths, names;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      std::string at = "entries[" + std::to_string(i) + "]";
+      Napi::Object entry = ObjectArg(env, list.Get(i), at);
+      std::string kind = StringArg(env, entry.Get("kind"), at + ".kind");
+      std::string path = StringArg(env, entry.Get("path"), at + ".path");
+      uint32_t id = IntegerArg(env, entry.Get("id"), at + ".id", 0, UINT32_MAX);
+      if (path.find('\0') != std::string::npos) ThrowType(env, at + ".path must not contain NUL");
+      WatchEntry watch{WatchKind::Name, path, id};
+      if (kind == "exact" || kind == "prefix") {
+        watch.kind = kind == "exact" ? WatchKind::Exact : WatchKind::Prefix;
+        if (path.empty() || path[0] != '/') ThrowType(env, at + ".path must be an absolute path");
+        if (path.size() >= VG_PATH_MAX) {
+          ThrowType(env, at + ".path must be shorter than " + std::to_string(VG_PATH_MAX) +
+                             " bytes");
+        }
+        if (!paths.insert(path).second) ThrowType(env, at + ".path repeats " + path);
+      } else if (kind == "name") {
+        if (path.empty() || path.find('/') != std::string::npos)
+          ThrowType(env, at + ".path must be a file name without '/'");
+        if (path.size() >= VG_NAME_MAX) {
+          ThrowType(env, at + ".path must be shorter than " + std::to_string(VG_NAME_MAX) +
+                             " bytes");
+        }
+        if (!names.insert(path).second) ThrowType(env, at + ".path repeats " + path);
+      } else {
+        ThrowType(env, at + ".kind must be 'exact', 'prefix' or 'name'");
+      }
+      entries.push_back(watch);
+    }
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("setWatches");
+      WriteWatches(loader_, entries);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value SetIgnoredPids(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array list = ArrayArg(env, info[0], "pids");
+    if (list.Length() > kMaxIgnoredPids)
+      ThrowType(env, "pids must hold at most " + std::to_string(kMaxIgnoredPids) + " entries");
+    std::vector<uint32_t> pids;
+    for (uint32_t i = 0; i < list.Length(); i++)
+      pids.push_back(IntegerArg(env, list.Get(i), "pids[" + std::to_string(i) + "]", 1, INT32_MAX));
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("setIgnoredPids");
+      WriteIgnoredPids(loader_, pids);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value SetConfigFlags(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t flags = IntegerArg(env, info[0], "flags", 0, UINT32_MAX);
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("setConfigFlags");
+      WriteConfigFlags(loader_, flags);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) ThrowType(env, "callback must be a function");
+    Napi::Object options = ObjectArg(env, info[1], "options");
+    uint32_t max_records =
+        IntegerArg(env, options.Get("maxRecords"), "maxRecords", 1, kMaxBatchRecords);
+    uint32_t max_bytes =
+        IntegerArg(env, options.Get("maxBytes"), "maxBytes", kMinBatchBytes, kMaxBatchBytes);
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("start");
+      if (poller_.Started()) throw Failure{Code::InvalidState, "start", 0, "already started", ""};
+      uv_loop_t* loop = nullptr;
+      if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
+        throw Failure{Code::RingbufFailed, "start", 0, "no event loop", ""};
+      callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+      async_ = std::make_unique<Napi::AsyncContext>(env, "vigil:ringbuf");
+      poller_.Start(loop, this, max_records, max_bytes);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("drain");
+      if (!poller_.Started())
+        throw Failure{Code::InvalidState, "drain", 0, "start() has not been called", ""};
+      if (poller_.Consuming())
+        throw Failure{Code::InvalidState, "drain", 0, "called from the batch callback", ""};
+      in_drain_ = true;
+      uint64_t records;
+      try {
+        records = poller_.Consume();
+      } catch (...) {
+        in_drain_ = false;
+        throw;
+      }
+      in_drain_ = false;
+      FinishClose();
+      RethrowPending();
+      return Napi::Number::New(env, static_cast<double>(records));
+    });
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("stats");
+      Counters counters = ReadCounters(loader_);
+      Napi::Array emitted = Napi::Array::New(env, VG_KIND_MAX);
+      Napi::Array dropped = Napi::Array::New(env, VG_KIND_MAX);
+      for (uint32_t k = 0; k < VG_KIND_MAX; k++) {
+        emitted.Set(k, Napi::BigInt::New(env, counters.emitted[k]));
+        dropped.Set(k, Napi::BigInt::New(env, counters.dropped[k]));
+      }
+      Napi::Object stats = Napi::Object::New(env);
+      stats.Set("emitted", emitted);
+      stats.Set("dropped", dropped);
+      stats.Set("ringUsedBytes", static_cast<double>(poller_.UsedBytes()));
+      stats.Set("ringSizeBytes", static_cast<double>(poller_.SizeBytes()));
+      stats.Set("malformedRecords", static_cast<double>(poller_.Malformed()));
+      return stats;
+    });
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    bool was_open = state_ == State::Open;
+    Shutdown();
+    state_ = State::Closed;
+    if (was_open) Unref();
+    return info.Env().Undefined();
+  }
+
+  // BatchSink: called on the main thread from uv_poll (through Consume) or from drain().
+  bool OnBatch(const uint8_t* data, size_t length, uint32_t count) override {
+    if (state_ != State::Open || callback_.IsEmpty()) return false;
+    Napi::Env env = callback_.Env();
+    Napi::HandleScope scope(env);
+    try {
+      Napi::Buffer<uint8_t> batch = Napi::Buffer<uint8_t>::Copy(env, data, length);
+      Napi::Number records = Napi::Number::New(env, count);
+      if (in_drain_) {
+        callback_.Call({batch, records});
+      } else {
+        callback_.MakeCallback(env.Global(), {batch, records}, *async_);
+      }
+    } catch (Napi::Error& error) {
+      pending_ = std::make_unique<Napi::Error>(std::move(error));
+      return false;
+    }
+    return state_ == State::Open;
+  }
+
+  void OnReadable(int status) override {
+    Napi::Env env = callback_.Env();
+    Napi::HandleScope scope(env);
+    if (status < 0) {
+      Failure failure{Code::RingbufFailed, "poll", -status,
+                      std::string("polling the ring buffer: ") + uv_strerror(status), ""};
+      napi_fatal_exception(env, ToJsError(env, failure).Value());
+      return;
+    }
+    try {
+      poller_.Consume();
+    } catch (const Failure& failure) {
+      napi_fatal_exception(env, ToJsError(env, failure).Value());
+    }
+    FinishClose();
+    if (pending_ != nullptr) {
+      Napi::Value error = pending_->Value();
+      pending_.reset();
+      napi_fatal_exception(env, error);
+    }
+  }
+
+  void RethrowPending() {
+    if (pending_ == nullptr) return;
+    Napi::Error error = std::move(*pending_);
+    pending_.reset();
+    throw error;
+  }
+
+  // Frees what close() could not free while a consume was running.
+  void FinishClose() {
+    if (state_ == State::Open || poller_.Consuming()) return;
+    async_.reset();
+    callback_.Reset();
+  }
+
+  // Detaches and frees everything native; no JS is called. Idempotent.
+  void Shutdown() {
+    if (state_ != State::Open) return;
+    poller_.Close();  // deferred to the end of a running consume
+    loader_.Close();
+    g_sensor_open = false;
+    napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+    state_ = State::Closed;
+    FinishClose();
+  }
+
+  // At environment teardown (process exit, worker end) nothing of ours stays attached.
+  static void CleanupHook(void* arg) {
+    Sensor* self = static_cast<Sensor*>(arg);
+    self->poller_.Close();
+    self->loader_.Close();
+    g_sensor_open = false;
+    self->state_ = State::Closed;
+  }
+
+  State state_ = State::Fresh;
+  napi_env env_ = nullptr;
+  Loader loader_;
+  Poller poller_;
+  Napi::FunctionReference callback_;
+  std::unique_ptr<Napi::AsyncContext> async_;
+  std::unique_ptr<Napi::Error> pending_;
+  bool in_drain_ = false;
+};
+
+struct InstanceData {
+  Napi::FunctionReference sensor;
+};
+
+Napi::Value CreateSensor(const Napi::CallbackInfo& info) {
+  InstanceData* data = info.Env().GetInstanceData<InstanceData>();
+  return data->sensor.New({});
+}
+
+Napi::Value Objects(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<ProbeObject>& table = ProbeObjects();
+  Napi::Array names = Napi::Array::New(env, table.size());
+  for (size_t i = 0; i < table.size(); i++) names.Set(i, table[i].name);
+  return names;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  libbpf_log::Install();
+  InstanceData* data = new InstanceData{Napi::Persistent(Sensor::Define(env))};
+  env.SetInstanceData(data);
+  exports.Set("createSensor", Napi::Function::New<CreateSensor>(env, "createSensor"));
+  exports.Set("objects", Napi::Function::New<Objects>(env, "objects"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace vg
+
+static Napi::Object InitVigilNative(Napi::Env env, Napi::Object exports) {
+  return vg::Init(env, exports);
+}
+
+NODE_API_MODULE(vigil_native, InitVigilNative)

@@ -1,0 +1,191 @@
+#include "maps.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "errors.h"
+
+namespace vg {
+namespace {
+
+// A map of a loaded object with the key and value sizes this code was written against.
+int MapFd(const Loader& loader, const char* name, const char* step, size_t key_size,
+          size_t value_size) {
+  struct bpf_map* map = loader.FindMap(name);
+  if (map == nullptr) {
+    throw Failure{Code::InvalidState, step, 0,
+                  std::string("no loaded probe object declares ") + name +
+                      (loader.IsOpen() ? "" : " (the sensor is not open)"),
+                  ""};
+  }
+  if (bpf_map__key_size(map) != key_size || bpf_map__value_size(map) != value_size) {
+    throw Failure{Code::MapUpdateFailed, step, 0,
+                  std::string("map ") + name + " has key/value size " +
+                      std::to_string(bpf_map__key_size(map)) + "/" +
+                      std::to_string(bpf_map__value_size(map)) + ", expected " +
+                      std::to_string(key_size) + "/" + std::to_string(value_size) +
+                      " (probes and native/ disagree on probes/*.h)",
+                  ""};
+  }
+  return bpf_map__fd(map);
+}
+
+void Update(int fd, const void* key, const void* value, const char* map, const char* step) {
+  if (bpf_map_update_elem(fd, key, value, BPF_ANY) != 0)
+    throw SystemFailure(Code::MapUpdateFailed, step, errno, std::string("updating ") + map);
+}
+
+// Deletes every key of a hash or LPM map that `keep` rejects. Keys are collected first: deleting
+// while walking with get_next_key restarts the walk on some map types.
+template <typename Key, typename Keep>
+void DeleteStale(int fd, const char* map, const char* step, Keep keep) {
+  std::vector<Key> stale;
+  Key key, next;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (!keep(next)) stale.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  if (errno != ENOENT)
+    throw SystemFailure(Code::MapUpdateFailed, step, errno, std::string("listing ") + map);
+  for (const Key& k : stale) {
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT)
+      throw SystemFailure(Code::MapUpdateFailed, step, errno, std::string("deleting from ") + map);
+  }
+}
+
+vg_config ReadConfig(int fd, const char* step) {
+  uint32_t zero = 0;
+  vg_config config;
+  std::memset(&config, 0, sizeof config);
+  if (bpf_map_lookup_elem(fd, &zero, &config) != 0)
+    throw SystemFailure(Code::MapUpdateFailed, step, errno, "reading vg_config");
+  return config;
+}
+
+}  // namespace
+
+void WriteSyscalls(const Loader& loader, const std::vector<SyscallEntry>& entries) {
+  const char* step = "setSyscalls";
+  int fd = MapFd(loader, "vg_syscalls", step, sizeof(uint32_t), sizeof(uint32_t));
+  uint32_t size = bpf_map__max_entries(loader.FindMap("vg_syscalls"));
+  // The whole table is written: entries not listed become VG_H_IGNORE (0).
+  std::vector<uint32_t> keys(size), values(size, 0);
+  for (uint32_t i = 0; i < size; i++) keys[i] = i;
+  for (const SyscallEntry& e : entries) {
+    if (e.nr >= size) {
+      throw Failure{Code::MapUpdateFailed, step, 0,
+                    "syscall " + std::to_string(e.nr) + " is beyond vg_syscalls (" +
+                        std::to_string(size) + " entries)",
+                    ""};
+    }
+    values[e.nr] = e.handler;
+  }
+  uint32_t count = size;
+  if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, nullptr) == 0) return;
+  for (uint32_t i = 0; i < size; i++) Update(fd, &keys[i], &values[i], "vg_syscalls", step);
+}
+
+void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) {
+  const char* step = "setWatches";
+  int prefix_fd = MapFd(loader, "vg_watch_prefix", step, sizeof(vg_watch_prefix_key),
+                        sizeof(vg_watch_value));
+  int name_fd =
+      MapFd(loader, "vg_watch_name", step, sizeof(vg_watch_name_key), sizeof(vg_watch_value));
+  int config_fd = MapFd(loader, "vg_config", step, sizeof(uint32_t), sizeof(vg_config));
+
+  std::vector<std::pair<vg_watch_prefix_key, vg_watch_value>> prefixes;
+  std::vector<std::pair<vg_watch_name_key, vg_watch_value>> names;
+  std::set<std::string> prefix_set, name_set;
+  for (const WatchEntry& e : entries) {
+    vg_watch_value value{e.kind == WatchKind::Exact ? VG_WATCH_EXACT : 0u, e.id};
+    if (e.kind == WatchKind::Name) {
+      vg_watch_name_key key;
+      std::memset(&key, 0, sizeof key);
+      std::memcpy(key.name, e.path.data(), e.path.size());
+      names.emplace_back(key, value);
+      name_set.insert(e.path);
+    } else {
+      vg_watch_prefix_key key;
+      std::memset(&key, 0, sizeof key);
+      key.prefixlen = static_cast<uint32_t>(e.path.size() * 8);
+      std::memcpy(key.path, e.path.data(), e.path.size());
+      prefixes.emplace_back(key, value);
+      prefix_set.insert(e.path);
+    }
+  }
+  DeleteStale<vg_watch_prefix_key>(prefix_fd, "vg_watch_prefix", step,
+                                   [&](const vg_watch_prefix_key& k) {
+                                     size_t len = std::min<size_t>(k.prefixlen / 8, VG_PATH_MAX);
+                                     return prefix_set.count(std::string(k.path, len)) != 0;
+                                   });
+  DeleteStale<vg_watch_name_key>(name_fd, "vg_watch_name", step, [&](const vg_watch_name_key& k) {
+    return name_set.count(std::string(k.name, strnlen(k.name, VG_NAME_MAX))) != 0;
+  });
+  for (const auto& p : prefixes) Update(prefix_fd, &p.first, &p.second, "vg_watch_prefix", step);
+  for (const auto& n : names) Update(name_fd, &n.first, &n.second, "vg_watch_name", step);
+
+  // The probes compare watch_gen to notice that the table changed.
+  vg_config config = ReadConfig(config_fd, step);
+  config.watch_gen++;
+  uint32_t zero = 0;
+  Update(config_fd, &zero, &config, "vg_config", step);
+}
+
+void WriteIgnoredPids(const Loader& loader, const std::vector<uint32_t>& pids) {
+  const char* step = "setIgnoredPids";
+  int fd = MapFd(loader, "vg_ignore", step, sizeof(uint32_t), sizeof(uint32_t));
+  std::set<uint32_t> wanted(pids.begin(), pids.end());
+  if (wanted.size() > IgnoredPidsCapacity(loader)) {
+    throw Failure{Code::MapUpdateFailed, step, E2BIG,
+                  "vg_ignore holds at most " + std::to_string(IgnoredPidsCapacity(loader)) +
+                      " pids",
+                  ""};
+  }
+  DeleteStale<uint32_t>(fd, "vg_ignore", step,
+                        [&](const uint32_t& pid) { return wanted.count(pid) != 0; });
+  uint32_t one = 1;
+  for (uint32_t pid : wanted) Update(fd, &pid, &one, "vg_ignore", step);
+}
+
+void WriteConfigFlags(const Loader& loader, uint32_t flags) {
+  const char* step = "setConfigFlags";
+  int fd = MapFd(loader, "vg_config", step, sizeof(uint32_t), sizeof(vg_config));
+  vg_config config = ReadConfig(fd, step);
+  config.flags = flags;
+  uint32_t zero = 0;
+  Update(fd, &zero, &config, "vg_config", step);
+}
+
+Counters ReadCounters(const Loader& loader) {
+  const char* step = "stats";
+  int fd = MapFd(loader, "vg_counters", step, sizeof(uint32_t), sizeof(vg_counters));
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) throw SystemFailure(Code::MapUpdateFailed, step, -cpus, "counting possible CPUs");
+  // A per-CPU lookup returns one value per possible CPU, each rounded up to 8 bytes.
+  std::vector<vg_counters> per_cpu(cpus);
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(fd, &zero, per_cpu.data()) != 0)
+    throw SystemFailure(Code::MapUpdateFailed, step, errno, "reading vg_counters");
+  Counters sum;
+  std::memset(&sum, 0, sizeof sum);
+  for (const vg_counters& c : per_cpu) {
+    for (int k = 0; k < VG_KIND_MAX; k++) {
+      sum.emitted[k] += c.emitted[k];
+      sum.dropped[k] += c.dropped[k];
+    }
+  }
+  return sum;
+}
+
+uint32_t IgnoredPidsCapacity(const Loader& loader) {
+  struct bpf_map* map = loader.FindMap("vg_ignore");
+  return map != nullptr ? bpf_map__max_entries(map) : 0;
+}
+
+}  // namespace vg

@@ -1,0 +1,26 @@
+// Only the ELF bytes of each skeleton are used: the loader opens them with bpf_object__open_mem so
+// that it can share maps between objects and attach programs one by one.
+#include "probes.h"
+
+#include "process.skel.h"
+#include "syscalls.skel.h"
+
+namespace vg {
+
+const std::vector<ProbeObject>& ProbeObjects() {
+  // Adding a probe: include its skeleton above and add one line here.
+  static const std::vector<ProbeObject> table = {
+      {"process", process_bpf__elf_bytes},
+      {"syscalls", syscalls_bpf__elf_bytes},
+  };
+  return table;
+}
+
+const ProbeObject* FindProbeObject(const std::string& name) {
+  for (const ProbeObject& object : ProbeObjects()) {
+    if (name == object.name) return &object;
+  }
+  return nullptr;
+}
+
+}  // namespace vg
