@@ -20,6 +20,7 @@
 #define VG_STR_MAX 256       /* each string argument of a traced syscall */
 #define VG_UNIX_PATH_MAX 108 /* sizeof(sun_path) */
 #define VG_NAME_MAX 64       /* a watched basename */
+#define VG_WATCH_PATH_MAX 256 /* a watched path prefix: the kernel's LPM_TRIE keys hold at most 256 data bytes */
 #define VG_SYSCALL_MAX 512   /* size of the interesting-syscalls table */
 
 enum vg_kind {
@@ -91,7 +92,7 @@ struct vg_config {
 #define VG_WATCH_EXACT (1u << 0)
 struct vg_watch_prefix_key {
 	__u32 prefixlen; /* in bits, as BPF_MAP_TYPE_LPM_TRIE wants */
-	char path[VG_PATH_MAX];
+	char path[VG_WATCH_PATH_MAX]; /* paths are matched on their first VG_WATCH_PATH_MAX bytes */
 };
 struct vg_watch_value {
 	__u32 flags; /* VG_WATCH_* */
@@ -110,5 +111,6 @@ struct vg_watch_name_key {
 VG_STATIC_ASSERT(sizeof(struct vg_header) == 96, "vg_header layout");
 VG_STATIC_ASSERT(sizeof(struct vg_creds) == 56, "vg_creds layout");
 VG_STATIC_ASSERT(sizeof(struct vg_counters) == 256, "vg_counters layout");
+VG_STATIC_ASSERT(sizeof(struct vg_watch_prefix_key) == 4 + 256, "vg_watch_prefix_key layout (LPM_TRIE limit)");
 
 #endif /* VIGIL_PROBES_COMMON_H */
