@@ -1,0 +1,429 @@
+// The native addon against the real kernel: load and attach, argument checks, records through the
+// ring buffer (batched, by uv_poll and by drain), counters, ignored pids, and that nothing of ours
+// stays attached after close(), after SIGKILL, or after a worker thread that held the sensor ends.
+// These tests need root and kernel BTF; they never skip (CI runs them as root on a BPF host).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+import { loadNative } from '../daemon/sensor/addon.js';
+import type { NativeError, NativeSensor, ProgramState } from '../daemon/sensor/native.js';
+
+/** This file runs as dist/js/test/native.test.js. */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ADDON_JS = join(ROOT, 'dist/js/daemon/sensor/addon.js');
+const RING_BYTES = 1 << 22;
+const POLL = { maxRecords: 256, maxBytes: 1 << 16 };
+
+// probes/common.h
+const VG_KIND_EXEC = 1;
+const VG_KIND_FORK = 2;
+const VG_KIND_MAX = 16;
+const HEADER_BYTES = 96;
+
+const native = loadNative();
+
+interface Header {
+  kind: number;
+  size: number;
+  pid: number;
+}
+
+/** Walks one batch as native.ts describes it, checking the framing, and returns the headers. */
+function headers(batch: Buffer, count: number): Header[] {
+  const out: Header[] = [];
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    assert.equal(offset % 8, 0, 'each record starts at an 8-byte aligned offset');
+    assert.ok(offset + HEADER_BYTES <= batch.length, 'a whole header fits in the batch');
+    const size = batch.readUInt16LE(offset + 2);
+    assert.ok(size >= HEADER_BYTES && offset + size <= batch.length, `record size ${size} fits the batch`);
+    out.push({ kind: batch.readUInt16LE(offset), size, pid: batch.readUInt32LE(offset + 16) });
+    offset += (size + 7) & ~7;
+  }
+  assert.equal(offset, batch.length, 'the batch ends after its last record');
+  return out;
+}
+
+class Collector {
+  readonly records: Header[] = [];
+  batches = 0;
+  largest = 0;
+  /** Thrown by the next call of the callback. */
+  failNext: Error | undefined;
+  readonly callback = (batch: Buffer, count: number): void => {
+    const fail = this.failNext;
+    this.failNext = undefined;
+    if (fail) throw fail;
+    assert.ok(count > 0, 'no empty batch is handed over');
+    assert.ok(count <= POLL.maxRecords && batch.length <= POLL.maxBytes, 'a batch keeps to its bounds');
+    this.batches++;
+    this.largest = Math.max(this.largest, count);
+    this.records.push(...headers(batch, count));
+  };
+  find(kind: number, pid: number): Header | undefined {
+    return this.records.find((h) => h.kind === kind && h.pid === pid);
+  }
+  clear(): void {
+    this.records.length = 0;
+  }
+}
+
+/** The BPF program ids behind the fds of a process (its loaded programs and its links' programs). */
+function programIdsOf(pid: number | 'self'): Set<number> {
+  const ids = new Set<number>();
+  const fdDir = `/proc/${pid}/fd`;
+  for (const fd of readdirSync(fdDir)) {
+    let target: string;
+    try {
+      target = readlinkSync(join(fdDir, fd));
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (target !== 'anon_inode:bpf-prog' && target !== 'anon_inode:bpf_link') continue;
+    const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    const m = /^prog_id:\s*(\d+)/m.exec(info);
+    if (m) ids.add(Number(m[1]));
+  }
+  return ids;
+}
+
+/** Programs named vg_* that the kernel has loaded, by id, and the program ids with a link. */
+function kernelVgPrograms(): { programs: Map<number, string>; linked: Set<number> } {
+  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as { id: number; name?: string }[];
+  const links = JSON.parse(execFileSync('bpftool', ['link', 'show', '-j'], { encoding: 'utf8' })) as { prog_id?: number }[];
+  const programs = new Map<number, string>();
+  for (const p of progs) if (p.name?.startsWith('vg_')) programs.set(p.id, p.name);
+  return { programs, linked: new Set(links.map((l) => l.prog_id ?? -1)) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Programs are freed after their last reference goes (RCU, work queues): poll for a few seconds. */
+async function waitGone(ids: Set<number>, timeoutMs = 5000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { programs, linked } = kernelVgPrograms();
+    const left = [...ids].filter((id) => programs.has(id) || linked.has(id));
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await sleep(100);
+  }
+}
+
+async function waitFor(what: string, done: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function assertNativeError(fn: () => unknown, code: string, step?: string): NativeError {
+  try {
+    fn();
+  } catch (err) {
+    const e = err as NativeError;
+    assert.ok(e instanceof Error, 'a NativeError is an Error');
+    assert.equal(e.code, code, `code of: ${e.message}`);
+    assert.equal(typeof e.step, 'string');
+    if (step !== undefined) assert.equal(e.step, step);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+/** The programs each probe object declares, from its generated skeleton (dist/probes/<name>.skel.h). */
+function skeletonPrograms(object: string): string[] {
+  const skel = readFileSync(join(ROOT, 'dist/probes', `${object}.skel.h`), 'utf8');
+  const block = /struct \{\n((?:\s*struct bpf_program \*\w+;\n)+)\s*\} progs;/.exec(skel);
+  assert.ok(block, `${object}.skel.h lists its programs`);
+  return [...block[1]!.matchAll(/\*(\w+);/g)].map((m) => m[1]!).sort();
+}
+
+test('objects() names the compiled-in probe objects', () => {
+  assert.deepEqual(native.objects(), ['process', 'syscalls']);
+});
+
+test('open() rejects bad options with a TypeError before touching the kernel', () => {
+  const bad: [string, unknown][] = [
+    ['no options', undefined],
+    ['options not an object', 42],
+    ['ringBufferBytes missing', {}],
+    ['ringBufferBytes a string', { ringBufferBytes: '4096' }],
+    ['ringBufferBytes not an integer', { ringBufferBytes: 4096.5 }],
+    ['ringBufferBytes not a power of two', { ringBufferBytes: 3 * 4096 }],
+    ['ringBufferBytes below a page', { ringBufferBytes: 2048 }],
+    ['ringBufferBytes negative', { ringBufferBytes: -4096 }],
+    ['objects not an array', { ringBufferBytes: RING_BYTES, objects: 'process' }],
+    ['objects empty', { ringBufferBytes: RING_BYTES, objects: [] }],
+    ['objects with a non-string', { ringBufferBytes: RING_BYTES, objects: [1] }],
+    ['objects with an unknown name', { ringBufferBytes: RING_BYTES, objects: ['process', 'nope'] }],
+  ];
+  const sensor = native.createSensor();
+  for (const [name, options] of bad) {
+    assert.throws(() => sensor.open(options as never), TypeError, name);
+  }
+  // None of them opened anything: a sensor can still be opened (and closed) in this process.
+  sensor.close();
+  const other = native.createSensor();
+  other.open({ ringBufferBytes: RING_BYTES, objects: ['process'] });
+  other.close();
+});
+
+describe('an open sensor', () => {
+  let sensor: NativeSensor;
+  let states: ProgramState[];
+  let before_: Set<number>;
+  let ours: Set<number>;
+  const seen = new Collector();
+
+  before(() => {
+    before_ = new Set(kernelVgPrograms().programs.keys());
+    sensor = native.createSensor();
+    states = sensor.open({ ringBufferBytes: RING_BYTES });
+    ours = programIdsOf('self');
+  });
+  after(() => sensor.close());
+
+  test('open() loads and attaches every program of every object', () => {
+    for (const object of native.objects()) {
+      const got = states.filter((s) => s.object === object).map((s) => s.program).sort();
+      assert.deepEqual(got, skeletonPrograms(object), `programs of ${object}`);
+    }
+    for (const s of states) {
+      assert.equal(s.attached, true, `${s.object}/${s.program} (${s.section}) attached: ${s.reason}`);
+      assert.equal(s.reason, '');
+      assert.match(s.section, /^[\w.]+\//, 'a section such as tp_btf/sys_enter');
+    }
+    // The kernel shows them as new vg_ programs, each with a link, held by this process.
+    const { programs, linked } = kernelVgPrograms();
+    assert.equal(ours.size, states.length, 'one program per state behind this process fds');
+    for (const id of ours) {
+      assert.ok(programs.has(id) && !before_.has(id), `program ${id} is a new vg_ program`);
+      assert.ok(linked.has(id), `program ${id} is attached through a link`);
+    }
+  });
+
+  test('a second open() throws INVALID_STATE, on this sensor or another', () => {
+    assertNativeError(() => sensor.open({ ringBufferBytes: RING_BYTES }), 'INVALID_STATE', 'open');
+    assertNativeError(() => native.createSensor().open({ ringBufferBytes: RING_BYTES }), 'INVALID_STATE', 'open');
+  });
+
+  test('drain() before start() throws INVALID_STATE', () => {
+    assertNativeError(() => sensor.drain(), 'INVALID_STATE', 'drain');
+  });
+
+  test('the setters reject bad arguments with a TypeError', () => {
+    const long = '/' + 'a'.repeat(600);
+    const cases: [string, () => void][] = [
+      ['setSyscalls: not an array', () => sensor.setSyscalls({} as never)],
+      ['setSyscalls: nr too large', () => sensor.setSyscalls([{ nr: 512, handler: 25 }])],
+      ['setSyscalls: nr negative', () => sensor.setSyscalls([{ nr: -1, handler: 25 }])],
+      ['setSyscalls: handler 0', () => sensor.setSyscalls([{ nr: 257, handler: 0 }])],
+      ['setSyscalls: handler 64', () => sensor.setSyscalls([{ nr: 257, handler: 64 }])],
+      ['setSyscalls: nr repeated', () => sensor.setSyscalls([{ nr: 257, handler: 25 }, { nr: 257, handler: 24 }])],
+      ['setWatches: relative exact path', () => sensor.setWatches([{ kind: 'exact', path: 'etc/shadow', id: 1 }])],
+      ['setWatches: prefix too long', () => sensor.setWatches([{ kind: 'prefix', path: long, id: 1 }])],
+      ['setWatches: name with a slash', () => sensor.setWatches([{ kind: 'name', path: 'a/b', id: 1 }])],
+      ['setWatches: empty name', () => sensor.setWatches([{ kind: 'name', path: '', id: 1 }])],
+      ['setWatches: name too long', () => sensor.setWatches([{ kind: 'name', path: 'n'.repeat(64), id: 1 }])],
+      ['setWatches: unknown kind', () => sensor.setWatches([{ kind: 'glob' as never, path: '/x', id: 1 }])],
+      ['setWatches: id not an integer', () => sensor.setWatches([{ kind: 'exact', path: '/x', id: 1.5 }])],
+      ['setWatches: path repeated', () => sensor.setWatches([{ kind: 'exact', path: '/x', id: 1 }, { kind: 'prefix', path: '/x', id: 2 }])],
+      ['setIgnoredPids: more than 64', () => sensor.setIgnoredPids(Array.from({ length: 65 }, (_, i) => i + 1))],
+      ['setIgnoredPids: zero', () => sensor.setIgnoredPids([0])],
+      ['setIgnoredPids: not an integer', () => sensor.setIgnoredPids([1.5])],
+      ['setConfigFlags: negative', () => sensor.setConfigFlags(-1)],
+      ['setConfigFlags: beyond 32 bits', () => sensor.setConfigFlags(2 ** 32)],
+      ['start: no function', () => sensor.start(undefined as never, POLL)],
+      ['start: maxRecords 0', () => sensor.start(() => {}, { maxRecords: 0, maxBytes: 65536 })],
+      ['start: maxBytes below a page', () => sensor.start(() => {}, { maxRecords: 1, maxBytes: 100 })],
+    ];
+    for (const [name, fn] of cases) assert.throws(fn, TypeError, name);
+  });
+
+  test('setSyscalls, setIgnoredPids and setConfigFlags accept good tables', () => {
+    sensor.setSyscalls([
+      { nr: 257, handler: 25 }, // openat: VG_H_OPENAT
+      { nr: 59, handler: 2 }, // execve: VG_H_EXECVE
+    ]);
+    sensor.setSyscalls([]);
+    sensor.setIgnoredPids([1, 2, 2]);
+    sensor.setIgnoredPids([]);
+    sensor.setConfigFlags(0);
+  });
+
+  test('start() delivers exec records in batches through uv_poll', async () => {
+    sensor.start(seen.callback, POLL);
+    assertNativeError(() => sensor.start(seen.callback, POLL), 'INVALID_STATE', 'start');
+    const child = spawnSync('/bin/true');
+    assert.equal(child.status, 0);
+    // No drain: the event loop sees the ring buffer readable and calls back.
+    await waitFor(`the exec record of pid ${child.pid}`, () => seen.find(VG_KIND_EXEC, child.pid!) !== undefined);
+    assert.ok(seen.batches > 0);
+  });
+
+  test('drain() hands over what is in the ring buffer now, and stats() sees it first', () => {
+    seen.clear();
+    const before = sensor.stats();
+    const pids: number[] = [];
+    for (let i = 0; i < 5; i++) pids.push(spawnSync('/bin/true').pid!);
+    const full = sensor.stats();
+    assert.equal(full.ringSizeBytes, RING_BYTES);
+    assert.ok(full.ringUsedBytes > 0, 'the records wait in the ring buffer until they are consumed');
+    assert.ok(full.ringUsedBytes <= RING_BYTES);
+    const read = sensor.drain();
+    assert.ok(read >= pids.length, `drain() returns the records read (${read})`);
+    for (const pid of pids) assert.ok(seen.find(VG_KIND_EXEC, pid), `exec record of pid ${pid}`);
+    assert.ok(sensor.stats().ringUsedBytes < full.ringUsedBytes, 'drain() consumed the ring buffer');
+
+    // The counters: per kind, summed over CPUs, as bigints.
+    assert.equal(full.emitted.length, VG_KIND_MAX);
+    assert.equal(full.dropped.length, VG_KIND_MAX);
+    for (const v of [...full.emitted, ...full.dropped]) assert.equal(typeof v, 'bigint');
+    assert.ok(full.emitted[VG_KIND_EXEC]! - before.emitted[VG_KIND_EXEC]! >= BigInt(pids.length), 'emitted execs counted');
+  });
+
+  test('setIgnoredPids drops the ignored process events in the kernel', () => {
+    // A fork record describes the parent: spawning from this process makes one with our pid.
+    seen.clear();
+    sensor.setIgnoredPids([process.pid]);
+    const ignored = spawnSync('/bin/true');
+    sensor.drain();
+    assert.equal(seen.find(VG_KIND_FORK, process.pid), undefined, 'no fork record of the ignored process');
+    assert.ok(seen.find(VG_KIND_EXEC, ignored.pid!), 'the child itself is not ignored');
+
+    seen.clear();
+    sensor.setIgnoredPids([]);
+    spawnSync('/bin/true');
+    sensor.drain();
+    assert.ok(seen.find(VG_KIND_FORK, process.pid), 'fork records of this process again once it is not ignored');
+  });
+
+  test('an exception thrown by the batch callback reaches the drain() caller', () => {
+    const boom = new Error('boom');
+    seen.failNext = boom;
+    spawnSync('/bin/true');
+    assert.throws(() => sensor.drain(), (e) => e === boom);
+    // The sensor still works afterwards.
+    seen.clear();
+    const child = spawnSync('/bin/true');
+    sensor.drain();
+    assert.ok(seen.find(VG_KIND_EXEC, child.pid!));
+  });
+
+  test('close() detaches and frees every program; it is idempotent; later calls are INVALID_STATE', async () => {
+    sensor.close();
+    sensor.close();
+    assert.equal(programIdsOf('self').size, 0, 'no BPF fd left in this process');
+    const left = await waitGone(ours);
+    assert.deepEqual(left, [], 'none of our programs is loaded or linked after close()');
+    assertNativeError(() => sensor.stats(), 'INVALID_STATE', 'stats');
+    assertNativeError(() => sensor.setSyscalls([]), 'INVALID_STATE', 'setSyscalls');
+    assertNativeError(() => sensor.drain(), 'INVALID_STATE', 'drain');
+    assertNativeError(() => sensor.open({ ringBufferBytes: RING_BYTES }), 'INVALID_STATE', 'open');
+  });
+});
+
+test('open({objects}) loads only the named objects; setSyscalls needs the syscalls object', () => {
+  const sensor = native.createSensor();
+  try {
+    const states = sensor.open({ ringBufferBytes: 1 << 16, objects: ['process'] });
+    assert.ok(states.length > 0 && states.every((s) => s.object === 'process' && s.attached));
+    assertNativeError(() => sensor.setSyscalls([{ nr: 257, handler: 25 }]), 'INVALID_STATE', 'setSyscalls');
+    assert.equal(sensor.stats().ringSizeBytes, 1 << 16);
+  } finally {
+    sensor.close();
+  }
+});
+
+test('batches keep to maxRecords and maxBytes, and a burst spans several batches', () => {
+  const limits = [
+    { maxRecords: 3, maxBytes: 1 << 20 },
+    { maxRecords: 100000, maxBytes: 4096 },
+  ];
+  for (const limit of limits) {
+    const sensor = native.createSensor();
+    try {
+      sensor.open({ ringBufferBytes: RING_BYTES, objects: ['process'] });
+      const batches: { count: number; bytes: number }[] = [];
+      let records = 0;
+      sensor.start((batch, count) => {
+        headers(batch, count);
+        batches.push({ count, bytes: batch.length });
+        records += count;
+      }, limit);
+      for (let i = 0; i < 20; i++) spawnSync('/bin/true');
+      const read = sensor.drain();
+      assert.equal(read, records, 'drain() returns the records handed over');
+      const total = batches.reduce((n, b) => n + b.bytes, 0);
+      for (const b of batches) {
+        assert.ok(b.count <= limit.maxRecords, `batch of ${b.count} records within ${limit.maxRecords}`);
+        assert.ok(b.bytes <= limit.maxBytes, `batch of ${b.bytes} bytes within ${limit.maxBytes}`);
+      }
+      const needed = Math.max(Math.ceil(records / limit.maxRecords), Math.ceil(total / limit.maxBytes));
+      assert.ok(records >= 60, `at least exec, fork and exit of 20 children (${records})`);
+      assert.ok(batches.length >= needed && batches.length > 1, `${batches.length} batches for ${records} records`);
+    } finally {
+      sensor.close();
+    }
+  }
+});
+
+test('a process killed with SIGKILL leaves none of its programs behind', async () => {
+  const script = `
+    import { loadNative } from ${JSON.stringify(ADDON_JS)};
+    const sensor = loadNative().createSensor();
+    sensor.open({ ringBufferBytes: ${RING_BYTES} });
+    process.stdout.write('ready\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  try {
+    await new Promise<void>((resolveReady, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolveReady());
+      child.on('exit', (code) => reject(new Error(`the child exited (${code}) before opening: ${stderr}`)));
+    });
+    const ids = programIdsOf(child.pid!);
+    assert.ok(ids.size > 0, 'the child holds programs');
+    const { programs, linked } = kernelVgPrograms();
+    for (const id of ids) assert.ok(programs.has(id) && linked.has(id), `program ${id} loaded and linked`);
+    child.kill('SIGKILL');
+    await exited;
+    assert.deepEqual(await waitGone(ids), [], 'the kernel freed the killed process programs and links');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('a worker thread that ends with its sensor open leaves nothing attached (env cleanup hook)', async () => {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(ADDON_JS)}).then(({ loadNative }) => {
+      const sensor = loadNative().createSensor();
+      sensor.open({ ringBufferBytes: ${1 << 16} });
+      parentPort.postMessage('open');
+      setInterval(() => {}, 1000);
+    }, (err) => parentPort.postMessage(String(err)));
+  `;
+  const before = programIdsOf('self');
+  const worker = new Worker(code, { eval: true });
+  const message = await new Promise<unknown>((r) => worker.once('message', r));
+  assert.equal(message, 'open');
+  const ids = new Set([...programIdsOf('self')].filter((id) => !before.has(id)));
+  assert.ok(ids.size > 0, 'the worker holds programs in this process');
+  await worker.terminate();
+  assert.deepEqual([...programIdsOf('self')].filter((id) => ids.has(id)), [], 'the cleanup hook closed the fds');
+  assert.deepEqual(await waitGone(ids), [], 'and the kernel freed the programs');
+  // The process-wide "one sensor" slot is free again.
+  const sensor = native.createSensor();
+  sensor.open({ ringBufferBytes: 1 << 16, objects: ['process'] });
+  sensor.close();
+});
