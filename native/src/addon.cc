@@ -185,8 +185,9 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
       if (kind == "exact" || kind == "prefix") {
         watch.kind = kind == "exact" ? WatchKind::Exact : WatchKind::Prefix;
         if (path.empty() || path[0] != '/') ThrowType(env, at + ".path must be an absolute path");
-        if (path.size() >= VG_PATH_MAX) {
-          ThrowType(env, at + ".path must be shorter than " + std::to_string(VG_PATH_MAX) +
+        // vg_watch_prefix keys hold VG_WATCH_PATH_MAX path bytes (the kernel's LPM_TRIE limit).
+        if (path.size() >= VG_WATCH_PATH_MAX) {
+          ThrowType(env, at + ".path must be shorter than " + std::to_string(VG_WATCH_PATH_MAX) +
                              " bytes");
         }
         if (!paths.insert(path).second) ThrowType(env, at + ".path repeats " + path);

@@ -121,7 +121,7 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
   }
   DeleteStale<vg_watch_prefix_key>(prefix_fd, "vg_watch_prefix", step,
                                    [&](const vg_watch_prefix_key& k) {
-                                     size_t len = std::min<size_t>(k.prefixlen / 8, VG_PATH_MAX);
+                                     size_t len = std::min<size_t>(k.prefixlen / 8, sizeof k.path);
                                      return prefix_set.count(std::string(k.path, len)) != 0;
                                    });
   DeleteStale<vg_watch_name_key>(name_fd, "vg_watch_name", step, [&](const vg_watch_name_key& k) {
