@@ -116,6 +116,15 @@ static __always_inline struct vg_config *vg_config_get(void)
 		__v;                                                                       \
 	})
 
+/* v & m (m = 2^k - 1) done in an instruction clang cannot drop, so the verifier sees the bound even
+ * where the compiler proved it from an earlier check on another register. */
+#define vg_mask(v, m)                                                                      \
+	({                                                                                 \
+		__u64 __m = (v);                                                           \
+		asm volatile("%0 &= %1" : "+r"(__m) : "i"(m));                             \
+		__m;                                                                       \
+	})
+
 /* Send a record built in scratch memory; size is what the probe wrote (hdr.size). */
 #define vg_output(rec, size, kind)                                                         \
 	do {                                                                               \

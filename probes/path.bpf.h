@@ -18,9 +18,16 @@
 #define VG_PATH_DEPTH 32 /* path components walked */
 #define VG_PATH_MOUNTS 8 /* mount crossings walked */
 
+/* Starts like struct vg_watch_prefix_key (prefixlen, then the path), so it is the LPM lookup key;
+ * the trie reads only its first sizeof(struct vg_watch_prefix_key) bytes. */
+struct vg_path_key {
+	__u32 prefixlen;
+	char path[VG_PATH_MAX];
+	char spill[VG_PATH_MAX]; /* room for a bounded write that starts near the end of path */
+};
+
 struct vg_path_buf {
-	struct vg_watch_prefix_key key; /* prefixlen + path: the walk writes the path here */
-	char spill[VG_PATH_MAX];        /* room for a bounded write that starts near the end of path */
+	struct vg_path_key key;         /* the walk writes the path here */
 	__u64 name[VG_PATH_DEPTH];      /* component name pointers, last component first */
 	__u32 len[VG_PATH_DEPTH];
 	__u32 depth;                    /* components collected */
@@ -124,15 +131,18 @@ static __always_inline __u32 vg_path_walk(struct vg_path_buf *b, struct dentry *
 	return w.off;
 }
 
-/* The file behind fd in the current task's table, or NULL. */
+/* The file behind fd in the table of t (the current task: direct BTF loads), or NULL. */
 static __always_inline struct file *vg_fd_file(struct task_struct *t, long fd)
 {
-	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
-	unsigned int max = BPF_CORE_READ(t, files, fdt, max_fds);
+	struct files_struct *files = t->files;
 	struct file *f = NULL;
 
-	if (fd < 0 || (unsigned long)fd >= max || !fds)
+	if (!files || fd < 0)
 		return NULL;
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || (unsigned long)fd >= fdt->max_fds)
+		return NULL;
+	struct file **fds = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
 }

@@ -1,7 +1,45 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* System calls. (Minimal bootstrap version; fleshed out by the probes work.) */
+/*
+ * System calls: one dispatcher on tp_btf/sys_enter and tp_btf/sys_exit, driven by vg_syscalls
+ * (syscall number -> enum vg_sc_handler, filled by user space, which owns the architecture's
+ * numbers). An uninteresting call leaves after one inlined array lookup.
+ *
+ * Entry does work only for exec (cred snapshot = prior creds), the clone family (flags for
+ * sched_process_fork) and unshare/setns (namespaces before the call). Everything else is done at
+ * exit, where every traced call also runs the cred check:
+ *   cred_change  task->cred pointer differs from the per-task snapshot and a value differs
+ *                (commit_creds always installs a new cred, so a same pointer means no change).
+ *                Also checked at execve/execveat entry (retval 0 there) so a change made through an
+ *                untraced path is reported before the exec refreshes the snapshot.
+ *   ns_change    unshare/setns: sent when a namespace changed or the call failed.
+ *   syscall      privileged calls, with raw args, strings and per-call details.
+ *   file         opens (fd >= 0) whose resolved path matches the watch table; rename/link/symlink/
+ *                unlink whose source or destination (directory + argument) matches.
+ *   connect      unix sockets matching the watch table; inet when VG_CFG_CONNECT_INET.
+ *   exec         failed execve/execveat when VG_CFG_FAILED_EXEC (successful ones: process.bpf.c).
+ */
 #include "maps.bpf.h"
+#include "task.bpf.h"
+#include "path.bpf.h"
+#include "process.h"
 #include "syscalls.h"
+#include <bpf/bpf_endian.h>
+
+/* Generic (asm-generic/fcntl.h) values, the same on x86 and arm64. */
+#define VG_O_WRONLY 01
+#define VG_O_RDWR 02
+#define VG_O_CREAT 0100
+#define VG_O_TRUNC 01000
+#define VG_O_APPEND 02000
+#define VG_AT_FDCWD -100
+#define VG_AF_UNIX 1
+#define VG_AF_INET 2
+#define VG_AF_INET6 10
+#define VG_PTRACE_ATTACH 16
+#define VG_PTRACE_SEIZE 0x4206
+#define VG_BPF_MAP_CREATE 0
+#define VG_BPF_PROG_LOAD 5
+#define VG_NSFS_MAGIC 0x6e736673
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -10,18 +48,974 @@ struct {
 	__type(value, __u32);
 } vg_syscalls SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct vg_watch_prefix_key);
+	__type(value, struct vg_watch_value);
+} vg_watch_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct vg_watch_name_key);
+	__type(value, struct vg_watch_value);
+} vg_watch_name SEC(".maps");
+
+/*
+ * Negative cache of opens: (dentry, vfsmount) pairs whose resolved path matched nothing, so repeated
+ * opens of unwatched files skip the walk. An entry is valid only at the generation it was computed at
+ * (vg_config.watch_gen << 32 | vg_kgen; vg_kgen is bumped on every successful rename/link/mount/
+ * umount/pivot_root/chroot, so moving an ancestor cannot evade a prefix watch), and only while the
+ * dentry still has the same parent and name hash (a freed and reused dentry does not hit).
+ */
+struct vg_neg_key {
+	__u64 dentry;
+	__u64 mnt;
+};
+struct vg_neg_val {
+	__u64 gen;
+	__u64 parent;
+	__u64 hash_len;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 8192);
+	__type(key, struct vg_neg_key);
+	__type(value, struct vg_neg_val);
+} vg_neg_cache SEC(".maps");
+
+/* Kernel-side generation of the namespace of names (see vg_neg_cache). */
+volatile __u32 vg_kgen;
+
+struct vg_sc_scratch {
+	union {
+		struct {
+			struct vg_file f;
+			char data[3 * VG_PATH_MAX];
+		} file;
+		struct {
+			struct vg_syscall s;
+			char data[VG_PATH_MAX + 2 * VG_STR_MAX + 2 * VG_STR_MAX];
+		} sc;
+		struct {
+			struct vg_connect c;
+			char data[2 * VG_PATH_MAX];
+		} conn;
+		struct {
+			struct vg_exec e;
+			char data[2 * VG_PATH_MAX + VG_ARGS_MAX + VG_STR_MAX];
+		} exec;
+		struct vg_cred_change cc;
+		struct vg_ns_change ns;
+	} rec;
+	struct vg_path_buf pb;
+	struct vg_watch_name_key name;
+	char name_spill[VG_NAME_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_sc_scratch);
+} vg_sc_scratch SEC(".maps");
+
+static __always_inline struct vg_sc_scratch *vg_scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vg_sc_scratch, &zero);
+}
+
+/* Syscall number and arguments from the pt_regs of sys_enter/sys_exit (direct BTF loads). */
+#if defined(__TARGET_ARCH_x86)
+#define vg_regs_nr(r) ((r)->orig_ax)
+static __always_inline __u64 vg_arg(struct pt_regs *r, int i)
+{
+	switch (i) {
+	case 0: return r->di;
+	case 1: return r->si;
+	case 2: return r->dx;
+	case 3: return r->r10;
+	case 4: return r->r8;
+	default: return r->r9;
+	}
+}
+#elif defined(__TARGET_ARCH_arm64)
+#define vg_regs_nr(r) ((r)->syscallno)
+static __always_inline __u64 vg_arg(struct pt_regs *r, int i)
+{
+	/* x0 holds the return value at exit; orig_x0 keeps the first argument */
+	return i == 0 ? r->orig_x0 : r->regs[i & 7];
+}
+#else
+#error "vigil probes: add the syscall register layout of this architecture"
+#endif
+
+static __always_inline __u64 vg_gen(void)
+{
+	struct vg_config *cfg = vg_config_get();
+	__u64 wg = cfg ? cfg->watch_gen : 0;
+	return (wg << 32) | vg_kgen;
+}
+
+static __always_inline bool vg_may_emit(void)
+{
+	/* the daemon's own processes would feed back into the sensor */
+	return !vg_ignored(bpf_get_current_pid_tgid() >> 32);
+}
+
+/* ---- credentials ---------------------------------------------------------------------------- */
+
+static __always_inline bool vg_creds_differ(const struct vg_creds *a, const struct vg_creds *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	__u64 d = 0;
+	for (int i = 0; i < (int)(sizeof(*a) / 8); i++)
+		d |= x[i] ^ y[i];
+	return d != 0;
+}
+
+/* Compare the task's creds with its snapshot; send cred_change when a value differs; refresh. */
+static __noinline int vg_cred_check(struct vg_task_state *st, __u32 nr, long ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	const struct cred *c = t->cred;
+	struct vg_sc_scratch *s;
+
+	if (!st)
+		return 0;
+	if (st->creds_valid && st->cred_ptr == (__u64)c)
+		return 0;
+	s = vg_scratch();
+	if (!s)
+		return 0;
+	struct vg_cred_change *cc = &s->rec.cc;
+	vg_read_creds(c, &cc->new_creds);
+	if (st->creds_valid && vg_creds_differ(&st->creds, &cc->new_creds) && vg_may_emit()) {
+		vg_fill_header(&cc->hdr, VG_KIND_CRED_CHANGE);
+		cc->hdr.size = sizeof(*cc);
+		cc->syscall_nr = nr;
+		cc->retval = ret;
+		cc->old_creds = st->creds;
+		vg_output(cc, sizeof(*cc), VG_KIND_CRED_CHANGE);
+	}
+	st->creds = cc->new_creds;
+	st->cred_ptr = (__u64)c;
+	st->creds_valid = 1;
+	return 0;
+}
+
+/* ---- watch table ---------------------------------------------------------------------------- */
+
+/* Basename lookup: name (kernel memory: a dentry name or scratch) of len bytes. */
+static __always_inline struct vg_watch_value *vg_match_name(struct vg_sc_scratch *s, const void *name, __u32 len)
+{
+	if (len == 0 || len > VG_NAME_MAX)
+		return NULL;
+	__u64 *z = (__u64 *)s->name.name;
+	for (int i = 0; i < VG_NAME_MAX / 8; i++)
+		z[i] = 0;
+	/* the mask keeps the verifier's bound (len <= VG_NAME_MAX was checked above) */
+	if (bpf_probe_read_kernel(s->name.name, vg_mask(len, 2 * VG_NAME_MAX - 1), name))
+		return NULL;
+	return bpf_map_lookup_elem(&vg_watch_name, &s->name);
+}
+
+/* Match s->pb.key.path (len bytes) against the prefix trie and, by its basename, the name hash.
+ * An exact entry matches only when it is as long as the path; it shadows shorter prefix entries for
+ * longer paths it is a prefix of (user space keeps exact entries outside prefix subtrees). */
+static __always_inline bool vg_match(struct vg_sc_scratch *s, __u32 len, const void *base, __u32 base_len,
+				     __u32 *id)
+{
+	struct vg_watch_value *v, *v2;
+
+	/* the trie holds VG_WATCH_PATH_MAX bytes: longer paths match prefix entries on those bytes */
+	__u32 klen = vg_clamp(len, VG_WATCH_PATH_MAX);
+	s->pb.key.prefixlen = klen * 8;
+	v = bpf_map_lookup_elem(&vg_watch_prefix, &s->pb.key);
+	if (v) {
+		if (!(v->flags & VG_WATCH_EXACT)) {
+			*id = v->id;
+			return true;
+		}
+		if (len > VG_WATCH_PATH_MAX)
+			goto name;
+		/* the entry found for len - 1 bytes is another one only when v is exactly len long */
+		s->pb.key.prefixlen = (klen - 1) * 8;
+		v2 = bpf_map_lookup_elem(&vg_watch_prefix, &s->pb.key);
+		if (v2 != v) {
+			*id = v->id;
+			return true;
+		}
+	}
+name:
+	v = vg_match_name(s, base, base_len);
+	if (v) {
+		*id = v->id;
+		return true;
+	}
+	return false;
+}
+
+/* ---- paths from user arguments ---------------------------------------------------------------- */
+
+struct vg_slash_ctx {
+	char *p;
+	__u32 len;
+	__u32 last;
+};
+
+static long vg_slash_cb(__u64 i, void *ctx)
+{
+	struct vg_slash_ctx *c = ctx;
+	if (i >= c->len)
+		return 1;
+	if (c->p[i & (VG_PATH_MAX - 1)] == '/')
+		c->last = i + 1;
+	return 0;
+}
+
+/* Offset of the last component of s->pb.key.path[0..len). */
+static __always_inline __u32 vg_basename_off(struct vg_sc_scratch *s, __u32 len)
+{
+	struct vg_slash_ctx c = { .p = s->pb.key.path, .len = len };
+	bpf_loop(VG_PATH_MAX, vg_slash_cb, &c, 0);
+	return c.last;
+}
+
+/* Resolve a (dentry, mount) into s->pb; returns the length. */
+static __always_inline __u32 vg_walk_path(struct vg_sc_scratch *s, const struct path *p, bool *trunc)
+{
+	struct path fp;
+	if (bpf_probe_read_kernel(&fp, sizeof(fp), p) || !fp.dentry)
+		return 0;
+	return vg_path_walk(&s->pb, fp.dentry, fp.mnt, trunc);
+}
+
+/* s->pb.key.path = directory of dfd (cwd for AT_FDCWD) + "/" + the user string, or the user string
+ * alone when it is absolute. Returns the length; 0 when nothing could be read. */
+static __noinline __u32 vg_join(struct vg_sc_scratch *s, long dfd, const char *ustr, bool *trunc)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 off = 0;
+	char c0 = 0;
+	long n;
+
+	if (!s || bpf_probe_read_user(&c0, 1, ustr))
+		return 0;
+	if (c0 != '/') {
+		if ((int)dfd == VG_AT_FDCWD) {
+			struct fs_struct *fs = t->fs;
+			if (!fs)
+				return 0;
+			off = vg_walk_path(s, __builtin_preserve_access_index(&fs->pwd), trunc);
+		} else {
+			struct file *f = vg_fd_file(t, (int)dfd);
+			if (!f)
+				return 0;
+			off = vg_walk_path(s, __builtin_preserve_access_index(&f->f_path), trunc);
+		}
+		if (off == 0)
+			return 0;
+		if (off > 1) {
+			if (off >= VG_PATH_MAX) {
+				*trunc = true;
+				return VG_PATH_MAX;
+			}
+			s->pb.key.path[off & (VG_PATH_MAX - 1)] = '/';
+			off++;
+		} else {
+			off = 1; /* the root: "/" already there */
+		}
+	}
+	off = vg_clamp(off, VG_PATH_MAX - 1);
+	n = bpf_probe_read_user_str(&s->pb.key.path[off], VG_PATH_MAX - off, ustr);
+	if (n <= 0)
+		return off;
+	if ((__u32)n >= VG_PATH_MAX - off)
+		*trunc = true;
+	return off + n - 1;
+}
+
+/* ---- handlers ------------------------------------------------------------------------------- */
+
+/* Opens: the file behind the new fd, resolved by the walk. Failed opens are not reported: there is
+ * no file to resolve, and nothing was opened (the attempt shows up in the syscall-level rules only). */
+static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_sc_scratch *s;
+	bool trunc = false;
+	__u32 id = 0;
+
+	if (ret < 0)
+		return 0;
+	struct file *f = vg_fd_file(t, ret);
+	if (!f)
+		return 0;
+	struct path fp;
+	if (bpf_probe_read_kernel(&fp, sizeof(fp), __builtin_preserve_access_index(&f->f_path)) || !fp.dentry)
+		return 0;
+
+	struct vg_neg_key k = { .dentry = (__u64)fp.dentry, .mnt = (__u64)fp.mnt };
+	struct vg_neg_val nv = {
+		.gen = vg_gen(),
+		.parent = (__u64)BPF_CORE_READ(fp.dentry, d_parent),
+		.hash_len = BPF_CORE_READ(fp.dentry, d_name.hash_len),
+	};
+	struct vg_neg_val *cv = bpf_map_lookup_elem(&vg_neg_cache, &k);
+	if (cv && cv->gen == nv.gen && cv->parent == nv.parent && cv->hash_len == nv.hash_len)
+		return 0;
+
+	s = vg_scratch();
+	if (!s)
+		return 0;
+	__u32 len = vg_path_walk(&s->pb, fp.dentry, fp.mnt, &trunc);
+	const void *base = s->pb.depth ? (const void *)s->pb.name[0] : NULL;
+	__u32 blen = s->pb.depth ? s->pb.len[0] : 0;
+	if (!vg_match(s, len, base, blen, &id)) {
+		bpf_map_update_elem(&vg_neg_cache, &k, &nv, BPF_ANY);
+		return 0;
+	}
+	if (!vg_may_emit())
+		return 0;
+
+	struct vg_file *r = &s->rec.file.f;
+	vg_fill_header(&r->hdr, VG_KIND_FILE);
+	r->nr = nr;
+	r->retval = ret;
+	r->op = VG_FILE_OP_OPEN;
+	__u64 flags = 0, mode = 0;
+	switch (h) {
+	case VG_H_OPEN:
+		flags = vg_arg(regs, 1);
+		mode = vg_arg(regs, 2);
+		break;
+	case VG_H_OPENAT:
+		flags = vg_arg(regs, 2);
+		mode = vg_arg(regs, 3);
+		break;
+	case VG_H_OPENAT2: {
+		__u64 how[2] = {}; /* struct open_how: flags, mode, resolve */
+		bpf_probe_read_user(how, sizeof(how), (void *)vg_arg(regs, 2));
+		flags = how[0];
+		mode = how[1];
+		break;
+	}
+	default: /* creat */
+		flags = VG_O_CREAT | VG_O_WRONLY | VG_O_TRUNC;
+		mode = vg_arg(regs, 1);
+		break;
+	}
+	r->open_flags = flags;
+	r->mode = mode;
+	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_MATCH_PATH;
+	if (flags & (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT))
+		r->flags |= VG_FILE_WRITE;
+	if (flags & VG_O_CREAT)
+		r->flags |= VG_FILE_CREATE;
+	if (trunc)
+		r->flags |= VG_FILE_PATH_TRUNCATED;
+	r->watch_id = id;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	r->ino = BPF_CORE_READ(ino, i_ino);
+	r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(s->rec.file.data, len, s->pb.key.path);
+	r->path_len = len;
+	r->dest_len = 0;
+	r->_pad0 = 0;
+	__u32 size = vg_clamp(sizeof(*r) + len, sizeof(s->rec.file));
+	r->hdr.size = size;
+	vg_output(r, size, VG_KIND_FILE);
+	return 0;
+}
+
+/* One side of rename/link/symlink/unlink: join, match, copy into the record at data[off].
+ * raw: the user string as given (symlink target). */
+struct vg_side {
+	long dfd;
+	const char *ustr;
+	__u32 off;     /* where the record data of this side starts */
+	__u32 len;     /* out: bytes copied */
+	__u32 id;      /* out: watch id when matched */
+	bool raw;
+	bool matched;  /* out */
+	bool trunc;    /* out */
+};
+
+static __noinline int vg_file_side(struct vg_sc_scratch *s, struct vg_side *sd)
+{
+	__u32 len;
+	bool trunc = false;
+	__u32 id = 0;
+
+	if (!s || !sd->ustr)
+		return 0;
+	if (sd->raw) {
+		long n = bpf_probe_read_user_str(s->pb.key.path, VG_PATH_MAX, sd->ustr);
+		len = n > 0 ? n - 1 : 0;
+		if (n >= VG_PATH_MAX)
+			trunc = true;
+	} else {
+		len = vg_join(s, sd->dfd, sd->ustr, &trunc);
+	}
+	sd->trunc = trunc;
+	if (len == 0)
+		return 0;
+	len = vg_clamp(len, VG_PATH_MAX);
+	__u32 b = vg_basename_off(s, len);
+	b = vg_clamp(b, len);
+	if (vg_match(s, len, &s->pb.key.path[b & (VG_PATH_MAX - 1)], len - b, &id)) {
+		sd->matched = true;
+		sd->id = id;
+	}
+	__u32 off = vg_clamp(sd->off, VG_PATH_MAX);
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(&s->rec.file.data[off], len, s->pb.key.path);
+	sd->len = len;
+	return 0;
+}
+
+static __noinline int vg_on_rename(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
+{
+	struct vg_sc_scratch *s = vg_scratch();
+	long sdfd = VG_AT_FDCWD, ddfd = VG_AT_FDCWD;
+	const char *src = NULL, *dst = NULL;
+	bool raw = false;
+	__u32 op;
+
+	if (!s)
+		return 0;
+	switch (h) {
+	case VG_H_RENAME:
+		op = VG_FILE_OP_RENAME;
+		src = (void *)vg_arg(regs, 0);
+		dst = (void *)vg_arg(regs, 1);
+		break;
+	case VG_H_RENAMEAT:
+		op = VG_FILE_OP_RENAME;
+		sdfd = vg_arg(regs, 0);
+		src = (void *)vg_arg(regs, 1);
+		ddfd = vg_arg(regs, 2);
+		dst = (void *)vg_arg(regs, 3);
+		break;
+	case VG_H_LINK:
+		op = VG_FILE_OP_LINK;
+		src = (void *)vg_arg(regs, 0);
+		dst = (void *)vg_arg(regs, 1);
+		break;
+	case VG_H_LINKAT:
+		op = VG_FILE_OP_LINK;
+		sdfd = vg_arg(regs, 0);
+		src = (void *)vg_arg(regs, 1);
+		ddfd = vg_arg(regs, 2);
+		dst = (void *)vg_arg(regs, 3);
+		break;
+	case VG_H_SYMLINK:
+		op = VG_FILE_OP_SYMLINK;
+		raw = true;
+		src = (void *)vg_arg(regs, 0);
+		dst = (void *)vg_arg(regs, 1);
+		break;
+	case VG_H_SYMLINKAT:
+		op = VG_FILE_OP_SYMLINK;
+		raw = true;
+		src = (void *)vg_arg(regs, 0);
+		ddfd = vg_arg(regs, 1);
+		dst = (void *)vg_arg(regs, 2);
+		break;
+	case VG_H_UNLINK:
+		op = VG_FILE_OP_UNLINK;
+		src = (void *)vg_arg(regs, 0);
+		break;
+	default: /* unlinkat */
+		op = VG_FILE_OP_UNLINK;
+		sdfd = vg_arg(regs, 0);
+		src = (void *)vg_arg(regs, 1);
+		break;
+	}
+	/* a successful rename or link changes which path reaches a dentry: invalidate the open cache */
+	if (ret == 0 && (op == VG_FILE_OP_RENAME || op == VG_FILE_OP_LINK))
+		__sync_fetch_and_add(&vg_kgen, 1);
+
+	struct vg_side a = { .dfd = sdfd, .ustr = src, .raw = raw };
+	vg_file_side(s, &a);
+	struct vg_side d = { .dfd = ddfd, .ustr = dst, .off = a.len };
+	vg_file_side(s, &d);
+	bool m_src = a.matched, m_dst = d.matched, trunc = a.trunc || d.trunc;
+	__u32 plen = a.len, dlen = d.len, id_src = a.id, id_dst = d.id;
+	if (!(m_src || m_dst) || !vg_may_emit())
+		return 0;
+
+	struct vg_file *r = &s->rec.file.f;
+	vg_fill_header(&r->hdr, VG_KIND_FILE);
+	r->nr = nr;
+	r->retval = ret;
+	r->op = op;
+	r->open_flags = 0;
+	r->mode = 0;
+	r->flags = (m_src ? VG_FILE_MATCH_PATH : 0) | (m_dst ? VG_FILE_MATCH_DEST : 0) |
+		   (trunc ? VG_FILE_PATH_TRUNCATED : 0);
+	r->watch_id = m_src ? id_src : id_dst;
+	r->dev = 0;
+	r->ino = 0;
+	r->path_len = plen;
+	r->dest_len = dlen;
+	r->_pad0 = 0;
+	__u32 size = vg_clamp(sizeof(*r) + plen + dlen, sizeof(s->rec.file));
+	r->hdr.size = size;
+	vg_output(r, size, VG_KIND_FILE);
+	return 0;
+}
+
+static __noinline int vg_on_connect(struct pt_regs *regs, long ret, __u32 nr)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_sc_scratch *s = vg_scratch();
+	const void *uaddr = (const void *)vg_arg(regs, 1);
+	__u16 family = 0;
+	bool trunc = false;
+	__u32 id = 0, len = 0;
+
+	if (!s || bpf_probe_read_user(&family, sizeof(family), uaddr))
+		return 0;
+	struct vg_connect *r = &s->rec.conn.c;
+	r->flags = 0;
+	r->port = 0;
+	__builtin_memset(r->addr, 0, sizeof(r->addr));
+
+	if (family == VG_AF_UNIX) {
+		/* connected: the peer's bound path, as the kernel resolved it */
+		struct file *f = vg_fd_file(t, (int)vg_arg(regs, 0));
+		struct socket *sock = f ? BPF_CORE_READ(f, private_data) : NULL;
+		struct unix_sock *peer = NULL;
+		if (sock && ret == 0) {
+			struct sock *sk = BPF_CORE_READ(sock, sk);
+			peer = (struct unix_sock *)BPF_CORE_READ((struct unix_sock *)sk, peer);
+		}
+		if (peer && BPF_CORE_READ(peer, path.dentry)) {
+			len = vg_walk_path(s, __builtin_preserve_access_index(&peer->path), &trunc);
+			r->flags |= VG_CONN_PATH_RESOLVED;
+		} else {
+			/* not connected (failed, or abstract peer): sun_path as given */
+			long n = bpf_probe_read_user_str(s->pb.key.path, VG_UNIX_PATH_MAX + 1, uaddr + 2);
+			len = n > 0 ? n - 1 : 0;
+		}
+		if (len == 0 || s->pb.key.path[0] == 0)
+			return 0; /* unnamed or abstract socket: nothing to match */
+		len = vg_clamp(len, VG_PATH_MAX);
+		__u32 b = vg_basename_off(s, len);
+		b = vg_clamp(b, VG_PATH_MAX);
+		if (!vg_match(s, len, &s->pb.key.path[b & (VG_PATH_MAX - 1)], len - b, &id))
+			return 0;
+		bpf_probe_read_kernel(s->rec.conn.data, len, s->pb.key.path);
+	} else if (family == VG_AF_INET || family == VG_AF_INET6) {
+		if (!(vg_config_flags() & VG_CFG_CONNECT_INET))
+			return 0;
+		__u16 port = 0;
+		bpf_probe_read_user(&port, 2, uaddr + 2);
+		r->port = bpf_ntohs(port);
+		if (family == VG_AF_INET)
+			bpf_probe_read_user(r->addr, 4, uaddr + 4);
+		else
+			bpf_probe_read_user(r->addr, 16, uaddr + 8);
+	} else {
+		return 0;
+	}
+	if (!vg_may_emit())
+		return 0;
+	vg_fill_header(&r->hdr, VG_KIND_CONNECT);
+	r->nr = nr;
+	r->retval = ret;
+	r->family = family;
+	r->watch_id = id;
+	r->path_len = len;
+	r->_pad0 = 0;
+	__u32 size = vg_clamp(sizeof(*r) + len, sizeof(s->rec.conn));
+	r->hdr.size = size;
+	vg_output(r, size, VG_KIND_CONNECT);
+	return 0;
+}
+
+/* One string argument into the syscall record at data[off]; returns its length (no NUL). */
+static __always_inline __u32 vg_sc_str(struct vg_sc_scratch *s, __u32 off, __u64 ustr, __u32 *flags)
+{
+	if (!ustr)
+		return 0;
+	off = vg_clamp(off, VG_PATH_MAX + 2 * VG_STR_MAX);
+	long n = bpf_probe_read_user_str(&s->rec.sc.data[off], VG_STR_MAX + 1, (void *)ustr);
+	if (n <= 0)
+		return 0;
+	if (n > VG_STR_MAX) {
+		*flags |= VG_SC_STR_TRUNCATED;
+		return VG_STR_MAX;
+	}
+	return n - 1;
+}
+
+/* The kernel-resolved path of fd as string 0. */
+static __always_inline __u32 vg_sc_fd_path(struct vg_sc_scratch *s, long fd, __u32 *flags)
+{
+	struct file *f = vg_fd_file(bpf_get_current_task_btf(), fd);
+	bool trunc = false;
+	if (!f)
+		return 0;
+	__u32 len = vg_walk_path(s, __builtin_preserve_access_index(&f->f_path), &trunc);
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(s->rec.sc.data, len, s->pb.key.path);
+	*flags |= VG_SC_STR0_RESOLVED | (trunc ? VG_SC_STR_TRUNCATED : 0);
+	return len;
+}
+
+/* Older kernels keep the namespace type in ns_common.ops->type; 6.18 has ns_common.ns_type. */
+struct ns_common___typed {
+	__u32 ns_type;
+} __attribute__((preserve_access_index));
+struct proc_ns_operations___typed {
+	int type;
+} __attribute__((preserve_access_index));
+
+static __noinline int vg_on_syscall(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_sc_scratch *s = vg_scratch();
+	__u32 flags = 0, l0 = 0, l1 = 0, l2 = 0;
+
+	if (!s || !vg_may_emit())
+		return 0;
+	struct vg_syscall *r = &s->rec.sc.s;
+	vg_fill_header(&r->hdr, VG_KIND_SYSCALL);
+	r->nr = nr;
+	r->retval = ret;
+	for (int i = 0; i < 6; i++)
+		r->args[i] = vg_arg(regs, i);
+	r->target_pid = 0;
+	r->target_pid_ns = 0;
+	r->target_cgroup_id = 0;
+	r->target_ns_type = 0;
+	r->target_ns_ino = 0;
+	r->detail = 0;
+	r->_pad0 = 0;
+	r->_pad1 = 0;
+
+	switch (h) {
+	case VG_H_MOUNT:
+		l0 = vg_sc_str(s, 0, r->args[0], &flags);
+		l1 = vg_sc_str(s, l0, r->args[1], &flags);
+		l2 = vg_sc_str(s, l0 + l1, r->args[2], &flags);
+		break;
+	case VG_H_UMOUNT2:
+	case VG_H_CHROOT:
+	case VG_H_DELETE_MODULE:
+	case VG_H_MEMFD_CREATE:
+	case VG_H_MKNOD:
+		l0 = vg_sc_str(s, 0, r->args[0], &flags);
+		break;
+	case VG_H_PIVOT_ROOT:
+		l0 = vg_sc_str(s, 0, r->args[0], &flags);
+		l1 = vg_sc_str(s, l0, r->args[1], &flags);
+		break;
+	case VG_H_MKNODAT:
+		l0 = vg_sc_str(s, 0, r->args[1], &flags);
+		break;
+	case VG_H_INIT_MODULE:
+		l0 = vg_sc_str(s, 0, r->args[2], &flags);
+		break;
+	case VG_H_FINIT_MODULE:
+		l0 = vg_sc_fd_path(s, (int)r->args[0], &flags);
+		l1 = vg_sc_str(s, l0, r->args[1], &flags);
+		break;
+	case VG_H_KEXEC_FILE_LOAD:
+		l0 = vg_sc_fd_path(s, (int)r->args[0], &flags);
+		break;
+	case VG_H_BPF:
+		/* prog_type and map_type are both the first u32 of their union bpf_attr member */
+		if (r->args[0] == VG_BPF_PROG_LOAD || r->args[0] == VG_BPF_MAP_CREATE)
+			bpf_probe_read_user(&r->detail, 4, (void *)r->args[1]);
+		break;
+	case VG_H_PERF_EVENT_OPEN:
+		bpf_probe_read_user(&r->detail, 4, (void *)r->args[0]); /* attr.type */
+		break;
+	case VG_H_PTRACE:
+		if (ret == 0 && (r->args[0] == VG_PTRACE_ATTACH || r->args[0] == VG_PTRACE_SEIZE)) {
+			/* ptrace_link() list_adds the tracee at the head of current->ptraced */
+			unsigned long head = (unsigned long)t + bpf_core_field_offset(struct task_struct, ptraced);
+			unsigned long first = (unsigned long)BPF_CORE_READ(t, ptraced.next);
+			if (first && first != head) {
+				struct task_struct *tr =
+					(void *)(first - bpf_core_field_offset(struct task_struct, ptrace_entry));
+				struct upid up;
+				r->target_pid = BPF_CORE_READ(tr, tgid);
+				vg_pid_upid(BPF_CORE_READ(tr, thread_pid), &up);
+				r->target_pid_ns = up.ns ? BPF_CORE_READ(up.ns, ns.inum) : 0;
+				r->target_cgroup_id = BPF_CORE_READ(tr, cgroups, dfl_cgrp, kn, id);
+				flags |= VG_SC_TARGET_VALID;
+			}
+		}
+		break;
+	case VG_H_SETNS: {
+		struct file *f = vg_fd_file(t, (int)r->args[0]);
+		struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : NULL;
+		if (ino && BPF_CORE_READ(ino, i_sb, s_magic) == VG_NSFS_MAGIC) {
+			struct ns_common *ns = BPF_CORE_READ(ino, i_private);
+			r->target_ns_ino = BPF_CORE_READ(ino, i_ino);
+			if (bpf_core_field_exists(struct ns_common___typed, ns_type))
+				r->target_ns_type = BPF_CORE_READ((struct ns_common___typed *)ns, ns_type);
+			else {
+				struct proc_ns_operations___typed *ops = (void *)BPF_CORE_READ(ns, ops);
+				r->target_ns_type = BPF_CORE_READ(ops, type);
+			}
+			flags |= VG_SC_NS_TARGET_VALID;
+		}
+		break;
+	}
+	default: /* generic: raw arguments */
+		break;
+	}
+	r->flags = flags;
+	r->str_len[0] = l0;
+	r->str_len[1] = l1;
+	r->str_len[2] = l2;
+	__u32 size = vg_clamp(sizeof(*r) + l0 + l1 + l2, sizeof(s->rec.sc));
+	r->hdr.size = size;
+	vg_output(r, size, VG_KIND_SYSCALL);
+	return 0;
+}
+
+/* unshare/setns exit: compare with the namespaces saved at entry. */
+static __noinline int vg_on_ns(struct vg_task_state *st, long ret, __u32 nr)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_sc_scratch *s = vg_scratch();
+
+	if (!s || !st || !st->ns_pending)
+		return 0;
+	st->ns_pending = 0;
+	struct vg_ns_change *r = &s->rec.ns;
+	vg_task_ns(t, r->new_ns, true);
+	__u32 changed = 0;
+	for (int i = 0; i < VG_NS_COUNT; i++) {
+		r->old_ns[i] = st->ns[i];
+		if (r->old_ns[i] != r->new_ns[i])
+			changed |= 1u << i;
+	}
+	/* sent when something changed, or the attempt failed */
+	if ((!changed && ret >= 0) || !vg_may_emit())
+		return 0;
+	vg_fill_header(&r->hdr, VG_KIND_NS_CHANGE);
+	r->hdr.size = sizeof(*r);
+	r->syscall_nr = nr;
+	r->retval = ret;
+	r->flags = st->ns_flags;
+	r->changed = changed;
+	r->child_pid = 0;
+	vg_output(r, sizeof(*r), VG_KIND_NS_CHANGE);
+	return 0;
+}
+
+struct vg_argv_ctx {
+	struct vg_sc_scratch *s;
+	const char *const *argv;
+	__u32 off;  /* bytes of args written, after the path */
+	__u32 base; /* path_len */
+	__u32 argc;
+	bool trunc;
+};
+
+static long vg_argv_cb(__u64 i, void *ctx)
+{
+	struct vg_argv_ctx *c = ctx;
+	const char *arg = NULL;
+	if (bpf_probe_read_user(&arg, sizeof(arg), &c->argv[i & (VG_ARGC_MAX - 1)]) || !arg)
+		return 1;
+	if (i >= VG_ARGC_MAX || c->off >= VG_ARGS_MAX) {
+		c->trunc = true;
+		return 1;
+	}
+	__u32 at = vg_clamp(c->base + c->off, VG_PATH_MAX + VG_ARGS_MAX);
+	__u32 room = VG_ARGS_MAX - vg_clamp(c->off, VG_ARGS_MAX - 1);
+	long n = bpf_probe_read_user_str(&c->s->rec.exec.data[at], room, arg);
+	if (n <= 0)
+		return 1;
+	c->off += n;
+	c->argc++;
+	if ((__u32)n >= room) {
+		c->trunc = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* A failed execve/execveat: the path and argv as given. */
+static __noinline int vg_on_failed_exec(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
+{
+	struct vg_sc_scratch *s = vg_scratch();
+	if (!s || !(vg_config_flags() & VG_CFG_FAILED_EXEC) || !vg_may_emit())
+		return 0;
+	struct vg_exec *e = &s->rec.exec.e;
+	const char *path = (void *)vg_arg(regs, h == VG_H_EXECVE ? 0 : 1);
+	const char *const *argv = (void *)vg_arg(regs, h == VG_H_EXECVE ? 1 : 2);
+
+	vg_fill_header(&e->hdr, VG_KIND_EXEC);
+	e->retval = ret;
+	e->flags = VG_EXEC_NO_PRIOR_CREDS;
+	vg_read_creds(bpf_get_current_task_btf()->cred, &e->creds);
+	e->exe_ino = 0;
+	e->exe_dev = 0;
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	long n = bpf_probe_read_user_str(s->rec.exec.data, VG_PATH_MAX, path);
+	__u32 plen = n > 0 ? n - 1 : 0;
+	if (n >= VG_PATH_MAX)
+		e->flags |= VG_EXEC_PATH_TRUNCATED;
+	plen = vg_clamp(plen, VG_PATH_MAX);
+	struct vg_argv_ctx c = { .s = s, .argv = argv, .base = plen };
+	if (argv)
+		bpf_loop(VG_ARGC_MAX + 1, vg_argv_cb, &c, 0);
+	if (c.trunc)
+		e->flags |= VG_EXEC_ARGS_TRUNCATED;
+	__u32 alen = vg_clamp(c.off, VG_ARGS_MAX);
+	e->path_len = plen;
+	e->args_len = alen;
+	e->argc = c.argc;
+	__u32 size = vg_clamp(sizeof(*e) + plen + alen, sizeof(s->rec.exec));
+	e->hdr.size = size;
+	vg_output(e, size, VG_KIND_EXEC);
+	return 0;
+}
+
+/* ---- entry ---------------------------------------------------------------------------------- */
+
+static __noinline int vg_enter_slow(struct pt_regs *regs, __u32 nr, __u32 h)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_task_state *st = bpf_task_storage_get(&vg_task, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!st)
+		return 0;
+	switch (h) {
+	case VG_H_EXECVE:
+	case VG_H_EXECVEAT:
+		/* the prior creds of this exec: report a change made since the last traced call first */
+		vg_cred_check(st, nr, 0);
+		st->exec_prior = 1;
+		break;
+	case VG_H_CLONE:
+		st->clone_flags = vg_arg(regs, 0);
+		st->clone_nr = nr;
+		st->clone_pending = 1;
+		break;
+	case VG_H_CLONE3: {
+		__u64 fl = 0; /* struct clone_args.flags */
+		bpf_probe_read_user(&fl, sizeof(fl), (void *)vg_arg(regs, 0));
+		st->clone_flags = fl;
+		st->clone_nr = nr;
+		st->clone_pending = 1;
+		break;
+	}
+	case VG_H_FORK:
+		st->clone_flags = 0;
+		st->clone_nr = nr;
+		st->clone_pending = 1;
+		break;
+	default: /* unshare, setns */
+		vg_task_ns(t, st->ns, true);
+		st->ns_flags = h == VG_H_UNSHARE ? vg_arg(regs, 0) : vg_arg(regs, 1);
+		st->ns_pending = 1;
+		break;
+	}
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 nr = id;
-	__u32 *on = bpf_map_lookup_elem(&vg_syscalls, &nr);
-	if (!on || !*on)
+	__u32 *hp = bpf_map_lookup_elem(&vg_syscalls, &nr);
+
+	/* only exec, the clone family and unshare/setns need anything at entry */
+	if (!hp || *hp < VG_H_EXECVE || *hp > VG_H_SETNS)
 		return 0;
-	return 0;
+	return vg_enter_slow(regs, nr, *hp);
+}
+
+/* ---- exit ----------------------------------------------------------------------------------- */
+
+static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_task_state *st = bpf_task_storage_get(&vg_task, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	vg_cred_check(st, nr, ret);
+	switch (h) {
+	case VG_H_EXECVE:
+	case VG_H_EXECVEAT:
+		if (st)
+			st->exec_prior = 0;
+		if (ret < 0)
+			vg_on_failed_exec(regs, ret, nr, h);
+		return 0;
+	case VG_H_CLONE:
+	case VG_H_CLONE3:
+	case VG_H_FORK:
+		if (st)
+			st->clone_pending = 0;
+		return 0;
+	case VG_H_UNSHARE:
+		vg_on_ns(st, ret, nr);
+		return 0;
+	case VG_H_SETNS:
+		vg_on_ns(st, ret, nr);
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	case VG_H_CRED:
+		return 0;
+	case VG_H_OPEN:
+	case VG_H_OPENAT:
+	case VG_H_OPENAT2:
+	case VG_H_CREAT:
+		vg_on_open(regs, ret, nr, h);
+		return 0;
+	case VG_H_RENAME:
+	case VG_H_RENAMEAT:
+	case VG_H_LINK:
+	case VG_H_LINKAT:
+	case VG_H_SYMLINK:
+	case VG_H_SYMLINKAT:
+	case VG_H_UNLINK:
+	case VG_H_UNLINKAT:
+		vg_on_rename(regs, ret, nr, h);
+		return 0;
+	case VG_H_CONNECT:
+		vg_on_connect(regs, ret, nr);
+		return 0;
+	case VG_H_MOUNT:
+	case VG_H_UMOUNT2:
+	case VG_H_PIVOT_ROOT:
+	case VG_H_CHROOT:
+		/* the path of existing dentries may have changed: invalidate the open cache */
+		if (ret == 0)
+			__sync_fetch_and_add(&vg_kgen, 1);
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	default:
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	}
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 {
-	return 0;
+	__u32 nr = vg_regs_nr(regs);
+	__u32 *hp = bpf_map_lookup_elem(&vg_syscalls, &nr);
+
+	/* uninteresting calls leave here */
+	if (!hp || !*hp)
+		return 0;
+	return vg_exit_slow(regs, ret, nr, *hp);
 }
