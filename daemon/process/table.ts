@@ -1,0 +1,206 @@
+// The process table: what the sensor knows of each live (and recently exited) process, to give events
+// their `proc` context: executable, arguments and ancestors.
+//
+// Life cycle of an entry:
+//  - created when seeded from /proc at start, on a fork event (the child starts as a copy of its
+//    parent's exe and args), or on a miss (an event of an unknown pid: counted; the live sensor
+//    looks it up in /proc once, and otherwise records what the event header says, with no exe);
+//  - updated by exec (exe, args, comm) and by every event's header (ppid after re-parenting, comm);
+//  - marked exited by an exit event, then kept `exitGraceNs` (kernel time) so that late events
+//    (queued behind the exit, or of children naming it as parent) still resolve, then evicted;
+//  - bounded: at most `maxEntries`; past that the least recently used entry is evicted (counted).
+// Time is the kernel time of the events (not the wall clock), so replays evict like the live run.
+import type { Ancestor, ProcInfo } from '../sensor/events.js';
+
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  /** Executable path; '' when unknown (kernel threads, entries made from a header alone). */
+  exe: string;
+  args: string[];
+  comm: string;
+  uid: number;
+  /** Start time in ns of CLOCK_BOOTTIME (from /proc at seed, the event's time otherwise); 0 unknown. */
+  startNs: bigint;
+  /** cgroup path of /proc/PID/cgroup (seeded entries) or ''. */
+  cgroup: string;
+  cgroupId: number;
+  /** Kernel time of the exit event, when exited. */
+  exitedNs?: bigint;
+}
+
+export interface ProcessTableOptions {
+  /** Most entries kept (LRU beyond it). Default 32768. */
+  maxEntries?: number;
+  /** How long an exited process stays resolvable, in ns of kernel time. Default 30 s. */
+  exitGraceNs?: bigint;
+  /** Most ancestors reported per event. Default 8. */
+  maxAncestors?: number;
+  /** Looks a missing pid up (the live sensor reads /proc); undefined when it is gone too. */
+  lookup?: (pid: number) => ProcessEntry | undefined;
+}
+
+export interface ProcessTableStats {
+  entries: number;
+  seeded: number;
+  /** Events whose pid was not in the table. */
+  misses: number;
+  /** Misses that the lookup (/proc) resolved. */
+  lookups: number;
+  evictedExited: number;
+  evictedLru: number;
+}
+
+/** The header fields the table reads from every event. */
+export interface EventHead {
+  pid: number;
+  ppid: number;
+  comm: string;
+  uid: number;
+  cgroup_id: number;
+}
+
+export class ProcessTable {
+  private readonly entries = new Map<number, ProcessEntry>();
+  /** Exited entries in exit order: [pid, exitedNs]. */
+  private readonly exited: Array<[number, bigint]> = [];
+  private exitedHead = 0;
+  private readonly maxEntries: number;
+  private readonly exitGraceNs: bigint;
+  private readonly maxAncestors: number;
+  private readonly lookup: ((pid: number) => ProcessEntry | undefined) | undefined;
+  private readonly counters = { seeded: 0, misses: 0, lookups: 0, evictedExited: 0, evictedLru: 0 };
+
+  constructor(options: ProcessTableOptions = {}) {
+    this.maxEntries = options.maxEntries ?? 32768;
+    this.exitGraceNs = options.exitGraceNs ?? 30_000_000_000n;
+    this.maxAncestors = options.maxAncestors ?? 8;
+    this.lookup = options.lookup;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  stats(): ProcessTableStats {
+    return { entries: this.entries.size, ...this.counters };
+  }
+
+  /** Adds entries read at start (replaces any with the same pid). */
+  seed(entries: Iterable<ProcessEntry>): void {
+    for (const e of entries) {
+      this.put(e);
+      this.counters.seeded++;
+    }
+  }
+
+  /** The entry of pid without touching its LRU position. */
+  peek(pid: number): ProcessEntry | undefined {
+    return this.entries.get(pid);
+  }
+
+  private put(e: ProcessEntry): void {
+    this.entries.delete(e.pid);
+    this.entries.set(e.pid, e);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as number;
+      this.entries.delete(oldest);
+      this.counters.evictedLru++;
+    }
+  }
+
+  /** The entry of the event's process, created on a miss; refreshed from the header. */
+  private resolve(h: EventHead, nowNs: bigint): ProcessEntry {
+    let e = this.entries.get(h.pid);
+    if (e) {
+      // Most recently used goes last (Map keeps insertion order).
+      this.entries.delete(h.pid);
+      this.entries.set(h.pid, e);
+      if (h.ppid !== 0) e.ppid = h.ppid;
+      return e;
+    }
+    this.counters.misses++;
+    e = this.lookup?.(h.pid);
+    if (e) this.counters.lookups++;
+    else e = { pid: h.pid, ppid: h.ppid, exe: '', args: [], comm: h.comm, uid: h.uid, startNs: nowNs, cgroup: '', cgroupId: h.cgroup_id };
+    this.put(e);
+    return e;
+  }
+
+  /** Evicts exited entries whose grace period ended before nowNs. */
+  sweep(nowNs: bigint): void {
+    while (this.exitedHead < this.exited.length) {
+      const [pid, at] = this.exited[this.exitedHead]!;
+      if (at + this.exitGraceNs > nowNs) break;
+      this.exitedHead++;
+      const e = this.entries.get(pid);
+      // The pid may have been reused by a new process since: only evict the one that exited then.
+      if (e && e.exitedNs === at) {
+        this.entries.delete(pid);
+        this.counters.evictedExited++;
+      }
+    }
+    if (this.exitedHead > 1024 && this.exitedHead * 2 > this.exited.length) {
+      this.exited.splice(0, this.exitedHead);
+      this.exitedHead = 0;
+    }
+  }
+
+  onExec(h: EventHead, nowNs: bigint, exe: string, args: string[]): void {
+    const e = this.resolve(h, nowNs);
+    e.exe = exe;
+    e.args = args;
+    e.comm = h.comm;
+    e.uid = h.uid;
+  }
+
+  onFork(h: EventHead, nowNs: bigint, childPid: number): void {
+    const parent = this.resolve(h, nowNs);
+    this.put({
+      pid: childPid,
+      ppid: h.pid,
+      exe: parent.exe,
+      args: parent.args,
+      comm: parent.comm,
+      uid: parent.uid,
+      startNs: nowNs,
+      cgroup: parent.cgroup,
+      cgroupId: h.cgroup_id,
+    });
+  }
+
+  onExit(h: EventHead, nowNs: bigint): void {
+    const e = this.resolve(h, nowNs);
+    e.exitedNs = nowNs;
+    this.exited.push([h.pid, nowNs]);
+  }
+
+  /** Touches (or creates) the event's process; for kinds that do not change the table. */
+  touch(h: EventHead, nowNs: bigint): ProcessEntry {
+    return this.resolve(h, nowNs);
+  }
+
+  /** Parent first, bounded by maxAncestors, stopping at pid 0/1's parent or a loop. */
+  ancestors(pid: number): Ancestor[] {
+    const out: Ancestor[] = [];
+    const seen = new Set<number>([pid]);
+    let cur = this.entries.get(pid);
+    while (cur && out.length < this.maxAncestors) {
+      const ppid = cur.ppid;
+      if (ppid === 0 || seen.has(ppid)) break;
+      seen.add(ppid);
+      const p = this.entries.get(ppid);
+      if (!p) break;
+      out.push({ pid: p.pid, exe: p.exe, comm: p.comm });
+      cur = p;
+    }
+    return out;
+  }
+
+  /** The `proc` field of an event of pid, or undefined when its exe is not known. */
+  procInfo(pid: number): ProcInfo | undefined {
+    const e = this.entries.get(pid);
+    if (!e || e.exe === '') return undefined;
+    return { exe: e.exe, args: e.args, ancestors: this.ancestors(pid) };
+  }
+}

@@ -1,0 +1,78 @@
+// The watch table: which files and unix sockets produce file and connect records. Default entries
+// have stable ids (1..999) so rules and alerts can name them; user entries get ids from 1000 up.
+import { ConfigError } from '../errors.js';
+import { VG_NAME_MAX, VG_PATH_MAX } from './layout.js';
+import type { WatchEntry, WatchKind } from './native.js';
+
+export const USER_WATCH_ID_BASE = 1000;
+
+/**
+ * Escape and tampering targets. Name entries match the last path component anywhere, which covers
+ * cgroup v1 release_agent/notify_on_release under /sys/fs/cgroup without watching that hot tree,
+ * and runtime sockets wherever a runtime or a bind mount puts them. Paths the kernel reports are
+ * resolved (no symlinks): /var/run/docker.sock is /run/docker.sock on most hosts, which the
+ * docker.sock name entry covers; the exact entry is kept for hosts where /var/run is a directory.
+ */
+export const DEFAULT_WATCHES: readonly WatchEntry[] = Object.freeze([
+  { id: 1, kind: 'name', path: 'release_agent' },
+  { id: 2, kind: 'name', path: 'notify_on_release' },
+  { id: 3, kind: 'name', path: 'core_pattern' },
+  { id: 4, kind: 'name', path: 'docker.sock' },
+  { id: 5, kind: 'name', path: 'containerd.sock' },
+  { id: 6, kind: 'name', path: 'crio.sock' },
+  { id: 7, kind: 'name', path: 'podman.sock' },
+  { id: 8, kind: 'name', path: 'sysrq-trigger' },
+  { id: 9, kind: 'exact', path: '/proc/sys/kernel/modprobe' },
+  { id: 10, kind: 'prefix', path: '/proc/sys/' },
+  { id: 11, kind: 'exact', path: '/etc/shadow' },
+  { id: 12, kind: 'exact', path: '/etc/sudoers' },
+  { id: 13, kind: 'prefix', path: '/etc/sudoers.d/' },
+  { id: 14, kind: 'prefix', path: '/root/.ssh/' },
+  { id: 15, kind: 'exact', path: '/etc/ld.so.preload' },
+  { id: 16, kind: 'exact', path: '/var/run/docker.sock' },
+  { id: 17, kind: 'exact', path: '/run/containerd/containerd.sock' },
+] satisfies WatchEntry[]);
+
+const KINDS: readonly WatchKind[] = ['exact', 'prefix', 'name'];
+
+/** Checks one entry against what the probe's maps can hold. */
+export function validateWatch(w: WatchEntry): void {
+  if (!KINDS.includes(w.kind)) throw new ConfigError(`watch ${JSON.stringify(w.path)}: unknown kind ${JSON.stringify(w.kind)}`);
+  if (!Number.isInteger(w.id) || w.id <= 0 || w.id > 0xffffffff) throw new ConfigError(`watch ${w.kind}:${w.path}: bad id ${w.id}`);
+  const bytes = Buffer.byteLength(w.path);
+  if (w.kind === 'name') {
+    if (bytes === 0 || w.path.includes('/') || w.path === '.' || w.path === '..')
+      throw new ConfigError(`watch name:${w.path}: a name is one path component`);
+    if (bytes >= VG_NAME_MAX) throw new ConfigError(`watch name:${w.path}: longer than ${VG_NAME_MAX - 1} bytes`);
+  } else {
+    if (!w.path.startsWith('/')) throw new ConfigError(`watch ${w.kind}:${w.path}: the path must be absolute`);
+    if (bytes >= VG_PATH_MAX) throw new ConfigError(`watch ${w.kind}:${w.path}: longer than ${VG_PATH_MAX - 1} bytes`);
+    if (w.path.split('/').some((c) => c === '.' || c === '..'))
+      throw new ConfigError(`watch ${w.kind}:${w.path}: no "." or ".." components (the kernel reports resolved paths)`);
+  }
+}
+
+/** Parses "exact:/path", "prefix:/dir/" or "name:file" (the --watch syntax). */
+export function parseWatch(spec: string, id: number): WatchEntry {
+  const colon = spec.indexOf(':');
+  const kind = colon > 0 ? spec.slice(0, colon) : '';
+  if (!(KINDS as readonly string[]).includes(kind))
+    throw new ConfigError(`watch ${JSON.stringify(spec)}: expected exact:/path, prefix:/dir/ or name:file`);
+  const w: WatchEntry = { kind: kind as WatchKind, path: spec.slice(colon + 1), id };
+  validateWatch(w);
+  return w;
+}
+
+/** Defaults (unless disabled) plus user entries; duplicates (same kind and path) keep the first id. */
+export function watchTable(user: readonly WatchEntry[], withDefaults = true): WatchEntry[] {
+  const out: WatchEntry[] = [];
+  const seen = new Set<string>();
+  for (const w of [...(withDefaults ? DEFAULT_WATCHES : []), ...user]) {
+    validateWatch(w);
+    const key = `${w.kind}:${w.path}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...w });
+  }
+  return out;
+}
