@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
 #include <mutex>
 
 namespace vg {
@@ -55,11 +56,12 @@ namespace {
 constexpr size_t kCaptureMax = 1 << 20;  // keep the newest MiB of a capture
 
 std::mutex mu;
-bool capturing = false;
+std::atomic<bool> capturing{false};  // read unlocked on the fast path
 std::string captured;
 int echo_level = -1;  // highest libbpf_print_level echoed to stderr; -1: none
 
 int Print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (!(capturing && level == LIBBPF_WARN) && static_cast<int>(level) > echo_level) return 0;
   char stack[1024];
   va_list copy;
   va_copy(copy, args);
@@ -75,7 +77,8 @@ int Print(enum libbpf_print_level level, const char* fmt, va_list args) {
     text.resize(n);
   }
   std::lock_guard<std::mutex> lock(mu);
-  if (capturing) {
+  // Warnings carry what an error needs (the failing step, the verifier log); debug lines are many.
+  if (capturing && level == LIBBPF_WARN) {
     captured += text;
     if (captured.size() > kCaptureMax) captured.erase(0, captured.size() - kCaptureMax);
   }
@@ -107,6 +110,21 @@ std::string Take() {
   std::string out;
   out.swap(captured);
   return out;
+}
+
+std::string LastLine(const std::string& text) {
+  // The last line that says something: libbpf ends every failure with "failed to load object".
+  size_t end = text.size();
+  while (end > 0) {
+    size_t begin = text.rfind('\n', end - 1);
+    begin = begin == std::string::npos ? 0 : begin + 1;
+    std::string line = text.substr(begin, end - begin);
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    if (!line.empty() && line.find("failed to load object") == std::string::npos)
+      return line.size() > 240 ? line.substr(0, 240) + "..." : line;
+    end = begin == 0 ? 0 : begin - 1;
+  }
+  return "";
 }
 
 std::string VerifierTail(const std::string& text, size_t lines) {

@@ -43,6 +43,8 @@ std::string Take();    // end the capture, return what was written
 // The last `lines` lines of the last verifier log in `captured` (or of `captured` itself when it
 // holds none).
 std::string VerifierTail(const std::string& captured, size_t lines = 24);
+// The last line of a capture: libbpf's own words on what failed.
+std::string LastLine(const std::string& captured);
 }  // namespace libbpf_log
 
 }  // namespace vg

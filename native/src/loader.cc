@@ -16,6 +16,7 @@ namespace {
 constexpr char kVmlinuxBtf[] = "/sys/kernel/btf/vmlinux";
 constexpr char kSharedPrefix[] = "vg_";
 constexpr char kRingBufferMap[] = "vg_events";
+constexpr char kKprobePmu[] = "/sys/bus/event_source/devices/kprobe/type";
 
 // "tp_btf/sys_enter" -> "tp_btf"; "?fentry/x" -> "fentry".
 std::string SectionKind(const char* section) {
@@ -145,8 +146,9 @@ struct bpf_object* Loader::OpenObject(const std::string& name, uint32_t ring_buf
   if (object == nullptr) {
     int err = errno;
     throw Failure{Code::ProbeLoadFailed, "open", err,
-                  "bpf_object__open_mem(" + name + ") failed: " + std::strerror(err),
-                  libbpf_log::VerifierTail(libbpf_log::Take())};
+                  "bpf_object__open_mem(" + name + ") failed: " + std::strerror(err) + " [" +
+                      libbpf_log::LastLine(libbpf_log::Take()) + "]",
+                  ""};
   }
   struct bpf_map* map;
   bpf_object__for_each_map(map, object) {
@@ -203,7 +205,8 @@ struct bpf_object* Loader::LoadObject(const std::string& name, uint32_t ring_buf
     Failure failure = SystemFailure(Code::ProbeLoadFailed, "load", err,
                                     prog != nullptr ? "loading program " + failed + " of " + name
                                                     : "loading " + name);
-    failure.verifierLog = libbpf_log::VerifierTail(log, 12);
+    std::string said = libbpf_log::LastLine(log);
+    if (!said.empty()) failure.message += " [" + said + "]";
     throw failure;
   }
 }
@@ -231,7 +234,12 @@ void Loader::AttachPrograms(const Loaded& loaded, const std::map<std::string, st
         links_.push_back(link);
         state.attached = true;
       } else {
-        state.reason = RefusalReason(SectionKind(section), err, true);
+        std::string kind = SectionKind(section);
+        bool kprobe = kind.compare(0, 6, "kprobe") == 0 || kind.compare(0, 9, "kretprobe") == 0;
+        if (kprobe && access(kKprobePmu, F_OK) != 0)
+          state.reason = kind + " not supported by this kernel (no kprobe PMU, " + ErrnoName(err) + ")";
+        else
+          state.reason = RefusalReason(kind, err, true);
       }
     }
     states.push_back(state);
