@@ -4,7 +4,8 @@
 // These tests need root and kernel BTF; they never skip (CI runs them as root on a BPF host).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,11 @@ const POLL = { maxRecords: 256, maxBytes: 1 << 16 };
 // probes/common.h
 const VG_KIND_EXEC = 1;
 const VG_KIND_FORK = 2;
+const VG_KIND_FILE = 7;
+const FILE_WATCH_ID_OFFSET = 96 + 24; // probes/syscalls.h struct vg_file.watch_id
+// The architecture's openat number; its probe handler is VG_H_OPENAT (probes/syscalls.h).
+const NR_OPENAT = process.arch === 'arm64' ? 56 : 257;
+const VG_H_OPENAT = 25;
 const VG_KIND_MAX = 16;
 const HEADER_BYTES = 96;
 
@@ -31,6 +37,8 @@ interface Header {
   kind: number;
   size: number;
   pid: number;
+  /** File records only: the watch entry that matched. */
+  watchId?: number;
 }
 
 /** Walks one batch as native.ts describes it, checking the framing, and returns the headers. */
@@ -42,7 +50,9 @@ function headers(batch: Buffer, count: number): Header[] {
     assert.ok(offset + HEADER_BYTES <= batch.length, 'a whole header fits in the batch');
     const size = batch.readUInt16LE(offset + 2);
     assert.ok(size >= HEADER_BYTES && offset + size <= batch.length, `record size ${size} fits the batch`);
-    out.push({ kind: batch.readUInt16LE(offset), size, pid: batch.readUInt32LE(offset + 16) });
+    const h: Header = { kind: batch.readUInt16LE(offset), size, pid: batch.readUInt32LE(offset + 16) };
+    if (h.kind === VG_KIND_FILE) h.watchId = batch.readUInt32LE(offset + FILE_WATCH_ID_OFFSET);
+    out.push(h);
     offset += (size + 7) & ~7;
   }
   assert.equal(offset, batch.length, 'the batch ends after its last record');
@@ -302,6 +312,56 @@ describe('an open sensor', () => {
     spawnSync('/bin/true');
     sensor.drain();
     assert.ok(seen.find(VG_KIND_FORK, process.pid), 'fork records of this process again once it is not ignored');
+  });
+
+  test('a watched file opened by a child gives a file record with its pid and watch id', () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'vigil-native-')));
+    const name = `watched-${process.pid}.txt`;
+    const file = join(dir, name);
+    writeFileSync(file, 'x');
+    try {
+      sensor.setSyscalls([{ nr: NR_OPENAT, handler: VG_H_OPENAT }]);
+      const cases: [string, { kind: 'exact' | 'prefix' | 'name'; path: string; id: number }][] = [
+        ['name', { kind: 'name', path: name, id: 41 }],
+        ['exact', { kind: 'exact', path: file, id: 42 }],
+        ['prefix', { kind: 'prefix', path: dir, id: 43 }],
+      ];
+      for (const [what, watch] of cases) {
+        sensor.setWatches([watch]);
+        sensor.drain();
+        seen.clear();
+        const child = spawnSync('/bin/cat', [file]);
+        assert.equal(child.status, 0);
+        sensor.drain();
+        const rec = seen.find(VG_KIND_FILE, child.pid!);
+        assert.ok(rec, `a file record for the ${what} watch, pid ${child.pid}`);
+        assert.equal(rec.watchId, watch.id, `the ${what} entry matched`);
+      }
+
+      // Opens by this process are seen, until its pid is ignored in the kernel.
+      seen.clear();
+      closeSync(openSync(file, 'r'));
+      sensor.drain();
+      assert.ok(seen.find(VG_KIND_FILE, process.pid), 'this process open of the watched file');
+      sensor.setIgnoredPids([process.pid]);
+      seen.clear();
+      closeSync(openSync(file, 'r'));
+      const child = spawnSync('/bin/cat', [file]);
+      sensor.drain();
+      assert.equal(seen.find(VG_KIND_FILE, process.pid), undefined, 'no record of the ignored process');
+      assert.ok(seen.find(VG_KIND_FILE, child.pid!), 'the child open is still seen');
+      sensor.setIgnoredPids([]);
+
+      // An emptied watch table matches nothing any more.
+      sensor.setWatches([]);
+      seen.clear();
+      const after = spawnSync('/bin/cat', [file]);
+      sensor.drain();
+      assert.equal(seen.find(VG_KIND_FILE, after.pid!), undefined, 'no file record once the watch is gone');
+    } finally {
+      sensor.setSyscalls([]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an exception thrown by the batch callback reaches the drain() caller', () => {
