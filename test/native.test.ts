@@ -286,6 +286,7 @@ describe('an open sensor', () => {
     assert.equal(full.ringSizeBytes, RING_BYTES);
     assert.ok(full.ringUsedBytes > 0, 'the records wait in the ring buffer until they are consumed');
     assert.ok(full.ringUsedBytes <= RING_BYTES);
+    assert.equal(full.malformedRecords, 0, 'no record had an inconsistent size');
     const read = sensor.drain();
     assert.ok(read >= pids.length, `drain() returns the records read (${read})`);
     for (const pid of pids) assert.ok(seen.find(VG_KIND_EXEC, pid), `exec record of pid ${pid}`);

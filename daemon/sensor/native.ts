@@ -46,6 +46,8 @@ export interface NativeStats extends KindCounters {
   /** Bytes written by the kernel and not yet consumed. */
   ringUsedBytes: number;
   ringSizeBytes: number;
+  /** Records skipped by the addon because their header's size disagreed with the ring's record length. */
+  malformedRecords?: number;
 }
 
 export interface PollOptions {
