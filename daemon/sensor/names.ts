@@ -276,7 +276,14 @@ export function capabilityNames(hexSet: string): string {
   const all = (1n << BigInt(CAPABILITIES.length)) - 1n;
   if ((v & all) === all) return 'ALL';
   const names: string[] = [];
-  for (let i = 0; i < 64; i++) if ((v >> BigInt(i)) & 1n) names.push(CAPABILITIES[i] ?? `CAP_${i}`);
+  const missing: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    const set = ((v >> BigInt(i)) & 1n) === 1n;
+    if (set) names.push(CAPABILITIES[i] ?? `CAP_${i}`);
+    else if (i < CAPABILITIES.length) missing.push(CAPABILITIES[i]!);
+  }
+  // Nearly full sets (root without one or two) read better as what they lack.
+  if (missing.length <= 4 && names.length > missing.length) return `ALL-${missing.join(',')}${names.length > CAPABILITIES.length - missing.length ? `+${names.slice(CAPABILITIES.length - missing.length).join(',')}` : ''}`;
   return names.join(',');
 }
 

@@ -67,7 +67,7 @@ const DETAILERS: ReadonlyMap<string, Detailer> = new Map<string, Detailer>([
       o.source = r.strs[0]!;
       o.target = r.strs[1]!;
       o.fstype = r.strs[2]!;
-      const flags = mountFlags(r.arg(3) % 4294967296);
+      const flags = mountFlags(r.argU32(3));
       o.mount_flags = hex(flags);
       o.mount_flag_names = mountFlagNames(flags);
     },
