@@ -435,6 +435,71 @@ test('batches keep to maxRecords and maxBytes, and a burst spans several batches
   }
 });
 
+/** Runs an ES module script in a child node; returns its exit status and output. */
+function runScript(script: string, wrap: string[] = []): { status: number | null; stdout: string; stderr: string } {
+  const argv = [...wrap, process.execPath, '--input-type=module', '-e', script];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('open() needs neither bpffs nor tracefs mounted', () => {
+  // A private mount namespace without /sys/fs/bpf and tracefs (umount fails harmlessly when absent).
+  const shell = [
+    'for m in /sys/fs/bpf /sys/kernel/tracing /sys/kernel/debug/tracing; do umount -l "$m" 2>/dev/null; done',
+    "if grep -Eq ' (bpf|tracefs) ' /proc/self/mounts; then echo 'still mounted' >&2; exit 3; fi",
+    'exec "$@"',
+  ].join('; ');
+  const script = `
+    import { loadNative } from ${JSON.stringify(ADDON_JS)};
+    const sensor = loadNative().createSensor();
+    const states = sensor.open({ ringBufferBytes: ${1 << 16} });
+    sensor.close();
+    console.log(states.filter((s) => s.attached).length + '/' + states.length);
+  `;
+  const r = runScript(script, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', shell, 'sh']);
+  assert.equal(r.status, 0, r.stderr);
+  const [attached, total] = r.stdout.trim().split('/').map(Number);
+  assert.ok(total! > 0 && attached === total, `every program attached without bpffs/tracefs: ${r.stdout}`);
+  assert.equal(r.stderr, '', 'libbpf prints nothing by default');
+});
+
+test('close() from inside the batch callback stops delivery and frees everything', async () => {
+  const sensor = native.createSensor();
+  sensor.open({ ringBufferBytes: RING_BYTES, objects: ['process'] });
+  const ids = programIdsOf('self');
+  let calls = 0;
+  sensor.start(() => {
+    calls++;
+    sensor.close();
+  }, { maxRecords: 1, maxBytes: 4096 });
+  for (let i = 0; i < 3; i++) spawnSync('/bin/true');
+  await waitFor('the first batch', () => calls > 0);
+  await sleep(50);
+  assert.equal(calls, 1, 'no batch after close()');
+  assert.equal(programIdsOf('self').size, 0);
+  assert.deepEqual(await waitGone(ids), []);
+});
+
+test('an exception thrown by the callback on the event loop becomes an uncaught exception', () => {
+  const script = `
+    import { spawnSync } from 'node:child_process';
+    import { loadNative } from ${JSON.stringify(ADDON_JS)};
+    const sensor = loadNative().createSensor();
+    sensor.open({ ringBufferBytes: ${1 << 20}, objects: ['process'] });
+    process.on('uncaughtException', (err) => {
+      console.log('uncaught: ' + err.message);
+      sensor.close();
+      process.exit(0);
+    });
+    sensor.start(() => { throw new Error('from the batch callback'); }, { maxRecords: 16, maxBytes: 4096 });
+    spawnSync('/bin/true');
+    setTimeout(() => { console.log('no exception'); process.exit(1); }, 5000);
+  `;
+  const r = runScript(script);
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /uncaught: from the batch callback/);
+});
+
 test('a process killed with SIGKILL leaves none of its programs behind', async () => {
   const script = `
     import { loadNative } from ${JSON.stringify(ADDON_JS)};
