@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_WATCHES, parseWatch, watchTable } from './watches.js';
+
+test('default watch table: stable ids, unique, valid', () => {
+  const ids = DEFAULT_WATCHES.map((w) => w.id);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.deepEqual(ids, ids.map((_, i) => i + 1), 'ids are 1..n in order (never renumber: append)');
+  const byPath = new Map(DEFAULT_WATCHES.map((w) => [`${w.kind}:${w.path}`, w.id]));
+  assert.equal(byPath.get('name:release_agent'), 1);
+  assert.equal(byPath.get('exact:/etc/shadow'), 11);
+  assert.equal(byPath.get('prefix:/proc/sys/'), 10);
+  assert.equal(watchTable([]).length, DEFAULT_WATCHES.length);
+});
+
+test('--watch syntax', () => {
+  const ok: Array<[string, unknown]> = [
+    ['exact:/etc/passwd', { kind: 'exact', path: '/etc/passwd', id: 1000 }],
+    ['prefix:/srv/secrets/', { kind: 'prefix', path: '/srv/secrets/', id: 1000 }],
+    ['name:id_rsa', { kind: 'name', path: 'id_rsa', id: 1000 }],
+  ];
+  for (const [spec, want] of ok) assert.deepEqual(parseWatch(spec, 1000), want, spec);
+  const bad = ['passwd', 'exact:etc/passwd', 'name:a/b', 'glob:/x', 'exact:/a/../b', `name:${'x'.repeat(64)}`, `exact:/${'x'.repeat(512)}`, 'name:'];
+  for (const spec of bad) assert.throws(() => parseWatch(spec, 1000), ConfigError, spec);
+});
+
+test('user watches add to the defaults; duplicates keep the first', () => {
+  const t = watchTable([parseWatch('name:docker.sock', 1000), parseWatch('exact:/x', 1001)]);
+  assert.equal(t.length, DEFAULT_WATCHES.length + 1);
+  assert.equal(t.find((w) => w.path === 'docker.sock')!.id, 4);
+  assert.deepEqual(watchTable([parseWatch('exact:/x', 1000)], false), [{ kind: 'exact', path: '/x', id: 1000 }]);
+});
