@@ -154,8 +154,12 @@ function skeletonPrograms(object: string): string[] {
   return [...block[1]!.matchAll(/\*(\w+);/g)].map((m) => m[1]!).sort();
 }
 
-test('objects() names the compiled-in probe objects', () => {
-  assert.deepEqual(native.objects(), ['process', 'syscalls']);
+test('objects() names the compiled-in probe objects: one per probes/*.bpf.c', () => {
+  const probes = readdirSync(join(ROOT, 'probes'))
+    .filter((f) => f.endsWith('.bpf.c'))
+    .map((f) => f.slice(0, -'.bpf.c'.length));
+  assert.deepEqual([...native.objects()].sort(), probes.sort(), 'native/src/probes.cc lists every probe');
+  assert.deepEqual(native.objects().slice(0, 2), ['process', 'syscalls'], 'in load order');
 });
 
 test('open() rejects bad options with a TypeError before touching the kernel', () => {
