@@ -49,10 +49,13 @@ $(PROBE_OUT)/%.skel.h: $(PROBE_OUT)/%.bpf.o
 
 probes: $(PROBE_OBJS) $(PROBE_SKELS)
 
+# There is no network for node-gyp to fetch headers from: build against the installed Node's own.
+NODE_PREFIX := $(shell node -p 'require("path").resolve(process.execPath, "../..")')
+NODEDIR_FLAG := $(if $(wildcard $(NODE_PREFIX)/include/node/node_api.h),--nodedir=$(NODE_PREFIX))
 # The addon embeds the probe objects through their skeletons.
 addon: $(ADDON)
 $(ADDON): binding.gyp $(wildcard native/src/*) probes/*.h $(PROBE_SKELS) node_modules/.package-lock.json
-	npx --no-install node-gyp configure build --loglevel=warn
+	npx --no-install node-gyp configure build --loglevel=warn $(NODEDIR_FLAG)
 
 ts: $(TS_STAMP)
 $(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json
