@@ -52,6 +52,8 @@ export const VG_ARGC_MAX = 16;
 export const VG_STR_MAX = 256;
 export const VG_UNIX_PATH_MAX = 108;
 export const VG_NAME_MAX = 64;
+/** A watched path (exact or prefix): LPM_TRIE keys hold at most 256 data bytes. */
+export const VG_WATCH_PATH_MAX = 256;
 export const VG_SYSCALL_MAX = 512;
 export const VG_NS_COUNT = 7;
 export const VG_KIND_MAX = 16;
@@ -152,7 +154,7 @@ export const vg_config = struct('vg_config', [
 
 export const vg_watch_prefix_key = struct('vg_watch_prefix_key', [
   ['prefixlen', 'u32'],
-  ['path', ['char', VG_PATH_MAX]],
+  ['path', ['char', VG_WATCH_PATH_MAX]],
 ]);
 
 export const vg_watch_value = struct('vg_watch_value', [

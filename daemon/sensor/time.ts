@@ -83,7 +83,17 @@ export class BootClock {
   wallNs(ktimeNs: bigint): bigint {
     return ktimeNs + this.offsetNs;
   }
+  // Events come in bursts within one second: the date-and-second prefix is formatted once per second.
+  private lastSec = -1n;
+  private lastPrefix = '';
   format(ktimeNs: bigint): string {
-    return formatWallNs(ktimeNs + this.offsetNs);
+    const wall = ktimeNs + this.offsetNs;
+    if (wall < 0n) return formatWallNs(wall);
+    const sec = wall / NS_PER_S;
+    if (sec !== this.lastSec) {
+      this.lastSec = sec;
+      this.lastPrefix = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+    }
+    return `${this.lastPrefix}.${(wall - sec * NS_PER_S).toString().padStart(9, '0')}Z`;
   }
 }

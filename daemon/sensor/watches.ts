@@ -1,7 +1,7 @@
 // The watch table: which files and unix sockets produce file and connect records. Default entries
 // have stable ids (1..999) so rules and alerts can name them; user entries get ids from 1000 up.
 import { ConfigError } from '../errors.js';
-import { VG_NAME_MAX, VG_PATH_MAX } from './layout.js';
+import { VG_NAME_MAX, VG_WATCH_PATH_MAX } from './layout.js';
 import type { WatchEntry, WatchKind } from './native.js';
 
 export const USER_WATCH_ID_BASE = 1000;
@@ -46,7 +46,7 @@ export function validateWatch(w: WatchEntry): void {
     if (bytes >= VG_NAME_MAX) throw new ConfigError(`watch name:${w.path}: longer than ${VG_NAME_MAX - 1} bytes`);
   } else {
     if (!w.path.startsWith('/')) throw new ConfigError(`watch ${w.kind}:${w.path}: the path must be absolute`);
-    if (bytes >= VG_PATH_MAX) throw new ConfigError(`watch ${w.kind}:${w.path}: longer than ${VG_PATH_MAX - 1} bytes`);
+    if (bytes >= VG_WATCH_PATH_MAX) throw new ConfigError(`watch ${w.kind}:${w.path}: longer than ${VG_WATCH_PATH_MAX - 1} bytes`);
     if (w.path.split('/').some((c) => c === '.' || c === '..'))
       throw new ConfigError(`watch ${w.kind}:${w.path}: no "." or ".." components (the kernel reports resolved paths)`);
   }
