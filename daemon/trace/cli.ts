@@ -147,8 +147,17 @@ export const defaultTraceIo = (): TraceIo => ({
   loadNative: async () => (await import('../sensor/addon.js')).loadNative(),
   onSignal: (handler) => {
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-    for (const s of signals) process.on(s, handler);
-    return () => signals.forEach((s) => process.off(s, handler));
+    let seen = 0;
+    // The first signal stops cleanly; a second one (a stuck close) exits at once.
+    const onSignal = (s: NodeJS.Signals): void => {
+      if (++seen > 1) {
+        process.stderr.write(`vigild trace: ${s} again, exiting without cleanup\n`);
+        process.exit(1);
+      }
+      handler(s);
+    };
+    for (const s of signals) process.on(s, onSignal);
+    return () => signals.forEach((s) => process.off(s, onSignal));
   },
   getuid: () => (typeof process.getuid === 'function' ? process.getuid() : 0),
   btfPresent: () => existsSync('/sys/kernel/btf/vmlinux'),
