@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Probe overhead (design.md, "What fast means here"): the reference syscall storm and compile workload,
+# alone, with `vigild trace` attached, and (storm only) with an equivalent bpftrace script. Prints the
+# median of N runs of each and the ratios next to the design budgets. Printed, never asserted.
+#
+# Env: ROUNDS (storm rounds, default 1000000), N (runs per configuration, default 5),
+#      VIGIL_SHARED_BENCH (folder of syscall-storm.c and compile-workload.sh, default ../shared/bench
+#      beside the repository), SKIP_BPFTRACE=1 (the bpftrace runs take about 7x the storm each).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+shared=${VIGIL_SHARED_BENCH:-$root/../shared/bench}
+ROUNDS=${ROUNDS:-1000000}
+N=${N:-5}
+[ -f "$shared/syscall-storm.c" ] || { echo "overhead.sh: no $shared/syscall-storm.c (set VIGIL_SHARED_BENCH)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "overhead.sh: needs root (BPF)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/vigil-bench.XXXXXX)
+tracer_pid=
+bt_pid=
+cleanup() {
+	[ -n "$tracer_pid" ] && kill "$tracer_pid" 2>/dev/null && wait "$tracer_pid" 2>/dev/null
+	[ -n "$bt_pid" ] && kill "$bt_pid" 2>/dev/null && wait "$bt_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+storm=$work/syscall-storm
+cc -O2 -o "$storm" "$shared/syscall-storm.c"
+compile() { rm -f "$work"/out/*.o; mkdir -p "$work/out"; sh "$shared/compile-workload.sh" "$work/out"; }
+run_storm() { "$storm" "$ROUNDS"; }
+
+# Seconds (with ns) that "$@" took.
+timed() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
+}
+# Median of N timed runs of "$@"; the single runs go to stderr.
+median_of() {
+	local label=$1; shift
+	local times=()
+	for _ in $(seq 1 "$N"); do times+=("$(timed "$@")"); done
+	printf '  %-22s runs: %s\n' "$label" "$(printf '%.3f ' "${times[@]}")" >&2
+	printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# Wait until FILE contains PATTERN or the process PID dies; 30 s at most.
+wait_for() {
+	local file=$1 pattern=$2 pid=$3
+	for _ in $(seq 1 300); do
+		grep -q "$pattern" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || { echo "overhead.sh: process exited before '$pattern':" >&2; cat "$file" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "overhead.sh: timed out waiting for '$pattern':" >&2; cat "$file" >&2; return 1
+}
+
+start_vigil() {
+	bin/vigild trace -o json >/dev/null 2>"$work/vigil.err" &
+	tracer_pid=$!
+	wait_for "$work/vigil.err" 'vigild trace: ready' "$tracer_pid"
+}
+# Per-kind emitted/dropped totals of the kernel counters, read while the tracer runs.
+vigil_counters() {
+	bpftool -j map dump name vg_counters 2>/dev/null | node -e '
+		let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+			let emitted = 0n, dropped = 0n;
+			try {
+				for (const entry of JSON.parse(s)) for (const v of entry.formatted?.values ?? []) {
+					for (const x of v.value.emitted) emitted += BigInt(x);
+					for (const x of v.value.dropped) dropped += BigInt(x);
+				}
+				console.log(`kernel records emitted ${emitted}, dropped ${dropped}`);
+			} catch (e) { console.log("kernel counters: unreadable (" + e.message + ")"); }
+		});' || echo "kernel counters: bpftool map dump failed"
+}
+stop_vigil() {
+	kill -TERM "$tracer_pid"; wait "$tracer_pid" || true; tracer_pid=
+}
+
+# What the design's bpftrace comparison does: print every openat, stat and execve.
+BT_SCRIPT='
+BEGIN { printf("vgl-ready\n"); }
+tracepoint:syscalls:sys_enter_openat { printf("%d %s openat %s\n", pid, comm, str(args->filename)); }
+tracepoint:syscalls:sys_enter_newfstatat { printf("%d %s stat %s\n", pid, comm, str(args->filename)); }
+tracepoint:syscalls:sys_enter_statx { printf("%d %s statx %s\n", pid, comm, str(args->filename)); }
+tracepoint:syscalls:sys_enter_newstat { printf("%d %s stat %s\n", pid, comm, str(args->filename)); }
+tracepoint:syscalls:sys_enter_execve { printf("%d %s execve %s\n", pid, comm, str(args->filename)); }
+'
+start_bpftrace() {
+	if [ ! -d /sys/kernel/tracing/events ]; then
+		echo "  (mounting tracefs on /sys/kernel/tracing for bpftrace)" >&2
+		mount -t tracefs tracefs /sys/kernel/tracing
+	fi
+	: >"$work/bt.ready"
+	rm -f "$work/bt.fifo"; mkfifo "$work/bt.fifo"
+	# The reader marks readiness at bpftrace's first line, then discards the rest as fast as it can.
+	{ read -r _; echo ready >"$work/bt.ready"; cat >/dev/null; } <"$work/bt.fifo" &
+	bpftrace -e "$BT_SCRIPT" >"$work/bt.fifo" 2>"$work/bt.err" &
+	bt_pid=$!
+	wait_for "$work/bt.ready" ready "$bt_pid"
+}
+stop_bpftrace() {
+	kill -INT "$bt_pid" 2>/dev/null || true
+	wait "$bt_pid" 2>/dev/null || true; bt_pid=
+	wait # the reader ends at bpftrace's end of output
+	grep -i 'lost' "$work/bt.err" | sed 's/^/  bpftrace: /' || true
+}
+
+echo "vigil probe overhead: syscall storm ($ROUNDS rounds + 300 fork/exec), compile workload (25 cc), median of $N"
+echo "kernel $(uname -r), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+compile >/dev/null # warm the compiler's caches once
+
+echo "storm:"
+storm_alone=$(median_of alone run_storm)
+start_vigil
+storm_vigil=$(median_of vigil run_storm)
+echo "  vigil: $(vigil_counters)"
+stop_vigil
+if [ "${SKIP_BPFTRACE:-0}" != 1 ]; then
+	start_bpftrace
+	storm_bt=$(median_of bpftrace run_storm)
+	stop_bpftrace
+else
+	storm_bt=
+fi
+echo "compile:"
+compile_alone=$(median_of alone compile)
+start_vigil
+compile_vigil=$(median_of vigil compile)
+echo "  vigil: $(vigil_counters)"
+stop_vigil
+
+echo
+printf '%-10s %10s %10s %10s %12s %12s   %s\n' workload alone vigil bpftrace vigil/alone bpftrace/alone budget
+printf '%-10s %9.3fs %9.3fs %10s %11sx %13s   %s\n' storm "$storm_alone" "$storm_vigil" \
+	"${storm_bt:+$(printf '%.3fs' "$storm_bt")}" "$(ratio "$storm_vigil" "$storm_alone")" \
+	"${storm_bt:+$(ratio "$storm_bt" "$storm_alone")x}" "<= 1.25x (floor 1.19x: empty programs on every syscall; bpftrace 7.6x)"
+printf '%-10s %9.3fs %9.3fs %10s %11sx %13s   %s\n' compile "$compile_alone" "$compile_vigil" "" \
+	"$(ratio "$compile_vigil" "$compile_alone")" "" "<= 1.03x"
