@@ -96,7 +96,15 @@ describe('namespace and credential events', bpfSuiteOptions(), () => {
     assert.match(String(o.cap_effective), FULL_CAPS_MASK, 'root had capabilities before');
     assert.match(String(o.cap_permitted), FULL_CAPS_MASK);
     assert.equal(BigInt(String(n.cap_effective)), 0n, 'no effective capabilities after');
-    assert.equal(BigInt(String(n.cap_permitted)), 0n, 'no permitted capabilities after');
+    // setpriv sets PR_SET_KEEPCAPS around the uid change, so permitted survives it; the exec of
+    // `true` as uid 65534 then clears it. The exec event carries the creds after the exec.
+    const x = await tracer.waitForPid(r.pid, 'exec', (ev) => Array.isArray(ev.args) && ev.args[0] === 'true');
+    const xc = x.creds as Record<string, unknown>;
+    assert.equal(xc.euid, 65534);
+    assert.equal(xc.egid, 65534);
+    assert.equal(BigInt(String(xc.cap_effective)), 0n, 'no effective capabilities in the exec\'d program');
+    assert.equal(BigInt(String(xc.cap_permitted)), 0n, 'no permitted capabilities in the exec\'d program');
+    assert.equal(BigInt(String(xc.cap_inheritable)), 0n, 'no inheritable capabilities');
     // The gid was dropped by an earlier call of the same process.
     await tracer.waitForPid(r.pid, 'cred_change', (ev) => (ev.new_creds as Record<string, unknown>)?.egid === 65534, 'egid -> 65534');
   });
