@@ -65,27 +65,30 @@ struct {
 
 /*
  * Negative cache of opens: (dentry, vfsmount) pairs whose resolved path matched nothing, so repeated
- * opens of unwatched files skip the walk. An entry is valid only at the generation it was computed at
+ * opens of unwatched files skip the walk. Per-CPU and direct-mapped (a slot per hash of the pair,
+ * a new entry replaces the old one): a lookup is an inlined array access and a few compares, with no
+ * hashing helper or lock on the open path. A slot is valid only at the generation it was computed at
  * (vg_config.watch_gen << 32 | vg_kgen; vg_kgen is bumped on every successful rename/link/mount/
  * umount/pivot_root/chroot, so moving an ancestor cannot evade a prefix watch), and only while the
  * dentry still has the same parent and name hash (a freed and reused dentry does not hit).
  */
-struct vg_neg_key {
+#define VG_NEG_SLOTS 4096
+struct vg_neg_slot {
 	__u64 dentry;
 	__u64 mnt;
-};
-struct vg_neg_val {
 	__u64 gen;
 	__u64 parent;
 	__u64 hash_len;
 };
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, 8192);
-	__type(key, struct vg_neg_key);
-	__type(value, struct vg_neg_val);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VG_NEG_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vg_neg_slot);
 } vg_neg_cache SEC(".maps");
+
+/* Read-only view of a kernel pointer: fault-safe direct loads instead of bpf_probe_read calls. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /* Kernel-side generation of the namespace of names (see vg_neg_cache). */
 volatile __u32 vg_kgen;
@@ -353,31 +356,39 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 
 	if (ret < 0)
 		return 0;
-	struct file *f = vg_fd_file(t, ret);
-	if (!f)
+	struct file *fp = vg_fd_file(t, ret);
+	if (!fp)
 		return 0;
-	struct path fp;
-	if (bpf_probe_read_kernel(&fp, sizeof(fp), __builtin_preserve_access_index(&f->f_path)) || !fp.dentry)
+	/* direct, fault-safe loads through a read-only view of the file (no helper calls) */
+	struct file *fv = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
+	struct dentry *d = fv->f_path.dentry;
+	struct vfsmount *m = fv->f_path.mnt;
+	if (!d)
 		return 0;
-
-	struct vg_neg_key k = { .dentry = (__u64)fp.dentry, .mnt = (__u64)fp.mnt };
-	struct vg_neg_val nv = {
-		.gen = vg_gen(),
-		.parent = (__u64)BPF_CORE_READ(fp.dentry, d_parent),
-		.hash_len = BPF_CORE_READ(fp.dentry, d_name.hash_len),
-	};
-	struct vg_neg_val *cv = bpf_map_lookup_elem(&vg_neg_cache, &k);
-	if (cv && cv->gen == nv.gen && cv->parent == nv.parent && cv->hash_len == nv.hash_len)
+	__u64 gen = vg_gen(), hash_len = d->d_name.hash_len, d_ino = d->d_inode->i_ino;
+	struct dentry *parent = d->d_parent;
+	__u32 slot = ((hash_len ^ (d_ino << 24) ^ d_ino) * 0x9E3779B97F4A7C15ULL) >> (64 - 12);
+	struct vg_neg_slot *ns = bpf_map_lookup_elem(&vg_neg_cache, &slot);
+	if (!ns)
+		return 0;
+	/* pointers are compared and stored as values (tracing programs run with CAP_PERFMON) */
+	if (ns->dentry == (__u64)d && ns->mnt == (__u64)m && ns->gen == gen && ns->parent == (__u64)parent &&
+	    ns->hash_len == hash_len)
 		return 0;
 
 	s = vg_scratch();
 	if (!s)
 		return 0;
-	__u32 len = vg_path_walk(&s->pb, fp.dentry, fp.mnt, &trunc);
+	__u32 len = vg_path_walk(&s->pb, d, m, &trunc);
 	const void *base = s->pb.depth ? (const void *)s->pb.name[0] : NULL;
 	__u32 blen = s->pb.depth ? s->pb.len[0] : 0;
 	if (!vg_match(s, len, base, blen, &id)) {
-		bpf_map_update_elem(&vg_neg_cache, &k, &nv, BPF_ANY);
+		/* gen was read before the walk: a rename during it leaves the slot stale, not wrong */
+		ns->dentry = (__u64)d;
+		ns->mnt = (__u64)m;
+		ns->gen = gen;
+		ns->parent = (__u64)parent;
+		ns->hash_len = hash_len;
 		return 0;
 	}
 	if (!vg_may_emit())
@@ -420,7 +431,7 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	if (trunc)
 		r->flags |= VG_FILE_PATH_TRUNCATED;
 	r->watch_id = id;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct inode *ino = BPF_CORE_READ(fp, f_inode);
 	r->ino = BPF_CORE_READ(ino, i_ino);
 	r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	len = vg_clamp(len, VG_PATH_MAX);
@@ -862,7 +873,7 @@ static __noinline int vg_on_failed_exec(struct pt_regs *regs, long ret, __u32 nr
 
 	vg_fill_header(&e->hdr, VG_KIND_EXEC);
 	e->retval = ret;
-	e->flags = VG_EXEC_NO_PRIOR_CREDS;
+	e->flags = 0; /* nothing was raised: the creds are the caller's */
 	vg_read_creds(bpf_get_current_task_btf()->cred, &e->creds);
 	e->exe_ino = 0;
 	e->exe_dev = 0;
@@ -943,6 +954,24 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 	return vg_enter_slow(regs, nr, *hp);
 }
 
+static __always_inline bool vg_ptrace_interesting(__u64 req)
+{
+	switch (req) {
+	case 0:      /* PTRACE_TRACEME */
+	case 4:      /* PTRACE_POKETEXT */
+	case 5:      /* PTRACE_POKEDATA */
+	case 6:      /* PTRACE_POKEUSR */
+	case 13:     /* PTRACE_SETREGS (x86) */
+	case 15:     /* PTRACE_SETFPREGS (x86) */
+	case VG_PTRACE_ATTACH:
+	case 0x4205: /* PTRACE_SETREGSET */
+	case VG_PTRACE_SEIZE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- exit ----------------------------------------------------------------------------------- */
 
 static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
@@ -1000,6 +1029,13 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		/* the path of existing dentries may have changed: invalidate the open cache */
 		if (ret == 0)
 			__sync_fetch_and_add(&vg_kgen, 1);
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	case VG_H_PTRACE:
+		/* debuggers and strace issue ptrace per traced event: keep the requests that take
+		 * control or write (traceme, attach, seize, poke*, setregs*), drop reads and resumes */
+		if (!vg_ptrace_interesting(vg_arg(regs, 0)))
+			return 0;
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	default:
