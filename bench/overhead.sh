@@ -64,19 +64,29 @@ start_vigil() {
 	tracer_pid=$!
 	wait_for "$work/vigil.err" 'vigild trace: ready' "$tracer_pid"
 }
-# Per-kind emitted/dropped totals of the kernel counters, read while the tracer runs.
+# Emitted/dropped totals of the kernel counters (vg_counters) of OUR tracer, read while it runs: the
+# map is found through the tracer's own fds (another tracer on the machine has its own map).
 vigil_counters() {
-	bpftool -j map dump name vg_counters 2>/dev/null | node -e '
-		let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+	VIGIL_PID=$tracer_pid node -e '
+		const { execFileSync } = require("node:child_process");
+		const fs = require("node:fs");
+		try {
+			const pid = process.env.VIGIL_PID, ids = new Set();
+			for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
+				const m = /^map_id:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"));
+				if (m) ids.add(Number(m[1]));
+			}
+			const maps = JSON.parse(execFileSync("bpftool", ["-j", "map", "show"], { encoding: "utf8" }));
+			const map = maps.find((m) => m.name === "vg_counters" && ids.has(m.id));
+			if (!map) throw new Error("no vg_counters map among the tracer fds");
+			const dump = JSON.parse(execFileSync("bpftool", ["-j", "map", "dump", "id", String(map.id)], { encoding: "utf8" }));
 			let emitted = 0n, dropped = 0n;
-			try {
-				for (const entry of JSON.parse(s)) for (const v of entry.formatted?.values ?? []) {
-					for (const x of v.value.emitted) emitted += BigInt(x);
-					for (const x of v.value.dropped) dropped += BigInt(x);
-				}
-				console.log(`kernel records emitted ${emitted}, dropped ${dropped}`);
-			} catch (e) { console.log("kernel counters: unreadable (" + e.message + ")"); }
-		});' || echo "kernel counters: bpftool map dump failed"
+			for (const entry of dump) for (const v of entry.formatted.values) {
+				for (const x of v.value.emitted) emitted += BigInt(x);
+				for (const x of v.value.dropped) dropped += BigInt(x);
+			}
+			console.log(`kernel records emitted ${emitted}, dropped ${dropped}`);
+		} catch (e) { console.log(`kernel counters: unreadable (${e.message})`); }' 
 }
 stop_vigil() {
 	kill -TERM "$tracer_pid"; wait "$tracer_pid" || true; tracer_pid=

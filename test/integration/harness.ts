@@ -33,20 +33,22 @@ export function prerequisites(): Prerequisites {
   const missing: string[] = [];
   if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('not running as root');
   if (!existsSync('/sys/kernel/btf/vmlinux')) missing.push('no /sys/kernel/btf/vmlinux (kernel BTF)');
-  if (!existsSync(join(ROOT, 'dist/js/daemon/main.js'))) missing.push('dist/js/daemon/main.js not built (make build)');
+  if (!existsSync(join(ROOT, 'dist/js/daemon/main.js'))) missing.push(`${join(ROOT, 'dist/js/daemon/main.js')} not built (make build)`);
   if (!existsSync(ACT)) missing.push(`${ACT} not built (make helpers)`);
   return missing.length > 0 ? { missing: missing.join('; ') } : {};
 }
 
 /**
- * Options for node:test's describe/test: { skip } only when the prerequisites are missing AND the
- * environment allows it; otherwise the first test's before() hook throws the reason.
+ * Options for each node:test test: { skip } only when the prerequisites are missing AND the
+ * environment allows it; otherwise starting the tracer throws the reason and the tests fail. Given to
+ * each test rather than to the describe so that a skip is counted ("skipped N") where CI looks.
  */
-export function bpfSuiteOptions(): { skip?: string } {
+export function bpfTestOptions(): { skip?: string } {
   const { missing } = prerequisites();
   if (missing && process.env.VIGIL_ALLOW_NO_BPF === '1') return { skip: `VIGIL_ALLOW_NO_BPF=1: ${missing}` };
   return {};
 }
+export const BPF = bpfTestOptions();
 
 export function assertPrerequisites(): void {
   const { missing } = prerequisites();

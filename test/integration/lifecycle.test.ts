@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { bpfProgramNames, bpfSuiteOptions, run, sleep, tempDir, Tracer, type TraceEvent } from './harness.js';
+import { bpfProgramNames, BPF, run, sleep, tempDir, Tracer, type TraceEvent } from './harness.js';
 
 function vgPrograms(): string[] {
   return bpfProgramNames().filter((n) => n.startsWith('vg_'));
@@ -23,11 +23,11 @@ async function waitNoVgPrograms(timeoutMs = 5000): Promise<string[]> {
 
 const KEY_FIELDS = ['kind', 'time', 'pid', 'tid', 'ppid', 'uid', 'comm', 'ns', 'exe', 'args', 'retval', 'creds'];
 
-describe('tracer life cycle', bpfSuiteOptions(), () => {
+describe('tracer life cycle', () => {
   const dir = tempDir();
   after(() => dir.remove());
 
-  test('--record FILE, then --replay FILE prints the same exec event', async () => {
+  test('--record FILE, then --replay FILE prints the same exec event', BPF, async () => {
     const file = join(dir.path, 'trace.rec');
     const tracer = await Tracer.start(['-o', 'json', '--record', file]);
     const marker = `vigil-record-${process.pid}-${Date.now()}`;
@@ -56,7 +56,7 @@ describe('tracer life cycle', bpfSuiteOptions(), () => {
     }
   });
 
-  test('no vg_ program stays attached after SIGTERM', async () => {
+  test('no vg_ program stays attached after SIGTERM', BPF, async () => {
     assert.deepEqual(await waitNoVgPrograms(), [], 'no vg_ program before the test');
     const before = new Set(bpfProgramNames());
     const tracer = await Tracer.start(['-o', 'json']);
@@ -69,7 +69,7 @@ describe('tracer life cycle', bpfSuiteOptions(), () => {
     assert.deepEqual(afterNames.filter((n) => n.startsWith('vg_')), []);
   });
 
-  test('no vg_ program stays attached after SIGKILL', async () => {
+  test('no vg_ program stays attached after SIGKILL', BPF, async () => {
     const tracer = await Tracer.start(['-o', 'json']);
     assert.ok(vgPrograms().length > 0, 'the tracer loaded vg_ programs');
     const st = await tracer.stop('SIGKILL');
