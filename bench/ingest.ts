@@ -8,8 +8,8 @@
 // Run as root after `make build`: node dist/js/bench/ingest.js
 // Env: RATES (comma-separated events/s, default 25000,50000,100000,200000,400000), SECONDS (per
 // rate, default 3), RING_MB (ring buffer MiB, default the sensor's), CPU (pin eventgen to this CPU),
-// GENERATORS (eventgen processes sharing each rate, default 1: one generator tops out well below
-// 100k/s once every open of the watched path takes the probe's slow path).
+// GENERATORS (eventgen processes sharing each rate, default 2: one generator tops out below 100k/s
+// once every open of the watched path takes the probe's resolve-and-match path).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const EVENTGEN = join(ROOT, 'dist/helpers/eventgen');
 const RATES = (process.env.RATES ?? '25000,50000,100000,200000,400000').split(',').map(Number);
 const SECONDS = Number(process.env.SECONDS ?? 3);
-const GENERATORS = Math.max(1, Number(process.env.GENERATORS ?? 1));
+const GENERATORS = Math.max(1, Number(process.env.GENERATORS ?? 2));
 
 interface GenResult {
   ops: number;
