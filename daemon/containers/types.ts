@@ -1,0 +1,58 @@
+// Container identity: what every event, metric and alert is attributed to. The `container` object of
+// an event (docs/events.md) is ContainerRef; the registry holds the full ContainerInfo.
+
+/** Where a container came from, recognised from its cgroup path and the runtime's state on disk. */
+export type Runtime = 'docker' | 'containerd' | 'cri-o' | 'podman' | 'lxc' | 'systemd-nspawn' | 'runc' | 'host' | 'unknown';
+
+/** Security posture, read once from the container's init process when it is first seen. */
+export interface Posture {
+  /** Full capability set (as `docker run --privileged`). */
+  privileged: boolean;
+  /** Namespaces shared with the host (compared with pid 1's inode numbers). */
+  hostPid: boolean;
+  hostNet: boolean;
+  hostIpc: boolean;
+  hostMnt: boolean;
+  hostUser: boolean;
+  hostUts: boolean;
+  /** Sensitive host paths mounted in (docker.sock, /, /proc, /sys writable, /dev, ...), as mount points inside. */
+  sensitiveMounts: string[];
+  /** uid_map of the init process ("0 0 4294967295" when not remapped). */
+  uidMap: string;
+  capEffective: string; // hex
+}
+
+/** The `container` object carried by every event. Host processes: id 'host', runtime 'host'. */
+export interface ContainerRef {
+  id: string;
+  name: string;
+  runtime: Runtime;
+  image: string;
+  /** Kubernetes pod name and namespace when the runtime's metadata names them. */
+  pod?: string;
+  namespace?: string;
+}
+
+export interface ContainerInfo extends ContainerRef {
+  /** Kubernetes pod uid and every label or annotation the runtime recorded. */
+  podUid?: string;
+  labels: Record<string, string>;
+  /** cgroup v2 id (the directory's inode number) and path relative to the v2 mount. */
+  cgroupId: number;
+  cgroupPath: string;
+  /** Process id (host pid namespace) of the container's first process, when known. */
+  initPid?: number;
+  posture?: Posture;
+  /** ISO time the container was first seen (start, or the daemon's start-up walk). */
+  startedAt: string;
+  stoppedAt?: string;
+}
+
+/** Joins container_start / container_stop into the event stream. */
+export interface ContainerLifecycleEvent {
+  kind: 'container_start' | 'container_stop';
+  time: string;
+  container: ContainerInfo;
+}
+
+export const HOST_CONTAINER: ContainerRef = Object.freeze({ id: 'host', name: 'host', runtime: 'host', image: '' });
