@@ -1,5 +1,6 @@
 // The sensor over a fake NativeSensor: configuration order, decode + enrich + deliver, bounded
 // queues, corrupt input, native failures, stats, logs, and record -> replay.
+import { ProcessEnricher } from '../process/enricher.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -119,7 +120,6 @@ test('open: ignores itself first, then watches, syscalls (the default set), flag
   const native = new FakeNative();
   const sink = logSink();
   const sensor = Sensor.live(native, {
-    procfs: false,
     watches: [{ kind: 'exact', path: '/x', id: 1000 }],
     ignorePids: [42],
     configFlags: 3,
@@ -143,7 +143,7 @@ test('open: ignores itself first, then watches, syscalls (the default set), flag
 
 test('batches are decoded, enriched from the process table and delivered after the callback returns', async () => {
   const native = new FakeNative();
-  const sensor = Sensor.live(native, { procfs: false, processTable: seededTable(), clock: new BootClock(0n) });
+  const sensor = Sensor.live(native, { enrichers: [new ProcessEnricher({ procfs: false, table: seededTable() })], clock: new BootClock(0n) });
   await sensor.open();
   const got: VigilEvent[] = [];
   sensor.subscribe((e) => got.push(e));
@@ -173,7 +173,7 @@ test('batches are decoded, enriched from the process table and delivered after t
 
 test('a full subscriber queue drops and counts its own events only', async () => {
   const native = new FakeNative();
-  const sensor = Sensor.live(native, { procfs: false });
+  const sensor = Sensor.live(native, {});
   await sensor.open();
   const small: VigilEvent[] = [];
   const big: VigilEvent[] = [];
@@ -193,7 +193,7 @@ test('a full subscriber queue drops and counts its own events only', async () =>
 
 test('subscriber filters: filtered events are neither queued nor dropped', async () => {
   const native = new FakeNative();
-  const sensor = Sensor.live(native, { procfs: false });
+  const sensor = Sensor.live(native, {});
   await sensor.open();
   const got: VigilEvent[] = [];
   sensor.subscribe((e) => got.push(e), { capacity: 1, filter: (e) => e.kind === 'fork' });
@@ -206,7 +206,7 @@ test('subscriber filters: filtered events are neither queued nor dropped', async
 
 test('corrupt batches are counted and never throw out of the batch callback', async () => {
   const native = new FakeNative();
-  const sensor = Sensor.live(native, { procfs: false });
+  const sensor = Sensor.live(native, {});
   await sensor.open();
   sensor.subscribe(() => undefined);
   assert.doesNotThrow(() => native.feed(Buffer.from('definitely not records, but long enough to hold a header or so......................................................')));
@@ -220,7 +220,7 @@ test('corrupt batches are counted and never throw out of the batch callback', as
 test('a throwing subscriber is logged and does not stop delivery to others', async () => {
   const native = new FakeNative();
   const sink = logSink();
-  const sensor = Sensor.live(native, { procfs: false, logger: createLogger({ destination: sink.stream }) });
+  const sensor = Sensor.live(native, { logger: createLogger({ destination: sink.stream }) });
   await sensor.open();
   let n = 0;
   sensor.subscribe(() => {
@@ -236,7 +236,7 @@ test('a throwing subscriber is logged and does not stop delivery to others', asy
 
 test('a native failure becomes a SensorError with the stable code and step; the addon is closed', async () => {
   const native = new FakeNative(undefined, 'setSyscalls');
-  const sensor = Sensor.live(native, { procfs: false });
+  const sensor = Sensor.live(native, {});
   await assert.rejects(sensor.open(), (err: unknown) => {
     assert.ok(err instanceof SensorError);
     assert.equal(err.code, 'VIGIL_NOT_ROOT');
@@ -250,7 +250,7 @@ test('a native failure becomes a SensorError with the stable code and step; the 
 
 test('close drains the kernel and delivers what was pending', async () => {
   const native = new FakeNative();
-  const sensor = Sensor.live(native, { procfs: false });
+  const sensor = Sensor.live(native, {});
   await sensor.open();
   const got: VigilEvent[] = [];
   sensor.subscribe((e) => got.push(e));
@@ -264,7 +264,7 @@ test('close drains the kernel and delivers what was pending', async () => {
 test('record, then replay: the same events (times included) come back', async () => {
   const file = join(dir, 'rec.cap');
   const native = new FakeNative();
-  const live = Sensor.live(native, { procfs: false, record: file, clock: new BootClock(1_700_000_000_000_000_000n) });
+  const live = Sensor.live(native, { record: file, clock: new BootClock(1_700_000_000_000_000_000n) });
   await live.open();
   const liveEvents: string[] = [];
   live.subscribe((e) => liveEvents.push(JSON.stringify({ ...e, proc: undefined })));

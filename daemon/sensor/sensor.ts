@@ -1,5 +1,6 @@
 // The sensor: the kernel (a NativeSensor) or a capture file feeds record batches; they are decoded
-// by kind, joined with the process table, and handed to subscribers through bounded queues.
+// by kind, passed through the enrichment stages (process lineage, container identity: see
+// enricher.ts), and handed to subscribers through bounded queues.
 //
 // Ingest (the batch callback) never blocks and never throws: a corrupt record is counted and
 // skipped, a full subscriber queue drops the event and counts it. Delivery to subscribers runs
@@ -7,11 +8,10 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SensorError, sensorErrorFrom } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { ProcessTable, type ProcessTableStats } from '../process/table.js';
-import { readAllProcesses, readProcess } from '../process/procfs.js';
 import { CaptureReader, CaptureWriter, type CaptureReaderStats, type CaptureWriterStats } from './capture.js';
 import { BatchDecoder, type CorruptReason } from './decode.js';
-import { KTIME, type VigilEvent } from './events.js';
+import type { Enricher } from './enricher.js';
+import type { VigilEvent } from './events.js';
 import { KIND_NAMES, VG_CFG_CONNECT_INET, type EventKind } from './layout.js';
 import type { NativeSensor, NativeStats, PollOptions, ProgramState, SyscallEntry, WatchEntry } from './native.js';
 import { BoundedQueue } from './queue.js';
@@ -39,10 +39,8 @@ export interface SensorOptions {
   poll?: PollOptions;
   /** Default capacity of each subscriber's queue. Default 65536. */
   queueCapacity?: number;
-  /** Seed the process table from /proc and look misses up there (default: true live, false replay). */
-  procfs?: boolean;
-  /** A process table to use (tests); a new one otherwise. */
-  processTable?: ProcessTable;
+  /** Stages every event passes through, in order, before subscribers see it. */
+  enrichers?: readonly Enricher[];
   /** Write every batch received to this capture file. */
   record?: string;
   logger?: Logger;
@@ -85,7 +83,8 @@ export interface SensorStats {
   queueDrops: number;
   /** Kernel counters, summed over CPUs, by kind name (live only). */
   native?: { emitted: Partial<Record<string, number>>; dropped: Partial<Record<string, number>>; ringUsedBytes: number; ringSizeBytes: number };
-  process: ProcessTableStats;
+  /** Each enrichment stage's own counters, by stage name. */
+  enrichers: Record<string, Record<string, number>>;
   capture?: CaptureWriterStats;
   replay?: CaptureReaderStats;
 }
@@ -124,7 +123,7 @@ export class Sensor {
   private writer: CaptureWriter | undefined;
   private readonly options: SensorOptions;
   private readonly log: Logger;
-  readonly processes: ProcessTable;
+  private readonly enrichers: readonly Enricher[];
   private decoder: BatchDecoder | undefined;
   private readonly subscribers = new Set<Subscriber>();
   private removedDelivered = 0;
@@ -144,8 +143,7 @@ export class Sensor {
     this.replayFile = source.replay;
     this.options = options;
     this.log = options.logger ?? silentLogger();
-    const procfs = options.procfs ?? source.native !== undefined;
-    this.processes = options.processTable ?? new ProcessTable(procfs ? { lookup: (pid) => readProcess(pid) } : {});
+    this.enrichers = options.enrichers ?? [];
   }
 
   /** A sensor over the kernel probes of `native` (the addon, or a fake in tests). */
@@ -159,8 +157,8 @@ export class Sensor {
   }
 
   /**
-   * Live: loads and attaches the probes, configures syscalls, watches, ignored pids and flags, seeds
-   * the process table, and starts polling. Replay: opens and checks the capture file and starts
+   * Live: prepares the enrichers (e.g. seeds the process table), loads and attaches the probes,
+   * configures syscalls, watches, ignored pids and flags, and starts polling. Replay: opens and checks the capture file and starts
    * feeding it. Throws SensorError / CaptureFormatError / CaptureIoError / ConfigError.
    */
   async open(): Promise<SensorReady> {
@@ -184,7 +182,7 @@ export class Sensor {
     const clock = o.clock ?? BootClock.now();
     this.decoder = new BatchDecoder({ clock, syscalls: table });
     this.hookDecoderErrors();
-    if (o.procfs ?? true) this.processes.seed(readAllProcesses());
+    for (const e of this.enrichers) e.prepare?.('native');
     if (o.record) this.writer = CaptureWriter.open(o.record, { arch, bootToWallNs: clock.offsetNs, createdMs: Date.now() });
 
     let programs: ProgramState[];
@@ -211,7 +209,7 @@ export class Sensor {
     this.arch = reader.header.arch;
     this.decoder = new BatchDecoder({ clock: new BootClock(reader.header.bootToWallNs), syscalls: syscallTable(reader.header.arch) });
     this.hookDecoderErrors();
-    if (this.options.procfs) this.processes.seed(readAllProcesses());
+    for (const e of this.enrichers) e.prepare?.('replay');
     this.replayDone = this.runReplay(reader);
     // Subscribers attach after open() resolves: the replay starts on a later turn of the loop.
     return { programs: [], attached: 0, refused: [] };
@@ -283,35 +281,12 @@ export class Sensor {
   }
 
   private readonly onEvent = (ev: VigilEvent): void => {
-    this.enrich(ev);
+    for (const e of this.enrichers) e.enrich(ev);
     for (const s of this.subscribers) {
       if (s.filter && !s.filter(ev)) continue;
       s.queue.push(ev);
     }
   };
-
-  /** Updates the process table from the event and sets its `proc` field. */
-  private enrich(ev: VigilEvent): void {
-    const t = this.processes;
-    const now = ev[KTIME];
-    t.sweep(now);
-    switch (ev.kind) {
-      case 'exec':
-        if (ev.retval >= 0) t.onExec(ev, now, ev.exe, ev.args);
-        else t.touch(ev, now);
-        break;
-      case 'fork':
-        t.onFork(ev, now, ev.child_pid);
-        break;
-      case 'exit':
-        t.onExit(ev, now);
-        break;
-      default:
-        t.touch(ev, now);
-    }
-    const proc = t.procInfo(ev.pid);
-    if (proc) ev.proc = proc;
-  }
 
   /** Delivers queued events to subscribers. */
   flush(): void {
@@ -345,7 +320,7 @@ export class Sensor {
       corrupt: { ...(c?.corrupt ?? { truncated_header: 0, beyond_batch: 0, unknown_kind: 0, short_record: 0, bad_lengths: 0, decode_failed: 0 }) },
       delivered,
       queueDrops,
-      process: this.processes.stats(),
+      enrichers: Object.fromEntries(this.enrichers.map((e) => [e.name, e.stats?.() ?? {}])),
     };
     if (this.native) {
       let ns = this.lastNative;

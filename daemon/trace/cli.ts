@@ -1,4 +1,5 @@
 // `vigild trace`: attach the sensor (or replay a capture) and print events, one a line.
+import { ProcessEnricher } from '../process/enricher.js';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SensorError, UsageError, VigilError, ConfigError } from '../errors.js';
@@ -184,7 +185,8 @@ function summary(s: SensorStats): string {
   }
   if (s.capture) parts.push(`recorded ${s.capture.batches} batches${s.capture.dropped ? ` (${s.capture.dropped} dropped)` : ''}`);
   if (s.replay) parts.push(`replayed ${s.replay.batches} batches${s.replay.truncated ? ` (truncated last batch ignored)` : ''}`);
-  parts.push(`process table ${s.process.entries} entries, ${s.process.misses} misses`);
+  const proc = s.enrichers['process'];
+  if (proc) parts.push(`process table ${proc['entries'] ?? 0} entries, ${proc['misses'] ?? 0} misses`);
   return `vigild trace: stopped: ${parts.join('; ')}\n`;
 }
 
@@ -217,6 +219,7 @@ export async function runTrace(argv: readonly string[], io: TraceIo = defaultTra
       watches: opts.watches,
       defaultWatches: opts.defaultWatches,
       configFlags: opts.configFlags,
+      enrichers: [new ProcessEnricher()],
       logger: log,
       ...(opts.record !== undefined ? { record: opts.record } : {}),
     };
