@@ -33,6 +33,8 @@ enum vg_kind {
 	VG_KIND_SYSCALL = 6,
 	VG_KIND_FILE = 7,
 	VG_KIND_CONNECT = 8,
+	VG_KIND_CGROUP_MKDIR = 9,
+	VG_KIND_CGROUP_RMDIR = 10,
 	VG_KIND_MAX = 16, /* size of the per-kind counter arrays; kinds stay below it */
 };
 

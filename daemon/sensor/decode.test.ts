@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
 import { KTIME, type VigilEvent } from './events.js';
-import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED } from './layout.js';
+import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from './time.js';
@@ -268,6 +268,16 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     buildRecord(Kind.CONNECT, HDR, { nr: 42, retval: 0, family: 10, port: 53, addr: [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] }),
     { kind: 'connect', syscall: 'connect', retval: 0, family: 'inet6', address: '2001:db8::1', port: 53, path_resolved: false, watch_id: 0 },
   ],
+  [
+    'cgroup_mkdir (v2)',
+    buildRecord(Kind.CGROUP_MKDIR, HDR, { cgroup_id: 0x1_0000_0042n, hierarchy_id: 0, level: 2, path_len: 30 }, bytes('/kubepods/burstable/crio-1.scope'.slice(0, 30))),
+    { kind: 'cgroup_mkdir', cgroup_id: 0x1_0000_0042, task_cgroup_id: 123456789, hierarchy_id: 0, level: 2, path: '/kubepods/burstable/crio-1.sco', path_truncated: false },
+  ],
+  [
+    'cgroup_rmdir (v1, truncated)',
+    buildRecord(Kind.CGROUP_RMDIR, HDR, { cgroup_id: 77n, hierarchy_id: 4, level: 1, path_len: 4, flags: VG_CGROUP_PATH_TRUNCATED }, bytes('/abc\0\0\0\0')),
+    { kind: 'cgroup_rmdir', cgroup_id: 77, task_cgroup_id: 123456789, hierarchy_id: 4, level: 1, path: '/abc', path_truncated: true },
+  ],
 ];
 
 for (const [name, rec, expected] of CASES) {
@@ -303,7 +313,7 @@ const CORRUPT: Array<[string, Buffer, number]> = [
   ['truncated_header', Buffer.concat([good, good.subarray(0, 40)]), 1],
   ['truncated_header', Buffer.concat([buildRecord(Kind.EXIT, { ...HDR, size: 12 }), good]), 0],
   ['beyond_batch', Buffer.concat([good, buildRecord(Kind.EXIT, { ...HDR, size: 4000 })]), 1],
-  ['unknown_kind', Buffer.concat([buildRecord(0, { ...HDR, kind: 9, size: vg_header.size }), good]), 1],
+  ['unknown_kind', Buffer.concat([buildRecord(0, { ...HDR, kind: 15, size: vg_header.size }), good]), 1],
   ['unknown_kind', Buffer.concat([buildRecord(0, { ...HDR, kind: 0, size: vg_header.size }), good]), 1],
   ['short_record', Buffer.concat([buildRecord(Kind.EXEC, { ...HDR, size: vg_header.size + 8 }).subarray(0, vg_header.size + 8), good]), 1],
   ['bad_lengths', Buffer.concat([buildRecord(Kind.EXEC, HDR, { path_len: 100, args_len: 0 }, Buffer.alloc(8)), good]), 1],

@@ -20,6 +20,7 @@ import {
   vg_syscall as SC,
   vg_file as FL,
   vg_connect as CN,
+  vg_cgroup as CG,
   VG_EXEC_FILELESS,
   VG_EXEC_SETUID,
   VG_EXEC_SETGID,
@@ -34,11 +35,12 @@ import {
   VG_FILE_MATCH_PATH,
   VG_FILE_MATCH_DEST,
   VG_CONN_PATH_RESOLVED,
+  VG_CGROUP_PATH_TRUNCATED,
   VG_NS_COUNT,
   type StructLayout,
   type EventKind,
 } from './layout.js';
-import { KTIME, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent } from './events.js';
+import { KTIME, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent, type CgroupEvent } from './events.js';
 import { cloneFlagNames, familyName, formatAddress, hex, openFlagNames } from './names.js';
 import { decodeSyscallDetails, type SyscallRecord } from './syscall-details.js';
 import { syscallName, type SyscallTable } from './syscalls.js';
@@ -147,6 +149,7 @@ const cc = fo(CC);
 const sc = fo(SC);
 const fl = fo(FL);
 const cn = fo(CN);
+const cg = fo(CG);
 function n(o: Record<string, number>, k: string): number {
   const v = o[k];
   if (v === undefined) throw new Error(`layout has no field ${k}`);
@@ -415,10 +418,32 @@ const connectDecoder: KindDecoder = {
   },
 };
 
+const CG_PATH_LEN = n(cg, 'path_len');
+function cgroupDecoder(kind: number, name: 'cgroup_mkdir' | 'cgroup_rmdir'): KindDecoder {
+  return {
+    kind,
+    name,
+    layout: CG,
+    variableBytes: (buf, off) => buf.readUInt16LE(off + CG_PATH_LEN),
+    decode(buf, off, ctx) {
+      const ev = decodeHeader(buf, off, name, ctx) as CgroupEvent;
+      ev.task_cgroup_id = ev.cgroup_id;
+      ev.cgroup_id = u64(buf, off + n(cg, 'cgroup_id'));
+      ev.hierarchy_id = buf.readUInt32LE(off + n(cg, 'hierarchy_id'));
+      ev.level = buf.readUInt32LE(off + n(cg, 'level'));
+      ev.path = str(buf, off + CG.size, buf.readUInt16LE(off + CG_PATH_LEN));
+      ev.path_truncated = (buf.readUInt16LE(off + n(cg, 'flags')) & VG_CGROUP_PATH_TRUNCATED) !== 0;
+      return ev;
+    },
+  };
+}
+const cgroupMkdirDecoder = cgroupDecoder(Kind.CGROUP_MKDIR, 'cgroup_mkdir');
+const cgroupRmdirDecoder = cgroupDecoder(Kind.CGROUP_RMDIR, 'cgroup_rmdir');
+
 /** The decoder table, indexed by record kind. */
 export const DECODERS: ReadonlyArray<KindDecoder | undefined> = (() => {
   const t: Array<KindDecoder | undefined> = [];
-  for (const d of [execDecoder, forkDecoder, exitDecoder, nsChangeDecoder, credChangeDecoder, syscallDecoder, fileDecoder, connectDecoder]) {
+  for (const d of [execDecoder, forkDecoder, exitDecoder, nsChangeDecoder, credChangeDecoder, syscallDecoder, fileDecoder, connectDecoder, cgroupMkdirDecoder, cgroupRmdirDecoder]) {
     if (RECORD_LAYOUTS[d.kind] !== d.layout) throw new Error(`decoder ${d.name}: layout mismatch`);
     t[d.kind] = d;
   }
@@ -439,7 +464,7 @@ export interface DecodeCounters {
 export function newDecodeCounters(): DecodeCounters {
   return {
     records: 0,
-    decoded: { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0 },
+    decoded: { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0, cgroup_mkdir: 0, cgroup_rmdir: 0 },
     corrupt: { truncated_header: 0, beyond_batch: 0, unknown_kind: 0, short_record: 0, bad_lengths: 0, decode_failed: 0 },
   };
 }

@@ -44,6 +44,20 @@ export interface ProcInfo {
   ancestors: Ancestor[];
 }
 
+/**
+ * Container identity of an event (the `container` object of docs/events.md), set by the container
+ * enricher. The same shape as ContainerRef of daemon/containers/types.ts, spelled out here so the
+ * sensor does not import a later stage.
+ */
+export interface EventContainer {
+  id: string;
+  name: string;
+  runtime: string;
+  image: string;
+  pod?: string;
+  namespace?: string;
+}
+
 /** Symbol-keyed (so JSON.stringify leaves it out): the record's kernel boot-time stamp in ns. */
 export const KTIME: unique symbol = Symbol('vigil.ktime_ns');
 
@@ -62,6 +76,7 @@ export interface BaseEvent {
   ns: NsSet;
   syscall?: string;
   proc?: ProcInfo;
+  container?: EventContainer;
   [KTIME]: bigint;
 }
 
@@ -205,6 +220,20 @@ export interface ConnectEvent extends BaseEvent {
   watch_id: number;
 }
 
+/** A cgroup directory was made or removed (any hierarchy; hierarchy_id 0 is v2). */
+export interface CgroupEvent extends BaseEvent {
+  kind: 'cgroup_mkdir' | 'cgroup_rmdir';
+  /** The cgroup made or removed (for v2: the id other events carry in cgroup_id). */
+  cgroup_id: number;
+  /** cgroup v2 id of the task that made or removed it (the header's cgroup_id). */
+  task_cgroup_id: number;
+  hierarchy_id: number;
+  level: number;
+  /** Relative to the hierarchy's root, e.g. "/system.slice/docker-<id>.scope". */
+  path: string;
+  path_truncated: boolean;
+}
+
 export type VigilEvent =
   | ExecEvent
   | ForkEvent
@@ -213,4 +242,5 @@ export type VigilEvent =
   | CredChangeEvent
   | SyscallEvent
   | FileEvent
-  | ConnectEvent;
+  | ConnectEvent
+  | CgroupEvent;

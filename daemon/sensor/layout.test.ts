@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { LAYOUTS, Kind } from './layout.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
-const HEADERS = ['common.h', 'process.h', 'syscalls.h'];
+const HEADERS = ['common.h', 'process.h', 'syscalls.h', 'cgroup.h'];
 
 /** Names of the structs the contract headers define (structs private to a .bpf.c are not checked). */
 function headerStructs(): string[] {
@@ -125,6 +125,7 @@ test('every struct of probes/*.h matches the TypeScript layout (BTF of a header-
         '#include "common.h"',
         '#include "process.h"',
         '#include "syscalls.h"',
+        '#include "cgroup.h"',
         'enum vg_kind vg_layout_kind;',
         ...names.map((n) => `struct ${n} ${n}_layout_anchor;`),
         '',

@@ -1,4 +1,4 @@
-// The byte layout of every struct in probes/common.h, process.h and syscalls.h, written once here.
+// The byte layout of every struct in probes/common.h, process.h, syscalls.h and cgroup.h, written once here.
 // Offsets are computed with the C rules the BPF target follows (each member aligned to its own
 // alignment, the struct padded to its largest alignment); layout.test.ts checks every struct against
 // the BTF of the compiled probe objects, so a header change without a change here fails the tests.
@@ -69,12 +69,14 @@ export const Kind = {
   SYSCALL: 6,
   FILE: 7,
   CONNECT: 8,
+  CGROUP_MKDIR: 9,
+  CGROUP_RMDIR: 10,
 } as const;
 
 /** Event names by record kind, as docs/events.md spells them. */
-export const KIND_NAMES: readonly string[] = ['unspecified', 'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect'];
-export type EventKind = 'exec' | 'fork' | 'exit' | 'ns_change' | 'cred_change' | 'syscall' | 'file' | 'connect';
-export const EVENT_KINDS: readonly EventKind[] = ['exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect'];
+export const KIND_NAMES: readonly string[] = ['unspecified', 'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir'];
+export type EventKind = 'exec' | 'fork' | 'exit' | 'ns_change' | 'cred_change' | 'syscall' | 'file' | 'connect' | 'cgroup_mkdir' | 'cgroup_rmdir';
+export const EVENT_KINDS: readonly EventKind[] = ['exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir'];
 
 /** enum vg_ns_index, in order: the names of the ns arrays' slots. */
 export const NS_NAMES = ['mnt', 'pid', 'net', 'user', 'uts', 'ipc', 'cgroup'] as const;
@@ -109,6 +111,8 @@ export const VG_FILE_MATCH_PATH = 1 << 4;
 export const VG_FILE_MATCH_DEST = 1 << 5;
 
 export const VG_CONN_PATH_RESOLVED = 1 << 0;
+
+export const VG_CGROUP_PATH_TRUNCATED = 1 << 0;
 
 // common.h
 export const vg_header = struct('vg_header', [
@@ -260,6 +264,17 @@ export const vg_connect = struct('vg_connect', [
   ['_pad0', 'u16'],
 ]);
 
+// cgroup.h
+export const vg_cgroup = struct('vg_cgroup', [
+  ['hdr', vg_header],
+  ['cgroup_id', 'u64'],
+  ['hierarchy_id', 'u32'],
+  ['level', 'u32'],
+  ['path_len', 'u16'],
+  ['flags', 'u16'],
+  ['_pad0', 'u32'],
+]);
+
 /** Every struct of the headers, by C name. */
 export const LAYOUTS: Readonly<Record<string, StructLayout>> = Object.freeze(
   Object.fromEntries(
@@ -279,6 +294,7 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = Object.freeze(
       vg_syscall,
       vg_file,
       vg_connect,
+      vg_cgroup,
     ].map((s) => [s.name, s]),
   ),
 );
@@ -293,6 +309,8 @@ export const RECORD_LAYOUTS: Readonly<Record<number, StructLayout>> = Object.fre
   [Kind.SYSCALL]: vg_syscall,
   [Kind.FILE]: vg_file,
   [Kind.CONNECT]: vg_connect,
+  [Kind.CGROUP_MKDIR]: vg_cgroup,
+  [Kind.CGROUP_RMDIR]: vg_cgroup,
 });
 
 /** Absolute offset of a field of a struct nested at `base`. */

@@ -316,7 +316,7 @@ export class Sensor {
       source: this.native ? 'native' : 'replay',
       batches: this.batches,
       records: c?.records ?? 0,
-      decoded: { ...(c?.decoded ?? { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0 }) },
+      decoded: { ...(c?.decoded ?? { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0, cgroup_mkdir: 0, cgroup_rmdir: 0 }) },
       corrupt: { ...(c?.corrupt ?? { truncated_header: 0, beyond_batch: 0, unknown_kind: 0, short_record: 0, bad_lengths: 0, decode_failed: 0 }) },
       delivered,
       queueDrops,

@@ -18,6 +18,8 @@ const COLOURS: Record<string, string> = {
   syscall: '31', // red
   file: '34', // blue
   connect: '33',
+  cgroup_mkdir: '90',
+  cgroup_rmdir: '90',
 };
 const TAGS: Record<string, string> = {
   exec: 'exec',
@@ -28,6 +30,8 @@ const TAGS: Record<string, string> = {
   syscall: 'syscall',
   file: 'file',
   connect: 'connect',
+  cgroup_mkdir: 'cgroup+',
+  cgroup_rmdir: 'cgroup-',
 };
 
 function ret(r: number): string {
@@ -89,6 +93,9 @@ function details(ev: VigilEvent): string {
       );
     case 'connect':
       return `${ev.family} ${ev.path ?? `${ev.address}:${ev.port}`}${ret(ev.retval)}`;
+    case 'cgroup_mkdir':
+    case 'cgroup_rmdir':
+      return `${ev.hierarchy_id === 0 ? 'v2' : `v1#${ev.hierarchy_id}`} ${q(ev.path)} id ${ev.cgroup_id}`;
   }
 }
 
@@ -103,7 +110,8 @@ function clock(time: string): string {
 
 export function formatCompact(ev: VigilEvent, options: CompactOptions): string {
   const tag = (TAGS[ev.kind] ?? ev.kind).padEnd(7);
-  const who = `${ev.proc?.exe ?? ev.comm}[${ev.pid}]`;
+  const where = ev.container && ev.container.id !== 'host' ? ` @${ev.container.name || ev.container.id.slice(0, 12)}` : '';
+  const who = `${ev.proc?.exe ?? ev.comm}[${ev.pid}]${where}`;
   const tagOut = options.colour ? `\x1b[${COLOURS[ev.kind] ?? '0'}m${tag}\x1b[0m` : tag;
   const whoOut = options.colour ? `\x1b[1m${who}\x1b[0m` : who;
   return `${clock(ev.time)} ${tagOut} ${whoOut} ${details(ev)}`;

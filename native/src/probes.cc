@@ -2,6 +2,7 @@
 // that it can share maps between objects and attach programs one by one.
 #include "probes.h"
 
+#include "cgroup.skel.h"
 #include "process.skel.h"
 #include "syscalls.skel.h"
 
@@ -12,6 +13,7 @@ const std::vector<ProbeObject>& ProbeObjects() {
   static const std::vector<ProbeObject> table = {
       {"process", process_bpf__elf_bytes},
       {"syscalls", syscalls_bpf__elf_bytes},
+      {"cgroup", cgroup_bpf__elf_bytes},
   };
   return table;
 }
