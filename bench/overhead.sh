@@ -38,13 +38,33 @@ timed() {
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
 }
+# Median of the arguments.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+show_runs() { local label=$1; shift; printf '  %-22s runs: %s\n' "$label" "$(printf '%.3f ' "$@")" >&2; }
 # Median of N timed runs of "$@"; the single runs go to stderr.
 median_of() {
 	local label=$1; shift
 	local times=()
 	for _ in $(seq 1 "$N"); do times+=("$(timed "$@")"); done
-	printf '  %-22s runs: %s\n' "$label" "$(printf '%.3f ' "${times[@]}")" >&2
-	printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+	show_runs "$label" "${times[@]}"
+	median "${times[@]}"
+}
+# Alone and with vigil, interleaved run by run (a fresh tracer for each), so that drift in the
+# machine's load hits both alike. Sets alone_med and vigil_med.
+alone_vs_vigil() {
+	local a=() v=() counters=
+	for _ in $(seq 1 "$N"); do
+		a+=("$(timed "$@")")
+		start_vigil
+		v+=("$(timed "$@")")
+		counters=$(vigil_counters)
+		stop_vigil
+	done
+	show_runs alone "${a[@]}"
+	show_runs vigil "${v[@]}"
+	echo "  vigil (last run): $counters" >&2
+	alone_med=$(median "${a[@]}")
+	vigil_med=$(median "${v[@]}")
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
@@ -63,6 +83,7 @@ start_vigil() {
 	bin/vigild trace -o json >/dev/null 2>"$work/vigil.err" &
 	tracer_pid=$!
 	wait_for "$work/vigil.err" 'vigild trace: ready' "$tracer_pid"
+	sleep 0.3 # let the tracer's start-up work (process table seeding) finish before timing
 }
 # Emitted/dropped totals of the kernel counters (vg_counters) of OUR tracer, read while it runs: the
 # map is found through the tracer's own fds (another tracer on the machine has its own map).
@@ -125,12 +146,10 @@ echo "vigil probe overhead: syscall storm ($ROUNDS rounds + 300 fork/exec), comp
 echo "kernel $(uname -r), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 compile >/dev/null # warm the compiler's caches once
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes the ratios noisy)"
 echo "storm:"
-storm_alone=$(median_of alone run_storm)
-start_vigil
-storm_vigil=$(median_of vigil run_storm)
-echo "  vigil: $(vigil_counters)"
-stop_vigil
+alone_vs_vigil run_storm
+storm_alone=$alone_med storm_vigil=$vigil_med
 if [ "${SKIP_BPFTRACE:-0}" != 1 ]; then
 	start_bpftrace
 	storm_bt=$(median_of bpftrace run_storm)
@@ -139,11 +158,9 @@ else
 	storm_bt=
 fi
 echo "compile:"
-compile_alone=$(median_of alone compile)
-start_vigil
-compile_vigil=$(median_of vigil compile)
-echo "  vigil: $(vigil_counters)"
-stop_vigil
+alone_vs_vigil compile
+compile_alone=$alone_med compile_vigil=$vigil_med
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 printf '%-10s %10s %10s %10s %12s %12s   %s\n' workload alone vigil bpftrace vigil/alone bpftrace/alone budget
