@@ -1,4 +1,6 @@
 // `vigild trace`: attach the sensor (or replay a capture) and print events, one a line.
+import { ContainerRegistry } from '../containers/registry.js';
+import type { ContainerLifecycleEvent } from '../containers/types.js';
 import { ProcessEnricher } from '../process/enricher.js';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -7,9 +9,9 @@ import { createLogger, isLogLevel, type Logger } from '../log.js';
 import type { NativeModule, WatchEntry } from '../sensor/native.js';
 import { EVENT_KINDS, VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC, type EventKind } from '../sensor/layout.js';
 import { Sensor, type SensorReady, type SensorStats } from '../sensor/sensor.js';
-import type { VigilEvent } from '../sensor/events.js';
+import { KTIME, type VigilEvent } from '../sensor/events.js';
 import { USER_WATCH_ID_BASE, parseWatch } from '../sensor/watches.js';
-import { formatCompact, formatJson, type OutputFormat } from './format.js';
+import { formatCompact, formatJson, formatLifecycle, type OutputFormat } from './format.js';
 
 export const TRACE_USAGE = `Usage: vigild trace [options]
 
@@ -187,6 +189,8 @@ function summary(s: SensorStats): string {
   if (s.replay) parts.push(`replayed ${s.replay.batches} batches${s.replay.truncated ? ` (truncated last batch ignored)` : ''}`);
   const proc = s.enrichers['process'];
   if (proc) parts.push(`process table ${proc['entries'] ?? 0} entries, ${proc['misses'] ?? 0} misses`);
+  const ctr = s.enrichers['containers'];
+  if (ctr) parts.push(`containers ${ctr['containers'] ?? 0} (${ctr['started'] ?? 0} started, ${ctr['stopped'] ?? 0} stopped), ${ctr['misses'] ?? 0} cgroup misses`);
   return `vigild trace: stopped: ${parts.join('; ')}\n`;
 }
 
@@ -214,12 +218,26 @@ export async function runTrace(argv: readonly string[], io: TraceIo = defaultTra
   const log = io.logger ?? createLogger({ level: opts.logLevel as 'warn', name: 'vigild' });
   let sensor: Sensor | undefined;
   let unregister: (() => void) | undefined;
+  const containers = new ContainerRegistry();
+  // Lifecycle events are found while the sensor enriches a batch; each is printed just before the
+  // first delivered event that is not older than the one that caused it (or soon after, if none is).
+  const lifecycle: Array<{ ev: ContainerLifecycleEvent; ktime: bigint }> = [];
+  let printLifecycle: ((upTo: bigint | undefined) => void) | undefined;
+  let lifecycleTimer: NodeJS.Timeout | undefined;
+  containers.onLifecycle((ev, cause) => {
+    lifecycle.push({ ev, ktime: cause ? cause[KTIME] : 0n });
+    lifecycleTimer ??= setTimeout(() => {
+      lifecycleTimer = undefined;
+      printLifecycle?.(undefined);
+    }, 50);
+    lifecycleTimer.unref?.();
+  });
   try {
     const sensorOptions = {
       watches: opts.watches,
       defaultWatches: opts.defaultWatches,
       configFlags: opts.configFlags,
-      enrichers: [new ProcessEnricher()],
+      enrichers: [new ProcessEnricher(), containers],
       logger: log,
       ...(opts.record !== undefined ? { record: opts.record } : {}),
     };
@@ -247,9 +265,23 @@ export async function runTrace(argv: readonly string[], io: TraceIo = defaultTra
         resolve(err.code === 'EPIPE' ? 'epipe' : `stdout: ${err.message}`);
       };
       io.stdout.on('error', onStdoutError);
+      // Lifecycle events are printed unless a --kinds or --pid filter asks for something narrower.
+      const showLifecycle = kinds === undefined && byPid === undefined;
+      printLifecycle = (upTo) => {
+        while (lifecycle.length > 0 && (upTo === undefined || lifecycle[0]!.ktime <= upTo)) {
+          const { ev } = lifecycle.shift()!;
+          if (!showLifecycle || broken) continue;
+          try {
+            io.stdout.write((opts.output === 'json' ? JSON.stringify(ev) : formatLifecycle(ev)) + '\n');
+          } catch (err) {
+            onStdoutError(err as NodeJS.ErrnoException);
+          }
+        }
+      };
       sensor!.subscribe(
         (ev) => {
           if (broken) return;
+          if (lifecycle.length > 0) printLifecycle?.(ev[KTIME]);
           try {
             io.stdout.write(format(ev) + '\n');
           } catch (err) {
@@ -268,6 +300,8 @@ export async function runTrace(argv: readonly string[], io: TraceIo = defaultTra
     const why = await stopped;
     unregister?.();
     await sensor.close();
+    if (lifecycleTimer) clearTimeout(lifecycleTimer);
+    if (why !== 'epipe') printLifecycle?.(undefined);
     if (why !== 'epipe') io.stderr.write(summary(sensor.stats()));
     if (why.startsWith('replay-error:')) {
       io.stderr.write(`vigild trace: ${why.slice('replay-error:'.length)}\n`);

@@ -1,5 +1,6 @@
 // Output of `vigild trace`: one event a line, as JSON (docs/events.md) or compact text for people
 // (time, kind, process, details; like `tetra getevents -o compact`, without emoji).
+import type { ContainerLifecycleEvent } from '../containers/types.js';
 import type { Creds, VigilEvent } from '../sensor/events.js';
 import { capabilityNames } from '../sensor/names.js';
 
@@ -115,4 +116,16 @@ export function formatCompact(ev: VigilEvent, options: CompactOptions): string {
   const tagOut = options.colour ? `\x1b[${COLOURS[ev.kind] ?? '0'}m${tag}\x1b[0m` : tag;
   const whoOut = options.colour ? `\x1b[1m${who}\x1b[0m` : who;
   return `${clock(ev.time)} ${tagOut} ${whoOut} ${details(ev)}`;
+}
+
+/** A container_start / container_stop line in compact output. */
+export function formatLifecycle(ev: ContainerLifecycleEvent): string {
+  const c = ev.container;
+  const pod = c.pod ? ` pod ${c.namespace ?? ''}/${c.pod}` : '';
+  const p = c.posture;
+  const marks = p
+    ? [p.privileged && 'privileged', p.hostPid && 'host-pid', p.hostNet && 'host-net', p.hostIpc && 'host-ipc', p.sensitiveMounts.length > 0 && `mounts ${p.sensitiveMounts.join(',')}`].filter(Boolean)
+    : [];
+  const tag = ev.kind === 'container_start' ? 'start' : 'stop';
+  return `${clock(ev.time)} ${tag.padEnd(7)} ${c.runtime}:${c.name} ${c.id}${c.image ? ` image ${c.image}` : ''}${pod} cgroup ${c.cgroupPath}${marks.length ? ' ' + marks.join(' ') : ''}`;
 }
