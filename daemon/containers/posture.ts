@@ -1,6 +1,7 @@
 // Security posture of a container, read once from its init process (/proc/<pid>):
 //  - privileged: its effective capabilities hold the whole host bounding set (as `--privileged`);
-//  - host namespaces: each of pid, net, ipc, mnt, user, uts compared with pid 1's inode numbers;
+//  - host namespaces: each of pid, net, ipc, mnt, user, uts compared with pid 1's inode numbers (the
+//    daemon's own when pid 1's are not readable);
 //  - sensitive mounts (mountinfo): host paths such as /, /proc, /etc, the runtimes' sockets bound in
 //    (the host path is found through pid 1's mountinfo: same device, root under the host mount's
 //    root), sysfs or cgroup file systems mounted writable, devtmpfs, a proc mounted outside /proc;
@@ -131,7 +132,9 @@ export function readPosture(pid: number, procRoot = '/proc'): Posture | undefine
   const ns = {} as Record<keyof typeof NS_FILES, boolean>;
   for (const [field, file] of Object.entries(NS_FILES) as Array<[keyof typeof NS_FILES, string]>) {
     const mine = nsLink(procRoot, pid, file);
-    const host = nsLink(procRoot, 1, file);
+    // pid 1's links may be closed to us (ptrace access mode); the daemon runs in the host's
+    // namespaces (a DaemonSet with hostPID, hostNetwork, ...), so its own are the next reference.
+    const host = nsLink(procRoot, 1, file) ?? nsLink(procRoot, 'self', file);
     ns[field] = mine !== undefined && mine === host;
   }
   return {

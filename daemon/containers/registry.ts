@@ -345,7 +345,11 @@ export class ContainerRegistry implements Enricher {
     this.counters.metadataReads++;
     e.lastMetadataTry = this.now();
     const info = e.info;
-    const state = this.runtimes.findById(info.id) ?? this.states().get(info.cgroupPath);
+    let state = this.runtimes.findById(info.id);
+    if (!state) {
+      this.stateIndex = undefined; // this lookup is itself rate-limited; read the states as they are now
+      state = this.states().get(info.cgroupPath);
+    }
     const md = this.runtimes.metadata(info.id, state);
     if (!state && md.runtime === undefined) return false;
     if (md.runtime && (info.runtime === 'unknown' || info.runtime === 'runc')) info.runtime = md.runtime;
