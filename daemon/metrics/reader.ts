@@ -47,8 +47,12 @@ export class FileReader {
     return { opens: this.opens, reads: this.reads, handles: this.handles.size };
   }
 
-  /** The whole text of a file. Rejects with the fs error (code ENOENT, ENODEV, EACCES, ...). */
-  async read(path: string): Promise<string> {
+  /**
+   * The whole text of a file. Rejects with the fs error (code ENOENT, ENODEV, EACCES, ...).
+   * `keep: false` never keeps this file's handle: cgroup v1's cgroup.procs, for one, serves a kept
+   * handle the pid list it built at open for as long as reads come more often than once a second.
+   */
+  async read(path: string, options: { keep?: boolean } = {}): Promise<string> {
     const kept = this.handles.get(path);
     if (kept !== undefined) {
       try {
@@ -59,7 +63,7 @@ export class FileReader {
         throw err;
       }
     }
-    const keep = this.reuse && this.handles.size < this.maxHandles;
+    const keep = this.reuse && options.keep !== false && this.handles.size < this.maxHandles;
     this.opens++;
     const pending = open(path, 'r');
     if (keep) {

@@ -395,7 +395,6 @@ export class Sampler {
     if (state === undefined) return;
     this.states.delete(key);
     for (const p of state.plan.probes) this.reader.forget(p.path);
-    if (state.plan.procsDir !== undefined) this.reader.release(state.plan.procsDir);
     if (state.net) this.reader.forget(join(this.procRoot, String(state.net.pid), 'net/dev'));
   }
 
@@ -498,7 +497,7 @@ export class Sampler {
 
   /** Pids of the target and its descendant cgroups. */
   private async listPids(dir: string): Promise<number[]> {
-    const [procs, entries] = await Promise.all([this.reader.read(join(dir, 'cgroup.procs')), readdir(dir, { withFileTypes: true })]);
+    const [procs, entries] = await Promise.all([this.reader.read(join(dir, 'cgroup.procs'), { keep: false }), readdir(dir, { withFileTypes: true })]);
     const pids = parsePids(procs);
     const children = entries.filter((e) => e.isDirectory());
     if (children.length > 0) {
