@@ -90,6 +90,26 @@ struct {
 /* Read-only view of a kernel pointer: fault-safe direct loads instead of bpf_probe_read calls. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
+/*
+ * Per-CPU memo of the last (task, cred) pair whose snapshot was checked, so the common case (same
+ * task, same cred, on the same CPU) skips the task-storage lookup. vg_cred_gen is bumped on every
+ * write of any snapshot's cred pointer, so a memo is only trusted while no snapshot changed since
+ * it was taken (a freed and reused cred or task address cannot make a stale memo hit).
+ */
+struct vg_cred_seen {
+	__u64 task;
+	__u64 cred;
+	__u64 gen;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_cred_seen);
+} vg_cred_seen SEC(".maps");
+
+volatile __u64 vg_cred_gen;
+
 /* Kernel-side generation of the namespace of names (see vg_neg_cache). */
 volatile __u32 vg_kgen;
 
@@ -208,6 +228,7 @@ static __noinline int vg_cred_check(struct vg_task_state *st, __u32 nr, long ret
 	st->creds = cc->new_creds;
 	st->cred_ptr = (__u64)c;
 	st->creds_valid = 1;
+	__sync_fetch_and_add(&vg_cred_gen, 1);
 	return 0;
 }
 
@@ -977,9 +998,23 @@ static __always_inline bool vg_ptrace_interesting(__u64 req)
 static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct vg_task_state *st = bpf_task_storage_get(&vg_task, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	const struct cred *c = t->cred;
+	struct vg_task_state *st = NULL;
+	__u32 zero = 0;
 
-	vg_cred_check(st, nr, ret);
+	/* exec, the clone family and unshare/setns use their task state below; the others only need
+	 * the cred check, which the per-CPU memo answers without the task-storage lookup */
+	struct vg_cred_seen *seen = bpf_map_lookup_elem(&vg_cred_seen, &zero);
+	if ((h >= VG_H_EXECVE && h <= VG_H_SETNS) || !seen || seen->task != (__u64)t || seen->cred != (__u64)c ||
+	    seen->gen != vg_cred_gen) {
+		st = bpf_task_storage_get(&vg_task, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		vg_cred_check(st, nr, ret);
+		if (seen && st) {
+			seen->task = (__u64)t;
+			seen->cred = (__u64)c;
+			seen->gen = vg_cred_gen;
+		}
+	}
 	switch (h) {
 	case VG_H_EXECVE:
 	case VG_H_EXECVEAT:
