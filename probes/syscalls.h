@@ -55,7 +55,9 @@ enum vg_sc_handler {
 
 /* ns_change: old and new namespace inodes of the calling task (unshare, setns) or of the parent and
  * the new child (clone, clone3 with CLONE_NEW*). The pid slot holds pid_ns_for_children here, which
- * is what unshare(CLONE_NEWPID) and setns into a pid namespace change. */
+ * is what unshare(CLONE_NEWPID) and setns into a pid namespace change. unshare/setns send one when a
+ * namespace inode changed or the call failed (an unchanged successful call, e.g. setns into the
+ * namespace the task is already in, sends none); clone/clone3 send one per child with CLONE_NEW*. */
 struct vg_ns_change {
 	struct vg_header hdr;
 	__u32 syscall_nr;
