@@ -10,10 +10,18 @@
 // Raw chunk payload:     u8 kind=1 | varint count | varint first time (ms) | count x (time dod, value xor)
 // Rollup chunk payload:  u8 kind=2 | varint count | varint first time (ms) |
 //                        count x (time dod, varint n, min xor, max xor, sum xor, last xor)
-// The store seals each payload with a CRC-32 (store/record.ts); the key holds the chunk's start time.
+// The kind byte has CHUNK_PARTIAL set on a partial chunk: the points a head gained since its last flush
+// (series.ts). The store seals each payload with a CRC-32 (store/record.ts); the key holds the chunk's
+// first time.
 
 export const CHUNK_RAW = 1;
 export const CHUNK_ROLLUP = 2;
+export const CHUNK_PARTIAL = 0x10;
+
+/** Whether an encoded chunk is a partial one. */
+export function isPartialChunk(payload: Uint8Array): boolean {
+  return payload.length > 0 && (payload[0]! & CHUNK_PARTIAL) !== 0;
+}
 
 /** One rollup bucket: aggregates of the raw points whose time falls in [time, time + resolution). */
 export interface Bucket {
@@ -164,13 +172,14 @@ class TimeDecoder {
 }
 
 /** Encodes raw points (times integer ms, ascending). */
-export function encodeRaw(times: readonly number[], values: readonly number[], count = times.length): Buffer {
+export function encodeRaw(times: readonly number[], values: readonly number[], partial = false, from = 0): Buffer {
+  const count = times.length - from;
   const w = new Writer(8 + count * 4);
-  w.byte(CHUNK_RAW);
+  w.byte(CHUNK_RAW | (partial ? CHUNK_PARTIAL : 0));
   w.uvarint(count);
   const te = new TimeEncoder();
   const ve = new XorEncoder();
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < times.length; i++) {
     te.put(w, times[i]!);
     ve.put(w, values[i]!);
   }
@@ -179,7 +188,7 @@ export function encodeRaw(times: readonly number[], values: readonly number[], c
 
 export function decodeRaw(payload: Uint8Array): { times: number[]; values: number[] } {
   const r = new Reader(payload);
-  if (r.byte() !== CHUNK_RAW) throw new ChunkFormatError('not a raw chunk');
+  if ((r.byte() & ~CHUNK_PARTIAL) !== CHUNK_RAW) throw new ChunkFormatError('not a raw chunk');
   const count = r.uvarint();
   if (count > payload.length) throw new ChunkFormatError(`count ${count} larger than the chunk`);
   const times = new Array<number>(count);
@@ -194,16 +203,17 @@ export function decodeRaw(payload: Uint8Array): { times: number[]; values: numbe
   return { times, values };
 }
 
-export function encodeRollup(buckets: readonly Bucket[]): Buffer {
-  const w = new Writer(8 + buckets.length * 12);
-  w.byte(CHUNK_ROLLUP);
-  w.uvarint(buckets.length);
+export function encodeRollup(buckets: readonly Bucket[], partial = false, from = 0): Buffer {
+  const w = new Writer(8 + (buckets.length - from) * 12);
+  w.byte(CHUNK_ROLLUP | (partial ? CHUNK_PARTIAL : 0));
+  w.uvarint(buckets.length - from);
   const te = new TimeEncoder();
   const mins = new XorEncoder();
   const maxs = new XorEncoder();
   const sums = new XorEncoder();
   const lasts = new XorEncoder();
-  for (const b of buckets) {
+  for (let i = from; i < buckets.length; i++) {
+    const b = buckets[i]!;
     te.put(w, b.time);
     w.uvarint(b.count);
     mins.put(w, b.min);
@@ -216,7 +226,7 @@ export function encodeRollup(buckets: readonly Bucket[]): Buffer {
 
 export function decodeRollup(payload: Uint8Array): Bucket[] {
   const r = new Reader(payload);
-  if (r.byte() !== CHUNK_ROLLUP) throw new ChunkFormatError('not a rollup chunk');
+  if ((r.byte() & ~CHUNK_PARTIAL) !== CHUNK_ROLLUP) throw new ChunkFormatError('not a rollup chunk');
   const count = r.uvarint();
   if (count > payload.length) throw new ChunkFormatError(`count ${count} larger than the chunk`);
   const out = new Array<Bucket>(count);

@@ -301,3 +301,45 @@ test('kill -9 of a writing process: the store reopens with every point flushed b
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('frequent flushes write partial chunks that a seal replaces; reads and a reopen see each point once', async () => {
+  const dir = tempDir();
+  try {
+    const start = NOW - 3 * HOUR;
+    const opts = { flushIntervalMs: 0, sweepIntervalMs: 0, rawChunkPoints: 60, now: () => NOW };
+    let store = await Store.open({ dir });
+    let series = await SeriesStore.open(store, opts);
+    const input = samples('c1', 'fds_open', start, 1000, 5000, (i) => i);
+    for (let i = 0; i < input.length; i += 7) {
+      await series.write(input.slice(i, i + 7));
+      await series.flush();
+    }
+    const check = async (s: SeriesStore): Promise<void> => {
+      const raw = (await s.query('c1', 'fds_open', start, NOW, 0, 'raw')).points as RawPoint[];
+      assert.deepEqual(raw, input.map((x) => ({ time: x.time, value: x.value })));
+      const m = (await s.query('c1', 'fds_open', start, NOW, MIN)).points as RollupPoint[];
+      assert.equal(m.length, Math.ceil(1000 / 12));
+      assert.deepEqual(m[1], { time: start + MIN, min: 12, max: 23, avg: 17.5, last: 23, count: 12 });
+      const h = (await s.query('c1', 'fds_open', start, NOW, HOUR)).points as RollupPoint[];
+      assert.deepEqual(h.map((p) => p.count), [720, 280]);
+    };
+    await check(series);
+    // Sealed raw chunks replaced their partials: 16 sealed + the head's few partials.
+    let rawKeys = 0;
+    for await (const _ of store.keyspace('ts').entries({ lt: Buffer.from([1]) })) rawKeys++;
+    assert.ok(rawKeys <= 16 + 60 / 7 + 1, `${rawKeys} raw chunk keys`);
+    await series.close();
+    await store.close();
+    store = await Store.open({ dir });
+    series = await SeriesStore.open(store, opts);
+    await check(series);
+    // And the resumed heads go on.
+    await series.write(samples('c1', 'fds_open', start + 1000 * 5000, 20, 5000, (i) => 1000 + i));
+    await series.flush();
+    assert.equal((await series.query('c1', 'fds_open', start, NOW, 0, 'raw')).points.length, 1020);
+    await series.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,9 +7,13 @@
 // Values: a CRC-32 sealed chunk (store/record.ts) of series-chunk.ts.
 //
 // In memory each series has a head chunk per resolution (raw points; rollup buckets, the newest one
-// still open). write() appends to the heads; a head that is full (points or time span) is sealed and
-// queued; flush() (every flushIntervalMs, and when many chunks are queued) writes the queued chunks and
-// the current heads (rewritten in place under their start key) in one LevelDB batch.
+// still open). write() appends to the heads. flush() (every flushIntervalMs, and when many chunks are
+// queued) writes, in one LevelDB batch, for each head only what changed since its last flush, as a
+// partial chunk keyed by its first time (for a rollup, from the bucket that was open at the last flush,
+// so a later partial supersedes the earlier one's copy of that bucket). A head that is full (points or
+// time span) is sealed: written whole under its start key, its partial chunks deleted in the same batch.
+// So a point is written about twice, not once per flush. Readers merge chunks in key order, a later
+// copy of a time or bucket replacing an earlier one.
 //
 // Crash safety: after a kill -9 the store reopens with everything up to the last completed flush: at
 // most flushIntervalMs of points (and the rollup updates they made) are lost. LevelDB drops a torn log
@@ -20,7 +24,7 @@
 import { silentLogger, type Logger } from '../log.js';
 import { prefixEnd, type Keyspace, type Store, type StoreOp } from '../store/store.js';
 import { openRecord, sealRecord } from '../store/record.js';
-import { decodeRaw, decodeRollup, encodeRaw, encodeRollup, type Bucket } from './series-chunk.js';
+import { decodeRaw, decodeRollup, encodeRaw, encodeRollup, isPartialChunk, type Bucket } from './series-chunk.js';
 import type { Sample } from './types.js';
 
 export type Resolution = 'raw' | '1m' | '1h';
@@ -111,19 +115,31 @@ export interface SeriesStats {
 interface RollupHead {
   start: number;
   buckets: Bucket[];
+  /** The next partial chunk starts at this bucket (the one open at the last flush). */
+  flushedFrom: number;
+  dirty: boolean;
+  /** First times of the partial chunks written for this head. */
+  partials: number[];
 }
 
 interface RawHead {
   start: number;
   times: number[];
   values: number[];
+  /** Points already in partial chunks. */
+  flushed: number;
+  partials: number[];
 }
 
 interface Queued {
   res: number;
   start: number;
   payload: Buffer;
+  /** Partial chunks the sealed one replaces. */
+  deletes: number[];
 }
+
+type Decoded = { times: number[]; values: number[] } | Bucket[];
 
 interface Head {
   target: string;
@@ -133,8 +149,6 @@ interface Head {
   rollups: [RollupHead | undefined, RollupHead | undefined];
   lastTime: number;
   lastWrite: number;
-  version: number;
-  flushedVersion: number;
   /** Sealed chunks not yet written. */
   queued: Queued[];
 }
@@ -159,6 +173,18 @@ function keyStart(key: Buffer): number {
 
 function validName(s: string): boolean {
   return s.length > 0 && s.length <= 512 && !s.includes('\u0000');
+}
+
+/** Buckets of chunks in key order; a later copy of a bucket (a newer partial chunk) replaces the earlier. */
+function mergeBuckets(chunks: readonly Bucket[][]): Bucket[] {
+  const out: Bucket[] = [];
+  for (const c of chunks) {
+    for (const b of c) {
+      while (out.length > 0 && out[out.length - 1]!.time >= b.time) out.pop();
+      out.push(b);
+    }
+  }
+  return out;
 }
 
 function addToBucket(b: Bucket, v: number): void {
@@ -247,11 +273,15 @@ export class SeriesStore {
   }
 
   /** Decodes a stored chunk; undefined (counted) when torn or corrupt. */
-  private decode(res: number, value: Buffer): { times: number[]; values: number[] } | Bucket[] | undefined {
+  private decode(res: number, value: Buffer): Decoded | undefined {
+    return this.decodeChunk(res, value)?.data;
+  }
+
+  private decodeChunk(res: number, value: Buffer): { data: Decoded; partial: boolean } | undefined {
     const payload = openRecord(value);
     if (payload !== undefined) {
       try {
-        return res === 0 ? decodeRaw(payload) : decodeRollup(payload);
+        return { data: res === 0 ? decodeRaw(payload) : decodeRollup(payload), partial: isPartialChunk(payload) };
       } catch {
         // falls through: counted below
       }
@@ -272,26 +302,42 @@ export class SeriesStore {
     return p;
   }
 
-  /** Resumes a series from its last stored chunks (they become the heads when not full). */
+  /** Resumes a series: its partial chunks after the last sealed one become the heads again. */
   private async loadHead(target: string, metric: string): Promise<Head> {
     const base = seriesBase(target, metric);
-    const h: Head = { target, metric, base, raw: undefined, rollups: [undefined, undefined], lastTime: -1, lastWrite: this.now(), version: 0, flushedVersion: 0, queued: [] };
+    const h: Head = { target, metric, base, raw: undefined, rollups: [undefined, undefined], lastTime: -1, lastWrite: this.now(), queued: [] };
     for (const spec of RES) {
       const prefix = Buffer.concat([Buffer.from([spec.byte]), base]);
-      for await (const [key, value] of this.ks.entries({ gte: prefix, lt: prefixEnd(prefix)!, reverse: true, limit: 1 })) {
-        const decoded = this.decode(spec.byte, value);
-        if (decoded === undefined) continue;
-        const start = keyStart(key);
-        if (spec.byte === 0) {
-          const raw = decoded as { times: number[]; values: number[] };
-          if (raw.times.length > 0) h.lastTime = Math.max(h.lastTime, raw.times[raw.times.length - 1]!);
-          if (raw.times.length < this.rawChunkPoints) h.raw = { start, times: raw.times, values: raw.values };
-        } else {
-          const buckets = decoded as Bucket[];
-          const lastBucket = buckets[buckets.length - 1];
-          // Only the open (last) bucket may still grow; a full chunk stays as it is.
-          if (lastBucket && buckets.length <= spec.maxPoints) h.rollups[spec.byte - 1] = { start, buckets };
+      const partials: Array<[number, Decoded]> = [];
+      let newest = true;
+      for await (const [key, value] of this.ks.entries({ gte: prefix, lt: prefixEnd(prefix)!, reverse: true, limit: spec.maxPoints + 2 })) {
+        const chunk = this.decodeChunk(spec.byte, value);
+        if (chunk === undefined) continue;
+        if (newest && spec.byte === 0) {
+          const { times } = chunk.data as { times: number[] };
+          if (times.length > 0) h.lastTime = times[times.length - 1]!;
         }
+        newest = false;
+        if (!chunk.partial) break;
+        partials.unshift([keyStart(key), chunk.data]);
+      }
+      if (partials.length === 0) continue;
+      const keys = partials.map(([k]) => k);
+      if (spec.byte === 0) {
+        const times: number[] = [];
+        const values: number[] = [];
+        for (const [, d] of partials) {
+          const c = d as { times: number[]; values: number[] };
+          for (let i = 0; i < c.times.length; i++) {
+            if (times.length > 0 && c.times[i]! <= times[times.length - 1]!) continue;
+            times.push(c.times[i]!);
+            values.push(c.values[i]!);
+          }
+        }
+        if (times.length > 0) h.raw = { start: keys[0]!, times, values, flushed: times.length, partials: keys };
+      } else {
+        const buckets = mergeBuckets(partials.map(([, d]) => d as Bucket[]));
+        if (buckets.length > 0) h.rollups[spec.byte - 1] = { start: keys[0]!, buckets, flushedFrom: buckets.length - 1, dirty: false, partials: keys };
       }
     }
     this.heads.set(`${target}\u0000${metric}`, h);
@@ -331,13 +377,13 @@ export class SeriesStore {
 
   private append(h: Head, t: number, v: number): void {
     h.lastTime = t;
-    h.version++;
     let raw = h.raw;
     if (raw && (raw.times.length >= this.rawChunkPoints || t - raw.start >= RES[0]!.maxSpanMs)) {
-      this.enqueue(h, { res: 0, start: raw.start, payload: encodeRaw(raw.times, raw.values) });
+      const start = raw.start;
+      this.enqueue(h, { res: 0, start, payload: encodeRaw(raw.times, raw.values), deletes: raw.partials.filter((k) => k !== start) });
       raw = undefined;
     }
-    if (!raw) raw = h.raw = { start: t, times: [], values: [] };
+    if (!raw) raw = h.raw = { start: t, times: [], values: [], flushed: 0, partials: [] };
     raw.times.push(t);
     raw.values.push(v);
     for (let r = 1; r <= 2; r++) {
@@ -347,14 +393,17 @@ export class SeriesStore {
       const open = head?.buckets[head.buckets.length - 1];
       if (open && open.time === bt) {
         addToBucket(open, v);
+        head!.dirty = true;
         continue;
       }
       if (head && (head.buckets.length >= spec.maxPoints || bt - head.start >= spec.maxSpanMs)) {
-        this.enqueue(h, { res: r, start: head.start, payload: encodeRollup(head.buckets) });
+        const start = head.start;
+        this.enqueue(h, { res: r, start, payload: encodeRollup(head.buckets), deletes: head.partials.filter((k) => k !== start) });
         head = undefined;
       }
-      if (!head) head = h.rollups[r - 1] = { start: bt, buckets: [] };
+      if (!head) head = h.rollups[r - 1] = { start: bt, buckets: [], flushedFrom: 0, dirty: false, partials: [] };
       head.buckets.push({ time: bt, min: v, max: v, sum: v, count: 1, last: v });
+      head.dirty = true;
     }
   }
 
@@ -383,21 +432,46 @@ export class SeriesStore {
 
   private async doFlush(): Promise<void> {
     const ops: StoreOp[] = [];
-    const taken: Array<[Head, Queued[], number]> = [];
+    const taken: Array<[Head, Queued[]]> = [];
+    const undo: Array<() => void> = [];
     const now = this.now();
     for (const [id, h] of this.heads) {
-      if (h.queued.length === 0 && h.version === h.flushedVersion) {
+      const raw = h.raw;
+      const rawDirty = raw !== undefined && raw.times.length > raw.flushed;
+      if (h.queued.length === 0 && !rawDirty && !h.rollups[0]?.dirty && !h.rollups[1]?.dirty) {
         if (now - h.lastWrite >= this.idleEvictMs) this.heads.delete(id);
         continue;
       }
-      for (const q of h.queued) ops.push({ type: 'put', keyspace: 'ts', key: seriesKey(q.res, h.base, q.start), value: sealRecord(q.payload) });
-      if (h.raw) ops.push({ type: 'put', keyspace: 'ts', key: seriesKey(0, h.base, h.raw.start), value: sealRecord(encodeRaw(h.raw.times, h.raw.values)) });
+      for (const q of h.queued) {
+        for (const d of q.deletes) ops.push({ type: 'del', keyspace: 'ts', key: seriesKey(q.res, h.base, d) });
+        ops.push({ type: 'put', keyspace: 'ts', key: seriesKey(q.res, h.base, q.start), value: sealRecord(q.payload) });
+      }
+      taken.push([h, h.queued]);
+      h.queued = [];
+      if (raw && rawDirty) {
+        const prev = raw.flushed;
+        const key = raw.times[prev]!;
+        ops.push({ type: 'put', keyspace: 'ts', key: seriesKey(0, h.base, key), value: sealRecord(encodeRaw(raw.times, raw.values, true, prev)) });
+        if (raw.partials[raw.partials.length - 1] !== key) raw.partials.push(key);
+        raw.flushed = raw.times.length;
+        undo.push(() => {
+          raw.flushed = prev;
+        });
+      }
       for (let r = 1; r <= 2; r++) {
         const head = h.rollups[r - 1];
-        if (head) ops.push({ type: 'put', keyspace: 'ts', key: seriesKey(r, h.base, head.start), value: sealRecord(encodeRollup(head.buckets)) });
+        if (!head?.dirty) continue;
+        const prev = head.flushedFrom;
+        const key = head.buckets[prev]!.time;
+        ops.push({ type: 'put', keyspace: 'ts', key: seriesKey(r, h.base, key), value: sealRecord(encodeRollup(head.buckets, true, prev)) });
+        if (head.partials[head.partials.length - 1] !== key) head.partials.push(key);
+        head.flushedFrom = head.buckets.length - 1;
+        head.dirty = false;
+        undo.push(() => {
+          head.flushedFrom = prev;
+          head.dirty = true;
+        });
       }
-      taken.push([h, h.queued, h.version]);
-      h.queued = [];
     }
     this.stats.heads = this.heads.size;
     if (ops.length === 0) return;
@@ -406,14 +480,12 @@ export class SeriesStore {
     } catch (err) {
       this.stats.flushErrors++;
       for (const [h, queued] of taken) h.queued = queued.concat(h.queued);
+      for (const f of undo) f();
       throw err;
     }
     this.stats.flushes++;
     this.stats.chunksWritten += ops.length;
-    for (const [h, queued, version] of taken) {
-      this.queuedCount -= queued.length;
-      h.flushedVersion = Math.max(h.flushedVersion, version);
-    }
+    for (const [, queued] of taken) this.queuedCount -= queued.length;
   }
 
   private pick(from: number, step: number): Resolution {
@@ -436,35 +508,44 @@ export class SeriesStore {
     const spec = RES.find((x) => x.name === resName)!;
     const base = seriesBase(target, metric);
     const h = this.heads.get(`${target}\u0000${metric}`);
-    const mem = new Map<number, Buffer | { times: number[]; values: number[] } | Bucket[]>();
+    // What is in memory replaces its stored copies (partial chunks, chunks a queued seal replaces).
+    const skip = new Set<number>();
+    const chunks: Array<[number, Decoded]> = [];
     if (h) {
-      for (const q of h.queued) if (q.res === spec.byte) mem.set(q.start, q.payload);
-      if (spec.byte === 0 && h.raw) mem.set(h.raw.start, { times: h.raw.times, values: h.raw.values });
+      for (const q of h.queued) {
+        if (q.res !== spec.byte) continue;
+        skip.add(q.start);
+        for (const d of q.deletes) skip.add(d);
+        if (q.start <= to) chunks.push([q.start, spec.byte === 0 ? decodeRaw(q.payload) : decodeRollup(q.payload)]);
+      }
+      if (spec.byte === 0 && h.raw) {
+        for (const k of h.raw.partials) skip.add(k);
+        if (h.raw.start <= to) chunks.push([h.raw.start, { times: h.raw.times, values: h.raw.values }]);
+      }
       const rh = spec.byte > 0 ? h.rollups[spec.byte - 1] : undefined;
-      if (rh) mem.set(rh.start, rh.buckets);
+      if (rh) {
+        for (const k of rh.partials) skip.add(k);
+        if (rh.start <= to) chunks.push([rh.start, rh.buckets]);
+      }
     }
     const lo = Math.max(0, from - spec.maxSpanMs - (spec.ms || 0));
-    const chunks: Array<[number, { times: number[]; values: number[] } | Bucket[]]> = [];
     for await (const [key, value] of this.ks.entries({ gte: seriesKey(spec.byte, base, lo), lte: seriesKey(spec.byte, base, Math.max(0, to)) })) {
       const start = keyStart(key);
-      if (mem.has(start)) continue;
+      if (skip.has(start)) continue;
       const d = this.decode(spec.byte, value);
       if (d !== undefined) chunks.push([start, d]);
-    }
-    for (const [start, m] of mem) {
-      if (start > to) continue;
-      const d = Buffer.isBuffer(m) ? (spec.byte === 0 ? decodeRaw(m) : decodeRollup(m)) : m;
-      chunks.push([start, d]);
     }
     chunks.sort((a, b) => a[0] - b[0]);
     if (spec.byte === 0) {
       const points: RawPoint[] = [];
       let lastBucket = -1;
+      let lastTime = -1;
       for (const [, c] of chunks) {
         const { times, values } = c as { times: number[]; values: number[] };
         for (let i = 0; i < times.length; i++) {
           const t = times[i]!;
-          if (t < from || t > to) continue;
+          if (t < from || t > to || t <= lastTime) continue;
+          lastTime = t;
           if (step > 0) {
             const b = Math.floor(t / step);
             if (b === lastBucket) points.pop();
@@ -478,8 +559,8 @@ export class SeriesStore {
     const width = Math.max(spec.ms, step > 0 ? Math.ceil(step / spec.ms) * spec.ms : spec.ms);
     const merged: Bucket[] = [];
     const fromBucket = from - (from % spec.ms);
-    for (const [, c] of chunks) {
-      for (const b of c as Bucket[]) {
+    for (const b of mergeBuckets(chunks.map(([, c]) => c as Bucket[]))) {
+      {
         if (b.time < fromBucket || b.time > to) continue;
         const t = b.time - (b.time % width);
         const m = merged[merged.length - 1];
