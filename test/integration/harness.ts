@@ -5,7 +5,7 @@
 // stderr so a timeout says why. BPF tests never skip themselves: a missing prerequisite fails the test
 // with a message, unless VIGIL_ALLOW_NO_BPF=1 is set (then they skip, for machines without BPF).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -283,13 +283,28 @@ export function tempDir(prefix = 'vigil-it-'): { path: string; remove: () => voi
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Names of the loaded BPF programs (bpftool -j prog show). */
-export function bpfProgramNames(): string[] {
+/** Loaded BPF programs (id and name), from bpftool -j prog show. */
+export function bpfPrograms(): Array<{ id: number; name: string }> {
   const r = spawnSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
   if (r.error) throw new Error(`bpftool: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`bpftool -j prog show exited ${r.status}: ${r.stderr}`);
-  const progs = JSON.parse(r.stdout || '[]') as Array<{ name?: string }>;
-  return progs.map((p) => p.name ?? '');
+  return (JSON.parse(r.stdout || '[]') as Array<{ id: number; name?: string }>).map((p) => ({ id: p.id, name: p.name ?? '' }));
+}
+
+/** Ids of the BPF programs a process holds through its fds (program and link fds name a prog_id). */
+export function heldProgramIds(pid: number): Set<number> {
+  const ids = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed meanwhile
+    }
+    const m = /^prog_id:\s*(\d+)/m.exec(text);
+    if (m) ids.add(Number(m[1]));
+  }
+  return ids;
 }
 
 export function sleep(ms: number): Promise<void> {
