@@ -24,6 +24,8 @@ export interface ReaderStats {
 /** Initial read size; a file that fills it is read again with a buffer twice as large. */
 const FIRST_READ = 4096;
 const MAX_READ = 1 << 20;
+/** Read buffers kept for reuse (more than the reads in flight at once). */
+const MAX_POOLED = 256;
 
 /** Errors that mean the file (or the cgroup, or the process) is gone. */
 export function isGone(err: unknown): boolean {
@@ -35,6 +37,7 @@ export class FileReader {
   readonly reuse: boolean;
   private readonly maxHandles: number;
   private readonly handles = new Map<string, Promise<FileHandle>>();
+  private readonly buffers: Buffer[] = [];
   private opens = 0;
   private reads = 0;
 
@@ -83,7 +86,16 @@ export class FileReader {
   }
 
   private async readAll(fh: FileHandle): Promise<string> {
-    for (let size = FIRST_READ; ; size *= 2) {
+    // First-size buffers are reused (a sweep reads thousands of files); larger ones are one-offs.
+    const first = this.buffers.pop() ?? Buffer.allocUnsafe(FIRST_READ);
+    try {
+      this.reads++;
+      const { bytesRead } = await fh.read(first, 0, FIRST_READ, 0);
+      if (bytesRead < FIRST_READ) return first.toString('utf8', 0, bytesRead);
+    } finally {
+      if (this.buffers.length < MAX_POOLED) this.buffers.push(first);
+    }
+    for (let size = FIRST_READ * 2; ; size *= 2) {
       const buf = Buffer.allocUnsafe(size);
       this.reads++;
       const { bytesRead } = await fh.read(buf, 0, size, 0);
