@@ -209,6 +209,12 @@ describe('cgroup v2 fixture tree', () => {
       assert.deepEqual(s.keys(), []);
       const r4 = await s.sample({ key: 'never', cgroupPath: '/no-such-cgroup' });
       assert.equal(r4.vanished, true);
+      // A host file that goes away costs its figures, never the host.
+      assert.ok((await s.sampleTarget({ key: 'host', cgroupPath: '' })).some((x) => x.metric === 'pids_current'));
+      rmSync(join(dir.path, 'proc/loadavg'));
+      const h = await s.sample({ key: 'host', cgroupPath: '' });
+      assert.equal(h.vanished, false);
+      assert.ok(h.samples.length > 10 && !h.samples.some((x) => x.metric === 'pids_current'));
     } finally {
       await s.close();
       dir.remove();

@@ -378,7 +378,8 @@ export class Sampler {
     await Promise.all([...fileReads, processReads]);
 
     if (gone) {
-      const stillThere = plan.dirs.length > 0 && (await Promise.all(plan.dirs.map(exists))).every(Boolean);
+      // The host never vanishes; a container has when one of its cgroup directories is gone.
+      const stillThere = plan.host || (plan.dirs.length > 0 && (await Promise.all(plan.dirs.map(exists))).every(Boolean));
       if (!stillThere) {
         this.forget(target.key);
         return { samples: [], vanished: true, errors: [] };
