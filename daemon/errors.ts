@@ -8,7 +8,11 @@ export type VigilErrorCode =
   | 'VIGIL_SENSOR'
   | 'VIGIL_NOT_ROOT'
   | 'VIGIL_BTF_MISSING'
-  | 'VIGIL_CONFIG';
+  | 'VIGIL_CONFIG'
+  | 'VIGIL_STORE_LOCKED'
+  | 'VIGIL_STORE_CORRUPT'
+  | 'VIGIL_STORE_FULL'
+  | 'VIGIL_STORE_IO';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;

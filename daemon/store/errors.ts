@@ -4,7 +4,7 @@
 //   VIGIL_STORE_CORRUPT  LevelDB reports corruption (open or read); repair or move the data dir
 //   VIGIL_STORE_FULL     a write failed with ENOSPC: nothing already stored is lost, the write is not done
 //   VIGIL_STORE_IO       any other I/O failure (permissions, a missing directory, a closed store)
-import { VigilError, type VigilErrorCode } from '../errors.js';
+import { VigilError } from '../errors.js';
 
 export type StoreErrorCode = 'VIGIL_STORE_LOCKED' | 'VIGIL_STORE_CORRUPT' | 'VIGIL_STORE_FULL' | 'VIGIL_STORE_IO';
 
@@ -13,9 +13,7 @@ export class StoreError extends VigilError {
   readonly dir: string;
 
   constructor(code: StoreErrorCode, dir: string, message: string, options?: { cause?: unknown }) {
-    // The store's codes are not (yet) members of VigilErrorCode in daemon/errors.ts, which this stage does
-    // not own; the value is the stable string all the same.
-    super(code as unknown as VigilErrorCode, `${dir}: ${message}`, options);
+    super(code, `${dir}: ${message}`, options);
     this.storeCode = code;
     this.dir = dir;
   }
