@@ -71,11 +71,11 @@ describe('cgroup v2 fixture tree', () => {
         psi_memory_full_avg10: 0.75,
         psi_io_some_avg10: 4,
         psi_io_full_avg10: 2,
-        // eth0 only: lo is left out by default
-        net_rx_bytes_total: 120000,
-        net_tx_bytes_total: 80000,
-        net_rx_packets_total: 900,
-        net_tx_packets_total: 600,
+        // eth0 and lo: a container's loopback is its own traffic
+        net_rx_bytes_total: 125000,
+        net_tx_bytes_total: 85000,
+        net_rx_packets_total: 950,
+        net_tx_packets_total: 650,
         fds_open: 4 + 2 + 3, // pids 101, 102 and 103 in the child cgroup
       });
     } finally {
@@ -83,12 +83,12 @@ describe('cgroup v2 fixture tree', () => {
     }
   });
 
-  test('includeLoopback counts lo too', async () => {
-    const s = await v2Sampler(V2, { includeLoopback: true });
+  test('includeLoopback: false leaves a container\'s lo out', async () => {
+    const s = await v2Sampler(V2, { includeLoopback: false });
     try {
       const m = byMetric(await s.sampleTarget({ key: 'c1', cgroupPath: '/ctr-limited' }));
-      assert.equal(m.net_rx_bytes_total, 125000);
-      assert.equal(m.net_tx_packets_total, 650);
+      assert.equal(m.net_rx_bytes_total, 120000);
+      assert.equal(m.net_tx_packets_total, 600);
     } finally {
       await s.close();
     }
@@ -288,7 +288,7 @@ describe('cgroup v1 fixture tree', () => {
         assert.equal(m.blkio_write_bytes_total, 9192);
         assert.equal(m.blkio_read_ops_total, undefined);
         assert.equal(m.fds_open, 6);
-        assert.equal(m.net_rx_bytes_total, 120000);
+        assert.equal(m.net_rx_bytes_total, 125000);
       } finally {
         await s.close();
       }

@@ -84,7 +84,10 @@ export interface SamplerOptions {
   /** Keep file handles open between sweeps (default true). */
   reuseHandles?: boolean;
   maxHandles?: number;
-  /** Count the loopback interface in net_* (default false). */
+  /**
+   * Count the loopback interface in net_*. Default: yes for containers (their own network namespace:
+   * traffic between their processes is theirs), no for the host (lo there is every local service).
+   */
   includeLoopback?: boolean;
   /** Count open file descriptors (default true). */
   fds?: boolean;
@@ -294,7 +297,7 @@ export class Sampler {
   readonly reader: FileReader;
   private readonly procRoot: string;
   private readonly sysBlock: string;
-  private readonly includeLoopback: boolean;
+  private readonly includeLoopback: boolean | undefined;
   private readonly countFds: boolean;
   private readonly blockFromProc: boolean;
   private readonly log: Logger;
@@ -310,7 +313,7 @@ export class Sampler {
     });
     this.procRoot = options.procRoot ?? '/proc';
     this.sysBlock = options.sysBlock ?? '/sys/block';
-    this.includeLoopback = options.includeLoopback ?? false;
+    this.includeLoopback = options.includeLoopback;
     this.countFds = options.fds ?? true;
     this.blockFromProc = blockFromProc;
     this.log = options.logger ?? silentLogger();
@@ -472,7 +475,7 @@ export class Sampler {
       const p = join(proc, 'pressure', res);
       if (await exists(p)) add(p, setPressure(res));
     }
-    add(join(proc, 'net/dev'), (t, r) => this.setNet(t, r));
+    add(join(proc, 'net/dev'), (t, r) => this.setNet(t, r, true));
     if (this.countFds) add(join(proc, 'sys/fs/file-nr'), (t, r) => (r.fds = parseFileNr(t)));
     const present = await Promise.all(probes.map((p) => exists(p.path)));
     return { host: true, probes: probes.filter((_, i) => present[i]), dirs: [], blockFromProc: false };
@@ -488,8 +491,8 @@ export class Sampler {
     return this.hostDisks;
   }
 
-  private setNet(text: string, r: Readings): void {
-    const n = parseNetDev(text, this.includeLoopback);
+  private setNet(text: string, r: Readings, host: boolean): void {
+    const n = parseNetDev(text, this.includeLoopback ?? !host);
     r.netRxBytes = n.rxBytes;
     r.netTxBytes = n.txBytes;
     r.netRxPackets = n.rxPackets;
@@ -560,7 +563,7 @@ export class Sampler {
     }
     if (state.net.ownNs) return;
     try {
-      this.setNet(await this.reader.read(path), r);
+      this.setNet(await this.reader.read(path), r, false);
     } catch {
       // The process exited between listing and reading; the next sweep picks another.
       this.reader.forget(path);
