@@ -1,12 +1,14 @@
-// vigild: the daemon's entry point. Subcommands: trace (today); the daemon itself later.
+// vigild: the daemon's entry point. Subcommands: run (the default: the daemon) and trace.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { VigilError } from './errors.js';
+import { runDaemon } from './run.js';
 import { runTrace } from './trace/cli.js';
 
-export const USAGE = `Usage: vigild <command> [options]
+export const USAGE = `Usage: vigild [command] [options]
 
 Commands:
+  run       the daemon, in the foreground (the default when no command is given)
   trace     attach the probes (or replay a capture) and print events, one a line
 
 Run 'vigild <command> --help' for the options of a command.
@@ -20,14 +22,12 @@ export interface MainIo {
 /** Dispatches a command line; resolves to the exit status (0 ok, 1 failure, 2 usage). */
 export async function main(argv: readonly string[], io: MainIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined) {
-    io.stderr.write(USAGE);
-    return 2;
-  }
+  if (cmd === undefined || cmd.startsWith('--') && cmd !== '--help') return runDaemon(argv);
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
     io.stdout.write(USAGE);
     return 0;
   }
+  if (cmd === 'run') return runDaemon(rest);
   if (cmd === 'trace') return runTrace(rest);
   io.stderr.write(`vigild: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
   return 2;

@@ -2,7 +2,8 @@
 // an event (docs/events.md) is ContainerRef; the registry holds the full ContainerInfo.
 
 /** Where a container came from, recognised from its cgroup path and the runtime's state on disk. */
-export type Runtime = 'docker' | 'containerd' | 'cri-o' | 'podman' | 'lxc' | 'systemd-nspawn' | 'runc' | 'host' | 'unknown';
+export const RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman', 'lxc', 'systemd-nspawn', 'runc', 'host', 'unknown'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
 
 /** Security posture, read once from the container's init process when it is first seen. */
 export interface Posture {

@@ -1,0 +1,200 @@
+// The daemon's configuration: embedded defaults, overridden by a YAML file and then by flags.
+// An unknown key or a value of the wrong type is an error with file:line:column; nothing is guessed.
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { RUNTIMES, type Runtime } from './containers/types.js';
+import { ConfigError } from './errors.js';
+
+export interface DaemonConfig {
+  /** LevelDB data directory. */
+  dataDir: string;
+  /** HTTP listener for /metrics and /healthz, host:port. */
+  httpListen: string;
+  /** File holding the bearer token HTTP clients must send; required off loopback. */
+  httpTokenFile?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  metrics: {
+    intervalMs: number;
+    /** Retention per resolution, in milliseconds. */
+    retention: { raw: number; '1m': number; '1h': number };
+  };
+  sensor: {
+    ringBufferBytes: number;
+    /** Extra watches: exact:/path, prefix:/dir/, name:basename. */
+    watches: string[];
+    connectInet: boolean;
+    failedExec: boolean;
+  };
+  containers: {
+    /** Extra cgroup path shapes: a regex with named groups (id, and optionally runtime). */
+    patterns: Array<{ runtime: Runtime; regex: string }>;
+  };
+  /** Targets added when the store holds none yet (first start). */
+  defaultTargets: string[];
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/vigil/vigild.yaml';
+
+export function defaultConfig(): DaemonConfig {
+  return {
+    dataDir: '/var/lib/vigil',
+    httpListen: '127.0.0.1:9470',
+    logLevel: 'info',
+    metrics: { intervalMs: 5000, retention: { raw: 24 * 3600e3, '1m': 7 * 24 * 3600e3, '1h': 90 * 24 * 3600e3 } },
+    sensor: { ringBufferBytes: 16 << 20, watches: [], connectInet: false, failedExec: false },
+    containers: { patterns: [] },
+    defaultTargets: ['all', 'host'],
+  };
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
+const SIZE = /^(\d+)(|k|ki|kib|m|mi|mib|g|gi|gib)$/i;
+const SIZE_MUL: Record<string, number> = { '': 1, k: 1024, ki: 1024, kib: 1024, m: 1 << 20, mi: 1 << 20, mib: 1 << 20, g: 1 << 30, gi: 1 << 30, gib: 1 << 30 };
+
+/** "5s", "24h", "7d" -> milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+}
+
+/** "16MiB", "4096" -> bytes. */
+export function parseSize(text: string): number | undefined {
+  const m = SIZE.exec(text.trim());
+  return m ? Number(m[1]) * SIZE_MUL[m[2]!.toLowerCase()]! : undefined;
+}
+
+type Where = (node: YamlNode | null | undefined) => string;
+
+/** Reads and validates a YAML config file over the defaults. */
+export function loadConfigFile(file: string, base: DaemonConfig = defaultConfig()): DaemonConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file, base);
+}
+
+export function parseConfig(text: string, file: string, base: DaemonConfig = defaultConfig()): DaemonConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const at: Where = (node) => {
+    const off = node?.range?.[0] ?? 0;
+    const p = lines.linePos(off);
+    return `${file}:${p.line}:${p.col}`;
+  };
+  const first = doc.errors[0];
+  if (first) {
+    const p = first.linePos?.[0];
+    throw new ConfigError(`${file}:${p?.line ?? 1}:${p?.col ?? 1}: ${first.message.split('\n')[0]}`);
+  }
+  const cfg = structuredClone(base);
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return cfg;
+  if (!isMap(root)) throw new ConfigError(`${at(root)}: the config must be a mapping of keys to values`);
+
+  const fail = (node: YamlNode | null | undefined, msg: string): never => {
+    throw new ConfigError(`${at(node)}: ${msg}`);
+  };
+  const str = (node: YamlNode | null | undefined, key: string): string => {
+    if (!isScalar(node) || typeof node.value !== 'string') fail(node, `${key} must be a string`);
+    return (node as { value: string }).value;
+  };
+  const bool = (node: YamlNode | null | undefined, key: string): boolean => {
+    if (!isScalar(node) || typeof node.value !== 'boolean') fail(node, `${key} must be true or false`);
+    return (node as { value: boolean }).value;
+  };
+  const duration = (node: YamlNode | null | undefined, key: string): number => {
+    const v = isScalar(node) ? String(node.value) : '';
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) fail(node, `${key} must be a duration such as 5s, 10m, 24h or 7d`);
+    return ms!;
+  };
+  const strings = (node: YamlNode | null | undefined, key: string): string[] => {
+    if (!isSeq(node)) fail(node, `${key} must be a list`);
+    return (node as { items: YamlNode[] }).items.map((n) => str(n, `each entry of ${key}`));
+  };
+  const section = (node: YamlNode | null | undefined, key: string, handlers: Record<string, (v: YamlNode | null) => void>): void => {
+    if (!isMap(node)) fail(node, `${key} must be a mapping`);
+    for (const pair of (node as { items: Array<{ key: YamlNode; value: YamlNode | null }> }).items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : '';
+      const h = handlers[k];
+      if (!h) fail(pair.key, `unknown key ${JSON.stringify(k)} in ${key} (known: ${Object.keys(handlers).join(', ')})`);
+      h!(pair.value);
+    }
+  };
+
+  section(root, 'the config', {
+    data_dir: (v) => (cfg.dataDir = str(v, 'data_dir')),
+    log_level: (v) => {
+      const s = str(v, 'log_level');
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(s)) fail(v, `log_level must be one of fatal, error, warn, info, debug, trace`);
+      cfg.logLevel = s as DaemonConfig['logLevel'];
+    },
+    http: (v) =>
+      section(v, 'http', {
+        listen: (x) => (cfg.httpListen = checkListen(str(x, 'http.listen'), () => at(x))),
+        token_file: (x) => (cfg.httpTokenFile = str(x, 'http.token_file')),
+      }),
+    metrics: (v) =>
+      section(v, 'metrics', {
+        interval: (x) => (cfg.metrics.intervalMs = duration(x, 'metrics.interval')),
+        retention: (x) =>
+          section(x, 'metrics.retention', {
+            raw: (y) => (cfg.metrics.retention.raw = duration(y, 'metrics.retention.raw')),
+            '1m': (y) => (cfg.metrics.retention['1m'] = duration(y, 'metrics.retention.1m')),
+            '1h': (y) => (cfg.metrics.retention['1h'] = duration(y, 'metrics.retention.1h')),
+          }),
+      }),
+    sensor: (v) =>
+      section(v, 'sensor', {
+        ring_buffer_size: (x) => {
+          const n = parseSize(isScalar(x) ? String(x.value) : '');
+          if (n === undefined || n < 4096 || (n & (n - 1)) !== 0) fail(x, 'sensor.ring_buffer_size must be a power of two of at least 4KiB, such as 16MiB');
+          cfg.sensor.ringBufferBytes = n!;
+        },
+        watches: (x) => (cfg.sensor.watches = strings(x, 'sensor.watches')),
+        connect_inet: (x) => (cfg.sensor.connectInet = bool(x, 'sensor.connect_inet')),
+        failed_exec: (x) => (cfg.sensor.failedExec = bool(x, 'sensor.failed_exec')),
+      }),
+    containers: (v) =>
+      section(v, 'containers', {
+        patterns: (x) => {
+          if (!isSeq(x)) fail(x, 'containers.patterns must be a list');
+          cfg.containers.patterns = (x as { items: YamlNode[] }).items.map((item) => {
+            const p: { runtime: Runtime; regex: string } = { runtime: 'unknown', regex: '' };
+            section(item, 'each containers.patterns entry', {
+              runtime: (y) => {
+                const r = str(y, 'runtime');
+                if (!(RUNTIMES as readonly string[]).includes(r)) fail(y, `runtime must be one of ${RUNTIMES.join(', ')}`);
+                p.runtime = r as Runtime;
+              },
+              regex: (y) => (p.regex = str(y, 'regex')),
+            });
+            if (!p.regex) fail(item, 'a containers.patterns entry needs a regex');
+            return p;
+          });
+        },
+      }),
+    default_targets: (v) => (cfg.defaultTargets = strings(v, 'default_targets')),
+  });
+  return cfg;
+}
+
+/** host:port with a numeric port; [v6]:port accepted. */
+export function checkListen(text: string, where: () => string = () => 'listen address'): string {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65535) throw new ConfigError(`${where()}: ${JSON.stringify(text)} is not host:port`);
+  return text;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export function splitListen(text: string): { host: string; port: number } {
+  const i = text.lastIndexOf(':');
+  return { host: text.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(text.slice(i + 1)) };
+}

@@ -1,0 +1,250 @@
+// vigild run: the daemon. It composes the pipeline stages (design.md, data flow):
+//   probes -> sensor -> process lineage, container identity (enrichers) -> subscribers
+//   cgroup sampler (monitored targets) -> time-series store
+// and serves /metrics. Each stage owns its state; this file only wires them and shuts them down in
+// the reverse order (stop the sources first, then flush and close the store).
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { HttpApi } from './api/http.js';
+import type { MetricFamily } from './api/prometheus.js';
+import type { DaemonConfig } from './config.js';
+import { ContainerRegistry } from './containers/registry.js';
+import { TargetSet } from './containers/targets.js';
+import type { ContainerInfo } from './containers/types.js';
+import { ConfigError, SensorError } from './errors.js';
+import type { Logger } from './log.js';
+import { MetricsCollector, type SweepStats } from './metrics/collector.js';
+import { Sampler, type MetricsTarget } from './metrics/sampler.js';
+import { SeriesStore } from './metrics/series.js';
+import { METRICS, type MetricName, type Sample } from './metrics/types.js';
+import { ProcessEnricher } from './process/enricher.js';
+import { loadNative } from './sensor/addon.js';
+import { KIND_NAMES, VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC } from './sensor/layout.js';
+import { Sensor } from './sensor/sensor.js';
+import { parseWatch } from './sensor/watches.js';
+import { Store } from './store/store.js';
+
+const TARGETS_INITIALISED = Buffer.from('targets.initialised');
+
+export interface DaemonDeps {
+  logger: Logger;
+}
+
+/** The latest sample of each (target, metric), for /metrics. */
+type Latest = Map<string, Map<MetricName, number>>;
+
+export class Daemon {
+  private store: Store | undefined;
+  private series: SeriesStore | undefined;
+  private targets: TargetSet | undefined;
+  private sensor: Sensor | undefined;
+  private registry: ContainerRegistry | undefined;
+  private processes: ProcessEnricher | undefined;
+  private collector: MetricsCollector | undefined;
+  private http: HttpApi | undefined;
+  private readonly latest: Latest = new Map();
+  private lastSweep: SweepStats | undefined;
+  private seriesWriteErrors = 0;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private readonly startedAt = Date.now();
+  private readonly log: Logger;
+
+  constructor(
+    readonly config: DaemonConfig,
+    deps: DaemonDeps,
+  ) {
+    this.log = deps.logger;
+  }
+
+  /** Starts every stage; on failure, closes what was started and rethrows. */
+  async start(): Promise<void> {
+    try {
+      await this.startStages();
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startStages(): Promise<void> {
+    const c = this.config;
+    const token = c.httpTokenFile ? readToken(c.httpTokenFile) : undefined;
+    this.store = await Store.open({ dir: join(c.dataDir, 'data'), log: this.log });
+    this.series = await SeriesStore.open(this.store, { log: this.log, retention: c.metrics.retention });
+    this.targets = await TargetSet.open(this.store, { log: this.log });
+    await this.seedTargets();
+
+    this.processes = new ProcessEnricher();
+    this.registry = new ContainerRegistry({ patterns: c.containers.patterns });
+    this.registry.onLifecycle((ev) => this.log.info({ kind: ev.kind, container: { id: ev.container.id, name: ev.container.name, runtime: ev.container.runtime } }, ev.kind));
+
+    if (process.getuid?.() !== 0) throw new SensorError('vigild needs root (to load BPF programs)', { code: 'VIGIL_NOT_ROOT' });
+    const watches = c.sensor.watches.map((w, i) => parseWatch(w, 1000 + i));
+    const flags = (c.sensor.connectInet ? VG_CFG_CONNECT_INET : 0) | (c.sensor.failedExec ? VG_CFG_FAILED_EXEC : 0);
+    this.sensor = Sensor.live(loadNative().createSensor(), {
+      watches,
+      configFlags: flags,
+      ringBufferBytes: c.sensor.ringBufferBytes,
+      enrichers: [this.processes, this.registry],
+      logger: this.log,
+    });
+    const ready = await this.sensor.open();
+    for (const p of ready.refused) this.log.warn({ program: `${p.object}/${p.program}`, reason: p.reason }, 'probe not attached');
+
+    const sampler = await Sampler.create({ logger: this.log });
+    this.collector = new MetricsCollector({
+      sampler,
+      targets: () => this.metricsTargets(),
+      sink: (samples, stats) => this.onSweep(samples, stats),
+      intervalMs: c.metrics.intervalMs,
+      host: this.targets.matches('host'),
+      logger: this.log,
+    });
+    this.collector.start();
+
+    this.loopDelay.enable();
+    this.http = await HttpApi.start({
+      listen: c.httpListen,
+      ...(token ? { token } : {}),
+      metrics: () => this.prometheus(),
+      health: () => ({ ok: this.sensor !== undefined, detail: { uptime_s: Math.round((Date.now() - this.startedAt) / 1000), attached: ready.attached, refused: ready.refused.length } }),
+      logger: this.log,
+    });
+    this.log.info({ http: this.http.address, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
+  }
+
+  /** On the very first start the store has no targets: monitor every container and the host. */
+  private async seedTargets(): Promise<void> {
+    const meta = this.store!.keyspace('meta');
+    if (await meta.get(TARGETS_INITIALISED)) return;
+    if (this.targets!.size === 0 && this.config.defaultTargets.length > 0) await this.targets!.addBatch(this.config.defaultTargets);
+    await meta.put(TARGETS_INITIALISED, Buffer.from('1'));
+  }
+
+  private *metricsTargets(): Iterable<MetricsTarget> {
+    for (const info of this.registry?.list() ?? []) {
+      if (info.stoppedAt || !this.targets!.matches(info)) continue;
+      yield { key: info.id, cgroupPath: info.cgroupPath, ...(info.initPid ? { pids: [info.initPid] } : {}) };
+    }
+  }
+
+  private onSweep(samples: Sample[], stats: SweepStats): void {
+    this.lastSweep = stats;
+    this.latest.clear();
+    for (const s of samples) {
+      let m = this.latest.get(s.target);
+      if (!m) this.latest.set(s.target, (m = new Map()));
+      m.set(s.metric, s.value);
+    }
+    this.series!.write(samples).catch((err: unknown) => {
+      this.seriesWriteErrors++;
+      this.log.error({ err }, 'writing metrics to the store failed; they are kept in memory up to a bound');
+    });
+  }
+
+  private prometheus(): MetricFamily[] {
+    const families: MetricFamily[] = [];
+    const byId = new Map<string, ContainerInfo>();
+    for (const info of this.registry?.list() ?? []) byId.set(info.id, info);
+    for (const name of Object.keys(METRICS) as MetricName[]) {
+      const counter = name.endsWith('_total');
+      const containers: MetricFamily = { name: `vigil_container_${name}`, help: METRICS[name], type: counter ? 'counter' : 'gauge', samples: [] };
+      const host: MetricFamily = { name: `vigil_host_${name}`, help: `${METRICS[name]} (the host)`, type: counter ? 'counter' : 'gauge', samples: [] };
+      for (const [target, values] of this.latest) {
+        const v = values.get(name);
+        if (v === undefined) continue;
+        if (target === 'host') {
+          host.samples.push({ value: v });
+          continue;
+        }
+        const info = byId.get(target);
+        containers.samples.push({
+          labels: {
+            container_id: target,
+            container_name: info?.name ?? '',
+            runtime: info?.runtime ?? '',
+            image: info?.image ?? '',
+            pod: info?.pod ?? '',
+            namespace: info?.namespace ?? '',
+          },
+          value: v,
+        });
+      }
+      families.push(containers, host);
+    }
+    return families.concat(this.selfMetrics());
+  }
+
+  private selfMetrics(): MetricFamily[] {
+    const s = this.sensor?.stats();
+    const out: MetricFamily[] = [];
+    if (s) {
+      out.push({ name: 'vigil_events_total', help: 'events decoded, by kind', type: 'counter', samples: Object.entries(s.decoded).map(([kind, v]) => ({ labels: { kind }, value: v })) });
+      const kernelDrops = KIND_NAMES.filter(Boolean).map((kind) => ({ labels: { kind: kind!, stage: 'kernel' }, value: s.native?.dropped[kind!] ?? 0 }));
+      out.push({
+        name: 'vigil_events_dropped_total',
+        help: 'events lost: in the kernel (ring buffer full, by kind) or in user space (subscriber queues full)',
+        type: 'counter',
+        samples: [...kernelDrops, { labels: { kind: 'all', stage: 'queue' }, value: s.queueDrops }],
+      });
+      out.push({ name: 'vigil_records_corrupt_total', help: 'records skipped as corrupt, by reason', type: 'counter', samples: Object.entries(s.corrupt).map(([reason, v]) => ({ labels: { reason }, value: v })) });
+      if (s.native) {
+        out.push({ name: 'vigil_ringbuf_used_bytes', help: 'bytes in the ring buffer not yet read', type: 'gauge', samples: [{ value: s.native.ringUsedBytes }] });
+        out.push({ name: 'vigil_ringbuf_size_bytes', help: 'ring buffer size', type: 'gauge', samples: [{ value: s.native.ringSizeBytes }] });
+      }
+      const proc = s.enrichers['process'] ?? {};
+      out.push({ name: 'vigil_process_cache_entries', help: 'processes in the process table', type: 'gauge', samples: [{ value: proc['entries'] ?? 0 }] });
+      out.push({ name: 'vigil_process_cache_misses_total', help: 'events whose process was not in the table', type: 'counter', samples: [{ value: proc['misses'] ?? 0 }] });
+      const ctr = s.enrichers['containers'] ?? {};
+      out.push({ name: 'vigil_containers', help: 'containers known, and running', type: 'gauge', samples: [{ labels: { state: 'known' }, value: ctr['containers'] ?? 0 }, { labels: { state: 'running' }, value: ctr['running'] ?? 0 }] });
+      out.push({ name: 'vigil_container_cache_misses_total', help: 'events whose cgroup was not yet known', type: 'counter', samples: [{ value: ctr['misses'] ?? 0 }] });
+    }
+    if (this.lastSweep) {
+      out.push({ name: 'vigil_metrics_sweep_duration_seconds', help: 'duration of the last sampling sweep', type: 'gauge', samples: [{ value: this.lastSweep.durationMs / 1000 }] });
+      out.push({ name: 'vigil_metrics_sweep_targets', help: 'targets sampled by the last sweep', type: 'gauge', samples: [{ value: this.lastSweep.targets }] });
+    }
+    out.push({ name: 'vigil_store_write_errors_total', help: 'metric writes to the store that failed', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
+    out.push({ name: 'process_resident_memory_bytes', help: 'resident set size of vigild', type: 'gauge', samples: [{ value: process.memoryUsage.rss() }] });
+    out.push({ name: 'vigil_event_loop_lag_seconds', help: 'event-loop delay, p99 since start', type: 'gauge', samples: [{ value: this.loopDelay.percentile(99) / 1e9 }] });
+    out.push({ name: 'vigil_uptime_seconds', help: 'seconds since vigild started', type: 'gauge', samples: [{ value: (Date.now() - this.startedAt) / 1000 }] });
+    return out;
+  }
+
+  /** Stops the sources, then flushes and closes the store. Safe to call more than once. */
+  async stop(): Promise<void> {
+    const { http, collector, sensor, series, store } = this;
+    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+      ['http', http && (() => http.close())],
+      ['metrics', collector && (() => collector.stop())],
+      ['sensor', sensor && (() => sensor.close())],
+      ['series', series && (() => series.close())],
+      ['store', store && (() => store.close())],
+    ];
+    this.http = undefined;
+    this.collector = undefined;
+    this.sensor = undefined;
+    this.series = undefined;
+    this.store = undefined;
+    this.loopDelay.disable();
+    for (const [name, step] of steps) {
+      if (!step) continue;
+      try {
+        await step();
+      } catch (err) {
+        this.log.error({ err, stage: name }, 'stopping a stage failed');
+      }
+    }
+  }
+}
+
+function readToken(file: string): string {
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`cannot read http.token_file ${file}: ${(err as Error).message}`);
+  }
+  if (token.length < 16) throw new ConfigError(`the token in ${file} is too short (at least 16 characters)`);
+  return token;
+}
