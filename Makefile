@@ -20,7 +20,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: build run test deps apt npm probes addon ts helpers clean bench bench-overhead bench-ingest
+.PHONY: build run test deps apt npm probes addon ts helpers clean bench bench-overhead bench-ingest bench-sweep bench-store
 
 deps: apt npm
 
@@ -77,8 +77,9 @@ $(HELPER_OUT)/%: bench/%.c
 
 build: deps probes addon ts helpers
 
+# The daemon on its embedded defaults: data in /var/lib/vigil, /metrics on 127.0.0.1:9470.
 run: build
-	bin/vigild trace -o compact
+	bin/vigild
 
 # Every test: unit tests next to the code, integration tests (real kernel, real processes) in test/.
 # They run one file at a time because the BPF tests share the kernel's tracepoints.
@@ -87,11 +88,15 @@ test: build
 	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FILES)
 
 # Benchmarks print ratios and rates; they are never part of `make test`.
-bench: bench-overhead bench-ingest
+bench: bench-overhead bench-ingest bench-sweep bench-store
 bench-overhead: build
 	bench/overhead.sh
 bench-ingest: build
 	node dist/js/bench/ingest.js
+bench-sweep: build
+	node dist/js/bench/sweep.js
+bench-store: build
+	node dist/js/bench/store.js
 
 clean:
 	rm -rf $(OUT) build
