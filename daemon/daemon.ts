@@ -131,6 +131,7 @@ export class Daemon {
 
   private onSweep(samples: Sample[], stats: SweepStats): void {
     this.lastSweep = stats;
+    this.log.debug({ ...stats, targets: stats.targets }, 'metrics sweep');
     this.latest.clear();
     for (const s of samples) {
       let m = this.latest.get(s.target);

@@ -180,10 +180,10 @@ function setIo(totals: { readBytes: number; writeBytes: number; readOps: number;
 }
 
 /** The probes of a container target: every file that may exist, per hierarchy; the plan keeps those that do. */
-function containerCandidates(layout: CgroupLayout, cgroupPath: string, blockFromProc: boolean): { probes: Probe[]; dirs: string[] } {
+function containerCandidates(layout: CgroupLayout, pathIn: (root: string) => string, blockFromProc: boolean): { probes: Probe[]; dirs: string[] } {
   const probes: Probe[] = [];
   const dirs = new Set<string>();
-  const at = (root: string, file: string): string => join(root, cgroupPath, file);
+  const at = (root: string, file: string): string => join(root, pathIn(root), file);
   const add = (path: string, apply: Probe['apply']): void => {
     probes.push({ path, apply });
   };
@@ -192,7 +192,7 @@ function containerCandidates(layout: CgroupLayout, cgroupPath: string, blockFrom
   const cpu = sourceOf(layout, 'cpu');
   if (acct?.version === 2 || cpu?.version === 2) {
     const root = acct?.version === 2 ? acct.root : cpu!.root;
-    dirs.add(join(root, cgroupPath));
+    dirs.add(join(root, pathIn(root)));
     add(at(root, 'cpu.stat'), (t, r) => {
       const s = parseFlatKeyed(t);
       const usage = s.get('usage_usec');
@@ -207,14 +207,14 @@ function containerCandidates(layout: CgroupLayout, cgroupPath: string, blockFrom
   }
   if (cpu?.version === 2) add(at(cpu.root, 'cpu.max'), (t, r) => (r.cpuQuota = parseCpuMax(t)));
   if (acct?.version === 1) {
-    dirs.add(join(acct.root, cgroupPath));
+    dirs.add(join(acct.root, pathIn(acct.root)));
     add(at(acct.root, 'cpuacct.usage'), (t, r) => {
       const ns = parseSingle(t);
       if (ns !== undefined) r.cpuUsage = ns / 1e9;
     });
   }
   if (cpu?.version === 1) {
-    dirs.add(join(cpu.root, cgroupPath));
+    dirs.add(join(cpu.root, pathIn(cpu.root)));
     add(at(cpu.root, 'cpu.cfs_quota_us'), (t, r) => (r.cpuQuotaUsText = t));
     add(at(cpu.root, 'cpu.cfs_period_us'), (t, r) => (r.cpuPeriodUsText = t));
     add(at(cpu.root, 'cpu.stat'), (t, r) => {
@@ -227,7 +227,7 @@ function containerCandidates(layout: CgroupLayout, cgroupPath: string, blockFrom
   }
 
   const mem = sourceOf(layout, 'memory');
-  if (mem) dirs.add(join(mem.root, cgroupPath));
+  if (mem) dirs.add(join(mem.root, pathIn(mem.root)));
   if (mem?.version === 2) {
     add(at(mem.root, 'memory.current'), (t, r) => (r.memUsage = parseSingle(t)));
     add(at(mem.root, 'memory.max'), (t, r) => (r.memLimit = parseLimit(t)));
@@ -251,17 +251,17 @@ function containerCandidates(layout: CgroupLayout, cgroupPath: string, blockFrom
 
   const pids = sourceOf(layout, 'pids');
   if (pids) {
-    dirs.add(join(pids.root, cgroupPath));
+    dirs.add(join(pids.root, pathIn(pids.root)));
     add(at(pids.root, 'pids.current'), (t, r) => (r.pidsCurrent = parseSingle(t)));
     add(at(pids.root, 'pids.max'), (t, r) => (r.pidsMax = parseLimit(t)));
   }
 
   const io = sourceOf(layout, 'io');
   if (io?.version === 2) {
-    dirs.add(join(io.root, cgroupPath));
+    dirs.add(join(io.root, pathIn(io.root)));
     add(at(io.root, 'io.stat'), (t, r) => setIo(parseIoStat(t), r));
   } else if (io?.version === 1 && !blockFromProc) {
-    dirs.add(join(io.root, cgroupPath));
+    dirs.add(join(io.root, pathIn(io.root)));
     // The _recursive files count descendant cgroups too; the plain ones are the fallback (old kernels).
     for (const suffix of ['_recursive', '']) {
       add(at(io.root, `blkio.throttle.io_service_bytes${suffix}`), (t, r) => {
@@ -414,7 +414,8 @@ export class Sampler {
 
   private async plan(target: MetricsTarget): Promise<Plan | undefined> {
     if (HOST_PATHS.has(target.cgroupPath)) return this.hostPlan();
-    const { probes, dirs } = containerCandidates(this.layout, target.cgroupPath, this.blockFromProc);
+    const pathIn = await this.hierarchyPaths(target);
+    const { probes, dirs } = containerCandidates(this.layout, pathIn, this.blockFromProc);
     const [present, dirPresent] = await Promise.all([Promise.all(probes.map((p) => exists(p.path))), Promise.all(dirs.map(exists))]);
     if (dirs.length === 0 || !dirPresent.some(Boolean)) return undefined;
     // Of the v1 blkio pairs keep the _recursive files when they exist, else the plain ones.
@@ -422,13 +423,39 @@ export class Sampler {
     const kept = probes.filter((p) => paths.has(p.path) && !paths.has(`${p.path}_recursive`));
     let procsDir: string | undefined;
     for (const root of procsRoots(this.layout)) {
-      const dir = join(root, target.cgroupPath);
+      const dir = join(root, pathIn(root));
       if (await exists(join(dir, 'cgroup.procs'))) {
         procsDir = dir;
         break;
       }
     }
     return { host: false, probes: kept, dirs: dirs.filter((_, i) => dirPresent[i]), ...(procsDir !== undefined ? { procsDir } : {}), blockFromProc: this.blockFromProc && sourceOf(this.layout, 'io')?.version === 1 };
+  }
+
+  /**
+   * The target's path in each hierarchy. On v1 and hybrid hosts a container's path can differ per
+   * controller (runc nests a relative cgroupsPath under its caller's cgroup of each controller), so
+   * when a process of the target is known its /proc/<pid>/cgroup decides; otherwise cgroupPath.
+   */
+  private async hierarchyPaths(target: MetricsTarget): Promise<(root: string) => string> {
+    const byRoot = new Map<string, string>();
+    const pid = target.pids?.[0];
+    if (pid !== undefined && this.layout.v1Roots.size > 0) {
+      const text = await readFile(join(this.procRoot, String(pid), 'cgroup'), 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        const m = /^\d+:([^:]*):(.*)$/.exec(line);
+        if (!m) continue;
+        if (m[1] === '') {
+          if (this.layout.v2Root !== undefined) byRoot.set(this.layout.v2Root, m[2]!);
+          continue;
+        }
+        for (const ctrl of m[1]!.split(',')) {
+          const root = this.layout.v1Roots.get(ctrl);
+          if (root !== undefined) byRoot.set(root, m[2]!);
+        }
+      }
+    }
+    return (root) => byRoot.get(root) ?? target.cgroupPath;
   }
 
   private async hostPlan(): Promise<Plan> {

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkListen, defaultConfig, parseConfig, parseDuration, parseSize } from './config.js';
+import { ConfigError } from './errors.js';
+
+test('an empty file keeps the embedded defaults', () => {
+  assert.deepEqual(parseConfig('', 'c.yaml'), defaultConfig());
+  assert.deepEqual(parseConfig('# only a comment\n', 'c.yaml'), defaultConfig());
+});
+
+test('every option is read', () => {
+  const c = parseConfig(
+    [
+      'data_dir: /srv/vigil',
+      'log_level: debug',
+      'http:',
+      '  listen: "[::1]:9999"',
+      '  token_file: /etc/vigil/token',
+      'metrics:',
+      '  interval: 10s',
+      '  retention: { raw: 12h, 1m: 3d, 1h: 30d }',
+      'sensor:',
+      '  ring_buffer_size: 64MiB',
+      '  watches: [ "prefix:/srv/secrets/", "name:id_rsa" ]',
+      '  connect_inet: true',
+      '  failed_exec: true',
+      'containers:',
+      '  patterns:',
+      '    - { runtime: docker, regex: "/mycorp/(?<id>[0-9a-f]{12,})$" }',
+      'default_targets: [ "k8s.namespace=prod" ]',
+    ].join('\n'),
+    'c.yaml',
+  );
+  assert.equal(c.dataDir, '/srv/vigil');
+  assert.equal(c.logLevel, 'debug');
+  assert.equal(c.httpListen, '[::1]:9999');
+  assert.equal(c.httpTokenFile, '/etc/vigil/token');
+  assert.equal(c.metrics.intervalMs, 10_000);
+  assert.deepEqual(c.metrics.retention, { raw: 12 * 3600e3, '1m': 3 * 86400e3, '1h': 30 * 86400e3 });
+  assert.equal(c.sensor.ringBufferBytes, 64 << 20);
+  assert.deepEqual(c.sensor.watches, ['prefix:/srv/secrets/', 'name:id_rsa']);
+  assert.equal(c.sensor.connectInet, true);
+  assert.equal(c.sensor.failedExec, true);
+  assert.deepEqual(c.containers.patterns, [{ runtime: 'docker', regex: '/mycorp/(?<id>[0-9a-f]{12,})$' }]);
+  assert.deepEqual(c.defaultTargets, ['k8s.namespace=prod']);
+});
+
+const errors: Array<[string, string, RegExp]> = [
+  ['unknown top-level key', 'data_dir: /x\nfrobnicate: 1\n', /^c\.yaml:2:1: unknown key "frobnicate" in the config/],
+  ['unknown nested key', 'metrics:\n  intervl: 5s\n', /^c\.yaml:2:3: unknown key "intervl" in metrics/],
+  ['bad duration', 'metrics:\n  interval: soon\n', /^c\.yaml:2:13: metrics.interval must be a duration/],
+  ['ring buffer not a power of two', 'sensor:\n  ring_buffer_size: 3MiB\n', /^c\.yaml:2:21: sensor.ring_buffer_size must be a power of two/],
+  ['wrong type', 'sensor:\n  connect_inet: "yes"\n', /^c\.yaml:2:17: sensor.connect_inet must be true or false/],
+  ['bad listen address', 'http:\n  listen: nowhere\n', /^c\.yaml:2:11: "nowhere" is not host:port/],
+  ['unknown runtime', 'containers:\n  patterns:\n    - { runtime: rkt, regex: x }\n', /^c\.yaml:3:18: runtime must be one of/],
+  ['not a mapping', '- a\n- b\n', /^c\.yaml:1:1: the config must be a mapping/],
+  ['YAML syntax', 'a: [1, 2\n', /^c\.yaml:\d+:\d+: /],
+  ['bad log level', 'log_level: loud\n', /^c\.yaml:1:12: log_level must be one of/],
+];
+for (const [name, text, re] of errors) {
+  test(`config error: ${name}, with file:line:column`, () => {
+    assert.throws(
+      () => parseConfig(text, 'c.yaml'),
+      (err: unknown) => err instanceof ConfigError && err.code === 'VIGIL_CONFIG' && re.test(err.message),
+    );
+  });
+}
+
+test('durations, sizes and listen addresses', () => {
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('1.5h'), 5_400_000);
+  assert.equal(parseDuration('5'), undefined);
+  assert.equal(parseSize('16MiB'), 16 << 20);
+  assert.equal(parseSize('4096'), 4096);
+  assert.equal(parseSize('1 GB'), undefined);
+  assert.equal(checkListen('127.0.0.1:9470'), '127.0.0.1:9470');
+  assert.throws(() => checkListen('127.0.0.1:70000'), ConfigError);
+});
