@@ -1,0 +1,58 @@
+// Alerts: what security teams see, page on and act on. Built from detection matches; persisted before
+// they are published; every state change and response is recorded on the alert itself.
+import type { ContainerRef } from '../containers/types.js';
+import type { ActionName, MetricMatch, Severity } from '../detect/types.js';
+import type { VigilEvent } from '../sensor/events.js';
+
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/** One process of the lineage: the offending process first, then its parent, and so on. */
+export interface LineageEntry {
+  pid: number;
+  exe: string;
+  args: string[];
+  comm: string;
+  uid?: number;
+}
+
+export interface AlertTransition {
+  state: AlertState;
+  /** ISO time. */
+  at: string;
+  /** Who: a user name or token identity, or 'vigild' for automatic transitions. */
+  by: string;
+  comment?: string;
+}
+
+export interface ActionOutcome {
+  action: ActionName;
+  ok: boolean;
+  /** What happened: "POST https://... 200 after 2 tries", "killed pid 4711", "froze /sys/fs/...". */
+  detail: string;
+  at: string;
+}
+
+export interface Alert {
+  /** Stable, unique, sortable by creation time. */
+  id: string;
+  /** Increases by one with every alert stored (and every update published): resume point for streams. */
+  seq: number;
+  /** First and last time the rule matched for this alert (ISO). */
+  time: string;
+  lastSeen: string;
+  rule: string;
+  severity: Severity;
+  tags: string[];
+  message: string;
+  container: ContainerRef;
+  lineage: LineageEntry[];
+  /** The triggering events (bounded), oldest first. */
+  events: VigilEvent[];
+  metric?: MetricMatch;
+  /** Matches folded into this alert by dedup (1 for a fresh alert). */
+  count: number;
+  state: AlertState;
+  history: AlertTransition[];
+  actions: ActionOutcome[];
+}

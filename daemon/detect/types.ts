@@ -1,0 +1,59 @@
+// What the detection stage hands downstream: a rule matched. The alerts stage turns matches into
+// alerts (dedup, lifecycle, persistence, responses); the detection stage knows nothing of alerts.
+import type { ContainerRef } from '../containers/types.js';
+import type { VigilEvent } from '../sensor/events.js';
+
+/** Falco's eight levels, most severe first. */
+export const SEVERITIES = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Lower is more severe: compare ranks, never strings. */
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export const ACTIONS = ['notify', 'kill', 'freeze', 'enforce'] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+export type RuleKind = 'event' | 'sequence' | 'threshold' | 'metric';
+
+/** A loaded rule as the rest of the daemon sees it (the compiled condition stays inside detect/). */
+export interface RuleInfo {
+  name: string;
+  desc: string;
+  kind: RuleKind;
+  severity: Severity;
+  /** MITRE ATT&CK technique ids (T1611, ...) and categories (container_escape, dos, ...). */
+  tags: string[];
+  enabled: boolean;
+  actions: ActionName[];
+  /** Where it was defined (last definition or override): file:line. */
+  source: string;
+}
+
+/** Metric readings a metric rule matched on (target = container id or 'host'). */
+export interface MetricMatch {
+  target: string;
+  /** The values of the metrics the condition named, at the time it held. */
+  values: Record<string, number>;
+  /** How long the condition has held, ms. */
+  heldMs: number;
+}
+
+export interface RuleMatch {
+  rule: RuleInfo;
+  /** Unix ms of the (last) triggering event or sample. */
+  time: number;
+  /** The output template rendered with the triggering event's fields. */
+  message: string;
+  container: ContainerRef;
+  /** The triggering event(s), oldest first: one for event rules, each step for sequences, a bounded
+   * sample of the counted events for thresholds; none for metric rules. */
+  events: VigilEvent[];
+  metric?: MetricMatch;
+  /** Threshold rules: the count (or distinct count) that crossed, and the key it was counted by. */
+  count?: number;
+  key?: string;
+  /** Metric rules: false when the condition stopped holding (the alert resolves itself). */
+  active?: boolean;
+}
