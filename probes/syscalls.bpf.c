@@ -65,12 +65,13 @@ struct {
 
 /*
  * Negative cache of opens: (dentry, vfsmount) pairs whose resolved path matched nothing, so repeated
- * opens of unwatched files skip the walk. Per-CPU and direct-mapped (a slot per hash of the pair,
- * a new entry replaces the old one): a lookup is an inlined array access and a few compares, with no
- * hashing helper or lock on the open path. A slot is valid only at the generation it was computed at
- * (vg_config.watch_gen << 32 | vg_kgen; vg_kgen is bumped on every successful rename/link/mount/
- * umount/pivot_root/chroot, so moving an ancestor cannot evade a prefix watch), and only while the
- * dentry still has the same parent and name hash (a freed and reused dentry does not hit).
+ * opens of unwatched files skip the walk. Per-CPU and direct-mapped (the slot is a hash of the name
+ * hash and inode number; a new entry replaces the old one): a lookup is an inlined array access and a
+ * few compares, with no hashing helper or lock on the open path. A slot is valid only at the
+ * generation it was computed at (vg_config.watch_gen << 32 | vg_kgen; vg_kgen is bumped on every
+ * successful rename, link, mount, umount2, pivot_root, chroot and generic call, so moving an ancestor
+ * cannot evade a prefix watch), and only while the dentry still has the same parent and name hash
+ * (a freed and reused dentry does not hit).
  */
 #define VG_NEG_SLOTS 4096
 struct vg_neg_slot {
@@ -1071,6 +1072,13 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		 * control or write (traceme, attach, seize, poke*, setregs*), drop reads and resumes */
 		if (!vg_ptrace_interesting(vg_arg(regs, 0)))
 			return 0;
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	case VG_H_GENERIC:
+		/* user space may list mount-API calls (move_mount, fsmount, open_tree) as generic: a
+		 * successful one may move names too, so it also invalidates the open cache */
+		if (ret >= 0)
+			__sync_fetch_and_add(&vg_kgen, 1);
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	default:
