@@ -22,7 +22,7 @@ test('lineage: ancestors nearest first, bounded, stops at pid 0 and at loops', (
   assert.deepEqual(t.ancestors(30).map((a) => a.pid), [20, 10, 1]);
   assert.deepEqual(t.ancestors(40).map((a) => a.pid), [30, 20, 10], 'bounded at maxAncestors');
   assert.deepEqual(t.ancestors(1), []);
-  assert.deepEqual(t.ancestors(20)[0], { pid: 10, exe: '/usr/sbin/sshd', comm: 'sshd' });
+  assert.deepEqual(t.ancestors(20)[0], { pid: 10, exe: '/usr/sbin/sshd', comm: 'sshd', args: ['/usr/sbin/sshd'], uid: 0 });
   const loop = new ProcessTable();
   loop.seed([entry(5, 6, '/a'), entry(6, 5, '/b')]);
   assert.deepEqual(loop.ancestors(5).map((a) => a.pid), [6]);
@@ -40,8 +40,8 @@ test('fork copies the parent, exec replaces exe and args, procInfo reports both'
     exe: '/usr/bin/ls',
     args: ['ls', '-l'],
     ancestors: [
-      { pid: 100, exe: '/bin/bash', comm: 'bash' },
-      { pid: 1, exe: '/sbin/init', comm: 'init' },
+      { pid: 100, exe: '/bin/bash', comm: 'bash', args: ['/bin/bash'], uid: 0 },
+      { pid: 1, exe: '/sbin/init', comm: 'init', args: ['/sbin/init'], uid: 0 },
     ],
   });
   assert.equal(t.stats().misses, 0);

@@ -191,7 +191,7 @@ export class ProcessTable {
       seen.add(ppid);
       const p = this.entries.get(ppid);
       if (!p) break;
-      out.push({ pid: p.pid, exe: p.exe, comm: p.comm });
+      out.push({ pid: p.pid, exe: p.exe, comm: p.comm, args: p.args, uid: p.uid });
       cur = p;
     }
     return out;

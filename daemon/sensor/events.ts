@@ -33,6 +33,9 @@ export interface Ancestor {
   pid: number;
   exe: string;
   comm: string;
+  /** Arguments and real uid of the ancestor (set by the process table; optional for older captures). */
+  args?: string[];
+  uid?: number;
 }
 
 /** Process-table context of an event (when the table knows the process). */

@@ -158,7 +158,7 @@ test('batches are decoded, enriched from the process table and delivered after t
   assert.equal(got.length, 0, 'delivery is not inside the ingest callback');
   await tick();
   assert.deepEqual(got.map((e) => e.kind), ['fork', 'exec', 'exit']);
-  assert.deepEqual(got[0]!.proc, { exe: '/bin/bash', args: ['bash'], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init' }] });
+  assert.deepEqual(got[0]!.proc, { exe: '/bin/bash', args: ['bash'], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: ['init'], uid: 0 }] });
   assert.equal(got[1]!.proc!.exe, '/usr/bin/id');
   assert.deepEqual(got[1]!.proc!.ancestors.map((a) => a.pid), [100, 1]);
   assert.equal(got[2]!.proc!.exe, '/usr/bin/id', 'an exited process still resolves');
