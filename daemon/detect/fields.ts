@@ -1,0 +1,566 @@
+// The field catalogue of the rule language: every name a condition, an exception or an output
+// template may use, with its type, the event kinds that can carry it, and a precomputed getter.
+// docs/fields.md is generated from this table (`vigild rules fields`).
+//
+// A getter reads one field of the event under evaluation through an EvalContext (one object, reset
+// per event, that memoises the costly lookups). A getter returns undefined when the event does not
+// have the field: comparisons with an absent field are false (see docs/rules.md).
+import { readlinkSync, readFileSync, statSync } from 'node:fs';
+import { detailedSyscalls, decodeSyscallDetails, type SyscallRecord } from '../sensor/syscall-details.js';
+import { CAPABILITIES } from '../sensor/names.js';
+import { EVENT_KINDS, NS_NAMES, type NsName } from '../sensor/layout.js';
+import type { Creds, EventContainer, NsSet, SyscallDetails, VigilEvent } from '../sensor/events.js';
+import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../containers/types.js';
+import { METRICS, type MetricName } from '../metrics/types.js';
+
+export type Scalar = string | number | boolean;
+/** What a field yields: a scalar, a list, or undefined when the event does not have it. */
+export type Value = Scalar | readonly string[] | readonly number[] | undefined;
+export type FieldType = 'string' | 'number' | 'bool' | 'list';
+
+/** Every kind a rule can see: the sensor's, the registry's lifecycle kinds, and metric samples. */
+export const LIFECYCLE_KINDS = ['container_start', 'container_stop'] as const;
+export const RULE_EVENT_KINDS: readonly string[] = [...EVENT_KINDS, ...LIFECYCLE_KINDS];
+
+/** What the detector supplies to getters beyond the event itself. */
+export interface Environment {
+  /** Full container record (posture, labels, start time) by the event's cgroup id and container id. */
+  container(cgroupId: number | undefined, id: string): ContainerInfo | undefined;
+  /** Last known credentials of a process (from its exec and cred_change events). */
+  creds(pid: number): Creds | undefined;
+  /** Credentials a process had before its latest exec (for cap.gained on exec). */
+  priorCreds(pid: number): Creds | undefined;
+  /** The host's namespace inode numbers (the daemon runs in them). */
+  hostNs(): NsSet | undefined;
+  /** Root of procfs for the lazy fields (default /proc). */
+  procRoot: string;
+}
+
+/** Metric values of one target, for metric rules. */
+export interface MetricView {
+  value(name: MetricName): number | undefined;
+  delta(name: MetricName): number | undefined;
+  rate(name: MetricName): number | undefined;
+}
+
+const NONE: unique symbol = Symbol('none');
+type Memo<T> = T | undefined | typeof NONE;
+
+/** The state one evaluation reads from. One instance is reused: reset() per event. */
+export class EvalContext {
+  ev: VigilEvent | undefined = undefined;
+  lc: ContainerLifecycleEvent | undefined = undefined;
+  kind = '';
+  metrics: MetricView | undefined = undefined;
+  /** Container of a metric target (metric rules). */
+  target: ContainerInfo | undefined = undefined;
+  private _time = NaN;
+  private _info: Memo<ContainerInfo> = NONE;
+  private _creds: Memo<Creds> = NONE;
+  private _lazy = new Map<string, Value>();
+
+  constructor(readonly env: Environment) {}
+
+  reset(ev: VigilEvent): void {
+    this.ev = ev;
+    this.lc = undefined;
+    this.kind = ev.kind;
+    this.metrics = undefined;
+    this.target = undefined;
+    this._time = NaN;
+    this._info = NONE;
+    this._creds = NONE;
+    if (this._lazy.size) this._lazy.clear();
+  }
+
+  resetLifecycle(lc: ContainerLifecycleEvent): void {
+    this.ev = undefined;
+    this.lc = lc;
+    this.kind = lc.kind;
+    this.metrics = undefined;
+    this.target = lc.container;
+    this._time = NaN;
+    this._info = lc.container;
+    this._creds = undefined;
+    if (this._lazy.size) this._lazy.clear();
+  }
+
+  resetMetric(view: MetricView, target: ContainerInfo | undefined, time: number): void {
+    this.ev = undefined;
+    this.lc = undefined;
+    this.kind = 'metric';
+    this.metrics = view;
+    this.target = target;
+    this._time = time;
+    this._info = target;
+    this._creds = undefined;
+    if (this._lazy.size) this._lazy.clear();
+  }
+
+  /** Unix ms of the event (parsed once). */
+  timeMs(): number {
+    if (Number.isNaN(this._time)) {
+      const t = this.ev?.time ?? this.lc?.time;
+      this._time = t === undefined ? 0 : Date.parse(t);
+    }
+    return this._time;
+  }
+
+  /** The container reference of the event (what every event carries). */
+  ref(): EventContainer | ContainerRef | undefined {
+    return this.ev ? this.ev.container : this.target;
+  }
+
+  /** The full container record, looked up once. */
+  info(): ContainerInfo | undefined {
+    if (this._info === NONE) {
+      const ev = this.ev;
+      const ref = ev?.container;
+      if (!ev || !ref || ref.id === 'host' || ref.id === 'unknown') this._info = undefined;
+      else this._info = this.env.container(ev.kind === 'cgroup_mkdir' || ev.kind === 'cgroup_rmdir' ? ev.task_cgroup_id : ev.cgroup_id, ref.id);
+    }
+    return this._info;
+  }
+
+  /** Credentials of the task: the event's own, else the last known ones of the process. */
+  creds(): Creds | undefined {
+    if (this._creds === NONE) {
+      const ev = this.ev;
+      this._creds = !ev ? undefined : ev.kind === 'exec' ? ev.creds : ev.kind === 'cred_change' ? ev.new_creds : this.env.creds(ev.pid);
+    }
+    return this._creds;
+  }
+
+  /** A lazily computed value, once per event. */
+  lazy(key: string, compute: () => Value): Value {
+    if (this._lazy.has(key)) return this._lazy.get(key);
+    const v = compute();
+    this._lazy.set(key, v);
+    return v;
+  }
+}
+
+export type Getter = (c: EvalContext) => Value;
+
+export interface FieldDef {
+  /** Name as written in rules; parameterised fields end in `[n]`, `[key]` or `.<name>`. */
+  name: string;
+  type: FieldType;
+  desc: string;
+  /** Event kinds that can carry it (undefined: every kind); 'metric' for metric-rule fields. */
+  kinds?: readonly string[];
+  /** Relative cost of reading it (1 plain property; 10 a table lookup; 100 a filesystem read). */
+  cost: number;
+  /** Plain fields. */
+  get?: Getter;
+  /** Parameterised fields: the getter for a parameter, or an error message. */
+  param?: { form: '[n]' | '[key]' | '.<name>'; make(p: string): Getter | string; example: string; typeOf?(p: string): FieldType };
+  /** Another name of the same field. */
+  aliasOf?: string;
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+const capCache = new Map<string, readonly string[]>();
+/** Capability names of a hex set, CAP_ prefixed, cached (sets repeat). */
+export function capList(hexSet: string): readonly string[] {
+  let l = capCache.get(hexSet);
+  if (l) return l;
+  const out: string[] = [];
+  try {
+    const v = BigInt(hexSet);
+    for (let i = 0; i < 64; i++) if ((v >> BigInt(i)) & 1n) out.push(`CAP_${CAPABILITIES[i] ?? i}`);
+  } catch {
+    /* not a number: no names */
+  }
+  l = Object.freeze(out);
+  if (capCache.size > 4096) capCache.clear();
+  capCache.set(hexSet, l);
+  return l;
+}
+
+function capDiff(a: string, b: string): readonly string[] {
+  const bs = new Set(capList(b));
+  return capList(a).filter((c) => !bs.has(c));
+}
+
+function basename(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? p : p.slice(i + 1);
+}
+function dirname(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : i === 0 ? '/' : p.slice(0, i);
+}
+
+function exe(c: EvalContext): string | undefined {
+  const ev = c.ev;
+  if (!ev) return undefined;
+  if (ev.kind === 'exec' && ev.retval >= 0) return ev.exe;
+  return ev.proc?.exe;
+}
+
+function argv(c: EvalContext): readonly string[] | undefined {
+  const ev = c.ev;
+  if (!ev) return undefined;
+  if (ev.kind === 'exec' && ev.retval >= 0) return ev.args;
+  return ev.proc?.args;
+}
+
+function fdType(c: EvalContext, fd: number): Value {
+  const ev = c.ev;
+  if (!ev) return undefined;
+  return c.lazy(`fd${fd}`, () => {
+    let link: string;
+    try {
+      link = readlinkSync(`${c.env.procRoot}/${ev.pid}/fd/${fd}`);
+    } catch {
+      return undefined;
+    }
+    if (link.startsWith('socket:')) return 'socket';
+    if (link.startsWith('pipe:')) return 'pipe';
+    if (link.startsWith('/dev/pts/') || link.startsWith('/dev/tty') || link === '/dev/console') return 'tty';
+    if (link.startsWith('anon_inode:')) return 'anon';
+    return 'file';
+  });
+}
+
+/** Keys the per-call syscall decoders can produce, and which calls produce each. */
+export const SYSCALL_ARG_TYPES = new Map<string, FieldType>();
+export const SYSCALL_ARG_KEYS: ReadonlyMap<string, readonly string[]> = (() => {
+  const keys = new Map<string, string[]>();
+  for (const name of detailedSyscalls()) {
+    const rec: SyscallRecord = {
+      name, arch: 'x86_64', flags: 0xffffffff, arg: () => 0, argS32: () => 0, argU32: () => 0, argHex: () => '0x0',
+      strs: ['', '', ''], callerPidNs: 1, targetPid: 0, targetPidNs: 0, targetCgroupId: 0, targetNsType: 0, targetNsIno: 0, detail: 0,
+    };
+    const out: SyscallDetails = {};
+    for (const cmd of [0, 5]) {
+      rec.argU32 = () => cmd;
+      decodeSyscallDetails(rec, out);
+    }
+    for (const [k, v] of Object.entries(out)) {
+      SYSCALL_ARG_TYPES.set(k, Array.isArray(v) ? 'list' : typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'string');
+      if (k === 'str_truncated') continue;
+      const l = keys.get(k) ?? [];
+      l.push(name);
+      keys.set(k, l);
+    }
+  }
+  keys.set('str_truncated', detailedSyscalls());
+  return keys;
+})();
+
+const ALL = undefined;
+const SYSCALL_KINDS = ['exec', 'ns_change', 'cred_change', 'syscall', 'file', 'connect'];
+const RETVAL_KINDS = ['exec', 'ns_change', 'cred_change', 'syscall', 'file', 'connect'];
+const PROC_KINDS = EVENT_KINDS as readonly string[];
+const CONTAINER_KINDS = [...RULE_EVENT_KINDS, 'metric'];
+
+function retval(c: EvalContext): number | undefined {
+  const ev = c.ev;
+  return ev && 'retval' in ev ? ev.retval : undefined;
+}
+
+function nsGetter(n: NsName): Getter {
+  return (c) => c.ev?.ns[n];
+}
+
+function posture<K extends keyof NonNullable<ContainerInfo['posture']>>(k: K): Getter {
+  return (c) => {
+    const p = c.info()?.posture;
+    return p ? (p[k] as Value) : undefined;
+  };
+}
+
+function hostNsOf(c: EvalContext, ns: NsSet): boolean | undefined {
+  const h = c.env.hostNs();
+  if (!h) return undefined;
+  for (const n of NS_NAMES) if (ns[n] !== h[n]) return false;
+  return true;
+}
+
+function ancestor(p: string, what: 'comm' | 'exe'): Getter | string {
+  if (!/^\d+$/.test(p) || Number(p) < 1) return `index must be a whole number from 1 (the parent), not ${JSON.stringify(p)}`;
+  const i = Number(p) - 1;
+  return (c) => c.ev?.proc?.ancestors[i]?.[what];
+}
+
+// ---- the catalogue -------------------------------------------------------------------------------
+
+const F: FieldDef[] = [
+  // evt.*
+  { name: 'evt.kind', type: 'string', cost: 1, desc: `event kind: ${RULE_EVENT_KINDS.join(', ')}`, get: (c) => c.kind },
+  { name: 'evt.syscall', type: 'string', cost: 1, kinds: SYSCALL_KINDS, desc: 'system call name (e.g. openat); absent for kinds that do not come from one', get: (c) => c.ev?.syscall },
+  { name: 'evt.retval', type: 'number', cost: 1, kinds: RETVAL_KINDS, desc: 'return value of the call (negative errno on failure)', get: retval },
+  { name: 'evt.failed', type: 'bool', cost: 1, kinds: RETVAL_KINDS, desc: 'the call failed (retval < 0)', get: (c) => { const r = retval(c); return r === undefined ? undefined : r < 0; } },
+  { name: 'evt.time', type: 'number', cost: 5, desc: 'event time, unix milliseconds', get: (c) => c.timeMs() },
+  { name: 'evt.args', type: 'list', cost: 1, kinds: ['syscall'], desc: 'the six raw arguments (decimal strings)', get: (c) => (c.ev?.kind === 'syscall' ? c.ev.args : undefined) },
+  {
+    name: 'evt.arg', type: 'string', cost: 1, kinds: ['syscall'],
+    desc: `a decoded per-call field of a syscall event: ${[...SYSCALL_ARG_KEYS.keys()].sort().join(', ')} (lists such as mount_flag_names are lists; see docs/events.md)`,
+    param: {
+      form: '.<name>', example: 'evt.arg.fstype',
+      typeOf: (p) => SYSCALL_ARG_TYPES.get(p) ?? 'string',
+      make(p) {
+        if (!SYSCALL_ARG_KEYS.has(p)) return `unknown syscall argument ${JSON.stringify(p)} (known: ${[...SYSCALL_ARG_KEYS.keys()].sort().join(', ')})`;
+        const key = p as keyof SyscallDetails;
+        return (c) => (c.ev?.kind === 'syscall' ? (c.ev[key] as Value) : undefined);
+      },
+    },
+  },
+  // proc.*
+  { name: 'proc.pid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'process id (host pid namespace)', get: (c) => c.ev?.pid },
+  { name: 'proc.vpid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'process id inside its own pid namespace', get: (c) => c.ev?.vpid },
+  { name: 'proc.tid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'thread id', get: (c) => c.ev?.tid },
+  { name: 'proc.ppid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'parent process id', get: (c) => c.ev?.ppid },
+  { name: 'proc.name', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'command name (comm, at most 15 characters)', get: (c) => c.ev?.comm },
+  { name: 'proc.exe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'executable path (the exec\'s own on exec events, else from the process table)', get: exe },
+  { name: 'proc.args', type: 'string', cost: 3, kinds: PROC_KINDS, desc: 'arguments argv[1..] joined by spaces', get: (c) => argv(c)?.slice(1).join(' ') },
+  { name: 'proc.argv', type: 'list', cost: 1, kinds: PROC_KINDS, desc: 'argument vector, argv[0] first', get: argv },
+  { name: 'proc.cmdline', type: 'string', cost: 3, kinds: PROC_KINDS, desc: 'command name and arguments: `proc.name proc.args`', get: (c) => { const a = argv(c); return a === undefined || !c.ev ? undefined : [c.ev.comm, ...a.slice(1)].join(' '); } },
+  { name: 'proc.cwd', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'working directory (process table)', get: (c) => c.ev?.proc?.cwd },
+  {
+    name: 'proc.tty', type: 'number', cost: 100, kinds: PROC_KINDS, desc: 'controlling terminal device number, 0 for none (read from /proc/<pid>/stat when a rule uses it)',
+    get: (c) => {
+      const ev = c.ev;
+      if (!ev) return undefined;
+      return c.lazy('tty', () => {
+        try {
+          const s = readFileSync(`${c.env.procRoot}/${ev.pid}/stat`, 'utf8');
+          const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+          return Number(f[4]);
+        } catch {
+          return undefined;
+        }
+      });
+    },
+  },
+  { name: 'proc.pname', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'parent\'s command name', get: (c) => c.ev?.proc?.ancestors[0]?.comm },
+  { name: 'proc.pexe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'parent\'s executable', get: (c) => c.ev?.proc?.ancestors[0]?.exe },
+  { name: 'proc.aname', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'command name of the n-th ancestor (1 = parent)', param: { form: '[n]', example: 'proc.aname[2]', make: (p) => ancestor(p, 'comm') } },
+  { name: 'proc.aexe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'executable of the n-th ancestor (1 = parent)', param: { form: '[n]', example: 'proc.aexe[2]', make: (p) => ancestor(p, 'exe') } },
+  { name: 'proc.anames', type: 'list', cost: 3, kinds: PROC_KINDS, desc: 'command names of all known ancestors, parent first', get: (c) => c.ev?.proc?.ancestors.map((a) => a.comm) },
+  { name: 'proc.aexes', type: 'list', cost: 3, kinds: PROC_KINDS, desc: 'executables of all known ancestors, parent first', get: (c) => c.ev?.proc?.ancestors.map((a) => a.exe) },
+  { name: 'proc.fileless', type: 'bool', cost: 1, kinds: ['exec'], desc: 'exec of a memfd or deleted file', get: (c) => (c.ev?.kind === 'exec' ? c.ev.fileless : undefined) },
+  { name: 'proc.setuid', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the exec raised privileges (setuid, setgid or file capabilities)', get: (c) => (c.ev?.kind === 'exec' ? c.ev.setuid || c.ev.setgid || c.ev.filecaps : undefined) },
+  {
+    name: 'proc.exe_written_after_start', type: 'bool', cost: 100, kinds: PROC_KINDS,
+    desc: 'the executable was modified after its container started (drift; stat of /proc/<pid>/root<exe>, only when a rule uses it)',
+    get: (c) => {
+      const ev = c.ev;
+      if (!ev) return undefined;
+      return c.lazy('drift', () => {
+        const path = exe(c);
+        const info = c.info();
+        if (!path || !info || !path.startsWith('/')) return undefined;
+        try {
+          return statSync(`${c.env.procRoot}/${ev.pid}/root${path}`).mtimeMs > Date.parse(info.startedAt);
+        } catch {
+          return undefined;
+        }
+      });
+    },
+  },
+  { name: 'proc.stdin_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 0 is: socket, pipe, tty, file, anon (readlink /proc/<pid>/fd/0 when a rule uses it)', get: (c) => fdType(c, 0) },
+  { name: 'proc.stdout_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 1 is: socket, pipe, tty, file, anon', get: (c) => fdType(c, 1) },
+  { name: 'proc.is_container_init', type: 'bool', cost: 1, kinds: PROC_KINDS, desc: 'the process is pid 1 of its pid namespace inside a container', get: (c) => { const ev = c.ev; const id = ev?.container?.id; return ev && id !== undefined ? ev.vpid === 1 && id !== 'host' : undefined; } },
+  // user.*, group.*
+  { name: 'user.uid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'real user id', get: (c) => c.ev?.uid },
+  { name: 'user.euid', type: 'number', cost: 10, kinds: PROC_KINDS, desc: 'effective user id (exec and cred_change events, else the last known)', get: (c) => c.creds()?.euid },
+  { name: 'user.loginuid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'audit login uid (4294967295 when unset)', get: (c) => c.ev?.loginuid },
+  { name: 'user.old_euid', type: 'number', cost: 1, kinds: ['cred_change'], desc: 'effective uid before the change', get: (c) => (c.ev?.kind === 'cred_change' ? c.ev.old_creds.euid : undefined) },
+  { name: 'user.old_uid', type: 'number', cost: 1, kinds: ['cred_change'], desc: 'real uid before the change', get: (c) => (c.ev?.kind === 'cred_change' ? c.ev.old_creds.uid : undefined) },
+  { name: 'group.gid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'real group id', get: (c) => c.ev?.gid },
+  { name: 'group.egid', type: 'number', cost: 10, kinds: PROC_KINDS, desc: 'effective group id (exec and cred_change events, else the last known)', get: (c) => c.creds()?.egid },
+  // cap.*
+  { name: 'cap.effective', type: 'list', cost: 10, kinds: PROC_KINDS, desc: 'effective capabilities, CAP_SYS_ADMIN style (exec and cred_change events, else the last known)', get: (c) => { const k = c.creds(); return k ? capList(k.cap_effective) : undefined; } },
+  { name: 'cap.permitted', type: 'list', cost: 10, kinds: PROC_KINDS, desc: 'permitted capabilities', get: (c) => { const k = c.creds(); return k ? capList(k.cap_permitted) : undefined; } },
+  { name: 'cap.inheritable', type: 'list', cost: 10, kinds: PROC_KINDS, desc: 'inheritable capabilities', get: (c) => { const k = c.creds(); return k ? capList(k.cap_inheritable) : undefined; } },
+  {
+    name: 'cap.gained', type: 'list', cost: 10, kinds: ['cred_change', 'exec'],
+    desc: 'capabilities (effective or permitted) gained: cred_change new minus old; exec versus the creds before it when known',
+    get: (c) => {
+      const ev = c.ev;
+      if (ev?.kind === 'cred_change') return [...new Set([...capDiff(ev.new_creds.cap_effective, ev.old_creds.cap_effective), ...capDiff(ev.new_creds.cap_permitted, ev.old_creds.cap_permitted)])];
+      if (ev?.kind === 'exec') {
+        const old = c.env.priorCreds(ev.pid);
+        if (!old) return undefined;
+        return [...new Set([...capDiff(ev.creds.cap_effective, old.cap_effective), ...capDiff(ev.creds.cap_permitted, old.cap_permitted)])];
+      }
+      return undefined;
+    },
+  },
+  {
+    name: 'cap.lost', type: 'list', cost: 10, kinds: ['cred_change', 'exec'], desc: 'capabilities (effective or permitted) lost: old minus new',
+    get: (c) => {
+      const ev = c.ev;
+      if (ev?.kind === 'cred_change') return [...new Set([...capDiff(ev.old_creds.cap_effective, ev.new_creds.cap_effective), ...capDiff(ev.old_creds.cap_permitted, ev.new_creds.cap_permitted)])];
+      if (ev?.kind === 'exec') {
+        const old = c.env.priorCreds(ev.pid);
+        if (!old) return undefined;
+        return [...new Set([...capDiff(old.cap_effective, ev.creds.cap_effective), ...capDiff(old.cap_permitted, ev.creds.cap_permitted)])];
+      }
+      return undefined;
+    },
+  },
+  // ns.*
+  ...NS_NAMES.map((n): FieldDef => ({ name: `ns.${n}`, type: 'number', cost: 1, kinds: PROC_KINDS, desc: `${n} namespace inode number of the task`, get: nsGetter(n) })),
+  { name: 'ns.is_host', type: 'bool', cost: 3, kinds: PROC_KINDS, desc: 'every namespace of the task is the host\'s (compared with the daemon\'s own /proc/self/ns/*)', get: (c) => (c.ev ? hostNsOf(c, c.ev.ns) : undefined) },
+  { name: 'ns.changed', type: 'list', cost: 1, kinds: ['ns_change'], desc: 'namespaces whose inode changed (mnt, pid, net, user, uts, ipc, cgroup)', get: (c) => (c.ev?.kind === 'ns_change' ? c.ev.changed : undefined) },
+  {
+    name: 'ns.new_is_host', type: 'bool', cost: 3, kinds: ['ns_change'], desc: 'a changed namespace is now the host\'s (setns into a host namespace)',
+    get: (c) => {
+      const ev = c.ev;
+      if (ev?.kind !== 'ns_change') return undefined;
+      const h = c.env.hostNs();
+      if (!h) return undefined;
+      return ev.changed.some((n) => (NS_NAMES as readonly string[]).includes(n) && ev.new_ns[n as NsName] === h[n as NsName]);
+    },
+  },
+  { name: 'ns.flag_names', type: 'list', cost: 1, kinds: ['ns_change'], desc: 'CLONE_NEW* flags of the call', get: (c) => (c.ev?.kind === 'ns_change' ? c.ev.flag_names : undefined) },
+  // file.*
+  { name: 'file.path', type: 'string', cost: 1, kinds: ['file'], desc: 'absolute path of a watched file (kernel-resolved for opens)', get: (c) => (c.ev?.kind === 'file' ? c.ev.path : undefined) },
+  { name: 'fd.name', type: 'string', cost: 1, kinds: ['file'], desc: 'alias of file.path (Falco\'s name)', aliasOf: 'file.path', get: (c) => (c.ev?.kind === 'file' ? c.ev.path : undefined) },
+  { name: 'file.name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.path', get: (c) => (c.ev?.kind === 'file' ? basename(c.ev.path) : undefined) },
+  { name: 'file.directory', type: 'string', cost: 2, kinds: ['file'], desc: 'directory of file.path', get: (c) => (c.ev?.kind === 'file' ? dirname(c.ev.path) : undefined) },
+  { name: 'file.write', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with write intent (or changed: rename, link, unlink)', get: (c) => (c.ev?.kind === 'file' ? c.ev.write : undefined) },
+  { name: 'file.create', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with O_CREAT', get: (c) => (c.ev?.kind === 'file' ? c.ev.create : undefined) },
+  { name: 'file.op', type: 'string', cost: 1, kinds: ['file'], desc: 'open, rename, link, symlink, unlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.op : undefined) },
+  { name: 'file.flags', type: 'list', cost: 1, kinds: ['file'], desc: 'open flag names (O_WRONLY, O_CREAT, ...)', get: (c) => (c.ev?.kind === 'file' ? c.ev.open_flag_names : undefined) },
+  { name: 'file.dest', type: 'string', cost: 1, kinds: ['file'], desc: 'destination of rename, link, symlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.dest : undefined) },
+  { name: 'file.dest_name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.dest', get: (c) => (c.ev?.kind === 'file' && c.ev.dest !== undefined ? basename(c.ev.dest) : undefined) },
+  { name: 'file.resolved', type: 'bool', cost: 1, kinds: ['file'], desc: 'the kernel resolved the path from dentries', get: (c) => (c.ev?.kind === 'file' ? c.ev.path_resolved : undefined) },
+  // net.*
+  { name: 'net.family', type: 'string', cost: 1, kinds: ['connect'], desc: 'unix, inet, inet6', get: (c) => (c.ev?.kind === 'connect' ? c.ev.family : undefined) },
+  { name: 'net.address', type: 'string', cost: 1, kinds: ['connect'], desc: 'remote address (inet)', get: (c) => (c.ev?.kind === 'connect' ? c.ev.address : undefined) },
+  { name: 'net.port', type: 'number', cost: 1, kinds: ['connect'], desc: 'remote port (inet)', get: (c) => (c.ev?.kind === 'connect' ? c.ev.port : undefined) },
+  { name: 'net.path', type: 'string', cost: 1, kinds: ['connect'], desc: 'unix socket path', get: (c) => (c.ev?.kind === 'connect' ? c.ev.path : undefined) },
+  { name: 'net.name', type: 'string', cost: 2, kinds: ['connect'], desc: 'last component of net.path', get: (c) => (c.ev?.kind === 'connect' && c.ev.path !== undefined ? basename(c.ev.path) : undefined) },
+  // container.*
+  { name: 'container.id', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'container id; `host` for host processes, `unknown` when the cgroup could not be resolved', get: (c) => c.ref()?.id },
+  { name: 'container.name', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'container name', get: (c) => c.ref()?.name },
+  { name: 'container.image', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'image reference', get: (c) => c.ref()?.image },
+  { name: 'container.image_repository', type: 'string', cost: 2, kinds: CONTAINER_KINDS, desc: 'image reference without tag or digest', get: (c) => { const i = c.ref()?.image; return i === undefined ? undefined : i.replace(/@.*$/, '').replace(/:[^:/]*$/, ''); } },
+  { name: 'container.runtime', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'docker, containerd, cri-o, podman, lxc, systemd-nspawn, runc, host, unknown', get: (c) => c.ref()?.runtime },
+  { name: 'container.pod', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'Kubernetes pod name', get: (c) => c.ref()?.pod },
+  { name: 'container.namespace', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'Kubernetes namespace', get: (c) => c.ref()?.namespace },
+  { name: 'container.privileged', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'full capability set (as --privileged); absent for the host', get: posture('privileged') },
+  { name: 'container.host_pid', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s pid namespace', get: posture('hostPid') },
+  { name: 'container.host_net', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s network namespace', get: posture('hostNet') },
+  { name: 'container.host_ipc', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s ipc namespace', get: posture('hostIpc') },
+  { name: 'container.host_mnt', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s mount namespace', get: posture('hostMnt') },
+  { name: 'container.host_user', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s user namespace (no uid remapping)', get: posture('hostUser') },
+  { name: 'container.host_uts', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s uts namespace', get: posture('hostUts') },
+  { name: 'container.mounts', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'sensitive host paths mounted in (docker.sock, /, /proc, ...), as mount points inside', get: posture('sensitiveMounts') },
+  { name: 'container.cap_effective', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'capabilities of the container\'s init process', get: (c) => { const p = c.info()?.posture; return p ? capList(p.capEffective) : undefined; } },
+  {
+    name: 'container.label', type: 'string', cost: 10, kinds: CONTAINER_KINDS, desc: 'a label or annotation the runtime recorded',
+    param: { form: '[key]', example: 'container.label[app.kubernetes.io/name]', make: (k) => (k === '' ? 'a label key is needed' : (c) => c.info()?.labels[k]) },
+  },
+  { name: 'container.started_at', type: 'number', cost: 10, kinds: CONTAINER_KINDS, desc: 'when the container was first seen, unix ms', get: (c) => { const s = c.info()?.startedAt; return s === undefined ? undefined : Date.parse(s); } },
+  // metric.* (metric rules only)
+  {
+    name: 'metric', type: 'number', cost: 1, kinds: ['metric'], desc: `a container metric (metric rules only): ${Object.keys(METRICS).join(', ')}`,
+    param: {
+      form: '.<name>', example: 'metric.pids_current',
+      make(p) {
+        if (!(p in METRICS)) return `unknown metric ${JSON.stringify(p)} (known: ${Object.keys(METRICS).join(', ')})`;
+        const m = p as MetricName;
+        return (c) => c.metrics?.value(m);
+      },
+    },
+  },
+];
+
+export const FIELDS: readonly FieldDef[] = Object.freeze(F);
+const byName = new Map(F.map((f) => [f.name, f]));
+
+export interface ResolvedField {
+  /** As written (with its parameter). */
+  name: string;
+  def: FieldDef;
+  get: Getter;
+  /** The parameter of a parameterised field (evt.arg.<p>, metric.<p>, proc.aname[p]). */
+  param?: string;
+  type: FieldType;
+}
+
+/** Looks a field up by its written name; an error message when unknown. */
+export function resolveField(text: string): ResolvedField | string {
+  const plain = byName.get(text);
+  if (plain?.get) return { name: text, def: plain, get: plain.get, type: plain.type };
+  const br = text.indexOf('[');
+  if (br > 0 && text.endsWith(']')) {
+    const def = byName.get(text.slice(0, br));
+    if (def?.param && def.param.form !== '.<name>') {
+      const p = text.slice(br + 1, -1);
+      const g = def.param.make(p);
+      return typeof g === 'string' ? `${text}: ${g}` : { name: text, def, get: g, param: p, type: def.param.typeOf?.(p) ?? def.type };
+    }
+    if (def?.get) return `${def.name} takes no [index]`;
+  }
+  const dot = text.indexOf('.', text.indexOf('.') + 1);
+  if (dot > 0) {
+    const def = byName.get(text.slice(0, dot));
+    if (def?.param?.form === '.<name>') {
+      const p = text.slice(dot + 1);
+      const g = def.param.make(p);
+      return typeof g === 'string' ? `${text}: ${g}` : { name: text, def, get: g, param: p, type: def.param.typeOf?.(p) ?? def.type };
+    }
+  } else {
+    const def = byName.get(text);
+    if (def?.param) return `${text} needs a parameter, e.g. ${def.param.example}`;
+  }
+  return `unknown field ${JSON.stringify(text)}`;
+}
+
+/** The kinds a field can exist on (undefined: all). Metric-only fields report ['metric']. */
+export function fieldKinds(f: ResolvedField): readonly string[] | undefined {
+  return f.def.kinds === ALL ? undefined : f.def.kinds;
+}
+
+/** docs/fields.md. */
+export function fieldsMarkdown(): string {
+  const groups = new Map<string, FieldDef[]>();
+  for (const f of F) {
+    const g = f.name.split('.')[0]!;
+    const l = groups.get(g) ?? [];
+    l.push(f);
+    groups.set(g, l);
+  }
+  const title: Record<string, string> = {
+    evt: 'Event', proc: 'Process', user: 'User', group: 'Group', cap: 'Capabilities', ns: 'Namespaces', file: 'Files', fd: 'Files (Falco aliases)',
+    net: 'Network', container: 'Container', metric: 'Metrics (metric rules)',
+  };
+  const out: string[] = [
+    '# Rule fields',
+    '',
+    'Generated by `bin/vigild rules fields` from `daemon/detect/fields.ts`: do not edit by hand.',
+    '',
+    'Types: `string`, `number`, `bool` (`true`/`false`), `list` (of strings; `contains x` and `in (...)` match any element).',
+    'A field an event does not have is absent: every comparison with it is false except `!=`, and `exists` is false.',
+    'Kinds: the event kinds that can carry the field; a rule that compares it only ever sees those kinds.',
+    '',
+  ];
+  for (const [g, fields] of groups) {
+    out.push(`## ${title[g] ?? g}`, '', '| field | type | kinds | description |', '|---|---|---|---|');
+    for (const f of fields) {
+      const name = f.param ? (f.param.form === '.<name>' ? `${f.name}.<name>` : `${f.name}${f.param.form}`) : f.name;
+      const kinds = f.kinds === undefined ? 'all' : f.kinds === PROC_KINDS ? 'sensor events' : f.kinds === CONTAINER_KINDS ? 'all (metric rules too)' : f.kinds.join(', ');
+      out.push(`| \`${name}\` | ${f.type} | ${kinds} | ${f.desc.replace(/\|/g, '\\|')}${f.cost >= 100 ? ' (costly: evaluated last)' : ''} |`);
+    }
+    out.push('');
+  }
+  out.push(
+    '## Metric functions (metric rules)',
+    '',
+    '| function | meaning |',
+    '|---|---|',
+    '| `delta(metric.x)` | change since the previous sample of the same target |',
+    '| `rate(metric.x)` | change per second since the previous sample |',
+    '| `+ - * /` | arithmetic; a division by zero or an absent metric makes the comparison false |',
+    '',
+  );
+  return out.join('\n');
+}
