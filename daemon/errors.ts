@@ -12,7 +12,10 @@ export type VigilErrorCode =
   | 'VIGIL_STORE_LOCKED'
   | 'VIGIL_STORE_CORRUPT'
   | 'VIGIL_STORE_FULL'
-  | 'VIGIL_STORE_IO';
+  | 'VIGIL_STORE_IO'
+  | 'VIGIL_ALERT_NOT_FOUND'
+  | 'VIGIL_ALERT_STATE'
+  | 'VIGIL_ALERT_CURSOR';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;

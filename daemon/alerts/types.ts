@@ -55,4 +55,13 @@ export interface Alert {
   state: AlertState;
   history: AlertTransition[];
   actions: ActionOutcome[];
+  /** Matches of this rule that the per-rule rate limit suppressed before this alert was opened (and
+   * that no earlier alert reported). Absent when none were. */
+  suppressed?: number;
+  /** True on a published copy that the store could not write (a full disk): the alert was published
+   * rather than lost, and a stream resuming from the store will not see this version of it. */
+  unpersisted?: boolean;
 }
+
+/** What an alert listener is told about: a new alert, or which kind of change an update is. */
+export type AlertChange = 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'actions';
