@@ -15,7 +15,8 @@ export type VigilErrorCode =
   | 'VIGIL_STORE_IO'
   | 'VIGIL_ALERT_NOT_FOUND'
   | 'VIGIL_ALERT_STATE'
-  | 'VIGIL_ALERT_CURSOR';
+  | 'VIGIL_ALERT_CURSOR'
+  | 'VIGIL_RULE_PARSE';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;
