@@ -1,0 +1,417 @@
+// AlertManager against a real Store in a temp dir: persisted before published, the alert's shape and
+// lineage, dedup, rate limits, lifecycle, metric self-resolve, seq resume, overload, actions, full disk.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeSync, openSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../store/store.js';
+import { KTIME, type ExecEvent, type VigilEvent } from '../sensor/events.js';
+import type { ContainerRef } from '../containers/types.js';
+import type { ActionName, RuleInfo, RuleMatch, RuleKind } from '../detect/types.js';
+import { AlertError } from './errors.js';
+import { AlertManager, OVERLOAD_RULE, type ActionRunner, type AlertManagerOptions } from './manager.js';
+import { AlertStore } from './store.js';
+import type { ActionOutcome, Alert, AlertChange } from './types.js';
+
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+const SEC = 1000;
+
+const C1: ContainerRef = { id: 'c1', name: 'web', runtime: 'runc', image: 'busybox' };
+const C2: ContainerRef = { id: 'c2', name: 'db', runtime: 'runc', image: 'busybox' };
+
+function rule(name: string, over: { kind?: RuleKind; actions?: ActionName[] } = {}): RuleInfo {
+  return { name, desc: name, kind: over.kind ?? 'event', severity: 'critical', tags: ['T1611', 'container_escape'], enabled: true, actions: over.actions ?? [], source: 'test.yaml:1' };
+}
+
+function exec(pid: number, exe: string, time: number): ExecEvent {
+  const ns = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
+  const creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0', cap_permitted: '0', cap_inheritable: '0' };
+  return {
+    kind: 'exec',
+    time: new Date(time).toISOString(),
+    pid,
+    tid: pid,
+    ppid: 100,
+    vpid: pid,
+    uid: 1000,
+    gid: 1000,
+    loginuid: 1000,
+    comm: exe.split('/').pop()!,
+    cgroup_id: 9,
+    ns,
+    retval: 0,
+    exe,
+    args: [exe, '-c', 'id'],
+    argc: 3,
+    args_truncated: false,
+    path_truncated: false,
+    fileless: false,
+    setuid: false,
+    setgid: false,
+    filecaps: false,
+    prior_creds_known: true,
+    creds,
+    exe_ino: 1,
+    exe_dev: 1,
+    proc: {
+      exe,
+      args: [exe, '-c', 'id'],
+      ancestors: [
+        { pid: 100, exe: '/usr/bin/runc', comm: 'runc', args: ['runc', 'exec'], uid: 0 },
+        { pid: 1, exe: '/sbin/init', comm: 'init', args: ['/sbin/init'], uid: 0 },
+      ],
+    },
+    [KTIME]: 0n,
+  };
+}
+
+function match(r: RuleInfo, time: number, over: { exe?: string; container?: ContainerRef; pid?: number } = {}): RuleMatch {
+  const ev: VigilEvent = exec(over.pid ?? 4711, over.exe ?? '/bin/sh', time);
+  return { rule: r, time, message: `${r.name}: ${over.exe ?? '/bin/sh'}`, container: over.container ?? C1, events: [ev] };
+}
+
+interface Rig {
+  store: Store;
+  alerts: AlertStore;
+  m: AlertManager;
+  published: Array<[Alert, AlertChange]>;
+  clock: { now: number };
+  dir: string;
+}
+
+async function rig(options: Partial<AlertManagerOptions> = {}, dir?: string): Promise<Rig> {
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'vigil-alertmgr-'));
+  const store = await Store.open({ dir: d });
+  const clock = { now: T0 };
+  const alerts = await AlertStore.open(store, { now: () => clock.now, sweepIntervalMs: 0 });
+  const m = new AlertManager({ store: alerts, now: () => clock.now, summaryIntervalMs: 0, ...options });
+  const published: Array<[Alert, AlertChange]> = [];
+  m.onAlert((a, change) => {
+    published.push([a, change]);
+  });
+  await m.start();
+  return { store, alerts, m, published, clock, dir: d };
+}
+
+async function done(r: Rig, keep = false): Promise<void> {
+  await r.m.stop();
+  await r.store.close();
+  if (!keep) rmSync(r.dir, { recursive: true, force: true });
+}
+
+test('an alert is stored before it is published; it carries the match, container, lineage and events', async () => {
+  const r = await rig();
+  const seen: Array<Promise<Alert | undefined>> = [];
+  r.m.onAlert((a) => {
+    seen.push(r.alerts.get(a.id));
+  });
+  const R = rule('shell in container');
+  assert.equal(r.m.submit(match(R, T0)), true);
+  await r.m.flush();
+  assert.equal(r.published.length, 1);
+  const [a, change] = r.published[0]!;
+  assert.equal(change, 'opened');
+  const stored = await seen[0]!;
+  assert.ok(stored, 'the listener could read it from the store');
+  assert.equal(stored.seq, a.seq);
+  assert.equal(a.seq, 1);
+  assert.equal(a.unpersisted, undefined);
+  assert.match(a.id, /^[0-9A-Z]{20}$/);
+  assert.deepEqual(
+    { time: a.time, lastSeen: a.lastSeen, rule: a.rule, severity: a.severity, tags: a.tags, message: a.message, container: a.container, count: a.count, state: a.state },
+    { time: new Date(T0).toISOString(), lastSeen: new Date(T0).toISOString(), rule: R.name, severity: 'critical', tags: R.tags, message: 'shell in container: /bin/sh', container: C1, count: 1, state: 'open' },
+  );
+  assert.deepEqual(a.lineage, [
+    { pid: 4711, exe: '/bin/sh', args: ['/bin/sh', '-c', 'id'], comm: 'sh', uid: 1000 },
+    { pid: 100, exe: '/usr/bin/runc', args: ['runc', 'exec'], comm: 'runc', uid: 0 },
+    { pid: 1, exe: '/sbin/init', args: ['/sbin/init'], comm: 'init', uid: 0 },
+  ]);
+  assert.deepEqual(a.events.map((e) => e.kind), ['exec']);
+  assert.deepEqual(a.history, [{ state: 'open', at: a.time, by: 'vigild' }]);
+  assert.ok(Object.isFrozen(a), 'listeners get a snapshot');
+  await done(r);
+});
+
+test('dedup (table): same rule, container and exe inside the window fold into one alert', async () => {
+  const R = rule('shell');
+  const cases: Array<[string, Array<[number, { exe?: string; container?: ContainerRef }]>, number[]]> = [
+    ['three in the window', [[0, {}], [10 * SEC, {}], [59 * SEC, {}]], [3]],
+    ['other exe', [[0, {}], [1 * SEC, { exe: '/bin/bash' }]], [1, 1]],
+    ['other container', [[0, {}], [1 * SEC, { container: C2 }]], [1, 1]],
+    ['after the window (from the first match)', [[0, {}], [30 * SEC, {}], [61 * SEC, {}]], [2, 1]],
+    ['a little out of order', [[10 * SEC, {}], [5 * SEC, {}]], [2]],
+  ];
+  for (const [name, matches, counts] of cases) {
+    const r = await rig({ maxEvents: 2 });
+    for (const [dt, over] of matches) r.m.submit(match(R, T0 + dt, over));
+    await r.m.flush();
+    const stored = (await r.alerts.list()).alerts.reverse();
+    assert.deepEqual(stored.map((a) => a.count), counts, name);
+    assert.ok(stored.every((a) => a.events.length === Math.min(2, a.count)), `${name}: events bounded`);
+    assert.equal(r.m.stats().opened, counts.length, name);
+    await done(r);
+  }
+});
+
+test('dedup: a hit updates lastSeen and is published as an update; a resolved alert is not folded into', async () => {
+  const r = await rig();
+  const R = rule('shell');
+  r.m.submit(match(R, T0));
+  await r.m.flush();
+  r.m.submit(match(R, T0 + 5 * SEC));
+  await r.m.flush();
+  assert.deepEqual(r.published.map(([a, c]) => [c, a.count, a.seq]), [['opened', 1, 1], ['updated', 2, 2]]);
+  assert.equal(r.published[1]![0].lastSeen, new Date(T0 + 5 * SEC).toISOString());
+  await r.m.resolve(r.published[0]![0].id, 'alice', 'fixed');
+  r.m.submit(match(R, T0 + 6 * SEC));
+  await r.m.flush();
+  const list = (await r.alerts.list()).alerts;
+  assert.deepEqual(list.map((a) => [a.state, a.count]), [['open', 1], ['resolved', 2]]);
+  await done(r);
+});
+
+test('rate limit: new alerts beyond the rule budget are suppressed, counted, and reported by the next alert or a summary', async () => {
+  const r = await rig({ ratePerMinute: 3, summaryIntervalMs: 60 * SEC });
+  const R = rule('noisy');
+  for (let i = 0; i < 10; i++) r.m.submit(match(R, T0, { exe: `/bin/p${i}` }));
+  r.m.submit(match(rule('other'), T0));
+  await r.m.flush();
+  assert.equal(r.m.stats().opened, 4, 'three of the noisy rule, one of another rule');
+  assert.equal(r.m.stats().suppressed, 7);
+  // Dedup hits cost no token.
+  r.m.submit(match(R, T0 + 1, { exe: '/bin/p0' }));
+  await r.m.flush();
+  assert.equal(r.m.stats().suppressed, 7);
+  r.clock.now += 20 * SEC; // one token back
+  r.m.submit(match(R, T0 + 20 * SEC, { exe: '/bin/next' }));
+  await r.m.flush();
+  const next = r.published.at(-1)![0];
+  assert.equal(next.suppressed, 7);
+  assert.match(next.message, /\(7 earlier matches of this rule were suppressed by its rate limit\)$/);
+  // More suppressed, no further alert: the summary after summaryIntervalMs.
+  r.m.submit(match(R, T0 + 21 * SEC, { exe: '/bin/x1' }));
+  r.m.submit(match(R, T0 + 22 * SEC, { exe: '/bin/x2' }));
+  await r.m.flush();
+  await r.m.tick();
+  assert.equal(r.m.stats().summaries, 0, 'not due yet');
+  r.clock.now += 61 * SEC;
+  await r.m.tick();
+  const summary = r.published.at(-1)!;
+  assert.equal(summary[1], 'opened');
+  assert.equal(summary[0].suppressed, 2);
+  assert.match(summary[0].message, /^2 matches of rule "noisy" were suppressed by its rate limit \(3\/min\)/);
+  assert.equal(summary[0].lineage[0]!.exe, '/bin/x2', 'built from the last suppressed match');
+  assert.ok(await r.alerts.get(summary[0].id));
+  assert.equal(r.m.stats().summaries, 1);
+  await done(r);
+});
+
+test('lifecycle (table): open -> acknowledged -> resolved with who, when and comment; invalid steps refused', async () => {
+  const r = await rig();
+  r.m.submit(match(rule('a'), T0));
+  r.m.submit(match(rule('b'), T0));
+  await r.m.flush();
+  const [a, b] = r.published.map(([x]) => x.id);
+  type Step = ['ack' | 'resolve', string, string | undefined, string | null];
+  const steps: Step[] = [
+    ['ack', a!, 'alice', null],
+    ['ack', a!, 'bob', 'VIGIL_ALERT_STATE'],
+    ['resolve', a!, 'bob', null],
+    ['resolve', a!, 'bob', 'VIGIL_ALERT_STATE'],
+    ['ack', a!, 'bob', 'VIGIL_ALERT_STATE'],
+    ['resolve', b!, 'carol', null], // open -> resolved directly
+    ['ack', '01ARZ3NDEKTSV4RRFFQ6', 'bob', 'VIGIL_ALERT_NOT_FOUND'],
+    ['ack', 'not-an-id', 'bob', 'VIGIL_ALERT_NOT_FOUND'],
+  ];
+  r.clock.now = T0 + 5 * SEC;
+  for (const [op, id, who, err] of steps) {
+    const call = op === 'ack' ? r.m.acknowledge(id, who!, `${op} by ${who}`) : r.m.resolve(id, who!, `${op} by ${who}`);
+    if (err === null) await call;
+    else await assert.rejects(call, (e: unknown) => e instanceof AlertError && e.code === err, `${op} ${id} -> ${err}`);
+  }
+  await assert.rejects(r.m.acknowledge(b!, ''), TypeError);
+  const stored = (await r.alerts.get(a!))!;
+  assert.equal(stored.state, 'resolved');
+  assert.deepEqual(stored.history.slice(1), [
+    { state: 'acknowledged', at: new Date(T0 + 5 * SEC).toISOString(), by: 'alice', comment: 'ack by alice' },
+    { state: 'resolved', at: new Date(T0 + 5 * SEC).toISOString(), by: 'bob', comment: 'resolve by bob' },
+  ]);
+  assert.deepEqual(r.published.map(([, c]) => c), ['opened', 'opened', 'acknowledged', 'resolved', 'resolved']);
+  assert.deepEqual((await r.alerts.list({ state: 'resolved' })).alerts.length, 2);
+  await done(r);
+});
+
+test('metric alerts: repeated matches update one alert; active=false resolves it by vigild, also after a restart', async () => {
+  const r = await rig();
+  const R = rule('memory near limit', { kind: 'metric' });
+  const metric = (v: number, active?: boolean): RuleMatch => ({
+    rule: R,
+    time: T0 + v,
+    message: `memory at ${v}%`,
+    container: C1,
+    events: [],
+    metric: { target: 'c1', values: { memory_pct: v }, heldMs: 30_000 },
+    ...(active !== undefined ? { active } : {}),
+  });
+  r.m.submit(metric(91));
+  r.m.submit(metric(95));
+  await r.m.flush();
+  let [a] = (await r.alerts.list()).alerts;
+  assert.deepEqual([a!.count, a!.metric!.values['memory_pct'], a!.lineage], [2, 95, []]);
+  r.m.submit(metric(60, false));
+  r.m.submit(metric(50, false));
+  await r.m.flush();
+  [a] = (await r.alerts.list()).alerts;
+  assert.equal(a!.state, 'resolved');
+  assert.deepEqual(a!.history.at(-1), { state: 'resolved', at: new Date(T0).toISOString(), by: 'vigild', comment: 'condition cleared: memory at 60%' });
+  assert.deepEqual([r.m.stats().metricResolved, r.m.stats().metricClearsIgnored], [1, 1]);
+
+  // Open again, restart the daemon, and the clear still resolves it.
+  r.m.submit(metric(97));
+  await r.m.flush();
+  await done(r, true);
+  const again = await rig({}, r.dir);
+  again.m.submit(metric(40, false));
+  await again.m.flush();
+  const states = (await again.alerts.list()).alerts.map((x) => x.state);
+  assert.deepEqual(states, ['resolved', 'resolved']);
+  await done(again);
+});
+
+test('seq resume: a subscriber that reconnects after a restart gets what it missed from the store', async () => {
+  const r = await rig();
+  for (let i = 0; i < 3; i++) r.m.submit(match(rule(`r${i}`), T0));
+  await r.m.flush();
+  const lastSeen = r.published.at(-1)![0].seq;
+  r.m.submit(match(rule('r0'), T0 + SEC)); // dedup hit: a new version of the first alert
+  r.m.submit(match(rule('r9'), T0 + SEC));
+  await r.m.flush();
+  await done(r, true);
+  const again = await rig({}, r.dir);
+  const missed = await again.m.since(lastSeen);
+  assert.deepEqual(missed.map((a) => [a.rule, a.count, a.seq]), [['r0', 2, 4], ['r9', 1, 5]]);
+  again.m.submit(match(rule('r10'), T0 + 2 * SEC));
+  await again.m.flush();
+  assert.equal(again.published.at(-1)![0].seq, 6);
+  await done(again);
+});
+
+test('a full intake queue drops and counts matches and raises the overload alert once', async () => {
+  const r = await rig({ queueCapacity: 5 });
+  const R = rule('flood');
+  const accepted = Array.from({ length: 20 }, (_, i) => r.m.submit(match(R, T0, { exe: `/bin/f${i}` })));
+  assert.deepEqual([accepted.filter(Boolean).length, r.m.stats().dropped], [5, 15]);
+  await r.m.flush();
+  for (let i = 0; i < 10; i++) r.m.submit(match(R, T0, { exe: `/bin/g${i}` }));
+  await r.m.flush();
+  const overload = (await r.alerts.list({ rule: OVERLOAD_RULE.name })).alerts;
+  assert.equal(overload.length, 1, 'repeats fold into one alert');
+  assert.equal(overload[0]!.severity, 'critical');
+  assert.equal(overload[0]!.container.id, 'host');
+  assert.equal(overload[0]!.count, 2);
+  assert.match(overload[0]!.message, /20 rule matches dropped/);
+  await done(r);
+});
+
+test('actions: run once per new alert (not on dedup hits); outcomes appended, stored and published; a failing runner is recorded', async () => {
+  const calls: Array<[string, ActionName[]]> = [];
+  let fail = false;
+  const runner: ActionRunner = async (alert, actions) => {
+    calls.push([alert.rule, actions]);
+    if (fail) throw new Error('webhook down');
+    return actions.map((action): ActionOutcome => ({ action, ok: true, detail: `${action} done`, at: new Date(T0).toISOString() }));
+  };
+  const r = await rig({ actions: runner });
+  const K = rule('escape', { actions: ['notify', 'kill'] });
+  r.m.submit(match(K, T0));
+  r.m.submit(match(K, T0 + SEC));
+  r.m.submit(match(rule('quiet'), T0));
+  await r.m.flush();
+  await new Promise((res) => setTimeout(res, 10));
+  await r.m.flush();
+  assert.deepEqual(calls, [['escape', ['notify', 'kill']]]);
+  const escape = (await r.alerts.list({ rule: 'escape' })).alerts[0]!;
+  assert.deepEqual(escape.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', true, 'notify done'], ['kill', true, 'kill done']]);
+  assert.equal(escape.count, 2);
+  assert.ok(r.published.some(([a, c]) => c === 'actions' && a.actions.length === 2));
+  fail = true;
+  r.m.submit(match(K, T0, { container: C2 }));
+  await r.m.flush();
+  await new Promise((res) => setTimeout(res, 10));
+  await r.m.flush();
+  const failed = (await r.alerts.list({ rule: 'escape', container: 'c2' })).alerts[0]!;
+  assert.deepEqual(failed.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', false, 'action runner failed: webhook down'], ['kill', false, 'action runner failed: webhook down']]);
+  assert.equal(r.m.stats().actionFailures, 1);
+  await done(r);
+});
+
+test('a listener that throws or rejects is counted and logged; the others still get the alert', async () => {
+  const r = await rig();
+  const off = r.m.onAlert(() => {
+    throw new Error('boom');
+  });
+  r.m.onAlert(async () => {
+    throw new Error('async boom');
+  });
+  r.m.submit(match(rule('x'), T0));
+  await r.m.flush();
+  await new Promise((res) => setImmediate(res));
+  assert.equal(r.published.length, 1);
+  assert.equal(r.m.stats().listenerErrors, 2);
+  off();
+  r.m.submit(match(rule('y'), T0));
+  await r.m.flush();
+  await new Promise((res) => setImmediate(res));
+  assert.equal(r.m.stats().listenerErrors, 3);
+  await done(r);
+});
+
+test('a full disk: alerts are still published (marked unpersisted, counted) and stored once there is room', async () => {
+  const mnt = mkdtempSync(join(tmpdir(), 'vigil-alertfull-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+  try {
+    const dir = join(mnt, 'data');
+    mkdirSync(dir);
+    const r = await rig({}, dir);
+    r.m.submit(match(rule('before'), T0));
+    await r.m.flush();
+    // Fill the rest of the file system.
+    const filler = join(mnt, 'filler');
+    const fd = openSync(filler, 'w');
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    try {
+      for (;;) writeSync(fd, chunk);
+    } catch (err) {
+      assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+    } finally {
+      closeSync(fd);
+    }
+    const big = match(rule('during'), T0 + SEC);
+    // Make the batch big enough that the log write cannot fit in any slack.
+    big.message = 'x'.repeat(256 * 1024);
+    r.m.submit(big);
+    await r.m.flush();
+    const [during, change] = r.published.at(-1)!;
+    assert.equal(change, 'opened');
+    assert.equal(during.unpersisted, true);
+    assert.equal(r.m.stats().unpersisted, 1);
+    assert.ok(r.alerts.stats().diskFull >= 1);
+    assert.equal(await r.alerts.get(during.id), undefined, 'not in the store');
+    assert.equal((await r.m.get(during.id))!.unpersisted, true, 'the manager still knows it');
+
+    unlinkSync(filler);
+    r.m.submit(match(rule('after'), T0 + 2 * SEC));
+    await r.m.flush();
+    const stored = await r.alerts.get(during.id);
+    assert.ok(stored, 'written with the next batch');
+    assert.equal(stored.unpersisted, undefined);
+    assert.ok(r.published.some(([a, c]) => a.id === during.id && c === 'updated' && a.unpersisted === undefined), 'published again, persisted');
+    assert.equal(r.m.stats().rewritten, 1);
+    await done(r, true);
+  } finally {
+    execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,608 @@
+// The alert manager: turns rule matches into alerts. Dedup, per-rule rate limits, lifecycle, metric
+// alerts that resolve themselves, persistence before publication, and the hook for response actions.
+//
+// Flow: submit(match) only pushes into a bounded intake queue and returns (the detector is never
+// blocked). A worker takes up to `batchSize` matches at a time, folds them into alerts in memory, writes
+// every alert that changed in ONE store batch, and only then publishes them to the listeners. Under load
+// many dedup hits on one alert cost one write. All changes (matches, acknowledge, resolve, action
+// outcomes, housekeeping) run one at a time on the same chain, so they never interleave.
+//
+// Dedup: a match of the same rule, container id and executable (of the triggering process) as an alert
+// that is not resolved and was opened less than `dedupWindowMs` before (by match time) increments its
+// count, moves lastSeen and appends its events (up to `maxEvents`). The window counts from the alert's
+// first match, so a long-running activity gives one alert per window, not one alert forever. Metric
+// rules dedup on rule and target instead, for as long as their alert is open: a match with
+// active=false resolves it (by 'vigild').
+//
+// Rate limit: new alerts of a rule spend a token of the rule's bucket (`ratePerMinute`, same burst).
+// A match that finds no token is suppressed and counted; the next alert of that rule carries
+// `suppressed: n` and says so in its message, and when none comes within `summaryIntervalMs` a summary
+// alert (built from the last suppressed match) reports the count. Suppressed matches run no actions.
+//
+// Overload: when the intake queue is full a match is dropped and counted, and an alert of the internal
+// rule 'vigil: alert pipeline overloaded' is raised (outside the queue, so it is never dropped itself;
+// dedup folds repeats): an attacker who floods events to hide cannot blind the sensor silently.
+//
+// A full disk (or any store failure): the alerts of the failed batch are still published, with
+// `unpersisted: true`, and counted; they are kept (up to `maxUnpersisted`, oldest dropped and counted)
+// and written again with the next batch, then published again without the mark. Losing an alert to a
+// full disk would let an attacker hide by filling it; a stream that resumes from the store misses
+// them until they are written (their seqs are never reused).
+import { silentLogger, type Logger } from '../log.js';
+import { HOST_CONTAINER } from '../containers/types.js';
+import type { ActionName, RuleInfo, RuleMatch } from '../detect/types.js';
+import { BoundedQueue } from '../sensor/queue.js';
+import { AlertError } from './errors.js';
+import { AlertIdGenerator } from './ids.js';
+import { lineageOfEvents } from './lineage.js';
+import { TokenBucket } from './ratelimit.js';
+import type { AlertFilter, AlertList, AlertPage, AlertStore } from './store.js';
+import type { ActionOutcome, Alert, AlertChange, AlertState } from './types.js';
+
+/** Runs a rule's response actions for a new alert (daemon/alerts/responses*.ts provides the real one). */
+export type ActionRunner = (alert: Readonly<Alert>, actions: ActionName[]) => Promise<ActionOutcome[]>;
+
+/** Told of every stored (or, on a full disk, unpersisted) alert version. Must not block. */
+export type AlertListener = (alert: Readonly<Alert>, change: AlertChange) => void | Promise<void>;
+
+export const OVERLOAD_RULE: Readonly<RuleInfo> = Object.freeze({
+  name: 'vigil: alert pipeline overloaded',
+  desc: 'The alert intake queue was full: rule matches were dropped (an event flood can hide an attack).',
+  kind: 'event',
+  severity: 'critical',
+  tags: ['vigil', 'sensor_blinding'],
+  enabled: true,
+  actions: [],
+  source: 'vigild',
+});
+
+export interface AlertManagerOptions {
+  store: AlertStore;
+  log?: Logger;
+  /** Response actions of new alerts; none run without it. */
+  actions?: ActionRunner;
+  /** 60 s by default. */
+  dedupWindowMs?: number;
+  /** New alerts per rule per minute (and burst). 20 by default. */
+  ratePerMinute?: number;
+  /** Events kept on an alert, oldest first. 16 by default. */
+  maxEvents?: number;
+  /** Matches waiting for the worker. 10,000 by default. */
+  queueCapacity?: number;
+  /** Matches folded per store batch. 256 by default. */
+  batchSize?: number;
+  /** Rate-limit summaries and in-memory housekeeping. 60 s by default; 0 disables the timer (tests call tick()). */
+  summaryIntervalMs?: number;
+  /** Unpersisted alerts kept for a later write. 1,000 by default. */
+  maxUnpersisted?: number;
+  /** Most alerts kept in memory for dedup (oldest forgotten first). 10,000 by default. */
+  maxLive?: number;
+  /** Wall clock: ids, history times, rate limits, housekeeping (tests). */
+  now?: () => number;
+}
+
+export interface AlertManagerStats {
+  received: number;
+  queued: number;
+  /** Matches dropped because the intake queue was full. */
+  dropped: number;
+  opened: number;
+  deduped: number;
+  /** Matches suppressed by rate limits (all rules), and summary alerts raised for them. */
+  suppressed: number;
+  summaries: number;
+  metricResolved: number;
+  /** active=false matches with no open alert to resolve. */
+  metricClearsIgnored: number;
+  /** Alert versions published without being stored, stored later, and given up on. */
+  unpersisted: number;
+  rewritten: number;
+  unpersistedDropped: number;
+  listenerErrors: number;
+  actionRuns: number;
+  actionFailures: number;
+  /** Batches the worker failed to process (bugs; logged). */
+  workerErrors: number;
+}
+
+interface Live {
+  alert: Alert;
+  key: string;
+  firstMs: number;
+  /** Wall time it was last touched (housekeeping). */
+  touched: number;
+}
+
+interface Pending {
+  /** Suppressed matches since the last alert of the rule, the first one's wall time, and the last one. */
+  n: number;
+  since: number;
+  last: RuleMatch;
+}
+
+/** Alerts changed in one step: the change to publish, and for a new alert the actions to run. */
+type Changes = Map<string, { alert: Alert; change: AlertChange; actions?: readonly ActionName[] }>;
+
+const COMMENT_MAX = 4096;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isMetric(m: RuleMatch): boolean {
+  return m.rule.kind === 'metric' || m.metric !== undefined;
+}
+
+/** A copy that later changes of the alert do not reach (listeners may queue it). */
+function snapshot(a: Alert): Readonly<Alert> {
+  return Object.freeze({ ...a, tags: [...a.tags], events: [...a.events], history: [...a.history], actions: [...a.actions] });
+}
+
+export class AlertManager {
+  private readonly store: AlertStore;
+  private readonly log: Logger;
+  private readonly runner: ActionRunner | undefined;
+  private readonly windowMs: number;
+  private readonly ratePerMinute: number;
+  private readonly maxEvents: number;
+  private readonly batchSize: number;
+  private readonly summaryIntervalMs: number;
+  private readonly maxUnpersisted: number;
+  private readonly maxLive: number;
+  private readonly now: () => number;
+  private readonly ids: AlertIdGenerator;
+
+  private readonly queue: BoundedQueue<RuleMatch>;
+  /** When the intake queue first overflowed since the overload alert was last raised (outside the queue). */
+  private overload: number | undefined;
+  private readonly listeners = new Set<AlertListener>();
+  /** Dedup and metric keys -> the alert they fold into; ids -> the same entries. */
+  private readonly byKey = new Map<string, Live>();
+  private readonly byId = new Map<string, Live>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly retry = new Map<string, Alert>();
+  private chain: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly counters: Omit<AlertManagerStats, 'queued' | 'dropped'> = {
+    received: 0,
+    opened: 0,
+    deduped: 0,
+    suppressed: 0,
+    summaries: 0,
+    metricResolved: 0,
+    metricClearsIgnored: 0,
+    unpersisted: 0,
+    rewritten: 0,
+    unpersistedDropped: 0,
+    listenerErrors: 0,
+    actionRuns: 0,
+    actionFailures: 0,
+    workerErrors: 0,
+  };
+
+  constructor(options: AlertManagerOptions) {
+    this.store = options.store;
+    this.log = options.log ?? silentLogger();
+    this.runner = options.actions;
+    this.windowMs = options.dedupWindowMs ?? 60_000;
+    this.ratePerMinute = options.ratePerMinute ?? 20;
+    this.maxEvents = options.maxEvents ?? 16;
+    this.batchSize = options.batchSize ?? 256;
+    this.summaryIntervalMs = options.summaryIntervalMs ?? 60_000;
+    this.maxUnpersisted = options.maxUnpersisted ?? 1000;
+    this.maxLive = options.maxLive ?? 10_000;
+    this.now = options.now ?? Date.now;
+    this.ids = new AlertIdGenerator(this.now);
+    this.queue = new BoundedQueue<RuleMatch>(options.queueCapacity ?? 10_000);
+  }
+
+  /**
+   * Takes up open metric alerts from the store (so a condition that clears after a restart still
+   * resolves its alert) and starts the housekeeping timer and the store's retention sweep.
+   */
+  async start(): Promise<void> {
+    await this.run(async () => {
+      for (const state of ['open', 'acknowledged'] as const) {
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await this.store.list({ state }, { limit: 1000, ...(after !== undefined ? { after } : {}) });
+          for (const a of page.alerts) {
+            if (a.metric) this.remember(a, this.metricKey(a.rule, a.metric.target), Date.parse(a.time));
+          }
+          after = page.next;
+        } while (after !== undefined && ++pages < 10);
+      }
+    });
+    if (this.summaryIntervalMs > 0 && !this.timer) {
+      this.timer = setInterval(() => void this.tick(), this.summaryIntervalMs);
+      this.timer.unref();
+    }
+    this.store.start();
+  }
+
+  /** Stops the timers and processes what is queued. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.store.stop();
+    await this.flush();
+  }
+
+  /** Hands a match over; never blocks. False when the intake queue was full (dropped, counted). */
+  submit(match: RuleMatch): boolean {
+    this.counters.received++;
+    if (!this.queue.push(match)) {
+      if (this.overload === undefined) {
+        this.overload = this.now();
+        this.log.error({ dropped: this.queue.dropped, capacity: this.queue.capacity }, 'alert pipeline overloaded: rule matches dropped');
+      }
+      this.schedule();
+      return false;
+    }
+    this.schedule();
+    return true;
+  }
+
+  /** Resolves once every match submitted before the call has been stored and published. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.overload !== undefined) await this.run(() => this.step());
+    await this.run(async () => undefined);
+  }
+
+  /** Subscribes to published alerts; returns the unsubscribe function. */
+  onAlert(fn: AlertListener): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+
+  stats(): AlertManagerStats {
+    return { ...this.counters, queued: this.queue.length, dropped: this.queue.dropped };
+  }
+
+  /** The newest version: in memory when it is live (possibly unpersisted), else from the store. */
+  async get(id: string): Promise<Alert | undefined> {
+    const live = this.byId.get(id)?.alert ?? this.retry.get(id);
+    if (live) return { ...snapshot(live) };
+    return this.store.get(id);
+  }
+
+  list(filter?: AlertFilter, page?: AlertPage): Promise<AlertList> {
+    return this.store.list(filter, page);
+  }
+
+  /** Stored alert versions after `seq`, in seq order (stream resume). */
+  since(seq: number, limit?: number): Promise<Alert[]> {
+    return this.store.since(seq, limit);
+  }
+
+  acknowledge(id: string, who: string, comment?: string): Promise<Readonly<Alert>> {
+    return this.run(() => this.transition(id, 'acknowledged', who, comment));
+  }
+
+  resolve(id: string, who: string, comment?: string): Promise<Readonly<Alert>> {
+    return this.run(() => this.transition(id, 'resolved', who, comment));
+  }
+
+  /** Raises rate-limit summaries that are due and forgets dedup entries whose window has passed. */
+  tick(): Promise<void> {
+    return this.run(async () => {
+      const now = this.now();
+      const changes: Changes = new Map();
+      for (const [rule, p] of this.pending) {
+        if (now - p.since < this.summaryIntervalMs) continue;
+        this.pending.delete(rule);
+        const a = this.newAlert(p.last);
+        a.suppressed = p.n;
+        a.message = `${p.n} matches of rule "${rule}" were suppressed by its rate limit (${this.ratePerMinute}/min) since ${iso(p.since)}; the last: ${p.last.message}`;
+        this.counters.summaries++;
+        changes.set(a.id, { alert: a, change: 'opened' });
+      }
+      for (const [rule, b] of this.buckets) if (b.idle(now) && !this.pending.has(rule)) this.buckets.delete(rule);
+      for (const live of [...this.byId.values()]) {
+        if (live.alert.metric) continue; // open until the condition clears
+        if (now - live.touched > 2 * this.windowMs) this.forget(live);
+      }
+      await this.commit(changes);
+    });
+  }
+
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    const r = this.chain.then(fn);
+    this.chain = r.then(
+      () => undefined,
+      () => undefined,
+    );
+    return r;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.run(() => this.step()).catch((err: unknown) => {
+        this.counters.workerErrors++;
+        this.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'alert worker failed on a batch');
+      });
+    });
+  }
+
+  /** One batch: fold matches into alerts, store the changed ones in one write, publish, start actions. */
+  private async step(): Promise<void> {
+    const changes: Changes = new Map();
+    if (this.overload !== undefined) {
+      // Built now, so it counts every drop until the worker got to it.
+      this.apply(
+        {
+          rule: OVERLOAD_RULE,
+          time: this.overload,
+          message: `alert intake queue full (${this.queue.capacity} matches waiting): ${this.queue.dropped} rule matches dropped since start`,
+          container: HOST_CONTAINER,
+          events: [],
+        },
+        changes,
+      );
+      this.overload = undefined;
+    }
+    for (let i = 0; i < this.batchSize; i++) {
+      const m = this.queue.shift();
+      if (m === undefined) break;
+      this.apply(m, changes);
+    }
+    await this.commit(changes);
+    if (this.queue.length > 0 || this.overload !== undefined) this.schedule();
+  }
+
+  private metricKey(rule: string, target: string): string {
+    return `m\u0000${rule}\u0000${target}`;
+  }
+
+  private note(changes: Changes, alert: Alert, change: AlertChange): void {
+    const prev = changes.get(alert.id);
+    // A new alert stays 'opened' whatever else happened to it in the same batch.
+    if (prev?.change === 'opened') return;
+    changes.set(alert.id, { alert, change });
+  }
+
+  private apply(m: RuleMatch, changes: Changes): void {
+    const now = this.now();
+    if (isMetric(m)) {
+      const key = this.metricKey(m.rule.name, m.metric?.target ?? m.container.id);
+      const live = this.byKey.get(key);
+      if (m.active === false) {
+        if (!live) {
+          this.counters.metricClearsIgnored++;
+          return;
+        }
+        this.setState(live.alert, 'resolved', 'vigild', `condition cleared: ${m.message}`);
+        if (m.metric) live.alert.metric = m.metric;
+        live.alert.lastSeen = iso(Math.max(Date.parse(live.alert.lastSeen), m.time));
+        this.forget(live);
+        this.counters.metricResolved++;
+        this.note(changes, live.alert, 'resolved');
+        return;
+      }
+      if (live) {
+        this.hit(live, m, now);
+        if (m.metric) live.alert.metric = m.metric;
+        this.note(changes, live.alert, 'updated');
+        return;
+      }
+      const a = this.open(m, now);
+      if (a) {
+        this.remember(a, key, m.time);
+        changes.set(a.id, { alert: a, change: 'opened', actions: m.rule.actions });
+      }
+      return;
+    }
+    const lineage = lineageOfEvents(m.events);
+    const key = `e\u0000${m.rule.name}\u0000${m.container.id}\u0000${lineage[0]?.exe ?? ''}`;
+    const live = this.byKey.get(key);
+    if (live && m.time - live.firstMs < this.windowMs && live.firstMs - m.time < this.windowMs) {
+      this.hit(live, m, now);
+      if (m.rule === OVERLOAD_RULE) live.alert.message = m.message;
+      this.note(changes, live.alert, 'updated');
+      return;
+    }
+    const a = this.open(m, now);
+    if (a) {
+      if (live) this.forget(live);
+      this.remember(a, key, m.time);
+      changes.set(a.id, { alert: a, change: 'opened', actions: m.rule.actions });
+    }
+  }
+
+  private hit(live: Live, m: RuleMatch, now: number): void {
+    const a = live.alert;
+    a.count++;
+    if (m.time > Date.parse(a.lastSeen)) a.lastSeen = iso(m.time);
+    for (const ev of m.events) {
+      if (a.events.length >= this.maxEvents) break;
+      a.events.push(ev);
+    }
+    live.touched = now;
+    this.counters.deduped++;
+  }
+
+  /** A new alert for m, or undefined when the rule's rate limit suppresses it (counted). */
+  private open(m: RuleMatch, now: number): Alert | undefined {
+    const rule = m.rule.name;
+    if (m.rule !== OVERLOAD_RULE) {
+      let bucket = this.buckets.get(rule);
+      if (!bucket) {
+        bucket = new TokenBucket(this.ratePerMinute, this.ratePerMinute, now);
+        this.buckets.set(rule, bucket);
+      }
+      if (!bucket.take(now)) {
+        const p = this.pending.get(rule);
+        if (p) {
+          p.n++;
+          p.last = m;
+        } else {
+          this.pending.set(rule, { n: 1, since: now, last: m });
+        }
+        this.counters.suppressed++;
+        return undefined;
+      }
+    }
+    const a = this.newAlert(m);
+    const p = this.pending.get(rule);
+    if (p) {
+      this.pending.delete(rule);
+      a.suppressed = p.n;
+      a.message += ` (${p.n} earlier matches of this rule were suppressed by its rate limit)`;
+    }
+    return a;
+  }
+
+  private newAlert(m: RuleMatch): Alert {
+    const time = iso(m.time);
+    const a: Alert = {
+      id: this.ids.next(),
+      seq: 0,
+      time,
+      lastSeen: time,
+      rule: m.rule.name,
+      severity: m.rule.severity,
+      tags: [...m.rule.tags],
+      message: m.message,
+      container: m.container,
+      lineage: lineageOfEvents(m.events),
+      events: m.events.slice(0, this.maxEvents),
+      count: 1,
+      state: 'open',
+      history: [{ state: 'open', at: time, by: 'vigild' }],
+      actions: [],
+    };
+    if (m.metric) a.metric = m.metric;
+    this.counters.opened++;
+    return a;
+  }
+
+  private remember(a: Alert, key: string, firstMs: number): void {
+    const live: Live = { alert: a, key, firstMs, touched: this.now() };
+    this.byKey.set(key, live);
+    this.byId.set(a.id, live);
+    while (this.byId.size > this.maxLive) {
+      const oldest = this.byId.values().next().value as Live;
+      this.forget(oldest);
+    }
+  }
+
+  private forget(live: Live): void {
+    if (this.byKey.get(live.key) === live) this.byKey.delete(live.key);
+    this.byId.delete(live.alert.id);
+  }
+
+  private setState(a: Alert, state: AlertState, by: string, comment?: string): void {
+    a.state = state;
+    const t: Alert['history'][number] = { state, at: iso(this.now()), by };
+    if (comment !== undefined && comment !== '') t.comment = comment;
+    a.history.push(t);
+  }
+
+  private async transition(id: string, to: 'acknowledged' | 'resolved', who: string, comment?: string): Promise<Readonly<Alert>> {
+    if (typeof who !== 'string' || who.trim() === '') throw new TypeError('who must name the user (a non-empty string)');
+    if (comment !== undefined && (typeof comment !== 'string' || comment.length > COMMENT_MAX)) throw new TypeError(`comment must be a string of at most ${COMMENT_MAX} characters`);
+    const live = this.byId.get(id);
+    const a = live?.alert ?? this.retry.get(id) ?? (await this.store.get(id));
+    if (!a) throw new AlertError('VIGIL_ALERT_NOT_FOUND', `no alert ${JSON.stringify(id)}`);
+    const allowed = a.state === 'open' || (a.state === 'acknowledged' && to === 'resolved');
+    if (!allowed) throw new AlertError('VIGIL_ALERT_STATE', `alert ${id} is ${a.state}: it cannot be ${to}`);
+    this.setState(a, to, who, comment);
+    if (to === 'resolved' && live) this.forget(live);
+    const changes: Changes = new Map([[a.id, { alert: a, change: to }]]);
+    await this.commit(changes);
+    return snapshot(a);
+  }
+
+  /** Stores the changed alerts (with any waiting for a retry) in one batch, then publishes them. */
+  private async commit(changes: Changes): Promise<void> {
+    if (changes.size === 0 && this.retry.size === 0) return;
+    const retried = [...this.retry.values()].filter((a) => !changes.has(a.id));
+    const all = [...[...changes.values()].map((c) => c.alert), ...retried];
+    if (all.length === 0) return;
+    let stored = true;
+    try {
+      await this.store.write(all);
+    } catch (err) {
+      stored = false;
+      const e = err as { code?: unknown; message?: unknown };
+      this.log.error({ code: e.code, err: String(e.message ?? err), alerts: changes.size }, 'alerts not stored: published unpersisted, kept for a retry');
+    }
+    if (stored) {
+      for (const a of all) {
+        delete a.unpersisted;
+        this.retry.delete(a.id);
+      }
+      this.counters.rewritten += retried.length;
+      for (const a of retried) this.publish(a, 'updated');
+    } else {
+      for (const { alert } of changes.values()) {
+        alert.unpersisted = true;
+        this.counters.unpersisted++;
+        this.retry.delete(alert.id);
+        this.retry.set(alert.id, alert);
+      }
+      while (this.retry.size > this.maxUnpersisted) {
+        const oldest = this.retry.keys().next().value as string;
+        this.retry.delete(oldest);
+        this.counters.unpersistedDropped++;
+      }
+    }
+    for (const { alert, change, actions } of changes.values()) {
+      this.publish(alert, change);
+      if (actions && actions.length > 0) this.startActions(alert, [...actions]);
+    }
+  }
+
+  private publish(a: Alert, change: AlertChange): void {
+    if (this.listeners.size === 0) return;
+    const snap = snapshot(a);
+    for (const fn of this.listeners) {
+      try {
+        const r = fn(snap, change);
+        if (r instanceof Promise) r.catch((err: unknown) => this.listenerFailed(err));
+      } catch (err) {
+        this.listenerFailed(err);
+      }
+    }
+  }
+
+  private listenerFailed(err: unknown): void {
+    this.counters.listenerErrors++;
+    this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'alert listener failed');
+  }
+
+  /** Runs the rule's actions outside the worker; their outcomes come back as an update of the alert. */
+  private startActions(a: Alert, actions: ActionName[]): void {
+    const runner = this.runner;
+    if (!runner) return;
+    this.counters.actionRuns++;
+    const snap = snapshot(a);
+    Promise.resolve()
+      .then(() => runner(snap, actions))
+      .then(
+        (outcomes) => outcomes,
+        (err: unknown): ActionOutcome[] => {
+          const detail = `action runner failed: ${err instanceof Error ? err.message : String(err)}`;
+          return actions.map((action) => ({ action, ok: false, detail, at: iso(this.now()) }));
+        },
+      )
+      .then((outcomes) =>
+        this.run(async () => {
+          if (outcomes.some((o) => !o.ok)) this.counters.actionFailures++;
+          const cur = this.byId.get(a.id)?.alert ?? this.retry.get(a.id) ?? (await this.store.get(a.id));
+          if (!cur) return; // removed by retention meanwhile
+          cur.actions.push(...outcomes);
+          await this.commit(new Map([[cur.id, { alert: cur, change: 'actions' as const }]]));
+        }),
+      )
+      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err), id: a.id }, 'action outcomes not recorded'));
+  }
+}
