@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../log.js';
 import { Store } from '../store/store.js';
 import { KTIME, type ExecEvent, type VigilEvent } from '../sensor/events.js';
 import type { ContainerRef } from '../containers/types.js';
@@ -299,7 +300,9 @@ test('seq resume: a subscriber that reconnects after a restart gets what it miss
 });
 
 test('a full intake queue drops and counts matches and raises the overload alert once', async () => {
-  const r = await rig({ queueCapacity: 5 });
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+  const r = await rig({ queueCapacity: 5, log });
   const R = rule('flood');
   const accepted = Array.from({ length: 20 }, (_, i) => r.m.submit(match(R, T0, { exe: `/bin/f${i}` })));
   assert.deepEqual([accepted.filter(Boolean).length, r.m.stats().dropped], [5, 15]);
@@ -312,6 +315,8 @@ test('a full intake queue drops and counts matches and raises the overload alert
   assert.equal(overload[0]!.container.id, 'host');
   assert.equal(overload[0]!.count, 2);
   assert.match(overload[0]!.message, /20 rule matches dropped/);
+  const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; dropped?: number }).filter((l) => l.msg === 'alert pipeline overloaded: rule matches dropped');
+  assert.deepEqual(logged.map((l) => [l.level, l.dropped]), [[50, 1], [50, 16]], 'logged once per overload alert, at error');
   await done(r);
 });
 

@@ -217,7 +217,9 @@ export class AlertManager {
       }
     });
     if (this.summaryIntervalMs > 0 && !this.timer) {
-      this.timer = setInterval(() => void this.tick(), this.summaryIntervalMs);
+      this.timer = setInterval(() => {
+        this.tick().catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'alert housekeeping failed'));
+      }, this.summaryIntervalMs);
       this.timer.unref();
     }
     this.store.start();
