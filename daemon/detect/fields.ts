@@ -475,6 +475,7 @@ const F: FieldDef[] = [
 
 export const FIELDS: readonly FieldDef[] = Object.freeze(F);
 const byName = new Map(F.map((f) => [f.name, f]));
+const DOT_PARAMS = F.filter((f) => f.param?.form === '.<name>');
 
 export interface ResolvedField {
   /** As written (with its parameter). */
@@ -500,18 +501,14 @@ export function resolveField(text: string): ResolvedField | string {
     }
     if (def?.get) return `${def.name} takes no [index]`;
   }
-  const dot = text.indexOf('.', text.indexOf('.') + 1);
-  if (dot > 0) {
-    const def = byName.get(text.slice(0, dot));
-    if (def?.param?.form === '.<name>') {
-      const p = text.slice(dot + 1);
-      const g = def.param.make(p);
-      return typeof g === 'string' ? `${text}: ${g}` : { name: text, def, get: g, param: p, type: def.param.typeOf?.(p) ?? def.type };
-    }
-  } else {
-    const def = byName.get(text);
-    if (def?.param) return `${text} needs a parameter, e.g. ${def.param.example}`;
+  for (const def of DOT_PARAMS) {
+    if (!text.startsWith(def.name + '.')) continue;
+    const p = text.slice(def.name.length + 1);
+    const g = def.param!.make(p);
+    return typeof g === 'string' ? `${text}: ${g}` : { name: text, def, get: g, param: p, type: def.param!.typeOf?.(p) ?? def.type };
   }
+  const def = byName.get(text);
+  if (def?.param) return `${text} needs a parameter, e.g. ${def.param.example}`;
   return `unknown field ${JSON.stringify(text)}`;
 }
 

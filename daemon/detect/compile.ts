@@ -1,0 +1,351 @@
+// Condition trees to closures, once per load: type-specialised comparisons, precompiled regexes,
+// globs and sets, `and`/`or` operands ordered cheapest first (costly lazy fields run last). Also the
+// static analysis the index and the probe configuration are derived from: which kinds and system
+// calls a condition can be true for, and which paths it names.
+import type { FieldType, EvalContext, ResolvedField, Value } from './fields.js';
+import { SYSCALL_ARG_KEYS } from './fields.js';
+import { ConditionError, type Arith, type Node, type Op } from './parser.js';
+import type { MetricName } from '../metrics/types.js';
+
+export type Pred = (c: EvalContext) => boolean;
+
+/** Shell pattern to a RegExp: `*` and `?` do not cross `/`, `**` does; `[...]` classes as is. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        re += '.*';
+        i++;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end < 0) re += '\\[';
+      else {
+        let cls = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+        if (cls.startsWith('!')) cls = '^' + cls.slice(1);
+        re += `[${cls}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$');
+}
+
+const ALLOWED: Record<FieldType, readonly Op[]> = {
+  string: ['=', '!=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists'],
+  list: ['=', '!=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists'],
+  number: ['=', '!=', '<', '<=', '>', '>=', 'in', 'exists'],
+  bool: ['=', '!=', 'exists'],
+};
+
+function toNumber(v: string, pos: number, f: ResolvedField): number {
+  const n = /^-?0x[0-9a-f]+$/i.test(v) ? (v.startsWith('-') ? -Number(v.slice(1)) : Number(v)) : /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new ConditionError(pos, `${f.name} is a number: ${JSON.stringify(v)} is not one`);
+  return n;
+}
+
+function toBool(v: string, pos: number, f: ResolvedField): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new ConditionError(pos, `${f.name} is true or false, not ${JSON.stringify(v)}`);
+}
+
+function strPred(get: (c: EvalContext) => Value, list: boolean, test: (s: string) => boolean): Pred {
+  if (list)
+    return (c) => {
+      const x = get(c) as readonly string[] | undefined;
+      if (x === undefined) return false;
+      for (let i = 0; i < x.length; i++) if (test(x[i]!)) return true;
+      return false;
+    };
+  return (c) => {
+    const x = get(c);
+    return typeof x === 'string' && test(x);
+  };
+}
+
+/** One comparison to a closure; throws ConditionError for a bad operator or value. */
+export function compileCmp(field: ResolvedField, op: Op, values: readonly string[], valuePos: number, pos = valuePos): Pred {
+  const type = field.type;
+  if (!ALLOWED[type].includes(op)) throw new ConditionError(pos, `${field.name} is a ${type}: operator ${op} does not apply (use ${ALLOWED[type].join(' ')})`);
+  const get = field.get;
+  if (op === 'exists') return (c) => get(c) !== undefined;
+  if (op === '!=') {
+    const eq = compileCmp(field, '=', values, valuePos, pos);
+    return (c) => !eq(c);
+  }
+  if (type === 'number') {
+    const nums = values.map((v) => toNumber(v, valuePos, field));
+    const v = nums[0]!;
+    switch (op) {
+      case '=':
+        return (c) => get(c) === v;
+      case '<':
+        return (c) => (get(c) as number) < v;
+      case '<=':
+        return (c) => (get(c) as number) <= v;
+      case '>':
+        return (c) => (get(c) as number) > v;
+      case '>=':
+        return (c) => (get(c) as number) >= v;
+      case 'in': {
+        const set = new Set(nums);
+        return (c) => set.has(get(c) as number);
+      }
+    }
+  }
+  if (type === 'bool') {
+    const b = toBool(values[0]!, valuePos, field);
+    return (c) => get(c) === b;
+  }
+  const list = type === 'list';
+  const v = values[0] ?? '';
+  switch (op) {
+    case '=':
+      return list ? strPred(get, true, (s) => s === v) : (c) => get(c) === v;
+    case 'in': {
+      const set = new Set(values);
+      return list ? strPred(get, true, (s) => set.has(s)) : (c) => set.has(get(c) as string);
+    }
+    case 'contains':
+      return list ? strPred(get, true, (s) => s === v) : strPred(get, false, (s) => s.includes(v));
+    case 'icontains': {
+      const lv = v.toLowerCase();
+      return list ? strPred(get, true, (s) => s.toLowerCase() === lv) : strPred(get, false, (s) => s.toLowerCase().includes(lv));
+    }
+    case 'startswith':
+      return strPred(get, list, (s) => s.startsWith(v));
+    case 'endswith':
+      return strPred(get, list, (s) => s.endsWith(v));
+    case 'glob': {
+      const re = globToRegExp(v);
+      return strPred(get, list, (s) => re.test(s));
+    }
+    case 'regex': {
+      let re: RegExp;
+      try {
+        re = new RegExp(v);
+      } catch (err) {
+        throw new ConditionError(valuePos, `bad regex: ${(err as Error).message}`);
+      }
+      return strPred(get, list, (s) => re.test(s));
+    }
+  }
+  throw new ConditionError(pos, `operator ${op} does not apply to ${field.name}`);
+}
+
+/** Estimated cost of evaluating a node (orders and/or operands). */
+export function cost(n: Node): number {
+  switch (n.t) {
+    case 'cmp':
+      return n.field.def.cost + (n.op === 'regex' || n.op === 'glob' ? 4 : n.op === 'icontains' ? 2 : 0);
+    case 'mcmp':
+      return 2;
+    case 'not':
+      return cost(n.item);
+    default:
+      return n.items.reduce((a, b) => a + cost(b), 0);
+  }
+}
+
+/** Metric readings a metric condition names, for the match record. */
+export function metricNames(n: Node, out = new Set<MetricName>()): Set<MetricName> {
+  const walkA = (a: Arith): void => {
+    if (a.t === 'metric') out.add(a.name);
+    else if (a.t === 'bin') {
+      walkA(a.l);
+      walkA(a.r);
+    }
+  };
+  if (n.t === 'mcmp') {
+    walkA(n.l);
+    walkA(n.r);
+  } else if (n.t === 'cmp') {
+    if (n.field.def.name === 'metric' && n.field.param) out.add(n.field.param as MetricName);
+  } else if (n.t === 'not') metricNames(n.item, out);
+  else n.items.forEach((i) => metricNames(i, out));
+  return out;
+}
+
+function compileArith(a: Arith): (c: EvalContext) => number | undefined {
+  switch (a.t) {
+    case 'num': {
+      const v = a.v;
+      return () => v;
+    }
+    case 'metric': {
+      const name = a.name;
+      if (a.fn === 'delta') return (c) => c.metrics?.delta(name);
+      if (a.fn === 'rate') return (c) => c.metrics?.rate(name);
+      return (c) => c.metrics?.value(name);
+    }
+    case 'bin': {
+      const l = compileArith(a.l);
+      const r = compileArith(a.r);
+      const op = a.op;
+      return (c) => {
+        const x = l(c);
+        if (x === undefined) return undefined;
+        const y = r(c);
+        if (y === undefined) return undefined;
+        if (op === '/') return y === 0 ? undefined : x / y;
+        return op === '+' ? x + y : op === '-' ? x - y : x * y;
+      };
+    }
+  }
+}
+
+/** A condition tree to a predicate. */
+export function compile(n: Node): Pred {
+  switch (n.t) {
+    case 'cmp':
+      return compileCmp(n.field, n.op, n.values, n.valuePos, n.pos);
+    case 'mcmp': {
+      const l = compileArith(n.l);
+      const r = compileArith(n.r);
+      const op = n.op;
+      return (c) => {
+        const x = l(c);
+        const y = r(c);
+        if (x === undefined || y === undefined) return false;
+        switch (op) {
+          case '=':
+            return x === y;
+          case '!=':
+            return x !== y;
+          case '<':
+            return x < y;
+          case '<=':
+            return x <= y;
+          case '>':
+            return x > y;
+          case '>=':
+            return x >= y;
+        }
+      };
+    }
+    case 'not': {
+      const p = compile(n.item);
+      return (c) => !p(c);
+    }
+    case 'and':
+    case 'or': {
+      const ps = [...n.items].sort((a, b) => cost(a) - cost(b)).map(compile);
+      const and = n.t === 'and';
+      if (ps.length === 2) {
+        const [a, b] = ps as [Pred, Pred];
+        return and ? (c) => a(c) && b(c) : (c) => a(c) || b(c);
+      }
+      if (ps.length === 3) {
+        const [a, b, d] = ps as [Pred, Pred, Pred];
+        return and ? (c) => a(c) && b(c) && d(c) : (c) => a(c) || b(c) || d(c);
+      }
+      return and
+        ? (c) => {
+            for (let i = 0; i < ps.length; i++) if (!ps[i]!(c)) return false;
+            return true;
+          }
+        : (c) => {
+            for (let i = 0; i < ps.length; i++) if (ps[i]!(c)) return true;
+            return false;
+          };
+    }
+  }
+}
+
+// ---- analysis ------------------------------------------------------------------------------------
+
+/** A set, or null for "anything". */
+export type Constraint = ReadonlySet<string> | null;
+
+function intersect(a: Constraint, b: Constraint): Constraint {
+  if (a === null) return b;
+  if (b === null) return a;
+  return new Set([...a].filter((x) => b.has(x)));
+}
+function union(a: Constraint, b: Constraint): Constraint {
+  if (a === null || b === null) return null;
+  return new Set([...a, ...b]);
+}
+
+/**
+ * The event kinds a condition can be true for: a necessary condition, never too narrow. Fields
+ * carry the kinds that have them (an absent field fails every comparison but `!=`).
+ */
+export function kindsOf(n: Node): Constraint {
+  switch (n.t) {
+    case 'cmp': {
+      if (n.op === '!=') return null;
+      if (n.field.def.name === 'evt.kind' && (n.op === '=' || n.op === 'in')) return new Set(n.values);
+      const k = n.field.def.kinds;
+      return k === undefined ? null : new Set(k);
+    }
+    case 'mcmp':
+      return new Set(['metric']);
+    case 'not':
+      return null;
+    case 'and':
+      return n.items.map(kindsOf).reduce(intersect);
+    case 'or':
+      return n.items.map(kindsOf).reduce(union);
+  }
+}
+
+/** The system calls a condition can be true for (by evt.syscall and evt.arg.*), or null. */
+export function syscallsOf(n: Node): Constraint {
+  switch (n.t) {
+    case 'cmp':
+      if (n.op === '!=') return null;
+      if (n.field.def.name === 'evt.syscall' && (n.op === '=' || n.op === 'in')) return new Set(n.values);
+      if (n.field.def.name === 'evt.arg' && n.field.param !== undefined) return new Set(SYSCALL_ARG_KEYS.get(n.field.param) ?? []);
+      return null;
+    case 'mcmp':
+    case 'not':
+      return null;
+    case 'and':
+      return n.items.map(syscallsOf).reduce(intersect);
+    case 'or':
+      return n.items.map(syscallsOf).reduce(union);
+  }
+}
+
+export interface WatchSpec {
+  kind: 'exact' | 'prefix' | 'name';
+  path: string;
+}
+
+/** Paths a condition names positively (not under `not`): what the file/connect probes must watch. */
+export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
+  if (n.t === 'and' || n.t === 'or') n.items.forEach((i) => watchesOf(i, out));
+  if (n.t !== 'cmp') return out;
+  const name = n.field.def.name;
+  const byName = name === 'file.name' || name === 'net.name' || name === 'file.dest_name';
+  const byPath = name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory';
+  if (!byName && !byPath) return out;
+  for (const v of n.values) {
+    if (byName) {
+      if ((n.op === '=' || n.op === 'in') && v !== '') out.push({ kind: 'name', path: v });
+      else if (n.op === 'glob' && !/[*?[]/.test(v)) out.push({ kind: 'name', path: v });
+      continue;
+    }
+    if (name === 'file.directory') {
+      if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: 'prefix', path: v.endsWith('/') ? v : v + '/' });
+      else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: 'prefix', path: v });
+      continue;
+    }
+    if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: 'exact', path: v });
+    else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: 'prefix', path: v });
+    else if (n.op === 'glob' && v.startsWith('/')) {
+      const wild = v.search(/[*?[]/);
+      if (wild < 0) out.push({ kind: 'exact', path: v });
+      else {
+        const dir = v.slice(0, v.lastIndexOf('/', wild) + 1);
+        if (dir.length > 1) out.push({ kind: 'prefix', path: dir });
+      }
+    }
+  }
+  return out;
+}
