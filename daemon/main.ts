@@ -4,12 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { VigilError } from './errors.js';
 import { runDaemon } from './run.js';
 import { runTrace } from './trace/cli.js';
+import { runRules } from './detect/cli.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 
 Commands:
   run       the daemon, in the foreground (the default when no command is given)
   trace     attach the probes (or replay a capture) and print events, one a line
+  rules     check rule files, replay a capture through them, print the field catalogue
 
 Run 'vigild <command> --help' for the options of a command.
 `;
@@ -29,6 +31,7 @@ export async function main(argv: readonly string[], io: MainIo = { stdout: proce
   }
   if (cmd === 'run') return runDaemon(rest);
   if (cmd === 'trace') return runTrace(rest);
+  if (cmd === 'rules') return runRules(rest, io);
   io.stderr.write(`vigild: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
   return 2;
 }
