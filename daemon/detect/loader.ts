@@ -80,6 +80,9 @@ function condText(src: Src, node: YNode): CondText {
       // Count the non-blank characters before offset in the value; find as many in the source.
       let n = 0;
       for (let i = 0; i < offset && i < text.length; i++) if (!/\s/.test(text[i]!)) n++;
+      // At the end (nothing but blanks after): just after the last character.
+      const atEnd = text.slice(offset).trim() === '' && n > 0;
+      if (atEnd) n--;
       let j = srcStart;
       while (j < src.text.length) {
         if (!/\s/.test(src.text[j]!)) {
@@ -88,7 +91,7 @@ function condText(src: Src, node: YNode): CondText {
         }
         j++;
       }
-      return locAt(src, j, message);
+      return locAt(src, atEnd ? j + 1 : j, message);
     },
   };
 }

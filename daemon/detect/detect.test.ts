@@ -1,0 +1,255 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KTIME, type VigilEvent, type Creds } from '../sensor/events.js';
+import { Detector } from './detector.js';
+import { RuleError, RuleSet } from './ruleset.js';
+import { RuleManager } from './manager.js';
+import type { RuleMatch } from './types.js';
+
+const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
+const CREDS: Creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x200000', cap_permitted: '0x200000', cap_inheritable: '0x0' };
+const t0 = Date.parse('2026-11-28T12:00:00Z');
+
+function base(kind: string, extra: Record<string, unknown> = {}, ms = 0): VigilEvent {
+  return {
+    kind, time: new Date(t0 + ms).toISOString(), pid: 100, tid: 100, ppid: 1, vpid: 1, uid: 0, gid: 0, loginuid: 4294967295, comm: 'bash',
+    cgroup_id: 9, ns: { ...NS }, container: { id: 'c1', name: 'web', runtime: 'runc', image: 'nginx:1' },
+    proc: { exe: '/bin/bash', args: ['bash', '-c', 'id'], cwd: '/root', ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init' }, { pid: 0, exe: '/k', comm: 'kthreadd' }] },
+    [KTIME]: 0n, ...extra,
+  } as unknown as VigilEvent;
+}
+const exec = (extra: Record<string, unknown> = {}, ms = 0): VigilEvent =>
+  base('exec', { retval: 0, exe: '/bin/bash', args: ['bash', '-c', 'id'], argc: 3, args_truncated: false, path_truncated: false, fileless: false, setuid: false, setgid: false, filecaps: false, prior_creds_known: true, creds: CREDS, exe_ino: 1, exe_dev: 1, ...extra }, ms);
+const file = (extra: Record<string, unknown> = {}, ms = 0): VigilEvent =>
+  base('file', { syscall: 'openat', op: 'open', retval: 3, path: '/sys/fs/cgroup/x/release_agent', path_resolved: true, path_truncated: false, write: true, create: false, ino: 1, dev: 1, watch_id: 1, matched: 'path', ...extra }, ms);
+const mount = (extra: Record<string, unknown> = {}, ms = 0): VigilEvent =>
+  base('syscall', { syscall: 'mount', retval: 0, args: ['0', '0', '0', '0', '0', '0'], source: 'cgroup', target: '/tmp/x', fstype: 'cgroup', mount_flag_names: ['MS_RDONLY'], ...extra }, ms);
+
+function dir(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'vigil-rules-'));
+  for (const [n, s] of Object.entries(files)) writeFileSync(join(d, n), s);
+  return d;
+}
+
+function run(rulesYaml: string, events: VigilEvent[]): RuleMatch[] {
+  const out: RuleMatch[] = [];
+  const d = new Detector({ rules: RuleSet.load([dir({ 'r.yaml': rulesYaml })]), onMatch: (m) => out.push(m), hostNs: NS });
+  for (const e of events) d.evaluate(e);
+  return out;
+}
+
+const rule = (cond: string): string => `- rule: r\n  condition: ${JSON.stringify(cond)}\n  output: "%proc.name"\n  severity: notice\n`;
+
+// [condition, event, fires]
+const OPERATORS: Array<[string, () => VigilEvent, boolean]> = [
+  ['proc.name = bash', exec, true],
+  ['proc.name = sh', exec, false],
+  ['proc.name != sh', exec, true],
+  ['proc.pid < 101', exec, true],
+  ['proc.pid <= 100', exec, true],
+  ['proc.pid > 100', exec, false],
+  ['proc.pid >= 100', exec, true],
+  ['proc.name in (sh, bash)', exec, true],
+  ['proc.exe contains bas', exec, true],
+  ['proc.exe icontains BAS', exec, true],
+  ['proc.exe startswith /bin', exec, true],
+  ['proc.exe endswith sh', exec, true],
+  ['proc.exe glob "/bin/*"', exec, true],
+  ['proc.exe glob "/*"', exec, false],
+  ['proc.exe glob "/**"', exec, true],
+  ['proc.exe regex "^/bin/(ba)?sh$"', exec, true],
+  ['proc.pexe exists', exec, true],
+  ['file.path exists', exec, false],
+  ['not file.path exists', exec, true],
+  ['file.path != /x', exec, true],
+  ['file.path = /x', exec, false],
+  ['proc.aname[2] = kthreadd', exec, true],
+  ['proc.anames contains init', exec, true],
+  ['proc.args = "-c id"', exec, true],
+  ['proc.cmdline = "bash -c id"', exec, true],
+  ['cap.effective contains CAP_SYS_ADMIN', exec, true],
+  ['ns.is_host = true', exec, true],
+  ['container.id != host and (proc.name = sh or proc.name = bash)', exec, true],
+  ['not (proc.name = bash)', exec, false],
+  ['evt.kind = file and file.write = true and file.name = release_agent', file, true],
+  ['file.directory = /sys/fs/cgroup/x', file, true],
+  ['evt.arg.fstype = cgroup and evt.arg.mount_flag_names contains MS_RDONLY', mount, true],
+  ['evt.syscall = mount and evt.arg.target startswith /tmp', mount, true],
+  ['evt.retval = 0 and evt.failed = false', mount, true],
+];
+
+test('operators and fields, table-driven', () => {
+  for (const [cond, ev, fires] of OPERATORS) assert.equal(run(rule(cond), [ev()]).length, fires ? 1 : 0, cond);
+});
+
+// [rule file, line, column, message part]
+const ERRORS: Array<[string, number, number, string]> = [
+  ['- rule: r\n  condition: proc.nmae = bash\n  severity: notice\n', 2, 14, 'unknown field "proc.nmae"'],
+  ['- rule: r\n  condition: >\n    proc.name = bash and\n    proc.pid = abc\n  severity: notice\n', 4, 16, 'is a number'],
+  ['- rule: r\n  condition: proc.name bash\n  severity: notice\n', 2, 24, 'unknown operator'],
+  ['- rule: r\n  condition: proc.name = bash and no_macro\n  severity: notice\n', 2, 35, 'unknown macro or field'],
+  ['- rule: r\n  condition: (proc.name = bash\n  severity: notice\n', 2, 31, 'expected ")"'],
+  ['- rule: r\n  condition: proc.pid contains 1\n  severity: notice\n', 2, 14, 'does not apply'],
+  ['- rule: r\n  condition: proc.name = bash\n  severity: loud\n', 3, 13, 'severity is one of'],
+  ['- rule: r\n  condition: proc.name = bash\n  severity: notice\n  colour: red\n', 4, 3, 'unknown key "colour"'],
+  ['- rule: r\n  condition: proc.name = bash\n  output: "%proc.nam"\n  severity: notice\n', 3, 12, 'unknown field'],
+  ['- rule: r\n  condition: proc.name in nolist\n  severity: notice\n', 2, 27, 'unknown list'],
+  ['- rule: r\n  condition: evt.arg.nope = 1\n  severity: notice\n', 2, 14, 'unknown syscall argument'],
+  ['- rule: r\n  condition: proc.exe regex "("\n  severity: notice\n', 2, 29, 'bad regex'],
+  ['- rule: r\n  condition: metric.pids_current > 1\n  severity: notice\n', 2, 14, 'only metric rules'],
+  ['- rule: r\n  condition: [oops\n', 3, 1, ''],
+  ['- rule: r\n  append: true\n  condition: and proc.pid = 1\n', 1, 3, 'unknown rule'],
+  ['- rule: r\n  condition: proc.name = bash\n  severity: notice\n  exceptions:\n    - name: e\n      fields: [proc.name, proc.pid]\n      values: [[a]]\n', 7, 16, 'tuple of 2 values'],
+];
+
+test('errors carry file:line:column, table-driven', () => {
+  for (const [yaml, line, column, msg] of ERRORS) {
+    const d = dir({ 'bad.yaml': yaml });
+    try {
+      RuleSet.load([d]);
+      assert.fail(`loaded: ${yaml}`);
+    } catch (err) {
+      assert.ok(err instanceof RuleError, String(err));
+      assert.equal(err.code, 'VIGIL_RULE_PARSE');
+      const e = err.errors[0]!;
+      assert.equal(e.file, join(d, 'bad.yaml'));
+      assert.deepEqual([e.line, e.column], [line, column], `${yaml} -> ${e.message}`);
+      assert.ok(e.message.includes(msg), `${e.message} should contain ${msg}`);
+    }
+  }
+});
+
+test('override and append: later files extend lists, macros, rules; enabled-only items', () => {
+  const d = dir({
+    '00.yaml': `- list: sh\n  items: [sh]\n- macro: m\n  condition: proc.pid = 100\n- rule: a\n  condition: proc.name in (sh) and m\n  output: a\n  severity: notice\n  tags: [T1]\n- rule: b\n  condition: proc.name = bash\n  severity: notice\n`,
+    '10.yaml': `- list: sh\n  items: [bash]\n  append: true\n- rule: a\n  override:\n    tags: append\n  tags: [T2]\n- rule: b\n  enabled: false\n`,
+  });
+  const out: RuleMatch[] = [];
+  const rs = RuleSet.load([d]);
+  const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
+  det.evaluate(exec());
+  assert.deepEqual(out.map((m) => m.rule.name), ['a']);
+  assert.deepEqual(out[0]!.rule.tags, ['T1', 'T2']);
+  assert.equal(rs.rules().find((r) => r.name === 'b')!.enabled, false);
+  // A condition appended narrows the rule; a replacement replaces it.
+  assert.equal(run(`${rule('proc.name = bash')}- rule: r\n  append: true\n  condition: and proc.pid = 5\n`, [exec()]).length, 0);
+  assert.equal(run(`${rule('proc.name = sh')}${rule('proc.name = bash')}`, [exec()]).length, 1);
+});
+
+test('exceptions: tuples, comps, list values', () => {
+  const yaml = (values: string, comps = ''): string =>
+    `- list: runtimes\n  items: [runc, bash]\n${rule('proc.name = bash')}  exceptions:\n    - name: e\n      fields: [proc.name, container.image]\n${comps}      values: ${values}\n`;
+  assert.equal(run(yaml('[[bash, "nginx:1"]]'), [exec()]).length, 0);
+  assert.equal(run(yaml('[[bash, "redis"]]'), [exec()]).length, 1);
+  assert.equal(run(yaml('[[runtimes, "nginx:1"]]'), [exec()]).length, 0);
+  assert.equal(run(yaml('[[bash, "ngin*"]]', '      comps: [=, glob]\n'), [exec()]).length, 0);
+  assert.equal(run(yaml('[[[sh, bash], "nginx:1"]]'), [exec()]).length, 0);
+});
+
+test('every matching rule fires, in load order; candidates by kind and syscall', () => {
+  const out = run(`${rule('proc.name = bash').replace('rule: r', 'rule: one')}${rule('proc.pid = 100').replace('rule: r', 'rule: two')}`, [exec()]);
+  assert.deepEqual(out.map((m) => m.rule.name), ['one', 'two']);
+  const rs = RuleSet.load([dir({ 'r.yaml': `${rule('evt.syscall = mount and evt.arg.fstype = cgroup')}` })]);
+  assert.equal(rs.candidates('syscall', 'mount').length, 1);
+  assert.equal(rs.candidates('syscall', 'bpf').length, 0);
+  assert.equal(rs.candidates('exec', '').length, 0);
+  const nrs = rs.requiredSyscalls('x86_64').map((e) => e.nr).sort((a, b) => a - b);
+  assert.deepEqual(nrs, [56, 57, 58, 59, 165, 322, 435]); // clone fork vfork execve mount execveat clone3
+});
+
+test('watches derived from file.name, file.path, net.path', () => {
+  const rs = RuleSet.load([dir({ 'r.yaml': rule('file.name in (release_agent, core_pattern) or file.path startswith /etc/ssh/ or file.path glob "/srv/*/key" or net.path = /run/x.sock') })]);
+  assert.deepEqual(rs.requiredWatches(5000).map((w) => `${w.id}:${w.kind}:${w.path}`), [
+    '5000:name:release_agent', '5001:name:core_pattern', '5002:prefix:/etc/ssh/', '5003:prefix:/srv/', '5004:exact:/run/x.sock',
+  ]);
+});
+
+const SEQ = `- rule: chain\n  type: sequence\n  by: process\n  window: 10s\n  steps:\n    - condition: evt.kind = exec\n    - condition: evt.syscall = mount\n    - condition: evt.kind = file and file.name = release_agent\n  output: "chain %proc.pid"\n  severity: critical\n`;
+
+test('sequences: in order, by process tree, and timing out', () => {
+  const child = (e: VigilEvent): VigilEvent => Object.assign(e, { pid: 200, proc: { exe: '/x', args: [], ancestors: [{ pid: 100, exe: '/bin/bash', comm: 'bash' }] } });
+  const fired = run(SEQ, [exec({}, 0), mount({}, 1000), child(file({}, 2000))]);
+  assert.equal(fired.length, 1);
+  assert.equal(fired[0]!.events.length, 3);
+  assert.equal(run(SEQ, [exec({}, 0), file({}, 500), mount({}, 1000)]).length, 0, 'out of order');
+  assert.equal(run(SEQ, [exec({}, 0), mount({}, 1000), file({}, 11_000)]).length, 0, 'window passed');
+  assert.equal(run(SEQ, [exec({}, 0), mount({}, 1000), Object.assign(file({}, 2000), { pid: 999, proc: undefined })]).length, 0, 'unrelated process');
+});
+
+test('thresholds: count and distinct per key within the window', () => {
+  const thr = `- rule: t\n  type: threshold\n  condition: evt.kind = exec\n  by: container.id\n  window: 1s\n  count: 3\n  severity: warning\n`;
+  assert.equal(run(thr, [exec({}, 0), exec({}, 100), exec({}, 200)]).length, 1);
+  assert.equal(run(thr, [exec({}, 0), exec({}, 600), exec({}, 1200)]).length, 0);
+  const m = run(thr, [exec({}, 0), exec({}, 1), exec({}, 2)])[0]!;
+  assert.deepEqual([m.count, m.key, m.events.length], [3, 'c1', 3]);
+  const dist = thr.replace('count: 3', 'count: 2\n  distinct: proc.pid');
+  assert.equal(run(dist, [exec({}, 0), exec({}, 1), exec({}, 2)]).length, 0);
+  assert.equal(run(dist, [exec({}, 0), Object.assign(exec({}, 1), { pid: 7 })]).length, 1);
+});
+
+test('metric rules: hold for a duration, resolve when clear', () => {
+  const out: RuleMatch[] = [];
+  const rs = RuleSet.load([dir({ 'r.yaml': `- rule: m\n  type: metric\n  condition: metric.pids_current / metric.pids_max > 0.9 and delta(metric.pids_current) >= 0\n  for: 30s\n  output: "%container.name %metric.pids_current"\n  severity: warning\n` })]);
+  const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
+  const s = (t: number, cur: number): Array<{ target: string; metric: 'pids_current' | 'pids_max'; time: number; value: number }> => [
+    { target: 'c1', metric: 'pids_current', time: t, value: cur }, { target: 'c1', metric: 'pids_max', time: t, value: 100 },
+  ];
+  const info = () => ({ id: 'c1', name: 'web', runtime: 'runc' as const, image: 'nginx', labels: {}, cgroupId: 9, cgroupPath: '/x', startedAt: '2026-01-01T00:00:00Z' });
+  for (const [t, v] of [[0, 95], [10_000, 95], [20_000, 96], [30_000, 97], [40_000, 97], [50_000, 10]] as const) det.evaluateMetrics(s(t, v), info);
+  // delta() needs a previous sample: the condition first holds at 10 s, so 30 s later it fires.
+  assert.deepEqual(out.map((m) => [m.active, m.time, m.message]), [[true, 40_000, 'web 97'], [false, 50_000, 'web 10']]);
+});
+
+test('lifecycle events are evaluated', () => {
+  const out: RuleMatch[] = [];
+  const rs = RuleSet.load([dir({ 'r.yaml': rule('evt.kind = container_start and container.privileged = true') })]);
+  const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
+  const posture = { privileged: true, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: false, hostUts: false, sensitiveMounts: [], uidMap: '', capEffective: '0x1' };
+  det.evaluateLifecycle({ kind: 'container_start', time: '2026-01-01T00:00:00Z', container: { id: 'c1', name: 'web', runtime: 'runc', image: 'x', labels: {}, cgroupId: 1, cgroupPath: '/', startedAt: '2026-01-01T00:00:00Z', posture } });
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.container.name, 'web');
+});
+
+test('reload under load loses no events; a bad reload keeps the rules in force', async () => {
+  const d = dir({ 'r.yaml': rule('proc.name = bash') });
+  let matches = 0;
+  const det = new Detector({ rules: RuleSet.empty(), onMatch: () => matches++ });
+  const mgr = new RuleManager({ dirs: [d], onReload: (rs) => det.swap(rs), watch: false });
+  det.swap(mgr.start());
+  let sent = 0;
+  const pump = async (): Promise<void> => {
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 200; i++, sent++) det.evaluate(exec());
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const reloads = (async () => {
+    for (let i = 0; i < 10; i++) {
+      writeFileSync(join(d, 'r.yaml'), rule(i % 2 ? 'proc.name = bash' : 'proc.pid = 100'));
+      assert.equal(await mgr.reload(), true);
+      await new Promise((r) => setImmediate(r));
+    }
+    writeFileSync(join(d, 'r.yaml'), rule('proc.nope = 1'));
+    assert.equal(await mgr.reload(), false);
+  })();
+  await Promise.all([pump(), reloads]);
+  assert.equal(matches, sent);
+  assert.equal(mgr.counters.failures, 1);
+  det.evaluate(exec());
+  assert.equal(matches, sent + 1, 'the last good rules stay in force');
+  mgr.close();
+});
+
+test('swap keeps the state of unchanged rules', () => {
+  const out: RuleMatch[] = [];
+  const d = dir({ 'r.yaml': SEQ });
+  const det = new Detector({ rules: RuleSet.load([d]), onMatch: (m) => out.push(m) });
+  det.evaluate(exec({}, 0));
+  det.evaluate(mount({}, 100));
+  det.swap(RuleSet.load([d]));
+  det.evaluate(file({}, 200));
+  assert.equal(out.length, 1);
+});
