@@ -5,7 +5,7 @@
 import { readlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { KTIME, type Creds, type NsSet, type VigilEvent } from '../sensor/events.js';
+import type { Creds, NsSet, VigilEvent } from '../sensor/events.js';
 import { NS_NAMES } from '../sensor/layout.js';
 import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../containers/types.js';
 import { HOST_CONTAINER } from '../containers/types.js';
@@ -249,11 +249,7 @@ export class Detector {
       const id = lc.container.id;
       this.readings.delete(id);
       for (const st of this.seq.values()) st.chains.delete(`c:${id}`);
-      for (const st of this.met.values()) {
-        const h = st.targets.get(id);
-        st.targets.delete(id);
-        void h;
-      }
+      for (const st of this.met.values()) st.targets.delete(id);
     }
   }
 
@@ -488,11 +484,6 @@ export class Detector {
       metricTargets: this.readings.size,
       rules: [...this.perRule.values()].map((s) => ({ ...s })),
     };
-  }
-
-  /** The kernel time of the last event seen is not needed: exported for symmetry with the sensor. */
-  static ktime(ev: VigilEvent): bigint {
-    return ev[KTIME];
   }
 }
 

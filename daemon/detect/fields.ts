@@ -179,9 +179,21 @@ export function capList(hexSet: string): readonly string[] {
   return l;
 }
 
+const diffCache = new Map<string, readonly string[]>();
+/** Capabilities of set a that set b lacks (as a bit difference, cached: the pairs repeat). */
 function capDiff(a: string, b: string): readonly string[] {
-  const bs = new Set(capList(b));
-  return capList(a).filter((c) => !bs.has(c));
+  if (a === b) return [];
+  const key = `${a}|${b}`;
+  let l = diffCache.get(key);
+  if (l) return l;
+  try {
+    l = capList('0x' + (BigInt(a) & ~BigInt(b)).toString(16));
+  } catch {
+    l = [];
+  }
+  if (diffCache.size > 4096) diffCache.clear();
+  diffCache.set(key, l);
+  return l;
 }
 
 function basename(p: string): string {
