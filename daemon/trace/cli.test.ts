@@ -133,7 +133,8 @@ test('help: vigild --help and vigild trace --help exit 0 on stdout', async () =>
   const err = new Capture();
   assert.equal(await main(['--help'], { stdout: out, stderr: err }), 0);
   assert.match(out.text, /Commands:\n  run .*\n  trace /);
-  assert.equal(await main([], { stdout: out, stderr: err }), 2);
+  // No command runs the daemon; an unknown daemon option is a usage error.
+  assert.equal(await main(['--no-such-option'], { stdout: out, stderr: err }), 2);
   assert.equal(await main(['fly'], { stdout: out, stderr: err }), 2);
   assert.match(err.text, /unknown command "fly"/);
 });
