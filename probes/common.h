@@ -35,6 +35,7 @@ enum vg_kind {
 	VG_KIND_CONNECT = 8,
 	VG_KIND_CGROUP_MKDIR = 9,
 	VG_KIND_CGROUP_RMDIR = 10,
+	VG_KIND_ENFORCE = 11, /* enforce.h: an enforced call was stopped */
 	VG_KIND_MAX = 16, /* size of the per-kind counter arrays; kinds stay below it */
 };
 

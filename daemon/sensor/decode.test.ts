@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
 import { KTIME, type VigilEvent } from './events.js';
-import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED } from './layout.js';
+import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from './time.js';
@@ -277,6 +277,19 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     'cgroup_rmdir (v1, truncated)',
     buildRecord(Kind.CGROUP_RMDIR, HDR, { cgroup_id: 77n, hierarchy_id: 4, level: 1, path_len: 4, flags: VG_CGROUP_PATH_TRUNCATED }, bytes('/abc\0\0\0\0')),
     { kind: 'cgroup_rmdir', cgroup_id: 77, task_cgroup_id: 123456789, hierarchy_id: 4, level: 1, path: '/abc', path_truncated: true },
+  ],
+  [
+    'enforce (mount: killed, target spoiled)',
+    buildRecord(Kind.ENFORCE, HDR, { nr: 165, flags: VG_ENF_KILL | VG_ENF_CONTAINERS_ONLY | VG_ENF_SPOIL, signal_ret: 0, spoil_ret: 0, spoil: 1, spoil_arg: 1, args: [1, 2, 3, 0, 0, 0xffffffffffffffffn as unknown as number] }),
+    {
+      kind: 'enforce', syscall: 'mount', args: ['1', '2', '3', '0', '0', '18446744073709551615'], signal_sent: true, signal_ret: 0, spoiled: true, spoil_ret: 0,
+      spoil: 'byte0', spoil_arg: 1, containers_only: true,
+    },
+  ],
+  [
+    'enforce (finit_module: killed, nothing to spoil; spoil of a read-only page failed)',
+    buildRecord(Kind.ENFORCE, HDR, { nr: 313, flags: VG_ENF_KILL, signal_ret: 0, spoil_ret: -14, spoil: 0, spoil_arg: 0 }),
+    { kind: 'enforce', syscall: 'finit_module', args: ['0', '0', '0', '0', '0', '0'], signal_sent: true, signal_ret: 0, spoiled: false, spoil_ret: -14, spoil: 'none', spoil_arg: 0, containers_only: false },
   ],
 ];
 

@@ -21,6 +21,10 @@ import {
   vg_file as FL,
   vg_connect as CN,
   vg_cgroup as CG,
+  vg_enforce as EN,
+  VG_ENF_KILL,
+  VG_ENF_CONTAINERS_ONLY,
+  ENF_SPOILS,
   VG_EXEC_FILELESS,
   VG_EXEC_SETUID,
   VG_EXEC_SETGID,
@@ -40,7 +44,7 @@ import {
   type StructLayout,
   type EventKind,
 } from './layout.js';
-import { KTIME, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent, type CgroupEvent } from './events.js';
+import { KTIME, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent, type CgroupEvent, type EnforceEvent } from './events.js';
 import { cloneFlagNames, familyName, formatAddress, hex, openFlagNames } from './names.js';
 import { decodeSyscallDetails, type SyscallRecord } from './syscall-details.js';
 import { syscallName, type SyscallTable } from './syscalls.js';
@@ -150,6 +154,7 @@ const sc = fo(SC);
 const fl = fo(FL);
 const cn = fo(CN);
 const cg = fo(CG);
+const en = fo(EN);
 function n(o: Record<string, number>, k: string): number {
   const v = o[k];
   if (v === undefined) throw new Error(`layout has no field ${k}`);
@@ -440,10 +445,34 @@ function cgroupDecoder(kind: number, name: 'cgroup_mkdir' | 'cgroup_rmdir'): Kin
 const cgroupMkdirDecoder = cgroupDecoder(Kind.CGROUP_MKDIR, 'cgroup_mkdir');
 const cgroupRmdirDecoder = cgroupDecoder(Kind.CGROUP_RMDIR, 'cgroup_rmdir');
 
+const enforceDecoder: KindDecoder = {
+  kind: Kind.ENFORCE,
+  name: 'enforce',
+  layout: EN,
+  variableBytes: () => 0,
+  decode(buf, off, ctx) {
+    const ev = decodeHeader(buf, off, 'enforce', ctx) as EnforceEvent;
+    const flags = buf.readUInt32LE(off + n(en, 'flags'));
+    const argsOff = off + n(en, 'args');
+    ev.syscall = syscallName(ctx.syscalls, buf.readUInt32LE(off + n(en, 'nr')));
+    ev.args = [];
+    for (let i = 0; i < 6; i++) ev.args.push(buf.readBigUInt64LE(argsOff + 8 * i).toString());
+    ev.signal_ret = buf.readInt32LE(off + n(en, 'signal_ret'));
+    ev.signal_sent = (flags & VG_ENF_KILL) !== 0 && ev.signal_ret === 0;
+    ev.spoil_ret = buf.readInt32LE(off + n(en, 'spoil_ret'));
+    ev.spoiled = ev.spoil_ret === 0;
+    const spoil = buf.readUInt8(off + n(en, 'spoil'));
+    ev.spoil = ENF_SPOILS[spoil] ?? String(spoil);
+    ev.spoil_arg = buf.readUInt8(off + n(en, 'spoil_arg'));
+    ev.containers_only = (flags & VG_ENF_CONTAINERS_ONLY) !== 0;
+    return ev;
+  },
+};
+
 /** The decoder table, indexed by record kind. */
 export const DECODERS: ReadonlyArray<KindDecoder | undefined> = (() => {
   const t: Array<KindDecoder | undefined> = [];
-  for (const d of [execDecoder, forkDecoder, exitDecoder, nsChangeDecoder, credChangeDecoder, syscallDecoder, fileDecoder, connectDecoder, cgroupMkdirDecoder, cgroupRmdirDecoder]) {
+  for (const d of [execDecoder, forkDecoder, exitDecoder, nsChangeDecoder, credChangeDecoder, syscallDecoder, fileDecoder, connectDecoder, cgroupMkdirDecoder, cgroupRmdirDecoder, enforceDecoder]) {
     if (RECORD_LAYOUTS[d.kind] !== d.layout) throw new Error(`decoder ${d.name}: layout mismatch`);
     t[d.kind] = d;
   }
@@ -464,7 +493,7 @@ export interface DecodeCounters {
 export function newDecodeCounters(): DecodeCounters {
   return {
     records: 0,
-    decoded: { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0, cgroup_mkdir: 0, cgroup_rmdir: 0 },
+    decoded: { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0, cgroup_mkdir: 0, cgroup_rmdir: 0, enforce: 0 },
     corrupt: { truncated_header: 0, beyond_batch: 0, unknown_kind: 0, short_record: 0, bad_lengths: 0, decode_failed: 0 },
   };
 }

@@ -237,6 +237,27 @@ export interface CgroupEvent extends BaseEvent {
   path_truncated: boolean;
 }
 
+/** The kernel stopped an enforced call (probes/enforce.bpf.c): SIGKILL sent at its entry and, where
+ * it takes a user pointer, its argument spoiled so that it fails. */
+export interface EnforceEvent extends BaseEvent {
+  kind: 'enforce';
+  syscall: string;
+  /** The six raw arguments as decimal strings of their unsigned 64-bit values. */
+  args: string[];
+  /** The SIGKILL was sent (false: not asked for, or bpf_send_signal refused: see signal_ret). */
+  signal_sent: boolean;
+  signal_ret: number;
+  /** The argument was spoiled, so the call fails instead of completing (see spoil_ret). */
+  spoiled: boolean;
+  /** bpf_probe_write_user's result: 0 spoiled, negative failed (read-only memory), 1 not attempted. */
+  spoil_ret: number;
+  /** How: none, byte0 (a zero byte at the argument), bpf_attr (the map or program type zeroed). */
+  spoil: string;
+  spoil_arg: number;
+  /** Enforced only in containers (tasks outside the initial pid namespace). */
+  containers_only: boolean;
+}
+
 export type VigilEvent =
   | ExecEvent
   | ForkEvent
@@ -246,4 +267,5 @@ export type VigilEvent =
   | SyscallEvent
   | FileEvent
   | ConnectEvent
-  | CgroupEvent;
+  | CgroupEvent
+  | EnforceEvent;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { LAYOUTS, Kind } from './layout.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
-const HEADERS = ['common.h', 'process.h', 'syscalls.h', 'cgroup.h'];
+const HEADERS = ['common.h', 'process.h', 'syscalls.h', 'cgroup.h', 'enforce.h'];
 
 /** Names of the structs the contract headers define (structs private to a .bpf.c are not checked). */
 function headerStructs(): string[] {
@@ -126,6 +126,7 @@ test('every struct of probes/*.h matches the TypeScript layout (BTF of a header-
         '#include "process.h"',
         '#include "syscalls.h"',
         '#include "cgroup.h"',
+        '#include "enforce.h"',
         'enum vg_kind vg_layout_kind;',
         ...names.map((n) => `struct ${n} ${n}_layout_anchor;`),
         '',

@@ -1,4 +1,4 @@
-// The byte layout of every struct in probes/common.h, process.h, syscalls.h and cgroup.h, written once here.
+// The byte layout of every struct in probes/common.h, process.h, syscalls.h, cgroup.h and enforce.h, written once here.
 // Offsets are computed with the C rules the BPF target follows (each member aligned to its own
 // alignment, the struct padded to its largest alignment); layout.test.ts checks every struct against
 // the BTF of the compiled probe objects, so a header change without a change here fails the tests.
@@ -71,12 +71,13 @@ export const Kind = {
   CONNECT: 8,
   CGROUP_MKDIR: 9,
   CGROUP_RMDIR: 10,
+  ENFORCE: 11,
 } as const;
 
 /** Event names by record kind, as docs/events.md spells them. */
-export const KIND_NAMES: readonly string[] = ['unspecified', 'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir'];
-export type EventKind = 'exec' | 'fork' | 'exit' | 'ns_change' | 'cred_change' | 'syscall' | 'file' | 'connect' | 'cgroup_mkdir' | 'cgroup_rmdir';
-export const EVENT_KINDS: readonly EventKind[] = ['exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir'];
+export const KIND_NAMES: readonly string[] = ['unspecified', 'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir', 'enforce'];
+export type EventKind = 'exec' | 'fork' | 'exit' | 'ns_change' | 'cred_change' | 'syscall' | 'file' | 'connect' | 'cgroup_mkdir' | 'cgroup_rmdir' | 'enforce';
+export const EVENT_KINDS: readonly EventKind[] = ['exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir', 'enforce'];
 
 /** enum vg_ns_index, in order: the names of the ns arrays' slots. */
 export const NS_NAMES = ['mnt', 'pid', 'net', 'user', 'uts', 'ipc', 'cgroup'] as const;
@@ -113,6 +114,12 @@ export const VG_FILE_MATCH_DEST = 1 << 5;
 export const VG_CONN_PATH_RESOLVED = 1 << 0;
 
 export const VG_CGROUP_PATH_TRUNCATED = 1 << 0;
+
+export const VG_ENF_KILL = 1 << 0;
+export const VG_ENF_CONTAINERS_ONLY = 1 << 1;
+export const VG_ENF_SPOIL = 1 << 2;
+/** enum vg_enf_spoil */
+export const ENF_SPOILS = ['none', 'byte0', 'bpf_attr'] as const;
 
 // common.h
 export const vg_header = struct('vg_header', [
@@ -275,6 +282,34 @@ export const vg_cgroup = struct('vg_cgroup', [
   ['_pad0', 'u32'],
 ]);
 
+// enforce.h
+export const vg_enforce_entry = struct('vg_enforce_entry', [
+  ['flags', 'u32'],
+  ['spoil', 'u8'],
+  ['spoil_arg', 'u8'],
+  ['_pad0', 'u16'],
+]);
+
+export const vg_enforce_counters = struct('vg_enforce_counters', [
+  ['signalled', 'u64'],
+  ['signal_failed', 'u64'],
+  ['spoiled', 'u64'],
+  ['spoil_failed', 'u64'],
+]);
+
+export const vg_enforce = struct('vg_enforce', [
+  ['hdr', vg_header],
+  ['nr', 'u32'],
+  ['flags', 'u32'],
+  ['signal_ret', 's32'],
+  ['spoil_ret', 's32'],
+  ['spoil', 'u8'],
+  ['spoil_arg', 'u8'],
+  ['_pad0', 'u16'],
+  ['_pad1', 'u32'],
+  ['args', ['u64', 6]],
+]);
+
 /** Every struct of the headers, by C name. */
 export const LAYOUTS: Readonly<Record<string, StructLayout>> = Object.freeze(
   Object.fromEntries(
@@ -295,6 +330,9 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = Object.freeze(
       vg_file,
       vg_connect,
       vg_cgroup,
+      vg_enforce_entry,
+      vg_enforce_counters,
+      vg_enforce,
     ].map((s) => [s.name, s]),
   ),
 );
@@ -311,6 +349,7 @@ export const RECORD_LAYOUTS: Readonly<Record<number, StructLayout>> = Object.fre
   [Kind.CONNECT]: vg_connect,
   [Kind.CGROUP_MKDIR]: vg_cgroup,
   [Kind.CGROUP_RMDIR]: vg_cgroup,
+  [Kind.ENFORCE]: vg_enforce,
 });
 
 /** Absolute offset of a field of a struct nested at `base`. */

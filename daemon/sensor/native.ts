@@ -17,6 +17,31 @@ export interface SyscallEntry {
   handler: number;
 }
 
+/** probes/enforce.h VG_ENF_* */
+export const VG_ENF_KILL = 1 << 0;
+export const VG_ENF_CONTAINERS_ONLY = 1 << 1;
+export const VG_ENF_SPOIL = 1 << 2;
+/** probes/enforce.h enum vg_enf_spoil */
+export const EnforceSpoil = { NONE: 0, BYTE0: 1, BPF_ATTR: 2 } as const;
+
+export interface EnforceEntry {
+  nr: number;
+  /** VG_ENF_*; 0 leaves the call alone. */
+  flags: number;
+  /** enum vg_enf_spoil (EnforceSpoil); required with VG_ENF_SPOIL. */
+  spoil?: number;
+  /** Which argument (0..5) is the user pointer to spoil. */
+  spoilArg?: number;
+}
+
+/** The enforce probe's counters (probes/enforce.h vg_enforce_counters), summed over CPUs. */
+export interface EnforceCounters {
+  signalled: bigint;
+  signalFailed: bigint;
+  spoiled: bigint;
+  spoilFailed: bigint;
+}
+
 export interface ProgramState {
   /** Probe object (process, syscalls, ...). */
   object: string;
@@ -32,8 +57,11 @@ export interface ProgramState {
 export interface OpenOptions {
   /** Ring buffer size in bytes: a power of two, at least one page. */
   ringBufferBytes: number;
-  /** Probe objects to load, by name; all compiled-in objects when absent. */
+  /** Probe objects to load, by name; when absent, all compiled-in objects except 'enforce' (loaded
+   * only when named here). */
   objects?: string[];
+  /** Also load the 'enforce' object (to the listed objects, or to the default set). */
+  enforce?: boolean;
 }
 
 export interface KindCounters {
@@ -48,6 +76,8 @@ export interface NativeStats extends KindCounters {
   ringSizeBytes: number;
   /** Records skipped by the addon because their header's size disagreed with the ring's record length. */
   malformedRecords?: number;
+  /** Present when the enforce object is loaded. */
+  enforce?: EnforceCounters;
 }
 
 export interface PollOptions {
@@ -77,6 +107,17 @@ export interface NativeSensor {
   setIgnoredPids(pids: readonly number[]): void;
   /** vg_config.flags (probes/common.h VG_CFG_*); watch_gen is kept. */
   setConfigFlags(flags: number): void;
+  /**
+   * Replace the enforcement table (probes/enforce.h vg_enforce): calls not listed are not enforced.
+   * Throws INVALID_STATE unless the 'enforce' object was opened. Optional so that fakes need not have it.
+   */
+  setEnforce?(entries: readonly EnforceEntry[]): void;
+  /**
+   * Replace the set of container cgroups (v2 ids) in which VG_ENF_CONTAINERS_ONLY entries are
+   * enforced (probes/enforce.bpf.c vg_enforce_cgroups). The daemon adds a container's cgroup once it
+   * has started. Throws INVALID_STATE unless the enforce object was opened.
+   */
+  setEnforceCgroups?(ids: readonly (number | bigint)[]): void;
   /** Start calling back on the main thread whenever the ring buffer has records. */
   start(callback: BatchCallback, options: PollOptions): void;
   /** Drain what is in the ring buffer now, synchronously, through the callback. Returns records read. */

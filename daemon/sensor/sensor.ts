@@ -13,7 +13,7 @@ import { BatchDecoder, type CorruptReason } from './decode.js';
 import type { Enricher } from './enricher.js';
 import type { VigilEvent } from './events.js';
 import { KIND_NAMES, VG_CFG_CONNECT_INET, type EventKind } from './layout.js';
-import type { NativeSensor, NativeStats, PollOptions, ProgramState, SyscallEntry, WatchEntry } from './native.js';
+import type { EnforceEntry, NativeSensor, NativeStats, PollOptions, ProgramState, SyscallEntry, WatchEntry } from './native.js';
 import { BoundedQueue } from './queue.js';
 import { hostArch, syscallTable, type Arch } from './syscalls.js';
 import { BootClock } from './time.js';
@@ -34,8 +34,11 @@ export interface SensorOptions {
   configFlags?: number;
   /** Ring buffer bytes (power of two). Default 16 MiB. */
   ringBufferBytes?: number;
-  /** Probe objects to load (all when absent). */
+  /** Probe objects to load (all but 'enforce' when absent). */
   objects?: string[];
+  /** Kernel enforcement (probes/enforce.bpf.c): when set, the 'enforce' object is loaded too and its
+   * table written with these entries; when absent, enforcement is not loaded at all. */
+  enforce?: readonly EnforceEntry[];
   poll?: PollOptions;
   /** Default capacity of each subscriber's queue. Default 65536. */
   queueCapacity?: number;
@@ -187,9 +190,13 @@ export class Sensor {
 
     let programs: ProgramState[];
     try {
-      programs = native.open({ ringBufferBytes: o.ringBufferBytes ?? DEFAULT_RING_BYTES, ...(o.objects ? { objects: o.objects } : {}) });
+      programs = native.open({ ringBufferBytes: o.ringBufferBytes ?? DEFAULT_RING_BYTES, ...(o.objects ? { objects: o.objects } : {}), ...(o.enforce ? { enforce: true } : {}) });
       // Ignore ourselves first: the map updates below are bpf() calls the probe would report.
       native.setIgnoredPids([...new Set([process.pid, ...(o.ignorePids ?? [])])]);
+      if (o.enforce) {
+        if (!native.setEnforce) throw new SensorError('this native sensor cannot enforce (no setEnforce)');
+        native.setEnforce(o.enforce);
+      }
       native.setWatches(watches);
       native.setSyscalls(o.syscalls ?? table.defaults());
       native.setConfigFlags(o.configFlags ?? 0);
@@ -316,7 +323,7 @@ export class Sensor {
       source: this.native ? 'native' : 'replay',
       batches: this.batches,
       records: c?.records ?? 0,
-      decoded: { ...(c?.decoded ?? { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0, cgroup_mkdir: 0, cgroup_rmdir: 0 }) },
+      decoded: { ...(c?.decoded ?? { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0, cgroup_mkdir: 0, cgroup_rmdir: 0, enforce: 0 }) },
       corrupt: { ...(c?.corrupt ?? { truncated_header: 0, beyond_batch: 0, unknown_kind: 0, short_record: 0, bad_lengths: 0, decode_failed: 0 }) },
       delivered,
       queueDrops,

@@ -97,6 +97,8 @@ function details(ev: VigilEvent): string {
     case 'cgroup_mkdir':
     case 'cgroup_rmdir':
       return `${ev.hierarchy_id === 0 ? 'v2' : `v1#${ev.hierarchy_id}`} ${q(ev.path)} id ${ev.cgroup_id}`;
+    case 'enforce':
+      return `${ev.syscall} ${ev.signal_sent ? 'killed' : `kill failed (${ev.signal_ret})`}${ev.spoiled ? ', spoiled' : ev.spoil_ret < 0 ? `, spoil failed (${ev.spoil_ret})` : ''}`;
   }
 }
 

@@ -1,11 +1,13 @@
 // The binding: a Sensor object per native.ts NativeSensor over the loader, the map writers and the
 // ring-buffer poller. Everything here checks arguments, converts values and errors, and calls JS;
 // the work is in loader.cc, maps.cc and poller.cc.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <napi.h>
 #include <node_api.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -30,6 +32,27 @@ constexpr uint64_t kMaxBatchRecords = 1u << 20;
 constexpr uint64_t kMinBatchBytes = 4096;
 constexpr uint64_t kMaxBatchBytes = 256u << 20;
 constexpr uint32_t kMaxIgnoredPids = 64;  // vg_ignore's max_entries in probes/maps.bpf.h
+
+// Whether this kernel lets tracing programs call bpf_probe_write_user (a locked-down kernel does not):
+// a trial load of the smallest program that calls it. libbpf_probe_bpf_helper is not used because
+// libbpf 1.1 takes the refusal message of newer kernels for support.
+bool KernelAllowsProbeWriteUser() {
+  struct bpf_insn insns[] = {
+      {BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -8, 0},   // *(u64 *)(r10 - 8) = 0
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 0},   // r1 = 0 (dst)
+      {BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0},  // r2 = r10
+      {BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8},  // r2 += -8 (src)
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, 1},   // r3 = 1 (len)
+      {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_write_user},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},   // r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "vg_probe_wu", "GPL", insns,
+                         sizeof insns / sizeof insns[0], nullptr);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
 
 Napi::Error ToJsError(Napi::Env env, const Failure& failure) {
   Napi::Error error = Napi::Error::New(env, failure.step + ": " + failure.message);
@@ -61,6 +84,8 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
                            InstanceMethod<&Sensor::SetWatches>("setWatches"),
                            InstanceMethod<&Sensor::SetIgnoredPids>("setIgnoredPids"),
                            InstanceMethod<&Sensor::SetConfigFlags>("setConfigFlags"),
+                           InstanceMethod<&Sensor::SetEnforce>("setEnforce"),
+                           InstanceMethod<&Sensor::SetEnforceCgroups>("setEnforceCgroups"),
                            InstanceMethod<&Sensor::Start>("start"),
                            InstanceMethod<&Sensor::Drain>("drain"),
                            InstanceMethod<&Sensor::Stats>("stats"),
@@ -103,7 +128,9 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
     std::vector<std::string> objects;
     Napi::Value requested = options.Get("objects");
     if (requested.IsUndefined()) {
-      for (const ProbeObject& probe : ProbeObjects()) objects.push_back(probe.name);
+      // Every object but those loaded on request only (enforce).
+      for (const ProbeObject& probe : ProbeObjects())
+        if (!probe.on_request) objects.push_back(probe.name);
     } else {
       Napi::Array list = ArrayArg(env, requested, "objects");
       if (list.Length() == 0) ThrowType(env, "objects must name at least one probe object");
@@ -119,6 +146,14 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
         objects.push_back(name);
       }
     }
+    Napi::Value enforce = options.Get("enforce");
+    if (!enforce.IsUndefined() && !enforce.IsBoolean()) ThrowType(env, "enforce must be a boolean");
+    if (enforce.IsBoolean() && enforce.As<Napi::Boolean>().Value() &&
+        std::find(objects.begin(), objects.end(), "enforce") == objects.end())
+      objects.push_back("enforce");
+    // Where the kernel refuses bpf_probe_write_user, the enforce probe loads without its spoiling.
+    auto wanted = std::find(objects.begin(), objects.end(), "enforce");
+    if (wanted != objects.end() && !KernelAllowsProbeWriteUser()) *wanted = "enforce_kill";
     return Guard(env, [&]() -> Napi::Value {
       if (state_ == State::Closed)
         throw Failure{Code::InvalidState, "open", 0, "the sensor is closed; create a new one", ""};
@@ -236,6 +271,61 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
     });
   }
 
+  Napi::Value SetEnforce(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array list = ArrayArg(env, info[0], "entries");
+    std::vector<EnforceEntry> entries;
+    std::set<uint32_t> seen;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      std::string at = "entries[" + std::to_string(i) + "]";
+      Napi::Object entry = ObjectArg(env, list.Get(i), at);
+      EnforceEntry e;
+      std::memset(&e, 0, sizeof e);
+      e.nr = IntegerArg(env, entry.Get("nr"), at + ".nr", 0, VG_SYSCALL_MAX - 1);
+      e.value.flags = IntegerArg(env, entry.Get("flags"), at + ".flags", 0, VG_ENF_FLAGS_ALL);
+      Napi::Value spoil = entry.Get("spoil");
+      Napi::Value spoil_arg = entry.Get("spoilArg");
+      e.value.spoil = spoil.IsUndefined()
+                          ? 0
+                          : IntegerArg(env, spoil, at + ".spoil", 0, VG_SPOIL_MAX - 1);
+      e.value.spoil_arg = spoil_arg.IsUndefined() ? 0 : IntegerArg(env, spoil_arg, at + ".spoilArg", 0, 5);
+      if ((e.value.flags & VG_ENF_SPOIL) && e.value.spoil == 0)
+        ThrowType(env, at + ".spoil must name how to spoil when flags has VG_ENF_SPOIL");
+      if (!seen.insert(e.nr).second) ThrowType(env, at + ".nr repeats syscall " + std::to_string(e.nr));
+      entries.push_back(e);
+    }
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("setEnforce");
+      WriteEnforce(loader_, entries);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value SetEnforceCgroups(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array list = ArrayArg(env, info[0], "ids");
+    if (list.Length() > VG_ENFORCE_CGROUPS_MAX)
+      ThrowType(env, "ids must hold at most " + std::to_string(VG_ENFORCE_CGROUPS_MAX) + " entries");
+    std::vector<uint64_t> ids;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value v = list.Get(i);
+      std::string at = "ids[" + std::to_string(i) + "]";
+      if (v.IsBigInt()) {
+        bool lossless = false;
+        uint64_t id = v.As<Napi::BigInt>().Uint64Value(&lossless);
+        if (!lossless || id == 0) ThrowType(env, at + " must be a cgroup id (1 to 2^64-1)");
+        ids.push_back(id);
+      } else {
+        ids.push_back(IntegerArg(env, v, at, 1, (1ull << 53) - 1));
+      }
+    }
+    return Guard(env, [&]() -> Napi::Value {
+      RequireOpen("setEnforceCgroups");
+      WriteEnforceCgroups(loader_, ids);
+      return env.Undefined();
+    });
+  }
+
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsFunction()) ThrowType(env, "callback must be a function");
@@ -297,6 +387,15 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
       stats.Set("ringUsedBytes", static_cast<double>(poller_.UsedBytes()));
       stats.Set("ringSizeBytes", static_cast<double>(poller_.SizeBytes()));
       stats.Set("malformedRecords", static_cast<double>(poller_.Malformed()));
+      vg_enforce_counters enforce;
+      if (ReadEnforceCounters(loader_, &enforce)) {
+        Napi::Object e = Napi::Object::New(env);
+        e.Set("signalled", Napi::BigInt::New(env, static_cast<uint64_t>(enforce.signalled)));
+        e.Set("signalFailed", Napi::BigInt::New(env, static_cast<uint64_t>(enforce.signal_failed)));
+        e.Set("spoiled", Napi::BigInt::New(env, static_cast<uint64_t>(enforce.spoiled)));
+        e.Set("spoilFailed", Napi::BigInt::New(env, static_cast<uint64_t>(enforce.spoil_failed)));
+        stats.Set("enforce", e);
+      }
       return stats;
     });
   }

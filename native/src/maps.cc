@@ -183,6 +183,64 @@ Counters ReadCounters(const Loader& loader) {
   return sum;
 }
 
+void WriteEnforce(const Loader& loader, const std::vector<EnforceEntry>& entries) {
+  const char* step = "setEnforce";
+  int fd = MapFd(loader, "vg_enforce", step, sizeof(uint32_t), sizeof(vg_enforce_entry));
+  uint32_t size = bpf_map__max_entries(loader.FindMap("vg_enforce"));
+  std::vector<uint32_t> keys(size);
+  std::vector<vg_enforce_entry> values(size);
+  std::memset(values.data(), 0, values.size() * sizeof(vg_enforce_entry));
+  for (uint32_t i = 0; i < size; i++) keys[i] = i;
+  for (const EnforceEntry& e : entries) {
+    if (e.nr >= size) {
+      throw Failure{Code::MapUpdateFailed, step, 0,
+                    "syscall " + std::to_string(e.nr) + " is beyond vg_enforce (" +
+                        std::to_string(size) + " entries)",
+                    ""};
+    }
+    values[e.nr] = e.value;
+  }
+  uint32_t count = size;
+  if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, nullptr) == 0) return;
+  for (uint32_t i = 0; i < size; i++) Update(fd, &keys[i], &values[i], "vg_enforce", step);
+}
+
+void WriteEnforceCgroups(const Loader& loader, const std::vector<uint64_t>& ids) {
+  const char* step = "setEnforceCgroups";
+  int fd = MapFd(loader, "vg_enforce_cgroups", step, sizeof(uint64_t), sizeof(uint32_t));
+  std::set<uint64_t> wanted(ids.begin(), ids.end());
+  if (wanted.size() > VG_ENFORCE_CGROUPS_MAX) {
+    throw Failure{Code::MapUpdateFailed, step, E2BIG,
+                  "vg_enforce_cgroups holds at most " + std::to_string(VG_ENFORCE_CGROUPS_MAX) +
+                      " cgroups",
+                  ""};
+  }
+  DeleteStale<uint64_t>(fd, "vg_enforce_cgroups", step,
+                        [&](const uint64_t& id) { return wanted.count(id) != 0; });
+  uint32_t one = 1;
+  for (uint64_t id : wanted) Update(fd, &id, &one, "vg_enforce_cgroups", step);
+}
+
+bool ReadEnforceCounters(const Loader& loader, vg_enforce_counters* out) {
+  std::memset(out, 0, sizeof *out);
+  if (loader.FindMap("vg_enforce_counters") == nullptr) return false;
+  const char* step = "stats";
+  int fd = MapFd(loader, "vg_enforce_counters", step, sizeof(uint32_t), sizeof(vg_enforce_counters));
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) throw SystemFailure(Code::MapUpdateFailed, step, -cpus, "counting possible CPUs");
+  std::vector<vg_enforce_counters> per_cpu(cpus);
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(fd, &zero, per_cpu.data()) != 0)
+    throw SystemFailure(Code::MapUpdateFailed, step, errno, "reading vg_enforce_counters");
+  for (const vg_enforce_counters& c : per_cpu) {
+    out->signalled += c.signalled;
+    out->signal_failed += c.signal_failed;
+    out->spoiled += c.spoiled;
+    out->spoil_failed += c.spoil_failed;
+  }
+  return true;
+}
+
 uint32_t IgnoredPidsCapacity(const Loader& loader) {
   struct bpf_map* map = loader.FindMap("vg_ignore");
   return map != nullptr ? bpf_map__max_entries(map) : 0;

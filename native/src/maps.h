@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 #include "common.h"
+#include "enforce.h"
 #include "loader.h"
 
 namespace vg {
@@ -26,6 +27,11 @@ struct WatchEntry {
   uint32_t id;
 };
 
+struct EnforceEntry {
+  uint32_t nr;
+  vg_enforce_entry value;
+};
+
 struct Counters {
   uint64_t emitted[VG_KIND_MAX];
   uint64_t dropped[VG_KIND_MAX];
@@ -36,6 +42,13 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries);
 void WriteIgnoredPids(const Loader& loader, const std::vector<uint32_t>& pids);
 void WriteConfigFlags(const Loader& loader, uint32_t flags);
 Counters ReadCounters(const Loader& loader);
+// Replaces the whole vg_enforce table (calls not listed are not enforced). Throws InvalidState when
+// the enforce object is not loaded.
+void WriteEnforce(const Loader& loader, const std::vector<EnforceEntry>& entries);
+// Replaces the set of container cgroup v2 ids in which VG_ENF_CONTAINERS_ONLY calls are enforced.
+void WriteEnforceCgroups(const Loader& loader, const std::vector<uint64_t>& ids);
+// vg_enforce_counters summed over CPUs; false when the enforce object is not loaded.
+bool ReadEnforceCounters(const Loader& loader, vg_enforce_counters* out);
 // max_entries of vg_ignore (how many pids setIgnoredPids takes).
 uint32_t IgnoredPidsCapacity(const Loader& loader);
 

@@ -3,6 +3,8 @@
 #include "probes.h"
 
 #include "cgroup.skel.h"
+#include "enforce.skel.h"
+#include "enforce_kill.skel.h"
 #include "process.skel.h"
 #include "syscalls.skel.h"
 
@@ -14,6 +16,9 @@ const std::vector<ProbeObject>& ProbeObjects() {
       {"process", process_bpf__elf_bytes},
       {"syscalls", syscalls_bpf__elf_bytes},
       {"cgroup", cgroup_bpf__elf_bytes},
+      {"enforce", enforce_bpf__elf_bytes, /*on_request=*/true},
+      // enforce without bpf_probe_write_user: loaded in its place where the kernel refuses that helper
+      {"enforce_kill", enforce_kill_bpf__elf_bytes, /*on_request=*/true},
   };
   return table;
 }
