@@ -26,8 +26,10 @@ import { join } from 'node:path';
 import { cgroupIdOf, parseProcCgroup, readCgroupMounts, type CgroupMounts } from '../containers/cgroupfs.js';
 import { ConfigError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { KTIME, type VigilEvent } from '../sensor/events.js';
+import { KTIME, type EnforceEvent, type VigilEvent } from '../sensor/events.js';
 import { bootToWallOffsetNs } from '../sensor/time.js';
+import { EnforceSpoil, VG_ENF_CONTAINERS_ONLY, VG_ENF_KILL, VG_ENF_SPOIL, type EnforceEntry } from '../sensor/native.js';
+import type { SyscallTable } from '../sensor/syscalls.js';
 import type { ActionName } from '../detect/types.js';
 import type { ActionOutcome, Alert } from './types.js';
 
@@ -606,8 +608,11 @@ export class Responses {
   // ---- enforce ----
 
   enforce(alert: Alert): ActionOutcome {
-    const e = alert.events.find((ev) => (ev.kind as string) === 'enforce') as (VigilEvent & { signal_sent?: boolean; syscall?: string }) | undefined;
-    if (e) return outcome('enforce', e.signal_sent !== false, `the kernel ${e.signal_sent !== false ? 'killed' : 'failed to kill'} pid ${e.pid} at ${e.syscall ?? 'the syscall'}`);
+    const e = alert.events.find((ev): ev is EnforceEvent => ev.kind === 'enforce');
+    if (e) {
+      const fate = e.spoiled ? 'the call failed (argument spoiled)' : 'the call may have completed (not spoiled)';
+      return outcome('enforce', e.signal_sent, `the kernel ${e.signal_sent ? 'killed' : `failed to kill (${e.signal_ret})`} pid ${e.pid} at ${e.syscall}; ${fate}`);
+    }
     if (!this.config.enforce) return outcome('enforce', false, 'kernel enforcement is off (responses.enforce)');
     return outcome('enforce', false, 'enforcement is on, but the alert carries no enforce event (the call is not enforced)');
   }
@@ -637,6 +642,41 @@ function isFile(path: string): boolean {
 export function thawCgroup(dir: string): void {
   if (existsSync(join(dir, 'cgroup.freeze'))) writeFileSync(join(dir, 'cgroup.freeze'), '0');
   else writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+}
+
+// ---- enforce: the kernel table ------------------------------------------------------------------
+
+/**
+ * How each call is made to fail in the kernel (probes/enforce.bpf.c): which argument is the user
+ * pointer and how it is spoiled. Calls not listed are killed only (the call may complete).
+ */
+export const ENFORCE_SPOILS: Readonly<Record<string, { spoil: number; arg: number }>> = Object.freeze({
+  mount: { spoil: EnforceSpoil.BYTE0, arg: 1 }, // target: "" -> ENOENT
+  umount2: { spoil: EnforceSpoil.BYTE0, arg: 0 },
+  pivot_root: { spoil: EnforceSpoil.BYTE0, arg: 0 },
+  chroot: { spoil: EnforceSpoil.BYTE0, arg: 0 },
+  init_module: { spoil: EnforceSpoil.BYTE0, arg: 0 }, // image: broken ELF magic -> ENOEXEC
+  delete_module: { spoil: EnforceSpoil.BYTE0, arg: 0 },
+  bpf: { spoil: EnforceSpoil.BPF_ATTR, arg: 1 }, // MAP_CREATE, PROG_LOAD: UNSPEC type -> EINVAL
+  open: { spoil: EnforceSpoil.BYTE0, arg: 0 },
+  openat: { spoil: EnforceSpoil.BYTE0, arg: 1 },
+  openat2: { spoil: EnforceSpoil.BYTE0, arg: 1 },
+  mknod: { spoil: EnforceSpoil.BYTE0, arg: 0 },
+  mknodat: { spoil: EnforceSpoil.BYTE0, arg: 1 },
+  // finit_module: an fd and a params string (spoiling params does not stop the load): kill only.
+});
+
+/** The vg_enforce table for syscall names (sensor option `enforce`). Unknown names are ConfigErrors. */
+export function enforceEntries(names: readonly string[], table: SyscallTable, o: { containersOnly?: boolean } = {}): EnforceEntry[] {
+  const out: EnforceEntry[] = [];
+  for (const name of new Set(names)) {
+    const nr = table.nr(name);
+    if (nr === undefined) throw new ConfigError(`enforce: no system call '${name}' on ${table.arch}`);
+    const s = ENFORCE_SPOILS[name];
+    const flags = VG_ENF_KILL | ((o.containersOnly ?? true) ? VG_ENF_CONTAINERS_ONLY : 0) | (s ? VG_ENF_SPOIL : 0);
+    out.push({ nr, flags, ...(s ? { spoil: s.spoil, spoilArg: s.arg } : {}) });
+  }
+  return out;
 }
 
 /** A runner over the config (the daemon keeps the Responses for stats and close). */
