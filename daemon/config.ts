@@ -31,6 +31,22 @@ export interface DaemonConfig {
   };
   /** Targets added when the store holds none yet (first start). */
   defaultTargets: string[];
+  /** Rule directories, in load order (default: the package's rules/ and /etc/vigil/rules.d). */
+  ruleDirs?: string[];
+  alerts: {
+    /** A repeat of the same rule, container and executable within this window folds into the open alert. */
+    dedupWindowMs: number;
+    /** New alerts per rule per minute; beyond it matches are counted as suppressed. */
+    ratePerMinute: number;
+  };
+  responses: {
+    /** Where `notify` POSTs alerts (http or https only). */
+    webhooks: Array<{ url: string; headers?: Record<string, string>; timeoutMs?: number }>;
+    /** Let `kill` act on host processes too (default: container processes only). */
+    killHost: boolean;
+    /** Kernel enforcement: SIGKILL at these syscalls from containers. Off unless enabled. */
+    enforce: { enabled: boolean; syscalls: string[] };
+  };
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/vigil/vigild.yaml';
@@ -44,6 +60,8 @@ export function defaultConfig(): DaemonConfig {
     sensor: { ringBufferBytes: 16 << 20, watches: [], connectInet: false, failedExec: false },
     containers: { patterns: [] },
     defaultTargets: ['all', 'host'],
+    alerts: { dedupWindowMs: 60_000, ratePerMinute: 20 },
+    responses: { webhooks: [], killHost: false, enforce: { enabled: false, syscalls: ['init_module', 'finit_module', 'kexec_load', 'kexec_file_load'] } },
   };
 }
 
@@ -179,6 +197,44 @@ export function parseConfig(text: string, file: string, base: DaemonConfig = def
         },
       }),
     default_targets: (v) => (cfg.defaultTargets = strings(v, 'default_targets')),
+    rules: (v) => section(v, 'rules', { dirs: (x) => (cfg.ruleDirs = strings(x, 'rules.dirs')) }),
+    alerts: (v) =>
+      section(v, 'alerts', {
+        dedup_window: (x) => (cfg.alerts.dedupWindowMs = duration(x, 'alerts.dedup_window')),
+        rate_per_minute: (x) => {
+          if (!isScalar(x) || typeof x.value !== 'number' || !Number.isInteger(x.value) || x.value < 1) fail(x, 'alerts.rate_per_minute must be a whole number of at least 1');
+          cfg.alerts.ratePerMinute = (x as { value: number }).value;
+        },
+      }),
+    responses: (v) =>
+      section(v, 'responses', {
+        webhooks: (x) => {
+          if (!isSeq(x)) fail(x, 'responses.webhooks must be a list');
+          cfg.responses.webhooks = (x as { items: YamlNode[] }).items.map((item) => {
+            const w: { url: string; headers?: Record<string, string>; timeoutMs?: number } = { url: '' };
+            section(item, 'each responses.webhooks entry', {
+              url: (y) => {
+                w.url = str(y, 'url');
+                if (!/^https?:\/\/[^\s]+$/.test(w.url)) fail(y, 'url must be an http:// or https:// URL');
+              },
+              timeout: (y) => (w.timeoutMs = duration(y, 'timeout')),
+              headers: (y) => {
+                const h: Record<string, string> = {};
+                section(y, 'headers', new Proxy({}, { get: (_t, k: string) => (z: YamlNode | null) => (h[k] = str(z, `headers.${k}`)), has: () => true }) as Record<string, (v: YamlNode | null) => void>);
+                w.headers = h;
+              },
+            });
+            if (!w.url) fail(item, 'a webhook needs a url');
+            return w;
+          });
+        },
+        kill_host: (x) => (cfg.responses.killHost = bool(x, 'responses.kill_host')),
+        enforce: (x) =>
+          section(x, 'responses.enforce', {
+            enabled: (y) => (cfg.responses.enforce.enabled = bool(y, 'responses.enforce.enabled')),
+            syscalls: (y) => (cfg.responses.enforce.syscalls = strings(y, 'responses.enforce.syscalls')),
+          }),
+      }),
   });
   return cfg;
 }

@@ -1,17 +1,24 @@
 // vigild run: the daemon. It composes the pipeline stages (design.md, data flow):
-//   probes -> sensor -> process lineage, container identity (enrichers) -> subscribers
-//   cgroup sampler (monitored targets) -> time-series store
+//   probes -> sensor -> process lineage, container identity (enrichers) -> detector -> alerts -> store
+//   cgroup sampler (monitored targets) -> time-series store, and metric rules -> detector
 // and serves /metrics. Each stage owns its state; this file only wires them and shuts them down in
 // the reverse order (stop the sources first, then flush and close the store).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { AlertManager } from './alerts/manager.js';
+import { enforceEntries, Responses } from './alerts/responses.js';
+import { AlertStore } from './alerts/store.js';
+import type { Alert } from './alerts/types.js';
 import { HttpApi } from './api/http.js';
 import type { MetricFamily } from './api/prometheus.js';
 import type { DaemonConfig } from './config.js';
 import { ContainerRegistry } from './containers/registry.js';
 import { TargetSet } from './containers/targets.js';
 import type { ContainerInfo } from './containers/types.js';
+import { Detector } from './detect/detector.js';
+import { defaultRuleDirs, RuleManager } from './detect/manager.js';
+import type { RuleSet } from './detect/ruleset.js';
 import { ConfigError, SensorError } from './errors.js';
 import type { Logger } from './log.js';
 import { MetricsCollector, type SweepStats } from './metrics/collector.js';
@@ -21,7 +28,8 @@ import { METRICS, type MetricName, type Sample } from './metrics/types.js';
 import { ProcessEnricher } from './process/enricher.js';
 import { loadNative } from './sensor/addon.js';
 import { KIND_NAMES, VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC } from './sensor/layout.js';
-import { Sensor } from './sensor/sensor.js';
+import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
+import { Sensor, type Subscription } from './sensor/sensor.js';
 import { parseWatch } from './sensor/watches.js';
 import { Store } from './store/store.js';
 
@@ -43,6 +51,14 @@ export class Daemon {
   private processes: ProcessEnricher | undefined;
   private collector: MetricsCollector | undefined;
   private http: HttpApi | undefined;
+  private rules: RuleManager | undefined;
+  private detector: Detector | undefined;
+  private alertStore: AlertStore | undefined;
+  private alerts: AlertManager | undefined;
+  private detectSub: Subscription | undefined;
+  private responses: Responses | undefined;
+  private arch: Arch = 'x86_64';
+  private readonly alertCounts = new Map<string, number>();
   private readonly latest: Latest = new Map();
   private lastSweep: SweepStats | undefined;
   private seriesWriteErrors = 0;
@@ -80,16 +96,67 @@ export class Daemon {
     this.registry.onLifecycle((ev) => this.log.info({ kind: ev.kind, container: { id: ev.container.id, name: ev.container.name, runtime: ev.container.runtime } }, ev.kind));
 
     if (process.getuid?.() !== 0) throw new SensorError('vigild needs root (to load BPF programs)', { code: 'VIGIL_NOT_ROOT' });
-    const watches = c.sensor.watches.map((w, i) => parseWatch(w, 1000 + i));
+
+    // Rules first: they decide which syscalls and paths the probes send.
+    const registry = this.registry;
+    this.responses = new Responses(
+      { webhooks: c.responses.webhooks.map((w) => ({ url: w.url, ...(w.headers ? { headers: w.headers } : {}), ...(w.timeoutMs ? { timeout: w.timeoutMs } : {}) })), killHost: c.responses.killHost, enforce: c.responses.enforce.enabled },
+      {
+        logger: this.log,
+        lookupContainer: (id) => {
+          const info = registry.list().find((x) => x.id === id);
+          return info ? { cgroupPath: info.cgroupPath, ...(info.initPid ? { initPid: info.initPid } : {}) } : undefined;
+        },
+      },
+    );
+    const responses = this.responses;
+    this.alertStore = await AlertStore.open(this.store, { log: this.log });
+    this.alerts = new AlertManager({
+      store: this.alertStore,
+      log: this.log,
+      actions: (alert, actions) => responses.run(alert, actions),
+      dedupWindowMs: c.alerts.dedupWindowMs,
+      ratePerMinute: c.alerts.ratePerMinute,
+    });
+    this.alerts.onAlert((alert, change) => this.onAlert(alert, change));
+    await this.alerts.start();
+    this.rules = new RuleManager({ dirs: c.ruleDirs ?? defaultRuleDirs(), logger: this.log, onReload: (rs) => this.onRulesReloaded(rs) });
+    const ruleSet = this.rules.start();
+    this.detector = new Detector({
+      rules: ruleSet,
+      onMatch: (m) => {
+        if (!this.alerts!.submit(m)) this.log.debug({ rule: m.rule.name }, 'alert intake full; match dropped (counted)');
+      },
+      resolveContainer: (cgroupId) => (cgroupId === undefined ? undefined : registry.resolve(cgroupId)),
+      logger: this.log,
+    });
+    registry.onLifecycle((ev) => this.detector?.evaluateLifecycle(ev));
+
+    const arch = hostArch();
+    if (!arch) throw new SensorError(`no syscall table for architecture ${process.arch}`);
+    this.arch = arch;
+    const enforce = c.responses.enforce.enabled ? enforceEntries(c.responses.enforce.syscalls, syscallTable(arch), { containersOnly: true }) : undefined;
+    const watches = [...ruleSet.requiredWatches(2000), ...c.sensor.watches.map((w, i) => parseWatch(w, 1000 + i))];
     const flags = (c.sensor.connectInet ? VG_CFG_CONNECT_INET : 0) | (c.sensor.failedExec ? VG_CFG_FAILED_EXEC : 0);
     this.sensor = Sensor.live(loadNative().createSensor(), {
       watches,
+      syscalls: ruleSet.requiredSyscalls(arch),
+      ...(enforce ? { enforce } : {}),
       configFlags: flags,
       ringBufferBytes: c.sensor.ringBufferBytes,
       enrichers: [this.processes, this.registry],
       logger: this.log,
     });
     const ready = await this.sensor.open();
+    const detector = this.detector;
+    this.detectSub = this.sensor.subscribe((ev) => detector.evaluate(ev));
+    if (enforce) {
+      // Enforcement acts on container cgroups only: keep the kernel's list in step with the registry.
+      const sensor = this.sensor;
+      const sync = (): void => sensor.setEnforceCgroups(registry.list().filter((x) => !x.stoppedAt).map((x) => x.cgroupId));
+      registry.onLifecycle(sync);
+      sync();
+    }
     for (const p of ready.refused) this.log.warn({ program: `${p.object}/${p.program}`, reason: p.reason }, 'probe not attached');
 
     const sampler = await Sampler.create({ logger: this.log });
@@ -114,6 +181,30 @@ export class Daemon {
     this.log.info({ http: this.http.address, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
   }
 
+  /** SIGHUP: reload the rules (a bad set is logged with file:line:column and the rules in force stay). */
+  async reloadRules(): Promise<boolean> {
+    return (await this.rules?.reload()) ?? false;
+  }
+
+  private onRulesReloaded(rs: RuleSet): void {
+    this.detector?.swap(rs);
+    try {
+      this.sensor?.reconfigure({ syscalls: rs.requiredSyscalls(this.arch), watches: [...rs.requiredWatches(2000), ...this.config.sensor.watches.map((w, i) => parseWatch(w, 1000 + i))] });
+    } catch (err) {
+      this.log.error({ err }, 'the probes could not be given the new rules\' syscalls and watches; the previous ones stay');
+    }
+    this.log.info({ rules: rs.rules().length }, 'rules swapped in');
+  }
+
+  private onAlert(alert: Alert, change: string): void {
+    if (change === 'opened') this.alertCounts.set(alert.severity, (this.alertCounts.get(alert.severity) ?? 0) + 1);
+    if (change !== 'opened' && change !== 'resolved') return;
+    this.log.warn(
+      { alert: { id: alert.id, seq: alert.seq, rule: alert.rule, severity: alert.severity, state: alert.state, container: alert.container.id, exe: alert.lineage[0]?.exe, count: alert.count } },
+      `${change === 'opened' ? 'alert' : 'alert resolved'}: ${alert.message}`,
+    );
+  }
+
   /** On the very first start the store has no targets: monitor every container and the host. */
   private async seedTargets(): Promise<void> {
     const meta = this.store!.keyspace('meta');
@@ -131,6 +222,7 @@ export class Daemon {
 
   private onSweep(samples: Sample[], stats: SweepStats): void {
     this.lastSweep = stats;
+    this.detector?.evaluateMetrics(samples, (id) => this.registry?.list().find((c) => c.id === id));
     this.log.debug({ ...stats, targets: stats.targets }, 'metrics sweep');
     this.latest.clear();
     for (const s of samples) {
@@ -205,6 +297,12 @@ export class Daemon {
       out.push({ name: 'vigil_metrics_sweep_duration_seconds', help: 'duration of the last sampling sweep', type: 'gauge', samples: [{ value: this.lastSweep.durationMs / 1000 }] });
       out.push({ name: 'vigil_metrics_sweep_targets', help: 'targets sampled by the last sweep', type: 'gauge', samples: [{ value: this.lastSweep.targets }] });
     }
+    out.push({ name: 'vigil_alerts_opened_total', help: 'alerts opened, by severity', type: 'counter', samples: [...this.alertCounts].map(([severity, v]) => ({ labels: { severity }, value: v })) });
+    if (this.alerts) {
+      const a = this.alerts.stats();
+      out.push({ name: 'vigil_alert_matches_dropped_total', help: 'rule matches lost because the alert intake was full', type: 'counter', samples: [{ value: a.dropped }] });
+    }
+    if (this.detectSub) out.push({ name: 'vigil_detector_queue_dropped_total', help: 'events the detector lost to a full queue', type: 'counter', samples: [{ value: this.detectSub.dropped }] });
     out.push({ name: 'vigil_store_write_errors_total', help: 'metric writes to the store that failed', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
     out.push({ name: 'process_resident_memory_bytes', help: 'resident set size of vigild', type: 'gauge', samples: [{ value: process.memoryUsage.rss() }] });
     out.push({ name: 'vigil_event_loop_lag_seconds', help: 'event-loop delay, p99 since start', type: 'gauge', samples: [{ value: this.loopDelay.percentile(99) / 1e9 }] });
@@ -214,14 +312,22 @@ export class Daemon {
 
   /** Stops the sources, then flushes and closes the store. Safe to call more than once. */
   async stop(): Promise<void> {
-    const { http, collector, sensor, series, store } = this;
+    const { http, collector, sensor, series, store, rules, alerts, detectSub, responses } = this;
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['http', http && (() => http.close())],
       ['metrics', collector && (() => collector.stop())],
       ['sensor', sensor && (() => sensor.close())],
+      ["rules", rules && (async () => rules.close())],
+      ['alerts', alerts && (() => alerts.stop())],
+      ['responses', responses && (async () => responses.close())],
       ['series', series && (() => series.close())],
       ['store', store && (() => store.close())],
     ];
+    detectSub?.unsubscribe();
+    this.rules = undefined;
+    this.alerts = undefined;
+    this.detectSub = undefined;
+    this.responses = undefined;
     this.http = undefined;
     this.collector = undefined;
     this.sensor = undefined;

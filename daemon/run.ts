@@ -78,11 +78,15 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
     }
     throw err;
   }
+  // SIGHUP reloads the rules; a bad set is logged with file:line:column and the rules in force stay.
+  const onHup = (): void => void daemon.reloadRules();
+  process.on('SIGHUP', onHup);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const on = (s: NodeJS.Signals): void => resolve(s);
     process.once('SIGINT', on);
     process.once('SIGTERM', on);
   });
+  process.off('SIGHUP', onHup);
   log.info({ signal }, 'stopping');
   const force = setTimeout(() => {
     log.error('stopping took more than 10 s; exiting anyway');

@@ -210,6 +210,30 @@ export class Sensor {
     return { programs, attached: programs.length - refused.length, refused };
   }
 
+  /**
+   * Live: replaces the syscall table and the user watches (defaults kept) while running, e.g. after
+   * the rules were reloaded. The kernel tables are swapped entry by entry, so no event is lost.
+   */
+  reconfigure(o: { syscalls?: readonly SyscallEntry[]; watches?: readonly WatchEntry[] }): void {
+    if (!this.native || this.state !== 'open') throw new SensorError('reconfigure needs an open live sensor');
+    try {
+      if (o.watches) this.native.setWatches(watchTable(o.watches, this.options.defaultWatches ?? true));
+      if (o.syscalls) this.native.setSyscalls(o.syscalls);
+    } catch (err) {
+      throw sensorErrorFrom(err, 'cannot reconfigure the sensor');
+    }
+  }
+
+  /** Live, with enforcement loaded: the cgroup ids (containers) whose processes are enforced on. */
+  setEnforceCgroups(ids: readonly number[]): void {
+    if (!this.native || this.state !== 'open' || !this.options.enforce) return;
+    try {
+      this.native.setEnforceCgroups?.(ids);
+    } catch (err) {
+      throw sensorErrorFrom(err, 'cannot set the enforced cgroups');
+    }
+  }
+
   private async openReplay(file: string): Promise<SensorReady> {
     const reader = CaptureReader.open(file);
     this.reader = reader;
