@@ -181,6 +181,13 @@ export class Daemon {
     this.log.info({ http: this.http.address, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
   }
 
+  /** Every event lost on its way to detection: what a flood meant to blind the sensor would raise. */
+  private eventsDropped(): number {
+    const s = this.sensor?.stats();
+    const kernel = Object.values(s?.native?.dropped ?? {}).reduce<number>((a, b) => a + (b ?? 0), 0);
+    return kernel + (this.detectSub?.dropped ?? 0) + (this.alerts?.stats().dropped ?? 0);
+  }
+
   /** SIGHUP: reload the rules (a bad set is logged with file:line:column and the rules in force stay). */
   async reloadRules(): Promise<boolean> {
     return (await this.rules?.reload()) ?? false;
@@ -221,6 +228,7 @@ export class Daemon {
   }
 
   private onSweep(samples: Sample[], stats: SweepStats): void {
+    samples.push({ target: 'host', metric: 'sensor_events_dropped_total', time: stats.startedAt, value: this.eventsDropped() });
     this.lastSweep = stats;
     this.detector?.evaluateMetrics(samples, (id) => this.registry?.list().find((c) => c.id === id));
     this.log.debug({ ...stats, targets: stats.targets }, 'metrics sweep');

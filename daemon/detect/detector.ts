@@ -406,7 +406,7 @@ export class Detector {
       };
       const info = target === 'host' ? undefined : containers(target);
       for (const r of rules) {
-        ctx.resetMetric(view, info, time);
+        ctx.resetMetric(view, info, time, target === 'host' ? HOST_CONTAINER : undefined);
         const stat = this.stat(r);
         stat.evaluations++;
         let holds = false;

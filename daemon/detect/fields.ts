@@ -55,6 +55,7 @@ export class EvalContext {
   /** Container of a metric target (metric rules). */
   target: ContainerInfo | undefined = undefined;
   private _time = NaN;
+  private metricRef: ContainerRef | undefined;
   private _info: Memo<ContainerInfo> = NONE;
   private _creds: Memo<Creds> = NONE;
   private _lazy = new Map<string, Value>();
@@ -85,8 +86,10 @@ export class EvalContext {
     if (this._lazy.size) this._lazy.clear();
   }
 
-  resetMetric(view: MetricView, target: ContainerInfo | undefined, time: number): void {
+  /** `host` is the reference for the host target (which has no ContainerInfo). */
+  resetMetric(view: MetricView, target: ContainerInfo | undefined, time: number, host?: ContainerRef): void {
     this.ev = undefined;
+    this.metricRef = host;
     this.lc = undefined;
     this.kind = 'metric';
     this.metrics = view;
@@ -108,7 +111,7 @@ export class EvalContext {
 
   /** The container reference of the event (what every event carries). */
   ref(): EventContainer | ContainerRef | undefined {
-    return this.ev ? this.ev.container : this.target;
+    return this.ev ? this.ev.container : (this.target ?? this.metricRef);
   }
 
   /** The full container record, looked up once. */

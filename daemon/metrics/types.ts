@@ -31,6 +31,7 @@ export const METRICS = {
   net_rx_packets_total: 'packets received (counter)',
   net_tx_packets_total: 'packets sent (counter)',
   fds_open: 'open file descriptors across the processes of the group',
+  sensor_events_dropped_total: 'host only: events vigil lost (kernel ring buffer, detector and alert queues) (counter)',
 } as const;
 
 export type MetricName = keyof typeof METRICS;
