@@ -57,8 +57,15 @@ addon: $(ADDON)
 $(ADDON): binding.gyp $(wildcard native/src/*) probes/*.h $(PROBE_SKELS) node_modules/.package-lock.json
 	npx --no-install node-gyp configure build --loglevel=warn $(NODEDIR_FLAG)
 
+# TypeScript types of the gRPC API, generated from proto/ (never committed): clients and the daemon
+# import them from proto/gen/; the loader options match proto/README.md.
+PROTO_GEN := proto/gen/.stamp
+$(PROTO_GEN): $(wildcard proto/vigil/v1/*.proto) node_modules/.package-lock.json
+	rm -rf proto/gen && cd proto && ../node_modules/.bin/proto-loader-gen-types --keepCase --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js --importFileExtension=.js -I . --outDir=gen vigil/v1/*.proto >/dev/null
+	@touch $@
+
 ts: $(TS_STAMP)
-$(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json
+$(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
 	npx --no-install tsc -p tsconfig.json
 	@touch $@
 
