@@ -1,0 +1,116 @@
+// `vigil` argument parsing as a table: each command line and what it parses to, or the usage error
+// (message and whose usage) it raises.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_ADDR, isLoopback, parseCommandLine, splitHostPort, type ParseContext } from './args.js';
+import { UsageError } from './errors.js';
+
+const NOW = Date.parse('2026-11-28T12:00:00Z');
+const ctx = (over: Partial<ParseContext> = {}): ParseContext => ({ env: {}, stdoutIsTty: false, now: NOW, ...over });
+const parse = (line: string[], over: Partial<ParseContext> = {}) => parseCommandLine(line, ctx(over));
+
+const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext>?]> = [
+  ['tail defaults to alerts, json when piped', ['tail'], { name: 'tail', events: false, output: 'json', allow: [], deny: [] }],
+  ['tail compact on a terminal', ['tail'], { output: 'compact' }, { stdoutIsTty: true }],
+  ['tail events with filters and resume', ['tail', '--events', '--allow', 'kind=exec', '--allow', 'container.name=web-*', '--deny', 'comm=sh', '--since', '42', '-o', 'wide'],
+    { name: 'tail', events: true, output: 'wide', since: '42', allow: ['kind=exec', 'container.name=web-*'], deny: ['comm=sh'] }],
+  ['alerts ls defaults', ['alerts', 'ls'], { name: 'alerts ls', output: 'table', state: 'open', limit: 100 }],
+  ['alerts list alias, all states', ['alerts', 'list', '--state', 'all', '--severity', 'critical', '--since', '1h', '--limit', '5', '-o', 'json'],
+    { name: 'alerts ls', output: 'json', state: undefined, severity: 'critical', since: NOW - 3600e3, limit: 5 }],
+  ['alerts show', ['alerts', 'show', '01JABC'], { name: 'alerts show', id: '01JABC', output: 'text' }],
+  ['alerts ack with comment', ['alerts', 'ack', 'a1', 'a2', '--comment', 'on it'], { name: 'alerts ack', ids: ['a1', 'a2'], comment: 'on it' }],
+  ['alerts resolve -m', ['alerts', 'resolve', 'a1', '-m', 'fixed'], { name: 'alerts resolve', ids: ['a1'], comment: 'fixed' }],
+  ['targets add from arguments', ['targets', 'add', 'name:web-*', 'host', '--metrics', 'memory_usage_bytes,pids_current'],
+    { name: 'targets add', selectors: ['name:web-*', 'host'], files: [], metrics: ['memory_usage_bytes', 'pids_current'] }],
+  ['targets add from a file', ['targets', 'add', '-f', 'targets.txt'], { name: 'targets add', selectors: [], files: ['targets.txt'] }],
+  ['targets rm', ['targets', 'remove', 'name:web-*'], { name: 'targets rm', selectors: ['name:web-*'], files: [] }],
+  ['targets ls', ['targets', 'ls', '-o', 'json'], { name: 'targets ls', output: 'json' }],
+  ['metrics defaults to the last hour', ['metrics', 'web'], { name: 'metrics', target: 'web', metrics: [], since: NOW - 3600e3, output: 'text' }],
+  ['metrics with metric, since, step', ['metrics', 'host', '--metric', 'memory_usage_bytes', '--since', '6h', '--step', '5m'],
+    { target: 'host', metrics: ['memory_usage_bytes'], since: NOW - 6 * 3600e3, stepMs: 300e3 }],
+  ['forecast', ['forecast', 'abc123', '--metric', 'pids_current'], { name: 'forecast', target: 'abc123', metrics: ['pids_current'], output: 'text' }],
+  ['rules ls', ['rules', 'ls'], { name: 'rules ls', output: 'table' }],
+  ['rules check files', ['rules', 'check', 'a.yaml', 'b.yaml'], { name: 'rules check', files: ['a.yaml', 'b.yaml'] }],
+  ['rules reload', ['rules', 'reload'], { name: 'rules reload' }],
+  ['status', ['status'], { name: 'status', output: 'text' }],
+  ['help', ['--help'], { name: 'help' }],
+  ['command help', ['tail', '--help'], { name: 'help' }],
+  ['group help', ['alerts', '-h'], { name: 'help' }],
+];
+
+for (const [what, line, want, over] of OK) {
+  test(`parses: ${what}`, () => {
+    const { command } = parse(line, over);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual((command as unknown as Record<string, unknown>)[k], v, `${k} of ${line.join(' ')}`);
+  });
+}
+
+const BAD: Array<[string[], RegExp, RegExp]> = [
+  // [command line, message, usage it carries]
+  [[], /missing command/, /^Usage: vigil COMMAND/],
+  [['frobnicate'], /unknown command "frobnicate"/, /^Usage: vigil COMMAND/],
+  [['alerts'], /missing alerts subcommand \(ls, show, ack, resolve\)/, /^Usage: vigil alerts/],
+  [['alerts', 'zap'], /unknown alerts subcommand "zap"/, /^Usage: vigil alerts/],
+  [['tail', '--bogus'], /unknown option '--bogus'/, /^Usage: vigil tail/],
+  [['tail', '-o', 'xml'], /--output must be one of compact, json, wide/, /^Usage: vigil tail/],
+  [['tail', '--since', 'yesterday'], /--since must be a sequence number/, /^Usage: vigil tail/],
+  [['tail', 'extra'], /unexpected argument "extra"/, /^Usage: vigil tail/],
+  [['tail', '--allow', ''], /filter must not be empty/, /^Usage: vigil tail/],
+  [['alerts', 'show'], /missing alert ID/, /^Usage: vigil alerts show/],
+  [['alerts', 'show', 'a', 'b'], /unexpected argument "b"/, /^Usage: vigil alerts show/],
+  [['alerts', 'ack'], /missing alert ID/, /^Usage: vigil alerts ack/],
+  [['alerts', 'ack', '../x'], /not an alert id/, /^Usage: vigil alerts ack/],
+  [['alerts', 'ls', '--state', 'sleeping'], /--state must be one of open, acknowledged, resolved, all/, /^Usage: vigil alerts ls/],
+  [['alerts', 'ls', '--severity', 'meh'], /--severity must be one of emergency/, /^Usage: vigil alerts ls/],
+  [['alerts', 'ls', '--limit', '0'], /--limit must be a positive number/, /^Usage: vigil alerts ls/],
+  [['alerts', 'ls', '--since', 'last week'], /--since must be a duration/, /^Usage: vigil alerts ls/],
+  [['targets', 'add'], /nothing to add/, /^Usage: vigil targets add/],
+  [['targets', 'rm'], /nothing to remove/, /^Usage: vigil targets rm/],
+  [['metrics'], /missing TARGET/, /^Usage: vigil metrics/],
+  [['metrics', 'web', '--step', 'often'], /--step must be a duration/, /^Usage: vigil metrics/],
+  [['metrics', 'web', '--since', '1h', '--until', '2h'], /--until must be after --since/, /^Usage: vigil metrics/],
+  [['forecast'], /missing TARGET/, /^Usage: vigil forecast/],
+  [['rules', 'reload', 'now'], /unexpected argument "now"/, /^Usage: vigil rules reload/],
+  [['status', '--addr', 'nowhere'], /neither unix:\/\/\/path nor host:port/, /^Usage: vigil status/],
+  [['status', '--addr', 'unix:relative.sock'], /unix:\/\/\/absolute\/path\.sock/, /^Usage: vigil status/],
+  [['status', '--addr', '10.0.0.5:9471', '--insecure'], /--insecure is allowed only to a loopback address, not 10\.0\.0\.5/, /^Usage: vigil status/],
+  [['status', '--timeout', 'soon'], /--timeout must be a duration/, /^Usage: vigil status/],
+  [['--nope', 'status'], /unknown option "--nope" before the command/, /^Usage: vigil COMMAND/],
+  [['--addr'], /option --addr needs a value/, /^Usage: vigil COMMAND/],
+];
+
+for (const [line, message, usage] of BAD) {
+  test(`usage error: vigil ${line.join(' ')}`, () => {
+    assert.throws(
+      () => parse(line),
+      (err: unknown) => {
+        assert.ok(err instanceof UsageError, String(err));
+        assert.match(err.message, message);
+        assert.equal(err.message.includes('\n'), false, 'one line');
+        assert.match(err.usage ?? '', usage);
+        return true;
+      },
+    );
+  });
+}
+
+test('connection: default socket, VIGIL_ADDR, --addr wins, connection options before the command, VIGIL_CA', () => {
+  assert.equal(parse(['status']).connection.addr, DEFAULT_ADDR);
+  assert.equal(parse(['status'], { env: { VIGIL_ADDR: 'unix:///tmp/v.sock' } }).connection.addr, 'unix:///tmp/v.sock');
+  assert.equal(parse(['status', '--addr', 'h.example:9471'], { env: { VIGIL_ADDR: 'unix:///tmp/v.sock' } }).connection.addr, 'h.example:9471');
+  const lead = parse(['--addr', '127.0.0.1:9471', '--insecure', '--debug', 'status']);
+  assert.deepEqual(lead.connection, { addr: '127.0.0.1:9471', insecure: true, timeoutMs: 10_000, debug: true });
+  assert.equal(parse(['--addr=[::1]:9471', 'status', '--insecure']).connection.addr, '[::1]:9471');
+  assert.equal(parse(['status'], { env: { VIGIL_CA: '/etc/vigil/ca.pem' } }).connection.ca, '/etc/vigil/ca.pem');
+  assert.equal(parse(['status', '--ca', 'x.pem'], { env: { VIGIL_CA: '/etc/vigil/ca.pem' } }).connection.ca, 'x.pem');
+  assert.equal(parse(['status', '--timeout', '2s']).connection.timeoutMs, 2000);
+});
+
+test('host:port and loopback', () => {
+  assert.deepEqual(splitHostPort('vigil.example:9471'), { host: 'vigil.example', port: 9471 });
+  assert.deepEqual(splitHostPort('[::1]:1'), { host: '[::1]', port: 1 });
+  assert.equal(splitHostPort('host:99999'), undefined);
+  assert.equal(splitHostPort('host'), undefined);
+  for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '[::1]', '::1']) assert.equal(isLoopback(h), true, h);
+  for (const h of ['10.0.0.1', 'example.com', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+});
