@@ -85,6 +85,11 @@ struct vg_counters {
 /* Global settings, one entry of an ARRAY map, written by user space at any time. */
 #define VG_CFG_CONNECT_INET (1u << 0) /* send inet/inet6 connects (unix ones are matched by watches) */
 #define VG_CFG_FAILED_EXEC (1u << 1)  /* send execs that failed */
+/* The reader also drains the ring buffer on a timer: the probes then wake it only once
+ * VG_WAKEUP_BYTES are waiting, instead of for each record that finds it idle (a wakeup costs an
+ * IPI, several microseconds on virtual machines). Without a timer the last records could wait. */
+#define VG_CFG_BATCH_WAKEUP (1u << 2)
+#define VG_WAKEUP_BYTES (64 * 1024)
 struct vg_config {
 	__u32 flags;
 	__u32 watch_gen; /* bumped by user space after each change of the watch table */

@@ -125,10 +125,20 @@ static __always_inline struct vg_config *vg_config_get(void)
 		__m;                                                                       \
 	})
 
+/* Wakeup policy of the ring buffer: adaptive (the kernel wakes an idle reader at each record), or with
+ * VG_CFG_BATCH_WAKEUP only once VG_WAKEUP_BYTES wait (the reader drains on a timer too). */
+static __always_inline __u64 vg_wakeup_flags(void)
+{
+	if (!(vg_config_flags() & VG_CFG_BATCH_WAKEUP))
+		return 0;
+	return bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA) >= VG_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+										   : BPF_RB_NO_WAKEUP;
+}
+
 /* Send a record built in scratch memory; size is what the probe wrote (hdr.size). */
 #define vg_output(rec, size, kind)                                                         \
 	do {                                                                               \
-		if (bpf_ringbuf_output(&vg_events, (rec), (size), 0))                        \
+		if (bpf_ringbuf_output(&vg_events, (rec), (size), vg_wakeup_flags()))        \
 			vg_count_dropped(kind);                                              \
 		else                                                                       \
 			vg_count_emitted(kind);                                              \

@@ -994,6 +994,32 @@ static __always_inline bool vg_ptrace_interesting(__u64 req)
 	}
 }
 
+static __always_inline bool vg_bpf_interesting(__u64 cmd)
+{
+	switch (cmd) {
+	case VG_BPF_MAP_CREATE:
+	case VG_BPF_PROG_LOAD:
+	case 6:  /* BPF_OBJ_PIN */
+	case 7:  /* BPF_OBJ_GET */
+	case 8:  /* BPF_PROG_ATTACH */
+	case 9:  /* BPF_PROG_DETACH */
+	case 13: /* BPF_PROG_GET_FD_BY_ID */
+	case 14: /* BPF_MAP_GET_FD_BY_ID */
+	case 17: /* BPF_RAW_TRACEPOINT_OPEN */
+	case 18: /* BPF_BTF_LOAD */
+	case 28: /* BPF_LINK_CREATE */
+	case 29: /* BPF_LINK_UPDATE */
+	case 32: /* BPF_ENABLE_STATS */
+	case 33: /* BPF_ITER_CREATE */
+	case 34: /* BPF_LINK_DETACH */
+	case 35: /* BPF_PROG_BIND_MAP */
+	case 36: /* BPF_TOKEN_CREATE */
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- exit ----------------------------------------------------------------------------------- */
 
 static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
@@ -1071,6 +1097,13 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		/* debuggers and strace issue ptrace per traced event: keep the requests that take
 		 * control or write (traceme, attach, seize, poke*, setregs*), drop reads and resumes */
 		if (!vg_ptrace_interesting(vg_arg(regs, 0)))
+			return 0;
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	case VG_H_BPF:
+		/* map lookups, updates and id/info queries are constant for BPF users (bpftool, agents):
+		 * keep the commands that load, attach, pin or create, and taking fds of others' maps */
+		if (!vg_bpf_interesting(vg_arg(regs, 0)))
 			return 0;
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
