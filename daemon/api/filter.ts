@@ -1,0 +1,173 @@
+// Subscription filters (Events.Subscribe): allow and deny lists of Filter messages, checked once when
+// the stream opens (a bad glob, an unknown kind, an oversized list: INVALID_ARGUMENT) and compiled to
+// predicates over the daemon's own objects, so nothing is converted for a message nobody wants.
+import type { Filter__Output } from '../../proto/gen/vigil/v1/Filter.js';
+import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
+import type { Alert } from '../alerts/types.js';
+import { globToRegExp, parseSelector, SelectorError } from '../containers/targets.js';
+import { SEVERITIES, severityRank } from '../detect/types.js';
+import { VigilError } from '../errors.js';
+import type { StreamEvent } from './convert.js';
+import { compileMask, isLifecycle, type MaskTree } from './convert.js';
+
+/** A request that cannot be served as asked: the API answers INVALID_ARGUMENT with the message. */
+export class ApiArgumentError extends VigilError {
+  constructor(message: string) {
+    super('VIGIL_USAGE', message);
+  }
+}
+
+export const FILTER_LIMITS = Object.freeze({ filters: 32, values: 256, length: 512, maskPaths: 128 });
+
+const KINDS = [
+  'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect',
+  'cgroup_mkdir', 'cgroup_rmdir', 'enforce', 'container_start', 'container_stop',
+] as const;
+const KIND_BY_ENUM = new Map<string, string>(KINDS.map((k) => [`EVENT_KIND_${k.toUpperCase()}`, k]));
+
+export type Item = { type: 'event'; ev: StreamEvent } | { type: 'alert'; alert: Alert };
+type Pred = (item: Item) => boolean;
+
+function containerOf(item: Item): { id: string; name: string; namespace?: string } | undefined {
+  if (item.type === 'alert') return item.alert.container;
+  return item.ev.container;
+}
+
+function exeOf(item: Item): string | undefined {
+  if (item.type === 'alert') return item.alert.lineage[0]?.exe;
+  const ev = item.ev;
+  if (isLifecycle(ev)) return undefined;
+  if (ev.kind === 'exec') return (ev as { exe: string }).exe;
+  return ev.proc?.exe;
+}
+
+function checkGlob(glob: string, field: string, where: string): RegExp {
+  try {
+    // The selector parser holds the one glob grammar of the daemon (target selectors use it too).
+    parseSelector(`name:${glob}`);
+  } catch (err) {
+    if (err instanceof SelectorError) throw new ApiArgumentError(`${where}.${field}: bad glob ${JSON.stringify(glob)} at column ${err.column - 5}: ${err.reason}`);
+    throw err;
+  }
+  return globToRegExp(glob, field === 'exe_globs');
+}
+
+function compileOne(f: Filter__Output, where: string): Pred {
+  const preds: Pred[] = [];
+  const list = (values: readonly string[] | undefined, field: string): readonly string[] => {
+    const v = values ?? [];
+    if (v.length > FILTER_LIMITS.values) throw new ApiArgumentError(`${where}.${field}: more than ${FILTER_LIMITS.values} values`);
+    for (const s of v) {
+      if (typeof s !== 'string' || s.length === 0) throw new ApiArgumentError(`${where}.${field}: empty value`);
+      if (s.length > FILTER_LIMITS.length) throw new ApiArgumentError(`${where}.${field}: a value longer than ${FILTER_LIMITS.length} characters`);
+    }
+    return v;
+  };
+  const kinds = (f.kinds ?? []).map((k) => {
+    const name = KIND_BY_ENUM.get(String(k));
+    if (!name) throw new ApiArgumentError(`${where}.kinds: unknown event kind ${JSON.stringify(k)} (known: ${[...KIND_BY_ENUM.keys()].join(', ')})`);
+    return name;
+  });
+  if (kinds.length > FILTER_LIMITS.values) throw new ApiArgumentError(`${where}.kinds: more than ${FILTER_LIMITS.values} values`);
+  if (kinds.length > 0) {
+    const set = new Set(kinds);
+    preds.push((it) => (it.type === 'event' ? set.has(it.ev.kind) : it.alert.events.some((e) => set.has(e.kind))));
+  }
+  const rules = list(f.rules, 'rules');
+  if (rules.length > 0) {
+    const set = new Set(rules);
+    preds.push((it) => it.type === 'event' || set.has(it.alert.rule));
+  }
+  const sev = String(f.min_severity ?? 'SEVERITY_UNSPECIFIED');
+  if (sev !== 'SEVERITY_UNSPECIFIED') {
+    const name = sev.startsWith('SEVERITY_') ? sev.slice(9).toLowerCase() : '';
+    if (!(SEVERITIES as readonly string[]).includes(name)) throw new ApiArgumentError(`${where}.min_severity: unknown severity ${JSON.stringify(sev)}`);
+    const rank = severityRank(name as (typeof SEVERITIES)[number]);
+    preds.push((it) => it.type === 'event' || severityRank(it.alert.severity) <= rank);
+  }
+  const ids = list(f.container_ids, 'container_ids');
+  for (const id of ids) if (id !== 'host' && id.length < 4) throw new ApiArgumentError(`${where}.container_ids: ${JSON.stringify(id)} is shorter than 4 characters (a prefix must be at least 4)`);
+  if (ids.length > 0) {
+    preds.push((it) => {
+      const c = containerOf(it);
+      return c !== undefined && ids.some((id) => c.id === id || (id !== 'host' && c.id.startsWith(id)));
+    });
+  }
+  const names = list(f.container_names, 'container_names').map((g) => checkGlob(g, 'container_names', where));
+  if (names.length > 0) {
+    preds.push((it) => {
+      const c = containerOf(it);
+      return c !== undefined && names.some((re) => re.test(c.name));
+    });
+  }
+  const nss = new Set(list(f.pod_namespaces, 'pod_namespaces'));
+  if (nss.size > 0) {
+    preds.push((it) => {
+      const ns = containerOf(it)?.namespace;
+      return ns !== undefined && nss.has(ns);
+    });
+  }
+  const exes = list(f.exe_globs, 'exe_globs').map((g) => checkGlob(g, 'exe_globs', where));
+  if (exes.length > 0) {
+    preds.push((it) => {
+      const exe = exeOf(it);
+      return exe !== undefined && exes.some((re) => re.test(exe));
+    });
+  }
+  return (it) => preds.every((p) => p(it));
+}
+
+export interface CompiledSubscription {
+  matches: Pred;
+  /** Whether any event kind could pass (for the sensor's own pre-filter). */
+  events: boolean;
+  alerts: boolean;
+  sinceSeq: number;
+  eventMask?: MaskTree;
+  alertMask?: MaskTree;
+}
+
+const EVENT_TOP = new Set([
+  'kind', 'time', 'ktime_ns', 'pid', 'tid', 'ppid', 'vpid', 'uid', 'gid', 'loginuid', 'comm', 'cgroup_id', 'ns', 'syscall', 'proc', 'container',
+  'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall_info', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir', 'enforce', 'container_start', 'container_stop',
+]);
+const ALERT_TOP = new Set([
+  'id', 'seq', 'time', 'last_seen', 'rule', 'severity', 'tags', 'message', 'container', 'lineage', 'events', 'metric', 'count', 'state', 'history', 'actions', 'suppressed', 'unpersisted',
+]);
+
+/** Checks and compiles a SubscribeRequest; throws ApiArgumentError. */
+export function compileSubscription(req: SubscribeRequest__Output): CompiledSubscription {
+  if (!req.include_events && !req.include_alerts) throw new ApiArgumentError('ask for include_events, include_alerts or both');
+  const allowIn = req.allow ?? [];
+  const denyIn = req.deny ?? [];
+  if (allowIn.length > FILTER_LIMITS.filters || denyIn.length > FILTER_LIMITS.filters) throw new ApiArgumentError(`at most ${FILTER_LIMITS.filters} allow and ${FILTER_LIMITS.filters} deny filters`);
+  const allow = allowIn.map((f, i) => compileOne(f, `allow[${i}]`));
+  const deny = denyIn.map((f, i) => compileOne(f, `deny[${i}]`));
+  const since = Number(req.since_seq ?? 0);
+  if (!Number.isSafeInteger(since) || since < 0) throw new ApiArgumentError(`since_seq ${String(req.since_seq)} is out of range`);
+  if (since > 0 && !req.include_alerts) throw new ApiArgumentError('since_seq resumes alerts: set include_alerts');
+  const out: CompiledSubscription = {
+    matches: (it) => (allow.length === 0 || allow.some((p) => p(it))) && !deny.some((p) => p(it)),
+    events: req.include_events,
+    alerts: req.include_alerts,
+    sinceSeq: since,
+  };
+  const paths = req.field_mask?.paths ?? [];
+  if (paths.length > FILTER_LIMITS.maskPaths) throw new ApiArgumentError(`field_mask: more than ${FILTER_LIMITS.maskPaths} paths`);
+  if (paths.length > 0) {
+    const ev: string[] = [];
+    const al: string[] = [];
+    for (const p of paths) {
+      if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(p)) throw new ApiArgumentError(`field_mask: ${JSON.stringify(p)} is not a field path (snake_case names joined by dots)`);
+      const top = p.split('.')[0]!;
+      const inEvent = EVENT_TOP.has(top);
+      const inAlert = ALERT_TOP.has(top);
+      if (!inEvent && !inAlert) throw new ApiArgumentError(`field_mask: ${JSON.stringify(top)} is a field of neither Event nor Alert`);
+      if (inEvent) ev.push(p);
+      if (inAlert) al.push(p);
+    }
+    out.eventMask = compileMask(ev, ['kind']);
+    out.alertMask = compileMask(al, ['id', 'seq']);
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+// What the daemon hands the gRPC API: narrow views of its stages, so a test can serve real stores
+// with a fake sensor, and the API never reaches into the daemon.
+import type { AlertListener } from '../alerts/manager.js';
+import type { AlertFilter, AlertList, AlertPage } from '../alerts/store.js';
+import type { Alert } from '../alerts/types.js';
+import type { Target, TargetSpec } from '../containers/targets.js';
+import type { RuleFileError } from '../detect/ruleset.js';
+import type { RuleInfo } from '../detect/types.js';
+import type { Forecast } from '../forecast/types.js';
+import type { QueryResult } from '../metrics/series.js';
+import type { ProgramState } from '../sensor/native.js';
+import type { SensorStats, Subscription } from '../sensor/sensor.js';
+import type { StreamEvent } from './convert.js';
+
+export interface EventSource {
+  /** Bounded, never blocks ingest: a full queue drops (counted in Subscription.dropped). */
+  subscribe(handler: (ev: StreamEvent) => void, options: { capacity: number; filter?: (ev: StreamEvent) => boolean }): Subscription;
+}
+
+export interface AlertSource {
+  list(filter?: AlertFilter, page?: AlertPage): Promise<AlertList>;
+  get(id: string): Promise<Alert | undefined>;
+  acknowledge(id: string, who: string, comment?: string): Promise<Readonly<Alert>>;
+  resolve(id: string, who: string, comment?: string): Promise<Readonly<Alert>>;
+  /** Stored versions after seq, in seq order (at most limit). */
+  since(seq: number, limit?: number): Promise<Alert[]>;
+  /** Published after being persisted; returns the unsubscribe function. */
+  onAlert(fn: AlertListener): () => void;
+  /** The last seq handed out, and alerts stored. */
+  lastSeq(): number;
+  stored(): number;
+}
+
+export interface TargetSource {
+  addBatch(specs: ReadonlyArray<TargetSpec | string>): Promise<Target[]>;
+  removeBatch(items: readonly string[]): Promise<Target[]>;
+  list(): Target[];
+}
+
+export interface RuleResult {
+  ok: boolean;
+  errors: RuleFileError[];
+  /** Validate: names of the rules the text defines; Reload: rules in force. */
+  rules: string[];
+}
+
+export interface RuleSource {
+  list(): RuleInfo[];
+  /** Parses and compiles `text` as one rule file over the loaded rule files; changes nothing. */
+  validate(text: string, fileName: string): Promise<RuleResult>;
+  reload(): Promise<RuleResult>;
+}
+
+export interface StatusSource {
+  version: string;
+  startedAt: number;
+  source(): 'native' | 'replay' | 'none';
+  probes(): ProgramState[];
+  sensorStats(): SensorStats | undefined;
+}
+
+export interface DaemonServices {
+  events?: EventSource;
+  alerts: AlertSource;
+  targets: TargetSource;
+  metrics: { query(target: string, metric: string, from: number, to: number, step?: number): Promise<QueryResult> };
+  /** Forecasts.Get; NOT_FOUND when absent (and until the forecast stage exists). */
+  forecast?: (target: string, metric: string) => Promise<Forecast | undefined>;
+  rules: RuleSource;
+  status: StatusSource;
+}
