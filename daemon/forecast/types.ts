@@ -38,3 +38,55 @@ export interface Forecast {
   /** Backtest error of this model on this series (MASE against the naive forecast), when measured. */
   mase?: number;
 }
+
+/** How sure a forecast is that the limit will be crossed, and what the anomaly checks found. */
+export interface AnomalyFinding {
+  kind: 'level_shift' | 'outlier';
+  /** Unix ms of the first point of the new level (level shift) or of the outlying point. */
+  time: number;
+  /** Level before and after (level shift) or expected and observed (outlier). */
+  before: number;
+  after: number;
+  /** Size against the series' robust noise (MAD-based standard deviations). */
+  score: number;
+  /** The last points of the series (oldest first), for the notice. */
+  excerpt: number[];
+}
+
+/** One series as the worker receives it: regular steps (the collector's interval), oldest first. */
+export interface SeriesInput {
+  target: string;
+  metric: MetricName;
+  times: number[];
+  values: number[];
+  /** Forecast this far past the last point, ms. */
+  horizonMs: number;
+  level: number;
+  /** The limit to test for (absent: forecast only). */
+  limit?: { metric: MetricName; value: number };
+  /** Models allowed (all by default) and a model chosen earlier (skips the backtest when set). */
+  models?: ForecastModel[];
+  model?: ForecastModel;
+  /** Wall-clock budget for this series' fits in the worker, ms. */
+  budgetMs: number;
+  /** Run anomaly detection on the tail. */
+  anomalies?: boolean;
+}
+
+/** What the worker returns for one series. */
+export interface SeriesResult {
+  forecast?: Forecast;
+  /** Slope of the baseline over its window (units per second) and its t statistic. */
+  slopePerSec: number;
+  slopeT: number;
+  /** Period detected (in steps), 0 when not seasonal. */
+  period: number;
+  /** Backtest MASE of each model tried (lower is better), when a backtest ran. */
+  backtest?: Partial<Record<ForecastModel, number>>;
+  anomalies: AnomalyFinding[];
+  /** Fit time in the worker, ms, and candidates skipped for lack of budget. */
+  fitMs: number;
+  skipped: ForecastModel[];
+  /** Why no forecast was made (too few points, ...). */
+  reason?: string;
+}

@@ -1,0 +1,103 @@
+// The augurs models (Rust compiled to WASM): MSTL with an AutoETS trend, AutoETS alone, Prophet with
+// the wasmstan optimizer, and the normal-gamma changepoint detector. The .wasm files ship inside the
+// packages and are compiled from disk once per thread (initSync); nothing is fetched at run time.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+import { ChangepointDetector, initSync as initChangepoint } from '@bsull/augurs/changepoint';
+import { AutoETS, initSync as initEts } from '@bsull/augurs/ets';
+import { MSTL, initSync as initMstl } from '@bsull/augurs/mstl';
+import { Prophet, initSync as initProphet } from '@bsull/augurs/prophet';
+
+export interface ModelOutput {
+  point: number[];
+  lower: number[];
+  upper: number[];
+}
+
+type ProphetOptimizer = ConstructorParameters<typeof Prophet>[0]['optimizer'];
+
+let loaded = false;
+let optimizer: ProphetOptimizer | undefined;
+
+/** Compiles the WASM modules (idempotent). Prophet's optimizer is an ES module with top-level await. */
+export async function loadAugurs(): Promise<void> {
+  if (loaded) return;
+  const require = createRequire(import.meta.url);
+  const dir = dirname(require.resolve('@bsull/augurs/mstl'));
+  initMstl({ module: readFileSync(join(dir, 'mstl_bg.wasm')) });
+  initEts({ module: readFileSync(join(dir, 'ets_bg.wasm')) });
+  initChangepoint({ module: readFileSync(join(dir, 'changepoint_bg.wasm')) });
+  initProphet({ module: readFileSync(join(dir, 'prophet_bg.wasm')) });
+  const wasmstan = (await import('@bsull/augurs-prophet-wasmstan')) as { optimizer: ProphetOptimizer };
+  optimizer = wasmstan.optimizer;
+  loaded = true;
+}
+
+function need(): void {
+  if (!loaded) throw new Error('augurs not loaded: await loadAugurs() first');
+}
+
+function output(f: { point: number[]; intervals?: { lower: number[]; upper: number[] } | undefined }): ModelOutput {
+  const point = Array.from(f.point);
+  return { point, lower: f.intervals ? Array.from(f.intervals.lower) : point, upper: f.intervals ? Array.from(f.intervals.upper) : point };
+}
+
+/** AutoETS without seasonality (error, trend chosen by AICc; 'ZZN'). */
+export function etsForecast(values: readonly number[], horizon: number, level: number): ModelOutput {
+  need();
+  const m = new AutoETS(1, 'ZZN');
+  try {
+    m.fit(Float64Array.from(values));
+    return output(m.predict(horizon, level));
+  } finally {
+    m.free();
+  }
+}
+
+/** MSTL: seasonal components for each period, AutoETS on the seasonally adjusted rest. */
+export function mstlForecast(values: readonly number[], periods: readonly number[], horizon: number, level: number): ModelOutput {
+  need();
+  const m = MSTL.ets(Uint32Array.from(periods));
+  try {
+    m.fit(Float64Array.from(values));
+    return output(m.predict(horizon, level));
+  } finally {
+    m.free();
+  }
+}
+
+/** Prophet (MAP fit by wasmstan) with one custom seasonality per period (in steps of stepMs). */
+export function prophetForecast(times: readonly number[], values: readonly number[], periods: readonly number[], stepMs: number, horizon: number, level: number): ModelOutput {
+  need();
+  const m = new Prophet({
+    optimizer: optimizer!,
+    intervalWidth: level,
+    uncertaintySamples: 100,
+    yearlySeasonality: { type: 'manual', enabled: false },
+    weeklySeasonality: { type: 'manual', enabled: false },
+    dailySeasonality: { type: 'manual', enabled: false },
+  });
+  try {
+    for (const p of periods) m.addSeasonality(`p${p}`, { period: (p * stepMs) / 86_400_000, fourierOrder: Math.min(5, Math.max(1, Math.floor(p / 4))) });
+    m.fit({ ds: times.map((t) => t / 1000), y: Array.from(values) });
+    const last = times[times.length - 1]!;
+    const ds: number[] = [];
+    for (let i = 1; i <= horizon; i++) ds.push((last + i * stepMs) / 1000);
+    return output(m.predict({ ds }).yhat);
+  } finally {
+    m.free();
+  }
+}
+
+/** Changepoint indices (Bayesian online detection, normal-gamma prior) of a standardised series. */
+export function changepoints(values: readonly number[]): number[] {
+  need();
+  const d = ChangepointDetector.normalGamma();
+  try {
+    return Array.from(d.detectChangepoints(Float64Array.from(values)).indices);
+  } finally {
+    d.free();
+  }
+}
