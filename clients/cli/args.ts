@@ -3,6 +3,8 @@
 // run throws a UsageError carrying the command's usage (exit status 2).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
+import { parseFilter } from './filters.js';
+import { SEVERITY_WORDS, type Filter } from './proto.js';
 import { parseDuration, parseTimeArg } from './units.js';
 
 export const DEFAULT_ADDR = 'unix:///run/vigil/vigil.sock';
@@ -62,9 +64,8 @@ export interface TailCommand {
   events: boolean;
   output: 'compact' | 'json' | 'wide';
   since?: string;
-  /** Raw filter text the daemon parses (FIELD=VALUE[,VALUE...]); a malformed one is refused by it. */
-  allow: string[];
-  deny: string[];
+  allow: Filter[];
+  deny: Filter[];
 }
 export interface AlertsLsCommand {
   name: 'alerts ls';
@@ -198,14 +199,16 @@ const SPECS: Record<string, CommandSpec> = {
   tail: {
     usage: `Usage: vigil tail [options]
 
-Stream alerts as they are raised (or, with --events, the events the sensor sees) until interrupted.
+Stream alerts as they are raised (with --events, the events the sensor sees too) until interrupted.
 
 Options:
-      --events              stream events instead of alerts
+      --events              stream events as well as alerts
       --allow FILTER        only what matches FILTER; repeatable (any of them matches)
       --deny FILTER         never what matches FILTER; repeatable
-                              FILTER: FIELD=VALUE[,VALUE...][;FIELD=VALUE...], e.g.
-                              kind=exec,file  container.name=web-*  severity=critical,error
+                              FILTER: FIELD=VALUE[,VALUE...][;FIELD=VALUE...]: every field
+                              must match, any of its values; fields: kind, rule, severity
+                              (this or worse), container (id or prefix), container.name
+                              (glob), namespace, exe (glob); e.g. 'kind=exec,file;exe=/bin/*'
       --since SEQ           resume after sequence number SEQ (printed by -o json as "seq")
   -o, --output FORMAT       compact, json (one object a line) or wide
                               (default compact on a terminal, json otherwise)
@@ -221,14 +224,13 @@ Options:
       noPositionals(pos, usage);
       const since = str(v.since);
       if (since !== undefined && !/^\d+$/.test(since)) throw new UsageError(`--since must be a sequence number (got ${JSON.stringify(since)})`, usage);
-      for (const f of [...strs(v.allow), ...strs(v.deny)]) if (f.trim() === '') throw new UsageError('a filter must not be empty', usage);
       return {
         name: 'tail',
         events: v.events === true,
         output: oneOf('--output', str(v.output), ['compact', 'json', 'wide'] as const, ctx.stdoutIsTty ? 'compact' : 'json', usage),
         ...(since !== undefined ? { since } : {}),
-        allow: strs(v.allow),
-        deny: strs(v.deny),
+        allow: strs(v.allow).map((f) => parseFilter(f, usage)),
+        deny: strs(v.deny).map((f) => parseFilter(f, usage)),
       };
     },
   },
@@ -259,7 +261,7 @@ Options:
       noPositionals(pos, usage);
       const state = oneOf('--state', str(v.state), ['open', 'acknowledged', 'resolved', 'all'] as const, 'open', usage);
       const severity = str(v.severity);
-      if (severity !== undefined) oneOf('--severity', severity, SEVERITY_NAMES, 'debug', usage);
+      if (severity !== undefined) oneOf('--severity', severity, SEVERITY_WORDS, 'debug', usage);
       const limitText = str(v.limit) ?? '100';
       if (!/^\d+$/.test(limitText) || Number(limitText) === 0) throw new UsageError(`--limit must be a positive number (got ${JSON.stringify(limitText)})`, usage);
       const sinceText = str(v.since);
@@ -405,13 +407,14 @@ Options:
     },
   },
   'rules check': {
-    usage: `Usage: vigil rules check [FILE...]
+    usage: `Usage: vigil rules check FILE...
 
-Ask the daemon whether rule files parse (with the rules in force); without FILE, check the daemon's
-own rule directories. Errors print as file:line:column. Nothing is changed.
+Ask the daemon whether rule files parse and compile on top of the rules in force (- reads standard
+input). Errors print as file:line:column. Nothing is changed.
 `,
     options: {},
-    build(_v, pos) {
+    build(_v, pos, _ctx, usage) {
+      if (pos.length === 0) throw new UsageError('missing rule FILE', usage);
       return { name: 'rules check', files: pos };
     },
   },
@@ -442,8 +445,6 @@ Options:
     },
   },
 };
-
-export const SEVERITY_NAMES = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'] as const;
 
 function actSpec(verb: 'ack' | 'resolve', what: string): CommandSpec {
   return {

@@ -1,0 +1,190 @@
+// The CLI's connection to vigild: one grpc-js channel shared by typed clients of every vigil.v1
+// service, loaded from proto/ with the options of proto/README.md (the generated types in proto/gen
+// describe what they send and receive). Addresses:
+//   unix:///run/vigil/vigil.sock   the default; the socket's file permissions are the access control
+//   host:port                      TLS (the system's CAs, or --ca/VIGIL_CA for a private one)
+//   host:port --insecure           plain TCP, only to a loopback address (args.ts checks)
+// VIGIL_TOKEN, when set, goes with every call as `authorization: Bearer <token>` metadata (per call
+// rather than as call credentials, which grpc-js refuses on an insecure channel).
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as AlertsProto } from '../../proto/gen/alerts.js';
+import type { ProtoGrpcType as EventsProto } from '../../proto/gen/events.js';
+import type { ProtoGrpcType as MetricsProto } from '../../proto/gen/metrics.js';
+import type { ProtoGrpcType as RulesProto } from '../../proto/gen/rules.js';
+import type { ProtoGrpcType as StatusProto } from '../../proto/gen/status.js';
+import type { ProtoGrpcType as TargetsProto } from '../../proto/gen/targets.js';
+import type { MethodDefinition } from '@grpc/proto-loader';
+import type { AlertsClient, AlertsDefinition } from '../../proto/gen/vigil/v1/Alerts.js';
+import type { EventsClient } from '../../proto/gen/vigil/v1/Events.js';
+import type { ForecastsClient, ForecastsDefinition } from '../../proto/gen/vigil/v1/Forecasts.js';
+import type { MetricsClient, MetricsDefinition } from '../../proto/gen/vigil/v1/Metrics.js';
+import type { RulesClient, RulesDefinition } from '../../proto/gen/vigil/v1/Rules.js';
+import type { StatusClient, StatusDefinition } from '../../proto/gen/vigil/v1/Status.js';
+import type { TargetsClient, TargetsDefinition } from '../../proto/gen/vigil/v1/Targets.js';
+import type { Connection } from './args.js';
+import { CliError } from './errors.js';
+
+/** proto/ of this checkout: dist/js/clients/cli/client.js -> <repo>/proto. */
+export const PROTO_DIR = fileURLToPath(new URL('../../../../proto/', import.meta.url));
+const PROTO_FILES = ['events', 'alerts', 'targets', 'metrics', 'rules', 'status'].map((f) => `vigil/v1/${f}.proto`);
+
+type VigilProto = AlertsProto & EventsProto & MetricsProto & RulesProto & StatusProto & TargetsProto;
+
+let loaded: VigilProto['vigil']['v1'] | undefined;
+function services(): VigilProto['vigil']['v1'] {
+  if (!loaded) {
+    const def = protoLoader.loadSync(PROTO_FILES, { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+    loaded = (grpc.loadPackageDefinition(def) as unknown as VigilProto).vigil.v1;
+  }
+  return loaded;
+}
+
+export interface Api {
+  events: EventsClient;
+  alerts: AlertsClient;
+  targets: TargetsClient;
+  metrics: MetricsClient;
+  forecasts: ForecastsClient;
+  rules: RulesClient;
+  status: StatusClient;
+  /** Metadata for a call (the bearer token when VIGIL_TOKEN is set). */
+  metadata(): grpc.Metadata;
+  /** Call options with the per-call deadline. */
+  options(): grpc.CallOptions;
+  close(): void;
+  readonly addr: string;
+}
+
+export function channelCredentials(conn: Connection): grpc.ChannelCredentials {
+  if (conn.addr.startsWith('unix:') || conn.insecure) return grpc.credentials.createInsecure();
+  let ca: Buffer | null = null;
+  if (conn.ca !== undefined) {
+    try {
+      ca = readFileSync(conn.ca);
+    } catch (err) {
+      throw new CliError('VIGIL_IO', `cannot read the CA file ${conn.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return grpc.credentials.createSsl(ca);
+}
+
+/** grpc-js target for an address: unix:///path as is, unix:/path normalised, host:port as is. */
+export function grpcTarget(addr: string): string {
+  if (addr.startsWith('unix:') && !addr.startsWith('unix://')) return `unix://${addr.slice('unix:'.length)}`;
+  return addr;
+}
+
+export function connect(conn: Connection, env: NodeJS.ProcessEnv = process.env): Api {
+  const creds = channelCredentials(conn);
+  const v1 = services();
+  const channelOptions: grpc.ChannelOptions = {
+    // Fail fast when the daemon is not there instead of retrying for the whole deadline.
+    'grpc.initial_reconnect_backoff_ms': 200,
+    'grpc.max_receive_message_length': 64 << 20,
+  };
+  const target = grpcTarget(conn.addr);
+  const first = new v1.Status(target, creds, channelOptions);
+  // Every other client shares the first one's channel.
+  const channelOverride = first.getChannel();
+  const make = <T>(Ctor: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T): T =>
+    new Ctor(target, creds, { ...channelOptions, channelOverride });
+  const token = env.VIGIL_TOKEN;
+  return {
+    addr: conn.addr,
+    status: first,
+    events: make(v1.Events),
+    alerts: make(v1.Alerts),
+    targets: make(v1.Targets),
+    metrics: make(v1.Metrics),
+    forecasts: make(v1.Forecasts),
+    rules: make(v1.Rules),
+    metadata() {
+      const md = new grpc.Metadata();
+      if (token) md.set('authorization', `Bearer ${token}`);
+      return md;
+    },
+    options() {
+      return { deadline: Date.now() + conn.timeoutMs };
+    },
+    close() {
+      first.close();
+    },
+  };
+}
+
+/** The unary services by their Api names, with the generated definitions that type their methods. */
+interface UnaryServices {
+  alerts: AlertsDefinition;
+  targets: TargetsDefinition;
+  metrics: MetricsDefinition;
+  forecasts: ForecastsDefinition;
+  rules: RulesDefinition;
+  status: StatusDefinition;
+}
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type RequestOf<D> = D extends MethodDefinition<infer Q, any, any, any> ? Q : never;
+type ResponseOf<D> = D extends MethodDefinition<any, any, any, infer R> ? R : never;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+type UnaryFn = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<unknown>) => grpc.ClientUnaryCall;
+
+/** One unary call as a promise, with the token and the deadline: `call(api, 'alerts', 'Get', { id })`. */
+export function call<S extends keyof UnaryServices, M extends keyof UnaryServices[S] & string>(
+  api: Api,
+  service: S,
+  method: M,
+  req: RequestOf<UnaryServices[S][M]>,
+): Promise<ResponseOf<UnaryServices[S][M]>> {
+  const client = api[service] as unknown as Record<string, UnaryFn>;
+  return new Promise((resolve, reject) => {
+    client[method]!.call(client, req, api.metadata(), api.options(), (err, res) => {
+      if (err) reject(err);
+      else if (res === undefined) reject(new CliError('VIGIL_RPC', 'vigild sent an empty answer'));
+      else resolve(res as ResponseOf<UnaryServices[S][M]>);
+    });
+  });
+}
+
+export const HINT_START = 'is it running? start it with `make run` or `systemctl start vigild`';
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number' && 'details' in err;
+}
+
+/** A gRPC failure as the one line the user reads, with a stable code. */
+export function errorFromRpc(err: unknown, addr: string): CliError {
+  if (err instanceof CliError) return err;
+  if (!isServiceError(err)) return new CliError('VIGIL_RPC', err instanceof Error ? err.message : String(err), { cause: err });
+  const details = err.details || grpc.status[err.code] || 'unknown error';
+  switch (err.code) {
+    case grpc.status.UNAVAILABLE: {
+      if (/certificate|self[- ]signed|SSL|TLS|handshake|altnames/i.test(details))
+        return new CliError('VIGIL_UNREACHABLE', `TLS to vigild at ${addr} failed: ${details} (give the daemon's CA with --ca or VIGIL_CA)`, { cause: err });
+      if (/EACCES|permission denied/i.test(details))
+        return new CliError('VIGIL_UNREACHABLE', `no permission to use ${addr} (run as root, or as a user the socket's permissions allow)`, { cause: err });
+      return new CliError('VIGIL_UNREACHABLE', `cannot reach vigild at ${addr} (${HINT_START})`, { cause: err });
+    }
+    case grpc.status.UNAUTHENTICATED:
+      return new CliError('VIGIL_AUTH', 'the daemon refused the token (set VIGIL_TOKEN)', { cause: err });
+    case grpc.status.PERMISSION_DENIED:
+      return new CliError('VIGIL_AUTH', `the daemon refused: ${details}`, { cause: err });
+    case grpc.status.INVALID_ARGUMENT:
+      return new CliError('VIGIL_INVALID', details, { cause: err });
+    case grpc.status.NOT_FOUND:
+      return new CliError('VIGIL_NOT_FOUND', details, { cause: err });
+    case grpc.status.FAILED_PRECONDITION:
+      return new CliError('VIGIL_STATE', details, { cause: err });
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new CliError('VIGIL_UNREACHABLE', `vigild at ${addr} did not answer in time (${details})`, { cause: err });
+    case grpc.status.UNIMPLEMENTED:
+      return new CliError('VIGIL_RPC', `vigild at ${addr} does not offer this (${details}); is it older than this vigil?`, { cause: err });
+    default:
+      return new CliError('VIGIL_RPC', `${grpc.status[err.code] ?? err.code}: ${details}`, { cause: err });
+  }
+}
+
+export function isCancelled(err: unknown): boolean {
+  return isServiceError(err) && err.code === grpc.status.CANCELLED;
+}
