@@ -76,3 +76,41 @@ test('durations, sizes and listen addresses', () => {
   assert.equal(checkListen('127.0.0.1:9470'), '127.0.0.1:9470');
   assert.throws(() => checkListen('127.0.0.1:70000'), ConfigError);
 });
+
+test('api: the socket by default, TCP only with TLS and a token or insecure on loopback', () => {
+  const d = defaultConfig();
+  assert.equal(d.api.socket, '/run/vigil/vigil.sock');
+  assert.equal(d.api.listen, undefined);
+  const c = parseConfig(
+    [
+      'api:',
+      '  socket: /tmp/v.sock',
+      '  socket_group: adm',
+      '  listen: 0.0.0.0:9471',
+      '  tls: { cert: /etc/vigil/api.crt, key: /etc/vigil/api.key, client_ca: /etc/vigil/ca.crt }',
+      '  token_file: /etc/vigil/api.token',
+      '  max_subscribers: 16',
+    ].join('\n'),
+    'c.yaml',
+  );
+  assert.deepEqual(c.api, {
+    socket: '/tmp/v.sock',
+    socketGroup: 'adm',
+    listen: '0.0.0.0:9471',
+    tls: { cert: '/etc/vigil/api.crt', key: '/etc/vigil/api.key', clientCa: '/etc/vigil/ca.crt' },
+    tokenFile: '/etc/vigil/api.token',
+    insecure: false,
+    maxSubscribers: 16,
+  });
+  assert.equal(parseConfig('api:\n  listen: 127.0.0.1:9471\n  insecure: true\n', 'c.yaml').api.insecure, true);
+  const bad: Array<[string, RegExp]> = [
+    ['api:\n  listen: 0.0.0.0:9471\n', /^c\.yaml:2:3: api\.listen 0\.0\.0\.0:9471: plain TCP is refused/],
+    ['api:\n  listen: 0.0.0.0:9471\n  insecure: true\n', /plain TCP is refused/],
+    ['api:\n  listen: 0.0.0.0:9471\n  tls: { cert: a, key: b }\n', /needs api\.token_file/],
+    ['api:\n  tls: { cert: a }\n', /^c\.yaml:2:8: api\.tls needs both cert and key/],
+    ['api:\n  socket: relative.sock\n', /^c\.yaml:2:11: api\.socket must be an absolute path/],
+    ['api:\n  max_subscribers: 0\n', /max_subscribers must be a whole number/],
+    ['api:\n  sockets: /x\n', /unknown key "sockets" in api/],
+  ];
+  for (const [text, re] of bad) assert.throws(() => parseConfig(text, 'c.yaml'), (err: unknown) => err instanceof ConfigError && re.test(err.message), text);
+});

@@ -39,6 +39,19 @@ export interface DaemonConfig {
     /** New alerts per rule per minute; beyond it matches are counted as suppressed. */
     ratePerMinute: number;
   };
+  /** The gRPC API (daemon/api/grpc.ts). */
+  api: {
+    /** Unix socket path; empty: no socket. */
+    socket: string;
+    /** Group allowed to connect to the socket (mode 0660); unset: root only (0600). */
+    socketGroup?: string;
+    /** TCP host:port: needs tls and tokenFile, unless insecure on a loopback address. */
+    listen?: string;
+    tls?: { cert: string; key: string; clientCa?: string };
+    tokenFile?: string;
+    insecure: boolean;
+    maxSubscribers: number;
+  };
   responses: {
     /** Where `notify` POSTs alerts (http or https only). */
     webhooks: Array<{ url: string; headers?: Record<string, string>; timeoutMs?: number }>;
@@ -61,6 +74,7 @@ export function defaultConfig(): DaemonConfig {
     containers: { patterns: [] },
     defaultTargets: ['all', 'host'],
     alerts: { dedupWindowMs: 60_000, ratePerMinute: 20 },
+    api: { socket: '/run/vigil/vigil.sock', insecure: false, maxSubscribers: 128 },
     responses: { webhooks: [], killHost: false, enforce: { enabled: false, syscalls: ['init_module', 'finit_module', 'kexec_load', 'kexec_file_load'] } },
   };
 }
@@ -206,6 +220,43 @@ export function parseConfig(text: string, file: string, base: DaemonConfig = def
           cfg.alerts.ratePerMinute = (x as { value: number }).value;
         },
       }),
+    api: (v) => {
+      section(v, 'api', {
+        socket: (x) => {
+          const p = str(x, 'api.socket');
+          if (p !== '' && !p.startsWith('/')) fail(x, 'api.socket must be an absolute path (or empty for none)');
+          cfg.api.socket = p;
+        },
+        socket_group: (x) => {
+          const g = isScalar(x) && typeof x.value === 'number' ? String(x.value) : str(x, 'api.socket_group');
+          if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(g)) fail(x, 'api.socket_group must be a group name or number');
+          cfg.api.socketGroup = g;
+        },
+        listen: (x) => (cfg.api.listen = checkListen(str(x, 'api.listen'), () => at(x))),
+        tls: (x) => {
+          const t: { cert: string; key: string; clientCa?: string } = { cert: '', key: '' };
+          section(x, 'api.tls', {
+            cert: (y) => (t.cert = str(y, 'api.tls.cert')),
+            key: (y) => (t.key = str(y, 'api.tls.key')),
+            client_ca: (y) => (t.clientCa = str(y, 'api.tls.client_ca')),
+          });
+          if (!t.cert || !t.key) fail(x, 'api.tls needs both cert and key');
+          cfg.api.tls = t;
+        },
+        token_file: (x) => (cfg.api.tokenFile = str(x, 'api.token_file')),
+        insecure: (x) => (cfg.api.insecure = bool(x, 'api.insecure')),
+        max_subscribers: (x) => {
+          if (!isScalar(x) || typeof x.value !== 'number' || !Number.isInteger(x.value) || x.value < 1 || x.value > 10000) fail(x, 'api.max_subscribers must be a whole number from 1 to 10000');
+          cfg.api.maxSubscribers = (x as { value: number }).value;
+        },
+      });
+      const a = cfg.api;
+      if (a.listen) {
+        const host = splitListen(a.listen).host;
+        if (!a.tls && !(a.insecure && isLoopback(host))) fail(v, `api.listen ${a.listen}: plain TCP is refused; set api.tls and api.token_file (or api.insecure: true on a loopback address)`);
+        if (a.tls && !a.tokenFile) fail(v, 'api.tls needs api.token_file: TCP callers authenticate with a bearer token');
+      }
+    },
     responses: (v) =>
       section(v, 'responses', {
         webhooks: (x) => {
