@@ -3,14 +3,17 @@
 //   cgroup sampler (monitored targets) -> time-series store, and metric rules -> detector
 // and serves /metrics. Each stage owns its state; this file only wires them and shuts them down in
 // the reverse order (stop the sources first, then flush and close the store).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { AlertManager } from './alerts/manager.js';
 import { enforceEntries, Responses } from './alerts/responses.js';
 import { AlertStore } from './alerts/store.js';
 import type { Alert } from './alerts/types.js';
+import { GrpcApi } from './api/grpc.js';
 import { HttpApi } from './api/http.js';
+import type { DaemonServices, EventSource, RuleResult } from './api/services.js';
 import type { MetricFamily } from './api/prometheus.js';
 import type { DaemonConfig } from './config.js';
 import { ContainerRegistry } from './containers/registry.js';
@@ -18,7 +21,8 @@ import { TargetSet } from './containers/targets.js';
 import type { ContainerInfo } from './containers/types.js';
 import { Detector } from './detect/detector.js';
 import { defaultRuleDirs, RuleManager } from './detect/manager.js';
-import type { RuleSet } from './detect/ruleset.js';
+import { RuleError, RuleSet } from './detect/ruleset.js';
+import type { Forecast } from './forecast/types.js';
 import { ConfigError, SensorError } from './errors.js';
 import type { Logger } from './log.js';
 import { MetricsCollector, type SweepStats } from './metrics/collector.js';
@@ -28,6 +32,7 @@ import { METRICS, type MetricName, type Sample } from './metrics/types.js';
 import { ProcessEnricher } from './process/enricher.js';
 import { loadNative } from './sensor/addon.js';
 import { KIND_NAMES, VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC } from './sensor/layout.js';
+import type { ProgramState } from './sensor/native.js';
 import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
 import { Sensor, type Subscription } from './sensor/sensor.js';
 import { parseWatch } from './sensor/watches.js';
@@ -37,6 +42,8 @@ const TARGETS_INITIALISED = Buffer.from('targets.initialised');
 
 export interface DaemonDeps {
   logger: Logger;
+  /** Forecasts.Get (the forecast stage); the API answers NOT_FOUND without it. */
+  forecast?: (target: string, metric: string) => Promise<Forecast | undefined>;
 }
 
 /** The latest sample of each (target, metric), for /metrics. */
@@ -51,6 +58,7 @@ export class Daemon {
   private processes: ProcessEnricher | undefined;
   private collector: MetricsCollector | undefined;
   private http: HttpApi | undefined;
+  private grpc: GrpcApi | undefined;
   private rules: RuleManager | undefined;
   private detector: Detector | undefined;
   private alertStore: AlertStore | undefined;
@@ -65,12 +73,19 @@ export class Daemon {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly startedAt = Date.now();
   private readonly log: Logger;
+  private readonly deps: DaemonDeps;
 
   constructor(
     readonly config: DaemonConfig,
     deps: DaemonDeps,
   ) {
     this.log = deps.logger;
+    this.deps = deps;
+  }
+
+  /** The gRPC API, once started (tests: its socket and port). */
+  get api(): GrpcApi | undefined {
+    return this.grpc;
   }
 
   /** Starts every stage; on failure, closes what was started and rethrows. */
@@ -159,6 +174,20 @@ export class Daemon {
     }
     for (const p of ready.refused) this.log.warn({ program: `${p.object}/${p.program}`, reason: p.reason }, 'probe not attached');
 
+    // The API starts once the sensor runs (it streams its events) and stops first.
+    const apiToken = c.api.tokenFile ? readToken(c.api.tokenFile, 'api.token_file') : undefined;
+    this.grpc = await GrpcApi.start({
+      ...(c.api.socket ? { socket: c.api.socket } : {}),
+      ...(c.api.socketGroup ? { socketGroup: c.api.socketGroup } : {}),
+      ...(c.api.listen ? { listen: c.api.listen } : {}),
+      ...(c.api.tls ? { tls: c.api.tls } : {}),
+      ...(apiToken ? { token: apiToken } : {}),
+      insecure: c.api.insecure,
+      maxSubscribers: c.api.maxSubscribers,
+      services: this.apiServices(ready.programs),
+      logger: this.log,
+    });
+
     const sampler = await Sampler.create({ logger: this.log });
     this.collector = new MetricsCollector({
       sampler,
@@ -178,7 +207,70 @@ export class Daemon {
       health: () => ({ ok: this.sensor !== undefined, detail: { uptime_s: Math.round((Date.now() - this.startedAt) / 1000), attached: ready.attached, refused: ready.refused.length } }),
       logger: this.log,
     });
-    this.log.info({ http: this.http.address, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
+    this.log.info({ http: this.http.address, api: { socket: this.grpc.socket, tcp: c.api.listen }, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
+  }
+
+  /** What the gRPC API serves: views of the stages, nothing more. */
+  private apiServices(programs: ProgramState[]): DaemonServices {
+    const sensor = this.sensor!;
+    const registry = this.registry!;
+    const alerts = this.alerts!;
+    const alertStore = this.alertStore!;
+    const targets = this.targets!;
+    const series = this.series!;
+    const rules = this.rules!;
+    const dirs = this.config.ruleDirs ?? defaultRuleDirs();
+    const events: EventSource = {
+      subscribe: (handler, options) => {
+        const sub = sensor.subscribe(handler, options);
+        // Container lifecycle events join the same stream (they come from the registry, not a probe).
+        const off = registry.onLifecycle((ev) => {
+          if (!options.filter || options.filter(ev)) handler(ev);
+        });
+        return {
+          get dropped() {
+            return sub.dropped;
+          },
+          get queued() {
+            return sub.queued;
+          },
+          unsubscribe: () => {
+            off();
+            sub.unsubscribe();
+          },
+        };
+      },
+    };
+    return {
+      events,
+      alerts: {
+        list: (f, p) => alerts.list(f, p),
+        get: (id) => alerts.get(id),
+        acknowledge: (id, who, comment) => alerts.acknowledge(id, who, comment),
+        resolve: (id, who, comment) => alerts.resolve(id, who, comment),
+        since: (seq, limit) => alerts.since(seq, limit),
+        onAlert: (fn) => alerts.onAlert(fn),
+        lastSeq: () => alertStore.seq,
+        stored: () => alertStore.stats().count,
+      },
+      targets: { addBatch: (s) => targets.addBatch(s), removeBatch: (s) => targets.removeBatch(s), list: () => targets.list() },
+      metrics: { query: (target, metric, from, to, step) => series.query(target, metric, from, to, step) },
+      ...(this.deps.forecast ? { forecast: this.deps.forecast } : {}),
+      rules: {
+        list: () => rules.rules?.rules() ?? [],
+        validate: async (text, fileName) => validateRuleText(dirs, text, fileName),
+        reload: async (): Promise<RuleResult> => {
+          if (await rules.reload()) return { ok: true, errors: [], rules: (rules.rules?.rules() ?? []).map((r) => r.name) };
+          try {
+            RuleSet.load(dirs);
+          } catch (err) {
+            if (err instanceof RuleError) return { ok: false, errors: err.errors, rules: (rules.rules?.rules() ?? []).map((r) => r.name) };
+          }
+          return { ok: false, errors: [], rules: (rules.rules?.rules() ?? []).map((r) => r.name) };
+        },
+      },
+      status: { version: VERSION, startedAt: this.startedAt, source: () => 'native', probes: () => programs, sensorStats: () => this.sensor?.stats() },
+    };
   }
 
   /** Every event lost on its way to detection: what a flood meant to blind the sensor would raise. */
@@ -320,8 +412,9 @@ export class Daemon {
 
   /** Stops the sources, then flushes and closes the store. Safe to call more than once. */
   async stop(): Promise<void> {
-    const { http, collector, sensor, series, store, rules, alerts, detectSub, responses } = this;
+    const { grpc, http, collector, sensor, series, store, rules, alerts, detectSub, responses } = this;
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+      ['api', grpc && (() => grpc.close())],
       ['http', http && (() => http.close())],
       ['metrics', collector && (() => collector.stop())],
       ['sensor', sensor && (() => sensor.close())],
@@ -337,6 +430,7 @@ export class Daemon {
     this.detectSub = undefined;
     this.responses = undefined;
     this.http = undefined;
+    this.grpc = undefined;
     this.collector = undefined;
     this.sensor = undefined;
     this.series = undefined;
@@ -353,12 +447,39 @@ export class Daemon {
   }
 }
 
-function readToken(file: string): string {
+const VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/**
+ * Rules.Validate: the text compiled as one more rule file after the loaded directories (so it may use
+ * their macros and lists), from a private temporary file; errors name the caller's file name.
+ */
+export function validateRuleText(dirs: readonly string[], text: string, fileName: string): RuleResult {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-validate-'));
+  const file = join(dir, 'input.yaml');
+  try {
+    writeFileSync(file, text, { mode: 0o600 });
+    const rs = RuleSet.load([...dirs, file]);
+    return { ok: true, errors: [], rules: rs.rules().filter((r) => r.source.startsWith(`${file}:`)).map((r) => r.name) };
+  } catch (err) {
+    if (!(err instanceof RuleError)) throw err;
+    return { ok: false, errors: err.errors.map((e) => ({ ...e, file: e.file === file ? fileName : e.file })), rules: [] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readToken(file: string, what = 'http.token_file'): string {
   let token: string;
   try {
     token = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new ConfigError(`cannot read http.token_file ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read ${what} ${file}: ${(err as Error).message}`);
   }
   if (token.length < 16) throw new ConfigError(`the token in ${file} is too short (at least 16 characters)`);
   return token;

@@ -10,12 +10,13 @@ import { createLogger } from './log.js';
 export const RUN_USAGE = `Usage: vigild [run] [options]
 
 Runs the daemon in the foreground: probes, process and container identity, container metrics into
-the time-series store, and /metrics over HTTP. Logs JSON lines to stderr.
+the time-series store, /metrics over HTTP and the gRPC API on a unix socket. Logs JSON lines to stderr.
 
 Options:
   --config FILE      YAML config (default ${DEFAULT_CONFIG_FILE} when it exists; see docs/config.md)
   --data-dir DIR     LevelDB data directory (default /var/lib/vigil)
   --http HOST:PORT   HTTP listener for /metrics and /healthz (default 127.0.0.1:9470)
+  --api-socket PATH  unix socket of the gRPC API (default /run/vigil/vigil.sock; TCP: see api: in the config)
   --log-level LEVEL  fatal, error, warn, info, debug or trace (default info)
   -h, --help         this text
 `;
@@ -29,6 +30,7 @@ export function parseRunArgs(argv: readonly string[]): { help: boolean; config: 
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         http: { type: 'string' },
+        'api-socket': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -43,6 +45,11 @@ export function parseRunArgs(argv: readonly string[]): { help: boolean; config: 
   const config = file ? loadConfigFile(file) : defaultConfig();
   if (values['data-dir'] !== undefined) config.dataDir = values['data-dir'];
   if (values.http !== undefined) config.httpListen = checkListen(values.http, () => '--http');
+  const sock = values['api-socket'];
+  if (sock !== undefined) {
+    if (!sock.startsWith('/')) throw new UsageError(`--api-socket must be an absolute path, not ${JSON.stringify(sock)}`);
+    config.api.socket = sock;
+  }
   const level = values['log-level'];
   if (level !== undefined) {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug or trace, not ${JSON.stringify(level)}`);
