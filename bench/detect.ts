@@ -25,7 +25,7 @@ async function pipeline(): Promise<{ events: VigilEvent[]; seconds: number; matc
   let matches = 0;
   const det = new Detector({ rules, onMatch: () => matches++, resolveContainer: (cg) => (cg === undefined ? undefined : containers.resolve(cg)) });
   const events: VigilEvent[] = [];
-  const sensor = Sensor.replay(capture!, { enrichers: [new ProcessEnricher(), containers], logger: silentLogger(), queueCapacity: 1 << 22 });
+  const sensor = Sensor.replay(capture!, { enrichers: [new ProcessEnricher(), containers], logger: silentLogger() });
   await sensor.open();
   const t0 = performance.now();
   sensor.subscribe((ev) => {

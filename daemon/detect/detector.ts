@@ -5,7 +5,7 @@
 import { readlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { Creds, NsSet, VigilEvent } from '../sensor/events.js';
+import { WALL_MS, type Creds, type NsSet, type VigilEvent } from '../sensor/events.js';
 import { NS_NAMES } from '../sensor/layout.js';
 import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../containers/types.js';
 import { HOST_CONTAINER } from '../containers/types.js';
@@ -453,7 +453,7 @@ export class Detector {
     const container = extra.container ?? ((last?.container as ContainerRef | undefined) ?? UNKNOWN);
     const m: RuleMatch = {
       rule: r.info,
-      time: extra.time ?? (last ? Date.parse(last.time) : ctx.timeMs() || this.now()),
+      time: extra.time ?? (last ? Math.floor(last[WALL_MS] ?? Date.parse(last.time)) : ctx.timeMs() || this.now()),
       message: r.render(ctx),
       container: extra.container ? toRef(extra.container) : container,
       events: [...events],

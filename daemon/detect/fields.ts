@@ -9,7 +9,7 @@ import { readlinkSync, readFileSync, statSync } from 'node:fs';
 import { detailedSyscalls, decodeSyscallDetails, type SyscallRecord } from '../sensor/syscall-details.js';
 import { CAPABILITIES } from '../sensor/names.js';
 import { EVENT_KINDS, NS_NAMES, type NsName } from '../sensor/layout.js';
-import type { Creds, EventContainer, NsSet, SyscallDetails, VigilEvent } from '../sensor/events.js';
+import { WALL_MS, type Creds, type EventContainer, type NsSet, type SyscallDetails, type VigilEvent } from '../sensor/events.js';
 import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../containers/types.js';
 import { METRICS, type MetricName } from '../metrics/types.js';
 
@@ -103,8 +103,9 @@ export class EvalContext {
   /** Unix ms of the event (parsed once). */
   timeMs(): number {
     if (Number.isNaN(this._time)) {
+      const fast = this.ev?.[WALL_MS];
       const t = this.ev?.time ?? this.lc?.time;
-      this._time = t === undefined ? 0 : Date.parse(t);
+      this._time = fast !== undefined ? Math.floor(fast) : t === undefined ? 0 : Date.parse(t);
     }
     return this._time;
   }

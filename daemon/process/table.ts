@@ -27,6 +27,8 @@ export interface ProcessEntry {
   cgroupId: number;
   /** Kernel time of the exit event, when exited. */
   exitedNs?: bigint;
+  /** Resolves since this entry was last moved to the most-recent end (see resolve()). */
+  touchedAt?: number;
 }
 
 export interface ProcessTableOptions {
@@ -73,6 +75,7 @@ export class ProcessTable {
 
   constructor(options: ProcessTableOptions = {}) {
     this.maxEntries = options.maxEntries ?? 32768;
+    this.touchEvery = Math.min(1024, Math.floor(this.maxEntries / 8));
     this.exitGraceNs = options.exitGraceNs ?? 30_000_000_000n;
     this.maxAncestors = options.maxAncestors ?? 8;
     this.lookup = options.lookup;
@@ -99,7 +102,11 @@ export class ProcessTable {
     return this.entries.get(pid);
   }
 
+  private resolves = 0;
+  private readonly touchEvery: number;
+
   private put(e: ProcessEntry): void {
+    e.touchedAt = this.resolves;
     this.entries.delete(e.pid);
     this.entries.set(e.pid, e);
     while (this.entries.size > this.maxEntries) {
@@ -112,10 +119,16 @@ export class ProcessTable {
   /** The entry of the event's process, created on a miss; refreshed from the header. */
   private resolve(h: EventHead, nowNs: bigint): ProcessEntry {
     let e = this.entries.get(h.pid);
+    this.resolves++;
     if (e) {
-      // Most recently used goes last (Map keeps insertion order).
-      this.entries.delete(h.pid);
-      this.entries.set(h.pid, e);
+      // Most recently used goes last (Map keeps insertion order). Moving an entry on every event
+      // churns the Map (a busy process sends most events); moving it once per touchEvery resolves
+      // (at most an eighth of the capacity) keeps eviction to entries that are truly old.
+      if (this.resolves - (e.touchedAt ?? 0) >= this.touchEvery) {
+        this.entries.delete(h.pid);
+        this.entries.set(h.pid, e);
+        e.touchedAt = this.resolves;
+      }
       if (h.ppid !== 0) e.ppid = h.ppid;
       return e;
     }

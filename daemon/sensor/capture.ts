@@ -132,12 +132,16 @@ export interface CaptureReaderStats {
 }
 
 /** Reads a capture file batch by batch (bounded memory). */
+const READ_AHEAD_BYTES = 1 << 20;
+
 export class CaptureReader {
   readonly file: string;
   readonly header: CaptureHeader;
   readonly stats: CaptureReaderStats = { batches: 0, bytes: 0, truncated: 0 };
   private fd: number | undefined;
   private pos: number;
+  private win: Buffer = Buffer.alloc(0);
+  private winPos = 0;
 
   private constructor(file: string, fd: number, header: CaptureHeader, pos: number) {
     this.file = file;
@@ -183,8 +187,8 @@ export class CaptureReader {
   /** The next batch, or undefined at the end of the file (a partial last batch is counted, skipped). */
   next(): CaptureBatch | undefined {
     if (this.fd === undefined) return undefined;
-    const bh = Buffer.alloc(BATCH_HEADER_SIZE);
-    const n = readFully(this.fd, bh, this.pos, this.file);
+    const bh = this.readAt(this.pos, BATCH_HEADER_SIZE);
+    const n = bh.length;
     if (n === 0) return this.end();
     if (n < BATCH_HEADER_SIZE) {
       this.stats.truncated++;
@@ -194,8 +198,9 @@ export class CaptureReader {
     const count = bh.readUInt32LE(4);
     if (length > CAPTURE_MAX_BATCH)
       throw new CaptureFormatError(this.file, `batch at byte ${this.pos} claims ${length} bytes (corrupt capture)`);
-    const batch = Buffer.alloc(length);
-    const got = readFully(this.fd, batch, this.pos + BATCH_HEADER_SIZE, this.file);
+    // A copy: the window is reused, and a batch may outlive this call in a consumer.
+    const batch = Buffer.from(this.readAt(this.pos + BATCH_HEADER_SIZE, length));
+    const got = batch.length;
     if (got < length) {
       this.stats.truncated++;
       return this.end();
@@ -209,6 +214,22 @@ export class CaptureReader {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  /**
+   * Up to `length` bytes at `position` (fewer at the end of the file), through a read-ahead window:
+   * a capture of a quiet host holds thousands of small batches, and two reads each cost more than
+   * decoding them.
+   */
+  private readAt(position: number, length: number): Buffer {
+    if (position < this.winPos || position + length > this.winPos + this.win.length) {
+      const b = Buffer.allocUnsafe(Math.max(length, READ_AHEAD_BYTES));
+      const n = readFully(this.fd!, b, position, this.file);
+      this.win = b.subarray(0, n);
+      this.winPos = position;
+    }
+    const off = position - this.winPos;
+    return this.win.subarray(off, Math.min(off + length, this.win.length));
   }
 
   private end(): undefined {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
-import { KTIME, type VigilEvent } from './events.js';
+import { KTIME, WALL_MS, type VigilEvent } from './events.js';
 import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
 import { syscallTable } from './syscalls.js';
@@ -296,8 +296,10 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
 for (const [name, rec, expected] of CASES) {
   test(`decode ${name}`, () => {
     const ev = decodeOne(rec);
-    assert.deepEqual({ ...ev }, { ...COMMON, ...expected, [KTIME]: 5_000_000_123n });
+    assert.deepEqual({ ...ev }, { ...COMMON, ...expected, [KTIME]: 5_000_000_123n, [WALL_MS]: ev[WALL_MS] });
     assert.equal(ev[KTIME], 5_000_000_123n);
+    // The wall-clock ms agree with the formatted time.
+    assert.ok(Math.abs(ev[WALL_MS]! - Date.parse(ev.time)) < 1, `${ev[WALL_MS]} vs ${ev.time}`);
     // JSON leaves out the symbol-keyed kernel time and keeps every documented field.
     assert.deepEqual(JSON.parse(JSON.stringify(ev)), JSON.parse(JSON.stringify({ ...COMMON, ...expected })));
   });

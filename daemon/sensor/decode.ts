@@ -44,7 +44,7 @@ import {
   type StructLayout,
   type EventKind,
 } from './layout.js';
-import { KTIME, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent, type CgroupEvent, type EnforceEvent } from './events.js';
+import { KTIME, WALL_MS, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent, type CgroupEvent, type EnforceEvent } from './events.js';
 import { cloneFlagNames, familyName, formatAddress, hex, openFlagNames } from './names.js';
 import { decodeSyscallDetails, type SyscallRecord } from './syscall-details.js';
 import { syscallName, type SyscallTable } from './syscalls.js';
@@ -182,6 +182,7 @@ export function decodeHeader(buf: Buffer, off: number, kind: EventKind, ctx: Dec
     cgroup_id: u64(buf, off + H_CGROUP),
     ns: nsSet(buf, off + H_NS),
     [KTIME]: ktime,
+    [WALL_MS]: ctx.clock.wallMs(ktime),
   };
 }
 

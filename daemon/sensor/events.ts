@@ -64,6 +64,9 @@ export interface EventContainer {
 /** Symbol-keyed (so JSON.stringify leaves it out): the record's kernel boot-time stamp in ns. */
 export const KTIME: unique symbol = Symbol('vigil.ktime_ns');
 
+/** Symbol-keyed too: the event's wall-clock time in unix ms, so consumers need not parse `time`. */
+export const WALL_MS: unique symbol = Symbol('vigil.wall_ms');
+
 export interface BaseEvent {
   kind: EventKind;
   time: string;
@@ -81,6 +84,7 @@ export interface BaseEvent {
   proc?: ProcInfo;
   container?: EventContainer;
   [KTIME]: bigint;
+  [WALL_MS]?: number;
 }
 
 export interface ExecEvent extends BaseEvent {

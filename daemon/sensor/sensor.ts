@@ -117,6 +117,7 @@ class Subscriber implements Subscription {
 }
 
 const DEFAULT_RING_BYTES = 16 << 20;
+const REPLAY_SLICE_RECORDS = 4096;
 const DEFAULT_POLL: PollOptions = { maxRecords: 4096, maxBytes: 4 << 20 };
 
 export class Sensor {
@@ -249,10 +250,20 @@ export class Sensor {
   private async runReplay(reader: CaptureReader): Promise<void> {
     await yieldToLoop();
     try {
-      while (!this.stopReplay) {
-        const b = reader.next();
-        if (!b) break;
-        this.ingest(b.batch, b.count);
+      // A capture of a quiet host holds many small batches: yield to the loop per slice of records,
+      // not per batch (each yield costs a turn of the loop), and deliver before each yield so no
+      // subscriber queue holds more than a slice.
+      for (let done = false; !done && !this.stopReplay; ) {
+        let records = 0;
+        while (records < REPLAY_SLICE_RECORDS) {
+          const b = reader.next();
+          if (!b) {
+            done = true;
+            break;
+          }
+          this.ingest(b.batch, b.count);
+          records += b.count;
+        }
         this.flush();
         await yieldToLoop();
       }

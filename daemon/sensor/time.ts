@@ -74,12 +74,19 @@ export function formatWallNs(wallNs: bigint): string {
 /** Converts kernel boot-time stamps of records to RFC 3339 strings. */
 export class BootClock {
   readonly offsetNs: bigint;
+  private readonly offsetMs: number;
   constructor(offsetNs: bigint) {
     this.offsetNs = offsetNs;
+    this.offsetMs = Number(offsetNs) / 1e6;
   }
   static now(clocks: ClockSources = systemClocks): BootClock {
     return new BootClock(bootToWallOffsetNs(clocks));
   }
+  /** Wall-clock unix ms (a float: sub-ms precision kept while boot time is under 2^53 ns). */
+  wallMs(ktimeNs: bigint): number {
+    return Number(ktimeNs) / 1e6 + this.offsetMs;
+  }
+
   wallNs(ktimeNs: bigint): bigint {
     return ktimeNs + this.offsetNs;
   }
