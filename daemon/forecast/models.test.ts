@@ -168,11 +168,14 @@ describe('anomalies', () => {
     assert.equal(a[0]!.time, g.times[56]);
     assert.equal(a[0]!.excerpt.length, 20);
   });
-  test('an outlier at the end is found', () => {
+  test('an outlier is found once the series is back', () => {
     const g = generate('noise', 60, 4);
-    const v = g.values.map((x, i) => (i === 59 ? x + 40 * MiB : x));
+    const v = g.values.map((x, i) => (i === 57 ? x + 40 * MiB : x));
     const a = findAnomalies(g.times, v);
     assert.deepEqual(a.map((x) => x.kind), ['outlier']);
+    assert.equal(a[0]!.time, g.times[57]);
+    // The spike alone, before the series is back, is not reported yet.
+    assert.deepEqual(findAnomalies(g.times.slice(0, 58), v.slice(0, 58)), []);
   });
   const quiet: Shape[] = ['noise', 'linear_leak', 'hourly_seasonal'];
   for (const shape of quiet) {

@@ -216,7 +216,8 @@ const EXCERPT = 20;
  * ANOMALY_HISTORY points before them (robust noise from their detrended residuals):
  *   level shift  every one of the last points beyond 6 noise widths on the same side, and augurs'
  *                changepoint detector (normal-gamma, on the standardised tail) places a change there
- *   outlier      only the last point beyond 8 noise widths (the ones before it within 3)
+ *   outlier      the third-last point beyond 8 noise widths, the others within 3 (the series came
+ *                back: reported two points late, so that the start of a level shift is not one)
  * Steps that are large in absolute terms only (under 5% of the level) are not reported.
  */
 export function findAnomalies(times: readonly number[], values: readonly number[]): AnomalyFinding[] {
@@ -258,10 +259,12 @@ export function findAnomalies(times: readonly number[], values: readonly number[
     }
     return out;
   }
-  const zl = z[SHIFT_POINTS - 1]!;
-  const dev = Math.abs(values[n - 1]! - expected(SHIFT_POINTS - 1));
-  if (Math.abs(zl) > 8 && dev >= minStep && z.slice(0, -1).every((x) => Math.abs(x) < 3)) {
-    out.push({ kind: 'outlier', time: times[n - 1]!, before: expected(SHIFT_POINTS - 1), after: values[n - 1]!, score: Math.abs(zl), excerpt });
+  // An outlier is confirmed once the series is back: the spike is third from last.
+  const k = SHIFT_POINTS - 3;
+  const zl = z[k]!;
+  const dev = Math.abs(values[n - SHIFT_POINTS + k]! - expected(k));
+  if (Math.abs(zl) > 8 && dev >= minStep && z.every((x, i) => i === k || Math.abs(x) < 3)) {
+    out.push({ kind: 'outlier', time: times[n - SHIFT_POINTS + k]!, before: expected(k), after: values[n - SHIFT_POINTS + k]!, score: Math.abs(zl), excerpt });
   }
   return out;
 }

@@ -47,8 +47,9 @@ interface Job {
   attempts: number;
   resolve: (r: SeriesResult) => void;
   reject: (e: Error) => void;
-  /** Faults apply to the first attempt only (a test of the retry). */
-  firstFault?: WorkerRequest['fault'];
+  /** Test faults: the fault and how many attempts it applies to (from the first). */
+  fault?: WorkerRequest['fault'];
+  faultAttempts: number;
 }
 
 export class ForecastWorker {
@@ -79,14 +80,14 @@ export class ForecastWorker {
     return { ...this.counters, queued: this.queue.length + (this.current ? 1 : 0) };
   }
 
-  /** Forecasts one series on the worker. */
-  run(input: SeriesInput, now = Date.now(), fault?: WorkerRequest['fault']): Promise<SeriesResult> {
+  /** Forecasts one series on the worker. `fault` (tests, with `faults: true`) fails the first `faultAttempts` attempts. */
+  run(input: SeriesInput, now = Date.now(), fault?: WorkerRequest['fault'], faultAttempts = 1): Promise<SeriesResult> {
     if (this.closed) return Promise.reject(new ForecastWorkerError('forecast worker closed'));
     if (this.queue.length >= this.maxQueue) return Promise.reject(new ForecastWorkerError(`forecast queue full (${this.maxQueue})`));
     this.counters.requests++;
     return new Promise((resolve, reject) => {
-      const job: Job = { req: { id: this.nextId++, input, now }, attempts: 0, resolve, reject };
-      if (fault) job.firstFault = fault;
+      const job: Job = { req: { id: this.nextId++, input, now }, attempts: 0, resolve, reject, faultAttempts };
+      if (fault) job.fault = fault;
       this.queue.push(job);
       this.pump();
     });
@@ -128,13 +129,16 @@ export class ForecastWorker {
     });
     w.on('error', (err) => this.onFailure(w, 'crash', err));
     w.on('exit', (code) => this.onFailure(w, 'crash', new Error(`worker exited with code ${code}`)));
-    // Never keep the daemon alive for the worker alone.
-    w.unref();
     return this.ready;
   }
 
   private pump(): void {
-    if (this.closed || this.current || this.queue.length === 0) return;
+    if (this.closed || this.current) return;
+    // An idle worker never keeps the process alive; a busy one does (someone awaits its answer).
+    if (this.queue.length === 0) {
+      this.worker?.unref();
+      return;
+    }
     const job = this.queue.shift()!;
     this.current = job;
     const go = (): void => {
@@ -142,7 +146,7 @@ export class ForecastWorker {
       const w = this.worker!;
       job.attempts++;
       const req: WorkerRequest = { ...job.req };
-      if (job.attempts === 1 && job.firstFault) req.fault = job.firstFault;
+      if (job.fault && job.attempts <= job.faultAttempts) req.fault = job.fault;
       const deadline = job.req.input.budgetMs * this.factor + this.grace;
       this.clearTimer();
       this.timer = setTimeout(() => this.onFailure(w, 'timeout', new Error(`no answer within ${deadline} ms`)), deadline);
@@ -150,6 +154,7 @@ export class ForecastWorker {
       w.postMessage(req);
     };
     if (!this.worker) this.spawn().catch(() => undefined);
+    this.worker!.ref();
     this.ready!.then(go, (err: unknown) => this.onFailure(this.worker!, 'crash', err instanceof Error ? err : new Error(String(err))));
   }
 
