@@ -86,6 +86,7 @@ export type NsName = (typeof NS_NAMES)[number];
 // Flags (#defines of the headers).
 export const VG_CFG_CONNECT_INET = 1 << 0;
 export const VG_CFG_FAILED_EXEC = 1 << 1;
+export const VG_CFG_BATCH_WAKEUP = 1 << 2;
 export const VG_WATCH_EXACT = 1 << 0;
 
 export const VG_EXEC_FILELESS = 1 << 0;

@@ -130,7 +130,7 @@ test('open: ignores itself first, then watches, syscalls (the default set), flag
   assert.deepEqual(native.ignored, [process.pid, 42]);
   assert.deepEqual(native.syscalls, syscallTable('x86_64').defaults());
   assert.equal(native.watches.length, DEFAULT_WATCHES.length + 1);
-  assert.equal(native.flags, 3);
+  assert.equal(native.flags, 3 | 4, 'the given flags, plus batched wakeups with the periodic drain');
   assert.equal(ready.attached, 1);
   assert.deepEqual(ready.refused.map((p) => p.program), ['vg_fentry']);
   const warn = sink.lines().find((l) => l.msg === 'program not attached');
