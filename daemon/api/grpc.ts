@@ -227,13 +227,13 @@ export class GrpcApi {
     try {
       spec = compileSubscription(call.request);
     } catch (err) {
-      return void call.destroy(toStatus(err, this.log));
+      return void call.emit('error', toStatus(err, this.log));
     }
-    if (spec.events && !this.s.events) return void call.destroy(status(grpc.status.FAILED_PRECONDITION, 'this daemon has no event source (events are not streamed)'));
+    if (spec.events && !this.s.events) return void call.emit('error', status(grpc.status.FAILED_PRECONDITION, 'this daemon has no event source (events are not streamed)'));
     const max = this.o.maxSubscribers ?? 128;
     if (this.subscribers.size >= max) {
       this.counters.refused++;
-      return void call.destroy(status(grpc.status.RESOURCE_EXHAUSTED, `at most ${max} subscribers (api.max_subscribers)`));
+      return void call.emit('error', status(grpc.status.RESOURCE_EXHAUSTED, `at most ${max} subscribers (api.max_subscribers)`));
     }
     const maxQueue = this.o.maxQueue ?? 65536;
     const want = call.request.queue_size || (this.o.queueSize ?? 4096);
@@ -263,7 +263,7 @@ export class GrpcApi {
         .catch((err: unknown) => {
           this.log.error({ err }, 'replaying alerts to a subscriber failed');
           end();
-          call.destroy(status(grpc.status.INTERNAL, 'replaying alerts from the store failed'));
+          call.emit('error', status(grpc.status.INTERNAL, 'replaying alerts from the store failed'));
         });
     }
     // Tell the client the stream is open (headers), so it can rely on what follows.

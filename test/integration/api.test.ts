@@ -1,0 +1,574 @@
+// The gRPC API over real sockets: a real server (daemon/api/grpc.ts) over the daemon's real alert
+// manager, alert store, target set, series store (LevelDB in a temporary directory) and the repo's
+// rule files, with an in-memory event source standing in for the sensor. Clients are built from the
+// generated types (proto/gen), as the CLI and the forwarder build theirs.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import type { AlertsClient } from '../../proto/gen/vigil/v1/Alerts.js';
+import type { EventsClient } from '../../proto/gen/vigil/v1/Events.js';
+import type { ForecastsClient } from '../../proto/gen/vigil/v1/Forecasts.js';
+import type { RulesClient } from '../../proto/gen/vigil/v1/Rules.js';
+import type { StatusClient } from '../../proto/gen/vigil/v1/Status.js';
+import type { SubscribeRequest } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
+import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
+import type { TargetsClient } from '../../proto/gen/vigil/v1/Targets.js';
+import { GrpcApi } from '../../daemon/api/grpc.js';
+import { clientConstructors } from '../../daemon/api/proto.js';
+import type { DaemonServices, EventSource } from '../../daemon/api/services.js';
+import type { StreamEvent } from '../../daemon/api/convert.js';
+import { AlertManager } from '../../daemon/alerts/manager.js';
+import { AlertStore } from '../../daemon/alerts/store.js';
+import { TargetSet } from '../../daemon/containers/targets.js';
+import type { ContainerRef } from '../../daemon/containers/types.js';
+import { validateRuleText } from '../../daemon/daemon.js';
+import { RuleSet } from '../../daemon/detect/ruleset.js';
+import type { RuleInfo, RuleMatch } from '../../daemon/detect/types.js';
+import { ConfigError } from '../../daemon/errors.js';
+import { silentLogger } from '../../daemon/log.js';
+import { SeriesStore } from '../../daemon/metrics/series.js';
+import { KTIME, type ExecEvent } from '../../daemon/sensor/events.js';
+import { BoundedQueue } from '../../daemon/sensor/queue.js';
+import { Store } from '../../daemon/store/store.js';
+
+const REPO = join(import.meta.dirname, '../../../..');
+const RULE_DIRS = [join(REPO, 'rules')];
+const TOKEN = 'a-test-token-of-32-characters-xx';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const WEB: ContainerRef = { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox', namespace: 'prod' };
+const DB: ContainerRef = { id: 'dbdbdb000002', name: 'db-1', runtime: 'runc', image: 'busybox', namespace: 'staging' };
+
+function execEvent(pid: number, exe: string, container: ContainerRef): ExecEvent {
+  const ns = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
+  const creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x1ffffffffff', cap_permitted: '0x0', cap_inheritable: '0x0' };
+  return {
+    kind: 'exec', time: new Date().toISOString(), pid, tid: pid, ppid: 1, vpid: pid, uid: 0, gid: 0, loginuid: 4294967295, comm: exe.split('/').pop()!,
+    cgroup_id: 4242, ns, retval: 0, exe, args: [exe, '-c', 'id'], argc: 3, args_truncated: false, path_truncated: false, fileless: false,
+    setuid: false, setgid: false, filecaps: false, prior_creds_known: true, creds, exe_ino: 7, exe_dev: 8,
+    proc: { exe, args: [exe], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: ['/sbin/init'], uid: 0 }] },
+    container, [KTIME]: 123456789012345678n,
+  };
+}
+
+function rule(name: string, severity: RuleInfo['severity'] = 'critical'): RuleInfo {
+  return { name, desc: name, kind: 'event', severity, tags: ['T1611'], enabled: true, actions: [], source: 'test.yaml:1' };
+}
+
+/** The sensor's side of a subscription, in memory: a bounded queue drained on the next tick. */
+class FakeEvents implements EventSource {
+  private readonly subs = new Set<{ q: BoundedQueue<StreamEvent>; handler: (ev: StreamEvent) => void; filter?: (ev: StreamEvent) => boolean }>();
+  subscribe(handler: (ev: StreamEvent) => void, options: { capacity: number; filter?: (ev: StreamEvent) => boolean }) {
+    const s = { q: new BoundedQueue<StreamEvent>(options.capacity), handler, ...(options.filter ? { filter: options.filter } : {}) };
+    this.subs.add(s);
+    const subs = this.subs;
+    return {
+      get dropped() { return s.q.dropped; },
+      get queued() { return s.q.length; },
+      unsubscribe() { subs.delete(s); },
+    };
+  }
+  emit(ev: StreamEvent): void {
+    for (const s of this.subs) if (!s.filter || s.filter(ev)) s.q.push(ev);
+    setImmediate(() => {
+      for (const s of this.subs) for (let e = s.q.shift(); e; e = s.q.shift()) s.handler(e);
+    });
+  }
+  get count(): number {
+    return this.subs.size;
+  }
+}
+
+interface World {
+  dir: string;
+  store: Store;
+  alerts: AlertManager;
+  alertStore: AlertStore;
+  targets: TargetSet;
+  series: SeriesStore;
+  events: FakeEvents;
+  services: DaemonServices;
+  api: GrpcApi;
+  socket: string;
+  cert: Buffer;
+  exeCounter: number;
+}
+
+function makeCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'api.crt');
+  const key = join(dir, 'api.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+async function makeWorld(): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
+  const store = await Store.open({ dir: join(dir, 'data'), log: silentLogger() });
+  const alertStore = await AlertStore.open(store, { log: silentLogger() });
+  const alerts = new AlertManager({ store: alertStore, log: silentLogger(), actions: async () => [], dedupWindowMs: 60_000, ratePerMinute: 1_000_000 });
+  await alerts.start();
+  const targets = await TargetSet.open(store, { log: silentLogger() });
+  const series = await SeriesStore.open(store, { log: silentLogger(), flushIntervalMs: 0, sweepIntervalMs: 0 });
+  const events = new FakeEvents();
+  const services: DaemonServices = {
+    events,
+    alerts: {
+      list: (f, p) => alerts.list(f, p), get: (id) => alerts.get(id), acknowledge: (id, w, c) => alerts.acknowledge(id, w, c), resolve: (id, w, c) => alerts.resolve(id, w, c),
+      since: (s, l) => alerts.since(s, l), onAlert: (fn) => alerts.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
+    },
+    targets: { addBatch: (s) => targets.addBatch(s), removeBatch: (s) => targets.removeBatch(s), list: () => targets.list() },
+    metrics: { query: (t, m, f, to, st) => series.query(t, m, f, to, st) },
+    rules: {
+      list: () => RuleSet.load(RULE_DIRS).rules(),
+      validate: async (text, file) => validateRuleText(RULE_DIRS, text, file),
+      reload: async () => ({ ok: true, errors: [], rules: RuleSet.load(RULE_DIRS).rules().map((r) => r.name) }),
+    },
+    status: {
+      version: '0.1.0-test', startedAt: Date.now(), source: () => 'replay',
+      probes: () => [{ object: 'process', program: 'handle_exec', section: 'tp_btf/sched_process_exec', attached: true, reason: '' }, { object: 'lsm', program: 'file_open', section: 'lsm/file_open', attached: false, reason: 'LSM programs refused (EPERM)' }],
+      sensorStats: () => undefined,
+    },
+  };
+  const { cert, key } = makeCert(dir);
+  writeFileSync(join(dir, 'token'), TOKEN + '\n');
+  const socket = join(dir, 'run', 'vigil.sock');
+  const api = await GrpcApi.start({ socket, listen: '127.0.0.1:0', tls: { cert, key }, token: TOKEN, services, logger: silentLogger(), heartbeatMs: 200, maxSubscribers: 200 });
+  return { dir, store, alerts, alertStore, targets, series, events, services, api, socket, cert: readFileSync(cert), exeCounter: 0 };
+}
+
+async function closeWorld(w: World): Promise<void> {
+  await w.api.close();
+  await w.alerts.stop();
+  await w.series.close();
+  await w.store.close();
+  rmSync(w.dir, { recursive: true, force: true });
+}
+
+type Clients = { events: EventsClient; alerts: AlertsClient; targets: TargetsClient; rules: RulesClient; status: StatusClient; forecasts: ForecastsClient; close(): void };
+
+function clients(address: string, creds: grpc.ChannelCredentials, options: grpc.ClientOptions = {}): Clients {
+  const C = clientConstructors();
+  const mk = <T>(name: string): T => new C[name]!(address, creds, options) as unknown as T;
+  const out = { events: mk<EventsClient>('Events'), alerts: mk<AlertsClient>('Alerts'), targets: mk<TargetsClient>('Targets'), rules: mk<RulesClient>('Rules'), status: mk<StatusClient>('Status'), forecasts: mk<ForecastsClient>('Forecasts') };
+  return { ...out, close: () => Object.values(out).forEach((c) => c.close()) };
+}
+
+function unixClients(w: World): Clients {
+  return clients(`unix:${w.socket}`, grpc.credentials.createInsecure());
+}
+
+function tlsClients(w: World, token: string | undefined): Clients {
+  let creds = grpc.credentials.createSsl(w.cert);
+  if (token !== undefined) {
+    creds = grpc.credentials.combineChannelCredentials(creds, grpc.credentials.createFromMetadataGenerator((_p, cb) => {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${token}`);
+      cb(null, md);
+    }));
+  }
+  return clients(`localhost:${w.api.port}`, creds);
+}
+
+/** Promisified unary call. */
+function call<Req, Res>(client: object, method: string, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    (client as Record<string, (r: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method]!.call(client, req, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+async function rejectsWith(p: Promise<unknown>, code: grpc.status, re?: RegExp): Promise<grpc.ServiceError> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    assert.equal(e.code, code, `expected ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
+    if (re) assert.match(e.details, re);
+    return e;
+  }
+  assert.fail(`expected ${grpc.status[code]}`);
+}
+
+/** A subscription that collects what it receives. */
+class Collector {
+  readonly messages: SubscribeResponse__Output[] = [];
+  readonly alerts: Array<{ seq: number; at: number }> = [];
+  readonly gaps: SubscribeResponse__Output['gap'][] = [];
+  error: grpc.ServiceError | undefined;
+  readonly stream: grpc.ClientReadableStream<SubscribeResponse__Output>;
+  private waiters: Array<() => void> = [];
+  constructor(client: EventsClient, req: SubscribeRequest, paused = false) {
+    this.stream = client.Subscribe(req);
+    if (paused) this.stream.pause();
+    this.stream.on('data', (m: SubscribeResponse__Output) => {
+      if (m.message === 'heartbeat') return;
+      this.messages.push(m);
+      if (m.message === 'alert') this.alerts.push({ seq: Number(m.alert!.seq), at: Date.now() });
+      if (m.message === 'gap') this.gaps.push(m.gap);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.stream.on('error', (e: grpc.ServiceError) => {
+      this.error = e;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  async until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (this.error && this.error.code !== grpc.status.CANCELLED) assert.fail(`${what}: stream failed: ${this.error.details}`);
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (have ${this.messages.length} messages)`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  }
+  /** Resolves when the server has the stream open. */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.once('metadata', () => resolve());
+      this.stream.once('error', reject);
+    });
+  }
+  cancel(): void {
+    this.stream.cancel();
+  }
+}
+
+async function raise(w: World, n: number, over: { rule?: string; container?: ContainerRef; severity?: RuleInfo['severity'] } = {}): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const exe = `/usr/bin/tool-${++w.exeCounter}`;
+    const ev = execEvent(1000 + w.exeCounter, exe, over.container ?? WEB);
+    const m: RuleMatch = { rule: rule(over.rule ?? 'Shell in container', over.severity), time: Date.now(), message: `shell ${exe}`, container: over.container ?? WEB, events: [ev] };
+    while (!w.alerts.submit(m)) await w.alerts.flush();
+  }
+  await w.alerts.flush();
+}
+
+describe('gRPC API', () => {
+  let w: World;
+  before(async () => {
+    w = await makeWorld();
+  });
+  after(async () => {
+    await closeWorld(w);
+  });
+
+  test('the unix socket is mode 0600 and serves Status without a token', async () => {
+    const st = statSync(w.socket);
+    assert.ok(st.isSocket());
+    assert.equal(st.mode & 0o777, 0o600);
+    const c = unixClients(w);
+    try {
+      const s = await call<object, { version: string; probes: Array<{ attached: boolean; reason: string }>; refused: number; attached: number; uptime_ms: string }>(c.status, 'Get', {});
+      assert.equal(s.version, '0.1.0-test');
+      assert.equal(s.attached, 1);
+      assert.equal(s.refused, 1);
+      assert.match(s.probes[1]!.reason, /EPERM/);
+      assert.equal(typeof s.uptime_ms, 'string', 'uint64 fields are decimal strings (longs: String)');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('TCP with TLS and the token is served; a missing or wrong token is UNAUTHENTICATED; health needs none', async () => {
+    const good = tlsClients(w, TOKEN);
+    const none = tlsClients(w, undefined);
+    const wrong = tlsClients(w, TOKEN.replace(/x$/, 'y'));
+    try {
+      const s = await call<object, { version: string }>(good.status, 'Get', {});
+      assert.equal(s.version, '0.1.0-test');
+      await rejectsWith(call(none.status, 'Get', {}), grpc.status.UNAUTHENTICATED, /missing bearer token/);
+      await rejectsWith(call(wrong.alerts, 'List', {}), grpc.status.UNAUTHENTICATED, /wrong bearer token/);
+      const sub = new Collector(wrong.events, { include_alerts: true });
+      await sub.until('the refusal', () => sub.error !== undefined);
+      assert.equal(sub.error!.code, grpc.status.UNAUTHENTICATED);
+      // The standard health service, as a load balancer calls it (no token).
+      const Health = grpc.makeGenericClientConstructor({
+        Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: () => Buffer.alloc(0), requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b },
+      }, 'Health');
+      const h = new Health(`localhost:${w.api.port}`, grpc.credentials.createSsl(w.cert));
+      const res = await call<Record<string, never>, Buffer>(h, 'Check', {});
+      assert.deepEqual([...res], [0x08, 0x01], 'status SERVING');
+      h.close();
+    } finally {
+      good.close();
+      none.close();
+      wrong.close();
+    }
+  });
+
+  test('plain TCP off loopback is refused at start; insecure loopback is allowed', async () => {
+    await assert.rejects(GrpcApi.start({ listen: '0.0.0.0:0', services: w.services, logger: silentLogger() }), (e: unknown) => e instanceof ConfigError && /refusing plain TCP/.test(e.message));
+    await assert.rejects(GrpcApi.start({ listen: '0.0.0.0:0', insecure: true, services: w.services, logger: silentLogger() }), ConfigError);
+    await assert.rejects(GrpcApi.start({ listen: '0.0.0.0:0', tls: { cert: 'x', key: 'y' }, services: w.services, logger: silentLogger() }), /needs api.token_file/);
+    const api = await GrpcApi.start({ listen: '127.0.0.1:0', insecure: true, services: w.services, logger: silentLogger() });
+    const c = clients(`127.0.0.1:${api.port}`, grpc.credentials.createInsecure());
+    try {
+      assert.equal((await call<object, { version: string }>(c.status, 'Get', {})).version, '0.1.0-test');
+    } finally {
+      c.close();
+      await api.close();
+    }
+  });
+
+  test('a stale socket file is replaced; a live one is refused', async () => {
+    await assert.rejects(GrpcApi.start({ socket: w.socket, services: w.services, logger: silentLogger() }), /another daemon answers/);
+    const sock = join(w.dir, 'stale', 'v.sock');
+    const first = await GrpcApi.start({ socket: sock, services: w.services, logger: silentLogger() });
+    // Leave the file behind as a crashed daemon would: close the servers without the cleanup.
+    await (first as unknown as { servers: grpc.Server[] }).servers[0]!.forceShutdown();
+    const second = await GrpcApi.start({ socket: sock, services: w.services, logger: silentLogger() });
+    assert.equal(statSync(sock).mode & 0o777, 0o600);
+    await second.close();
+  });
+
+  test('malformed filters are INVALID_ARGUMENT with a message', async () => {
+    const c = unixClients(w);
+    try {
+      const cases: Array<[SubscribeRequest, RegExp]> = [
+        [{ include_events: true, allow: [{ container_names: ['web-[1'] }] }, /allow\[0\]\.container_names: bad glob "web-\[1" at column 5: unterminated '\['/],
+        [{ include_events: true, deny: [{ kinds: [99 as unknown as 'EVENT_KIND_EXEC'] }] }, /deny\[0\]\.kinds: unknown event kind 99/],
+        [{ include_events: true, allow: [{ kinds: ['EVENT_KIND_UNSPECIFIED'] }] }, /unknown event kind "EVENT_KIND_UNSPECIFIED"/],
+        [{ include_alerts: true, allow: [{ container_ids: ['ab'] }] }, /shorter than 4/],
+        [{ include_alerts: true, field_mask: { paths: ['nonsense'] } }, /field_mask: "nonsense" is a field of neither/],
+        [{}, /include_events, include_alerts or both/],
+        [{ include_events: true, since_seq: 5 }, /since_seq resumes alerts/],
+      ];
+      for (const [req, re] of cases) {
+        const sub = new Collector(c.events, req);
+        await sub.until('the refusal', () => sub.error !== undefined);
+        assert.equal(sub.error!.code, grpc.status.INVALID_ARGUMENT, JSON.stringify(req));
+        assert.match(sub.error!.details, re);
+      }
+    } finally {
+      c.close();
+    }
+  });
+
+  test('events: filters (kinds, exe globs, namespaces, deny) and a field mask', async () => {
+    const c = unixClients(w);
+    try {
+      const all = new Collector(c.events, { include_events: true });
+      const shells = new Collector(c.events, {
+        include_events: true,
+        allow: [{ kinds: ['EVENT_KIND_EXEC'], exe_globs: ['/bin/*sh'] }],
+        deny: [{ pod_namespaces: ['staging'] }],
+        field_mask: { paths: ['pid', 'container.name', 'exec.args'] },
+      });
+      await Promise.all([all.ready(), shells.ready()]);
+      w.events.emit(execEvent(10, '/bin/sh', WEB));
+      w.events.emit(execEvent(11, '/bin/bash', DB));
+      w.events.emit(execEvent(12, '/usr/bin/id', WEB));
+      w.events.emit(execEvent(13, '/bin/dash', WEB));
+      await all.until('4 events', () => all.messages.length === 4);
+      await shells.until('2 events', () => shells.messages.length === 2);
+      await sleep(100);
+      assert.equal(shells.messages.length, 2);
+      const e = shells.messages[0]!.event!;
+      assert.equal(e.kind, 'EVENT_KIND_EXEC');
+      assert.equal(e.pid, 10);
+      assert.equal(e.container?.name, 'web-1');
+      assert.equal(e.container?.id, '', 'masked out');
+      assert.equal(e.comm, '', 'masked out');
+      assert.deepEqual(e.exec?.args, ['/bin/sh', '-c', 'id']);
+      assert.equal(shells.messages[1]!.event!.pid, 13);
+      const full = all.messages[0]!.event!;
+      assert.equal(full.detail, 'exec');
+      assert.equal(full.ktime_ns, '123456789012345678');
+      assert.equal(full.exec!.creds!.cap_effective, '0x1ffffffffff');
+      assert.equal(full.proc!.ancestors[0]!.exe, '/sbin/init');
+      all.cancel();
+      shells.cancel();
+    } finally {
+      c.close();
+    }
+  });
+
+  test('fan-out: every subscriber receives every alert, in seq order', async () => {
+    const c = unixClients(w);
+    try {
+      const subs = [0, 1, 2, 3].map(() => new Collector(c.events, { include_alerts: true }));
+      const critical = new Collector(c.events, { include_alerts: true, allow: [{ min_severity: 'SEVERITY_CRITICAL', rules: ['Shell in container'] }] });
+      await Promise.all([...subs, critical].map((s) => s.ready()));
+      const start = w.alertStore.seq;
+      await raise(w, 40);
+      await raise(w, 5, { severity: 'warning', rule: 'Noisy' });
+      for (const s of subs) await s.until('45 alerts', () => s.alerts.length === 45);
+      for (const s of subs) assert.deepEqual(s.alerts.map((a) => a.seq), Array.from({ length: 45 }, (_, i) => start + 1 + i));
+      await critical.until('40 critical alerts', () => critical.alerts.length === 40);
+      const a = critical.messages[0]!;
+      assert.equal(a.alert_change, 'ALERT_CHANGE_OPENED');
+      assert.equal(a.alert!.severity, 'SEVERITY_CRITICAL');
+      assert.equal(a.alert!.events[0]!.detail, 'exec');
+      for (const s of [...subs, critical]) s.cancel();
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a stalled subscriber gets a gap with the number lost while another stays on time', async () => {
+    const c = unixClients(w);
+    const c2 = unixClients(w);
+    try {
+      const stalled = new Collector(c.events, { include_alerts: true, queue_size: 32 }, true);
+      const live = new Collector(c2.events, { include_alerts: true });
+      await Promise.all([stalled.ready(), live.ready()]);
+      const start = w.alertStore.seq;
+      const N = 3000;
+      const t0 = Date.now();
+      await raise(w, N);
+      const published = Date.now();
+      await live.until(`${N} alerts`, () => live.alerts.length === N);
+      const lag = live.alerts[N - 1]!.at - published;
+      assert.ok(lag < 2000, `the live subscriber finished ${lag} ms after the last publish`);
+      assert.deepEqual(live.alerts.map((a) => a.seq), Array.from({ length: N }, (_, i) => start + 1 + i));
+      assert.equal(live.gaps.length, 0);
+      // Unstall: what the queue and the transport held comes first, then the gap, then the rest.
+      stalled.stream.resume();
+      await stalled.until('the gap and the tail', () => {
+        const lost = stalled.gaps.reduce((n, g) => n + Number(g!.lost), 0);
+        return stalled.gaps.length > 0 && stalled.alerts.length + lost === N;
+      });
+      const lost = stalled.gaps.reduce((n, g) => n + Number(g!.lost), 0);
+      assert.ok(lost > 0 && lost < N, `lost ${lost}`);
+      assert.equal(stalled.gaps[0]!.reason, 'queue_full');
+      assert.equal(Number(stalled.gaps[0]!.lost_alerts), Number(stalled.gaps[0]!.lost));
+      // The gap tells where to resume from: its last_seq is the last alert delivered before it.
+      const gi = stalled.messages.findIndex((m) => m.message === 'gap');
+      const before = stalled.messages.slice(0, gi).filter((m) => m.message === 'alert');
+      assert.equal(Number(stalled.gaps[0]!.last_seq), Number(before[before.length - 1]!.alert!.seq));
+      const status = await call<object, { subscribers: Array<{ lost: string }> }>(c2.status, 'Get', {});
+      assert.ok(status.subscribers.some((s) => Number(s.lost) === lost));
+      stalled.cancel();
+      live.cancel();
+      void t0;
+    } finally {
+      c.close();
+      c2.close();
+    }
+  });
+
+  test('reconnecting with since_seq receives exactly the missed alerts, then live ones', async () => {
+    const c = unixClients(w);
+    try {
+      const first = new Collector(c.events, { include_alerts: true });
+      await first.ready();
+      await raise(w, 5);
+      await first.until('5 alerts', () => first.alerts.length === 5);
+      const last = first.alerts[4]!.seq;
+      first.cancel();
+      await sleep(50);
+      await raise(w, 7);
+      await raise(w, 3, { container: DB });
+      const missed = Array.from({ length: 10 }, (_, i) => last + 1 + i);
+      const again = new Collector(c.events, { include_alerts: true, since_seq: String(last) });
+      const webOnly = new Collector(c.events, { include_alerts: true, since_seq: last, allow: [{ container_names: ['web-*'] }] });
+      await again.until('the 10 missed', () => again.alerts.length >= 10);
+      await webOnly.until('the 7 missed of web', () => webOnly.alerts.length >= 7);
+      await raise(w, 2);
+      await again.until('2 live', () => again.alerts.length >= 12);
+      await sleep(100);
+      assert.deepEqual(again.alerts.map((a) => a.seq), [...missed, last + 11, last + 12]);
+      assert.deepEqual(webOnly.alerts.map((a) => a.seq), [...missed.slice(0, 7), last + 11, last + 12]);
+      again.cancel();
+      webOnly.cancel();
+    } finally {
+      c.close();
+    }
+  });
+
+  test('alerts: list with filters and paging, get, acknowledge and resolve with comment and who', async () => {
+    const c = tlsClients(w, TOKEN);
+    try {
+      await raise(w, 3, { rule: 'Listed rule', container: DB });
+      const page = await call<object, { alerts: Array<{ id: string; rule: string; seq: string }>; next_page_token: string }>(c.alerts, 'List', { rule: 'Listed rule', limit: 2 });
+      assert.equal(page.alerts.length, 2);
+      assert.ok(page.next_page_token);
+      const rest = await call<object, { alerts: Array<{ id: string }> }>(c.alerts, 'List', { rule: 'Listed rule', limit: 2, page_token: page.next_page_token });
+      assert.equal(rest.alerts.length, 1);
+      const id = page.alerts[0]!.id;
+      const got = await call<object, { id: string; container: { name: string } }>(c.alerts, 'Get', { id });
+      assert.equal(got.container.name, 'db-1');
+      const acked = await call<object, { state: string; history: Array<{ by: string; comment: string }> }>(c.alerts, 'Acknowledge', { id, comment: 'looking', by: 'alice' });
+      assert.equal(acked.state, 'ALERT_STATE_ACKNOWLEDGED');
+      const h = acked.history.at(-1)!;
+      assert.deepEqual([h.by, h.comment], ['alice', 'looking']);
+      const resolved = await call<object, { state: string }>(c.alerts, 'Resolve', { id, comment: 'fixed' });
+      assert.equal(resolved.state, 'ALERT_STATE_RESOLVED');
+      await rejectsWith(call(c.alerts, 'Get', { id: 'nope' }), grpc.status.NOT_FOUND);
+      await rejectsWith(call(c.alerts, 'Get', {}), grpc.status.INVALID_ARGUMENT, /id is required/);
+      await rejectsWith(call(c.alerts, 'List', { page_token: 'garbage' }), grpc.status.INVALID_ARGUMENT);
+      await rejectsWith(call(c.forecasts, 'Get', { target: 'host', metric: 'memory_usage_bytes' }), grpc.status.NOT_FOUND);
+      await rejectsWith(call(c.forecasts, 'Get', { target: 'host', metric: 'bogus' }), grpc.status.INVALID_ARGUMENT, /unknown metric/);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('targets: a batch is applied whole or not at all', async () => {
+    const c = unixClients(w);
+    try {
+      const before = await call<object, { targets: unknown[] }>(c.targets, 'List', {});
+      const err = await rejectsWith(call(c.targets, 'Add', { targets: [{ selector: 'name:web-*' }, { selector: 'name:db-[1' }, { selector: 'bogus:x' }] }), grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /2 errors, nothing applied/);
+      assert.match(err.details, /db-\[1/);
+      assert.deepEqual((await call<object, { targets: unknown[] }>(c.targets, 'List', {})).targets, before.targets);
+      const added = await call<object, { targets: Array<{ id: string; metrics: string[] }> }>(c.targets, 'Add', { targets: [{ selector: 'name:web-*', metrics: ['memory_usage_bytes'] }, { selector: 'label:app=db' }] });
+      assert.deepEqual(added.targets.map((t) => t.id).sort(), ['label:app=db', 'name:web-*']);
+      const listed = await call<object, { targets: Array<{ id: string }> }>(c.targets, 'List', {});
+      assert.equal(listed.targets.length, before.targets.length + 2);
+      await rejectsWith(call(c.targets, 'Remove', { ids: ['name:web-*', 'name:nothing'] }), grpc.status.INVALID_ARGUMENT, /no such target/);
+      assert.equal((await call<object, { targets: unknown[] }>(c.targets, 'List', {})).targets.length, before.targets.length + 2);
+      assert.equal((await call<object, { removed: number }>(c.targets, 'Remove', { ids: ['name:web-*', 'label:app=db'] })).removed, 2);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('rules: list, and validate returns errors with line and column', async () => {
+    const c = unixClients(w);
+    try {
+      const list = await call<object, { rules: Array<{ name: string; severity: string; kind: string }> }>(c.rules, 'List', {});
+      assert.ok(list.rules.length > 10);
+      assert.ok(list.rules.every((r) => r.severity.startsWith('SEVERITY_') && r.kind.startsWith('RULE_KIND_')));
+      const bad = await call<object, { ok: boolean; errors: Array<{ file: string; line: number; column: number; message: string }> }>(c.rules, 'Validate', {
+        file_name: 'mine.yaml',
+        text: ['- rule: Broken', '  desc: broken', '  condition: evt.kind = exec and (', '  output: x', '  severity: critical', ''].join('\n'),
+      });
+      assert.equal(bad.ok, false);
+      assert.ok(bad.errors.length >= 1);
+      assert.equal(bad.errors[0]!.file, 'mine.yaml');
+      assert.equal(bad.errors[0]!.line, 3);
+      assert.ok(bad.errors[0]!.column > 1, `column ${bad.errors[0]!.column}`);
+      const good = await call<object, { ok: boolean; rules: string[] }>(c.rules, 'Validate', {
+        text: ['- rule: Good one', '  desc: fine', '  condition: evt.kind = exec and proc.exe = /bin/true', '  output: "ran %proc.exe"', '  severity: notice', ''].join('\n'),
+      });
+      assert.deepEqual(good, { ok: true, errors: [], rules: ['Good one'] });
+    } finally {
+      c.close();
+    }
+  });
+
+  test('streams are counted and bounded: subscribers beyond the limit are RESOURCE_EXHAUSTED', async () => {
+    const api = await GrpcApi.start({ socket: join(w.dir, 'small.sock'), services: w.services, logger: silentLogger(), maxSubscribers: 2 });
+    const c = clients(`unix:${join(w.dir, 'small.sock')}`, grpc.credentials.createInsecure());
+    try {
+      const a = new Collector(c.events, { include_alerts: true });
+      const b = new Collector(c.events, { include_alerts: true });
+      await Promise.all([a.ready(), b.ready()]);
+      const third = new Collector(c.events, { include_alerts: true });
+      await third.until('the refusal', () => third.error !== undefined);
+      assert.equal(third.error!.code, grpc.status.RESOURCE_EXHAUSTED);
+      a.cancel();
+      b.cancel();
+    } finally {
+      c.close();
+      await api.close();
+    }
+  });
+});
