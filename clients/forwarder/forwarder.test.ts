@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { assemble } from './assemble.js';
+import { parseConfig } from './config.js';
+import { readState } from './state.js';
+import { FakeSource, RecordingSink } from './testing.js';
+
+const log = pino({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'vigil-fwd-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+};
+
+let n = 0;
+function setup(sinkYaml = '', names = ['a', 'b']) {
+  const state = join(dir, `state-${n++}.json`);
+  const cfg = parseConfig(`state_file: ${state}\nsinks:\n${names.map((name) =>
+    `  - {name: ${name}, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}${sinkYaml}}`).join('\n')}`, 'test.yaml');
+  const sinks = new Map<string, RecordingSink>();
+  const source = new FakeSource();
+  const make = () => assemble(cfg, source, log, '0', (s) => {
+    const sink = sinks.get(s.name) ?? new RecordingSink();
+    sinks.set(s.name, sink);
+    return sink;
+  });
+  return { cfg, state, source, sinks, make };
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const unique = (xs: number[]): number[] => [...new Set(xs)].sort((x, y) => x - y);
+
+describe('forwarder', () => {
+  it('subscribes live when no sink has a cursor, delivers to every sink and persists the cursors', async () => {
+    const { source, sinks, make, state } = setup();
+    const { forwarder } = make();
+    void forwarder.start();
+    await until(() => source.subscriptions.length === 1);
+    assert.equal(source.subscriptions[0]!.sinceSeq, 0);
+    assert.equal(source.subscriptions[0]!.includeEvents, false);
+    for (let i = 0; i < 30; i++) source.raise();
+    await until(() => sinks.get('a')!.seqs.length === 30 && sinks.get('b')!.seqs.length === 30);
+    await forwarder.stop(1000);
+    assert.deepEqual(Object.fromEntries(readState(state)), { a: 30, b: 30 });
+    assert.equal(source.closed, true);
+  });
+
+  it('resumes from the lowest cursor; each sink skips what it already delivered', async () => {
+    const { source, sinks, make } = setup();
+    const first = make();
+    void first.forwarder.start();
+    await until(() => source.subscriptions.length === 1);
+    for (let i = 0; i < 10; i++) source.raise();
+    await until(() => sinks.get('a')!.seqs.length === 10 && sinks.get('b')!.seqs.length === 10);
+    sinks.get('b')!.down = true;
+    for (let i = 0; i < 5; i++) source.raise();
+    await until(() => sinks.get('a')!.seqs.length === 15);
+    await first.forwarder.stop(30);
+    assert.equal(first.store.get('a'), 15);
+    assert.equal(first.store.get('b'), 10);
+
+    for (let i = 0; i < 5; i++) source.raise();
+    sinks.get('b')!.down = false;
+    const second = make();
+    void second.forwarder.start();
+    await until(() => source.subscriptions.length === 2);
+    assert.equal(source.subscriptions[1]!.sinceSeq, 10);
+    await until(() => second.store.get('a') === 20 && second.store.get('b') === 20);
+    await second.forwarder.stop(1000);
+    assert.deepEqual(sinks.get('a')!.seqs, range(1, 20));
+    assert.deepEqual(unique(sinks.get('b')!.seqs), range(1, 20));
+  });
+
+  it('a sink that is down holds back no other, and gets everything once it is back', async () => {
+    const { source, sinks, make } = setup(', queue: {max_items: 5}');
+    const { forwarder, pipelines } = make();
+    sinks.get('b')!.down = true;
+    void forwarder.start();
+    await until(() => source.subscriptions.length === 1);
+    for (let i = 0; i < 200; i++) source.raise();
+    await until(() => sinks.get('a')!.seqs.length === 200);
+    assert.ok(pipelines[1]!.lagging);
+    assert.ok(pipelines[1]!.stats.deferred > 0);
+    sinks.get('b')!.down = false;
+    await until(() => pipelines[1]!.acked === 200);
+    assert.deepEqual(unique(sinks.get('b')!.seqs), range(1, 200));
+    assert.deepEqual(sinks.get('a')!.seqs, range(1, 200), 'the healthy sink saw no duplicates from the replays');
+    assert.ok(source.subscriptions.length > 1);
+    await forwarder.stop(1000);
+  });
+
+  it('reconnects after the stream fails and after a gap with lost alerts, without holes', async () => {
+    const { source, sinks, make } = setup('', ['a']);
+    const { forwarder } = make();
+    void forwarder.start();
+    await until(() => source.subscriptions.length === 1);
+    for (let i = 0; i < 5; i++) source.raise();
+    await until(() => sinks.get('a')!.seqs.length === 5);
+    source.fail();
+    for (let i = 0; i < 5; i++) source.stored.push({ ...source.stored[0]!, seq: String(source.stored.length + 1) });
+    await until(() => source.subscriptions.length === 2);
+    assert.equal(source.subscriptions[1]!.sinceSeq, 5);
+    await until(() => sinks.get('a')!.seqs.length === 10);
+    // The daemon dropped alerts 11..12 for this stream: a gap, then a replay from the cursor.
+    source.stored.push({ ...source.stored[0]!, seq: '11' }, { ...source.stored[0]!, seq: '12' });
+    source.publish({ type: 'gap', lost: 2, lostAlerts: 2, lastSeq: 10, reason: 'queue_full' });
+    await until(() => source.subscriptions.length === 3);
+    await until(() => sinks.get('a')!.seqs.length === 12);
+    assert.deepEqual(sinks.get('a')!.seqs, range(1, 12));
+    assert.equal(forwarder.stats.lostAlerts, 2);
+    await forwarder.stop(1000);
+  });
+
+  it('asks for events only when a sink wants them', async () => {
+    const { source, make } = setup(', events: true', ['a']);
+    const { forwarder } = make();
+    void forwarder.start();
+    await until(() => source.subscriptions.length === 1);
+    assert.equal(source.subscriptions[0]!.includeEvents, true);
+    await forwarder.stop(100);
+  });
+});

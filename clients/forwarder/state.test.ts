@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { StateError } from './errors.js';
+import { CursorStore, readState, writeFileAtomic } from './state.js';
+
+describe('cursor state file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-fwd-state-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is empty when absent, and round-trips per-sink cursors', async () => {
+    const path = join(dir, 'sub', 'state.json');
+    const s = new CursorStore(path);
+    assert.equal(s.get('a'), 0);
+    s.set('a', 5);
+    s.set('b', 3);
+    s.set('a', 9);
+    await s.flush();
+    assert.deepEqual([...readState(path)], [['a', 9], ['b', 3]]);
+    const again = new CursorStore(path);
+    assert.equal(again.get('a'), 9);
+    assert.equal(again.get('b'), 3);
+  });
+
+  it('cursors never move back', async () => {
+    const s = new CursorStore(join(dir, 'back.json'));
+    s.set('a', 10);
+    s.set('a', 4);
+    await s.flush();
+    assert.equal(new CursorStore(join(dir, 'back.json')).get('a'), 10);
+  });
+
+  it('coalesces a burst of updates into few writes', async () => {
+    const s = new CursorStore(join(dir, 'burst.json'));
+    for (let i = 1; i <= 1000; i++) s.set('a', i);
+    await s.flush();
+    assert.ok(s.writes <= 2, `writes ${s.writes}`);
+    assert.equal(readState(join(dir, 'burst.json')).get('a'), 1000);
+  });
+
+  it('replaces the file whole and leaves no temp file behind', () => {
+    const path = join(dir, 'atomic.json');
+    writeFileAtomic(path, 'one');
+    writeFileAtomic(path, 'two');
+    assert.equal(readFileSync(path, 'utf8'), 'two');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+  });
+
+  it('refuses a file that is not a state file, with its path', () => {
+    const table: Array<[string, RegExp]> = [
+      ['{', /not JSON/], ['[]', /not a vigil-forward state file/], ['{"version":2,"sinks":{}}', /version 1/],
+      ['{"version":1,"sinks":{"a":{"seq":-1}}}', /sink a: bad seq/],
+    ];
+    for (const [content, want] of table) {
+      const path = join(dir, 'bad.json');
+      writeFileSync(path, content);
+      assert.throws(() => readState(path), (err: unknown) => err instanceof StateError && want.test(err.message) && err.message.startsWith(path));
+    }
+  });
+});
