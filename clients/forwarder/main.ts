@@ -1,3 +1,88 @@
-// `vigil-forward` subscribes to the daemon's gRPC stream; that API lands with the API issue.
-process.stderr.write('vigil-forward: not yet available: the forwarder lands with the API issue\n');
-process.exitCode = 1;
+// vigil-forward: subscribe to vigild's stream and ship alerts (and events when asked) to SIEMs and
+// message buses, at least once. Usage:
+//   vigil-forward [-c FILE]          run (default config /etc/vigil/forward.yaml)
+//   vigil-forward --check [-c FILE]  check the config file and exit
+// SIGTERM or SIGINT: stop subscribing, deliver what is queued (up to shutdown_timeout_ms), write the
+// cursors, exit 0.
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { assemble } from './assemble.js';
+import { loadConfig } from './config.js';
+import { ForwardError, UsageError } from './errors.js';
+import { GrpcSource } from './grpc.js';
+
+const USAGE = 'usage: vigil-forward [-c FILE] [--check]\n';
+export const DEFAULT_CONFIG = '/etc/vigil/forward.yaml';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0';
+  } catch {
+    return '0';
+  }
+}
+
+function parseArgs(argv: string[]): { config: string; check: boolean; help: boolean } {
+  const out = { config: process.env.VIGIL_FORWARD_CONFIG ?? DEFAULT_CONFIG, check: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-c' || a === '--config') {
+      const v = argv[++i];
+      if (!v) throw new UsageError(`${a} needs a file`);
+      out.config = v;
+    } else if (a.startsWith('--config=')) {
+      out.config = a.slice('--config='.length);
+    } else if (a === '--check') {
+      out.check = true;
+    } else if (a === '-h' || a === '--help') {
+      out.help = true;
+    } else {
+      throw new UsageError(`unknown argument ${a}`);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const cfg = loadConfig(args.config);
+  if (args.check) {
+    process.stdout.write(`${args.config}: ok, ${cfg.sinks.length} sink(s): ${cfg.sinks.map((s) => `${s.name} (${s.type})`).join(', ')}\n`);
+    return 0;
+  }
+  const log = pino({ name: 'vigil-forward', level: process.env.VIGIL_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const { forwarder, pipelines, store } = assemble(cfg, new GrpcSource(cfg.daemon), log, version());
+  log.info({ config: args.config, state: cfg.stateFile, sinks: pipelines.map((p) => ({ name: p.name, type: p.sink.type, cursor: p.acked })) }, 'vigil-forward starting');
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    log.info({ signal }, 'stopping: flushing the sinks');
+    stopping = forwarder.stop(cfg.shutdownTimeoutMs);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await forwarder.start();
+  await stopping;
+  log.info({ sinks: pipelines.map((p) => ({ name: p.name, cursor: p.acked, ...p.stats })), state_writes: store.writes }, 'vigil-forward stopped');
+  return 0;
+}
+
+main().then((code) => {
+  process.exitCode = code;
+  // A sink library may keep a timer alive after close; everything is flushed by now.
+  setTimeout(() => process.exit(code), 100).unref();
+}, (err: unknown) => {
+  if (err instanceof ForwardError) {
+    process.stderr.write(`vigil-forward: ${err.code}: ${err.message}\n`);
+    if (err instanceof UsageError) process.stderr.write(USAGE);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  } else {
+    process.stderr.write(`vigil-forward: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+});
