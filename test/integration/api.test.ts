@@ -3,8 +3,8 @@
 // rule files, with an in-memory event source standing in for the sensor. Clients are built from the
 // generated types (proto/gen), as the CLI and the forwarder build theirs.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -570,5 +570,73 @@ describe('gRPC API', () => {
       c.close();
       await api.close();
     }
+  });
+});
+
+describe('vigild serves the API', () => {
+  test('a real daemon: an exec on the host reaches subscribers over the unix socket and over TLS with the token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-api-daemon-'));
+    const { cert, key } = makeCert(dir);
+    writeFileSync(join(dir, 'token'), TOKEN + '\n', { mode: 0o600 });
+    mkdirSync(join(dir, 'rules'));
+    writeFileSync(join(dir, 'rules', 'mark.yaml'), ['- rule: API test marker', '  desc: marker', '  condition: evt.kind = exec and proc.exe = /usr/bin/true', '  output: "marker %proc.exe"', '  severity: notice', ''].join('\n'));
+    const socket = join(dir, 'run', 'vigil.sock');
+    const tcp = 19800 + (process.pid % 150);
+    writeFileSync(join(dir, 'vigild.yaml'), [
+      `data_dir: ${join(dir, 'data')}`, `http: { listen: "127.0.0.1:${tcp + 150}" }`, 'log_level: warn',
+      `rules: { dirs: [ ${JSON.stringify(join(REPO, 'rules'))}, ${JSON.stringify(join(dir, 'rules'))} ] }`,
+      'alerts: { dedup_window: 1ms }',
+      'api:', `  socket: ${JSON.stringify(socket)}`, `  listen: "127.0.0.1:${tcp}"`, `  tls: { cert: ${JSON.stringify(cert)}, key: ${JSON.stringify(key)} }`, `  token_file: ${JSON.stringify(join(dir, 'token'))}`, '',
+    ].join('\n'));
+    const child = spawn(join(REPO, 'bin/vigild'), ['--config', join(dir, 'vigild.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise((r) => child.once('exit', r));
+    const C = clientConstructors();
+    const tlsCreds = (token: string): grpc.ChannelCredentials =>
+      grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(readFileSync(cert)), grpc.credentials.createFromMetadataGenerator((_p, cb) => {
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${token}`);
+        cb(null, md);
+      }));
+    const unixEvents = new C['Events']!(`unix:${socket}`, grpc.credentials.createInsecure()) as unknown as EventsClient;
+    const tlsEvents = new C['Events']!(`localhost:${tcp}`, tlsCreds(TOKEN)) as unknown as EventsClient;
+    const badStatus = new C['Status']!(`localhost:${tcp}`, tlsCreds('not-the-token-not-the-token')) as unknown as StatusClient;
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          statSync(socket);
+          break;
+        } catch {
+          if (child.exitCode !== null || Date.now() > deadline) assert.fail(`vigild did not start:\n${log.slice(-3000)}`);
+          await sleep(250);
+        }
+      }
+      assert.equal(statSync(socket).mode & 0o777, 0o600);
+      const req: SubscribeRequest = { include_alerts: true, allow: [{ rules: ['API test marker'] }] };
+      const viaUnix = new Collector(unixEvents, req);
+      const viaTls = new Collector(tlsEvents, req);
+      await Promise.all([viaUnix.ready(), viaTls.ready()]);
+      await rejectsWith(call(badStatus, 'Get', {}), grpc.status.UNAUTHENTICATED);
+      execFileSync('/usr/bin/true');
+      await viaUnix.until('the alert over the unix socket', () => viaUnix.alerts.length >= 1);
+      await viaTls.until('the alert over TLS', () => viaTls.alerts.length >= 1);
+      const a = viaTls.messages.find((m) => m.message === 'alert')!.alert!;
+      assert.equal(a.rule, 'API test marker');
+      assert.equal(a.container!.id, 'host');
+      assert.equal(a.events.at(-1)!.exec!.exe, '/usr/bin/true');
+      assert.equal(viaUnix.alerts[0]!.seq, viaTls.alerts[0]!.seq);
+      viaUnix.cancel();
+      viaTls.cancel();
+    } finally {
+      unixEvents.close();
+      tlsEvents.close();
+      badStatus.close();
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(() => statSync(socket), 'the socket is removed at stop');
   });
 });
