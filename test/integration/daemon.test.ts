@@ -48,7 +48,7 @@ async function stopDaemon(d: Running): Promise<number | null> {
 describe('vigild run', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-daemon-'));
   const port = 19000 + (process.pid % 1000);
-  const args = ['--data-dir', dataDir, '--http', `127.0.0.1:${port}`, '--log-level', 'info'];
+  const args = ['--data-dir', dataDir, '--http', `127.0.0.1:${port}`, '--api-socket', join(dataDir, 'vigil.sock'), '--log-level', 'info'];
   let container: Container;
 
   before(() => {
@@ -115,7 +115,7 @@ describe('vigild run', () => {
     const first = startDaemon(args);
     try {
       await waitFor('the first daemon', first, async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined));
-      const second = startDaemon(['--data-dir', dataDir, '--http', `127.0.0.1:${port + 1}`]);
+      const second = startDaemon(['--data-dir', dataDir, '--http', `127.0.0.1:${port + 1}`, '--api-socket', join(dataDir, 'second.sock')]);
       assert.equal(await second.exited, 1);
       assert.match(second.log(), /VIGIL_STORE_LOCKED/);
     } finally {
@@ -125,7 +125,7 @@ describe('vigild run', () => {
     try {
       const { writeFileSync } = await import('node:fs');
       writeFileSync(join(cfgDir, 'bad.yaml'), 'metrics:\n  interval: often\n');
-      const bad = startDaemon(['--config', join(cfgDir, 'bad.yaml'), '--data-dir', dataDir]);
+      const bad = startDaemon(['--config', join(cfgDir, 'bad.yaml'), '--data-dir', dataDir, '--api-socket', join(cfgDir, 'bad.sock')]);
       assert.equal(await bad.exited, 1);
       assert.match(bad.log(), /bad\.yaml:2:13: metrics\.interval must be a duration/);
     } finally {
