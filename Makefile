@@ -20,7 +20,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: build run test deps apt npm probes addon ts helpers clean bench bench-overhead bench-ingest bench-sweep bench-store
+.PHONY: build run test deps apt npm probes addon ts helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api
 
 deps: apt npm
 
@@ -95,7 +95,7 @@ test: build
 	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FILES)
 
 # Benchmarks print ratios and rates; they are never part of `make test`.
-bench: bench-overhead bench-ingest bench-sweep bench-store
+bench: bench-overhead bench-ingest bench-sweep bench-store bench-api
 bench-overhead: build
 	bench/overhead.sh
 bench-ingest: build
@@ -104,6 +104,8 @@ bench-sweep: build
 	node dist/js/bench/sweep.js
 bench-store: build
 	node dist/js/bench/store.js
+bench-api: build
+	node dist/js/bench/api.js
 
 clean:
 	rm -rf $(OUT) build
