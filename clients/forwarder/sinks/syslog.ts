@@ -6,7 +6,7 @@
 // socket buffer (RELP exists for that; rsyslog supports it, Node has no client). Over UDP a batch counts
 // as delivered once it was sent: loss on the wire is not seen.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { SinkError } from '../errors.js';
 import { recordToCef } from '../format/cef.js';
@@ -104,7 +104,7 @@ export class SyslogSink implements Sink {
     this.connecting ??= new Promise<Socket>((resolve, reject) => {
       const { host, port } = this.o;
       const socket = this.o.transport === 'tls'
-        ? tlsConnect({ host, port, ca: this.o.ca, cert: this.o.cert, key: this.o.key, servername: this.o.servername ?? host })
+        ? tlsConnect({ host, port, ca: this.o.ca, cert: this.o.cert, key: this.o.key, servername: this.o.servername ?? (isIP(host) ? undefined : host) })
         : netConnect({ host, port });
       const ready = this.o.transport === 'tls' ? 'secureConnect' : 'connect';
       const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), this.o.timeoutMs ?? 10_000);
