@@ -2,6 +2,7 @@
 // manager, alert store, target set, series store (LevelDB in a temporary directory) and the repo's
 // rule files, with an in-memory event source standing in for the sensor. Clients are built from the
 // generated types (proto/gen), as the CLI and the forwarder build theirs.
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -613,6 +614,11 @@ describe('vigild serves the API', () => {
           await sleep(250);
         }
       }
+      // The unix socket is bound before the TCP listener: wait for both.
+      while (!(await tcpOpen(tcp))) {
+        if (child.exitCode !== null || Date.now() > deadline) assert.fail(`vigild did not listen on ${tcp}:\n${log.slice(-3000)}`);
+        await sleep(100);
+      }
       assert.equal(statSync(socket).mode & 0o777, 0o600);
       const req: SubscribeRequest = { include_alerts: true, allow: [{ rules: ['API test marker'] }] };
       const viaUnix = new Collector(unixEvents, req);
@@ -640,3 +646,13 @@ describe('vigild serves the API', () => {
     assert.throws(() => statSync(socket), 'the socket is removed at stop');
   });
 });
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port }, () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.on('error', () => resolve(false));
+  });
+}
