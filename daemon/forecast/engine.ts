@@ -4,8 +4,9 @@
 // when the round's time is spent (what is left goes first next round). Forecasts are kept in memory
 // and in the 'forecasts' keyspace; early warnings and anomaly notices go out as RuleMatch objects.
 //
-// Early warning: the point forecast crosses the limit within 30 min, the recent trend rises
-// significantly (slope t >= 3), the series has at least minPoints points, and this held for
+// Early warning: the point forecasts of the chosen model and of the baseline cross the limit within
+// 30 min, the recent trend rises significantly (slope t >= 3, and t >= 2 in each half of the recent
+// window), the series has at least minPoints points, and this held for
 // `consecutive` refreshes in a row. Severity by lead time (exhaustion.ts). It resolves (active false)
 // after `consecutive` refreshes that no longer cross, or when the series stops (the container went).
 import { readFileSync } from 'node:fs';
@@ -46,6 +47,8 @@ export const FORECAST_TAGS = ['T1499', 'forecast', 'dos'];
 export const WARN_HORIZON_MS = 30 * 60_000;
 /** The least t statistic of the recent slope for a warning (a flat noisy series near its limit stays quiet). */
 export const MIN_SLOPE_T = 3;
+/** The least t statistic of the slope of each half of the recent window. */
+export const MIN_HALF_T = 2;
 /** Forecast points kept (stored and served); the exhaustion is computed on all of them first. */
 export const STORED_POINTS = 90;
 /** Refreshes between two model choices by backtest (the chosen model is refitted in between). */
@@ -446,7 +449,15 @@ export class ForecastEngine {
     });
 
     const ex = f.exhaustion;
-    const crossing = ex?.at !== undefined && ex.at - now <= WARN_HORIZON_MS && r.slopeT >= MIN_SLOPE_T;
+    // The chosen model and the baseline both cross, and the rise is persistent (both halves of the
+    // recent window rise): a seasonal peak, a GC sawtooth or a single step does not warn.
+    const crossing =
+      ex?.at !== undefined &&
+      ex.at - now <= WARN_HORIZON_MS &&
+      r.baselineAt !== undefined &&
+      r.baselineAt - now <= WARN_HORIZON_MS &&
+      r.slopeT >= MIN_SLOPE_T &&
+      Math.min(...r.halvesT) >= MIN_HALF_T;
     if (crossing) {
       st.hits++;
       st.clears = 0;

@@ -105,7 +105,7 @@ export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResu
   const times = input.times.slice(n0 - Math.min(n0, MAX_FIT_POINTS), n0);
   const values = input.values.slice(n0 - Math.min(n0, MAX_FIT_POINTS), n0);
   const n = values.length;
-  const result: SeriesResult = { slopePerSec: 0, slopeT: 0, period: 0, anomalies: [], fitMs: 0, skipped: [] };
+  const result: SeriesResult = { slopePerSec: 0, slopeT: 0, halvesT: [0, 0], period: 0, anomalies: [], fitMs: 0, skipped: [] };
   if (n < MIN_POINTS) {
     result.reason = `${n} points, ${MIN_POINTS} needed`;
     return result;
@@ -114,6 +114,13 @@ export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResu
   const base = linearFit(values.slice(-LINEAR_WINDOW));
   result.slopePerSec = (base.slope / stepMs) * 1000;
   result.slopeT = base.slope === 0 ? 0 : base.slopeSe > 0 ? base.slope / base.slopeSe : Math.sign(base.slope) * Infinity;
+  const win = values.slice(-LINEAR_WINDOW);
+  const half = Math.floor(win.length / 2);
+  const tOf = (xs: readonly number[]): number => {
+    const h = linearFit(xs);
+    return h.slope === 0 ? 0 : h.slopeSe > 0 ? h.slope / h.slopeSe : Math.sign(h.slope) * 1e9;
+  };
+  result.halvesT = [tOf(win.slice(0, half)), tOf(win.slice(half))];
   const period = detectPeriod(values);
   result.period = period;
 
@@ -199,7 +206,13 @@ export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResu
   };
   const bt = result.backtest?.[chosen];
   if (bt !== undefined) forecast.mase = bt;
-  if (input.limit) forecast.exhaustion = exhaustion(last, points, input.limit.metric, input.limit.value);
+  if (input.limit) {
+    forecast.exhaustion = exhaustion(last, points, input.limit.metric, input.limit.value);
+    const b = chosen === 'linear' ? out : linearForecast(values, horizon, input.level, every);
+    const bp = b.point.map((v, i) => ({ time: last.time + (i + 1) * every * stepMs, value: v, lower: v, upper: v }));
+    const bat = exhaustion(last, bp, input.limit.metric, input.limit.value).at;
+    if (bat !== undefined) result.baselineAt = bat;
+  }
   result.forecast = forecast;
   if (input.anomalies) result.anomalies = findAnomalies(times, values);
   result.fitMs = performance.now() - started;

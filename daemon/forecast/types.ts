@@ -79,6 +79,10 @@ export interface SeriesResult {
   /** Slope of the baseline over its window (units per second) and its t statistic. */
   slopePerSec: number;
   slopeT: number;
+  /** t statistics of the slopes of the two halves of the baseline window (a persistent rise has both high). */
+  halvesT: [number, number];
+  /** When the baseline's point forecast crosses the limit (it must agree with the chosen model for a warning). */
+  baselineAt?: number;
   /** Period detected (in steps), 0 when not seasonal. */
   period: number;
   /** Backtest MASE of each model tried (lower is better), when a backtest ran. */
