@@ -1,12 +1,13 @@
 // The commands other than tail: each takes its parsed command, the API and the IO, prints, and
 // resolves to an exit status (gRPC failures are thrown and turned into one line by main.ts).
+import { userInfo } from 'node:os';
 import type {
   AlertsActCommand, AlertsLsCommand, AlertsShowCommand, ForecastCommand, MetricsCommand, RulesCheckCommand, RulesLsCommand,
   StatusCommand, TargetsAddCommand, TargetsLsCommand, TargetsRmCommand,
 } from './args.js';
 import { call, errorFromRpc, type Api } from './client.js';
 import { CliError } from './errors.js';
-import { containerLabel, formatAlertDetail, formatJson, severityTag, severityWord, stateWord } from './format.js';
+import { containerLabel, formatAlertDetail, formatJson, oneLine, severityTag, severityWord, stateWord } from './format.js';
 import type { CliIo } from './io.js';
 import { enumWord, severityEnum, type Alert, type AlertState, type Forecast, type QueryMetricsResponse, type RuleError, type TargetSpec } from './proto.js';
 import { sparkline } from './sparkline.js';
@@ -47,7 +48,7 @@ export async function alertsLs(cmd: AlertsLsCommand, api: Api, io: CliIo): Promi
   const rows = shown.map((a) => {
     const p = a.lineage[0];
     const row = [a.id, dateTime(a.time), severityTag(severityWord(a), paint).trimEnd(), stateWord(a), a.rule, containerLabel(a.container), p ? `${p.exe || p.comm}[${p.pid}]` : '-'];
-    if (cmd.output === 'wide') row.push(String(a.count), a.message);
+    if (cmd.output === 'wide') row.push(String(a.count), oneLine(a.message));
     return row;
   });
   io.stdout.write(table(header, rows));
@@ -65,7 +66,7 @@ export async function alertsAct(cmd: AlertsActCommand, api: Api, io: CliIo): Pro
   let failed = 0;
   for (const id of cmd.ids) {
     try {
-      const req = { id, ...(cmd.comment !== undefined ? { comment: cmd.comment } : {}) };
+      const req = { id, by: who(io.env), ...(cmd.comment !== undefined ? { comment: cmd.comment } : {}) };
       const a = ack ? await call(api, 'alerts', 'Acknowledge', req) : await call(api, 'alerts', 'Resolve', req);
       const last = a.history[a.history.length - 1];
       io.stdout.write(`${a.id} ${stateWord(a)}${last?.by ? ` by ${last.by}` : ''}: ${a.rule}\n`);
@@ -78,6 +79,16 @@ export async function alertsAct(cmd: AlertsActCommand, api: Api, io: CliIo): Pro
     }
   }
   return failed > 0 ? 1 : 0;
+}
+
+/** Who acts, as recorded on the alert: the login behind sudo, else this user. */
+export function who(env: NodeJS.ProcessEnv): string {
+  if (env.SUDO_USER) return env.SUDO_USER;
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? '';
+  }
 }
 
 // ---- targets

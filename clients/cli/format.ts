@@ -67,6 +67,11 @@ export function containerLabel(c: Container | null | undefined): string {
   return c.pod ? `${c.namespace ? c.namespace + '/' : ''}${c.pod}/${name}` : name;
 }
 
+/** A message on one line: surrounding space trimmed, inner line breaks as spaces. */
+export function oneLine(s: string): string {
+  return s.trim().replace(/\s*\n\s*/g, ' ');
+}
+
 function q(s: string): string {
   return /[\s"'\\]|^$/.test(s) ? JSON.stringify(s) : s;
 }
@@ -89,7 +94,8 @@ export function formatAlertLine(a: Alert, wide: boolean, opts: FormatOptions): s
   const head = `${clock(a.time)} ${severityTag(severityWord(a), paint)} ${paint('1', a.rule)}`;
   const where = containerLabel(a.container);
   const proc = alertProcess(a);
-  if (!wide) return `${head}  ${where}  ${proc}  ${a.message}`;
+  const message = oneLine(a.message);
+  if (!wide) return `${head}  ${where}  ${proc}  ${message}`;
   const chain = a.lineage.slice(1, 4).map((p) => `${p.exe || p.comm}[${p.pid}]`);
   const extra = [`id=${a.id}`, `seq=${a.seq}`, `state=${stateWord(a)}`];
   if (Number(a.count) > 1) extra.push(`count=${a.count}`);
@@ -97,7 +103,7 @@ export function formatAlertLine(a: Alert, wide: boolean, opts: FormatOptions): s
   if (a.container?.id && a.container.id !== 'host') extra.push(`container_id=${a.container.id}`);
   if (chain.length) extra.push(`parents=${chain.join('<')}`);
   if (a.tags.length) extra.push(`tags=${a.tags.join(',')}`);
-  return `${head}  ${where}  ${proc}  ${a.message}  ${extra.join(' ')}`;
+  return `${head}  ${where}  ${proc}  ${message}  ${extra.join(' ')}`;
 }
 
 function details(e: Event): string {
@@ -202,7 +208,7 @@ export function formatAlertDetail(a: Alert, opts: FormatOptions): string {
   };
   out.push(`${paint('1', `Alert ${a.id}`)}  ${severityTag(severityWord(a), paint).trimEnd()}  ${stateWord(a)}`);
   row('rule', a.rule);
-  row('message', a.message);
+  row('message', oneLine(a.message));
   row('time', `${dateTime(a.time)}${a.last_seen && a.last_seen !== a.time ? `, last seen ${dateTime(a.last_seen)}` : ''}${Number(a.count) > 1 ? ` (${a.count} matches)` : ''}`);
   if (c) row('container', `${containerLabel(c)}${c.id && c.id !== 'host' ? ` ${c.id}` : ''}${c.runtime ? ` (${c.runtime}${c.image ? `, image ${c.image}` : ''})` : ''}`);
   row('tags', a.tags.join(', '));

@@ -111,6 +111,9 @@ function isEntry(): boolean {
 }
 
 if (isEntry()) {
+  // Node's deprecation warnings (grpc-js sets the TLS server name to an IP address for 127.0.0.1:port,
+  // DEP0123) are for developers, not for the user's terminal; --debug keeps them.
+  if (!process.argv.includes('--debug')) process.noDeprecation = true;
   // A reader that goes away (`vigil tail | head`) ends the command quietly.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);

@@ -1,0 +1,324 @@
+// The `vigil` CLI end to end: a real `bin/vigild` (temp data dir, HTTP on a free port, the API on a
+// unix socket in a temp dir and on TCP with TLS and a bearer token), a real runc container that reads
+// /etc/shadow (the default rule "Read of shadow file in container"), and `bin/vigil` run as a user
+// would: tail -o json receives the alert with the container id, --since replays it, alerts ls/ack/show,
+// a targets batch with a bad selector fails whole, status lists the probes, a malformed filter is
+// refused by the daemon, a wrong or missing token is refused, and no daemon gives one clear line.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runcMissing, startContainer, type Container } from '../runc.js';
+
+const REPO = join(import.meta.dirname, '../../../..');
+const VIGILD = join(REPO, 'bin/vigild');
+const VIGIL = join(REPO, 'bin/vigil');
+const RULE = 'Read of shadow file in container';
+const TOKEN = 'cli-test-token-0123456789abcdef';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: no VIGIL_* of the caller, no colour. */
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...extra };
+  return e;
+}
+
+/** Runs bin/vigil to completion. */
+function vigil(args: string[], e: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(VIGIL, args, { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      // Let the pipes drain.
+      setImmediate(() => resolve({ code, stdout, stderr }));
+    });
+  });
+}
+
+/** A long-running bin/vigil (tail): its output so far, a wait for a line, SIGINT and the exit code. */
+class Tail {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  constructor(args: string[], e: NodeJS.ProcessEnv) {
+    this.child = spawn(VIGIL, ['tail', ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+  async waitForLine<T>(what: string, pick: (line: string) => T | undefined, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const line of this.stdout.split('\n')) {
+        const v = line ? pick(line) : undefined;
+        if (v !== undefined) return v;
+      }
+      if (this.child.exitCode !== null) assert.fail(`vigil tail exited (${this.child.exitCode}) before ${what}: ${this.stderr}`);
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; stdout: ${this.stdout.slice(-2000)} stderr: ${this.stderr}`);
+      await sleep(100);
+    }
+  }
+  async interrupt(): Promise<number | null> {
+    this.child.kill('SIGINT');
+    return this.exited;
+  }
+}
+
+interface AlertJson {
+  alert: { id: string; seq: string; rule: string; container: { id: string }; state: string; lineage: Array<{ exe: string }>; events: unknown[] };
+  alert_change: string;
+}
+
+function alertOf(line: string, containerId: string): AlertJson | undefined {
+  try {
+    const m = JSON.parse(line) as Partial<AlertJson>;
+    return m.alert && m.alert.rule === RULE && m.alert.container?.id === containerId ? (m as AlertJson) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function assertNoStack(r: Result | Tail): void {
+  assert.doesNotMatch(r.stderr, /^\s+at /m, `a stack trace on stderr: ${r.stderr}`);
+}
+
+describe('vigil CLI against a real vigild', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+  const sock = join(dir, 'vigil.sock');
+  const unixAddr = `unix://${sock}`;
+  const cert = join(dir, 'api.crt');
+  const key = join(dir, 'api.key');
+  let tcpAddr = '';
+  let daemon: ChildProcess | undefined;
+  let daemonLog = '';
+  let container: Container | undefined;
+  const local = env({ VIGIL_ADDR: unixAddr });
+
+  before(async () => {
+    const why = runcMissing();
+    if (why) assert.fail(why);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'token'), TOKEN + '\n', { mode: 0o600 });
+    const apiPort = await freePort();
+    const httpPort = await freePort();
+    tcpAddr = `127.0.0.1:${apiPort}`;
+    writeFileSync(join(dir, 'vigild.yaml'), `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\n`);
+    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', `127.0.0.1:${httpPort}`, '--api-socket', sock, '--log-level', 'warn'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    daemon.stderr!.on('data', (d: Buffer) => (daemonLog += d.toString()));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await vigil(['status'], local);
+      if (r.code === 0) break;
+      if (daemon.exitCode !== null) assert.fail(`vigild exited (${daemon.exitCode}): ${daemonLog}`);
+      if (Date.now() > deadline) assert.fail(`vigild did not answer on ${sock}: ${r.stderr} ${daemonLog.slice(-2000)}`);
+      await sleep(300);
+    }
+  });
+
+  after(async () => {
+    container?.delete();
+    if (daemon && daemon.exitCode === null) {
+      const exited = new Promise((r) => daemon!.once('exit', r));
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('no daemon: one clear line and exit 1, over the socket and over TCP', async () => {
+    const gone = join(dir, 'nobody.sock');
+    const r = await vigil(['status', '--addr', `unix://${gone}`], env());
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `vigil: cannot reach vigild at unix://${gone} (is it running? start it with \`make run\` or \`systemctl start vigild\`)\n`);
+    const port = await freePort();
+    const t = await vigil(['alerts', 'ls'], env({ VIGIL_ADDR: `127.0.0.1:${port}`, VIGIL_TOKEN: TOKEN }));
+    assert.equal(t.code, 1);
+    assert.equal(t.stderr.split('\n').filter(Boolean).length, 1, t.stderr);
+    assert.match(t.stderr, /^vigil: cannot reach vigild at 127\.0\.0\.1:\d+ \(is it running\?/);
+    const tail = await vigil(['tail'], env({ VIGIL_ADDR: `unix://${gone}` }));
+    assert.equal(tail.code, 1);
+    assert.match(tail.stderr, /^vigil: cannot reach vigild at unix:\/\//);
+  });
+
+  test('a usage error exits 2 with one line and the usage', async () => {
+    const r = await vigil(['alerts', 'ack'], local);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^vigil: missing alert ID\n\nUsage: vigil alerts ack ID/);
+  });
+
+  test('status lists the attached probes', async () => {
+    const r = await vigil(['status'], local);
+    assert.equal(r.code, 0, r.stderr);
+    const m = /^probes: (\d+) attached, (\d+) refused$/m.exec(r.stdout);
+    assert.ok(m && Number(m[1]) > 0, r.stdout);
+    assert.match(r.stdout, /^ {2}attached {2}process\/vg_exec {2}tp_btf\/sched_process_exec$/m);
+    assert.match(r.stdout, /^vigild \S+, up /);
+  });
+
+  test('tail -o json receives the alert of a real container; --since replays it; alerts ls, ack and show', async () => {
+    const tail = new Tail(['-o', 'json'], local);
+    // The stream is open once the daemon counts the subscriber.
+    for (let i = 0; ; i++) {
+      const s = await vigil(['status', '-o', 'json'], local);
+      if ((JSON.parse(s.stdout) as { subscribers: unknown[] }).subscribers.length > 0) break;
+      if (i > 50) assert.fail(`tail never subscribed: ${tail.stderr}`);
+      await sleep(100);
+    }
+    container = startContainer();
+    const run = container.exec(['sh', '-c', 'mkdir -p /etc; echo x > /etc/shadow; cat /etc/shadow']);
+    assert.equal(run.status, 0, run.stderr);
+    const got = await tail.waitForLine('the shadow alert', (l) => alertOf(l, container!.id));
+    assert.equal(got.alert_change, 'ALERT_CHANGE_OPENED');
+    assert.equal(got.alert.state, 'ALERT_STATE_OPEN');
+    assert.ok(got.alert.events.length > 0);
+    assert.equal(await tail.interrupt(), 0, `SIGINT ends tail cleanly: ${tail.stderr}`);
+    assert.equal(tail.stderr, '');
+    const id = got.alert.id;
+
+    const ls = await vigil(['alerts', 'ls'], local);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /^ID +TIME +SEVERITY +STATE +RULE +CONTAINER +PROCESS$/m);
+    const row = ls.stdout.split('\n').find((l) => l.startsWith(id));
+    assert.ok(row, ls.stdout);
+    assert.match(row, new RegExp(`warning +open +${RULE}`));
+    const lsJson = await vigil(['alerts', 'ls', '-o', 'json', '--rule', RULE], local);
+    assert.ok(lsJson.stdout.trim().split('\n').some((l) => (JSON.parse(l) as { id: string }).id === id));
+
+    const ack = await vigil(['alerts', 'ack', id, '--comment', 'looking into it'], local);
+    assert.equal(ack.code, 0, ack.stderr);
+    const me = userInfo().username;
+    assert.equal(ack.stdout, `${id} acknowledged by ${me}: ${RULE}\n`);
+    const show = await vigil(['alerts', 'show', id], local);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`^Alert ${id} +warning +acknowledged$`, 'm'));
+    assert.match(show.stdout, new RegExp(`^ {2}container +\\S+ ${container.id} \\(runc`, 'm'));
+    assert.match(show.stdout, /^Process lineage$/m);
+    assert.match(show.stdout, /└─ \/bin\/busybox\[\d+\]/);
+    assert.match(show.stdout, /^Triggering events \(\d+\)$/m);
+    assert.match(show.stdout, /file {6}\S+ \/bin\/busybox\[\d+\] open \/etc\/shadow/);
+    assert.match(show.stdout, new RegExp(`acknowledged +by ${me}: looking into it$`, 'm'));
+    const showJson = JSON.parse((await vigil(['alerts', 'show', id, '-o', 'json'], local)).stdout) as { state: string; history: Array<{ by: string; comment?: string }> };
+    assert.equal(showJson.state, 'ALERT_STATE_ACKNOWLEDGED');
+    assert.equal(showJson.history.at(-1)?.comment, 'looking into it');
+
+    // Resume after the seq tail printed: the acknowledgement is a newer version of the alert, and
+    // the store replays it (since_seq 0 would mean live only, so the first alert's own seq is used).
+    const resumed = new Tail(['-o', 'json', '--since', got.alert.seq], local);
+    const again = await resumed.waitForLine('the replayed alert', (l) => alertOf(l, container!.id));
+    assert.equal(again.alert.id, id);
+    assert.equal(again.alert.state, 'ALERT_STATE_ACKNOWLEDGED');
+    assert.ok(Number(again.alert.seq) > Number(got.alert.seq));
+    assert.equal(await resumed.interrupt(), 0);
+
+    // Compact over a pipe: one line, no colour codes.
+    const compact = new Tail(['-o', 'compact', '--since', got.alert.seq, '--allow', `rule=${RULE}`], local);
+    const line = await compact.waitForLine('the compact line', (l) => (l.includes(RULE) ? l : undefined));
+    assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} warning {3}Read of shadow file in container {2}\S+ {2}\S+\[\d+\] {2}\S/);
+    assert.doesNotMatch(line, /\x1b\[/);
+    assert.equal(await compact.interrupt(), 0);
+
+    const missing = await vigil(['alerts', 'show', 'NOSUCHALERT'], local);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.split('\n').filter(Boolean).length, 1, missing.stderr);
+    assertNoStack(missing);
+  });
+
+  test('a targets batch with a bad selector fails whole, naming it', async () => {
+    const r = await vigil(['targets', 'add', 'name:web-*', 'bad['], local);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^vigil: .*"bad\[".*\n$/);
+    assertNoStack(r);
+    const ls = await vigil(['targets', 'ls'], local);
+    assert.doesNotMatch(ls.stdout, /name:web-\*/, 'nothing of the batch was added');
+    const file = join(dir, 'targets.txt');
+    writeFileSync(file, '# web tier\nname:web-* metrics=memory_usage_bytes,pids_current\n\nimage:nginx*\n');
+    const ok = await vigil(['targets', 'add', '-f', file], local);
+    assert.equal(ok.code, 0, ok.stderr);
+    const ls2 = await vigil(['targets', 'ls'], local);
+    assert.match(ls2.stdout, /^name:web-\* +memory_usage_bytes,pids_current +all /m);
+    const rm = await vigil(['targets', 'rm', 'name:web-*', 'image:nginx*'], local);
+    assert.equal(rm.stdout, 'removed 2 targets\n');
+  });
+
+  test('a malformed filter is refused by the daemon with its message', async () => {
+    const r = await vigil(['tail', '--allow', 'container.name=web-['], local);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^vigil: allow\[0\]\.container_names: bad glob "web-\[".*\n$/);
+    assertNoStack(r);
+  });
+
+  test('over TCP with TLS and the token; a wrong or missing token is refused', async () => {
+    const ok = await vigil(['alerts', 'ls', '-o', 'json', '--rule', RULE, '--state', 'all', '--ca', cert], env({ VIGIL_ADDR: tcpAddr, VIGIL_TOKEN: TOKEN }));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(ok.stdout.trim().split('\n').some((l) => (JSON.parse(l) as { container: { id: string } }).container.id === container?.id), ok.stdout);
+    const st = await vigil(['status', '--addr', tcpAddr], env({ VIGIL_CA: cert, VIGIL_TOKEN: TOKEN }));
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /^probes: \d+ attached/m);
+
+    const refused = 'vigil: the daemon refused the token (set VIGIL_TOKEN)\n';
+    const wrong = await vigil(['status', '--addr', tcpAddr, '--ca', cert], env({ VIGIL_TOKEN: 'wrong-token' }));
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.stderr, refused);
+    const none = await vigil(['status', '--addr', tcpAddr, '--ca', cert], env());
+    assert.equal(none.code, 1);
+    assert.equal(none.stderr, refused);
+    const tailWrong = await vigil(['tail', '--addr', tcpAddr, '--ca', cert], env({ VIGIL_TOKEN: 'wrong-token' }));
+    assert.equal(tailWrong.code, 1);
+    assert.equal(tailWrong.stderr, refused);
+
+    // Without the private CA the certificate is not trusted: one line that says so.
+    const untrusted = await vigil(['status', '--addr', tcpAddr], env({ VIGIL_TOKEN: TOKEN }));
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /^vigil: TLS to vigild at 127\.0\.0\.1:\d+ failed: .*--ca or VIGIL_CA\)\n$/);
+    // Plain TCP is only for loopback, and this listener speaks TLS only: no answer, still one line.
+    const plain = await vigil(['status', '--addr', tcpAddr, '--insecure', '--timeout', '3s'], env({ VIGIL_TOKEN: TOKEN }));
+    assert.equal(plain.code, 1);
+    assert.equal(plain.stderr.split('\n').filter(Boolean).length, 1, plain.stderr);
+  });
+
+  test('metrics of the container and of the host', async () => {
+    const deadline = Date.now() + 30_000;
+    let r: Result;
+    for (;;) {
+      r = await vigil(['metrics', container!.id, '--metric', 'memory_usage_bytes', '--since', '10m'], local);
+      if (r.code === 0) break;
+      if (Date.now() > deadline) assert.fail(`no metrics for ${container!.id}: ${r.stderr}`);
+      await sleep(1000);
+    }
+    // Not a terminal: plain numbers, one point a line.
+    assert.match(r.stdout, /^memory_usage_bytes \d{4}-\d\d-\d\dT[\d:.]+Z \d+(\.\d+)?$/m);
+    const host = await vigil(['metrics', 'host', '-o', 'json', '--metric', 'pids_current'], local);
+    assert.equal(host.code, 0, host.stderr);
+    assert.ok((JSON.parse(host.stdout.split('\n')[0]!) as { points: unknown[] }).points.length > 0);
+  });
+});
