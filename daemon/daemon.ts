@@ -24,6 +24,7 @@ import { defaultRuleDirs, RuleManager } from './detect/manager.js';
 import { RuleError, RuleSet } from './detect/ruleset.js';
 import type { Forecast } from './forecast/types.js';
 import { ConfigError, SensorError } from './errors.js';
+import { ForecastEngine } from './forecast/engine.js';
 import type { Logger } from './log.js';
 import { MetricsCollector, type SweepStats } from './metrics/collector.js';
 import { Sampler, type MetricsTarget } from './metrics/sampler.js';
@@ -57,6 +58,7 @@ export class Daemon {
   private registry: ContainerRegistry | undefined;
   private processes: ProcessEnricher | undefined;
   private collector: MetricsCollector | undefined;
+  private forecast: ForecastEngine | undefined;
   private http: HttpApi | undefined;
   private grpc: GrpcApi | undefined;
   private rules: RuleManager | undefined;
@@ -187,6 +189,22 @@ export class Daemon {
       services: this.apiServices(ready.programs),
       logger: this.log,
     });
+
+    // Forecasts and early warnings (a worker thread); fed each sweep's samples, warnings go to the alerts.
+    const alerts = this.alerts;
+    this.forecast = new ForecastEngine({
+      series: this.series,
+      store: this.store,
+      onMatch: (m) => {
+        if (!alerts.submit(m)) this.log.debug({ rule: m.rule.name }, 'alert intake full; forecast match dropped (counted)');
+      },
+      logger: this.log,
+      resolveContainer: (id) => {
+        const info = registry.list().find((x) => x.id === id);
+        return info ? { id: info.id, name: info.name, runtime: info.runtime, image: info.image, ...(info.pod ? { pod: info.pod } : {}), ...(info.namespace ? { namespace: info.namespace } : {}) } : undefined;
+      },
+    });
+    this.forecast.start();
 
     const sampler = await Sampler.create({ logger: this.log });
     this.collector = new MetricsCollector({
@@ -323,6 +341,7 @@ export class Daemon {
     samples.push({ target: 'host', metric: 'sensor_events_dropped_total', time: stats.startedAt, value: this.eventsDropped() });
     this.lastSweep = stats;
     this.detector?.evaluateMetrics(samples, (id) => this.registry?.list().find((c) => c.id === id));
+    this.forecast?.observe(samples);
     this.log.debug({ ...stats, targets: stats.targets }, 'metrics sweep');
     this.latest.clear();
     for (const s of samples) {
@@ -412,11 +431,12 @@ export class Daemon {
 
   /** Stops the sources, then flushes and closes the store. Safe to call more than once. */
   async stop(): Promise<void> {
-    const { grpc, http, collector, sensor, series, store, rules, alerts, detectSub, responses } = this;
+    const { grpc, http, collector, forecast, sensor, series, store, rules, alerts, detectSub, responses } = this;
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['api', grpc && (() => grpc.close())],
       ['http', http && (() => http.close())],
       ['metrics', collector && (() => collector.stop())],
+      ['forecast', forecast && (() => forecast.stop())],
       ['sensor', sensor && (() => sensor.close())],
       ["rules", rules && (async () => rules.close())],
       ['alerts', alerts && (() => alerts.stop())],
@@ -432,6 +452,7 @@ export class Daemon {
     this.http = undefined;
     this.grpc = undefined;
     this.collector = undefined;
+    this.forecast = undefined;
     this.sensor = undefined;
     this.series = undefined;
     this.store = undefined;
