@@ -236,6 +236,7 @@ export class Daemon {
     const alertStore = this.alertStore!;
     const targets = this.targets!;
     const series = this.series!;
+    const forecasts = this.forecast!;
     const rules = this.rules!;
     const dirs = this.config.ruleDirs ?? defaultRuleDirs();
     const events: EventSource = {
@@ -273,7 +274,7 @@ export class Daemon {
       },
       targets: { addBatch: (s) => targets.addBatch(s), removeBatch: (s) => targets.removeBatch(s), list: () => targets.list() },
       metrics: { query: (target, metric, from, to, step) => series.query(target, metric, from, to, step) },
-      ...(this.deps.forecast ? { forecast: this.deps.forecast } : {}),
+      forecast: this.deps.forecast ?? ((target, metric) => (metric in METRICS ? forecasts.get(target, metric as MetricName) : Promise.resolve(undefined))),
       rules: {
         list: () => rules.rules?.rules() ?? [],
         validate: async (text, fileName) => validateRuleText(dirs, text, fileName),

@@ -1,8 +1,8 @@
 // Errors of the forecast stage. The code is stable; callers branch on it, never on the message.
-export class ForecastWorkerError extends Error {
-  readonly code = 'VIGIL_FORECAST_WORKER';
+import { VigilError } from '../errors.js';
+
+export class ForecastWorkerError extends VigilError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ForecastWorkerError';
+    super('VIGIL_FORECAST_WORKER', message, options);
   }
 }
