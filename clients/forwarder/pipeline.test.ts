@@ -121,7 +121,9 @@ describe('pipeline', () => {
   it('a full queue stops taking alerts (deferred, not lost) and asks for a replay once drained', async () => {
     const sink = new RecordingSink();
     sink.down = true;
-    const { p, resyncs } = pipeline(sink, { queueMax: 5, batch: { maxItems: 5, maxWaitMs: 1 } });
+    // The batch wait must outlast the offers below: with a 1 ms wait a loaded machine let the
+    // batcher take the first record mid-loop, and one fewer was deferred.
+    const { p, resyncs } = pipeline(sink, { queueMax: 5, batch: { maxItems: 5, maxWaitMs: 50 } });
     for (let s = 1; s <= 12; s++) p.offer(alertItem(s));
     assert.equal(p.lagging, true);
     assert.equal(p.stats.deferred, 7);
