@@ -91,8 +91,10 @@ run: build
 # Every test: unit tests next to the code, integration tests (real kernel, real processes) in test/.
 # They run one file at a time because the BPF tests share the kernel's tracepoints.
 TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
+# --test-force-exit: a file whose failed test left a timer or socket behind must end, not hang the
+# run; --test-timeout bounds any single test (the slowest integration tests take about a minute).
 test: build
-	node --test --test-concurrency=1 --test-reporter=spec $(TEST_FILES)
+	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
 
 # Benchmarks print ratios and rates; they are never part of `make test`.
 bench: bench-overhead bench-ingest bench-sweep bench-store bench-api
