@@ -349,3 +349,88 @@ export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
   }
   return out;
 }
+
+/** One key a file or connect event may carry: its basename, its whole path, or a prefix of it (of file.path/net.path, or of file.dest). */
+export interface PathKey {
+  on: 'path' | 'dest';
+  type: 'name' | 'exact' | 'prefix';
+  v: string;
+}
+
+function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect'): PathKey[] | null {
+  const name = n.field.def.name;
+  const op = n.op;
+  const eq = op === '=' || op === 'in';
+  const literalGlob = (v: string): number => v.search(/[*?[]/);
+  const paths = (on: 'path' | 'dest'): PathKey[] | null => {
+    if (eq) return n.values.map((v) => ({ on, type: 'exact', v }));
+    if (op === 'startswith' && n.values[0]) return [{ on, type: 'prefix', v: n.values[0] }];
+    if (op === 'glob') {
+      const v = n.values[0] ?? '';
+      const w = literalGlob(v);
+      if (w < 0) return [{ on, type: 'exact', v }];
+      if (w > 0) return [{ on, type: 'prefix', v: v.slice(0, w) }];
+    }
+    return null;
+  };
+  const names = (on: 'path' | 'dest'): PathKey[] | null => {
+    if (eq) return n.values.map((v) => ({ on, type: 'name', v }));
+    if (op === 'glob' && literalGlob(n.values[0] ?? '') < 0) return [{ on, type: 'name', v: n.values[0] ?? '' }];
+    return null;
+  };
+  if (kind === 'connect') {
+    if (name === 'net.path') return paths('path');
+    if (name === 'net.name') return names('path');
+    return null;
+  }
+  if (name === 'file.path' || name === 'fd.name') return paths('path');
+  if (name === 'file.name') return names('path');
+  if (name === 'file.dest') return paths('dest');
+  if (name === 'file.dest_name') return names('dest');
+  if (name === 'file.directory') {
+    // dirname(path) = /d implies path starts with /d/ ("/" for the root); only absolute directories.
+    if (eq && n.values.every((v) => v.startsWith('/'))) return n.values.map((v) => ({ on: 'path', type: 'prefix', v: v.endsWith('/') ? v : v + '/' }));
+    if (op === 'startswith' && n.values[0]?.startsWith('/')) return [{ on: 'path', type: 'prefix', v: n.values[0] }];
+  }
+  return null;
+}
+
+function keysCost(k: PathKey[]): number {
+  return k.reduce((a, x) => a + (x.type === 'prefix' ? 4 : 1), 0);
+}
+
+/**
+ * A necessary condition on the path of a `file` (or `connect`) event for a condition to be true: the
+ * event carries at least one of the keys. null: no such constraint (the rule is always a candidate);
+ * []: the condition is never true for this kind. Only from comparisons the whole condition requires
+ * (an `and` chain, or every branch of an `or`); nothing under `not`.
+ */
+export function pathKeysOf(n: Node, kind: 'file' | 'connect'): PathKey[] | null {
+  const k = kindsOf(n);
+  if (k !== null && !k.has(kind)) return [];
+  switch (n.t) {
+    case 'cmp':
+      return n.op === '!=' ? null : pathKeysOfCmp(n, kind);
+    case 'mcmp':
+    case 'not':
+      return null;
+    case 'and': {
+      let best: PathKey[] | null = null;
+      for (const i of n.items) {
+        const c = pathKeysOf(i, kind);
+        if (c === null) continue;
+        if (best === null || keysCost(c) < keysCost(best)) best = c;
+      }
+      return best;
+    }
+    case 'or': {
+      const out: PathKey[] = [];
+      for (const i of n.items) {
+        const c = pathKeysOf(i, kind);
+        if (c === null) return null;
+        out.push(...c);
+      }
+      return out;
+    }
+  }
+}

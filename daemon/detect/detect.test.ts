@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { KTIME, type VigilEvent, type Creds } from '../sensor/events.js';
 import { Detector } from './detector.js';
 import { RuleError, RuleSet } from './ruleset.js';
-import { RuleManager } from './manager.js';
+import { RuleManager, defaultRuleDirs } from './manager.js';
+import { pathKeysOf } from './compile.js';
 import type { RuleMatch } from './types.js';
 
 const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
@@ -252,4 +253,93 @@ test('swap keeps the state of unchanged rules', () => {
   det.swap(RuleSet.load([d]));
   det.evaluate(file({}, 200));
   assert.equal(out.length, 1);
+});
+
+// The path index (basename, path, prefix) must never drop a match: the real rule pack, narrowed and
+// not, over many synthetic file, connect, mount and exec events must fire the same rules on the same
+// events in the same order.
+test('path index: narrowing never drops a match (real rules, synthetic events) and narrows', () => {
+  const pack = [defaultRuleDirs()[0]!];
+  const narrowed = RuleSet.load(pack);
+  const full = RuleSet.load(pack, { narrow: false });
+  // Every key the rules name, and neighbours of each (inside, beside, above a prefix).
+  const vals = new Set<string>(['/', '/tmp/a', '/var/log/app.log', '/etc/passwd', 'relative/x', '']);
+  for (const r of narrowed.compiled())
+    for (const t of r.trees)
+      for (const kind of ['file', 'connect'] as const)
+        for (const k of pathKeysOf(t, kind) ?? []) {
+          if (k.type === 'name') ['/x/', '/proc/1/', '/sys/fs/cgroup/a/', ''].forEach((d) => vals.add(d + k.v)), vals.add(`/x/${k.v}x`);
+          else if (k.type === 'exact') vals.add(k.v), vals.add(k.v + 'x'), vals.add(k.v.slice(0, -1));
+          else vals.add(k.v), vals.add(k.v + 'f'), vals.add(k.v + 'a/b'), vals.add(k.v.slice(0, -1));
+        }
+  const paths = [...vals];
+  let seed = 42;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const pick = <T>(a: readonly T[]): T => a[rnd(a.length)]!;
+  const HOST = { id: 'host', name: 'host', runtime: 'host', image: '' };
+  const C1 = { id: 'c1', name: 'web', runtime: 'runc', image: 'nginx:1' };
+  const OPS: Array<[string, string]> = [['open', 'openat'], ['open', 'open'], ['rename', 'renameat2'], ['link', 'linkat'], ['symlink', 'symlinkat'], ['unlink', 'unlinkat']];
+  const events: VigilEvent[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const ms = i * 5;
+    const who = { pid: 100 + rnd(4), comm: pick(['bash', 'cat', 'runc', 'passwd', 'curl']), container: rnd(5) === 0 ? HOST : C1 };
+    const r = rnd(20);
+    let ev: VigilEvent;
+    if (r < 14) {
+      const [op, syscall] = pick(OPS);
+      const dest = op === 'rename' || op === 'link' || op === 'symlink' ? { dest: pick(paths) } : {};
+      ev = file({ op, syscall, path: pick(paths), write: rnd(2) === 0, create: rnd(3) === 0, retval: rnd(4) === 0 ? -2 : 3, ...dest }, ms);
+    } else if (r < 17) ev = base('connect', rnd(2) ? { syscall: 'connect', retval: 0, family: 'unix', path: pick(paths), path_resolved: true, watch_id: 1 } : { syscall: 'connect', retval: 0, family: 'inet', address: '10.0.0.1', port: 2375, path_resolved: false, watch_id: 0 }, ms);
+    else if (r < 19) ev = mount({ fstype: pick(['cgroup', 'cgroup2', 'proc', 'ext4']) }, ms);
+    else ev = exec({ exe: pick(['/bin/bash', '/usr/bin/nsenter', '/dev/shm/x']), comm: who.comm }, ms);
+    Object.assign(ev, who);
+    events.push(ev);
+  }
+  const fire = (rs: RuleSet): { out: string[]; det: Detector } => {
+    const out: string[] = [];
+    const idx = new Map(events.map((e, i) => [e, i]));
+    const det = new Detector({ rules: rs, onMatch: (m) => out.push(`${m.rule.name}@${m.events.map((e) => idx.get(e)).join(',')}:${m.message}`), hostNs: NS });
+    for (const e of events) det.evaluate(e);
+    return { out, det };
+  };
+  const a = fire(narrowed);
+  const b = fire(full);
+  assert.ok(b.out.length > 200, `the synthetic events match often enough (${b.out.length})`);
+  assert.ok(new Set(b.out.map((m) => m.split('@')[0])).size >= 10, 'many rules fire');
+  assert.deepEqual(a.out, b.out);
+  // It narrows: fewer evaluations, and the expensive file rules leave the always-candidates.
+  const evals = (d: Detector): number => d.stats().rules.reduce((x, r) => x + r.evaluations, 0);
+  assert.ok(evals(a.det) < evals(b.det) / 2, `${evals(a.det)} vs ${evals(b.det)}`);
+  const n = narrowed.narrowing('file', 'openat');
+  assert.equal(n.always + n.keyed, narrowed.candidates('file', 'openat').length);
+  assert.ok(n.keyed >= 10, `keyed ${n.keyed}`);
+  assert.ok(n.always <= 4, `always ${n.always}`);
+  const plain = file({ path: '/var/log/app.log' });
+  assert.equal(narrowed.candidatesOf(plain as never).length, n.always);
+  assert.ok(narrowed.candidatesOf(file({ path: '/etc/shadow' }) as never).length > n.always);
+  assert.ok(narrowed.candidatesOf(file({ path: '/x/y', op: 'rename', syscall: 'renameat2', dest: '/sys/fs/cgroup/a/release_agent' }) as never).some((r) => r.info.name === 'Write to cgroup release_agent'));
+  const c = narrowed.narrowing('connect', 'connect');
+  assert.ok(c.keyed >= 1, `connect keyed ${c.keyed}`);
+});
+
+// Necessary constraints only: nothing from `not`, `!=`, or an `or` with an unconstrained branch.
+const KEYS: Array<[string, string[] | null]> = [
+  ['file.name = a', ['path:name:a']],
+  ['evt.kind = file and file.name in (a, b)', ['path:name:a', 'path:name:b']],
+  ['file.path startswith /p/ and proc.name = x', ['path:prefix:/p/']],
+  ['file.path glob "/srv/*/key"', ['path:prefix:/srv/']],
+  ['file.directory = /etc', ['path:prefix:/etc/']],
+  ['file.name = a or file.dest_name = a', ['path:name:a', 'dest:name:a']],
+  ['file.name = a or proc.name = x', null],
+  ['not file.name = a', null],
+  ['file.name != a', null],
+  ['file.name contains a', null],
+  ['(evt.kind = connect and net.name = s) or (evt.kind = file and file.name = t)', ['path:name:t']],
+];
+test('path index: necessary keys of a condition', () => {
+  for (const [cond, want] of KEYS) {
+    const rs = RuleSet.load([dir({ 'r.yaml': rule(cond) })]);
+    const got = pathKeysOf(rs.compiled()[0]!.trees[0]!, 'file');
+    assert.deepEqual(got === null ? null : got.map((k) => `${k.on}:${k.type}:${k.v}`), want, cond);
+  }
 });

@@ -1,4 +1,5 @@
-// The evaluator: each event meets only the candidate rules of its kind and system call; every rule
+// The evaluator: each event meets only the candidate rules of its kind and system call (file and
+// connect events: and of its path, see RuleSet.candidatesOf); every rule
 // that matches fires (no first-match shadowing). Sequence chains, threshold windows and metric
 // holds are per rule and per key, each map capped (the oldest goes, counted). swap() replaces the
 // rule set between two events and keeps the state of rules whose definition did not change.
@@ -201,7 +202,7 @@ export class Detector {
     this.c.events++;
     const kind = ev.kind;
     if (kind === 'exec' || kind === 'cred_change' || kind === 'fork') this.trackCreds(ev);
-    const cands = this.rules.candidates(kind, ev.syscall ?? '');
+    const cands = this.rules.candidatesOf(ev as { kind: string; syscall?: string; path?: string; dest?: string });
     if (cands.length > 0) {
       const ctx = this.ctx;
       ctx.reset(ev);

@@ -1,7 +1,8 @@
-// A loaded, compiled rule set: the candidate index (event kind x system call -> rules), and what the
+// A loaded, compiled rule set: the candidate index (event kind x system call -> rules, then for file
+// and connect events basename / path / prefix -> rules), and what the
 // probes must send for these rules (system calls, watched paths). Immutable once built.
 import { compileRuleFiles, type CompiledRule, type CompiledSet } from './loader.js';
-import { watchesOf, type Constraint, type WatchSpec } from './compile.js';
+import { pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
 import type { RuleInfo } from './types.js';
 import { Handler, syscallTable, type Arch } from '../sensor/syscalls.js';
 import type { SyscallEntry, WatchEntry } from '../sensor/native.js';
@@ -31,16 +32,103 @@ function allows(c: Constraint, v: string): boolean {
   return c === null || c.has(v);
 }
 
+/** The path keys a rule needs for events of this kind (null: always a candidate). Sequences: every step's. */
+function ruleKeys(r: CompiledRule, kind: 'file' | 'connect'): PathKey[] | null {
+  const out: PathKey[] = [];
+  for (const t of r.trees) {
+    const k = pathKeysOf(t, kind);
+    if (k === null) return null;
+    out.push(...k);
+  }
+  return out;
+}
+
+type Lookup = Map<string, CompiledRule[]>;
+interface Side {
+  names: Lookup;
+  exact: Lookup;
+  /** Sorted by prefix. */
+  prefixes: Array<[string, CompiledRule[]]>;
+}
+
+/**
+ * Second-level index of one (kind, system call) candidate list of file or connect events: rules with
+ * a necessary path constraint are looked up by the event's basename, path and path prefixes (and
+ * those of file.dest); the rest are always candidates. Result in load order.
+ */
+class PathIndex {
+  readonly always: CompiledRule[];
+  private readonly path: Side = { names: new Map(), exact: new Map(), prefixes: [] };
+  private readonly dest: Side = { names: new Map(), exact: new Map(), prefixes: [] };
+  private readonly hasDest: boolean;
+  /** Rules that have keys (for the counts). */
+  readonly keyed: number;
+
+  constructor(rules: readonly CompiledRule[], kind: 'file' | 'connect') {
+    this.always = [];
+    let keyed = 0;
+    const add = (m: Lookup, k: string, r: CompiledRule): void => {
+      const l = m.get(k);
+      if (!l) m.set(k, [r]);
+      else if (!l.includes(r)) l.push(r);
+    };
+    const prefixes = { path: new Map<string, CompiledRule[]>(), dest: new Map<string, CompiledRule[]>() };
+    for (const r of rules) {
+      const keys = ruleKeys(r, kind);
+      if (keys === null) {
+        this.always.push(r);
+        continue;
+      }
+      keyed++;
+      for (const k of keys) {
+        const side = k.on === 'path' ? this.path : this.dest;
+        if (k.type === 'name') add(side.names, k.v, r);
+        else if (k.type === 'exact') add(side.exact, k.v, r);
+        else add(prefixes[k.on], k.v, r);
+      }
+    }
+    this.keyed = keyed;
+    this.path.prefixes = [...prefixes.path].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.dest.prefixes = [...prefixes.dest].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.hasDest = this.dest.names.size + this.dest.exact.size + this.dest.prefixes.length > 0;
+  }
+
+  private static collect(side: Side, p: string, out: CompiledRule[][]): void {
+    const i = p.lastIndexOf('/');
+    const n = side.names.get(i < 0 ? p : p.slice(i + 1));
+    if (n) out.push(n);
+    const e = side.exact.get(p);
+    if (e) out.push(e);
+    const pre = side.prefixes;
+    for (let j = 0; j < pre.length; j++) if (p.startsWith(pre[j]![0])) out.push(pre[j]![1]);
+  }
+
+  /** The candidates for an event with this path (and destination). */
+  lookup(path: string | undefined, dest: string | undefined): CompiledRule[] {
+    const hits: CompiledRule[][] = [];
+    if (path !== undefined) PathIndex.collect(this.path, path, hits);
+    if (dest !== undefined && this.hasDest) PathIndex.collect(this.dest, dest, hits);
+    if (hits.length === 0) return this.always;
+    const set = new Set<CompiledRule>(this.always);
+    for (const h of hits) for (const r of h) set.add(r);
+    return [...set].sort((a, b) => a.order - b.order);
+  }
+}
+
 export class RuleSet {
   private readonly all: readonly CompiledRule[];
   /** Enabled event-driven rules (event, sequence, threshold). */
   private readonly active: readonly CompiledRule[];
   private readonly metricRules: readonly CompiledRule[];
   private readonly index = new Map<string, CompiledRule[]>();
+  private readonly paths = new Map<string, PathIndex>();
+  /** Second-level (path) index for file and connect events; off: every kind/syscall candidate. */
+  private readonly narrow: boolean;
   readonly files: readonly string[];
   readonly counts: CompiledSet['counts'];
 
-  private constructor(set: CompiledSet) {
+  private constructor(set: CompiledSet, narrow = true) {
+    this.narrow = narrow;
     this.all = set.rules;
     this.files = set.files;
     this.counts = set.counts;
@@ -50,8 +138,8 @@ export class RuleSet {
   }
 
   /** Loads the rule files of the directories (or files); throws RuleError. */
-  static load(dirs: readonly string[]): RuleSet {
-    return new RuleSet(compileRuleFiles(dirs));
+  static load(dirs: readonly string[], opts: { narrow?: boolean } = {}): RuleSet {
+    return new RuleSet(compileRuleFiles(dirs), opts.narrow ?? true);
   }
 
   /** The same, as a promise (the loader is synchronous; the manager awaits it). */
@@ -85,6 +173,30 @@ export class RuleSet {
       this.index.set(key, l);
     }
     return l;
+  }
+
+  /**
+   * The rules this event can match: candidates(kind, syscall), and for file and connect events only
+   * those whose path constraint (basename, path, prefix; file.dest's too) the event meets, plus the
+   * rules without one. Load order.
+   */
+  candidatesOf(ev: { kind: string; syscall?: string; path?: string; dest?: string }): CompiledRule[] {
+    const kind = ev.kind;
+    const syscall = ev.syscall ?? '';
+    if (!this.narrow || (kind !== 'file' && kind !== 'connect')) return this.candidates(kind, syscall);
+    const key = syscall === '' ? kind : `${kind}\0${syscall}`;
+    let pi = this.paths.get(key);
+    if (pi === undefined) {
+      pi = new PathIndex(this.candidates(kind, syscall), kind);
+      this.paths.set(key, pi);
+    }
+    return pi.lookup(ev.path, kind === 'file' ? ev.dest : undefined);
+  }
+
+  /** Of the candidates for this kind and system call: how many are always evaluated, how many only on a path key. */
+  narrowing(kind: 'file' | 'connect', syscall: string): { always: number; keyed: number } {
+    const pi = new PathIndex(this.candidates(kind, syscall), kind);
+    return { always: pi.always.length, keyed: pi.keyed };
   }
 
   /** The subset of the architecture's default syscall table that the enabled rules need. */
