@@ -139,3 +139,21 @@ test('the real /proc: this process is there with its exe and parent', () => {
   assert.equal(me.ppid, process.ppid);
   assert.equal(me.exe, process.execPath);
 });
+
+test('procInfo is one frozen object per process until its lineage changes', () => {
+  const t = new ProcessTable();
+  t.seed([entry(1, 0, '/sbin/init'), entry(100, 1, '/bin/bash'), entry(200, 100, '/usr/bin/make')]);
+  const a = t.procInfo(200)!;
+  t.touch(head(200, 100), 1n * S);
+  assert.equal(t.procInfo(200), a, 'events of a busy process share it');
+  assert.ok(Object.isFrozen(a) && Object.isFrozen(a.ancestors) && Object.isFrozen(a.ancestors[0]));
+  // An exec of the parent changes the child's ancestry: a new object with the new exe.
+  t.onExec(head(100, 1, 'zsh'), 2n * S, '/bin/zsh', ['zsh']);
+  const b = t.procInfo(200)!;
+  assert.notEqual(b, a);
+  assert.equal(b.ancestors[0]!.exe, '/bin/zsh');
+  assert.equal(a.ancestors[0]!.exe, '/bin/bash', 'an event already delivered keeps what was true then');
+  // A changed parent (reparenting after the parent exited) is seen too.
+  t.touch(head(200, 1), 3n * S);
+  assert.deepEqual(t.procInfo(200)!.ancestors.map((x) => x.pid), [1]);
+});

@@ -29,6 +29,9 @@ export interface ProcessEntry {
   exitedNs?: bigint;
   /** Resolves since this entry was last moved to the most-recent end (see resolve()). */
   touchedAt?: number;
+  /** procInfo() of this entry, valid while the table's lineage generation is `infoGen`. */
+  info?: ProcInfo;
+  infoGen?: number;
 }
 
 export interface ProcessTableOptions {
@@ -103,10 +106,17 @@ export class ProcessTable {
   }
 
   private resolves = 0;
+  /**
+   * Bumped by every change that can alter some process's exe, args or ancestry (exec, fork, exit,
+   * a new or evicted entry, a changed parent): cached procInfo objects of an older generation are
+   * rebuilt. A busy process sending many events between such changes reuses one object.
+   */
+  private gen = 0;
   private readonly touchEvery: number;
 
   private put(e: ProcessEntry): void {
     e.touchedAt = this.resolves;
+    this.gen++;
     this.entries.delete(e.pid);
     this.entries.set(e.pid, e);
     while (this.entries.size > this.maxEntries) {
@@ -129,7 +139,10 @@ export class ProcessTable {
         this.entries.set(h.pid, e);
         e.touchedAt = this.resolves;
       }
-      if (h.ppid !== 0) e.ppid = h.ppid;
+      if (h.ppid !== 0 && e.ppid !== h.ppid) {
+        e.ppid = h.ppid;
+        this.gen++;
+      }
       return e;
     }
     this.counters.misses++;
@@ -150,6 +163,7 @@ export class ProcessTable {
       // The pid may have been reused by a new process since: only evict the one that exited then.
       if (e && e.exitedNs === at) {
         this.entries.delete(pid);
+        this.gen++;
         this.counters.evictedExited++;
       }
     }
@@ -165,6 +179,7 @@ export class ProcessTable {
     e.args = args;
     e.comm = h.comm;
     e.uid = h.uid;
+    this.gen++;
   }
 
   onFork(h: EventHead, nowNs: bigint, childPid: number): void {
@@ -210,10 +225,18 @@ export class ProcessTable {
     return out;
   }
 
-  /** The `proc` field of an event of pid, or undefined when its exe is not known. */
+  /**
+   * The `proc` field of an event of pid, or undefined when its exe is not known. The object is shared
+   * by the events of that process until its lineage changes, so it is frozen: consumers copy, never
+   * mutate.
+   */
   procInfo(pid: number): ProcInfo | undefined {
     const e = this.entries.get(pid);
     if (!e || e.exe === '') return undefined;
-    return { exe: e.exe, args: e.args, ancestors: this.ancestors(pid) };
+    if (e.info && e.infoGen === this.gen) return e.info;
+    const ancestors = this.ancestors(pid).map((a) => Object.freeze(a));
+    e.info = Object.freeze({ exe: e.exe, args: e.args, ancestors: Object.freeze(ancestors) as Ancestor[] });
+    e.infoGen = this.gen;
+    return e.info;
   }
 }
