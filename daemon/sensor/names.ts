@@ -250,8 +250,20 @@ const OPEN_FLAGS_ARCH: Readonly<Record<Arch, FlagTable>> = {
   ],
 };
 const ACCMODE = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
+// A host opens with a handful of distinct flag values; naming them once each spares every file
+// event two arrays. Shared, hence frozen; bounded in case a caller sends garbage flags.
+const openNameCache = new Map<string, readonly string[]>();
+const OPEN_NAME_CACHE_MAX = 4096;
+
 export function openFlagNames(flags: number, arch: Arch): string[] {
-  return [ACCMODE[flags & 3]!, ...flagNames(flags, OPEN_FLAGS_COMMON), ...flagNames(flags, OPEN_FLAGS_ARCH[arch])];
+  const key = `${arch}:${flags}`;
+  let names = openNameCache.get(key);
+  if (!names) {
+    names = Object.freeze([ACCMODE[flags & 3]!, ...flagNames(flags, OPEN_FLAGS_COMMON), ...flagNames(flags, OPEN_FLAGS_ARCH[arch])]);
+    if (openNameCache.size >= OPEN_NAME_CACHE_MAX) openNameCache.clear();
+    openNameCache.set(key, names);
+  }
+  return names as string[];
 }
 
 /** include/uapi/linux/capability.h, by bit number. */
