@@ -107,7 +107,7 @@ class Reader {
     return new Reader(v as Obj, this.path(key));
   }
 
-  only(keys: string[]): void {
+  allowOnly(keys: string[]): void {
     for (const k of Object.keys(this.obj)) if (!keys.includes(k)) throw this.err(k, 'unknown setting');
   }
 
@@ -134,13 +134,13 @@ function parseSink(value: unknown, i: number): SinkConfig {
   const type = r.oneOf('type', SINK_TYPES);
   const batchDefaults = type === 'syslog' ? [100, 200] : type === 'nats' ? [256, 200] : [500, 1000];
   const b = r.sub('batch');
-  b.only(['max_items', 'max_wait_ms']);
+  b.allowOnly(['max_items', 'max_wait_ms']);
   const q = r.sub('queue');
-  q.only(['max_items']);
+  q.allowOnly(['max_items']);
   const rt = r.sub('retry');
-  rt.only(['initial_ms', 'max_ms']);
+  rt.allowOnly(['initial_ms', 'max_ms']);
   const f = r.sub('filter');
-  f.only(['allow', 'deny']);
+  f.allowOnly(['allow', 'deny']);
   const list = (key: 'allow' | 'deny'): unknown[] => {
     const v = f.obj[key] ?? [];
     if (!Array.isArray(v)) throw f.err(key, 'must be a list of filters');
@@ -173,7 +173,7 @@ function parseSink(value: unknown, i: number): SinkConfig {
   };
   switch (type) {
     case 'syslog': {
-      r.only([...COMMON, 'transport', 'host', 'port', 'format', 'app_name', 'facility', 'sd_id', 'ca', 'cert', 'key', 'servername']);
+      r.allowOnly([...COMMON, 'transport', 'host', 'port', 'format', 'app_name', 'facility', 'sd_id', 'ca', 'cert', 'key', 'servername']);
       const transport = r.oneOf('transport', ['udp', 'tcp', 'tls'] as const, 'udp');
       const facilityValue = (value as Obj).facility ?? 'local0';
       const facility = typeof facilityValue === 'string' || typeof facilityValue === 'number' ? facilityCode(facilityValue) : undefined;
@@ -187,15 +187,15 @@ function parseSink(value: unknown, i: number): SinkConfig {
       };
     }
     case 'hec': {
-      r.only([...COMMON, 'url', 'token', 'token_file', 'index', 'sourcetype', 'source', 'ca']);
+      r.allowOnly([...COMMON, 'url', 'token', 'token_file', 'index', 'sourcetype', 'source', 'ca']);
       const token = r.secret('token');
       if (!token) throw r.err('token', 'is required (or token_file)');
       return { ...common, type, url: url('url'), token, index: r.str('index'), sourcetype: r.str('sourcetype'), source: r.str('source'), ca: r.str('ca') };
     }
     case 'bulk': {
-      r.only([...COMMON, 'url', 'index', 'auth', 'ca']);
+      r.allowOnly([...COMMON, 'url', 'index', 'auth', 'ca']);
       const a = r.sub('auth');
-      a.only(['username', 'password', 'password_file', 'api_key', 'api_key_file', 'bearer', 'bearer_file']);
+      a.allowOnly(['username', 'password', 'password_file', 'api_key', 'api_key_file', 'bearer', 'bearer_file']);
       let authorization: string | undefined;
       const user = a.str('username');
       const apiKey = a.secret('api_key');
@@ -209,7 +209,7 @@ function parseSink(value: unknown, i: number): SinkConfig {
       return { ...common, type, url: url('url'), index, authorization, ca: r.str('ca') };
     }
     case 'webhook': {
-      r.only([...COMMON, 'url', 'headers', 'ca']);
+      r.allowOnly([...COMMON, 'url', 'headers', 'ca']);
       const h = r.sub('headers');
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(h.obj)) {
@@ -219,7 +219,7 @@ function parseSink(value: unknown, i: number): SinkConfig {
       return { ...common, type, url: url('url'), headers, ca: r.str('ca') };
     }
     case 'nats': {
-      r.only([...COMMON, 'servers', 'subject', 'stream', 'create_stream', 'creds', 'ca']);
+      r.allowOnly([...COMMON, 'servers', 'subject', 'stream', 'create_stream', 'creds', 'ca']);
       const s = (value as Obj).servers;
       const servers = typeof s === 'string' ? [s] : s;
       if (!Array.isArray(servers) || servers.length === 0 || !servers.every((x) => typeof x === 'string' && x !== '')) {
@@ -249,9 +249,9 @@ export function parseConfig(text: string, file: string): ForwarderConfig {
   try {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError('the document must be a mapping');
     const r = new Reader(doc as Obj, '');
-    r.only(['daemon', 'state_file', 'hostname', 'shutdown_timeout_ms', 'sinks']);
+    r.allowOnly(['daemon', 'state_file', 'hostname', 'shutdown_timeout_ms', 'sinks']);
     const d = r.sub('daemon');
-    d.only(['address', 'token', 'token_file', 'ca', 'insecure']);
+    d.allowOnly(['address', 'token', 'token_file', 'ca', 'insecure']);
     const hostname = r.str('hostname', osHostname());
     const sinks: unknown = (doc as Obj).sinks;
     if (!Array.isArray(sinks) || sinks.length === 0) throw r.err('sinks', 'a list of at least one sink');
