@@ -8,7 +8,7 @@
 // under runc's default root (/run/runc, where the container registry reads state.json) and is always
 // removed: on delete(), on a failed start, and at process exit for any container a test forgot.
 // Ids are unique per run and start with "vgt-" so leftovers are easy to spot (`runc list`).
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync,
@@ -288,4 +288,20 @@ export async function withContainer<T>(o: ContainerOptions, fn: (c: Container) =
   } finally {
     c.delete();
   }
+}
+
+/** `runc exec` without blocking the event loop (a sensor in the same process keeps draining). */
+export function execAsync(c: Pick<Container, 'id'>, args: string[], timeoutMs = 15000): Promise<{ code: number | null; out: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(RUNC, ['exec', c.id, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('error', rej);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      res({ code, out });
+    });
+  });
 }

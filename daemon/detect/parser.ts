@@ -77,13 +77,13 @@ export class Parser {
 
   // ---- lexing ----
 
-  private skip(): void {
+  private skipSpace(): void {
     const s = this.s;
     while (this.i < s.length && /\s/.test(s[this.i]!)) this.i++;
   }
 
   private lex(arith = false): Tok {
-    this.skip();
+    this.skipSpace();
     const s = this.s;
     const pos = this.i;
     if (pos >= s.length) return { t: 'eof', v: '', pos, end: pos };

@@ -6,29 +6,14 @@
 // Other test files may run at the same time on this machine (their containers do attacks on
 // purpose), so only matches that belong to this file's containers and host processes count.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { RUNC, runcMissing, startContainer, type Container } from '../runc.js';
+import { execAsync, runcMissing, startContainer, type Container } from '../runc.js';
 import { BPF, assertPrerequisites, runOk, sleep } from './harness.js';
 import { DetectHarness, WARNING_OR_ABOVE, type SeenMatch } from './detect-harness.js';
 
-function execAsync(c: Container, args: string[], timeoutMs = 30000): Promise<{ code: number | null; out: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(RUNC, ['exec', c.id, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('error', rej);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      res({ code, out });
-    });
-  });
-}
 
 describe('benign workloads raise nothing at warning or above', () => {
   let h: DetectHarness;
@@ -82,7 +67,7 @@ describe('benign workloads raise nothing at warning or above', () => {
   test('runc start, exec and stop of several containers', { ...BPF, timeout: 60000 }, async () => {
     for (let i = 0; i < 4; i++) {
       const c = start({ memoryLimit: 64 << 20, pidsLimit: 100 });
-      const r = await execAsync(c, ['sh', '-c', 'id; hostname; ls /; cat /etc/passwd > /dev/null']);
+      const r = await execAsync(c, ['sh', '-c', 'id; hostname; ls /; cat /etc/passwd > /dev/null'], 30000);
       assert.equal(r.code, 0, r.out);
       c.kill('TERM');
       await sleep(100);
@@ -106,10 +91,10 @@ describe('benign workloads raise nothing at warning or above', () => {
       'echo "nobody2:x:65533:65533::/:/bin/false" >> /etc/passwd',
       'sh -c "echo nested; ls /tmp"; env | sort | head -3',
     ].join('\n');
-    const r = await execAsync(c, ['sh', '-c', script]);
+    const r = await execAsync(c, ['sh', '-c', script], 30000);
     assert.equal(r.code, 0, r.out);
     // An interactive-looking shell fed by a pipe, as `kubectl exec -i` does.
-    const r2 = await execAsync(c, ['sh', '-c', 'echo "ls /; id" | sh']);
+    const r2 = await execAsync(c, ['sh', '-c', 'echo "ls /; id" | sh'], 30000);
     assert.equal(r2.code, 0, r2.out);
     await sleep(500);
     assertQuiet('shells and file activity');
@@ -130,12 +115,12 @@ describe('benign workloads raise nothing at warning or above', () => {
 
   test('a web server in a container under a loop of requests', { ...BPF, timeout: 60000 }, async () => {
     const c = start();
-    const setup = await execAsync(c, ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html']);
+    const setup = await execAsync(c, ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html'], 30000);
     assert.equal(setup.code, 0, setup.out);
     c.execDetached(['busybox', 'httpd', '-f', '-p', '127.0.0.1:8080', '-h', '/www']);
     await sleep(300);
     const t0 = Date.now();
-    const r = await execAsync(c, ['sh', '-c', 'ok=0; for i in $(seq 1 150); do wget -q -O - http://127.0.0.1:8080/index.html > /dev/null && ok=$((ok+1)); done; echo $ok']);
+    const r = await execAsync(c, ['sh', '-c', 'ok=0; for i in $(seq 1 150); do wget -q -O - http://127.0.0.1:8080/index.html > /dev/null && ok=$((ok+1)); done; echo $ok'], 30000);
     assert.equal(r.code, 0, r.out);
     assert.ok(Number(r.out.trim()) >= 140, `requests served: ${r.out}`);
     await sleep(500);
@@ -146,7 +131,7 @@ describe('benign workloads raise nothing at warning or above', () => {
     const c = start();
     // A scheduler that runs a rotating-log job every 200 ms for 3 seconds.
     const job = 'date >> /var/log/job.log; if [ $(wc -l < /var/log/job.log) -gt 5 ]; then mv /var/log/job.log /var/log/job.log.1; fi';
-    const r = await execAsync(c, ['sh', '-c', `mkdir -p /var/log; for i in $(seq 1 15); do sh -c '${job}'; sleep 0.2; done`]);
+    const r = await execAsync(c, ['sh', '-c', `mkdir -p /var/log; for i in $(seq 1 15); do sh -c '${job}'; sleep 0.2; done`], 30000);
     assert.equal(r.code, 0, r.out);
     await sleep(500);
     assertQuiet('cron-like jobs');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RuleMatch } from '../../daemon/detect/types.js';
-import { RUNC, runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
+import { execAsync, runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
 import { BPF, assertPrerequisites } from './harness.js';
 import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, lineage, plant, type Helpers } from './detect-harness.js';
 
@@ -21,21 +21,6 @@ const TECH = `${HELPER_MOUNT}/vigil-tech`;
 /** From the event to the match reaching the test. */
 const LATENCY_MS = 1000;
 
-/** `runc exec` without blocking the event loop (the sensor keeps draining while the action runs). */
-function execAsync(c: Container, args: string[], timeoutMs = 15000): Promise<{ code: number | null; out: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(RUNC, ['exec', c.id, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('error', rej);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      res({ code, out });
-    });
-  });
-}
 
 interface Technique {
   name: string;
