@@ -93,6 +93,7 @@ async function fanout(subscribers: number, alerts: number): Promise<{ rate: numb
       since: (s, l) => manager.since(s, l), onAlert: (fn) => manager.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
     },
     targets: { addBatch: async () => [], removeBatch: async () => [], list: () => [] },
+    containers: { list: () => [], host: () => ({ info: { id: 'host', name: 'host', runtime: 'host', image: '', labels: {}, cgroupId: 0, cgroupPath: '/', startedAt: new Date().toISOString() }, running: true, monitored: false, latest: {} }) },
     metrics: { query: async () => ({ resolution: 'raw', step: 0, points: [] }) },
     rules: { list: () => [], validate: async () => ({ ok: true, errors: [], rules: [] }), reload: async () => ({ ok: true, errors: [], rules: [] }) },
     status: { version: 'bench', startedAt: Date.now(), source: () => 'none', probes: () => [], sensorStats: () => undefined },

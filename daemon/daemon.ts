@@ -13,12 +13,12 @@ import { AlertStore } from './alerts/store.js';
 import type { Alert } from './alerts/types.js';
 import { GrpcApi } from './api/grpc.js';
 import { HttpApi } from './api/http.js';
-import type { DaemonServices, EventSource, RuleResult } from './api/services.js';
+import type { ContainerView, DaemonServices, EventSource, RuleResult } from './api/services.js';
 import type { MetricFamily } from './api/prometheus.js';
 import type { DaemonConfig } from './config.js';
 import { ContainerRegistry } from './containers/registry.js';
 import { TargetSet } from './containers/targets.js';
-import type { ContainerInfo } from './containers/types.js';
+import { HOST_CONTAINER, type ContainerInfo } from './containers/types.js';
 import { Detector } from './detect/detector.js';
 import { defaultRuleDirs, RuleManager } from './detect/manager.js';
 import { RuleError, RuleSet } from './detect/ruleset.js';
@@ -260,8 +260,23 @@ export class Daemon {
         };
       },
     };
+    const view = (info: ContainerInfo, monitored: boolean): ContainerView => {
+      const latest = this.latest.get(info.id);
+      return {
+        info,
+        running: info.stoppedAt === undefined,
+        monitored,
+        latest: latest ? Object.fromEntries(latest) : {},
+        ...(latest && this.lastSweep ? { sampledAt: this.lastSweep.startedAt } : {}),
+      };
+    };
+    const hostInfo: ContainerInfo = { ...HOST_CONTAINER, labels: {}, cgroupId: 0, cgroupPath: '/', startedAt: new Date(this.startedAt).toISOString() };
     return {
       events,
+      containers: {
+        list: () => registry.list().map((info) => view(info, targets.matches(info))),
+        host: () => view(hostInfo, targets.matches('host')),
+      },
       alerts: {
         list: (f, p) => alerts.list(f, p),
         get: (id) => alerts.get(id),

@@ -23,7 +23,7 @@ export function isLifecycle(ev: StreamEvent): ev is ContainerLifecycleEvent {
 
 const upper = (prefix: string, s: string): string => `${prefix}${s.toUpperCase()}`;
 
-function containerInfo(c: ContainerInfo): ApiContainerInfo {
+export function toApiContainerInfo(c: ContainerInfo): ApiContainerInfo {
   return {
     ref: { id: c.id, name: c.name, runtime: c.runtime, image: c.image, ...(c.pod !== undefined ? { pod: c.pod } : {}), ...(c.namespace !== undefined ? { namespace: c.namespace } : {}) },
     ...(c.podUid !== undefined ? { pod_uid: c.podUid } : {}),
@@ -56,7 +56,7 @@ function containerInfo(c: ContainerInfo): ApiContainerInfo {
  * it (syscall_info for `syscall`); protobuf encoding ignores the header fields repeated there. */
 export function toApiEvent(ev: StreamEvent): ApiEvent {
   if (isLifecycle(ev)) {
-    const info = containerInfo(ev.container);
+    const info = toApiContainerInfo(ev.container);
     return { kind: upper('EVENT_KIND_', ev.kind) as ApiEvent['kind'], time: ev.time, container: info.ref ?? null, [ev.kind]: info };
   }
   const out: ApiEvent = {

@@ -17,6 +17,8 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { AddTargetsRequest__Output } from '../../proto/gen/vigil/v1/AddTargetsRequest.js';
+import type { GetContainerRequest__Output } from '../../proto/gen/vigil/v1/GetContainerRequest.js';
+import type { ListContainersRequest__Output } from '../../proto/gen/vigil/v1/ListContainersRequest.js';
 import type { GetAlertRequest__Output } from '../../proto/gen/vigil/v1/GetAlertRequest.js';
 import type { GetForecastRequest__Output } from '../../proto/gen/vigil/v1/GetForecastRequest.js';
 import type { GetStatusResponse } from '../../proto/gen/vigil/v1/GetStatusResponse.js';
@@ -35,6 +37,7 @@ import { ConfigError, VigilError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { METRICS } from '../metrics/types.js';
 import { KIND_NAMES } from '../sensor/layout.js';
+import { getContainer, listContainers } from './containers.js';
 import { replayedChange, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription } from './filter.js';
 import { packageDefinition, serviceDefinitions } from './proto.js';
@@ -150,6 +153,15 @@ export class GrpcApi {
     server.addService(defs.Forecasts, { Get: this.unary((r: GetForecastRequest__Output) => this.forecast(r)) });
     server.addService(defs.Rules, this.ruleHandlers());
     server.addService(defs.Status, { Get: this.unary(async () => this.status()) });
+    server.addService(defs.Containers, {
+      List: this.unary((r: ListContainersRequest__Output) => listContainers(this.s, r.include_stopped)),
+      Get: this.unary(async (r: GetContainerRequest__Output) => {
+        if (!r.id) throw new ApiArgumentError('id is required (a full container id, or host)');
+        const c = await getContainer(this.s, r.id);
+        if (!c) throw new GrpcStatusError(grpc.status.NOT_FOUND, `no container ${JSON.stringify(r.id)}`);
+        return c;
+      }),
+    });
     this.health.addToServer(server);
     new ReflectionService(packageDefinition()).addToServer(server);
     this.servers.push(server);

@@ -13,6 +13,7 @@ export const PROTO_FILES = [
   'vigil/v1/metrics.proto',
   'vigil/v1/rules.proto',
   'vigil/v1/status.proto',
+  'vigil/v1/containers.proto',
 ] as const;
 
 export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
@@ -41,10 +42,10 @@ export function packageDefinition(): protoLoader.PackageDefinition {
 }
 
 /** The service definitions by short name (Events, Alerts, ...). */
-export function serviceDefinitions(): Record<'Events' | 'Alerts' | 'Targets' | 'Metrics' | 'Forecasts' | 'Rules' | 'Status', grpc.ServiceDefinition> {
+export function serviceDefinitions(): Record<'Events' | 'Alerts' | 'Targets' | 'Metrics' | 'Forecasts' | 'Rules' | 'Status' | 'Containers', grpc.ServiceDefinition> {
   const def = packageDefinition();
   const get = (n: string): grpc.ServiceDefinition => def[`vigil.v1.${n}`] as unknown as grpc.ServiceDefinition;
-  return { Events: get('Events'), Alerts: get('Alerts'), Targets: get('Targets'), Metrics: get('Metrics'), Forecasts: get('Forecasts'), Rules: get('Rules'), Status: get('Status') };
+  return { Events: get('Events'), Alerts: get('Alerts'), Targets: get('Targets'), Metrics: get('Metrics'), Forecasts: get('Forecasts'), Rules: get('Rules'), Status: get('Status'), Containers: get('Containers') };
 }
 
 /** Client constructors (tests, benchmarks; the CLI and the forwarder use the generated types the same way). */

@@ -4,6 +4,7 @@ import type { AlertListener } from '../alerts/manager.js';
 import type { AlertFilter, AlertList, AlertPage } from '../alerts/store.js';
 import type { Alert } from '../alerts/types.js';
 import type { Target, TargetSpec } from '../containers/targets.js';
+import type { ContainerInfo } from '../containers/types.js';
 import type { RuleFileError } from '../detect/ruleset.js';
 import type { RuleInfo } from '../detect/types.js';
 import type { Forecast } from '../forecast/types.js';
@@ -59,8 +60,25 @@ export interface StatusSource {
   sensorStats(): SensorStats | undefined;
 }
 
+/** A known container (or the host) with what the last metrics sweep read of it. */
+export interface ContainerView {
+  info: ContainerInfo;
+  running: boolean;
+  /** Matched by a target: sampled and stored. */
+  monitored: boolean;
+  /** Metric name -> value of the last sweep. */
+  latest: Record<string, number>;
+  sampledAt?: number;
+}
+
+export interface ContainerSource {
+  list(): ContainerView[];
+  host(): ContainerView;
+}
+
 export interface DaemonServices {
   events?: EventSource;
+  containers: ContainerSource;
   alerts: AlertSource;
   targets: TargetSource;
   metrics: { query(target: string, metric: string, from: number, to: number, step?: number): Promise<QueryResult> };

@@ -20,12 +20,12 @@ import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/Subscri
 import type { TargetsClient } from '../../proto/gen/vigil/v1/Targets.js';
 import { GrpcApi } from '../../daemon/api/grpc.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
-import type { DaemonServices, EventSource } from '../../daemon/api/services.js';
+import type { ContainerView, DaemonServices, EventSource } from '../../daemon/api/services.js';
 import type { StreamEvent } from '../../daemon/api/convert.js';
 import { AlertManager } from '../../daemon/alerts/manager.js';
 import { AlertStore } from '../../daemon/alerts/store.js';
 import { TargetSet } from '../../daemon/containers/targets.js';
-import type { ContainerRef } from '../../daemon/containers/types.js';
+import type { ContainerInfo, ContainerRef } from '../../daemon/containers/types.js';
 import { validateRuleText } from '../../daemon/daemon.js';
 import { RuleSet } from '../../daemon/detect/ruleset.js';
 import type { RuleInfo, RuleMatch } from '../../daemon/detect/types.js';
@@ -43,6 +43,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 const WEB: ContainerRef = { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox', namespace: 'prod' };
 const DB: ContainerRef = { id: 'dbdbdb000002', name: 'db-1', runtime: 'runc', image: 'busybox', namespace: 'staging' };
+const SEC: ContainerRef = { id: '5ec5ec000004', name: 'sec-1', runtime: 'runc', image: 'busybox' };
+const OLD: ContainerRef = { id: '01d01d000003', name: 'old-1', runtime: 'runc', image: 'busybox' };
 
 function execEvent(pid: number, exe: string, container: ContainerRef): ExecEvent {
   const ns = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
@@ -116,8 +118,14 @@ async function makeWorld(): Promise<World> {
   const targets = await TargetSet.open(store, { log: silentLogger() });
   const series = await SeriesStore.open(store, { log: silentLogger(), flushIntervalMs: 0, sweepIntervalMs: 0 });
   const events = new FakeEvents();
+  const info = (r: ContainerRef, stoppedAt?: string): ContainerInfo => ({ ...r, labels: { app: r.name }, cgroupId: 1, cgroupPath: `/runc/${r.id}`, startedAt: new Date().toISOString(), ...(stoppedAt ? { stoppedAt } : {}) });
+  const view = (i: ContainerInfo, latest: Record<string, number> = {}): ContainerView => ({ info: i, running: !i.stoppedAt, monitored: true, latest, sampledAt: Date.now() });
   const services: DaemonServices = {
     events,
+    containers: {
+      list: () => [view(info(WEB), { memory_working_set_bytes: 5e6, memory_limit_bytes: 1e7 }), view(info(DB)), view(info(SEC)), view(info(OLD, new Date().toISOString()))],
+      host: () => view({ id: 'host', name: 'host', runtime: 'host', image: '', labels: {}, cgroupId: 0, cgroupPath: '/', startedAt: new Date().toISOString() }),
+    },
     alerts: {
       list: (f, p) => alerts.list(f, p), get: (id) => alerts.get(id), acknowledge: (id, w, c) => alerts.acknowledge(id, w, c), resolve: (id, w, c) => alerts.resolve(id, w, c),
       since: (s, l) => alerts.since(s, l), onAlert: (fn) => alerts.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
@@ -508,6 +516,35 @@ describe('gRPC API', () => {
       await rejectsWith(call(c.forecasts, 'Get', { target: 'host', metric: 'bogus' }), grpc.status.INVALID_ARGUMENT, /unknown metric/);
     } finally {
       c.close();
+    }
+  });
+
+  test('containers: list joins the latest samples and open alerts; get by id; stopped ones on request', async () => {
+    const c = unixClients(w);
+    const containers = new (clientConstructors()['Containers']!)(`unix:${w.socket}`, grpc.credentials.createInsecure());
+    try {
+      await raise(w, 1, { rule: 'Sec warning', container: SEC, severity: 'warning' });
+      await raise(w, 1, { rule: 'Sec critical', container: SEC, severity: 'critical' });
+      await raise(w, 1, { rule: 'Sec notice', container: SEC, severity: 'notice' });
+      const crit = await call<object, { alerts: Array<{ id: string }> }>(c.alerts, 'List', { rule: 'Sec critical' });
+      await call(c.alerts, 'Acknowledge', { id: crit.alerts[0]!.id });
+      type Summary = { info: { ref: { id: string; name: string } }; running: boolean; latest: Record<string, number>; open_alerts: number; worst_open_severity: string };
+      const list = await call<object, { containers: Summary[]; host: Summary }>(containers, 'List', {});
+      assert.deepEqual(list.containers.map((x) => x.info.ref.name), ['db-1', 'sec-1', 'web-1']);
+      const sec = list.containers.find((x) => x.info.ref.id === SEC.id)!;
+      assert.deepEqual([sec.open_alerts, sec.worst_open_severity], [2, 'SEVERITY_WARNING']);
+      const web = list.containers.find((x) => x.info.ref.id === WEB.id)!;
+      assert.equal(web.latest['memory_working_set_bytes'], 5e6);
+      assert.equal(list.host.info.ref.id, 'host');
+      const all = await call<object, { containers: Summary[] }>(containers, 'List', { include_stopped: true });
+      assert.deepEqual(all.containers.map((x) => [x.info.ref.name, x.running]).at(-1), ['old-1', false]);
+      const one = await call<object, Summary>(containers, 'Get', { id: SEC.id });
+      assert.equal(one.open_alerts, 2);
+      await rejectsWith(call(containers, 'Get', { id: 'nope' }), grpc.status.NOT_FOUND);
+      await rejectsWith(call(containers, 'Get', {}), grpc.status.INVALID_ARGUMENT, /id is required/);
+    } finally {
+      c.close();
+      containers.close();
     }
   });
 
