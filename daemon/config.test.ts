@@ -111,6 +111,10 @@ test('api: the socket by default, TCP only with TLS and a token or insecure on l
     ['api:\n  socket: relative.sock\n', /^c\.yaml:2:11: api\.socket must be an absolute path/],
     ['api:\n  max_subscribers: 0\n', /max_subscribers must be a whole number/],
     ['api:\n  sockets: /x\n', /unknown key "sockets" in api/],
+    ['http:\n  listen: 0.0.0.0:9470\n  auth: none\n', /^c\.yaml:2:3: http\.auth: none is only allowed on a loopback http\.listen/],
+    ['http:\n  auth: maybe\n', /^c\.yaml:2:9: http\.auth must be token or none/],
   ];
+  assert.equal(parseConfig('', 'c.yaml').httpAuth, 'token');
+  assert.equal(parseConfig('http:\n  auth: none\n', 'c.yaml').httpAuth, 'none');
   for (const [text, re] of bad) assert.throws(() => parseConfig(text, 'c.yaml'), (err: unknown) => err instanceof ConfigError && re.test(err.message), text);
 });

@@ -10,8 +10,10 @@ export interface DaemonConfig {
   dataDir: string;
   /** HTTP listener for /metrics and /healthz, host:port. */
   httpListen: string;
-  /** File holding the bearer token HTTP clients must send; required off loopback. */
+  /** File holding the bearer token HTTP clients send. Default: <dataDir>/http.token, made at first start. */
   httpTokenFile?: string;
+  /** token: /api/ (the dashboard's data) needs the bearer token; none: open, on a loopback listen only. */
+  httpAuth: 'token' | 'none';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   metrics: {
     intervalMs: number;
@@ -68,6 +70,7 @@ export function defaultConfig(): DaemonConfig {
   return {
     dataDir: '/var/lib/vigil',
     httpListen: '127.0.0.1:9470',
+    httpAuth: 'token',
     logLevel: 'info',
     metrics: { intervalMs: 5000, retention: { raw: 24 * 3600e3, '1m': 7 * 24 * 3600e3, '1h': 90 * 24 * 3600e3 } },
     sensor: { ringBufferBytes: 16 << 20, watches: [], connectInet: false, failedExec: false },
@@ -165,11 +168,18 @@ export function parseConfig(text: string, file: string, base: DaemonConfig = def
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(s)) fail(v, `log_level must be one of fatal, error, warn, info, debug, trace`);
       cfg.logLevel = s as DaemonConfig['logLevel'];
     },
-    http: (v) =>
+    http: (v) => {
       section(v, 'http', {
         listen: (x) => (cfg.httpListen = checkListen(str(x, 'http.listen'), () => at(x))),
         token_file: (x) => (cfg.httpTokenFile = str(x, 'http.token_file')),
-      }),
+        auth: (x) => {
+          const a = str(x, 'http.auth');
+          if (a !== 'token' && a !== 'none') fail(x, 'http.auth must be token or none');
+          cfg.httpAuth = a as DaemonConfig['httpAuth'];
+        },
+      });
+      if (cfg.httpAuth === 'none' && !isLoopback(splitListen(cfg.httpListen).host)) fail(v, `http.auth: none is only allowed on a loopback http.listen, not ${cfg.httpListen}`);
+    },
     metrics: (v) =>
       section(v, 'metrics', {
         interval: (x) => (cfg.metrics.intervalMs = duration(x, 'metrics.interval')),

@@ -3,7 +3,8 @@
 //   cgroup sampler (monitored targets) -> time-series store, and metric rules -> detector
 // and serves /metrics. Each stage owns its state; this file only wires them and shuts them down in
 // the reverse order (stop the sources first, then flush and close the store).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -12,9 +13,11 @@ import { enforceEntries, Responses } from './alerts/responses.js';
 import { AlertStore } from './alerts/store.js';
 import type { Alert } from './alerts/types.js';
 import { GrpcApi } from './api/grpc.js';
+import { Gateway } from './api/gateway.js';
 import { HttpApi } from './api/http.js';
 import type { ContainerView, DaemonServices, EventSource, RuleResult } from './api/services.js';
 import type { MetricFamily } from './api/prometheus.js';
+import { defaultWebRoot, WebRoot } from './api/web.js';
 import type { DaemonConfig } from './config.js';
 import { ContainerRegistry } from './containers/registry.js';
 import { TargetSet } from './containers/targets.js';
@@ -102,7 +105,7 @@ export class Daemon {
 
   private async startStages(): Promise<void> {
     const c = this.config;
-    const token = c.httpTokenFile ? readToken(c.httpTokenFile) : undefined;
+    const token = c.httpTokenFile || c.httpAuth === 'token' ? httpToken(c) : undefined;
     this.store = await Store.open({ dir: join(c.dataDir, 'data'), log: this.log });
     this.series = await SeriesStore.open(this.store, { log: this.log, retention: c.metrics.retention });
     this.targets = await TargetSet.open(this.store, { log: this.log });
@@ -221,11 +224,14 @@ export class Daemon {
     this.http = await HttpApi.start({
       listen: c.httpListen,
       ...(token ? { token } : {}),
+      auth: c.httpAuth,
+      gateway: new Gateway(this.grpc.socket ? { socket: this.grpc.socket } : {}),
+      web: new WebRoot(defaultWebRoot()),
       metrics: () => this.prometheus(),
       health: () => ({ ok: this.sensor !== undefined, detail: { uptime_s: Math.round((Date.now() - this.startedAt) / 1000), attached: ready.attached, refused: ready.refused.length } }),
       logger: this.log,
     });
-    this.log.info({ http: this.http.address, api: { socket: this.grpc.socket, tcp: c.api.listen }, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
+    this.log.info({ http: this.http.address, dashboard: `http://${this.http.address}/`, http_auth: c.httpAuth === 'none' ? 'none' : `bearer token in ${c.httpTokenFile ?? join(c.dataDir, 'http.token')}`, api: { socket: this.grpc.socket, tcp: c.api.listen }, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
   }
 
   /** What the gRPC API serves: views of the stages, nothing more. */
@@ -509,6 +515,20 @@ export function validateRuleText(dirs: readonly string[], text: string, fileName
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The HTTP token: http.token_file, or <dataDir>/http.token, made (0600, 256 random bits) when missing. */
+function httpToken(c: DaemonConfig): string {
+  const file = c.httpTokenFile ?? join(c.dataDir, 'http.token');
+  if (!c.httpTokenFile) {
+    mkdirSync(c.dataDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(`cannot create the HTTP token ${file}: ${(err as Error).message}`);
+    }
+  }
+  return readToken(file);
 }
 
 function readToken(file: string, what = 'http.token_file'): string {

@@ -3,6 +3,7 @@
 // rule files, with an in-memory event source standing in for the sensor. Clients are built from the
 // generated types (proto/gen), as the CLI and the forwarder build theirs.
 import { connect } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,10 @@ import type { SubscribeRequest } from '../../proto/gen/vigil/v1/SubscribeRequest
 import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
 import type { TargetsClient } from '../../proto/gen/vigil/v1/Targets.js';
 import { GrpcApi } from '../../daemon/api/grpc.js';
+import { Gateway } from '../../daemon/api/gateway.js';
+import { HttpApi } from '../../daemon/api/http.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
+import { WebRoot } from '../../daemon/api/web.js';
 import type { ContainerView, DaemonServices, EventSource } from '../../daemon/api/services.js';
 import type { StreamEvent } from '../../daemon/api/convert.js';
 import { AlertManager } from '../../daemon/alerts/manager.js';
@@ -592,6 +596,95 @@ describe('gRPC API', () => {
     }
   });
 
+  test('HTTP API: the gateway serves the gRPC services as JSON with the token, maps errors, and streams alerts as SSE with resume', async () => {
+    const http = await HttpApi.start({ listen: '127.0.0.1:0', token: TOKEN, gateway: new Gateway({ socket: w.socket }), metrics: () => [], health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
+    const base = `http://${http.address}/api/v1`;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const get = async (path: string, headers: Record<string, string> = auth): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const r = await fetch(base + path, { headers });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    try {
+      assert.equal((await get('/status', {})).status, 401);
+      assert.equal((await get('/status', { authorization: 'Bearer wrong-token-of-the-same-size-xx' })).status, 401);
+      const st = await get('/status');
+      assert.deepEqual([st.status, st.body['version'], st.body['source']], [200, '0.1.0-test', 'replay']);
+      const list = await get('/containers?include_stopped=true');
+      assert.deepEqual((list.body['containers'] as Array<{ info: { ref: { name: string } } }>).map((c) => c.info.ref.name), ['db-1', 'sec-1', 'web-1', 'old-1']);
+      assert.deepEqual(await get('/containers?include_stopped=maybe'), { status: 400, body: { code: 'INVALID_ARGUMENT', message: 'include_stopped: true or false, not "maybe"' } });
+      assert.equal((await get(`/containers/${WEB.id}`)).body['running'], true);
+      assert.equal((await get('/containers/nope')).status, 404);
+      assert.equal((await get('/alerts?colour=red')).status, 400);
+      assert.match(String((await get('/alerts?state=sleeping')).body['message']), /state: one of open, acknowledged, resolved/);
+      assert.equal((await get('/nowhere')).status, 404);
+      assert.equal((await get('/metrics/host/bogus')).status, 400);
+      assert.equal((await get('/forecasts/host/memory_usage_bytes')).body['code'], 'NOT_FOUND');
+
+      // Live alerts over SSE: the alert raised after the stream opened arrives with its seq as the event id.
+      const ctl = new AbortController();
+      const req = encodeURIComponent(JSON.stringify({ include_alerts: true, allow: [{ rules: ['Gateway rule'] }] }));
+      const sse = await fetch(`${base}/stream?request=${req}`, { headers: auth, signal: ctl.signal });
+      assert.equal(sse.status, 200);
+      assert.match(sse.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const reader = sse.body!.getReader();
+      await raise(w, 1, { rule: 'Gateway rule', container: DB });
+      const first = await readSse(reader, (m) => m.event === 'alert');
+      ctl.abort();
+      const alert = (first.data as { alert: { id: string; seq: string; rule: string; container: { name: string } }; alert_change: string }).alert;
+      assert.deepEqual([alert.rule, alert.container.name, first.id], ['Gateway rule', 'db-1', alert.seq]);
+
+      // Acknowledge through HTTP: JSON only, `by` defaults to the dashboard, the state is the store's.
+      const ack = (body: string, type = 'application/json') => fetch(`${base}/alerts/${alert.id}/acknowledge`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
+      assert.equal((await ack('{"comment":"x"}', 'text/plain')).status, 415);
+      assert.equal((await ack('{"comment":')).status, 400);
+      assert.equal((await ack('{"colour":"red"}')).status, 400);
+      const acked = (await (await ack('{"comment":"on it"}')).json()) as { state: string; history: Array<{ by: string; comment: string }> };
+      assert.equal(acked.state, 'ALERT_STATE_ACKNOWLEDGED');
+      assert.deepEqual([acked.history.at(-1)!.by, acked.history.at(-1)!.comment], ['dashboard', 'on it']);
+      const viaGrpc = unixClients(w);
+      try {
+        assert.equal((await call<object, { state: string }>(viaGrpc.alerts, 'Get', { id: alert.id })).state, 'ALERT_STATE_ACKNOWLEDGED');
+      } finally {
+        viaGrpc.close();
+      }
+
+      // Resume: Last-Event-ID replays from the store what came after it (the acknowledged version).
+      const ctl2 = new AbortController();
+      const again = await fetch(`${base}/stream?request=${req}`, { headers: { ...auth, 'last-event-id': String(Number(alert.seq)) }, signal: ctl2.signal });
+      const replayed = await readSse(again.body!.getReader(), (m) => m.event === 'alert');
+      ctl2.abort();
+      assert.equal((replayed.data as { alert: { id: string; state: string } }).alert.state, 'ALERT_STATE_ACKNOWLEDGED');
+      assert.equal((await fetch(`${base}/stream?request=%7Bnope`, { headers: auth })).status, 400);
+      assert.equal((await fetch(`${base}/stream?request=${encodeURIComponent('{"allow":[{"kinds":["EVENT_KIND_UNSPECIFIED"]}]}')}`, { headers: auth })).status, 400);
+    } finally {
+      await http.close();
+    }
+  });
+
+  test('HTTP API: auth none is loopback only and checks the Host header; static files need no token and stay inside the web root', async () => {
+    await assert.rejects(HttpApi.start({ listen: '0.0.0.0:0', token: TOKEN, auth: 'none', gateway: new Gateway({ socket: w.socket }), metrics: () => [], health: () => ({ ok: true, detail: {} }), logger: silentLogger() }), /only allowed on a loopback/);
+    const root = join(w.dir, 'web');
+    mkdirSync(join(root, 'assets'), { recursive: true });
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>vigil</title>');
+    writeFileSync(join(root, 'assets', 'app-1234.js'), 'console.log(1)');
+    writeFileSync(join(w.dir, 'secret.txt'), 'not for you');
+    const http = await HttpApi.start({ listen: '127.0.0.1:0', auth: 'none', gateway: new Gateway({ socket: w.socket }), web: new WebRoot(root), metrics: () => [], health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
+    const port = Number(http.address.split(':').at(-1));
+    try {
+      assert.equal((await rawGet(port, '/api/v1/status', 'localhost')).status, 200);
+      assert.equal((await rawGet(port, '/api/v1/status', `127.0.0.1:${port}`)).status, 200);
+      assert.equal((await rawGet(port, '/api/v1/status', 'attacker.example')).status, 401);
+      const index = await rawGet(port, '/', 'localhost');
+      assert.deepEqual([index.status, index.headers['content-type'], index.headers['x-frame-options']], [200, 'text/html; charset=utf-8', 'DENY']);
+      assert.match(String(index.headers['content-security-policy']), /script-src 'self'/);
+      const asset = await rawGet(port, '/assets/app-1234.js', 'localhost');
+      assert.deepEqual([asset.status, asset.body, asset.headers['cache-control']], [200, 'console.log(1)', 'public, max-age=31536000, immutable']);
+      for (const p of ['/../secret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/%00']) assert.equal((await rawGet(port, p, 'localhost')).status, 404, p);
+    } finally {
+      await http.close();
+    }
+  });
+
   test('streams are counted and bounded: subscribers beyond the limit are RESOURCE_EXHAUSTED', async () => {
     const api = await GrpcApi.start({ socket: join(w.dir, 'small.sock'), services: w.services, logger: silentLogger(), maxSubscribers: 2 });
     const c = clients(`unix:${join(w.dir, 'small.sock')}`, grpc.credentials.createInsecure());
@@ -691,5 +784,50 @@ function tcpOpen(port: number): Promise<boolean> {
       resolve(true);
     });
     sock.on('error', () => resolve(false));
+  });
+}
+
+interface SseMessage {
+  event: string;
+  id?: string;
+  data: unknown;
+}
+
+/** Reads server-sent events until one satisfies `want` (or 10 s pass). */
+async function readSse(reader: ReadableStreamDefaultReader<Uint8Array>, want: (m: SseMessage) => boolean): Promise<SseMessage> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      const m: SseMessage = { event: 'message', data: undefined };
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) m.event = line.slice(7);
+        else if (line.startsWith('id: ')) m.id = line.slice(4);
+        else if (line.startsWith('data: ')) m.data = JSON.parse(line.slice(6));
+      }
+      if (m.data !== undefined && want(m)) return m;
+    }
+  }
+  throw new Error('no matching server-sent event within 10 s');
+}
+
+/** A GET with a chosen Host header (fetch does not let a caller set it), and the raw path kept. */
+function rawGet(port: number, path: string, host: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
