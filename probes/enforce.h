@@ -5,7 +5,9 @@
  *
  * What an enforced call guarantees (see enforce.bpf.c for why):
  *   - VG_ENF_KILL: the process (every thread) is killed before the call returns to user space; it
- *     never runs another instruction and never sees the result. The call itself may still complete.
+ *     never runs another instruction and never sees the result. The call itself may still complete
+ *     (a mount is made), except where the kernel checks for a fatal signal before the effect: execve
+ *     and execveat do while copying their argument strings, so the new program never starts.
  *   - VG_ENF_SPOIL: the call fails (ENOENT, ENOEXEC, EINVAL) instead of completing, when the spoiled
  *     argument is in writable memory. spoil_ret in the record says whether the write took.
  */

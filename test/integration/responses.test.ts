@@ -326,4 +326,45 @@ describe('enforce (the kernel kills and spoils)', () => {
       rmdirSync(dir);
     }
   });
+
+  test('an enforced execve never completes: the new program never runs, in a listed cgroup or a container', BPF, async () => {
+    assert.ok(sensor, 'the enforcing sensor of the first enforce test');
+    const table = syscallTable(hostArch()!);
+    (sensorNative as NativeSensor).setEnforce!(enforceEntries(['mount', 'init_module', 'execve'], table, { containersOnly: true }));
+    const dir = join(V2, `vgt-enforce-exec-${process.pid}`);
+    const marker = join(mkdtempSync(join(tmpdir(), 'vgt-exec-')), 'ran');
+    mkdirSync(dir);
+    try {
+      const cgid = cgroupIdOf(dir)!;
+      cgroupIds.push(cgid);
+      (sensorNative as NativeSensor).setEnforceCgroups!(cgroupIds);
+      const before = events.length;
+      // The SIGKILL is pending from sys_enter on; execve checks for it while it copies the argument
+      // strings, before it replaces the image, so `touch` never starts (not merely never returns).
+      const r = spawnSync('sh', ['-c', `echo $$ > ${dir}/cgroup.procs && exec /bin/touch ${marker}`], { encoding: 'utf8', timeout: 10000 });
+      assert.equal(r.signal, 'SIGKILL', `${r.status} ${r.stdout}${r.stderr}`);
+      assert.equal(existsSync(marker), false, 'the enforced execve never ran the program');
+      const deadline = Date.now() + 5000;
+      while (!events.slice(before).some((e) => e.syscall === 'execve') && Date.now() < deadline) await sleep(20);
+      const ev = events.slice(before).find((e) => e.syscall === 'execve');
+      assert.ok(ev, 'the kernel reported the enforcement');
+      assert.equal(ev.signal_sent, true);
+      assert.equal(ev.cgroup_id, cgid);
+
+      // In the runc container of the first test: `runc exec` fails, the file is not created inside.
+      const c = containers[0];
+      assert.ok(c && alive(c.pid), 'the container of the first enforce test runs');
+      const x = c.exec(['touch', '/tmp/enforced-exec-ran'], { timeoutMs: 10000 });
+      assert.notEqual(x.status, 0, 'runc exec of an enforced execve fails');
+      assert.equal(existsSync(`/proc/${c.pid}/root/tmp/enforced-exec-ran`), false, 'touch never ran in the container');
+
+      // The same exec from an unlisted (host) cgroup runs.
+      const h = spawnSync('/bin/touch', [marker], { encoding: 'utf8', timeout: 10000 });
+      assert.equal(h.status, 0, h.stderr);
+      assert.equal(existsSync(marker), true);
+    } finally {
+      (sensorNative as NativeSensor).setEnforce!(enforceEntries(['mount', 'init_module'], table, { containersOnly: true }));
+      rmdirSync(dir);
+    }
+  });
 });
