@@ -15,12 +15,12 @@ TS_STAMP := $(OUT)/.ts-stamp
 
 # Debian packages the build, the daemon and the tests need (checked one by one, installed when missing).
 DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 \
-	runc busybox-static util-linux iproute2 bpftrace libcap2-bin rsyslog rsyslog-gnutls nats-server
+	runc busybox-static util-linux iproute2 bpftrace libcap2-bin rsyslog rsyslog-gnutls nats-server chromium
 CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: build run test deps apt npm probes addon ts helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api
+.PHONY: build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api
 
 deps: apt npm
 
@@ -82,7 +82,15 @@ $(HELPER_OUT)/%: bench/%.c
 	@mkdir -p $(HELPER_OUT)
 	$(CC) -O2 -Wall -Werror -o $@ $<
 
-build: deps probes addon ts helpers
+# The dashboard (clients/web): type-checked on its own tsconfig (DOM, bundler resolution), bundled by
+# Vite into dist/web/, which the daemon's HTTP listener serves.
+WEB_STAMP := $(OUT)/web/index.html
+web: $(WEB_STAMP)
+$(WEB_STAMP): $(shell find clients/web -type f 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
+	npx --no-install tsc -p clients/web/tsconfig.json --noEmit
+	npx --no-install vite build clients/web --logLevel warn
+
+build: deps probes addon ts helpers web
 
 # The daemon on its embedded defaults: data in /var/lib/vigil, /metrics on 127.0.0.1:9470.
 run: build
