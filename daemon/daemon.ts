@@ -242,7 +242,6 @@ export class Daemon {
     const alertStore = this.alertStore!;
     const targets = this.targets!;
     const series = this.series!;
-    const forecasts = this.forecast!;
     const rules = this.rules!;
     const dirs = this.config.ruleDirs ?? defaultRuleDirs();
     const events: EventSource = {
@@ -295,7 +294,8 @@ export class Daemon {
       },
       targets: { addBatch: (s) => targets.addBatch(s), removeBatch: (s) => targets.removeBatch(s), list: () => targets.list() },
       metrics: { query: (target, metric, from, to, step) => series.query(target, metric, from, to, step) },
-      forecast: this.deps.forecast ?? ((target, metric) => (metric in METRICS ? forecasts.get(target, metric as MetricName) : Promise.resolve(undefined))),
+      // The API starts before the forecast stage: look the engine up at call time.
+      forecast: this.deps.forecast ?? ((target, metric) => (metric in METRICS && this.forecast ? this.forecast.get(target, metric as MetricName) : Promise.resolve(undefined))),
       rules: {
         list: () => rules.rules?.rules() ?? [],
         validate: async (text, fileName) => validateRuleText(dirs, text, fileName),
@@ -445,7 +445,19 @@ export class Daemon {
     }
     if (this.detectSub) out.push({ name: 'vigil_detector_queue_dropped_total', help: 'events the detector lost to a full queue', type: 'counter', samples: [{ value: this.detectSub.dropped }] });
     out.push({ name: 'vigil_store_write_errors_total', help: 'metric writes to the store that failed', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
-    out.push({ name: 'process_resident_memory_bytes', help: 'resident set size of vigild', type: 'gauge', samples: [{ value: process.memoryUsage.rss() }] });
+    const mem = process.memoryUsage();
+    out.push({ name: 'process_resident_memory_bytes', help: 'resident set size of vigild', type: 'gauge', samples: [{ value: mem.rss }] });
+    out.push({
+      name: 'nodejs_memory_bytes',
+      help: "the main thread's V8 heap (used, total), memory held outside it (external, array_buffers)",
+      type: 'gauge',
+      samples: [
+        { labels: { kind: 'heap_used' }, value: mem.heapUsed },
+        { labels: { kind: 'heap_total' }, value: mem.heapTotal },
+        { labels: { kind: 'external' }, value: mem.external },
+        { labels: { kind: 'array_buffers' }, value: mem.arrayBuffers },
+      ],
+    });
     out.push({ name: 'vigil_event_loop_lag_seconds', help: 'event-loop delay, p99 since start', type: 'gauge', samples: [{ value: this.loopDelay.percentile(99) / 1e9 }] });
     out.push({ name: 'vigil_uptime_seconds', help: 'seconds since vigild started', type: 'gauge', samples: [{ value: (Date.now() - this.startedAt) / 1000 }] });
     return out;

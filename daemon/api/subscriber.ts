@@ -169,7 +169,8 @@ export class StreamSubscriber {
         this.replayedSeq = a.seq;
         if (!accept(a)) continue;
         this.lastSeq = a.seq;
-        if (!this.write(toShared(a).encoded())) await this.drained();
+        // Replayed versions get the same field mask as live ones.
+        if (!this.write(this.payload(toShared(a)))) await this.drained();
       }
       if (page.length === 0) break;
     }

@@ -481,7 +481,12 @@ describe('gRPC API', () => {
       const missed = Array.from({ length: 10 }, (_, i) => last + 1 + i);
       const again = new Collector(c.events, { include_alerts: true, since_seq: String(last) });
       const webOnly = new Collector(c.events, { include_alerts: true, since_seq: last, allow: [{ container_names: ['web-*'] }] });
+      const masked = new Collector(c.events, { include_alerts: true, since_seq: last, field_mask: { paths: ['rule'] } });
       await again.until('the 10 missed', () => again.alerts.length >= 10);
+      await masked.until('the 10 missed, masked', () => masked.alerts.length >= 10);
+      // Replayed versions carry only the asked-for fields (and id, seq), like live ones.
+      for (const m of masked.messages) assert.deepEqual([m.alert!.rule, m.alert!.message, m.alert!.lineage.length], ['Shell in container', '', 0]);
+      masked.cancel();
       await webOnly.until('the 7 missed of web', () => webOnly.alerts.length >= 7);
       await raise(w, 2);
       await again.until('2 live', () => again.alerts.length >= 12);
