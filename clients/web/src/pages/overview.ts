@@ -33,9 +33,9 @@ function row(c: ContainerSummary__Output, isHost: boolean): HTMLTableRowElement 
     h('td', { class: 'image', title: ref?.image ?? '' }, ref?.image ?? ''),
     h('td', null, ref?.runtime ?? '', ref?.pod ? h('div', { class: 'muted small' }, `${ref.namespace ?? ''}/${ref.pod}`) : null),
     h('td', { class: 'posture' }, postureBadges(info?.posture)),
-    h('td', null, usageBar(l['memory_working_set_bytes'], l['memory_limit_bytes'], bytes)),
-    h('td', null, usageBar(l['cpu_usage_cores'], l['cpu_quota_cores'], cores)),
-    h('td', null, usageBar(l['pids_current'], l['pids_max'], count)),
+    h('td', { class: 'mem' }, usageBar(l['memory_working_set_bytes'], l['memory_limit_bytes'], bytes)),
+    h('td', { class: 'cpu' }, usageBar(l['cpu_usage_cores'], l['cpu_quota_cores'], cores)),
+    h('td', { class: 'pids' }, usageBar(l['pids_current'], l['pids_max'], count)),
     h('td', { class: 'num' }, alerts),
   );
 }
