@@ -35,6 +35,9 @@ const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext
   ['rules check files', ['rules', 'check', 'a.yaml', 'b.yaml'], { name: 'rules check', files: ['a.yaml', 'b.yaml'] }],
   ['rules reload', ['rules', 'reload'], { name: 'rules reload' }],
   ['status', ['status'], { name: 'status', output: 'text' }],
+  ['ps: running only, a table', ['ps'], { name: 'ps', all: false, output: 'table' }],
+  ['ps -a -o wide', ['ps', '-a', '-o', 'wide'], { name: 'ps', all: true, output: 'wide' }],
+  ['ps --all -o json', ['ps', '--all', '--output', 'json'], { name: 'ps', all: true, output: 'json' }],
   ['help', ['--help'], { name: 'help' }],
   ['command help', ['tail', '--help'], { name: 'help' }],
   ['group help', ['alerts', '-h'], { name: 'help' }],
@@ -83,6 +86,9 @@ const BAD: Array<[string[], RegExp, RegExp]> = [
   [['status', '--addr', 'unix:relative.sock'], /unix:\/\/\/absolute\/path\.sock/, /^Usage: vigil status/],
   [['status', '--addr', '10.0.0.5:9471', '--insecure'], /--insecure is allowed only to a loopback address, not 10\.0\.0\.5/, /^Usage: vigil status/],
   [['status', '--timeout', 'soon'], /--timeout must be a duration/, /^Usage: vigil status/],
+  [['ps', 'web'], /unexpected argument "web"/, /^Usage: vigil ps/],
+  [['ps', '-o', 'yaml'], /--output must be one of table, wide, json/, /^Usage: vigil ps/],
+  [['ps', '--quiet'], /unknown option '--quiet'/, /^Usage: vigil ps/],
   [['--nope', 'status'], /unknown option "--nope" before the command/, /^Usage: vigil COMMAND/],
   [['--addr'], /option --addr needs a value/, /^Usage: vigil COMMAND/],
 ];
@@ -121,4 +127,14 @@ test('host:port and loopback', () => {
   assert.equal(splitHostPort('host'), undefined);
   for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '[::1]', '::1']) assert.equal(isLoopback(h), true, h);
   for (const h of ['10.0.0.1', 'example.com', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+});
+
+test('the top-level usage lists ps; its help explains the columns', () => {
+  const top = parse(['--help']).command;
+  assert.ok(top.name === 'help');
+  assert.match(top.text, /^ {2}ps {2,}containers \(and the host\)/m);
+  const ps = parse(['ps', '--help']).command;
+  assert.ok(ps.name === 'help');
+  assert.match(ps.text, /^Usage: vigil ps/);
+  assert.match(ps.text, /PRIV/);
 });

@@ -40,6 +40,7 @@ Commands:
   metrics TARGET              a target's resource metrics (sparklines on a terminal)
   forecast TARGET             predicted exhaustion of a target's resources
   rules ls|check|reload       the detection rules in force
+  ps                          containers (and the host) with memory, CPU, pids and open alerts
   status                      the daemon: version, probes, rules, subscribers
 
 Run 'vigil COMMAND --help' for a command's options.
@@ -133,6 +134,11 @@ export interface StatusCommand {
   name: 'status';
   output: 'text' | 'json';
 }
+export interface PsCommand {
+  name: 'ps';
+  all: boolean;
+  output: 'table' | 'wide' | 'json';
+}
 export interface HelpCommand {
   name: 'help';
   text: string;
@@ -152,6 +158,7 @@ export type Command =
   | RulesCheckCommand
   | RulesReloadCommand
   | StatusCommand
+  | PsCommand
   | HelpCommand;
 
 export interface Invocation {
@@ -442,6 +449,29 @@ Options:
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
       return { name: 'status', output: oneOf('--output', str(v.output), ['text', 'json'] as const, 'text', usage) };
+    },
+  },
+  ps: {
+    usage: `Usage: vigil ps [options]
+
+The containers vigild knows, the host first, each with the latest sample of the last sweep and its
+open alerts; - where there is no figure (not monitored, not sampled yet, or no such limit).
+  MEM       working set / memory limit, and the share of the limit in use
+  CPU       cores used / CPU quota in cores
+  PIDS      tasks / pids.max
+  ALERTS    open alerts, coloured by the worst
+-o wide adds the full id, the pod, open fds, the age of the sample and the posture flags:
+PRIV (privileged), HOSTPID HOSTNET HOSTIPC HOSTMNT HOSTUTS (a host namespace shared), MNT:PATH (a
+sensitive mount).
+
+Options:
+  -a, --all                 stopped containers too (those the daemon still remembers)
+  -o, --output FORMAT       table (default), wide or json (one object a line, the host first)
+`,
+    options: { all: { type: 'boolean', short: 'a' }, output: { type: 'string', short: 'o' } },
+    build(v, pos, _ctx, usage) {
+      noPositionals(pos, usage);
+      return { name: 'ps', all: v.all === true, output: oneOf('--output', str(v.output), ['table', 'wide', 'json'] as const, 'table', usage) };
     },
   },
 };

@@ -11,6 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as AlertsProto } from '../../proto/gen/alerts.js';
+import type { ProtoGrpcType as ContainersProto } from '../../proto/gen/containers.js';
 import type { ProtoGrpcType as EventsProto } from '../../proto/gen/events.js';
 import type { ProtoGrpcType as MetricsProto } from '../../proto/gen/metrics.js';
 import type { ProtoGrpcType as RulesProto } from '../../proto/gen/rules.js';
@@ -18,6 +19,7 @@ import type { ProtoGrpcType as StatusProto } from '../../proto/gen/status.js';
 import type { ProtoGrpcType as TargetsProto } from '../../proto/gen/targets.js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { AlertsClient, AlertsDefinition } from '../../proto/gen/vigil/v1/Alerts.js';
+import type { ContainersClient, ContainersDefinition } from '../../proto/gen/vigil/v1/Containers.js';
 import type { EventsClient } from '../../proto/gen/vigil/v1/Events.js';
 import type { ForecastsClient, ForecastsDefinition } from '../../proto/gen/vigil/v1/Forecasts.js';
 import type { MetricsClient, MetricsDefinition } from '../../proto/gen/vigil/v1/Metrics.js';
@@ -29,9 +31,9 @@ import { CliError } from './errors.js';
 
 /** proto/ of this checkout: dist/js/clients/cli/client.js -> <repo>/proto. */
 export const PROTO_DIR = fileURLToPath(new URL('../../../../proto/', import.meta.url));
-const PROTO_FILES = ['events', 'alerts', 'targets', 'metrics', 'rules', 'status'].map((f) => `vigil/v1/${f}.proto`);
+const PROTO_FILES = ['events', 'alerts', 'targets', 'metrics', 'rules', 'status', 'containers'].map((f) => `vigil/v1/${f}.proto`);
 
-type VigilProto = AlertsProto & EventsProto & MetricsProto & RulesProto & StatusProto & TargetsProto;
+type VigilProto = AlertsProto & ContainersProto & EventsProto & MetricsProto & RulesProto & StatusProto & TargetsProto;
 
 let loaded: VigilProto['vigil']['v1'] | undefined;
 function services(): VigilProto['vigil']['v1'] {
@@ -50,6 +52,7 @@ export interface Api {
   forecasts: ForecastsClient;
   rules: RulesClient;
   status: StatusClient;
+  containers: ContainersClient;
   /** Metadata for a call (the bearer token when VIGIL_TOKEN is set). */
   metadata(): grpc.Metadata;
   /** Call options with the per-call deadline. */
@@ -101,6 +104,7 @@ export function connect(conn: Connection, env: NodeJS.ProcessEnv = process.env):
     metrics: make(v1.Metrics),
     forecasts: make(v1.Forecasts),
     rules: make(v1.Rules),
+    containers: make(v1.Containers),
     metadata() {
       const md = new grpc.Metadata();
       if (token) md.set('authorization', `Bearer ${token}`);
@@ -123,6 +127,7 @@ interface UnaryServices {
   forecasts: ForecastsDefinition;
   rules: RulesDefinition;
   status: StatusDefinition;
+  containers: ContainersDefinition;
 }
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type RequestOf<D> = D extends MethodDefinition<infer Q, any, any, any> ? Q : never;

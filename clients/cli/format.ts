@@ -53,10 +53,15 @@ export function kindWord(e: Pick<Event, 'kind'>): string {
   return enumWord(e.kind, 'EVENT_KIND_') || 'unknown';
 }
 
+/** Text painted in a severity's colour (alert counts coloured by their worst open alert). */
+export function paintSeverity(severity: string, text: string, paint: Paint): string {
+  return paint(SEVERITY_COLOURS[severity] ?? '0', text);
+}
+
 /** A severity tag, padded to the longest (informational is shortened to info). */
 export function severityTag(severity: string, paint: Paint): string {
   const word = severity === 'informational' ? 'info' : severity;
-  return paint(SEVERITY_COLOURS[severity] ?? '0', word.padEnd(9));
+  return paintSeverity(severity, word.padEnd(9), paint);
 }
 
 /** "name" of a container, or its short id; "host" for host processes; "-" when unknown. */

@@ -1,7 +1,8 @@
 // Exit codes and stream behaviour of `vigil` through main(): usage errors (2), help (0), no daemon
 // (1, one line), and against an in-process gRPC server that serves the real proto: tail prints
 // alerts, warns on a gap and goes on, ends with 0 on SIGINT; UNAUTHENTICATED, INVALID_ARGUMENT and
-// NOT_FOUND become one line and exit 1; alerts ack sends who and the comment.
+// NOT_FOUND become one line and exit 1; alerts ack sends who and the comment; ps against a daemon
+// without the Containers service says the daemon is older.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import assert from 'node:assert/strict';
@@ -197,4 +198,11 @@ test('alerts ack sends who and the comment', async () => {
   assert.equal(await main(['alerts', 'ack', '01JALERT0001', '-m', 'on it'], h.io), 0, h.err.text);
   assert.deepEqual({ id: acks[0]!.id, by: acks[0]!.by, comment: acks[0]!.comment }, { id: '01JALERT0001', by: 'alice', comment: 'on it' });
   assert.equal(h.out.text, '01JALERT0001 acknowledged by alice: Read of shadow file in container\n');
+});
+
+test('ps against a daemon without the Containers service: it says the daemon is older, exit 1', async () => {
+  const h = harness({ VIGIL_ADDR: addr });
+  assert.equal(await main(['ps'], h.io), 1);
+  assert.match(h.err.text, new RegExp(`^vigil: vigild at ${addr.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} does not offer this \\(.*\\); is it older than this vigil\\?\n$`));
+  assert.equal(h.out.text, '');
 });

@@ -8,6 +8,7 @@ import { connect, errorFromRpc, type Api } from './client.js';
 import * as commands from './commands.js';
 import { CliError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
+import { ps } from './ps.js';
 import { runTail } from './tail.js';
 
 function run(command: Exclude<Command, { name: 'help' }>, api: Api, io: CliIo): Promise<number> {
@@ -39,6 +40,8 @@ function run(command: Exclude<Command, { name: 'help' }>, api: Api, io: CliIo): 
       return commands.rulesReload(api, io);
     case 'status':
       return commands.status(command, api, io);
+    case 'ps':
+      return ps(command, api, io);
   }
 }
 

@@ -17,6 +17,8 @@ export type { RuleError__Output as RuleError } from '../../proto/gen/vigil/v1/Ru
 export type { QueryMetricsResponse__Output as QueryMetricsResponse } from '../../proto/gen/vigil/v1/QueryMetricsResponse.js';
 export type { Forecast__Output as Forecast } from '../../proto/gen/vigil/v1/Forecast.js';
 export type { GetStatusResponse__Output as StatusResponse } from '../../proto/gen/vigil/v1/GetStatusResponse.js';
+export type { ContainerSummary__Output as ContainerSummary } from '../../proto/gen/vigil/v1/ContainerSummary.js';
+export type { ListContainersResponse__Output as ListContainersResponse } from '../../proto/gen/vigil/v1/ListContainersResponse.js';
 export type { AlertState } from '../../proto/gen/vigil/v1/AlertState.js';
 
 /** "SEVERITY_CRITICAL" -> "critical", "EVENT_KIND_NS_CHANGE" -> "ns_change", "" when unspecified. */
