@@ -2,7 +2,7 @@
 // (message and whose usage) it raises.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_ADDR, isLoopback, parseCommandLine, splitHostPort, type ParseContext } from './args.js';
+import { DEFAULT_ADDR, DEFAULT_HTTP, DEFAULT_HTTP_TOKEN_FILE, isLoopback, parseCommandLine, splitHostPort, type ParseContext } from './args.js';
 import { UsageError } from './errors.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -38,6 +38,9 @@ const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext
   ['ps: running only, a table', ['ps'], { name: 'ps', all: false, output: 'table' }],
   ['ps -a -o wide', ['ps', '-a', '-o', 'wide'], { name: 'ps', all: true, output: 'wide' }],
   ['ps --all -o json', ['ps', '--all', '--output', 'json'], { name: 'ps', all: true, output: 'json' }],
+  ['dashboard: the daemon\'s defaults', ['dashboard'], { name: 'dashboard', http: DEFAULT_HTTP, tokenFile: DEFAULT_HTTP_TOKEN_FILE }],
+  ['dashboard elsewhere with a token file', ['dashboard', '--http', '[::1]:8080', '--token-file', '/etc/vigil/http.token'], { name: 'dashboard', http: '[::1]:8080', tokenFile: '/etc/vigil/http.token' }],
+  ['dashboard --token-file none: no token', ['dashboard', '--http', 'localhost:9470', '--token-file', 'none'], { name: 'dashboard', http: 'localhost:9470', tokenFile: null }],
   ['help', ['--help'], { name: 'help' }],
   ['command help', ['tail', '--help'], { name: 'help' }],
   ['group help', ['alerts', '-h'], { name: 'help' }],
@@ -89,6 +92,11 @@ const BAD: Array<[string[], RegExp, RegExp]> = [
   [['ps', 'web'], /unexpected argument "web"/, /^Usage: vigil ps/],
   [['ps', '-o', 'yaml'], /--output must be one of table, wide, json/, /^Usage: vigil ps/],
   [['ps', '--quiet'], /unknown option '--quiet'/, /^Usage: vigil ps/],
+  [['dashboard', '--http', 'http://127.0.0.1:9470/'], /--http must be HOST:PORT, e\.g\. 127\.0\.0\.1:9470 \(got "http:/, /^Usage: vigil dashboard/],
+  [['dashboard', '--http', '127.0.0.1'], /--http must be HOST:PORT/, /^Usage: vigil dashboard/],
+  [['dashboard', '--token-file', ''], /--token-file must name a file \(or none\)/, /^Usage: vigil dashboard/],
+  [['dashboard', '--open'], /unknown option '--open'/, /^Usage: vigil dashboard/],
+  [['dashboard', 'now'], /unexpected argument "now"/, /^Usage: vigil dashboard/],
   [['--nope', 'status'], /unknown option "--nope" before the command/, /^Usage: vigil COMMAND/],
   [['--addr'], /option --addr needs a value/, /^Usage: vigil COMMAND/],
 ];
@@ -129,12 +137,16 @@ test('host:port and loopback', () => {
   for (const h of ['10.0.0.1', 'example.com', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
 });
 
-test('the top-level usage lists ps; its help explains the columns', () => {
+test('the top-level usage lists ps and dashboard; their help carries the column and token notes', () => {
   const top = parse(['--help']).command;
   assert.ok(top.name === 'help');
   assert.match(top.text, /^ {2}ps {2,}containers \(and the host\)/m);
+  assert.match(top.text, /^ {2}dashboard {2,}the web dashboard's URL/m);
   const ps = parse(['ps', '--help']).command;
   assert.ok(ps.name === 'help');
   assert.match(ps.text, /^Usage: vigil ps/);
   assert.match(ps.text, /PRIV/);
+  const dash = parse(['help', 'dashboard']).command;
+  assert.ok(dash.name === 'help');
+  assert.match(dash.text, new RegExp(`default ${DEFAULT_HTTP_TOKEN_FILE.replace(/\./g, '\\.')}`));
 });

@@ -8,6 +8,9 @@ import { SEVERITY_WORDS, type Filter } from './proto.js';
 import { parseDuration, parseTimeArg } from './units.js';
 
 export const DEFAULT_ADDR = 'unix:///run/vigil/vigil.sock';
+/** vigild's HTTP listener and the token file it makes there, with its default config (daemon/config.ts). */
+export const DEFAULT_HTTP = '127.0.0.1:9470';
+export const DEFAULT_HTTP_TOKEN_FILE = '/var/lib/vigil/http.token';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -42,6 +45,7 @@ Commands:
   rules ls|check|reload       the detection rules in force
   ps                          containers (and the host) with memory, CPU, pids and open alerts
   status                      the daemon: version, probes, rules, subscribers
+  dashboard                   the web dashboard's URL, with the token
 
 Run 'vigil COMMAND --help' for a command's options.
 
@@ -139,6 +143,13 @@ export interface PsCommand {
   all: boolean;
   output: 'table' | 'wide' | 'json';
 }
+export interface DashboardCommand {
+  name: 'dashboard';
+  /** vigild's HTTP listener, host:port. */
+  http: string;
+  /** null: --token-file none (the daemon runs with http.auth none). */
+  tokenFile: string | null;
+}
 export interface HelpCommand {
   name: 'help';
   text: string;
@@ -159,6 +170,7 @@ export type Command =
   | RulesReloadCommand
   | StatusCommand
   | PsCommand
+  | DashboardCommand
   | HelpCommand;
 
 export interface Invocation {
@@ -472,6 +484,30 @@ Options:
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
       return { name: 'ps', all: v.all === true, output: oneOf('--output', str(v.output), ['table', 'wide', 'json'] as const, 'table', usage) };
+    },
+  },
+  dashboard: {
+    usage: `Usage: vigil dashboard [options]
+
+Print the web dashboard's URL with the HTTP token in its fragment (#token=...): the browser keeps the
+fragment to itself, so the token never reaches the server's request line or its logs. Checks first
+that vigild answers GET /healthz there and takes the token.
+
+Options:
+      --http HOST:PORT      vigild's HTTP listener (http.listen; default ${DEFAULT_HTTP})
+      --token-file FILE     the token (http.token_file; default ${DEFAULT_HTTP_TOKEN_FILE}, which
+                            vigild makes 0600 in its data dir); none when the daemon runs with
+                            http.auth: none
+Of the connection options only --timeout applies (to each request).
+`,
+    options: { http: { type: 'string' }, 'token-file': { type: 'string' } },
+    build(v, pos, _ctx, usage) {
+      noPositionals(pos, usage);
+      const http = str(v.http) ?? DEFAULT_HTTP;
+      if (!splitHostPort(http)) throw new UsageError(`--http must be HOST:PORT, e.g. ${DEFAULT_HTTP} (got ${JSON.stringify(http)})`, usage);
+      const tokenFile = str(v['token-file']) ?? DEFAULT_HTTP_TOKEN_FILE;
+      if (tokenFile === '') throw new UsageError('--token-file must name a file (or none)', usage);
+      return { name: 'dashboard', http, tokenFile: tokenFile === 'none' ? null : tokenFile };
     },
   },
 };

@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandLine, type Command, type Invocation } from './args.js';
 import { connect, errorFromRpc, type Api } from './client.js';
 import * as commands from './commands.js';
+import { dashboard } from './dashboard.js';
 import { CliError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { ps } from './ps.js';
 import { runTail } from './tail.js';
 
-function run(command: Exclude<Command, { name: 'help' }>, api: Api, io: CliIo): Promise<number> {
+function run(command: Exclude<Command, { name: 'help' | 'dashboard' }>, api: Api, io: CliIo): Promise<number> {
   switch (command.name) {
     case 'tail':
       return runTail(command, api, io);
@@ -65,6 +66,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   let api: Api | undefined;
   try {
+    // The dashboard lives on the daemon's HTTP listener; it needs no gRPC channel.
+    if (command.name === 'dashboard') return await dashboard(command, connection, io);
     api = connect(connection, io.env);
     return await run(command, api, io);
   } catch (err) {
