@@ -3,10 +3,12 @@
 // /etc/shadow (the default rule "Read of shadow file in container"), and `bin/vigil` run as a user
 // would: tail -o json receives the alert with the container id, --since replays it, alerts ls/ack/show,
 // a targets batch with a bad selector fails whole, status lists the probes, a malformed filter is
-// refused by the daemon, a wrong or missing token is refused, and no daemon gives one clear line.
+// refused by the daemon, a wrong or missing token is refused, and no daemon gives one clear line;
+// ps lists a container started for it (name, id, memory against its limit; json; stopped with --all);
+// dashboard prints a URL whose token opens the HTTP API, and says why when the token file is unreadable.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +117,7 @@ describe('vigil CLI against a real vigild', () => {
   const cert = join(dir, 'api.crt');
   const key = join(dir, 'api.key');
   let tcpAddr = '';
+  let httpAddr = '';
   let daemon: ChildProcess | undefined;
   let daemonLog = '';
   let container: Container | undefined;
@@ -129,8 +132,9 @@ describe('vigil CLI against a real vigild', () => {
     const apiPort = await freePort();
     const httpPort = await freePort();
     tcpAddr = `127.0.0.1:${apiPort}`;
+    httpAddr = `127.0.0.1:${httpPort}`;
     writeFileSync(join(dir, 'vigild.yaml'), `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\n`);
-    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', `127.0.0.1:${httpPort}`, '--api-socket', sock, '--log-level', 'warn'], {
+    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', httpAddr, '--api-socket', sock, '--log-level', 'warn'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     daemon.stderr!.on('data', (d: Buffer) => (daemonLog += d.toString()));
@@ -320,5 +324,117 @@ describe('vigil CLI against a real vigild', () => {
     const host = await vigil(['metrics', 'host', '-o', 'json', '--metric', 'pids_current'], local);
     assert.equal(host.code, 0, host.stderr);
     assert.ok((JSON.parse(host.stdout.split('\n')[0]!) as { points: unknown[] }).points.length > 0);
+  });
+
+  test('ps lists a real container by id and name with its memory against its limit; -o json parses; --all keeps it once stopped', async () => {
+    const MiB = 1024 * 1024;
+    // containerd's CRI annotations give the container a name, an image and a pod (runtimes.ts).
+    const c = startContainer({
+      memoryLimit: 64 * MiB,
+      pidsLimit: 50,
+      annotations: {
+        'io.kubernetes.cri.container-name': 'ps-web',
+        'io.kubernetes.cri.sandbox-name': 'ps-pod',
+        'io.kubernetes.cri.sandbox-namespace': 'vigil-test',
+        'io.kubernetes.cri.image-name': 'docker.io/library/busybox:1.36',
+      },
+    });
+    try {
+      const short = c.id.slice(0, 12);
+      const cells = (out: string): string[] | undefined => out.split('\n').find((l) => l.startsWith(short + ' '))?.split(/ {2,}/);
+      // Listed at once; the memory figure comes with the first sweep that samples it (every 5 s).
+      let r: Result;
+      let row: string[] | undefined;
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        r = await vigil(['ps'], local);
+        assert.equal(r.code, 0, r.stderr);
+        row = cells(r.stdout);
+        if (row && row[5] !== '-') break;
+        if (Date.now() > deadline) assert.fail(`no sampled row for ${c.id}: ${r.stdout}`);
+        await sleep(1000);
+      }
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.match(lines[0]!, /^CONTAINER ID +NAME +IMAGE +RUNTIME +STATUS +MEM +CPU +PIDS +ALERTS$/);
+      assert.match(lines[1]!, /^host +host +- +host +running +\d/);
+      assert.equal(row!.length, 9, lines.join('\n'));
+      const [id, name, image, runtime, status, mem, , pids, alerts] = row!;
+      assert.deepEqual([id, name, image, runtime, alerts], [short, 'ps-web', 'docker.io/library/busybox:1.36', 'runc', '0']);
+      assert.match(status!, /^running \d+(ms|s)/);
+      const m = /^(\d+(?:\.\d+)?)(B|KiB|MiB)\/64MiB (\d+(?:\.\d)?)%$/.exec(mem!);
+      assert.ok(m, `MEM ${mem}`);
+      assert.ok(Number(m[1]) > 0, `a running sleep uses some memory: ${mem}`);
+      assert.match(pids!, /^[1-9]\d*\/50$/);
+
+      const json = await vigil(['ps', '-o', 'json'], local);
+      assert.equal(json.code, 0, json.stderr);
+      type Summary = { info: { ref: { id: string; name: string; pod?: string } }; running: boolean; latest: Record<string, number>; sampled_at_ms: string };
+      const all = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Summary);
+      assert.equal(all[0]!.info.ref.id, 'host');
+      const mine = all.find((s) => s.info.ref.id === c.id);
+      assert.ok(mine, json.stdout);
+      assert.equal(mine.info.ref.name, 'ps-web');
+      assert.equal(mine.running, true);
+      assert.equal(mine.latest['memory_limit_bytes'], 64 * MiB);
+      const ws = mine.latest['memory_working_set_bytes']!;
+      assert.ok(ws > 0 && ws < 64 * MiB, `working set ${ws}`);
+      assert.ok(Number(mine.sampled_at_ms) > Date.now() - 60_000);
+
+      const wide = await vigil(['ps', '-o', 'wide'], local);
+      const wideRow = wide.stdout.split('\n').find((l) => l.startsWith(c.id + ' '));
+      assert.ok(wideRow, `wide shows the full id: ${wide.stdout}`);
+      assert.match(wideRow, / vigil-test\/ps-pod +running /);
+
+      c.delete();
+      const gone = Date.now() + 20_000;
+      for (;;) {
+        const running = await vigil(['ps'], local);
+        if (!cells(running.stdout)) break;
+        if (Date.now() > gone) assert.fail(`still listed as running after delete: ${running.stdout}`);
+        await sleep(500);
+      }
+      const stopped = await vigil(['ps', '--all'], local);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(cells(stopped.stdout)?.[4] ?? '', /^stopped \d+(ms|s) ago$/, stopped.stdout);
+    } finally {
+      c.delete();
+    }
+  });
+
+  test('dashboard prints a URL whose token opens the HTTP API; an unreadable token file is one line', async () => {
+    const tokenFile = join(dir, 'data', 'http.token');
+    const r = await vigil(['dashboard', '--http', httpAddr, '--token-file', tokenFile], local);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const m = new RegExp(`^http://${httpAddr.replace(/\./g, '\\.')}/#token=([^\\s&]+)\n$`).exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const token = decodeURIComponent(m[1]!);
+    assert.equal(token, readFileSync(tokenFile, 'utf8').trim());
+    const ok = await fetch(`http://${httpAddr}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200);
+    assert.match(((await ok.json()) as { version: string }).version, /\S/);
+    // The 200 is the token's doing.
+    assert.equal((await fetch(`http://${httpAddr}/api/v1/status`)).status, 401);
+
+    // As an unprivileged user the 0600 token (in a 0700 data dir) is out of reach: say so, no URL.
+    const denied = await new Promise<Result>((resolve) => {
+      const child = spawn(VIGIL, ['dashboard', '--http', httpAddr, '--token-file', tokenFile], { env: env(), uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => setImmediate(() => resolve({ code, stdout, stderr })));
+    });
+    assert.equal(denied.code, 1);
+    assert.equal(denied.stdout, '');
+    assert.equal(denied.stderr, `vigil: cannot read ${tokenFile}: permission denied (run as root, or pass --token-file)\n`);
+
+    // No daemon on the address: one line, exit 1.
+    const port = await freePort();
+    const none = await vigil(['dashboard', '--http', `127.0.0.1:${port}`, '--token-file', tokenFile], local);
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, '');
+    assert.match(none.stderr, new RegExp(`^vigil: vigild does not answer at http://127\\.0\\.0\\.1:${port}/healthz \\(connection refused\\)`));
+    assert.equal(none.stderr.split('\n').filter(Boolean).length, 1);
   });
 });
