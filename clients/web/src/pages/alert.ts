@@ -16,6 +16,21 @@ function table(head: string[], rows: Array<Array<Node | string>>, attrs: Record<
   return h('table', { class: 'grid', ...attrs }, h('thead', null, h('tr', null, head.map((t) => h('th', null, t)))), h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c))))));
 }
 
+const LONG = 300;
+
+/** Text cut at LONG characters with a button that shows the rest (attackers make argument lists long). */
+function longText(text: string): HTMLElement {
+  const el = h('span', { class: 'mono args' }, text.length > LONG ? text.slice(0, LONG) : text);
+  if (text.length > LONG) {
+    const more = h('button', { type: 'button', class: 'more' }, `… ${text.length - LONG} more characters`);
+    more.addEventListener('click', () => {
+      el.textContent = text;
+    });
+    el.append(' ', more);
+  }
+  return el;
+}
+
 function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', comment: string) => Promise<void>): HTMLElement {
   const t = toMs(a.time);
   const last = toMs(a.last_seen);
@@ -60,7 +75,7 @@ function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', co
           'Process lineage',
           table(
             ['', 'pid', 'exe', 'args', 'uid'],
-            a.lineage.map((p, i) => [i === 0 ? 'offending' : `↑ ${i}`, String(p.pid), h('span', { class: 'mono' }, p.exe || `(${p.comm})`), h('span', { class: 'mono args' }, quoteArgs(p.args)), p.uid !== undefined ? String(p.uid) : '']),
+            a.lineage.map((p, i) => [i === 0 ? 'offending' : `↑ ${i}`, String(p.pid), h('span', { class: 'mono' }, p.exe || `(${p.comm})`), longText(quoteArgs(p.args)), p.uid !== undefined ? String(p.uid) : '']),
             { 'data-testid': 'lineage' },
           ),
         )
