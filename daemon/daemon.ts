@@ -74,6 +74,7 @@ export class Daemon {
   private readonly alertCounts = new Map<string, number>();
   private readonly latest: Latest = new Map();
   private lastSweep: SweepStats | undefined;
+  private outOfScope = 0;
   private seriesWriteErrors = 0;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly startedAt = Date.now();
@@ -145,6 +146,10 @@ export class Daemon {
     this.detector = new Detector({
       rules: ruleSet,
       onMatch: (m) => {
+        if (!this.inRuleScope(m.rule, m.container.id)) {
+          this.outOfScope++;
+          return;
+        }
         if (!this.alerts!.submit(m)) this.log.debug({ rule: m.rule.name }, 'alert intake full; match dropped (counted)');
       },
       resolveContainer: (cgroupId) => (cgroupId === undefined ? undefined : registry.resolve(cgroupId)),
@@ -359,7 +364,39 @@ export class Daemon {
     }
   }
 
-  private onSweep(samples: Sample[], stats: SweepStats): void {
+  /**
+   * A target's `rules` list (rule names or tags) narrows which rules raise alerts for what it selects. Detection itself is
+   * never switched off by targets: a container no target names is still watched by every rule.
+   */
+  private inRuleScope(rule: { name: string; tags: readonly string[] }, containerId: string): boolean {
+    const targets = this.targets;
+    if (!targets) return true;
+    const info = containerId === 'host' ? 'host' : this.registry?.list().find((c) => c.id === containerId);
+    if (!info) return true;
+    const scope = targets.rulesFor(info);
+    return scope === 'all' || scope.size === 0 || scope.has(rule.name) || rule.tags.some((t) => scope.has(t));
+  }
+
+  /** Keeps, of each container's samples, the metrics its targets ask for (all unless they list some). */
+  private inMetricScope(samples: Sample[]): Sample[] {
+    const targets = this.targets;
+    if (!targets) return samples;
+    const scopes = new Map<string, 'all' | Set<MetricName>>();
+    const byId = new Map((this.registry?.list() ?? []).map((c) => [c.id, c]));
+    return samples.filter((s) => {
+      let scope = scopes.get(s.target);
+      if (!scope) {
+        const info = s.target === 'host' ? 'host' : byId.get(s.target);
+        scope = info ? targets.metricsFor(info) : 'all';
+        if (scope !== 'all' && scope.size === 0) scope = 'all';
+        scopes.set(s.target, scope);
+      }
+      return scope === 'all' || scope.has(s.metric);
+    });
+  }
+
+  private onSweep(all: Sample[], stats: SweepStats): void {
+    const samples = this.inMetricScope(all);
     samples.push({ target: 'host', metric: 'sensor_events_dropped_total', time: stats.startedAt, value: this.eventsDropped() });
     this.lastSweep = stats;
     this.detector?.evaluateMetrics(samples, (id) => this.registry?.list().find((c) => c.id === id));
@@ -444,6 +481,7 @@ export class Daemon {
       out.push({ name: 'vigil_alert_matches_dropped_total', help: 'rule matches lost because the alert intake was full', type: 'counter', samples: [{ value: a.dropped }] });
     }
     if (this.detectSub) out.push({ name: 'vigil_detector_queue_dropped_total', help: 'events the detector lost to a full queue', type: 'counter', samples: [{ value: this.detectSub.dropped }] });
+    out.push({ name: 'vigil_matches_out_of_scope_total', help: "rule matches not raised because the container's targets list other rules", type: 'counter', samples: [{ value: this.outOfScope }] });
     out.push({ name: 'vigil_store_write_errors_total', help: 'metric writes to the store that failed', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
     const mem = process.memoryUsage();
     out.push({ name: 'process_resident_memory_bytes', help: 'resident set size of vigild', type: 'gauge', samples: [{ value: mem.rss }] });

@@ -266,7 +266,8 @@ export function selectorMatches(s: Selector, c: ContainerInfo | 'host'): boolean
 }
 
 const METRIC_NAMES = new Set(Object.keys(METRICS));
-const RULE_NAME = /^[A-Za-z0-9_.:-]+$/;
+// A rule name (they have spaces: the API takes them; a target file, split on spaces, takes tags) or a tag.
+const RULE_NAME = /^[^\x00-\x1f,]{1,200}$/;
 
 /** Checks a spec and builds its target; throws a SelectorError (columns within the selector, or the options). */
 export function targetFromSpec(spec: TargetSpec | string, addedAt = new Date().toISOString()): Target {

@@ -3,7 +3,7 @@
 // and the store returning its series after the daemon stopped and started again.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -130,6 +130,46 @@ describe('vigild run', () => {
       assert.match(bad.log(), /bad\.yaml:2:13: metrics\.interval must be a duration/);
     } finally {
       rmSync(cfgDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a target's metrics and rules lists narrow what is stored and alerted; the HTTP API is the daemon's own (token file made 0600)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-scope-'));
+    const c = startContainer({ memoryLimit: 64 << 20 });
+    const p = port + 2;
+    writeFileSync(join(dir, 'vigild.yaml'), 'default_targets: [host]\nmetrics:\n  interval: 1s\n');
+    const d = startDaemon(['--config', join(dir, 'vigild.yaml'), '--data-dir', dir, '--http', `127.0.0.1:${p}`, '--api-socket', join(dir, 'vigil.sock')]);
+    try {
+      const api = `http://127.0.0.1:${p}/api/v1`;
+      await waitFor('the daemon', d, async () => ((await fetch(`http://127.0.0.1:${p}/healthz`)).ok ? true : undefined));
+      assert.equal(statSync(join(dir, 'http.token')).mode & 0o777, 0o600);
+      const auth = { authorization: `Bearer ${readFileSync(join(dir, 'http.token'), 'utf8').trim()}`, 'content-type': 'application/json' };
+      assert.equal((await fetch(`${api}/containers`)).status, 401);
+      const add = await fetch(`${api}/targets`, { method: 'POST', headers: auth, body: JSON.stringify({ targets: [{ selector: `id:${c.id}`, metrics: ['memory_working_set_bytes', 'memory_limit_bytes'], rules: ['Read of SSH keys in container'] }] }) });
+      assert.equal(add.status, 200, await add.clone().text());
+      type Summary = { info: { ref: { id: string } }; monitored: boolean; latest: Record<string, number> };
+      const mine = await waitFor('the container sampled', d, async () => {
+        const list = (await (await fetch(`${api}/containers`, { headers: auth })).json()) as { containers: Summary[] };
+        const s = list.containers.find((x) => x.info.ref.id === c.id);
+        return s && s.latest['memory_working_set_bytes'] !== undefined ? s : undefined;
+      });
+      assert.equal(mine.monitored, true);
+      assert.deepEqual(Object.keys(mine.latest).sort(), ['memory_limit_bytes', 'memory_working_set_bytes']);
+      assert.equal(mine.latest['memory_limit_bytes'], 64 << 20);
+
+      c.exec(['sh', '-c', 'echo root:x:0:0 > /etc/shadow; cat /etc/shadow; mkdir -p /root/.ssh; echo key > /root/.ssh/id_rsa; cat /root/.ssh/id_rsa'], { timeoutMs: 10000 });
+      const alerts = await waitFor('the SSH key alert', d, async () => {
+        const r = (await (await fetch(`${api}/alerts?container=${c.id}`, { headers: auth })).json()) as { alerts: Array<{ rule: string }> };
+        return r.alerts.some((a) => a.rule === 'Read of SSH keys in container') ? r.alerts : undefined;
+      });
+      // The shadow read matched its rule too, but this container's target lists only the SSH rule.
+      assert.deepEqual(alerts.map((a) => a.rule), ['Read of SSH keys in container']);
+      const metrics = await (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
+      assert.match(metrics, /^vigil_matches_out_of_scope_total [1-9]/m);
+    } finally {
+      assert.equal(await stopDaemon(d), 0, d.log().slice(-4000));
+      c.delete();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
