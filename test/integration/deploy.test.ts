@@ -9,14 +9,22 @@
 // There is no systemd running here, so the unit's privileges are reproduced with setpriv (the same
 // bounding set, no_new_privs, the supplementary group) around the installed vigild and a real runc
 // container; each capability is shown to be needed by what fails without it.
+//
+// Kubernetes: that daemon also runs as the DaemonSet's pod would see it where it matters here: in
+// a network namespace of its own, listening on 0.0.0.0 with a bearer token, and ready only when
+// the DaemonSet's own exec probe script (run in that namespace, as the kubelet runs it in the
+// container) says so; the script fails with a wrong token. The DaemonSet's command (nsenter into
+// the host cgroup namespace, setpriv dropping what nsenter needed) is run with the container's
+// capabilities and must leave exactly the unit's.
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../daemon/config.js';
 import { RUNC, runcMissing, startContainer, type Container } from '../runc.js';
 import { ROOT, assertPrerequisites } from './harness.js';
@@ -30,6 +38,23 @@ const PREFIX = '/usr/local/lib/vigil';
 const SOCKET_GID = 47011;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface PodContainer {
+  name: string;
+  command: string[];
+  env?: Array<{ name: string; value: string }>;
+  startupProbe: { exec: { command: string[] } };
+  securityContext: { allowPrivilegeEscalation?: boolean; capabilities: { add: string[]; drop: string[] } };
+}
+
+/** The vigild container of deploy/kubernetes/daemonset.yaml, read as Kubernetes reads YAML (1.1). */
+function daemonSetContainer(): PodContainer {
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/kubernetes/daemonset.yaml'), 'utf8'), { version: '1.1' });
+  const ds = docs[0]!.toJS() as { spec: { template: { spec: { containers: PodContainer[] } } } };
+  const c = ds.spec.template.spec.containers.find((x) => x.name === 'vigild');
+  assert.ok(c, 'daemonset.yaml has no vigild container');
+  return c;
+}
 
 /** A unit file as sections of key -> values (a key may repeat; comments and blank lines dropped). */
 function parseUnit(text: string): Map<string, Map<string, string[]>> {
@@ -75,7 +100,7 @@ function requireTool(path: string, pkg: string): void {
   if (!existsSync(path)) assert.fail(`${path} is missing: apt-get install ${pkg}`);
 }
 
-describe('systemd units (deploy/systemd)', () => {
+describe('deployment: the systemd units, and the DaemonSet\'s privileges and probes', () => {
   let root = '';
   let vigild: Map<string, Map<string, string[]>>;
   let forward: Map<string, Map<string, string[]>>;
@@ -177,7 +202,7 @@ describe('systemd units (deploy/systemd)', () => {
       // vigild without CAP_BPF or without CAP_PERFMON: started now, beside the real one, to save
       // time; their failures are checked by the last test.
       negatives = Promise.all(['CAP_BPF', 'CAP_PERFMON'].map(async (cap) => {
-        const d = startDaemon(caps.filter((k) => k !== cap), writeConfig(`no-${cap}`, await freePort()));
+        const d = startDaemon(caps.filter((k) => k !== cap), writeConfig(`no-${cap}`, `127.0.0.1:${await freePort()}`));
         const code = await Promise.race([d.exited, sleep(20_000).then(() => 'timeout' as const)]);
         if (code === 'timeout') d.child.kill('SIGKILL');
         return { cap, code, log: d.log() };
@@ -194,27 +219,29 @@ describe('systemd units (deploy/systemd)', () => {
     });
 
     /** The installed vigild, as the unit starts it but with a test config, under setpriv. */
-    function startDaemon(withCaps: readonly string[], config: string): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
+    function startDaemon(withCaps: readonly string[], config: string, o: { netns?: boolean } = {}): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
       const exec = one(vigild, 'Service', 'ExecStart').split(/\s+/);
       const args = [
-        '--no-new-privs', `--groups=${SOCKET_GID}`, `--bounding-set=${setprivCaps(withCaps)}`, '--inh-caps=-all', '--',
+        SETPRIV, '--no-new-privs', `--groups=${SOCKET_GID}`, `--bounding-set=${setprivCaps(withCaps)}`, '--inh-caps=-all', '--',
         join(root, exec[0]!), ...exec.slice(1, -1), config,
       ];
-      const child = spawn(SETPRIV, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      // A pod's own network namespace: only lo, brought up; every exec keeps the pid.
+      const argv = o.netns ? ['/usr/bin/unshare', '--net', '--', '/bin/sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...args] : args;
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
       let text = '';
       child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
       return { child, log: () => text, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
     }
 
-    function writeConfig(name: string, port: number, extraRules?: string): string {
+    function writeConfig(name: string, listen: string, o: { rules?: string; tokenFile?: string } = {}): string {
       const dir = join(work, name);
       mkdirSync(join(dir, 'rules'), { recursive: true });
       chmodSync(dir, 0o755);
-      if (extraRules) writeFileSync(join(dir, 'rules/deploy-check.yaml'), extraRules);
+      if (o.rules) writeFileSync(join(dir, 'rules/deploy-check.yaml'), o.rules);
       const file = join(dir, 'vigild.yaml');
       writeFileSync(file, [
         `data_dir: ${join(dir, 'data')}`,
-        `http: { listen: "127.0.0.1:${port}" }`,
+        `http: { listen: "${listen}"${o.tokenFile ? `, token_file: ${o.tokenFile}` : ''} }`,
         `api: { socket: ${join(dir, 'vigil.sock')}, socket_group: "${SOCKET_GID}" }`,
         `rules: { dirs: [${join(root, PREFIX, 'rules')}, ${join(dir, 'rules')}] }`,
         '',
@@ -234,7 +261,14 @@ describe('systemd units (deploy/systemd)', () => {
     }
 
     test('probes attach, a container process is identified and killed by a rule, the API reaches a group member only', async () => {
-      const port = await freePort();
+      // As in the pod: the listener and token the DaemonSet's probe script is given.
+      const pc = daemonSetContainer();
+      const env = Object.fromEntries((pc.env ?? []).map((e) => [e.name, e.value]));
+      const url = new URL(env.VIGIL_HEALTHZ_URL!);
+      const tokenFile = join(work, 'http-token');
+      writeFileSync(tokenFile, `${'k8s-probe-token-'.repeat(3)}\n`, { mode: 0o600 });
+      const wrongToken = join(work, 'wrong-token');
+      writeFileSync(wrongToken, `${'not-the-token-'.repeat(3)}\n`, { mode: 0o600 });
       // The kill response on a uid-1000 process needs CAP_KILL; the rule also needs the file event
       // joined with the container (runc state under /run/runc, /proc reads).
       const rule = [
@@ -246,17 +280,24 @@ describe('systemd units (deploy/systemd)', () => {
         '  actions: [kill]',
         '',
       ].join('\n');
-      const config = writeConfig('run', port, rule);
-      const d = startDaemon(caps, config);
+      const config = writeConfig('run', `0.0.0.0:${url.port}`, { rules: rule, tokenFile });
+      const d = startDaemon(caps, config, { netns: true });
       daemon = d.child;
       exited = d.exited;
       logOf = d.log;
-      const health = await waitFor('/healthz', async () => {
-        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-        return r.ok ? ((await r.json()) as { detail: { attached: number; refused: number } }) : undefined;
+      const pid = daemon.pid!;
+      const probe = pc.startupProbe.exec.command;
+      const runProbe = (token: string): Promise<number | null> => new Promise((resolve) => {
+        const p = spawn('/usr/bin/nsenter', [`--net=/proc/${pid}/ns/net`, '--', ...probe], { stdio: 'ignore', env: { ...process.env, ...env, VIGIL_HTTP_TOKEN_FILE: token } });
+        p.on('exit', (code) => resolve(code));
       });
-      assert.ok(health.detail.attached > 0, JSON.stringify(health));
-      assert.equal(health.detail.refused, 0, JSON.stringify(health));
+      await waitFor('the DaemonSet probe to pass', async () => ((await runProbe(tokenFile)) === 0 ? true : undefined));
+      assert.equal(await runProbe(wrongToken), 1, 'the probe passes with a wrong token');
+      const cli = join(root, PREFIX, 'bin/vigil');
+      const sock = join(work, 'run/vigil.sock');
+      const st0 = JSON.parse((await run(cli, ['status', '-o', 'json', '--addr', `unix://${sock}`])).stdout) as { attached: number; refused: number };
+      assert.ok(st0.attached > 0, JSON.stringify(st0));
+      assert.equal(st0.refused, 0, JSON.stringify(st0));
       const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8');
       // setpriv exec'd vigild's launcher, which exec'd node: the daemon is this pid.
       const eff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(status)![1]}`);
@@ -264,14 +305,12 @@ describe('systemd units (deploy/systemd)', () => {
       assert.equal(eff, bnd, 'uid 0 holds its whole (reduced) bounding set');
       assert.match(status, /^NoNewPrivs:\s*1$/m);
 
-      const sock = join(work, 'run/vigil.sock');
       const st = statSync(sock);
       assert.equal((st.mode & 0o777).toString(8), '660');
       assert.equal(st.uid, 0);
       assert.equal(st.gid, SOCKET_GID, 'the socket belongs to the group, set without CAP_CHOWN');
 
       // The forwarder's unit: an unprivileged uid whose only access is the group.
-      const cli = join(root, PREFIX, 'bin/vigil');
       const asNobody = (groups: string[]): string[] => ['--reuid=65534', '--regid=65534', ...groups, '--bounding-set=-all', '--inh-caps=-all', '--no-new-privs', '--', cli, 'status', '-o', 'json', '--addr', `unix://${sock}`];
       const member = await run(SETPRIV, asNobody([`--groups=${SOCKET_GID}`]));
       assert.ok((JSON.parse(member.stdout) as { version?: string }).version, member.stdout);
@@ -297,6 +336,33 @@ describe('systemd units (deploy/systemd)', () => {
       daemon.kill('SIGTERM');
       assert.equal(await exited, 0, `vigild did not stop cleanly:\n${d.log().slice(-2000)}`);
       assert.ok(!existsSync(sock), 'the socket is removed at stop');
+    });
+
+    test('the DaemonSet command, under the container\'s capabilities, leaves exactly the unit\'s and joins the host cgroup namespace', () => {
+      const pc = daemonSetContainer();
+      const at = pc.command.indexOf(`${PREFIX}/bin/vigild`);
+      assert.ok(at > 0, `the DaemonSet does not run ${PREFIX}/bin/vigild through a wrapper`);
+      // As the runtime starts the container: uid 0, bounding = the added capabilities (drop ALL),
+      // no_new_privs (allowPrivilegeEscalation: false). vigild is replaced by a look at itself.
+      assert.deepEqual(pc.securityContext.capabilities.drop, ['ALL']);
+      assert.equal(pc.securityContext.allowPrivilegeEscalation, false);
+      const look = ['/bin/sh', '-c', 'cat /proc/self/status; readlink /proc/self/ns/cgroup'];
+      // With hostPID, pid 1 is the node's init. Here pid 1 is the sandbox's supervisor, which
+      // nothing may inspect, so this test process stands in for the host's init: its cgroup
+      // namespace is the one every other process here is in.
+      const chain = pc.command.slice(0, at).map((a) => a.replace(/^(--cgroup=)\/proc\/1\//, `$1/proc/${process.pid}/`));
+      assert.notDeepEqual(chain, pc.command.slice(0, at), 'the DaemonSet command does not enter /proc/1/ns/cgroup');
+      // The container starts in a cgroup namespace of its own, as on a cgroup v2 node.
+      const container = ['/usr/bin/unshare', '--cgroup', '--', SETPRIV, '--no-new-privs', `--bounding-set=${setprivCaps(pc.securityContext.capabilities.add)}`, '--inh-caps=-all', '--'];
+      const alone = spawnSync(container[0]!, [...container.slice(1), ...look], { encoding: 'utf8' });
+      assert.notEqual(alone.stdout.trim().split('\n').pop(), readlinkSync(`/proc/${process.pid}/ns/cgroup`), 'unshare --cgroup made no namespace');
+      const r = spawnSync(container[0]!, [...container.slice(1), ...chain, ...look], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `the DaemonSet command failed: ${r.stderr}`);
+      const unit = spawnSync(SETPRIV, ['--no-new-privs', `--bounding-set=${setprivCaps(caps)}`, '--inh-caps=-all', '--', '/bin/cat', '/proc/self/status'], { encoding: 'utf8' });
+      const field = (text: string, name: string): string => new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(text)?.[1] ?? `no ${name}`;
+      for (const f of ['CapBnd', 'CapEff', 'CapPrm', 'CapInh', 'CapAmb']) assert.equal(field(r.stdout, f), field(unit.stdout, f), `${f} differs from the unit's`);
+      assert.equal(field(r.stdout, 'NoNewPrivs'), '1');
+      assert.equal(r.stdout.trim().split('\n').pop(), readlinkSync(`/proc/${process.pid}/ns/cgroup`));
     });
 
     test('each capability of the unit is needed: without it, what vigild does fails', async () => {
