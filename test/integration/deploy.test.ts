@@ -108,6 +108,10 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
   before(() => {
     requireTool(SYSTEMD_ANALYZE, 'systemd');
     requireTool(SETPRIV, 'util-linux');
+    requireTool('/usr/bin/unshare', 'util-linux');
+    requireTool('/usr/bin/nsenter', 'util-linux');
+    requireTool('/usr/sbin/ip', 'iproute2');
+    requireTool('/usr/bin/kill', 'procps');
     root = mkdtempSync(join(tmpdir(), 'vigil-deploy-'));
     // Read by the unprivileged API client below, as /usr/local is on a host.
     chmodSync(root, 0o755);
@@ -226,7 +230,7 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
         join(root, exec[0]!), ...exec.slice(1, -1), config,
       ];
       // A pod's own network namespace: only lo, brought up; every exec keeps the pid.
-      const argv = o.netns ? ['/usr/bin/unshare', '--net', '--', '/bin/sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...args] : args;
+      const argv = o.netns ? ['/usr/bin/unshare', '--net', '--', '/bin/sh', '-c', '/usr/sbin/ip link set lo up && exec "$@"', 'sh', ...args] : args;
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
       let text = '';
       child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
