@@ -6,6 +6,7 @@
 //    (the host path is found through pid 1's mountinfo: same device, root under the host mount's
 //    root), sysfs or cgroup file systems mounted writable, devtmpfs, a proc mounted outside /proc;
 //  - the user namespace mapping (uid_map).
+import { hostNsLink } from '../process/namespaces.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { unescapeMountinfo } from './cgroupfs.js';
@@ -132,9 +133,7 @@ export function readPosture(pid: number, procRoot = '/proc'): Posture | undefine
   const ns = {} as Record<keyof typeof NS_FILES, boolean>;
   for (const [field, file] of Object.entries(NS_FILES) as Array<[keyof typeof NS_FILES, string]>) {
     const mine = nsLink(procRoot, pid, file);
-    // pid 1's links may be closed to us (ptrace access mode); the daemon runs in the host's
-    // namespaces (a DaemonSet with hostPID, hostNetwork, ...), so its own are the next reference.
-    const host = nsLink(procRoot, 1, file) ?? nsLink(procRoot, 'self', file);
+    const host = hostNsLink(procRoot, file);
     ns[field] = mine !== undefined && mine === host;
   }
   return {

@@ -3,12 +3,11 @@
 // that matches fires (no first-match shadowing). Sequence chains, threshold windows and metric
 // holds are per rule and per key, each map capped (the oldest goes, counted). swap() replaces the
 // rule set between two events and keeps the state of rules whose definition did not change.
-import { readlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { WALL_MS, type Creds, type NsSet, type VigilEvent } from '../sensor/events.js';
-import { NS_NAMES } from '../sensor/layout.js';
 import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../containers/types.js';
+import { readHostNs } from '../process/namespaces.js';
 import { HOST_CONTAINER } from '../containers/types.js';
 import type { MetricName, Sample } from '../metrics/types.js';
 import { EvalContext, type Environment, type MetricView } from './fields.js';
@@ -24,7 +23,7 @@ export interface DetectorOptions {
   now?: () => number;
   /** Full container records by cgroup id (the registry's resolve); posture and labels need it. */
   resolveContainer?: (cgroupId: number | undefined, id: string) => ContainerInfo | undefined;
-  /** Host namespace inodes (default: this process's /proc/self/ns/*). */
+  /** Host namespace inodes (default: pid 1's, or this process's when pid 1's are unreadable). */
   hostNs?: NsSet;
   procRoot?: string;
   /** Caps: partial sequence chains and threshold keys per rule; processes with known creds. */
@@ -92,19 +91,6 @@ interface Reading {
 const SAMPLE_EVERY = 32;
 const SAMPLE_EVENTS = 10;
 const UNKNOWN: ContainerRef = { id: 'unknown', name: 'unknown', runtime: 'unknown', image: '' };
-
-function readHostNs(procRoot: string): NsSet | undefined {
-  try {
-    const out = {} as NsSet;
-    for (const n of NS_NAMES) {
-      const m = /\[(\d+)\]/.exec(readlinkSync(`${procRoot}/self/ns/${n}`));
-      out[n] = m ? Number(m[1]) : 0;
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
-}
 
 export class Detector {
   private rules: RuleSet;

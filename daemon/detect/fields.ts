@@ -422,7 +422,7 @@ const F: FieldDef[] = [
   },
   // ns.*
   ...NS_NAMES.map((n): FieldDef => ({ name: `ns.${n}`, type: 'number', cost: 1, kinds: PROC_KINDS, desc: `${n} namespace inode number of the task`, get: nsGetter(n) })),
-  { name: 'ns.is_host', type: 'bool', cost: 3, kinds: PROC_KINDS, desc: 'every namespace of the task is the host\'s (compared with the daemon\'s own /proc/self/ns/*)', get: (c) => (c.ev ? hostNsOf(c, c.ev.ns) : undefined) },
+  { name: 'ns.is_host', type: 'bool', cost: 3, kinds: PROC_KINDS, desc: 'every namespace of the task is the host\'s (compared with pid 1\'s, or the daemon\'s own where pid 1\'s are unreadable)', get: (c) => (c.ev ? hostNsOf(c, c.ev.ns) : undefined) },
   { name: 'ns.changed', type: 'list', cost: 1, kinds: ['ns_change'], desc: 'namespaces whose inode changed (mnt, pid, net, user, uts, ipc, cgroup)', get: (c) => (c.ev?.kind === 'ns_change' ? c.ev.changed : undefined) },
   {
     name: 'ns.new_is_host', type: 'bool', cost: 3, kinds: ['ns_change'], desc: 'a changed namespace is now the host\'s (setns into a host namespace)',

@@ -34,6 +34,7 @@
 //   pids from /proc/loadavg and kernel.pid_max, I/O from the v2 root's io.stat or /proc/diskstats
 //   (whole disks), PSI from /proc/pressure, network from /proc/net/dev (the daemon's own network
 //   namespace: it runs in the host's), fds from fs.file-nr.
+import { hostNsLinkAsync } from '../process/namespaces.js';
 import { access, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -155,7 +156,7 @@ interface TargetState {
   plan: Plan;
   prevCpu?: { usage: number; at: number };
   /** Network namespace check of the pid last used for net/dev. */
-  net?: { pid: number; ownNs: boolean };
+  net?: { pid: number; hostNs: boolean };
   /** Re-plan at the next sample (a file went away but the cgroup is still there). */
   replan: boolean;
 }
@@ -302,7 +303,7 @@ export class Sampler {
   private readonly blockFromProc: boolean;
   private readonly log: Logger;
   private readonly states = new Map<string, TargetState>();
-  private ownNetNs: Promise<string | undefined> | undefined;
+  private hostNetNs: Promise<string | undefined> | undefined;
   private hostDisks: Promise<Set<string>> | undefined;
 
   private constructor(layout: CgroupLayout, blockFromProc: boolean, options: SamplerOptions) {
@@ -583,12 +584,13 @@ export class Sampler {
     const path = join(this.procRoot, String(pid), 'net/dev');
     if (state.net?.pid !== pid) {
       if (state.net) this.reader.forget(join(this.procRoot, String(state.net.pid), 'net/dev'));
-      this.ownNetNs ??= readlink(join(this.procRoot, 'self/ns/net')).catch(() => undefined);
-      const [own, theirs] = await Promise.all([this.ownNetNs, readlink(join(this.procRoot, String(pid), 'ns/net')).catch(() => undefined)]);
+      // A container in the host's network namespace has no network figures of its own.
+      this.hostNetNs ??= hostNsLinkAsync(this.procRoot, 'net');
+      const [host, theirs] = await Promise.all([this.hostNetNs, readlink(join(this.procRoot, String(pid), 'ns/net')).catch(() => undefined)]);
       if (theirs === undefined) return;
-      state.net = { pid, ownNs: own !== undefined && own === theirs };
+      state.net = { pid, hostNs: host !== undefined && host === theirs };
     }
-    if (state.net.ownNs) return;
+    if (state.net.hostNs) return;
     try {
       this.setNet(await this.reader.read(path), r, false);
     } catch {
