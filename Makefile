@@ -20,7 +20,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api
+.PHONY: build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint
 
 deps: apt npm
 
@@ -105,7 +105,7 @@ test: build
 	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
 
 # Benchmarks print ratios and rates; they are never part of `make test`.
-bench: bench-overhead bench-ingest bench-sweep bench-store bench-api
+bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint
 bench-overhead: build
 	bench/overhead.sh
 bench-ingest: build
@@ -116,6 +116,8 @@ bench-store: build
 	node dist/js/bench/store.js
 bench-api: build
 	node dist/js/bench/api.js
+bench-footprint: build
+	bench/footprint.sh
 
 clean:
 	rm -rf $(OUT) build

@@ -73,7 +73,7 @@ export function defaultConfig(): DaemonConfig {
     httpAuth: 'token',
     logLevel: 'info',
     metrics: { intervalMs: 5000, retention: { raw: 24 * 3600e3, '1m': 7 * 24 * 3600e3, '1h': 90 * 24 * 3600e3 } },
-    sensor: { ringBufferBytes: 16 << 20, watches: [], connectInet: false, failedExec: false },
+    sensor: { ringBufferBytes: 8 << 20, watches: [], connectInet: false, failedExec: false },
     containers: { patterns: [] },
     defaultTargets: ['all', 'host'],
     alerts: { dedupWindowMs: 60_000, ratePerMinute: 20 },

@@ -39,7 +39,7 @@ export interface SensorOptions {
    * delay of a quiet host. Default 10; 0 wakes the reader for every record.
    */
   drainIntervalMs?: number;
-  /** Ring buffer bytes (power of two). Default 16 MiB. */
+  /** Ring buffer bytes (power of two). Default 8 MiB. */
   ringBufferBytes?: number;
   /** Probe objects to load (all but 'enforce' when absent). */
   objects?: string[];
@@ -123,7 +123,7 @@ class Subscriber implements Subscription {
   }
 }
 
-const DEFAULT_RING_BYTES = 16 << 20;
+const DEFAULT_RING_BYTES = 8 << 20;
 const REPLAY_SLICE_RECORDS = 4096;
 const DEFAULT_DRAIN_MS = 10;
 const DEFAULT_POLL: PollOptions = { maxRecords: 4096, maxBytes: 4 << 20 };

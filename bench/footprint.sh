@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Daemon footprint: RSS of bin/vigild idle (after its first sweeps and forecasts), then its peak RSS
+# while two eventgen processes open a watched file at 50,000/s each (100,000 events/s through the
+# ring buffer, decoders, enrichment and the detector), with the drop counters at the end.
+# Budgets (design.md): under 100 MB idle, under 200 MB at 100k events/s.
+# Usage: bench/footprint.sh [IDLE_SECONDS=30] [LOAD_SECONDS=40]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+idle=${1:-30}
+load=${2:-40}
+dir=$(mktemp -d)
+watched=$dir/watched
+port=$((19500 + RANDOM % 400))
+touch "$watched"
+printf 'sensor:\n  watches: ["exact:%s"]\n' "$watched" > "$dir/vigild.yaml"
+bin/vigild run --config "$dir/vigild.yaml" --data-dir "$dir" --http "127.0.0.1:$port" --api-socket "$dir/vigil.sock" > "$dir/log" 2>&1 &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$dir"' EXIT
+rss() { awk '/^VmRSS/{print int($2/1024)}' "/proc/$daemon/status"; }
+sleep "$idle"
+echo "idle RSS after ${idle} s: $(rss) MB (budget 100 MB)"
+dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen1" & g1=$!
+dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen2" & g2=$!
+peak=0
+for _ in $(seq 1 "$load"); do
+	sleep 1
+	r=$(rss)
+	[ "$r" -gt "$peak" ] && peak=$r
+done
+wait $g1 $g2
+rate=$(cat "$dir/gen1" "$dir/gen2" | sed -n 's/.*"rate":\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }')
+echo "peak RSS at ${rate} events/s for ${load} s: ${peak} MB (budget 200 MB)"
+curl -s "http://127.0.0.1:$port/metrics" | awk '
+	/^vigil_events_total\{kind="file"\}/ { print "file events decoded: " $2 }
+	/^vigil_events_dropped_total/ { drops += $2 }
+	/^vigil_detector_queue_dropped_total/ { drops += $2 }
+	END { print "events dropped (kernel, queues, detector): " drops }'
