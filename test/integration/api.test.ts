@@ -24,6 +24,7 @@ import { Gateway } from '../../daemon/api/gateway.js';
 import { HttpApi } from '../../daemon/api/http.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
 import { WebRoot } from '../../daemon/api/web.js';
+import { unaryCall as call } from '../net.js';
 import type { ContainerView, DaemonServices, EventSource } from '../../daemon/api/services.js';
 import type { StreamEvent } from '../../daemon/api/convert.js';
 import { AlertManager } from '../../daemon/alerts/manager.js';
@@ -188,11 +189,6 @@ function tlsClients(w: World, token: string | undefined): Clients {
 }
 
 /** Promisified unary call. */
-function call<Req, Res>(client: object, method: string, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    (client as Record<string, (r: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method]!.call(client, req, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-}
 
 async function rejectsWith(p: Promise<unknown>, code: grpc.status, re?: RegExp): Promise<grpc.ServiceError> {
   try {

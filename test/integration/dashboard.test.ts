@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +20,7 @@ import type { ListTargetsResponse__Output } from '../../proto/gen/vigil/v1/ListT
 import type { TargetsClient } from '../../proto/gen/vigil/v1/Targets.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
 import { execAsync, runcMissing, startContainer, type Container } from '../runc.js';
+import { freePort, unaryCall } from '../net.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
 const VIGILD = join(REPO, 'bin/vigild');
@@ -32,23 +32,7 @@ const SHADOW_RULE = 'Read of shadow file in container';
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-/** Promisified unary gRPC call. */
-function call<Res>(client: object, method: string, req: object): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    (client as Record<string, (r: object, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method]!.call(client, req, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-}
 
 describe('web dashboard in headless chromium against a real vigild', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
@@ -220,7 +204,7 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     assert.match((await page.getByTestId('history').textContent()) ?? '', /acknowledged.*dashboard.*checked from the dashboard/);
     await shot(page, 'alert');
 
-    const stored = await call<Alert__Output>(alertsClient!, 'Get', { id: shadowAlertId });
+    const stored = await unaryCall<object, Alert__Output>(alertsClient!, 'Get', { id: shadowAlertId });
     assert.equal(stored.state, 'ALERT_STATE_ACKNOWLEDGED');
     const last = stored.history.at(-1);
     assert.equal(last?.state, 'ALERT_STATE_ACKNOWLEDGED');
@@ -240,7 +224,7 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     const err = page.getByTestId('error');
     await err.waitFor({ timeout: 10_000 });
     assert.match((await err.textContent()) ?? '', /"bad\["/);
-    const listed = async (): Promise<string[]> => (await call<ListTargetsResponse__Output>(targetsClient!, 'List', {})).targets.map((t) => t.id);
+    const listed = async (): Promise<string[]> => (await unaryCall<object, ListTargetsResponse__Output>(targetsClient!, 'List', {})).targets.map((t) => t.id);
     assert.ok(!(await listed()).includes('name:web-*'), 'nothing of the bad batch was added');
     assert.equal(await input.inputValue(), 'name:web-*\nbad[', 'the text stays for fixing');
 

@@ -19,7 +19,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,6 +27,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../daemon/config.js';
 import { RUNC, runcMissing, startContainer, type Container } from '../runc.js';
 import { ROOT, assertPrerequisites } from './harness.js';
+import { freePort } from '../net.js';
 
 const run = promisify(execFile);
 const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
@@ -88,13 +88,6 @@ function setprivCaps(caps: readonly string[]): string {
   return ['-all', ...caps.map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)].join(',');
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function requireTool(path: string, pkg: string): void {
   if (!existsSync(path)) assert.fail(`${path} is missing: apt-get install ${pkg}`);

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,21 +20,12 @@ import type { SubscribeResponse } from '../../proto/gen/vigil/v1/SubscribeRespon
 import { makeAlert } from '../../clients/forwarder/testing.js';
 import { readState } from '../../clients/forwarder/state.js';
 import { ROOT } from './harness.js';
+import { freePort } from '../net.js';
 
 const FORWARDER = join(ROOT, 'dist/js/clients/forwarder/main.js');
 const PROTO_DIR = join(ROOT, 'proto');
 const TOTAL = 600;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
