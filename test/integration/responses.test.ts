@@ -295,22 +295,32 @@ describe('enforce (the kernel kills and spoils)', () => {
     assert.ok((stats.native?.emitted.enforce ?? 0) >= 1, `enforce records counted: ${JSON.stringify(stats.native?.emitted)}`);
   });
 
+  /** A "container" by the probe's definition: a v2 cgroup of its own, listed in vg_enforce_cgroups. */
+  function listedCgroup(name: string): { dir: string; cgid: number } {
+    const dir = join(V2, `${name}-${process.pid}`);
+    mkdirSync(dir);
+    const cgid = cgroupIdOf(dir)!;
+    cgroupIds.push(cgid);
+    (sensorNative as NativeSensor).setEnforceCgroups!(cgroupIds);
+    return { dir, cgid };
+  }
+
+  /** The kernel's enforce record for `syscall` among the events after index `before` (5 s at most). */
+  async function enforceEvent(syscall: string, before: number): Promise<(typeof events)[number] | undefined> {
+    const deadline = Date.now() + 5000;
+    while (!events.slice(before).some((e) => e.syscall === syscall) && Date.now() < deadline) await sleep(20);
+    return events.slice(before).find((e) => e.syscall === syscall);
+  }
+
   test('init_module from a listed cgroup is killed before the call returns; a read-only image cannot be spoiled', BPF, async () => {
     assert.ok(sensor, 'the enforcing sensor of the previous test');
-    // A "container" by the probe's definition: a v2 cgroup of its own, listed in vg_enforce_cgroups.
-    const dir = join(V2, `vgt-enforce-${process.pid}`);
-    mkdirSync(dir);
+    const { dir, cgid } = listedCgroup('vgt-enforce');
     try {
-      const cgid = cgroupIdOf(dir)!;
-      cgroupIds.push(cgid);
-      (sensorNative as NativeSensor).setEnforceCgroups!(cgroupIds);
       const before = events.length;
       const r = spawnSync('sh', ['-c', `echo $$ > ${dir}/cgroup.procs && exec ${ACT} init-module`], { encoding: 'utf8', timeout: 10000 });
       assert.equal(r.signal, 'SIGKILL', `${r.status} ${r.stdout}${r.stderr}`);
       assert.doesNotMatch(r.stdout, /"op":"init-module"/, 'the helper never returned from the call');
-      const deadline = Date.now() + 5000;
-      while (!events.slice(before).some((e) => e.syscall === 'init_module') && Date.now() < deadline) await sleep(20);
-      const ev = events.slice(before).find((e) => e.syscall === 'init_module');
+      const ev = await enforceEvent('init_module', before);
       assert.ok(ev, 'the kernel reported the enforcement');
       assert.equal(ev.signal_sent, true);
       assert.equal(ev.cgroup_id, cgid);
@@ -331,22 +341,16 @@ describe('enforce (the kernel kills and spoils)', () => {
     assert.ok(sensor, 'the enforcing sensor of the first enforce test');
     const table = syscallTable(hostArch()!);
     (sensorNative as NativeSensor).setEnforce!(enforceEntries(['mount', 'init_module', 'execve'], table, { containersOnly: true }));
-    const dir = join(V2, `vgt-enforce-exec-${process.pid}`);
     const marker = join(mkdtempSync(join(tmpdir(), 'vgt-exec-')), 'ran');
-    mkdirSync(dir);
+    const { dir, cgid } = listedCgroup('vgt-enforce-exec');
     try {
-      const cgid = cgroupIdOf(dir)!;
-      cgroupIds.push(cgid);
-      (sensorNative as NativeSensor).setEnforceCgroups!(cgroupIds);
       const before = events.length;
       // The SIGKILL is pending from sys_enter on; execve checks for it while it copies the argument
       // strings, before it replaces the image, so `touch` never starts (not merely never returns).
       const r = spawnSync('sh', ['-c', `echo $$ > ${dir}/cgroup.procs && exec /bin/touch ${marker}`], { encoding: 'utf8', timeout: 10000 });
       assert.equal(r.signal, 'SIGKILL', `${r.status} ${r.stdout}${r.stderr}`);
       assert.equal(existsSync(marker), false, 'the enforced execve never ran the program');
-      const deadline = Date.now() + 5000;
-      while (!events.slice(before).some((e) => e.syscall === 'execve') && Date.now() < deadline) await sleep(20);
-      const ev = events.slice(before).find((e) => e.syscall === 'execve');
+      const ev = await enforceEvent('execve', before);
       assert.ok(ev, 'the kernel reported the enforcement');
       assert.equal(ev.signal_sent, true);
       assert.equal(ev.cgroup_id, cgid);
