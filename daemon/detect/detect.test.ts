@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KTIME, type VigilEvent, type Creds } from '../sensor/events.js';
@@ -342,4 +342,29 @@ test('path index: necessary keys of a condition', () => {
     const got = pathKeysOf(rs.compiled()[0]!.trees[0]!, 'file');
     assert.deepEqual(got === null ? null : got.map((k) => `${k.on}:${k.type}:${k.v}`), want, cond);
   }
+});
+
+test('proc.stdin_type and proc.stdin_socket: a socket on fd 0 is told inet or unix from /proc/<pid>/net', () => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-proc-'));
+  const proc = (pid: number, fd0: string): void => {
+    mkdirSync(join(root, String(pid), 'fd'), { recursive: true });
+    mkdirSync(join(root, String(pid), 'net'), { recursive: true });
+    symlinkSync(fd0, join(root, String(pid), 'fd', '0'));
+    writeFileSync(join(root, String(pid), 'net', 'tcp'), '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 20 4 30 10 -1\n');
+    writeFileSync(join(root, String(pid), 'net', 'unix'), 'Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000003 00000000 00000000 0001 03 5151\n');
+  };
+  proc(201, 'socket:[4242]');
+  proc(202, 'socket:[5151]');
+  proc(203, 'socket:[6161]');
+  proc(204, 'pipe:[7]');
+  const sockets = new Map<number, unknown>();
+  const rules = RuleSet.load([dir({ 'r.yaml': '- rule: r\n  condition: evt.kind = exec\n  output: "%proc.stdin_type %proc.stdin_socket"\n  severity: notice\n' })]);
+  const d = new Detector({ rules, onMatch: (m) => sockets.set(m.events[0]!.pid, m.message), hostNs: NS, procRoot: root });
+  for (const pid of [201, 202, 203, 204]) d.evaluate(exec({ pid, tid: pid }));
+  assert.deepEqual([...sockets], [
+    [201, 'socket inet'],
+    [202, 'socket unix'],
+    [203, 'socket other'],
+    [204, 'pipe <NA>'],
+  ]);
 });

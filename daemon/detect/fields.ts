@@ -241,6 +241,45 @@ function fdType(c: EvalContext, fd: number): Value {
   });
 }
 
+/** Tables of /proc/<pid>/net/ that list sockets with their inode: the column holding it, and the family. */
+const SOCKET_TABLES: ReadonlyArray<{ file: string; inodeColumn: number; family: 'inet' | 'unix' }> = [
+  { file: 'tcp', inodeColumn: 9, family: 'inet' },
+  { file: 'tcp6', inodeColumn: 9, family: 'inet' },
+  { file: 'udp', inodeColumn: 9, family: 'inet' },
+  { file: 'udp6', inodeColumn: 9, family: 'inet' },
+  { file: 'unix', inodeColumn: 6, family: 'unix' },
+];
+
+/**
+ * The family of the socket on `fd`: inet, unix or other (netlink, packet, ...); undefined when fd is
+ * not a socket. Looked up by inode in the process's own network namespace's tables, which is where
+ * its sockets are listed. Only read when a rule asks and fd is a socket, which is rare.
+ */
+function fdSocketFamily(c: EvalContext, fd: number): Value {
+  const ev = c.ev;
+  if (!ev || fdType(c, fd) !== 'socket') return undefined;
+  return c.lazy(`sock${fd}`, () => {
+    let inode: string;
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${c.env.procRoot}/${ev.pid}/fd/${fd}`));
+      if (!m) return undefined;
+      inode = m[1]!;
+    } catch {
+      return undefined;
+    }
+    for (const t of SOCKET_TABLES) {
+      let text: string;
+      try {
+        text = readFileSync(`${c.env.procRoot}/${ev.pid}/net/${t.file}`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n')) if (line.trim().split(/\s+/)[t.inodeColumn] === inode) return t.family;
+    }
+    return 'other';
+  });
+}
+
 /** Keys the per-call syscall decoders can produce, and which calls produce each. */
 export const SYSCALL_ARG_TYPES = new Map<string, FieldType>();
 export const SYSCALL_ARG_KEYS: ReadonlyMap<string, readonly string[]> = (() => {
@@ -380,6 +419,8 @@ const F: FieldDef[] = [
   },
   { name: 'proc.stdin_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 0 is: socket, pipe, tty, file, anon (readlink /proc/<pid>/fd/0 when a rule uses it)', get: (c) => fdType(c, 0) },
   { name: 'proc.stdout_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 1 is: socket, pipe, tty, file, anon', get: (c) => fdType(c, 1) },
+  { name: 'proc.stdin_socket', type: 'string', cost: 200, kinds: PROC_KINDS, desc: 'when fd 0 is a socket, its family: inet (TCP or UDP, v4 or v6), unix or other (looked up in /proc/<pid>/net/)', get: (c) => fdSocketFamily(c, 0) },
+  { name: 'proc.stdout_socket', type: 'string', cost: 200, kinds: PROC_KINDS, desc: 'when fd 1 is a socket, its family: inet, unix or other', get: (c) => fdSocketFamily(c, 1) },
   { name: 'proc.is_container_init', type: 'bool', cost: 1, kinds: PROC_KINDS, desc: 'the process is pid 1 of its pid namespace inside a container', get: (c) => { const ev = c.ev; const id = ev?.container?.id; return ev && id !== undefined ? ev.vpid === 1 && id !== 'host' : undefined; } },
   // user.*, group.*
   { name: 'user.uid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'real user id', get: (c) => c.ev?.uid },

