@@ -34,7 +34,7 @@ function alert(over: Partial<Alert> = {}): Alert {
       { state: 'ALERT_STATE_OPEN', at: '2026-11-28T12:00:01.200Z', by: 'vigild' },
       { state: 'ALERT_STATE_ACKNOWLEDGED', at: '2026-11-28T12:05:00.000Z', by: 'alice', comment: 'looking' },
     ],
-    actions: [], suppressed: '0', unpersisted: false,
+    actions: [], suppressed: '0', unpersisted: false, forecast: null,
     ...over,
   };
 }

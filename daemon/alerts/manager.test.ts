@@ -14,7 +14,8 @@ import type { ActionName, RuleInfo, RuleMatch, RuleKind } from '../detect/types.
 import { AlertError } from './errors.js';
 import { AlertManager, OVERLOAD_RULE, type ActionRunner, type AlertManagerOptions } from './manager.js';
 import { AlertStore } from './store.js';
-import type { ActionOutcome, Alert, AlertChange } from './types.js';
+import { MAX_ALERT_FORECAST_POINTS, type ActionOutcome, type Alert, type AlertChange } from './types.js';
+import type { Forecast } from '../forecast/types.js';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const SEC = 1000;
@@ -281,6 +282,40 @@ test('metric alerts: repeated matches update one alert; active=false resolves it
   await done(again);
 });
 
+test('early warnings: the alert carries the forecast of the match; an update replaces it with the latest; the resolve keeps it', async () => {
+  const r = await rig();
+  const R = rule('Memory exhaustion forecast', { kind: 'metric' });
+  const fc = (at: number, n = 20): Forecast => ({
+    target: 'c1', metric: 'memory_working_set_bytes', model: 'linear', computedAt: T0 + at, lastObserved: T0 + at, level: 0.95,
+    points: Array.from({ length: n }, (_, i) => ({ time: T0 + at + (i + 1) * 5000, value: i, lower: i - 1, upper: i + 1 })),
+    exhaustion: { limitMetric: 'memory_limit_bytes', limit: 10, at: T0 + at + 50_000 },
+  });
+  const warning = (at: number, f?: Forecast, active = true): RuleMatch => ({
+    rule: R, time: T0 + at, message: `warning at ${at}`, container: C1, events: [],
+    metric: { target: 'c1', values: { forecast_at_ms: T0 + at + 50_000 }, heldMs: 0 }, active, ...(f ? { forecast: f } : {}),
+  });
+  r.m.submit(warning(0, fc(0)));
+  await r.m.flush();
+  let [a] = (await r.alerts.list()).alerts;
+  assert.deepEqual(a!.forecast, fc(0));
+  assert.deepEqual(r.published.at(-1)![0].forecast, fc(0));
+  // An update: the latest forecast replaces the old one (a forecast of too many points is bounded).
+  r.m.submit(warning(10_000, fc(10_000, 3 * MAX_ALERT_FORECAST_POINTS)));
+  await r.m.flush();
+  [a] = (await r.alerts.list()).alerts;
+  assert.equal(a!.count, 2);
+  assert.equal(a!.forecast!.computedAt, T0 + 10_000);
+  assert.ok(a!.forecast!.points.length <= MAX_ALERT_FORECAST_POINTS, `${a!.forecast!.points.length} points`);
+  assert.deepEqual(r.published.at(-1)![0].forecast, a!.forecast);
+  // Resolved by a match without a forecast: the last one that justified the warning stays.
+  r.m.submit(warning(20_000, undefined, false));
+  await r.m.flush();
+  [a] = (await r.alerts.list()).alerts;
+  assert.equal(a!.state, 'resolved');
+  assert.equal(a!.forecast!.computedAt, T0 + 10_000);
+  await done(r);
+});
+
 test('seq resume: a subscriber that reconnects after a restart gets what it missed from the store', async () => {
   const r = await rig();
   for (let i = 0; i < 3; i++) r.m.submit(match(rule(`r${i}`), T0));
@@ -320,27 +355,30 @@ test('a full intake queue drops and counts matches and raises the overload alert
   await done(r);
 });
 
-test('actions: run once per new alert (not on dedup hits); outcomes appended, stored and published; a failing runner is recorded', async () => {
-  const calls: Array<[string, ActionName[]]> = [];
+test('actions: all of them once per new alert, kill/freeze again for each folded match (its own pid); outcomes appended, stored and published; a failing runner is recorded', async () => {
+  const calls: Array<[string, ActionName[], number | undefined]> = [];
   let fail = false;
   const runner: ActionRunner = async (alert, actions) => {
-    calls.push([alert.rule, actions]);
+    calls.push([alert.rule, actions, alert.lineage[0]?.pid]);
     if (fail) throw new Error('webhook down');
     return actions.map((action): ActionOutcome => ({ action, ok: true, detail: `${action} done`, at: new Date(T0).toISOString() }));
   };
   const r = await rig({ actions: runner });
   const K = rule('escape', { actions: ['notify', 'kill'] });
-  r.m.submit(match(K, T0));
-  r.m.submit(match(K, T0 + SEC));
+  r.m.submit(match(K, T0, { pid: 4001 }));
+  r.m.submit(match(K, T0 + SEC, { pid: 4002 }));
   r.m.submit(match(rule('quiet'), T0));
   await r.m.flush();
   await new Promise((res) => setTimeout(res, 10));
   await r.m.flush();
-  assert.deepEqual(calls, [['escape', ['notify', 'kill']]]);
+  // The second process did the same inside the dedup window: folded into the alert, but killed too.
+  assert.deepEqual(calls, [['escape', ['notify', 'kill'], 4001], ['escape', ['kill'], 4002]]);
   const escape = (await r.alerts.list({ rule: 'escape' })).alerts[0]!;
-  assert.deepEqual(escape.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', true, 'notify done'], ['kill', true, 'kill done']]);
+  assert.deepEqual(escape.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', true, 'notify done'], ['kill', true, 'kill done'], ['kill', true, 'kill done']]);
   assert.equal(escape.count, 2);
-  assert.ok(r.published.some(([a, c]) => c === 'actions' && a.actions.length === 2));
+  assert.equal(escape.lineage[0]?.pid, 4001, 'the alert keeps its first process');
+  assert.ok(r.published.some(([a, c]) => c === 'actions' && a.actions.length === 3));
+  assert.equal(r.m.stats().followUpRuns, 1);
   fail = true;
   r.m.submit(match(K, T0, { container: C2 }));
   await r.m.flush();
@@ -349,6 +387,27 @@ test('actions: run once per new alert (not on dedup hits); outcomes appended, st
   const failed = (await r.alerts.list({ rule: 'escape', container: 'c2' })).alerts[0]!;
   assert.deepEqual(failed.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', false, 'action runner failed: webhook down'], ['kill', false, 'action runner failed: webhook down']]);
   assert.equal(r.m.stats().actionFailures, 1);
+  await done(r);
+});
+
+test('a match suppressed by the rate limit still gets kill/freeze (counted, logged), not notify', async () => {
+  const calls: Array<[string, ActionName[], number | undefined]> = [];
+  const runner: ActionRunner = async (alert, actions) => {
+    calls.push([alert.id, actions, alert.lineage[0]?.pid]);
+    return actions.map((action): ActionOutcome => ({ action, ok: true, detail: `${action} done`, at: new Date(T0).toISOString() }));
+  };
+  const r = await rig({ actions: runner, ratePerMinute: 1 });
+  const K = rule('flooded', { actions: ['notify', 'kill', 'freeze'] });
+  // Different executables, so dedup does not fold them: the second is over the rule's rate.
+  r.m.submit(match(K, T0, { pid: 5001, exe: '/bin/a' }));
+  r.m.submit(match(K, T0 + 1, { pid: 5002, exe: '/bin/b' }));
+  await r.m.flush();
+  await new Promise((res) => setTimeout(res, 10));
+  await r.m.flush();
+  assert.equal((await r.alerts.list({ rule: 'flooded' })).alerts.length, 1);
+  assert.deepEqual(calls.map(([id, a, pid]) => [id === '' ? 'stand-in' : 'alert', a, pid]), [['alert', ['notify', 'kill', 'freeze'], 5001], ['stand-in', ['kill', 'freeze'], 5002]]);
+  const st = r.m.stats();
+  assert.deepEqual([st.suppressed, st.followUpRuns, st.followUpOutcomesUnrecorded], [1, 1, 2]);
   await done(r);
 });
 

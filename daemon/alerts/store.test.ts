@@ -11,7 +11,8 @@ import type { Severity } from '../detect/types.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';
 import { AlertStore, type AlertFilter } from './store.js';
-import type { Alert, AlertState } from './types.js';
+import { MAX_ALERT_FORECAST_POINTS, type Alert, type AlertState } from './types.js';
+import type { Forecast } from '../forecast/types.js';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const MIN = 60_000;
@@ -80,6 +81,37 @@ test('write assigns seqs; get returns the record; every index key is written in 
     const c = { ...alert({ time: T0 + 2 }), unpersisted: true };
     await s.write([c]);
     assert.equal((await s.get(c.id))!.unpersisted, undefined);
+  });
+});
+
+/** A forecast of n points, one every 5 s after t, crossing `limit` at the 40th. */
+function forecast(t: number, n: number, limit = 500): Forecast {
+  const points = Array.from({ length: n }, (_, i) => ({ time: t + (i + 1) * 5000, value: 100 + 10 * i, lower: 90 + 9 * i, upper: 110 + 11 * i }));
+  return {
+    target: 'c1', metric: 'memory_working_set_bytes', model: 'ets', computedAt: t, lastObserved: t, level: 0.95, points,
+    exhaustion: { limitMetric: 'memory_limit_bytes', limit, at: t + 40 * 5000, earliest: t + 37 * 5000, latest: t + 45 * 5000 }, mase: 0.42,
+  };
+}
+
+test('the forecast of an early warning is stored with the alert and read back whole; more than MAX_ALERT_FORECAST_POINTS points are thinned', async () => {
+  await withStore(async (store) => {
+    const s = await AlertStore.open(store);
+    const a: Alert = { ...alert({ time: T0, rule: 'Memory exhaustion forecast' }), forecast: forecast(T0, 46) };
+    const big: Alert = { ...alert({ time: T0 + 1, rule: 'Memory exhaustion forecast', container: 'c2' }), forecast: forecast(T0, 3 * MAX_ALERT_FORECAST_POINTS + 7) };
+    await s.write([a, big]);
+    assert.deepEqual(await s.get(a.id), a);
+    const [listed] = (await s.list({ container: 'c1' })).alerts;
+    assert.deepEqual(listed!.forecast, a.forecast);
+    const b = await s.get(big.id);
+    assert.ok(b?.forecast, 'the forecast of the second alert');
+    assert.ok(b.forecast.points.length <= MAX_ALERT_FORECAST_POINTS && b.forecast.points.length >= MAX_ALERT_FORECAST_POINTS / 2, `${b.forecast.points.length} points`);
+    // Thinned evenly, the last point kept, nothing else of the forecast changed.
+    assert.deepEqual(b.forecast.points.at(-1), big.forecast!.points.at(-1));
+    assert.deepEqual({ ...b.forecast, points: [] }, { ...big.forecast!, points: [] });
+    // A record with a forecast stays small: it is written with every version of the alert.
+    let bytes = 0;
+    for await (const [k, v] of store.keyspace('alerts').entries()) if (k[0] === 0x72) bytes = Math.max(bytes, v.length);
+    assert.ok(bytes < 16 * 1024, `largest record ${bytes} bytes`);
   });
 });
 

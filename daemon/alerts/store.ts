@@ -2,7 +2,9 @@
 // rule and state, a sequence number for stream resume, and retention by age and count.
 //
 // Keys (inside 'alerts'; T = u64 big endian creation time in ms, ID = the 20-character alert id):
-//   'r' ID                     -> sealed JSON of the Alert (the record)
+//   'r' ID                     -> sealed JSON of the Alert (the record; an early warning's forecast
+//                                 rides in it, at most MAX_ALERT_FORECAST_POINTS points, so a record
+//                                 stays under about 10 KiB)
 //   't' T ID                   -> sealed JSON of the alert's index entry {c, u, s, q, v}: every other
 //                                 key of the alert, so retention deletes them all even when the
 //                                 record itself is corrupt, and time-only listings filter without it
@@ -33,7 +35,7 @@ import { openRecord, sealRecord } from '../store/record.js';
 import { SEVERITIES, severityRank, type Severity } from '../detect/types.js';
 import { AlertError } from './errors.js';
 import { ALERT_ID_LENGTH, isAlertId } from './ids.js';
-import { ALERT_STATES, type Alert, type AlertState } from './types.js';
+import { ALERT_STATES, boundForecast, type Alert, type AlertState } from './types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 export const DEFAULT_ALERT_RETENTION = Object.freeze({ maxAgeMs: 30 * DAY, maxCount: 100_000 });
@@ -153,7 +155,8 @@ function isAlert(v: unknown): v is Alert {
     a.container !== undefined &&
     typeof a.container.id === 'string' &&
     Array.isArray(a.events) &&
-    Array.isArray(a.history)
+    Array.isArray(a.history) &&
+    (a.forecast === undefined || (typeof a.forecast === 'object' && a.forecast !== null && typeof a.forecast.model === 'string' && Array.isArray(a.forecast.points)))
   );
 }
 
@@ -277,6 +280,7 @@ export class AlertStore {
       }
       const entry: IndexEntry = { c: a.container.id, u: a.rule, s: a.state, q: a.seq, v: severityRank(a.severity) };
       const { unpersisted: _drop, ...stored } = a;
+      if (stored.forecast) stored.forecast = boundForecast(stored.forecast);
       ops.push(this.put(Buffer.concat([Buffer.from([TAG.record]), Buffer.from(a.id, 'latin1')]), sealRecord(Buffer.from(JSON.stringify(stored)))));
       ops.push(this.put(timeKey, sealRecord(Buffer.from(JSON.stringify(entry)))));
       ops.push(this.put(Buffer.concat([Buffer.from([TAG.container]), component(a.container.id), tail]), Buffer.alloc(0)));

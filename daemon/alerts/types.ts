@@ -2,6 +2,7 @@
 // they are published; every state change and response is recorded on the alert itself.
 import type { ContainerRef } from '../containers/types.js';
 import type { ActionName, MetricMatch, Severity } from '../detect/types.js';
+import type { Forecast } from '../forecast/types.js';
 import type { VigilEvent } from '../sensor/events.js';
 
 export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
@@ -50,6 +51,9 @@ export interface Alert {
   /** The triggering events (bounded), oldest first. */
   events: VigilEvent[];
   metric?: MetricMatch;
+  /** Early warnings: the forecast that justified the alert (the latest while it stays open; at most
+   * MAX_ALERT_FORECAST_POINTS points). */
+  forecast?: Forecast;
   /** Matches folded into this alert by dedup (1 for a fresh alert). */
   count: number;
   state: AlertState;
@@ -61,6 +65,20 @@ export interface Alert {
   /** True on a published copy that the store could not write (a full disk): the alert was published
    * rather than lost, and a stream resuming from the store will not see this version of it. */
   unpersisted?: boolean;
+}
+
+/** Forecast points an alert carries at most (they are stored with every version of the alert). */
+export const MAX_ALERT_FORECAST_POINTS = 120;
+
+/**
+ * A forecast as an alert carries it: at most MAX_ALERT_FORECAST_POINTS points, thinned evenly with the
+ * last point kept. The forecast stage already trims what it sends (the points up to the crossing);
+ * this bounds whatever a match or a caller of the store brings.
+ */
+export function boundForecast(f: Forecast): Forecast {
+  if (f.points.length <= MAX_ALERT_FORECAST_POINTS) return f;
+  const every = Math.ceil(f.points.length / MAX_ALERT_FORECAST_POINTS);
+  return { ...f, points: f.points.filter((_, i) => (f.points.length - 1 - i) % every === 0) };
 }
 
 /** What an alert listener is told about: a new alert, or which kind of change an update is. */

@@ -114,6 +114,7 @@ export function toApiAlert(a: Alert): ApiAlert {
     actions: a.actions.map((x) => ({ action: upper('ACTION_', x.action) as 'ACTION_NOTIFY', ok: x.ok, detail: x.detail, at: x.at })),
     suppressed: a.suppressed ?? 0,
     unpersisted: a.unpersisted === true,
+    ...(a.forecast ? { forecast: toApiForecast(a.forecast) } : {}),
   };
 }
 

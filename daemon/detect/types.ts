@@ -1,6 +1,7 @@
 // What the detection stage hands downstream: a rule matched. The alerts stage turns matches into
 // alerts (dedup, lifecycle, persistence, responses); the detection stage knows nothing of alerts.
 import type { ContainerRef } from '../containers/types.js';
+import type { Forecast } from '../forecast/types.js';
 import type { VigilEvent } from '../sensor/events.js';
 
 /** Falco's eight levels, most severe first. */
@@ -56,4 +57,6 @@ export interface RuleMatch {
   key?: string;
   /** Metric rules: false when the condition stopped holding (the alert resolves itself). */
   active?: boolean;
+  /** Early warnings of the forecast stage: the forecast that justified the match (the alert carries it). */
+  forecast?: Forecast;
 }

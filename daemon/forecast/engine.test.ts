@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import type { RuleMatch } from '../detect/types.js';
 import type { QueryResult, SeriesId } from '../metrics/series.js';
 import type { MetricName, Sample } from '../metrics/types.js';
-import { ForecastEngine, type SeriesSource } from './engine.js';
+import { ForecastEngine, WARNING_POINTS, type SeriesSource } from './engine.js';
 import { ForecastWorkerError } from './errors.js';
 import { generate, ramp } from './generate.js';
 import { ForecastWorker, type WorkerRequest } from './pool.js';
@@ -113,6 +113,24 @@ describe('early warnings', () => {
     assert.equal(w.metric!.target, 'c1');
     assert.equal(w.metric!.values['memory_limit_bytes'], limit);
     assert.ok(w.metric!.values['forecast_at_ms']! > 0);
+    // The warning carries the forecast that justified it: its crossing ahead, its points up to the
+    // first at or past the latest crossing (all when the lower bound never crosses; bounded), each
+    // inside its interval.
+    for (const m of warnings) {
+      const f = m.forecast;
+      assert.ok(f, 'a warning without its forecast');
+      assert.equal(f.target, 'c1');
+      assert.equal(f.metric, 'memory_working_set_bytes');
+      assert.ok(['linear', 'ets', 'mstl', 'prophet'].includes(f.model));
+      assert.equal(f.exhaustion?.limit, limit);
+      assert.equal(f.exhaustion.at, m.metric!.values['forecast_at_ms']);
+      assert.ok(f.exhaustion.at! >= m.time, 'crossing ahead of the warning');
+      assert.ok(f.points.length > 0 && f.points.length <= WARNING_POINTS, `${f.points.length} points`);
+      const end = f.exhaustion.latest ?? Infinity;
+      assert.ok(f.points.at(-1)!.time >= Math.min(end, f.exhaustion.at!), 'points reach the crossing');
+      assert.ok(f.points.length < 2 || f.points.at(-2)!.time < end, 'no points beyond the latest crossing');
+      for (const p of f.points) assert.ok(p.lower <= p.value && p.value <= p.upper, JSON.stringify(p));
+    }
     // Severity follows the lead: the last warnings (under 2 min to go) are critical.
     assert.equal(warnings[warnings.length - 1]!.rule.severity, 'critical');
     // The stored forecast is served by get() and carries the exhaustion.

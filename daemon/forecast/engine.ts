@@ -2,7 +2,8 @@
 // series (the collector's freshest samples, given to observe(), or the time-series store), orders them
 // by how close they are to a limit, sends them one by one to the worker with a per-fit budget and stops
 // when the round's time is spent (what is left goes first next round). Forecasts are kept in memory
-// and in the 'forecasts' keyspace; early warnings and anomaly notices go out as RuleMatch objects.
+// and in the 'forecasts' keyspace; early warnings and anomaly notices go out as RuleMatch objects (a
+// warning carries its forecast, trimmed to the points up to the crossing: warningForecast()).
 //
 // Early warning: the point forecasts of the chosen model and of the baseline cross the limit within
 // 30 min, the recent trend rises significantly (slope t >= 3, and t >= 2 in each half of the recent
@@ -51,6 +52,9 @@ export const MIN_SLOPE_T = 3;
 export const MIN_HALF_T = 2;
 /** Forecast points kept (stored and served); the exhaustion is computed on all of them first. */
 export const STORED_POINTS = 90;
+/** Forecast points an early warning carries at most: those up to just past the predicted crossing
+ * (the alert manager bounds an alert's forecast to the same number). */
+export const WARNING_POINTS = 120;
 /** Refreshes between two model choices by backtest (the chosen model is refitted in between). */
 export const RECHOOSE_EVERY = 10;
 
@@ -163,6 +167,21 @@ function thin(points: Forecast['points'], max: number): Forecast['points'] {
   if (points.length <= max) return points;
   const every = Math.ceil(points.length / max);
   return points.filter((_, i) => (points.length - 1 - i) % every === 0);
+}
+
+/**
+ * The forecast an early warning carries: its points up to the first one at or past the latest crossing
+ * (where the lower bound reaches the limit: beyond it every curve has crossed and nothing more bears
+ * on the warning; all of them when the lower bound stays below), thinned to WARNING_POINTS.
+ */
+export function warningForecast(f: Forecast): Forecast {
+  const end = f.exhaustion?.latest;
+  let points = f.points;
+  if (end !== undefined) {
+    const k = points.findIndex((p) => p.time >= end);
+    if (k >= 0) points = points.slice(0, k + 1);
+  }
+  return { ...f, points: thin(points, WARNING_POINTS) };
 }
 
 export class ForecastEngine {
@@ -462,7 +481,7 @@ export class ForecastEngine {
       st.hits++;
       st.clears = 0;
       st.firstHit ??= now;
-      if (st.hits >= this.opt.consecutive) this.warn(st, stored, r, now);
+      if (st.hits >= this.opt.consecutive) this.warn(st, f, r, now);
     } else {
       st.hits = 0;
       st.firstHit = undefined;
@@ -520,6 +539,7 @@ export class ForecastEngine {
       events: [],
       metric: { target: st.target, values: this.values(st, f, r), heldMs: now - (st.firstHit ?? now) },
       active: true,
+      forecast: warningForecast(f),
     });
   }
 

@@ -1,15 +1,28 @@
 // Early warnings on real runc containers (test/runc.ts): the collector samples every 500 ms into the
 // series store and the forecast engine (observe()), which refreshes every second with its real worker
 // thread. A slow memory leak under a memory limit is warned about before its OOM kill; a process-count
-// ramp before pids.max; a flat noisy container gets no warning. Every container made here is removed.
+// ramp before pids.max; a flat noisy container gets no warning. The warnings go through the daemon's
+// real alert manager and store to a real gRPC server (unix socket), where a client subscribed to
+// Events.Subscribe receives them with the forecast that justified them. Every container made here is
+// removed.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 
+import type { Alert__Output } from '../../proto/gen/vigil/v1/Alert.js';
+import type { EventsClient } from '../../proto/gen/vigil/v1/Events.js';
+import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
+import { AlertManager } from '../../daemon/alerts/manager.js';
+import { AlertStore } from '../../daemon/alerts/store.js';
+import { GrpcApi } from '../../daemon/api/grpc.js';
+import { clientConstructors } from '../../daemon/api/proto.js';
+import type { DaemonServices } from '../../daemon/api/services.js';
 import type { RuleMatch } from '../../daemon/detect/types.js';
 import { ForecastEngine } from '../../daemon/forecast/engine.js';
+import { silentLogger } from '../../daemon/log.js';
 import { MetricsCollector } from '../../daemon/metrics/collector.js';
 import { Sampler, type MetricsTarget } from '../../daemon/metrics/sampler.js';
 import { SeriesStore } from '../../daemon/metrics/series.js';
@@ -26,6 +39,10 @@ describe('forecast early warnings on real containers', () => {
   let store: Store;
   let series: SeriesStore;
   let sampler: Sampler;
+  let alerts: AlertManager;
+  let alertStore: AlertStore;
+  let api: GrpcApi;
+  let events: EventsClient;
 
   before(async () => {
     const missing = runcMissing();
@@ -34,9 +51,32 @@ describe('forecast early warnings on real containers', () => {
     store = await Store.open({ dir });
     series = await SeriesStore.open(store, { sweepIntervalMs: 0 });
     sampler = await Sampler.create({});
+    alertStore = await AlertStore.open(store, { sweepIntervalMs: 0 });
+    alerts = new AlertManager({ store: alertStore, summaryIntervalMs: 0 });
+    await alerts.start();
+    const unused = (): never => {
+      throw new Error('not served by this test');
+    };
+    const services: DaemonServices = {
+      alerts: {
+        list: (f, p) => alerts.list(f, p), get: (id) => alerts.get(id), acknowledge: (id, w, c) => alerts.acknowledge(id, w, c), resolve: (id, w, c) => alerts.resolve(id, w, c),
+        since: (s, l) => alerts.since(s, l), onAlert: (fn) => alerts.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
+      },
+      containers: { list: () => [], host: unused },
+      targets: { addBatch: unused, removeBatch: unused, list: () => [] },
+      metrics: { query: (t, m, f, to, st) => series.query(t, m, f, to, st) },
+      rules: { list: () => [], validate: unused, reload: unused },
+      status: { version: 'test', startedAt: Date.now(), source: () => 'none', probes: () => [], sensorStats: () => undefined },
+    };
+    api = await GrpcApi.start({ socket: join(dir, 'vigil.sock'), services, logger: silentLogger() });
+    const Events = clientConstructors()['Events']!;
+    events = new Events(`unix:${join(dir, 'vigil.sock')}`, grpc.credentials.createInsecure()) as unknown as EventsClient;
   });
   after(async () => {
     for (const c of containers) c.delete();
+    events?.close();
+    await api?.close();
+    await alerts?.stop();
     await sampler?.close();
     await series?.close();
     await store?.close();
@@ -64,8 +104,28 @@ describe('forecast early warnings on real containers', () => {
     ]);
     const targets: MetricsTarget[] = [leak, ramp, flat].map((c) => ({ key: c.id, cgroupPath: c.cgroupPath, pids: [c.pid] }));
 
+    // Warnings as a client of the API receives them: every alert version, with the time it arrived.
+    const received: Array<{ alert: Alert__Output; at: number }> = [];
+    const stream = events.Subscribe({ include_alerts: true, allow: [{ container_ids: [leak.id, ramp.id, flat.id] }] });
+    stream.on('data', (m: SubscribeResponse__Output) => {
+      if (m.message === 'alert' && m.alert) received.push({ alert: m.alert, at: Date.now() });
+    });
+    stream.on('error', () => undefined); // cancelled at the end
+    await new Promise<void>((resolve, reject) => {
+      stream.once('metadata', () => resolve());
+      stream.once('error', reject);
+    });
+
     const matches: RuleMatch[] = [];
-    const engine = new ForecastEngine({ series, store, onMatch: (m) => matches.push(m), intervalMs: 1000 });
+    const engine = new ForecastEngine({
+      series,
+      store,
+      onMatch: (m) => {
+        matches.push(m);
+        alerts.submit(m);
+      },
+      intervalMs: 1000,
+    });
     let oomAt: number | undefined;
     let pidsFullAt: number | undefined;
     let leakLastSeen = 0;
@@ -98,6 +158,9 @@ describe('forecast early warnings on real containers', () => {
     } finally {
       await collector.stop();
       await engine.stop();
+      await alerts.flush();
+      await sleep(200); // the last published versions reach the stream
+      stream.cancel();
     }
     const oom = oomAt ?? (leakLastSeen > 0 ? leakLastSeen : undefined);
     const summary = matches.map((m) => `${names.get(m.container.id) ?? m.container.id} ${m.rule.name} ${m.rule.severity} ${m.active} ${m.message}`).join('\n');
@@ -120,6 +183,45 @@ describe('forecast early warnings on real containers', () => {
     assert.ok(f && f.points.length > 0);
     const stats = engine.stats();
     assert.ok(stats.rounds >= 10 && stats.worker.failed === 0, JSON.stringify(stats));
+
+    // Over gRPC: each warning alert carries its forecast: the opening version's crossing is still in
+    // the future when the client gets it and its model is the one the message names, every point lies
+    // inside its interval, and a dedup'ed update carries a newer forecast than the version before.
+    const got = (id: string, rule: string): Array<{ alert: Alert__Output; at: number }> =>
+      received.filter((r) => r.alert.container?.id === id && r.alert.rule === rule && r.alert.state === 'ALERT_STATE_OPEN');
+    const memAlerts = got(leak.id, 'Memory exhaustion forecast');
+    const pidAlerts = got(ramp.id, 'Process count exhaustion forecast');
+    assert.ok(memAlerts.length > 0, `no memory warning alert over gRPC (${received.length} alerts received)`);
+    assert.ok(pidAlerts.length > 0, `no pids warning alert over gRPC (${received.length} alerts received)`);
+    assert.ok(memAlerts[0]!.at < oom, `the memory warning reached the client ${memAlerts[0]!.at - oom} ms after the OOM kill`);
+    for (const versions of [memAlerts, pidAlerts]) {
+      const first = versions[0]!;
+      const at0 = Number(first.alert.forecast?.exhaustion?.at_ms);
+      assert.ok(at0 > first.at, `crossing ${at0 - first.at} ms before the client got the warning (${first.alert.message})`);
+      for (const { alert: a } of versions) {
+        const f = a.forecast;
+        assert.ok(f, `alert ${a.id} (${a.rule}) without its forecast`);
+        assert.equal(f.target, a.container!.id);
+        assert.ok(f.exhaustion?.at_ms != null, `no crossing in ${JSON.stringify(f.exhaustion)}`);
+        const at = Number(f.exhaustion.at_ms);
+        assert.ok(at >= Number(f.last_observed_ms), 'crossing before the last observation');
+        assert.equal(at, a.metric!.values['forecast_at_ms']);
+        assert.ok(f.points.length > 0 && f.points.length <= 120, `${f.points.length} points`);
+        for (const p of f.points) assert.ok(p.lower <= p.value && p.value <= p.upper, `point ${JSON.stringify(p)}`);
+        assert.ok(['FORECAST_MODEL_LINEAR', 'FORECAST_MODEL_ETS', 'FORECAST_MODEL_MSTL', 'FORECAST_MODEL_PROPHET'].includes(f.model), f.model);
+      }
+      // The message is the opening match's (dedup keeps it): it names the model of the first forecast.
+      const model = first.alert.forecast!.model.replace('FORECAST_MODEL_', '').toLowerCase();
+      assert.ok(first.alert.message.endsWith(`model ${model}`) || first.alert.message.includes(`forecast (${model})`), `${model} but: ${first.alert.message}`);
+      for (let i = 1; i < versions.length; i++) {
+        assert.ok(Number(versions[i]!.alert.forecast!.computed_at_ms) > Number(versions[i - 1]!.alert.forecast!.computed_at_ms), 'an update kept the old forecast');
+      }
+    }
+    const mf = memAlerts[0]!.alert.forecast!;
+    assert.equal(mf.metric, 'memory_working_set_bytes');
+    assert.equal(mf.exhaustion!.limit_metric, 'memory_limit_bytes');
+    assert.equal(mf.exhaustion!.limit, 48 * MiB);
+    assert.equal(pidAlerts[0]!.alert.forecast!.exhaustion!.limit, 40);
     console.log(`leak warned ${((oom - mw.time) / 1000).toFixed(1)} s before the OOM kill (${mw.rule.severity}); ramp warned ${((pidsFullAt - pw.time) / 1000).toFixed(1)} s before pids.max (${pw.rule.severity})`);
   });
 });
