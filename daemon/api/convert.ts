@@ -153,6 +153,7 @@ export function toApiForecast(f: Forecast): ApiForecast {
             ...(f.exhaustion.at !== undefined ? { at_ms: ms(f.exhaustion.at)! } : {}),
             ...(f.exhaustion.earliest !== undefined ? { earliest_ms: ms(f.exhaustion.earliest)! } : {}),
             ...(f.exhaustion.latest !== undefined ? { latest_ms: ms(f.exhaustion.latest)! } : {}),
+            ...(f.exhaustion.peakRatio !== undefined ? { peak_ratio: f.exhaustion.peakRatio } : {}),
           },
         }
       : {}),

@@ -152,17 +152,24 @@ describe('early warnings', () => {
     assert.equal(r.engine.stats().warningsOpen, 0);
   });
 
-  const quiet: Array<{ name: string; series: (i: number) => number }> = [
+  const peakOver = (shape: Parameters<typeof generate>[0], seed: number, share: number) => {
+    const v = generate(shape, 400, seed).values;
+    return { series: (i: number) => v[i]!, limit: Math.max(...v) / share };
+  };
+  const quiet: Array<{ name: string; series: (i: number) => number; limit?: number }> = [
     { name: 'flat noise at 90% of the limit', series: (i) => generate('noise', 400, 21).values[i]! * 0 + 460 * MiB + generate('noise', 400, 21).values[i]! / 50 },
     { name: 'sawtooth (GC) under the limit', series: (i) => generate('sawtooth_gc', 400, 22).values[i]! },
     { name: 'bursts under the limit', series: (i) => generate('bursts', 400, 23).values[i]! },
+    // Series seen from the middle of a rise that turns: young trends are not trusted far ahead.
+    { name: 'a daily cycle seen from mid-rise, peaking at 90% of the limit', ...peakOver('daily_seasonal', 3002, 0.9) },
+    { name: 'a GC sawtooth seen from its first tooth, peaking at 90% of the limit', ...peakOver('sawtooth_gc', 3002, 0.9) },
   ];
   for (const q of quiet) {
     test(`${q.name}: no warning`, async () => {
       const r = rig();
       engines.push(r.engine);
       const vals = Array.from({ length: 400 }, (_, i) => q.series(i));
-      const limit = 512 * MiB;
+      const limit = q.limit ?? 512 * MiB;
       assert.ok(Math.max(...vals) < limit);
       for (let i = 0; i < 400; i++) {
         const t = 1_700_000_000_000 + i * STEP;
@@ -295,11 +302,12 @@ describe('worker pool', () => {
     engines.push(r.engine);
     const limit = 1000;
     const gr = ramp(12, 0, 120, limit);
-    for (let i = 0; i < 60; i++) r.engine.observe([{ target: 'c9', metric: 'pids_current', time: gr.times[i]!, value: gr.values[i]! }, { target: 'c9', metric: 'pids_max', time: gr.times[i]!, value: limit }]);
-    r.setNow(gr.times[59]!);
+    // 90 of the ramp's 120 points: the crossing (30 points ahead) is within half the trend's age.
+    for (let i = 0; i < 90; i++) r.engine.observe([{ target: 'c9', metric: 'pids_current', time: gr.times[i]!, value: gr.values[i]! }, { target: 'c9', metric: 'pids_max', time: gr.times[i]!, value: limit }]);
+    r.setNow(gr.times[89]!);
     await r.engine.refresh();
-    r.engine.observe([{ target: 'c9', metric: 'pids_current', time: gr.times[60]!, value: gr.values[60]! }]);
-    r.setNow(gr.times[60]!);
+    r.engine.observe([{ target: 'c9', metric: 'pids_current', time: gr.times[90]!, value: gr.values[90]! }]);
+    r.setNow(gr.times[90]!);
     worker.plan.push('crash');
     await r.engine.refresh();
     const w = r.matches.filter((m) => m.rule.name === 'Process count exhaustion forecast' && m.active);

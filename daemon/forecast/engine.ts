@@ -7,9 +7,13 @@
 //
 // Early warning: the point forecasts of the chosen model and of the baseline cross the limit within
 // 30 min, the recent trend rises significantly (slope t >= 3, and t >= 2 in each half of the recent
-// window), the series has at least minPoints points, and this held for
-// `consecutive` refreshes in a row. Severity by lead time (exhaustion.ts). It resolves (active false)
-// after `consecutive` refreshes that no longer cross, or when the series stops (the container went).
+// window), the last segment of a piecewise-linear fit rises too (t >= 3: a GC drop or a level step
+// ends the rise), the series has been rising long enough to be trusted that far ahead
+// (TREND_CONFIDENCE: the crossing at most half the rise's age ahead), the series has at least
+// minPoints points, and this held for `consecutive` refreshes in a row. Severity by lead time
+// (exhaustion.ts). It resolves (active false) after `consecutive` refreshes that no longer cross, or
+// when the series stops (the container went). The crossing of a memory or process limit is that of
+// the series' peaks (exhaustion.ts, peakRatio): the OOM killer and a failed fork act on an instant.
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 
@@ -31,6 +35,11 @@ export interface Resource {
   limit: MetricName;
   /** Share of the limit that counts as reaching it (CPU: saturation at 95% of the quota). */
   fraction: number;
+  /**
+   * The limit holds at every instant (memory: the OOM killer; pids: fork fails), so the series' peaks
+   * reach it before its level does; CPU use is a rate over each sample's interval, peaks and all.
+   */
+  instant: boolean;
   rule: string;
   /** "memory", "process count", ... */
   noun: string;
@@ -38,9 +47,9 @@ export interface Resource {
 }
 
 export const RESOURCES: readonly Resource[] = [
-  { metric: 'memory_working_set_bytes', limit: 'memory_limit_bytes', fraction: 1, rule: 'Memory exhaustion forecast', noun: 'memory', unit: 'bytes' },
-  { metric: 'pids_current', limit: 'pids_max', fraction: 1, rule: 'Process count exhaustion forecast', noun: 'process count', unit: 'count' },
-  { metric: 'cpu_usage_cores', limit: 'cpu_quota_cores', fraction: 0.95, rule: 'CPU quota saturation forecast', noun: 'CPU use', unit: 'cores' },
+  { metric: 'memory_working_set_bytes', limit: 'memory_limit_bytes', fraction: 1, instant: true, rule: 'Memory exhaustion forecast', noun: 'memory', unit: 'bytes' },
+  { metric: 'pids_current', limit: 'pids_max', fraction: 1, instant: true, rule: 'Process count exhaustion forecast', noun: 'process count', unit: 'count' },
+  { metric: 'cpu_usage_cores', limit: 'cpu_quota_cores', fraction: 0.95, instant: false, rule: 'CPU quota saturation forecast', noun: 'CPU use', unit: 'cores' },
 ];
 
 export const FORECAST_TAGS = ['T1499', 'forecast', 'dos'];
@@ -50,6 +59,23 @@ export const WARN_HORIZON_MS = 30 * 60_000;
 export const MIN_SLOPE_T = 3;
 /** The least t statistic of the slope of each half of the recent window. */
 export const MIN_HALF_T = 2;
+/**
+ * How sure a warning must be that the rise goes on until the predicted crossing. A rise seen for T
+ * (SeriesResult.trendAgeMs: since the series last dropped, fell or lay flat), with nothing else
+ * known, goes on at least L more with probability T / (T + L) (Gott's delta-t argument: now is a
+ * random moment of its life). A warning needs that at TREND_CONFIDENCE or more, so L <= T (1 - c) / c:
+ * with 2/3 (twice as likely as not), a crossing at most half the rise's age ahead. A series seen from
+ * the middle of a rise (the first minutes of a daily cycle, the first tooth of a GC sawtooth, a
+ * container warming up) is young, so only a crossing close ahead warns; a leak seen for ten minutes
+ * warns five minutes ahead. bench/forecast.ts measures what this costs in lead and saves in false
+ * warnings.
+ */
+export const TREND_CONFIDENCE = 2 / 3;
+
+/** The longest lead a trend of this age supports (see TREND_CONFIDENCE). */
+export function maxLeadForAge(ageMs: number): number {
+  return (ageMs * (1 - TREND_CONFIDENCE)) / TREND_CONFIDENCE;
+}
 /** Forecast points kept (stored and served); the exhaustion is computed on all of them first. */
 export const STORED_POINTS = 90;
 /** Forecast points an early warning carries at most: those up to just past the predicted crossing
@@ -430,7 +456,7 @@ export class ForecastEngine {
         budgetMs,
         anomalies: this.opt.anomalies,
       };
-      if (st.limit !== undefined) input.limit = { metric: st.resource.limit, value: st.limit };
+      if (st.limit !== undefined) input.limit = { metric: st.resource.limit, value: st.limit, instant: st.resource.instant };
       if (st.model && st.sinceChoice < RECHOOSE_EVERY) input.model = st.model;
       let result: SeriesResult;
       try {
@@ -468,11 +494,15 @@ export class ForecastEngine {
     });
 
     const ex = f.exhaustion;
-    // The chosen model and the baseline both cross, and the rise is persistent (both halves of the
-    // recent window rise): a seasonal peak, a GC sawtooth or a single step does not warn.
+    // The chosen model and the baseline both cross, the rise is persistent (both halves of the recent
+    // window rise), the current segment rises and the rise is old enough for the lead: a seasonal
+    // peak, a GC sawtooth, a single step or a series seen only for its first minutes of rise does
+    // not warn.
     const crossing =
       ex?.at !== undefined &&
       ex.at - now <= WARN_HORIZON_MS &&
+      ex.at - now <= maxLeadForAge(r.trendAgeMs) &&
+      r.trendT >= MIN_SLOPE_T &&
       r.baselineAt !== undefined &&
       r.baselineAt - now <= WARN_HORIZON_MS &&
       r.slopeT >= MIN_SLOPE_T &&

@@ -1,6 +1,15 @@
 // Time to exhaustion: when a forecast crosses a limit. The upper bound crosses first (earliest), then
 // the point forecast (at), then the lower bound (latest); each is interpolated between forecast steps
 // and absent when that curve stays below the limit over the whole horizon.
+//
+// Memory and process limits hold at every instant, while the forecast is of the series' level: a
+// series whose samples rise above their trend (a shell that copies its string on each append holds
+// twice its memory for a moment; bursts of forks) reaches the limit with those peaks first. The
+// crossing is then that of the forecast times `peakRatio`, how far recent samples rose above the
+// trend in proportion to it (models.ts: the second highest ratio of a sample to the baseline's line
+// over its window; about 1 + 3 noise widths / level on a smooth series, close to 2 for the copying
+// shell). Proportional, because such peaks grow with what is copied; on additive noise it errs early
+// by a few noise widths at most.
 import type { Severity } from '../detect/types.js';
 import type { MetricName } from '../metrics/types.js';
 import type { Exhaustion, ForecastPoint } from './types.js';
@@ -23,14 +32,20 @@ function firstCrossing(start: { time: number; value: number }, points: readonly 
 }
 
 /**
- * The exhaustion of `limit` by a forecast that starts after the last observation `last`. A bound that
- * starts above the limit (the upper one, on a series already close) crosses at the last observation.
+ * The exhaustion of `limit` by a forecast that starts after the last observation `last`, whose peaks
+ * rise to `peakRatio` times it. A bound that starts above the limit (the upper one, on a series
+ * already close) crosses at the last observation.
  */
-export function exhaustion(last: { time: number; value: number }, points: readonly ForecastPoint[], limitMetric: MetricName, limit: number): Exhaustion {
+export function exhaustion(last: { time: number; value: number }, points: readonly ForecastPoint[], limitMetric: MetricName, limit: number, peakRatio = 1): Exhaustion {
   const out: Exhaustion = { limitMetric, limit };
-  const at = firstCrossing(last, points, limit, (p) => p.value);
-  const earliest = firstCrossing(last, points, limit, (p) => p.upper);
-  const latest = firstCrossing(last, points, limit, (p) => p.lower);
+  const ratio = Number.isFinite(peakRatio) && peakRatio > 1 ? peakRatio : 1;
+  if (ratio > 1) out.peakRatio = ratio;
+  const reach = limit / ratio;
+  // The last observation is a sample, peaks included: it reaches the limit itself, not limit / ratio.
+  const start = { time: last.time, value: last.value / ratio };
+  const at = firstCrossing(start, points, reach, (p) => p.value);
+  const earliest = firstCrossing(start, points, reach, (p) => p.upper);
+  const latest = firstCrossing(start, points, reach, (p) => p.lower);
   if (at !== undefined) out.at = Math.round(at);
   if (earliest !== undefined) out.earliest = Math.round(earliest);
   if (latest !== undefined) out.latest = Math.round(latest);

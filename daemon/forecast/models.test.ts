@@ -5,9 +5,9 @@ import { before, describe, test } from 'node:test';
 
 import { loadAugurs } from './augurs.js';
 import { exhaustion, humanDuration, severityForLead } from './exhaustion.js';
-import { generate, type Shape } from './generate.js';
+import { generate, ramp, type Shape } from './generate.js';
 import { candidates, forecastSeries, findAnomalies, linearForecast } from './models.js';
-import { coverage, detectPeriod, mase } from './stats.js';
+import { coverage, currentTrend, detectPeriod, mase } from './stats.js';
 import type { ForecastPoint, SeriesInput } from './types.js';
 
 const MiB = 1 << 20;
@@ -72,6 +72,47 @@ describe('model choice', () => {
   });
 });
 
+describe('the current trend (segmented least squares)', () => {
+  // A sawtooth cut 20 points after its fourth GC drop.
+  const full = generate('sawtooth_gc', 400, 22).values;
+  const drops = full.map((v, i) => (i > 0 && v < full[i - 1]! - 10 * MiB ? i : -1)).filter((i) => i > 0);
+  const sawtooth = full.slice(0, drops[3]! + 20);
+  // A leak that slows down: 1 MiB a step for 100 steps, then 0.3 MiB a step.
+  const slowing = generate('noise', 200, 9).values.map((v, i) => v + (i < 100 ? i : 100 + 0.3 * (i - 100)) * MiB);
+  // A spiky leak: every 7th sample catches a transient copy at twice the level.
+  const spiky = generate('linear_leak', 200, 10).values.map((v, i) => (i % 7 === 3 ? 2 * v : v));
+  const near = (want: number, tol: number) => (x: number) => Math.abs(x - want) <= tol;
+  const table: Array<{ name: string; values: number[]; segment: (s: number) => boolean; rise: (s: number) => boolean; says: string }> = [
+    { name: 'noise: one segment', values: generate('noise', 300, 5).values, segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
+    { name: 'a linear leak: one rising segment', values: generate('linear_leak', 300, 5).values, segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
+    { name: 'flat 60 points, then a ramp: both start with the ramp', values: ramp(5, 60, 200, 512 * MiB).values.slice(0, 160), segment: near(60, 4), rise: near(60, 4), says: '60 +- 4, 60 +- 4' },
+    { name: 'a level step: the step, no rise', values: generate('step', 400, 5).values, segment: (s) => s >= 200, rise: (s) => s >= 200, says: 'at or after the step (200 or later) for both' },
+    { name: 'a GC sawtooth: the last drop ends the rise', values: sawtooth, segment: near(drops[3]!, 2), rise: near(drops[3]!, 2), says: `${drops[3]} +- 2 for both` },
+    { name: 'a leak that slows down: a new segment, the same rise', values: slowing, segment: near(100, 6), rise: (s) => s === 0, says: '100 +- 6, 0' },
+    { name: 'a leak with transient peaks: one rise', values: spiky, segment: (s) => s >= 0, rise: (s) => s === 0, says: 'any, 0' },
+    { name: 'a constant: one segment', values: Array.from({ length: 100 }, () => 299008), segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
+    { name: 'integer counts rising by one: one rising segment', values: Array.from({ length: 100 }, (_, i) => Math.floor(i / 1.3)), segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
+  ];
+  for (const row of table) {
+    test(row.name, () => {
+      const t = currentTrend(row.values);
+      assert.ok(row.segment(t.segmentStart) && row.rise(t.riseStart), `segment ${t.segmentStart}, rise ${t.riseStart}; want ${row.says}`);
+    });
+  }
+  test('noise on one line shows a break in at most 3% of series (100 seeds, 20 to 320 points)', () => {
+    let breaks = 0;
+    let runs = 0;
+    for (const n of [20, 40, 80, 160, 320]) for (let seed = 0; seed < 100; seed++, runs++) if (currentTrend(generate(seed % 2 ? 'noise' : 'linear_leak', n, 7000 + seed).values).segmentStart > 0) breaks++;
+    assert.ok(breaks / runs <= 0.03, `${breaks} of ${runs}`);
+  });
+  test('forecastSeries reports how long the series has risen and the slope t of its current segment', () => {
+    const g = ramp(8, 100, 200, 512 * MiB);
+    const r = forecastSeries(input(g.times.slice(0, 200), g.values.slice(0, 200)));
+    assert.ok(Math.abs(r.trendAgeMs - 99 * 5000) <= 5 * 5000, `age ${r.trendAgeMs} ms`);
+    assert.ok(r.trendT > 10, `t ${r.trendT}`);
+  });
+});
+
 describe('time budget', () => {
   test('a budget too small for the augurs models leaves the baseline (and says what it skipped)', () => {
     const g = generate('hourly_seasonal', 600, 5);
@@ -114,17 +155,23 @@ describe('intervals', () => {
 describe('time to exhaustion', () => {
   const pt = (time: number, value: number, lower: number, upper: number): ForecastPoint => ({ time, value, lower, upper });
   const pts = [pt(10, 50, 40, 60), pt(20, 70, 50, 90), pt(30, 90, 60, 120), pt(40, 110, 70, 150)];
-  const table: Array<{ name: string; limit: number; last: number; want: { at?: number; earliest?: number; latest?: number } }> = [
+  const table: Array<{ name: string; limit: number; last: number; peak?: number; want: { at?: number; earliest?: number; latest?: number } }> = [
     { name: 'upper, point and lower cross at interpolated times', limit: 100, last: 40, want: { earliest: 23, at: 35, latest: undefined } },
     { name: 'upper crosses, point does not', limit: 115, last: 40, want: { earliest: 28, at: undefined, latest: undefined } },
     { name: 'nothing crosses', limit: 200, last: 40, want: {} },
     { name: 'all cross', limit: 65, last: 40, want: { earliest: 12, at: 18, latest: 35 } },
     { name: 'already at the limit', limit: 30, last: 40, want: { earliest: 0, at: 0, latest: 0 } },
+    // Peaks at twice the level: the curves cross half the limit (200 -> 100, as in the first row).
+    { name: 'peaks at twice the level cross where the level reaches half the limit', limit: 200, last: 40, peak: 2, want: { earliest: 23, at: 35, latest: undefined } },
+    // The last sample is a peak itself: 80 under a limit of 90 is not a crossing although 80 > 90 / 2.
+    { name: 'a last sample under the limit does not cross by itself', limit: 90, last: 80, peak: 2, want: { earliest: 3, at: 5, latest: 15 } },
+    { name: 'a last sample at the limit crosses now', limit: 80, last: 80, peak: 2, want: { earliest: 0, at: 0, latest: 0 } },
   ];
   for (const row of table) {
     test(row.name, () => {
-      const ex = exhaustion({ time: 0, value: row.last }, pts, 'memory_limit_bytes', row.limit);
+      const ex = exhaustion({ time: 0, value: row.last }, pts, 'memory_limit_bytes', row.limit, row.peak);
       assert.equal(ex.limit, row.limit);
+      assert.equal(ex.peakRatio, row.peak);
       assert.equal(ex.at, row.want.at);
       assert.equal(ex.earliest, row.want.earliest);
       assert.equal(ex.latest, row.want.latest);

@@ -12,7 +12,7 @@
 // recent tail wins; ties and failures go to the baseline. A model chosen earlier is refitted as is.
 import { changepoints, etsForecast, mstlForecast, prophetForecast, type ModelOutput } from './augurs.js';
 import { exhaustion } from './exhaustion.js';
-import { detectPeriod, linearFit, mase, median, normalQuantile, robustSd } from './stats.js';
+import { currentTrend, detectPeriod, linearFit, mase, median, normalQuantile, robustSd } from './stats.js';
 import type { AnomalyFinding, Forecast, ForecastModel, ForecastPoint, SeriesInput, SeriesResult } from './types.js';
 
 export const MIN_POINTS = 12;
@@ -105,7 +105,7 @@ export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResu
   const times = input.times.slice(n0 - Math.min(n0, MAX_FIT_POINTS), n0);
   const values = input.values.slice(n0 - Math.min(n0, MAX_FIT_POINTS), n0);
   const n = values.length;
-  const result: SeriesResult = { slopePerSec: 0, slopeT: 0, halvesT: [0, 0], period: 0, anomalies: [], fitMs: 0, skipped: [] };
+  const result: SeriesResult = { slopePerSec: 0, slopeT: 0, halvesT: [0, 0], trendAgeMs: 0, trendT: 0, period: 0, anomalies: [], fitMs: 0, skipped: [] };
   if (n < MIN_POINTS) {
     result.reason = `${n} points, ${MIN_POINTS} needed`;
     return result;
@@ -121,6 +121,9 @@ export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResu
     return h.slope === 0 ? 0 : h.slopeSe > 0 ? h.slope / h.slopeSe : Math.sign(h.slope) * 1e9;
   };
   result.halvesT = [tOf(win.slice(0, half)), tOf(win.slice(half))];
+  const trend = currentTrend(values);
+  result.trendAgeMs = times[n - 1]! - times[trend.riseStart]!;
+  result.trendT = tOf(values.slice(trend.segmentStart));
   const period = detectPeriod(values);
   result.period = period;
 
@@ -207,10 +210,24 @@ export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResu
   const bt = result.backtest?.[chosen];
   if (bt !== undefined) forecast.mase = bt;
   if (input.limit) {
-    forecast.exhaustion = exhaustion(last, points, input.limit.metric, input.limit.value);
+    // A limit that holds at every instant is reached by the peaks before the level (exhaustion.ts):
+    // the second highest ratio of a recent sample to the baseline's line (where the line is above
+    // zero). Transient peaks are brief and the samples catch few of them, so a high quantile would
+    // miss them; a peak seen twice in the window is taken as what the series does, one seen once
+    // may be a glitch.
+    let peak = 1;
+    if (input.limit.instant) {
+      const ratios: number[] = [];
+      for (let i = 0; i < win.length; i++) {
+        const fit = base.intercept + base.slope * i;
+        if (fit > 0) ratios.push(win[i]! / fit);
+      }
+      if (ratios.length >= MIN_POINTS) peak = Math.max(1, ratios.sort((a, b) => b - a)[1]!);
+    }
+    forecast.exhaustion = exhaustion(last, points, input.limit.metric, input.limit.value, peak);
     const b = chosen === 'linear' ? out : linearForecast(values, horizon, input.level, every);
     const bp = b.point.map((v, i) => ({ time: last.time + (i + 1) * every * stepMs, value: v, lower: v, upper: v }));
-    const bat = exhaustion(last, bp, input.limit.metric, input.limit.value).at;
+    const bat = exhaustion(last, bp, input.limit.metric, input.limit.value, peak).at;
     if (bat !== undefined) result.baselineAt = bat;
   }
   result.forecast = forecast;

@@ -1,5 +1,6 @@
-// Small statistics the forecasters share: least squares, robust scale, the normal quantile, seasonality
-// by autocorrelation, and the backtest error measures (MASE against the naive forecast, interval coverage).
+// Small statistics the forecasters share: least squares, the current trend (segmented least
+// squares), robust scale, the normal quantile, seasonality by autocorrelation, and the backtest
+// error measures (MASE against the naive forecast, interval coverage).
 
 export interface LinearFit {
   /** value = intercept + slope * x, x in steps from the first point of the window. */
@@ -38,6 +39,116 @@ export function linearFit(values: readonly number[]): LinearFit {
   const sigma = n > 2 ? Math.sqrt(sse / (n - 2)) : 0;
   const slopeSe = sxx > 0 && n > 2 ? sigma / Math.sqrt(sxx) : Infinity;
   return { intercept, slope, sigma, slopeSe, n, xMean, sxx };
+}
+
+/**
+ * The breaks of a piecewise-linear fit of a series (binary segmentation), ascending, without 0. A
+ * break splits a stretch of m points into two least-squares lines, each of at least `minSegment`
+ * points, and is kept when m ln(RSS1/RSS2) exceeds `penalty` ln m: the Bayesian information criterion
+ * charges ln m for each of the three parameters a break adds (a second intercept and slope, the break
+ * itself), and searching m places for it costs about 2 ln m more (the modified BIC of Zhang and
+ * Siegmund). With 5 ln m a series that is one line plus noise shows a break about 1% of the time, and
+ * a ramp out of a flat stretch is found about 7 points after it starts (generated series). Both parts
+ * are searched again. A level step, a GC drop, the turn of a season, a change of rate and the start
+ * of a ramp are all breaks.
+ *
+ * Peaks are not breaks: before each search the stretch's residuals from its own line are clipped at
+ * three robust noise widths (median absolute deviation), so a lone spike cannot pass for a new level,
+ * while a real change, which moves most of the residuals, keeps its size.
+ */
+export function segmentBreaks(values: readonly number[], minSegment = 8, penalty = 5): number[] {
+  const CLIP = 3;
+  // Residuals never vanish in the criterion: a floor far below any real noise (quantised counts
+  // fitted exactly would otherwise make every split "infinitely" better).
+  const floor = 1e-12;
+  const breaks: number[] = [];
+  const search = (lo: number, hi: number): void => {
+    const m = hi - lo;
+    if (m < 2 * minSegment) return;
+    // The stretch, clipped about its own line and scaled (large byte counts would lose precision in
+    // the squares of the prefix sums).
+    const part = values.slice(lo, hi);
+    const f = linearFit(part);
+    const resid = part.map((v, i) => v - (f.intercept + f.slope * i));
+    const lim = CLIP * robustSd(resid);
+    const y = resid.map((r, i) => f.slope * i + Math.max(-lim, Math.min(lim, r)));
+    let scale = 0;
+    for (const v of y) scale = Math.max(scale, Math.abs(v));
+    if (!(scale > 0)) return;
+    const S = { x: [0], xx: [0], y: [0], xy: [0], yy: [0] };
+    for (let i = 0; i < m; i++) {
+      const v = y[i]! / scale;
+      S.x.push(S.x[i]! + i);
+      S.xx.push(S.xx[i]! + i * i);
+      S.y.push(S.y[i]! + v);
+      S.xy.push(S.xy[i]! + i * v);
+      S.yy.push(S.yy[i]! + v * v);
+    }
+    /** Residual sum of squares of the least-squares line through points i..j-1 of the stretch. */
+    const rss = (i: number, j: number): number => {
+      const k = j - i;
+      const sx = S.x[j]! - S.x[i]!;
+      const sy = S.y[j]! - S.y[i]!;
+      const cxx = S.xx[j]! - S.xx[i]! - (sx * sx) / k;
+      const cxy = S.xy[j]! - S.xy[i]! - (sx * sy) / k;
+      const cyy = S.yy[j]! - S.yy[i]! - (sy * sy) / k;
+      return Math.max(0, cxx > 0 ? cyy - (cxy * cxy) / cxx : cyy);
+    };
+    const one = rss(0, m);
+    let best = Infinity;
+    let at = -1;
+    for (let b = minSegment; b <= m - minSegment; b++) {
+      const two = rss(0, b) + rss(b, m);
+      if (two < best) {
+        best = two;
+        at = b;
+      }
+    }
+    const gain = m * Math.log((one + floor * m) / (best + floor * m));
+    if (at < 0 || !(gain > penalty * Math.log(m))) return;
+    search(lo, lo + at);
+    breaks.push(lo + at);
+    search(lo + at, hi);
+  };
+  search(0, values.length);
+  return breaks;
+}
+
+/** The current trend of a series: where its last segment starts, and where the rise it is part of began. */
+export interface Trend {
+  /** First index of the last segment of the piecewise-linear fit (its current rate). */
+  segmentStart: number;
+  /**
+   * First index of the run of rising segments that ends with the last one: walking back, a segment
+   * belongs to it while it rises (slope t >= 2) and the next one does not start below where it
+   * ends (a GC drop, a restart, a fall end the run). A rise that slows or speeds up is one rise;
+   * equal to segmentStart when the last segment does not rise.
+   */
+  riseStart: number;
+}
+
+export function currentTrend(values: readonly number[], minSegment = 8, penalty = 5): Trend {
+  const bounds = [0, ...segmentBreaks(values, minSegment, penalty), values.length];
+  const fits: LinearFit[] = [];
+  for (let k = 0; k + 1 < bounds.length; k++) fits.push(linearFit(values.slice(bounds[k], bounds[k + 1])));
+  const rises = (k: number): boolean => {
+    const f = fits[k]!;
+    return f.slope > 0 && (f.slopeSe === 0 || f.slope / f.slopeSe >= 2);
+  };
+  const last = fits.length - 1;
+  let first = last;
+  if (rises(last)) {
+    while (first > 0 && rises(first - 1)) {
+      const a = fits[first - 1]!;
+      const b = fits[first]!;
+      // Where the earlier line ends and the later one starts (one step on), against both noises.
+      const end = a.intercept + a.slope * a.n;
+      const start = b.intercept;
+      if (start < end - 3 * Math.max(a.sigma, b.sigma)) break;
+      first--;
+    }
+  }
+  return { segmentStart: bounds[last]!, riseStart: bounds[first]! };
 }
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */

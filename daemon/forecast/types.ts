@@ -17,6 +17,12 @@ export interface Exhaustion {
   /** The limit the series heads for (memory_limit_bytes, pids_max, ...), and its value. */
   limitMetric: MetricName;
   limit: number;
+  /**
+   * How far the series' recent samples rose above its trend, as a ratio to it: the crossing is when
+   * the forecast times this reaches the limit (the peaks reach it before the level does). Absent
+   * when 1.
+   */
+  peakRatio?: number;
   /** Predicted time the limit is crossed (unix ms), with its interval; absent when not crossed in the horizon. */
   at?: number;
   earliest?: number;
@@ -62,8 +68,11 @@ export interface SeriesInput {
   /** Forecast this far past the last point, ms. */
   horizonMs: number;
   level: number;
-  /** The limit to test for (absent: forecast only). */
-  limit?: { metric: MetricName; value: number };
+  /**
+   * The limit to test for (absent: forecast only); `instant`: it holds at every instant (memory,
+   * pids), so the series' peaks cross it before its level does (exhaustion.ts).
+   */
+  limit?: { metric: MetricName; value: number; instant?: boolean };
   /** Models allowed (all by default) and a model chosen earlier (skips the backtest when set). */
   models?: ForecastModel[];
   model?: ForecastModel;
@@ -81,6 +90,14 @@ export interface SeriesResult {
   slopeT: number;
   /** t statistics of the slopes of the two halves of the baseline window (a persistent rise has both high). */
   halvesT: [number, number];
+  /**
+   * The current trend (stats.currentTrend): how long the series has been rising (ms from the start
+   * of the run of rising segments of a piecewise-linear fit that ends with the last one; the last
+   * segment's own age when it does not rise) and the t statistic of the last segment's slope (the
+   * current rate).
+   */
+  trendAgeMs: number;
+  trendT: number;
   /** When the baseline's point forecast crosses the limit (it must agree with the chosen model for a warning). */
   baselineAt?: number;
   /** Period detected (in steps), 0 when not seasonal. */
