@@ -355,27 +355,30 @@ test('a full intake queue drops and counts matches and raises the overload alert
   await done(r);
 });
 
-test('actions: run once per new alert (not on dedup hits); outcomes appended, stored and published; a failing runner is recorded', async () => {
-  const calls: Array<[string, ActionName[]]> = [];
+test('actions: all of them once per new alert, kill/freeze again for each folded match (its own pid); outcomes appended, stored and published; a failing runner is recorded', async () => {
+  const calls: Array<[string, ActionName[], number | undefined]> = [];
   let fail = false;
   const runner: ActionRunner = async (alert, actions) => {
-    calls.push([alert.rule, actions]);
+    calls.push([alert.rule, actions, alert.lineage[0]?.pid]);
     if (fail) throw new Error('webhook down');
     return actions.map((action): ActionOutcome => ({ action, ok: true, detail: `${action} done`, at: new Date(T0).toISOString() }));
   };
   const r = await rig({ actions: runner });
   const K = rule('escape', { actions: ['notify', 'kill'] });
-  r.m.submit(match(K, T0));
-  r.m.submit(match(K, T0 + SEC));
+  r.m.submit(match(K, T0, { pid: 4001 }));
+  r.m.submit(match(K, T0 + SEC, { pid: 4002 }));
   r.m.submit(match(rule('quiet'), T0));
   await r.m.flush();
   await new Promise((res) => setTimeout(res, 10));
   await r.m.flush();
-  assert.deepEqual(calls, [['escape', ['notify', 'kill']]]);
+  // The second process did the same inside the dedup window: folded into the alert, but killed too.
+  assert.deepEqual(calls, [['escape', ['notify', 'kill'], 4001], ['escape', ['kill'], 4002]]);
   const escape = (await r.alerts.list({ rule: 'escape' })).alerts[0]!;
-  assert.deepEqual(escape.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', true, 'notify done'], ['kill', true, 'kill done']]);
+  assert.deepEqual(escape.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', true, 'notify done'], ['kill', true, 'kill done'], ['kill', true, 'kill done']]);
   assert.equal(escape.count, 2);
-  assert.ok(r.published.some(([a, c]) => c === 'actions' && a.actions.length === 2));
+  assert.equal(escape.lineage[0]?.pid, 4001, 'the alert keeps its first process');
+  assert.ok(r.published.some(([a, c]) => c === 'actions' && a.actions.length === 3));
+  assert.equal(r.m.stats().followUpRuns, 1);
   fail = true;
   r.m.submit(match(K, T0, { container: C2 }));
   await r.m.flush();
@@ -384,6 +387,27 @@ test('actions: run once per new alert (not on dedup hits); outcomes appended, st
   const failed = (await r.alerts.list({ rule: 'escape', container: 'c2' })).alerts[0]!;
   assert.deepEqual(failed.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', false, 'action runner failed: webhook down'], ['kill', false, 'action runner failed: webhook down']]);
   assert.equal(r.m.stats().actionFailures, 1);
+  await done(r);
+});
+
+test('a match suppressed by the rate limit still gets kill/freeze (counted, logged), not notify', async () => {
+  const calls: Array<[string, ActionName[], number | undefined]> = [];
+  const runner: ActionRunner = async (alert, actions) => {
+    calls.push([alert.id, actions, alert.lineage[0]?.pid]);
+    return actions.map((action): ActionOutcome => ({ action, ok: true, detail: `${action} done`, at: new Date(T0).toISOString() }));
+  };
+  const r = await rig({ actions: runner, ratePerMinute: 1 });
+  const K = rule('flooded', { actions: ['notify', 'kill', 'freeze'] });
+  // Different executables, so dedup does not fold them: the second is over the rule's rate.
+  r.m.submit(match(K, T0, { pid: 5001, exe: '/bin/a' }));
+  r.m.submit(match(K, T0 + 1, { pid: 5002, exe: '/bin/b' }));
+  await r.m.flush();
+  await new Promise((res) => setTimeout(res, 10));
+  await r.m.flush();
+  assert.equal((await r.alerts.list({ rule: 'flooded' })).alerts.length, 1);
+  assert.deepEqual(calls.map(([id, a, pid]) => [id === '' ? 'stand-in' : 'alert', a, pid]), [['alert', ['notify', 'kill', 'freeze'], 5001], ['stand-in', ['kill', 'freeze'], 5002]]);
+  const st = r.m.stats();
+  assert.deepEqual([st.suppressed, st.followUpRuns, st.followUpOutcomesUnrecorded], [1, 1, 2]);
   await done(r);
 });
 

@@ -19,7 +19,13 @@
 // Rate limit: new alerts of a rule spend a token of the rule's bucket (`ratePerMinute`, same burst).
 // A match that finds no token is suppressed and counted; the next alert of that rule carries
 // `suppressed: n` and says so in its message, and when none comes within `summaryIntervalMs` a summary
-// alert (built from the last suppressed match) reports the count. Suppressed matches run no actions.
+// alert (built from the last suppressed match) reports the count.
+//
+// Actions: a new alert runs all of its rule's actions. A match folded into an open alert by dedup, or
+// suppressed by the rate limit, still runs the ones aimed at its own process or container (kill,
+// freeze): otherwise repeating an act inside the dedup window, or flooding a rule past its limit
+// first, would escape the response. Their outcomes are appended to the open alert (at most
+// MAX_FOLLOW_UP_OUTCOMES), or for suppressed matches counted and logged. notify is not repeated.
 //
 // Overload: when the intake queue is full a match is dropped and counted, and an alert of the internal
 // rule 'vigil: alert pipeline overloaded' is raised (outside the queue, so it is never dropped itself;
@@ -102,6 +108,10 @@ export interface AlertManagerStats {
   unpersistedDropped: number;
   listenerErrors: number;
   actionRuns: number;
+  /** kill/freeze runs for matches folded into an open alert or suppressed by a rate limit. */
+  followUpRuns: number;
+  /** Their outcomes not kept on an alert (suppressed matches, or beyond MAX_FOLLOW_UP_OUTCOMES). */
+  followUpOutcomesUnrecorded: number;
   actionFailures: number;
   /** Batches the worker failed to process (bugs; logged). */
   workerErrors: number;
@@ -125,10 +135,28 @@ interface Pending {
 /** Alerts changed in one step: the change to publish, and for a new alert the actions to run. */
 type Changes = Map<string, { alert: Alert; change: AlertChange; actions?: readonly ActionName[] }>;
 
+/** Actions aimed at the matching process or its container: run for every match, not once per alert. */
+const PER_MATCH_ACTIONS: ReadonlySet<ActionName> = new Set(['kill', 'freeze']);
+/** Outcomes of per-match actions kept on one alert; beyond it they are counted only. */
+const MAX_FOLLOW_UP_OUTCOMES = 64;
+
+/** A per-match action to start once the batch is stored: on an open alert's behalf, or for a suppressed match. */
+interface FollowUp {
+  alert?: Alert;
+  match: RuleMatch;
+  actions: ActionName[];
+}
+
 const COMMENT_MAX = 4096;
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** What the action runner sees for a suppressed match: an alert that was never opened (no id, not stored). */
+function standIn(m: RuleMatch): Readonly<Alert> {
+  const time = iso(m.time);
+  return Object.freeze({ id: '', seq: 0, time, lastSeen: time, rule: m.rule.name, severity: m.rule.severity, tags: [...m.rule.tags], message: m.message, container: m.container, lineage: [], events: [], count: 1, state: 'open' as const, history: [], actions: [] });
 }
 
 function isMetric(m: RuleMatch): boolean {
@@ -162,6 +190,7 @@ export class AlertManager {
   private readonly byKey = new Map<string, Live>();
   private readonly byId = new Map<string, Live>();
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly followUps: FollowUp[] = [];
   private readonly pending = new Map<string, Pending>();
   private readonly retry = new Map<string, Alert>();
   private chain: Promise<void> = Promise.resolve();
@@ -180,6 +209,8 @@ export class AlertManager {
     unpersistedDropped: 0,
     listenerErrors: 0,
     actionRuns: 0,
+    followUpRuns: 0,
+    followUpOutcomesUnrecorded: 0,
     actionFailures: 0,
     workerErrors: 0,
   };
@@ -359,7 +390,12 @@ export class AlertManager {
       this.apply(m, changes);
     }
     await this.commit(changes);
+    for (const f of this.followUps.splice(0)) this.startFollowUp(f);
     if (this.queue.length > 0 || this.overload !== undefined) this.schedule();
+  }
+
+  private perMatchActions(m: RuleMatch): ActionName[] {
+    return m.rule.actions.filter((a) => PER_MATCH_ACTIONS.has(a));
   }
 
   private metricKey(rule: string, target: string): string {
@@ -412,6 +448,8 @@ export class AlertManager {
       this.hit(live, m, now);
       if (m.rule === OVERLOAD_RULE) live.alert.message = m.message;
       this.note(changes, live.alert, 'updated');
+      const again = this.perMatchActions(m);
+      if (again.length > 0) this.followUps.push({ alert: live.alert, match: m, actions: again });
       return;
     }
     const a = this.open(m, now);
@@ -419,6 +457,9 @@ export class AlertManager {
       if (live) this.forget(live);
       this.remember(a, key, m.time);
       changes.set(a.id, { alert: a, change: 'opened', actions: m.rule.actions });
+    } else {
+      const again = this.perMatchActions(m);
+      if (again.length > 0) this.followUps.push({ match: m, actions: again });
     }
   }
 
@@ -610,5 +651,35 @@ export class AlertManager {
         }),
       )
       .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err), id: a.id }, 'action outcomes not recorded'));
+  }
+
+  /**
+   * Runs kill/freeze for a folded or suppressed match, against the match's own process: the runner
+   * gets the alert (or a stand-in for a suppressed match) with this match's lineage and events.
+   */
+  private startFollowUp(f: FollowUp): void {
+    const runner = this.runner;
+    if (!runner) return;
+    this.counters.followUpRuns++;
+    const base = f.alert ? snapshot(f.alert) : standIn(f.match);
+    const target = Object.freeze({ ...base, lineage: lineageOfEvents(f.match.events), events: [...f.match.events] });
+    Promise.resolve()
+      .then(() => runner(target, f.actions))
+      .catch((err: unknown): ActionOutcome[] => f.actions.map((action) => ({ action, ok: false, detail: `action runner failed: ${err instanceof Error ? err.message : String(err)}`, at: iso(this.now()) })))
+      .then((outcomes) =>
+        this.run(async () => {
+          if (outcomes.some((o) => !o.ok)) this.counters.actionFailures++;
+          const id = f.alert?.id;
+          const cur = id ? (this.byId.get(id)?.alert ?? this.retry.get(id) ?? (await this.store.get(id))) : undefined;
+          if (!cur || cur.actions.length >= MAX_FOLLOW_UP_OUTCOMES) {
+            this.counters.followUpOutcomesUnrecorded += outcomes.length;
+            this.log.info({ rule: f.match.rule.name, pid: target.lineage[0]?.pid, outcomes }, f.alert ? 'actions for a folded match (outcomes beyond the alert\'s limit)' : 'actions for a rate-limited match');
+            return;
+          }
+          cur.actions.push(...outcomes);
+          await this.commit(new Map([[cur.id, { alert: cur, change: 'actions' as const }]]));
+        }),
+      )
+      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'follow-up action outcomes not recorded'));
   }
 }
