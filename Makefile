@@ -20,7 +20,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint
+.PHONY: build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
 
 deps: apt npm
 
@@ -105,7 +105,7 @@ test: build
 	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
 
 # Benchmarks print ratios and rates; they are never part of `make test`.
-bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint
+bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
 bench-overhead: build
 	bench/overhead.sh
 bench-ingest: build
@@ -118,6 +118,8 @@ bench-api: build
 	node dist/js/bench/api.js
 bench-footprint: build
 	bench/footprint.sh
+bench-forecast: build
+	node dist/js/bench/forecast.js
 
 clean:
 	rm -rf $(OUT) build

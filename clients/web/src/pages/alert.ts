@@ -31,6 +31,27 @@ function longText(text: string): HTMLElement {
   return el;
 }
 
+/** The forecast an early warning was raised on: model, crossing with its interval, peak ratio. */
+function forecastSection(f: NonNullable<Alert__Output['forecast']>): HTMLElement {
+  const x = f.exhaustion;
+  const at = x?.at_ms ? toMs(x.at_ms) : 0;
+  const computed = toMs(f.computed_at_ms);
+  const el = section(
+    'Forecast',
+    dl([
+      ['Series', `${f.target} · ${f.metric}`],
+      ['Model', `${f.model.replace(/^FORECAST_MODEL_/, '').toLowerCase()}${f.mase !== undefined && f.mase !== null ? ` (backtest MASE ${f.mase.toFixed(2)})` : ''}`],
+      ['Computed', computed ? `${dateTime(computed)} (${relative(computed)})` : ''],
+      ['Limit', x ? `${x.limit_metric} = ${metricValue(f.metric, x.limit)}` : ''],
+      ['Predicted crossing', at ? `${dateTime(at)}: ${duration(Math.max(0, at - computed))} after the forecast` : 'not within the horizon'],
+      ['Interval', x?.earliest_ms && x.latest_ms ? `${Math.round(f.level * 100)}%: ${dateTime(toMs(x.earliest_ms))} to ${dateTime(toMs(x.latest_ms))}` : ''],
+      ['Peak ratio', x?.peak_ratio !== undefined && x.peak_ratio > 1 ? `peaks run ${x.peak_ratio.toFixed(2)}x the trend` : ''],
+    ]),
+  );
+  el.dataset['testid'] = 'forecast';
+  return el;
+}
+
 function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', comment: string) => Promise<void>): HTMLElement {
   const t = toMs(a.time);
   const last = toMs(a.last_seen);
@@ -100,6 +121,7 @@ function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', co
           ]),
         )
       : null,
+    a.forecast ? forecastSection(a.forecast) : null,
     a.actions.length > 0
       ? section('Response actions', table(['action', 'result', 'detail', 'at'], a.actions.map((x) => [x.action.replace(/^ACTION_/, '').toLowerCase(), x.ok ? 'ok' : 'failed', x.detail, dateTime(toMs(x.at))]), { 'data-testid': 'actions' }))
       : null,
