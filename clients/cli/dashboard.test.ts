@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { dashboardUrl, readHttpToken } from './dashboard.js';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
+import { CapturedOutput } from './testing.js';
 
 const TOKEN = 'Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODlhYmNkZWY';
 const dir = mkdtempSync(join(tmpdir(), 'vigil-dashboard-'));
@@ -20,18 +21,10 @@ let healthy = true;
 let server: Server;
 let http = '';
 
-class Out {
-  text = '';
-  isTTY = false;
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new Out();
-  const err = new Out();
+  const out = new CapturedOutput();
+  const err = new CapturedOutput();
   const io: CliIo = { stdout: out, stderr: err, env: {}, readText: (p) => readFileSync(p, 'utf8'), now: () => Date.now(), onSignal: () => () => {} };
   const code = await main(['dashboard', ...args], io);
   return { code, out: out.text, err: err.text };

@@ -15,27 +15,20 @@ import { PROTO_DIR } from './client.js';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
 import type { Alert, SubscribeRequest } from './proto.js';
+import { CapturedOutput } from './testing.js';
 
-class Out {
-  text = '';
-  isTTY = false;
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
 
 interface Harness {
   io: CliIo;
-  out: Out;
-  err: Out;
+  out: CapturedOutput;
+  err: CapturedOutput;
   /** Delivers SIGINT to the command. */
   interrupt(): void;
 }
 
 function harness(env: NodeJS.ProcessEnv = {}): Harness {
-  const out = new Out();
-  const err = new Out();
+  const out = new CapturedOutput();
+  const err = new CapturedOutput();
   let handler: (() => void) | undefined;
   return {
     out,
