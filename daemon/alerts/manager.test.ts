@@ -282,7 +282,7 @@ test('metric alerts: repeated matches update one alert; active=false resolves it
   await done(again);
 });
 
-test('early warnings: the alert carries the forecast of the match; an update replaces it with the latest; the resolve keeps it', async () => {
+test('early warnings: the alert carries the forecast of the match; an update replaces it and the message with the latest; the resolve keeps it', async () => {
   const r = await rig();
   const R = rule('Memory exhaustion forecast', { kind: 'metric' });
   const fc = (at: number, n = 20): Forecast => ({
@@ -305,6 +305,7 @@ test('early warnings: the alert carries the forecast of the match; an update rep
   [a] = (await r.alerts.list()).alerts;
   assert.equal(a!.count, 2);
   assert.equal(a!.forecast!.computedAt, T0 + 10_000);
+  assert.equal(a!.message, 'warning at 10000', 'the message follows the latest forecast');
   assert.ok(a!.forecast!.points.length <= MAX_ALERT_FORECAST_POINTS, `${a!.forecast!.points.length} points`);
   assert.deepEqual(r.published.at(-1)![0].forecast, a!.forecast);
   // Resolved by a match without a forecast: the last one that justified the warning stays.

@@ -13,7 +13,7 @@
 // first match, so a long-running activity gives one alert per window, not one alert forever. Metric
 // rules dedup on rule and target instead, for as long as their alert is open: a match with
 // active=false resolves it (by 'vigild'). A match that carries a forecast (an early warning) replaces
-// the alert's forecast, so an open warning shows the latest one; the resolving match leaves it as it
+// the alert's forecast and message, so an open warning shows the latest one; the resolving match leaves it as it
 // was (the last forecast that crossed is what justified the alert).
 //
 // Rate limit: new alerts of a rule spend a token of the rule's bucket (`ratePerMinute`, same burst).
@@ -430,7 +430,11 @@ export class AlertManager {
       if (live) {
         this.hit(live, m, now);
         if (m.metric) live.alert.metric = m.metric;
-        if (m.forecast) live.alert.forecast = boundForecast(m.forecast);
+        if (m.forecast) {
+          // The message names the crossing and the model: keep it in step with the forecast shown.
+          live.alert.forecast = boundForecast(m.forecast);
+          live.alert.message = m.message;
+        }
         this.note(changes, live.alert, 'updated');
         return;
       }
