@@ -21,18 +21,32 @@ type ProphetOptimizer = ConstructorParameters<typeof Prophet>[0]['optimizer'];
 let loaded = false;
 let optimizer: ProphetOptimizer | undefined;
 
-/** Compiles the WASM modules (idempotent). Prophet's optimizer is an ES module with top-level await. */
-export async function loadAugurs(): Promise<void> {
-  if (loaded) return;
-  const require = createRequire(import.meta.url);
-  const dir = dirname(require.resolve('@bsull/augurs/mstl'));
-  initMstl({ module: readFileSync(join(dir, 'mstl_bg.wasm')) });
-  initEts({ module: readFileSync(join(dir, 'ets_bg.wasm')) });
-  initChangepoint({ module: readFileSync(join(dir, 'changepoint_bg.wasm')) });
-  initProphet({ module: readFileSync(join(dir, 'prophet_bg.wasm')) });
+/**
+ * Compiles the WASM modules (idempotent). With `prophet: false` Prophet's Stan optimiser is left for
+ * loadProphetOptimizer(): it is about 16 MB of the worker's memory and only periodic series use it.
+ */
+export async function loadAugurs(o: { prophet?: boolean } = {}): Promise<void> {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    const dir = dirname(require.resolve('@bsull/augurs/mstl'));
+    initMstl({ module: readFileSync(join(dir, 'mstl_bg.wasm')) });
+    initEts({ module: readFileSync(join(dir, 'ets_bg.wasm')) });
+    initChangepoint({ module: readFileSync(join(dir, 'changepoint_bg.wasm')) });
+    initProphet({ module: readFileSync(join(dir, 'prophet_bg.wasm')) });
+    loaded = true;
+  }
+  if (o.prophet ?? true) await loadProphetOptimizer();
+}
+
+/** Prophet's optimiser: an ES module with top-level await, so it cannot be loaded inside a fit. */
+export async function loadProphetOptimizer(): Promise<void> {
+  if (optimizer) return;
   const wasmstan = (await import('@bsull/augurs-prophet-wasmstan')) as { optimizer: ProphetOptimizer };
   optimizer = wasmstan.optimizer;
-  loaded = true;
+}
+
+export function prophetLoaded(): boolean {
+  return optimizer !== undefined;
 }
 
 function need(): void {
@@ -71,6 +85,7 @@ export function mstlForecast(values: readonly number[], periods: readonly number
 /** Prophet (MAP fit by wasmstan) with one custom seasonality per period (in steps of stepMs). */
 export function prophetForecast(times: readonly number[], values: readonly number[], periods: readonly number[], stepMs: number, horizon: number, level: number): ModelOutput {
   need();
+  if (!optimizer) throw new Error('Prophet optimizer not loaded: await loadProphetOptimizer() first');
   const m = new Prophet({
     optimizer: optimizer!,
     intervalWidth: level,

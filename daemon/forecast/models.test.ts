@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import { loadAugurs } from './augurs.js';
 import { exhaustion, humanDuration, severityForLead } from './exhaustion.js';
 import { generate, ramp, type Shape } from './generate.js';
-import { candidates, forecastSeries, findAnomalies, linearForecast } from './models.js';
+import { candidates, forecastSeries, findAnomalies, linearForecast, mayUseProphet } from './models.js';
 import { coverage, currentTrend, detectPeriod, mase } from './stats.js';
 import type { ForecastPoint, SeriesInput } from './types.js';
 
@@ -55,6 +55,21 @@ describe('model choice', () => {
     assert.ok(Math.abs(detectPeriod(generate('daily_seasonal', 600, 1).values) - 144) <= 1);
     assert.equal(detectPeriod(generate('noise', 480, 1).values), 0);
     assert.equal(detectPeriod(generate('linear_leak', 480, 1).values), 0);
+  });
+
+  test('Prophet is loaded only for the series that could use it (periodic, 100 points, four periods)', () => {
+    const series = (shape: Shape, n: number): SeriesInput => {
+      const g = generate(shape, n, 1);
+      return input(g.times, g.values);
+    };
+    assert.equal(mayUseProphet(series('hourly_seasonal', 480)), true);
+    assert.equal(mayUseProphet(series('noise', 480)), false);
+    assert.equal(mayUseProphet(series('linear_leak', 480)), false);
+    const short = generate('hourly_seasonal', 90, 1);
+    assert.equal(mayUseProphet(input(short.times, short.values)), false);
+    const seasonal = generate('hourly_seasonal', 480, 1);
+    assert.equal(mayUseProphet(input(seasonal.times, seasonal.values, { models: ['linear', 'mstl'] })), false);
+    assert.equal(mayUseProphet(input(short.times, short.values, { model: 'prophet' })), true);
   });
 
   test('too few points: no forecast and the reason', () => {

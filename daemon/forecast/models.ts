@@ -98,6 +98,17 @@ export function stepOf(times: readonly number[]): number {
   return Math.max(1, median(gaps) || 1);
 }
 
+/** Whether forecastSeries may fit Prophet on this input (the worker loads Prophet's optimiser first). */
+export function mayUseProphet(input: SeriesInput): boolean {
+  const allowed = input.models ?? ALL_MODELS;
+  if (!allowed.includes('prophet')) return false;
+  if (input.model === 'prophet') return true;
+  const n0 = Math.min(input.times.length, input.values.length);
+  const n = Math.min(n0, MAX_FIT_POINTS);
+  if (n < 100) return false;
+  return candidates(n, detectPeriod(input.values.slice(n0 - n, n0)), allowed).includes('prophet');
+}
+
 /** Fits, chooses and forecasts one series. Never throws for a model's failure (the baseline stands in). */
 export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResult {
   const started = performance.now();
