@@ -1,8 +1,8 @@
 // The gRPC API's definitions, loaded from proto/ (the single source of truth) with the options every
 // client uses (proto/README.md): snake_case names, 64-bit values as decimal strings, enums by name.
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findAbove } from '../paths.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
@@ -26,12 +26,9 @@ export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
 
 /** The repository's proto/ folder, found from this file (source or compiled, dist/js/daemon/api/). */
 export function protoDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'proto', 'vigil', 'v1', 'events.proto'))) return join(dir, 'proto');
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find proto/vigil/v1 above ' + fileURLToPath(import.meta.url));
+  const events = findAbove(import.meta.url, join('proto', 'vigil', 'v1', 'events.proto'));
+  if (!events) throw new Error('cannot find proto/vigil/v1 above ' + fileURLToPath(import.meta.url));
+  return dirname(dirname(dirname(events)));
 }
 
 let cached: protoLoader.PackageDefinition | undefined;

@@ -1,9 +1,9 @@
 // Serves the built dashboard (clients/web, built by `make web` into dist/web): index.html and hashed
 // assets. Static files hold no data, so they need no token; every datum comes from /api/v1.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findAbove } from '../paths.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -27,13 +27,8 @@ const SECURITY_HEADERS = {
 
 /** dist/web beside the compiled daemon (dist/js/daemon/api -> dist/web), when it was built. */
 export function defaultWebRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'web');
-    if (existsSync(join(candidate, 'index.html'))) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  const index = findAbove(import.meta.url, join('web', 'index.html'));
+  return index ? dirname(index) : undefined;
 }
 
 export class WebRoot {

@@ -2,8 +2,8 @@
 // The rest of the daemon sees only the NativeModule interface of native.ts.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { findAbove } from '../paths.js';
 
 import { SensorError } from '../errors.js';
 import type { NativeModule } from './native.js';
@@ -14,15 +14,7 @@ const ADDON = join('build', 'Release', 'vigil_native.node');
 export function nativeAddonPath(): string {
   const override = process.env.VIGIL_NATIVE_ADDON;
   if (override) return override;
-  // This file runs as daemon/sensor/addon.ts or dist/js/daemon/sensor/addon.js: walk up to the repo.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, ADDON);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return join(process.cwd(), ADDON);
-    dir = parent;
-  }
+  return findAbove(import.meta.url, ADDON) ?? join(process.cwd(), ADDON);
 }
 
 let loaded: NativeModule | undefined;
