@@ -630,31 +630,11 @@ export class AlertManager {
     this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'alert listener failed');
   }
 
-  /** Runs the rule's actions outside the worker; their outcomes come back as an update of the alert. */
+  /** Runs the rule's actions for a new alert. */
   private startActions(a: Alert, actions: ActionName[]): void {
-    const runner = this.runner;
-    if (!runner) return;
+    if (!this.runner) return;
     this.counters.actionRuns++;
-    const snap = snapshot(a);
-    Promise.resolve()
-      .then(() => runner(snap, actions))
-      .then(
-        (outcomes) => outcomes,
-        (err: unknown): ActionOutcome[] => {
-          const detail = `action runner failed: ${err instanceof Error ? err.message : String(err)}`;
-          return actions.map((action) => ({ action, ok: false, detail, at: iso(this.now()) }));
-        },
-      )
-      .then((outcomes) =>
-        this.run(async () => {
-          if (outcomes.some((o) => !o.ok)) this.counters.actionFailures++;
-          const cur = this.byId.get(a.id)?.alert ?? this.retry.get(a.id) ?? (await this.store.get(a.id));
-          if (!cur) return; // removed by retention meanwhile
-          cur.actions.push(...outcomes);
-          await this.commit(new Map([[cur.id, { alert: cur, change: 'actions' as const }]]));
-        }),
-      )
-      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err), id: a.id }, 'action outcomes not recorded'));
+    this.runActions(snapshot(a), actions, a.id, Infinity);
   }
 
   /**
@@ -662,28 +642,37 @@ export class AlertManager {
    * gets the alert (or a stand-in for a suppressed match) with this match's lineage and events.
    */
   private startFollowUp(f: FollowUp): void {
-    const runner = this.runner;
-    if (!runner) return;
+    if (!this.runner) return;
     this.counters.followUpRuns++;
     const base = f.alert ? snapshot(f.alert) : standIn(f.match);
     const target = Object.freeze({ ...base, lineage: lineageOfEvents(f.match.events), events: [...f.match.events] });
+    this.runActions(target, f.actions, f.alert?.id, MAX_FOLLOW_UP_OUTCOMES, (outcomes) => {
+      this.counters.followUpOutcomesUnrecorded += outcomes.length;
+      this.log.info({ rule: f.match.rule.name, pid: target.lineage[0]?.pid, outcomes }, f.alert ? "actions for a folded match (outcomes beyond the alert's limit)" : 'actions for a rate-limited match');
+    });
+  }
+
+  /**
+   * Runs actions outside the worker; their outcomes come back as an update of the alert `recordOn`
+   * while it holds fewer than `cap`, else they go to `unrecorded` (an alert gone to retention: dropped).
+   */
+  private runActions(target: Readonly<Alert>, actions: ActionName[], recordOn: string | undefined, cap: number, unrecorded?: (outcomes: ActionOutcome[]) => void): void {
+    const runner = this.runner!;
     Promise.resolve()
-      .then(() => runner(target, f.actions))
-      .catch((err: unknown): ActionOutcome[] => f.actions.map((action) => ({ action, ok: false, detail: `action runner failed: ${err instanceof Error ? err.message : String(err)}`, at: iso(this.now()) })))
+      .then(() => runner(target, actions))
+      .catch((err: unknown): ActionOutcome[] => {
+        const detail = `action runner failed: ${err instanceof Error ? err.message : String(err)}`;
+        return actions.map((action) => ({ action, ok: false, detail, at: iso(this.now()) }));
+      })
       .then((outcomes) =>
         this.run(async () => {
           if (outcomes.some((o) => !o.ok)) this.counters.actionFailures++;
-          const id = f.alert?.id;
-          const cur = id ? (this.byId.get(id)?.alert ?? this.retry.get(id) ?? (await this.store.get(id))) : undefined;
-          if (!cur || cur.actions.length >= MAX_FOLLOW_UP_OUTCOMES) {
-            this.counters.followUpOutcomesUnrecorded += outcomes.length;
-            this.log.info({ rule: f.match.rule.name, pid: target.lineage[0]?.pid, outcomes }, f.alert ? 'actions for a folded match (outcomes beyond the alert\'s limit)' : 'actions for a rate-limited match');
-            return;
-          }
+          const cur = recordOn ? (this.byId.get(recordOn)?.alert ?? this.retry.get(recordOn) ?? (await this.store.get(recordOn))) : undefined;
+          if (!cur || cur.actions.length >= cap) return unrecorded?.(outcomes);
           cur.actions.push(...outcomes);
           await this.commit(new Map([[cur.id, { alert: cur, change: 'actions' as const }]]));
         }),
       )
-      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'follow-up action outcomes not recorded'));
+      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err), id: recordOn }, 'action outcomes not recorded'));
   }
 }
