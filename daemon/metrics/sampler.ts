@@ -34,7 +34,7 @@
 //   pids from /proc/loadavg and kernel.pid_max, I/O from the v2 root's io.stat or /proc/diskstats
 //   (whole disks), PSI from /proc/pressure, network from /proc/net/dev (the daemon's own network
 //   namespace: it runs in the host's), fds from fs.file-nr.
-import { hostNsLinkAsync } from '../process/namespaces.js';
+import { hostNsLink } from '../process/namespaces.js';
 import { access, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -584,8 +584,8 @@ export class Sampler {
     const path = join(this.procRoot, String(pid), 'net/dev');
     if (state.net?.pid !== pid) {
       if (state.net) this.reader.forget(join(this.procRoot, String(state.net.pid), 'net/dev'));
-      // A container in the host's network namespace has no network figures of its own.
-      this.hostNetNs ??= hostNsLinkAsync(this.procRoot, 'net');
+      // A container in the host's network namespace has no network figures of its own. Read once.
+      this.hostNetNs ??= Promise.resolve(hostNsLink(this.procRoot, 'net'));
       const [host, theirs] = await Promise.all([this.hostNetNs, readlink(join(this.procRoot, String(pid), 'ns/net')).catch(() => undefined)]);
       if (theirs === undefined) return;
       state.net = { pid, hostNs: host !== undefined && host === theirs };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { NS_NAMES } from '../sensor/layout.js';
-import { hostNsLink, hostNsLinkAsync, readHostNs } from './namespaces.js';
+import { hostNsLink, readHostNs } from './namespaces.js';
 
 /** A fake /proc with ns links for the given pids: inode = base + index of the namespace. */
 function fakeProc(pids: Record<string, number>): string {
@@ -20,7 +20,7 @@ test("the host's namespaces are pid 1's, not the daemon's own (a hardened unit o
   const root = fakeProc({ '1': 4026531000, self: 4026532000 });
   try {
     assert.equal(hostNsLink(root, 'mnt'), 'mnt:[4026531000]');
-    assert.equal(await hostNsLinkAsync(root, 'net'), `net:[${4026531000 + NS_NAMES.indexOf('net')}]`);
+    assert.equal(hostNsLink(root, 'net'), `net:[${4026531000 + NS_NAMES.indexOf('net')}]`);
     assert.deepEqual(readHostNs(root), Object.fromEntries(NS_NAMES.map((n, i) => [n, 4026531000 + i])));
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -33,7 +33,7 @@ test("where pid 1's links are closed, the daemon's own are the reference; none r
     assert.equal(hostNsLink(root, 'uts'), `uts:[${4026532000 + NS_NAMES.indexOf('uts')}]`);
     assert.equal(readHostNs(root)?.mnt, 4026532000);
     assert.equal(readHostNs(join(root, 'nowhere')), undefined);
-    assert.equal(await hostNsLinkAsync(join(root, 'nowhere'), 'net'), undefined);
+    assert.equal(hostNsLink(join(root, 'nowhere'), 'net'), undefined);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

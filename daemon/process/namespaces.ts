@@ -4,7 +4,6 @@
 // ProtectSystem) or a pod gives vigild a mount, UTS or network namespace of its own, and comparing
 // with those would let a container that enters the host's namespaces pass as not doing so.
 import { readlinkSync } from 'node:fs';
-import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NsSet } from '../sensor/events.js';
 import { NS_NAMES } from '../sensor/layout.js';
@@ -17,14 +16,6 @@ export function hostNsLink(procRoot: string, name: string): string | undefined {
     } catch {
       // pid 1's links are closed to us (ptrace access mode, a sandbox): try the next reference.
     }
-  }
-  return undefined;
-}
-
-export async function hostNsLinkAsync(procRoot: string, name: string): Promise<string | undefined> {
-  for (const pid of ['1', 'self']) {
-    const link = await readlink(join(procRoot, pid, 'ns', name)).catch(() => undefined);
-    if (link !== undefined) return link;
   }
   return undefined;
 }
