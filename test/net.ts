@@ -1,4 +1,5 @@
 // Small helpers the integration tests share for talking to a daemon they started.
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 
@@ -19,4 +20,12 @@ export function unaryCall<Req, Res>(client: object, method: string, req: Req): P
   return new Promise((resolve, reject) => {
     (client as Record<string, (r: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method]!.call(client, req, (err, res) => (err ? reject(err) : resolve(res)));
   });
+}
+
+/** SIGTERM to a child that still runs, resolved once it has exited. */
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }

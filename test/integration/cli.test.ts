@@ -13,7 +13,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runcMissing, startContainer, type Container } from '../runc.js';
-import { freePort } from '../net.js';
+import { freePort, stopChild } from '../net.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
 const VIGILD = join(REPO, 'bin/vigild');
@@ -140,11 +140,7 @@ describe('vigil CLI against a real vigild', () => {
 
   after(async () => {
     container?.delete();
-    if (daemon && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(daemon);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -20,7 +20,7 @@ import type { ListTargetsResponse__Output } from '../../proto/gen/vigil/v1/ListT
 import type { TargetsClient } from '../../proto/gen/vigil/v1/Targets.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
 import { execAsync, runcMissing, startContainer, type Container } from '../runc.js';
-import { freePort, unaryCall } from '../net.js';
+import { freePort, stopChild, unaryCall } from '../net.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
 const VIGILD = join(REPO, 'bin/vigild');
@@ -115,11 +115,7 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     alertsClient?.close();
     targetsClient?.close();
     for (const c of containers) c.delete();
-    if (daemon && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(daemon);
     rmSync(dir, { recursive: true, force: true });
   });
 
