@@ -5,7 +5,12 @@
 export const RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman', 'lxc', 'systemd-nspawn', 'runc', 'host', 'unknown'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
-/** Security posture, read once from the container's init process when it is first seen. */
+/**
+ * Security posture of a container: from the runtime's own record of it (runc's state.json holds the
+ * OCI config) where there is one, confirmed from the kernel's view of its first program
+ * (/proc/<initPid>) once that program runs. The kernel's view wins; each field where the two
+ * disagree is named in `mismatches`.
+ */
 export interface Posture {
   /** Full capability set (as `docker run --privileged`). */
   privileged: boolean;
@@ -21,7 +26,13 @@ export interface Posture {
   /** uid_map of the init process ("0 0 4294967295" when not remapped). */
   uidMap: string;
   capEffective: string; // hex
+  /** Where it was read from: "runtime" (the runtime's state), "kernel" (/proc of the init process), or both. */
+  sources: PostureSource[];
+  /** Fields where the runtime's record and the kernel's view disagree, as "field: runtime X, kernel Y". */
+  mismatches: string[];
 }
+
+export type PostureSource = 'runtime' | 'kernel';
 
 /** The `container` object carried by every event. Host processes: id 'host', runtime 'host'. */
 export interface ContainerRef {
@@ -49,11 +60,21 @@ export interface ContainerInfo extends ContainerRef {
   stoppedAt?: string;
 }
 
-/** Joins container_start / container_stop into the event stream. */
+/**
+ * Joins the container lifecycle into the event stream: container_start at the container's own first
+ * program, container_update when identity or posture changed after that (metadata the runtime wrote
+ * late, a posture confirmed by the kernel), container_stop when its cgroup is removed or has held no
+ * process for the grace period.
+ */
 export interface ContainerLifecycleEvent {
-  kind: 'container_start' | 'container_stop';
+  kind: ContainerLifecycleKind;
   time: string;
   container: ContainerInfo;
+  /** container_update only: the ContainerInfo fields that changed ("name", "image", "pod", "posture", ...). */
+  changed?: string[];
 }
+
+export const CONTAINER_LIFECYCLE_KINDS = ['container_start', 'container_update', 'container_stop'] as const;
+export type ContainerLifecycleKind = (typeof CONTAINER_LIFECYCLE_KINDS)[number];
 
 export const HOST_CONTAINER: ContainerRef = Object.freeze({ id: 'host', name: 'host', runtime: 'host', image: '' });

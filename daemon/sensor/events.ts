@@ -83,6 +83,11 @@ export interface BaseEvent {
   syscall?: string;
   proc?: ProcInfo;
   container?: EventContainer;
+  /**
+   * Set on events of a container runtime's own bootstrap process (runc init and its forks) inside a
+   * container's cgroup: attributed to the container, never evaluated as the container's own actions.
+   */
+  runtime_setup?: true;
   [KTIME]: bigint;
   [WALL_MS]?: number;
 }
