@@ -2,7 +2,7 @@
 // start on first exec, metadata from state.json + config.json annotations, misses, grace eviction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
@@ -39,12 +39,46 @@ function fixture() {
     mkdirSync(join(runc, id), { recursive: true });
     writeFileSync(join(runc, id, 'state.json'), JSON.stringify({ id, init_process_pid: 4242, created: 'x', config: { labels: [`bundle=${bundle}`] }, cgroup_paths: { '': join(v2, path) } }));
   };
-  return { dir, v2, reg, life, mk, state, tick: (ms: number) => (clock += ms), done: () => rmSync(dir, { recursive: true, force: true }) };
+  /** A process in the fixture's /proc: its cgroup, namespaces (inode numbers), capabilities, mounts, argv. */
+  const proc_ = (pid: number, o: { cgroup: string; ns: Partial<Record<string, number>>; capEff?: string; capBnd?: string; mountinfo?: string; comm?: string; cmdline?: string[]; start?: number }): void => {
+    const d = join(proc, String(pid));
+    mkdirSync(join(d, 'ns'), { recursive: true });
+    writeFileSync(join(d, 'cgroup'), `0::${o.cgroup}\n`);
+    writeFileSync(join(d, 'status'), `Name:\tx\nCapEff:\t${o.capEff ?? '0000000020000420'}\nCapBnd:\t${o.capBnd ?? '000001ffffffffff'}\n`);
+    writeFileSync(join(d, 'mountinfo'), o.mountinfo ?? '1 0 0:1 / / rw - overlay overlay rw\n');
+    writeFileSync(join(d, 'uid_map'), '         0          0 4294967295\n');
+    writeFileSync(join(d, 'comm'), `${o.comm ?? 'sleep'}\n`);
+    writeFileSync(join(d, 'cmdline'), (o.cmdline ?? ['sleep', '60']).join('\0') + '\0');
+    writeFileSync(join(d, 'stat'), `${pid} (${o.comm ?? 'sleep'}) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ${o.start ?? pid} 0 0\n`);
+    for (const n of ['mnt', 'pid', 'net', 'ipc', 'uts', 'user', 'cgroup']) symlinkSync(`${n}:[${o.ns[n] ?? HOST_NS[n]!}]`, join(d, 'ns', n));
+  };
+  proc_(1, { cgroup: '/', ns: {}, capEff: '000001ffffffffff', mountinfo: '1 0 8:1 / / rw - ext4 /dev/sda1 rw\n' });
+  /** runc's state for a container, with its libcontainer config (namespaces, capabilities, mounts). */
+  const runcState = (id: string, path: string, initPid: number, config: Record<string, unknown>): void => {
+    mkdirSync(join(runc, id), { recursive: true });
+    writeFileSync(join(runc, id, 'state.json'), JSON.stringify({ id, init_process_pid: initPid, config: { labels: [], ...config }, cgroup_paths: { '': join(v2, path) } }));
+  };
+  return { dir, v2, reg, life, mk, state, proc: proc_, runcState, tick: (ms: number) => (clock += ms), done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The host's namespaces in the fixture's /proc/1 (a container gets others). */
+const HOST_NS: Record<string, number> = { mnt: 4026531832, pid: 4026531836, net: 4026531833, ipc: 4026531839, uts: 4026531838, user: 4026531837, cgroup: 4026531835 };
+const CONTAINER_NS = { mnt: 4026532173, pid: 4026532176, net: 4026532177, ipc: 4026532175, uts: 4026532174 };
+/** What runc's default spec asks for: its own namespaces but user and cgroup, three capabilities. */
+const PLAIN_CONFIG = {
+  namespaces: ['NEWPID', 'NEWNET', 'NEWIPC', 'NEWUTS', 'NEWNS'].map((type) => ({ type, path: '' })),
+  capabilities: { Bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'], Effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'] },
+  mounts: [{ source: 'proc', destination: '/proc', device: 'proc', flags: 0 }, { source: 'sysfs', destination: '/sys', device: 'sysfs', flags: 15 }],
+  rootfs: '/tmp/bundle/rootfs',
+};
+
 function ev(kind: string, cgroupId: number, extra: Record<string, unknown> = {}): VigilEvent {
-  return { kind, time: '', pid: 4242, tid: 4242, ppid: 1, vpid: 1, uid: 0, gid: 0, loginuid: 0, comm: 'x', cgroup_id: cgroupId, ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 }, retval: 0, [KTIME]: 0n, ...extra } as unknown as VigilEvent;
+  const exec = kind === 'exec' ? { exe: '/bin/busybox', args: ['sleep', '60'] } : {};
+  return { kind, time: '', pid: 4242, tid: 4242, ppid: 1, vpid: 1, uid: 0, gid: 0, loginuid: 0, comm: 'x', cgroup_id: cgroupId, ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 }, retval: 0, [KTIME]: 0n, ...exec, ...extra } as unknown as VigilEvent;
 }
+
+const hostNs = { ...HOST_NS };
+const containerNs = { ...HOST_NS, ...CONTAINER_NS };
 
 test('start-up walk: host cgroups are host, container shapes are containers', () => {
   const f = fixture();
@@ -126,6 +160,194 @@ test('replay: names come from recorded paths only', () => {
     const u = ev('exec', 78);
     f.reg.enrich(u);
     assert.deepEqual(u.container, UNKNOWN_CONTAINER);
+  } finally {
+    f.done();
+  }
+});
+
+// runc's bootstrap, as traced here: `runc init` exec'd from the host's mount namespace, re-exec'd
+// from its memfd copy (whose path resolves to "/"), two forks, then the container's program. runc
+// moves it into the cgroup while it runs: before its execs or after them, by scheduling.
+for (const order of ['bootstrap execs outside the cgroup', 'bootstrap execs inside the cgroup'] as const) {
+  test(`start is the hand-over exec, never the runtime's (${order}); posture from runc's record and the kernel's view`, () => {
+    const f = fixture();
+    try {
+      f.reg.prepare('native');
+      const path = `/system.slice/docker-${HEX}.scope`;
+      const id = f.mk(path);
+      f.reg.enrich(ev('cgroup_mkdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 2, path }));
+      const execCgroup = order === 'bootstrap execs inside the cgroup' ? id : 1;
+      const setup = [
+        ev('exec', execCgroup, { pid: 100, tid: 100, exe: '/usr/sbin/runc', args: ['runc', 'init'], ns: hostNs }),
+        ev('exec', execCgroup, { pid: 100, tid: 100, exe: '/', args: ['runc', 'init'], ns: hostNs }),
+        ev('fork', id, { pid: 100, tid: 100, child_pid: 101, ns: hostNs }),
+        ev('fork', id, { pid: 101, tid: 101, child_pid: 102, ns: containerNs }),
+        ev('exit', id, { pid: 101, tid: 101, ns: containerNs }),
+        ev('exit', id, { pid: 100, tid: 100, ns: hostNs }),
+      ];
+      for (const e of setup) f.reg.enrich(e);
+      assert.equal(f.life.length, 0, 'not started by the runtime');
+      for (const e of setup.filter((x) => x.cgroup_id === id)) {
+        assert.equal(e.container?.id, HEX, `${e.kind} of ${e.pid} attributed to the container`);
+        assert.equal(e.runtime_setup, true, `${e.kind} of ${e.pid} marked as the runtime's`);
+      }
+      f.runcState(HEX, path, 102, PLAIN_CONFIG);
+      f.proc(102, { cgroup: path, ns: CONTAINER_NS });
+      const program = ev('exec', id, { pid: 102, tid: 102, vpid: 1, exe: '/bin/busybox', args: ['sleep', '60'], ns: containerNs });
+      f.reg.enrich(program);
+      assert.equal(program.runtime_setup, undefined, "the container's own program is its own");
+      assert.equal(f.life.length, 1);
+      const info = f.life[0]!.container;
+      assert.equal(f.life[0]!.kind, 'container_start');
+      assert.equal(info.initPid, 102);
+      assert.deepEqual(info.posture && { ...info.posture }, {
+        privileged: false, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: true, hostUts: false,
+        sensitiveMounts: [], uidMap: '0 0 4294967295', capEffective: '0x20000420', sources: ['runtime', 'kernel'], mismatches: [],
+      });
+      const later = ev('syscall', id, { pid: 102, tid: 102, ns: containerNs });
+      f.reg.enrich(later);
+      assert.equal(later.runtime_setup, undefined);
+    } finally {
+      f.done();
+    }
+  });
+}
+
+test("a program named runc inside a container is not the runtime", () => {
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = `/system.slice/docker-${HEX}.scope`;
+    const id = f.mk(path);
+    f.proc(102, { cgroup: path, ns: CONTAINER_NS });
+    f.reg.enrich(ev('exec', id, { pid: 102, tid: 102, ns: containerNs }));
+    assert.equal(f.life[0]?.kind, 'container_start');
+    const fake = ev('exec', id, { pid: 103, tid: 103, exe: '/usr/sbin/runc', args: ['runc', 'init'], ns: containerNs });
+    f.reg.enrich(fake);
+    assert.equal(fake.runtime_setup, undefined);
+    const after = ev('syscall', id, { pid: 103, tid: 103, ns: containerNs });
+    f.reg.enrich(after);
+    assert.equal(after.runtime_setup, undefined, 'its later events are evaluated as the container\'s');
+  } finally {
+    f.done();
+  }
+});
+
+test('where the runtime\'s record and the kernel disagree, the kernel wins and the field is named', () => {
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = `/system.slice/docker-${HEX}.scope`;
+    const id = f.mk(path);
+    f.runcState(HEX, path, 102, PLAIN_CONFIG);
+    // The kernel shows the host's network namespace although the record asked for a new one.
+    f.proc(102, { cgroup: path, ns: { ...CONTAINER_NS, net: HOST_NS.net } });
+    f.reg.enrich(ev('exec', id, { pid: 102, tid: 102, ns: containerNs }));
+    const p = f.life[0]!.container.posture!;
+    assert.equal(p.hostNet, true);
+    assert.deepEqual(p.mismatches, ['hostNet: runtime false, kernel true']);
+  } finally {
+    f.done();
+  }
+});
+
+test('privileged and host-pid from the record alone when the init process is gone', () => {
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = `/system.slice/docker-${HEX}.scope`;
+    const id = f.mk(path);
+    const all = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE'];
+    f.runcState(HEX, path, 102, {
+      ...PLAIN_CONFIG,
+      namespaces: PLAIN_CONFIG.namespaces.filter((n) => n.type !== 'NEWPID'),
+      capabilities: { Bounding: all, Effective: all },
+      mounts: [...PLAIN_CONFIG.mounts, { source: '/var/run/docker.sock', destination: '/var/run/docker.sock', device: 'bind', flags: 20480 }, { source: '/', destination: '/host', device: 'bind', flags: 20481 }],
+    });
+    f.reg.enrich(ev('cgroup_mkdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 2, path }));
+    f.reg.enrich(ev('exec', id, { pid: 102, tid: 102, ns: containerNs }));
+    const p = f.life[0]!.container.posture!;
+    assert.deepEqual(p.sources, ['runtime']);
+    assert.equal(p.privileged, true);
+    assert.equal(p.hostPid, true);
+    assert.equal(p.hostNet, false);
+    assert.deepEqual(p.sensitiveMounts, ['/host', '/var/run/docker.sock']);
+  } finally {
+    f.done();
+  }
+});
+
+test('metadata written after the start comes as one container_update naming what changed', () => {
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = `/system.slice/docker-${HEX}.scope`;
+    const id = f.mk(path);
+    f.proc(102, { cgroup: path, ns: CONTAINER_NS });
+    f.reg.enrich(ev('exec', id, { pid: 102, tid: 102, ns: containerNs }));
+    assert.equal(f.life[0]!.kind, 'container_start');
+    assert.equal(f.life[0]!.container.pod, undefined);
+    f.state(HEX, path, { 'io.kubernetes.pod.name': 'web-0', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.container.name': 'web' });
+    f.tick(150);
+    f.reg.enrich(ev('syscall', id, { pid: 102, tid: 102 }));
+    f.tick(150);
+    f.reg.enrich(ev('syscall', id, { pid: 102, tid: 102 }));
+    const updates = f.life.filter((l) => l.kind === 'container_update');
+    assert.equal(updates.length, 1);
+    assert.equal(updates[0]!.container.pod, 'web-0');
+    assert.deepEqual(updates[0]!.changed, ['name', 'pod', 'namespace', 'labels']);
+  } finally {
+    f.done();
+  }
+});
+
+test('an emptied cgroup stops its container after the grace period, not at a process exit; its cgroup is never taken for the host', () => {
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = `/system.slice/docker-${HEX}.scope`;
+    const id = f.mk(path);
+    writeFileSync(join(f.v2, path, 'cgroup.procs'), '102\n103\n');
+    f.proc(102, { cgroup: path, ns: CONTAINER_NS });
+    f.reg.enrich(ev('exec', id, { pid: 102, tid: 102, ns: containerNs }));
+    f.reg.enrich(ev('exit', id, { pid: 103, tid: 103 }));
+    for (let i = 0; i < 20; i++) {
+      f.tick(2500);
+      f.reg.enrich(ev('syscall', 1));
+    }
+    assert.equal(f.life.filter((l) => l.kind === 'container_stop').length, 0, 'running while its cgroup holds processes');
+    writeFileSync(join(f.v2, path, 'cgroup.procs'), '');
+    f.tick(2500);
+    f.reg.enrich(ev('syscall', 1));
+    assert.equal(f.life.filter((l) => l.kind === 'container_stop').length, 0, 'within the grace period');
+    f.tick(5000);
+    f.reg.enrich(ev('syscall', 1));
+    assert.equal(f.life.filter((l) => l.kind === 'container_stop').length, 1);
+    f.tick(6000);
+    f.reg.enrich(ev('syscall', 1));
+    assert.equal(f.reg.list().length, 0, 'evicted after the grace period');
+    const again = ev('syscall', id, { pid: 104, tid: 104 });
+    f.reg.enrich(again);
+    assert.equal(again.container?.id, HEX);
+  } finally {
+    f.done();
+  }
+});
+
+test('start-up walk: the container starts from its oldest process that is not the runtime\'s', () => {
+  const f = fixture();
+  try {
+    const path = `/system.slice/docker-${HEX}.scope`;
+    f.mk(path);
+    writeFileSync(join(f.v2, path, 'cgroup.procs'), '90\n150\n200\n');
+    // pid 90: a `runc exec` bootstrap joining it (host mount namespace); 200 started before 150 (pids wrap).
+    f.proc(90, { cgroup: path, ns: {}, comm: 'runc:[2:INIT]', cmdline: ['runc', 'init'], start: 10 });
+    f.proc(150, { cgroup: path, ns: CONTAINER_NS, start: 500 });
+    f.proc(200, { cgroup: path, ns: CONTAINER_NS, start: 400 });
+    f.reg.prepare('native');
+    assert.equal(f.life[0]?.kind, 'container_start');
+    assert.equal(f.life[0]!.container.initPid, 200);
+    assert.equal(f.life[0]!.container.posture?.hostMnt, false);
   } finally {
     f.done();
   }

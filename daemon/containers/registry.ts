@@ -7,24 +7,33 @@
 //    once per retry interval, a new walk. A removed cgroup stays for the stop grace period (events
 //    still in flight resolve), then goes. Over maxCgroups, removed cgroups go first, then the oldest.
 //  - containers, by their own cgroup path: identity from the path (parse.ts) or the runtimes' state
-//    (runtimes.ts), metadata from the runtimes' files, posture from the init process. A container is
-//    "started" (container_start) when first seen with a process: its first successful exec (events
-//    before it are the runtime's set-up, attributed to the container but not yet its posture), or
-//    processes in its cgroup at the start-up walk. Its cgroup's removal stops it (container_stop); stopped containers
-//    are kept stopGraceMs, then evicted. Over maxContainers, stopped ones go first, then the oldest.
+//    (runtimes.ts), metadata from the runtimes' files, posture from the runtime's record confirmed by
+//    the kernel's view of the init process (posture.ts). A container starts (container_start) at
+//    its own first program: the first exec in its cgroup that is not the runtime's (bootstrap.ts:
+//    runc init may exec inside the cgroup or outside it, by scheduling luck), whose process is
+//    initPid; a container found by the start-up walk (or that never execs) starts from the oldest
+//    process in its cgroup that is not the runtime's. The runtime's own events stay attributed to
+//    the container by cgroup, marked runtime_setup, and are never its posture.
+//  - it stops (container_stop) when its cgroup is removed, or has held no process for stopGraceMs;
+//    never at the exit of one process. Stopped containers are kept stopGraceMs, then evicted; a
+//    cgroup of an evicted container that still sends events makes it again. Over maxContainers,
+//    stopped ones go first, then the oldest.
 //  - a miss (an id no source names) is counted, the event gets runtime "unknown", and the id is looked
 //    up again on its next event after the retry interval; never guessed as host.
-//  - metadata not on disk yet (runc writes state.json after it makes the cgroup) is read again on
-//    later events of that container, at most once per retry interval, for metadataRetryMs.
+//  - metadata not on disk yet (the runtime may write its state after the container's first exec) is
+//    read again on later events of that container and at each sweep, at most once per retry
+//    interval, for metadataRetryMs; what changed after container_start comes as container_update.
 // v1-only hosts (no v2 hierarchy mounted: every task is in the v2 root): containers are found per
 // process from its v1 path (/proc/<pid>/cgroup), cached per pid until its exit event.
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Enricher, SensorSource } from '../sensor/enricher.js';
 import type { CgroupEvent, VigilEvent } from '../sensor/events.js';
+import { BootstrapTracker, isRuntimeProcess, processStartTicks } from './bootstrap.js';
 import { cgroupIdOf, cgroupProcs, isDir, procV1Path, procV2Path, readCgroupMounts, walkCgroupTree, type CgroupMounts } from './cgroupfs.js';
 import { CgroupPathParser, type CgroupMatch, type PathPattern } from './parse.js';
-import { readPosture } from './posture.js';
-import { RuntimeReader, type RuntimeState } from './runtimes.js';
+import { readHostReference, readPosture, runtimePosture, settlePosture, type HostReference } from './posture.js';
+import { RuntimeReader, type RuntimeSpec, type RuntimeState } from './runtimes.js';
 import { HOST_CONTAINER, type ContainerInfo, type ContainerLifecycleEvent, type ContainerRef, type Posture } from './types.js';
 
 export interface ContainerRegistryOptions {
@@ -36,7 +45,7 @@ export interface ContainerRegistryOptions {
   patterns?: readonly PathPattern[];
   maxCgroups?: number;
   maxContainers?: number;
-  /** How long a stopped container (and a removed cgroup) stays resolvable. Default 30 s. */
+  /** How long a stopped container (and a removed cgroup) stays resolvable, and how long an empty cgroup waits before its container stops. Default 30 s. */
   stopGraceMs?: number;
   /** Least time between two lookups for the same miss or metadata retry. Default 100 ms. */
   retryIntervalMs?: number;
@@ -70,8 +79,25 @@ interface Entry {
   metadataDone: boolean;
   firstSeen: number;
   lastMetadataTry: number;
+  /** Last try to start it from its cgroup's processes (no exec seen). */
+  lastStartTry: number;
   stopAt?: number;
+  /** The runtime's record of it and its init pid there (runc's state.json). */
+  spec?: RuntimeSpec;
+  stateInitPid?: number;
+  /** The kernel's view of the init process, read once after the container's first exec. */
+  kernelPosture?: Posture;
+  /** The init process's mount namespace, when not the host's (a runtime exec from it is a container's). */
+  mntNs?: number;
+  /** Since when its cgroup has held no process (undefined: it held some at the last check). */
+  emptySince?: number;
+  lastEmptyCheck: number;
 }
+
+/** How often a running container's cgroup is checked for processes. */
+const EMPTY_CHECK_MS = 2000;
+/** How long the host reference (pid 1's namespaces, bounding set, mounts) is reused. */
+const HOST_REFERENCE_MS = 5000;
 
 export interface ContainerRegistryStats {
   cgroups: number;
@@ -87,7 +113,12 @@ export interface ContainerRegistryStats {
   metadataReads: number;
   postureReads: number;
   started: number;
+  updated: number;
   stopped: number;
+  /** Events of a runtime's bootstrap inside a container's cgroup (marked runtime_setup). */
+  runtimeSetupEvents: number;
+  bootstrapTracked: number;
+  bootstrapEvictions: number;
 }
 
 /** `cause` is the event whose enrichment found the change (absent for the start-up walk). */
@@ -119,9 +150,16 @@ export class ContainerRegistry implements Enricher {
   private lastWalk = -Infinity;
   private lastSweep = -Infinity;
   private stateIndex: { at: number; byPath: Map<string, RuntimeState> } | undefined;
+  private readonly bootstrap: BootstrapTracker;
+  /** Whether the event being enriched is a runtime bootstrap's. */
+  private causeIsRuntime = false;
+  /** Mount namespaces of started containers' init processes (reference counts). */
+  private readonly containerMnts = new Map<number, number>();
+  private hostRefCache: { at: number; ref: HostReference } | undefined;
+  private hostNsIno: { mnt?: number; pid?: number } | undefined;
   private readonly counters = {
     hits: 0, misses: 0, missesResolved: 0, walks: 0, walkErrors: 0, cgroupEvictions: 0, containerEvictions: 0,
-    metadataReads: 0, postureReads: 0, started: 0, stopped: 0,
+    metadataReads: 0, postureReads: 0, started: 0, updated: 0, stopped: 0, runtimeSetupEvents: 0,
   };
 
   constructor(o: ContainerRegistryOptions = {}) {
@@ -138,11 +176,12 @@ export class ContainerRegistry implements Enricher {
     this.withPosture = o.posture ?? true;
     this.walkOption = o.walk;
     this.now = o.now ?? Date.now;
+    this.bootstrap = new BootstrapTracker({ fromHost: (ev) => this.execFromHost(ev) });
   }
 
   // ---- public API ------------------------------------------------------------------------------
 
-  /** Lifecycle events (container_start, container_stop), delivered synchronously. Returns an unsubscribe. */
+  /** Lifecycle events (container_start, container_update, container_stop), delivered synchronously. Returns an unsubscribe. */
   onLifecycle(fn: Listener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -173,10 +212,7 @@ export class ContainerRegistry implements Enricher {
       const node = this.addCgroup(id, path, undefined);
       if (node.container) {
         const e = this.containers.get(node.container);
-        if (e && !e.started && node.path === e.info.cgroupPath) {
-          const procs = cgroupProcs(join(v2, path));
-          if (procs.length > 0) this.start(e, procs[0]);
-        }
+        if (e && !e.started && node.path === e.info.cgroupPath) this.startFromCgroup(e);
       }
     }
   }
@@ -193,6 +229,7 @@ export class ContainerRegistry implements Enricher {
   enrich(ev: VigilEvent): void {
     const now = this.now();
     this.cause = ev;
+    this.causeIsRuntime = this.bootstrap.observe(ev, now);
     if (now - this.lastSweep >= 1000) this.sweep(now);
     let cgroupId = ev.cgroup_id;
     if (ev.kind === 'cgroup_mkdir' || ev.kind === 'cgroup_rmdir') {
@@ -203,7 +240,12 @@ export class ContainerRegistry implements Enricher {
         else this.onRmdir(c.cgroup_id, now);
       }
     }
-    ev.container = this.mounts.v2 ? this.refV2(cgroupId, ev.pid, now) : this.refV1(ev.pid, now);
+    const ref = this.mounts.v2 ? this.refV2(cgroupId, ev.pid, now) : this.refV1(ev.pid, now);
+    ev.container = ref;
+    if (this.causeIsRuntime && ref !== HOST_CONTAINER && ref !== UNKNOWN_CONTAINER) {
+      ev.runtime_setup = true;
+      this.counters.runtimeSetupEvents++;
+    }
     if (ev.kind === 'exit' && !this.mounts.v2) this.pidPaths.delete(ev.pid);
     this.cause = undefined;
   }
@@ -214,6 +256,8 @@ export class ContainerRegistry implements Enricher {
       containers: this.containers.size,
       running: [...this.containers.values()].filter((e) => e.info.stoppedAt === undefined).length,
       ...this.counters,
+      bootstrapTracked: this.bootstrap.size,
+      bootstrapEvictions: this.bootstrap.evictions,
     };
     return { ...s };
   }
@@ -320,7 +364,7 @@ export class ContainerRegistry implements Enricher {
     };
     // The container's own cgroup id (the cgroup seen may be one below it).
     if (this.mounts.v2) info.cgroupId = cgroupIdOf(join(this.mounts.v2, key)) ?? (m.containerPath === key ? cgroupId : 0);
-    const e: Entry = { info, ref: refOf(info), started: false, metadataDone: false, firstSeen: this.now(), lastMetadataTry: -Infinity };
+    const e: Entry = { info, ref: refOf(info), started: false, metadataDone: false, firstSeen: this.now(), lastMetadataTry: -Infinity, lastStartTry: -Infinity, lastEmptyCheck: this.now() };
     this.containers.set(key, e);
     return e;
   }
@@ -359,36 +403,151 @@ export class ContainerRegistry implements Enricher {
     if (md.namespace) info.namespace = md.namespace;
     if (md.podUid) info.podUid = md.podUid;
     info.labels = md.labels;
-    if (md.initPid !== undefined) info.initPid = md.initPid;
+    if (md.initPid !== undefined) e.stateInitPid = md.initPid;
+    if (md.spec) e.spec = md.spec;
     e.ref = refOf(info);
     return true;
   }
 
-  private start(e: Entry, pid: number | undefined): void {
+  /**
+   * Starts a container at its first program: `initPid` is the process of the exec that handed over
+   * from the runtime (undefined for a replay, whose processes are not this host's).
+   */
+  private start(e: Entry, initPid: number | undefined, mntNs?: number): void {
     e.started = true;
+    this.counters.started++;
     if (this.offline) {
-      this.counters.started++;
       this.emit({ kind: 'container_start', time: new Date(this.now()).toISOString(), container: e.info });
       return;
     }
     e.metadataDone = this.readMetadata(e);
-    if (e.info.initPid === undefined && this.mounts.v2) {
-      const procs = cgroupProcs(join(this.mounts.v2, e.info.cgroupPath));
-      if (procs.length > 0) e.info.initPid = Math.min(...procs);
+    if (initPid !== undefined) e.info.initPid = initPid;
+    if (mntNs !== undefined && mntNs !== this.hostNs().mnt) {
+      e.mntNs = mntNs;
+      this.containerMnts.set(mntNs, (this.containerMnts.get(mntNs) ?? 0) + 1);
     }
-    if (e.info.initPid === undefined && pid !== undefined) e.info.initPid = pid;
-    if (this.withPosture && e.info.initPid !== undefined) {
-      this.counters.postureReads++;
-      const p: Posture | undefined = readPosture(e.info.initPid, this.procRoot);
-      if (p) e.info.posture = p;
-    }
-    this.counters.started++;
+    this.settlePosture(e);
     this.emit({ kind: 'container_start', time: new Date(this.now()).toISOString(), container: e.info });
+  }
+
+  /**
+   * Starts a container that no exec started (found by the start-up walk, or its first exec was not
+   * seen) from its cgroup's processes: the runtime's recorded init when it is there and not the
+   * runtime's own, else the oldest process that is not the runtime's. None yet: tried again later.
+   */
+  private startFromCgroup(e: Entry): void {
+    e.lastStartTry = this.now();
+    if (this.offline) {
+      this.start(e, undefined);
+      return;
+    }
+    const procs = this.procsOf(e.info.cgroupPath);
+    if (procs.length === 0) return;
+    const hostMnt = hostNsLinkText(this.hostReference());
+    const candidates = procs.filter((pid) => !isRuntimeProcess(pid, this.procRoot, hostMnt));
+    if (candidates.length === 0) return;
+    if (!e.metadataDone) e.metadataDone = this.readMetadata(e);
+    let init = e.stateInitPid !== undefined && candidates.includes(e.stateInitPid) ? e.stateInitPid : undefined;
+    if (init === undefined) {
+      let oldest = Infinity;
+      for (const pid of candidates) {
+        const t = processStartTicks(pid, this.procRoot) ?? Infinity;
+        if (init === undefined || t < oldest) {
+          init = pid;
+          oldest = t;
+        }
+      }
+    }
+    this.start(e, init, init !== undefined ? nsInode(this.procRoot, init, 'mnt') : undefined);
+  }
+
+  /** Pids in a container's cgroup (the v2 tree, or the v1 hierarchy that names containers). */
+  private procsOf(cgroupPath: string): number[] {
+    const dir = this.cgroupDir(cgroupPath);
+    return dir === undefined ? [] : cgroupProcs(dir);
+  }
+
+  private cgroupDir(cgroupPath: string): string | undefined {
+    const mount = this.mounts.v2 ?? this.mounts.v1['name=systemd'] ?? Object.values(this.mounts.v1)[0];
+    return mount === undefined ? undefined : join(mount, cgroupPath);
+  }
+
+  /** Is `pid` still in container `e`'s cgroup (not a reused pid elsewhere)? */
+  private inContainer(pid: number, e: Entry): boolean {
+    const path = this.mounts.v2 ? procV2Path(pid, this.procRoot) : procV1Path(pid, this.procRoot);
+    const own = e.info.cgroupPath;
+    return path !== undefined && (path === own || path.startsWith(own === '/' ? '/' : own + '/'));
+  }
+
+  /**
+   * The posture from the runtime's record and the kernel's view of the init process, read once
+   * while that process runs in the container; the kernel's view wins (posture.ts).
+   */
+  private settlePosture(e: Entry): void {
+    if (!this.withPosture) return;
+    const host = this.hostReference();
+    const pid = e.info.initPid;
+    if (e.kernelPosture === undefined && pid !== undefined && this.inContainer(pid, e)) {
+      this.counters.postureReads++;
+      e.kernelPosture = readPosture(pid, this.procRoot, host);
+    }
+    const p = settlePosture(e.spec ? runtimePosture(e.spec, host) : undefined, e.kernelPosture);
+    if (p) e.info.posture = p;
+  }
+
+  /** Reads metadata (and settles posture) again; a started container's changes go out as container_update. */
+  private refreshMetadata(e: Entry): void {
+    const before = identityOf(e.info);
+    e.metadataDone = this.readMetadata(e);
+    if (!e.metadataDone) return;
+    this.settlePosture(e);
+    if (!e.started) return;
+    const after = identityOf(e.info);
+    const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
+    if (changed.length === 0) return;
+    this.counters.updated++;
+    this.emit({ kind: 'container_update', time: new Date(this.now()).toISOString(), container: e.info, changed });
+  }
+
+  private hostReference(): HostReference {
+    const now = this.now();
+    if (!this.hostRefCache || now - this.hostRefCache.at >= HOST_REFERENCE_MS) this.hostRefCache = { at: now, ref: readHostReference(this.procRoot) };
+    return this.hostRefCache.ref;
+  }
+
+  /** Inode numbers of the host's mount and pid namespaces (none for a replay). */
+  private hostNs(): { mnt?: number; pid?: number } {
+    if (this.hostNsIno) return this.hostNsIno;
+    const ref = this.offline ? undefined : this.hostReference();
+    const ino = (link: string | undefined): number | undefined => (link ? Number(/\[(\d+)\]/.exec(link)?.[1]) || undefined : undefined);
+    const out: { mnt?: number; pid?: number } = {};
+    const mnt = ino(ref?.ns.hostMnt);
+    const pid = ino(ref?.ns.hostPid);
+    if (mnt !== undefined) out.mnt = mnt;
+    if (pid !== undefined) out.pid = pid;
+    this.hostNsIno = out;
+    return out;
+  }
+
+  /**
+   * Could this exec be a runtime's bootstrap? Runtimes start from the host's mount namespace; where
+   * one runs in a mount namespace of its own (a unit's), from the host's pid namespace and a mount
+   * namespace that no container's init has. A program inside a container is neither.
+   */
+  private execFromHost(ev: VigilEvent): boolean {
+    const host = this.hostNs();
+    if (host.mnt !== undefined && ev.ns.mnt === host.mnt) return true;
+    return (host.pid === undefined || ev.ns.pid === host.pid) && !this.containerMnts.has(ev.ns.mnt);
   }
 
   private stop(e: Entry, now: number): void {
     e.info.stoppedAt = new Date(now).toISOString();
     e.stopAt = now;
+    if (e.mntNs !== undefined) {
+      const n = (this.containerMnts.get(e.mntNs) ?? 1) - 1;
+      if (n > 0) this.containerMnts.set(e.mntNs, n);
+      else this.containerMnts.delete(e.mntNs);
+    }
     if (!e.started) return;
     this.counters.stopped++;
     this.emit({ kind: 'container_stop', time: e.info.stoppedAt, container: e.info });
@@ -409,22 +568,54 @@ export class ContainerRegistry implements Enricher {
     for (const [id, n] of this.cgroups) if (n.removedAt !== undefined && now - n.removedAt >= this.graceMs) this.cgroups.delete(id);
     for (const [k, e] of this.containers) if (e.stopAt !== undefined && now - e.stopAt >= this.graceMs) this.containers.delete(k);
     for (const [id, t] of this.missed) if (now - t >= this.graceMs) this.missed.delete(id);
-    if (!this.mounts.v2) this.sweepV1(now);
+    this.bootstrap.expire(now);
+    if (this.offline) return;
+    for (const e of this.containers.values()) {
+      if (e.info.stoppedAt !== undefined) continue;
+      if (e.started && !e.metadataDone && now - e.lastMetadataTry >= this.retryMs && now - e.firstSeen < this.metadataRetryMs) this.refreshMetadata(e);
+      if (!e.started && now - e.firstSeen >= this.metadataRetryMs && now - e.lastStartTry >= 1000) this.startFromCgroup(e);
+      if (now - e.lastEmptyCheck >= EMPTY_CHECK_MS) this.checkEmpty(e, now);
+    }
+  }
+
+  /**
+   * A container whose cgroup is gone (its removal not seen: v1-only hosts have no event for it) has
+   * stopped; one whose cgroup has held no process for the grace period too.
+   */
+  private checkEmpty(e: Entry, now: number): void {
+    e.lastEmptyCheck = now;
+    const dir = this.cgroupDir(e.info.cgroupPath);
+    if (dir === undefined) return;
+    if (!isDir(dir)) {
+      this.stop(e, now);
+      return;
+    }
+    if (cgroupProcs(dir).length > 0) {
+      delete e.emptySince;
+      return;
+    }
+    e.emptySince ??= now;
+    if (e.started && now - e.emptySince >= this.graceMs) this.stop(e, now);
   }
 
   // ---- per event ---------------------------------------------------------------------------------
 
-  /** The container of an event in a container's cgroup: started on first sight, metadata retried. */
+  /**
+   * The container of an event in a container's cgroup: started at its first program's exec,
+   * metadata retried. A container evicted while its cgroup still sends events is made again.
+   */
   private seen(key: string, pid: number, now: number): ContainerRef {
-    const e = this.containers.get(key);
-    if (!e) return HOST_CONTAINER;
+    let e = this.containers.get(key);
+    if (!e) {
+      const m = this.classify(key);
+      if (!m || m.containerPath !== key) return HOST_CONTAINER;
+      e = this.entryFor(m, 0);
+    }
     if (!e.started) {
-      // Started at its first program: before that, the events are the runtime's own set-up (runc
-      // init still holds every capability, the state file may not exist yet). A container that
-      // never execs is started after the metadata retry period.
       const ev = this.cause;
-      if ((ev?.kind === 'exec' && ev.retval >= 0) || now - e.firstSeen >= this.metadataRetryMs) this.start(e, pid);
-    } else if (!e.metadataDone && !this.offline && now - e.lastMetadataTry >= this.retryMs && now - e.firstSeen < this.metadataRetryMs) e.metadataDone = this.readMetadata(e);
+      if (ev?.kind === 'exec' && ev.retval >= 0 && !this.causeIsRuntime) this.start(e, pid, ev.ns.mnt);
+      else if (now - e.firstSeen >= this.metadataRetryMs && now - e.lastStartTry >= Math.max(this.retryMs, 1000)) this.startFromCgroup(e);
+    } else if (!e.metadataDone && !this.offline && now - e.lastMetadataTry >= this.retryMs && now - e.firstSeen < this.metadataRetryMs) this.refreshMetadata(e);
     this.counters.hits++;
     return e.ref;
   }
@@ -506,13 +697,25 @@ export class ContainerRegistry implements Enricher {
     return this.seen(key, pid, now);
   }
 
-  /** v1 only: a container whose cgroup directory is gone (in any v1 hierarchy mounted) stopped. */
-  private sweepV1(now: number): void {
-    const mount = this.mounts.v1['name=systemd'] ?? Object.values(this.mounts.v1)[0];
-    if (!mount) return;
-    for (const e of this.containers.values()) {
-      if (e.info.stoppedAt === undefined && !isDir(join(mount, e.info.cgroupPath))) this.stop(e, now);
-    }
+}
+
+/** The fields whose change after container_start is a container_update, as comparable strings. */
+function identityOf(info: ContainerInfo): Record<string, string> {
+  return {
+    name: info.name, image: info.image, runtime: info.runtime, pod: info.pod ?? '', namespace: info.namespace ?? '',
+    podUid: info.podUid ?? '', labels: JSON.stringify(info.labels), initPid: String(info.initPid ?? ''), posture: JSON.stringify(info.posture ?? null),
+  };
+}
+
+function hostNsLinkText(host: HostReference): string | undefined {
+  return host.ns.hostMnt;
+}
+
+function nsInode(procRoot: string, pid: number, ns: string): number | undefined {
+  try {
+    return Number(/\[(\d+)\]/.exec(readlinkSync(join(procRoot, String(pid), 'ns', ns)))?.[1]) || undefined;
+  } catch {
+    return undefined;
   }
 }
 

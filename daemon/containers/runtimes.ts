@@ -38,6 +38,23 @@ export interface RuntimeState {
   cgroupsPath?: string;
   /** config.labels as key -> value (runc copies the annotations there, plus "bundle"). */
   labels: Record<string, string>;
+  /** The parts of the container's configuration that make its posture (runc's libcontainer config). */
+  spec?: RuntimeSpec;
+}
+
+/** What the runtime was told to give the container: the source of its posture before the kernel confirms it. */
+export interface RuntimeSpec {
+  /** Namespaces the container gets ("NEWPID", "NEWNET", ...); `path` set when it joins an existing one. */
+  namespaces: Array<{ type: string; path: string }>;
+  /** Capability names ("CAP_KILL") of the bounding and effective sets. */
+  bounding: string[];
+  effective: string[];
+  /** Mounts as runc makes them: `device` is the file system type or "bind"; `flags` the MS_* flags. */
+  mounts: Array<{ source: string; destination: string; device: string; flags: number }>;
+  /** The root file system's path on the host. */
+  rootfs: string;
+  /** uid_map lines "inside host size"; empty when the container is not in a user namespace of its own. */
+  uidMappings: string[];
 }
 
 export interface Metadata {
@@ -49,6 +66,8 @@ export interface Metadata {
   podUid?: string;
   labels: Record<string, string>;
   initPid?: number;
+  /** The posture-making parts of the runtime's configuration, when its state has them. */
+  spec?: RuntimeSpec;
 }
 
 type Json = Record<string, unknown>;
@@ -108,7 +127,52 @@ export function readRuncState(dir: string, root: StateRoot, v2Mount: string | un
   }
   const cg = obj(config.cgroups);
   if (cg && typeof cg.path === 'string' && cg.path) out.cgroupsPath = cg.path;
+  const spec = readSpec(config);
+  if (spec) out.spec = spec;
   return out;
+}
+
+function names(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** The posture-making parts of a libcontainer config; undefined when it has no namespaces list (not runc's shape). */
+export function readSpec(config: Json): RuntimeSpec | undefined {
+  if (!Array.isArray(config.namespaces)) return undefined;
+  const namespaces: RuntimeSpec['namespaces'] = [];
+  for (const n of config.namespaces) {
+    const o = obj(n);
+    if (o && typeof o.type === 'string') namespaces.push({ type: o.type, path: typeof o.path === 'string' ? o.path : '' });
+  }
+  const caps = obj(config.capabilities) ?? {};
+  const mounts: RuntimeSpec['mounts'] = [];
+  if (Array.isArray(config.mounts)) {
+    for (const m of config.mounts) {
+      const o = obj(m);
+      if (!o || typeof o.destination !== 'string') continue;
+      mounts.push({
+        source: typeof o.source === 'string' ? o.source : '',
+        destination: o.destination,
+        device: typeof o.device === 'string' ? o.device : '',
+        flags: typeof o.flags === 'number' ? o.flags : 0,
+      });
+    }
+  }
+  const uidMappings: string[] = [];
+  if (Array.isArray(config.uid_mappings)) {
+    for (const u of config.uid_mappings) {
+      const o = obj(u);
+      if (o && typeof o.container_id === 'number' && typeof o.host_id === 'number' && typeof o.size === 'number') uidMappings.push(`${o.container_id} ${o.host_id} ${o.size}`);
+    }
+  }
+  return {
+    namespaces,
+    bounding: names(caps.Bounding),
+    effective: names(caps.Effective),
+    mounts,
+    rootfs: typeof config.rootfs === 'string' ? config.rootfs : '',
+    uidMappings,
+  };
 }
 
 export interface RuntimeReaderOptions {
@@ -184,6 +248,7 @@ export class RuntimeReader {
     if (state) {
       for (const [k, v] of Object.entries(state.labels)) if (k !== 'bundle') labels[k] = v;
       if (state.initPid !== undefined) md.initPid = state.initPid;
+      if (state.spec) md.spec = state.spec;
       if (state.bundle) {
         const spec = readJson(join(state.bundle, 'config.json'));
         Object.assign(labels, strings(spec?.annotations));
