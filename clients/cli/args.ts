@@ -474,7 +474,7 @@ open alerts; - where there is no figure (not monitored, not sampled yet, or no s
   ALERTS    open alerts, coloured by the worst
 -o wide adds the full id, the pod, open fds, the age of the sample and the posture flags:
 PRIV (privileged), HOSTPID HOSTNET HOSTIPC HOSTMNT HOSTUTS (a host namespace shared), MNT:PATH (a
-sensitive mount).
+sensitive mount), MISMATCH (the runtime's record of the posture and the kernel's view disagree).
 
 Options:
   -a, --all                 stopped containers too (those the daemon still remembers)

@@ -13,7 +13,7 @@ const CONTAINER = { id: 'c0ffee0000011234', name: 'web-1', runtime: 'runc', imag
 function event(over: Partial<Event> = {}): Event {
   return {
     kind: 'EVENT_KIND_FILE', time: '2026-11-28T12:00:01.123456789Z', ktime_ns: '1', pid: 4711, tid: 4711, ppid: 4710, vpid: 7, uid: 0, gid: 0,
-    loginuid: 4294967295, comm: 'cat', cgroup_id: '99', ns: null,
+    loginuid: 4294967295, comm: 'cat', cgroup_id: '99', ns: null, runtime_setup: false,
     proc: { exe: '/bin/busybox', args: ['cat', '/etc/shadow'], ancestors: [{ pid: 4710, exe: '/bin/sh', comm: 'sh', args: ['sh', '-c', 'cat /etc/shadow'] }] },
     container: CONTAINER, detail: 'file',
     file: { op: 'open', retval: 3, path: '/etc/shadow', path_resolved: true, path_truncated: false, open_flag_names: ['O_RDONLY'], write: false, create: false, ino: '1', dev: 1, watch_id: 1, matched: 'path' },
@@ -72,12 +72,41 @@ test('compact and wide event lines by kind', () => {
     exec: { retval: -2, exe: '/bin/nope', args: ['nope', 'a b'], argc: 2, args_truncated: false, path_truncated: false, fileless: true, setuid: false, setgid: false, filecaps: false, prior_creds_known: true, creds: { uid: 1000, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x0', cap_permitted: '0x0', cap_inheritable: '0x0' }, exe_ino: '1', exe_dev: 1 },
   });
   assert.equal(formatEventLine(exec, false, { colour: false }), '12:00:01.123 exec      host /bin/busybox[4711] /bin/nope "a b" = -2 (failed) (uid 1000 euid 0 fileless)');
-  const start = event({
-    kind: 'EVENT_KIND_CONTAINER_START', detail: 'container_start', file: undefined,
-    container_start: { ref: CONTAINER, labels: {}, cgroup_id: '5', cgroup_path: '/vigil/web-1', posture: { privileged: true, host_pid: false, host_net: true, host_ipc: false, host_mnt: false, host_user: false, host_uts: false, sensitive_mounts: [], uid_map: '', cap_effective: '0x1' }, started_at: '' },
-  });
-  assert.equal(formatEventLine(start, true, { colour: false }), '12:00:01.123 start     runc:web-1 c0ffee0000011234 image busybox:1.36 cgroup /vigil/web-1 privileged host-net');
+  const setup = event({ runtime_setup: true, proc: { exe: '/usr/sbin/runc', args: ['runc', 'init'], ancestors: [] } });
+  assert.equal(formatEventLine(setup, false, { colour: false }), '12:00:01.123 file      prod/web-7f9c/web-1 /usr/sbin/runc[4711] (runtime setup) open /etc/shadow O_RDONLY');
 });
+
+// Lifecycle lines (start, update, stop) by kind: compact, and wide with the posture's sources and mismatches.
+const POSTURE = { privileged: true, host_pid: false, host_net: true, host_ipc: false, host_mnt: false, host_user: false, host_uts: false, sensitive_mounts: [], uid_map: '', cap_effective: '0x1', sources: ['runtime'], mismatches: [] };
+const INFO = { ref: CONTAINER, labels: {}, cgroup_id: '5', cgroup_path: '/vigil/web-1', posture: POSTURE, started_at: '' };
+const CHECKED = { ...POSTURE, sources: ['runtime', 'kernel'], mismatches: ['hostNet: runtime false, kernel true'] };
+const LIFECYCLE: Array<[string, Partial<Event>, string, string]> = [
+  [
+    'start',
+    { kind: 'EVENT_KIND_CONTAINER_START', detail: 'container_start', container_start: INFO },
+    '12:00:01.123 start     runc:web-1 c0ffee0000011234 image busybox:1.36 cgroup /vigil/web-1 privileged host-net',
+    '12:00:01.123 start     runc:web-1 c0ffee0000011234 image busybox:1.36 cgroup /vigil/web-1 privileged host-net  pod=prod/web-7f9c posture_from=runtime',
+  ],
+  [
+    'update: what changed, a mismatch',
+    { kind: 'EVENT_KIND_CONTAINER_UPDATE', detail: 'container_update', container_update: { container: { ...INFO, init_pid: 4700, posture: CHECKED }, changed: ['init_pid', 'posture'] } },
+    '12:00:01.123 update    runc:web-1 c0ffee0000011234 changed init_pid,posture image busybox:1.36 cgroup /vigil/web-1 privileged host-net posture-mismatch',
+    '12:00:01.123 update    runc:web-1 c0ffee0000011234 changed init_pid,posture image busybox:1.36 cgroup /vigil/web-1 privileged host-net posture-mismatch  init_pid=4700 pod=prod/web-7f9c posture_from=runtime,kernel mismatches="hostNet: runtime false, kernel true"',
+  ],
+  [
+    'stop, no posture',
+    { kind: 'EVENT_KIND_CONTAINER_STOP', detail: 'container_stop', container_stop: { ...INFO, ref: { ...CONTAINER, pod: '', namespace: '' }, posture: null } },
+    '12:00:01.123 stop      runc:web-1 c0ffee0000011234 image busybox:1.36 cgroup /vigil/web-1',
+    '12:00:01.123 stop      runc:web-1 c0ffee0000011234 image busybox:1.36 cgroup /vigil/web-1',
+  ],
+];
+for (const [name, over, compact, wide] of LIFECYCLE) {
+  test(`lifecycle line: ${name}`, () => {
+    const e = event({ file: undefined, ...over });
+    assert.equal(formatEventLine(e, false, { colour: false }), compact);
+    assert.equal(formatEventLine(e, true, { colour: false }), wide);
+  });
+}
 
 test('json: the message as the API sent it, one line', () => {
   const line = formatJson({ alert: alert(), alert_change: 'ALERT_CHANGE_OPENED' });

@@ -36,10 +36,28 @@ const KIND_COLOURS: Record<string, string> = {
   cgroup_rmdir: '90',
   enforce: '1;31',
   container_start: '32',
+  container_update: '36',
   container_stop: '90',
 };
 
-const KIND_TAGS: Record<string, string> = { ns_change: 'ns', cred_change: 'creds', cgroup_mkdir: 'cgroup+', cgroup_rmdir: 'cgroup-', container_start: 'start', container_stop: 'stop' };
+const KIND_TAGS: Record<string, string> = {
+  ns_change: 'ns', cred_change: 'creds', cgroup_mkdir: 'cgroup+', cgroup_rmdir: 'cgroup-', container_start: 'start', container_update: 'update', container_stop: 'stop',
+};
+
+type ContainerInfo = NonNullable<Event['container_start']>;
+
+/** The container record of a lifecycle event (start, update, stop), and what an update changed. */
+function lifecycleOf(e: Event): { info: ContainerInfo; changed: string[] } | undefined {
+  if (e.detail === 'container_start' || e.detail === 'container_stop') {
+    const info = e[e.detail];
+    return info ? { info, changed: [] } : undefined;
+  }
+  if (e.detail === 'container_update') {
+    const u = e.container_update;
+    return u?.container ? { info: u.container, changed: u.changed } : undefined;
+  }
+  return undefined;
+}
 
 export function severityWord(a: Pick<Alert, 'severity'>): string {
   return enumWord(a.severity, 'SEVERITY_') || 'unknown';
@@ -169,11 +187,17 @@ function details(e: Event): string {
       return `${e.syscall ?? ''} ${x.signal_sent ? 'killed' : `kill failed (${x.signal_ret})`}${x.spoiled ? ', spoiled' : ''}`.trim();
     }
     case 'container_start':
+    case 'container_update':
     case 'container_stop': {
-      const c = (e.container_start ?? e.container_stop)!;
+      const lc = lifecycleOf(e);
+      if (!lc) return '';
+      const c = lc.info;
       const p = c.posture;
-      const marks = p ? [p.privileged && 'privileged', p.host_pid && 'host-pid', p.host_net && 'host-net', p.sensitive_mounts.length > 0 && `mounts ${p.sensitive_mounts.join(',')}`].filter(Boolean) : [];
-      return `${c.ref?.runtime ?? ''}:${c.ref?.name ?? ''} ${c.ref?.id ?? ''}${c.ref?.image ? ` image ${c.ref.image}` : ''} cgroup ${c.cgroup_path}${marks.length ? ' ' + marks.join(' ') : ''}`;
+      const marks = p
+        ? [p.privileged && 'privileged', p.host_pid && 'host-pid', p.host_net && 'host-net', p.sensitive_mounts.length > 0 && `mounts ${p.sensitive_mounts.join(',')}`, p.mismatches.length > 0 && 'posture-mismatch'].filter(Boolean)
+        : [];
+      const changed = lc.changed.length ? ` changed ${lc.changed.join(',')}` : '';
+      return `${c.ref?.runtime ?? ''}:${c.ref?.name ?? ''} ${c.ref?.id ?? ''}${changed}${c.ref?.image ? ` image ${c.ref.image}` : ''} cgroup ${c.cgroup_path}${marks.length ? ' ' + marks.join(' ') : ''}`;
     }
     default:
       return '';
@@ -185,11 +209,23 @@ export function formatEventLine(e: Event, wide: boolean, opts: FormatOptions): s
   const paint = painter(opts.colour);
   const kind = kindWord(e);
   const tag = paint(KIND_COLOURS[kind] ?? '0', (KIND_TAGS[kind] ?? kind).padEnd(9));
-  const lifecycle = e.detail === 'container_start' || e.detail === 'container_stop';
-  const who = lifecycle ? '' : ` ${paint('1', `${e.proc?.exe || e.comm}[${e.pid}]`)}`;
+  const lc = lifecycleOf(e);
+  const lifecycle = e.detail === 'container_start' || e.detail === 'container_update' || e.detail === 'container_stop';
+  // The runtime's bootstrap (runc init) in the container's cgroup: the container's, not its own action.
+  const who = lifecycle ? '' : ` ${paint('1', `${e.proc?.exe || e.comm}[${e.pid}]`)}${e.runtime_setup ? ' (runtime setup)' : ''}`;
   const where = lifecycle ? '' : ` ${containerLabel(e.container)}`;
   const line = `${clock(e.time)} ${tag}${where}${who} ${details(e)}`;
-  if (!wide || lifecycle) return line;
+  if (!wide) return line;
+  if (lifecycle) {
+    const c = lc?.info;
+    const p = c?.posture;
+    const extra: string[] = [];
+    if (c?.init_pid !== undefined) extra.push(`init_pid=${c.init_pid}`);
+    if (c?.ref?.pod) extra.push(`pod=${c.ref.namespace ? c.ref.namespace + '/' : ''}${c.ref.pod}`);
+    if (p?.sources.length) extra.push(`posture_from=${p.sources.join(',')}`);
+    if (p?.mismatches.length) extra.push(`mismatches=${q(p.mismatches.join('; '))}`);
+    return extra.length ? `${line}  ${extra.join(' ')}` : line;
+  }
   const extra = [`ppid=${e.ppid}`, `uid=${e.uid}`, `comm=${q(e.comm)}`];
   if (e.vpid && e.vpid !== e.pid) extra.push(`vpid=${e.vpid}`);
   if (e.container?.image) extra.push(`image=${e.container.image}`);

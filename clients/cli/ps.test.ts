@@ -9,7 +9,7 @@ import { painter, stripAnsi } from './terminal.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const MiB = 1024 * 1024;
-const NO_POSTURE = { privileged: false, host_pid: false, host_net: false, host_ipc: false, host_mnt: false, host_user: false, host_uts: false, sensitive_mounts: [], uid_map: '', cap_effective: '0x0' };
+const NO_POSTURE = { privileged: false, host_pid: false, host_net: false, host_ipc: false, host_mnt: false, host_user: false, host_uts: false, sensitive_mounts: [], uid_map: '', cap_effective: '0x0', sources: ['runtime', 'kernel'], mismatches: [] as string[] };
 
 function summary(over: Partial<ContainerSummary> & { id?: string; name?: string; image?: string; started?: string; stopped?: string; pod?: string } = {}): ContainerSummary {
   const { id = 'c0ffee00000112345678', name = 'web-1', image = 'busybox:1.36', started = '2026-11-28T11:54:57Z', stopped, pod, ...rest } = over;
@@ -56,7 +56,7 @@ test('status: running with its age, stopped with how long ago, the host without 
   assert.equal(statusCell(summary({ id: 'host', name: 'host', started: '2026-11-28T11:59:00Z' }), NOW), 'running');
 });
 
-test('posture flags: privileged, each shared host namespace but the user one, each sensitive mount', () => {
+test('posture flags: privileged, each shared host namespace but the user one, each sensitive mount, a mismatch', () => {
   assert.deepEqual(postureFlags(summary()), []);
   const risky = summary();
   risky.info!.posture = { ...NO_POSTURE, privileged: true, host_pid: true, host_net: true, host_uts: true, host_user: true, sensitive_mounts: ['/var/run/docker.sock', '/proc/sys'] };
@@ -65,6 +65,9 @@ test('posture flags: privileged, each shared host namespace but the user one, ea
   plain.info!.posture = { ...NO_POSTURE, host_user: true };
   assert.deepEqual(postureFlags(plain), [], 'no user namespace of its own is the norm, not a flag');
   assert.deepEqual(postureFlags(summary({ id: 'host' })), []);
+  const contradicted = summary();
+  contradicted.info!.posture = { ...NO_POSTURE, host_net: true, mismatches: ['hostNet: runtime false, kernel true'] };
+  assert.deepEqual(postureFlags(contradicted), ['HOSTNET', 'MISMATCH'], 'the runtime said otherwise: the flags are the kernel\'s view');
 });
 
 function listing(): ListContainersResponse {

@@ -79,7 +79,8 @@ export function statusCell(s: ContainerSummary, now: number): string {
   return up === undefined ? 'running' : `running ${formatDuration(up)}`;
 }
 
-/** PRIV, HOST* for each host namespace shared, MNT:PATH for each sensitive mount. The host's user
+/** PRIV, HOST* for each host namespace shared, MNT:PATH for each sensitive mount, MISMATCH when the
+ *  runtime's record of the posture and the kernel's view disagree (the flags are the kernel's). The host's user
  *  namespace is left out: every container without userns-remap shares it, so the flag would mark
  *  nearly every row and hide the ones that stand out (json still carries host_user). */
 export function postureFlags(s: ContainerSummary): string[] {
@@ -90,6 +91,7 @@ export function postureFlags(s: ContainerSummary): string[] {
   const shared: Array<[boolean, string]> = [[p.host_pid, 'HOSTPID'], [p.host_net, 'HOSTNET'], [p.host_ipc, 'HOSTIPC'], [p.host_mnt, 'HOSTMNT'], [p.host_uts, 'HOSTUTS']];
   for (const [on, flag] of shared) if (on) flags.push(flag);
   for (const m of p.sensitive_mounts) flags.push(`MNT:${m}`);
+  if (p.mismatches.length > 0) flags.push('MISMATCH');
   return flags;
 }
 

@@ -3,16 +3,16 @@
 // filter to what arrives. Semantics as the proto says: a record passes when it matches any allow
 // filter (or there is none) and no deny filter; within a filter every set field must match (AND),
 // within a list any value (OR); fields that do not apply to a record do not restrict it.
-import type { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
+import { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
 import type { Filter } from '../../proto/gen/vigil/v1/Filter.js';
 import type { Severity as ProtoSeverity } from '../../proto/gen/vigil/v1/Severity.js';
 import { ConfigError } from './errors.js';
 import { SEVERITIES, enumName, severityName, type ForwardRecord, type Severity } from './record.js';
 
-export const EVENT_KINDS = [
-  'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir',
-  'cgroup_rmdir', 'enforce', 'container_start', 'container_stop',
-] as const;
+/** Event kinds by their docs/events.md names (exec, ..., container_update), from the proto's enum. */
+export const EVENT_KINDS: readonly string[] = Object.keys(EventKind)
+  .filter((k) => k !== 'EVENT_KIND_UNSPECIFIED')
+  .map((k) => enumName(k, 'EVENT_KIND_'));
 
 /** One filter as written in the config file (snake_case, as the proto's fields). */
 export interface FilterSpec {
@@ -47,7 +47,7 @@ export function parseFilterSpec(value: unknown, where: string): FilterSpec {
       throw new ConfigError(`${where}.${key}: must be a list of non-empty strings`);
     }
     if (key === 'kinds') {
-      const bad = v.find((k) => !(EVENT_KINDS as readonly string[]).includes(k));
+      const bad = v.find((k) => !EVENT_KINDS.includes(k));
       if (bad) throw new ConfigError(`${where}.kinds: unknown kind ${bad} (known: ${EVENT_KINDS.join(', ')})`);
     }
     if (key === 'container_ids') {

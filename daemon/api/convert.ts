@@ -9,7 +9,7 @@ import type { Target as ApiTarget } from '../../proto/gen/vigil/v1/Target.js';
 import type { Alert, AlertChange } from '../alerts/types.js';
 import type { Target } from '../containers/targets.js';
 import { formatSelector } from '../containers/targets.js';
-import type { ContainerInfo, ContainerLifecycleEvent } from '../containers/types.js';
+import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/types.js';
 import type { RuleInfo } from '../detect/types.js';
 import type { Forecast } from '../forecast/types.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
@@ -17,11 +17,16 @@ import { KTIME, type VigilEvent } from '../sensor/events.js';
 /** What Events.Subscribe carries from the sensor: probe events and the registry's lifecycle events. */
 export type StreamEvent = VigilEvent | ContainerLifecycleEvent;
 
+const LIFECYCLE: ReadonlySet<string> = new Set(CONTAINER_LIFECYCLE_KINDS);
+
 export function isLifecycle(ev: StreamEvent): ev is ContainerLifecycleEvent {
-  return ev.kind === 'container_start' || ev.kind === 'container_stop';
+  return LIFECYCLE.has(ev.kind);
 }
 
 const upper = (prefix: string, s: string): string => `${prefix}${s.toUpperCase()}`;
+
+/** A ContainerInfo field name as the proto spells it ("podUid" -> "pod_uid"). */
+const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function toApiContainerInfo(c: ContainerInfo): ApiContainerInfo {
   return {
@@ -44,6 +49,8 @@ export function toApiContainerInfo(c: ContainerInfo): ApiContainerInfo {
             sensitive_mounts: c.posture.sensitiveMounts,
             uid_map: c.posture.uidMap,
             cap_effective: c.posture.capEffective,
+            sources: c.posture.sources,
+            mismatches: c.posture.mismatches,
           },
         }
       : {}),
@@ -57,7 +64,10 @@ export function toApiContainerInfo(c: ContainerInfo): ApiContainerInfo {
 export function toApiEvent(ev: StreamEvent): ApiEvent {
   if (isLifecycle(ev)) {
     const info = toApiContainerInfo(ev.container);
-    return { kind: upper('EVENT_KIND_', ev.kind) as ApiEvent['kind'], time: ev.time, container: info.ref ?? null, [ev.kind]: info };
+    const out: ApiEvent = { kind: upper('EVENT_KIND_', ev.kind) as ApiEvent['kind'], time: ev.time, container: info.ref ?? null };
+    if (ev.kind === 'container_update') out.container_update = { container: info, changed: (ev.changed ?? []).map(snake) };
+    else out[ev.kind] = info;
+    return out;
   }
   const out: ApiEvent = {
     kind: upper('EVENT_KIND_', ev.kind) as ApiEvent['kind'],
@@ -76,6 +86,7 @@ export function toApiEvent(ev: StreamEvent): ApiEvent {
     ...(ev.syscall !== undefined ? { syscall: ev.syscall } : {}),
     ...(ev.proc ? { proc: ev.proc } : {}),
     ...(ev.container ? { container: ev.container } : {}),
+    ...(ev.runtime_setup ? { runtime_setup: true } : {}),
   };
   const member = ev.kind === 'syscall' ? 'syscall_info' : ev.kind;
   (out as Record<string, unknown>)[member] = ev;

@@ -1,6 +1,8 @@
 // Subscription filters (Events.Subscribe): allow and deny lists of Filter messages, checked once when
 // the stream opens (a bad glob, an unknown kind, an oversized list: INVALID_ARGUMENT) and compiled to
 // predicates over the daemon's own objects, so nothing is converted for a message nobody wants.
+import type { Event as ApiEvent } from '../../proto/gen/vigil/v1/Event.js';
+import { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
 import type { Filter__Output } from '../../proto/gen/vigil/v1/Filter.js';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
 import type { Alert } from '../alerts/types.js';
@@ -19,11 +21,12 @@ export class ApiArgumentError extends VigilError {
 
 export const FILTER_LIMITS = Object.freeze({ filters: 32, values: 256, length: 512, maskPaths: 128 });
 
-const KINDS = [
-  'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect',
-  'cgroup_mkdir', 'cgroup_rmdir', 'enforce', 'container_start', 'container_stop',
-] as const;
-const KIND_BY_ENUM = new Map<string, string>(KINDS.map((k) => [`EVENT_KIND_${k.toUpperCase()}`, k]));
+/** EVENT_KIND_NS_CHANGE -> ns_change, for every kind of the proto's enum (the sensor's and the registry's). */
+const KIND_BY_ENUM = new Map<string, string>(
+  Object.keys(EventKind)
+    .filter((k) => k !== 'EVENT_KIND_UNSPECIFIED')
+    .map((k) => [k, k.slice('EVENT_KIND_'.length).toLowerCase()]),
+);
 
 export type Item = { type: 'event'; ev: StreamEvent } | { type: 'alert'; alert: Alert };
 type Pred = (item: Item) => boolean;
@@ -127,10 +130,14 @@ export interface CompiledSubscription {
   alertMask?: MaskTree;
 }
 
-const EVENT_TOP = new Set([
-  'kind', 'time', 'ktime_ns', 'pid', 'tid', 'ppid', 'vpid', 'uid', 'gid', 'loginuid', 'comm', 'cgroup_id', 'ns', 'syscall', 'proc', 'container',
-  'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall_info', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir', 'enforce', 'container_start', 'container_stop',
-]);
+/** Every field of Event: typed against the generated message, so a field added to the proto fails the build until named. */
+const EVENT_FIELDS: { [K in Exclude<keyof ApiEvent, 'detail' | `_${string}`>]-?: true } = {
+  kind: true, time: true, ktime_ns: true, pid: true, tid: true, ppid: true, vpid: true, uid: true, gid: true, loginuid: true, comm: true, cgroup_id: true,
+  ns: true, syscall: true, proc: true, container: true, runtime_setup: true,
+  exec: true, fork: true, exit: true, ns_change: true, cred_change: true, syscall_info: true, file: true, connect: true, cgroup_mkdir: true, cgroup_rmdir: true,
+  enforce: true, container_start: true, container_stop: true, container_update: true,
+};
+const EVENT_TOP: ReadonlySet<string> = new Set(Object.keys(EVENT_FIELDS));
 const ALERT_TOP = new Set([
   'id', 'seq', 'time', 'last_seen', 'rule', 'severity', 'tags', 'message', 'container', 'lineage', 'events', 'metric', 'count', 'state', 'history', 'actions', 'suppressed', 'unpersisted',
 ]);

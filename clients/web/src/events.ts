@@ -64,11 +64,18 @@ const DETAIL: { [K in Detail]: (e: Event__Output) => Fields } = {
   enforce: (e) => [['args', quoteArgs(e.enforce!.args)], ['signal sent', e.enforce!.signal_sent ? 'yes' : 'no'], ['spoiled', e.enforce!.spoil]],
   container_start: (e) => [['container', e.container_start!.ref?.name ?? '']],
   container_stop: (e) => [['container', e.container_stop!.ref?.name ?? '']],
+  container_update: (e) => [['container', e.container_update!.container?.ref?.name ?? ''], ['changed', e.container_update!.changed.join(', ')]],
 };
 
 /** The event's key fields: the syscall, the process, then those of its kind. */
 export function eventFields(e: Event__Output): Fields {
-  const head: Fields = [...opt('syscall', e.syscall), ['process', `${e.proc?.exe || e.comm}[${e.pid}]`], ['uid', String(e.uid)]];
+  const head: Fields = [
+    ...opt('syscall', e.syscall),
+    ['process', `${e.proc?.exe || e.comm}[${e.pid}]`],
+    ['uid', String(e.uid)],
+    // The runtime's bootstrap (runc init) in the container's cgroup: not the container's own action.
+    ...(e.runtime_setup ? ([['runtime setup', 'yes']] as Fields) : []),
+  ];
   return [...head, ...(e.detail ? DETAIL[e.detail](e) : [])];
 }
 

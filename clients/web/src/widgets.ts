@@ -33,6 +33,8 @@ export function postureBadges(p: Posture__Output | null | undefined): HTMLElemen
   ];
   for (const [on, ns] of hosts) if (on) out.push(badge(`host ${ns}`, 'risk-mid', `shares the host's ${ns} namespace`));
   for (const m of p.sensitive_mounts) out.push(badge(`mount ${m}`, 'risk-mid', 'a sensitive host path is mounted'));
+  // The runtime's record and the kernel's view disagree: the badges above are the kernel's view.
+  if (p.mismatches.length > 0) out.push(badge('posture mismatch', 'risk-high', p.mismatches.join('\n')));
   return out;
 }
 

@@ -126,6 +126,8 @@ function infoBlock(c: ContainerSummary__Output): HTMLElement {
         ? dl([
             ['Capabilities', h('span', { class: 'mono' }, info.posture.cap_effective)],
             ['uid map', h('span', { class: 'mono' }, info.posture.uid_map)],
+            ['Read from', info.posture.sources.join(', ')],
+            ['Mismatches', info.posture.mismatches.length > 0 ? h('ul', { class: 'mono', 'data-testid': 'posture-mismatches' }, info.posture.mismatches.map((m) => h('li', null, m))) : ''],
           ])
         : null,
     ),
