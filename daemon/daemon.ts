@@ -481,6 +481,9 @@ export class Daemon {
       out.push({ name: 'vigil_alert_matches_dropped_total', help: 'rule matches lost because the alert intake was full', type: 'counter', samples: [{ value: a.dropped }] });
     }
     if (this.detectSub) out.push({ name: 'vigil_detector_queue_dropped_total', help: 'events the detector lost to a full queue', type: 'counter', samples: [{ value: this.detectSub.dropped }] });
+    if (this.detector) {
+      out.push({ name: 'vigil_detector_runtime_setup_skipped_total', help: "events of a container runtime's bootstrap (runc init) that no rule evaluated", type: 'counter', samples: [{ value: this.detector.stats().runtimeSetupSkipped }] });
+    }
     out.push({ name: 'vigil_matches_out_of_scope_total', help: "rule matches not raised because the container's targets list other rules", type: 'counter', samples: [{ value: this.outOfScope }] });
     out.push({ name: 'vigil_store_write_errors_total', help: 'metric writes to the store that failed', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
     const mem = process.memoryUsage();

@@ -111,7 +111,8 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
       await sensor.done;
       sensor.flush();
       await sensor.close();
-      io.stderr.write(`vigild rules test: ${events} events, ${matches} matches\n`);
+      const setup = detector.stats().runtimeSetupSkipped;
+      io.stderr.write(`vigild rules test: ${events} events, ${matches} matches${setup > 0 ? ` (${setup} events of container runtimes' bootstrap not evaluated)` : ''}\n`);
       return 0;
     } catch (err) {
       await sensor.close().catch(() => undefined);

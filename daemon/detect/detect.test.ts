@@ -9,6 +9,7 @@ import { RuleError, RuleSet } from './ruleset.js';
 import { RuleManager, defaultRuleDirs } from './manager.js';
 import { pathKeysOf } from './compile.js';
 import type { RuleMatch } from './types.js';
+import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
 
 const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
 const CREDS: Creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x200000', cap_permitted: '0x200000', cap_inheritable: '0x0' };
@@ -208,10 +209,97 @@ test('lifecycle events are evaluated', () => {
   const out: RuleMatch[] = [];
   const rs = RuleSet.load([dir({ 'r.yaml': rule('evt.kind = container_start and container.privileged = true') })]);
   const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
-  const posture = { privileged: true, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: false, hostUts: false, sensitiveMounts: [], uidMap: '', capEffective: '0x1' };
+  const posture: Posture = { privileged: true, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: false, hostUts: false, sensitiveMounts: [], uidMap: '', capEffective: '0x1', sources: ['kernel'], mismatches: [] };
   det.evaluateLifecycle({ kind: 'container_start', time: '2026-01-01T00:00:00Z', container: { id: 'c1', name: 'web', runtime: 'runc', image: 'x', labels: {}, cgroupId: 1, cgroupPath: '/', startedAt: '2026-01-01T00:00:00Z', posture } });
   assert.equal(out.length, 1);
   assert.equal(out[0]!.container.name, 'web');
+});
+
+// One container's life: started with the runtime's record of its posture, updated once the kernel's
+// view (which contradicts the runtime on hostNet) and a late name came in, then stopped. Each rule sees
+// the lifecycle kinds its condition can hold for: a container_start rule fires once, not again on the
+// update; a rule has to name container_update to see it.
+const RUNTIME_POSTURE: Posture = { privileged: true, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: false, hostUts: false, sensitiveMounts: [], uidMap: '0 0 4294967295', capEffective: '0x1ffffffffff', sources: ['runtime'], mismatches: [] };
+const KERNEL_POSTURE: Posture = { ...RUNTIME_POSTURE, hostNet: true, sources: ['runtime', 'kernel'], mismatches: ['hostNet: runtime false, kernel true'] };
+const CONTAINER_INFO: ContainerInfo = { id: 'c1', name: 'c1', runtime: 'runc', image: 'busybox', labels: {}, cgroupId: 9, cgroupPath: '/vigil/c1', startedAt: '2026-11-28T12:00:00Z', posture: RUNTIME_POSTURE };
+const LIFE: ContainerLifecycleEvent[] = [
+  { kind: 'container_start', time: '2026-11-28T12:00:00Z', container: CONTAINER_INFO },
+  { kind: 'container_update', time: '2026-11-28T12:00:01Z', container: { ...CONTAINER_INFO, name: 'web', initPid: 4242, posture: KERNEL_POSTURE }, changed: ['name', 'initPid', 'posture'] },
+  { kind: 'container_stop', time: '2026-11-28T12:00:09Z', container: { ...CONTAINER_INFO, name: 'web', posture: KERNEL_POSTURE, stoppedAt: '2026-11-28T12:00:09Z' } },
+];
+// [condition, kinds it fires on (in order), whether container_update is a candidate]
+const LIFECYCLE_RULES: Array<[string, string[], boolean]> = [
+  ['evt.kind = container_start and container.privileged = true', ['container_start'], false],
+  ['evt.kind = container_start and container.host_net = true', [], false],
+  ['evt.kind = container_update', ['container_update'], true],
+  ['evt.kind = container_update and container.changed contains posture', ['container_update'], true],
+  ['evt.kind = container_update and container.changed contains image', [], true],
+  ['evt.kind = container_update and container.posture_mismatches contains "hostNet: runtime false, kernel true"', ['container_update'], true],
+  ['evt.kind = container_update and container.posture_sources contains kernel and container.host_net = true', ['container_update'], true],
+  ['evt.kind = container_update and container.changed contains posture and container.posture_mismatches startswith "hostNet:"', ['container_update'], true],
+  ['evt.kind = container_update and container.posture_mismatches startswith "hostPid:"', [], true],
+  ['evt.kind in (container_start, container_update) and container.privileged = true', ['container_start', 'container_update'], true],
+  ['evt.kind = container_stop and container.name = web', ['container_stop'], false],
+  ['container.changed exists', ['container_update'], true],
+];
+
+test('lifecycle kinds (table): container_update reaches only the rules that can hold for it; start rules fire once', () => {
+  for (const [cond, kinds, updateCandidate] of LIFECYCLE_RULES) {
+    const out: RuleMatch[] = [];
+    const rs = RuleSet.load([dir({ 'r.yaml': rule(cond) })]);
+    assert.equal(rs.candidates('container_update', '').length > 0, updateCandidate, `${cond}: candidate for container_update`);
+    const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
+    const fired: string[] = [];
+    for (const lc of LIFE) {
+      const before = out.length;
+      det.evaluateLifecycle(lc);
+      if (out.length > before) fired.push(lc.kind);
+    }
+    assert.deepEqual(fired, kinds, cond);
+    assert.equal(det.stats().lifecycle, LIFE.length);
+    for (const m of out) assert.equal(m.container.id, 'c1');
+  }
+});
+
+// Events of runc init setting a container up (runtime_setup) that would match each rule when the
+// container did them: [rules, events].
+const SETUP: Array<[string, string, VigilEvent[]]> = [
+  ['event rule', rule('proc.name = bash'), [exec()]],
+  ['file rule', rule('evt.kind = file and file.name = release_agent and file.write = true'), [file()]],
+  ['syscall rule', rule('evt.syscall = mount and evt.arg.fstype = cgroup'), [mount()]],
+  ['sequence', SEQ, [exec({}, 0), mount({}, 1000), file({}, 2000)]],
+  ['threshold', `- rule: t\n  type: threshold\n  condition: evt.kind = exec\n  by: container.id\n  window: 1s\n  count: 2\n  severity: warning\n`, [exec({}, 0), exec({}, 1), exec({}, 2)]],
+];
+
+test('runtime_setup (table): no rule evaluates a runtime bootstrap event; each is counted', () => {
+  for (const [name, yaml, events] of SETUP) {
+    assert.ok(run(yaml, events.map((e) => ({ ...e }))).length > 0, `${name}: fires as the container's own action`);
+    const out: RuleMatch[] = [];
+    const rs = RuleSet.load([dir({ 'r.yaml': yaml })]);
+    const det = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS });
+    for (const e of events) det.evaluate({ ...e, runtime_setup: true });
+    assert.equal(out.length, 0, `${name}: nothing fires`);
+    const st = det.stats();
+    assert.deepEqual([st.events, st.runtimeSetupSkipped, st.matches], [events.length, events.length, 0], name);
+    assert.ok(st.rules.every((r) => r.evaluations === 0), `${name}: no rule evaluated`);
+  }
+  // A sequence the bootstrap began is not continued by the container's own events.
+  const out: RuleMatch[] = [];
+  const det = new Detector({ rules: RuleSet.load([dir({ 'r.yaml': SEQ })]), onMatch: (m) => out.push(m) });
+  det.evaluate({ ...exec({}, 0), runtime_setup: true });
+  det.evaluate(mount({}, 1000));
+  det.evaluate(file({}, 2000));
+  assert.equal(out.length, 0);
+  assert.equal(det.stats().runtimeSetupSkipped, 1);
+});
+
+test('runtime_setup: the credentials of the bootstrap are still tracked (cap.gained of the next exec)', () => {
+  const gained = rule('evt.kind = exec and cap.gained contains CAP_SYS_ADMIN');
+  const none = { ...CREDS, cap_effective: '0x0', cap_permitted: '0x0' };
+  // runc init ran without CAP_SYS_ADMIN; the program it then executed has it.
+  const fired = run(gained, [{ ...exec({ creds: none }, 0), runtime_setup: true }, exec({}, 10)]);
+  assert.equal(fired.length, 1);
+  assert.equal(run(gained, [{ ...exec({ creds: CREDS }, 0), runtime_setup: true }, exec({}, 10)]).length, 0, 'nothing gained');
 });
 
 test('reload under load loses no events; a bad reload keeps the rules in force', async () => {

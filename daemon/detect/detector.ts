@@ -41,7 +41,10 @@ export interface RuleStats {
 }
 
 export interface DetectorStats {
+  /** Events passed to evaluate(), runtime_setup ones included. */
   events: number;
+  /** Of those, events of a container runtime's bootstrap (runtime_setup): no rule evaluated them. */
+  runtimeSetupSkipped: number;
   lifecycle: number;
   samples: number;
   matches: number;
@@ -109,7 +112,7 @@ export class Detector {
   private readonly perRule = new Map<string, RuleStats>();
   private tick = 0;
   private readonly c = {
-    events: 0, lifecycle: 0, samples: 0, matches: 0, callbackErrors: 0, chainEvictions: 0, chainTimeouts: 0, thresholdEvictions: 0,
+    events: 0, runtimeSetupSkipped: 0, lifecycle: 0, samples: 0, matches: 0, callbackErrors: 0, chainEvictions: 0, chainTimeouts: 0, thresholdEvictions: 0,
   };
 
   constructor(o: DetectorOptions) {
@@ -183,13 +186,18 @@ export class Detector {
     this.procCreds.set(pid, e);
   }
 
-  /** Runs an event past its candidate rules. Never throws. */
+  /**
+   * Runs an event past its candidate rules. Never throws. Events of a container runtime's bootstrap
+   * (runtime_setup: runc init setting the container up) are not the container's own actions: they
+   * update the credentials this detector tracks, but no rule sees them (counted).
+   */
   evaluate(ev: VigilEvent): void {
     this.c.events++;
     const kind = ev.kind;
     if (kind === 'exec' || kind === 'cred_change' || kind === 'fork') this.trackCreds(ev);
-    const cands = this.rules.candidatesOf(ev as { kind: string; syscall?: string; path?: string; dest?: string });
-    if (cands.length > 0) {
+    const cands = ev.runtime_setup ? undefined : this.rules.candidatesOf(ev as { kind: string; syscall?: string; path?: string; dest?: string });
+    if (cands === undefined) this.c.runtimeSetupSkipped++;
+    else if (cands.length > 0) {
       const ctx = this.ctx;
       ctx.reset(ev);
       for (let i = 0; i < cands.length; i++) {
@@ -213,7 +221,11 @@ export class Detector {
     if (kind === 'exit') this.procCreds.delete(ev.pid);
   }
 
-  /** Container start/stop: rules on evt.kind container_start/stop and container.* fields. */
+  /**
+   * Container start, update and stop: the rules whose condition can hold for that kind (evt.kind and
+   * container.* fields). A rule on evt.kind = container_start is no candidate for container_update,
+   * so it fires once per container; container_update reaches the rules that name it.
+   */
   evaluateLifecycle(lc: ContainerLifecycleEvent): void {
     this.c.lifecycle++;
     const cands = this.rules.candidates(lc.kind, '');

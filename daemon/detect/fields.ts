@@ -10,7 +10,7 @@ import { detailedSyscalls, decodeSyscallDetails, type SyscallRecord } from '../s
 import { CAPABILITIES } from '../sensor/names.js';
 import { EVENT_KINDS, NS_NAMES, type NsName } from '../sensor/layout.js';
 import { WALL_MS, type Creds, type EventContainer, type NsSet, type SyscallDetails, type VigilEvent } from '../sensor/events.js';
-import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../containers/types.js';
+import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent, type ContainerRef } from '../containers/types.js';
 import { METRICS, type MetricName } from '../metrics/types.js';
 
 export type Scalar = string | number | boolean;
@@ -19,7 +19,7 @@ export type Value = Scalar | readonly string[] | readonly number[] | undefined;
 export type FieldType = 'string' | 'number' | 'bool' | 'list';
 
 /** Every kind a rule can see: the sensor's, the registry's lifecycle kinds, and metric samples. */
-export const LIFECYCLE_KINDS = ['container_start', 'container_stop'] as const;
+export const LIFECYCLE_KINDS = CONTAINER_LIFECYCLE_KINDS;
 export const RULE_EVENT_KINDS: readonly string[] = [...EVENT_KINDS, ...LIFECYCLE_KINDS];
 
 /** What the detector supplies to getters beyond the event itself. */
@@ -511,11 +511,14 @@ const F: FieldDef[] = [
   { name: 'container.host_uts', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s uts namespace', get: posture('hostUts') },
   { name: 'container.mounts', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'sensitive host paths mounted in (docker.sock, /, /proc, ...), as mount points inside', get: posture('sensitiveMounts') },
   { name: 'container.cap_effective', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'capabilities of the container\'s init process', get: (c) => { const p = c.info()?.posture; return p ? capList(p.capEffective) : undefined; } },
+  { name: 'container.posture_sources', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'where the posture was read from: runtime (the runtime\'s state, e.g. runc\'s OCI config), kernel (/proc of the init process), or both', get: posture('sources') },
+  { name: 'container.posture_mismatches', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'posture fields where the runtime\'s record and the kernel\'s view disagree, as "hostNet: runtime false, kernel true" (the other container.* posture fields hold the kernel\'s view)', get: posture('mismatches') },
   {
     name: 'container.label', type: 'string', cost: 10, kinds: CONTAINER_KINDS, desc: 'a label or annotation the runtime recorded',
     param: { form: '[key]', example: 'container.label[app.kubernetes.io/name]', make: (k) => (k === '' ? 'a label key is needed' : (c) => c.info()?.labels[k]) },
   },
   { name: 'container.started_at', type: 'number', cost: 10, kinds: CONTAINER_KINDS, desc: 'when the container was first seen, unix ms', get: (c) => { const s = c.info()?.startedAt; return s === undefined ? undefined : Date.parse(s); } },
+  { name: 'container.changed', type: 'list', cost: 1, kinds: ['container_update'], desc: 'the fields of the container record this update changed (name, image, runtime, pod, namespace, podUid, labels, initPid, posture)', get: (c) => (c.lc?.kind === 'container_update' ? (c.lc.changed ?? []) : undefined) },
   // metric.* (metric rules only)
   {
     name: 'metric', type: 'number', cost: 1, kinds: ['metric'], desc: `a container metric (metric rules only): ${Object.keys(METRICS).join(', ')}`,
