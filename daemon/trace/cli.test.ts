@@ -1,5 +1,5 @@
 // `vigild trace` and `vigild`: usage errors (exit 2), help, failures with their code (exit 1), live
-// output over a fake addon, replay, filters, EPIPE, and the compact format.
+// output over a fake addon, replay, filters, EPIPE, and the compact format (events and lifecycle lines).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,8 @@ import { syscallTable } from '../sensor/syscalls.js';
 import { BootClock } from '../sensor/time.js';
 import type { VigilEvent } from '../sensor/events.js';
 import { parseTraceArgs, pidFilter, runTrace, type TraceIo } from './cli.js';
-import { formatCompact } from './format.js';
+import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
+import { formatCompact, formatLifecycle } from './format.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
@@ -271,4 +272,20 @@ test('compact format: time, tag, process, details; colour only when asked', () =
     '22:13:20.000 syscall sh[300] mount none on /mnt type proc MS_NOSUID = -1 (failed)',
   ]);
   assert.match(formatCompact(evs[0]!, { colour: true }), /\x1b\[32mexec/);
+  assert.equal(formatCompact({ ...evs[1]!, runtime_setup: true }, { colour: false }), '22:13:20.000 exit    sh[300] (runtime setup) signal 9');
+});
+
+test('compact lifecycle lines: start, update (what changed, a posture mismatch), stop', () => {
+  const posture: Posture = { privileged: false, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: true, hostUts: false, sensitiveMounts: [], uidMap: '0 0 4294967295', capEffective: '0xa80425fb', sources: ['runtime'], mismatches: [] };
+  const info: ContainerInfo = { id: 'c0ffee', name: 'c0ffee', runtime: 'runc', image: '', labels: {}, cgroupId: 7, cgroupPath: '/vigil/c0ffee', startedAt: '2026-11-28T12:00:00.000Z', posture };
+  const kernel: Posture = { ...posture, hostNet: true, sources: ['runtime', 'kernel'], mismatches: ['hostNet: runtime false, kernel true'] };
+  const lines: Array<[ContainerLifecycleEvent, string]> = [
+    [{ kind: 'container_start', time: '2026-11-28T12:00:00.000Z', container: info }, '12:00:00.000 start   runc:c0ffee c0ffee cgroup /vigil/c0ffee'],
+    [
+      { kind: 'container_update', time: '2026-11-28T12:00:00.500Z', container: { ...info, name: 'web', posture: kernel }, changed: ['name', 'posture'] },
+      '12:00:00.500 update  runc:web c0ffee changed name,posture cgroup /vigil/c0ffee host-net mismatch (hostNet: runtime false, kernel true)',
+    ],
+    [{ kind: 'container_stop', time: '2026-11-28T12:00:09.000Z', container: { ...info, name: 'web', posture: kernel } }, '12:00:09.000 stop    runc:web c0ffee cgroup /vigil/c0ffee host-net mismatch (hostNet: runtime false, kernel true)'],
+  ];
+  for (const [ev, line] of lines) assert.equal(formatLifecycle(ev), line);
 });

@@ -114,20 +114,26 @@ function clock(time: string): string {
 export function formatCompact(ev: VigilEvent, options: CompactOptions): string {
   const tag = (TAGS[ev.kind] ?? ev.kind).padEnd(7);
   const where = ev.container && ev.container.id !== 'host' ? ` @${ev.container.name || ev.container.id.slice(0, 12)}` : '';
-  const who = `${ev.proc?.exe ?? ev.comm}[${ev.pid}]${where}`;
+  // The runtime's bootstrap (runc init) in the container's cgroup: the container's, not its own action.
+  const who = `${ev.proc?.exe ?? ev.comm}[${ev.pid}]${where}${ev.runtime_setup ? ' (runtime setup)' : ''}`;
   const tagOut = options.colour ? `\x1b[${COLOURS[ev.kind] ?? '0'}m${tag}\x1b[0m` : tag;
   const whoOut = options.colour ? `\x1b[1m${who}\x1b[0m` : who;
   return `${clock(ev.time)} ${tagOut} ${whoOut} ${details(ev)}`;
 }
 
-/** A container_start / container_stop line in compact output. */
+const LIFECYCLE_TAGS: Record<ContainerLifecycleEvent['kind'], string> = { container_start: 'start', container_update: 'update', container_stop: 'stop' };
+
+/** A container_start / container_update / container_stop line in compact output. */
 export function formatLifecycle(ev: ContainerLifecycleEvent): string {
   const c = ev.container;
   const pod = c.pod ? ` pod ${c.namespace ?? ''}/${c.pod}` : '';
   const p = c.posture;
   const marks = p
-    ? [p.privileged && 'privileged', p.hostPid && 'host-pid', p.hostNet && 'host-net', p.hostIpc && 'host-ipc', p.sensitiveMounts.length > 0 && `mounts ${p.sensitiveMounts.join(',')}`].filter(Boolean)
+    ? [
+        p.privileged && 'privileged', p.hostPid && 'host-pid', p.hostNet && 'host-net', p.hostIpc && 'host-ipc', p.sensitiveMounts.length > 0 && `mounts ${p.sensitiveMounts.join(',')}`,
+        p.mismatches.length > 0 && `mismatch (${p.mismatches.join('; ')})`,
+      ].filter(Boolean)
     : [];
-  const tag = ev.kind === 'container_start' ? 'start' : 'stop';
-  return `${clock(ev.time)} ${tag.padEnd(7)} ${c.runtime}:${c.name} ${c.id}${c.image ? ` image ${c.image}` : ''}${pod} cgroup ${c.cgroupPath}${marks.length ? ' ' + marks.join(' ') : ''}`;
+  const changed = ev.kind === 'container_update' && ev.changed?.length ? ` changed ${ev.changed.join(',')}` : '';
+  return `${clock(ev.time)} ${LIFECYCLE_TAGS[ev.kind].padEnd(7)} ${c.runtime}:${c.name} ${c.id}${changed}${c.image ? ` image ${c.image}` : ''}${pod} cgroup ${c.cgroupPath}${marks.length ? ' ' + marks.join(' ') : ''}`;
 }
