@@ -8,6 +8,12 @@
 // under runc's default root (/run/runc, where the container registry reads state.json) and is always
 // removed: on delete(), on a failed start, and at process exit for any container a test forgot.
 // Ids are unique per run and start with "vgt-" so leftovers are easy to spot (`runc list`).
+//
+// `bootstrap: 'in-cgroup'` forces one side of the race a monitor must survive: runc moves its
+// bootstrap process (runc init) into the container's cgroup while that process execs itself, so
+// the execs land inside or outside the cgroup by scheduling. A wrapper shell puts itself into the
+// container's cgroups (every hierarchy) and then execs runc, so runc init is born inside and all
+// its execs happen there. 'plain' is the ordinary `runc run`, where they usually happen outside.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -48,9 +54,16 @@ export interface Mount {
   options?: string[];
 }
 
+export type BootstrapMode = 'plain' | 'in-cgroup';
+export const BOOTSTRAP_MODES: readonly BootstrapMode[] = ['plain', 'in-cgroup'];
+
 export interface ContainerOptions {
   /** runc container id; default a unique "vgt-..." id. */
   id?: string;
+  /** Where runc's bootstrap execs: wherever scheduling puts it (default), or inside the container's cgroup. */
+  bootstrap?: BootstrapMode;
+  /** runc's state root (default /run/runc); containerd runs runc with /run/containerd/runc/<namespace>. */
+  root?: string;
   /** The container's process; default ['sleep', '3600']. */
   args?: string[];
   /** cgroupsPath for runc (cgroupfs driver: "/a/b" is /sys/fs/cgroup/<ctl>/a/b); default runc's own (/<id>). */
@@ -91,6 +104,8 @@ export interface Container {
   /** The init process's cgroup v2 path (the "0::" line of /proc/<pid>/cgroup), e.g. "/vigiltest/x.scope". */
   cgroupPath: string;
   bundle: string;
+  /** runc's state root when not the default. */
+  root?: string;
   /** Runs a command inside and waits for it (`runc exec`). */
   exec(args: string[], opts?: { timeoutMs?: number; env?: string[] }): ExecResult;
   /** Starts a command inside without waiting; returns its host pid. */
@@ -126,6 +141,34 @@ export function hexId(): string {
 
 function run(args: string[], opts: { timeoutMs?: number; input?: string } = {}): SpawnSyncReturns<string> {
   return spawnSync(RUNC, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 30000, input: opts.input });
+}
+
+/** Mount points of every cgroup hierarchy (v1 controllers and the v2 tree), from this process's mountinfo. */
+export function cgroupHierarchies(): Array<{ mount: string; v2: boolean }> {
+  const out: Array<{ mount: string; v2: boolean }> = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const fstype = line.slice(sep + 3).split(' ')[0];
+    if ((fstype === 'cgroup' || fstype === 'cgroup2') && left[3] === '/') out.push({ mount: left[4]!, v2: fstype === 'cgroup2' });
+  }
+  return out;
+}
+
+/**
+ * The argv that starts runc with its bootstrap born inside the container's cgroups: one mkdir of
+ * every directory first (an external program exec'd inside the cgroup would itself be taken for
+ * the container's first program), then the shell's own pid written with a builtin, then exec.
+ */
+function inCgroupArgv(cgroupsPath: string, runcArgs: string[]): string[] {
+  const quoted = (x: string): string => `'${x.replace(/'/g, `'\\''`)}'`;
+  const hierarchies = cgroupHierarchies().map((h) => ({ dir: quoted(join(h.mount, cgroupsPath)), v2: h.v2 }));
+  // The v2 tree names the container (a failure there fails the start); a v1 controller may refuse a
+  // task until runc configures it (cpuset before its cpus are set), and runc places the process there itself.
+  const joins = hierarchies.map((h) => `echo $$ > ${h.dir}/cgroup.procs${h.v2 ? ' || exit 1' : ' 2>/dev/null'}`).join('; ');
+  const cmd = `mkdir -p ${hierarchies.map((h) => h.dir).join(' ')} && { ${joins}; } && exec ${[RUNC, ...runcArgs].map(quoted).join(' ')}`;
+  return ['/bin/sh', '-c', cmd];
 }
 
 function describe(r: SpawnSyncReturns<string>): string {
@@ -220,13 +263,14 @@ export function startContainer(o: ContainerOptions = {}): Container {
   installExitHook();
   const id = o.id ?? uniqueId();
   const bundle = mkdtempSync(join(tmpdir(), 'vgt-bundle-'));
+  const g = o.root !== undefined ? ['--root', o.root] : [];
   let deleted = false;
   const del = (): void => {
     if (deleted) return;
     deleted = true;
     live.delete(id);
-    run(['kill', id, 'KILL'], { timeoutMs: 10000 });
-    run(['delete', '-f', id], { timeoutMs: 20000 });
+    run([...g, 'kill', id, 'KILL'], { timeoutMs: 10000 });
+    run([...g, 'delete', '-f', id], { timeoutMs: 20000 });
     rmSync(bundle, { recursive: true, force: true });
   };
   live.set(id, del);
@@ -240,7 +284,9 @@ export function startContainer(o: ContainerOptions = {}): Container {
     const fd = openSync(logPath, 'a');
     let r: SpawnSyncReturns<Buffer>;
     try {
-      r = spawnSync(RUNC, ['run', '-d', '--pid-file', pidFile, '--bundle', bundle, id], { stdio: ['ignore', fd, fd], timeout: 30000 });
+      const runArgs = [...g, 'run', '-d', '--pid-file', pidFile, '--bundle', bundle, id];
+      const [cmd, ...argv] = o.bootstrap === 'in-cgroup' ? inCgroupArgv(o.cgroupsPath ?? `/${id}`, runArgs) : [RUNC, ...runArgs];
+      r = spawnSync(cmd!, argv, { stdio: ['ignore', fd, fd], timeout: 30000 });
     } finally {
       closeSync(fd);
     }
@@ -252,17 +298,17 @@ export function startContainer(o: ContainerOptions = {}): Container {
     if (!Number.isInteger(pid) || pid <= 0) throw new Error(`runc run ${id}: bad pid file`);
     const cgroupPath = cgroupV2Path(pid);
     return {
-      id, pid, cgroupPath, bundle,
+      id, pid, cgroupPath, bundle, ...(o.root !== undefined ? { root: o.root } : {}),
       exec(args, eo = {}) {
         const envArgs = (eo.env ?? []).flatMap((e) => ['--env', e]);
-        const x = run(['exec', ...envArgs, id, ...args], { timeoutMs: eo.timeoutMs ?? 30000 });
+        const x = run([...g, 'exec', ...envArgs, id, ...args], { timeoutMs: eo.timeoutMs ?? 30000 });
         return { status: x.status, stdout: x.stdout ?? '', stderr: x.error ? x.error.message : (x.stderr ?? '') };
       },
       execDetached(args) {
         const pf = join(bundle, `exec-${randomBytes(4).toString('hex')}.pid`);
         const efd = openSync(logPath, 'a');
         try {
-          const x = spawnSync(RUNC, ['exec', '-d', '--pid-file', pf, id, ...args], { stdio: ['ignore', efd, efd], timeout: 30000 });
+          const x = spawnSync(RUNC, [...g, 'exec', '-d', '--pid-file', pf, id, ...args], { stdio: ['ignore', efd, efd], timeout: 30000 });
           if (x.status !== 0) throw new Error(`runc exec -d ${id}: exit ${x.status ?? x.signal}: ${readFileSync(logPath, 'utf8').trim()}`);
         } finally {
           closeSync(efd);
@@ -270,7 +316,7 @@ export function startContainer(o: ContainerOptions = {}): Container {
         return Number(readFileSync(pf, 'utf8').trim());
       },
       kill(signal = 'KILL') {
-        run(['kill', id, signal], { timeoutMs: 10000 });
+        run([...g, 'kill', id, signal], { timeoutMs: 10000 });
       },
       delete: del,
     };
@@ -291,9 +337,9 @@ export async function withContainer<T>(o: ContainerOptions, fn: (c: Container) =
 }
 
 /** `runc exec` without blocking the event loop (a sensor in the same process keeps draining). */
-export function execAsync(c: Pick<Container, 'id'>, args: string[], timeoutMs = 15000): Promise<{ code: number | null; out: string }> {
+export function execAsync(c: Pick<Container, 'id' | 'root'>, args: string[], timeoutMs = 15000): Promise<{ code: number | null; out: string }> {
   return new Promise((res, rej) => {
-    const p = spawn(RUNC, ['exec', c.id, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(RUNC, [...(c.root !== undefined ? ['--root', c.root] : []), 'exec', c.id, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -352,3 +352,23 @@ test('start-up walk: the container starts from its oldest process that is not th
     f.done();
   }
 });
+
+test("a shapeless cgroup made before the runtime's state: its first exec is looked up at once, not taken for the host's", () => {
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = '/vgt-early';
+    const id = f.mk(path);
+    f.reg.enrich(ev('cgroup_mkdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 1, path }));
+    f.reg.enrich(ev('syscall', id));
+    mkdirSync(join(f.dir, 'runc', 'vgt-early')); // runc's state directory, within the retry interval
+    f.tick(10);
+    const exec = ev('exec', id, { pid: 102, tid: 102, ns: containerNs });
+    f.reg.enrich(exec);
+    assert.equal(exec.container?.id, 'vgt-early');
+    assert.equal(f.life[0]?.kind, 'container_start');
+    assert.equal(f.life[0]!.container.initPid, 102);
+  } finally {
+    f.done();
+  }
+});

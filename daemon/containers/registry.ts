@@ -628,9 +628,10 @@ export class ContainerRegistry implements Enricher {
     }
     if (!node) node = this.lookupMiss(id, pid, now);
     if (!node) return UNKNOWN_CONTAINER;
-    if (node.container === undefined && node.createdAt !== undefined && now - node.createdAt < this.metadataRetryMs && now - node.lastCheck >= this.retryMs) {
+    if (node.container === undefined && node.createdAt !== undefined && now - node.createdAt < this.metadataRetryMs && (now - node.lastCheck >= this.retryMs || this.cause?.kind === 'exec')) {
       // A cgroup made while we watched whose shape named no container: the runtime's state may have
-      // appeared since (plain runc writes it after making the cgroup).
+      // appeared since (plain runc writes it after making the cgroup). An exec is looked at at once:
+      // it may be the container's first program, which must not pass as the host's.
       node.lastCheck = now;
       this.stateIndex = undefined;
       const m = this.classify(node.path);

@@ -2,11 +2,13 @@
 // docker, containerd/Kubernetes, CRI-O, podman and plain runc make them; `vigild trace -o json` must
 // attribute the events of a process inside to that container (runtime and id), print
 // container_start (with metadata from the OCI annotations and posture) and container_stop, and give
-// host processes the host container.
+// host processes the host container. Every identity and posture check runs twice: with runc's
+// bootstrap exec'ing wherever scheduling puts it, and forced to exec inside the container's cgroup
+// (test/runc.ts), the two orders a monitor sees on a real host.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { hexId, runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
+import { BOOTSTRAP_MODES, hexId, runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
 import { BPF, assertPrerequisites, run, Tracer, type TraceEvent } from './harness.js';
 
 interface Lifecycle {
@@ -22,7 +24,10 @@ interface Lifecycle {
     labels: Record<string, string>;
     cgroupPath: string;
     initPid?: number;
-    posture?: { privileged: boolean; hostPid: boolean; hostNet: boolean; sensitiveMounts: string[]; uidMap: string };
+    posture?: {
+      privileged: boolean; hostPid: boolean; hostNet: boolean; hostIpc: boolean; hostMnt: boolean; hostUts: boolean;
+      sensitiveMounts: string[]; uidMap: string; sources: string[]; mismatches: string[];
+    };
   };
 }
 
@@ -76,7 +81,7 @@ describe('container identity (real runc containers)', () => {
     return lifecycle(await tracer.waitFor((e) => lifecycle(e)?.kind === 'container_start' && lifecycle(e)?.container.id === id, `container_start of ${id}`))!;
   }
 
-  const SHAPES: Array<{ name: string; runtime: string; path: (id: string) => string | undefined; id?: 'runc' }> = [
+  const SHAPES: Array<{ name: string; runtime: string; path: (id: string) => string | undefined; id?: 'runc'; root?: string; annotations?: Record<string, string> }> = [
     { name: 'docker (systemd driver)', runtime: 'docker', path: (id) => `/vigiltest/system.slice/docker-${id}.scope` },
     { name: 'docker (cgroupfs driver)', runtime: 'docker', path: (id) => `/vigiltest/docker/${id}` },
     {
@@ -87,13 +92,17 @@ describe('container identity (real runc containers)', () => {
     { name: 'CRI-O', runtime: 'cri-o', path: (id) => `/vigiltest/kubepods.slice/kubepods-burstable.slice/crio-${id}.scope` },
     { name: 'podman', runtime: 'podman', path: (id) => `/vigiltest/machine.slice/libpod-${id}.scope` },
     { name: 'plain runc (its default cgroup /<id>)', runtime: 'runc', path: () => undefined, id: 'runc' },
+    // Kubernetes with the cgroupfs driver: the path names no runtime; the state's root (containerd
+    // runs runc under /run/containerd/runc/<namespace>) or CRI-O's annotations do.
+    { name: 'Kubernetes cgroupfs, containerd', runtime: 'containerd', path: (id) => `/vigiltest/kubepods/burstable/pod${randomUUID()}/${id}`, root: '/run/containerd/runc/k8s.io' },
+    { name: 'Kubernetes cgroupfs, CRI-O', runtime: 'cri-o', path: (id) => `/vigiltest/kubepods/besteffort/pod${randomUUID()}/${id}`, annotations: { 'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.pod.name': 'web-0' } },
   ];
 
-  for (const shape of SHAPES) {
-    test(`${shape.name}: events inside carry the runtime and id`, BPF, async () => {
+  for (const mode of BOOTSTRAP_MODES) for (const shape of SHAPES) {
+    test(`${shape.name} (bootstrap ${mode}): events inside carry the runtime and id; start at its own program, unprivileged`, BPF, async () => {
       const hex = hexId();
       const cgroupsPath = shape.path(hex);
-      const c = start(cgroupsPath !== undefined ? { cgroupsPath } : {});
+      const c = start({ bootstrap: mode, ...(cgroupsPath !== undefined ? { cgroupsPath } : {}), ...(shape.root ? { root: shape.root } : {}), ...(shape.annotations ? { annotations: shape.annotations } : {}) });
       const expectId = shape.id === 'runc' ? c.id : hex;
       if (cgroupsPath !== undefined) assert.equal(c.cgroupPath, cgroupsPath);
       const ev = await execInside(c, expectId);
@@ -104,9 +113,21 @@ describe('container identity (real runc containers)', () => {
       assert.equal(st.container.runtime, shape.runtime);
       assert.equal(st.container.cgroupPath, c.cgroupPath);
       assert.equal(st.container.initPid, c.pid);
+      assertOrdinary(st.container.posture, `${shape.name} (${mode})`);
       // The container's own first program (sleep) carries it too.
       await tracer.waitFor((e) => e.kind === 'exec' && e.pid === c.pid && ref(e)?.id === expectId, `exec of sleep (pid ${c.pid})`);
     });
+  }
+
+  /** An ordinary runc container: its own namespaces but user, runc's three capabilities, no host mounts, read from both sources. */
+  function assertOrdinary(p: Lifecycle['container']['posture'], what: string): void {
+    assert.ok(p, `${what}: posture read`);
+    const flags = { privileged: p.privileged, hostPid: p.hostPid, hostNet: p.hostNet, hostIpc: p.hostIpc, hostMnt: p.hostMnt, hostUts: p.hostUts };
+    assert.deepEqual(flags, { privileged: false, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUts: false }, what);
+    assert.deepEqual(p.sensitiveMounts, [], `${what}: sensitive mounts`);
+    assert.deepEqual(p.sources, ['runtime', 'kernel'], `${what}: sources`);
+    assert.deepEqual(p.mismatches, [], `${what}: mismatches`);
+    assert.equal(p.uidMap, '0 0 4294967295');
   }
 
   test('OCI annotations become pod labels (containerd CRI keys) and name the container', BPF, async () => {
@@ -136,44 +157,48 @@ describe('container identity (real runc containers)', () => {
     assert.equal(ref(ev)?.namespace, 'jobs');
   });
 
-  test('a privileged container is recognised; an ordinary one is not', BPF, async () => {
-    const privHex = hexId();
-    const plainHex = hexId();
-    const priv = start({ cgroupsPath: `/vigiltest/docker-${privHex}.scope`, privileged: true });
-    const plain = start({ cgroupsPath: `/vigiltest/docker-${plainHex}.scope` });
-    await execInside(priv, privHex);
-    await execInside(plain, plainHex);
-    const p = (await startedEvent(privHex)).container.posture;
-    const q = (await startedEvent(plainHex)).container.posture;
-    assert.ok(p && q, 'posture read from the init processes');
-    assert.equal(p.privileged, true);
-    assert.equal(q.privileged, false);
-    assert.equal(q.hostPid, false);
-    assert.equal(q.hostNet, false);
-    assert.deepEqual(q.sensitiveMounts, []);
-    assert.equal(q.uidMap, '0 0 4294967295');
-  });
-
-  test('a container sharing the host pid namespace (and one with host / and docker.sock mounted) is recognised', BPF, async () => {
-    const hex = hexId();
-    const c = start({
-      cgroupsPath: `/vigiltest/docker-${hex}.scope`,
-      hostPid: true,
-      mounts: [
-        { destination: '/host', source: '/', options: ['rbind', 'ro'] },
-        { destination: '/var/run/docker.sock', source: '/dev/null', options: ['bind', 'ro'] },
-      ],
+  for (const mode of BOOTSTRAP_MODES) {
+    test(`a privileged container is recognised; an ordinary one is not (bootstrap ${mode})`, BPF, async () => {
+      const privHex = hexId();
+      const plainHex = hexId();
+      const priv = start({ bootstrap: mode, cgroupsPath: `/vigiltest/docker-${privHex}.scope`, privileged: true });
+      const plain = start({ bootstrap: mode, cgroupsPath: `/vigiltest/docker-${plainHex}.scope` });
+      await execInside(priv, privHex);
+      await execInside(plain, plainHex);
+      const p = (await startedEvent(privHex)).container.posture;
+      assert.ok(p, 'posture read from the init process');
+      assert.equal(p.privileged, true);
+      assert.equal(p.hostPid, false);
+      assert.deepEqual(p.mismatches, []);
+      assertOrdinary((await startedEvent(plainHex)).container.posture, `ordinary (${mode})`);
     });
-    const ev = await execInside(c, hex);
-    // In the host pid namespace, the pid inside is the host pid.
-    assert.equal(ev.vpid, ev.pid);
-    const posture = (await startedEvent(hex)).container.posture;
-    assert.ok(posture);
-    assert.equal(posture.hostPid, true);
-    assert.equal(posture.privileged, false);
-    assert.ok(posture.sensitiveMounts.includes('/host'), `sensitive mounts: ${posture.sensitiveMounts.join(',')}`);
-    assert.ok(posture.sensitiveMounts.includes('/var/run/docker.sock'), `sensitive mounts: ${posture.sensitiveMounts.join(',')}`);
-  });
+
+    test(`a container sharing the host pid namespace (and one with host / and docker.sock mounted) is recognised (bootstrap ${mode})`, BPF, async () => {
+      const hex = hexId();
+      const c = start({
+        bootstrap: mode,
+        cgroupsPath: `/vigiltest/docker-${hex}.scope`,
+        hostPid: true,
+        mounts: [
+          { destination: '/host', source: '/', options: ['rbind', 'ro'] },
+          { destination: '/var/run/docker.sock', source: '/dev/null', options: ['bind', 'ro'] },
+        ],
+      });
+      const ev = await execInside(c, hex);
+      // In the host pid namespace, the pid inside is the host pid.
+      assert.equal(ev.vpid, ev.pid);
+      const posture = (await startedEvent(hex)).container.posture;
+      assert.ok(posture);
+      assert.equal(posture.hostPid, true);
+      assert.equal(posture.privileged, false);
+      assert.equal(posture.hostNet, false);
+      assert.equal(posture.hostMnt, false);
+      assert.ok(posture.sensitiveMounts.includes('/host'), `sensitive mounts: ${posture.sensitiveMounts.join(',')}`);
+      assert.ok(posture.sensitiveMounts.includes('/var/run/docker.sock'), `sensitive mounts: ${posture.sensitiveMounts.join(',')}`);
+      assert.deepEqual(posture.sources, ['runtime', 'kernel']);
+      assert.deepEqual(posture.mismatches, [], 'the record and the kernel agree (submounts of the /host rbind are its own)');
+    });
+  }
 
   test('container_stop when the container is deleted; host processes carry the host container', BPF, async () => {
     const hex = hexId();
