@@ -20,7 +20,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
+.PHONY: soak-containers build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
 
 deps: apt npm
 
@@ -103,6 +103,11 @@ TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
 # run; --test-timeout bounds any single test (the slowest integration tests take about a minute).
 test: build
 	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
+
+# The container identity, `vigil ps` and DoS checks SOAK_RUNS times (default 20), idle and beside two
+# CPU-bound processes, with pass counts; not part of `make test` (it takes the better part of an hour).
+soak-containers: build
+	test/soak-containers.sh
 
 # Benchmarks print ratios and rates; they are never part of `make test`.
 bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast

@@ -354,7 +354,8 @@ describe('vigil CLI against a real vigild', () => {
 
       const json = await vigil(['ps', '-o', 'json'], local);
       assert.equal(json.code, 0, json.stderr);
-      type Summary = { info: { ref: { id: string; name: string; pod?: string } }; running: boolean; latest: Record<string, number>; sampled_at_ms: string };
+      type Posture = { privileged: boolean; host_pid: boolean; host_net: boolean; host_ipc: boolean; host_mnt: boolean; host_uts: boolean; sensitive_mounts: string[]; sources: string[]; mismatches: string[] };
+      type Summary = { info: { ref: { id: string; name: string; pod?: string }; posture?: Posture }; running: boolean; latest: Record<string, number>; sampled_at_ms: string };
       const all = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Summary);
       assert.equal(all[0]!.info.ref.id, 'host');
       const mine = all.find((s) => s.info.ref.id === c.id);
@@ -365,11 +366,37 @@ describe('vigil CLI against a real vigild', () => {
       const ws = mine.latest['memory_working_set_bytes']!;
       assert.ok(ws > 0 && ws < 64 * MiB, `working set ${ws}`);
       assert.ok(Number(mine.sampled_at_ms) > Date.now() - 60_000);
+      const p = mine.info.posture;
+      assert.ok(p, 'posture in the summary');
+      assert.deepEqual(
+        { privileged: p.privileged, host_pid: p.host_pid, host_net: p.host_net, host_ipc: p.host_ipc, host_mnt: p.host_mnt, host_uts: p.host_uts, sensitive_mounts: p.sensitive_mounts, mismatches: p.mismatches },
+        { privileged: false, host_pid: false, host_net: false, host_ipc: false, host_mnt: false, host_uts: false, sensitive_mounts: [], mismatches: [] },
+        'an ordinary runc container is unprivileged in its own namespaces',
+      );
+      assert.deepEqual(p.sources, ['runtime', 'kernel']);
 
       const wide = await vigil(['ps', '-o', 'wide'], local);
       const wideRow = wide.stdout.split('\n').find((l) => l.startsWith(c.id + ' '));
       assert.ok(wideRow, `wide shows the full id: ${wide.stdout}`);
       assert.match(wideRow, / vigil-test\/ps-pod +running /);
+      assert.equal(wideRow.trimEnd().split(/ {2,}/).at(-1), '-', `no posture flag on an ordinary container: ${wideRow}`);
+      // The same for a container whose runtime bootstrap exec'd inside its cgroup (test/runc.ts).
+      const forced = startContainer({ bootstrap: 'in-cgroup' });
+      try {
+        const fdeadline = Date.now() + 15_000;
+        for (;;) {
+          const w = await vigil(['ps', '-o', 'wide'], local);
+          const fr = w.stdout.split('\n').find((l) => l.startsWith(forced.id + ' '));
+          if (fr) {
+            assert.equal(fr.trimEnd().split(/ {2,}/).at(-1), '-', `no posture flag (bootstrap in-cgroup): ${fr}`);
+            break;
+          }
+          if (Date.now() > fdeadline) assert.fail(`${forced.id} not listed: ${w.stdout}`);
+          await sleep(500);
+        }
+      } finally {
+        forced.delete();
+      }
 
       c.delete();
       const gone = Date.now() + 20_000;
