@@ -51,7 +51,10 @@ export const RULES: readonly Rule[] = [
   { runtime: 'cri-o', re: new RegExp(`^crio-${HEX64}(?:\\.scope)?$`) },
   // podman: libpod-<id>.scope (systemd) or /libpod_parent/libpod-<id> (cgroupfs). Not libpod-conmon-<id>.
   { runtime: 'podman', re: new RegExp(`^libpod-${HEX64}(?:\\.scope)?$`) },
-  // Kubernetes, cgroupfs driver: /kubepods/<qos>/pod<uid>/<id>: the runtime is read from disk.
+  // Kubernetes, cgroupfs driver: /kubepods/<qos>/pod<uid>/<id> names no runtime; the registry reads it
+  // from disk: a state under containerd's root (/run/containerd/runc/k8s.io) is containerd's, one under
+  // docker's is docker's (cri-dockerd), one under /run/runc with io.kubernetes.cri-o.* annotations is
+  // CRI-O's, else plain runc. (The systemd driver's kubepods shapes name theirs: cri-containerd-, crio-, docker-.)
   { runtime: 'unknown', re: new RegExp(`^${HEX64}$`), parent: /^pod[0-9a-f_-]{32,40}$/, ancestor: /^kubepods/ },
   // LXC 4+: /lxc.payload.<name>; older: /lxc.payload/<name>, /lxc/<name>.
   { runtime: 'lxc', re: /^lxc\.payload\.(.+)$/, named: true },

@@ -372,3 +372,23 @@ test("a shapeless cgroup made before the runtime's state: its first exec is look
     f.done();
   }
 });
+
+test("Kubernetes' cgroupfs shape names no runtime: the runtime's state directory does, once it appears", () => {
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = `/kubepods/burstable/pod0f8e2c7a-3b1d-4c55-9a77-2d6f1e0b9c41/${HEX}`;
+    const id = f.mk(path);
+    f.reg.enrich(ev('cgroup_mkdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 4, path }));
+    const before = ev('syscall', id, { pid: 100, tid: 100 });
+    f.reg.enrich(before);
+    assert.deepEqual([before.container?.id, before.container?.runtime], [HEX, 'unknown']);
+    mkdirSync(join(f.dir, 'runc', HEX));
+    f.tick(150);
+    const after = ev('syscall', id, { pid: 100, tid: 100 });
+    f.reg.enrich(after);
+    assert.equal(after.container?.runtime, 'runc');
+  } finally {
+    f.done();
+  }
+});

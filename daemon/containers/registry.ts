@@ -613,6 +613,16 @@ export class ContainerRegistry implements Enricher {
     }
     if (!e.started) {
       const ev = this.cause;
+      if (e.info.runtime === 'unknown' && !this.offline && now - e.lastMetadataTry >= this.retryMs) {
+        // A shape that names no runtime (Kubernetes' cgroupfs one): the runtime's state directory
+        // may have appeared since the cgroup was made.
+        e.lastMetadataTry = now;
+        const dir = this.runtimes.stateDirOf(e.info.id);
+        if (dir) {
+          e.info.runtime = dir.runtime;
+          e.ref = refOf(e.info);
+        }
+      }
       if (ev?.kind === 'exec' && ev.retval >= 0 && !this.causeIsRuntime) this.start(e, pid, ev.ns.mnt);
       else if (now - e.firstSeen >= this.metadataRetryMs && now - e.lastStartTry >= Math.max(this.retryMs, 1000)) this.startFromCgroup(e);
     } else if (!e.metadataDone && !this.offline && now - e.lastMetadataTry >= this.retryMs && now - e.firstSeen < this.metadataRetryMs) this.refreshMetadata(e);
