@@ -241,6 +241,8 @@ const LIFECYCLE_RULES: Array<[string, string[], boolean]> = [
   ['evt.kind in (container_start, container_update) and container.privileged = true', ['container_start', 'container_update'], true],
   ['evt.kind = container_stop and container.name = web', ['container_stop'], false],
   ['container.changed exists', ['container_update'], true],
+  // The default pack's "Container posture differs from its runtime's record": any mismatch at all.
+  ['evt.kind in (container_start, container_update) and container.posture_mismatches regex "^[A-Za-z]+: runtime "', ['container_update'], true],
 ];
 
 test('lifecycle kinds (table): container_update reaches only the rules that can hold for it; start rules fire once', () => {
