@@ -15,6 +15,7 @@ import {
   parseLoadavgTasks,
   parseMeminfo,
   parseNetDev,
+  parseNofileLimit,
   parsePids,
   parsePressure,
   parseProcIo,
@@ -104,6 +105,16 @@ describe('processes and network', () => {
 `;
   test('net/dev without lo (default)', () => assert.deepEqual(parseNetDev(netdev), { rxBytes: 121000, rxPackets: 910, txBytes: 82000, txPackets: 620 }));
   test('net/dev with lo', () => assert.deepEqual(parseNetDev(netdev, true), { rxBytes: 126000, rxPackets: 960, txBytes: 87000, txPackets: 670 }));
+
+  const head = 'Limit                     Soft Limit           Hard Limit           Units     \nMax cpu time              unlimited            unlimited            seconds   \n';
+  const limits: [string, string, number | null | undefined][] = [
+    ['soft below hard (a login shell)', `${head}Max processes             96367                96367                processes \nMax open files            1024                 1048576              files     \nMax locked memory         8388608              8388608              bytes     \n`, 1024],
+    ['raised to the hard limit (runc default spec)', `${head}Max open files            1048576              1048576              files     \n`, 1048576],
+    ['unlimited', `${head}Max open files            unlimited            unlimited            files     \n`, null],
+    ['no open-files line', head, undefined],
+    ['garbled value', `${head}Max open files            lots                 1048576              files     \n`, undefined],
+  ];
+  for (const [name, text, want] of limits) test(`/proc/<pid>/limits RLIMIT_NOFILE: ${name}`, () => assert.equal(parseNofileLimit(text), want));
 });
 
 describe('host procfs files', () => {

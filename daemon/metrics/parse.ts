@@ -207,6 +207,22 @@ export function parseProcIo(text: string): { readBytes: number; writeBytes: numb
   return { readBytes: r, writeBytes: Math.max(0, w - (m.get('cancelled_write_bytes') ?? 0)) };
 }
 
+/**
+ * /proc/<pid>/limits: a header line, then "Max open files   <soft>   <hard>   files" among the other
+ * limits (proc(5)); columns are padded with spaces. The soft limit of RLIMIT_NOFILE: what open(2),
+ * socket(2), accept(2) and dup(2) fail with EMFILE beyond. null for "unlimited".
+ */
+export function parseNofileLimit(text: string): Limit | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('Max open files')) continue;
+    const soft = line.slice('Max open files'.length).trim().split(/\s+/)[0];
+    if (soft === 'unlimited') return null;
+    const v = num(soft);
+    return v !== undefined && Number.isInteger(v) && v >= 0 ? v : undefined;
+  }
+  return undefined;
+}
+
 /** The USER_HZ of /proc/stat: 100 on every architecture Linux exports to user space. */
 export const USER_HZ = 100;
 

@@ -2,7 +2,7 @@
 // documentation: every metric of types.ts from the right file, unlimited limits leave no sample,
 // cpu_usage_cores from two samples, a vanished cgroup, a controller that goes away, handle reuse.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,8 @@ describe('cgroup v2 fixture tree', () => {
         net_rx_packets_total: 950,
         net_tx_packets_total: 650,
         fds_open: 4 + 2 + 3, // pids 101, 102 and 103 in the child cgroup
+        fds_process_open: 4, // pid 101 holds the most; its limits file says 1024
+        fds_process_limit: 1024,
       });
     } finally {
       await s.close();
@@ -106,6 +108,8 @@ describe('cgroup v2 fixture tree', () => {
       assert.equal(m.memory_oom_kill_events_total, 0);
       assert.equal(m.blkio_write_bytes_total, 0);
       assert.equal(m.fds_open, 5);
+      assert.equal(m.fds_process_open, 5, 'pid 201, the only process');
+      assert.equal(m.fds_process_limit, undefined, 'no limits file: no limit');
     } finally {
       await s.close();
     }
@@ -115,9 +119,10 @@ describe('cgroup v2 fixture tree', () => {
     const s = await v2Sampler();
     try {
       const m = byMetric(await s.sampleTarget({ key: 'c3', cgroupPath: '/ctr-bare' }));
-      assert.deepEqual(Object.keys(m).sort(), ['cpu_usage_seconds_total', 'fds_open', 'psi_cpu_full_avg10', 'psi_cpu_some_avg10', 'psi_io_full_avg10', 'psi_io_some_avg10', 'psi_memory_full_avg10', 'psi_memory_some_avg10']);
+      assert.deepEqual(Object.keys(m).sort(), ['cpu_usage_seconds_total', 'fds_open', 'fds_process_open', 'psi_cpu_full_avg10', 'psi_cpu_some_avg10', 'psi_io_full_avg10', 'psi_io_some_avg10', 'psi_memory_full_avg10', 'psi_memory_some_avg10']);
       assert.equal(m.cpu_usage_seconds_total, 5);
       assert.equal(m.fds_open, 0);
+      assert.equal(m.fds_process_open, 0, 'no process: none holds any');
     } finally {
       await s.close();
     }
@@ -221,6 +226,36 @@ describe('cgroup v2 fixture tree', () => {
     }
   });
 
+  test('the process nearest its RLIMIT_NOFILE: limits of the top process and of those holding 64 or more', async () => {
+    const dir = tempCopy(V2);
+    const s = await v2Sampler(dir.path);
+    const proc = (pid: number, fds: number, soft?: number): void => {
+      const fd = join(dir.path, 'proc', String(pid), 'fd');
+      mkdirSync(fd, { recursive: true });
+      for (let i = 0; i < fds; i++) writeFileSync(join(fd, String(i)), '');
+      if (soft !== undefined) writeFileSync(join(dir.path, 'proc', String(pid), 'limits'), `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            ${soft}                 1048576              files     \n`);
+    };
+    const t = { key: 'u', cgroupPath: '/ctr-unlimited' };
+    try {
+      proc(301, 200, 1048576); // the most descriptors, far from its limit
+      proc(302, 70, 72); // fewer, but at 97% of a small limit: EMFILE is near
+      proc(303, 10, 12); // fuller still, but below the floor: its limit is not read
+      writeFileSync(join(dir.path, 'sys/fs/cgroup/ctr-unlimited/cgroup.procs'), '301\n302\n303\n');
+      let m = byMetric(await s.sampleTarget(t));
+      assert.equal(m.fds_open, 280);
+      assert.deepEqual([m.fds_process_open, m.fds_process_limit], [70, 72]);
+      rmSync(join(dir.path, 'proc/302/limits'));
+      m = byMetric(await s.sampleTarget(t));
+      assert.deepEqual([m.fds_process_open, m.fds_process_limit], [200, 1048576], 'of the limits read, the fullest');
+      rmSync(join(dir.path, 'proc/301/limits'));
+      m = byMetric(await s.sampleTarget(t));
+      assert.deepEqual([m.fds_process_open, m.fds_process_limit], [200, undefined], 'no limit known: the one holding the most');
+    } finally {
+      await s.close();
+      dir.remove();
+    }
+  });
+
   test('handle reuse: the same figures, kept handles, fewer opens', async () => {
     const reuse = await v2Sampler(V2, { reuseHandles: true });
     const fresh = await v2Sampler(V2, { reuseHandles: false });
@@ -268,6 +303,7 @@ describe('cgroup v1 fixture tree', () => {
         blkio_read_ops_total: 257,
         blkio_write_ops_total: 512,
         fds_open: 0,
+        fds_process_open: 0,
       });
     } finally {
       await s.close();
@@ -288,6 +324,7 @@ describe('cgroup v1 fixture tree', () => {
         assert.equal(m.blkio_write_bytes_total, 9192);
         assert.equal(m.blkio_read_ops_total, undefined);
         assert.equal(m.fds_open, 6);
+        assert.deepEqual([m.fds_process_open, m.fds_process_limit], [4, 1024], 'pid 101 holds the most');
         assert.equal(m.net_rx_bytes_total, 125000);
       } finally {
         await s.close();

@@ -28,7 +28,11 @@
 //   too). Nothing when that process shares the daemon's network namespace: the figures would be the
 //   host's.
 // - fds_open: entries of /proc/<pid>/fd over the pids in cgroup.procs of the target and its
-//   descendant cgroups.
+//   descendant cgroups. fds_process_open and fds_process_limit: the process nearest its own
+//   descriptor limit (open fds over the soft RLIMIT_NOFILE of /proc/<pid>/limits), since EMFILE is a
+//   per-process limit that a container sum never shows. Limits are read for the process holding the
+//   most descriptors and for every process holding FD_LIMIT_FLOOR or more (a handful of extra reads:
+//   a process with fewer is near no real limit); when none can be read, the one holding the most.
 // - Host: CPU from the root cgroup (or /proc/stat), memory from /proc/meminfo (usage = MemTotal -
 //   MemFree, working set = MemTotal - MemAvailable, limit = MemTotal), OOM kills from /proc/vmstat,
 //   pids from /proc/loadavg and kernel.pid_max, I/O from the v2 root's io.stat or /proc/diskstats
@@ -53,6 +57,7 @@ import {
   parseLoadavgTasks,
   parseMeminfo,
   parseNetDev,
+  parseNofileLimit,
   parsePids,
   parsePressure,
   parseProcIo,
@@ -133,6 +138,8 @@ interface Readings {
   netRxPackets?: number;
   netTxPackets?: number;
   fds?: number;
+  fdsProcessOpen?: number;
+  fdsProcessLimit?: number;
 }
 
 /** One file of a plan and what its text sets. */
@@ -162,6 +169,9 @@ interface TargetState {
 }
 
 const PSI_RESOURCES = ['cpu', 'memory', 'io'] as const;
+
+/** Processes holding at least this many descriptors have their RLIMIT_NOFILE read (see the header). */
+export const FD_LIMIT_FLOOR = 64;
 
 function setPressure(resource: 'cpu' | 'memory' | 'io') {
   return (text: string, r: Readings): void => {
@@ -561,7 +571,7 @@ export class Sampler {
         this.countFds ? readdir(join(this.procRoot, String(pid), 'fd')).then((e) => e.length, () => undefined) : undefined,
         plan.blockFromProc ? this.reader.read(join(this.procRoot, String(pid), 'io')).then(parseProcIo, () => undefined) : undefined,
       ]);
-      return { fds, io };
+      return { pid, fds, io };
     });
     const netPid = target.pids?.find((p) => pids.length === 0 || pids.includes(p)) ?? pids[0];
     const [results] = await Promise.all([Promise.all(perPid), netPid !== undefined ? this.readNet(netPid, state, r) : undefined]);
@@ -570,6 +580,8 @@ export class Sampler {
       let seen = false;
       for (const x of results) if (x.fds !== undefined) ((fds += x.fds), (seen = true));
       if (seen || pids.length === 0) r.fds = fds;
+      if (pids.length === 0) r.fdsProcessOpen = 0;
+      else await this.nearestFdLimit(results, r);
     }
     if (plan.blockFromProc) {
       let rb = 0;
@@ -578,6 +590,26 @@ export class Sampler {
       r.ioReadBytes = rb;
       r.ioWriteBytes = wb;
     }
+  }
+
+  /** fds_process_open and fds_process_limit: the process whose descriptors fill most of its RLIMIT_NOFILE. */
+  private async nearestFdLimit(results: ReadonlyArray<{ pid: number; fds: number | undefined }>, r: Readings): Promise<void> {
+    let top: { pid: number; fds: number } | undefined;
+    for (const x of results) if (x.fds !== undefined && (top === undefined || x.fds > top.fds)) top = { pid: x.pid, fds: x.fds };
+    if (top === undefined) return;
+    const candidates = results.filter((x): x is { pid: number; fds: number } => x.fds !== undefined && (x.pid === top.pid || x.fds >= FD_LIMIT_FLOOR));
+    const limits = await Promise.all(
+      candidates.map((x) => this.reader.read(join(this.procRoot, String(x.pid), 'limits'), { keep: false }).then(parseNofileLimit, () => undefined)),
+    );
+    let best: { open: number; limit?: number; fill: number } = { open: top.fds, fill: -1 };
+    candidates.forEach((x, i) => {
+      const limit = limits[i];
+      if (typeof limit !== 'number' || limit <= 0) return;
+      const fill = x.fds / limit;
+      if (fill > best.fill) best = { open: x.fds, limit, fill };
+    });
+    r.fdsProcessOpen = best.open;
+    if (best.limit !== undefined) r.fdsProcessLimit = best.limit;
   }
 
   private async readNet(pid: number, state: TargetState, r: Readings): Promise<void> {
@@ -640,6 +672,8 @@ export class Sampler {
     put('net_rx_packets_total', r.netRxPackets);
     put('net_tx_packets_total', r.netTxPackets);
     put('fds_open', r.fds);
+    put('fds_process_open', r.fdsProcessOpen);
+    put('fds_process_limit', r.fdsProcessLimit);
     return out;
   }
 }

@@ -31,6 +31,8 @@ export const METRICS = {
   net_rx_packets_total: 'packets received (counter)',
   net_tx_packets_total: 'packets sent (counter)',
   fds_open: 'open file descriptors across the processes of the group',
+  fds_process_open: 'open file descriptors of the process of the group nearest its RLIMIT_NOFILE (of the one holding the most when no limit is known)',
+  fds_process_limit: "that process's soft RLIMIT_NOFILE (past it, opens fail with EMFILE); absent when unknown",
   sensor_events_dropped_total: 'host only: events vigil lost (kernel ring buffer, detector and alert queues) (counter)',
 } as const;
 
