@@ -46,12 +46,15 @@ for load in idle cpu; do
 			# pattern makes the file's other tests count as skipped).
 			if [ $rc -eq 0 ] && grep -Eq '^# pass [1-9]' <<<"$out" && grep -Eq '^# fail 0$' <<<"$out"; then
 				passed["$load|$name"]=$((${passed["$load|$name"]:-0} + 1))
+				verdict=pass
 			else
 				failed_any=1
+				verdict=FAIL
 				printf '%s\n' "$out" >"$logs/${load}-${name// /-}-run$i.log"
 			fi
+			# One line a check and run, so an interrupted soak still leaves its counts.
+			printf '%s run %d/%d %s: %s\n' "$load" "$i" "$runs" "$name" "$verdict" >&2
 		done
-		printf '%s run %d/%d done\n' "$load" "$i" "$runs" >&2
 	done
 	stop_hogs
 done
