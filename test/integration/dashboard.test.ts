@@ -270,6 +270,27 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     await page.close();
   });
 
+  test('an ordinary container is shown confined, from the runtime\'s record confirmed by the kernel, with no privilege or host-namespace badge', async () => {
+    const page = await open(`#/containers/${web.id}`);
+    const block = page.locator('.posture-block');
+    // Posture settles once the container's own program has exec'd; the page reloads every 10 s.
+    const deadline = Date.now() + 30_000;
+    while (!/Read from\s*runtime, kernel/.test((await block.textContent().catch(() => '')) ?? '')) {
+      if (Date.now() > deadline) assert.fail(`posture never read from runtime and kernel: ${(await block.textContent().catch(() => '')) ?? ''}`);
+      await sleep(500);
+    }
+    // runc (like docker) leaves the container in the host's user namespace unless told otherwise:
+    // that badge stays, and it is the only one.
+    const risky = (badges: string[]): string[] => badges.filter((b) => b !== 'host user');
+    assert.deepEqual(risky(await page.getByTestId('posture').locator('.badge').allTextContents()), []);
+    assert.equal(await page.getByTestId('posture-mismatches').count(), 0);
+    await page.goto(`${base}#/`);
+    const row = page.locator(`[data-testid=container-row][data-id="${web.id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    assert.deepEqual(risky(await row.locator('td.posture .badge').allTextContents()), []);
+    await page.close();
+  });
+
   test('no script errors or CSP violations in any page', () => {
     assert.deepEqual(pageProblems, []);
   });
