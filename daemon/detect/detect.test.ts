@@ -458,3 +458,31 @@ test('proc.stdin_type and proc.stdin_socket: a socket on fd 0 is told inet or un
     [204, 'pipe <NA>'],
   ]);
 });
+
+test('default pack, reverse shells: a shell reading commands from a socket fires, a script or -c on a unix socket does not', () => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-proc-'));
+  // pid 301: stdin on a unix socket (what agents and Node's child_process hand a shell); 302: on TCP.
+  for (const [pid, inode, table] of [[301, 5151, 'unix'], [302, 4242, 'tcp']] as const) {
+    mkdirSync(join(root, String(pid), 'fd'), { recursive: true });
+    mkdirSync(join(root, String(pid), 'net'), { recursive: true });
+    symlinkSync(`socket:[${inode}]`, join(root, String(pid), 'fd', '0'));
+    writeFileSync(join(root, String(pid), 'net', 'tcp'), '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' + (table === 'tcp' ? `   0: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0 20 4 30 10 -1\n` : ''));
+    writeFileSync(join(root, String(pid), 'net', 'unix'), 'Num       RefCount Protocol Flags    Type St Inode Path\n' + (table === 'unix' ? `0000000000000000: 00000003 00000000 00000000 0001 03 ${inode}\n` : ''));
+  }
+  const fired: string[] = [];
+  const d = new Detector({ rules: RuleSet.load([defaultRuleDirs()[0]!]), onMatch: (m) => fired.push(`${m.rule.name}: ${m.events[0]!.pid} ${(m.events[0] as { args?: string[] }).args?.join(' ')}`), hostNs: NS, procRoot: root });
+  const host = { id: 'host', name: 'host', runtime: 'host', image: '' };
+  // [argv, pid, fires]
+  const cases: Array<[string[], number, boolean]> = [
+    [['bash'], 301, true],
+    [['bash', '-i'], 301, true],
+    [['sh', '-s'], 301, true],
+    [['bash', '/root/.pyenv/libexec/pyenv-which', 'python3'], 301, false],
+    [['sh', '-c', 'id'], 301, false],
+    [['sh', '-c', 'id'], 302, true],
+    [['bash', '/tmp/x.sh'], 302, true],
+  ];
+  for (const [args, pid] of cases) d.evaluate(exec({ pid, tid: pid, args, argc: args.length, exe: `/bin/${args[0]}`, comm: args[0], container: host }));
+  const want = cases.filter(([, , f]) => f).map(([args, pid]) => `Reverse shell on host: ${pid} ${args.join(' ')}`);
+  assert.deepEqual(fired.filter((f) => f.startsWith('Reverse shell')), want);
+});
