@@ -397,6 +397,11 @@ const F: FieldDef[] = [
   { name: 'proc.aexe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'executable of the n-th ancestor (1 = parent)', param: { form: '[n]', example: 'proc.aexe[2]', make: (p) => ancestor(p, 'exe') } },
   { name: 'proc.anames', type: 'list', cost: 3, kinds: PROC_KINDS, desc: 'command names of all known ancestors, parent first', get: (c) => c.ev?.proc?.ancestors.map((a) => a.comm) },
   { name: 'proc.aexes', type: 'list', cost: 3, kinds: PROC_KINDS, desc: 'executables of all known ancestors, parent first', get: (c) => c.ev?.proc?.ancestors.map((a) => a.exe) },
+  {
+    name: 'proc.live_forked', type: 'number', cost: 1, kinds: ['fork'],
+    desc: 'fork events: live processes of the forking cgroup that vigil saw forked, the child included (a lower bound; a fork bomb grows it, a loop of short programs does not)',
+    get: (c) => (c.ev?.kind === 'fork' ? c.ev.live_forked : undefined),
+  },
   { name: 'proc.fileless', type: 'bool', cost: 1, kinds: ['exec'], desc: 'exec of a memfd or deleted file', get: (c) => (c.ev?.kind === 'exec' ? c.ev.fileless : undefined) },
   { name: 'proc.setuid', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the exec raised privileges (setuid, setgid or file capabilities)', get: (c) => (c.ev?.kind === 'exec' ? c.ev.setuid || c.ev.setgid || c.ev.filecaps : undefined) },
   {

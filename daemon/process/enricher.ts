@@ -38,6 +38,7 @@ export class ProcessEnricher implements Enricher {
         break;
       case 'fork':
         t.onFork(ev, now, ev.child_pid);
+        ev.live_forked = t.liveForked(ev.cgroup_id);
         break;
       case 'exit':
         t.onExit(ev, now);

@@ -157,3 +157,30 @@ test('procInfo is one frozen object per process until its lineage changes', () =
   t.touch(head(200, 1), 3n * S);
   assert.deepEqual(t.procInfo(200)!.ancestors.map((x) => x.pid), [1]);
 });
+
+test('liveForked counts a cgroup\'s live forked processes: up on fork, down on exit, LRU eviction and pid reuse', () => {
+  const t = new ProcessTable({ maxEntries: 6 });
+  t.seed([entry(1, 0, '/sbin/init'), entry(100, 1, '/bin/sh')]);
+  const inCg = (pid: number, ppid: number, cg: number): EventHead => ({ pid, ppid, comm: 'sh', uid: 0, cgroup_id: cg });
+  // A loop of short programs: each child exits before the next fork.
+  for (let i = 0; i < 50; i++) {
+    t.onFork(inCg(100, 1, 7), BigInt(i) * S, 200 + i);
+    assert.equal(t.liveForked(7), 1);
+    t.onExit(inCg(200 + i, 100, 7), BigInt(i) * S);
+  }
+  assert.equal(t.liveForked(7), 0, 'seeded processes are not counted');
+  t.onFork(inCg(100, 1, 7), 60n * S, 300);
+  t.onFork(inCg(300, 100, 7), 60n * S, 301);
+  t.onFork(inCg(100, 1, 8), 60n * S, 400);
+  assert.deepEqual([t.liveForked(7), t.liveForked(8)], [2, 1]);
+  t.onExit(inCg(301, 300, 7), 61n * S);
+  t.onExit(inCg(301, 300, 7), 61n * S);
+  assert.equal(t.liveForked(7), 1, 'a second exit of the same process counts once');
+  // Pid 300 reused by a fork whose exit of the old process was lost: the old one leaves the count.
+  t.onFork(inCg(100, 1, 8), 62n * S, 300);
+  assert.deepEqual([t.liveForked(7), t.liveForked(8)], [0, 2]);
+  // Past maxEntries the least recently used entries go, and their counts with them.
+  for (let i = 0; i < 6; i++) t.onFork(inCg(100, 1, 9), 63n * S, 500 + i);
+  assert.equal(t.size, 6);
+  assert.deepEqual([t.liveForked(8), t.liveForked(9)], [0, 5]);
+});

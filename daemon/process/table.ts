@@ -9,6 +9,9 @@
 //  - marked exited by an exit event, then kept `exitGraceNs` (kernel time) so that late events
 //    (queued behind the exit, or of children naming it as parent) still resolve, then evicted;
 //  - bounded: at most `maxEntries`; past that the least recently used entry is evicted (counted).
+// Per cgroup, the table counts the live processes it saw forked (liveForked): a fork bomb makes that
+// grow, a loop of short programs does not, however many it runs. Seeded and looked-up entries are not
+// counted, so it is a lower bound; an entry leaves the count at its exit, eviction or pid reuse.
 // Time is the kernel time of the events (not the wall clock), so replays evict like the live run.
 import type { Ancestor, ProcInfo } from '../sensor/events.js';
 
@@ -27,6 +30,8 @@ export interface ProcessEntry {
   cgroupId: number;
   /** Kernel time of the exit event, when exited. */
   exitedNs?: bigint;
+  /** Made by a fork event and counted in liveForked until it exits or leaves the table. */
+  forked?: boolean;
   /** Resolves since this entry was last moved to the most-recent end (see resolve()). */
   touchedAt?: number;
   /** procInfo() of this entry, valid while the table's lineage generation is `infoGen`. */
@@ -75,6 +80,8 @@ export class ProcessTable {
   private readonly maxAncestors: number;
   private readonly lookup: ((pid: number) => ProcessEntry | undefined) | undefined;
   private readonly counters = { seeded: 0, misses: 0, lookups: 0, evictedExited: 0, evictedLru: 0 };
+  /** cgroup id -> live entries made by fork events. */
+  private readonly live = new Map<number, number>();
 
   constructor(options: ProcessTableOptions = {}) {
     this.maxEntries = options.maxEntries ?? 32768;
@@ -117,13 +124,31 @@ export class ProcessTable {
   private put(e: ProcessEntry): void {
     e.touchedAt = this.resolves;
     this.gen++;
+    const old = this.entries.get(e.pid);
+    if (old) this.uncount(old);
     this.entries.delete(e.pid);
     this.entries.set(e.pid, e);
+    if (e.forked) this.live.set(e.cgroupId, (this.live.get(e.cgroupId) ?? 0) + 1);
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as number;
+      this.uncount(this.entries.get(oldest)!);
       this.entries.delete(oldest);
       this.counters.evictedLru++;
     }
+  }
+
+  /** Takes a live forked entry out of its cgroup's count (at most once). */
+  private uncount(e: ProcessEntry): void {
+    if (!e.forked) return;
+    e.forked = false;
+    const n = (this.live.get(e.cgroupId) ?? 1) - 1;
+    if (n > 0) this.live.set(e.cgroupId, n);
+    else this.live.delete(e.cgroupId);
+  }
+
+  /** Live processes of the cgroup that the table saw forked (a lower bound of its process count). */
+  liveForked(cgroupId: number): number {
+    return this.live.get(cgroupId) ?? 0;
   }
 
   /** The entry of the event's process, created on a miss; refreshed from the header. */
@@ -194,11 +219,13 @@ export class ProcessTable {
       startNs: nowNs,
       cgroup: parent.cgroup,
       cgroupId: h.cgroup_id,
+      forked: true,
     });
   }
 
   onExit(h: EventHead, nowNs: bigint): void {
     const e = this.resolve(h, nowNs);
+    this.uncount(e);
     e.exitedNs = nowNs;
     this.exited.push([h.pid, nowNs]);
   }

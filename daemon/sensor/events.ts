@@ -116,6 +116,8 @@ export interface ForkEvent extends BaseEvent {
   child_vpid: number;
   clone_flags: string;
   clone_flag_names: string[];
+  /** Set by the process table: live processes of this cgroup it saw forked, the child included. */
+  live_forked?: number;
 }
 
 export interface ExitEvent extends BaseEvent {
