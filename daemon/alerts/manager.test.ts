@@ -174,13 +174,15 @@ test('dedup: a hit updates lastSeen and is published as an update; a resolved al
   await done(r);
 });
 
-test('rate limit: new alerts beyond the rule budget are suppressed, counted, and reported by the next alert or a summary', async () => {
+test('rate limit: new alerts beyond the budget of a rule in a container are suppressed, counted, and reported by the next alert or a summary', async () => {
   const r = await rig({ ratePerMinute: 3, summaryIntervalMs: 60 * SEC });
   const R = rule('noisy');
   for (let i = 0; i < 10; i++) r.m.submit(match(R, T0, { exe: `/bin/p${i}` }));
   r.m.submit(match(rule('other'), T0));
+  // The same rule in another container has a budget of its own: a flood in c1 hides nothing in c2.
+  r.m.submit(match(R, T0, { exe: '/bin/elsewhere', container: { ...C1, id: 'c2', name: 'other' } }));
   await r.m.flush();
-  assert.equal(r.m.stats().opened, 4, 'three of the noisy rule, one of another rule');
+  assert.equal(r.m.stats().opened, 5, 'three of the noisy rule in c1, one in c2, one of another rule');
   assert.equal(r.m.stats().suppressed, 7);
   // Dedup hits cost no token.
   r.m.submit(match(R, T0 + 1, { exe: '/bin/p0' }));
@@ -191,7 +193,7 @@ test('rate limit: new alerts beyond the rule budget are suppressed, counted, and
   await r.m.flush();
   const next = r.published.at(-1)![0];
   assert.equal(next.suppressed, 7);
-  assert.match(next.message, /\(7 earlier matches of this rule were suppressed by its rate limit\)$/);
+  assert.match(next.message, /\(7 earlier matches of this rule in c1 were suppressed by its rate limit\)$/);
   // More suppressed, no further alert: the summary after summaryIntervalMs.
   r.m.submit(match(R, T0 + 21 * SEC, { exe: '/bin/x1' }));
   r.m.submit(match(R, T0 + 22 * SEC, { exe: '/bin/x2' }));
@@ -203,7 +205,7 @@ test('rate limit: new alerts beyond the rule budget are suppressed, counted, and
   const summary = r.published.at(-1)!;
   assert.equal(summary[1], 'opened');
   assert.equal(summary[0].suppressed, 2);
-  assert.match(summary[0].message, /^2 matches of rule "noisy" were suppressed by its rate limit \(3\/min\)/);
+  assert.match(summary[0].message, /^2 matches of rule "noisy" in c1 were suppressed by its rate limit \(3\/min\)/);
   assert.equal(summary[0].lineage[0]!.exe, '/bin/x2', 'built from the last suppressed match');
   assert.ok(await r.alerts.get(summary[0].id));
   assert.equal(r.m.stats().summaries, 1);

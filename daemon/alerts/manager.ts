@@ -16,8 +16,9 @@
 // the alert's forecast and message, so an open warning shows the latest one; the resolving match leaves it as it
 // was (the last forecast that crossed is what justified the alert).
 //
-// Rate limit: new alerts of a rule spend a token of the rule's bucket (`ratePerMinute`, same burst).
-// A match that finds no token is suppressed and counted; the next alert of that rule carries
+// Rate limit: new alerts of a rule in a container (or the host) spend a token of that pair's bucket
+// (`ratePerMinute`, same burst), so a flood of one rule in one container suppresses neither other
+// rules nor the same rule elsewhere. A match that finds no token is suppressed and counted; the next alert of that rule carries
 // `suppressed: n` and says so in its message, and when none comes within `summaryIntervalMs` a summary
 // alert (built from the last suppressed match) reports the count.
 //
@@ -328,16 +329,16 @@ export class AlertManager {
     return this.run(async () => {
       const now = this.now();
       const changes: Changes = new Map();
-      for (const [rule, p] of this.pending) {
+      for (const [key, p] of this.pending) {
         if (now - p.since < this.summaryIntervalMs) continue;
-        this.pending.delete(rule);
+        this.pending.delete(key);
         const a = this.newAlert(p.last);
         a.suppressed = p.n;
-        a.message = `${p.n} matches of rule "${rule}" were suppressed by its rate limit (${this.ratePerMinute}/min) since ${iso(p.since)}; the last: ${p.last.message}`;
+        a.message = `${p.n} matches of rule "${p.last.rule.name}" in ${p.last.container.id} were suppressed by its rate limit (${this.ratePerMinute}/min) since ${iso(p.since)}; the last: ${p.last.message}`;
         this.counters.summaries++;
         changes.set(a.id, { alert: a, change: 'opened' });
       }
-      for (const [rule, b] of this.buckets) if (b.idle(now) && !this.pending.has(rule)) this.buckets.delete(rule);
+      for (const [key, b] of this.buckets) if (b.idle(now) && !this.pending.has(key)) this.buckets.delete(key);
       for (const live of [...this.byId.values()]) {
         if (live.alert.metric) continue; // open until the condition clears
         if (now - live.touched > 2 * this.windowMs) this.forget(live);
@@ -479,33 +480,33 @@ export class AlertManager {
     this.counters.deduped++;
   }
 
-  /** A new alert for m, or undefined when the rule's rate limit suppresses it (counted). */
+  /** A new alert for m, or undefined when the rate limit of its rule and container suppresses it (counted). */
   private open(m: RuleMatch, now: number): Alert | undefined {
-    const rule = m.rule.name;
+    const key = `${m.rule.name}\0${m.container.id}`;
     if (m.rule !== OVERLOAD_RULE) {
-      let bucket = this.buckets.get(rule);
+      let bucket = this.buckets.get(key);
       if (!bucket) {
         bucket = new TokenBucket(this.ratePerMinute, this.ratePerMinute, now);
-        this.buckets.set(rule, bucket);
+        this.buckets.set(key, bucket);
       }
       if (!bucket.take(now)) {
-        const p = this.pending.get(rule);
+        const p = this.pending.get(key);
         if (p) {
           p.n++;
           p.last = m;
         } else {
-          this.pending.set(rule, { n: 1, since: now, last: m });
+          this.pending.set(key, { n: 1, since: now, last: m });
         }
         this.counters.suppressed++;
         return undefined;
       }
     }
     const a = this.newAlert(m);
-    const p = this.pending.get(rule);
+    const p = this.pending.get(key);
     if (p) {
-      this.pending.delete(rule);
+      this.pending.delete(key);
       a.suppressed = p.n;
-      a.message += ` (${p.n} earlier matches of this rule were suppressed by its rate limit)`;
+      a.message += ` (${p.n} earlier matches of this rule in ${m.container.id} were suppressed by its rate limit)`;
     }
     return a;
   }
