@@ -325,6 +325,20 @@ export class Daemon {
     return kernel + (this.detectSub?.dropped ?? 0) + (this.alerts?.stats().dropped ?? 0);
   }
 
+  /**
+   * Kernel drops of each container's cgroups (the probes count drops by the sending task's cgroup):
+   * who is flooding the sensor. Cgroups of no known container (the host's own services) are left to
+   * the host's total.
+   */
+  private kernelDropsByContainer(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [cgroupId, n] of this.sensor?.stats().native?.droppedByCgroup ?? []) {
+      const id = this.registry?.resolve(cgroupId)?.id;
+      if (id !== undefined && id !== 'host') out.set(id, (out.get(id) ?? 0) + n);
+    }
+    return out;
+  }
+
   /** SIGHUP: reload the rules (a bad set is logged with file:line:column and the rules in force stay). */
   async reloadRules(): Promise<boolean> {
     return (await this.rules?.reload()) ?? false;
@@ -398,6 +412,7 @@ export class Daemon {
   private onSweep(all: Sample[], stats: SweepStats): void {
     const samples = this.inMetricScope(all);
     samples.push({ target: 'host', metric: 'sensor_events_dropped_total', time: stats.startedAt, value: this.eventsDropped() });
+    for (const [target, value] of this.kernelDropsByContainer()) samples.push({ target, metric: 'sensor_events_dropped_total', time: stats.startedAt, value });
     this.lastSweep = stats;
     this.detector?.evaluateMetrics(samples, (id) => this.registry?.list().find((c) => c.id === id));
     this.forecast?.observe(samples);

@@ -79,8 +79,21 @@ struct vg_creds {
 /* Per-CPU counters (one entry of a PERCPU_ARRAY); user space sums the CPUs. */
 struct vg_counters {
 	__u64 emitted[VG_KIND_MAX];
-	__u64 dropped[VG_KIND_MAX]; /* ring buffer full: reservation or output failed */
+	__u64 dropped[VG_KIND_MAX]; /* ring buffer full (or past the kind's share of it, below) */
 };
+
+/*
+ * Shares of the ring buffer: fork and exit records are sent only while the ring is less than 3/4
+ * full, exec records while it is less than 7/8 full. A storm of short processes then fills at most
+ * that much, and the records an attack is made of (file, syscall, namespace, credential, connect)
+ * still find room. Sheds count as drops of their kind.
+ */
+#define VG_RING_SHARE_BULK_EIGHTHS 6
+#define VG_RING_SHARE_EXEC_EIGHTHS 7
+
+/* Drops by the cgroup (v2 id, as in the record header) of the task whose record was dropped: the
+ * container flooding the sensor. An LRU hash of this many cgroups. */
+#define VG_DROPPED_CGROUPS_MAX 1024
 
 /* Global settings, one entry of an ARRAY map, written by user space at any time. */
 #define VG_CFG_CONNECT_INET (1u << 0) /* send inet/inet6 connects (unix ones are matched by watches) */

@@ -35,6 +35,14 @@ struct {
 	__type(value, struct vg_config);
 } vg_config SEC(".maps");
 
+/* Records dropped, by the cgroup of the task that sent them (see VG_DROPPED_CGROUPS_MAX). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VG_DROPPED_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} vg_dropped_cgroups SEC(".maps");
+
 /* The daemon's own processes: their events would feed back into the sensor. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -86,6 +94,30 @@ static __always_inline void vg_count_dropped(__u32 kind)
 	struct vg_counters *c = vg_counters_get();
 	if (c && kind < VG_KIND_MAX)
 		c->dropped[kind]++;
+	__u64 cgroup = bpf_get_current_cgroup_id();
+	__u64 *n = bpf_map_lookup_elem(&vg_dropped_cgroups, &cgroup);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+	} else {
+		__u64 one = 1;
+		bpf_map_update_elem(&vg_dropped_cgroups, &cgroup, &one, BPF_NOEXIST);
+	}
+}
+
+/* Whether a record of this kind may take ring space now (VG_RING_SHARE_*): bulk kinds leave the
+ * last part of the ring to the rest. */
+static __always_inline bool vg_ring_share_left(__u32 kind)
+{
+	__u64 eighths;
+	if (kind == VG_KIND_FORK || kind == VG_KIND_EXIT)
+		eighths = VG_RING_SHARE_BULK_EIGHTHS;
+	else if (kind == VG_KIND_EXEC)
+		eighths = VG_RING_SHARE_EXEC_EIGHTHS;
+	else
+		return true;
+	__u64 used = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&vg_events, BPF_RB_RING_SIZE);
+	return used < size / 8 * eighths;
 }
 
 static __always_inline bool vg_ignored(__u32 tgid)
@@ -138,7 +170,8 @@ static __always_inline __u64 vg_wakeup_flags(void)
 /* Send a record built in scratch memory; size is what the probe wrote (hdr.size). */
 #define vg_output(rec, size, kind)                                                         \
 	do {                                                                               \
-		if (bpf_ringbuf_output(&vg_events, (rec), (size), vg_wakeup_flags()))        \
+		if (!vg_ring_share_left(kind) ||                                           \
+		    bpf_ringbuf_output(&vg_events, (rec), (size), vg_wakeup_flags()))        \
 			vg_count_dropped(kind);                                              \
 		else                                                                       \
 			vg_count_emitted(kind);                                              \

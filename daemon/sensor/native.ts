@@ -78,6 +78,8 @@ export interface NativeStats extends KindCounters {
   malformedRecords?: number;
   /** Present when the enforce object is loaded. */
   enforce?: EnforceCounters;
+  /** [cgroup id (v2, as in record headers), records dropped] of each cgroup whose records were dropped. */
+  droppedByCgroup?: Array<[bigint, bigint]>;
 }
 
 export interface PollOptions {

@@ -92,7 +92,14 @@ export interface SensorStats {
   /** Events lost to full subscriber queues (sum over subscribers). */
   queueDrops: number;
   /** Kernel counters, summed over CPUs, by kind name (live only). */
-  native?: { emitted: Partial<Record<string, number>>; dropped: Partial<Record<string, number>>; ringUsedBytes: number; ringSizeBytes: number };
+  native?: {
+    emitted: Partial<Record<string, number>>;
+    dropped: Partial<Record<string, number>>;
+    ringUsedBytes: number;
+    ringSizeBytes: number;
+    /** Records the kernel dropped, by the cgroup id of the task that sent them. */
+    droppedByCgroup: Map<number, number>;
+  };
   /** Each enrichment stage's own counters, by stage name. */
   enrichers: Record<string, Record<string, number>>;
   capture?: CaptureWriterStats;
@@ -394,7 +401,10 @@ export class Sensor {
           this.log.debug({ err }, 'native stats unavailable');
         }
       }
-      if (ns) out.native = { emitted: byKind(ns.emitted), dropped: byKind(ns.dropped), ringUsedBytes: ns.ringUsedBytes, ringSizeBytes: ns.ringSizeBytes };
+      if (ns) {
+        const droppedByCgroup = new Map((ns.droppedByCgroup ?? []).map(([id, n]) => [Number(id), Number(n)]));
+        out.native = { emitted: byKind(ns.emitted), dropped: byKind(ns.dropped), ringUsedBytes: ns.ringUsedBytes, ringSizeBytes: ns.ringSizeBytes, droppedByCgroup };
+      }
     }
     if (this.writer) out.capture = { ...this.writer.stats };
     if (this.reader) out.replay = { ...this.reader.stats };

@@ -387,6 +387,15 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
       stats.Set("ringUsedBytes", static_cast<double>(poller_.UsedBytes()));
       stats.Set("ringSizeBytes", static_cast<double>(poller_.SizeBytes()));
       stats.Set("malformedRecords", static_cast<double>(poller_.Malformed()));
+      std::vector<std::pair<uint64_t, uint64_t>> by_cgroup = ReadDroppedCgroups(loader_);
+      Napi::Array dropped_cgroups = Napi::Array::New(env, by_cgroup.size());
+      for (size_t i = 0; i < by_cgroup.size(); i++) {
+        Napi::Array pair = Napi::Array::New(env, 2);
+        pair.Set(0u, Napi::BigInt::New(env, by_cgroup[i].first));
+        pair.Set(1u, Napi::BigInt::New(env, by_cgroup[i].second));
+        dropped_cgroups.Set(static_cast<uint32_t>(i), pair);
+      }
+      stats.Set("droppedByCgroup", dropped_cgroups);
       vg_enforce_counters enforce;
       if (ReadEnforceCounters(loader_, &enforce)) {
         Napi::Object e = Napi::Object::New(env);

@@ -241,6 +241,22 @@ bool ReadEnforceCounters(const Loader& loader, vg_enforce_counters* out) {
   return true;
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> ReadDroppedCgroups(const Loader& loader) {
+  const char* step = "stats";
+  int fd = MapFd(loader, "vg_dropped_cgroups", step, sizeof(uint64_t), sizeof(uint64_t));
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  uint64_t key = 0;
+  uint64_t next = 0;
+  // Bounded by the map's size; an LRU entry evicted while we walk just ends the walk early.
+  for (int err = bpf_map_get_next_key(fd, nullptr, &next); err == 0 && out.size() < VG_DROPPED_CGROUPS_MAX;
+       err = bpf_map_get_next_key(fd, &key, &next)) {
+    uint64_t count = 0;
+    if (bpf_map_lookup_elem(fd, &next, &count) == 0) out.emplace_back(next, count);
+    key = next;
+  }
+  return out;
+}
+
 uint32_t IgnoredPidsCapacity(const Loader& loader) {
   struct bpf_map* map = loader.FindMap("vg_ignore");
   return map != nullptr ? bpf_map__max_entries(map) : 0;

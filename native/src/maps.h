@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <linux/types.h>
@@ -49,6 +50,10 @@ void WriteEnforce(const Loader& loader, const std::vector<EnforceEntry>& entries
 void WriteEnforceCgroups(const Loader& loader, const std::vector<uint64_t>& ids);
 // vg_enforce_counters summed over CPUs; false when the enforce object is not loaded.
 bool ReadEnforceCounters(const Loader& loader, vg_enforce_counters* out);
+
+// vg_dropped_cgroups: (cgroup id, records dropped) for each cgroup that lost records, at most
+// VG_DROPPED_CGROUPS_MAX.
+std::vector<std::pair<uint64_t, uint64_t>> ReadDroppedCgroups(const Loader& loader);
 // max_entries of vg_ignore (how many pids setIgnoredPids takes).
 uint32_t IgnoredPidsCapacity(const Loader& loader);
 

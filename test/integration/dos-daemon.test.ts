@@ -17,36 +17,21 @@
 //
 // Run alone: node --test --test-force-exit dist/js/test/integration/dos-daemon.test.js
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
-import { freePort, stopChild } from '../net.js';
+import { AlertTail, Vigild, WARNING_OR_ABOVE, sleep } from '../vigild.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
-const VIGILD = join(REPO, 'bin/vigild');
-const VIGIL = join(REPO, 'bin/vigil');
 const MiB = 1024 * 1024;
 /** From a container's start to its alert on the stream. */
 const DEADLINE_MS = 30_000;
 /** How long every technique (and every ordinary workload) runs at most, in seconds. */
 const RUN_S = 75;
 const HELPER = '/opt/vigil/vigil-dos';
-const WARNING_OR_ABOVE = new Set(['SEVERITY_WARNING', 'SEVERITY_ERROR', 'SEVERITY_CRITICAL', 'SEVERITY_ALERT', 'SEVERITY_EMERGENCY']);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface AlertLine {
-  /** When the line reached the test. */
-  at: number;
-  change: string;
-  id: string;
-  rule: string;
-  severity: string;
-  container: string;
-  message: string;
-}
 
 /** `sh -c SCRIPT` ended by busybox timeout after RUN_S (timeout is the container's init: its exit ends the container). */
 function bounded(script: string): string[] {
@@ -147,62 +132,10 @@ const ORDINARY: Shape[] = [
   },
 ];
 
-/** A clean environment for bin/vigil: no VIGIL_* of the caller, no colour. */
-function cliEnv(addr: string): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', VIGIL_ADDR: addr };
-}
-
-function vigil(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(VIGIL, args, { env, encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.error ? r.error.message : (r.stderr ?? '') };
-}
-
-/** `vigil tail -o json`, every alert line parsed as it arrives. */
-class AlertTail {
-  readonly alerts: AlertLine[] = [];
-  stderr = '';
-  private readonly child: ChildProcess;
-  private rest = '';
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(VIGIL, ['tail', '-o', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.child.stdout!.on('data', (d: Buffer) => {
-      const at = Date.now();
-      const lines = (this.rest + d.toString()).split('\n');
-      this.rest = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const m = JSON.parse(line) as { alert?: { id: string; rule: string; severity: string; container?: { id: string }; message?: string }; alert_change?: string };
-        if (!m.alert) continue;
-        this.alerts.push({ at, change: m.alert_change ?? '', id: m.alert.id, rule: m.alert.rule, severity: m.alert.severity, container: m.alert.container?.id ?? '', message: (m.alert.message ?? '').trim() });
-      }
-    });
-  }
-  get exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-  /** The first opened alert of `rule` for `container`, waiting until `deadline` (unix ms). */
-  async opened(rule: string, container: string, deadline: number): Promise<AlertLine | undefined> {
-    for (;;) {
-      const a = this.alerts.find((x) => x.change === 'ALERT_CHANGE_OPENED' && x.rule === rule && x.container === container);
-      if (a || Date.now() > deadline) return a;
-      if (this.exited) assert.fail(`vigil tail exited: ${this.stderr}`);
-      await sleep(100);
-    }
-  }
-  stop(): Promise<void> {
-    return stopChild(this.child);
-  }
-}
-
 describe('DoS end to end: vigild on its defaults, techniques in runc containers', () => {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'vigil-dos-')));
-  const helpers = join(dir, 'helpers');
-  const sock = join(dir, 'vigil.sock');
-  const env = cliEnv(`unix://${sock}`);
-  let daemon: ChildProcess | undefined;
-  let daemonLog = '';
-  let tail: AlertTail | undefined;
+  const helpers = realpathSync(mkdtempSync(join(tmpdir(), 'vigil-dos-')));
+  let daemon: Vigild;
+  let tail: AlertTail;
   const containers: Container[] = [];
 
   function start(shape: Shape): Container {
@@ -211,48 +144,22 @@ describe('DoS end to end: vigild on its defaults, techniques in runc containers'
     return c;
   }
 
-  /** The last lines of the daemon's log, for a failure message. */
-  const logTail = (): string => daemonLog.split('\n').slice(-40).join('\n');
-
   before(async () => {
     const why = runcMissing();
     if (why) assert.fail(why);
     // Built before any container starts, so it is never a file a container dropped.
-    mkdirSync(helpers);
     chmodSync(helpers, 0o755);
     const cc = spawnSync('cc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(helpers, 'vigil-dos'), join(REPO, 'test/helpers/vigil-dos.c')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, `cc -static vigil-dos.c: ${cc.error?.message ?? cc.stderr}`);
-    // An empty config file: the embedded defaults, whatever /etc/vigil/vigild.yaml says on this host.
-    writeFileSync(join(dir, 'vigild.yaml'), '');
-    const http = `127.0.0.1:${await freePort()}`;
-    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', http, '--api-socket', sock], { stdio: ['ignore', 'ignore', 'pipe'] });
-    daemon.stderr!.on('data', (d: Buffer) => {
-      daemonLog += d.toString();
-      if (daemonLog.length > 1 << 20) daemonLog = daemonLog.slice(-(1 << 19));
-    });
-    const ready = Date.now() + 30_000;
-    for (;;) {
-      const r = vigil(['status'], env);
-      if (r.code === 0) break;
-      if (daemon.exitCode !== null) assert.fail(`vigild exited (${daemon.exitCode}): ${logTail()}`);
-      if (Date.now() > ready) assert.fail(`vigild did not answer on ${sock}: ${r.stderr}\n${logTail()}`);
-      await sleep(300);
-    }
-    tail = new AlertTail(env);
-    // The stream is open once the daemon counts the subscriber.
-    for (let i = 0; ; i++) {
-      const s = vigil(['status', '-o', 'json'], env);
-      if (s.code === 0 && (JSON.parse(s.stdout) as { subscribers: unknown[] }).subscribers.length > 0) break;
-      if (i > 100) assert.fail(`tail never subscribed: ${tail.stderr}`);
-      await sleep(100);
-    }
+    daemon = await Vigild.start();
+    tail = await daemon.tail();
   });
 
   after(async () => {
     for (const c of containers) c.delete();
     await tail?.stop();
-    await stopChild(daemon);
-    rmSync(dir, { recursive: true, force: true });
+    await daemon?.stop();
+    rmSync(helpers, { recursive: true, force: true });
   });
 
   /** Starts the wave's containers at once; each must raise its rule within DEADLINE_MS of its start and be listed running. */
@@ -262,22 +169,16 @@ describe('DoS end to end: vigild on its defaults, techniques in runc containers'
       return { ...a, at, c: start(a) };
     });
     // Wait a little past the deadline, so a late alert is reported with its latency.
-    const seen = await Promise.all(started.map((s) => tail!.opened(s.rule, s.c.id, s.at + DEADLINE_MS + 15_000)));
+    const seen = await Promise.all(started.map((s) => tail.opened(s.rule, s.c.id, s.at + DEADLINE_MS + 15_000)));
 
     // While the techniques still run: every container listed, running.
-    const ps = vigil(['ps', '-o', 'json'], env);
-    assert.equal(ps.code, 0, ps.stderr);
-    const listed = new Map(ps.stdout.trim().split('\n').map((l) => {
-      const s = JSON.parse(l) as { info: { ref: { id: string } }; running: boolean };
-      return [s.info.ref.id, s.running] as const;
-    }));
+    const listed = daemon.ps();
 
     const report = started.map((s, i) => {
       const a = seen[i];
       return `${s.name} [${s.c.id}]: ${a ? `${s.rule} after ${((a.at - s.at) / 1000).toFixed(1)} s` : `no "${s.rule}"`}; ps: ${listed.has(s.c.id) ? (listed.get(s.c.id) ? 'running' : 'NOT running') : 'NOT listed'}`;
     });
-    const opened = tail!.alerts.filter((x) => x.change === 'ALERT_CHANGE_OPENED').map((x) => `${x.severity} ${x.rule} [${x.container}]`);
-    const context = `\n${report.join('\n')}\nalerts opened: ${opened.join('; ')}\nvigild log:\n${logTail()}`;
+    const context = `\n${report.join('\n')}\nalerts opened: ${tail.summary()}\nvigild log:\n${daemon.logTail()}`;
     for (const [i, s] of started.entries()) {
       const a = seen[i];
       assert.ok(a, `${s.name}: no "${s.rule}" for ${s.c.id}${context}`);
@@ -299,13 +200,11 @@ describe('DoS end to end: vigild on its defaults, techniques in runc containers'
     const ids = new Set(started.map((s) => s.c.id));
     // As long as the attacks were given, plus the longest hold of the metric rules.
     await sleep(DEADLINE_MS + 5_000);
-    const ps = vigil(['ps', '-o', 'json'], env);
-    assert.equal(ps.code, 0, ps.stderr);
-    const running = new Set(ps.stdout.trim().split('\n').map((l) => JSON.parse(l) as { info: { ref: { id: string } }; running: boolean }).filter((s) => s.running).map((s) => s.info.ref.id));
-    const loud = tail!.alerts.filter((a) => a.change === 'ALERT_CHANGE_OPENED' && ids.has(a.container) && WARNING_OR_ABOVE.has(a.severity));
+    const listed = daemon.ps();
+    const loud = tail.alerts.filter((a) => a.change === 'ALERT_CHANGE_OPENED' && ids.has(a.container) && WARNING_OR_ABOVE.has(a.severity));
     const name = (id: string): string => started.find((s) => s.c.id === id)?.name ?? id;
     assert.deepEqual(loud.map((a) => `${name(a.container)}: ${a.severity} ${a.rule}: ${a.message}`), [], 'ordinary work raised alerts at warning or above');
-    for (const s of started) assert.ok(running.has(s.c.id), `${s.name}: vigil ps does not list ${s.c.id} as running`);
+    for (const s of started) assert.equal(listed.get(s.c.id), true, `${s.name}: vigil ps does not list ${s.c.id} as running`);
     for (const s of started) s.c.delete();
   });
 });

@@ -1,0 +1,82 @@
+// Floods do not hide attacks (issue 13, item 1). bin/vigild on its defaults but with a small kernel
+// ring buffer (64 KiB, so that an exec flood overflows it on any machine), a privileged container
+// running six loops of short programs, and while it floods: a core_pattern write (the same value back)
+// and a shadow read in that container, and a shadow read in a quiet second container. Each act must
+// raise its own alert from its own container, the flooding container must be named by "Sensor
+// blinding from container", and the quiet one must not: fork, exit and exec records may only take
+// part of the ring (probes/common.h VG_RING_SHARE_*), the kernel counts drops by the sender's cgroup,
+// and alert rate limits are per rule and container.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { runcMissing, startContainer, type Container } from '../runc.js';
+import { AlertTail, Vigild } from '../vigild.js';
+
+/** From the acts to their alerts: the detector works through the flood's backlog first. */
+const DEADLINE_MS = 60_000;
+const FLOOD_WORKERS = 6;
+const FLOOD_S = 150;
+
+describe('an exec flood hides no attack (vigild with a 64 KiB ring, runc containers)', () => {
+  let daemon: Vigild;
+  let tail: AlertTail;
+  const containers: Container[] = [];
+
+  before(async () => {
+    const why = runcMissing();
+    if (why) assert.fail(why);
+    daemon = await Vigild.start('sensor:\n  ring_buffer_size: 64KiB\n');
+    tail = await daemon.tail();
+  });
+
+  after(async () => {
+    for (const c of containers) c.delete();
+    await tail?.stop();
+    await daemon?.stop();
+  });
+
+  test('a core_pattern write and shadow reads during the flood are alerted; the flooder is named', { timeout: 150_000 }, async (t) => {
+    const quiet = startContainer({ args: ['sleep', '600'] });
+    containers.push(quiet);
+    const loops = Array.from({ length: FLOOD_WORKERS }, () => '(while :; do /bin/true; done) &').join(' ');
+    const flood = startContainer({ privileged: true, args: ['timeout', '-s', 'KILL', String(FLOOD_S), 'sh', '-c', `${loops} wait`] });
+    containers.push(flood);
+    // The flood has overflowed the ring once the kernel counts drops.
+    const overflowing = Date.now() + 30_000;
+    while (kernelDrops(daemon) === 0) {
+      if (Date.now() > overflowing) assert.fail(`the flood never overflowed the ring: ${daemon.logTail()}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+
+    const at = Date.now();
+    const shadow = ['sh', '-c', 'echo x > /etc/shadow && cat /etc/shadow > /dev/null'];
+    const acts = [
+      flood.exec(['sh', '-c', 'v=$(cat /proc/sys/kernel/core_pattern) && echo "$v" > /proc/sys/kernel/core_pattern'], { timeoutMs: 30_000 }),
+      flood.exec(shadow, { timeoutMs: 30_000 }),
+      quiet.exec(shadow, { timeoutMs: 30_000 }),
+    ];
+    for (const r of acts) assert.equal(r.status, 0, r.stderr);
+
+    const want: Array<[string, Container]> = [
+      ['Write to kernel usermode helper from container', flood],
+      ['Read of shadow file in container', flood],
+      ['Read of shadow file in container', quiet],
+      ['Sensor blinding from container', flood],
+    ];
+    const seen = await Promise.all(want.map(([rule, c]) => tail.opened(rule, c.id, at + DEADLINE_MS)));
+    const drops = kernelDrops(daemon);
+    const report = want.map(([rule, c], i) => `${rule} [${c === flood ? 'flood' : 'quiet'}]: ${seen[i] ? `${((seen[i]!.at - at) / 1000).toFixed(1)} s` : 'MISSING'}`);
+    for (const line of report) t.diagnostic(line);
+    t.diagnostic(`kernel drops so far: ${drops}`);
+    const context = `\n${report.join('\n')}\nalerts opened: ${tail.summary()}\nvigild log:\n${daemon.logTail()}`;
+    for (const [i, [rule, c]] of want.entries()) assert.ok(seen[i], `no "${rule}" for ${c.id}${context}`);
+    assert.equal(tail.alerts.find((a) => a.rule === 'Sensor blinding from container' && a.container === quiet.id), undefined, `the quiet container was named as a flooder${context}`);
+  });
+});
+
+/** Every record the kernel dropped so far (vigil status, summed over kinds). */
+function kernelDrops(d: Vigild): number {
+  const r = d.cli(['status', '-o', 'json']);
+  if (r.code !== 0) return 0;
+  const s = JSON.parse(r.stdout) as { events?: { kernel_dropped?: Record<string, string> } };
+  return Object.values(s.events?.kernel_dropped ?? {}).reduce((a, b) => a + Number(b), 0);
+}
