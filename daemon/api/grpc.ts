@@ -9,7 +9,6 @@
 //   start unless `insecure` is set and the address is loopback.
 // The two listeners are two grpc.Server instances over the same handlers; only the TCP one has the
 // token interceptor. Nothing from a request is ever executed.
-import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -37,6 +36,7 @@ import { ConfigError, VigilError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { METRICS } from '../metrics/types.js';
 import { KIND_NAMES } from '../sensor/layout.js';
+import { bearerMatches, bearerToken } from './auth.js';
 import { getContainer, listContainers } from './containers.js';
 import { replayedChange, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription } from './filter.js';
@@ -176,11 +176,11 @@ export class GrpcApi {
             onReceiveMetadata: (md, mdNext) => {
               if (method.path.startsWith(HEALTH_PREFIX)) return mdNext(md);
               const value = md.get('authorization')[0];
-              const m = typeof value === 'string' ? /^Bearer (.+)$/.exec(value) : null;
-              const got = m ? Buffer.from(m[1]!) : Buffer.alloc(0);
-              if (got.length === token.length && timingSafeEqual(got, token)) return mdNext(md);
+              const header = typeof value === 'string' ? value : undefined;
+              if (bearerMatches(header, token)) return mdNext(md);
               this.counters.unauthenticated++;
-              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: m ? 'wrong bearer token' : 'missing bearer token: send authorization: Bearer <token>', metadata: new grpc.Metadata() });
+              const sent = bearerToken(header) !== undefined;
+              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: sent ? 'wrong bearer token' : 'missing bearer token: send authorization: Bearer <token>', metadata: new grpc.Metadata() });
             },
           });
         },

@@ -176,12 +176,12 @@ function unixClients(w: World): Clients {
   return clients(`unix:${w.socket}`, grpc.credentials.createInsecure());
 }
 
-function tlsClients(w: World, token: string | undefined): Clients {
+function tlsClients(w: World, token: string | undefined, scheme = 'Bearer'): Clients {
   let creds = grpc.credentials.createSsl(w.cert);
   if (token !== undefined) {
     creds = grpc.credentials.combineChannelCredentials(creds, grpc.credentials.createFromMetadataGenerator((_p, cb) => {
       const md = new grpc.Metadata();
-      md.set('authorization', `Bearer ${token}`);
+      md.set('authorization', `${scheme} ${token}`);
       cb(null, md);
     }));
   }
@@ -291,6 +291,17 @@ describe('gRPC API', () => {
     try {
       const s = await call<object, { version: string }>(good.status, 'Get', {});
       assert.equal(s.version, '0.1.0-test');
+      // RFC 7235: the scheme is case-insensitive
+      for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+        const c = tlsClients(w, TOKEN, scheme);
+        try {
+          assert.equal((await call<object, { version: string }>(c.status, 'Get', {})).version, '0.1.0-test', scheme);
+        } finally {
+          c.close();
+        }
+      }
+      const basic = tlsClients(w, TOKEN, 'Basic');
+      await rejectsWith(call(basic.status, 'Get', {}), grpc.status.UNAUTHENTICATED, /missing bearer token/).finally(() => basic.close());
       await rejectsWith(call(none.status, 'Get', {}), grpc.status.UNAUTHENTICATED, /missing bearer token/);
       await rejectsWith(call(wrong.alerts, 'List', {}), grpc.status.UNAUTHENTICATED, /wrong bearer token/);
       const sub = new Collector(wrong.events, { include_alerts: true });
@@ -608,6 +619,9 @@ describe('gRPC API', () => {
     try {
       assert.equal((await get('/status', {})).status, 401);
       assert.equal((await get('/status', { authorization: 'Bearer wrong-token-of-the-same-size-xx' })).status, 401);
+      // RFC 7235: the scheme in any case, then one or more spaces
+      for (const authorization of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer   ${TOKEN}`]) assert.equal((await get('/status', { authorization })).status, 200, authorization);
+      assert.equal((await get('/status', { authorization: `Basic ${TOKEN}` })).status, 401);
       const st = await get('/status');
       assert.deepEqual([st.status, st.body['version'], st.body['source']], [200, '0.1.0-test', 'replay']);
       const list = await get('/containers?include_stopped=true');
