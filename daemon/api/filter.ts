@@ -12,6 +12,7 @@ import { compileGlob, globFault, type Glob } from '../../common/glob.js';
 import { SEVERITIES, severityRank } from '../detect/types.js';
 import { VigilError } from '../errors.js';
 import type { StreamEvent } from './convert.js';
+import { CLIENT_NAME } from './drops.js';
 import { compileMask, isLifecycle, type MaskTree } from './convert.js';
 
 /** A request that cannot be served as asked: the API answers INVALID_ARGUMENT with the message. */
@@ -161,6 +162,8 @@ function compileOne(f: Filter__Output, where: string, budget: GlobBudget): Pred 
 
 export interface CompiledSubscription {
   matches: Pred;
+  /** The request's client_name, checked; '' when it gave none. */
+  clientName: string;
   /** Whether any event kind could pass (for the sensor's own pre-filter). */
   events: boolean;
   alerts: boolean;
@@ -193,8 +196,11 @@ export function compileSubscription(req: SubscribeRequest__Output): CompiledSubs
   const since = Number(req.since_seq ?? 0);
   if (!Number.isSafeInteger(since) || since < 0) throw new ApiArgumentError(`since_seq ${String(req.since_seq)} is out of range`);
   if (since > 0 && !req.include_alerts) throw new ApiArgumentError('since_seq resumes alerts: set include_alerts');
+  const clientName = req.client_name ?? '';
+  if (clientName !== '' && !CLIENT_NAME.test(clientName)) throw new ApiArgumentError(`client_name ${JSON.stringify(clientName.slice(0, 80))}: letters, digits and . _ - / : @, at most 64 characters`);
   const out: CompiledSubscription = {
     matches: (it) => (allow.length === 0 || allow.some((p) => p(it))) && !deny.some((p) => p(it)),
+    clientName,
     events: req.include_events,
     alerts: req.include_alerts,
     sinceSeq: since,

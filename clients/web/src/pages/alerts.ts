@@ -161,7 +161,7 @@ export function alertsPage(query: URLSearchParams): Page {
       replace(err, errorBox((e as Error).message));
     }
     if (stopped) return;
-    const req: SubscribeRequest = { include_alerts: true, include_events: false };
+    const req: SubscribeRequest = { include_alerts: true, include_events: false, client_name: 'dashboard' };
     const allow = allowFilter(filter);
     if (Object.keys(allow).length > 0) req.allow = [allow];
     stopStream = subscribe(req, { message: onMessage, state: onState }, resumeAfter === '0' ? '' : resumeAfter);
