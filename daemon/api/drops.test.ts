@@ -11,6 +11,7 @@ test('the name a subscriber counts under (table)', () => {
     ['', '[::1]:50123', '::1'],
     ['', 'unix:/run/vigil/vigil.sock', 'unix'],
     ['', '', 'unix'],
+    ['', 'unknown', 'unix'],
     ['', 'localhost', 'localhost'],
   ];
   for (const [clientName, peer, name] of TABLE) assert.equal(subscriberName(clientName, peer), name, `${clientName} ${peer}`);

@@ -13,7 +13,8 @@ export const CLIENT_NAME = /^[A-Za-z0-9._\-/:@]{1,64}$/;
 /** The name a subscriber counts under: its client_name, else its peer without the port ("unix" for a unix socket). */
 export function subscriberName(clientName: string, peer: string): string {
   if (clientName) return clientName;
-  if (peer.startsWith('unix:') || peer === '' || peer === 'undefined') return 'unix';
+  // grpc-js gives a unix socket's peer as "unknown" (it has no remote address)
+  if (peer.startsWith('unix:') || peer === '' || peer === 'unknown' || peer === 'undefined') return 'unix';
   const m = /^\[?([^\]]*?)\]?:\d+$/.exec(peer);
   return m ? m[1]! : peer;
 }
