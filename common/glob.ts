@@ -11,8 +11,8 @@
 //   [abc]    one character of the set; ranges [a-z]; [!abc] or [^abc] negate; a ']' first in the set
 //            and a '-' first or last are literal; in path mode a set never matches '/'
 //   \x       the character x itself (\* \? \[ \\)
-// Refused: an unterminated '[', an empty set, a reversed range [z-a], a trailing '\', control
-// characters (U+0000-U+001F, U+007F).
+// Refused: an unterminated '[' ('[]' too: a ']' first is a member), a reversed range [z-a], a
+// trailing '\', control characters (U+0000-U+001F, U+007F).
 //
 // Path mode is for paths (executables, files, cgroups): '/' is matched only by a '/' of the pattern
 // or by **, as fnmatch(3) with FNM_PATHNAME. Plain mode is for names (containers, images, labels).
