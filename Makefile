@@ -65,7 +65,7 @@ $(PROTO_GEN): $(wildcard proto/vigil/v1/*.proto) node_modules/.package-lock.json
 	@touch $@
 
 ts: $(TS_STAMP)
-$(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
+$(TS_STAMP): tsconfig.json $(shell find common daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
 	npx --no-install tsc -p tsconfig.json
 	@touch $@
 
@@ -86,7 +86,7 @@ $(HELPER_OUT)/%: bench/%.c
 # Vite into dist/web/, which the daemon's HTTP listener serves.
 WEB_STAMP := $(OUT)/web/index.html
 web: $(WEB_STAMP)
-$(WEB_STAMP): $(shell find clients/web -type f 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
+$(WEB_STAMP): $(shell find clients/web common -type f 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
 	npx --no-install tsc -p clients/web/tsconfig.json --noEmit
 	npx --no-install vite build clients/web --logLevel warn
 

@@ -495,6 +495,7 @@ export class Daemon {
       const a = this.alerts.stats();
       out.push({ name: 'vigil_alert_matches_dropped_total', help: 'rule matches lost because the alert intake was full', type: 'counter', samples: [{ value: a.dropped }] });
     }
+    if (this.grpc) out.push(...this.grpc.metricFamilies());
     if (this.detectSub) out.push({ name: 'vigil_detector_queue_dropped_total', help: 'events the detector lost to a full queue', type: 'counter', samples: [{ value: this.detectSub.dropped }] });
     if (this.detector) {
       out.push({ name: 'vigil_detector_runtime_setup_skipped_total', help: "events of a container runtime's bootstrap (runc init) that no rule evaluated", type: 'counter', samples: [{ value: this.detector.stats().runtimeSetupSkipped }] });

@@ -17,7 +17,8 @@ export type VigilErrorCode =
   | 'VIGIL_ALERT_NOT_FOUND'
   | 'VIGIL_ALERT_STATE'
   | 'VIGIL_ALERT_CURSOR'
-  | 'VIGIL_RULE_PARSE';
+  | 'VIGIL_RULE_PARSE'
+  | 'VIGIL_REGEX';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;

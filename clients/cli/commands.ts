@@ -300,9 +300,11 @@ export async function status(cmd: StatusCommand, api: Api, io: CliIo): Promise<n
     out.push(`  delivered ${s.events.delivered}, subscriber drops ${s.events.queue_drops}, kernel drops ${sum(s.events.kernel_dropped)}, corrupt ${s.events.corrupt}`);
   }
   if (s.alerts) out.push(`alerts: ${s.alerts.stored} stored, last seq ${s.alerts.last_seq}`);
-  out.push(`subscribers: ${s.subscribers.length}`);
+  // Losses of every stream since the daemon started (ended ones too), by subscriber name, as in /metrics.
+  const lostBy = Object.entries(s.subscriber_lost_by ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`);
+  out.push(`subscribers: ${s.subscribers.length}, lost ${s.subscriber_lost ?? 0} since start${lostBy.length > 0 ? ` (${lostBy.join(', ')})` : ''}`);
   for (const sub of s.subscribers)
-    out.push(`  #${sub.id} ${sub.peer} since ${dateTime(sub.since)} ${[sub.alerts && 'alerts', sub.events && 'events'].filter(Boolean).join('+')} sent ${sub.sent} lost ${sub.lost} queued ${sub.queued}`);
+    out.push(`  #${sub.id} ${sub.name && sub.name !== sub.peer ? `${sub.name} ` : ''}${sub.peer} since ${dateTime(sub.since)} ${[sub.alerts && 'alerts', sub.events && 'events'].filter(Boolean).join('+')} sent ${sub.sent} lost ${sub.lost} queued ${sub.queued}`);
   io.stdout.write(out.join('\n') + '\n');
   return 0;
 }

@@ -88,7 +88,11 @@ before(async () => {
     Get: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       const auth = call.metadata.get('authorization')[0];
       if (auth !== 'Bearer good') return cb(refuse(grpc.status.UNAUTHENTICATED, 'missing or wrong token'));
-      cb(null, { version: '0.1.0', uptime_ms: 61_000, started_at: '2026-11-28T11:59:00Z', source: 'native', attached: 1, probes: [{ object: 'process', program: 'vg_exec', section: 'tp_btf/sched_process_exec', attached: true }] });
+      cb(null, {
+        version: '0.1.0', uptime_ms: 61_000, started_at: '2026-11-28T11:59:00Z', source: 'native', attached: 1, probes: [{ object: 'process', program: 'vg_exec', section: 'tp_btf/sched_process_exec', attached: true }],
+        subscribers: [{ id: 3, peer: 'unix:/run/vigil/vigil.sock', name: 'vigil-forward', since: '2026-11-28T11:59:30Z', events: false, alerts: true, sent: 40, lost: 12, queued: 0 }],
+        subscriber_lost: 19, subscriber_lost_by: { 'vigil-forward': 12, 'vigil-tail': 7, unix: 0 },
+      });
     },
   });
   await new Promise<void>((resolve, reject) => server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
@@ -142,6 +146,7 @@ test('tail: alerts printed without colour when not a TTY, a gap warned on stderr
   assert.equal(lastSubscribe?.since_seq, '6');
   assert.equal(lastSubscribe?.include_alerts, true);
   assert.equal(lastSubscribe?.include_events, false);
+  assert.equal(lastSubscribe?.client_name, 'vigil-tail', 'its losses count under vigil-tail in status and /metrics');
   assert.deepEqual(lastSubscribe?.allow?.[0]?.container_names, ['web-*']);
   assert.equal(lastSubscribe?.allow?.[0]?.min_severity, 'SEVERITY_WARNING');
 });
@@ -175,6 +180,9 @@ test('UNAUTHENTICATED: the refusal line, exit 1; the token goes as a bearer head
   assert.equal(await main(['status'], good.io), 0, good.err.text);
   assert.match(good.out.text, /^vigild 0\.1\.0, up 1m1s/);
   assert.match(good.out.text, /^probes: 1 attached, 0 refused$/m);
+  // every stream's losses since start, ended ones too, by name, then each connected subscriber
+  assert.match(good.out.text, /^subscribers: 1, lost 19 since start \(vigil-forward 12, vigil-tail 7\)$/m);
+  assert.match(good.out.text, /^ {2}#3 vigil-forward unix:\/run\/vigil\/vigil\.sock since .* alerts sent 40 lost 12 queued 0$/m);
 });
 
 test('NOT_FOUND: the message, exit 1; --debug adds the detail', async () => {

@@ -15,7 +15,7 @@ export function gapLine(g: Gap): string {
 }
 
 export function subscribeRequest(cmd: TailCommand): SubscribeRequest {
-  return { allow: cmd.allow, deny: cmd.deny, include_events: cmd.events, include_alerts: true, since_seq: cmd.since ?? '0' };
+  return { allow: cmd.allow, deny: cmd.deny, include_events: cmd.events, include_alerts: true, since_seq: cmd.since ?? '0', client_name: 'vigil-tail' };
 }
 
 /** Formats one stream message for stdout; undefined for what is not printed there. */

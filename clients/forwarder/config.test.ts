@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { subscriptionAllow } from './assemble.js';
 import { parseConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { compileFilter, globToRegExp } from './filter.js';
+import { compileFilter } from './filter.js';
+import { HOSTILE } from '../../common/hostile-patterns.js';
 import { alertItem, makeEvent } from './testing.js';
 
 const FULL = `
@@ -101,12 +102,39 @@ describe('config', () => {
 
 describe('sink filters', () => {
   it('globs: * does not cross / in exe globs, ** does; names match anything', () => {
+    // [glob, exe glob (else container name), value, passes]
     const table: Array<[string, boolean, string, boolean]> = [
       ['/bin/*', true, '/bin/sh', true], ['/bin/*', true, '/bin/x/sh', false], ['/usr/**', true, '/usr/lib/x/y', true],
       ['/bin/s?', true, '/bin/sh', true], ['/bin/[a-c]at', true, '/bin/cat', true], ['/bin/[!c]at', true, '/bin/cat', false],
+      ['/bin/\\*', true, '/bin/*', true], ['/bin/\\*', true, '/bin/sh', false],
       ['web-*', false, 'web-1/x', true], ['a.b', false, 'axb', false], ['(x)', false, '(x)', true],
     ];
-    for (const [glob, path, value, want] of table) assert.equal(globToRegExp(glob, path).test(value), want, `${glob} ${value}`);
+    for (const [glob, path, value, want] of table) {
+      const pass = compileFilter({ allow: [path ? { exe_globs: [glob] } : { container_names: [glob] }], deny: [] });
+      const rec = { type: 'event' as const, event: makeEvent(path ? ({ exec: { exe: value } } as never) : ({ container: { name: value } } as never)) };
+      assert.equal(pass(rec as never), want, `${glob} ${value}`);
+    }
+  });
+
+  it('hostile globs on 4096-character values: answered right', () => {
+    for (const h of HOSTILE) {
+      const path = h.mode === 'path';
+      const pass = compileFilter({ allow: [path ? { exe_globs: [h.pattern] } : { container_names: [h.pattern] }], deny: [] });
+      const rec = { type: 'event' as const, event: makeEvent(path ? ({ exec: { exe: h.input } } as never) : ({ container: { name: h.input } } as never)) };
+      assert.equal(pass(rec as never), h.want, `${h.pattern.slice(0, 20)}...`);
+    }
+  });
+
+  it('bad globs are refused when the config loads, with the sink, the field and the column', () => {
+    // [glob, message]
+    const table: Array<[string, RegExp]> = [
+      ['web-[1', /sinks\[0\]\.filter\.allow\[0\]\.container_names: bad glob "web-\[1" at column 5: unterminated '\['/],
+      ['x\\', /trailing backslash/],
+      ['[z-a]', /reversed range/],
+    ];
+    for (const [glob, msg] of table) {
+      assert.throws(() => parseConfig(`sinks: [{type: webhook, url: http://x, filter: {allow: [{container_names: [${JSON.stringify(glob)}]}]}}]`, 'f'), (e: unknown) => e instanceof ConfigError && msg.test(e.message), glob);
+    }
   });
 
   it('allow any, deny none; fields AND, values OR; fields that do not apply do not restrict', () => {

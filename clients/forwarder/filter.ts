@@ -2,10 +2,13 @@
 // subscription asks the daemon for the union of what the sinks want, and each sink applies its own
 // filter to what arrives. Semantics as the proto says: a record passes when it matches any allow
 // filter (or there is none) and no deny filter; within a filter every set field must match (AND),
-// within a list any value (OR); fields that do not apply to a record do not restrict it.
+// within a list any value (OR); fields that do not apply to a record do not restrict it. Globs are the
+// daemon's grammar (common/glob.ts: container_names plain, exe_globs path mode), checked when the
+// config loads and matched in linear time.
 import { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
 import type { Filter } from '../../proto/gen/vigil/v1/Filter.js';
 import type { Severity as ProtoSeverity } from '../../proto/gen/vigil/v1/Severity.js';
+import { compileGlob, globFault, type Glob } from '../../common/glob.js';
 import { ConfigError } from './errors.js';
 import { SEVERITIES, enumName, severityName, type ForwardRecord, type Severity } from './record.js';
 
@@ -50,6 +53,12 @@ export function parseFilterSpec(value: unknown, where: string): FilterSpec {
       const bad = v.find((k) => !EVENT_KINDS.includes(k));
       if (bad) throw new ConfigError(`${where}.kinds: unknown kind ${bad} (known: ${EVENT_KINDS.join(', ')})`);
     }
+    if (key === 'container_names' || key === 'exe_globs') {
+      for (const g of v as string[]) {
+        const fault = globFault(g);
+        if (fault) throw new ConfigError(`${where}.${key}: bad glob ${JSON.stringify(g)} at column ${fault.index + 1}: ${fault.reason}`);
+      }
+    }
     if (key === 'container_ids') {
       const bad = v.find((id) => id !== 'host' && id.length < 4);
       if (bad) throw new ConfigError(`${where}.container_ids: ${bad}: a prefix needs at least 4 characters`);
@@ -72,41 +81,12 @@ export function toProtoFilter(f: FilterSpec): Filter {
   };
 }
 
-/**
- * A glob as a RegExp: `*`, `?` and `[...]`. With `pathAware`, `*` and `?` do not cross "/" and `**`
- * does (exe globs); otherwise `*` matches anything (container names).
- */
-export function globToRegExp(glob: string, pathAware: boolean): RegExp {
-  let re = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*') {
-      if (pathAware && glob[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else {
-        re += pathAware ? '[^/]*' : '.*';
-      }
-    } else if (ch === '?') {
-      re += pathAware ? '[^/]' : '.';
-    } else if (ch === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) {
-        re += '\\[';
-      } else {
-        let body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        re += `[${body}]`;
-        i = end;
-      }
-    } else {
-      re += ch.replace(/[.+^${}()|\\\]]/g, '\\$&');
-    }
-  }
-  return new RegExp(`${re}$`);
-}
-
 type Predicate = (r: ForwardRecord) => boolean;
+
+function anyGlob(globs: readonly Glob[], value: string): boolean {
+  for (const g of globs) if (g.test(value)) return true;
+  return false;
+}
 
 function compileSpec(f: FilterSpec): Predicate {
   const tests: Predicate[] = [];
@@ -132,10 +112,10 @@ function compileSpec(f: FilterSpec): Predicate {
     });
   }
   if (f.container_names && f.container_names.length > 0) {
-    const names = f.container_names.map((g) => globToRegExp(g, false));
+    const names = f.container_names.map((g) => compileGlob(g, 'plain'));
     tests.push((r) => {
       const name = (r.type === 'alert' ? r.alert.container : r.event.container)?.name ?? '';
-      return names.some((re) => re.test(name));
+      return anyGlob(names, name);
     });
   }
   if (f.pod_namespaces && f.pod_namespaces.length > 0) {
@@ -143,10 +123,10 @@ function compileSpec(f: FilterSpec): Predicate {
     tests.push((r) => ns.has((r.type === 'alert' ? r.alert.container : r.event.container)?.namespace ?? ''));
   }
   if (f.exe_globs && f.exe_globs.length > 0) {
-    const globs = f.exe_globs.map((g) => globToRegExp(g, true));
+    const globs = f.exe_globs.map((g) => compileGlob(g, 'path'));
     tests.push((r) => {
       const exe = r.type === 'alert' ? r.alert.lineage[0]?.exe ?? '' : r.event.exec?.exe || r.event.proc?.exe || '';
-      return globs.some((re) => re.test(exe));
+      return anyGlob(globs, exe);
     });
   }
   return (r) => tests.every((t) => t(r));

@@ -70,6 +70,8 @@ export class GrpcSource implements AlertSource {
     const call = this.client.Subscribe({
       allow: o.allow, deny: o.deny, include_alerts: o.includeAlerts, include_events: o.includeEvents,
       since_seq: String(o.sinceSeq),
+      // what its losses count under in vigil status and vigil_subscriber_dropped_total
+      client_name: 'vigil-forward',
     }, md);
     const onAbort = (): void => call.cancel();
     if (signal.aborted) call.cancel();

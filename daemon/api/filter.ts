@@ -1,15 +1,18 @@
 // Subscription filters (Events.Subscribe): allow and deny lists of Filter messages, checked once when
 // the stream opens (a bad glob, an unknown kind, an oversized list: INVALID_ARGUMENT) and compiled to
-// predicates over the daemon's own objects, so nothing is converted for a message nobody wants.
+// predicates over the daemon's own objects, so nothing is converted for a message nobody wants. Globs
+// are the one grammar of common/glob.ts (container_names plain, exe_globs path mode), matched in
+// linear time and within a budget per subscription: a filter cannot stall ingest or other subscribers.
 import type { Event as ApiEvent } from '../../proto/gen/vigil/v1/Event.js';
 import { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
 import type { Filter__Output } from '../../proto/gen/vigil/v1/Filter.js';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
 import type { Alert } from '../alerts/types.js';
-import { globToRegExp, parseSelector, SelectorError } from '../containers/targets.js';
+import { compileGlob, globFault, type Glob } from '../../common/glob.js';
 import { SEVERITIES, severityRank } from '../detect/types.js';
 import { VigilError } from '../errors.js';
 import type { StreamEvent } from './convert.js';
+import { CLIENT_NAME } from './drops.js';
 import { compileMask, isLifecycle, type MaskTree } from './convert.js';
 
 /** A request that cannot be served as asked: the API answers INVALID_ARGUMENT with the message. */
@@ -19,7 +22,12 @@ export class ApiArgumentError extends VigilError {
   }
 }
 
-export const FILTER_LIMITS = Object.freeze({ filters: 32, values: 256, length: 512, maskPaths: 128 });
+/**
+ * Bounds on a request. Globs also have a budget per subscription (count and characters, all filters
+ * together): a glob's cost per event is the input's length times the glob's (common/glob.ts), so the
+ * budget bounds what one subscriber's filter can cost the daemon for each event it looks at.
+ */
+export const FILTER_LIMITS = Object.freeze({ filters: 32, values: 256, length: 512, maskPaths: 128, globs: 256, globChars: 4096 });
 
 /** EVENT_KIND_NS_CHANGE -> ns_change, for every kind of the proto's enum (the sensor's and the registry's). */
 const KIND_BY_ENUM = new Map<string, string>(
@@ -44,18 +52,48 @@ function exeOf(item: Item): string | undefined {
   return ev.proc?.exe;
 }
 
-function checkGlob(glob: string, field: string, where: string): RegExp {
-  try {
-    // The selector parser holds the one glob grammar of the daemon (target selectors use it too).
-    parseSelector(`name:${glob}`);
-  } catch (err) {
-    if (err instanceof SelectorError) throw new ApiArgumentError(`${where}.${field}: bad glob ${JSON.stringify(glob)} at column ${err.column - 5}: ${err.reason}`);
-    throw err;
-  }
-  return globToRegExp(glob, field === 'exe_globs');
+/** Globs compiled so far for one subscription, against FILTER_LIMITS.globs and .globChars. */
+interface GlobBudget {
+  globs: number;
+  chars: number;
 }
 
-function compileOne(f: Filter__Output, where: string): Pred {
+function checkGlob(glob: string, field: string, where: string, budget: GlobBudget): Glob {
+  const fault = globFault(glob);
+  if (fault) throw new ApiArgumentError(`${where}.${field}: bad glob ${JSON.stringify(glob)} at column ${fault.index + 1}: ${fault.reason}`);
+  budget.globs++;
+  budget.chars += glob.length;
+  if (budget.globs > FILTER_LIMITS.globs) throw new ApiArgumentError(`${where}.${field}: more than ${FILTER_LIMITS.globs} globs in the request (all filters together)`);
+  if (budget.chars > FILTER_LIMITS.globChars) throw new ApiArgumentError(`${where}.${field}: globs longer than ${FILTER_LIMITS.globChars} characters in all (all filters together)`);
+  return compileGlob(glob, field === 'exe_globs' ? 'path' : 'plain');
+}
+
+const MEMO_SIZE = 1024;
+
+/**
+ * Whether any glob matches, remembered for the last inputs: most events carry an exe or a container
+ * name seen just before, so a subscriber's globs run once per distinct value, not once per event.
+ */
+function anyGlob(globs: readonly Glob[]): (value: string) => boolean {
+  const memo = new Map<string, boolean>();
+  return (value) => {
+    let hit = memo.get(value);
+    if (hit === undefined) {
+      hit = false;
+      for (const g of globs) {
+        if (g.test(value)) {
+          hit = true;
+          break;
+        }
+      }
+      if (memo.size >= MEMO_SIZE) memo.clear();
+      memo.set(value, hit);
+    }
+    return hit;
+  };
+}
+
+function compileOne(f: Filter__Output, where: string, budget: GlobBudget): Pred {
   const preds: Pred[] = [];
   const list = (values: readonly string[] | undefined, field: string): readonly string[] => {
     const v = values ?? [];
@@ -96,11 +134,12 @@ function compileOne(f: Filter__Output, where: string): Pred {
       return c !== undefined && ids.some((id) => c.id === id || (id !== 'host' && c.id.startsWith(id)));
     });
   }
-  const names = list(f.container_names, 'container_names').map((g) => checkGlob(g, 'container_names', where));
+  const names = list(f.container_names, 'container_names').map((g) => checkGlob(g, 'container_names', where, budget));
   if (names.length > 0) {
+    const test = anyGlob(names);
     preds.push((it) => {
       const c = containerOf(it);
-      return c !== undefined && names.some((re) => re.test(c.name));
+      return c !== undefined && test(c.name);
     });
   }
   const nss = new Set(list(f.pod_namespaces, 'pod_namespaces'));
@@ -110,11 +149,12 @@ function compileOne(f: Filter__Output, where: string): Pred {
       return ns !== undefined && nss.has(ns);
     });
   }
-  const exes = list(f.exe_globs, 'exe_globs').map((g) => checkGlob(g, 'exe_globs', where));
+  const exes = list(f.exe_globs, 'exe_globs').map((g) => checkGlob(g, 'exe_globs', where, budget));
   if (exes.length > 0) {
+    const test = anyGlob(exes);
     preds.push((it) => {
       const exe = exeOf(it);
-      return exe !== undefined && exes.some((re) => re.test(exe));
+      return exe !== undefined && test(exe);
     });
   }
   return (it) => preds.every((p) => p(it));
@@ -122,6 +162,8 @@ function compileOne(f: Filter__Output, where: string): Pred {
 
 export interface CompiledSubscription {
   matches: Pred;
+  /** The request's client_name, checked; '' when it gave none. */
+  clientName: string;
   /** Whether any event kind could pass (for the sensor's own pre-filter). */
   events: boolean;
   alerts: boolean;
@@ -148,13 +190,17 @@ export function compileSubscription(req: SubscribeRequest__Output): CompiledSubs
   const allowIn = req.allow ?? [];
   const denyIn = req.deny ?? [];
   if (allowIn.length > FILTER_LIMITS.filters || denyIn.length > FILTER_LIMITS.filters) throw new ApiArgumentError(`at most ${FILTER_LIMITS.filters} allow and ${FILTER_LIMITS.filters} deny filters`);
-  const allow = allowIn.map((f, i) => compileOne(f, `allow[${i}]`));
-  const deny = denyIn.map((f, i) => compileOne(f, `deny[${i}]`));
+  const budget: GlobBudget = { globs: 0, chars: 0 };
+  const allow = allowIn.map((f, i) => compileOne(f, `allow[${i}]`, budget));
+  const deny = denyIn.map((f, i) => compileOne(f, `deny[${i}]`, budget));
   const since = Number(req.since_seq ?? 0);
   if (!Number.isSafeInteger(since) || since < 0) throw new ApiArgumentError(`since_seq ${String(req.since_seq)} is out of range`);
   if (since > 0 && !req.include_alerts) throw new ApiArgumentError('since_seq resumes alerts: set include_alerts');
+  const clientName = req.client_name ?? '';
+  if (clientName !== '' && !CLIENT_NAME.test(clientName)) throw new ApiArgumentError(`client_name ${JSON.stringify(clientName.slice(0, 80))}: letters, digits and . _ - / : @, at most 64 characters`);
   const out: CompiledSubscription = {
     matches: (it) => (allow.length === 0 || allow.some((p) => p(it))) && !deny.some((p) => p(it)),
+    clientName,
     events: req.include_events,
     alerts: req.include_alerts,
     sinceSeq: since,

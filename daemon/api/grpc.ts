@@ -9,7 +9,6 @@
 //   start unless `insecure` is set and the address is loopback.
 // The two listeners are two grpc.Server instances over the same handlers; only the TCP one has the
 // token interceptor. Nothing from a request is ever executed.
-import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -37,6 +36,9 @@ import { ConfigError, VigilError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { METRICS } from '../metrics/types.js';
 import { KIND_NAMES } from '../sensor/layout.js';
+import { bearerMatches, bearerToken } from './auth.js';
+import { SubscriberDrops, subscriberName } from './drops.js';
+import type { MetricFamily } from './prometheus.js';
 import { getContainer, listContainers } from './containers.js';
 import { replayedChange, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription } from './filter.js';
@@ -88,6 +90,7 @@ export class GrpcApi {
   private socketPath: string | undefined;
   private tcpPort = 0;
   private readonly counters = { subscriptions: 0, refused: 0, unauthenticated: 0 };
+  private readonly drops = new SubscriberDrops();
 
   private constructor(private readonly o: GrpcApiOptions) {
     this.s = o.services;
@@ -176,11 +179,11 @@ export class GrpcApi {
             onReceiveMetadata: (md, mdNext) => {
               if (method.path.startsWith(HEALTH_PREFIX)) return mdNext(md);
               const value = md.get('authorization')[0];
-              const m = typeof value === 'string' ? /^Bearer (.+)$/.exec(value) : null;
-              const got = m ? Buffer.from(m[1]!) : Buffer.alloc(0);
-              if (got.length === token.length && timingSafeEqual(got, token)) return mdNext(md);
+              const header = typeof value === 'string' ? value : undefined;
+              if (bearerMatches(header, token)) return mdNext(md);
               this.counters.unauthenticated++;
-              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: m ? 'wrong bearer token' : 'missing bearer token: send authorization: Bearer <token>', metadata: new grpc.Metadata() });
+              const sent = bearerToken(header) !== undefined;
+              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: sent ? 'wrong bearer token' : 'missing bearer token: send authorization: Bearer <token>', metadata: new grpc.Metadata() });
             },
           });
         },
@@ -249,7 +252,9 @@ export class GrpcApi {
     }
     const maxQueue = this.o.maxQueue ?? 65536;
     const want = call.request.queue_size || (this.o.queueSize ?? 4096);
-    const sub = new StreamSubscriber(this.nextId++, call.getPeer(), call, spec, Math.min(Math.max(1, want), maxQueue), this.encode);
+    const peer = call.getPeer();
+    const label = this.drops.label(subscriberName(spec.clientName, peer));
+    const sub = new StreamSubscriber(this.nextId++, peer, call, spec, Math.min(Math.max(1, want), maxQueue), this.encode, label, (n) => this.drops.add(label, n));
     this.subscribers.add(sub);
     this.counters.subscriptions++;
     const end = (): void => {
@@ -420,13 +425,25 @@ export class GrpcApi {
       },
       alerts: { stored: this.s.alerts.stored(), last_seq: this.s.alerts.lastSeq() },
       subscribers: [...this.subscribers].map((s) => s.info()),
+      subscriber_lost: this.drops.total,
+      subscriber_lost_by: Object.fromEntries(this.drops.entries()),
     };
   }
 
+  /** The API's families for /metrics: messages lost by subscriber streams since start, by subscriber name (bounded; see drops.ts). */
+  metricFamilies(): MetricFamily[] {
+    return [
+      {
+        name: 'vigil_subscriber_dropped_total',
+        help: 'messages (events and alerts) lost by Events.Subscribe streams, by subscriber (its client_name, else its peer without the port; at most 32 names, the rest "other")',
+        type: 'counter',
+        samples: this.drops.entries().map(([subscriber, value]) => ({ labels: { subscriber }, value })),
+      },
+    ];
+  }
+
   stats(): { subscribers: number; subscriptions: number; refused: number; unauthenticated: number; lost: number } {
-    let lost = 0;
-    for (const s of this.subscribers) lost += s.lost;
-    return { subscribers: this.subscribers.size, ...this.counters, lost };
+    return { subscribers: this.subscribers.size, ...this.counters, lost: this.drops.total };
   }
 
   /** Ends every stream, stops the listeners and removes the socket. Safe to call more than once. */

@@ -5,11 +5,11 @@
 //   it through DNS rebinding) and POSTs must be JSON (a cross-site form cannot send it).
 // - /metrics and /healthz need the token off loopback only (a local Prometheus or probe scrapes them).
 // - the dashboard's static files hold no data and need nothing.
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ConfigError } from '../errors.js';
 import { isLoopback, splitListen } from '../config.js';
 import type { Logger } from '../log.js';
+import { bearerMatches } from './auth.js';
 import type { Gateway } from './gateway.js';
 import type { WebRoot } from './web.js';
 import { EXPOSITION_CONTENT_TYPE, renderExposition, type MetricFamily } from './prometheus.js';
@@ -66,11 +66,7 @@ export class HttpApi {
   }
 
   private hasToken(req: IncomingMessage): boolean {
-    if (!this.token) return false;
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const got = Buffer.from(m[1]!);
-    return got.length === this.token.length && timingSafeEqual(got, this.token);
+    return this.token !== undefined && bearerMatches(req.headers.authorization, this.token);
   }
 
   /** Host names a browser may use for this listener when /api/ is open (auth none). */

@@ -42,6 +42,7 @@ interface GapMark {
 export interface SubscriberInfo {
   id: number;
   peer: string;
+  name: string;
   since: string;
   events: boolean;
   alerts: boolean;
@@ -74,6 +75,10 @@ export class StreamSubscriber {
     readonly spec: CompiledSubscription,
     capacity: number,
     private readonly encode: (msg: SubscribeResponse) => Buffer,
+    /** What its losses count under (daemon/api/drops.ts). */
+    readonly name = '',
+    /** Told of every loss, for the daemon's totals (Status, /metrics). */
+    private readonly onLost?: (n: number) => void,
   ) {
     this.queue = new BoundedQueue(capacity);
     this.replaying = spec.sinceSeq > 0;
@@ -84,7 +89,7 @@ export class StreamSubscriber {
   }
 
   info(): SubscriberInfo {
-    return { id: this.id, peer: this.peer, since: this.since, events: this.spec.events, alerts: this.spec.alerts, sent: this.sent, lost: this.lost, queued: this.queue.length };
+    return { id: this.id, peer: this.peer, name: this.name, since: this.since, events: this.spec.events, alerts: this.spec.alerts, sent: this.sent, lost: this.lost, queued: this.queue.length };
   }
 
   /** From the daemon (sensor drain, alert publish): never blocks. */
@@ -100,6 +105,7 @@ export class StreamSubscriber {
 
   private noteLost(n: number, alerts: number, reason: string): void {
     this.lost += n;
+    this.onLost?.(n);
     const last = this.gaps[this.gaps.length - 1];
     if (last && last.after === this.pushed && last.reason === reason) {
       last.lost += n;

@@ -57,6 +57,22 @@ test('config patterns come first and must have an id group', () => {
   }
 });
 
+test('config patterns run in linear time: hostile shapes answer, non-linear ones are refused at load', () => {
+  const p = new CgroupPathParser([{ regex: '^/(?:a+)+/(?<id>x)$', runtime: 'runc' }]);
+  assert.equal(p.parse('/' + 'a'.repeat(4096) + '/y'), undefined);
+  assert.equal(p.parse('/' + 'a'.repeat(4096) + '/x')?.id, 'x');
+  // [regex, what the message names]
+  const REFUSED: Array<[string, string]> = [
+    ['^/(?<id>a)(b)\\2$', 'backreferences'],
+    ['^/(?<id>a)\\k<id>$', 'backreferences'],
+    ['^/(?=x)(?<id>.+)$', 'lookahead'],
+    ['^/(?<id>[0-9a-f]{64})$', 'counted repetitions above 16'],
+  ];
+  for (const [regex, why] of REFUSED) {
+    assert.throws(() => new CgroupPathParser([{ regex, runtime: 'runc' }]), (e: unknown) => e instanceof VigilError && e.code === 'VIGIL_CONFIG' && e.message.includes(why), regex);
+  }
+});
+
 test('systemd unescaping', () => {
   assert.equal(systemdUnescape('a\\x2db\\x2fc'), 'a-b/c');
 });

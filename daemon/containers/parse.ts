@@ -3,6 +3,7 @@
 // Pure: shapes only. A path no shape knows may still be a container the runtimes' state on disk
 // names (plain runc, `ctr`); the registry asks them (runtimes.ts).
 import { ConfigError } from '../errors.js';
+import { linearRegExp, RegexError } from '../regex.js';
 import type { Runtime } from './types.js';
 
 export interface CgroupMatch {
@@ -14,7 +15,7 @@ export interface CgroupMatch {
   name?: string;
 }
 
-/** A shape from the configuration: a regular expression on the whole path with an `id` group. */
+/** A shape from the configuration: a regular expression (linear-time engine, daemon/regex.ts) on the whole path with an `id` group. */
 export interface PathPattern {
   /** e.g. "/mycorp/(?<id>[0-9a-f]{12,})$"; the match ends the container's own cgroup. */
   regex: string;
@@ -74,9 +75,11 @@ function compile(patterns: readonly PathPattern[]): Array<{ re: RegExp; runtime:
   return patterns.map((p, i) => {
     let re: RegExp;
     try {
-      re = new RegExp(p.regex);
+      // from the config file: run on the linear-time engine like every regex a user writes
+      re = linearRegExp(p.regex);
     } catch (err) {
-      throw new ConfigError(`containers.patterns[${i}]: invalid regular expression ${JSON.stringify(p.regex)}: ${(err as Error).message}`);
+      if (!(err instanceof RegexError)) throw err;
+      throw new ConfigError(`containers.patterns[${i}]: invalid regular expression ${JSON.stringify(p.regex)}: ${err.reason}`);
     }
     if (!/\(\?<id>/.test(p.regex)) throw new ConfigError(`containers.patterns[${i}]: ${JSON.stringify(p.regex)} has no (?<id>...) group`);
     return { re, runtime: p.runtime };

@@ -16,6 +16,7 @@ import {
   selectorMatches,
 } from './targets.js';
 import type { ContainerInfo } from './types.js';
+import { HOSTILE } from '../../common/hostile-patterns.js';
 
 function container(over: Partial<ContainerInfo>): ContainerInfo {
   return {
@@ -80,6 +81,17 @@ test('selectors: canonical form and what they match', () => {
   assert.equal(selectorMatches(parseSelector('all'), container({ id: 'host', runtime: 'host' })), false);
 });
 
+test('hostile selector globs on 4096-character names, images, labels and cgroup paths: answered right', () => {
+  // No clock: a backtracking matcher would not finish these; each answer is checked.
+  for (const h of HOSTILE) {
+    const c = container({ name: h.input, image: h.input, labels: { l: h.input }, cgroupPath: h.input });
+    if (h.mode === 'plain') {
+      for (const kind of ['name', 'image']) assert.equal(selectorMatches(parseSelector(`${kind}:${h.pattern}`), c), h.want, `${kind}:${h.pattern.slice(0, 20)}...`);
+      assert.equal(selectorMatches(parseSelector(`label:l=${h.pattern}`), c), h.want, `label:l=${h.pattern.slice(0, 20)}...`);
+    } else assert.equal(selectorMatches(parseSelector(`cgroup:${h.pattern}`), c), h.want, `cgroup:${h.pattern.slice(0, 20)}...`);
+  }
+});
+
 test('bad selectors are refused with the selector and the column of the fault', () => {
   const table: Array<[string, number, RegExp]> = [
     ['', 1, /empty selector/],
@@ -98,6 +110,7 @@ test('bad selectors are refused with the selector and the column of the fault', 
     ['label:ti er=x', 9, /cannot be in a label key/],
     ['=x', 1, /unknown selector/],
     ['k8s.namespace=[', 15, /unterminated/],
+    ['name:[z-a]', 7, /reversed range z-a/],
   ];
   for (const [text, column, reason] of table) {
     assert.throws(

@@ -9,7 +9,8 @@
 //   cgroup:<glob>            cgroup path; here * stays inside one path segment, ** crosses them
 //   host                     the host itself (processes outside containers, host-wide metrics)
 //   all                      every container
-// Globs: * (any run of characters), ? (one), [abc] [a-z] [!abc] (one of / none of), \x (x itself).
+// Globs: the grammar of common/glob.ts: * (any run of characters), ? (one), [abc] [a-z] [!abc] (one
+// of / none of), \x (x itself); cgroup globs in path mode, the others in plain mode.
 // A target may narrow what it applies: metrics=<name>,<name> and rules=<name>,<name> (absent: all).
 //
 // Targets are added and removed in batches (a request, a list, a file), each applied whole or not at
@@ -19,6 +20,7 @@
 // Batch files: one target per line, as `selector [metrics=...] [rules=...]`; # starts a comment; blank
 // lines are ignored; errors name file:line:column.
 import { readFile } from 'node:fs/promises';
+import { compileGlob, globFault, type Glob, type GlobMode } from '../../common/glob.js';
 import { VigilError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { METRICS, type MetricName } from '../metrics/types.js';
@@ -85,66 +87,11 @@ export class TargetBatchError extends VigilError {
 const ID_CHARS = /^[0-9A-Za-z_.-]$/;
 const LABEL_KEY_CHARS = /^[0-9A-Za-z_./-]$/;
 
-/** Checks a glob; returns the 0-based index and reason of the first fault, or undefined. */
+/** Checks a glob (common/glob.ts grammar); returns the 0-based index and reason of the first fault, or undefined. */
 function checkGlob(glob: string): [number, string] | undefined {
   if (glob.length === 0) return [0, 'empty pattern'];
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c < ' ' || c === '\u007f') return [i, 'control character'];
-    if (c === '\\') {
-      if (i + 1 >= glob.length) return [i, 'trailing backslash'];
-      i++;
-    } else if (c === '[') {
-      let j = i + 1;
-      if (glob[j] === '!') j++;
-      if (glob[j] === ']') j++; // a leading ] is literal
-      while (j < glob.length && glob[j] !== ']') j++;
-      if (j >= glob.length) return [i, "unterminated '['"];
-      if (j === i + 1) return [i, "empty '[]'"];
-      i = j;
-    }
-  }
-  return undefined;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-/** A checked glob as an anchored RegExp; with `paths`, * and ? stay inside one '/' segment and ** crosses. */
-export function globToRegExp(glob: string, paths = false): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '\\') re += escapeRe(glob[++i]!);
-    else if (c === '*') {
-      if (paths && glob[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else re += paths ? '[^/]*' : '.*';
-    } else if (c === '?') re += paths ? '[^/]' : '.';
-    else if (c === '[') {
-      let j = i + 1;
-      let negate = false;
-      if (glob[j] === '!') {
-        negate = true;
-        j++;
-      }
-      let body = '';
-      if (glob[j] === ']') {
-        body += '\\]';
-        j++;
-      }
-      while (glob[j] !== ']') {
-        const d = glob[j]!;
-        body += d === '-' ? '-' : escapeRe(d);
-        j++;
-      }
-      re += `[${negate ? '^' : ''}${body}]`;
-      i = j;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`, 's');
+  const fault = globFault(glob);
+  return fault ? [fault.index, fault.reason] : undefined;
 }
 
 /** Parses one selector; throws a SelectorError naming it and the column of the fault. */
@@ -220,16 +167,17 @@ export function formatSelector(s: Selector): string {
   }
 }
 
-const regexCache = new Map<string, RegExp>();
-function globMatch(glob: string, value: string, paths = false): boolean {
-  const key = `${paths ? 'p' : 'n'}${glob}`;
-  let re = regexCache.get(key);
-  if (!re) {
-    re = globToRegExp(glob, paths);
-    if (regexCache.size > 10_000) regexCache.clear();
-    regexCache.set(key, re);
+// Selectors are matched on every container lookup: each glob is compiled once (bounded cache).
+const globCache = new Map<string, Glob>();
+function globMatch(glob: string, value: string, mode: GlobMode = 'plain'): boolean {
+  const key = `${mode === 'path' ? 'p' : 'n'}${glob}`;
+  let g = globCache.get(key);
+  if (!g) {
+    g = compileGlob(glob, mode);
+    if (globCache.size > 10_000) globCache.clear();
+    globCache.set(key, g);
   }
-  return re.test(value);
+  return g.test(value);
 }
 
 function isHost(c: ContainerInfo | 'host'): c is 'host' {
@@ -257,7 +205,7 @@ export function selectorMatches(s: Selector, c: ContainerInfo | 'host'): boolean
     case 'image':
       return globMatch(s.glob, c.image);
     case 'cgroup':
-      return globMatch(s.glob, c.cgroupPath, true);
+      return globMatch(s.glob, c.cgroupPath, 'path');
     case 'label': {
       const v = labelValue(c, s.key);
       return v !== undefined && (s.value === '' ? v === '' : globMatch(s.value, v));

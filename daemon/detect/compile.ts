@@ -6,33 +6,10 @@ import type { FieldType, EvalContext, ResolvedField, Value } from './fields.js';
 import { SYSCALL_ARG_KEYS } from './fields.js';
 import { ConditionError, type Arith, type Node, type Op } from './parser.js';
 import type { MetricName } from '../metrics/types.js';
+import { compileGlob, globFault } from '../../common/glob.js';
+import { linearRegExp, RegexError } from '../regex.js';
 
 export type Pred = (c: EvalContext) => boolean;
-
-/** Shell pattern to a RegExp: `*` and `?` do not cross `/`, `**` does; `[...]` classes as is. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        let cls = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        if (cls.startsWith('!')) cls = '^' + cls.slice(1);
-        re += `[${cls}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$');
-}
 
 const ALLOWED: Record<FieldType, readonly Op[]> = {
   string: ['=', '!=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists'],
@@ -121,15 +98,19 @@ export function compileCmp(field: ResolvedField, op: Op, values: readonly string
     case 'endswith':
       return strPred(get, list, (s) => s.endsWith(v));
     case 'glob': {
-      const re = globToRegExp(v);
-      return strPred(get, list, (s) => re.test(s));
+      // path mode for every field: rules name paths far more than anything else (docs/rules.md)
+      const fault = globFault(v);
+      if (fault) throw new ConditionError(valuePos, `bad glob ${JSON.stringify(v)} at column ${fault.index + 1}: ${fault.reason}`);
+      const g = compileGlob(v, 'path');
+      return strPred(get, list, (s) => g.test(s));
     }
     case 'regex': {
       let re: RegExp;
       try {
-        re = new RegExp(v);
+        re = linearRegExp(v);
       } catch (err) {
-        throw new ConditionError(valuePos, `bad regex: ${(err as Error).message}`);
+        if (err instanceof RegexError) throw new ConditionError(valuePos, `bad regex: ${err.reason}`);
+        throw err;
       }
       return strPred(get, list, (s) => re.test(s));
     }
@@ -312,6 +293,16 @@ export function syscallsOf(n: Node): Constraint {
   }
 }
 
+/** A glob's whole text when it has no wildcard (escapes resolved); undefined for a wildcard or a bad glob. */
+function literalOf(glob: string): string | undefined {
+  return globFault(glob) ? undefined : compileGlob(glob, 'path').literal;
+}
+
+/** A glob's literal text before its first wildcard ('' for a bad glob: no constraint is derived). */
+function prefixOf(glob: string): string {
+  return globFault(glob) ? '' : compileGlob(glob, 'path').prefix;
+}
+
 export interface WatchSpec {
   kind: 'exact' | 'prefix' | 'name';
   path: string;
@@ -328,7 +319,7 @@ export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
   for (const v of n.values) {
     if (byName) {
       if ((n.op === '=' || n.op === 'in') && v !== '') out.push({ kind: 'name', path: v });
-      else if (n.op === 'glob' && !/[*?[]/.test(v)) out.push({ kind: 'name', path: v });
+      else if (n.op === 'glob' && literalOf(v) !== undefined) out.push({ kind: 'name', path: literalOf(v)! });
       continue;
     }
     if (name === 'file.directory') {
@@ -339,10 +330,11 @@ export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
     if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: 'exact', path: v });
     else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: 'prefix', path: v });
     else if (n.op === 'glob' && v.startsWith('/')) {
-      const wild = v.search(/[*?[]/);
-      if (wild < 0) out.push({ kind: 'exact', path: v });
+      const lit = literalOf(v);
+      if (lit !== undefined) out.push({ kind: 'exact', path: lit });
       else {
-        const dir = v.slice(0, v.lastIndexOf('/', wild) + 1);
+        const pre = prefixOf(v);
+        const dir = pre.slice(0, pre.lastIndexOf('/') + 1);
         if (dir.length > 1) out.push({ kind: 'prefix', path: dir });
       }
     }
@@ -361,21 +353,21 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
   const name = n.field.def.name;
   const op = n.op;
   const eq = op === '=' || op === 'in';
-  const literalGlob = (v: string): number => v.search(/[*?[]/);
   const paths = (on: 'path' | 'dest'): PathKey[] | null => {
     if (eq) return n.values.map((v) => ({ on, type: 'exact', v }));
     if (op === 'startswith' && n.values[0]) return [{ on, type: 'prefix', v: n.values[0] }];
     if (op === 'glob') {
       const v = n.values[0] ?? '';
-      const w = literalGlob(v);
-      if (w < 0) return [{ on, type: 'exact', v }];
-      if (w > 0) return [{ on, type: 'prefix', v: v.slice(0, w) }];
+      const lit = literalOf(v);
+      if (lit !== undefined) return [{ on, type: 'exact', v: lit }];
+      const pre = prefixOf(v);
+      if (pre !== '') return [{ on, type: 'prefix', v: pre }];
     }
     return null;
   };
   const names = (on: 'path' | 'dest'): PathKey[] | null => {
     if (eq) return n.values.map((v) => ({ on, type: 'name', v }));
-    if (op === 'glob' && literalGlob(n.values[0] ?? '') < 0) return [{ on, type: 'name', v: n.values[0] ?? '' }];
+    if (op === 'glob' && literalOf(n.values[0] ?? '') !== undefined) return [{ on, type: 'name', v: literalOf(n.values[0] ?? '')! }];
     return null;
   };
   if (kind === 'connect') {

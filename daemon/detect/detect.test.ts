@@ -8,6 +8,7 @@ import { Detector } from './detector.js';
 import { RuleError, RuleSet } from './ruleset.js';
 import { RuleManager, defaultRuleDirs } from './manager.js';
 import { pathKeysOf } from './compile.js';
+import { HOSTILE } from '../../common/hostile-patterns.js';
 import type { RuleMatch } from './types.js';
 import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
 
@@ -63,6 +64,16 @@ const OPERATORS: Array<[string, () => VigilEvent, boolean]> = [
   ['proc.exe glob "/*"', exec, false],
   ['proc.exe glob "/**"', exec, true],
   ['proc.exe regex "^/bin/(ba)?sh$"', exec, true],
+  // the one glob grammar (common/glob.ts): escapes, sets, '/' only by '/' or **
+  ['proc.exe glob "/bin/b[a-c]sh"', exec, true],
+  ['proc.exe glob "/bin/b[!a]sh"', exec, false],
+  ['proc.exe glob "/bin[/]bash"', exec, false],
+  ['proc.exe glob "/bin/?ash"', exec, true],
+  ['proc.exe glob "/bin/\\\\*"', exec, false],
+  ['proc.exe glob "/bin/\\\\*"', () => exec({ exe: "/bin/*" }), true],
+  ['proc.exe glob "**/bash"', exec, true],
+  ['proc.args glob "-? *"', exec, true],
+  ['proc.anames glob "k*d"', exec, true],
   ['proc.pexe exists', exec, true],
   ['file.path exists', exec, false],
   ['not file.path exists', exec, true],
@@ -101,6 +112,10 @@ const ERRORS: Array<[string, number, number, string]> = [
   ['- rule: r\n  condition: proc.name in nolist\n  severity: notice\n', 2, 27, 'unknown list'],
   ['- rule: r\n  condition: evt.arg.nope = 1\n  severity: notice\n', 2, 14, 'unknown syscall argument'],
   ['- rule: r\n  condition: proc.exe regex "("\n  severity: notice\n', 2, 29, 'bad regex'],
+  ['- rule: r\n  condition: proc.exe regex "(a)\\\\1"\n  severity: notice\n', 2, 29, 'backreferences'],
+  ['- rule: r\n  condition: proc.exe regex "(?=x)y"\n  severity: notice\n', 2, 29, 'lookahead and lookbehind'],
+  ['- rule: r\n  condition: proc.exe regex "^[0-9a-f]{64}$"\n  severity: notice\n', 2, 29, 'counted repetitions above 16'],
+  ['- rule: r\n  condition: proc.exe glob "/bin/[ab"\n  severity: notice\n', 2, 28, "bad glob \"/bin/[ab\" at column 6: unterminated '['"],
   ['- rule: r\n  condition: metric.pids_current > 1\n  severity: notice\n', 2, 14, 'only metric rules'],
   ['- rule: r\n  condition: [oops\n', 3, 1, ''],
   ['- rule: r\n  append: true\n  condition: and proc.pid = 1\n', 1, 3, 'unknown rule'],
@@ -418,6 +433,9 @@ const KEYS: Array<[string, string[] | null]> = [
   ['evt.kind = file and file.name in (a, b)', ['path:name:a', 'path:name:b']],
   ['file.path startswith /p/ and proc.name = x', ['path:prefix:/p/']],
   ['file.path glob "/srv/*/key"', ['path:prefix:/srv/']],
+  ['file.path glob "/srv/\\\\*/key"', ['path:exact:/srv/*/key']],
+  ['file.path glob "/srv/a\\\\*b/*"', ['path:prefix:/srv/a*b/']],
+  ['file.name glob "a\\\\?"', ['path:name:a?']],
   ['file.directory = /etc', ['path:prefix:/etc/']],
   ['file.name = a or file.dest_name = a', ['path:name:a', 'dest:name:a']],
   ['file.name = a or proc.name = x', null],
@@ -426,6 +444,29 @@ const KEYS: Array<[string, string[] | null]> = [
   ['file.name contains a', null],
   ['(evt.kind = connect and net.name = s) or (evt.kind = file and file.name = t)', ['path:name:t']],
 ];
+test('hostile globs and regexes in rules: loaded, evaluated on 4096-character values, answered right', () => {
+  // No clock: a backtracking engine would not finish these; the answers are checked.
+  for (const h of HOSTILE) {
+    if (h.mode !== 'path') continue;
+    const cond = `proc.exe glob ${JSON.stringify(h.pattern)}`;
+    assert.equal(run(rule(cond), [exec({ exe: h.input })]).length, h.want ? 1 : 0, cond.slice(0, 40));
+  }
+  const long = 'a'.repeat(4096);
+  // [regex, value, fires]: classic catastrophic-backtracking shapes
+  const REGEXES: Array<[string, string, boolean]> = [
+    ['^(a+)+b$', long, false],
+    ['^(a|aa)*c$', long, false],
+    ['(a*)*b', long + 'b', true],
+    ['^(.*a){16}b$', long, false],
+    ['^(?:a|a?){16}a{16}$', 'a'.repeat(31), true],
+    ['^(\\w+\\s?)*$', long + '!', false],
+  ];
+  for (const [re, value, fires] of REGEXES) {
+    const cond = `proc.exe regex ${JSON.stringify(re)}`;
+    assert.equal(run(rule(cond), [exec({ exe: value })]).length, fires ? 1 : 0, re);
+  }
+});
+
 test('path index: necessary keys of a condition', () => {
   for (const [cond, want] of KEYS) {
     const rs = RuleSet.load([dir({ 'r.yaml': rule(cond) })]);

@@ -22,6 +22,7 @@ import type { TargetsClient } from '../../proto/gen/vigil/v1/Targets.js';
 import { GrpcApi } from '../../daemon/api/grpc.js';
 import { Gateway } from '../../daemon/api/gateway.js';
 import { HttpApi } from '../../daemon/api/http.js';
+import { renderExposition } from '../../daemon/api/prometheus.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
 import { WebRoot } from '../../daemon/api/web.js';
 import { unaryCall as call } from '../net.js';
@@ -40,6 +41,7 @@ import { SeriesStore } from '../../daemon/metrics/series.js';
 import { KTIME, type ExecEvent } from '../../daemon/sensor/events.js';
 import { BoundedQueue } from '../../daemon/sensor/queue.js';
 import { Store } from '../../daemon/store/store.js';
+import { HOSTILE, HOSTILE_EXE_GLOB } from '../../common/hostile-patterns.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
 const RULE_DIRS = [join(REPO, 'rules')];
@@ -176,12 +178,12 @@ function unixClients(w: World): Clients {
   return clients(`unix:${w.socket}`, grpc.credentials.createInsecure());
 }
 
-function tlsClients(w: World, token: string | undefined): Clients {
+function tlsClients(w: World, token: string | undefined, scheme = 'Bearer'): Clients {
   let creds = grpc.credentials.createSsl(w.cert);
   if (token !== undefined) {
     creds = grpc.credentials.combineChannelCredentials(creds, grpc.credentials.createFromMetadataGenerator((_p, cb) => {
       const md = new grpc.Metadata();
-      md.set('authorization', `Bearer ${token}`);
+      md.set('authorization', `${scheme} ${token}`);
       cb(null, md);
     }));
   }
@@ -291,6 +293,17 @@ describe('gRPC API', () => {
     try {
       const s = await call<object, { version: string }>(good.status, 'Get', {});
       assert.equal(s.version, '0.1.0-test');
+      // RFC 7235: the scheme is case-insensitive
+      for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+        const c = tlsClients(w, TOKEN, scheme);
+        try {
+          assert.equal((await call<object, { version: string }>(c.status, 'Get', {})).version, '0.1.0-test', scheme);
+        } finally {
+          c.close();
+        }
+      }
+      const basic = tlsClients(w, TOKEN, 'Basic');
+      await rejectsWith(call(basic.status, 'Get', {}), grpc.status.UNAUTHENTICATED, /missing bearer token/).finally(() => basic.close());
       await rejectsWith(call(none.status, 'Get', {}), grpc.status.UNAUTHENTICATED, /missing bearer token/);
       await rejectsWith(call(wrong.alerts, 'List', {}), grpc.status.UNAUTHENTICATED, /wrong bearer token/);
       const sub = new Collector(wrong.events, { include_alerts: true });
@@ -347,6 +360,9 @@ describe('gRPC API', () => {
         [{ include_alerts: true, field_mask: { paths: ['nonsense'] } }, /field_mask: "nonsense" is a field of neither/],
         [{}, /include_events, include_alerts or both/],
         [{ include_events: true, since_seq: 5 }, /since_seq resumes alerts/],
+        [{ include_events: true, allow: [{ exe_globs: ['/bin/[z-a]'] }] }, /allow\[0\]\.exe_globs: bad glob "\/bin\/\[z-a\]" at column 7: reversed range z-a/],
+        [{ include_events: true, allow: [{ exe_globs: Array.from({ length: 9 }, (_, i) => `/${i}`.padEnd(512, '*')) }] }, /globs longer than 4096 characters in all/],
+        [{ include_events: true, client_name: 'has space' }, /client_name "has space": letters, digits/],
       ];
       for (const [req, re] of cases) {
         const sub = new Collector(c.events, req);
@@ -398,6 +414,56 @@ describe('gRPC API', () => {
     }
   });
 
+  test('hostile globs: a subscriber with them gets exactly what matches, and the API answers within its deadline meanwhile', async () => {
+    const c = unixClients(w);
+    const c2 = unixClients(w);
+    try {
+      // The filter of issue 12 (`**a` x20 then `b`) and the other hostile patterns, on exes of up
+      // to 4096 characters; a second subscriber takes everything.
+      const exeCases = HOSTILE.filter((h) => h.mode === 'path' && h.pattern.length <= 512);
+      const nameCases = HOSTILE.filter((h) => h.mode === 'plain' && h.pattern.length <= 512);
+      const hostile = new Collector(c.events, {
+        include_events: true,
+        client_name: 'hostile',
+        allow: [{ exe_globs: [HOSTILE_EXE_GLOB] }, ...nameCases.map((h) => ({ container_names: [h.pattern] }))],
+      });
+      const all = new Collector(c2.events, { include_events: true });
+      await Promise.all([hostile.ready(), all.ready()]);
+      let pid = 5000;
+      const want: number[] = [];
+      for (const h of exeCases) {
+        if (h.pattern !== HOSTILE_EXE_GLOB) continue;
+        w.events.emit(execEvent(++pid, h.input, WEB));
+        if (h.want) want.push(pid);
+      }
+      for (const h of nameCases) {
+        w.events.emit(execEvent(++pid, '/bin/true', { ...WEB, name: h.input }));
+        // a name that matches no name glob may still match the exe glob: /bin/true does not
+        if (h.want) want.push(pid);
+      }
+      // Last, one that matches: the stream is ordered, so once it arrives every earlier one has.
+      const sentinel = ++pid;
+      w.events.emit(execEvent(sentinel, '/x/' + 'a'.repeat(20) + 'b', WEB));
+      want.push(sentinel);
+      const total = pid - 5000;
+      // While the hostile subscriber is connected and its filter is being evaluated: a unary call answers before its deadline.
+      const st = await new Promise<{ subscribers: Array<{ name: string }> }>((resolve, reject) =>
+        (c2.status as unknown as { Get(r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { subscribers: Array<{ name: string }> }) => void): void })
+          .Get({}, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+      assert.ok(st.subscribers.some((s) => s.name === 'hostile'), JSON.stringify(st.subscribers));
+      await all.until(`${total} events`, () => all.messages.length === total);
+      await hostile.until('the last event', () => hostile.messages.some((m) => m.event!.pid === sentinel));
+      assert.deepEqual(hostile.messages.map((m) => m.event!.pid).sort((a, b) => a - b), want);
+      assert.ok(want.length > 0 && want.length < total, `${want.length} of ${total}`);
+      hostile.cancel();
+      all.cancel();
+    } finally {
+      c.close();
+      c2.close();
+    }
+  });
+
   test('fan-out: every subscriber receives every alert, in seq order', async () => {
     const c = unixClients(w);
     try {
@@ -424,7 +490,7 @@ describe('gRPC API', () => {
     const c = unixClients(w);
     const c2 = unixClients(w);
     try {
-      const stalled = new Collector(c.events, { include_alerts: true, queue_size: 32 }, true);
+      const stalled = new Collector(c.events, { include_alerts: true, queue_size: 32, client_name: 'stalled-test' }, true);
       const live = new Collector(c2.events, { include_alerts: true });
       await Promise.all([stalled.ready(), live.ready()]);
       const start = w.alertStore.seq;
@@ -451,10 +517,20 @@ describe('gRPC API', () => {
       const gi = stalled.messages.findIndex((m) => m.message === 'gap');
       const before = stalled.messages.slice(0, gi).filter((m) => m.message === 'alert');
       assert.equal(Number(stalled.gaps[0]!.last_seq), Number(before[before.length - 1]!.alert!.seq));
-      const status = await call<object, { subscribers: Array<{ lost: string }> }>(c2.status, 'Get', {});
-      assert.ok(status.subscribers.some((s) => Number(s.lost) === lost));
+      const status = await call<object, { subscribers: Array<{ lost: string; name: string }>; subscriber_lost: string; subscriber_lost_by: Record<string, string> }>(c2.status, 'Get', {});
+      assert.ok(status.subscribers.some((s) => Number(s.lost) === lost && s.name === 'stalled-test'));
+      // the daemon's totals count it too, by name, as /metrics does
+      assert.equal(Number(status.subscriber_lost_by['stalled-test']), lost);
+      assert.ok(Number(status.subscriber_lost) >= lost);
+      const exposition = renderExposition(w.api.metricFamilies());
+      assert.match(exposition, /^# TYPE vigil_subscriber_dropped_total counter$/m);
+      assert.match(exposition, new RegExp(`^vigil_subscriber_dropped_total\\{subscriber="stalled-test"\\} ${lost}$`, 'm'));
       stalled.cancel();
       live.cancel();
+      // a counter: the stream has ended, its losses stay counted
+      await stalled.until('the end of the stream', () => stalled.error !== undefined);
+      const after = await call<object, { subscriber_lost_by: Record<string, string> }>(c2.status, 'Get', {});
+      assert.equal(Number(after.subscriber_lost_by['stalled-test']), lost);
       void t0;
     } finally {
       c.close();
@@ -608,6 +684,9 @@ describe('gRPC API', () => {
     try {
       assert.equal((await get('/status', {})).status, 401);
       assert.equal((await get('/status', { authorization: 'Bearer wrong-token-of-the-same-size-xx' })).status, 401);
+      // RFC 7235: the scheme in any case, then one or more spaces
+      for (const authorization of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer   ${TOKEN}`]) assert.equal((await get('/status', { authorization })).status, 200, authorization);
+      assert.equal((await get('/status', { authorization: `Basic ${TOKEN}` })).status, 401);
       const st = await get('/status');
       assert.deepEqual([st.status, st.body['version'], st.body['source']], [200, '0.1.0-test', 'replay']);
       const list = await get('/containers?include_stopped=true');

@@ -5,15 +5,17 @@
 // a targets batch with a bad selector fails whole, status lists the probes, a malformed filter is
 // refused by the daemon, a wrong or missing token is refused, and no daemon gives one clear line;
 // ps lists a container started for it (name, id, memory against its limit; json; stopped with --all);
-// dashboard prints a URL whose token opens the HTTP API, and says why when the token file is unreadable.
+// dashboard prints a URL whose token opens the HTTP API, and says why when the token file is unreadable;
+// a subscriber with a hostile exe glob gets the right answer while status and /healthz stay answered.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runcMissing, startContainer, type Container } from '../runc.js';
 import { freePort, stopChild } from '../net.js';
+import { HOSTILE_EXE_GLOB } from '../../common/hostile-patterns.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
 const VIGILD = join(REPO, 'bin/vigild');
@@ -265,6 +267,54 @@ describe('vigil CLI against a real vigild', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^vigil: allow\[0\]\.container_names: bad glob "web-\[".*\n$/);
     assertNoStack(r);
+  });
+
+  test('a hostile exe glob subscriber: its filter answers right, status and /healthz answer before their deadlines, drops are exported', async () => {
+    // The report of issue 12: exe_globs `**a` x20 then `b`, and an exec of a path of 60 `a`s, pinned
+    // the daemon. Here one exec does not match it and one does; a second subscriber sees both.
+    const miss = join(dir, 'a'.repeat(60));
+    const hit = join(dir, 'a'.repeat(59) + 'b');
+    for (const f of [miss, hit]) {
+      copyFileSync('/bin/true', f);
+      chmodSync(f, 0o755);
+    }
+    const hostile = new Tail(['--events', '-o', 'json', '--allow', `kind=exec;exe=${HOSTILE_EXE_GLOB}`], local);
+    const watcher = new Tail(['--events', '-o', 'json', '--allow', `kind=exec;exe=${dir}/**`], local);
+    const exeOf = (line: string): string | undefined => {
+      try {
+        return (JSON.parse(line) as { event?: { exec?: { exe?: string } } }).event?.exec?.exe;
+      } catch {
+        return undefined;
+      }
+    };
+    try {
+      for (let i = 0; ; i++) {
+        const s = await vigil(['status', '-o', 'json'], local);
+        if ((JSON.parse(s.stdout) as { subscribers: unknown[] }).subscribers.length >= 2) break;
+        if (i > 50) assert.fail(`the tails never subscribed: ${hostile.stderr} ${watcher.stderr}`);
+        await sleep(100);
+      }
+      execFileSync(miss);
+      execFileSync(hit);
+      // While the hostile filter sees both execs, the daemon answers: each call has a deadline.
+      const st = await vigil(['status', '--timeout', '5s'], local);
+      assert.equal(st.code, 0, st.stderr);
+      assert.match(st.stdout, /^subscribers: \d+, lost \d+ since start/m);
+      assert.match(st.stdout, /^ {2}#\d+ vigil-tail \S+ since /m);
+      const health = await fetch(`http://${httpAddr}/healthz`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(health.status, 200);
+      const metrics = await (await fetch(`http://${httpAddr}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      assert.match(metrics, /^# TYPE vigil_subscriber_dropped_total counter$/m);
+      assert.match(metrics, /^vigil_subscriber_dropped_total\{subscriber="vigil-tail"\} \d+$/m);
+      await watcher.waitForLine('the exec that misses', (l) => (exeOf(l) === miss ? true : undefined));
+      await watcher.waitForLine('the exec that hits', (l) => (exeOf(l) === hit ? true : undefined));
+      await hostile.waitForLine('the exec that hits', (l) => (exeOf(l) === hit ? true : undefined));
+      // A stream is in order: the earlier exec would have come first had it matched.
+      assert.ok(!hostile.stdout.split('\n').some((l) => exeOf(l) === miss), 'the exec of 60 a\'s does not match');
+    } finally {
+      assert.equal(await hostile.interrupt(), 0, hostile.stderr);
+      assert.equal(await watcher.interrupt(), 0, watcher.stderr);
+    }
   });
 
   test('over TCP with TLS and the token; a wrong or missing token is refused', async () => {

@@ -48,22 +48,3 @@ export function every(ms: number, fn: () => Promise<void>): () => void {
     if (timer) clearTimeout(timer);
   };
 }
-
-/** Glob (`*`, `?`, `[...]`) to a whole-string RegExp, as the API's container name filter matches. */
-export function globRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) throw new Error(`bad glob ${JSON.stringify(glob)}: unclosed [`);
-      let cls = glob.slice(i + 1, end);
-      if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}

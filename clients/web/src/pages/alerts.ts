@@ -8,7 +8,8 @@ import type { SubscribeResponse__Output } from '../../../../proto/gen/vigil/v1/S
 import { api } from '../api.js';
 import { errorBox, h, replace } from '../dom.js';
 import { clock, duration } from '../format.js';
-import { globRegExp, hashOf, type Page } from '../page.js';
+import { nameMatcher } from '../names.js';
+import { hashOf, type Page } from '../page.js';
 import { SEVERITIES, severityName, severityRank, type Severity } from '../severity.js';
 import { subscribe, type StreamState } from '../stream.js';
 import { alertItem } from '../widgets.js';
@@ -73,16 +74,16 @@ export function alertsPage(query: URLSearchParams): Page {
   );
   const el = h('div', { class: 'page', 'data-testid': 'alerts-page' }, h('div', { class: 'page-head' }, h('h2', null, 'Alerts'), form, conn, lostEl), err, list);
 
-  let nameRe: RegExp | undefined;
+  let nameOk: ((name: string) => boolean) | undefined;
   try {
-    nameRe = filter.name ? globRegExp(filter.name) : undefined;
+    nameOk = filter.name ? nameMatcher(filter.name) : undefined;
   } catch (e) {
     replace(err, errorBox((e as Error).message));
   }
   const matches = (a: Alert__Output): boolean =>
     (!filter.minSeverity || severityRank(a.severity) <= severityRank(filter.minSeverity)) &&
     (!filter.rule || a.rule === filter.rule) &&
-    (!nameRe || nameRe.test(a.container?.name ?? ''));
+    (!nameOk || nameOk(a.container?.name ?? ''));
 
   const entries: Entry[] = [];
   let lost = 0;
@@ -160,7 +161,7 @@ export function alertsPage(query: URLSearchParams): Page {
       replace(err, errorBox((e as Error).message));
     }
     if (stopped) return;
-    const req: SubscribeRequest = { include_alerts: true, include_events: false };
+    const req: SubscribeRequest = { include_alerts: true, include_events: false, client_name: 'dashboard' };
     const allow = allowFilter(filter);
     if (Object.keys(allow).length > 0) req.allow = [allow];
     stopStream = subscribe(req, { message: onMessage, state: onState }, resumeAfter === '0' ? '' : resumeAfter);
