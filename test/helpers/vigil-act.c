@@ -49,7 +49,8 @@ static void usage(void)
 		"  rename FROM TO             rename(2)\n"
 		"  fork-exit CODE             fork a child that exits with CODE, reap it\n"
 		"  exit CODE                  exit with CODE\n"
-		"  mount-tmpfs DIR            unshare a mount namespace, mount a tmpfs on DIR\n");
+		"  mount-tmpfs DIR            unshare a mount namespace, mount a tmpfs on DIR\n"
+		"  open-by-handle DIR         open_by_handle_at of inode 2 (an ext4 root) on DIR's filesystem\n");
 	exit(2);
 }
 
@@ -225,6 +226,26 @@ static int act_mount_tmpfs(const char *dir)
 	return 0;
 }
 
+// The "shocker" escape: a handle names an inode of the filesystem behind the mount fd, whatever the
+// caller's root, so inode 2 of the filesystem a container's root lives on is the host's root there.
+static int act_open_by_handle(const char *dir)
+{
+	int mfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (mfd < 0)
+		die("open the mount directory");
+	union {
+		struct file_handle h;
+		char bytes[sizeof(struct file_handle) + 8];
+	} fh;
+	unsigned int ino_gen[2] = { 2, 0 };
+	fh.h.handle_bytes = 8;
+	fh.h.handle_type = 1; // FILEID_INO32_GEN: 32-bit inode number and generation
+	memcpy(fh.h.f_handle, ino_gen, sizeof ino_gen);
+	long r = kret(syscall(SYS_open_by_handle_at, mfd, &fh.h, O_RDONLY | O_DIRECTORY));
+	printf("{\"op\":\"open-by-handle\",\"pid\":%d,\"ret\":%ld}\n", getpid(), r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -263,6 +284,8 @@ int main(int argc, char **argv)
 		return atoi(a[0]);
 	if (strcmp(cmd, "mount-tmpfs") == 0 && nargs == 1)
 		return act_mount_tmpfs(a[0]);
+	if (strcmp(cmd, "open-by-handle") == 0 && nargs == 1)
+		return act_open_by_handle(a[0]);
 	usage();
 	return 2;
 }

@@ -244,6 +244,51 @@ describe('techniques raise their rules (real runc containers, default rule pack)
       args: [], setup: () => ['nc', '127.0.0.1', String(shellPort), '-e', '/bin/sh', '-c', 'id; sleep 1'],
       want: (m) => /stdin=socket\(inet\)/.test(m.message),
     },
+    {
+      // CAP_DAC_READ_SEARCH (the privileged box has it): a handle for inode 2 of the filesystem the
+      // container's root lives on opens the host's root directory.
+      name: 'open_by_handle_at of the host root (shocker)', rule: 'Open by file handle from container', box: 'priv', exe: /\/opt\/vigil\/vigil-act$/,
+      args: [ACT, 'open-by-handle', '/'],
+    },
+    {
+      name: 'a miner with a stratum pool URL', rule: 'Crypto miner in container', box: 'plain', exe: busybox,
+      args: ['/bin/busybox', 'true', '--url', 'stratum+tcp://pool.example.org:3333', '--user', 'wallet'],
+    },
+    {
+      name: 'find looking for private keys', rule: 'Search for private keys or cloud credentials in container', box: 'plain', exe: busybox,
+      args: ['find', '/', '-xdev', '-name', 'id_rsa'],
+    },
+    {
+      name: 'grep for PRIVATE KEY run from a shell', rule: 'Search for private keys or cloud credentials in container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'grep -rl "PRIVATE KEY" /root /etc; true'],
+    },
+    {
+      name: 'shell history removed', rule: 'Shell history or logs erased in container', box: 'plain', exe: busybox,
+      // busybox ash runs rm inside the shell, with no exec: the kernel's unlink of a watched name.
+      args: ['sh', '-c', 'echo ls > /root/.ash_history; rm -f /root/.ash_history'],
+      want: (m) => m.message.includes('op=unlink'),
+    },
+    {
+      name: 'a log under /var/log removed', rule: 'Shell history or logs erased in container', box: 'plain', exe: busybox,
+      args: ['rm', '-f', '/var/log/auth.log'],
+    },
+    {
+      name: 'shell history pointed at /dev/null', rule: 'Shell history or logs erased in container', box: 'plain', exe: busybox,
+      args: ['ln', '-sf', '/dev/null', '/root/.bash_history'],
+    },
+    {
+      name: 'nc -e whose connect fails', rule: 'Netcat with command execution in container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'nc -e /bin/sh 127.0.0.1 9; true'],
+    },
+    {
+      // A process whose comm is nginx (busybox run through a link of that name, as ash) runs a shell.
+      name: 'a shell started by a web server', rule: 'Shell spawned by a web server in container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/nginx && (exec -a sh /tmp/nginx -c "sh -c id; true")'],
+    },
+    {
+      name: 'a program started by a database server', rule: 'Database server spawned a process in container', box: 'plain', exe: busybox,
+      args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/mysqld && (exec -a sh /tmp/mysqld -c "/bin/sh -c id; true")'],
+    },
   ];
 
   for (const t of TECHNIQUES) {
