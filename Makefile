@@ -12,6 +12,7 @@ PROBE_OBJS := $(patsubst %,$(PROBE_OUT)/%.bpf.o,$(PROBES))
 PROBE_SKELS := $(patsubst %,$(PROBE_OUT)/%.skel.h,$(PROBES))
 ADDON := build/Release/vigil_native.node
 TS_STAMP := $(OUT)/.ts-stamp
+BUILD_INFO := $(OUT)/build-info.json
 
 # Debian packages the build, the daemon and the tests need (checked one by one, installed when missing).
 DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 \
@@ -64,10 +65,19 @@ $(PROTO_GEN): $(wildcard proto/vigil/v1/*.proto) node_modules/.package-lock.json
 	rm -rf proto/gen && cd proto && ../node_modules/.bin/proto-loader-gen-types --keepCase --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js --importFileExtension=.js -I . --outDir=gen vigil/v1/*.proto >/dev/null
 	@touch $@
 
-ts: $(TS_STAMP)
+ts: $(TS_STAMP) $(BUILD_INFO)
 $(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
 	npx --no-install tsc -p tsconfig.json
 	@touch $@
+
+# The build commit that `--version` prints (daemon/version.ts, clients/version.ts): rewritten only when
+# it changes, so a new commit is picked up without forcing a TypeScript rebuild. Never committed.
+.PHONY: $(BUILD_INFO)
+$(BUILD_INFO):
+	@mkdir -p $(OUT)
+	@commit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	printf '{"commit":"%s"}\n' "$$commit" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # Small C programs the integration tests and benchmarks run to do real things to the kernel
 # (memfd exec, init_module, ptrace, io_uring, ...) that no shell tool does.

@@ -5,6 +5,7 @@ import { VigilError } from './errors.js';
 import { runDaemon } from './run.js';
 import { runTrace } from './trace/cli.js';
 import { runRules } from './detect/cli.js';
+import { versionLine } from './version.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 
@@ -12,6 +13,7 @@ Commands:
   run       the daemon, in the foreground (the default when no command is given)
   trace     attach the probes (or replay a capture) and print events, one a line
   rules     check rule files, replay a capture through them, print the field catalogue
+  version   the version, build commit and API version (also --version)
 
 Run 'vigild <command> --help' for the options of a command.
 `;
@@ -24,6 +26,14 @@ export interface MainIo {
 /** Dispatches a command line; resolves to the exit status (0 ok, 1 failure, 2 usage). */
 export async function main(argv: readonly string[], io: MainIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === 'version') {
+    if (rest.length > 0) {
+      io.stderr.write(`vigild: unexpected argument ${JSON.stringify(rest[0])}\n${USAGE}`);
+      return 2;
+    }
+    io.stdout.write(`${versionLine('vigild')}\n`);
+    return 0;
+  }
   if (cmd === undefined || cmd.startsWith('--') && cmd !== '--help') return runDaemon(argv);
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
     io.stdout.write(USAGE);
