@@ -39,6 +39,8 @@ test('--version of every binary (and vigild version): one line, exit 0, no daemo
   const cases: Array<[string, string[], string]> = [
     ['vigild', ['--version'], 'vigild'],
     ['vigild', ['version'], 'vigild'],
+    ['vigil', ['--version'], 'vigil'],
+    ['vigil', ['version', '--client'], 'vigil'],
     ['vigil-forward', ['--version'], 'vigil-forward'],
   ];
   for (const [bin, args, program] of cases) {

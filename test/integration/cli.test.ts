@@ -5,7 +5,8 @@
 // a targets batch with a bad selector fails whole, status lists the probes, a malformed filter is
 // refused by the daemon, a wrong or missing token is refused, and no daemon gives one clear line;
 // ps lists a container started for it (name, id, memory against its limit; json; stopped with --all);
-// dashboard prints a URL whose token opens the HTTP API, and says why when the token file is unreadable.
+// dashboard prints a URL whose token opens the HTTP API, and says why when the token file is unreadable;
+// version names the client's and the daemon's build; --color always colours a pipe.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -173,6 +174,38 @@ describe('vigil CLI against a real vigild', () => {
     assert.ok(m && Number(m[1]) > 0, r.stdout);
     assert.match(r.stdout, /^ {2}attached {2}process\/vg_exec {2}tp_btf\/sched_process_exec$/m);
     assert.match(r.stdout, /^vigild \S+, up /);
+  });
+
+  test('version: this vigil and the running vigild, over the socket and over TCP; no daemon still exits 0', async () => {
+    const { commit } = JSON.parse(readFileSync(join(REPO, 'dist/build-info.json'), 'utf8')) as { commit: string };
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    const line = (program: string): string => `${program} ${version} (commit ${commit}, API vigil.v1)`;
+    for (const [what, e, addr] of [['socket', local, unixAddr], ['tcp', env({ VIGIL_ADDR: tcpAddr, VIGIL_TOKEN: TOKEN }), tcpAddr]] as const) {
+      const args = what === 'tcp' ? ['version', '--ca', cert] : ['version'];
+      const r = await vigil(args, e);
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+      assert.equal(r.stdout, `Client: ${line('vigil')}\nDaemon: ${line('vigild')} at ${addr}\n`, what);
+      assert.equal(r.stderr, '', what);
+    }
+    const gone = await vigil(['version', '--addr', `unix://${join(dir, 'nobody.sock')}`], env());
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal(gone.stdout, `Client: ${line('vigil')}\n`);
+    assert.match(gone.stderr, /^vigil: no daemon version: cannot reach vigild at unix:\/\/\S+nobody\.sock/);
+    assertNoStack(gone);
+  });
+
+  test('--color always colours status through a pipe despite NO_COLOR; never and the default do not', async () => {
+    const cases: Array<[string[], boolean]> = [
+      [['status'], false],
+      [['status', '--color', 'always'], true],
+      [['--color=always', 'status'], true],
+      [['status', '--color', 'never'], false],
+    ];
+    for (const [args, coloured] of cases) {
+      const r = await vigil(args, local);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(/\x1b\[/.test(r.stdout), coloured, args.join(' '));
+    }
   });
 
   test('tail -o json receives the alert of a real container; --since replays it; alerts ls, ack and show', async () => {
