@@ -16,7 +16,7 @@ BUILD_INFO := $(OUT)/build-info.json
 
 # Debian packages the build, the daemon and the tests need (checked one by one, installed when missing).
 DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 \
-	runc busybox-static util-linux iproute2 bpftrace libcap2-bin rsyslog rsyslog-gnutls nats-server chromium systemd procps
+	runc busybox-static util-linux iproute2 bpftrace libcap2-bin rsyslog rsyslog-gnutls nats-server chromium systemd procps zsh fish
 CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes

@@ -44,6 +44,8 @@ const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext
   ['version asks the daemon too', ['version'], { name: 'version', output: 'text', clientOnly: false }],
   ['version --client -o json', ['version', '--client', '-o', 'json'], { name: 'version', output: 'json', clientOnly: true }],
   ['--version: this vigil only', ['--version'], { name: 'version', output: 'text', clientOnly: true }],
+  ['completion bash', ['completion', 'bash'], { name: 'completion', shell: 'bash' }],
+  ['completion fish', ['completion', 'fish'], { name: 'completion', shell: 'fish' }],
   ['help', ['--help'], { name: 'help' }],
   ['command help', ['tail', '--help'], { name: 'help' }],
   ['group help', ['alerts', '-h'], { name: 'help' }],
@@ -105,6 +107,9 @@ const BAD: Array<[string[], RegExp, RegExp]> = [
   [['--version', 'status'], /unexpected argument "status" after --version/, /^Usage: vigil COMMAND/],
   [['version', 'now'], /unexpected argument "now"/, /^Usage: vigil version/],
   [['version', '-o', 'wide'], /--output must be one of text, json/, /^Usage: vigil version/],
+  [['completion'], /missing shell \(bash, zsh or fish\)/, /^Usage: vigil completion/],
+  [['completion', 'bash', 'zsh'], /unexpected argument "zsh"/, /^Usage: vigil completion/],
+  [['completion', 'csh'], /the shell must be one of bash, zsh, fish/, /^Usage: vigil completion/],
   [['ps', '--color', 'yes'], /--color must be one of auto, always, never \(got "yes"\)/, /^Usage: vigil ps/],
   [['--color', 'rainbow', 'status'], /--color must be one of auto, always, never/, /^Usage: vigil status/],
 ];
@@ -170,10 +175,10 @@ test('--color: auto unless given, before or after the command', () => {
   for (const [line, want] of cases) assert.equal(parse(line).colour, want, line.join(' '));
 });
 
-// The option tables name each option's fixed values (the same constants build() checks against):
-// every named value must parse, and a value outside the set must not.
+// The completions offer an option's fixed values from the same table the parser checks them against:
+// every offered value must parse, and a value outside the set must not.
 test('every fixed set of option values in the tables is what the parser accepts', () => {
-  const needs: Record<string, string[]> = { 'alerts show': ['ID1'], 'alerts ack': ['ID1'], 'alerts resolve': ['ID1'], 'targets add': ['host'], 'targets rm': ['host'], metrics: ['host'], forecast: ['host'], 'rules check': ['a.yaml'] };
+  const needs: Record<string, string[]> = { 'alerts show': ['ID1'], 'alerts ack': ['ID1'], 'alerts resolve': ['ID1'], 'targets add': ['host'], 'targets rm': ['host'], metrics: ['host'], forecast: ['host'], 'rules check': ['a.yaml'], completion: ['bash'] };
   let checked = 0;
   for (const [name, spec] of Object.entries(SPECS)) {
     for (const [long, def] of Object.entries({ ...spec.options, ...COMMON })) {
@@ -185,13 +190,15 @@ test('every fixed set of option values in the tables is what the parser accepts'
       }
       assert.throws(() => parse([...base, `--${long}`, 'no-such-value']), UsageError, `${name} --${long} no-such-value`);
     }
+    if (Array.isArray(spec.positionals)) for (const p of spec.positionals as readonly string[]) assert.doesNotThrow(() => parse([...name.split(' '), p]), `${name} ${p}`);
   }
   assert.ok(checked > 40, `only ${checked} values checked`);
 });
 
-test('the top-level usage names version and --color', () => {
+test('the top-level usage names version, completion and --color', () => {
   const top = parse(['--help']).command;
   assert.ok(top.name === 'help');
   assert.match(top.text, /^ {2}version {2,}/m);
+  assert.match(top.text, /^ {2}completion bash\|zsh\|fish {2,}/m);
   assert.match(top.text, /--color WHEN/);
 });

@@ -15,8 +15,8 @@ export const DEFAULT_HTTP_TOKEN_FILE = '/var/lib/vigil/http.token';
 
 /**
  * One option of a command: what node:util parseArgs needs, plus what its value is (a fixed set of
- * words, a file or a directory), for tools that describe the command line. A word set is the same
- * constant the command's build() checks the value against.
+ * words, a file or a directory), which the shell completions (completion.ts) offer. A word set is
+ * the same constant the command's build() checks the value against.
  */
 export interface OptionDef {
   type: 'string' | 'boolean';
@@ -31,6 +31,8 @@ const OUT_TABLE_JSON = ['table', 'json'] as const;
 const OUT_TABLE_WIDE_JSON = ['table', 'wide', 'json'] as const;
 const OUT_TAIL = ['compact', 'json', 'wide'] as const;
 const ALERT_STATES = ['open', 'acknowledged', 'resolved', 'all'] as const;
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type Shell = (typeof SHELLS)[number];
 
 /** Options every command takes (connection, output and diagnostics). */
 export const COMMON: OptionSpec = {
@@ -71,6 +73,7 @@ Commands:
   status                      the daemon: version, probes, rules, subscribers
   dashboard                   the web dashboard's URL, with the token
   version                     this vigil's and the daemon's version, build commit and API
+  completion bash|zsh|fish    a shell completion script (e.g. source <(vigil completion bash))
 
 Run 'vigil COMMAND --help' for a command's options; 'vigil --version' prints this vigil's version.
 
@@ -185,6 +188,10 @@ export interface VersionCommand {
   /** Only this vigil's version: ask no daemon (--client, and --version). */
   clientOnly: boolean;
 }
+export interface CompletionCommand {
+  name: 'completion';
+  shell: Shell;
+}
 
 export type Command =
   | TailCommand
@@ -203,6 +210,7 @@ export type Command =
   | PsCommand
   | DashboardCommand
   | VersionCommand
+  | CompletionCommand
   | HelpCommand;
 
 export interface Invocation {
@@ -223,6 +231,8 @@ type Values = Record<string, string | boolean | (string | boolean)[] | undefined
 export interface CommandSpec {
   usage: string;
   options: OptionSpec;
+  /** What the positional arguments are, for completion (none: nothing to offer). */
+  positionals?: readonly string[] | 'file';
   build(values: Values, positionals: string[], ctx: ParseContext, usage: string): Command;
 }
 
@@ -466,6 +476,7 @@ Ask the daemon whether rule files parse and compile on top of the rules in force
 input). Errors print as file:line:column. Nothing is changed.
 `,
     options: {},
+    positionals: 'file',
     build(_v, pos, _ctx, usage) {
       if (pos.length === 0) throw new UsageError('missing rule FILE', usage);
       return { name: 'rules check', files: pos };
@@ -559,6 +570,21 @@ Options:
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
       return { name: 'version', clientOnly: v.client === true, output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
+    },
+  },
+  completion: {
+    usage: `Usage: vigil completion bash|zsh|fish
+
+Print a completion script for the shell: commands, subcommands, options and their fixed values.
+  bash   source <(vigil completion bash)          (or save it in /etc/bash_completion.d/vigil)
+  zsh    vigil completion zsh > "\${fpath[1]}/_vigil"   (then restart zsh)
+  fish   vigil completion fish > ~/.config/fish/completions/vigil.fish
+`,
+    options: {},
+    positionals: SHELLS,
+    build(_v, pos, _ctx, usage) {
+      const shell = exactlyOne('shell (bash, zsh or fish)', pos, usage);
+      return { name: 'completion', shell: oneOf('the shell', shell, SHELLS, 'bash', usage) };
     },
   },
 };

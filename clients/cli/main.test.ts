@@ -4,7 +4,7 @@
 // NOT_FOUND become one line and exit 1; alerts ack sends who and the comment; ps against a daemon
 // without the Containers service says the daemon is older; version prints the client's line and the
 // daemon's (or a note when none answers, still exit 0); --color always/never beat the terminal and
-// NO_COLOR.
+// NO_COLOR; completion prints a script.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import assert from 'node:assert/strict';
@@ -268,4 +268,15 @@ test('--color: always colours a pipe even with NO_COLOR, never keeps a terminal 
   const bad = harness();
   assert.equal(await main(['status', '--color', 'sometimes'], bad.io), 2);
   assert.match(bad.err.text, /^vigil: --color must be one of auto, always, never \(got "sometimes"\)/);
+});
+
+test('completion prints a script for each shell; an unknown shell is a usage error', async () => {
+  for (const [shell, marker] of [['bash', /^complete -F _vigil vigil$/m], ['zsh', /^#compdef vigil$/m], ['fish', /^complete -c vigil -f$/m]] as const) {
+    const h = harness();
+    assert.equal(await main(['completion', shell], h.io), 0, shell);
+    assert.match(h.out.text, marker, shell);
+  }
+  const bad = harness();
+  assert.equal(await main(['completion', 'tcsh'], bad.io), 2);
+  assert.match(bad.err.text, /^vigil: the shell must be one of bash, zsh, fish \(got "tcsh"\)/);
 });
