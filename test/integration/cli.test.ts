@@ -9,7 +9,7 @@
 // version names the client's and the daemon's build; --color always colours a pipe.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +20,7 @@ const REPO = join(import.meta.dirname, '../../../..');
 const VIGILD = join(REPO, 'bin/vigild');
 const VIGIL = join(REPO, 'bin/vigil');
 const RULE = 'Read of shadow file in container';
+const LOCAL_RULE = 'Local rule from a rules flag';
 const TOKEN = 'cli-test-token-0123456789abcdef';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -124,8 +125,13 @@ describe('vigil CLI against a real vigild', () => {
     const httpPort = await freePort();
     tcpAddr = `127.0.0.1:${apiPort}`;
     httpAddr = `127.0.0.1:${httpPort}`;
-    writeFileSync(join(dir, 'vigild.yaml'), `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\n`);
-    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', httpAddr, '--api-socket', sock, '--log-level', 'warn'], {
+    // The config names a rule directory that does not exist: vigild starts only because --rules
+    // replaces it (with the default pack and a local rule).
+    writeFileSync(join(dir, 'vigild.yaml'), `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\nrules:\n  dirs: [${join(dir, 'no-such-rules')}]\n`);
+    mkdirSync(join(dir, 'local-rules'));
+    writeFileSync(join(dir, 'local-rules', 'local.yaml'), `- rule: ${LOCAL_RULE}\n  desc: A rule from a --rules directory.\n  condition: evt.kind = exec and proc.name = vigil-never-runs-this\n  output: never\n  severity: notice\n`);
+    daemon = spawn(VIGILD, ['run', '--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', httpAddr, '--api-socket', sock, '--log-level', 'warn',
+      '--rules', join(REPO, 'rules'), '--rules', join(dir, 'local-rules')], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     daemon.stderr!.on('data', (d: Buffer) => (daemonLog += d.toString()));
@@ -192,6 +198,16 @@ describe('vigil CLI against a real vigild', () => {
     assert.equal(gone.stdout, `Client: ${line('vigil')}\n`);
     assert.match(gone.stderr, /^vigil: no daemon version: cannot reach vigild at unix:\/\/\S+nobody\.sock/);
     assertNoStack(gone);
+  });
+
+  test('vigild run --rules replaces the config\'s rule directories: the default pack and the local rule are in force', async () => {
+    const r = await vigil(['rules', 'ls', '-o', 'json'], local);
+    assert.equal(r.code, 0, r.stderr);
+    const rules = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; source: string });
+    assert.ok(rules.some((x) => x.name === RULE), 'the default pack');
+    const mine = rules.find((x) => x.name === LOCAL_RULE);
+    assert.ok(mine, `${LOCAL_RULE} in ${rules.map((x) => x.name).join(', ')}`);
+    assert.match(mine.source, /local-rules\/local\.yaml/);
   });
 
   test('--color always colours status through a pipe despite NO_COLOR; never and the default do not', async () => {
