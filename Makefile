@@ -14,23 +14,44 @@ ADDON := build/Release/vigil_native.node
 TS_STAMP := $(OUT)/.ts-stamp
 BUILD_INFO := $(OUT)/build-info.json
 
-# Debian packages the build, the daemon and the tests need (checked one by one, installed when missing).
-DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 \
-	runc busybox-static util-linux iproute2 bpftrace libcap2-bin rsyslog rsyslog-gnutls nats-server chromium systemd procps zsh fish
+# Debian packages, in sets (checked one by one, installed when missing; README.md lists them).
+# Run time: what vigild, vigil and vigil-forward load when they run (the addon links libbpf, libelf
+# and zlib); the only set the .deb depends on, with Node.js 20 or later.
+RUN_PACKAGES := libbpf1 libelf1 zlib1g
+# Build: what compiles the probes, the addon and the C helpers from source. `make build` and `make
+# run` install the run-time and build sets and nothing else.
+BUILD_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3
+# Test only, added by `make test`: what the tests drive or stand up. runc and busybox-static (real
+# containers), util-linux, iproute2, procps (namespaces, setpriv, kill in the deploy test), rsyslog
+# and rsyslog-gnutls, nats-server and openssl (the forwarder's peers and test certificates),
+# chromium (the dashboard's browser test), systemd (systemd-analyze verify of the units), zsh and
+# fish (the completion scripts run in the real shells; bash is essential already).
+TEST_PACKAGES := runc busybox-static util-linux iproute2 procps rsyslog rsyslog-gnutls nats-server openssl chromium systemd zsh fish
+# Benchmarks only, added by the bench targets: bpftrace (the overhead comparison).
+BENCH_PACKAGES := bpftrace
 CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: soak-containers build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
+.PHONY: soak-containers build run test deps apt apt-test apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
 
 deps: apt npm
 
-apt:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# $(call apt-install,PACKAGES): apt-get install of those not installed yet.
+define apt-install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "apt-get install:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+apt:
+	$(call apt-install,$(RUN_PACKAGES) $(BUILD_PACKAGES))
+apt-test:
+	$(call apt-install,$(TEST_PACKAGES))
+apt-bench:
+	$(call apt-install,$(BENCH_PACKAGES))
 
 npm: node_modules/.package-lock.json
 
@@ -111,29 +132,30 @@ run: build
 TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
 # --test-force-exit: a file whose failed test left a timer or socket behind must end, not hang the
 # run; --test-timeout bounds any single test (the slowest integration tests take about a minute).
-test: build
+test: build apt-test
 	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
 
 # The container identity, `vigil ps` and DoS checks SOAK_RUNS times (default 20), idle and beside two
 # CPU-bound processes, with pass counts; not part of `make test` (it takes the better part of an hour).
-soak-containers: build
+soak-containers: build apt-test
 	test/soak-containers.sh
 
-# Benchmarks print ratios and rates; they are never part of `make test`.
+# Benchmarks print ratios and rates; they are never part of `make test`. Some drive the tests' tools
+# (runc, rsyslog, nats-server), so they install the test-only set too.
 bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
-bench-overhead: build
+bench-overhead: build apt-test apt-bench
 	bench/overhead.sh
-bench-ingest: build
+bench-ingest: build apt-test apt-bench
 	node dist/js/bench/ingest.js
-bench-sweep: build
+bench-sweep: build apt-test apt-bench
 	node dist/js/bench/sweep.js
-bench-store: build
+bench-store: build apt-test apt-bench
 	node dist/js/bench/store.js
-bench-api: build
+bench-api: build apt-test apt-bench
 	node dist/js/bench/api.js
-bench-footprint: build
+bench-footprint: build apt-test apt-bench
 	bench/footprint.sh
-bench-forecast: build
+bench-forecast: build apt-test apt-bench
 	node dist/js/bench/forecast.js
 
 clean:
