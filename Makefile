@@ -33,7 +33,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: soak-containers build run test deps apt apt-test apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
+.PHONY: soak-containers build package run test deps apt apt-test apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast
 
 deps: apt npm
 
@@ -122,6 +122,11 @@ $(WEB_STAMP): $(shell find clients/web -type f 2>/dev/null) node_modules/.packag
 	npx --no-install vite build clients/web --logLevel warn
 
 build: deps probes addon ts helpers web
+
+# The Debian package (deploy/package.sh): dist/vigil_<version>_<arch>.deb, depending on the run-time
+# packages only. Needs no test helpers.
+package: deps probes addon ts web
+	RUN_PACKAGES="$(RUN_PACKAGES)" deploy/package.sh
 
 # The daemon on its embedded defaults: data in /var/lib/vigil, /metrics on 127.0.0.1:9470.
 run: build
