@@ -93,10 +93,11 @@ $(TS_STAMP): tsconfig.json $(shell find daemon clients test bench -name '*.ts' 2
 
 # The build commit that `--version` prints (daemon/version.ts, clients/version.ts): rewritten only when
 # it changes, so a new commit is picked up without forcing a TypeScript rebuild. Never committed.
+# VIGIL_COMMIT overrides it where the sources come without .git (the image build).
 .PHONY: $(BUILD_INFO)
 $(BUILD_INFO):
 	@mkdir -p $(OUT)
-	@commit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	@commit=$${VIGIL_COMMIT:-$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}; \
 	printf '{"commit":"%s"}\n' "$$commit" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 

@@ -6,7 +6,8 @@
 #   /usr/bin                  vigild, vigil, vigil-forward (symlinks into /usr/lib/vigil/bin)
 #   /lib/systemd/system       vigild.service, vigil-forward.service (neither enabled nor started)
 #   /etc/vigil                vigild.yaml, forward.yaml (conffiles) and rules.d/
-# Depends: the run-time Debian packages ($RUN_PACKAGES from the Makefile) and Node.js 20 or later.
+# Depends: the run-time Debian packages ($RUN_PACKAGES from the Makefile), Node.js 20 or later and
+# adduser (for the maintainer scripts).
 # The maintainer scripts are in deploy/debian/: the group vigil, the forwarder config's group; on
 # purge they remove both and leave the data in /var/lib/vigil and /var/lib/vigil-forward.
 set -euo pipefail
@@ -20,7 +21,8 @@ PREFIX=/usr/lib/vigil
 
 version=$(node -p 'require("./package.json").version')
 arch=$(dpkg --print-architecture)
-depends="nodejs (>= 20)"
+# adduser: the maintainer scripts' addgroup and delgroup.
+depends="nodejs (>= 20), adduser"
 for p in $RUN_PACKAGES; do depends="$depends, $p"; done
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vigil-deb.XXXXXX")

@@ -127,10 +127,11 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
     rmSync(work, { recursive: true, force: true });
   });
 
-  test('the package depends on the run-time packages and Node.js only, and ships production node_modules only', () => {
+  test('the package depends on the run-time packages, Node.js and adduser only, and ships production node_modules only', () => {
     const control = ok('dpkg-deb -f', { ...spawnSync('dpkg-deb', ['-f', deb, 'Depends'], { encoding: 'utf8' }) });
     const deps = control.trim().split(/,\s*/).map((d) => d.split(/\s/)[0]!);
-    assert.deepEqual(deps.sort(), ['nodejs', ...makeVar('RUN_PACKAGES')].sort());
+    // adduser: postinst's addgroup, postrm's delgroup.
+    assert.deepEqual(deps.sort(), ['adduser', 'nodejs', ...makeVar('RUN_PACKAGES')].sort());
     const files = ok('dpkg-deb -c', { ...spawnSync('dpkg-deb', ['-c', deb], { encoding: 'utf8', maxBuffer: 64 << 20 }) });
     const shipped = new Set([...files.matchAll(/\.\/usr\/lib\/vigil\/node_modules\/((?:@[^/]+\/)?[^/@.][^/]*)\/$/gm)].map((m) => m[1]!));
     // The lock file marks what only development needs (a devDependency that a production package
