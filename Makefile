@@ -12,24 +12,46 @@ PROBE_OBJS := $(patsubst %,$(PROBE_OUT)/%.bpf.o,$(PROBES))
 PROBE_SKELS := $(patsubst %,$(PROBE_OUT)/%.skel.h,$(PROBES))
 ADDON := build/Release/vigil_native.node
 TS_STAMP := $(OUT)/.ts-stamp
+BUILD_INFO := $(OUT)/build-info.json
 
-# Debian packages the build, the daemon and the tests need (checked one by one, installed when missing).
-DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 \
-	runc busybox-static util-linux iproute2 bpftrace libcap2-bin rsyslog rsyslog-gnutls nats-server chromium systemd procps
+# Debian packages, in sets (checked one by one, installed when missing; README.md lists them).
+# Run time: what vigild, vigil and vigil-forward load when they run (the addon links libbpf, libelf
+# and zlib); the only set the .deb depends on, with Node.js 20 or later.
+RUN_PACKAGES := libbpf1 libelf1 zlib1g
+# Build: what compiles the probes, the addon and the C helpers from source. `make build` and `make
+# run` install the run-time and build sets and nothing else.
+BUILD_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3
+# Test only, added by `make test`: what the tests drive or stand up. runc and busybox-static (real
+# containers), util-linux, iproute2, procps (namespaces, setpriv, kill in the deploy test), rsyslog
+# and rsyslog-gnutls, nats-server and openssl (the forwarder's peers and test certificates),
+# chromium (the dashboard's browser test), systemd (systemd-analyze verify of the units), zsh and
+# fish (the completion scripts run in the real shells; bash is essential already).
+TEST_PACKAGES := runc busybox-static util-linux iproute2 procps rsyslog rsyslog-gnutls nats-server openssl chromium systemd zsh fish
+# Benchmarks only, added by the bench targets: bpftrace (the overhead comparison).
+BENCH_PACKAGES := bpftrace
 CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: soak-containers build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast bench-flood
+.PHONY: soak-containers build package run test deps apt apt-test apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast bench-flood
 
 deps: apt npm
 
-apt:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# $(call apt-install,PACKAGES): apt-get install of those not installed yet.
+define apt-install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "apt-get install:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+apt:
+	$(call apt-install,$(RUN_PACKAGES) $(BUILD_PACKAGES))
+apt-test:
+	$(call apt-install,$(TEST_PACKAGES))
+apt-bench:
+	$(call apt-install,$(BENCH_PACKAGES))
 
 npm: node_modules/.package-lock.json
 
@@ -64,10 +86,20 @@ $(PROTO_GEN): $(wildcard proto/vigil/v1/*.proto) node_modules/.package-lock.json
 	rm -rf proto/gen && cd proto && ../node_modules/.bin/proto-loader-gen-types --keepCase --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js --importFileExtension=.js -I . --outDir=gen vigil/v1/*.proto >/dev/null
 	@touch $@
 
-ts: $(TS_STAMP)
+ts: $(TS_STAMP) $(BUILD_INFO)
 $(TS_STAMP): tsconfig.json $(shell find common daemon clients test bench -name '*.ts' 2>/dev/null) node_modules/.package-lock.json $(PROTO_GEN)
 	npx --no-install tsc -p tsconfig.json
 	@touch $@
+
+# The build commit that `--version` prints (daemon/version.ts, clients/version.ts): rewritten only when
+# it changes, so a new commit is picked up without forcing a TypeScript rebuild. Never committed.
+# VIGIL_COMMIT overrides it where the sources come without .git (the image build).
+.PHONY: $(BUILD_INFO)
+$(BUILD_INFO):
+	@mkdir -p $(OUT)
+	@commit=$${VIGIL_COMMIT:-$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}; \
+	printf '{"commit":"%s"}\n' "$$commit" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # Small C programs the integration tests and benchmarks run to do real things to the kernel
 # (memfd exec, init_module, ptrace, io_uring, ...) that no shell tool does.
@@ -92,6 +124,11 @@ $(WEB_STAMP): $(shell find clients/web common -type f 2>/dev/null) node_modules/
 
 build: deps probes addon ts helpers web
 
+# The Debian package (deploy/package.sh): dist/vigil_<version>_<arch>.deb, depending on the run-time
+# packages only. Needs no test helpers.
+package: deps probes addon ts web
+	RUN_PACKAGES="$(RUN_PACKAGES)" deploy/package.sh
+
 # The daemon on its embedded defaults: data in /var/lib/vigil, /metrics on 127.0.0.1:9470.
 run: build
 	bin/vigild
@@ -101,31 +138,32 @@ run: build
 TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
 # --test-force-exit: a file whose failed test left a timer or socket behind must end, not hang the
 # run; --test-timeout bounds any single test (the slowest integration tests take about a minute).
-test: build
+test: build apt-test
 	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
 
 # The container identity, `vigil ps` and DoS checks SOAK_RUNS times (default 20), idle and beside two
 # CPU-bound processes, with pass counts; not part of `make test` (it takes the better part of an hour).
-soak-containers: build
+soak-containers: build apt-test
 	test/soak-containers.sh
 
-# Benchmarks print ratios and rates; they are never part of `make test`.
+# Benchmarks print ratios and rates; they are never part of `make test`. Some drive the tests' tools
+# (runc, rsyslog, nats-server), so they install the test-only set too.
 bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast bench-flood
-bench-overhead: build
+bench-overhead: build apt-test apt-bench
 	bench/overhead.sh
-bench-ingest: build
+bench-ingest: build apt-test apt-bench
 	node dist/js/bench/ingest.js
-bench-sweep: build
+bench-sweep: build apt-test apt-bench
 	node dist/js/bench/sweep.js
-bench-store: build
+bench-store: build apt-test apt-bench
 	node dist/js/bench/store.js
-bench-api: build
+bench-api: build apt-test apt-bench
 	node dist/js/bench/api.js
-bench-footprint: build
+bench-footprint: build apt-test apt-bench
 	bench/footprint.sh
-bench-forecast: build
+bench-forecast: build apt-test apt-bench
 	node dist/js/bench/forecast.js
-bench-flood: build
+bench-flood: build apt-test apt-bench
 	node dist/js/bench/flood.js
 
 clean:

@@ -41,6 +41,7 @@ import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
 import { Sensor, type Subscription } from './sensor/sensor.js';
 import { parseWatch } from './sensor/watches.js';
 import { Store } from './store/store.js';
+import { buildInfo } from './version.js';
 
 const TARGETS_INITIALISED = Buffer.from('targets.initialised');
 
@@ -314,7 +315,7 @@ export class Daemon {
           return { ok: false, errors: [], rules: (rules.rules?.rules() ?? []).map((r) => r.name) };
         },
       },
-      status: { version: VERSION, startedAt: this.startedAt, source: () => 'native', probes: () => programs, sensorStats: () => this.sensor?.stats() },
+      status: { version: buildInfo().version, commit: buildInfo().commit, startedAt: this.startedAt, source: () => 'native', probes: () => programs, sensorStats: () => this.sensor?.stats() },
     };
   }
 
@@ -559,13 +560,6 @@ export class Daemon {
   }
 }
 
-const VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-})();
 
 /**
  * Rules.Validate: the text compiled as one more rule file after the loaded directories (so it may use

@@ -1,10 +1,11 @@
 // vigild: the daemon's entry point. Subcommands: run (the default: the daemon) and trace.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { VigilError } from './errors.js';
-import { runDaemon } from './run.js';
-import { runTrace } from './trace/cli.js';
-import { runRules } from './detect/cli.js';
+import { UsageError, VigilError } from './errors.js';
+import { parseRunFlags, runDaemon } from './run.js';
+import { parseTraceArgs, runTrace } from './trace/cli.js';
+import { parseRulesArgs, runRules } from './detect/cli.js';
+import { versionLine } from './version.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 
@@ -12,6 +13,7 @@ Commands:
   run       the daemon, in the foreground (the default when no command is given)
   trace     attach the probes (or replay a capture) and print events, one a line
   rules     check rule files, replay a capture through them, print the field catalogue
+  version   the version, build commit and API version (also --version)
 
 Run 'vigild <command> --help' for the options of a command.
 `;
@@ -21,19 +23,56 @@ export interface MainIo {
   stderr: NodeJS.WritableStream;
 }
 
+/** Which subcommand a command line runs, and its own arguments: what main() and checkCommandLine() share. */
+export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'rules' | 'version' | 'help'; args: string[] } {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === 'version') {
+    if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    return { command: 'version', args: [] };
+  }
+  // Plain `vigild` and `vigild --flag ...` run the daemon.
+  if (cmd === undefined || (cmd.startsWith('--') && cmd !== '--help')) return { command: 'run', args: [...argv] };
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help') return { command: 'help', args: [] };
+  if (cmd === 'run' || cmd === 'trace' || cmd === 'rules') return { command: cmd, args: rest };
+  throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+}
+
+/**
+ * Parses a whole command line the way main() would, without running anything or reading any file:
+ * throws UsageError where main() would exit 2. For tests that hold documented command lines to the
+ * parsers (test/doc-commands.test.ts).
+ */
+export function checkCommandLine(argv: readonly string[]): void {
+  const { command, args } = route(argv);
+  if (command === 'run') parseRunFlags(args);
+  else if (command === 'trace') parseTraceArgs(args, false);
+  else if (command === 'rules') parseRulesArgs(args);
+}
+
 /** Dispatches a command line; resolves to the exit status (0 ok, 1 failure, 2 usage). */
 export async function main(argv: readonly string[], io: MainIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd.startsWith('--') && cmd !== '--help') return runDaemon(argv);
-  if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
+  let routed;
+  try {
+    routed = route(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`vigild: ${err.message}\n${USAGE}`);
+    return 2;
   }
-  if (cmd === 'run') return runDaemon(rest);
-  if (cmd === 'trace') return runTrace(rest);
-  if (cmd === 'rules') return runRules(rest, io);
-  io.stderr.write(`vigild: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
-  return 2;
+  switch (routed.command) {
+    case 'version':
+      io.stdout.write(`${versionLine('vigild')}\n`);
+      return 0;
+    case 'help':
+      io.stdout.write(USAGE);
+      return 0;
+    case 'run':
+      return runDaemon(routed.args);
+    case 'trace':
+      return runTrace(routed.args);
+    case 'rules':
+      return runRules(routed.args, io);
+  }
 }
 
 // Run when executed (bin/vigild), not when imported by tests.

@@ -17,44 +17,83 @@ Options:
   --data-dir DIR     LevelDB data directory (default /var/lib/vigil)
   --http HOST:PORT   HTTP listener for /metrics and /healthz (default 127.0.0.1:9470)
   --api-socket PATH  unix socket of the gRPC API (default /run/vigil/vigil.sock; TCP: see api: in the config)
+  --rules DIR        a rule directory (or file); repeatable, loaded in the order given. Replaces the
+                     config's rules.dirs and the default (the package's rules/ and /etc/vigil/rules.d),
+                     so name rules/ too to keep the default pack
   --log-level LEVEL  fatal, error, warn, info, debug or trace (default info)
   -h, --help         this text
 `;
 
-export function parseRunArgs(argv: readonly string[]): { help: boolean; config: DaemonConfig } {
+/** The options of `vigild run` (node:util parseArgs); test/doc-commands.test.ts checks the docs against them. */
+export const RUN_OPTIONS = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  http: { type: 'string' },
+  'api-socket': { type: 'string' },
+  rules: { type: 'string', multiple: true },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** What the command line says, checked but not yet applied: reads no file. */
+export interface RunFlags {
+  help: boolean;
+  config?: string;
+  dataDir?: string;
+  httpListen?: string;
+  apiSocket?: string;
+  ruleDirs?: string[];
+  logLevel?: DaemonConfig['logLevel'];
+}
+
+/** Parses `vigild run` flags without touching the file system; throws UsageError. */
+export function parseRunFlags(argv: readonly string[]): RunFlags {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        http: { type: 'string' },
-        'api-socket': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args: [...argv], options: RUN_OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (values.help) return { help: true, config: defaultConfig() };
-  const file = values.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  const config = file ? loadConfigFile(file) : defaultConfig();
-  if (values['data-dir'] !== undefined) config.dataDir = values['data-dir'];
-  if (values.http !== undefined) config.httpListen = checkListen(values.http, () => '--http');
+  const flags: RunFlags = { help: values.help === true };
+  if (values.config !== undefined) flags.config = values.config;
+  if (values['data-dir'] !== undefined) flags.dataDir = values['data-dir'];
+  if (values.http !== undefined) {
+    try {
+      flags.httpListen = checkListen(values.http, () => '--http');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const sock = values['api-socket'];
   if (sock !== undefined) {
     if (!sock.startsWith('/')) throw new UsageError(`--api-socket must be an absolute path, not ${JSON.stringify(sock)}`);
-    config.api.socket = sock;
+    flags.apiSocket = sock;
+  }
+  if (values.rules !== undefined) {
+    if (values.rules.some((d) => d === '')) throw new UsageError('--rules needs a directory or file');
+    flags.ruleDirs = [...values.rules];
   }
   const level = values['log-level'];
   if (level !== undefined) {
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug or trace, not ${JSON.stringify(level)}`);
-    config.logLevel = level as DaemonConfig['logLevel'];
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug or trace, not ${JSON.stringify(level)}`);
+    flags.logLevel = level as DaemonConfig['logLevel'];
   }
+  return flags;
+}
+
+/** The flags, then the config file they name (or the default one when it exists), flags winning. */
+export function parseRunArgs(argv: readonly string[]): { help: boolean; config: DaemonConfig } {
+  const flags = parseRunFlags(argv);
+  if (flags.help) return { help: true, config: defaultConfig() };
+  const file = flags.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const config = file ? loadConfigFile(file) : defaultConfig();
+  if (flags.dataDir !== undefined) config.dataDir = flags.dataDir;
+  if (flags.httpListen !== undefined) config.httpListen = flags.httpListen;
+  if (flags.apiSocket !== undefined) config.api.socket = flags.apiSocket;
+  if (flags.ruleDirs !== undefined) config.ruleDirs = flags.ruleDirs;
+  if (flags.logLevel !== undefined) config.logLevel = flags.logLevel;
   return { help: false, config };
 }
 

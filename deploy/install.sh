@@ -66,7 +66,11 @@ rm -rf "$target"
 mkdir -p "$target/dist" "$target/build/Release" "$target/proto" "$target/clients/forwarder" "$target/node_modules"
 cp -a package.json bin rules docs "$target/"
 cp -a dist/js "$target/dist/"
+# The build commit that --version prints (written by make ts).
+if [ -e dist/build-info.json ]; then cp -a dist/build-info.json "$target/dist/"; fi
 rm -rf "$target/dist/js/test" "$target/dist/js/bench"
+# Unit tests live next to the code they test; they are not part of the program.
+find "$target/dist/js" \( -name '*.test.js' -o -name '*.test.js.map' \) -delete
 # The dashboard, when it was built (the daemon serves a "not built" page otherwise).
 if [ -e dist/web/index.html ]; then cp -a dist/web "$target/dist/"; fi
 cp -a build/Release/vigil_native.node "$target/build/Release/"

@@ -2,7 +2,7 @@
 // (message and whose usage) it raises.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_ADDR, DEFAULT_HTTP, DEFAULT_HTTP_TOKEN_FILE, isLoopback, parseCommandLine, splitHostPort, type ParseContext } from './args.js';
+import { COMMON, DEFAULT_ADDR, DEFAULT_HTTP, DEFAULT_HTTP_TOKEN_FILE, isLoopback, parseCommandLine, SPECS, splitHostPort, type ParseContext } from './args.js';
 import { UsageError } from './errors.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -41,6 +41,11 @@ const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext
   ['dashboard: the daemon\'s defaults', ['dashboard'], { name: 'dashboard', http: DEFAULT_HTTP, tokenFile: DEFAULT_HTTP_TOKEN_FILE }],
   ['dashboard elsewhere with a token file', ['dashboard', '--http', '[::1]:8080', '--token-file', '/etc/vigil/http.token'], { name: 'dashboard', http: '[::1]:8080', tokenFile: '/etc/vigil/http.token' }],
   ['dashboard --token-file none: no token', ['dashboard', '--http', 'localhost:9470', '--token-file', 'none'], { name: 'dashboard', http: 'localhost:9470', tokenFile: null }],
+  ['version asks the daemon too', ['version'], { name: 'version', output: 'text', clientOnly: false }],
+  ['version --client -o json', ['version', '--client', '-o', 'json'], { name: 'version', output: 'json', clientOnly: true }],
+  ['--version: this vigil only', ['--version'], { name: 'version', output: 'text', clientOnly: true }],
+  ['completion bash', ['completion', 'bash'], { name: 'completion', shell: 'bash' }],
+  ['completion fish', ['completion', 'fish'], { name: 'completion', shell: 'fish' }],
   ['help', ['--help'], { name: 'help' }],
   ['command help', ['tail', '--help'], { name: 'help' }],
   ['group help', ['alerts', '-h'], { name: 'help' }],
@@ -99,6 +104,14 @@ const BAD: Array<[string[], RegExp, RegExp]> = [
   [['dashboard', 'now'], /unexpected argument "now"/, /^Usage: vigil dashboard/],
   [['--nope', 'status'], /unknown option "--nope" before the command/, /^Usage: vigil COMMAND/],
   [['--addr'], /option --addr needs a value/, /^Usage: vigil COMMAND/],
+  [['--version', 'status'], /unexpected argument "status" after --version/, /^Usage: vigil COMMAND/],
+  [['version', 'now'], /unexpected argument "now"/, /^Usage: vigil version/],
+  [['version', '-o', 'wide'], /--output must be one of text, json/, /^Usage: vigil version/],
+  [['completion'], /missing shell \(bash, zsh or fish\)/, /^Usage: vigil completion/],
+  [['completion', 'bash', 'zsh'], /unexpected argument "zsh"/, /^Usage: vigil completion/],
+  [['completion', 'csh'], /the shell must be one of bash, zsh, fish/, /^Usage: vigil completion/],
+  [['ps', '--color', 'yes'], /--color must be one of auto, always, never \(got "yes"\)/, /^Usage: vigil ps/],
+  [['--color', 'rainbow', 'status'], /--color must be one of auto, always, never/, /^Usage: vigil status/],
 ];
 
 for (const [line, message, usage] of BAD) {
@@ -149,4 +162,43 @@ test('the top-level usage lists ps and dashboard; their help carries the column 
   const dash = parse(['help', 'dashboard']).command;
   assert.ok(dash.name === 'help');
   assert.match(dash.text, new RegExp(`default ${DEFAULT_HTTP_TOKEN_FILE.replace(/\./g, '\\.')}`));
+});
+
+test('--color: auto unless given, before or after the command', () => {
+  const cases: Array<[string[], string]> = [
+    [['status'], 'auto'],
+    [['status', '--color', 'always'], 'always'],
+    [['status', '--color=never'], 'never'],
+    [['--color', 'always', 'ps'], 'always'],
+    [['tail', '--color', 'auto'], 'auto'],
+  ];
+  for (const [line, want] of cases) assert.equal(parse(line).colour, want, line.join(' '));
+});
+
+// The completions offer an option's fixed values from the same table the parser checks them against:
+// every offered value must parse, and a value outside the set must not.
+test('every fixed set of option values in the tables is what the parser accepts', () => {
+  const needs: Record<string, string[]> = { 'alerts show': ['ID1'], 'alerts ack': ['ID1'], 'alerts resolve': ['ID1'], 'targets add': ['host'], 'targets rm': ['host'], metrics: ['host'], forecast: ['host'], 'rules check': ['a.yaml'], completion: ['bash'] };
+  let checked = 0;
+  for (const [name, spec] of Object.entries(SPECS)) {
+    for (const [long, def] of Object.entries({ ...spec.options, ...COMMON })) {
+      if (!Array.isArray(def.value)) continue;
+      const base = [...name.split(' '), ...(needs[name] ?? [])];
+      for (const v of def.value as readonly string[]) {
+        assert.doesNotThrow(() => parse([...base, `--${long}`, v]), `${name} --${long} ${v}`);
+        checked++;
+      }
+      assert.throws(() => parse([...base, `--${long}`, 'no-such-value']), UsageError, `${name} --${long} no-such-value`);
+    }
+    if (Array.isArray(spec.positionals)) for (const p of spec.positionals as readonly string[]) assert.doesNotThrow(() => parse([...name.split(' '), p]), `${name} ${p}`);
+  }
+  assert.ok(checked > 40, `only ${checked} values checked`);
+});
+
+test('the top-level usage names version, completion and --color', () => {
+  const top = parse(['--help']).command;
+  assert.ok(top.name === 'help');
+  assert.match(top.text, /^ {2}version {2,}/m);
+  assert.match(top.text, /^ {2}completion bash\|zsh\|fish {2,}/m);
+  assert.match(top.text, /--color WHEN/);
 });

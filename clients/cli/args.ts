@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
 import { parseFilter } from './filters.js';
 import { SEVERITY_WORDS, type Filter } from './proto.js';
+import { COLOUR_MODES, type ColourMode } from './terminal.js';
 import { parseDuration, parseTimeArg } from './units.js';
 
 export const DEFAULT_ADDR = 'unix:///run/vigil/vigil.sock';
@@ -12,17 +13,40 @@ export const DEFAULT_ADDR = 'unix:///run/vigil/vigil.sock';
 export const DEFAULT_HTTP = '127.0.0.1:9470';
 export const DEFAULT_HTTP_TOKEN_FILE = '/var/lib/vigil/http.token';
 
-type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+/**
+ * One option of a command: what node:util parseArgs needs, plus what its value is (a fixed set of
+ * words, a file or a directory), which the shell completions (completion.ts) offer. A word set is
+ * the same constant the command's build() checks the value against.
+ */
+export interface OptionDef {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  value?: readonly string[] | 'file' | 'dir';
+}
+export type OptionSpec = Record<string, OptionDef>;
 
-/** Options every command takes (connection and diagnostics). */
-const COMMON: OptionSpec = {
+const OUT_TEXT_JSON = ['text', 'json'] as const;
+const OUT_TABLE_JSON = ['table', 'json'] as const;
+const OUT_TABLE_WIDE_JSON = ['table', 'wide', 'json'] as const;
+const OUT_TAIL = ['compact', 'json', 'wide'] as const;
+const ALERT_STATES = ['open', 'acknowledged', 'resolved', 'all'] as const;
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type Shell = (typeof SHELLS)[number];
+
+/** Options every command takes (connection, output and diagnostics). */
+export const COMMON: OptionSpec = {
   addr: { type: 'string' },
-  ca: { type: 'string' },
+  ca: { type: 'string', value: 'file' },
   insecure: { type: 'boolean' },
   timeout: { type: 'string' },
+  color: { type: 'string', value: COLOUR_MODES },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
+
+const toParseArgs = (spec: OptionSpec): NonNullable<ParseArgsConfig['options']> =>
+  Object.fromEntries(Object.entries(spec).map(([k, { type, short, multiple }]) => [k, { type, ...(short !== undefined ? { short } : {}), ...(multiple !== undefined ? { multiple } : {}) }]));
 
 export const COMMON_HELP = `Connection (every command):
       --addr ADDR       unix:///path/to.sock (default ${DEFAULT_ADDR}, or $VIGIL_ADDR),
@@ -30,6 +54,8 @@ export const COMMON_HELP = `Connection (every command):
       --ca FILE         CA certificate that signed the daemon's (default $VIGIL_CA; else the system's)
       --insecure        plain TCP without TLS, allowed only to a loopback address
       --timeout DUR     per-call deadline (default 10s; tail streams have none)
+      --color WHEN      auto (default: colour on a terminal unless $NO_COLOR is set), always
+                        (even when piped or with $NO_COLOR) or never
       --debug           print stack traces and gRPC details on failure
   -h, --help            this help
 `;
@@ -46,8 +72,10 @@ Commands:
   ps                          containers (and the host) with memory, CPU, pids and open alerts
   status                      the daemon: version, probes, rules, subscribers
   dashboard                   the web dashboard's URL, with the token
+  version                     this vigil's and the daemon's version, build commit and API
+  completion bash|zsh|fish    a shell completion script (e.g. source <(vigil completion bash))
 
-Run 'vigil COMMAND --help' for a command's options.
+Run 'vigil COMMAND --help' for a command's options; 'vigil --version' prints this vigil's version.
 
 ${COMMON_HELP}
 Exit status: 0 success, 1 failure, 2 usage error.
@@ -154,6 +182,16 @@ export interface HelpCommand {
   name: 'help';
   text: string;
 }
+export interface VersionCommand {
+  name: 'version';
+  output: 'text' | 'json';
+  /** Only this vigil's version: ask no daemon (--client, and --version). */
+  clientOnly: boolean;
+}
+export interface CompletionCommand {
+  name: 'completion';
+  shell: Shell;
+}
 
 export type Command =
   | TailCommand
@@ -171,11 +209,15 @@ export type Command =
   | StatusCommand
   | PsCommand
   | DashboardCommand
+  | VersionCommand
+  | CompletionCommand
   | HelpCommand;
 
 export interface Invocation {
   command: Command;
   connection: Connection;
+  /** --color (default auto); terminal.ts decides what auto means. */
+  colour: ColourMode;
 }
 
 export interface ParseContext {
@@ -186,9 +228,11 @@ export interface ParseContext {
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-interface CommandSpec {
+export interface CommandSpec {
   usage: string;
   options: OptionSpec;
+  /** What the positional arguments are, for completion (none: nothing to offer). */
+  positionals?: readonly string[] | 'file';
   build(values: Values, positionals: string[], ctx: ParseContext, usage: string): Command;
 }
 
@@ -214,7 +258,7 @@ function exactlyOne(what: string, positionals: string[], usage: string): string 
 
 const ID_RE = /^[A-Za-z0-9._:-]+$/;
 
-const SPECS: Record<string, CommandSpec> = {
+export const SPECS: Record<string, CommandSpec> = {
   tail: {
     usage: `Usage: vigil tail [options]
 
@@ -237,7 +281,7 @@ Options:
       allow: { type: 'string', multiple: true },
       deny: { type: 'string', multiple: true },
       since: { type: 'string' },
-      output: { type: 'string', short: 'o' },
+      output: { type: 'string', short: 'o', value: OUT_TAIL },
     },
     build(v, pos, ctx, usage) {
       noPositionals(pos, usage);
@@ -246,7 +290,7 @@ Options:
       return {
         name: 'tail',
         events: v.events === true,
-        output: oneOf('--output', str(v.output), ['compact', 'json', 'wide'] as const, ctx.stdoutIsTty ? 'compact' : 'json', usage),
+        output: oneOf('--output', str(v.output), OUT_TAIL, ctx.stdoutIsTty ? 'compact' : 'json', usage),
         ...(since !== undefined ? { since } : {}),
         allow: strs(v.allow).map((f) => parseFilter(f, usage)),
         deny: strs(v.deny).map((f) => parseFilter(f, usage)),
@@ -268,17 +312,17 @@ Options:
   -o, --output FORMAT       table (default), wide or json
 `,
     options: {
-      state: { type: 'string' },
-      severity: { type: 'string' },
+      state: { type: 'string', value: ALERT_STATES },
+      severity: { type: 'string', value: SEVERITY_WORDS },
       rule: { type: 'string' },
       container: { type: 'string' },
       since: { type: 'string' },
       limit: { type: 'string' },
-      output: { type: 'string', short: 'o' },
+      output: { type: 'string', short: 'o', value: OUT_TABLE_WIDE_JSON },
     },
     build(v, pos, ctx, usage) {
       noPositionals(pos, usage);
-      const state = oneOf('--state', str(v.state), ['open', 'acknowledged', 'resolved', 'all'] as const, 'open', usage);
+      const state = oneOf('--state', str(v.state), ALERT_STATES, 'open', usage);
       const severity = str(v.severity);
       if (severity !== undefined) oneOf('--severity', severity, SEVERITY_WORDS, 'debug', usage);
       const limitText = str(v.limit) ?? '100';
@@ -286,7 +330,7 @@ Options:
       const sinceText = str(v.since);
       const since = sinceText === undefined ? undefined : parseTimeArg(sinceText, ctx.now);
       if (sinceText !== undefined && since === undefined) throw new UsageError(`--since must be a duration (1h) or a time (got ${JSON.stringify(sinceText)})`, usage);
-      const cmd: AlertsLsCommand = { name: 'alerts ls', output: oneOf('--output', str(v.output), ['table', 'wide', 'json'] as const, 'table', usage), limit: Number(limitText) };
+      const cmd: AlertsLsCommand = { name: 'alerts ls', output: oneOf('--output', str(v.output), OUT_TABLE_WIDE_JSON, 'table', usage), limit: Number(limitText) };
       if (state !== 'all') cmd.state = state;
       if (severity !== undefined) cmd.severity = severity;
       if (str(v.rule) !== undefined) cmd.rule = str(v.rule)!;
@@ -303,11 +347,11 @@ An alert in full: state and history, the process lineage, the triggering events,
 Options:
   -o, --output FORMAT       text (default) or json
 `,
-    options: { output: { type: 'string', short: 'o' } },
+    options: { output: { type: 'string', short: 'o', value: OUT_TEXT_JSON } },
     build(v, pos, _ctx, usage) {
       const id = exactlyOne('alert ID', pos, usage);
       if (!ID_RE.test(id)) throw new UsageError(`not an alert id: ${JSON.stringify(id)}`, usage);
-      return { name: 'alerts show', id, output: oneOf('--output', str(v.output), ['text', 'json'] as const, 'text', usage) };
+      return { name: 'alerts show', id, output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
     },
   },
   'alerts ack': actSpec('ack', 'Acknowledge alerts: someone is on it. Records who (from the token) and the comment.'),
@@ -324,7 +368,7 @@ Options:
       --metrics M,M         sample only these metrics for the argument selectors
       --rules R,R           apply only these rules to the argument selectors
 `,
-    options: { file: { type: 'string', short: 'f', multiple: true }, metrics: { type: 'string', multiple: true }, rules: { type: 'string', multiple: true } },
+    options: { file: { type: 'string', short: 'f', multiple: true, value: 'file' }, metrics: { type: 'string', multiple: true }, rules: { type: 'string', multiple: true } },
     build(v, pos, _ctx, usage) {
       const files = strs(v.file);
       if (pos.length === 0 && files.length === 0) throw new UsageError('nothing to add: give selectors or --file', usage);
@@ -342,7 +386,7 @@ Stop monitoring targets (by selector, as 'vigil targets ls' prints them). Applie
 Options:
   -f, --file FILE           read selectors from FILE, one a line; - reads standard input; repeatable
 `,
-    options: { file: { type: 'string', short: 'f', multiple: true } },
+    options: { file: { type: 'string', short: 'f', multiple: true, value: 'file' } },
     build(v, pos, _ctx, usage) {
       const files = strs(v.file);
       if (pos.length === 0 && files.length === 0) throw new UsageError('nothing to remove: give selectors or --file', usage);
@@ -357,10 +401,10 @@ The monitored targets and how many containers each selects.
 Options:
   -o, --output FORMAT       table (default) or json
 `,
-    options: { output: { type: 'string', short: 'o' } },
+    options: { output: { type: 'string', short: 'o', value: OUT_TABLE_JSON } },
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
-      return { name: 'targets ls', output: oneOf('--output', str(v.output), ['table', 'json'] as const, 'table', usage) };
+      return { name: 'targets ls', output: oneOf('--output', str(v.output), OUT_TABLE_JSON, 'table', usage) };
     },
   },
   metrics: {
@@ -376,7 +420,7 @@ Options:
       --step DUR            one point per DUR (e.g. 1m; default: the daemon's choice)
   -o, --output FORMAT       text (default) or json
 `,
-    options: { metric: { type: 'string', multiple: true }, since: { type: 'string' }, until: { type: 'string' }, step: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    options: { metric: { type: 'string', multiple: true }, since: { type: 'string' }, until: { type: 'string' }, step: { type: 'string' }, output: { type: 'string', short: 'o', value: OUT_TEXT_JSON } },
     build(v, pos, ctx, usage) {
       const target = exactlyOne('TARGET', pos, usage);
       const when = (flag: string, text: string | undefined, fallback: number | undefined): number | undefined => {
@@ -391,7 +435,7 @@ Options:
       const stepText = str(v.step);
       const stepMs = stepText === undefined ? undefined : parseDuration(stepText);
       if (stepText !== undefined && (stepMs === undefined || stepMs <= 0)) throw new UsageError(`--step must be a duration such as 1m (got ${JSON.stringify(stepText)})`, usage);
-      const cmd: MetricsCommand = { name: 'metrics', target, metrics: list(v.metric), since, output: oneOf('--output', str(v.output), ['text', 'json'] as const, 'text', usage) };
+      const cmd: MetricsCommand = { name: 'metrics', target, metrics: list(v.metric), since, output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
       if (until !== undefined) cmd.until = until;
       if (stepMs !== undefined) cmd.stepMs = stepMs;
       return cmd;
@@ -406,9 +450,9 @@ Options:
       --metric M            only metric M; repeatable
   -o, --output FORMAT       text (default) or json
 `,
-    options: { metric: { type: 'string', multiple: true }, output: { type: 'string', short: 'o' } },
+    options: { metric: { type: 'string', multiple: true }, output: { type: 'string', short: 'o', value: OUT_TEXT_JSON } },
     build(v, pos, _ctx, usage) {
-      return { name: 'forecast', target: exactlyOne('TARGET', pos, usage), metrics: list(v.metric), output: oneOf('--output', str(v.output), ['text', 'json'] as const, 'text', usage) };
+      return { name: 'forecast', target: exactlyOne('TARGET', pos, usage), metrics: list(v.metric), output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
     },
   },
   'rules ls': {
@@ -419,10 +463,10 @@ The rules in force: name, type, severity, tags, file.
 Options:
   -o, --output FORMAT       table (default) or json
 `,
-    options: { output: { type: 'string', short: 'o' } },
+    options: { output: { type: 'string', short: 'o', value: OUT_TABLE_JSON } },
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
-      return { name: 'rules ls', output: oneOf('--output', str(v.output), ['table', 'json'] as const, 'table', usage) };
+      return { name: 'rules ls', output: oneOf('--output', str(v.output), OUT_TABLE_JSON, 'table', usage) };
     },
   },
   'rules check': {
@@ -432,6 +476,7 @@ Ask the daemon whether rule files parse and compile on top of the rules in force
 input). Errors print as file:line:column. Nothing is changed.
 `,
     options: {},
+    positionals: 'file',
     build(_v, pos, _ctx, usage) {
       if (pos.length === 0) throw new UsageError('missing rule FILE', usage);
       return { name: 'rules check', files: pos };
@@ -457,10 +502,10 @@ The daemon: version, uptime, attached probes, rules, targets, events and drops, 
 Options:
   -o, --output FORMAT       text (default) or json
 `,
-    options: { output: { type: 'string', short: 'o' } },
+    options: { output: { type: 'string', short: 'o', value: OUT_TEXT_JSON } },
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
-      return { name: 'status', output: oneOf('--output', str(v.output), ['text', 'json'] as const, 'text', usage) };
+      return { name: 'status', output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
     },
   },
   ps: {
@@ -480,10 +525,10 @@ Options:
   -a, --all                 stopped containers too (those the daemon still remembers)
   -o, --output FORMAT       table (default), wide or json (one object a line, the host first)
 `,
-    options: { all: { type: 'boolean', short: 'a' }, output: { type: 'string', short: 'o' } },
+    options: { all: { type: 'boolean', short: 'a' }, output: { type: 'string', short: 'o', value: OUT_TABLE_WIDE_JSON } },
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
-      return { name: 'ps', all: v.all === true, output: oneOf('--output', str(v.output), ['table', 'wide', 'json'] as const, 'table', usage) };
+      return { name: 'ps', all: v.all === true, output: oneOf('--output', str(v.output), OUT_TABLE_WIDE_JSON, 'table', usage) };
     },
   },
   dashboard: {
@@ -500,7 +545,7 @@ Options:
                             http.auth: none
 Of the connection options only --timeout applies (to each request).
 `,
-    options: { http: { type: 'string' }, 'token-file': { type: 'string' } },
+    options: { http: { type: 'string' }, 'token-file': { type: 'string', value: 'file' } },
     build(v, pos, _ctx, usage) {
       noPositionals(pos, usage);
       const http = str(v.http) ?? DEFAULT_HTTP;
@@ -508,6 +553,38 @@ Of the connection options only --timeout applies (to each request).
       const tokenFile = str(v['token-file']) ?? DEFAULT_HTTP_TOKEN_FILE;
       if (tokenFile === '') throw new UsageError('--token-file must name a file (or none)', usage);
       return { name: 'dashboard', http, tokenFile: tokenFile === 'none' ? null : tokenFile };
+    },
+  },
+  version: {
+    usage: `Usage: vigil version [options]
+
+This vigil's version, build commit and API version, then the daemon's (from its status). When no
+daemon answers, the daemon's part is a note on stderr and the command still succeeds.
+'vigil --version' prints this vigil's line alone.
+
+Options:
+      --client              only this vigil's version; ask no daemon
+  -o, --output FORMAT       text (default) or json
+`,
+    options: { client: { type: 'boolean' }, output: { type: 'string', short: 'o', value: OUT_TEXT_JSON } },
+    build(v, pos, _ctx, usage) {
+      noPositionals(pos, usage);
+      return { name: 'version', clientOnly: v.client === true, output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
+    },
+  },
+  completion: {
+    usage: `Usage: vigil completion bash|zsh|fish
+
+Print a completion script for the shell: commands, subcommands, options and their fixed values.
+  bash   source <(vigil completion bash)          (or save it in /etc/bash_completion.d/vigil)
+  zsh    vigil completion zsh > "\${fpath[1]}/_vigil"   (then restart zsh)
+  fish   vigil completion fish > ~/.config/fish/completions/vigil.fish
+`,
+    options: {},
+    positionals: SHELLS,
+    build(_v, pos, _ctx, usage) {
+      const shell = exactlyOne('shell (bash, zsh or fish)', pos, usage);
+      return { name: 'completion', shell: oneOf('the shell', shell, SHELLS, 'bash', usage) };
     },
   },
 };
@@ -532,12 +609,12 @@ Options:
   };
 }
 
-const GROUPS: Record<string, { subs: string[]; usage: string }> = {
+export const GROUPS: Record<string, { subs: string[]; usage: string }> = {
   alerts: { subs: ['ls', 'show', 'ack', 'resolve'], usage: 'Usage: vigil alerts ls|show|ack|resolve [options]\n' },
   targets: { subs: ['add', 'rm', 'ls'], usage: 'Usage: vigil targets add|rm|ls [options]\n' },
   rules: { subs: ['ls', 'check', 'reload'], usage: 'Usage: vigil rules ls|check|reload [options]\n' },
 };
-const ALIASES: Record<string, string> = { list: 'ls', remove: 'rm', acknowledge: 'ack', validate: 'check', get: 'show' };
+export const ALIASES: Record<string, string> = { list: 'ls', remove: 'rm', acknowledge: 'ack', validate: 'check', get: 'show' };
 
 /** The usage text of a command name ("alerts ack"), or the top-level usage. */
 export function usageOf(name?: string): string {
@@ -550,7 +627,7 @@ export function parseCommandLine(argv: readonly string[], ctx: ParseContext): In
   const args = [...argv];
   // Connection options may come before the command too: `vigil --addr h:1 status`.
   const lead: string[] = [];
-  while (args.length > 0 && args[0]!.startsWith('-') && !['-h', '--help'].includes(args[0]!)) {
+  while (args.length > 0 && args[0]!.startsWith('-') && !['-h', '--help', '--version'].includes(args[0]!)) {
     const a = args.shift()!;
     lead.push(a);
     const key = a.replace(/^--/, '').split('=')[0]!;
@@ -565,7 +642,12 @@ export function parseCommandLine(argv: readonly string[], ctx: ParseContext): In
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     if (first === undefined) throw new UsageError('missing command', USAGE);
     const topic = args.filter((a) => !a.startsWith('-')).join(' ');
-    return { command: { name: 'help', text: topic ? usageOf(topic) + (SPECS[topic] ? `\n${COMMON_HELP}` : '') : USAGE }, connection: connectionFrom({}, ctx, USAGE) };
+    return { command: { name: 'help', text: topic ? usageOf(topic) + (SPECS[topic] ? `\n${COMMON_HELP}` : '') : USAGE }, connection: connectionFrom({}, ctx, USAGE), colour: 'auto' };
+  }
+  // `vigil --version`, the habit of every tool: this vigil's line only, no daemon asked.
+  if (first === '--version') {
+    if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])} after --version`, USAGE);
+    return { command: { name: 'version', output: 'text', clientOnly: true }, connection: connectionFrom({}, ctx, USAGE), colour: 'auto' };
   }
   let name = first;
   const group = GROUPS[first];
@@ -573,7 +655,7 @@ export function parseCommandLine(argv: readonly string[], ctx: ParseContext): In
     const raw = args[0];
     if (raw === undefined || raw === '-h' || raw === '--help') {
       if (raw === undefined) throw new UsageError(`missing ${first} subcommand (${group.subs.join(', ')})`, group.usage);
-      return { command: { name: 'help', text: group.usage }, connection: connectionFrom({}, ctx, USAGE) };
+      return { command: { name: 'help', text: group.usage }, connection: connectionFrom({}, ctx, USAGE), colour: 'auto' };
     }
     const sub = ALIASES[raw] ?? raw;
     if (!group.subs.includes(sub)) throw new UsageError(`unknown ${first} subcommand ${JSON.stringify(raw)} (${group.subs.join(', ')})`, group.usage);
@@ -585,13 +667,14 @@ export function parseCommandLine(argv: readonly string[], ctx: ParseContext): In
   let values: Values;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...lead, ...args], strict: true, allowPositionals: true, options: { ...COMMON, ...spec.options } }));
+    ({ values, positionals } = parseArgs({ args: [...lead, ...args], strict: true, allowPositionals: true, options: toParseArgs({ ...COMMON, ...spec.options }) }));
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/^Unknown option/, 'unknown option') : String(err), spec.usage);
   }
-  if (values.help === true) return { command: { name: 'help', text: `${spec.usage}\n${COMMON_HELP}` }, connection: connectionFrom({}, ctx, spec.usage) };
+  if (values.help === true) return { command: { name: 'help', text: `${spec.usage}\n${COMMON_HELP}` }, connection: connectionFrom({}, ctx, spec.usage), colour: 'auto' };
   const connection = connectionFrom(values, ctx, spec.usage);
-  return { command: spec.build(values, positionals, ctx, spec.usage), connection };
+  const colour = oneOf('--color', str(values.color), COLOUR_MODES, 'auto', spec.usage);
+  return { command: spec.build(values, positionals, ctx, spec.usage), connection, colour };
 }
 
 /** Loopback hosts for --insecure. */

@@ -42,7 +42,7 @@ export async function alertsLs(cmd: AlertsLsCommand, api: Api, io: CliIo): Promi
     io.stderr.write(`no ${cmd.state ?? ''} alerts${cmd.rule || cmd.container || cmd.severity || cmd.since ? ' match' : ''}\n`.replace('no  ', 'no '));
     return 0;
   }
-  const paint = painter(useColour(io.stdout, io.env));
+  const paint = painter(useColour(io.stdout, io.env, io.colour));
   const header = ['ID', 'TIME', 'SEVERITY', 'STATE', 'RULE', 'CONTAINER', 'PROCESS'];
   if (cmd.output === 'wide') header.push('COUNT', 'MESSAGE');
   const rows = shown.map((a) => {
@@ -57,7 +57,7 @@ export async function alertsLs(cmd: AlertsLsCommand, api: Api, io: CliIo): Promi
 
 export async function alertsShow(cmd: AlertsShowCommand, api: Api, io: CliIo): Promise<number> {
   const a = await call(api, 'alerts', 'Get', { id: cmd.id });
-  io.stdout.write(cmd.output === 'json' ? formatJson(a) + '\n' : formatAlertDetail(a, { colour: useColour(io.stdout, io.env) }));
+  io.stdout.write(cmd.output === 'json' ? formatJson(a) + '\n' : formatAlertDetail(a, { colour: useColour(io.stdout, io.env, io.colour) }));
   return 0;
 }
 
@@ -243,7 +243,7 @@ export async function rulesLs(cmd: RulesLsCommand, api: Api, io: CliIo): Promise
     for (const r of res.rules) io.stdout.write(formatJson(r) + '\n');
     return 0;
   }
-  const paint = painter(useColour(io.stdout, io.env));
+  const paint = painter(useColour(io.stdout, io.env, io.colour));
   io.stdout.write(
     table(
       ['NAME', 'KIND', 'SEVERITY', 'ENABLED', 'ACTIONS', 'SOURCE'],
@@ -286,7 +286,7 @@ export async function status(cmd: StatusCommand, api: Api, io: CliIo): Promise<n
     io.stdout.write(formatJson(s) + '\n');
     return 0;
   }
-  const paint = painter(useColour(io.stdout, io.env));
+  const paint = painter(useColour(io.stdout, io.env, io.colour));
   const out: string[] = [];
   out.push(`vigild ${s.version}, up ${formatDuration(Number(s.uptime_ms))} (since ${dateTime(s.started_at)}), source ${s.source || 'unknown'}`);
   out.push(`probes: ${s.attached} attached, ${s.refused} refused`);

@@ -2,7 +2,9 @@
 // (1, one line), and against an in-process gRPC server that serves the real proto: tail prints
 // alerts, warns on a gap and goes on, ends with 0 on SIGINT; UNAUTHENTICATED, INVALID_ARGUMENT and
 // NOT_FOUND become one line and exit 1; alerts ack sends who and the comment; ps against a daemon
-// without the Containers service says the daemon is older.
+// without the Containers service says the daemon is older; version prints the client's line and the
+// daemon's (or a note when none answers, still exit 0); --color always/never beat the terminal and
+// NO_COLOR; completion prints a script.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import assert from 'node:assert/strict';
@@ -89,7 +91,7 @@ before(async () => {
       const auth = call.metadata.get('authorization')[0];
       if (auth !== 'Bearer good') return cb(refuse(grpc.status.UNAUTHENTICATED, 'missing or wrong token'));
       cb(null, {
-        version: '0.1.0', uptime_ms: 61_000, started_at: '2026-11-28T11:59:00Z', source: 'native', attached: 1, probes: [{ object: 'process', program: 'vg_exec', section: 'tp_btf/sched_process_exec', attached: true }],
+        version: '0.1.0', commit: 'c0ffee1', uptime_ms: 61_000, started_at: '2026-11-28T11:59:00Z', source: 'native', attached: 1, probes: [{ object: 'process', program: 'vg_exec', section: 'tp_btf/sched_process_exec', attached: true }],
         subscribers: [{ id: 3, peer: 'unix:/run/vigil/vigil.sock', name: 'vigil-forward', since: '2026-11-28T11:59:30Z', events: false, alerts: true, sent: 40, lost: 12, queued: 0 }],
         subscriber_lost: 19, subscriber_lost_by: { 'vigil-forward': 12, 'vigil-tail': 7, unix: 0 },
       });
@@ -206,4 +208,83 @@ test('ps against a daemon without the Containers service: it says the daemon is 
   assert.equal(await main(['ps'], h.io), 1);
   assert.match(h.err.text, new RegExp(`^vigil: vigild at ${addr.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} does not offer this \\(.*\\); is it older than this vigil\\?\n$`));
   assert.equal(h.out.text, '');
+});
+
+const CLIENT_LINE = /^vigil \d+\.\d+\.\d+\S* \(commit ([0-9a-f]{4,40}|unknown), API vigil\.v1\)$/;
+
+test('version: the client line, then the daemon\'s version and commit from its status', async () => {
+  const h = harness({ VIGIL_ADDR: addr, VIGIL_TOKEN: 'good' });
+  assert.equal(await main(['version'], h.io), 0, h.err.text);
+  const [client, daemon, ...rest] = h.out.text.trimEnd().split('\n');
+  assert.match(client!.replace(/^Client: /, ''), CLIENT_LINE);
+  assert.equal(daemon, `Daemon: vigild 0.1.0 (commit c0ffee1, API vigil.v1) at ${addr}`);
+  assert.deepEqual(rest, []);
+  assert.equal(h.err.text, '');
+  const json = harness({ VIGIL_ADDR: addr, VIGIL_TOKEN: 'good' });
+  assert.equal(await main(['version', '-o', 'json'], json.io), 0, json.err.text);
+  const report = JSON.parse(json.out.text) as { client: { version: string; commit: string; api: string }; daemon: { version: string; commit: string; api: string; addr: string } };
+  assert.deepEqual(report.daemon, { version: '0.1.0', commit: 'c0ffee1', api: 'vigil.v1', addr });
+  assert.equal(report.client.api, 'vigil.v1');
+});
+
+test('version with no daemon (or one that refuses): the client part, a note on stderr, exit 0', async () => {
+  const cases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
+    ['no socket', { VIGIL_ADDR: `unix://${dir}/missing.sock` }, /^vigil: no daemon version: cannot reach vigild at unix:\/\/.*missing\.sock/],
+    ['refused token', { VIGIL_ADDR: addr, VIGIL_TOKEN: 'bad' }, /^vigil: no daemon version: the daemon refused the token/],
+  ];
+  for (const [what, env, note] of cases) {
+    const h = harness(env);
+    assert.equal(await main(['version'], h.io), 0, what);
+    assert.match(h.out.text.trimEnd().replace(/^Client: /, ''), CLIENT_LINE, what);
+    assert.match(h.err.text, note, what);
+    const json = harness(env);
+    assert.equal(await main(['version', '-o', 'json'], json.io), 0, what);
+    const report = JSON.parse(json.out.text) as { daemon: unknown; daemon_error: string };
+    assert.equal(report.daemon, null, what);
+    assert.match(`vigil: no daemon version: ${report.daemon_error}`, note, what);
+  }
+});
+
+test('--version and version --client ask no daemon', async () => {
+  for (const line of [['--version'], ['version', '--client'], ['version', '--client', '--addr', `unix://${dir}/missing.sock`]]) {
+    const h = harness({ VIGIL_ADDR: `unix://${dir}/missing.sock` });
+    assert.equal(await main(line, h.io), 0, line.join(' '));
+    assert.match(h.out.text.trimEnd(), CLIENT_LINE, line.join(' '));
+    assert.equal(h.err.text, '', line.join(' '));
+  }
+});
+
+test('--color: always colours a pipe even with NO_COLOR, never keeps a terminal plain, auto follows both', async () => {
+  const ESC = /\x1b\[/;
+  const cases: Array<[string, string[], boolean, NodeJS.ProcessEnv, boolean]> = [
+    // [what, extra args, stdout is a TTY, env, coloured]
+    ['auto, pipe', [], false, {}, false],
+    ['auto, terminal', [], true, {}, true],
+    ['auto, terminal, NO_COLOR', [], true, { NO_COLOR: '1' }, false],
+    ['always, pipe', ['--color', 'always'], false, {}, true],
+    ['always, pipe, NO_COLOR', ['--color=always'], false, { NO_COLOR: '1' }, true],
+    ['never, terminal', ['--color', 'never'], true, {}, false],
+    ['before the command', [], false, {}, true],
+  ];
+  for (const [what, extra, tty, env, coloured] of cases) {
+    const h = harness({ VIGIL_ADDR: addr, VIGIL_TOKEN: 'good', ...env });
+    h.out.isTTY = tty;
+    const line = what === 'before the command' ? ['--color', 'always', 'status'] : ['status', ...extra];
+    assert.equal(await main(line, h.io), 0, `${what}: ${h.err.text}`);
+    assert.equal(ESC.test(h.out.text), coloured, what);
+  }
+  const bad = harness();
+  assert.equal(await main(['status', '--color', 'sometimes'], bad.io), 2);
+  assert.match(bad.err.text, /^vigil: --color must be one of auto, always, never \(got "sometimes"\)/);
+});
+
+test('completion prints a script for each shell; an unknown shell is a usage error', async () => {
+  for (const [shell, marker] of [['bash', /^complete -F _vigil vigil$/m], ['zsh', /^#compdef vigil$/m], ['fish', /^complete -c vigil -f$/m]] as const) {
+    const h = harness();
+    assert.equal(await main(['completion', shell], h.io), 0, shell);
+    assert.match(h.out.text, marker, shell);
+  }
+  const bad = harness();
+  assert.equal(await main(['completion', 'tcsh'], bad.io), 2);
+  assert.match(bad.err.text, /^vigil: the shell must be one of bash, zsh, fish \(got "tcsh"\)/);
 });

@@ -11,8 +11,10 @@ import { CliError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { ps } from './ps.js';
 import { runTail } from './tail.js';
+import { completionScript } from './completion.js';
+import { version } from './version.js';
 
-function run(command: Exclude<Command, { name: 'help' | 'dashboard' }>, api: Api, io: CliIo): Promise<number> {
+function run(command: Exclude<Command, { name: 'help' | 'dashboard' | 'version' | 'completion' }>, api: Api, io: CliIo): Promise<number> {
   switch (command.name) {
     case 'tail':
       return runTail(command, api, io);
@@ -60,14 +62,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 1;
   }
   const { command, connection } = inv;
+  io = { ...io, colour: inv.colour };
   if (command.name === 'help') {
     io.stdout.write(command.text);
+    return 0;
+  }
+  if (command.name === 'completion') {
+    io.stdout.write(completionScript(command.shell));
     return 0;
   }
   let api: Api | undefined;
   try {
     // The dashboard lives on the daemon's HTTP listener; it needs no gRPC channel.
     if (command.name === 'dashboard') return await dashboard(command, connection, io);
+    if (command.name === 'version') return await version(command, connection, io);
     api = connect(connection, io.env);
     return await run(command, api, io);
   } catch (err) {

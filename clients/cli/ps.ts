@@ -146,7 +146,7 @@ export async function ps(cmd: PsCommand, api: Api, io: CliIo): Promise<number> {
     for (const s of [...(res.host ? [res.host] : []), ...res.containers]) io.stdout.write(formatJson(s) + '\n');
     return 0;
   }
-  io.stdout.write(psTable(res, { wide: cmd.output === 'wide', colour: useColour(io.stdout, io.env), now: io.now() }));
+  io.stdout.write(psTable(res, { wide: cmd.output === 'wide', colour: useColour(io.stdout, io.env, io.colour), now: io.now() }));
   if (res.containers.length === 0) io.stderr.write(cmd.all ? 'no containers\n' : 'no running containers (--all shows stopped ones)\n');
   return 0;
 }

@@ -26,7 +26,7 @@ export function formatMessage(m: SubscribeResponse, cmd: TailCommand, colour: bo
 }
 
 export function runTail(cmd: TailCommand, api: Api, io: CliIo): Promise<number> {
-  const colour = cmd.output !== 'json' && useColour(io.stdout, io.env);
+  const colour = cmd.output !== 'json' && useColour(io.stdout, io.env, io.colour);
   const stream = api.events.Subscribe(subscribeRequest(cmd), api.metadata());
   let lastSeq = cmd.since;
   return new Promise<number>((resolve) => {

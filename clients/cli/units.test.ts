@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sparkline } from './sparkline.js';
 import { table } from './table.js';
-import { painter, stripAnsi, useColour } from './terminal.js';
+import { painter, stripAnsi, useColour, type ColourMode } from './terminal.js';
 import { clock, formatBytes, formatDuration, formatValue, parseDuration, parseTimeArg } from './units.js';
 
 test('parseDuration', () => {
@@ -47,13 +47,27 @@ test('sparkline: scaled min..max, flat, gaps, bucketed', () => {
   assert.equal([...sparkline(Array.from({ length: 500 }, (_, i) => i), 40)].length, 40);
 });
 
-test('colour only on a TTY with NO_COLOR unset', () => {
-  assert.equal(useColour({ write: () => true, isTTY: true }, {}), true);
-  assert.equal(useColour({ write: () => true, isTTY: false }, {}), false);
-  assert.equal(useColour({ write: () => true }, {}), false);
-  assert.equal(useColour({ write: () => true, isTTY: true }, { NO_COLOR: '1' }), false);
-  assert.equal(useColour({ write: () => true, isTTY: true }, { NO_COLOR: '' }), true);
-  assert.equal(useColour({ write: () => true, isTTY: true }, { TERM: 'dumb' }), false);
+test('colour: auto only on a TTY with NO_COLOR unset and TERM not dumb; always and never beat both', () => {
+  const cases: Array<[ColourMode | undefined, boolean | undefined, NodeJS.ProcessEnv, boolean]> = [
+    // [mode, isTTY, env, colour]
+    [undefined, true, {}, true],
+    [undefined, false, {}, false],
+    [undefined, undefined, {}, false],
+    [undefined, true, { NO_COLOR: '1' }, false],
+    [undefined, true, { NO_COLOR: '' }, true],
+    [undefined, true, { TERM: 'dumb' }, false],
+    ['auto', true, {}, true],
+    ['auto', true, { NO_COLOR: 'yes' }, false],
+    ['always', false, {}, true],
+    ['always', false, { NO_COLOR: '1' }, true],
+    ['always', true, { TERM: 'dumb' }, true],
+    ['never', true, {}, false],
+    ['never', false, {}, false],
+  ];
+  for (const [mode, isTTY, env, want] of cases) {
+    const stream = { write: () => true, ...(isTTY !== undefined ? { isTTY } : {}) };
+    assert.equal(useColour(stream, env, mode), want, `${mode} tty=${isTTY} ${JSON.stringify(env)}`);
+  }
   assert.equal(painter(true)('31', 'x'), '\x1b[31mx\x1b[0m');
   assert.equal(painter(false)('31', 'x'), 'x');
   assert.equal(stripAnsi('\x1b[1;31mab\x1b[0m'), 'ab');

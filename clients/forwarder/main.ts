@@ -1,53 +1,26 @@
 // vigil-forward: subscribe to vigild's stream and ship alerts (and events when asked) to SIEMs and
-// message buses, at least once. Usage:
+// message buses, at least once. Usage (args.ts):
 //   vigil-forward [-c FILE]          run (default config /etc/vigil/forward.yaml)
 //   vigil-forward --check [-c FILE]  check the config file and exit
+//   vigil-forward --version          version, build commit, API version
 // SIGTERM or SIGINT: stop subscribing, deliver what is queued (up to shutdown_timeout_ms), write the
 // cursors, exit 0.
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { buildInfo, versionLine } from '../version.js';
+import { parseForwardArgs, USAGE } from './args.js';
 import { assemble } from './assemble.js';
 import { loadConfig } from './config.js';
 import { ForwardError, UsageError } from './errors.js';
 import { GrpcSource } from './grpc.js';
 
-const USAGE = 'usage: vigil-forward [-c FILE] [--check]\n';
-export const DEFAULT_CONFIG = '/etc/vigil/forward.yaml';
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0';
-  } catch {
-    return '0';
-  }
-}
-
-function parseArgs(argv: string[]): { config: string; check: boolean; help: boolean } {
-  const out = { config: process.env.VIGIL_FORWARD_CONFIG ?? DEFAULT_CONFIG, check: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-c' || a === '--config') {
-      const v = argv[++i];
-      if (!v) throw new UsageError(`${a} needs a file`);
-      out.config = v;
-    } else if (a.startsWith('--config=')) {
-      out.config = a.slice('--config='.length);
-    } else if (a === '--check') {
-      out.check = true;
-    } else if (a === '-h' || a === '--help') {
-      out.help = true;
-    } else {
-      throw new UsageError(`unknown argument ${a}`);
-    }
-  }
-  return out;
-}
-
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseForwardArgs(process.argv.slice(2), process.env);
   if (args.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${versionLine('vigil-forward')}\n`);
     return 0;
   }
   const cfg = loadConfig(args.config);
@@ -56,7 +29,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = pino({ name: 'vigil-forward', level: process.env.VIGIL_LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const { forwarder, pipelines, store } = assemble(cfg, new GrpcSource(cfg.daemon), log, version());
+  const { forwarder, pipelines, store } = assemble(cfg, new GrpcSource(cfg.daemon), log, buildInfo().version);
   log.info({ config: args.config, state: cfg.stateFile, sinks: pipelines.map((p) => ({ name: p.name, type: p.sink.type, cursor: p.acked })) }, 'vigil-forward starting');
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): void => {

@@ -409,6 +409,7 @@ export class GrpcApi {
     const n = (x: number | undefined): number => x ?? 0;
     return {
       version: st.version,
+      commit: st.commit ?? 'unknown',
       started_at: new Date(st.startedAt).toISOString(),
       uptime_ms: Date.now() - st.startedAt,
       source: st.source(),

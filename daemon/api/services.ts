@@ -54,6 +54,8 @@ export interface RuleSource {
 
 export interface StatusSource {
   version: string;
+  /** The build commit (daemon/version.ts); absent in tests and benchmarks. */
+  commit?: string;
   startedAt: number;
   source(): 'native' | 'replay' | 'none';
   probes(): ProgramState[];

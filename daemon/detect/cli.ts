@@ -5,7 +5,7 @@ import { ContainerRegistry } from '../containers/registry.js';
 import { ProcessEnricher } from '../process/enricher.js';
 import { Sensor } from '../sensor/sensor.js';
 import { silentLogger } from '../log.js';
-import { VigilError } from '../errors.js';
+import { UsageError, VigilError } from '../errors.js';
 import { Detector } from './detector.js';
 import { fieldsMarkdown } from './fields.js';
 import { defaultRuleDirs } from './manager.js';
@@ -47,25 +47,53 @@ export function formatMatch(m: RuleMatch): string {
   return `${new Date(m.time).toISOString()} ${m.rule.severity.padEnd(13)} ${m.rule.name} container=${m.container.name || m.container.id} proc=${proc}${m.count !== undefined ? ` count=${m.count}` : ''}: ${m.message}`;
 }
 
-export async function runRules(argv: readonly string[], io: RulesIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export const RULES_COMMANDS = ['check', 'test', 'fields'] as const;
+/** The options of `vigild rules` (node:util parseArgs); test/doc-commands.test.ts checks the docs against them. */
+export const RULES_OPTIONS = { replay: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+export interface RulesArgs {
+  command: (typeof RULES_COMMANDS)[number] | 'help';
+  /** The directories given (empty: the defaults). */
+  dirs: string[];
+  replay?: string;
+}
+
+/** Parses `vigild rules ...` without acting on it; throws UsageError. */
+export function parseRulesArgs(argv: readonly string[]): RulesArgs {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    (cmd === undefined ? io.stderr : io.stdout).write(RULES_USAGE);
-    return cmd === undefined ? 2 : 0;
-  }
-  let values: Record<string, string | boolean | undefined>;
+  if (cmd === undefined) throw new UsageError('missing command (check, test or fields)');
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help') return { command: 'help', dirs: [] };
+  if (!(RULES_COMMANDS as readonly string[]).includes(cmd)) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+  let values: { replay?: string; help?: boolean };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { replay: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: RULES_OPTIONS }));
   } catch (err) {
-    io.stderr.write(`vigild rules: ${(err as Error).message.split('\n')[0]}\n${RULES_USAGE}`);
+    throw new UsageError((err as Error).message.split('\n')[0]!);
+  }
+  if (values.help) return { command: 'help', dirs: [] };
+  const command = cmd as RulesArgs['command'];
+  if (command === 'test' && values.replay === undefined) throw new UsageError('test needs --replay CAPTURE');
+  if (command !== 'test' && values.replay !== undefined) throw new UsageError(`--replay applies to rules test, not rules ${command}`);
+  if (command === 'fields' && positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  return { command, dirs: positionals, ...(values.replay !== undefined ? { replay: values.replay } : {}) };
+}
+
+export async function runRules(argv: readonly string[], io: RulesIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let args: RulesArgs;
+  try {
+    args = parseRulesArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`vigild rules: ${err.message}\n${RULES_USAGE}`);
     return 2;
   }
-  if (values.help) {
+  if (args.command === 'help') {
     io.stdout.write(RULES_USAGE);
     return 0;
   }
-  const dirs = positionals.length > 0 ? positionals : defaultRuleDirs();
+  const cmd = args.command;
+  const dirs = args.dirs.length > 0 ? args.dirs : defaultRuleDirs();
   if (cmd === 'fields') {
     io.stdout.write(fieldsMarkdown());
     return 0;
@@ -82,11 +110,7 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
     );
     return 0;
   }
-  if (cmd === 'test') {
-    if (typeof values.replay !== 'string') {
-      io.stderr.write(`vigild rules test: --replay CAPTURE is needed\n`);
-      return 2;
-    }
+  if (cmd === 'test' && args.replay !== undefined) {
     const rs = load(dirs, io);
     if (!rs) return 1;
     let matches = 0;
@@ -100,7 +124,7 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
       resolveContainer: (cg) => (cg === undefined ? undefined : containers.resolve(cg)),
     });
     containers.onLifecycle((ev) => detector.evaluateLifecycle(ev));
-    const sensor = Sensor.replay(values.replay, { enrichers: [new ProcessEnricher(), containers], logger: silentLogger() });
+    const sensor = Sensor.replay(args.replay, { enrichers: [new ProcessEnricher(), containers], logger: silentLogger() });
     try {
       await sensor.open();
       let events = 0;
@@ -123,6 +147,5 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
       throw err;
     }
   }
-  io.stderr.write(`vigild rules: unknown command ${JSON.stringify(cmd)}\n${RULES_USAGE}`);
   return 2;
 }

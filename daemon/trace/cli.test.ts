@@ -18,7 +18,7 @@ import { DecodeContext, BatchDecoder } from '../sensor/decode.js';
 import { syscallTable } from '../sensor/syscalls.js';
 import { BootClock } from '../sensor/time.js';
 import type { VigilEvent } from '../sensor/events.js';
-import { parseTraceArgs, pidFilter, runTrace, type TraceIo } from './cli.js';
+import { parseTraceArgs, pidFilter, runTrace, traceColour, type TraceColour, type TraceIo } from './cli.js';
 import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
 import { formatCompact, formatLifecycle } from './format.js';
 
@@ -105,6 +105,7 @@ test('usage errors exit 2 with a one-line reason', async () => {
     [['extra'], /unexpected argument "extra"/],
     [['--log-level', 'loud'], /--log-level: unknown level/],
     [['--duration'], /argument missing|requires|--duration/i],
+    [['--color', 'yes'], /--color must be auto, always or never, not "yes"/],
   ];
   for (const [argv, msg] of cases) {
     const h = harness();
@@ -124,6 +125,20 @@ test('option parsing: defaults and values', () => {
   assert.equal(o.configFlags, 1);
   assert.equal(o.durationMs, 1500);
   assert.equal(parseTraceArgs([], true).output, 'compact', 'compact on a terminal');
+  assert.equal(o.colour, 'auto');
+  assert.equal(parseTraceArgs(['--color', 'never'], true).colour, 'never');
+});
+
+test('colour of -o compact: auto on a terminal without NO_COLOR; always and never beat both', () => {
+  const cases: Array<[TraceColour, boolean, NodeJS.ProcessEnv, boolean]> = [
+    ['auto', true, {}, true],
+    ['auto', false, {}, false],
+    ['auto', true, { NO_COLOR: '1' }, false],
+    ['auto', true, { TERM: 'dumb' }, false],
+    ['always', false, { NO_COLOR: '1' }, true],
+    ['never', true, {}, false],
+  ];
+  for (const [mode, tty, env, want] of cases) assert.equal(traceColour(mode, tty, env), want, `${mode} tty=${tty} ${JSON.stringify(env)}`);
 });
 
 test('help: vigild --help and vigild trace --help exit 0 on stdout', async () => {

@@ -30,6 +30,8 @@ Options:
       --inet                  report inet/inet6 connects too
       --failed-exec           report failed execs too
       --log-level LEVEL       fatal, error, warn, info, debug, trace, silent (default warn)
+      --color WHEN            compact output in colour: auto (on a terminal, unless $NO_COLOR
+                              is set), always or never
   -h, --help                  this help
 
 Exit status: 0 stopped normally (signal, --duration, end of replay), 1 failure, 2 usage error.
@@ -46,7 +48,17 @@ export interface TraceOptions {
   pid?: number;
   configFlags: number;
   logLevel: string;
+  colour: TraceColour;
   help: boolean;
+}
+
+export const TRACE_COLOURS = ['auto', 'always', 'never'] as const;
+export type TraceColour = (typeof TRACE_COLOURS)[number];
+
+/** The CLI's rule (clients/cli/terminal.ts): auto is a terminal with NO_COLOR unset and TERM not dumb; a flag beats both. */
+export function traceColour(mode: TraceColour, isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  if (mode !== 'auto') return mode === 'always';
+  return isTTY && !(env.NO_COLOR !== undefined && env.NO_COLOR !== '') && env.TERM !== 'dumb';
 }
 
 /** Parses `vigild trace` arguments; throws UsageError. */
@@ -70,6 +82,7 @@ export function parseTraceArgs(argv: readonly string[], stdoutIsTty: boolean): T
         inet: { type: 'boolean' },
         'failed-exec': { type: 'boolean' },
         'log-level': { type: 'string' },
+        color: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -85,8 +98,13 @@ export function parseTraceArgs(argv: readonly string[], stdoutIsTty: boolean): T
     defaultWatches: values['no-default-watches'] !== true,
     configFlags: (values.inet ? VG_CFG_CONNECT_INET : 0) | (values['failed-exec'] ? VG_CFG_FAILED_EXEC : 0),
     logLevel: (values['log-level'] as string | undefined) ?? 'warn',
+    colour: 'auto',
     help: values.help === true,
   };
+  if (values.color !== undefined) {
+    if (!(TRACE_COLOURS as readonly unknown[]).includes(values.color)) throw new UsageError(`--color must be auto, always or never, not ${JSON.stringify(values.color)}`);
+    opts.colour = values.color as TraceColour;
+  }
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`--log-level: unknown level ${JSON.stringify(opts.logLevel)}`);
   if (values.duration !== undefined) {
     const s = Number(values.duration);
@@ -142,6 +160,8 @@ export interface TraceIo {
   getuid: () => number;
   btfPresent: () => boolean;
   logger?: Logger;
+  /** For NO_COLOR and TERM (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const defaultTraceIo = (): TraceIo => ({
@@ -252,7 +272,7 @@ export async function runTrace(argv: readonly string[], io: TraceIo = defaultTra
     const ready = await sensor.open();
     io.stderr.write(readyLine(ready, opts.replay));
 
-    const colour = opts.output === 'compact' && io.stdout.isTTY === true;
+    const colour = opts.output === 'compact' && traceColour(opts.colour, io.stdout.isTTY === true, io.env ?? process.env);
     const format = opts.output === 'json' ? formatJson : (ev: VigilEvent) => formatCompact(ev, { colour });
     const kinds = opts.kinds;
     const byPid = opts.pid !== undefined ? pidFilter(opts.pid) : undefined;

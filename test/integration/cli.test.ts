@@ -6,10 +6,11 @@
 // refused by the daemon, a wrong or missing token is refused, and no daemon gives one clear line;
 // ps lists a container started for it (name, id, memory against its limit; json; stopped with --all);
 // dashboard prints a URL whose token opens the HTTP API, and says why when the token file is unreadable;
-// a subscriber with a hostile exe glob gets the right answer while status and /healthz stay answered.
+// a subscriber with a hostile exe glob gets the right answer while status and /healthz stay answered;
+// version names the client's and the daemon's build; --color always colours a pipe.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +22,7 @@ const REPO = join(import.meta.dirname, '../../../..');
 const VIGILD = join(REPO, 'bin/vigild');
 const VIGIL = join(REPO, 'bin/vigil');
 const RULE = 'Read of shadow file in container';
+const LOCAL_RULE = 'Local rule from a rules flag';
 const TOKEN = 'cli-test-token-0123456789abcdef';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -125,8 +127,13 @@ describe('vigil CLI against a real vigild', () => {
     const httpPort = await freePort();
     tcpAddr = `127.0.0.1:${apiPort}`;
     httpAddr = `127.0.0.1:${httpPort}`;
-    writeFileSync(join(dir, 'vigild.yaml'), `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\n`);
-    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', httpAddr, '--api-socket', sock, '--log-level', 'warn'], {
+    // The config names a rule directory that does not exist: vigild starts only because --rules
+    // replaces it (with the default pack and a local rule).
+    writeFileSync(join(dir, 'vigild.yaml'), `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\nrules:\n  dirs: [${join(dir, 'no-such-rules')}]\n`);
+    mkdirSync(join(dir, 'local-rules'));
+    writeFileSync(join(dir, 'local-rules', 'local.yaml'), `- rule: ${LOCAL_RULE}\n  desc: A rule from a --rules directory.\n  condition: evt.kind = exec and proc.name = vigil-never-runs-this\n  output: never\n  severity: notice\n`);
+    daemon = spawn(VIGILD, ['run', '--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', httpAddr, '--api-socket', sock, '--log-level', 'warn',
+      '--rules', join(REPO, 'rules'), '--rules', join(dir, 'local-rules')], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     daemon.stderr!.on('data', (d: Buffer) => (daemonLog += d.toString()));
@@ -175,6 +182,48 @@ describe('vigil CLI against a real vigild', () => {
     assert.ok(m && Number(m[1]) > 0, r.stdout);
     assert.match(r.stdout, /^ {2}attached {2}process\/vg_exec {2}tp_btf\/sched_process_exec$/m);
     assert.match(r.stdout, /^vigild \S+, up /);
+  });
+
+  test('version: this vigil and the running vigild, over the socket and over TCP; no daemon still exits 0', async () => {
+    const { commit } = JSON.parse(readFileSync(join(REPO, 'dist/build-info.json'), 'utf8')) as { commit: string };
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    const line = (program: string): string => `${program} ${version} (commit ${commit}, API vigil.v1)`;
+    for (const [what, e, addr] of [['socket', local, unixAddr], ['tcp', env({ VIGIL_ADDR: tcpAddr, VIGIL_TOKEN: TOKEN }), tcpAddr]] as const) {
+      const args = what === 'tcp' ? ['version', '--ca', cert] : ['version'];
+      const r = await vigil(args, e);
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+      assert.equal(r.stdout, `Client: ${line('vigil')}\nDaemon: ${line('vigild')} at ${addr}\n`, what);
+      assert.equal(r.stderr, '', what);
+    }
+    const gone = await vigil(['version', '--addr', `unix://${join(dir, 'nobody.sock')}`], env());
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal(gone.stdout, `Client: ${line('vigil')}\n`);
+    assert.match(gone.stderr, /^vigil: no daemon version: cannot reach vigild at unix:\/\/\S+nobody\.sock/);
+    assertNoStack(gone);
+  });
+
+  test('vigild run --rules replaces the config\'s rule directories: the default pack and the local rule are in force', async () => {
+    const r = await vigil(['rules', 'ls', '-o', 'json'], local);
+    assert.equal(r.code, 0, r.stderr);
+    const rules = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; source: string });
+    assert.ok(rules.some((x) => x.name === RULE), 'the default pack');
+    const mine = rules.find((x) => x.name === LOCAL_RULE);
+    assert.ok(mine, `${LOCAL_RULE} in ${rules.map((x) => x.name).join(', ')}`);
+    assert.match(mine.source, /local-rules\/local\.yaml/);
+  });
+
+  test('--color always colours status through a pipe despite NO_COLOR; never and the default do not', async () => {
+    const cases: Array<[string[], boolean]> = [
+      [['status'], false],
+      [['status', '--color', 'always'], true],
+      [['--color=always', 'status'], true],
+      [['status', '--color', 'never'], false],
+    ];
+    for (const [args, coloured] of cases) {
+      const r = await vigil(args, local);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(/\x1b\[/.test(r.stdout), coloured, args.join(' '));
+    }
   });
 
   test('tail -o json receives the alert of a real container; --since replays it; alerts ls, ack and show', async () => {

@@ -34,6 +34,8 @@ const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
 const SETPRIV = '/usr/bin/setpriv';
 const UNITS = ['vigild.service', 'vigil-forward.service'];
 const PREFIX = '/usr/local/lib/vigil';
+/** Where the image's Debian package puts the program (deploy/package.sh). */
+const IMAGE_PREFIX = '/usr/lib/vigil';
 // A group id no account here uses: it stands for the group vigil of SupplementaryGroups=vigil.
 const SOCKET_GID = 47011;
 
@@ -337,8 +339,8 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
 
     test('the DaemonSet command, under the container\'s capabilities, leaves exactly the unit\'s and joins the host cgroup namespace', () => {
       const pc = daemonSetContainer();
-      const at = pc.command.indexOf(`${PREFIX}/bin/vigild`);
-      assert.ok(at > 0, `the DaemonSet does not run ${PREFIX}/bin/vigild through a wrapper`);
+      const at = pc.command.indexOf(`${IMAGE_PREFIX}/bin/vigild`);
+      assert.ok(at > 0, `the DaemonSet does not run ${IMAGE_PREFIX}/bin/vigild through a wrapper`);
       // As the runtime starts the container: uid 0, bounding = the added capabilities (drop ALL),
       // no_new_privs (allowPrivilegeEscalation: false). vigild is replaced by a look at itself.
       assert.deepEqual(pc.securityContext.capabilities.drop, ['ALL']);
