@@ -91,6 +91,21 @@ struct vg_counters {
 #define VG_RING_SHARE_BULK_EIGHTHS 6
 #define VG_RING_SHARE_EXEC_EIGHTHS 7
 
+/*
+ * Fairness between cgroups: each cgroup may send exec, fork and exit records at VG_CGROUP_RATE a
+ * second on average (bursts of VG_CGROUP_BURST). Over that budget its records are shed only while
+ * the reader is behind (the ring more than 1/8 full), so a host that keeps up loses nothing, and a
+ * container flooding the sensor neither fills the ring nor delays everyone else's records behind
+ * its own. A build or a forking server stays well under 5,000 records (1,700 programs) a second.
+ */
+#define VG_CGROUP_RATE 5000
+#define VG_CGROUP_BURST 20000
+#define VG_CGROUP_BUDGETS_MAX 4096
+struct vg_cgroup_budget {
+	__u64 tokens;
+	__u64 last_ns;
+};
+
 /* Drops by the cgroup (v2 id, as in the record header) of the task whose record was dropped: the
  * container flooding the sensor. An LRU hash of this many cgroups. */
 #define VG_DROPPED_CGROUPS_MAX 1024

@@ -43,6 +43,14 @@ struct {
 	__type(value, __u64);
 } vg_dropped_cgroups SEC(".maps");
 
+/* Each cgroup's budget of exec, fork and exit records (see VG_CGROUP_RATE). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VG_CGROUP_BUDGETS_MAX);
+	__type(key, __u64);
+	__type(value, struct vg_cgroup_budget);
+} vg_cgroup_budget SEC(".maps");
+
 /* The daemon's own processes: their events would feed back into the sensor. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -104,8 +112,36 @@ static __always_inline void vg_count_dropped(__u32 kind)
 	}
 }
 
-/* Whether a record of this kind may take ring space now (VG_RING_SHARE_*): bulk kinds leave the
- * last part of the ring to the rest. */
+/* Spends one of the current cgroup's tokens (VG_CGROUP_RATE); false when it has none. Updates from
+ * several CPUs at once may lose a token or two: the budget is a rate, not an account. */
+static __always_inline bool vg_cgroup_budget_take(void)
+{
+	__u64 cgroup = bpf_get_current_cgroup_id();
+	__u64 now = bpf_ktime_get_ns();
+	struct vg_cgroup_budget *b = bpf_map_lookup_elem(&vg_cgroup_budget, &cgroup);
+	if (!b) {
+		struct vg_cgroup_budget fresh = { .tokens = VG_CGROUP_BURST - 1, .last_ns = now };
+		bpf_map_update_elem(&vg_cgroup_budget, &cgroup, &fresh, BPF_NOEXIST);
+		return true;
+	}
+	__u64 elapsed = now - b->last_ns;
+	if (elapsed > 10ULL * 1000000000ULL)
+		elapsed = 10ULL * 1000000000ULL;
+	__u64 refill = elapsed * VG_CGROUP_RATE / 1000000000ULL;
+	if (refill > 0) {
+		__u64 t = b->tokens + refill;
+		b->tokens = t > VG_CGROUP_BURST ? VG_CGROUP_BURST : t;
+		b->last_ns = now;
+	}
+	if (b->tokens == 0)
+		return false;
+	b->tokens--;
+	return true;
+}
+
+/* Whether a record of this kind may take ring space now: bulk kinds leave the last part of the ring
+ * to the rest (VG_RING_SHARE_*), and a cgroup over its budget (VG_CGROUP_RATE) is shed while the
+ * reader is behind. */
 static __always_inline bool vg_ring_share_left(__u32 kind)
 {
 	__u64 eighths;
@@ -115,8 +151,11 @@ static __always_inline bool vg_ring_share_left(__u32 kind)
 		eighths = VG_RING_SHARE_EXEC_EIGHTHS;
 	else
 		return true;
+	bool within = vg_cgroup_budget_take();
 	__u64 used = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
 	__u64 size = bpf_ringbuf_query(&vg_events, BPF_RB_RING_SIZE);
+	if (!within && used > size / 8)
+		return false;
 	return used < size / 8 * eighths;
 }
 
