@@ -101,10 +101,6 @@ struct vg_counters {
 #define VG_CGROUP_RATE 5000
 #define VG_CGROUP_BURST 20000
 #define VG_CGROUP_BUDGETS_MAX 4096
-struct vg_cgroup_budget {
-	__u64 tokens;
-	__u64 last_ns;
-};
 
 /* Drops by the cgroup (v2 id, as in the record header) of the task whose record was dropped: the
  * container flooding the sensor. An LRU hash of this many cgroups. */

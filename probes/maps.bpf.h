@@ -43,7 +43,13 @@ struct {
 	__type(value, __u64);
 } vg_dropped_cgroups SEC(".maps");
 
-/* Each cgroup's budget of exec, fork and exit records (see VG_CGROUP_RATE). */
+/* Each cgroup's budget of exec, fork and exit records (see VG_CGROUP_RATE); kernel-only, never
+ * read by user space, so it lives here and not in common.h. */
+struct vg_cgroup_budget {
+	__u64 tokens;
+	__u64 last_ns;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VG_CGROUP_BUDGETS_MAX);
