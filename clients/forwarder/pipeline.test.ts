@@ -111,7 +111,7 @@ describe('pipeline', () => {
       }
       partial.batches.push([...batch]);
     };
-    const { p: r } = pipeline(partial, { batch: { maxItems: 4, maxWaitMs: 1 } });
+    const { p: r } = pipeline(partial, { batch: { maxItems: 4, maxWaitMs: 50 } });
     for (let s = 1; s <= 4; s++) r.offer(alertItem(s));
     await until(() => r.acked === 4);
     assert.deepEqual(partial.seqs, [1, 3, 2, 4]);
