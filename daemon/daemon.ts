@@ -41,7 +41,7 @@ import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
 import { Sensor, type Subscription } from './sensor/sensor.js';
 import { parseWatch } from './sensor/watches.js';
 import { Store } from './store/store.js';
-import { buildInfo } from './version.js';
+import { buildInfo } from '../common/version.js';
 
 const TARGETS_INITIALISED = Buffer.from('targets.initialised');
 

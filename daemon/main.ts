@@ -5,7 +5,7 @@ import { UsageError, VigilError } from './errors.js';
 import { parseRunFlags, runDaemon } from './run.js';
 import { parseTraceArgs, runTrace } from './trace/cli.js';
 import { parseRulesArgs, runRules } from './detect/cli.js';
-import { versionLine } from './version.js';
+import { versionLine } from '../common/version.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 

@@ -54,7 +54,7 @@ export interface RuleSource {
 
 export interface StatusSource {
   version: string;
-  /** The build commit (daemon/version.ts); absent in tests and benchmarks. */
+  /** The build commit (common/version.ts); absent in tests and benchmarks. */
   commit?: string;
   startedAt: number;
   source(): 'native' | 'replay' | 'none';

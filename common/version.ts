@@ -1,7 +1,8 @@
-// What this vigild is: the package version (package.json, which ships with it), the build commit
-// (dist/build-info.json, written by `make ts` from `git rev-parse --short HEAD`; "unknown" when the
-// tree was not a git checkout) and the API it serves. Read once, never throws: a version line must
-// not be the reason a daemon fails to start.
+// What this build of vigild, vigil and vigil-forward is: the package version (package.json, which
+// ships with it), the build commit (dist/build-info.json, written by `make ts` from `git rev-parse
+// --short HEAD`; "unknown" when the tree was not a git checkout) and the API. One module for the
+// daemon and the clients (they ship together). Read once, never throws: a version line must not be
+// the reason a program fails to start.
 import { readFileSync } from 'node:fs';
 
 /** The gRPC package every service lives in (proto/vigil/v1; test/version.test.ts holds it to the .proto files). */
@@ -26,7 +27,7 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
 
 let cached: BuildInfo | undefined;
 
-/** dist/js/daemon/version.js -> <package>/package.json and <package>/dist/build-info.json. */
+/** dist/js/common/version.js -> <package>/package.json and <package>/dist/build-info.json. */
 export function buildInfo(): BuildInfo {
   cached ??= {
     version: text(readJson(new URL('../../../package.json', import.meta.url))?.version) ?? 'unknown',
