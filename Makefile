@@ -20,7 +20,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: soak-containers build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-footprint bench-forecast
+.PHONY: soak-containers build run test deps apt npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast
 
 deps: apt npm
 
@@ -110,7 +110,7 @@ soak-containers: build
 	test/soak-containers.sh
 
 # Benchmarks print ratios and rates; they are never part of `make test`.
-bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-footprint bench-forecast
+bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast
 bench-overhead: build
 	bench/overhead.sh
 bench-ingest: build
@@ -123,6 +123,8 @@ bench-api: build
 	node dist/js/bench/api.js
 bench-alerts: build
 	node dist/js/bench/alerts.js
+bench-faults: build
+	bench/faults.sh
 bench-footprint: build
 	bench/footprint.sh
 bench-forecast: build
