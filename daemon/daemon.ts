@@ -76,6 +76,7 @@ export class Daemon {
   private lastSweep: SweepStats | undefined;
   private outOfScope = 0;
   private seriesWriteErrors = 0;
+  private seriesFailing = false;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly startedAt = Date.now();
   private readonly log: Logger;
@@ -451,10 +452,18 @@ export class Daemon {
       if (!m) this.latest.set(s.target, (m = new Map()));
       m.set(s.metric, s.value);
     }
-    this.series!.write(samples).catch((err: unknown) => {
-      this.seriesWriteErrors++;
-      this.log.error({ err }, 'writing metrics to the store failed; they are kept in memory up to a bound');
-    });
+    this.series!.write(samples).then(
+      () => {
+        if (this.seriesFailing) this.log.warn({ failed_writes: this.seriesWriteErrors }, 'metric samples are written to the store again');
+        this.seriesFailing = false;
+      },
+      (err: unknown) => {
+        this.seriesWriteErrors++;
+        // Once per change of state, not per sweep (the store logs its own failure once too).
+        if (!this.seriesFailing) this.log.error({ err }, 'writing metrics to the store failed; they are kept in memory up to a bound');
+        this.seriesFailing = true;
+      },
+    );
   }
 
   private prometheus(): MetricFamily[] {

@@ -294,8 +294,10 @@ export class GrpcApi {
     call.on('cancelled', end);
     call.on('close', end);
     call.on('error', end);
-    // First message: the epoch and the seq a new cursor may start from (every alert above it follows).
-    sub.hello(this.published, this.s.alerts.storeState?.().epoch ?? '');
+    // First message: the epoch and a seq every alert above which follows on this stream (a new cursor
+    // may start there): the cursor of a resuming stream, else the last seq published.
+    const resumeFrom = spec.fromOldest ? 0 : spec.sinceSeq > 0 ? spec.sinceSeq : this.published;
+    sub.hello(resumeFrom, this.s.alerts.storeState?.().epoch ?? '');
     if (spec.events) {
       sub.eventSub = this.s.events!.subscribe((ev) => sub.push(this.sharedEvent(ev)), {
         capacity: Math.min(Math.max(1, want), maxQueue),

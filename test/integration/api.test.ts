@@ -533,6 +533,15 @@ describe('gRPC API', () => {
       await refused({ include_alerts: true, since_seq: '1', epoch: 'not-an-epoch' }, grpc.status.INVALID_ARGUMENT, /not an epoch id/);
 
       // The right epoch resumes; from_oldest replays every stored alert.
+      const resumeHello = await new Promise<SubscribeResponse__Output>((resolve, reject) => {
+        const s = c.events.Subscribe({ include_alerts: true, since_seq: String(range.last - 1) });
+        s.once('data', (m: SubscribeResponse__Output) => {
+          resolve(m);
+          s.cancel();
+        });
+        s.on('error', (e: grpc.ServiceError) => e.code !== grpc.status.CANCELLED && reject(e));
+      });
+      assert.equal(Number(resumeHello.heartbeat!.last_seq), range.last - 1, 'a resuming stream opens at its cursor (the replay follows)');
       const ok = new Collector(c.events, { include_alerts: true, since_seq: String(range.last - 1), epoch: range.epoch });
       await ok.until('the last alert', () => ok.alerts.length >= 1);
       assert.equal(ok.alerts[0]!.seq, range.last);
