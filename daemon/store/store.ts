@@ -7,13 +7,15 @@
 // Failures become StoreErrors with a stable code (errors.ts). A failed write (a full disk) is counted
 // and thrown to the caller; what the database already held stays readable. A failed write also puts
 // the store in the `failing` state (logged once, not per write): a recovery loop then probes it with a
-// small synced write, with backoff (0.5 s doubling to 10 s), and when a probe fails again it reopens
-// the database (close and open), because LevelDB keeps a background error (ENOSPC during a log write
-// or a compaction) that fails every later write until it is reopened. The first probe that succeeds
+// small synced write, with backoff (0.5 s doubling to 10 s), and when a probe fails again and the file
+// system has room (1 MiB free) it reopens the database (close and open), because LevelDB keeps a
+// background error (ENOSPC during a log write or a compaction) that fails every later write until it
+// is reopened. While the disk is still full it is not reopened, so what it holds stays readable. The first probe that succeeds
 // puts it back to `ok` (logged once) and tells the onHealth listeners (the alert manager writes what it
 // held). While it reopens, reads and writes fail with VIGIL_STORE_IO. Values
 // written with putRecord() carry a CRC-32 (record.ts) and getRecord()/records() count and skip those
 // that do not match.
+import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { silentLogger, type Logger } from '../log.js';
@@ -184,6 +186,8 @@ export class Keyspace {
 }
 
 const PROBE_KEY = Buffer.from('meta\u0000probe', 'latin1');
+/** Free bytes the file system needs before the recovery loop reopens the database. */
+const MIN_FREE_FOR_REOPEN = 1 << 20;
 
 export class Store {
   readonly dir: string;
@@ -248,6 +252,17 @@ export class Store {
     }
   }
 
+  /** Whether the file system has room again (at least MIN_FREE_FOR_REOPEN bytes free; unknown: yes). */
+  private async hasRoom(): Promise<boolean> {
+    if (this.db.status !== 'open') return true;
+    try {
+      const st = await statfs(this.dir);
+      return st.bavail * st.bsize >= MIN_FREE_FOR_REOPEN;
+    } catch {
+      return true;
+    }
+  }
+
   private async recover(): Promise<void> {
     let delay = this.recoverInitialMs;
     let failedProbes = 0;
@@ -263,8 +278,9 @@ export class Store {
       this.wakeRecovery = undefined;
       if (this.closing) return;
       delay = Math.min(this.recoverMaxMs, delay * 2);
-      if (failedProbes > 0) {
-        // LevelDB's background error is sticky: only a reopen clears it.
+      if (failedProbes > 0 && (await this.hasRoom())) {
+        // LevelDB's background error is sticky: only a reopen clears it. Not while the disk is still
+        // full: the open would fail too and leave the database closed (unreadable) until it works.
         try {
           if (this.db.status === 'open') await this.db.close();
           await this.db.open(this.openOptions);
