@@ -468,12 +468,17 @@ export async function killFlood(): Promise<FaultReport> {
     await until('the forwarder to write its first cursor', () => (fwd.cursor()?.epoch ? true : undefined), 30_000, () => fwd.log() + d.log());
     watch.start(d);
     // The flood: a loop of execs in the background while the kills land.
-    const flood = spawn('sh', ['-c', `i=0; while [ $i -lt 400 ]; do ${d.marker}; i=$((i+1)); done`], { stdio: 'ignore' });
-    const floodDone = new Promise((r) => flood.once('exit', r));
-    await until('alerts flowing', () => (watch.pairs.size >= 50 ? true : undefined), 60_000, () => d.log());
+    const flood = spawn('sh', ['-c', `i=0; while [ $i -lt 1500 ]; do ${d.marker}; i=$((i+1)); done`], { stdio: 'ignore' });
+    let flooding = true;
+    const floodDone = new Promise((r) => flood.once('exit', r)).then(() => (flooding = false));
+    const inFlood = (n: number) => (): true | undefined => {
+      if (!flooding) throw new Error('the flood ended before the kill');
+      return watch.pairs.size >= n ? true : undefined;
+    };
+    await until('alerts flowing', inFlood(50), 60_000, () => d.log());
     await fwd.stop('SIGKILL');
     notes['cursor_at_forwarder_kill'] = fwd.cursor();
-    await until('more alerts', () => (watch.pairs.size >= 120 ? true : undefined), 60_000, () => d.log());
+    await until('more alerts', inFlood(120), 60_000, () => d.log());
     const publishedPersisted = new Map<number, string>();
     for (const [seq, ids] of watch.pairs) if (!watch.unpersisted.has(seq)) publishedPersisted.set(seq, [...ids][0]!);
     await d.stop('SIGKILL');
@@ -482,6 +487,8 @@ export async function killFlood(): Promise<FaultReport> {
     notes['published_before_daemon_kill'] = publishedPersisted.size;
 
     await d.start();
+    const atRestart = await d.persistedMatches();
+    notes['matches_stored_at_restart'] = atRestart;
     d.fire(100);
     const rx = new Receiver();
     fwd.start();
@@ -490,7 +497,7 @@ export async function killFlood(): Promise<FaultReport> {
       const stored = await until('the 100 matches after the restart', async () => {
         const s = await d.stored();
         const n = [...s.values()].reduce((a, b) => a + b.count, 0);
-        return n >= 100 ? s : undefined;
+        return n >= atRestart + 100 ? s : undefined;
       }, 60_000, () => d.log());
       const storedIds = new Set(stored.keys());
       const missingFromStore = [...publishedPersisted.values()].filter((id) => !storedIds.has(id)).length;
