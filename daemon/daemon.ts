@@ -139,6 +139,7 @@ export class Daemon {
       actions: (alert, actions) => responses.run(alert, actions),
       dedupWindowMs: c.alerts.dedupWindowMs,
       ratePerMinute: c.alerts.ratePerMinute,
+      maxUnpersisted: c.alerts.maxWaiting,
     });
     this.alerts.onAlert((alert, change) => this.onAlert(alert, change));
     await this.alerts.start();
