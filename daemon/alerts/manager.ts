@@ -50,6 +50,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { HOST_CONTAINER } from '../containers/types.js';
 import type { ActionName, RuleInfo, RuleMatch } from '../detect/types.js';
 import { BoundedQueue } from '../sensor/queue.js';
+import { StoreError } from '../store/errors.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';
 import { lineageOfEvents } from './lineage.js';
@@ -662,8 +663,12 @@ export class AlertManager {
       try {
         await this.store.writeAssigned(toWrite);
         wrote = true;
-      } catch {
-        // The store logs its change of state once; the versions wait (below).
+      } catch (err) {
+        // A store failure is logged once by the store (its change of state); anything else is a bug.
+        if (!(err instanceof StoreError)) {
+          this.counters.workerErrors++;
+          this.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'writing alerts failed (not a store error)');
+        }
       }
     }
     const wasWaiting = this.waiting.size;
