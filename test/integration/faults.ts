@@ -332,6 +332,7 @@ export async function fullDisk(): Promise<FaultReport> {
     d.fire(50);
     await until('the first 50 matches stored', async () => ((await d.persistedMatches()) === 50 ? true : undefined), 60_000, () => d.log());
     const filler = join(mnt, 'filler');
+    const logFrom = d.log().length;
     fill(filler);
     d.fire(200);
     const degraded = await until('/healthz degraded', async () => {
@@ -344,6 +345,10 @@ export async function fullDisk(): Promise<FaultReport> {
     notes['vigil_status_shows_error'] = /store failing: VIGIL_STORE_FULL/.test(st.stdout);
     notes['write_errors_while_full'] = await d.metric('vigil_store_write_errors_total');
     notes['waiting_while_full'] = Number((await d.status()).alerts!.waiting);
+    // What the daemon logged at warn or above while full, besides the alerts themselves.
+    const noisy = d.log().slice(logFrom).split('\n').filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('"alert":{'));
+    notes['warnings_while_full'] = noisy.length;
+    notes['warning_messages_while_full'] = [...new Set(noisy.map((l) => (JSON.parse(l) as { msg: string }).msg))];
     unlinkSync(filler);
     unlinkSync(`${filler}.tail`);
     await until('/healthz ok again', async () => ((await d.health())?.status === 'ok' ? true : undefined), 60_000, () => d.log());
