@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -179,6 +179,26 @@ describe('forwarder', () => {
       assert.equal(loudLines.length, 1, 'said once, as an error');
     });
   }
+
+  it('a cursor ahead of the daemon (an old state file against a reset daemon) is refused, said loudly, and replayed from the oldest', async () => {
+    const lines: string[] = [];
+    const loud = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const state = join(dir, `state-${n++}.json`);
+    writeFileSync(state, JSON.stringify({ version: 1, sinks: { a: { seq: 50, updated: 'x' } } }));
+    const cfg = parseConfig(`state_file: ${state}\nsinks:\n  - {name: a, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}}`, 'test.yaml');
+    const sink = new RecordingSink();
+    const source = new FakeSource();
+    for (let i = 0; i < 5; i++) source.raise();
+    const { forwarder, store } = assemble(cfg, source, loud, '0', () => sink);
+    void forwarder.start();
+    await until(() => store.get('a') === 5);
+    assert.deepEqual([source.subscriptions[0]!.sinceSeq, source.subscriptions[0]!.epoch], [50, undefined], 'a version 1 cursor has no epoch');
+    assert.equal(source.subscriptions[1]!.fromOldest, true);
+    assert.deepEqual(unique(sink.seqs), range(1, 5), 'nothing skipped');
+    await forwarder.stop(1000);
+    assert.deepEqual(readState(state).get('a'), { seq: 5, epoch: source.epoch });
+    assert.equal(lines.filter((l) => /BEYOND THE DAEMON'S LAST SEQ/.test(l)).length, 1);
+  });
 
   it('asks for events only when a sink wants them', async () => {
     const { source, make } = setup(', events: true', ['a']);
