@@ -27,6 +27,9 @@ import { ROOT, VIGILD } from './harness.js';
 const FORWARDER = join(ROOT, 'dist/js/clients/forwarder/main.js');
 const VIGIL = join(ROOT, 'bin/vigil');
 const RULE = 'Fault test marker';
+/** Deadlines are generous: the tests share a 2-core machine with other daemons and builds. */
+const RPC_DEADLINE_MS = 60_000;
+const STEP_MS = 120_000;
 
 export interface FaultReport {
   fault: string;
@@ -102,7 +105,7 @@ export class Vigild {
     await until('vigild to be ready', async () => {
       if (child.exitCode !== null) throw new Error(`vigild exited ${child.exitCode}:\n${this.text.slice(-3000)}`);
       return (await this.health())?.ok === true ? true : undefined;
-    }, 60_000, () => this.text);
+    }, STEP_MS, () => this.text);
   }
 
   async health(): Promise<{ ok: boolean; status: string; detail: { store?: { ok: boolean; error?: string } } } | undefined> {
@@ -145,7 +148,7 @@ export class Vigild {
   async status(): Promise<GetStatusResponse__Output> {
     const c = this.clients();
     try {
-      return await new Promise((resolve, reject) => c.status.Get({}, { deadline: Date.now() + 10_000 }, (err, v) => (err ? reject(err) : resolve(v!))));
+      return await new Promise((resolve, reject) => c.status.Get({}, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v!))));
     } finally {
       c.close();
     }
@@ -159,7 +162,7 @@ export class Vigild {
       let token = '';
       do {
         const page: ListAlertsResponse__Output = await new Promise((resolve, reject) =>
-          c.alerts.List({ rule: RULE, limit: 1000, page_token: token }, { deadline: Date.now() + 10_000 }, (err, v) => (err ? reject(err) : resolve(v!))));
+          c.alerts.List({ rule: RULE, limit: 1000, page_token: token }, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v!))));
         for (const a of page.alerts) out.set(a.id, { seq: Number(a.seq), count: Number(a.count) });
         token = page.next_page_token;
       } while (token !== '');
@@ -330,7 +333,7 @@ export async function fullDisk(): Promise<FaultReport> {
     await d.start();
     watch.start(d);
     d.fire(50);
-    await until('the first 50 matches stored', async () => ((await d.persistedMatches()) === 50 ? true : undefined), 60_000, () => d.log());
+    await until('the first 50 matches stored', async () => ((await d.persistedMatches()) === 50 ? true : undefined), STEP_MS, () => d.log());
     const filler = join(mnt, 'filler');
     const logFrom = d.log().length;
     fill(filler);
@@ -338,11 +341,13 @@ export async function fullDisk(): Promise<FaultReport> {
     const degraded = await until('/healthz degraded', async () => {
       const h = await d.health();
       return h?.status === 'degraded' ? h : undefined;
-    }, 60_000, () => d.log());
+    }, STEP_MS, () => d.log());
     notes['health_while_full'] = degraded.status;
     notes['store_error'] = degraded.detail.store?.error;
-    const st = spawnSync(VIGIL, ['--addr', `unix://${d.socket}`, 'status'], { encoding: 'utf8' });
-    notes['vigil_status_shows_error'] = /store failing: VIGIL_STORE_FULL/.test(st.stdout);
+    notes['vigil_status_shows_error'] = await until('vigil status to show the store error', () => {
+      const st = spawnSync(VIGIL, ['--addr', `unix://${d.socket}`, '--timeout', '60s', 'status'], { encoding: 'utf8' });
+      return /store failing: VIGIL_STORE_FULL/.test(st.stdout) ? true : undefined;
+    }, STEP_MS, () => d.log()).catch(() => false);
     notes['write_errors_while_full'] = await d.metric('vigil_store_write_errors_total');
     notes['waiting_while_full'] = Number((await d.status()).alerts!.waiting);
     // What the daemon logged at warn or above while full, besides the alerts themselves.
@@ -351,14 +356,14 @@ export async function fullDisk(): Promise<FaultReport> {
     notes['warning_messages_while_full'] = [...new Set(noisy.map((l) => (JSON.parse(l) as { msg: string }).msg))];
     unlinkSync(filler);
     unlinkSync(`${filler}.tail`);
-    await until('/healthz ok again', async () => ((await d.health())?.status === 'ok' ? true : undefined), 60_000, () => d.log());
+    await until('/healthz ok again', async () => ((await d.health())?.status === 'ok' ? true : undefined), STEP_MS, () => d.log());
     notes['health_after'] = 'ok';
     d.fire(50);
     const produced = 300;
     const persisted = await until('every match stored', async () => {
       const n = await d.persistedMatches();
       return n >= produced && (await d.status()).alerts!.waiting === '0' ? n : undefined;
-    }, 60_000, () => d.log()).catch(async () => d.persistedMatches());
+    }, STEP_MS, () => d.log()).catch(async () => d.persistedMatches());
     notes['write_errors_total'] = await d.metric('vigil_store_write_errors_total');
     notes['reopens'] = await d.metric('vigil_store_reopens_total');
     notes['unpersisted_published'] = watch.unpersisted.size;
@@ -395,15 +400,15 @@ export async function tornLog(): Promise<FaultReport> {
   try {
     await d.start();
     fwd.start();
-    await until('the forwarder to subscribe', () => (fwd.cursor()?.epoch ? true : undefined), 30_000, () => fwd.log() + d.log());
+    await until('the forwarder to subscribe', () => (fwd.cursor()?.epoch ? true : undefined), STEP_MS, () => fwd.log() + d.log());
     d.fire(150);
-    await until('150 matches stored', async () => ((await d.persistedMatches()) === 150 ? true : undefined), 60_000, () => d.log());
+    await until('150 matches stored', async () => ((await d.persistedMatches()) === 150 ? true : undefined), STEP_MS, () => d.log());
     const before = await d.status();
     const epochBefore = before.alerts!.epoch;
     const lastBefore = Number(before.alerts!.last_seq);
     const storedBefore = await d.stored();
     const maxSeqBefore = Math.max(...[...storedBefore.values()].map((a) => a.seq));
-    await until('the forwarder to deliver them', () => (rx.ids.size >= storedBefore.size ? true : undefined), 60_000, () => fwd.log());
+    await until('the forwarder to deliver them', () => (rx.ids.size >= storedBefore.size ? true : undefined), STEP_MS, () => fwd.log());
     await fwd.stop();
     await d.stop();
     const log = newestLog(d.storeDir);
@@ -420,7 +425,7 @@ export async function tornLog(): Promise<FaultReport> {
     notes['epoch_changed'] = epochAfter !== epochBefore;
     notes['history_lost_logged'] = /ALERT HISTORY LOST/.test(d.log());
     d.fire(20);
-    await until('20 new matches stored', async () => ((await d.persistedMatches()) >= [...survivors.values()].reduce((a, b) => a + b.count, 0) + 20 ? true : undefined), 60_000, () => d.log());
+    await until('20 new matches stored', async () => ((await d.persistedMatches()) >= [...survivors.values()].reduce((a, b) => a + b.count, 0) + 20 ? true : undefined), STEP_MS, () => d.log());
     const now = await d.stored();
     const fresh = [...now.entries()].filter(([id]) => !storedBefore.has(id));
     const reused = fresh.filter(([, a]) => a.seq <= Math.max(lastBefore, maxSeqBefore)).length;
@@ -428,9 +433,9 @@ export async function tornLog(): Promise<FaultReport> {
     notes['seq_handed_out_before'] = lastBefore;
 
     fwd.start();
-    await until('the forwarder to notice the new epoch', () => (fwd.cursor()?.epoch === epochAfter ? true : undefined), 30_000, () => fwd.log());
+    await until('the forwarder to notice the new epoch', () => (fwd.cursor()?.epoch === epochAfter ? true : undefined), STEP_MS, () => fwd.log());
     notes['forwarder_noticed'] = /ALERT HISTORY CHANGED/.test(fwd.log());
-    await until('the forwarder to deliver the new alerts', () => (fresh.every(([id]) => rx.ids.has(id)) ? true : undefined), 60_000, () => fwd.log());
+    await until('the forwarder to deliver the new alerts', () => (fresh.every(([id]) => rx.ids.has(id)) ? true : undefined), STEP_MS, () => fwd.log());
     const undelivered = [...now.keys()].filter((id) => !rx.ids.has(id)).length;
     const produced = 170;
     const persistedMatches = await d.persistedMatches();
@@ -470,7 +475,7 @@ export async function killFlood(): Promise<FaultReport> {
   try {
     await d.start();
     fwd.start();
-    await until('the forwarder to write its first cursor', () => (fwd.cursor()?.epoch ? true : undefined), 30_000, () => fwd.log() + d.log());
+    await until('the forwarder to write its first cursor', () => (fwd.cursor()?.epoch ? true : undefined), STEP_MS, () => fwd.log() + d.log());
     watch.start(d);
     // The flood: a loop of execs in the background while the kills land.
     const flood = spawn('sh', ['-c', `i=0; while [ $i -lt 1500 ]; do ${d.marker}; i=$((i+1)); done`], { stdio: 'ignore' });
@@ -480,10 +485,10 @@ export async function killFlood(): Promise<FaultReport> {
       if (!flooding) throw new Error('the flood ended before the kill');
       return watch.pairs.size >= n ? true : undefined;
     };
-    await until('alerts flowing', inFlood(50), 60_000, () => d.log());
+    await until('alerts flowing', inFlood(50), STEP_MS, () => d.log());
     await fwd.stop('SIGKILL');
     notes['cursor_at_forwarder_kill'] = fwd.cursor();
-    await until('more alerts', inFlood(120), 60_000, () => d.log());
+    await until('more alerts', inFlood(120), STEP_MS, () => d.log());
     const publishedPersisted = new Map<number, string>();
     for (const [seq, ids] of watch.pairs) if (!watch.unpersisted.has(seq)) publishedPersisted.set(seq, [...ids][0]!);
     await d.stop('SIGKILL');
@@ -503,10 +508,10 @@ export async function killFlood(): Promise<FaultReport> {
         const s = await d.stored();
         const n = [...s.values()].reduce((a, b) => a + b.count, 0);
         return n >= atRestart + 100 ? s : undefined;
-      }, 60_000, () => d.log());
+      }, STEP_MS, () => d.log());
       const storedIds = new Set(stored.keys());
       const missingFromStore = [...publishedPersisted.values()].filter((id) => !storedIds.has(id)).length;
-      await until('every stored alert delivered', () => ([...storedIds].every((id) => rx.ids.has(id)) ? true : undefined), 90_000, () => fwd.log());
+      await until('every stored alert delivered', () => ([...storedIds].every((id) => rx.ids.has(id)) ? true : undefined), STEP_MS, () => fwd.log());
       const final = await d.stored();
       const persisted = [...final.values()].reduce((a, b) => a + b.count, 0);
       // What the daemon saw: what it stored, and any version it published as persisted that is gone.
