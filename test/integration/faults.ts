@@ -46,13 +46,17 @@ export interface FaultReport {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown by a wait's condition to end the wait at once (a failed precondition, not a transient error). */
+class WaitAborted extends Error {}
+
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number, log: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     let v: T | undefined;
     try {
       v = await fn();
-    } catch {
+    } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       v = undefined;
     }
     if (v !== undefined && v !== false) return v;
@@ -478,23 +482,36 @@ export async function killFlood(): Promise<FaultReport> {
     await until('the forwarder to write its first cursor', () => (fwd.cursor()?.epoch ? true : undefined), STEP_MS, () => fwd.log() + d.log());
     watch.start(d);
     // The flood: a loop of execs in the background while the kills land.
-    const flood = spawn('sh', ['-c', `i=0; while [ $i -lt 1500 ]; do ${d.marker}; i=$((i+1)); done`], { stdio: 'ignore' });
+    const flood = spawn('sh', ['-c', `i=0; while [ $i -lt 1000 ]; do ${d.marker}; i=$((i+1)); done`], { stdio: 'ignore' });
     let flooding = true;
-    const floodDone = new Promise((r) => flood.once('exit', r)).then(() => (flooding = false));
-    const inFlood = (n: number) => (): true | undefined => {
-      if (!flooding) throw new Error('the flood ended before the kill');
-      return watch.pairs.size >= n ? true : undefined;
+    let floodExit: unknown;
+    const floodDone = new Promise((r) => flood.once('exit', (code, sig) => r([code, sig]))).then((x) => {
+      floodExit = x;
+      flooding = false;
+    });
+    // "During the flood": while its alerts still arrive. On a busy machine the daemon may still be
+    // working through the flood's execs after the loop itself has ended; that counts too.
+    const floodStart = Date.now();
+    // Alert versions seen: on the stream, or (should the stream lag on a busy machine) in the store.
+    const seen = async (): Promise<number> => Math.max(watch.pairs.size, (await d.stored()).size);
+    const inFlood = (n: number) => async (): Promise<true | undefined> => {
+      const k = await seen();
+      if (k >= n) return true;
+      if (!flooding && Date.now() - floodStart > STEP_MS / 2 && k === 0) throw new WaitAborted(`the flood ended (${JSON.stringify(floodExit)}) and no alert of it arrived`);
+      return undefined;
     };
-    await until('alerts flowing', inFlood(50), STEP_MS, () => d.log());
+    await until('alerts flowing', inFlood(30), STEP_MS, () => d.log());
     await fwd.stop('SIGKILL');
     notes['cursor_at_forwarder_kill'] = fwd.cursor();
-    await until('more alerts', inFlood(120), STEP_MS, () => d.log());
+    await until('more alerts', inFlood((await seen()) + 30), STEP_MS, () => d.log());
+    notes['stream_versions_seen'] = watch.pairs.size;
     const publishedPersisted = new Map<number, string>();
     for (const [seq, ids] of watch.pairs) if (!watch.unpersisted.has(seq)) publishedPersisted.set(seq, [...ids][0]!);
     await d.stop('SIGKILL');
     watch.stop();
     await floodDone;
     notes['published_before_daemon_kill'] = publishedPersisted.size;
+    notes['flood_running_at_daemon_kill'] = flooding;
 
     await d.start();
     const atRestart = await d.persistedMatches();
