@@ -166,7 +166,7 @@ export class Vigild {
       let token = '';
       do {
         const page: ListAlertsResponse__Output = await new Promise((resolve, reject) =>
-          c.alerts.List({ rule: RULE, limit: 1000, page_token: token }, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v!))));
+          c.alerts.List({ rule: RULE, limit: 200, page_token: token }, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v!))));
         for (const a of page.alerts) out.set(a.id, { seq: Number(a.seq), count: Number(a.count) });
         token = page.next_page_token;
       } while (token !== '');
