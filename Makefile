@@ -33,7 +33,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: soak-containers build package run test deps apt apt-test apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast bench-flood
+.PHONY: soak-containers build package run test deps apt apt-test apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast bench-flood
 
 deps: apt npm
 
@@ -148,7 +148,7 @@ soak-containers: build apt-test
 
 # Benchmarks print ratios and rates; they are never part of `make test`. Some drive the tests' tools
 # (runc, rsyslog, nats-server), so they install the test-only set too.
-bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-footprint bench-forecast bench-flood
+bench: bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast bench-flood
 bench-overhead: build apt-test apt-bench
 	bench/overhead.sh
 bench-ingest: build apt-test apt-bench
@@ -159,6 +159,10 @@ bench-store: build apt-test apt-bench
 	node dist/js/bench/store.js
 bench-api: build apt-test apt-bench
 	node dist/js/bench/api.js
+bench-alerts: build apt-test apt-bench
+	node dist/js/bench/alerts.js
+bench-faults: build apt-test apt-bench
+	bench/faults.sh
 bench-footprint: build apt-test apt-bench
 	bench/footprint.sh
 bench-forecast: build apt-test apt-bench

@@ -56,6 +56,7 @@ const errors: Array<[string, string, RegExp]> = [
   ['not a mapping', '- a\n- b\n', /^c\.yaml:1:1: the config must be a mapping/],
   ['YAML syntax', 'a: [1, 2\n', /^c\.yaml:\d+:\d+: /],
   ['bad log level', 'log_level: loud\n', /^c\.yaml:1:12: log_level must be one of/],
+  ['alerts.max_waiting out of range', 'alerts:\n  max_waiting: 0\n', /^c\.yaml:2:16: alerts.max_waiting must be a whole number from 1 to 1000000/],
 ];
 for (const [name, text, re] of errors) {
   test(`config error: ${name}, with file:line:column`, () => {
@@ -117,4 +118,9 @@ test('api: the socket by default, TCP only with TLS and a token or insecure on l
   assert.equal(parseConfig('', 'c.yaml').httpAuth, 'token');
   assert.equal(parseConfig('http:\n  auth: none\n', 'c.yaml').httpAuth, 'none');
   for (const [text, re] of bad) assert.throws(() => parseConfig(text, 'c.yaml'), (err: unknown) => err instanceof ConfigError && re.test(err.message), text);
+});
+
+test('alerts: dedup window, rate and the queue kept while the store cannot write', () => {
+  assert.deepEqual(parseConfig('', 'c.yaml').alerts, { dedupWindowMs: 60_000, ratePerMinute: 20, maxWaiting: 10_000 });
+  assert.deepEqual(parseConfig('alerts:\n  dedup_window: 5s\n  rate_per_minute: 3\n  max_waiting: 500\n', 'c.yaml').alerts, { dedupWindowMs: 5000, ratePerMinute: 3, maxWaiting: 500 });
 });

@@ -40,6 +40,8 @@ export interface DaemonConfig {
     dedupWindowMs: number;
     /** New alerts per rule per minute; beyond it matches are counted as suppressed. */
     ratePerMinute: number;
+    /** Alert versions kept in memory while the store cannot write them (a full disk); beyond, the oldest are dropped. */
+    maxWaiting: number;
   };
   /** The gRPC API (daemon/api/grpc.ts). */
   api: {
@@ -76,7 +78,7 @@ export function defaultConfig(): DaemonConfig {
     sensor: { ringBufferBytes: 8 << 20, watches: [], connectInet: false, failedExec: false },
     containers: { patterns: [] },
     defaultTargets: ['all', 'host'],
-    alerts: { dedupWindowMs: 60_000, ratePerMinute: 20 },
+    alerts: { dedupWindowMs: 60_000, ratePerMinute: 20, maxWaiting: 10_000 },
     api: { socket: '/run/vigil/vigil.sock', insecure: false, maxSubscribers: 128 },
     responses: { webhooks: [], killHost: false, enforce: { enabled: false, syscalls: ['init_module', 'finit_module', 'kexec_load', 'kexec_file_load'] } },
   };
@@ -228,6 +230,10 @@ export function parseConfig(text: string, file: string, base: DaemonConfig = def
         rate_per_minute: (x) => {
           if (!isScalar(x) || typeof x.value !== 'number' || !Number.isInteger(x.value) || x.value < 1) fail(x, 'alerts.rate_per_minute must be a whole number of at least 1');
           cfg.alerts.ratePerMinute = (x as { value: number }).value;
+        },
+        max_waiting: (x) => {
+          if (!isScalar(x) || typeof x.value !== 'number' || !Number.isInteger(x.value) || x.value < 1 || x.value > 1_000_000) fail(x, 'alerts.max_waiting must be a whole number from 1 to 1000000');
+          cfg.alerts.maxWaiting = (x as { value: number }).value;
         },
       }),
     api: (v) => {

@@ -15,7 +15,7 @@ import type { Alert } from './alerts/types.js';
 import { GrpcApi } from './api/grpc.js';
 import { Gateway } from './api/gateway.js';
 import { HttpApi } from './api/http.js';
-import type { ContainerView, DaemonServices, EventSource, RuleResult } from './api/services.js';
+import type { ContainerView, DaemonServices, EventSource, RuleResult, StoreState } from './api/services.js';
 import type { MetricFamily } from './api/prometheus.js';
 import { defaultWebRoot, WebRoot } from './api/web.js';
 import type { DaemonConfig } from './config.js';
@@ -77,6 +77,7 @@ export class Daemon {
   private lastSweep: SweepStats | undefined;
   private outOfScope = 0;
   private seriesWriteErrors = 0;
+  private seriesFailing = false;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly startedAt = Date.now();
   private readonly log: Logger;
@@ -139,6 +140,7 @@ export class Daemon {
       actions: (alert, actions) => responses.run(alert, actions),
       dedupWindowMs: c.alerts.dedupWindowMs,
       ratePerMinute: c.alerts.ratePerMinute,
+      maxUnpersisted: c.alerts.maxWaiting,
     });
     this.alerts.onAlert((alert, change) => this.onAlert(alert, change));
     await this.alerts.start();
@@ -234,7 +236,7 @@ export class Daemon {
       gateway: new Gateway(this.grpc.socket ? { socket: this.grpc.socket } : {}),
       web: new WebRoot(defaultWebRoot()),
       metrics: () => this.prometheus(),
-      health: () => ({ ok: this.sensor !== undefined, detail: { uptime_s: Math.round((Date.now() - this.startedAt) / 1000), attached: ready.attached, refused: ready.refused.length } }),
+      health: () => this.health(ready.attached, ready.refused.length),
       logger: this.log,
     });
     this.log.info({ http: this.http.address, dashboard: `http://${this.http.address}/`, http_auth: c.httpAuth === 'none' ? 'none' : `bearer token in ${c.httpTokenFile ?? join(c.dataDir, 'http.token')}`, api: { socket: this.grpc.socket, tcp: c.api.listen }, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
@@ -297,6 +299,8 @@ export class Daemon {
         onAlert: (fn) => alerts.onAlert(fn),
         lastSeq: () => alertStore.seq,
         stored: () => alertStore.stats().count,
+        range: () => alertStore.range(),
+        storeState: () => this.storeState()!,
       },
       targets: { addBatch: (s) => targets.addBatch(s), removeBatch: (s) => targets.removeBatch(s), list: () => targets.list() },
       metrics: { query: (target, metric, from, to, step) => series.query(target, metric, from, to, step) },
@@ -316,6 +320,47 @@ export class Daemon {
         },
       },
       status: { version: buildInfo().version, commit: buildInfo().commit, startedAt: this.startedAt, source: () => 'native', probes: () => programs, sensorStats: () => this.sensor?.stats() },
+    };
+  }
+
+  /** Whether store writes work and what waits for them (Status, /healthz, /metrics). */
+  private storeState(): StoreState | undefined {
+    const store = this.store;
+    const alertStore = this.alertStore;
+    if (!store || !alertStore) return undefined;
+    const h = store.health;
+    const reserve = alertStore.reserveError;
+    const a = this.alerts?.stats();
+    const err = h.error ?? reserve;
+    const ok = h.ok && !reserve;
+    return {
+      ok,
+      ...(!ok && err ? { error: `${err.storeCode}: ${err.message}` } : {}),
+      since: h.since,
+      epoch: alertStore.epoch,
+      persisted: alertStore.stats().persisted,
+      waiting: a?.waiting ?? 0,
+      dropped: a?.unpersistedDropped ?? 0,
+    };
+  }
+
+  /**
+   * /healthz: `ok` while the sensor runs (HTTP 200); `status` says `degraded` while store writes fail
+   * (alerts wait in memory, detection goes on: restarting would not help, so the probe stays up).
+   */
+  private health(attached: number, refused: number): { ok: boolean; status: 'ok' | 'degraded' | 'down'; detail: Record<string, unknown> } {
+    const st = this.storeState();
+    const ok = this.sensor !== undefined;
+    const degraded = st !== undefined && !st.ok;
+    return {
+      ok,
+      status: !ok ? 'down' : degraded ? 'degraded' : 'ok',
+      detail: {
+        uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+        attached,
+        refused,
+        ...(st ? { store: { ok: st.ok, ...(st.error ? { error: st.error } : {}), since: new Date(st.since).toISOString(), epoch: st.epoch, alerts_waiting: st.waiting, alerts_dropped: st.dropped } } : {}),
+      },
     };
   }
 
@@ -424,10 +469,18 @@ export class Daemon {
       if (!m) this.latest.set(s.target, (m = new Map()));
       m.set(s.metric, s.value);
     }
-    this.series!.write(samples).catch((err: unknown) => {
-      this.seriesWriteErrors++;
-      this.log.error({ err }, 'writing metrics to the store failed; they are kept in memory up to a bound');
-    });
+    this.series!.write(samples).then(
+      () => {
+        if (this.seriesFailing) this.log.warn({ failed_writes: this.seriesWriteErrors }, 'metric samples are written to the store again');
+        this.seriesFailing = false;
+      },
+      (err: unknown) => {
+        this.seriesWriteErrors++;
+        // Once per change of state, not per sweep (the store logs its own failure once too).
+        if (!this.seriesFailing) this.log.error({ err }, 'writing metrics to the store failed; they are kept in memory up to a bound');
+        this.seriesFailing = true;
+      },
+    );
   }
 
   private prometheus(): MetricFamily[] {
@@ -502,7 +555,16 @@ export class Daemon {
       out.push({ name: 'vigil_detector_runtime_setup_skipped_total', help: "events of a container runtime's bootstrap (runc init) that no rule evaluated", type: 'counter', samples: [{ value: this.detector.stats().runtimeSetupSkipped }] });
     }
     out.push({ name: 'vigil_matches_out_of_scope_total', help: "rule matches not raised because the container's targets list other rules", type: 'counter', samples: [{ value: this.outOfScope }] });
-    out.push({ name: 'vigil_store_write_errors_total', help: 'metric writes to the store that failed', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
+    const store = this.store;
+    if (store) {
+      out.push({ name: 'vigil_store_write_errors_total', help: 'writes to the store that failed (alert batches, metric samples, recovery probes)', type: 'counter', samples: [{ value: store.stats.writeErrors }] });
+      out.push({ name: 'vigil_store_metric_write_errors_total', help: 'metric sample writes that failed (of vigil_store_write_errors_total)', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
+      out.push({ name: 'vigil_store_reopens_total', help: 'database reopens by the store recovery loop', type: 'counter', samples: [{ value: store.stats.reopens }] });
+      const st = this.storeState();
+      out.push({ name: 'vigil_store_healthy', help: '1 while store writes work, 0 while they fail (alerts wait in memory)', type: 'gauge', samples: [{ value: st?.ok === false ? 0 : 1 }] });
+      out.push({ name: 'vigil_alerts_waiting', help: 'alert versions waiting in memory for the store', type: 'gauge', samples: [{ value: st?.waiting ?? 0 }] });
+      out.push({ name: 'vigil_alerts_store_dropped_total', help: 'alert versions dropped because the queue waiting for the store was full', type: 'counter', samples: [{ value: st?.dropped ?? 0 }] });
+    }
     const mem = process.memoryUsage();
     out.push({ name: 'process_resident_memory_bytes', help: 'resident set size of vigild', type: 'gauge', samples: [{ value: mem.rss }] });
     out.push({

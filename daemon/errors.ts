@@ -17,6 +17,8 @@ export type VigilErrorCode =
   | 'VIGIL_ALERT_NOT_FOUND'
   | 'VIGIL_ALERT_STATE'
   | 'VIGIL_ALERT_CURSOR'
+  | 'VIGIL_CURSOR_RANGE'
+  | 'VIGIL_CURSOR_EPOCH'
   | 'VIGIL_RULE_PARSE'
   | 'VIGIL_REGEX';
 
@@ -27,6 +29,27 @@ export class VigilError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+  }
+}
+
+/** The alert seqs a stream may resume in: after (first - 1) up to last, in epoch. */
+export interface CursorRange {
+  epoch: string;
+  first: number;
+  last: number;
+}
+
+/**
+ * A resume cursor that cannot name the alerts it claims to: a since_seq above the last seq handed out
+ * (or at or above 2^63: VIGIL_CURSOR_RANGE), or one of another epoch (VIGIL_CURSOR_EPOCH). It carries
+ * the current range so the client can start again.
+ */
+export class CursorError extends VigilError {
+  readonly range: CursorRange | undefined;
+
+  constructor(code: 'VIGIL_CURSOR_RANGE' | 'VIGIL_CURSOR_EPOCH', message: string, range?: CursorRange) {
+    super(code, message);
+    this.range = range;
   }
 }
 

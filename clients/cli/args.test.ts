@@ -67,6 +67,8 @@ const BAD: Array<[string[], RegExp, RegExp]> = [
   [['tail', '--bogus'], /unknown option '--bogus'/, /^Usage: vigil tail/],
   [['tail', '-o', 'xml'], /--output must be one of compact, json, wide/, /^Usage: vigil tail/],
   [['tail', '--since', 'yesterday'], /--since must be a sequence number/, /^Usage: vigil tail/],
+  [['tail', '--since', '9223372036854775808'], /--since 9223372036854775808 is at or above 2\^63/, /^Usage: vigil tail/],
+  [['tail', '--since', '18446744073709551621'], /at or above 2\^63/, /^Usage: vigil tail/],
   [['tail', 'extra'], /unexpected argument "extra"/, /^Usage: vigil tail/],
   [['tail', '--allow', ''], /empty filter/, /^Usage: vigil tail/],
   [['tail', '--allow', 'comm=sh'], /unknown filter field "comm" \(fields: kind, rule, severity/, /^Usage: vigil tail/],

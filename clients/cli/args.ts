@@ -287,6 +287,8 @@ Options:
       noPositionals(pos, usage);
       const since = str(v.since);
       if (since !== undefined && !/^\d+$/.test(since)) throw new UsageError(`--since must be a sequence number (got ${JSON.stringify(since)})`, usage);
+      // gRPC would wrap a larger number silently (2^64 + 5 becomes 5): refuse it.
+      if (since !== undefined && BigInt(since) >= 1n << 63n) throw new UsageError(`--since ${since} is at or above 2^63: not a sequence number`, usage);
       return {
         name: 'tail',
         events: v.events === true,

@@ -299,7 +299,11 @@ export async function status(cmd: StatusCommand, api: Api, io: CliIo): Promise<n
     out.push(`events: ${decoded.join(', ') || 'none yet'}`);
     out.push(`  delivered ${s.events.delivered}, subscriber drops ${s.events.queue_drops}, kernel drops ${sum(s.events.kernel_dropped)}, corrupt ${s.events.corrupt}`);
   }
-  if (s.alerts) out.push(`alerts: ${s.alerts.stored} stored, last seq ${s.alerts.last_seq}`);
+  if (s.alerts) {
+    out.push(`alerts: ${s.alerts.stored} stored, last seq ${s.alerts.last_seq}, on disk up to ${s.alerts.persisted_seq}${s.alerts.epoch ? `, epoch ${s.alerts.epoch}` : ''}`);
+    if (s.alerts.store_error) out.push(paint('31', `  store failing: ${s.alerts.store_error}`) + ` (${s.alerts.waiting} alert versions waiting in memory, ${s.alerts.store_dropped} dropped; retried with backoff)`);
+    else if (Number(s.alerts.waiting) > 0 || Number(s.alerts.store_dropped) > 0) out.push(`  store: ${s.alerts.waiting} alert versions waiting, ${s.alerts.store_dropped} dropped since start`);
+  }
   // Losses of every stream since the daemon started (ended ones too), by subscriber name, as in /metrics.
   const lostBy = Object.entries(s.subscriber_lost_by ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`);
   out.push(`subscribers: ${s.subscribers.length}, lost ${s.subscriber_lost ?? 0} since start${lostBy.length > 0 ? ` (${lostBy.join(', ')})` : ''}`);

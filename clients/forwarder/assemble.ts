@@ -72,6 +72,6 @@ export function assemble(cfg: ForwarderConfig, source: AlertSource, log: Logger,
     onResync: () => forwarder?.requestResync(),
     log,
   }));
-  forwarder = new Forwarder({ source, pipelines, store, log, allow: subscriptionAllow(cfg.sinks) });
+  forwarder = new Forwarder({ source, pipelines, store, log, allow: subscriptionAllow(cfg.sinks), onEpochChange: cfg.onEpochChange });
   return { forwarder, pipelines, store };
 }

@@ -46,6 +46,9 @@ export interface ForwarderConfig {
   hostname: string;
   /** How long SIGTERM waits for the sinks to take what is queued (ms). */
   shutdownTimeoutMs: number;
+  /** When the daemon's alert history is not the one the cursors name (a new epoch, a cursor beyond
+   * its last seq): replay from its oldest stored alert, or start from now. */
+  onEpochChange: 'oldest' | 'now';
   sinks: SinkConfig[];
 }
 
@@ -249,7 +252,7 @@ export function parseConfig(text: string, file: string): ForwarderConfig {
   try {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError('the document must be a mapping');
     const r = new Reader(doc as Obj, '');
-    r.allowOnly(['daemon', 'state_file', 'hostname', 'shutdown_timeout_ms', 'sinks']);
+    r.allowOnly(['daemon', 'state_file', 'hostname', 'shutdown_timeout_ms', 'on_epoch_change', 'sinks']);
     const d = r.sub('daemon');
     d.allowOnly(['address', 'token', 'token_file', 'ca', 'insecure']);
     const hostname = r.str('hostname', osHostname());
@@ -266,6 +269,7 @@ export function parseConfig(text: string, file: string): ForwarderConfig {
       stateFile: r.str('state_file', DEFAULT_STATE_FILE),
       hostname,
       shutdownTimeoutMs: r.int('shutdown_timeout_ms', 10_000, 0, 600_000),
+      onEpochChange: r.oneOf('on_epoch_change', ['oldest', 'now'] as const, 'oldest'),
       sinks: parsed,
     };
   } catch (err) {

@@ -64,3 +64,23 @@ export class SourceError extends ForwardError {
     super('VIGIL_FORWARD_SOURCE', message, { cause });
   }
 }
+
+/**
+ * The daemon refused the cursor: it names alerts of another history (`epoch`: the daemon's alert
+ * store was replaced or lost its tail) or seqs beyond its last one (`range`). Carries the daemon's
+ * current epoch and seq range.
+ */
+export class CursorRejectedError extends SourceError {
+  readonly reason: 'epoch' | 'range';
+  readonly epoch: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+
+  constructor(reason: 'epoch' | 'range', message: string, current: { epoch: string; firstSeq: number; lastSeq: number }, cause?: unknown) {
+    super(message, cause);
+    this.reason = reason;
+    this.epoch = current.epoch;
+    this.firstSeq = current.firstSeq;
+    this.lastSeq = current.lastSeq;
+  }
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -50,7 +50,7 @@ describe('forwarder', () => {
     for (let i = 0; i < 30; i++) source.raise();
     await until(() => sinks.get('a')!.seqs.length === 30 && sinks.get('b')!.seqs.length === 30);
     await forwarder.stop(1000);
-    assert.deepEqual(Object.fromEntries(readState(state)), { a: 30, b: 30 });
+    assert.deepEqual(Object.fromEntries(readState(state)), { a: { seq: 30, epoch: source.epoch }, b: { seq: 30, epoch: source.epoch } });
     assert.equal(source.closed, true);
   });
 
@@ -118,6 +118,86 @@ describe('forwarder', () => {
     assert.deepEqual(sinks.get('a')!.seqs, range(1, 12));
     assert.equal(forwarder.stats.lostAlerts, 2);
     await forwarder.stop(1000);
+  });
+
+  it('a first-run sink has its cursor (with the epoch) written before any delivery: a kill loses nothing', async () => {
+    const { source, sinks, make, state } = setup('', ['a']);
+    for (let i = 0; i < 4; i++) source.raise();
+    const first = make();
+    sinks.get('a')!.down = true;
+    void first.forwarder.start();
+    await until(() => source.subscriptions.length === 1);
+    await until(() => readState(state).get('a')?.seq === 4);
+    assert.equal(readState(state).get('a')!.epoch, source.epoch);
+    for (let i = 0; i < 6; i++) source.raise();
+    await until(() => sinks.get('a')!.attempts > 0);
+    // As after a kill -9: nothing more is written; a new forwarder starts from the state file.
+    const cursor = readState(state).get('a')!;
+    assert.equal(cursor.seq, 4, 'no alert of this run was delivered');
+    sinks.get('a')!.down = false;
+    const second = make();
+    void second.forwarder.start();
+    await until(() => source.subscriptions.length >= 2);
+    assert.deepEqual([source.subscriptions.at(-1)!.sinceSeq, source.subscriptions.at(-1)!.epoch], [4, source.epoch]);
+    await until(() => second.store.get('a') === 10);
+    assert.deepEqual(unique(sinks.get('a')!.seqs), range(5, 10));
+    await second.forwarder.stop(1000);
+    await first.forwarder.stop(10);
+  });
+
+  for (const policy of ['oldest', 'now'] as const) {
+    it(`a new epoch of the daemon is noticed and logged; on_epoch_change: ${policy}`, async () => {
+      const lines: string[] = [];
+      const loud = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+      const state = join(dir, `state-${n++}.json`);
+      const cfg = parseConfig(`state_file: ${state}\non_epoch_change: ${policy}\nsinks:\n  - {name: a, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}}`, 'test.yaml');
+      const sink = new RecordingSink();
+      const source = new FakeSource();
+      const make = () => assemble(cfg, source, loud, '0', () => sink);
+      const first = make();
+      void first.forwarder.start();
+      await until(() => source.subscriptions.length === 1);
+      for (let i = 0; i < 10; i++) source.raise();
+      await until(() => first.store.get('a') === 10);
+      await first.forwarder.stop(1000);
+      // The daemon lost alerts 6..10 (a torn log): a new epoch; seqs go on above 10.
+      source.newHistory(5, 'fedcba9876543210');
+      for (let i = 0; i < 3; i++) source.raise();
+      const second = make();
+      void second.forwarder.start();
+      await until(() => source.subscriptions.length === 3);
+      assert.equal(source.subscriptions[1]!.epoch, '0123456789abcdef');
+      await until(() => second.forwarder.stats.epochChanges === 1 && second.store.epoch('a') === 'fedcba9876543210');
+      const want = policy === 'oldest' ? [1, 2, 3, 4, 5, 11, 12, 13] : [];
+      if (policy === 'oldest') await until(() => second.store.get('a') === 13);
+      source.raise();
+      await until(() => second.store.get('a') === 14);
+      await second.forwarder.stop(1000);
+      assert.deepEqual(sink.seqs.slice(10), [...want, 14]);
+      assert.deepEqual(readState(state).get('a'), { seq: 14, epoch: 'fedcba9876543210' });
+      const loudLines = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50 && /ALERT HISTORY CHANGED/.test(l.msg));
+      assert.equal(loudLines.length, 1, 'said once, as an error');
+    });
+  }
+
+  it('a cursor ahead of the daemon (an old state file against a reset daemon) is refused, said loudly, and replayed from the oldest', async () => {
+    const lines: string[] = [];
+    const loud = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const state = join(dir, `state-${n++}.json`);
+    writeFileSync(state, JSON.stringify({ version: 1, sinks: { a: { seq: 50, updated: 'x' } } }));
+    const cfg = parseConfig(`state_file: ${state}\nsinks:\n  - {name: a, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}}`, 'test.yaml');
+    const sink = new RecordingSink();
+    const source = new FakeSource();
+    for (let i = 0; i < 5; i++) source.raise();
+    const { forwarder, store } = assemble(cfg, source, loud, '0', () => sink);
+    void forwarder.start();
+    await until(() => store.get('a') === 5);
+    assert.deepEqual([source.subscriptions[0]!.sinceSeq, source.subscriptions[0]!.epoch], [50, undefined], 'a version 1 cursor has no epoch');
+    assert.equal(source.subscriptions[1]!.fromOldest, true);
+    assert.deepEqual(unique(sink.seqs), range(1, 5), 'nothing skipped');
+    await forwarder.stop(1000);
+    assert.deepEqual(readState(state).get('a'), { seq: 5, epoch: source.epoch });
+    assert.equal(lines.filter((l) => /BEYOND THE DAEMON'S LAST SEQ/.test(l)).length, 1);
   });
 
   it('asks for events only when a sink wants them', async () => {

@@ -10,7 +10,7 @@ import type { ProtoGrpcType } from '../../proto/gen/events.js';
 import type { EventsClient } from '../../proto/gen/vigil/v1/Events.js';
 import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
 import type { DaemonConfig } from './config.js';
-import { SourceError } from './errors.js';
+import { CursorRejectedError, SourceError } from './errors.js';
 import type { AlertSource, SubscribeOptions } from './forwarder.js';
 import type { StreamItem } from './record.js';
 
@@ -31,7 +31,7 @@ export function toStreamItem(m: SubscribeResponse__Output): StreamItem | undefin
   if (m.gap) {
     return { type: 'gap', lost: Number(m.gap.lost), lostAlerts: Number(m.gap.lost_alerts), lastSeq: Number(m.gap.last_seq), reason: m.gap.reason };
   }
-  if (m.heartbeat) return { type: 'heartbeat', lastSeq: Number(m.heartbeat.last_seq) };
+  if (m.heartbeat) return { type: 'heartbeat', lastSeq: Number(m.heartbeat.last_seq), epoch: m.heartbeat.epoch ?? '' };
   return undefined;
 }
 
@@ -72,6 +72,8 @@ export class GrpcSource implements AlertSource {
       since_seq: String(o.sinceSeq),
       // what its losses count under in vigil status and vigil_subscriber_dropped_total
       client_name: 'vigil-forward',
+      ...(o.epoch ? { epoch: o.epoch } : {}),
+      ...(o.fromOldest ? { from_oldest: true } : {}),
     }, md);
     const onAbort = (): void => call.cancel();
     if (signal.aborted) call.cancel();
@@ -84,6 +86,11 @@ export class GrpcSource implements AlertSource {
     } catch (err) {
       if (signal.aborted) return;
       const e = err as grpc.ServiceError;
+      const epoch = e.metadata?.get('vigil-epoch')[0];
+      if ((e.code === grpc.status.OUT_OF_RANGE || e.code === grpc.status.FAILED_PRECONDITION) && epoch !== undefined) {
+        const n = (k: string): number => Number(e.metadata.get(k)[0] ?? 0);
+        throw new CursorRejectedError(e.code === grpc.status.OUT_OF_RANGE ? 'range' : 'epoch', `Events.Subscribe: ${e.details}`, { epoch: String(epoch), firstSeq: n('vigil-first-seq'), lastSeq: n('vigil-last-seq') }, err);
+      }
       throw new SourceError(`Events.Subscribe: ${e.details || e.message}`, err);
     } finally {
       signal.removeEventListener('abort', onAbort);

@@ -92,6 +92,8 @@ export class Pipeline {
   private wake: (() => void) | undefined;
   private readonly abort = new AbortController();
   private failing = false;
+  /** Bumped by reset(): a batch sent before it does not move the cursor of the new history. */
+  private generation = 0;
 
   constructor(o: PipelineOptions) {
     this.o = o;
@@ -146,6 +148,27 @@ export class Pipeline {
     if (!this.running) this.running = this.loop();
   }
 
+  /**
+   * The cursor jumps to `seq` (backwards too): a first cursor, or a new history of the daemon (epoch
+   * change). Alerts queued from the old history are dropped (counted as deferred: the policy replays
+   * what the store keeps); a batch in flight no longer moves the cursor.
+   */
+  reset(seq: number): void {
+    let dropped = 0;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i]!.type === 'alert') {
+        this.queue.splice(i, 1);
+        dropped++;
+      }
+    }
+    this.stats.deferred += dropped;
+    this.generation++;
+    this.acked = seq;
+    this.accepted = seq;
+    this.lagging = false;
+    this.resyncAsked = false;
+  }
+
   /** The stream was replayed from `accepted`: take alerts again. */
   resumed(): void {
     this.lagging = false;
@@ -189,10 +212,11 @@ export class Pipeline {
         }
         const batch = this.queue.splice(0, this.o.batch.maxItems);
         this.inflight = true;
+        const generation = this.generation;
         const ok = await this.deliver(batch);
         this.inflight = false;
         if (!ok) break;
-        this.ack(batch);
+        if (generation === this.generation) this.ack(batch);
         // What queued up during the send has waited long enough: no extra wait for it.
         this.firstAt = Date.now() - this.o.batch.maxWaitMs;
       }

@@ -12,7 +12,7 @@ export type StreamItem =
   | { type: 'alert'; seq: number; alert: Alert; change: string }
   | { type: 'event'; event: Event }
   | { type: 'gap'; lost: number; lostAlerts: number; lastSeq: number; reason: string }
-  | { type: 'heartbeat'; lastSeq: number };
+  | { type: 'heartbeat'; lastSeq: number; epoch: string };
 
 /** What a sink ships: an alert (with its seq) or an event. */
 export type ForwardRecord = Extract<StreamItem, { type: 'alert' }> | Extract<StreamItem, { type: 'event' }>;

@@ -18,7 +18,7 @@ describe('cursor state file', () => {
     s.set('b', 3);
     s.set('a', 9);
     await s.flush();
-    assert.deepEqual([...readState(path)], [['a', 9], ['b', 3]]);
+    assert.deepEqual([...readState(path)], [['a', { seq: 9, epoch: '' }], ['b', { seq: 3, epoch: '' }]]);
     const again = new CursorStore(path);
     assert.equal(again.get('a'), 9);
     assert.equal(again.get('b'), 3);
@@ -37,7 +37,20 @@ describe('cursor state file', () => {
     for (let i = 1; i <= 1000; i++) s.set('a', i);
     await s.flush();
     assert.ok(s.writes <= 2, `writes ${s.writes}`);
-    assert.equal(readState(join(dir, 'burst.json')).get('a'), 1000);
+    assert.equal(readState(join(dir, 'burst.json')).get('a')?.seq, 1000);
+  });
+
+  it('keeps each cursor with its epoch; reset moves it anywhere; a version 1 file is read without epochs', async () => {
+    const path = join(dir, 'epoch.json');
+    writeFileSync(path, '{"version":1,"sinks":{"old":{"seq":7,"updated":"x"}}}');
+    const s = new CursorStore(path);
+    assert.deepEqual([s.has('old'), s.get('old'), s.epoch('old'), s.has('new')], [true, 7, '', false]);
+    s.reset('new', 40, '0123456789abcdef');
+    s.reset('old', 0, 'fedcba9876543210');
+    await s.flush();
+    const back = readState(path);
+    assert.deepEqual([...back], [['new', { seq: 40, epoch: '0123456789abcdef' }], ['old', { seq: 0, epoch: 'fedcba9876543210' }]]);
+    assert.equal(JSON.parse(readFileSync(path, 'utf8')).version, 2);
   });
 
   it('replaces the file whole and leaves no temp file behind', () => {
@@ -50,8 +63,8 @@ describe('cursor state file', () => {
 
   it('refuses a file that is not a state file, with its path', () => {
     const table: Array<[string, RegExp]> = [
-      ['{', /not JSON/], ['[]', /not a vigil-forward state file/], ['{"version":2,"sinks":{}}', /version 1/],
-      ['{"version":1,"sinks":{"a":{"seq":-1}}}', /sink a: bad seq/],
+      ['{', /not JSON/], ['[]', /not a vigil-forward state file/], ['{"version":3,"sinks":{}}', /version 1 or 2/],
+      ['{"version":1,"sinks":{"a":{"seq":-1}}}', /sink a: bad seq/], ['{"version":2,"sinks":{"a":{"seq":1,"epoch":"zz"}}}', /sink a: bad epoch/],
     ];
     for (const [content, want] of table) {
       const path = join(dir, 'bad.json');

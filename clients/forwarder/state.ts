@@ -1,18 +1,28 @@
 // The sinks' cursors: per sink the last alert seq it delivered (every alert up to it was taken by the
-// sink or did not pass its filter). One small JSON file, replaced atomically: written to a temp file,
-// fsynced, renamed over the old one, and the directory fsynced, so a crash leaves the old or the new
-// file, never a torn one. Writes are coalesced: one at a time, the next with the latest cursors.
+// sink or did not pass its filter) and the daemon's epoch that seq belongs to (a seq of another epoch
+// names other alerts). One small JSON file, replaced atomically: written to a temp file, fsynced,
+// renamed over the old one, and the directory fsynced, so a crash leaves the old or the new file,
+// never a torn one. Writes are coalesced: one at a time, the next with the latest cursors.
+//
+// Version 2 adds `epoch`; a version 1 file is read (its cursors have no epoch until the daemon's
+// first heartbeat gives one) and written back as version 2.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StateError } from './errors.js';
 
 export interface StateFile {
-  version: 1;
-  sinks: Record<string, { seq: number; updated: string }>;
+  version: 2;
+  sinks: Record<string, { seq: number; epoch?: string; updated: string }>;
+}
+
+/** A sink's cursor: the seq, and the epoch it belongs to ('' when not known yet: a version 1 file). */
+export interface Cursor {
+  seq: number;
+  epoch: string;
 }
 
 /** Cursors by sink name from the file; an absent file is an empty state. */
-export function readState(path: string): Map<string, number> {
+export function readState(path: string): Map<string, Cursor> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -26,14 +36,16 @@ export function readState(path: string): Map<string, number> {
   } catch (err) {
     throw new StateError(`${path}: not JSON: ${(err as Error).message}`, err);
   }
-  const sinks = (parsed as Partial<StateFile> | null)?.sinks;
-  if ((parsed as Partial<StateFile> | null)?.version !== 1 || typeof sinks !== 'object' || sinks === null) {
-    throw new StateError(`${path}: not a vigil-forward state file (version 1)`);
+  const doc = parsed as { version?: unknown; sinks?: unknown } | null;
+  const sinks = doc?.sinks;
+  if ((doc?.version !== 1 && doc?.version !== 2) || typeof sinks !== 'object' || sinks === null) {
+    throw new StateError(`${path}: not a vigil-forward state file (version 1 or 2)`);
   }
-  const out = new Map<string, number>();
-  for (const [name, entry] of Object.entries(sinks)) {
-    if (!Number.isSafeInteger(entry?.seq) || entry.seq < 0) throw new StateError(`${path}: sink ${name}: bad seq`);
-    out.set(name, entry.seq);
+  const out = new Map<string, Cursor>();
+  for (const [name, entry] of Object.entries(sinks as Record<string, { seq?: unknown; epoch?: unknown }>)) {
+    if (!Number.isSafeInteger(entry?.seq) || (entry.seq as number) < 0) throw new StateError(`${path}: sink ${name}: bad seq`);
+    if (entry.epoch !== undefined && (typeof entry.epoch !== 'string' || !/^([0-9a-f]{16})?$/.test(entry.epoch))) throw new StateError(`${path}: sink ${name}: bad epoch`);
+    out.set(name, { seq: entry.seq as number, epoch: (entry.epoch as string | undefined) ?? '' });
   }
   return out;
 }
@@ -59,7 +71,7 @@ export function writeFileAtomic(path: string, content: string): void {
 
 export class CursorStore {
   readonly path: string;
-  private readonly cursors: Map<string, number>;
+  private readonly cursors: Map<string, Cursor>;
   private dirty = false;
   private writing: Promise<void> | undefined;
   /** Writes done (for tests and stats). */
@@ -74,13 +86,34 @@ export class CursorStore {
   }
 
   get(sink: string): number {
-    return this.cursors.get(sink) ?? 0;
+    return this.cursors.get(sink)?.seq ?? 0;
   }
 
-  /** Record a cursor and schedule a write; cursors only move forward. */
+  /** Whether the sink has a cursor (a sink that never ran has none). */
+  has(sink: string): boolean {
+    return this.cursors.has(sink);
+  }
+
+  /** The epoch of the sink's cursor ('' when unknown or when it has none). */
+  epoch(sink: string): string {
+    return this.cursors.get(sink)?.epoch ?? '';
+  }
+
+  /** Record a cursor and schedule a write; cursors only move forward (within their epoch). */
   set(sink: string, seq: number): void {
-    if (seq <= this.get(sink)) return;
-    this.cursors.set(sink, seq);
+    const cur = this.cursors.get(sink);
+    if (cur && seq <= cur.seq) return;
+    this.cursors.set(sink, { seq, epoch: cur?.epoch ?? '' });
+    this.schedule();
+  }
+
+  /** Set a cursor whatever it was: a first cursor, or one of a new epoch. Schedules a write. */
+  reset(sink: string, seq: number, epoch: string): void {
+    this.cursors.set(sink, { seq, epoch });
+    this.schedule();
+  }
+
+  private schedule(): void {
     this.dirty = true;
     if (!this.writing) this.writing = this.drain();
   }
@@ -117,8 +150,8 @@ export class CursorStore {
 
   private serialize(): string {
     const now = new Date().toISOString();
-    const state: StateFile = { version: 1, sinks: {} };
-    for (const [name, seq] of [...this.cursors].sort(([a], [b]) => a.localeCompare(b))) state.sinks[name] = { seq, updated: now };
+    const state: StateFile = { version: 2, sinks: {} };
+    for (const [name, c] of [...this.cursors].sort(([a], [b]) => a.localeCompare(b))) state.sinks[name] = { seq: c.seq, ...(c.epoch ? { epoch: c.epoch } : {}), updated: now };
     return `${JSON.stringify(state, null, 2)}\n`;
   }
 }

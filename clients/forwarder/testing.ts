@@ -1,6 +1,7 @@
 // Test helpers for the forwarder: alerts and events shaped as the generated proto types, a fake
 // AlertSource (an alert store with since_seq replay, live pushes, gaps and failures), a recording sink.
 import type { Alert, Event, ForwardRecord, StreamItem } from './record.js';
+import { CursorRejectedError } from './errors.js';
 import type { AlertSource, SubscribeOptions } from './forwarder.js';
 import type { Sink } from './pipeline.js';
 
@@ -31,20 +32,34 @@ export function alertItem(seq: number, over: Partial<Alert> = {}): Extract<Forwa
   return { type: 'alert', seq, alert: makeAlert(seq, over), change: 'ALERT_CHANGE_OPENED' };
 }
 
-/** An in-memory daemon: alerts are stored; subscribe replays seq > since_seq, then follows live ones. */
+/**
+ * An in-memory daemon: alerts are stored; every stream opens with a heartbeat (epoch, last seq), then
+ * replays seq > since_seq (or everything for fromOldest), then follows live ones. A cursor of another
+ * epoch or beyond the last seq is refused as the daemon does (CursorRejectedError).
+ */
 export class FakeSource implements AlertSource {
   readonly stored: Alert[] = [];
   readonly subscriptions: SubscribeOptions[] = [];
   private readonly listeners = new Set<(item: StreamItem | Error) => void>();
   closed = false;
+  epoch = '0123456789abcdef';
+  /** The last seq handed out (seqs are never reused, even by newHistory()). */
+  lastSeq = 0;
 
   /** Store and publish an alert with the next seq. */
   raise(over: Partial<Alert> = {}): number {
-    const seq = this.stored.length + 1;
+    const seq = Math.max(this.lastSeq, this.stored.length) + 1;
+    this.lastSeq = seq;
     const alert = makeAlert(seq, over);
     this.stored.push(alert);
     this.publish({ type: 'alert', seq, alert, change: 'ALERT_CHANGE_OPENED' });
     return seq;
+  }
+
+  /** The daemon lost history: only the first `keep` stored alerts remain, under a new epoch. */
+  newHistory(keep: number, epoch: string): void {
+    this.stored.splice(keep);
+    this.epoch = epoch;
   }
 
   publish(item: StreamItem): void {
@@ -58,7 +73,11 @@ export class FakeSource implements AlertSource {
 
   async *subscribe(o: SubscribeOptions, signal: AbortSignal): AsyncIterable<StreamItem> {
     this.subscriptions.push(o);
-    const pending: Array<StreamItem | Error> = [];
+    const last = Math.max(this.lastSeq, this.stored.length);
+    const range = { epoch: this.epoch, firstSeq: Number(this.stored[0]?.seq ?? 0), lastSeq: last };
+    if (o.epoch && o.epoch !== this.epoch) throw new CursorRejectedError('epoch', `epoch ${o.epoch} is not ${this.epoch}`, range);
+    if (o.sinceSeq > last) throw new CursorRejectedError('range', `since_seq ${o.sinceSeq} is beyond ${last}`, range);
+    const pending: Array<StreamItem | Error> = [{ type: 'heartbeat', lastSeq: last, epoch: this.epoch }];
     let wake: (() => void) | undefined;
     const listener = (item: StreamItem | Error): void => {
       pending.push(item);
@@ -66,11 +85,11 @@ export class FakeSource implements AlertSource {
     };
     // Replay and live hand-over without holes: register first, then replay what is stored.
     this.listeners.add(listener);
-    const replay: StreamItem[] = o.sinceSeq > 0
-      ? this.stored.slice(o.sinceSeq).map((alert) => ({ type: 'alert', seq: Number(alert.seq), alert, change: 'ALERT_CHANGE_UPDATED' }))
+    const replay: StreamItem[] = o.sinceSeq > 0 || o.fromOldest
+      ? this.stored.filter((a) => Number(a.seq) > o.sinceSeq).map((alert) => ({ type: 'alert', seq: Number(alert.seq), alert, change: 'ALERT_CHANGE_UPDATED' }))
       : [];
-    const head = this.stored.length;
-    pending.splice(0, pending.length, ...replay, ...pending.filter((p) => p instanceof Error || p.type !== 'alert' || p.seq > head));
+    const head = last;
+    pending.splice(1, pending.length - 1, ...replay, ...pending.slice(1).filter((p) => p instanceof Error || p.type !== 'alert' || p.seq > head));
     const onAbort = (): void => wake?.();
     signal.addEventListener('abort', onAbort);
     try {

@@ -12,8 +12,8 @@ import { KTIME, type ExecEvent, type VigilEvent } from '../sensor/events.js';
 import type { ContainerRef } from '../containers/types.js';
 import type { ActionName, RuleInfo, RuleMatch, RuleKind } from '../detect/types.js';
 import { AlertError } from './errors.js';
-import { AlertManager, OVERLOAD_RULE, type ActionRunner, type AlertManagerOptions } from './manager.js';
-import { AlertStore } from './store.js';
+import { AlertManager, OVERLOAD_RULE, STORE_LOSS_RULE, type ActionRunner, type AlertManagerOptions } from './manager.js';
+import { AlertStore, SEQ_RESERVE } from './store.js';
 import { MAX_ALERT_FORECAST_POINTS, type ActionOutcome, type Alert, type AlertChange } from './types.js';
 import type { Forecast } from '../forecast/types.js';
 
@@ -333,7 +333,7 @@ test('seq resume: a subscriber that reconnects after a restart gets what it miss
   assert.deepEqual(missed.map((a) => [a.rule, a.count, a.seq]), [['r0', 2, 4], ['r9', 1, 5]]);
   again.m.submit(match(rule('r10'), T0 + 2 * SEC));
   await again.m.flush();
-  assert.equal(again.published.at(-1)![0].seq, 6);
+  assert.equal(again.published.at(-1)![0].seq, SEQ_RESERVE + 1, 'after a restart seqs resume above the reserved high-water mark, never below');
   await done(again);
 });
 
@@ -435,26 +435,46 @@ test('a listener that throws or rejects is counted and logged; the others still 
   await done(r);
 });
 
-test('a full disk: alerts are still published (marked unpersisted, counted) and stored once there is room', async () => {
+/** Waits for `cond` (polling), failing after `ms`. */
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+function fill(path: string): void {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (err) {
+    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('a full disk: alerts are published unpersisted with seqs of their own, wait (no write per batch), and are all stored once there is room, without a restart', async () => {
   const mnt = mkdtempSync(join(tmpdir(), 'vigil-alertfull-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
   try {
     const dir = join(mnt, 'data');
     mkdirSync(dir);
-    const r = await rig({}, dir);
+    const store = await Store.open({ dir, log, recoverInitialMs: 50, recoverMaxMs: 200 });
+    const clock = { now: T0 };
+    const alerts = await AlertStore.open(store, { now: () => clock.now, sweepIntervalMs: 0, log });
+    const m = new AlertManager({ store: alerts, now: () => clock.now, summaryIntervalMs: 0, retryIntervalMs: 50, log });
+    const r: Rig = { store, alerts, m, published: [], clock, dir };
+    m.onAlert((a, change) => void r.published.push([a, change]));
+    await m.start();
     r.m.submit(match(rule('before'), T0));
     await r.m.flush();
-    // Fill the rest of the file system.
     const filler = join(mnt, 'filler');
-    const fd = openSync(filler, 'w');
-    const chunk = Buffer.alloc(64 * 1024, 1);
-    try {
-      for (;;) writeSync(fd, chunk);
-    } catch (err) {
-      assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
+    fill(filler);
     const big = match(rule('during'), T0 + SEC);
     // Make the batch big enough that the log write cannot fit in any slack.
     big.message = 'x'.repeat(256 * 1024);
@@ -463,19 +483,71 @@ test('a full disk: alerts are still published (marked unpersisted, counted) and 
     const [during, change] = r.published.at(-1)!;
     assert.equal(change, 'opened');
     assert.equal(during.unpersisted, true);
-    assert.equal(r.m.stats().unpersisted, 1);
-    assert.ok(r.alerts.stats().diskFull >= 1);
+    assert.equal(r.store.health.ok, false, 'the store says it is failing');
     assert.equal(await r.alerts.get(during.id), undefined, 'not in the store');
     assert.equal((await r.m.get(during.id))!.unpersisted, true, 'the manager still knows it');
+    const errorsThen = r.store.stats.writeErrors;
+    for (let i = 0; i < 40; i++) {
+      r.m.submit(match(rule(`more ${i}`), T0 + 2 * SEC));
+      await r.m.flush();
+    }
+    assert.ok(r.store.stats.writeErrors - errorsThen < 20, `no write per batch while failing (${r.store.stats.writeErrors - errorsThen} errors for 40 batches)`);
+    assert.equal(r.m.stats().waiting, 41);
+    const seqs = r.published.map(([a]) => a.seq);
+    assert.equal(new Set(seqs).size, seqs.length, 'every published version has a seq of its own');
 
     unlinkSync(filler);
-    r.m.submit(match(rule('after'), T0 + 2 * SEC));
-    await r.m.flush();
+    await until(() => r.m.stats().waiting === 0, 30_000, 'the waiting alerts to be written');
+    assert.equal(r.store.health.ok, true);
     const stored = await r.alerts.get(during.id);
-    assert.ok(stored, 'written with the next batch');
+    assert.ok(stored, 'written once there is room');
+    assert.equal(stored.seq, during.seq, 'it keeps the seq it was published with');
     assert.equal(stored.unpersisted, undefined);
     assert.ok(r.published.some(([a, c]) => a.id === during.id && c === 'updated' && a.unpersisted === undefined), 'published again, persisted');
-    assert.equal(r.m.stats().rewritten, 1);
+    assert.equal(r.m.stats().rewritten, 41);
+    assert.equal(r.alerts.stats().count, 42, 'nothing lost');
+    r.m.submit(match(rule('after'), T0 + 3 * SEC));
+    await r.m.flush();
+    assert.equal(r.published.at(-1)![0].unpersisted, undefined);
+    assert.ok(r.published.at(-1)![0].seq > Math.max(...seqs));
+    const msgs = lines.map((l) => JSON.parse(l) as { msg: string }).map((l) => l.msg);
+    assert.equal(msgs.filter((x) => x.startsWith('store writes failing')).length, 1, 'the failure is logged once');
+    assert.equal(msgs.filter((x) => x === 'store writes work again').length, 1);
+    assert.equal(msgs.filter((x) => x.startsWith('alerts wait for the store')).length, 1);
+    await done(r, true);
+  } finally {
+    execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
+test('the waiting queue is bounded: the oldest are dropped, counted and alerted once the store takes writes again', async () => {
+  const mnt = mkdtempSync(join(tmpdir(), 'vigil-alertfull-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+  try {
+    const dir = join(mnt, 'data');
+    mkdirSync(dir);
+    const store = await Store.open({ dir, recoverInitialMs: 50, recoverMaxMs: 200 });
+    const clock = { now: T0 };
+    const alerts = await AlertStore.open(store, { now: () => clock.now, sweepIntervalMs: 0 });
+    const m = new AlertManager({ store: alerts, now: () => clock.now, summaryIntervalMs: 0, retryIntervalMs: 50, maxUnpersisted: 5 });
+    const r: Rig = { store, alerts, m, published: [], clock, dir };
+    await m.start();
+    const filler = join(mnt, 'filler');
+    fill(filler);
+    const big = match(rule('during'), T0);
+    big.message = 'x'.repeat(256 * 1024);
+    r.m.submit(big);
+    await r.m.flush();
+    for (let i = 0; i < 10; i++) r.m.submit(match(rule(`flood ${i}`), T0));
+    await r.m.flush();
+    assert.ok(r.m.stats().unpersistedDropped >= 6);
+    assert.ok(r.m.stats().waiting <= 6);
+    unlinkSync(filler);
+    await until(() => r.m.stats().waiting === 0, 30_000, 'the waiting alerts to be written');
+    const loss = (await r.alerts.list({ rule: STORE_LOSS_RULE.name })).alerts;
+    assert.equal(loss.length, 1);
+    assert.match(loss[0]!.message, /dropped since start/);
     await done(r, true);
   } finally {
     execFileSync('umount', [mnt]);

@@ -32,15 +32,26 @@
 // rule 'vigil: alert pipeline overloaded' is raised (outside the queue, so it is never dropped itself;
 // dedup folds repeats): an attacker who floods events to hide cannot blind the sensor silently.
 //
-// A full disk (or any store failure): the alerts of the failed batch are still published, with
-// `unpersisted: true`, and counted; they are kept (up to `maxUnpersisted`, oldest dropped and counted)
-// and written again with the next batch, then published again without the mark. Losing an alert to a
-// full disk would let an attacker hide by filling it; a stream that resumes from the store misses
-// them until they are written (their seqs are never reused).
+// Durability: every batch is one synced store write (AlertStore.writeAssigned): an alert published
+// without the `unpersisted` mark is on disk. Matches that arrive during a write wait in the intake
+// queue and go into the next batch, so one fsync covers many alerts (group commit).
+//
+// A full disk (or any store failure): detection goes on. Each new alert version still takes its seq
+// (from the store's durable reservation) and is published at once with `unpersisted: true`; it waits in
+// a bounded map (`maxUnpersisted`) and keeps that seq when it is written later. While the store is
+// failing no write is tried per batch: the store's recovery loop probes it (and reopens LevelDB) with
+// backoff, and when it works again everything waiting is written in one batch and published again
+// without the mark. When no seq can be reserved any more (the marks file cannot be written either),
+// new versions wait in the same map without a seq and are published once they get one. When the map
+// is full the oldest version waiting is dropped, counted, and an alert of the internal rule 'vigil:
+// alerts lost to a store failure' is raised (it waits like the others; dedup folds repeats). Losing
+// alerts silently to a full disk would let an attacker hide by filling it. The manager logs when
+// alerts start waiting and when they are written, not per batch.
 import { silentLogger, type Logger } from '../log.js';
 import { HOST_CONTAINER } from '../containers/types.js';
 import type { ActionName, RuleInfo, RuleMatch } from '../detect/types.js';
 import { BoundedQueue } from '../sensor/queue.js';
+import { StoreError } from '../store/errors.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';
 import { lineageOfEvents } from './lineage.js';
@@ -57,6 +68,17 @@ export type AlertListener = (alert: Readonly<Alert>, change: AlertChange) => voi
 export const OVERLOAD_RULE: Readonly<RuleInfo> = Object.freeze({
   name: 'vigil: alert pipeline overloaded',
   desc: 'The alert intake queue was full: rule matches were dropped (an event flood can hide an attack).',
+  kind: 'event',
+  severity: 'critical',
+  tags: ['vigil', 'sensor_blinding'],
+  enabled: true,
+  actions: [],
+  source: 'vigild',
+});
+
+export const STORE_LOSS_RULE: Readonly<RuleInfo> = Object.freeze({
+  name: 'vigil: alerts lost to a store failure',
+  desc: 'The store could not write alerts for so long that the queue of alerts waiting for it overflowed: the oldest were dropped.',
   kind: 'event',
   severity: 'critical',
   tags: ['vigil', 'sensor_blinding'],
@@ -82,8 +104,10 @@ export interface AlertManagerOptions {
   batchSize?: number;
   /** Rate-limit summaries and in-memory housekeeping. 60 s by default; 0 disables the timer (tests call tick()). */
   summaryIntervalMs?: number;
-  /** Unpersisted alerts kept for a later write. 1,000 by default. */
+  /** Alert versions kept waiting for the store (unpersisted, or without a seq yet). 10,000 by default. */
   maxUnpersisted?: number;
+  /** How often waiting alerts are tried again when nothing else triggers it (ms). 1 s by default. */
+  retryIntervalMs?: number;
   /** Most alerts kept in memory for dedup (oldest forgotten first). 10,000 by default. */
   maxLive?: number;
   /** Wall clock: ids, history times, rate limits, housekeeping (tests). */
@@ -103,10 +127,13 @@ export interface AlertManagerStats {
   metricResolved: number;
   /** active=false matches with no open alert to resolve. */
   metricClearsIgnored: number;
-  /** Alert versions published without being stored, stored later, and given up on. */
+  /** Alert versions published without being stored, stored later, and given up on (queue full). */
   unpersisted: number;
   rewritten: number;
   unpersistedDropped: number;
+  /** Alert versions waiting for the store now (of which without a seq yet: not published). */
+  waiting: number;
+  held: number;
   listenerErrors: number;
   actionRuns: number;
   /** kill/freeze runs for matches folded into an open alert or suppressed by a rate limit. */
@@ -193,11 +220,17 @@ export class AlertManager {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly followUps: FollowUp[] = [];
   private readonly pending = new Map<string, Pending>();
-  private readonly retry = new Map<string, Alert>();
+  /** Versions waiting for the store, oldest first: published unpersisted (with their seq), or held (seq 0). */
+  private readonly waiting = new Map<string, { alert: Alert; change: AlertChange; published: boolean }>();
+  private readonly retryIntervalMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** When the waiting map first overflowed since the loss alert was last raised. */
+  private storeLoss: number | undefined;
+  private offHealth: (() => void) | undefined;
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly counters: Omit<AlertManagerStats, 'queued' | 'dropped'> = {
+  private readonly counters: Omit<AlertManagerStats, 'queued' | 'dropped' | 'waiting' | 'held'> = {
     received: 0,
     opened: 0,
     deduped: 0,
@@ -225,7 +258,8 @@ export class AlertManager {
     this.maxEvents = options.maxEvents ?? 16;
     this.batchSize = options.batchSize ?? 256;
     this.summaryIntervalMs = options.summaryIntervalMs ?? 60_000;
-    this.maxUnpersisted = options.maxUnpersisted ?? 1000;
+    this.maxUnpersisted = options.maxUnpersisted ?? 10_000;
+    this.retryIntervalMs = options.retryIntervalMs ?? 1000;
     this.maxLive = options.maxLive ?? 10_000;
     this.now = options.now ?? Date.now;
     this.ids = new AlertIdGenerator(this.now);
@@ -257,14 +291,27 @@ export class AlertManager {
       this.timer.unref();
     }
     this.store.start();
+    // The store works again: write what waits now (not at the next match).
+    this.offHealth ??= this.store.onHealth((h) => {
+      if (h.ok && this.waiting.size > 0) this.retrySoon(0);
+    });
   }
 
   /** Stops the timers and processes what is queued. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.store.stop();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.offHealth?.();
+    this.offHealth = undefined;
     await this.flush();
+    if (this.waiting.size > 0) {
+      // One last try (a store that came back since the last retry).
+      await this.run(() => this.commit(new Map(), true));
+      if (this.waiting.size > 0) this.log.error({ waiting: this.waiting.size }, 'stopping with alerts the store never took: they are lost');
+    }
+    await this.store.close();
   }
 
   /** Hands a match over; never blocks. False when the intake queue was full (dropped, counted). */
@@ -284,7 +331,7 @@ export class AlertManager {
 
   /** Resolves once every match submitted before the call has been stored and published. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.overload !== undefined) await this.run(() => this.step());
+    while (this.queue.length > 0 || this.overload !== undefined || this.storeLoss !== undefined) await this.run(() => this.step());
     await this.run(async () => undefined);
   }
 
@@ -297,12 +344,14 @@ export class AlertManager {
   }
 
   stats(): AlertManagerStats {
-    return { ...this.counters, queued: this.queue.length, dropped: this.queue.dropped };
+    let held = 0;
+    for (const w of this.waiting.values()) if (!w.published) held++;
+    return { ...this.counters, queued: this.queue.length, dropped: this.queue.dropped, waiting: this.waiting.size, held };
   }
 
   /** The newest version: in memory when it is live (possibly unpersisted), else from the store. */
   async get(id: string): Promise<Alert | undefined> {
-    const live = this.byId.get(id)?.alert ?? this.retry.get(id);
+    const live = this.byId.get(id)?.alert ?? this.waiting.get(id)?.alert;
     if (live) return { ...snapshot(live) };
     return this.store.get(id);
   }
@@ -385,6 +434,19 @@ export class AlertManager {
       );
       this.overload = undefined;
     }
+    if (this.storeLoss !== undefined) {
+      this.apply(
+        {
+          rule: STORE_LOSS_RULE,
+          time: this.storeLoss,
+          message: `the store could not write alerts and the queue of ${this.maxUnpersisted} waiting alert versions overflowed: ${this.counters.unpersistedDropped} dropped since start (last store error: ${this.store.health.error?.message ?? 'none'})`,
+          container: HOST_CONTAINER,
+          events: [],
+        },
+        changes,
+      );
+      this.storeLoss = undefined;
+    }
     for (let i = 0; i < this.batchSize; i++) {
       const m = this.queue.shift();
       if (m === undefined) break;
@@ -392,7 +454,7 @@ export class AlertManager {
     }
     await this.commit(changes);
     for (const f of this.followUps.splice(0)) this.startFollowUp(f);
-    if (this.queue.length > 0 || this.overload !== undefined) this.schedule();
+    if (this.queue.length > 0 || this.overload !== undefined || this.storeLoss !== undefined) this.schedule();
   }
 
   private perMatchActions(m: RuleMatch): ActionName[] {
@@ -451,7 +513,7 @@ export class AlertManager {
     const live = this.byKey.get(key);
     if (live && m.time - live.firstMs < this.windowMs && live.firstMs - m.time < this.windowMs) {
       this.hit(live, m, now);
-      if (m.rule === OVERLOAD_RULE) live.alert.message = m.message;
+      if (m.rule === OVERLOAD_RULE || m.rule === STORE_LOSS_RULE) live.alert.message = m.message;
       this.note(changes, live.alert, 'updated');
       const again = this.perMatchActions(m);
       if (again.length > 0) this.followUps.push({ alert: live.alert, match: m, actions: again });
@@ -483,7 +545,7 @@ export class AlertManager {
   /** A new alert for m, or undefined when the rate limit of its rule and container suppresses it (counted). */
   private open(m: RuleMatch, now: number): Alert | undefined {
     const key = `${m.rule.name}\0${m.container.id}`;
-    if (m.rule !== OVERLOAD_RULE) {
+    if (m.rule !== OVERLOAD_RULE && m.rule !== STORE_LOSS_RULE) {
       let bucket = this.buckets.get(key);
       if (!bucket) {
         bucket = new TokenBucket(this.ratePerMinute, this.ratePerMinute, now);
@@ -562,7 +624,7 @@ export class AlertManager {
     if (typeof who !== 'string' || who.trim() === '') throw new TypeError('who must name the user (a non-empty string)');
     if (comment !== undefined && (typeof comment !== 'string' || comment.length > COMMENT_MAX)) throw new TypeError(`comment must be a string of at most ${COMMENT_MAX} characters`);
     const live = this.byId.get(id);
-    const a = live?.alert ?? this.retry.get(id) ?? (await this.store.get(id));
+    const a = live?.alert ?? this.waiting.get(id)?.alert ?? (await this.store.get(id));
     if (!a) throw new AlertError('VIGIL_ALERT_NOT_FOUND', `no alert ${JSON.stringify(id)}`);
     const allowed = a.state === 'open' || (a.state === 'acknowledged' && to === 'resolved');
     if (!allowed) throw new AlertError('VIGIL_ALERT_STATE', `alert ${id} is ${a.state}: it cannot be ${to}`);
@@ -573,44 +635,113 @@ export class AlertManager {
     return snapshot(a);
   }
 
-  /** Stores the changed alerts (with any waiting for a retry) in one batch, then publishes them. */
-  private async commit(changes: Changes): Promise<void> {
-    if (changes.size === 0 && this.retry.size === 0) return;
-    const retried = [...this.retry.values()].filter((a) => !changes.has(a.id));
-    const all = [...[...changes.values()].map((c) => c.alert), ...retried];
-    if (all.length === 0) return;
-    let stored = true;
-    try {
-      await this.store.write(all);
-    } catch (err) {
-      stored = false;
-      const e = err as { code?: unknown; message?: unknown };
-      this.log.error({ code: e.code, err: String(e.message ?? err), alerts: changes.size }, 'alerts not stored: published unpersisted, kept for a retry');
+  /**
+   * Gives each changed alert a new seq, stores it with everything waiting in one synced batch, then
+   * publishes; when the store fails (or is known to be failing), publishes what has a seq unpersisted
+   * and keeps it waiting (see the header). `force`: try the write even while the store is failing.
+   */
+  private async commit(changes: Changes, force = false): Promise<void> {
+    if (changes.size === 0 && this.waiting.size === 0) return;
+    // A new version supersedes a waiting one; a new alert that was never published stays 'opened'.
+    for (const [id, c] of changes) {
+      const w = this.waiting.get(id);
+      if (!w) continue;
+      this.waiting.delete(id);
+      if (!w.published && w.change === 'opened') c.change = 'opened';
     }
-    if (stored) {
-      for (const a of all) {
-        delete a.unpersisted;
-        this.retry.delete(a.id);
+    // Seqs: held versions first (they are older), then the new ones, in order.
+    for (const w of this.waiting.values()) {
+      if (w.alert.seq > 0) continue;
+      const seq = await this.store.allocate();
+      if (seq === undefined) break;
+      w.alert.seq = seq;
+    }
+    for (const c of changes.values()) c.alert.seq = (await this.store.allocate()) ?? 0;
+    const waited = [...this.waiting.entries()];
+    const toWrite = [...[...changes.values()].map((c) => c.alert), ...waited.map(([, w]) => w.alert)].filter((a) => a.seq > 0);
+    let wrote = false;
+    if (toWrite.length > 0 && (force || this.store.health.ok)) {
+      try {
+        await this.store.writeAssigned(toWrite);
+        wrote = true;
+      } catch (err) {
+        // A store failure is logged once by the store (its change of state); anything else is a bug.
+        if (!(err instanceof StoreError)) {
+          this.counters.workerErrors++;
+          this.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'writing alerts failed (not a store error)');
+        }
       }
-      this.counters.rewritten += retried.length;
-      for (const a of retried) this.publish(a, 'updated');
-    } else {
-      for (const { alert } of changes.values()) {
+    }
+    const wasWaiting = this.waiting.size;
+    if (wrote) {
+      for (const [id, w] of waited) {
+        if (w.alert.seq === 0) continue;
+        this.waiting.delete(id);
+        delete w.alert.unpersisted;
+        if (w.published) this.counters.rewritten++;
+        this.publish(w.alert, w.published ? 'updated' : w.change);
+      }
+    }
+    for (const [id, { alert, change }] of changes) {
+      if (wrote && alert.seq > 0) {
+        delete alert.unpersisted;
+        this.publish(alert, change);
+        continue;
+      }
+      const published = alert.seq > 0;
+      if (published) {
         alert.unpersisted = true;
         this.counters.unpersisted++;
-        this.retry.delete(alert.id);
-        this.retry.set(alert.id, alert);
+        this.publish(alert, change);
       }
-      while (this.retry.size > this.maxUnpersisted) {
-        const oldest = this.retry.keys().next().value as string;
-        this.retry.delete(oldest);
+      this.waiting.set(id, { alert, change, published });
+    }
+    // Versions that waited without a seq and got one now are published now.
+    for (const w of this.waiting.values()) {
+      if (w.published || w.alert.seq === 0) continue;
+      w.alert.unpersisted = true;
+      w.published = true;
+      this.counters.unpersisted++;
+      this.publish(w.alert, w.change);
+    }
+    if (this.waiting.size > this.maxUnpersisted) {
+      for (const [id, w] of this.waiting) {
+        if (this.waiting.size <= this.maxUnpersisted) break;
+        if (w.alert.rule === STORE_LOSS_RULE.name) continue; // never drop the one that says so
+        this.waiting.delete(id);
         this.counters.unpersistedDropped++;
       }
+      if (this.storeLoss === undefined) {
+        this.storeLoss = this.now();
+        this.log.error({ waiting: this.waiting.size, dropped_total: this.counters.unpersistedDropped }, 'alerts waiting for the store overflowed: the oldest are dropped (counted, alerted)');
+        this.schedule();
+      }
     }
-    for (const { alert, change, actions } of changes.values()) {
-      this.publish(alert, change);
+    if (wasWaiting === 0 && this.waiting.size > 0) {
+      this.log.error(
+        { waiting: this.waiting.size, store_error: this.store.health.error?.message ?? this.store.reserveError?.message, max: this.maxUnpersisted },
+        'alerts wait for the store: published unpersisted (or held without a seq), written once it works again',
+      );
+    } else if (wasWaiting > 0 && this.waiting.size === 0) {
+      this.log.warn({ written: wasWaiting, unpersisted_total: this.counters.unpersisted, dropped_total: this.counters.unpersistedDropped }, 'alerts that waited for the store are written');
+    }
+    if (this.waiting.size > 0) this.retrySoon(this.retryIntervalMs);
+    for (const { alert, actions } of changes.values()) {
       if (actions && actions.length > 0) this.startActions(alert, [...actions]);
     }
+  }
+
+  /** Tries the waiting versions again after `ms` (one timer at a time). */
+  private retrySoon(ms: number): void {
+    if (this.retryTimer) {
+      if (ms > 0) return;
+      clearTimeout(this.retryTimer);
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.run(() => this.commit(new Map())).catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'retrying alerts waiting for the store failed'));
+    }, ms);
+    this.retryTimer.unref();
   }
 
   private publish(a: Alert, change: AlertChange): void {
@@ -668,7 +799,7 @@ export class AlertManager {
       .then((outcomes) =>
         this.run(async () => {
           if (outcomes.some((o) => !o.ok)) this.counters.actionFailures++;
-          const cur = recordOn ? (this.byId.get(recordOn)?.alert ?? this.retry.get(recordOn) ?? (await this.store.get(recordOn))) : undefined;
+          const cur = recordOn ? (this.byId.get(recordOn)?.alert ?? this.waiting.get(recordOn)?.alert ?? (await this.store.get(recordOn))) : undefined;
           if (!cur || cur.actions.length >= cap) return unrecorded?.(outcomes);
           cur.actions.push(...outcomes);
           await this.commit(new Map([[cur.id, { alert: cur, change: 'actions' as const }]]));

@@ -2,7 +2,7 @@
 // resume across a reopen, retention removing index keys too, corrupt records skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../store/store.js';
@@ -10,7 +10,7 @@ import { sealRecord } from '../store/record.js';
 import type { Severity } from '../detect/types.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';
-import { AlertStore, type AlertFilter } from './store.js';
+import { AlertStore, SEQ_RESERVE, type AlertFilter } from './store.js';
 import { MAX_ALERT_FORECAST_POINTS, type Alert, type AlertState } from './types.js';
 import type { Forecast } from '../forecast/types.js';
 
@@ -235,10 +235,10 @@ test('since(seq): latest versions after seq in seq order; the counter survives a
 
     store = await Store.open({ dir });
     s = await AlertStore.open(store);
-    assert.deepEqual({ seq: s.seq, count: s.stats().count }, { seq: 4, count: 3 });
+    assert.deepEqual({ seq: s.seq, count: s.stats().count, persisted: s.stats().persisted }, { seq: SEQ_RESERVE, count: 3, persisted: 4 }, 'allocation resumes from the reserved high-water mark');
     const d = alert({ time: T0 + 3 });
     await s.write([d]);
-    assert.equal(d.seq, 5);
+    assert.equal(d.seq, SEQ_RESERVE + 1);
     assert.deepEqual((await s.since(4)).map((x) => x.id), [d.id]);
     await store.close();
   } finally {
@@ -309,4 +309,55 @@ test('ids sort by creation time and strictly increase within a millisecond and w
   assert.deepEqual([...out].sort(), out);
   assert.equal(new Set(out).size, 4);
   assert.ok(out.every((id) => /^[0-9A-HJKMNP-TV-Z]{20}$/.test(id)));
+});
+
+function newestLog(dir: string): string {
+  const logs = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f)).sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10));
+  assert.ok(logs.length > 0, 'a LevelDB log');
+  return join(dir, logs[0]!);
+}
+
+test('epoch and high-water mark: kept across reopens; a torn log tail makes a new epoch and never reuses a seq', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-alerts-'));
+  try {
+    let store = await Store.open({ dir });
+    let s = await AlertStore.open(store);
+    const epoch = s.epoch;
+    assert.match(epoch, /^[0-9a-f]{16}$/);
+    assert.equal(s.stats().hwm, SEQ_RESERVE, 'a block reserved at open');
+    await s.write([alert({ time: T0 })], { sync: true });
+    await s.close();
+    await store.close();
+
+    store = await Store.open({ dir });
+    s = await AlertStore.open(store);
+    assert.equal(s.epoch, epoch, 'same history, same epoch');
+    assert.equal(s.epochChange, undefined);
+    const batch: Alert[] = [];
+    for (let i = 0; i < 400; i++) batch.push(alert({ time: T0 + 1 + i }));
+    for (let i = 0; i < 400; i += 40) await s.write(batch.slice(i, i + 40), { sync: true });
+    const top = s.seq;
+    assert.equal(top, SEQ_RESERVE + 400);
+    await s.close();
+    await store.close();
+
+    // Tear the newest log while stopped: LevelDB drops what follows the tear on open.
+    const log = newestLog(dir);
+    truncateSync(log, Math.floor(statSync(log).size / 2));
+    store = await Store.open({ dir });
+    s = await AlertStore.open(store);
+    assert.ok(s.stats().count < 401, `history was lost (${s.stats().count} stored)`);
+    assert.notEqual(s.epoch, epoch, 'a new epoch');
+    assert.deepEqual({ from: s.epochChange?.from, persisted: s.epochChange?.persisted }, { from: epoch, persisted: top });
+    assert.ok(s.seq >= top, 'allocation resumes at or above every seq handed out before');
+    const next = alert({ time: T0 + 1000 });
+    await s.write([next]);
+    assert.ok(next.seq > top, 'no seq reused');
+    const range = await s.range();
+    assert.deepEqual({ epoch: range.epoch, last: range.last }, { epoch: s.epoch, last: next.seq });
+    await s.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -23,13 +23,31 @@
 // Sequence numbers: every stored version of an alert gets the next seq. since(seq) returns the alerts
 // whose latest version is newer than seq, in seq order: a stream that reconnects with the last seq it
 // saw gets what it missed (the latest version of each changed alert, not every intermediate one).
-// A seq is handed out even when the write fails (full disk), so a published but unpersisted version
-// never shares its seq with a later stored one.
+// A seq handed out is never handed out again, even when its write failed (full disk) or LevelDB later
+// loses the tail of its log: seqs are reserved ahead of use in blocks of SEQ_RESERVE in a small marks
+// file beside the database (durable.ts: fsynced, renamed), and allocated from memory up to that
+// high-water mark; on open allocation resumes from the mark, never from the last stored alert. The
+// next block is reserved when half of the current one is used, so a healthy store never waits for it.
+// When the mark cannot be moved (full disk), allocate() says so and the caller holds its alerts.
+//
+// Durability: writes from the AlertManager are synced (writeAssigned), so an alert published without
+// the `unpersisted` mark is on disk. The manager folds many matches into one batch: one fsync covers
+// them all (group commit).
+//
+// Epoch: a random id created with the store and kept in the marks file with `persisted`, the highest
+// seq known to be on disk (written with each reservation, at most once a second after writes, and on
+// close). When on open the alerts end below `persisted`, history was lost (a torn log, a restored
+// backup): a new epoch is made and logged as an error. Clients keep the epoch with their cursors;
+// a cursor of another epoch does not name the same alerts.
 //
 // Corrupt records (checksum mismatch, or JSON that is not an alert) are counted and skipped by every
 // reader; retention removes them with their index keys when their time comes.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { silentLogger, type Logger } from '../log.js';
-import type { Keyspace, Store, StoreOp } from '../store/store.js';
+import { readDurable, writeDurable } from '../store/durable.js';
+import { StoreError } from '../store/errors.js';
+import type { Keyspace, Store, StoreHealth, StoreOp } from '../store/store.js';
 import { prefixEnd } from '../store/store.js';
 import { openRecord, sealRecord } from '../store/record.js';
 import { SEVERITIES, severityRank, type Severity } from '../detect/types.js';
@@ -40,6 +58,10 @@ import { ALERT_STATES, boundForecast, type Alert, type AlertState } from './type
 const DAY = 24 * 60 * 60 * 1000;
 export const DEFAULT_ALERT_RETENTION = Object.freeze({ maxAgeMs: 30 * DAY, maxCount: 100_000 });
 export const DEFAULT_PAGE_LIMIT = 100;
+/** Seqs reserved ahead of use (one durable write of the marks file per block). */
+export const SEQ_RESERVE = 1024;
+/** The marks file, in the database's directory (LevelDB leaves files it does not know alone). */
+export const MARKS_FILE = 'vigil-alerts.json';
 export const MAX_PAGE_LIMIT = 1000;
 
 export interface AlertStoreOptions {
@@ -54,6 +76,37 @@ export interface AlertStoreOptions {
   maxScan?: number;
   /** Clock for retention (tests). */
   now?: () => number;
+  /** How often `persisted` is written to the marks file after writes (ms); 1 s by default. */
+  marksIntervalMs?: number;
+}
+
+/** What the marks file holds. */
+export interface SeqMarks {
+  version: 1;
+  /** The store's history id. */
+  epoch: string;
+  /** Seqs up to this one may have been handed out: allocation resumes above it. */
+  hwm: number;
+  /** Every alert version up to this seq that was written is on disk. */
+  persisted: number;
+}
+
+/** Set when open() found history lost and made a new epoch. */
+export interface EpochChange {
+  from: string;
+  to: string;
+  /** Where the stored alerts end, and where they should have reached. */
+  storedUpTo: number;
+  persisted: number;
+}
+
+/** The seqs a stream may resume from: (first - 1) .. last, in `epoch`. */
+export interface SeqRange {
+  epoch: string;
+  /** The oldest stored alert's seq (0 when none is stored). */
+  first: number;
+  /** The last seq handed out. */
+  last: number;
 }
 
 export interface AlertFilter {
@@ -85,8 +138,11 @@ export interface AlertList {
 export interface AlertStoreStats {
   /** Alerts stored now (index entries by time). */
   count: number;
-  /** The last seq handed out. */
+  /** The last seq handed out, the highest one on disk, and the reserved high-water mark. */
   seq: number;
+  persisted: number;
+  hwm: number;
+  epoch: string;
   /** Alert versions written, and batches that failed (of which with a full disk). */
   written: number;
   writeErrors: number;
@@ -110,6 +166,23 @@ interface IndexEntry {
 const TAG = { record: 0x72, time: 0x74, container: 0x63, rule: 0x75, state: 0x73, seq: 0x71, meta: 0x6d } as const;
 type IndexTag = typeof TAG.time | typeof TAG.container | typeof TAG.rule | typeof TAG.state;
 const SEQ_KEY = Buffer.from([TAG.meta, ...Buffer.from('seq')]);
+
+function newEpoch(): string {
+  return randomBytes(8).toString('hex');
+}
+
+function parseMarks(text: string): SeqMarks | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const m = v as Partial<SeqMarks> | null;
+  if (m === null || typeof m !== 'object' || m.version !== 1 || typeof m.epoch !== 'string' || !/^[0-9a-f]{16}$/.test(m.epoch)) return undefined;
+  if (!Number.isSafeInteger(m.hwm) || !Number.isSafeInteger(m.persisted) || m.hwm! < 0 || m.persisted! < 0) return undefined;
+  return m as SeqMarks;
+}
 const TAIL = 8 + ALERT_ID_LENGTH;
 
 function u64(n: number): Buffer {
@@ -184,6 +257,20 @@ export class AlertStore {
   private readonly maxScan: number;
   private readonly now: () => number;
   private lastSeq = 0;
+  /** The reserved high-water mark (durable), the highest seq on disk, and `persisted` as last written to the marks file. */
+  private hwm = 0;
+  private persistedSeq = 0;
+  private marksPersisted = 0;
+  private epochId = '';
+  private changedEpoch: EpochChange | undefined;
+  private readonly marksPath: string;
+  private readonly marksIntervalMs: number;
+  private reserving: Promise<boolean> | undefined;
+  /** After a failed reservation, none is tried again before this time (ms). */
+  private reserveRetryAt = 0;
+  private reserveFailed: StoreError | undefined;
+  private marksTimer: NodeJS.Timeout | undefined;
+  private marksWriting: Promise<void> | undefined;
   private count = 0;
   private readonly counters = { written: 0, writeErrors: 0, diskFull: 0, corrupt: 0, swept: 0 };
   /** Serializes writes and sweeps (each reads the index entries it is about to replace). */
@@ -199,9 +286,14 @@ export class AlertStore {
     this.sweepIntervalMs = options.sweepIntervalMs ?? 10 * 60_000;
     this.maxScan = options.maxScan ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.marksPath = join(store.dir, MARKS_FILE);
+    this.marksIntervalMs = options.marksIntervalMs ?? 1000;
   }
 
-  /** Opens the alerts of `store`: reads the seq counter and counts the stored alerts. */
+  /**
+   * Opens the alerts of `store`: reads the seq counter and the marks file (a new epoch when history was
+   * lost), counts the stored alerts and reserves the first block of seqs (durably: throws when it cannot).
+   */
   static async open(store: Store, options: AlertStoreOptions = {}): Promise<AlertStore> {
     const s = new AlertStore(store, options);
     await s.load();
@@ -212,19 +304,149 @@ export class AlertStore {
     const v = await this.ks.get(SEQ_KEY);
     const sealed = v === undefined ? undefined : openRecord(v);
     if (v !== undefined && (sealed === undefined || sealed.length !== 8)) this.noteCorrupt('seq counter');
-    let seq = sealed?.length === 8 ? Number(sealed.readBigUInt64BE(0)) : 0;
+    let stored = sealed?.length === 8 ? Number(sealed.readBigUInt64BE(0)) : 0;
     // The newest seq index key bounds it too (a counter lost to corruption must not go back).
     for await (const [k] of this.ks.entries({ gte: Buffer.from([TAG.seq]), lt: Buffer.from([TAG.seq + 1]), reverse: true, limit: 1 })) {
-      if (k.length === 9) seq = Math.max(seq, Number(k.readBigUInt64BE(1)));
+      if (k.length === 9) stored = Math.max(stored, Number(k.readBigUInt64BE(1)));
     }
-    this.lastSeq = seq;
     let n = 0;
     for await (const _ of this.ks.entries({ gte: Buffer.from([TAG.time]), lt: Buffer.from([TAG.time + 1]) })) n++;
     this.count = n;
+
+    const text = await readDurable(this.marksPath);
+    const marks = text === undefined ? undefined : parseMarks(text);
+    if (marks === undefined) {
+      this.epochId = newEpoch();
+      if (text !== undefined) {
+        this.changedEpoch = { from: '', to: this.epochId, storedUpTo: stored, persisted: stored };
+        this.log.error({ file: this.marksPath, epoch: this.epochId, stored_up_to: stored }, 'the alert seq marks file is unreadable: a new epoch is made (cursors of the old one are refused)');
+      } else if (stored > 0 || n > 0) {
+        this.log.warn({ file: this.marksPath, epoch: this.epochId, stored_up_to: stored }, 'alert store without seq marks (an older vigil): epoch created');
+      }
+    } else if (stored < marks.persisted) {
+      this.epochId = newEpoch();
+      this.changedEpoch = { from: marks.epoch, to: this.epochId, storedUpTo: stored, persisted: marks.persisted };
+      this.log.error(
+        { epoch: this.epochId, previous_epoch: marks.epoch, stored_up_to: stored, persisted: marks.persisted, resume_above: Math.max(marks.hwm, stored) },
+        `ALERT HISTORY LOST: the store ends at seq ${stored} but seq ${marks.persisted} was on disk (a torn LevelDB log or a restored backup). New epoch ${this.epochId} (was ${marks.epoch}); seqs are never reused: new alerts continue above ${Math.max(marks.hwm, stored)}`,
+      );
+    } else {
+      this.epochId = marks.epoch;
+    }
+    this.lastSeq = Math.max(marks?.hwm ?? 0, stored);
+    this.persistedSeq = stored;
+    this.hwm = this.lastSeq;
+    if (!(await this.reserve())) throw this.reserveFailed!;
+  }
+
+  /** The store's history id (see the header). */
+  get epoch(): string {
+    return this.epochId;
+  }
+
+  /** What open() found when it had to make a new epoch. */
+  get epochChange(): EpochChange | undefined {
+    return this.changedEpoch;
+  }
+
+  /** The seq range a stream may resume in. */
+  async range(): Promise<SeqRange> {
+    let first = 0;
+    for await (const [k] of this.ks.entries({ gte: Buffer.from([TAG.seq]), lt: Buffer.from([TAG.seq + 1]), limit: 1 })) {
+      if (k.length === 9) first = Number(k.readBigUInt64BE(1));
+    }
+    return { epoch: this.epochId, first, last: this.lastSeq };
+  }
+
+  /** Whether the store's writes work (see Store.health). */
+  get health(): Readonly<StoreHealth> {
+    return this.store.health;
+  }
+
+  onHealth(fn: (h: StoreHealth) => void): () => void {
+    return this.store.onHealth(fn);
+  }
+
+  /** Why seqs cannot be reserved now (the marks file cannot be written), if so. */
+  get reserveError(): StoreError | undefined {
+    return this.reserveFailed;
+  }
+
+  private marks(hwm: number): string {
+    const m: SeqMarks = { version: 1, epoch: this.epochId, hwm, persisted: this.persistedSeq };
+    return `${JSON.stringify(m)}\n`;
+  }
+
+  /** Moves the durable high-water mark a block above what is handed out. False when the file write failed. */
+  private async reserve(): Promise<boolean> {
+    const target = this.lastSeq + SEQ_RESERVE;
+    const persisted = this.persistedSeq;
+    try {
+      await this.marksSerial(() => writeDurable(this.marksPath, this.marks(target)));
+    } catch (err) {
+      this.reserveFailed = err instanceof StoreError ? err : new StoreError('VIGIL_STORE_IO', this.store.dir, String(err));
+      this.reserveRetryAt = Date.now() + 1000;
+      return false;
+    }
+    this.hwm = Math.max(this.hwm, target);
+    this.marksPersisted = Math.max(this.marksPersisted, persisted);
+    if (this.reserveFailed) this.log.info({ hwm: this.hwm }, 'alert seqs reserved again');
+    this.reserveFailed = undefined;
+    return true;
+  }
+
+  /** One marks-file write at a time. */
+  private marksSerial(fn: () => Promise<void>): Promise<void> {
+    const prev = this.marksWriting ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.marksWriting = settled;
+    void settled.then(() => {
+      if (this.marksWriting === settled) this.marksWriting = undefined;
+    });
+    return run;
+  }
+
+  private kickReserve(): Promise<boolean> | undefined {
+    if (this.reserving) return this.reserving;
+    if (this.reserveFailed && Date.now() < this.reserveRetryAt) return undefined;
+    const r = this.reserve().finally(() => {
+      if (this.reserving === r) this.reserving = undefined;
+    });
+    this.reserving = r;
+    return r;
+  }
+
+  /**
+   * The next seq, or undefined when the reserved block is used up and the next one cannot be reserved
+   * (the marks file cannot be written: a full disk). Waits for a reservation already under way.
+   */
+  async allocate(): Promise<number | undefined> {
+    for (let i = 0; i < 2; i++) {
+      if (this.lastSeq < this.hwm) {
+        const seq = ++this.lastSeq;
+        if (this.hwm - this.lastSeq < SEQ_RESERVE / 2) void this.kickReserve();
+        return seq;
+      }
+      const r = this.kickReserve();
+      if (!r || !(await r)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Writes `persisted` to the marks file if it moved since (a timer calls it; close() too). */
+  private async saveMarks(): Promise<void> {
+    if (this.persistedSeq <= this.marksPersisted || this.reserving) return;
+    const persisted = this.persistedSeq;
+    await this.marksSerial(() => writeDurable(this.marksPath, this.marks(this.hwm)));
+    this.marksPersisted = Math.max(this.marksPersisted, persisted);
   }
 
   stats(): AlertStoreStats {
-    return { count: this.count, seq: this.lastSeq, ...this.counters };
+    return { count: this.count, seq: this.lastSeq, persisted: this.persistedSeq, hwm: this.hwm, epoch: this.epochId, ...this.counters };
   }
 
   /** The last seq handed out (the resume point of a stream that has seen everything). */
@@ -250,13 +472,29 @@ export class AlertStore {
   /**
    * Stores new alerts and new versions of stored ones, in one atomic batch. Each gets the next seq
    * (written into the object: `alert.seq`). Throws the StoreError of a failed write (the seqs stay
-   * handed out); the `unpersisted` mark is never stored.
+   * handed out), or VIGIL_STORE_FULL when no seq can be reserved; the `unpersisted` mark is never stored.
    */
-  write(alerts: readonly Alert[]): Promise<void> {
-    return this.serial(() => this.writeNow(alerts));
+  write(alerts: readonly Alert[], options: { sync?: boolean } = {}): Promise<void> {
+    return this.serial(async () => {
+      for (const a of alerts) {
+        const seq = await this.allocate();
+        if (seq === undefined) throw this.reserveFailed ?? new StoreError('VIGIL_STORE_FULL', this.store.dir, 'no alert seq can be reserved');
+        a.seq = seq;
+      }
+      await this.writeNow(alerts, options.sync ?? false);
+    });
   }
 
-  private async writeNow(alerts: readonly Alert[]): Promise<void> {
+  /**
+   * Stores alerts whose seqs the caller took with allocate() (a version published unpersisted keeps
+   * its seq when it is written later), in one synced batch: on disk when the promise resolves.
+   */
+  writeAssigned(alerts: readonly Alert[]): Promise<void> {
+    for (const a of alerts) if (!Number.isSafeInteger(a.seq) || a.seq <= 0 || a.seq > this.lastSeq) throw new TypeError(`alert ${a.id} has no seq handed out by this store (${a.seq})`);
+    return this.serial(() => this.writeNow(alerts, true));
+  }
+
+  private async writeNow(alerts: readonly Alert[], sync: boolean): Promise<void> {
     // One version per id in a batch: the last one given.
     const byId = new Map<string, Alert>();
     for (const a of alerts) {
@@ -266,15 +504,16 @@ export class AlertStore {
     }
     const ops: StoreOp[] = [];
     let added = 0;
+    let top = this.persistedSeq;
     for (const a of byId.values()) {
-      a.seq = ++this.lastSeq;
+      top = Math.max(top, a.seq);
       const t = timeOf(a);
       const tail = Buffer.concat([u64(t), Buffer.from(a.id, 'latin1')]);
       const timeKey = Buffer.concat([Buffer.from([TAG.time]), tail]);
       const prev = await this.indexEntry(timeKey);
       if (prev) {
         if (prev.s !== a.state) ops.push(this.del(Buffer.concat([Buffer.from([TAG.state, stateByte(prev.s)]), tail])));
-        ops.push(this.del(Buffer.concat([Buffer.from([TAG.seq]), u64(prev.q)])));
+        if (prev.q !== a.seq) ops.push(this.del(Buffer.concat([Buffer.from([TAG.seq]), u64(prev.q)])));
       } else {
         added++;
       }
@@ -288,9 +527,9 @@ export class AlertStore {
       ops.push(this.put(Buffer.concat([Buffer.from([TAG.state, stateByte(a.state)]), tail]), Buffer.alloc(0)));
       ops.push(this.put(Buffer.concat([Buffer.from([TAG.seq]), u64(a.seq)]), Buffer.from(a.id, 'latin1')));
     }
-    ops.push(this.put(SEQ_KEY, sealRecord(u64(this.lastSeq))));
+    ops.push(this.put(SEQ_KEY, sealRecord(u64(top))));
     try {
-      await this.store.write(ops);
+      await this.store.write(ops, { sync });
     } catch (err) {
       this.counters.writeErrors++;
       if (err instanceof Error && (err as { code?: unknown }).code === 'VIGIL_STORE_FULL') this.counters.diskFull++;
@@ -298,6 +537,7 @@ export class AlertStore {
     }
     this.counters.written += byId.size;
     this.count += added;
+    this.persistedSeq = top;
   }
 
   private put(key: Buffer, value: Buffer): StoreOp {
@@ -429,6 +669,12 @@ export class AlertStore {
 
   /** Runs the retention sweep every sweepIntervalMs (unref'd: it never keeps the process alive). */
   start(): void {
+    if (!this.marksTimer && this.marksIntervalMs > 0) {
+      this.marksTimer = setInterval(() => {
+        this.saveMarks().catch(() => undefined); // a full disk: the store's own state says so; tried again
+      }, this.marksIntervalMs);
+      this.marksTimer.unref();
+    }
     if (this.timer || this.sweepIntervalMs <= 0) return;
     this.timer = setInterval(() => {
       this.sweep().catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'alert retention sweep failed'));
@@ -439,6 +685,15 @@ export class AlertStore {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.marksTimer) clearInterval(this.marksTimer);
+    this.marksTimer = undefined;
+  }
+
+  /** Stops the timers and writes the marks file a last time (the store itself stays open). */
+  async close(): Promise<void> {
+    this.stop();
+    await this.reserving;
+    await this.saveMarks().catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'writing the alert seq marks failed'));
   }
 
   /**

@@ -10,7 +10,7 @@ import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/Subscrib
 import type { Alert } from '../alerts/types.js';
 import { compileGlob, globFault, type Glob } from '../../common/glob.js';
 import { SEVERITIES, severityRank } from '../detect/types.js';
-import { VigilError } from '../errors.js';
+import { CursorError, VigilError } from '../errors.js';
 import type { StreamEvent } from './convert.js';
 import { CLIENT_NAME } from './drops.js';
 import { compileMask, isLifecycle, type MaskTree } from './convert.js';
@@ -168,6 +168,10 @@ export interface CompiledSubscription {
   events: boolean;
   alerts: boolean;
   sinceSeq: number;
+  /** Replay every stored alert (sinceSeq is 0 then). */
+  fromOldest: boolean;
+  /** The epoch the cursor belongs to, when the client named one. */
+  epoch?: string;
   eventMask?: MaskTree;
   alertMask?: MaskTree;
 }
@@ -184,6 +188,22 @@ const ALERT_TOP = new Set([
   'id', 'seq', 'time', 'last_seen', 'rule', 'severity', 'tags', 'message', 'container', 'lineage', 'events', 'metric', 'count', 'state', 'history', 'actions', 'suppressed', 'unpersisted',
 ]);
 
+const SEQ_LIMIT = 1n << 63n;
+
+/**
+ * A seq from the wire (a decimal string with the loader's options, or a number): a safe integer, never
+ * wrapped. At or above 2^63 (or above 2^53, beyond any seq a store hands out) it is out of range.
+ */
+export function parseSeq(v: unknown, field: string): number {
+  if (v === undefined || v === null || v === '') return 0;
+  const text = typeof v === 'number' || typeof v === 'bigint' ? String(v) : typeof v === 'string' ? v : '';
+  if (!/^\d{1,40}$/.test(text)) throw new ApiArgumentError(`${field} ${JSON.stringify(String(v))} is not a sequence number`);
+  const n = BigInt(text);
+  if (n >= SEQ_LIMIT) throw new CursorError('VIGIL_CURSOR_RANGE', `${field} ${text} is at or above 2^63: not a sequence number (rejected, never wrapped)`);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new CursorError('VIGIL_CURSOR_RANGE', `${field} ${text} is beyond any seq this daemon hands out`);
+  return Number(n);
+}
+
 /** Checks and compiles a SubscribeRequest; throws ApiArgumentError. */
 export function compileSubscription(req: SubscribeRequest__Output): CompiledSubscription {
   if (!req.include_events && !req.include_alerts) throw new ApiArgumentError('ask for include_events, include_alerts or both');
@@ -193,9 +213,11 @@ export function compileSubscription(req: SubscribeRequest__Output): CompiledSubs
   const budget: GlobBudget = { globs: 0, chars: 0 };
   const allow = allowIn.map((f, i) => compileOne(f, `allow[${i}]`, budget));
   const deny = denyIn.map((f, i) => compileOne(f, `deny[${i}]`, budget));
-  const since = Number(req.since_seq ?? 0);
-  if (!Number.isSafeInteger(since) || since < 0) throw new ApiArgumentError(`since_seq ${String(req.since_seq)} is out of range`);
-  if (since > 0 && !req.include_alerts) throw new ApiArgumentError('since_seq resumes alerts: set include_alerts');
+  const since = parseSeq(req.since_seq, 'since_seq');
+  const fromOldest = req.from_oldest === true;
+  if ((since > 0 || fromOldest) && !req.include_alerts) throw new ApiArgumentError(`${fromOldest ? 'from_oldest' : 'since_seq'} resumes alerts: set include_alerts`);
+  const epoch = req.epoch ?? undefined;
+  if (epoch !== undefined && epoch !== '' && !/^[0-9a-f]{16}$/.test(epoch)) throw new ApiArgumentError(`epoch ${JSON.stringify(epoch)} is not an epoch id (16 hex digits)`);
   const clientName = req.client_name ?? '';
   if (clientName !== '' && !CLIENT_NAME.test(clientName)) throw new ApiArgumentError(`client_name ${JSON.stringify(clientName.slice(0, 80))}: letters, digits and . _ - / : @, at most 64 characters`);
   const out: CompiledSubscription = {
@@ -203,7 +225,9 @@ export function compileSubscription(req: SubscribeRequest__Output): CompiledSubs
     clientName,
     events: req.include_events,
     alerts: req.include_alerts,
-    sinceSeq: since,
+    sinceSeq: fromOldest ? 0 : since,
+    fromOldest,
+    ...(epoch ? { epoch } : {}),
   };
   const paths = req.field_mask?.paths ?? [];
   if (paths.length > FILTER_LIMITS.maskPaths) throw new ApiArgumentError(`field_mask: more than ${FILTER_LIMITS.maskPaths} paths`);

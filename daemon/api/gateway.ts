@@ -59,8 +59,11 @@ interface Route {
 }
 
 const text = (v: string): string => v;
+const U63 = 1n << 63n;
 const whole = (v: string, name: string): string => {
   if (!/^\d+$/.test(v)) throw new HttpError(400, 'INVALID_ARGUMENT', `${name}: not a whole number: ${JSON.stringify(v)}`);
+  // gRPC's 64-bit fields would wrap a larger number silently (2^64 + 5 becomes 5): refuse it here.
+  if (BigInt(v) >= U63) throw new HttpError(400, 'OUT_OF_RANGE', `${name}: ${v} is at or above 2^63`);
   return v;
 };
 const flag = (v: string, name: string): boolean => {
@@ -194,7 +197,18 @@ export class Gateway {
       if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new HttpError(400, 'INVALID_ARGUMENT', 'request: must be a JSON object (a SubscribeRequest)');
     }
     const last = req.headers['last-event-id'];
-    if (typeof last === 'string' && last !== '') request = { ...request, since_seq: whole(last, 'Last-Event-ID') };
+    if (typeof last === 'string' && last !== '') {
+      if (!/^\d+$/.test(last)) throw new HttpError(400, 'INVALID_ARGUMENT', `Last-Event-ID: not a whole number: ${JSON.stringify(last)}`);
+      request = { ...request, since_seq: last };
+    }
+    // A cursor the store cannot serve: 416 (beyond the range, at or above 2^63) or 409 (another epoch).
+    const since = request['since_seq'];
+    if (since !== undefined && since !== null) {
+      const text = typeof since === 'number' || typeof since === 'string' ? String(since) : '';
+      if (!/^\d+$/.test(text)) throw new HttpError(400, 'INVALID_ARGUMENT', `since_seq: not a whole number: ${JSON.stringify(since)}`);
+      if (BigInt(text) >= U63) throw new HttpError(416, 'OUT_OF_RANGE', `since_seq ${text} is at or above 2^63: not a sequence number (rejected, never wrapped)`);
+      request = { ...request, since_seq: text };
+    }
     const c = this.client('Events') as unknown as { Subscribe(r: Json, md: grpc.Metadata): grpc.ClientReadableStream<Json> };
     const call = c.Subscribe(request, new grpc.Metadata());
     this.streams.add(call);
@@ -233,6 +247,13 @@ export class Gateway {
       if (!open) {
         clearInterval(ping);
         this.streams.delete(call);
+        // A cursor the store cannot serve: 416 (beyond the range) or 409 (another epoch), with the range.
+        const cursor = err.code === grpc.status.OUT_OF_RANGE ? 416 : err.code === grpc.status.FAILED_PRECONDITION && err.metadata?.get('vigil-epoch').length ? 409 : undefined;
+        if (cursor !== undefined) {
+          const md = (k: string): string => String(err.metadata?.get(k)[0] ?? '');
+          const range = err.metadata?.get('vigil-epoch').length ? { epoch: md('vigil-epoch'), first_seq: md('vigil-first-seq'), last_seq: md('vigil-last-seq') } : {};
+          return sendJson(res, cursor, { ...body, ...range });
+        }
         return sendJson(res, status, body);
       }
       res.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);

@@ -32,7 +32,7 @@ import type { AlertFilter } from '../alerts/store.js';
 import { ALERT_STATES, type Alert, type AlertState } from '../alerts/types.js';
 import { isLoopback, splitListen } from '../config.js';
 import { SEVERITIES, type Severity } from '../detect/types.js';
-import { ConfigError, VigilError } from '../errors.js';
+import { ConfigError, CursorError, VigilError, type CursorRange } from '../errors.js';
 import type { Logger } from '../log.js';
 import { METRICS } from '../metrics/types.js';
 import { KIND_NAMES } from '../sensor/layout.js';
@@ -41,7 +41,7 @@ import { SubscriberDrops, subscriberName } from './drops.js';
 import type { MetricFamily } from './prometheus.js';
 import { getContainer, listContainers } from './containers.js';
 import { replayedChange, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
-import { ApiArgumentError, compileSubscription } from './filter.js';
+import { ApiArgumentError, compileSubscription, type CompiledSubscription } from './filter.js';
 import { packageDefinition, serviceDefinitions } from './proto.js';
 import type { DaemonServices } from './services.js';
 import { Shared, StreamSubscriber } from './subscriber.js';
@@ -86,6 +86,8 @@ export class GrpcApi {
   private readonly log: Logger;
   private unlistenAlerts: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The highest seq published to the streams (a new cursor may start there). */
+  private published = 0;
   private nextId = 1;
   private socketPath: string | undefined;
   private tcpPort = 0;
@@ -120,9 +122,11 @@ export class GrpcApi {
       throw err;
     }
     api.unlistenAlerts = o.services.alerts.onAlert((alert, change) => api.publishAlert(alert, change));
+    api.published = o.services.alerts.lastSeq();
     api.heartbeat = setInterval(() => {
       const seq = api.s.alerts.lastSeq();
-      for (const s of api.subscribers) s.heartbeat(seq);
+      const epoch = api.s.alerts.storeState?.().epoch ?? '';
+      for (const s of api.subscribers) s.heartbeat(seq, epoch);
     }, o.heartbeatMs ?? 15_000);
     api.heartbeat.unref();
     return api;
@@ -229,6 +233,7 @@ export class GrpcApi {
   }
 
   private publishAlert(alert: Readonly<Alert>, change: Parameters<Parameters<DaemonServices['alerts']['onAlert']>[0]>[1]): void {
+    if (alert.seq > this.published) this.published = alert.seq;
     let m: Shared | undefined;
     for (const s of this.subscribers) {
       if (!s.spec.alerts || !s.spec.matches({ type: 'alert', alert })) continue;
@@ -237,13 +242,43 @@ export class GrpcApi {
     }
   }
 
+  /** The seqs a stream may resume in now. */
+  private async cursorRange(): Promise<CursorRange> {
+    const a = this.s.alerts;
+    if (a.range) return a.range();
+    return { epoch: '', first: 0, last: a.lastSeq() };
+  }
+
+  /** Refuses a cursor that cannot name what it claims: another epoch, or beyond the last seq. */
+  private async checkCursor(spec: CompiledSubscription): Promise<void> {
+    if (spec.sinceSeq === 0 && spec.epoch === undefined) return;
+    const r = await this.cursorRange();
+    const where = `the store's epoch is ${r.epoch || '(none)'}, seqs ${r.first > 0 ? `${r.first}..${r.last}` : `up to ${r.last} (none stored)`}`;
+    if (spec.epoch !== undefined && r.epoch !== '' && spec.epoch !== r.epoch) {
+      throw new CursorError('VIGIL_CURSOR_EPOCH', `since_seq belongs to epoch ${spec.epoch}, which is not this store's history (${where}): start again from the oldest stored alert or from now`, r);
+    }
+    if (spec.sinceSeq > r.last) throw new CursorError('VIGIL_CURSOR_RANGE', `since_seq ${spec.sinceSeq} is beyond the last seq handed out (${where})`, r);
+  }
+
   private subscribe(call: grpc.ServerWritableStream<SubscribeRequest__Output, SubscribeResponse>): void {
-    let spec;
+    let spec: CompiledSubscription;
     try {
       spec = compileSubscription(call.request);
     } catch (err) {
-      return void call.emit('error', toStatus(err, this.log));
+      return void this.cursorRange().then(
+        (r) => call.emit('error', toStatus(err instanceof CursorError && !err.range ? new CursorError(err.code as 'VIGIL_CURSOR_RANGE', err.message, r) : err, this.log)),
+        () => call.emit('error', toStatus(err, this.log)),
+      );
     }
+    if (spec.sinceSeq === 0 && spec.epoch === undefined) return this.subscribeChecked(call, spec);
+    this.checkCursor(spec).then(
+      () => this.subscribeChecked(call, spec),
+      (err: unknown) => call.emit('error', toStatus(err, this.log)),
+    );
+  }
+
+  private subscribeChecked(call: grpc.ServerWritableStream<SubscribeRequest__Output, SubscribeResponse>, spec: CompiledSubscription): void {
+    if (call.cancelled) return;
     if (spec.events && !this.s.events) return void call.emit('error', status(grpc.status.FAILED_PRECONDITION, 'this daemon has no event source (events are not streamed)'));
     const max = this.o.maxSubscribers ?? 128;
     if (this.subscribers.size >= max) {
@@ -264,13 +299,17 @@ export class GrpcApi {
     call.on('cancelled', end);
     call.on('close', end);
     call.on('error', end);
+    // First message: the epoch and a seq every alert above which follows on this stream (a new cursor
+    // may start there): the cursor of a resuming stream, else the last seq published.
+    const resumeFrom = spec.fromOldest ? 0 : spec.sinceSeq > 0 ? spec.sinceSeq : this.published;
+    sub.hello(resumeFrom, this.s.alerts.storeState?.().epoch ?? '');
     if (spec.events) {
       sub.eventSub = this.s.events!.subscribe((ev) => sub.push(this.sharedEvent(ev)), {
         capacity: Math.min(Math.max(1, want), maxQueue),
         filter: (ev) => spec.matches({ type: 'event', ev }),
       });
     }
-    if (spec.sinceSeq > 0) {
+    if (spec.sinceSeq > 0 || spec.fromOldest) {
       sub
         .replay(
           (after) => this.s.alerts.since(after, 256),
@@ -424,7 +463,7 @@ export class GrpcApi {
         kernel_dropped: Object.fromEntries(Object.entries(ss?.native?.dropped ?? {}).map(([k, v]) => [k, n(v)])),
         corrupt: Object.values(ss?.corrupt ?? {}).reduce<number>((a, b) => a + b, 0),
       },
-      alerts: { stored: this.s.alerts.stored(), last_seq: this.s.alerts.lastSeq() },
+      alerts: this.alertCounters(),
       subscribers: [...this.subscribers].map((s) => s.info()),
       subscriber_lost: this.drops.total,
       subscriber_lost_by: Object.fromEntries(this.drops.entries()),
@@ -441,6 +480,20 @@ export class GrpcApi {
         samples: this.drops.entries().map(([subscriber, value]) => ({ labels: { subscriber }, value })),
       },
     ];
+  }
+
+  private alertCounters(): NonNullable<GetStatusResponse['alerts']> {
+    const a = this.s.alerts;
+    const st = a.storeState?.();
+    return {
+      stored: a.stored(),
+      last_seq: a.lastSeq(),
+      epoch: st?.epoch ?? '',
+      persisted_seq: st?.persisted ?? 0,
+      store_error: st && !st.ok ? (st.error ?? 'failing') : '',
+      waiting: st?.waiting ?? 0,
+      store_dropped: st?.dropped ?? 0,
+    };
   }
 
   stats(): { subscribers: number; subscriptions: number; refused: number; unauthenticated: number; lost: number } {
@@ -512,6 +565,17 @@ function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> & Error
         return status(grpc.status.FAILED_PRECONDITION, err.message);
       case 'VIGIL_STORE_FULL':
         return status(grpc.status.RESOURCE_EXHAUSTED, err.message);
+      case 'VIGIL_CURSOR_RANGE':
+      case 'VIGIL_CURSOR_EPOCH': {
+        const st = status(err.code === 'VIGIL_CURSOR_RANGE' ? grpc.status.OUT_OF_RANGE : grpc.status.FAILED_PRECONDITION, err.message);
+        const r = (err as CursorError).range;
+        if (r) {
+          st.metadata!.set('vigil-epoch', r.epoch);
+          st.metadata!.set('vigil-first-seq', String(r.first));
+          st.metadata!.set('vigil-last-seq', String(r.last));
+        }
+        return st;
+      }
       default:
         break;
     }

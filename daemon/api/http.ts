@@ -24,7 +24,8 @@ export interface HttpApiOptions {
   web?: WebRoot;
   /** Builds the families of one scrape. */
   metrics: () => MetricFamily[] | Promise<MetricFamily[]>;
-  health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** /healthz: HTTP 200 when ok (503 otherwise); `status` says more (`degraded`: store writes fail). */
+  health: () => { ok: boolean; status?: string; detail: Record<string, unknown> };
   logger: Logger;
 }
 

@@ -3,6 +3,7 @@
 import type { AlertListener } from '../alerts/manager.js';
 import type { AlertFilter, AlertList, AlertPage } from '../alerts/store.js';
 import type { Alert } from '../alerts/types.js';
+import type { CursorRange } from '../errors.js';
 import type { Target, TargetSpec } from '../containers/targets.js';
 import type { ContainerInfo } from '../containers/types.js';
 import type { RuleFileError } from '../detect/ruleset.js';
@@ -30,6 +31,23 @@ export interface AlertSource {
   /** The last seq handed out, and alerts stored. */
   lastSeq(): number;
   stored(): number;
+  /** The store's epoch and the seqs a stream may resume in (absent: no epoch, first seq 0). */
+  range?(): Promise<CursorRange>;
+  /** Whether store writes work, and what waits for them (Status, /healthz). */
+  storeState?(): StoreState;
+}
+
+export interface StoreState {
+  ok: boolean;
+  /** `CODE: message` of the last failure while failing. */
+  error?: string;
+  /** Unix ms of the last change of `ok`. */
+  since: number;
+  epoch: string;
+  persisted: number;
+  /** Alert versions waiting in memory, and dropped because that queue was full. */
+  waiting: number;
+  dropped: number;
 }
 
 export interface TargetSource {

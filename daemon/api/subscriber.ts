@@ -81,7 +81,7 @@ export class StreamSubscriber {
     private readonly onLost?: (n: number) => void,
   ) {
     this.queue = new BoundedQueue(capacity);
-    this.replaying = spec.sinceSeq > 0;
+    this.replaying = spec.sinceSeq > 0 || spec.fromOldest;
     call.on('drain', () => {
       this.paused = false;
       this.flush();
@@ -199,10 +199,15 @@ export class StreamSubscriber {
     });
   }
 
-  heartbeat(lastSeq: number): void {
+  /** The heartbeat that opens the stream, written before anything else (replayed or live). */
+  hello(lastSeq: number, epoch: string): void {
+    this.write(this.encode({ heartbeat: { time: new Date().toISOString(), last_seq: lastSeq, epoch } }));
+  }
+
+  heartbeat(lastSeq: number, epoch = ''): void {
     if (this.paused || this.replaying || this.closed) return;
     this.flush();
-    if (!this.paused) this.write(this.encode({ heartbeat: { time: new Date().toISOString(), last_seq: lastSeq } }));
+    if (!this.paused) this.write(this.encode({ heartbeat: { time: new Date().toISOString(), last_seq: lastSeq, epoch } }));
   }
 
   close(): void {

@@ -214,6 +214,7 @@ export class ForecastEngine {
   private readonly opt: Required<Pick<ForecastEngineOptions, 'intervalMs' | 'fitBudgetMs' | 'horizonMs' | 'historyMs' | 'level' | 'consecutive' | 'minPoints' | 'anomalies'>> & { roundBudgetMs: number };
   private readonly source: SeriesSource;
   private readonly ks: Pick<Keyspace, 'putRecord' | 'getRecord'>;
+  private storeFailing = false;
   private readonly onMatch: (m: RuleMatch) => void;
   private readonly log: Logger;
   private readonly resolveContainer: (id: string) => ContainerRef | undefined;
@@ -488,10 +489,17 @@ export class ForecastEngine {
     if (st.sinceChoice >= RECHOOSE_EVERY) st.model = undefined;
     const stored: Forecast = { ...f, points: thin(f.points, STORED_POINTS) };
     st.forecast = stored;
-    this.ks.putRecord(Buffer.from(key(st.target, st.resource.metric)), Buffer.from(JSON.stringify(stored))).catch((err: unknown) => {
-      this.counters.storeErrors++;
-      this.log.warn({ err }, 'storing a forecast failed');
-    });
+    this.ks.putRecord(Buffer.from(key(st.target, st.resource.metric)), Buffer.from(JSON.stringify(stored))).then(
+      () => {
+        this.storeFailing = false;
+      },
+      (err: unknown) => {
+        this.counters.storeErrors++;
+        // Once per change of state (a full disk fails every forecast until it has room again).
+        if (!this.storeFailing) this.log.warn({ err }, 'storing a forecast failed (further failures are counted, not logged, until one works)');
+        this.storeFailing = true;
+      },
+    );
 
     const ex = f.exhaustion;
     // The chosen model and the baseline both cross, the rise is persistent (both halves of the recent

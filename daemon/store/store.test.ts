@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../log.js';
 import { Store, prefixEnd } from './store.js';
 import { StoreError, storeErrorFrom } from './errors.js';
 import { crc32, openRecord, sealRecord } from './record.js';
@@ -134,7 +135,8 @@ test('a full disk: writes fail with VIGIL_STORE_FULL (counted), the process and 
   try {
     const dir = join(mnt, 'data');
     mkdirSync(dir);
-    const store = await Store.open({ dir });
+    // No recovery probe during this test: it counts the failures of its own writes.
+    const store = await Store.open({ dir, recoverInitialMs: 600_000 });
     const ks = store.keyspace('ts');
     const value = Buffer.alloc(1000, 0xa5);
     let written = 0;
@@ -170,6 +172,59 @@ test('a full disk: writes fail with VIGIL_STORE_FULL (counted), the process and 
     assert.equal(n, written);
     await again.keyspace('ts').put(Buffer.from('after'), value);
     await again.close();
+  } finally {
+    execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
+test('a full disk is recovered without a restart: failing (logged once), probed and reopened with backoff, ok again (logged once)', async () => {
+  const mnt = tempDir();
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+  try {
+    const dir = join(mnt, 'data');
+    mkdirSync(dir);
+    const store = await Store.open({ dir, log, recoverInitialMs: 20, recoverMaxMs: 100 });
+    const changes: boolean[] = [];
+    store.onHealth((h) => changes.push(h.ok));
+    const ks = store.keyspace('ts');
+    const value = Buffer.alloc(1000, 0xa5);
+    let written = 0;
+    for (; written < 10_000; written++) {
+      try {
+        await ks.put(Buffer.from(`k${String(written).padStart(6, '0')}`), value);
+      } catch {
+        break;
+      }
+    }
+    assert.equal(store.health.ok, false);
+    assert.equal(store.health.error?.storeCode, 'VIGIL_STORE_FULL');
+    for (let i = 0; i < 20; i++) await assert.rejects(ks.put(Buffer.from(`more${i}`), value));
+    // Let the recovery loop fail a few probes while the disk is still full: no reopen, still readable.
+    const deadline = Date.now() + 20_000;
+    const errors = store.stats.writeErrors;
+    while (store.stats.writeErrors < errors + 3) {
+      assert.ok(Date.now() < deadline, 'probes while failing');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(store.stats.reopens, 0, 'not reopened while the disk is full');
+    assert.deepEqual(await ks.get(Buffer.from('k000000')), value, 'readable while full');
+    execFileSync('mount', ['-o', 'remount,size=32m', mnt]);
+    while (!store.health.ok) {
+      assert.ok(Date.now() < deadline + 20_000, 'ok again after space returned');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await ks.put(Buffer.from('after'), value);
+    assert.deepEqual(await ks.get(Buffer.from('after')), value);
+    assert.deepEqual(await ks.get(Buffer.from('k000000')), value, 'what was stored before is still there');
+    assert.deepEqual(changes, [false, true]);
+    assert.ok(store.stats.reopens >= 1, "LevelDB's sticky background error needed a reopen");
+    const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    assert.equal(msgs.filter((m) => m.startsWith('store writes failing')).length, 1, 'logged once, not per failed write');
+    assert.equal(msgs.filter((m) => m === 'store writes work again').length, 1);
+    await store.close();
   } finally {
     execFileSync('umount', [mnt]);
     rmSync(mnt, { recursive: true, force: true });

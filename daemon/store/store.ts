@@ -5,9 +5,17 @@
 // Writes that span keyspaces go through one LevelDB batch and are atomic.
 //
 // Failures become StoreErrors with a stable code (errors.ts). A failed write (a full disk) is counted
-// and thrown to the caller; the database stays open and what it already held stays readable. Values
+// and thrown to the caller; what the database already held stays readable. A failed write also puts
+// the store in the `failing` state (logged once, not per write): a recovery loop then probes it with a
+// small synced write, with backoff (0.5 s doubling to 10 s), and when a probe fails again and the file
+// system has room (1 MiB free) it reopens the database (close and open), because LevelDB keeps a
+// background error (ENOSPC during a log write or a compaction) that fails every later write until it
+// is reopened. While the disk is still full it is not reopened, so what it holds stays readable. The first probe that succeeds
+// puts it back to `ok` (logged once) and tells the onHealth listeners (the alert manager writes what it
+// held). While it reopens, reads and writes fail with VIGIL_STORE_IO. Values
 // written with putRecord() carry a CRC-32 (record.ts) and getRecord()/records() count and skip those
 // that do not match.
+import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { silentLogger, type Logger } from '../log.js';
@@ -31,11 +39,23 @@ export interface StoreOptions {
   cacheSize?: number;
   /** LevelDB write buffer (memtable), bytes (4 MiB by default). */
   writeBufferSize?: number;
+  /** Recovery backoff after a failed write: first and longest delay (ms). 500 and 10,000 by default. */
+  recoverInitialMs?: number;
+  recoverMaxMs?: number;
+}
+
+/** Whether writes work: `ok`, or `failing` since `since` (unix ms) with the last error. */
+export interface StoreHealth {
+  ok: boolean;
+  since: number;
+  error?: StoreError;
 }
 
 export interface StoreStats {
   /** Batches and single writes that succeeded. */
   writes: number;
+  /** Reopens by the recovery loop. */
+  reopens: number;
   /** Writes that failed (any cause), of which `diskFull` with ENOSPC. */
   writeErrors: number;
   diskFull: number;
@@ -165,17 +185,127 @@ export class Keyspace {
   }
 }
 
+const PROBE_KEY = Buffer.from('meta\u0000probe', 'latin1');
+/** Free bytes the file system needs before the recovery loop reopens the database. */
+const MIN_FREE_FOR_REOPEN = 1 << 20;
+
 export class Store {
   readonly dir: string;
-  readonly stats: StoreStats = { writes: 0, writeErrors: 0, diskFull: 0, corruptRecords: {} };
+  readonly stats: StoreStats = { writes: 0, reopens: 0, writeErrors: 0, diskFull: 0, corruptRecords: {} };
   private readonly db: Db;
   private readonly log: Logger;
   private readonly spaces = new Map<KeyspaceName, Keyspace>();
+  private readonly openOptions: Parameters<Db['open']>[0];
+  private state: StoreHealth = { ok: true, since: Date.now() };
+  private readonly healthListeners = new Set<(h: StoreHealth) => void>();
+  private recovering: Promise<void> | undefined;
+  private closing = false;
+  private wakeRecovery: (() => void) | undefined;
+  private readonly recoverInitialMs: number;
+  private readonly recoverMaxMs: number;
 
-  private constructor(dir: string, db: Db, log: Logger) {
+  private constructor(dir: string, db: Db, log: Logger, openOptions: Parameters<Db['open']>[0], options: StoreOptions) {
     this.dir = dir;
     this.db = db;
     this.log = log;
+    this.openOptions = openOptions;
+    this.recoverInitialMs = options.recoverInitialMs ?? 500;
+    this.recoverMaxMs = options.recoverMaxMs ?? 10_000;
+  }
+
+  /** Whether writes work now (see the header). */
+  get health(): Readonly<StoreHealth> {
+    return this.state;
+  }
+
+  /** Told of every change of health; returns the unsubscribe function. */
+  onHealth(fn: (h: StoreHealth) => void): () => void {
+    this.healthListeners.add(fn);
+    return () => {
+      this.healthListeners.delete(fn);
+    };
+  }
+
+  /** A write failed: enter `failing` (logged once) and start the recovery loop. */
+  private failed(e: StoreError): void {
+    if (this.state.ok) {
+      this.state = { ok: false, since: Date.now(), error: e };
+      this.log.error({ code: e.storeCode, err: e.message, dir: this.dir }, 'store writes failing: alerts wait in memory (bounded), detection goes on; retrying with backoff');
+      this.notify();
+    } else {
+      this.state.error = e;
+    }
+    if (!this.recovering && !this.closing) {
+      this.recovering = this.recover().finally(() => {
+        this.recovering = undefined;
+      });
+    }
+  }
+
+  private notify(): void {
+    for (const fn of this.healthListeners) {
+      try {
+        fn(this.state);
+      } catch (err) {
+        this.log.error({ err }, 'store health listener failed');
+      }
+    }
+  }
+
+  /** Whether the file system has room again (at least MIN_FREE_FOR_REOPEN bytes free; unknown: yes). */
+  private async hasRoom(): Promise<boolean> {
+    if (this.db.status !== 'open') return true;
+    try {
+      const st = await statfs(this.dir);
+      return st.bavail * st.bsize >= MIN_FREE_FOR_REOPEN;
+    } catch {
+      return true;
+    }
+  }
+
+  private async recover(): Promise<void> {
+    let delay = this.recoverInitialMs;
+    let failedProbes = 0;
+    while (!this.state.ok && !this.closing) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        t.unref();
+        this.wakeRecovery = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wakeRecovery = undefined;
+      if (this.closing) return;
+      delay = Math.min(this.recoverMaxMs, delay * 2);
+      if (failedProbes > 0 && (await this.hasRoom())) {
+        // LevelDB's background error is sticky: only a reopen clears it. Not while the disk is still
+        // full: the open would fail too and leave the database closed (unreadable) until it works.
+        try {
+          if (this.db.status === 'open') await this.db.close();
+          await this.db.open(this.openOptions);
+          this.stats.reopens++;
+        } catch (err) {
+          this.state.error = storeErrorFrom(err, this.dir, 'reopen failed');
+          failedProbes++;
+          continue;
+        }
+      }
+      try {
+        await this.db.put(PROBE_KEY, Buffer.from(String(Date.now())), { sync: true });
+      } catch (err) {
+        const e = storeErrorFrom(err, this.dir, 'probe write failed');
+        this.stats.writeErrors++;
+        if (e.storeCode === 'VIGIL_STORE_FULL') this.stats.diskFull++;
+        this.state.error = e;
+        failedProbes++;
+        continue;
+      }
+      const down = Date.now() - this.state.since;
+      this.state = { ok: true, since: Date.now() };
+      this.log.warn({ dir: this.dir, failing_ms: down, reopens: this.stats.reopens }, 'store writes work again');
+      this.notify();
+    }
   }
 
   /** Opens (creating when missing) the database in `options.dir`. */
@@ -195,7 +325,12 @@ export class Store {
       throw storeErrorFrom(err, dir, 'cannot open the database');
     }
     openDirs.add(abs);
-    const store = new Store(dir, db, log);
+    const openOptions = {
+      createIfMissing: true,
+      ...(options.cacheSize !== undefined ? { cacheSize: options.cacheSize } : {}),
+      ...(options.writeBufferSize !== undefined ? { writeBufferSize: options.writeBufferSize } : {}),
+    };
+    const store = new Store(dir, db, log, openOptions, options);
     try {
       await store.checkFormat();
     } catch (err) {
@@ -236,8 +371,12 @@ export class Store {
     return ks;
   }
 
-  /** Applies every operation or none (one LevelDB batch). A failure is counted and thrown as a StoreError. */
-  async write(ops: readonly StoreOp[]): Promise<void> {
+  /**
+   * Applies every operation or none (one LevelDB batch). A failure is counted and thrown as a StoreError.
+   * `sync`: the batch is on disk (fsync of LevelDB's log) when the promise resolves; otherwise it
+   * survives a crash of the process but not of the machine.
+   */
+  async write(ops: readonly StoreOp[], options: { sync?: boolean } = {}): Promise<void> {
     if (ops.length === 0) return;
     const batch = this.db.batch();
     for (const op of ops) {
@@ -246,13 +385,13 @@ export class Store {
       else batch.del(key);
     }
     try {
-      await batch.write();
+      await batch.write(options.sync ? { sync: true } : {});
       this.stats.writes++;
     } catch (err) {
       const e = storeErrorFrom(err, this.dir, `write of ${ops.length} operation(s) failed`);
       this.stats.writeErrors++;
       if (e.storeCode === 'VIGIL_STORE_FULL') this.stats.diskFull++;
-      this.log.error({ code: e.storeCode, err: e.message }, 'store write failed');
+      this.failed(e);
       throw e;
     }
   }
@@ -299,6 +438,7 @@ export class Store {
       const e = storeErrorFrom(err, this.dir, 'range delete failed');
       this.stats.writeErrors++;
       if (e.storeCode === 'VIGIL_STORE_FULL') this.stats.diskFull++;
+      this.failed(e);
       throw e;
     }
   }
@@ -318,7 +458,13 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.status === 'closed') return;
+    this.closing = true;
+    this.wakeRecovery?.();
+    await this.recovering;
+    if (this.db.status === 'closed') {
+      openDirs.delete(resolve(this.dir));
+      return;
+    }
     try {
       await this.db.close();
     } finally {

@@ -136,6 +136,8 @@ async function makeWorld(): Promise<World> {
     alerts: {
       list: (f, p) => alerts.list(f, p), get: (id) => alerts.get(id), acknowledge: (id, w, c) => alerts.acknowledge(id, w, c), resolve: (id, w, c) => alerts.resolve(id, w, c),
       since: (s, l) => alerts.since(s, l), onAlert: (fn) => alerts.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
+      range: () => alertStore.range(),
+      storeState: () => ({ ok: true, since: Date.now(), epoch: alertStore.epoch, persisted: alertStore.stats().persisted, waiting: 0, dropped: 0 }),
     },
     targets: { addBatch: (s) => targets.addBatch(s), removeBatch: (s) => targets.removeBatch(s), list: () => targets.list() },
     metrics: { query: (t, m, f, to, st) => series.query(t, m, f, to, st) },
@@ -572,6 +574,65 @@ describe('gRPC API', () => {
     }
   });
 
+  test('cursors that cannot lie: every stream opens with the epoch; a since_seq beyond the range or of another epoch is refused with the range; 2^63 is never wrapped', async () => {
+    const c = unixClients(w);
+    try {
+      await raise(w, 2);
+      const range = await w.alertStore.range();
+      assert.match(range.epoch, /^[0-9a-f]{16}$/);
+      // The first message of a stream is a heartbeat with the epoch and the last seq published.
+      const hello = await new Promise<SubscribeResponse__Output>((resolve, reject) => {
+        const s = c.events.Subscribe({ include_alerts: true });
+        s.once('data', (m: SubscribeResponse__Output) => {
+          resolve(m);
+          s.cancel();
+        });
+        s.on('error', (e: grpc.ServiceError) => e.code !== grpc.status.CANCELLED && reject(e));
+      });
+      assert.equal(hello.message, 'heartbeat');
+      assert.deepEqual([hello.heartbeat!.epoch, Number(hello.heartbeat!.last_seq)], [range.epoch, range.last]);
+
+      const refused = async (req: SubscribeRequest, code: grpc.status, re: RegExp): Promise<grpc.ServiceError> => {
+        const col = new Collector(c.events, req);
+        await col.until('the refusal', () => col.error !== undefined);
+        assert.equal(col.error!.code, code, `${grpc.status[col.error!.code]}: ${col.error!.details}`);
+        assert.match(col.error!.details, re);
+        return col.error!;
+      };
+      const beyond = await refused({ include_alerts: true, since_seq: String(range.last + 1) }, grpc.status.OUT_OF_RANGE, /beyond the last seq/);
+      assert.deepEqual([beyond.metadata.get('vigil-epoch')[0], Number(beyond.metadata.get('vigil-last-seq')[0]), Number(beyond.metadata.get('vigil-first-seq')[0])], [range.epoch, range.last, range.first]);
+      await refused({ include_alerts: true, since_seq: '9223372036854775808' }, grpc.status.OUT_OF_RANGE, /at or above 2\^63/);
+      await refused({ include_alerts: true, since_seq: '18446744073709551615' }, grpc.status.OUT_OF_RANGE, /at or above 2\^63/);
+      await refused({ include_alerts: true, since_seq: '9007199254740993' }, grpc.status.OUT_OF_RANGE, /beyond any seq/);
+      const other = await refused({ include_alerts: true, since_seq: '1', epoch: 'ffffffffffffffff' }, grpc.status.FAILED_PRECONDITION, /epoch ffffffffffffffff/);
+      assert.equal(other.metadata.get('vigil-epoch')[0], range.epoch);
+      await refused({ include_alerts: true, since_seq: '1', epoch: 'not-an-epoch' }, grpc.status.INVALID_ARGUMENT, /not an epoch id/);
+
+      // The right epoch resumes; from_oldest replays every stored alert.
+      const resumeHello = await new Promise<SubscribeResponse__Output>((resolve, reject) => {
+        const s = c.events.Subscribe({ include_alerts: true, since_seq: String(range.last - 1) });
+        s.once('data', (m: SubscribeResponse__Output) => {
+          resolve(m);
+          s.cancel();
+        });
+        s.on('error', (e: grpc.ServiceError) => e.code !== grpc.status.CANCELLED && reject(e));
+      });
+      assert.equal(Number(resumeHello.heartbeat!.last_seq), range.last - 1, 'a resuming stream opens at its cursor (the replay follows)');
+      const ok = new Collector(c.events, { include_alerts: true, since_seq: String(range.last - 1), epoch: range.epoch });
+      await ok.until('the last alert', () => ok.alerts.length >= 1);
+      assert.equal(ok.alerts[0]!.seq, range.last);
+      ok.cancel();
+      const all = new Collector(c.events, { include_alerts: true, from_oldest: true });
+      await all.until('every stored alert', () => all.alerts.length >= w.alertStore.stats().count);
+      assert.equal(all.alerts[0]!.seq, range.first);
+      all.cancel();
+      const st = await call<object, { alerts: { epoch: string; store_error: string } }>(c.status, 'Get', {});
+      assert.deepEqual([st.alerts.epoch, st.alerts.store_error], [range.epoch, '']);
+    } finally {
+      c.close();
+    }
+  });
+
   test('alerts: list with filters and paging, get, acknowledge and resolve with comment and who', async () => {
     const c = tlsClients(w, TOKEN);
     try {
@@ -734,6 +795,17 @@ describe('gRPC API', () => {
       const replayed = await readSse(again.body!.getReader(), (m) => m.event === 'alert');
       ctl2.abort();
       assert.equal((replayed.data as { alert: { id: string; state: string } }).alert.state, 'ALERT_STATE_ACKNOWLEDGED');
+      // A cursor the store cannot serve: 416 beyond the range or at/above 2^63 (never wrapped), 409 for another epoch; with the range.
+      const range = await w.alertStore.range();
+      const beyond = await fetch(`${base}/stream?request=${req}`, { headers: { ...auth, 'last-event-id': String(range.last + 1) } });
+      const beyondBody = (await beyond.json()) as { code: string; epoch: string; last_seq: string };
+      assert.deepEqual([beyond.status, beyondBody.code, beyondBody.epoch, beyondBody.last_seq], [416, 'OUT_OF_RANGE', range.epoch, String(range.last)]);
+      assert.equal((await fetch(`${base}/stream?request=${req}`, { headers: { ...auth, 'last-event-id': '18446744073709551621' } })).status, 416);
+      const huge = encodeURIComponent(JSON.stringify({ include_alerts: true, since_seq: '18446744073709551621' }));
+      assert.equal((await fetch(`${base}/stream?request=${huge}`, { headers: auth })).status, 416);
+      const otherEpoch = encodeURIComponent(JSON.stringify({ include_alerts: true, since_seq: '1', epoch: 'ffffffffffffffff' }));
+      const conflict = await fetch(`${base}/stream?request=${otherEpoch}`, { headers: auth });
+      assert.deepEqual([conflict.status, ((await conflict.json()) as { epoch: string }).epoch], [409, range.epoch]);
       assert.equal((await fetch(`${base}/stream?request=%7Bnope`, { headers: auth })).status, 400);
       assert.equal((await fetch(`${base}/stream?request=${encodeURIComponent('{"allow":[{"kinds":["EVENT_KIND_UNSPECIFIED"]}]}')}`, { headers: auth })).status, 400);
     } finally {

@@ -54,6 +54,13 @@ export function subscribe(request: SubscribeRequest, h: StreamHandlers, lastEven
           h.state({ kind: 'stopped', reason: err.message });
           return;
         }
+        if (res.status === 416 || res.status === 409) {
+          // The daemon's alert history is not the one lastId names (a new epoch, a cursor beyond its
+          // last seq): resuming from it can never work. Start again live.
+          const err = await errorOf(res);
+          lastId = '';
+          throw err;
+        }
         if (!res.ok || !res.body) throw await errorOf(res);
         h.state({ kind: 'open' });
         attempt = 0;
