@@ -2,7 +2,7 @@
 // and connect events basename / path / prefix -> rules), and what the
 // probes must send for these rules (system calls, watched paths). Immutable once built.
 import { compileRuleFiles, type CompiledRule, type CompiledSet } from './loader.js';
-import { pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
+import { HANDLER_KINDS, pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
 import type { RuleInfo } from './types.js';
 import { Handler, syscallTable, type Arch } from '../sensor/syscalls.js';
 import type { SyscallEntry, WatchEntry } from '../sensor/native.js';
@@ -10,21 +10,6 @@ import { USER_WATCH_ID_BASE, validateWatch } from '../sensor/watches.js';
 
 export { RuleError, formatRuleError, type RuleFileError } from './loader.js';
 
-/** Event kinds each probe handler produces. */
-const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
-  [Handler.EXECVE, ['exec']],
-  [Handler.EXECVEAT, ['exec']],
-  [Handler.CLONE, ['fork', 'ns_change']],
-  [Handler.CLONE3, ['fork', 'ns_change']],
-  [Handler.FORK, ['fork']],
-  [Handler.UNSHARE, ['ns_change']],
-  [Handler.SETNS, ['ns_change', 'syscall']],
-  [Handler.CRED, ['cred_change']],
-  ...[Handler.OPEN, Handler.OPENAT, Handler.OPENAT2, Handler.CREAT, Handler.RENAME, Handler.RENAMEAT, Handler.LINK, Handler.LINKAT, Handler.SYMLINK, Handler.SYMLINKAT, Handler.UNLINK, Handler.UNLINKAT].map(
-    (h): [number, readonly string[]] => [h, ['file']],
-  ),
-  [Handler.CONNECT, ['connect']],
-]);
 /** Process-lineage calls: always traced (the process table and container starts depend on them). */
 const ALWAYS: ReadonlySet<number> = new Set([Handler.EXECVE, Handler.EXECVEAT, Handler.CLONE, Handler.CLONE3, Handler.FORK]);
 
@@ -169,7 +154,11 @@ export class RuleSet {
     const key = syscall === '' ? kind : `${kind}\0${syscall}`;
     let l = this.index.get(key);
     if (l === undefined) {
-      l = this.active.filter((r) => allows(r.kinds, kind) && (r.syscalls === null || (syscall !== '' && r.syscalls.has(syscall))));
+      // Exec events carry no system call name; a rule that names execve or execveat (Falco's
+      // spawned_process) is a candidate for them.
+      l = this.active.filter(
+        (r) => allows(r.kinds, kind) && (r.syscalls === null || (syscall !== '' ? r.syscalls.has(syscall) : kind === 'exec' && (r.syscalls.has('execve') || r.syscalls.has('execveat')))),
+      );
       this.index.set(key, l);
     }
     return l;
