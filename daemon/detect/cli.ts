@@ -15,11 +15,15 @@ import type { RuleMatch } from './types.js';
 export const RULES_USAGE = `Usage: vigild rules <command> [options] [DIR...]
 
 Commands:
-  check [DIR...]                  load the rule files and report errors (file:line:column)
+  check [--strict] [DIR...]       load the rule files; print each rule as loaded, skipped (with the
+                                  field or plugin that made it skip) or never fires (with why), and
+                                  errors with file:line:column. --strict: a rule vigil cannot
+                                  evaluate is an error instead of skipped
   test --replay CAPTURE [DIR...]  replay a capture through the rules; print each match
   fields                          print the field catalogue (markdown; docs/fields.md)
 
-DIR is a directory of .yaml files or a file; default: the package's rules/ and /etc/vigil/rules.d.
+DIR is a directory of .yaml files or a file (Falco rule files load as they are: docs/falco.md);
+default: the package's rules/ and /etc/vigil/rules.d.
 Exit status: 0 ok, 1 errors, 2 usage error.
 `;
 
@@ -28,9 +32,9 @@ export interface RulesIo {
   stderr: NodeJS.WritableStream;
 }
 
-function load(dirs: string[], io: RulesIo): RuleSet | undefined {
+function load(dirs: string[], io: RulesIo, strict = false): RuleSet | undefined {
   try {
-    return RuleSet.load(dirs);
+    return RuleSet.load(dirs, { strict });
   } catch (err) {
     if (err instanceof RuleError) {
       for (const e of err.errors) io.stderr.write(`${formatRuleError(e)}\n`);
@@ -39,6 +43,22 @@ function load(dirs: string[], io: RulesIo): RuleSet | undefined {
     }
     throw err;
   }
+}
+
+const STATE_LABEL = { loaded: 'loaded', skipped: 'skipped', never: 'never fires' } as const;
+
+/** One line per rule (loaded / skipped / never fires, with the reason), its notes, and the counts. */
+export function formatStatuses(rs: RuleSet): string {
+  const lines: string[] = [];
+  const n = { loaded: 0, skipped: 0, never: 0 };
+  for (const { rule, status } of rs.statuses()) {
+    n[status.state]++;
+    lines.push(`${STATE_LABEL[status.state].padEnd(12)} ${rule.name}${rule.enabled ? '' : ' (disabled)'}${status.reason ? `: ${status.reason}` : ''}  [${rule.source}]`);
+    for (const note of status.notes) lines.push(`${''.padEnd(12)}   note: ${note}`);
+  }
+  const total = n.loaded + n.skipped + n.never;
+  lines.push(`rules: ${total}: ${n.loaded + n.never} loaded (${n.never} of them never fire), ${n.skipped} skipped`);
+  return lines.join('\n') + '\n';
 }
 
 export function formatMatch(m: RuleMatch): string {
@@ -56,7 +76,7 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { replay: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { replay: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
     io.stderr.write(`vigild rules: ${(err as Error).message.split('\n')[0]}\n${RULES_USAGE}`);
     return 2;
@@ -71,8 +91,10 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
     return 0;
   }
   if (cmd === 'check') {
-    const rs = load(dirs, io);
+    const rs = load(dirs, io, values.strict === true);
     if (!rs) return 1;
+    for (const w of rs.warnings) if (!w.message.startsWith('rule ')) io.stderr.write(`${formatRuleError({ ...w, message: `warning: ${w.message}` })}\n`);
+    io.stdout.write(formatStatuses(rs));
     const rules = rs.rules();
     const byKind = new Map<string, number>();
     for (const r of rules) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);

@@ -1,7 +1,7 @@
 // A loaded, compiled rule set: the candidate index (event kind x system call -> rules, then for file
 // and connect events basename / path / prefix -> rules), and what the
 // probes must send for these rules (system calls, watched paths). Immutable once built.
-import { compileRuleFiles, type CompiledRule, type CompiledSet } from './loader.js';
+import { compileRuleFiles, type CompiledRule, type CompiledSet, type RuleFileError, type RuleStatus } from './loader.js';
 import { HANDLER_KINDS, pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
 import type { RuleInfo } from './types.js';
 import { Handler, syscallTable, type Arch } from '../sensor/syscalls.js';
@@ -112,19 +112,24 @@ export class RuleSet {
   readonly files: readonly string[];
   readonly counts: CompiledSet['counts'];
 
+  /** Non-fatal findings of the load (engine version, missing plugins, skipped rules), file:line:column. */
+  readonly warnings: readonly RuleFileError[];
+
   private constructor(set: CompiledSet, narrow = true) {
     this.narrow = narrow;
     this.all = set.rules;
     this.files = set.files;
     this.counts = set.counts;
-    const enabled = set.rules.filter((r) => r.info.enabled);
+    this.warnings = set.warnings;
+    // A skipped rule is reported (statuses()), never evaluated.
+    const enabled = set.rules.filter((r) => r.info.enabled && r.status.state !== 'skipped');
     this.active = enabled.filter((r) => r.info.kind !== 'metric');
     this.metricRules = enabled.filter((r) => r.info.kind === 'metric');
   }
 
   /** Loads the rule files of the directories (or files); throws RuleError. */
-  static load(dirs: readonly string[], opts: { narrow?: boolean } = {}): RuleSet {
-    return new RuleSet(compileRuleFiles(dirs), opts.narrow ?? true);
+  static load(dirs: readonly string[], opts: { narrow?: boolean; strict?: boolean } = {}): RuleSet {
+    return new RuleSet(compileRuleFiles(dirs, { strict: opts.strict ?? false }), opts.narrow ?? true);
   }
 
   /** The same, as a promise (the loader is synchronous; the manager awaits it). */
@@ -133,11 +138,16 @@ export class RuleSet {
   }
 
   static empty(): RuleSet {
-    return new RuleSet({ rules: [], files: [], counts: { rules: 0, macros: 0, lists: 0 } });
+    return new RuleSet({ rules: [], files: [], counts: { rules: 0, macros: 0, lists: 0 }, warnings: [] });
   }
 
   rules(): RuleInfo[] {
     return this.all.map((r) => ({ ...r.info, tags: [...r.info.tags], actions: [...r.info.actions] }));
+  }
+
+  /** Each rule's status (loaded, skipped, never fires), in load order. */
+  statuses(): Array<{ rule: RuleInfo; status: RuleStatus }> {
+    return this.all.map((r) => ({ rule: r.info, status: r.status }));
   }
 
   /** Every compiled rule, enabled or not (detect/ internal). */
