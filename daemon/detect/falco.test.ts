@@ -260,9 +260,10 @@ test('Falco\'s field names, operators and transformers on events (table)', () =>
   for (const [cond, ev, fires] of FIELDS) assert.equal(fire(cond, ev()).length, fires ? 1 : 0, cond);
 });
 
-test('output: %field and %field[n]; a field without a value prints <NA>', () => {
+test('output: %field and %field[n]; a field without a value prints <NA>; the match carries each field\'s value', () => {
   const [m] = fire('proc.name = bash', exec());
   assert.equal(m!.message, 'bash <NA> init');
+  assert.deepEqual(m!.outputFields, [{ name: 'proc.name', value: 'bash' }, { name: 'fd.nameraw', value: null }, { name: 'proc.aname[2]', value: 'init' }]);
 });
 
 test('a rule whose condition needs a field without data is skipped; one using it in an exclusion loads with a note', () => {

@@ -41,12 +41,20 @@ export interface MetricMatch {
   heldMs: number;
 }
 
+/** A field a rule's output names and its value at the match (null: the event did not have it). */
+export interface OutputValue {
+  name: string;
+  value: string | number | boolean | null;
+}
+
 export interface RuleMatch {
   rule: RuleInfo;
   /** Unix ms of the (last) triggering event or sample. */
   time: number;
   /** The output template rendered with the triggering event's fields. */
   message: string;
+  /** The fields the output names, with their values (Falco's output_fields); absent for matches not made by a rule's output. */
+  outputFields?: OutputValue[];
   container: ContainerRef;
   /** The triggering event(s), oldest first: one for event rules, each step for sequences, a bounded
    * sample of the counted events for thresholds; none for metric rules. */
