@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { KTIME, type Creds, type VigilEvent } from '../sensor/events.js';
 import { Detector } from './detector.js';
 import { RuleError, RuleSet } from './ruleset.js';
+import { resolveField } from './fields.js';
 import { formatStatuses, runRules } from './cli.js';
 import { Writable } from 'node:stream';
 import type { RuleMatch } from './types.js';
@@ -296,4 +297,33 @@ test('user.name and group.name come from the process\'s own /etc/passwd and /etc
   const d = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS, procRoot: proc });
   d.evaluate({ ...exec(), uid: 33, gid: 33, container: { id: 'c-passwd', name: 'w', runtime: 'runc', image: 'i' } } as unknown as VigilEvent);
   assert.deepEqual(out.map((m) => m.message), ['www-data']);
+});
+
+/** The Falco fields issue 14 lists: each must resolve (to data, the nearest data, or a recognised no-data field). */
+const ISSUE_FIELDS = [
+  'evt.type', 'evt.dir', 'evt.arg.flags', 'evt.rawarg.flags', 'evt.res', 'evt.rawres', 'evt.is_open_read', 'evt.is_open_write', 'evt.is_open_exec',
+  'proc.name', 'proc.pname', 'proc.aname[2]', 'proc.exepath', 'proc.pexepath', 'proc.cmdline', 'proc.pcmdline', 'proc.args', 'proc.tty', 'proc.sid',
+  'proc.vpgid', 'proc.env', 'proc.is_exe_upper_layer', 'proc.is_exe_from_memfd', 'fd.name', 'fd.directory', 'fd.filename', 'fd.typechar', 'fd.num',
+  'fd.type', 'fd.sip', 'fd.dip', 'fd.sport', 'fd.dport', 'fd.l4proto', 'fd.sockfamily', 'user.name', 'user.uid', 'user.loginuid', 'group.name',
+  'container.id', 'container.name', 'container.image.repository', 'container.image.tag', 'container.privileged', 'k8s.ns.name', 'k8s.pod.name',
+];
+
+test('every Falco field the issue lists resolves', () => {
+  for (const f of ISSUE_FIELDS) assert.notEqual(typeof resolveField(f), 'string', `${f}: ${String(resolveField(f))}`);
+});
+
+test('Falco exceptions: fields, comps (pmatch with a list name too), values', () => {
+  const rs = RuleSet.load([
+    dir({
+      'r.yaml':
+        '- list: ok_dirs\n  items: [/var/log]\n' +
+        '- rule: r\n  desc: d\n  condition: evt.type = openat and fd.directory startswith /var\n  output: o\n  priority: WARNING\n' +
+        '  exceptions:\n    - name: dirs\n      fields: [fd.name, proc.name]\n      comps: [pmatch, in]\n      values:\n        - [ok_dirs, [bash, sh]]\n',
+    }),
+  ]);
+  const out: RuleMatch[] = [];
+  const d = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS });
+  d.evaluate(openW());
+  d.evaluate({ ...openW(), path: '/var/lib/x' } as unknown as VigilEvent);
+  assert.deepEqual(out.map((m) => (m.events[0] as { path: string }).path), ['/var/lib/x']);
 });

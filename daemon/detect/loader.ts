@@ -7,7 +7,7 @@ import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YNode,
 import { VigilError } from '../errors.js';
 import { ACTIONS, SEVERITIES, type ActionName, type RuleInfo, type RuleKind, type Severity } from './types.js';
 import { resolveField, type EvalContext, type Getter, type ResolvedField, type Value } from './fields.js';
-import { ConditionError, Parser, type Node, type Op, type Scope, CMP_OPS, WORD_OPS } from './parser.js';
+import { ConditionError, Parser, type Node, type Op, type Scope, CMP_OPS, LIST_OPS, WORD_OPS } from './parser.js';
 import { compile, compileCmp, kindsOf, metricNames, syscallsOf, type Constraint, type Pred } from './compile.js';
 import { ruleStatus, type RuleStatus } from './status.js';
 export type { RuleStatus } from './status.js';
@@ -583,9 +583,9 @@ class Compiler {
             } else {
               const v = str(src, vn, 'a value');
               const l = this.list(v);
-              if (l && (op === undefined || op === 'in')) {
+              if (l && (op === undefined || LIST_OPS.has(op))) {
                 values = l;
-                op = 'in';
+                op ??= 'in';
               } else values = [v];
               op ??= '=';
             }
