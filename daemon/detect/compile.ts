@@ -307,8 +307,14 @@ function compileArith(a: Arith): (c: EvalContext) => number | undefined {
 /** A condition tree to a predicate. */
 export function compile(n: Node): Pred {
   switch (n.t) {
-    case 'cmp':
-      return n.rhs ? compileFieldCmp(n.field, n.op, n.rhs, n.pos) : compileCmp(n.field, n.op, n.values, n.valuePos, n.pos);
+    case 'cmp': {
+      const p = n.rhs ? compileFieldCmp(n.field, n.op, n.rhs, n.pos) : compileCmp(n.field, n.op, n.values, n.valuePos, n.pos);
+      if (!n.absentFalse) return p;
+      // Falco's rules: `!=` with a field the event does not have is false, as every comparison is.
+      const get = n.field.get;
+      const rhs = n.rhs?.get;
+      return rhs ? (c) => get(c) !== undefined && rhs(c) !== undefined && p(c) : (c) => get(c) !== undefined && p(c);
+    }
     case 'mcmp': {
       const l = compileArith(n.l);
       const r = compileArith(n.r);
@@ -384,7 +390,7 @@ function union(a: Constraint, b: Constraint): Constraint {
 export function kindsOf(n: Node): Constraint {
   switch (n.t) {
     case 'cmp': {
-      if (n.op === '!=') return null;
+      if (n.op === '!=' && !n.absentFalse) return null;
       if (n.field.def.name === 'evt.kind' && (n.op === '=' || n.op === 'in') && !n.rhs) return new Set(n.values);
       if (n.field.def.name === 'evt.type' && (n.op === '=' || n.op === 'in') && !n.rhs) {
         // Falco's evt.type names the call; the call decides the kind (execve: exec, openat: file, ...).

@@ -327,3 +327,16 @@ test('Falco exceptions: fields, comps (pmatch with a list name too), values', ()
   d.evaluate({ ...openW(), path: '/var/lib/x' } as unknown as VigilEvent);
   assert.deepEqual(out.map((m) => (m.events[0] as { path: string }).path), ['/var/lib/x']);
 });
+
+test('absent fields: in a Falco rule (priority:) every comparison is false, != included; a vigil rule (severity:) keeps != true', () => {
+  const yaml = (key: string): string => `- rule: r\n  desc: d\n  condition: evt.type = execve and proc.pcmdline != "x y"\n  output: o\n  ${key}: WARNING\n`;
+  // The exec event's parent has no argv here: proc.pcmdline is absent.
+  const ev = { ...exec(), proc: { exe: '/bin/bash', args: ['bash'], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init' }] } } as unknown as VigilEvent;
+  const fired = (y: string): number => {
+    const out: RuleMatch[] = [];
+    new Detector({ rules: RuleSet.load([dir({ 'r.yaml': y })]), onMatch: (m) => out.push(m), hostNs: NS }).evaluate(ev);
+    return out.length;
+  };
+  assert.equal(fired(yaml('priority')), 0);
+  assert.equal(fired(yaml('severity')), 1);
+});

@@ -495,7 +495,7 @@ const FALCO_FIELDS: FieldDef[] = [
   { name: 'proc.duration', type: 'number', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'nanoseconds since the process started (/proc/<pid>/stat and /proc/uptime)', get: (c) => { const ev = c.ev; return ev ? c.lazy('age', () => processAgeNs(c.env.procRoot, ev.pid)) : undefined; } },
   {
     name: 'proc.is_exe_from_memfd', type: 'bool', cost: 1, kinds: ['exec'], falco: 'same', desc: 'the exec ran a memfd (fileless)',
-    get: (c) => { const ev = c.ev; return ev?.kind === 'exec' ? ev.fileless && /^\/?memfd:/.test(ev.exe) : undefined; },
+    get: (c) => { const ev = c.ev; return ev?.kind === 'exec' ? ev.fileless && ev.exe.includes('memfd:') : undefined; },
   },
   {
     name: 'proc.is_exe_upper_layer', type: 'bool', cost: 100, kinds: PROC_KINDS, falco: 'nearest',

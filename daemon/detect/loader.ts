@@ -499,20 +499,21 @@ class Compiler {
     return out;
   }
 
-  scope(metric: boolean): Scope {
-    return { macro: (n) => this.macro(n, metric), list: (n) => this.list(n), metric };
+  /** falco: the rule is written in Falco's form (priority:), so absent fields follow Falco (Scope.falco). */
+  scope(metric: boolean, falco = false): Scope {
+    return { macro: (n) => this.macro(n, metric, falco), list: (n) => this.list(n), metric, falco };
   }
 
-  macro(name: string, metric: boolean): Node | undefined {
+  macro(name: string, metric: boolean, falco = false): Node | undefined {
     const d = this.defs.macros.get(name);
     if (!d) return undefined;
-    const key = `${metric ? 'm' : 'e'}:${name}`;
+    const key = `${metric ? 'm' : 'e'}${falco ? 'f' : ''}:${name}`;
     const t = this.macroTrees.get(key);
     if (t === 'busy') throw new Located(d.cond.loc(0, `macro ${JSON.stringify(name)} refers to itself`));
     if (t) return t;
     this.macroTrees.set(key, 'busy');
     try {
-      const tree = Parser.parse(d.cond.text, this.scope(metric));
+      const tree = Parser.parse(d.cond.text, this.scope(metric, falco));
       this.macroTrees.set(key, tree);
       return tree;
     } catch (err) {
@@ -521,9 +522,9 @@ class Compiler {
     }
   }
 
-  parse(ct: CondText, metric: boolean): { tree: Node; pred: Pred } {
+  parse(ct: CondText, metric: boolean, falco = false): { tree: Node; pred: Pred } {
     try {
-      const tree = Parser.parse(ct.text, this.scope(metric));
+      const tree = Parser.parse(ct.text, this.scope(metric, falco));
       return { tree, pred: compile(tree) };
     } catch (err) {
       throw condError(ct, err);
@@ -707,7 +708,7 @@ class Compiler {
       };
     }
     if (!def.cond) throw at(def.src, def.node, `rule ${JSON.stringify(def.name)} needs condition:`);
-    const { tree, pred } = this.parse(def.cond, kind === 'metric');
+    const { tree, pred } = this.parse(def.cond, kind === 'metric', k('priority') !== undefined);
     if (kind === 'metric') {
       const f = k('for');
       const forMs = f ? parseDuration((f.value as { value?: unknown }).value) : 0;

@@ -34,7 +34,7 @@ export type Node =
   | { t: 'and'; items: Node[] }
   | { t: 'or'; items: Node[] }
   | { t: 'not'; item: Node }
-  | { t: 'cmp'; field: ResolvedField; op: Op; values: string[]; pos: number; valuePos: number; rhs?: ResolvedField }
+  | { t: 'cmp'; field: ResolvedField; op: Op; values: string[]; pos: number; valuePos: number; rhs?: ResolvedField; absentFalse?: boolean }
   | { t: 'mcmp'; l: Arith; op: (typeof CMP_OPS)[number]; r: Arith; pos: number };
 
 /** A condition error at an offset of the text being parsed. */
@@ -54,6 +54,11 @@ export interface Scope {
   list(name: string): readonly string[] | undefined;
   /** Metric rules: arithmetic over metric.* is allowed, event fields are not (container.* are). */
   metric?: boolean;
+  /**
+   * A rule in Falco's form (priority:): a comparison with a field the event does not have is false,
+   * `!=` included, as in Falco (vigil's own rules: `!=` is true for an absent field).
+   */
+  falco?: boolean;
 }
 
 const KEYWORDS = new Set(['and', 'or', 'not']);
@@ -249,6 +254,12 @@ export class Parser {
   }
 
   private comparison(field: ResolvedField, ft: Tok): Node {
+    const n = this.comparison0(field, ft);
+    if (this.scope.falco && n.t === 'cmp' && n.op === '!=') n.absentFalse = true;
+    return n;
+  }
+
+  private comparison0(field: ResolvedField, ft: Tok): Node {
     const opTok = this.lex();
     let op: Op;
     if (opTok.t === 'sym' && (CMP_OPS as readonly string[]).includes(opTok.v)) op = opTok.v as Op;
