@@ -165,6 +165,8 @@ export function toApiRule(r: RuleInfo): ApiRule {
     enabled: r.enabled,
     actions: r.actions.map((x) => upper('ACTION_', x) as 'ACTION_NOTIFY'),
     source: r.source,
+    status: r.status?.state === 'skipped' ? 'RULE_STATUS_SKIPPED' : r.status?.state === 'never' ? 'RULE_STATUS_NEVER_FIRES' : 'RULE_STATUS_LOADED',
+    status_reason: r.status?.reason ?? '',
   };
 }
 

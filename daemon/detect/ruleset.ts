@@ -142,7 +142,10 @@ export class RuleSet {
   }
 
   rules(): RuleInfo[] {
-    return this.all.map((r) => ({ ...r.info, tags: [...r.info.tags], actions: [...r.info.actions] }));
+    return this.all.map((r) => ({
+      ...r.info, tags: [...r.info.tags], actions: [...r.info.actions],
+      status: { state: r.status.state, ...(r.status.reason !== undefined ? { reason: r.status.reason } : {}) },
+    }));
   }
 
   /** Each rule's status (loaded, skipped, never fires), in load order. */

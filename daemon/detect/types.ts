@@ -30,6 +30,8 @@ export interface RuleInfo {
   actions: ActionName[];
   /** Where it was defined (last definition or override): file:line. */
   source: string;
+  /** Loaded, skipped (never evaluated) or never fires, with why (detect/status.ts); absent: loaded. */
+  status?: { state: 'loaded' | 'skipped' | 'never'; reason?: string };
 }
 
 /** Metric readings a metric rule matched on (target = container id or 'host'). */
