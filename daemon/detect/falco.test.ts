@@ -314,6 +314,20 @@ test('every Falco field the issue lists resolves', () => {
   for (const f of ISSUE_FIELDS) assert.notEqual(typeof resolveField(f), 'string', `${f}: ${String(resolveField(f))}`);
 });
 
+test('Falco exceptions: values appended later to an exception of the same name (append: true) use its fields', () => {
+  const rs = RuleSet.load([
+    dir({
+      '00.yaml': '- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name startswith /var\n  output: o\n  priority: WARNING\n  exceptions:\n    - name: known\n      fields: [proc.name, fd.name]\n      values: [[zsh, /var/a]]\n',
+      '10.yaml': '- rule: r\n  exceptions:\n    - name: known\n      values: [[bash, /var/log/syslog]]\n  append: true\n',
+    }),
+  ]);
+  const out: RuleMatch[] = [];
+  const d = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS });
+  d.evaluate(openW());
+  d.evaluate({ ...openW(), path: '/var/b' } as unknown as VigilEvent);
+  assert.deepEqual(out.map((m) => (m.events[0] as { path: string }).path), ['/var/b']);
+});
+
 test('Falco exceptions: fields, comps (pmatch with a list name too), values', () => {
   const rs = RuleSet.load([
     dir({

@@ -173,7 +173,7 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** The version items of a Falco rule file: checked, never fatal (a newer file may still load). */
-function versionItem(src: Src, it: YAMLMap, entries: Map<string, Entry>, warnings: RuleFileError[]): boolean {
+function versionItem(src: Src, entries: Map<string, Entry>, warnings: RuleFileError[]): boolean {
   const eng = entries.get('required_engine_version');
   if (eng) {
     const v = isScalar(eng.value) ? String(eng.value.value) : '';
@@ -194,7 +194,6 @@ function versionItem(src: Src, it: YAMLMap, entries: Map<string, Entry>, warning
     }
     return true;
   }
-  void it;
   return false;
 }
 
@@ -230,7 +229,7 @@ function readFile(file: string, errors: RuleFileError[], warnings: RuleFileError
       }
       const type = (['rule', 'macro', 'list'] as const).find((t) => entries.has(t));
       if (!type) {
-        if (versionItem(src, it, entries, warnings)) continue;
+        if (versionItem(src, entries, warnings)) continue;
         throw at(src, it, 'an item needs rule:, macro: or list:, or is required_engine_version: or required_plugin_versions:');
       }
       const nameNode = entries.get(type)!.value;
@@ -547,6 +546,7 @@ class Compiler {
 
   exceptions(def: RuleDef): Pred | undefined {
     const preds: Pred[] = [];
+    const named = new Map<string, { fields: ResolvedField[]; comps: Array<Op | undefined>; single: boolean }>();
     for (const { src, node } of def.exceptions) {
       if (!isSeq(node)) throw at(src, node, 'exceptions is a list');
       for (const ex of node.items) {
@@ -556,18 +556,28 @@ class Compiler {
           const k = isScalar(p.key) ? String(p.key.value) : '';
           if (!['name', 'fields', 'values', 'comps'].includes(k)) throw at(src, p.key as YNode, `unknown key ${JSON.stringify(k)} in an exception (keys: name, fields, values, comps)`);
         }
+        const nameNode = get('name');
+        const exName = isScalar(nameNode) ? String(nameNode.value) : undefined;
         const fieldsNode = get('fields');
-        const single = isScalar(fieldsNode);
-        const fieldNames = single ? [str(src, fieldsNode, 'fields')] : strList(src, fieldsNode, 'fields');
-        const fields: ResolvedField[] = fieldNames.map((n, i) => {
-          const f = resolveField(n);
-          if (typeof f === 'string') throw at(src, single ? fieldsNode : ((fieldsNode as { items: YNode[] }).items[i] ?? fieldsNode), f);
-          return f;
-        });
-        const compsNode = get('comps');
-        const comps: Array<Op | undefined> = compsNode === undefined ? fields.map(() => undefined) : isScalar(compsNode) ? [str(src, compsNode, 'comps') as Op] : strList(src, compsNode, 'comps') as Op[];
-        if (comps.length !== fields.length) throw at(src, compsNode, `comps has ${comps.length} operators for ${fields.length} fields`);
-        for (const c of comps) if (c !== undefined && !([...CMP_OPS, ...WORD_OPS] as readonly string[]).includes(c)) throw at(src, compsNode, `unknown operator ${JSON.stringify(c)} in comps`);
+        // Falco's way to add values to an exception defined earlier: the same name, values only.
+        const earlier = fieldsNode === undefined && exName !== undefined ? named.get(exName) : undefined;
+        const single = earlier ? earlier.single : isScalar(fieldsNode);
+        let fields: ResolvedField[];
+        let comps: Array<Op | undefined>;
+        if (earlier) ({ fields, comps } = earlier);
+        else {
+          const fieldNames = single ? [str(src, fieldsNode, 'fields')] : strList(src, fieldsNode, 'fields');
+          fields = fieldNames.map((n, i) => {
+            const f = resolveField(n);
+            if (typeof f === 'string') throw at(src, single ? fieldsNode : ((fieldsNode as { items: YNode[] }).items[i] ?? fieldsNode), f);
+            return f;
+          });
+          const compsNode = get('comps');
+          comps = compsNode === undefined ? fields.map(() => undefined) : isScalar(compsNode) ? [str(src, compsNode, 'comps') as Op] : strList(src, compsNode, 'comps') as Op[];
+          if (comps.length !== fields.length) throw at(src, compsNode, `comps has ${comps.length} operators for ${fields.length} fields`);
+          for (const c of comps) if (c !== undefined && !([...CMP_OPS, ...WORD_OPS] as readonly string[]).includes(c)) throw at(src, compsNode, `unknown operator ${JSON.stringify(c)} in comps`);
+          if (exName !== undefined) named.set(exName, { fields, comps, single });
+        }
         const valuesNode = get('values');
         if (valuesNode === undefined) continue;
         if (!isSeq(valuesNode)) throw at(src, valuesNode, 'values is a list of tuples');
