@@ -153,6 +153,22 @@ const FORMAT: Array<[string, string, (rs: RuleSet) => void]> = [
   ],
 ];
 
+test('a file that redefines another file\'s list, macro or rule is warned about: items are global by name', () => {
+  const rs = RuleSet.load([
+    dir({
+      '00.yaml': '- list: l\n  items: [a]\n- macro: m\n  condition: proc.name in (l)\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: INFO\n',
+      '10.yaml': '- list: l\n  items: [b]\n- macro: m\n  condition: proc.name = b\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: INFO\n- list: l\n  items: [c]\n  append: true\n',
+    }),
+  ]);
+  assert.deepEqual(rs.warnings.map((w) => [w.line, w.message.replace(/ of .*\/00\.yaml:/, ' of 00.yaml:')]), [
+    [1, 'this list replaces "l" of 00.yaml:1 for every file (append: true or override: extends it instead)'],
+    [3, 'this macro replaces "m" of 00.yaml:3 for every file (append: true or override: extends it instead)'],
+    [5, 'this rule replaces "r" of 00.yaml:5 for every file (append: true or override: extends it instead)'],
+  ]);
+  // The default pack alone redefines nothing.
+  assert.deepEqual(RuleSet.load([join(REPO, 'rules')]).warnings, []);
+});
+
 test('Falco\'s file format: versions, plugins, skip-if-unknown-filter, lists, macros, overrides (table)', () => {
   for (const [what, yaml, check] of FORMAT) {
     const rs = RuleSet.load([dir({ 'r.yaml': yaml })]);

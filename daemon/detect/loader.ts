@@ -265,10 +265,14 @@ export function ruleFiles(dirs: readonly string[], errors: RuleFileError[]): str
 
 interface ListDef {
   items: Array<{ v: string; src: Src; node: YNode }>;
+  /** file:line of the definition in force (appends keep it). */
+  where: string;
 }
 
 interface MacroDef {
   cond: CondText;
+  /** file:line of the definition in force (appends keep it). */
+  where: string;
 }
 
 /** A rule after merging: each key's node (the last definition or override wins). */
@@ -316,9 +320,16 @@ export interface Definitions {
   rules: Map<string, RuleDef>;
 }
 
-export function merge(items: RawItem[], errors: RuleFileError[]): Definitions {
+export function merge(items: RawItem[], errors: RuleFileError[], warnings: RuleFileError[] = []): Definitions {
   const defs: Definitions = { lists: new Map(), macros: new Map(), rules: new Map() };
   let order = 0;
+  // Items are global by name (as in Falco): a file that defines a list, macro or rule another file
+  // already has replaces it for every file, e.g. Falco's shell_binaries replacing the default pack's.
+  const replaced = (item: RawItem, oldWhere: string): void => {
+    if (oldWhere.slice(0, oldWhere.lastIndexOf(':')) === item.src.file) return;
+    warnings.push(at(item.src, item.node, `this ${item.type} replaces ${JSON.stringify(item.name)} of ${oldWhere} for every file (append: true or override: extends it instead)`).err);
+  };
+  const whereOf = (item: RawItem): string => `${item.src.file}:${item.src.lc.linePos(item.node.range?.[0] ?? 0).line}`;
   for (const item of items) {
     try {
       const ov = override(item);
@@ -335,7 +346,10 @@ export function merge(items: RawItem[], errors: RuleFileError[]): Definitions {
         const mode = ov?.get('items') ?? (append ? 'append' : 'replace');
         if (mode === 'append' && !old) throw at(item.src, item.node, `append to unknown list ${JSON.stringify(item.name)}`);
         if (mode === 'append') old!.items.push(...items);
-        else defs.lists.set(item.name, { items });
+        else {
+          if (old) replaced(item, old.where);
+          defs.lists.set(item.name, { items, where: whereOf(item) });
+        }
       } else if (item.type === 'macro') {
         const e = item.entries.get('condition');
         if (!e) throw at(item.src, item.node, 'a macro needs condition:');
@@ -343,8 +357,14 @@ export function merge(items: RawItem[], errors: RuleFileError[]): Definitions {
         const old = defs.macros.get(item.name);
         const mode = ov?.get('condition') ?? (append ? 'append' : 'replace');
         if (mode === 'append' && !old) throw at(item.src, item.node, `append to unknown macro ${JSON.stringify(item.name)}`);
-        defs.macros.set(item.name, { cond: mode === 'append' ? concatCond(old!.cond, ct) : ct });
-      } else mergeRule(defs, item, ov, append, order++);
+        if (old && mode !== 'append') replaced(item, old.where);
+        defs.macros.set(item.name, mode === 'append' ? { cond: concatCond(old!.cond, ct), where: old!.where } : { cond: ct, where: whereOf(item) });
+      } else {
+        const old = defs.rules.get(item.name);
+        const keys = [...item.entries.keys()].filter((k) => !['rule', 'append', 'override'].includes(k));
+        if (old && !append && !ov && !(keys.length === 1 && keys[0] === 'enabled')) replaced(item, `${old.src.file}:${old.src.lc.linePos(old.node.range?.[0] ?? 0).line}`);
+        mergeRule(defs, item, ov, append, order++);
+      }
     } catch (err) {
       if (err instanceof Located) errors.push(err.err);
       else throw err;
@@ -783,7 +803,7 @@ export function compileRuleFiles(dirs: readonly string[], opts: CompileOptions =
   const warnings: RuleFileError[] = [];
   const files = ruleFiles(dirs, errors);
   const items = files.flatMap((f) => readFile(f, errors, warnings));
-  const defs = merge(items, errors);
+  const defs = merge(items, errors, warnings);
   const c = new Compiler(defs, errors);
   c.checkMacros();
   const rules: CompiledRule[] = [];

@@ -43,6 +43,7 @@ static void usage(void)
 		"  finit-module PATH          finit_module on an fd of PATH\n"
 		"  bpf-prog-load              BPF_PROG_LOAD of a socket filter (mov r0,0; exit)\n"
 		"  ptrace-attach [--seize]    fork a sleeping child, attach, detach, kill it\n"
+		"  ptrace-traceme             PTRACE_TRACEME (the anti-debugging trick)\n"
 		"  io-uring-setup             io_uring_setup(8, ...)\n"
 		"  connect-unix PATH          connect a stream socket to a unix socket path\n"
 		"  open-write PATH            openat(AT_FDCWD, PATH, O_WRONLY|O_CREAT)\n"
@@ -151,6 +152,14 @@ static int act_ptrace_attach(int seize)
 	return 0;
 }
 
+// Malware asks to be traced by its parent so that no debugger can attach to it.
+static int act_ptrace_traceme(void)
+{
+	long r = kret(ptrace(PTRACE_TRACEME, 0, 0, 0));
+	printf("{\"op\":\"ptrace-traceme\",\"pid\":%d,\"ret\":%ld}\n", getpid(), r);
+	return 0;
+}
+
 static int act_io_uring_setup(void)
 {
 	struct io_uring_params p;
@@ -249,6 +258,8 @@ int main(int argc, char **argv)
 		return act_bpf_prog_load();
 	if (strcmp(cmd, "ptrace-attach") == 0)
 		return act_ptrace_attach(nargs == 1 && strcmp(a[0], "--seize") == 0);
+	if (strcmp(cmd, "ptrace-traceme") == 0)
+		return act_ptrace_traceme();
 	if (strcmp(cmd, "io-uring-setup") == 0)
 		return act_io_uring_setup();
 	if (strcmp(cmd, "connect-unix") == 0 && nargs == 1)

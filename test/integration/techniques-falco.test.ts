@@ -37,6 +37,9 @@ const BEHAVIOURS: Behaviour[] = [
   { rule: 'Clear Log Activities', severity: 'warning', box: 'plain', args: ['sh', '-c', ': > /var/log/syslog'] },
   { rule: 'Remove Bulk Data from Disk', severity: 'warning', box: 'plain', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/shred && /tmp/shred -u /tmp/nothing ; true'] },
   { rule: 'PTRACE attached to process', severity: 'warning', box: 'plain', args: [ACT, 'ptrace-attach'] },
+  { rule: 'PTRACE anti-debug attempt', severity: 'notice', box: 'plain', args: [ACT, 'ptrace-traceme'] },
+  // Any program named debugfs (busybox under that name here): the rule goes by the name.
+  { rule: 'Debugfs Launched in Privileged Container', severity: 'warning', box: 'priv', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/debugfs && /tmp/debugfs ; true'] },
   { rule: 'Fileless execution via memfd_create', severity: 'critical', box: 'plain', args: ['sh', '-c', `${ACT} memfd-exec; true`] },
   { rule: 'Drop and execute new binary in container', severity: 'critical', box: 'plain', args: ['sh', '-c', 'cp /bin/busybox /tmp/sleep && /tmp/sleep 1'] },
   { rule: 'Execution from /dev/shm', severity: 'warning', box: 'priv', args: ['sh', '-c', 'mount -o remount,exec /dev/shm && cp /bin/busybox /dev/shm/vgt && /dev/shm/vgt true'] },
