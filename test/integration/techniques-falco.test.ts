@@ -38,6 +38,10 @@ const BEHAVIOURS: Behaviour[] = [
   { rule: 'Remove Bulk Data from Disk', severity: 'warning', box: 'plain', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/shred && /tmp/shred -u /tmp/nothing ; true'] },
   { rule: 'PTRACE attached to process', severity: 'warning', box: 'plain', args: [ACT, 'ptrace-attach'] },
   { rule: 'PTRACE anti-debug attempt', severity: 'notice', box: 'plain', args: [ACT, 'ptrace-traceme'] },
+  // A shell on a pseudo-terminal, as `kubectl exec -it` starts one; it lives a moment (proc.tty is read
+  // from /proc). Its parent must be an entry point the rule knows: runc's re-exec of itself is named
+  // "exe", so the helper runs under that name.
+  { rule: 'Terminal shell in container', severity: 'notice', box: 'plain', args: ['sh', '-c', `ln -sf ${ACT} /tmp/exe && /tmp/exe tty-exec /bin/sh -c 'sleep 1'`] },
   // Any program named debugfs (busybox under that name here): the rule goes by the name.
   { rule: 'Debugfs Launched in Privileged Container', severity: 'warning', box: 'priv', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/debugfs && /tmp/debugfs ; true'] },
   { rule: 'Fileless execution via memfd_create', severity: 'critical', box: 'plain', args: ['sh', '-c', `${ACT} memfd-exec; true`] },
