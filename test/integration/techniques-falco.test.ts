@@ -15,6 +15,7 @@ import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, plant, type Hel
 
 const FALCO_RULES = join(ROOT, '..', 'shared', 'falco', 'falco_rules.yaml');
 const ACT = `${HELPER_MOUNT}/vigil-act`;
+const TECH = `${HELPER_MOUNT}/vigil-tech`;
 // A bound on waiting for a match that must come (not a latency assertion: it only ends a failing test).
 const WAIT_MS = 5000;
 
@@ -27,6 +28,10 @@ interface Behaviour {
 }
 
 const BEHAVIOURS: Behaviour[] = [
+  // A web server (a program named nginx) starting a shell: the remote-code-execution pattern.
+  { rule: 'Run shell untrusted', severity: 'notice', box: 'plain', args: ['sh', '-c', `ln -sf ${ACT} /tmp/nginx && /tmp/nginx tty-exec /bin/sh -c 'sleep 1'`] },
+  // A system user (daemon, uid 1) running a command below sshd (privileged: setgroups needs it here).
+  { rule: 'System user interactive', severity: 'informational', box: 'priv', args: ['sh', '-c', `ln -sf ${ACT} /tmp/sshd && /tmp/sshd tty-exec ${TECH} as-user 1 /bin/sleep 1`] },
   { rule: 'Search Private Keys or Passwords', severity: 'warning', box: 'plain', args: ['grep', '-r', 'BEGIN RSA PRIVATE', '/etc'] },
   { rule: 'Find AWS Credentials', severity: 'warning', box: 'plain', args: ['find', '/root/.aws/credentials'] },
   // Run directly: busybox sh runs an applet it is asked for as /proc/self/exe (comm "exe"), not "nc".
@@ -67,10 +72,11 @@ describe('Falco\'s stable rules fire on their behaviours (real runc containers, 
     boxes.plain = start(false);
     boxes.priv = start(true);
     boxes.quiet = start(false);
-    for (const c of [boxes.plain, boxes.quiet]) {
+    for (const c of [boxes.plain, boxes.priv, boxes.quiet]) {
       const rootfs = join(c.bundle, 'rootfs');
       plant(rootfs, 'etc/shadow', 'root:$6$vigil$notarealhash:19000:0:99999:7:::\n');
       plant(rootfs, 'var/log/syslog', 'an old line\n', 0o644);
+      plant(rootfs, 'etc/passwd', 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n', 0o644);
     }
   });
 
