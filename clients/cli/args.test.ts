@@ -14,6 +14,7 @@ const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext
   ['tail filter: fields joined by ;', ['tail', '--allow', 'kind=exec,file; container.name=web-*;severity=warning;rule=A;container=abcd;namespace=prod;exe=/usr/**'],
     { allow: [{ kinds: ['EVENT_KIND_EXEC', 'EVENT_KIND_FILE'], container_names: ['web-*'], min_severity: 'SEVERITY_WARNING', rules: ['A'], container_ids: ['abcd'], pod_namespaces: ['prod'], exe_globs: ['/usr/**'] }] }],
   ['tail compact on a terminal', ['tail'], { output: 'compact' }, { stdoutIsTty: true }],
+  ['tail as Falco\'s JSON alerts', ['tail', '-o', 'falco'], { name: 'tail', events: false, output: 'falco' }],
   ['tail events with filters and resume', ['tail', '--events', '--allow', 'kind=exec', '--allow', 'container.name=web-*', '--deny', 'exe=/bin/sh', '--since', '42', '-o', 'wide'],
     { name: 'tail', events: true, output: 'wide', since: '42', allow: [{ kinds: ['EVENT_KIND_EXEC'] }, { container_names: ['web-*'] }], deny: [{ exe_globs: ['/bin/sh'] }] }],
   ['alerts ls defaults', ['alerts', 'ls'], { name: 'alerts ls', output: 'table', state: 'open', limit: 100 }],
@@ -114,6 +115,7 @@ const BAD: Array<[string[], RegExp, RegExp]> = [
   [['completion', 'csh'], /the shell must be one of bash, zsh, fish/, /^Usage: vigil completion/],
   [['ps', '--color', 'yes'], /--color must be one of auto, always, never \(got "yes"\)/, /^Usage: vigil ps/],
   [['--color', 'rainbow', 'status'], /--color must be one of auto, always, never/, /^Usage: vigil status/],
+  [['tail', '--events', '-o', 'falco'], /-o falco prints alerts as Falco's JSON; events have no Falco form/, /^Usage: vigil tail/],
 ];
 
 for (const [line, message, usage] of BAD) {

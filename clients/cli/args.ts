@@ -29,7 +29,7 @@ export type OptionSpec = Record<string, OptionDef>;
 const OUT_TEXT_JSON = ['text', 'json'] as const;
 const OUT_TABLE_JSON = ['table', 'json'] as const;
 const OUT_TABLE_WIDE_JSON = ['table', 'wide', 'json'] as const;
-const OUT_TAIL = ['compact', 'json', 'wide'] as const;
+const OUT_TAIL = ['compact', 'json', 'wide', 'falco'] as const;
 const ALERT_STATES = ['open', 'acknowledged', 'resolved', 'all'] as const;
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -95,7 +95,7 @@ export interface Connection {
 export interface TailCommand {
   name: 'tail';
   events: boolean;
-  output: 'compact' | 'json' | 'wide';
+  output: 'compact' | 'json' | 'wide' | 'falco';
   since?: string;
   allow: Filter[];
   deny: Filter[];
@@ -273,7 +273,8 @@ Options:
                               (this or worse), container (id or prefix), container.name
                               (glob), namespace, exe (glob); e.g. 'kind=exec,file;exe=/bin/*'
       --since SEQ           resume after sequence number SEQ (printed by -o json as "seq")
-  -o, --output FORMAT       compact, json (one object a line) or wide
+  -o, --output FORMAT       compact, json (one object a line), wide, or falco (each new alert
+                              as Falco's JSON alert, one a line, for Falco tooling)
                               (default compact on a terminal, json otherwise)
 `,
     options: {
@@ -292,7 +293,7 @@ Options:
       return {
         name: 'tail',
         events: v.events === true,
-        output: oneOf('--output', str(v.output), OUT_TAIL, ctx.stdoutIsTty ? 'compact' : 'json', usage),
+        output: tailOutput(v, ctx.stdoutIsTty, usage),
         ...(since !== undefined ? { since } : {}),
         allow: strs(v.allow).map((f) => parseFilter(f, usage)),
         deny: strs(v.deny).map((f) => parseFilter(f, usage)),
@@ -709,4 +710,11 @@ function connectionFrom(values: Values, ctx: ParseContext, usage: string): Conne
   const conn: Connection = { addr, insecure, timeoutMs, debug: values.debug === true };
   if (ca !== undefined) conn.ca = ca;
   return conn;
+}
+
+/** tail's -o: falco is Falco's JSON alert, which events do not have. */
+function tailOutput(v: Record<string, string | boolean | (string | boolean)[] | undefined>, tty: boolean, usage: string): 'compact' | 'json' | 'wide' | 'falco' {
+  const o = oneOf('--output', str(v.output), OUT_TAIL, tty ? 'compact' : 'json', usage);
+  if (o === 'falco' && v.events === true) throw new UsageError('-o falco prints alerts as Falco\'s JSON; events have no Falco form (use -o json with --events)', usage);
+  return o;
 }

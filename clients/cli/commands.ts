@@ -246,8 +246,13 @@ export async function rulesLs(cmd: RulesLsCommand, api: Api, io: CliIo): Promise
   const paint = painter(useColour(io.stdout, io.env, io.colour));
   io.stdout.write(
     table(
-      ['NAME', 'KIND', 'SEVERITY', 'ENABLED', 'ACTIONS', 'SOURCE'],
-      res.rules.map((r) => [r.name, enumWord(r.kind, 'RULE_KIND_'), severityTag(severityWord(r), paint).trimEnd(), r.enabled ? 'yes' : 'no', r.actions.map((a) => enumWord(a, 'ACTION_')).join(',') || '-', r.source]),
+      ['NAME', 'KIND', 'SEVERITY', 'ENABLED', 'STATUS', 'ACTIONS', 'SOURCE'],
+      res.rules.map((r) => [
+        r.name, enumWord(r.kind, 'RULE_KIND_'), severityTag(severityWord(r), paint).trimEnd(), r.enabled ? 'yes' : 'no',
+        // A daemon older than the status field sends none: its rules all load.
+        r.status === 'RULE_STATUS_SKIPPED' ? 'skipped' : r.status === 'RULE_STATUS_NEVER_FIRES' ? 'never fires' : 'loaded',
+        r.actions.map((a) => enumWord(a, 'ACTION_')).join(',') || '-', r.source,
+      ]),
     ),
   );
   return 0;

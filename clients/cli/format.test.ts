@@ -6,7 +6,8 @@ import type { QueryMetricsResponse__Output } from '../../proto/gen/vigil/v1/Quer
 import { formatForecast, formatMetric, parseTargetLines } from './commands.js';
 import { containerLabel, formatAlertDetail, formatAlertLine, formatEventLine, formatJson } from './format.js';
 import type { Alert, Event, Forecast } from './proto.js';
-import { gapLine } from './tail.js';
+import { formatMessage, gapLine } from './tail.js';
+import type { TailCommand } from './args.js';
 
 const CONTAINER = { id: 'c0ffee0000011234', name: 'web-1', runtime: 'runc', image: 'busybox:1.36', namespace: 'prod', pod: 'web-7f9c' };
 
@@ -35,6 +36,11 @@ function alert(over: Partial<Alert> = {}): Alert {
       { state: 'ALERT_STATE_ACKNOWLEDGED', at: '2026-11-28T12:05:00.000Z', by: 'alice', comment: 'looking' },
     ],
     actions: [], suppressed: '0', unpersisted: false, forecast: null,
+    output_fields: [
+      { name: 'evt.time', integer: '1795867201200000000', value: 'integer' }, { name: 'fd.name', text: '/etc/shadow', value: 'text' },
+      { name: 'proc.pid', integer: '4711', value: 'integer' }, { name: 'user.name' },
+    ],
+    source: 'syscall', hostname: 'node-1',
     ...over,
   };
 }
@@ -185,4 +191,15 @@ test('target batch files: selector and options per line, comments, errors with f
     { selector: 'image:nginx*', rules: ['A'] },
   ]);
   assert.throws(() => parseTargetLines('host\nname:x bogus\n', 't.txt'), /^CliError: t\.txt:2: unexpected "bogus" after the selector/);
+});
+
+test('tail -o falco: each new alert as one line of Falco\'s JSON; later versions of it print nothing', () => {
+  const cmd: TailCommand = { name: 'tail', events: false, output: 'falco', allow: [], deny: [] };
+  const line = formatMessage({ message: 'alert', alert: alert(), alert_change: 'ALERT_CHANGE_OPENED' } as never, cmd, false)!;
+  const j = JSON.parse(line) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(j).sort(), ['hostname', 'output', 'output_fields', 'priority', 'rule', 'source', 'tags', 'time']);
+  assert.deepEqual([j.rule, j.priority, j.source, j.hostname, j.time], ['Read of shadow file in container', 'Warning', 'syscall', 'node-1', '2026-11-28T12:00:01.200000000Z']);
+  assert.deepEqual(j.output_fields, { 'evt.time': 1795867201200000000, 'fd.name': '/etc/shadow', 'proc.pid': 4711, 'user.name': null });
+  assert.equal(j.output, '12:00:01.200000000: Warning /etc/shadow opened in a container');
+  assert.equal(formatMessage({ message: 'alert', alert: alert(), alert_change: 'ALERT_CHANGE_ACKNOWLEDGED' } as never, cmd, false), undefined);
 });

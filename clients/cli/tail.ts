@@ -1,6 +1,8 @@
 // `vigil tail`: one Events.Subscribe stream printed as it arrives. A gap (this subscriber lost
 // messages) is a warning line on stderr and the stream goes on; SIGINT ends it cleanly (exit 0); a
 // stream the daemon breaks ends with one line and the --since to resume from.
+import { hostname } from 'node:os';
+import { falcoJson } from '../forwarder/format/falco.js';
 import type { TailCommand } from './args.js';
 import { errorFromRpc, isCancelled, type Api } from './client.js';
 import { formatAlertLine, formatEventLine, formatJson } from './format.js';
@@ -20,13 +22,15 @@ export function subscribeRequest(cmd: TailCommand): SubscribeRequest {
 
 /** Formats one stream message for stdout; undefined for what is not printed there. */
 export function formatMessage(m: SubscribeResponse, cmd: TailCommand, colour: boolean): string | undefined {
+  // Falco emits an alert once; later versions of a vigil alert (acks, folded repeats) are not new Falco alerts.
+  if (cmd.output === 'falco') return m.message === 'alert' && m.alert && m.alert_change === 'ALERT_CHANGE_OPENED' ? falcoJson(m.alert, hostname()) : undefined;
   if (m.message === 'alert' && m.alert) return cmd.output === 'json' ? formatJson({ alert: m.alert, alert_change: m.alert_change }) : formatAlertLine(m.alert, cmd.output === 'wide', { colour });
   if (m.message === 'event' && m.event) return cmd.output === 'json' ? formatJson({ event: m.event }) : formatEventLine(m.event, cmd.output === 'wide', { colour });
   return undefined;
 }
 
 export function runTail(cmd: TailCommand, api: Api, io: CliIo): Promise<number> {
-  const colour = cmd.output !== 'json' && useColour(io.stdout, io.env, io.colour);
+  const colour = cmd.output !== 'json' && cmd.output !== 'falco' && useColour(io.stdout, io.env, io.colour);
   const stream = api.events.Subscribe(subscribeRequest(cmd), api.metadata());
   let lastSeq = cmd.since;
   return new Promise<number>((resolve) => {

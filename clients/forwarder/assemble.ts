@@ -9,7 +9,7 @@ import { compileFilter, toProtoFilter } from './filter.js';
 import { Forwarder, type AlertSource } from './forwarder.js';
 import { Pipeline, type Sink } from './pipeline.js';
 import { CursorStore } from './state.js';
-import { BulkSink, HecSink, WebhookSink } from './sinks/http.js';
+import { BulkSink, FalcoSink, HecSink, WebhookSink } from './sinks/http.js';
 import { NatsSink } from './sinks/nats.js';
 import { SyslogSink } from './sinks/syslog.js';
 
@@ -37,6 +37,8 @@ export function makeSink(s: SinkConfig, hostname: string, version: string): Sink
       return new BulkSink({ url: s.url, index: s.index, authorization: s.authorization, ca: readPem(s.ca, `${where}: ca`) });
     case 'webhook':
       return new WebhookSink({ url: s.url, headers: s.headers, ca: readPem(s.ca, `${where}: ca`) });
+    case 'falco':
+      return new FalcoSink({ url: s.url, headers: s.headers, hostname, ca: readPem(s.ca, `${where}: ca`) });
     case 'nats':
       return new NatsSink({ servers: s.servers, subject: s.subject, stream: s.stream, createStream: s.createStream, creds: s.creds, ca: s.ca, hostname });
   }

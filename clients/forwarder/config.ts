@@ -37,6 +37,7 @@ export type SinkConfig = SinkCommon & (
   | { type: 'hec'; url: string; token: string; index?: string | undefined; sourcetype?: string | undefined; source?: string | undefined; ca?: string | undefined }
   | { type: 'bulk'; url: string; index: string; authorization?: string | undefined; ca?: string | undefined }
   | { type: 'webhook'; url: string; headers: Record<string, string>; ca?: string | undefined }
+  | { type: 'falco'; url: string; headers: Record<string, string>; ca?: string | undefined }
   | { type: 'nats'; servers: string[]; subject: string; stream?: string | undefined; createStream: boolean; creds?: string | undefined; ca?: string | undefined }
 );
 
@@ -54,7 +55,7 @@ export interface ForwarderConfig {
 
 export const DEFAULT_ADDRESS = 'unix:///run/vigil/vigil.sock';
 export const DEFAULT_STATE_FILE = '/var/lib/vigil-forward/state.json';
-const SINK_TYPES = ['syslog', 'hec', 'bulk', 'webhook', 'nats'] as const;
+const SINK_TYPES = ['syslog', 'hec', 'bulk', 'webhook', 'nats', 'falco'] as const;
 
 type Obj = Record<string, unknown>;
 
@@ -213,6 +214,18 @@ function parseSink(value: unknown, i: number): SinkConfig {
     }
     case 'webhook': {
       r.allowOnly([...COMMON, 'url', 'headers', 'ca']);
+      const h = r.sub('headers');
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(h.obj)) {
+        if (typeof v !== 'string') throw h.err(k, 'must be a string');
+        headers[k.toLowerCase()] = v;
+      }
+      return { ...common, type, url: url('url'), headers, ca: r.str('ca') };
+    }
+    case 'falco': {
+      // Falco's http_output: alerts only, as Falco's JSON alert (falcosidekick listens on :2801).
+      r.allowOnly([...COMMON, 'url', 'headers', 'ca']);
+      if (common.events) throw r.err('events', 'a falco sink sends alerts only (Falco\'s JSON alert has no form for events)');
       const h = r.sub('headers');
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(h.obj)) {

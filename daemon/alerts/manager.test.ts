@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeSync, openSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../log.js';
 import { Store } from '../store/store.js';
@@ -16,6 +16,7 @@ import { AlertManager, OVERLOAD_RULE, STORE_LOSS_RULE, type ActionRunner, type A
 import { AlertStore, SEQ_RESERVE } from './store.js';
 import { MAX_ALERT_FORECAST_POINTS, type ActionOutcome, type Alert, type AlertChange } from './types.js';
 import type { Forecast } from '../forecast/types.js';
+import { toApiAlert } from '../api/convert.js';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const SEC = 1000;
@@ -553,4 +554,25 @@ test('the waiting queue is bounded: the oldest are dropped, counted and alerted 
     execFileSync('umount', [mnt]);
     rmSync(mnt, { recursive: true, force: true });
   }
+});
+
+test('Falco\'s alert fields: the output\'s field values, the source and the host, on the alert and through the API', async () => {
+  const r = await rig();
+  const outputFields = [{ name: 'proc.name', value: 'sh' }, { name: 'proc.pid', value: 4711 }, { name: 'container.privileged', value: false }, { name: 'user.name', value: null }];
+  r.m.submit({ ...match(rule('shell in container'), T0), outputFields });
+  r.m.submit(match(rule('memory near limit', { kind: 'metric' }), T0 + SEC, { container: C2 }));
+  await r.m.flush();
+  const [event, metric] = r.published.map(([a]) => a);
+  assert.deepEqual([event!.outputFields, event!.source, event!.hostname], [outputFields, 'syscall', hostname()]);
+  assert.equal(metric!.source, 'vigil_metrics');
+  // evt.time (unix ns) first, then each field typed; a field without a value carries none.
+  assert.deepEqual(toApiAlert(event!).output_fields, [
+    { name: 'evt.time', integer: String(BigInt(T0) * 1_000_000n) },
+    { name: 'proc.name', text: 'sh' },
+    { name: 'proc.pid', integer: '4711' },
+    { name: 'container.privileged', flag: false },
+    { name: 'user.name' },
+  ]);
+  assert.deepEqual([toApiAlert(event!).source, toApiAlert(event!).hostname], ['syscall', hostname()]);
+  await done(r);
 });

@@ -47,6 +47,7 @@
 // alerts lost to a store failure' is raised (it waits like the others; dedup folds repeats). Losing
 // alerts silently to a full disk would let an attacker hide by filling it. The manager logs when
 // alerts start waiting and when they are written, not per batch.
+import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.js';
 import { HOST_CONTAINER } from '../containers/types.js';
 import type { ActionName, RuleInfo, RuleMatch } from '../detect/types.js';
@@ -58,6 +59,9 @@ import { lineageOfEvents } from './lineage.js';
 import { TokenBucket } from './ratelimit.js';
 import type { AlertFilter, AlertList, AlertPage, AlertStore } from './store.js';
 import { boundForecast, type ActionOutcome, type Alert, type AlertChange, type AlertState } from './types.js';
+
+/** Read once: alerts name the host they were raised on (Falco's hostname). */
+const HOSTNAME = hostname();
 
 /** Runs a rule's response actions for a new alert (daemon/alerts/responses*.ts provides the real one). */
 export type ActionRunner = (alert: Readonly<Alert>, actions: ActionName[]) => Promise<ActionOutcome[]>;
@@ -594,6 +598,9 @@ export class AlertManager {
     };
     if (m.metric) a.metric = m.metric;
     if (m.forecast) a.forecast = boundForecast(m.forecast);
+    if (m.outputFields) a.outputFields = m.outputFields;
+    a.source = m.rule.kind === 'metric' || m.forecast ? 'vigil_metrics' : 'syscall';
+    a.hostname = HOSTNAME;
     this.counters.opened++;
     return a;
   }

@@ -1,7 +1,7 @@
 // Alerts: what security teams see, page on and act on. Built from detection matches; persisted before
 // they are published; every state change and response is recorded on the alert itself.
 import type { ContainerRef } from '../containers/types.js';
-import type { ActionName, MetricMatch, Severity } from '../detect/types.js';
+import type { ActionName, MetricMatch, OutputValue, Severity } from '../detect/types.js';
 import type { Forecast } from '../forecast/types.js';
 import type { VigilEvent } from '../sensor/events.js';
 
@@ -54,6 +54,12 @@ export interface Alert {
   /** Early warnings: the forecast that justified the alert (the latest while it stays open; at most
    * MAX_ALERT_FORECAST_POINTS points). */
   forecast?: Forecast;
+  /** The fields the rule's output names, with their values at the first match (Falco's output_fields). */
+  outputFields?: OutputValue[];
+  /** Falco's name of the rule's event source: syscall, or vigil_metrics for metric rules and early warnings. */
+  source?: string;
+  /** The host the daemon runs on. */
+  hostname?: string;
   /** Matches folded into this alert by dedup (1 for a fresh alert). */
   count: number;
   state: AlertState;

@@ -7,7 +7,7 @@ import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/Subscrib
 import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
 import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
-import { applyMask, toApiEvent, type StreamEvent } from './convert.js';
+import { applyMask, toApiEvent, toApiRule, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription } from './filter.js';
 import { serviceDefinitions } from './proto.js';
 
@@ -85,4 +85,19 @@ test('field masks: container_update.changed and runtime_setup are Event paths', 
   const ev = LIFECYCLE[1]![0];
   assert.deepEqual(applyMask(toApiEvent(ev), sub.eventMask!), { kind: 'EVENT_KIND_CONTAINER_UPDATE', container_update: { changed: ['name', 'pod_uid', 'init_pid', 'posture'] } });
   assert.deepEqual(applyMask(toApiEvent({ ...probeEvent(), runtime_setup: true }), sub.eventMask!), { kind: 'EVENT_KIND_EXIT', runtime_setup: true });
+});
+
+// [status on the rule, status and reason in the API]
+const RULE_STATUSES: Array<[{ state: 'loaded' | 'skipped' | 'never'; reason?: string } | undefined, string, string]> = [
+  [undefined, 'RULE_STATUS_LOADED', ''],
+  [{ state: 'loaded' }, 'RULE_STATUS_LOADED', ''],
+  [{ state: 'skipped', reason: 'fd.nameraw: no data' }, 'RULE_STATUS_SKIPPED', 'fd.nameraw: no data'],
+  [{ state: 'never', reason: 'socket is not traced' }, 'RULE_STATUS_NEVER_FIRES', 'socket is not traced'],
+];
+
+test('rules: each rule\'s status and its reason (table)', () => {
+  for (const [status, api, reason] of RULE_STATUSES) {
+    const r = toApiRule({ name: 'r', desc: '', kind: 'event', severity: 'warning', tags: [], enabled: true, actions: [], source: 'f:1', ...(status ? { status } : {}) });
+    assert.deepEqual([r.status, r.status_reason], [api, reason]);
+  }
 });

@@ -126,7 +126,29 @@ export function toApiAlert(a: Alert): ApiAlert {
     suppressed: a.suppressed ?? 0,
     unpersisted: a.unpersisted === true,
     ...(a.forecast ? { forecast: toApiForecast(a.forecast) } : {}),
+    output_fields: toApiOutputFields(a),
+    source: a.source ?? 'syscall',
+    hostname: a.hostname ?? '',
   };
+}
+
+/**
+ * Falco's output_fields: evt.time (unix nanoseconds of the first match) first, then the rule's output
+ * fields. Whole numbers travel as integers, others as reals; a field without a value carries none.
+ */
+function toApiOutputFields(a: Alert): NonNullable<ApiAlert['output_fields']> {
+  const ms = Date.parse(a.time);
+  const out: NonNullable<ApiAlert['output_fields']> = [{ name: 'evt.time', integer: (BigInt(Number.isFinite(ms) ? ms : 0) * 1_000_000n).toString() }];
+  for (const f of a.outputFields ?? []) {
+    if (f.name === 'evt.time') continue;
+    const v = f.value;
+    if (v === null) out.push({ name: f.name });
+    else if (typeof v === 'string') out.push({ name: f.name, text: v });
+    else if (typeof v === 'boolean') out.push({ name: f.name, flag: v });
+    else if (Number.isSafeInteger(v)) out.push({ name: f.name, integer: String(v) });
+    else out.push({ name: f.name, real: v });
+  }
+  return out;
 }
 
 export function toApiTarget(t: Target): ApiTarget {
@@ -143,6 +165,8 @@ export function toApiRule(r: RuleInfo): ApiRule {
     enabled: r.enabled,
     actions: r.actions.map((x) => upper('ACTION_', x) as 'ACTION_NOTIFY'),
     source: r.source,
+    status: r.status?.state === 'skipped' ? 'RULE_STATUS_SKIPPED' : r.status?.state === 'never' ? 'RULE_STATUS_NEVER_FIRES' : 'RULE_STATUS_LOADED',
+    status_reason: r.status?.reason ?? '',
   };
 }
 

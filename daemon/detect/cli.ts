@@ -15,11 +15,15 @@ import type { RuleMatch } from './types.js';
 export const RULES_USAGE = `Usage: vigild rules <command> [options] [DIR...]
 
 Commands:
-  check [DIR...]                  load the rule files and report errors (file:line:column)
+  check [--strict] [DIR...]       load the rule files; print each rule as loaded, skipped (with the
+                                  field or plugin that made it skip) or never fires (with why), and
+                                  errors with file:line:column. --strict: a rule vigil cannot
+                                  evaluate is an error instead of skipped
   test --replay CAPTURE [DIR...]  replay a capture through the rules; print each match
   fields                          print the field catalogue (markdown; docs/fields.md)
 
-DIR is a directory of .yaml files or a file; default: the package's rules/ and /etc/vigil/rules.d.
+DIR is a directory of .yaml files or a file (Falco rule files load as they are: docs/falco.md);
+default: the package's rules/ and /etc/vigil/rules.d.
 Exit status: 0 ok, 1 errors, 2 usage error.
 `;
 
@@ -28,9 +32,9 @@ export interface RulesIo {
   stderr: NodeJS.WritableStream;
 }
 
-function load(dirs: string[], io: RulesIo): RuleSet | undefined {
+function load(dirs: string[], io: RulesIo, strict = false): RuleSet | undefined {
   try {
-    return RuleSet.load(dirs);
+    return RuleSet.load(dirs, { strict });
   } catch (err) {
     if (err instanceof RuleError) {
       for (const e of err.errors) io.stderr.write(`${formatRuleError(e)}\n`);
@@ -41,6 +45,22 @@ function load(dirs: string[], io: RulesIo): RuleSet | undefined {
   }
 }
 
+const STATE_LABEL = { loaded: 'loaded', skipped: 'skipped', never: 'never fires' } as const;
+
+/** One line per rule (loaded / skipped / never fires, with the reason), its notes, and the counts. */
+export function formatStatuses(rs: RuleSet): string {
+  const lines: string[] = [];
+  const n = { loaded: 0, skipped: 0, never: 0 };
+  for (const { rule, status } of rs.statuses()) {
+    n[status.state]++;
+    lines.push(`${STATE_LABEL[status.state].padEnd(12)} ${rule.name}${rule.enabled ? '' : ' (disabled)'}${status.reason ? `: ${status.reason}` : ''}  [${rule.source}]`);
+    for (const note of status.notes) lines.push(`${''.padEnd(12)}   note: ${note}`);
+  }
+  const total = n.loaded + n.skipped + n.never;
+  lines.push(`rules: ${total}: ${n.loaded + n.never} loaded (${n.never} of them never fire), ${n.skipped} skipped`);
+  return lines.join('\n') + '\n';
+}
+
 export function formatMatch(m: RuleMatch): string {
   const ev = m.events[m.events.length - 1];
   const proc = ev ? `${ev.comm}[${ev.pid}]` : '-';
@@ -49,13 +69,15 @@ export function formatMatch(m: RuleMatch): string {
 
 export const RULES_COMMANDS = ['check', 'test', 'fields'] as const;
 /** The options of `vigild rules` (node:util parseArgs); test/doc-commands.test.ts checks the docs against them. */
-export const RULES_OPTIONS = { replay: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+export const RULES_OPTIONS = { replay: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export interface RulesArgs {
   command: (typeof RULES_COMMANDS)[number] | 'help';
   /** The directories given (empty: the defaults). */
   dirs: string[];
   replay?: string;
+  /** check --strict: a rule vigil cannot honour is an error, not a warning. */
+  strict?: boolean;
 }
 
 /** Parses `vigild rules ...` without acting on it; throws UsageError. */
@@ -64,7 +86,7 @@ export function parseRulesArgs(argv: readonly string[]): RulesArgs {
   if (cmd === undefined) throw new UsageError('missing command (check, test or fields)');
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') return { command: 'help', dirs: [] };
   if (!(RULES_COMMANDS as readonly string[]).includes(cmd)) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
-  let values: { replay?: string; help?: boolean };
+  let values: { replay?: string; strict?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: RULES_OPTIONS }));
@@ -76,7 +98,8 @@ export function parseRulesArgs(argv: readonly string[]): RulesArgs {
   if (command === 'test' && values.replay === undefined) throw new UsageError('test needs --replay CAPTURE');
   if (command !== 'test' && values.replay !== undefined) throw new UsageError(`--replay applies to rules test, not rules ${command}`);
   if (command === 'fields' && positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  return { command, dirs: positionals, ...(values.replay !== undefined ? { replay: values.replay } : {}) };
+  if (command !== 'check' && values.strict) throw new UsageError(`--strict applies to rules check, not rules ${command}`);
+  return { command, dirs: positionals, ...(values.replay !== undefined ? { replay: values.replay } : {}), ...(values.strict ? { strict: true } : {}) };
 }
 
 export async function runRules(argv: readonly string[], io: RulesIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -99,8 +122,10 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
     return 0;
   }
   if (cmd === 'check') {
-    const rs = load(dirs, io);
+    const rs = load(dirs, io, args.strict === true);
     if (!rs) return 1;
+    for (const w of rs.warnings) if (!w.message.startsWith('rule ')) io.stderr.write(`${formatRuleError({ ...w, message: `warning: ${w.message}` })}\n`);
+    io.stdout.write(formatStatuses(rs));
     const rules = rs.rules();
     const byKind = new Map<string, number>();
     for (const r of rules) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);

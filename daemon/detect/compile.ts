@@ -8,15 +8,48 @@ import { ConditionError, type Arith, type Node, type Op } from './parser.js';
 import type { MetricName } from '../metrics/types.js';
 import { compileGlob, globFault } from '../../common/glob.js';
 import { linearRegExp, RegexError } from '../regex.js';
+import { Handler, syscallTable } from '../sensor/syscalls.js';
+
+/** Event kinds each probe handler produces. */
+export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
+  [Handler.EXECVE, ['exec']],
+  [Handler.EXECVEAT, ['exec']],
+  [Handler.CLONE, ['fork', 'ns_change']],
+  [Handler.CLONE3, ['fork', 'ns_change']],
+  [Handler.FORK, ['fork']],
+  [Handler.UNSHARE, ['ns_change']],
+  [Handler.SETNS, ['ns_change', 'syscall']],
+  [Handler.CRED, ['cred_change']],
+  ...[Handler.OPEN, Handler.OPENAT, Handler.OPENAT2, Handler.CREAT, Handler.RENAME, Handler.RENAMEAT, Handler.LINK, Handler.LINKAT, Handler.SYMLINK, Handler.SYMLINKAT, Handler.UNLINK, Handler.UNLINKAT].map(
+    (h): [number, readonly string[]] => [h, ['file']],
+  ),
+  [Handler.CONNECT, ['connect']],
+]);
+
+let tracedKinds: Map<string, readonly string[]> | undefined;
+/** The system calls vigil's probes can trace, with the event kinds each produces (x86_64's table: the widest). */
+export function tracedSyscalls(): ReadonlyMap<string, readonly string[]> {
+  if (!tracedKinds) {
+    const t = syscallTable('x86_64');
+    tracedKinds = new Map(t.defaults().map((e) => [t.name(e.nr) ?? '', HANDLER_KINDS.get(e.handler) ?? ['syscall']]));
+  }
+  return tracedKinds;
+}
 
 export type Pred = (c: EvalContext) => boolean;
 
 const ALLOWED: Record<FieldType, readonly Op[]> = {
-  string: ['=', '!=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists'],
-  list: ['=', '!=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists'],
-  number: ['=', '!=', '<', '<=', '>', '>=', 'in', 'exists'],
+  string: ['=', '!=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists', 'pmatch', 'intersects', 'bcontains', 'bstartswith'],
+  list: ['=', '!=', 'in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists', 'pmatch', 'intersects', 'bcontains', 'bstartswith'],
+  number: ['=', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists'],
   bool: ['=', '!=', 'exists'],
 };
+
+/** Falco's bcontains/bstartswith take the bytes as hex. */
+function hexBytes(v: string, pos: number): Buffer {
+  if (!/^([0-9a-fA-F]{2})+$/.test(v)) throw new ConditionError(pos, `expected bytes in hex (e.g. 7f454c46), not ${JSON.stringify(v)}`);
+  return Buffer.from(v, 'hex');
+}
 
 function toNumber(v: string, pos: number, f: ResolvedField): number {
   const n = /^-?0x[0-9a-f]+$/i.test(v) ? (v.startsWith('-') ? -Number(v.slice(1)) : Number(v)) : /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v) ? Number(v) : NaN;
@@ -50,6 +83,11 @@ export function compileCmp(field: ResolvedField, op: Op, values: readonly string
   if (!ALLOWED[type].includes(op)) throw new ConditionError(pos, `${field.name} is a ${type}: operator ${op} does not apply (use ${ALLOWED[type].join(' ')})`);
   const get = field.get;
   if (op === 'exists') return (c) => get(c) !== undefined;
+  if (field.def.compare) {
+    const own = field.def.compare(op, values);
+    if (typeof own === 'string') throw new ConditionError(valuePos, own);
+    if (own) return own;
+  }
   if (op === '!=') {
     const eq = compileCmp(field, '=', values, valuePos, pos);
     return (c) => !eq(c);
@@ -68,7 +106,8 @@ export function compileCmp(field: ResolvedField, op: Op, values: readonly string
         return (c) => (get(c) as number) > v;
       case '>=':
         return (c) => (get(c) as number) >= v;
-      case 'in': {
+      case 'in':
+      case 'intersects': {
         const set = new Set(nums);
         return (c) => set.has(get(c) as number);
       }
@@ -83,9 +122,25 @@ export function compileCmp(field: ResolvedField, op: Op, values: readonly string
   switch (op) {
     case '=':
       return list ? strPred(get, true, (s) => s === v) : (c) => get(c) === v;
-    case 'in': {
+    case 'in':
+    case 'intersects': {
+      // A list field matches when any element is in the set (vigil's `in`; Falco's `intersects`).
       const set = new Set(values);
       return list ? strPred(get, true, (s) => set.has(s)) : (c) => set.has(get(c) as string);
+    }
+    case 'pmatch': {
+      // Falco's path match: the value is one of the paths or lies below one of them.
+      const dirs = values.map((p) => (p.endsWith('/') ? p : p + '/'));
+      const exact = new Set(values.map((p) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p)));
+      return strPred(get, list, (s) => exact.has(s) || dirs.some((d) => s.startsWith(d)));
+    }
+    case 'bcontains': {
+      const b = hexBytes(v, valuePos);
+      return strPred(get, list, (s) => Buffer.from(s, 'utf8').includes(b));
+    }
+    case 'bstartswith': {
+      const b = hexBytes(v, valuePos);
+      return strPred(get, list, (s) => Buffer.from(s, 'utf8').subarray(0, b.length).equals(b));
     }
     case 'contains':
       return list ? strPred(get, true, (s) => s === v) : strPred(get, false, (s) => s.includes(v));
@@ -118,11 +173,62 @@ export function compileCmp(field: ResolvedField, op: Op, values: readonly string
   throw new ConditionError(pos, `operator ${op} does not apply to ${field.name}`);
 }
 
+/** A comparison with another field of the same event (Falco's val()): both read per event. */
+export function compileFieldCmp(field: ResolvedField, op: Op, rhs: ResolvedField, pos: number): Pred {
+  const l = field.get;
+  const r = rhs.get;
+  const num = field.type === 'number';
+  if (num !== (rhs.type === 'number')) throw new ConditionError(pos, `${field.name} is a ${field.type} and ${rhs.name} a ${rhs.type}: val() compares fields of one type`);
+  const scalar = (x: Value): string | number | boolean | undefined => (Array.isArray(x) ? undefined : (x as string | number | boolean | undefined));
+  switch (op) {
+    case '=':
+    case '!=': {
+      const eq: Pred = (c) => {
+        const a = scalar(l(c));
+        return a !== undefined && a === scalar(r(c));
+      };
+      return op === '=' ? eq : (c) => !eq(c);
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      if (!num) throw new ConditionError(pos, `${op} compares numbers`);
+      return (c) => {
+        const a = l(c) as number | undefined;
+        const b = r(c) as number | undefined;
+        if (a === undefined || b === undefined) return false;
+        return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+      };
+    }
+    case 'contains':
+    case 'startswith':
+    case 'endswith': {
+      const test = (a: string, b: string): boolean => (op === 'contains' ? a.includes(b) : op === 'startswith' ? a.startsWith(b) : a.endsWith(b));
+      return (c) => {
+        const a = l(c);
+        const b = r(c);
+        return typeof a === 'string' && typeof b === 'string' && test(a, b);
+      };
+    }
+    case 'in':
+    case 'intersects':
+      return (c) => {
+        const a = l(c);
+        const b = r(c);
+        if (a === undefined || b === undefined) return false;
+        const set = new Set<unknown>(Array.isArray(b) ? b : [b]);
+        return Array.isArray(a) ? a.some((x) => set.has(x)) : set.has(a);
+      };
+  }
+  throw new ConditionError(pos, `operator ${op} does not take val()`);
+}
+
 /** Estimated cost of evaluating a node (orders and/or operands). */
 export function cost(n: Node): number {
   switch (n.t) {
     case 'cmp':
-      return n.field.def.cost + (n.op === 'regex' || n.op === 'glob' ? 4 : n.op === 'icontains' ? 2 : 0);
+      return n.field.def.cost + (n.rhs?.def.cost ?? 0) + (n.op === 'regex' || n.op === 'glob' ? 4 : n.op === 'icontains' || n.op === 'pmatch' || n.op === 'bcontains' ? 2 : 0);
     case 'mcmp':
       return 2;
     case 'not':
@@ -182,8 +288,14 @@ function compileArith(a: Arith): (c: EvalContext) => number | undefined {
 /** A condition tree to a predicate. */
 export function compile(n: Node): Pred {
   switch (n.t) {
-    case 'cmp':
-      return compileCmp(n.field, n.op, n.values, n.valuePos, n.pos);
+    case 'cmp': {
+      const p = n.rhs ? compileFieldCmp(n.field, n.op, n.rhs, n.pos) : compileCmp(n.field, n.op, n.values, n.valuePos, n.pos);
+      if (!n.absentFalse) return p;
+      // Falco's rules: `!=` with a field the event does not have is false, as every comparison is.
+      const get = n.field.get;
+      const rhs = n.rhs?.get;
+      return rhs ? (c) => get(c) !== undefined && rhs(c) !== undefined && p(c) : (c) => get(c) !== undefined && p(c);
+    }
     case 'mcmp': {
       const l = compileArith(n.l);
       const r = compileArith(n.r);
@@ -259,8 +371,14 @@ function union(a: Constraint, b: Constraint): Constraint {
 export function kindsOf(n: Node): Constraint {
   switch (n.t) {
     case 'cmp': {
-      if (n.op === '!=') return null;
-      if (n.field.def.name === 'evt.kind' && (n.op === '=' || n.op === 'in')) return new Set(n.values);
+      if (n.op === '!=' && !n.absentFalse) return null;
+      if (n.field.def.name === 'evt.kind' && (n.op === '=' || n.op === 'in') && !n.rhs) return new Set(n.values);
+      if (n.field.def.name === 'evt.type' && (n.op === '=' || n.op === 'in') && !n.rhs) {
+        // Falco's evt.type names the call; the call decides the kind (execve: exec, openat: file, ...).
+        const traced = tracedSyscalls();
+        return new Set(n.values.flatMap((v) => traced.get(v) ?? ['syscall']));
+      }
+      if (n.rhs) return intersect(n.field.def.kinds === undefined ? null : new Set(n.field.def.kinds), n.rhs.def.kinds === undefined ? null : new Set(n.rhs.def.kinds));
       const k = n.field.def.kinds;
       return k === undefined ? null : new Set(k);
     }
@@ -280,8 +398,9 @@ export function syscallsOf(n: Node): Constraint {
   switch (n.t) {
     case 'cmp':
       if (n.op === '!=') return null;
-      if (n.field.def.name === 'evt.syscall' && (n.op === '=' || n.op === 'in')) return new Set(n.values);
+      if ((n.field.def.name === 'evt.syscall' || n.field.def.name === 'evt.type') && (n.op === '=' || n.op === 'in') && !n.rhs) return new Set(n.values);
       if (n.field.def.name === 'evt.arg' && n.field.param !== undefined) return new Set(SYSCALL_ARG_KEYS.get(n.field.param) ?? []);
+      if (n.field.def.syscalls) return new Set(n.field.def.syscalls);
       return null;
     case 'mcmp':
     case 'not':
@@ -303,6 +422,15 @@ function prefixOf(glob: string): string {
   return globFault(glob) ? '' : compileGlob(glob, 'path').prefix;
 }
 
+/** Falco's path arguments of file events, and the side of the event (path or dest) each one reads. */
+const FALCO_PATH_ARGS: ReadonlyMap<string, 'path' | 'dest'> = new Map([
+  ['evt.arg.target', 'path'],
+  ['evt.arg.oldpath', 'path'],
+  ['evt.arg.name', 'path'],
+  ['evt.arg.linkpath', 'dest'],
+  ['evt.arg.newpath', 'dest'],
+]);
+
 export interface WatchSpec {
   kind: 'exact' | 'prefix' | 'name';
   path: string;
@@ -314,7 +442,7 @@ export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
   if (n.t !== 'cmp') return out;
   const name = n.field.def.name;
   const byName = name === 'file.name' || name === 'net.name' || name === 'file.dest_name';
-  const byPath = name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory';
+  const byPath = name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory' || FALCO_PATH_ARGS.has(name);
   if (!byName && !byPath) return out;
   for (const v of n.values) {
     if (byName) {
@@ -376,6 +504,8 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
     return null;
   }
   if (name === 'file.path' || name === 'fd.name') return paths('path');
+  const arg = FALCO_PATH_ARGS.get(name);
+  if (arg) return paths(arg);
   if (name === 'file.name') return names('path');
   if (name === 'file.dest') return paths('dest');
   if (name === 'file.dest_name') return names('dest');

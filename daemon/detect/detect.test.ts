@@ -92,6 +92,12 @@ const OPERATORS: Array<[string, () => VigilEvent, boolean]> = [
   ['evt.arg.fstype = cgroup and evt.arg.mount_flag_names contains MS_RDONLY', mount, true],
   ['evt.syscall = mount and evt.arg.target startswith /tmp', mount, true],
   ['evt.retval = 0 and evt.failed = false', mount, true],
+  // Falco's spellings and operators (more in falco.test.ts)
+  ['evt.type in (execve, execveat) and evt.dir = <', exec, true],
+  ['evt.type = mount and evt.res = SUCCESS', mount, true],
+  ['proc.name intersects (zsh, bash) and tolower(proc.exe) endswith bash', exec, true],
+  ['fd.name pmatch (/sys/fs/cgroup)', file, true],
+  ['fd.name pmatch (/sys/fs/cg)', file, false],
 ];
 
 test('operators and fields, table-driven', () => {
@@ -117,6 +123,7 @@ const ERRORS: Array<[string, number, number, string]> = [
   ['- rule: r\n  condition: proc.exe regex "^[0-9a-f]{64}$"\n  severity: notice\n', 2, 29, 'counted repetitions above 16'],
   ['- rule: r\n  condition: proc.exe glob "/bin/[ab"\n  severity: notice\n', 2, 28, "bad glob \"/bin/[ab\" at column 6: unterminated '['"],
   ['- rule: r\n  condition: metric.pids_current > 1\n  severity: notice\n', 2, 14, 'only metric rules'],
+  ['- rule: r\n  condition: evt.syscall = chmood\n  severity: notice\n', 2, 28, 'unknown system call "chmood"'],
   ['- rule: r\n  condition: [oops\n', 3, 1, ''],
   ['- rule: r\n  append: true\n  condition: and proc.pid = 1\n', 1, 3, 'unknown rule'],
   ['- rule: r\n  condition: proc.name = bash\n  severity: notice\n  exceptions:\n    - name: e\n      fields: [proc.name, proc.pid]\n      values: [[a]]\n', 7, 16, 'tuple of 2 values'],

@@ -10,10 +10,10 @@ import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../co
 import { readHostNs } from '../process/namespaces.js';
 import { HOST_CONTAINER } from '../containers/types.js';
 import type { MetricName, Sample } from '../metrics/types.js';
-import { EvalContext, type Environment, type MetricView } from './fields.js';
+import { EvalContext, type Environment, type MetricView, type Value } from './fields.js';
 import { show, type CompiledRule } from './loader.js';
 import type { RuleSet } from './ruleset.js';
-import type { RuleMatch } from './types.js';
+import type { OutputValue, RuleMatch } from './types.js';
 
 export interface DetectorOptions {
   rules: RuleSet;
@@ -454,6 +454,7 @@ export class Detector {
       rule: r.info,
       time: extra.time ?? (last ? Math.floor(last[WALL_MS] ?? Date.parse(last.time)) : ctx.timeMs() || this.now()),
       message: r.render(ctx),
+      outputFields: r.outputFields.map((f) => ({ name: f.name, value: outputValue(f.get(ctx)) })),
       container: extra.container ? toRef(extra.container) : container,
       events: [...events],
       ...(extra.metric ? { metric: extra.metric } : {}),
@@ -488,4 +489,11 @@ export class Detector {
 
 function toRef(c: ContainerRef): ContainerRef {
   return { id: c.id, name: c.name, runtime: c.runtime, image: c.image, ...(c.pod ? { pod: c.pod } : {}), ...(c.namespace ? { namespace: c.namespace } : {}) };
+}
+
+/** A field value as Falco's output_fields carry it: lists joined as the message prints them, absent as null. */
+function outputValue(v: Value): OutputValue['value'] {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.join(',');
+  return v as string | number | boolean;
 }

@@ -12,6 +12,7 @@ import { EVENT_KINDS, NS_NAMES, type NsName } from '../sensor/layout.js';
 import { WALL_MS, type Creds, type EventContainer, type NsSet, type SyscallDetails, type VigilEvent } from '../sensor/events.js';
 import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent, type ContainerRef } from '../containers/types.js';
 import { METRICS, type MetricName } from '../metrics/types.js';
+import { NameSet, commOf, environ, idName, l4proto, parseCidr, processAgeNs, resultName, sessionIds } from './falco-data.js';
 
 export type Scalar = string | number | boolean;
 /** What a field yields: a scalar, a list, or undefined when the event does not have it. */
@@ -59,10 +60,13 @@ export class EvalContext {
   private _info: Memo<ContainerInfo> = NONE;
   private _creds: Memo<Creds> = NONE;
   private _lazy = new Map<string, Value>();
+  /** Events evaluated through this context, this one included (Falco's evt.num: never 0). */
+  num = 0;
 
   constructor(readonly env: Environment) {}
 
   reset(ev: VigilEvent): void {
+    this.num++;
     this.ev = ev;
     this.lc = undefined;
     this.kind = ev.kind;
@@ -161,7 +165,21 @@ export interface FieldDef {
   param?: { form: '[n]' | '[key]' | '.<name>'; make(p: string): Getter | string; example: string; typeOf?(p: string): FieldType };
   /** Another name of the same field. */
   aliasOf?: string;
+  /** The system calls whose events can carry it (a rule comparing it sees only those). */
+  syscalls?: readonly string[];
+  /** Falco's spelling of a field: how close vigil's data is to Falco's (docs/falco.md). */
+  falco?: FalcoMatch;
+  /**
+   * vigil has no data for this Falco field (why): it is recognised, always absent, and a rule that
+   * needs it to match is skipped (see RuleStatus).
+   */
+  nodata?: string;
+  /** A comparison this field implements itself (CIDR networks, DNS names); undefined: the usual ones. */
+  compare?(op: string, values: readonly string[]): ((c: EvalContext) => boolean) | string | undefined;
 }
+
+/** same: Falco's meaning; nearest: the closest data vigil has (the notes say how it differs); nodata: always absent. */
+export type FalcoMatch = 'same' | 'nearest' | 'nodata';
 
 // ---- helpers -------------------------------------------------------------------------------------
 
@@ -335,11 +353,232 @@ function hostNsOf(c: EvalContext, ns: NsSet): boolean | undefined {
   return true;
 }
 
+/** The executable was modified after its container started (drift). */
+const exeDrift: Getter = (c) => {
+  const ev = c.ev;
+  if (!ev) return undefined;
+  return c.lazy('drift', () => {
+    const path = exe(c);
+    const info = c.info();
+    if (!path || !info || !path.startsWith('/')) return undefined;
+    try {
+      return statSync(`${c.env.procRoot}/${ev.pid}/root${path}`).mtimeMs > Date.parse(info.startedAt);
+    } catch {
+      return undefined;
+    }
+  });
+};
+
 function ancestor(p: string, what: 'comm' | 'exe'): Getter | string {
   if (!/^\d+$/.test(p) || Number(p) < 1) return `index must be a whole number from 1 (the parent), not ${JSON.stringify(p)}`;
   const i = Number(p) - 1;
   return (c) => c.ev?.proc?.ancestors[i]?.[what];
 }
+
+
+// ---- Falco's fields -----------------------------------------------------------------------------
+
+const FILE_OPENS = ['open', 'openat', 'openat2', 'creat'];
+const LINKS = ['link', 'linkat', 'rename', 'renameat', 'renameat2'];
+const SYMLINKS = ['symlink', 'symlinkat'];
+
+function fileEv(c: EvalContext): Extract<VigilEvent, { kind: 'file' }> | undefined {
+  return c.ev?.kind === 'file' ? c.ev : undefined;
+}
+function connectEv(c: EvalContext): Extract<VigilEvent, { kind: 'connect' }> | undefined {
+  return c.ev?.kind === 'connect' ? c.ev : undefined;
+}
+function isOpen(ev: Extract<VigilEvent, { kind: 'file' }>): boolean {
+  return ev.op === 'open';
+}
+function accMode(ev: Extract<VigilEvent, { kind: 'file' }>): string | undefined {
+  return ev.open_flag_names?.[0];
+}
+function inet(ev: Extract<VigilEvent, { kind: 'connect' }>): boolean {
+  return ev.family === 'inet' || ev.family === 'inet6';
+}
+/** The container (or "host") whose root filesystem a process sees: the key of its passwd cache. */
+function rootKey(c: EvalContext): string {
+  return c.ref()?.id ?? 'host';
+}
+function idLookup(c: EvalContext, file: 'passwd' | 'group', id: number | undefined): Value {
+  const ev = c.ev;
+  if (!ev || id === undefined) return undefined;
+  return c.lazy(`${file}:${id}`, () => idName(c.env.procRoot, ev.pid, rootKey(c), file, id));
+}
+function capString(which: 'cap_effective' | 'cap_permitted' | 'cap_inheritable'): Getter {
+  return (c) => {
+    const k = c.creds();
+    return k ? capList(k[which]).join(' ') : undefined;
+  };
+}
+function sessions(c: EvalContext): ReturnType<typeof sessionIds> {
+  const ev = c.ev;
+  if (!ev) return undefined;
+  const v = c.lazy('sessions', () => {
+    const s = sessionIds(c.env.procRoot, ev.pid);
+    return s ? [s.sid, s.vsid, s.pgid, s.vpgid] : undefined;
+  }) as readonly number[] | undefined;
+  return v ? { sid: v[0]!, vsid: v[1]!, pgid: v[2]!, vpgid: v[3]! } : undefined;
+}
+/** CIDR comparisons (= != in) of an address field: Falco's fd.net, fd.snet, ... */
+function cidrCompare(get: Getter): FieldDef['compare'] {
+  return (op, values) => {
+    if (op !== '=' && op !== '!=' && op !== 'in') return `compare a network with =, != or in (CIDR values such as 10.0.0.0/8)`;
+    const nets = values.map((v) => parseCidr(v));
+    const bad = values.find((_, i) => nets[i] === undefined);
+    if (bad !== undefined) return `${JSON.stringify(bad)} is not an address or a network in CIDR notation`;
+    const tests = nets as Array<(a: string) => boolean>;
+    const any = (c: EvalContext): boolean => {
+      const a = get(c);
+      return typeof a === 'string' && tests.some((t) => t(a));
+    };
+    return op === '!=' ? (c) => !any(c) : any;
+  };
+}
+function nodata(name: string, type: FieldType, why: string): FieldDef {
+  return { name, type, cost: 1, kinds: [], falco: 'nodata', nodata: why, desc: `no data in vigil: ${why}`, get: () => undefined };
+}
+
+/** Fields that only Falco's spelling names (each is in the catalogue under its Falco name). */
+const FALCO_FIELDS: FieldDef[] = [
+  {
+    name: 'evt.type', type: 'string', cost: 1, kinds: SYSCALL_KINDS, falco: 'same',
+    desc: 'Falco\'s event type: the system call name (exec events: execve, whichever of execve and execveat ran)',
+    get: (c) => c.ev?.syscall ?? (c.kind === 'exec' ? 'execve' : undefined),
+  },
+  { name: 'evt.dir', type: 'string', cost: 1, kinds: SYSCALL_KINDS, falco: 'nearest', desc: 'always `<`: vigil reports a call when it returns (Falco\'s exit events); no rule sees a `>` (enter) event', get: (c) => (c.ev && SYSCALL_KINDS.includes(c.kind) ? '<' : undefined) },
+  { name: 'evt.res', type: 'string', cost: 2, kinds: RETVAL_KINDS, falco: 'same', desc: 'result of the call: `SUCCESS`, or the errno name of a failure (`ENOENT`, `EPERM`, ...)', get: (c) => { const r = retval(c); return r === undefined ? undefined : resultName(r); } },
+  { name: 'evt.num', type: 'number', cost: 1, falco: 'nearest', desc: 'number of the event in this detector\'s evaluation order, from 1 (Falco numbers every captured event)', get: (c) => c.num },
+  { name: 'evt.is_open_read', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'same', desc: 'an open for reading (O_RDONLY or O_RDWR)', get: (c) => { const ev = fileEv(c); return ev ? isOpen(ev) && (accMode(ev) === 'O_RDONLY' || accMode(ev) === 'O_RDWR') : undefined; } },
+  { name: 'evt.is_open_write', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'same', desc: 'an open for writing (O_WRONLY or O_RDWR)', get: (c) => { const ev = fileEv(c); return ev ? isOpen(ev) && (accMode(ev) === 'O_WRONLY' || accMode(ev) === 'O_RDWR') : undefined; } },
+  {
+    name: 'evt.is_open_exec', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'same', desc: 'an open that created a file with an execute permission bit',
+    get: (c) => { const ev = fileEv(c); return ev ? isOpen(ev) && ev.create && ev.mode !== undefined && (parseInt(ev.mode, 8) & 0o111) !== 0 : undefined; },
+  },
+  { name: 'evt.arg.flags', type: 'string', cost: 2, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest', desc: 'open flags as Falco prints them (`O_WRONLY|O_CREAT|O_TRUNC`); opens only (Falco also has exec flags: absent here)', get: (c) => fileEv(c)?.open_flag_names?.join('|') },
+  { name: 'evt.arg.name', type: 'string', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest', desc: 'path of an open (kernel-resolved, as file.path; Falco\'s is the path as given)', get: (c) => { const ev = fileEv(c); return ev && isOpen(ev) ? ev.path : undefined; } },
+  { name: 'evt.arg.request', type: 'string', cost: 1, kinds: ['syscall'], syscalls: ['ptrace'], falco: 'same', desc: 'ptrace request name (`PTRACE_ATTACH`, ...): evt.arg.ptrace_request', get: (c) => (c.ev?.kind === 'syscall' ? c.ev.ptrace_request : undefined) },
+  {
+    name: 'evt.arg.target', type: 'string', cost: 1, kinds: ['syscall', 'file'], syscalls: [...(SYSCALL_ARG_KEYS.get('target') ?? []), ...SYMLINKS], falco: 'same',
+    desc: 'syscall events: the decoded target (mount point, ...); symlink: what the link points to, as given',
+    get: (c) => { const ev = c.ev; return ev?.kind === 'syscall' ? ev.target : ev?.kind === 'file' && ev.op === 'symlink' ? ev.path : undefined; },
+  },
+  { name: 'evt.arg.linkpath', type: 'string', cost: 1, kinds: ['file'], syscalls: SYMLINKS, falco: 'same', desc: 'symlink: the link made', get: (c) => { const ev = fileEv(c); return ev?.op === 'symlink' ? ev.dest : undefined; } },
+  { name: 'evt.arg.oldpath', type: 'string', cost: 1, kinds: ['file'], syscalls: LINKS, falco: 'same', desc: 'link and rename: the existing path', get: (c) => { const ev = fileEv(c); return ev?.op === 'link' || ev?.op === 'rename' ? ev.path : undefined; } },
+  { name: 'evt.arg.newpath', type: 'string', cost: 1, kinds: ['file'], syscalls: LINKS, falco: 'same', desc: 'link and rename: the new path', get: (c) => { const ev = fileEv(c); return ev?.op === 'link' || ev?.op === 'rename' ? ev.dest : undefined; } },
+  nodata('evt.arg.domain', 'string', 'socket() is not traced, so no event carries a socket domain'),
+  {
+    name: 'proc.pcmdline', type: 'string', cost: 3, kinds: PROC_KINDS, falco: 'same', desc: 'the parent\'s command line: `proc.pname` and its arguments',
+    get: (c) => { const a = c.ev?.proc?.ancestors[0]; return a?.args ? [a.comm, ...a.args.slice(1)].join(' ') : undefined; },
+  },
+  { name: 'proc.sid', type: 'number', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'session id, in the process\'s pid namespace (/proc/<pid>/status when a rule uses it)', get: (c) => sessions(c)?.vsid },
+  { name: 'proc.vpgid', type: 'number', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'process group id, in the process\'s pid namespace', get: (c) => sessions(c)?.vpgid },
+  { name: 'proc.is_vpgid_leader', type: 'bool', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'the process leads its process group', get: (c) => { const s = sessions(c); return s && c.ev ? s.vpgid === c.ev.vpid : undefined; } },
+  {
+    name: 'proc.sname', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'command name of the session leader',
+    get: (c) => { const s = sessions(c); return s ? c.lazy('sname', () => commOf(c.env.procRoot, s.sid)) : undefined; },
+  },
+  {
+    name: 'proc.env', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'environment variables NAME=value, space separated (/proc/<pid>/environ: what the program started with); `proc.env[NAME]`: one value',
+    get: (c) => { const ev = c.ev; return ev ? (c.lazy('env', () => environ(c.env.procRoot, ev.pid)) as readonly string[] | undefined)?.join(' ') : undefined; },
+    param: {
+      form: '[key]', example: 'proc.env[HOME]',
+      make: (k) => (k === '' ? 'a variable name is needed' : (c) => {
+        const ev = c.ev;
+        const all = ev ? (c.lazy('env', () => environ(c.env.procRoot, ev.pid)) as readonly string[] | undefined) : undefined;
+        const hit = all?.find((e) => e.startsWith(`${k}=`));
+        return hit === undefined ? undefined : hit.slice(k.length + 1);
+      }),
+    },
+  },
+  { name: 'proc.duration', type: 'number', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'nanoseconds since the process started (/proc/<pid>/stat and /proc/uptime)', get: (c) => { const ev = c.ev; return ev ? c.lazy('age', () => processAgeNs(c.env.procRoot, ev.pid)) : undefined; } },
+  {
+    name: 'proc.is_exe_from_memfd', type: 'bool', cost: 1, kinds: ['exec'], falco: 'same', desc: 'the exec ran a memfd (fileless)',
+    get: (c) => { const ev = c.ev; return ev?.kind === 'exec' ? ev.fileless && ev.exe.includes('memfd:') : undefined; },
+  },
+  {
+    name: 'proc.is_exe_upper_layer', type: 'bool', cost: 100, kinds: PROC_KINDS, falco: 'nearest',
+    desc: 'nearest: proc.exe_written_after_start (the executable changed after the container started); Falco asks overlayfs whether the file is in the writable upper layer',
+    get: exeDrift,
+  },
+  nodata('proc.exe_ino.ctime', 'number', 'the executable\'s inode times are not collected'),
+  nodata('proc.exe_ino.mtime', 'number', 'the executable\'s inode times are not collected'),
+  nodata('proc.exe_ino.ctime_duration_proc_start', 'number', 'the executable\'s inode times are not collected'),
+  { name: 'thread.cap_effective', type: 'string', cost: 10, kinds: PROC_KINDS, falco: 'same', desc: 'effective capabilities as one string, `CAP_CHOWN CAP_SYS_ADMIN ...` (cap.effective as a list)', get: capString('cap_effective') },
+  { name: 'thread.cap_permitted', type: 'string', cost: 10, kinds: PROC_KINDS, falco: 'same', desc: 'permitted capabilities as one string', get: capString('cap_permitted') },
+  { name: 'thread.cap_inheritable', type: 'string', cost: 10, kinds: PROC_KINDS, falco: 'same', desc: 'inheritable capabilities as one string', get: capString('cap_inheritable') },
+  { name: 'user.name', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of user.uid in the process\'s own /etc/passwd (a container\'s, for a container)', get: (c) => idLookup(c, 'passwd', c.ev?.uid) },
+  { name: 'user.loginname', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of user.loginuid', get: (c) => { const l = c.ev?.loginuid; return l === undefined || l === 4294967295 ? undefined : idLookup(c, 'passwd', l); } },
+  { name: 'group.name', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of group.gid in the process\'s own /etc/group', get: (c) => idLookup(c, 'group', c.ev?.gid) },
+  {
+    name: 'fd.num', type: 'number', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest', desc: 'the descriptor an open returned, -1 when it failed (opens only: vigil\'s connect events carry no descriptor)',
+    get: (c) => { const ev = fileEv(c); return ev && isOpen(ev) ? (ev.retval >= 0 ? ev.retval : -1) : undefined; },
+  },
+  {
+    name: 'fd.type', type: 'string', cost: 1, kinds: ['file', 'connect'], falco: 'nearest', desc: '`file` (file events: vigil does not tell directories apart), `ipv4`, `ipv6`, `unix`',
+    get: (c) => (fileEv(c) ? 'file' : (() => { const ev = connectEv(c); return ev ? (ev.family === 'inet' ? 'ipv4' : ev.family === 'inet6' ? 'ipv6' : ev.family === 'unix' ? 'unix' : undefined) : undefined; })()),
+  },
+  {
+    name: 'fd.typechar', type: 'string', cost: 1, kinds: ['file', 'connect'], falco: 'nearest', desc: '`f` (file events), `4`, `6`, `u` (connect)',
+    get: (c) => (fileEv(c) ? 'f' : (() => { const ev = connectEv(c); return ev ? (ev.family === 'inet' ? '4' : ev.family === 'inet6' ? '6' : ev.family === 'unix' ? 'u' : undefined) : undefined; })()),
+  },
+  { name: 'fd.sockfamily', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: '`ip` or `unix`', get: (c) => { const ev = connectEv(c); return ev ? (inet(ev) ? 'ip' : ev.family === 'unix' ? 'unix' : undefined) : undefined; } },
+  { name: 'fd.sip', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: 'server (remote) address of a connect: net.address', get: (c) => connectEv(c)?.address },
+  { name: 'fd.rip', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: 'remote address: net.address', get: (c) => connectEv(c)?.address },
+  { name: 'fd.dip', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: 'destination address: net.address', get: (c) => connectEv(c)?.address },
+  { name: 'fd.ip', type: 'string', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'an address of the connection: the remote one (vigil does not record the local side)', get: (c) => connectEv(c)?.address },
+  { name: 'fd.sport', type: 'number', cost: 1, kinds: ['connect'], falco: 'same', desc: 'server (remote) port: net.port', get: (c) => connectEv(c)?.port },
+  { name: 'fd.rport', type: 'number', cost: 1, kinds: ['connect'], falco: 'same', desc: 'remote port: net.port', get: (c) => connectEv(c)?.port },
+  { name: 'fd.dport', type: 'number', cost: 1, kinds: ['connect'], falco: 'same', desc: 'destination port: net.port', get: (c) => connectEv(c)?.port },
+  { name: 'fd.port', type: 'number', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'a port of the connection: the remote one', get: (c) => connectEv(c)?.port },
+  nodata('fd.cip', 'string', 'connect events carry only the remote address'),
+  nodata('fd.lip', 'string', 'connect events carry only the remote address'),
+  nodata('fd.cport', 'number', 'connect events carry only the remote port'),
+  nodata('fd.lport', 'number', 'connect events carry only the remote port'),
+  { name: 'fd.net', type: 'string', cost: 2, kinds: ['connect'], falco: 'nearest', desc: 'the remote address, compared as a network (`fd.net != 127.0.0.0/8`)', get: (c) => connectEv(c)?.address, compare: cidrCompare((c) => connectEv(c)?.address) },
+  { name: 'fd.snet', type: 'string', cost: 2, kinds: ['connect'], falco: 'same', desc: 'the server address, compared as a network (`fd.snet in (10.0.0.0/8)`)', get: (c) => connectEv(c)?.address, compare: cidrCompare((c) => connectEv(c)?.address) },
+  { name: 'fd.rnet', type: 'string', cost: 2, kinds: ['connect'], falco: 'same', desc: 'the remote address, compared as a network', get: (c) => connectEv(c)?.address, compare: cidrCompare((c) => connectEv(c)?.address) },
+  {
+    name: 'fd.sip.name', type: 'string', cost: 2, kinds: ['connect'], falco: 'nearest',
+    desc: 'the server address compared with host names: `=` and `in` resolve the names when the rules load and match their addresses (as Falco does); as an output it is absent (no reverse lookup)',
+    get: () => undefined,
+    compare: (op, values) => {
+      if (op !== '=' && op !== 'in' && op !== '!=') return 'fd.sip.name compares with =, != or in (host names)';
+      const names = new NameSet(values);
+      const any = (c: EvalContext): boolean => { const a = connectEv(c)?.address; return a !== undefined && names.has(a); };
+      return op === '!=' ? (c) => !any(c) : any;
+    },
+  },
+  {
+    name: 'fd.l4proto', type: 'string', cost: 200, kinds: ['connect'], falco: 'same', desc: '`tcp` or `udp`: the connected socket looked up in the process\'s /proc/<pid>/net tables',
+    get: (c) => { const ev = connectEv(c); return ev && inet(ev) && ev.address !== undefined && ev.port !== undefined ? c.lazy('l4', () => l4proto(c.env.procRoot, ev.pid, ev.family, ev.address!, ev.port!)) : undefined; },
+  },
+  { name: 'fd.connected', type: 'bool', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'the connect succeeded (retval 0)', get: (c) => { const ev = connectEv(c); return ev ? ev.retval === 0 : undefined; } },
+  nodata('fd.name_changed', 'bool', 'sendto and sendmsg are not traced'),
+  nodata('fd.nameraw', 'string', 'the file probe reports the kernel-resolved path, not the path as the program wrote it'),
+  {
+    name: 'container.image.tag', type: 'string', cost: 2, kinds: CONTAINER_KINDS, falco: 'same', desc: 'tag of the image reference (empty when it has none)',
+    get: (c) => { const i = c.ref()?.image; if (i === undefined) return undefined; const m = /:([^:/@]+)(@.*)?$/.exec(i); return m ? m[1]! : ''; },
+  },
+  { name: 'container.start_ts', type: 'number', cost: 10, kinds: CONTAINER_KINDS, falco: 'nearest', desc: 'when the container was first seen, unix nanoseconds (container.started_at x 1e6)', get: (c) => { const s = c.info()?.startedAt; return s === undefined ? undefined : Date.parse(s) * 1e6; } },
+];
+
+/**
+ * Falco names that mean a vigil field under another name: resolved to that field itself, so the
+ * static analysis (kinds, system calls, watched paths) treats both spellings alike.
+ */
+export const FALCO_ALIASES: ReadonlyMap<string, { to: string; match: FalcoMatch; note: string }> = new Map([
+  ['evt.rawres', { to: 'evt.retval', match: 'same', note: '' }],
+  ['proc.exepath', { to: 'proc.exe', match: 'same', note: '' }],
+  ['proc.pexepath', { to: 'proc.pexe', match: 'same', note: '' }],
+  ['proc.aexepath', { to: 'proc.aexe', match: 'same', note: 'with [n]' }],
+  ['fd.directory', { to: 'file.directory', match: 'same', note: '' }],
+  ['fd.filename', { to: 'file.name', match: 'same', note: '' }],
+  ['container.image.repository', { to: 'container.image_repository', match: 'same', note: '' }],
+  ['k8s.ns.name', { to: 'container.namespace', match: 'same', note: '' }],
+  ['k8s.pod.name', { to: 'container.pod', match: 'same', note: '' }],
+]);
 
 // ---- the catalogue -------------------------------------------------------------------------------
 
@@ -407,20 +646,7 @@ const F: FieldDef[] = [
   {
     name: 'proc.exe_written_after_start', type: 'bool', cost: 100, kinds: PROC_KINDS,
     desc: 'the executable was modified after its container started (drift; stat of /proc/<pid>/root<exe>, only when a rule uses it)',
-    get: (c) => {
-      const ev = c.ev;
-      if (!ev) return undefined;
-      return c.lazy('drift', () => {
-        const path = exe(c);
-        const info = c.info();
-        if (!path || !info || !path.startsWith('/')) return undefined;
-        try {
-          return statSync(`${c.env.procRoot}/${ev.pid}/root${path}`).mtimeMs > Date.parse(info.startedAt);
-        } catch {
-          return undefined;
-        }
-      });
-    },
+    get: exeDrift,
   },
   { name: 'proc.stdin_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 0 is: socket, pipe, tty, file, anon (readlink /proc/<pid>/fd/0 when a rule uses it)', get: (c) => fdType(c, 0) },
   { name: 'proc.stdout_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 1 is: socket, pipe, tty, file, anon', get: (c) => fdType(c, 1) },
@@ -524,6 +750,8 @@ const F: FieldDef[] = [
   },
   { name: 'container.started_at', type: 'number', cost: 10, kinds: CONTAINER_KINDS, desc: 'when the container was first seen, unix ms', get: (c) => { const s = c.info()?.startedAt; return s === undefined ? undefined : Date.parse(s); } },
   { name: 'container.changed', type: 'list', cost: 1, kinds: ['container_update'], desc: 'the fields of the container record this update changed (name, image, runtime, pod, namespace, podUid, labels, initPid, posture)', get: (c) => (c.lc?.kind === 'container_update' ? (c.lc.changed ?? []) : undefined) },
+  // ---- Falco's spellings (docs/falco.md): fields Falco rules name that vigil's own names do not cover ----
+  ...FALCO_FIELDS,
   // metric.* (metric rules only)
   {
     name: 'metric', type: 'number', cost: 1, kinds: ['metric'], desc: `a container metric (metric rules only): ${Object.keys(METRICS).join(', ')}`,
@@ -554,6 +782,19 @@ export interface ResolvedField {
 
 /** Looks a field up by its written name; an error message when unknown. */
 export function resolveField(text: string): ResolvedField | string {
+  // Falco's spellings: evt.rawarg.X is evt.arg.X (vigil decodes no raw forms); a bare proc.aname is
+  // "any ancestor" (proc.anames); the renames resolve to the vigil field itself.
+  if (text.startsWith('evt.rawarg.')) return resolveField(`evt.arg.${text.slice('evt.rawarg.'.length)}`);
+  if (text === 'proc.aname' || text === 'proc.aexepath') {
+    const def = byName.get(text === 'proc.aname' ? 'proc.anames' : 'proc.aexes')!;
+    return { name: text, def, get: def.get!, type: def.type };
+  }
+  const br0 = text.indexOf('[');
+  const alias = FALCO_ALIASES.get(br0 > 0 ? text.slice(0, br0) : text);
+  if (alias && alias.to !== text) {
+    const r = resolveField(br0 > 0 ? alias.to + text.slice(br0) : alias.to);
+    return typeof r === 'string' ? r : { ...r, name: text };
+  }
   const plain = byName.get(text);
   if (plain?.get) return { name: text, def: plain, get: plain.get, type: plain.type };
   const br = text.indexOf('[');
@@ -593,7 +834,7 @@ export function fieldsMarkdown(): string {
   }
   const title: Record<string, string> = {
     evt: 'Event', proc: 'Process', user: 'User', group: 'Group', cap: 'Capabilities', ns: 'Namespaces', file: 'Files', fd: 'Files (Falco aliases)',
-    net: 'Network', container: 'Container', metric: 'Metrics (metric rules)',
+    net: 'Network', container: 'Container', metric: 'Metrics (metric rules)', thread: 'Threads (Falco\'s names)',
   };
   const out: string[] = [
     '# Rule fields',
@@ -614,6 +855,7 @@ export function fieldsMarkdown(): string {
     }
     out.push('');
   }
+  out.push(...falcoMarkdown());
   out.push(
     '## Metric functions (metric rules)',
     '',
@@ -625,4 +867,55 @@ export function fieldsMarkdown(): string {
     '',
   );
   return out.join('\n');
+}
+
+/** Falco fields vigil answers under the same name, with how they compare (docs/fields.md). */
+const FALCO_SHARED: ReadonlyArray<[string, FalcoMatch, string]> = [
+  ['evt.time', 'nearest', 'vigil: unix milliseconds (a number); Falco: a time string (its output prints both alike)'],
+  ['evt.args', 'nearest', 'vigil: the six raw arguments of syscall events, as a list'],
+  ['evt.failed', 'same', ''],
+  ['proc.pid', 'same', ''],
+  ['proc.vpid', 'same', ''],
+  ['proc.tid', 'same', 'Falco: thread.tid'],
+  ['proc.ppid', 'same', ''],
+  ['proc.name', 'same', ''],
+  ['proc.exe', 'nearest', 'vigil: the executable\'s path (Falco\'s proc.exepath); Falco: argv[0] (vigil: proc.argv[0] is not a field; use proc.argv)'],
+  ['proc.args', 'same', ''],
+  ['proc.cmdline', 'same', ''],
+  ['proc.cwd', 'same', ''],
+  ['proc.tty', 'same', ''],
+  ['proc.pname', 'same', ''],
+  ['proc.pexe', 'nearest', 'vigil: the parent\'s executable path'],
+  ['proc.aname[n]', 'same', 'a bare proc.aname compares any ancestor, as in Falco'],
+  ['proc.is_container_init', 'same', 'Falco: proc.vpid = 1 in a container'],
+  ['user.uid', 'same', ''],
+  ['user.loginuid', 'same', 'unset: 4294967295 (Falco: -1)'],
+  ['group.gid', 'same', ''],
+  ['fd.name', 'nearest', 'file events only: the kernel-resolved path (Falco: also sockets, as addresses)'],
+  ['container.id', 'same', '`host` for host processes, as in Falco'],
+  ['container.name', 'same', ''],
+  ['container.image', 'same', ''],
+  ['container.privileged', 'same', ''],
+];
+
+function falcoMarkdown(): string[] {
+  const rows: string[] = [];
+  const cell = (t: string): string => t.replace(/\|/g, '\\|');
+  for (const [name, match, note] of FALCO_SHARED) rows.push(`| \`${name}\` | \`${name}\` | ${match} | ${cell(note)} |`);
+  for (const [name, a] of FALCO_ALIASES) rows.push(`| \`${name}${a.note === 'with [n]' ? '[n]' : ''}\` | \`${a.to}${a.note === 'with [n]' ? '[n]' : ''}\` | ${a.match} | |`);
+  rows.push('| `evt.rawarg.<name>` | `evt.arg.<name>` | nearest | vigil decodes arguments once; raw and decoded forms are the same values |');
+  rows.push('| `proc.aname` (no index) | `proc.anames` | same | any ancestor |');
+  for (const f of F) if (f.falco) rows.push(`| \`${f.name}${f.param ? f.param.form : ''}\` | (this name) | ${f.falco} | ${cell(f.desc)} |`);
+  return [
+    '## Falco\'s field names',
+    '',
+    'Falco rules use these names; vigil accepts each as a spelling of its own data (docs/falco.md). `same`: Falco\'s meaning;',
+    '`nearest`: the closest data vigil has (the notes say how it differs); `nodata`: recognised, always absent, and a rule that needs it',
+    'to match is skipped by `vigild rules check` with the field named.',
+    '',
+    '| Falco field | vigil field | match | notes |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ];
 }

@@ -7,9 +7,22 @@ import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YNode,
 import { VigilError } from '../errors.js';
 import { ACTIONS, SEVERITIES, type ActionName, type RuleInfo, type RuleKind, type Severity } from './types.js';
 import { resolveField, type EvalContext, type Getter, type ResolvedField, type Value } from './fields.js';
-import { ConditionError, Parser, type Node, type Op, type Scope, CMP_OPS, WORD_OPS } from './parser.js';
+import { ConditionError, Parser, type Node, type Op, type Scope, CMP_OPS, LIST_OPS, WORD_OPS } from './parser.js';
 import { compile, compileCmp, kindsOf, metricNames, syscallsOf, type Constraint, type Pred } from './compile.js';
+import { ruleStatus, type RuleStatus } from './status.js';
+export type { RuleStatus } from './status.js';
 import type { MetricName } from '../metrics/types.js';
+
+/**
+ * The Falco rules engine version vigil answers to: that of the stable rule file its compatibility
+ * test loads (falcosecurity/rules, required_engine_version 0.57.0). Fields and operators of that
+ * version vigil lacks are reported per rule (skipped, with the field), not by this number.
+ */
+export const FALCO_ENGINE_VERSION = '0.57.0';
+/** Plugins whose fields vigil provides itself (Falco's container plugin: container.*, k8s.*). */
+const BUILTIN_PLUGINS = new Set(['container']);
+/** Falco's priority names, any case, to vigil's severities (which are Falco's levels). */
+const PRIORITY_ALIASES: Record<string, Severity> = { info: 'informational', warn: 'warning', err: 'error', crit: 'critical', emerg: 'emergency' };
 
 export interface RuleFileError {
   file: string;
@@ -143,10 +156,48 @@ const ITEM_KEYS: Record<RawItem['type'], readonly string[]> = {
   rule: [
     'rule', 'desc', 'condition', 'output', 'severity', 'tags', 'enabled', 'exceptions', 'actions', 'type', 'append', 'override',
     'by', 'window', 'steps', 'count', 'distinct', 'for',
+    // Falco's keys: priority is severity's Falco name; the rest are accepted as Falco reads them.
+    'priority', 'source', 'skip-if-unknown-filter', 'warn_evttypes', 'capture', 'capture_duration',
   ],
 };
 
-function readFile(file: string, errors: RuleFileError[]): RawItem[] {
+/** Versions compare numerically part by part ("0.57.0" < "0.100.0"); a bare number is major.0.0 (Falco's old integer versions). */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number(x) || 0);
+  const pb = b.split('.').map((x) => Number(x) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The version items of a Falco rule file: checked, never fatal (a newer file may still load). */
+function versionItem(src: Src, entries: Map<string, Entry>, warnings: RuleFileError[]): boolean {
+  const eng = entries.get('required_engine_version');
+  if (eng) {
+    const v = isScalar(eng.value) ? String(eng.value.value) : '';
+    // Falco's integer engine versions (<= 0.x era) are older than any semantic version it prints.
+    const asked = /^\d+$/.test(v) ? `0.${v}.0` : v;
+    if (asked === '' || !/^\d+(\.\d+)*$/.test(asked)) warnings.push(at(src, eng.value, `required_engine_version ${JSON.stringify(v)} is not a version`).err);
+    else if (compareVersions(asked, FALCO_ENGINE_VERSION) > 0)
+      warnings.push(at(src, eng.value, `this file asks for Falco engine ${v}; vigil implements ${FALCO_ENGINE_VERSION}: rules using newer fields are skipped or rejected below`).err);
+    return true;
+  }
+  const plugins = entries.get('required_plugin_versions');
+  if (plugins) {
+    if (!isSeq(plugins.value)) throw at(src, plugins.value, 'required_plugin_versions is a list of {name, version}');
+    for (const p of plugins.value.items) {
+      const name = isMap(p) ? p.get('name') : undefined;
+      if (typeof name !== 'string') throw at(src, p as YNode, 'a required plugin has name: and version:');
+      if (!BUILTIN_PLUGINS.has(name)) warnings.push(at(src, p as YNode, `plugin ${JSON.stringify(name)} is not available in vigil: rules with its source are skipped`).err);
+    }
+    return true;
+  }
+  return false;
+}
+
+function readFile(file: string, errors: RuleFileError[], warnings: RuleFileError[] = []): RawItem[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -178,8 +229,8 @@ function readFile(file: string, errors: RuleFileError[]): RawItem[] {
       }
       const type = (['rule', 'macro', 'list'] as const).find((t) => entries.has(t));
       if (!type) {
-        if (entries.has('required_engine_version')) continue;
-        throw at(src, it, 'an item needs rule:, macro: or list:');
+        if (versionItem(src, entries, warnings)) continue;
+        throw at(src, it, 'an item needs rule:, macro: or list:, or is required_engine_version: or required_plugin_versions:');
       }
       const nameNode = entries.get(type)!.value;
       if (!isScalar(nameNode) || typeof nameNode.value !== 'string' || nameNode.value === '') throw at(src, nameNode ?? it, `${type}: needs a name`);
@@ -214,10 +265,14 @@ export function ruleFiles(dirs: readonly string[], errors: RuleFileError[]): str
 
 interface ListDef {
   items: Array<{ v: string; src: Src; node: YNode }>;
+  /** file:line of the definition in force (appends keep it). */
+  where: string;
 }
 
 interface MacroDef {
   cond: CondText;
+  /** file:line of the definition in force (appends keep it). */
+  where: string;
 }
 
 /** A rule after merging: each key's node (the last definition or override wins). */
@@ -265,9 +320,16 @@ export interface Definitions {
   rules: Map<string, RuleDef>;
 }
 
-export function merge(items: RawItem[], errors: RuleFileError[]): Definitions {
+export function merge(items: RawItem[], errors: RuleFileError[], warnings: RuleFileError[] = []): Definitions {
   const defs: Definitions = { lists: new Map(), macros: new Map(), rules: new Map() };
   let order = 0;
+  // Items are global by name (as in Falco): a file that defines a list, macro or rule another file
+  // already has replaces it for every file, e.g. Falco's shell_binaries replacing the default pack's.
+  const replaced = (item: RawItem, oldWhere: string): void => {
+    if (oldWhere.slice(0, oldWhere.lastIndexOf(':')) === item.src.file) return;
+    warnings.push(at(item.src, item.node, `this ${item.type} replaces ${JSON.stringify(item.name)} of ${oldWhere} for every file (append: true or override: extends it instead)`).err);
+  };
+  const whereOf = (item: RawItem): string => `${item.src.file}:${item.src.lc.linePos(item.node.range?.[0] ?? 0).line}`;
   for (const item of items) {
     try {
       const ov = override(item);
@@ -284,7 +346,10 @@ export function merge(items: RawItem[], errors: RuleFileError[]): Definitions {
         const mode = ov?.get('items') ?? (append ? 'append' : 'replace');
         if (mode === 'append' && !old) throw at(item.src, item.node, `append to unknown list ${JSON.stringify(item.name)}`);
         if (mode === 'append') old!.items.push(...items);
-        else defs.lists.set(item.name, { items });
+        else {
+          if (old) replaced(item, old.where);
+          defs.lists.set(item.name, { items, where: whereOf(item) });
+        }
       } else if (item.type === 'macro') {
         const e = item.entries.get('condition');
         if (!e) throw at(item.src, item.node, 'a macro needs condition:');
@@ -292,8 +357,14 @@ export function merge(items: RawItem[], errors: RuleFileError[]): Definitions {
         const old = defs.macros.get(item.name);
         const mode = ov?.get('condition') ?? (append ? 'append' : 'replace');
         if (mode === 'append' && !old) throw at(item.src, item.node, `append to unknown macro ${JSON.stringify(item.name)}`);
-        defs.macros.set(item.name, { cond: mode === 'append' ? concatCond(old!.cond, ct) : ct });
-      } else mergeRule(defs, item, ov, append, order++);
+        if (old && mode !== 'append') replaced(item, old.where);
+        defs.macros.set(item.name, mode === 'append' ? { cond: concatCond(old!.cond, ct), where: old!.where } : { cond: ct, where: whereOf(item) });
+      } else {
+        const old = defs.rules.get(item.name);
+        const keys = [...item.entries.keys()].filter((k) => !['rule', 'append', 'override'].includes(k));
+        if (old && !append && !ov && !(keys.length === 1 && keys[0] === 'enabled')) replaced(item, `${old.src.file}:${old.src.lc.linePos(old.node.range?.[0] ?? 0).line}`);
+        mergeRule(defs, item, ov, append, order++);
+      }
     } catch (err) {
       if (err instanceof Located) errors.push(err.err);
       else throw err;
@@ -371,6 +442,12 @@ export interface CompiledRule {
   cond: Pred;
   exception: Pred | undefined;
   render(c: EvalContext): string;
+  /** The fields the output names, in order (Falco's output_fields). */
+  outputFields: OutputField[];
+  /** Falco's event source of the rule (vigil evaluates "syscall"). */
+  source: string;
+  /** Loaded, skipped or never fires (status.ts); skipped rules are never evaluated. */
+  status: RuleStatus;
   /** Condition trees (all steps), for the watch derivation. */
   trees: Node[];
   sequence?: SequenceSpec;
@@ -384,6 +461,29 @@ export interface CompiledSet {
   rules: CompiledRule[];
   files: string[];
   counts: { rules: number; macros: number; lists: number };
+  /** What loads but deserves a look: a newer engine version asked for, a plugin vigil lacks, a skipped rule. */
+  warnings: RuleFileError[];
+}
+
+/** A field an output template names, for Falco's output_fields. */
+export interface OutputField {
+  name: string;
+  type: ResolvedField['type'];
+  get: Getter;
+}
+
+export interface CompileOptions {
+  /** A rule vigil cannot evaluate is an error instead of a skipped rule (vigild rules check --strict). */
+  strict?: boolean;
+}
+
+/**
+ * A list item as a condition would read it: Falco pastes list items into the condition text, so an
+ * item written '"(systemd)"' is the string (systemd); the quotes are part of the item, not the value.
+ */
+function unquote(v: string): string {
+  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) return v.slice(1, -1);
+  return v;
 }
 
 function str(src: Src, v: YNode | undefined, what: string): string {
@@ -413,25 +513,26 @@ class Compiler {
     if (seen.has(name)) return [];
     seen.add(name);
     const out: string[] = [];
-    for (const it of d.items) out.push(...(this.list(it.v, seen) ?? [it.v]));
+    for (const it of d.items) out.push(...(this.list(it.v, seen) ?? [unquote(it.v)]));
     this.listCache.set(name, out);
     return out;
   }
 
-  scope(metric: boolean): Scope {
-    return { macro: (n) => this.macro(n, metric), list: (n) => this.list(n), metric };
+  /** falco: the rule is written in Falco's form (priority:), so absent fields follow Falco (Scope.falco). */
+  scope(metric: boolean, falco = false): Scope {
+    return { macro: (n) => this.macro(n, metric, falco), list: (n) => this.list(n), metric, falco };
   }
 
-  macro(name: string, metric: boolean): Node | undefined {
+  macro(name: string, metric: boolean, falco = false): Node | undefined {
     const d = this.defs.macros.get(name);
     if (!d) return undefined;
-    const key = `${metric ? 'm' : 'e'}:${name}`;
+    const key = `${metric ? 'm' : 'e'}${falco ? 'f' : ''}:${name}`;
     const t = this.macroTrees.get(key);
     if (t === 'busy') throw new Located(d.cond.loc(0, `macro ${JSON.stringify(name)} refers to itself`));
     if (t) return t;
     this.macroTrees.set(key, 'busy');
     try {
-      const tree = Parser.parse(d.cond.text, this.scope(metric));
+      const tree = Parser.parse(d.cond.text, this.scope(metric, falco));
       this.macroTrees.set(key, tree);
       return tree;
     } catch (err) {
@@ -440,9 +541,9 @@ class Compiler {
     }
   }
 
-  parse(ct: CondText, metric: boolean): { tree: Node; pred: Pred } {
+  parse(ct: CondText, metric: boolean, falco = false): { tree: Node; pred: Pred } {
     try {
-      const tree = Parser.parse(ct.text, this.scope(metric));
+      const tree = Parser.parse(ct.text, this.scope(metric, falco));
       return { tree, pred: compile(tree) };
     } catch (err) {
       throw condError(ct, err);
@@ -465,6 +566,7 @@ class Compiler {
 
   exceptions(def: RuleDef): Pred | undefined {
     const preds: Pred[] = [];
+    const named = new Map<string, { fields: ResolvedField[]; comps: Array<Op | undefined>; single: boolean }>();
     for (const { src, node } of def.exceptions) {
       if (!isSeq(node)) throw at(src, node, 'exceptions is a list');
       for (const ex of node.items) {
@@ -474,18 +576,28 @@ class Compiler {
           const k = isScalar(p.key) ? String(p.key.value) : '';
           if (!['name', 'fields', 'values', 'comps'].includes(k)) throw at(src, p.key as YNode, `unknown key ${JSON.stringify(k)} in an exception (keys: name, fields, values, comps)`);
         }
+        const nameNode = get('name');
+        const exName = isScalar(nameNode) ? String(nameNode.value) : undefined;
         const fieldsNode = get('fields');
-        const single = isScalar(fieldsNode);
-        const fieldNames = single ? [str(src, fieldsNode, 'fields')] : strList(src, fieldsNode, 'fields');
-        const fields: ResolvedField[] = fieldNames.map((n, i) => {
-          const f = resolveField(n);
-          if (typeof f === 'string') throw at(src, single ? fieldsNode : ((fieldsNode as { items: YNode[] }).items[i] ?? fieldsNode), f);
-          return f;
-        });
-        const compsNode = get('comps');
-        const comps: Array<Op | undefined> = compsNode === undefined ? fields.map(() => undefined) : isScalar(compsNode) ? [str(src, compsNode, 'comps') as Op] : strList(src, compsNode, 'comps') as Op[];
-        if (comps.length !== fields.length) throw at(src, compsNode, `comps has ${comps.length} operators for ${fields.length} fields`);
-        for (const c of comps) if (c !== undefined && !([...CMP_OPS, ...WORD_OPS] as readonly string[]).includes(c)) throw at(src, compsNode, `unknown operator ${JSON.stringify(c)} in comps`);
+        // Falco's way to add values to an exception defined earlier: the same name, values only.
+        const earlier = fieldsNode === undefined && exName !== undefined ? named.get(exName) : undefined;
+        const single = earlier ? earlier.single : isScalar(fieldsNode);
+        let fields: ResolvedField[];
+        let comps: Array<Op | undefined>;
+        if (earlier) ({ fields, comps } = earlier);
+        else {
+          const fieldNames = single ? [str(src, fieldsNode, 'fields')] : strList(src, fieldsNode, 'fields');
+          fields = fieldNames.map((n, i) => {
+            const f = resolveField(n);
+            if (typeof f === 'string') throw at(src, single ? fieldsNode : ((fieldsNode as { items: YNode[] }).items[i] ?? fieldsNode), f);
+            return f;
+          });
+          const compsNode = get('comps');
+          comps = compsNode === undefined ? fields.map(() => undefined) : isScalar(compsNode) ? [str(src, compsNode, 'comps') as Op] : strList(src, compsNode, 'comps') as Op[];
+          if (comps.length !== fields.length) throw at(src, compsNode, `comps has ${comps.length} operators for ${fields.length} fields`);
+          for (const c of comps) if (c !== undefined && !([...CMP_OPS, ...WORD_OPS] as readonly string[]).includes(c)) throw at(src, compsNode, `unknown operator ${JSON.stringify(c)} in comps`);
+          if (exName !== undefined) named.set(exName, { fields, comps, single });
+        }
         const valuesNode = get('values');
         if (valuesNode === undefined) continue;
         if (!isSeq(valuesNode)) throw at(src, valuesNode, 'values is a list of tuples');
@@ -502,9 +614,9 @@ class Compiler {
             } else {
               const v = str(src, vn, 'a value');
               const l = this.list(v);
-              if (l && (op === undefined || op === 'in')) {
+              if (l && (op === undefined || LIST_OPS.has(op))) {
                 values = l;
-                op = 'in';
+                op ??= 'in';
               } else values = [v];
               op ??= '=';
             }
@@ -526,10 +638,11 @@ class Compiler {
     };
   }
 
-  output(src: Src, node: YNode | undefined, fallback: string, metric: boolean): (c: EvalContext) => string {
-    if (node === undefined) return () => fallback;
+  output(src: Src, node: YNode | undefined, fallback: string, metric: boolean): { render: (c: EvalContext) => string; fields: OutputField[] } {
+    if (node === undefined) return { render: () => fallback, fields: [] };
     const text = str(src, node, 'output');
     const parts: Array<string | Getter> = [];
+    const fields: OutputField[] = [];
     const re = /%([A-Za-z_][\w.]*(?:\[[^\]]*\])?)/g;
     let last = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
@@ -542,14 +655,18 @@ class Compiler {
       }
       if (metric && f.def.kinds && !f.def.kinds.includes('metric')) throw at(src, node, `output: ${name} is an event field; a metric rule has metric.* and container.*`);
       parts.push(text.slice(last, m.index), f.get);
+      if (!fields.some((x) => x.name === name)) fields.push({ name, type: f.type, get: f.get });
       last = m.index + 1 + name.length;
     }
     parts.push(text.slice(last));
     const compact = parts.filter((p) => p !== '');
-    return (c) => {
-      let s = '';
-      for (const p of compact) s += typeof p === 'string' ? p : show(p(c));
-      return s;
+    return {
+      fields,
+      render: (c) => {
+        let s = '';
+        for (const p of compact) s += typeof p === 'string' ? p : show(p(c));
+        return s;
+      },
     };
   }
 
@@ -563,10 +680,13 @@ class Compiler {
       const e = k(key);
       if (e && !allowed[kind].includes(key)) throw at(e.src, e.value, `${key}: does not apply to a${kind === 'event' ? 'n' : ''} ${kind} rule`);
     }
-    const sevNode = k('severity');
-    if (!sevNode) throw at(def.src, def.node, `rule ${JSON.stringify(def.name)} needs severity: (${SEVERITIES.join(', ')})`);
-    const severity = str(sevNode.src, sevNode.value, 'severity').toLowerCase() as Severity;
-    if (!SEVERITIES.includes(severity)) throw at(sevNode.src, sevNode.value, `severity is one of ${SEVERITIES.join(', ')}, not ${JSON.stringify(severity)}`);
+    const sevKey = k('severity') ? 'severity' : 'priority';
+    const sevNode = k(sevKey);
+    if (k('severity') && k('priority')) throw at(k('priority')!.src, k('priority')!.value, 'severity: and priority: are the same key (priority is Falco\'s name); set one');
+    if (!sevNode) throw at(def.src, def.node, `rule ${JSON.stringify(def.name)} needs severity: (or Falco's priority:) (${SEVERITIES.join(', ')})`);
+    const written = str(sevNode.src, sevNode.value, sevKey).trim().toLowerCase();
+    const severity = (PRIORITY_ALIASES[written] ?? written) as Severity;
+    if (!SEVERITIES.includes(severity)) throw at(sevNode.src, sevNode.value, `${sevKey} is one of ${SEVERITIES.join(', ')} (any case; info for informational), not ${JSON.stringify(written)}`);
     const tagsNode = k('tags');
     const tags = [...new Set([...(tagsNode ? strList(tagsNode.src, tagsNode.value, 'tags') : []), ...def.extraTags.flatMap((t) => strList(t.src, t.node, 'tags'))])];
     const actNode = k('actions');
@@ -581,7 +701,7 @@ class Compiler {
       actions: actions as ActionName[], source: `${def.src.file}:${def.src.lc.linePos(def.node.range?.[0] ?? 0).line}`,
     };
     const outNode = k('output');
-    const render = this.output(outNode?.src ?? def.src, outNode?.value, def.name, kind === 'metric');
+    const { render, fields: outputFields } = this.output(outNode?.src ?? def.src, outNode?.value, def.name, kind === 'metric');
     const exception = this.exceptions(def);
     const windowOf = (): number => {
       const w = k('window');
@@ -590,7 +710,7 @@ class Compiler {
       if (ms === undefined || ms <= 0) throw at(w.src, w.value, 'window is a duration: 500ms, 10s, 5m, 1h');
       return ms;
     };
-    const base = { info, order: def.order, render, exception };
+    const base = { info, order: def.order, render, outputFields, exception, source: 'syscall', status: LOADED };
     if (kind === 'sequence') {
       if (def.cond) throw at(def.src, def.node, 'a sequence rule has steps:, not condition:');
       const stepsNode = k('steps');
@@ -618,7 +738,7 @@ class Compiler {
       };
     }
     if (!def.cond) throw at(def.src, def.node, `rule ${JSON.stringify(def.name)} needs condition:`);
-    const { tree, pred } = this.parse(def.cond, kind === 'metric');
+    const { tree, pred } = this.parse(def.cond, kind === 'metric', k('priority') !== undefined);
     if (kind === 'metric') {
       const f = k('for');
       const forMs = f ? parseDuration((f.value as { value?: unknown }).value) : 0;
@@ -656,25 +776,69 @@ export function show(v: Value): string {
   return String(v);
 }
 
+const LOADED: RuleStatus = Object.freeze({ state: 'loaded', notes: [] }) as RuleStatus;
+
+/** A rule that is not compiled (a plugin's source, an unknown field under skip-if-unknown-filter): reported, never evaluated. */
+function skippedRule(def: RuleDef, source: string, reason: string): CompiledRule {
+  const k = (name: string): YNode | undefined => def.keys.get(name)?.value;
+  const text = (n: YNode | undefined): string => (isScalar(n) ? String(n.value) : '');
+  const sev = text(k('priority') ?? k('severity')).trim().toLowerCase();
+  const severity = (SEVERITIES as readonly string[]).includes(PRIORITY_ALIASES[sev] ?? sev) ? ((PRIORITY_ALIASES[sev] ?? sev) as Severity) : 'notice';
+  const tagsNode = k('tags');
+  const tags = isSeq(tagsNode) ? tagsNode.items.map((n) => text(n as YNode)) : [];
+  const en = k('enabled');
+  return {
+    info: {
+      name: def.name, desc: text(k('desc')), kind: 'event', severity, tags, enabled: isScalar(en) ? en.value !== false : true, actions: [],
+      source: `${def.src.file}:${def.src.lc.linePos(def.node.range?.[0] ?? 0).line}`,
+    },
+    order: def.order, kinds: new Set<string>(), syscalls: new Set<string>(), cond: () => false, exception: undefined, render: () => def.name, outputFields: [], trees: [],
+    source, status: { state: 'skipped', reason, notes: [] }, signature: `skipped|${def.name}`,
+  };
+}
+
 /** Loads, merges and compiles; throws RuleError with every error found. */
-export function compileRuleFiles(dirs: readonly string[]): CompiledSet {
+export function compileRuleFiles(dirs: readonly string[], opts: CompileOptions = {}): CompiledSet {
   const errors: RuleFileError[] = [];
+  const warnings: RuleFileError[] = [];
   const files = ruleFiles(dirs, errors);
-  const items = files.flatMap((f) => readFile(f, errors));
-  const defs = merge(items, errors);
+  const items = files.flatMap((f) => readFile(f, errors, warnings));
+  const defs = merge(items, errors, warnings);
   const c = new Compiler(defs, errors);
   c.checkMacros();
   const rules: CompiledRule[] = [];
+  const pushError = (e: RuleFileError): void => {
+    if (!errors.some((x) => x.file === e.file && x.line === e.line && x.column === e.column && x.message === e.message)) errors.push(e);
+  };
   for (const def of [...defs.rules.values()].sort((a, b) => a.order - b.order)) {
+    const srcKey = def.keys.get('source');
+    const source = srcKey && isScalar(srcKey.value) ? String(srcKey.value.value) : 'syscall';
+    if (source !== 'syscall') {
+      rules.push(skippedRule(def, source, `source ${JSON.stringify(source)} is a plugin's event source; vigil evaluates syscall rules`));
+      continue;
+    }
     try {
-      rules.push(c.rule(def));
+      const r = c.rule(def);
+      if (r.info.kind !== 'metric') r.status = ruleStatus(r.trees);
+      rules.push(r);
     } catch (err) {
-      if (err instanceof Located) {
-        if (!errors.some((e) => e.file === err.err.file && e.line === err.err.line && e.column === err.err.column && e.message === err.err.message)) errors.push(err.err);
-      } else throw err;
+      if (!(err instanceof Located)) throw err;
+      const skip = def.keys.get('skip-if-unknown-filter');
+      if (skip && isScalar(skip.value) && skip.value.value === true && /unknown (field|macro or field)/.test(err.err.message)) {
+        rules.push(skippedRule(def, source, `${err.err.message} (skip-if-unknown-filter)`));
+        continue;
+      }
+      pushError(err.err);
     }
   }
+  for (const r of rules) {
+    if (r.status.state !== 'skipped') continue;
+    const [file, line] = [r.info.source.slice(0, r.info.source.lastIndexOf(':')), Number(r.info.source.slice(r.info.source.lastIndexOf(':') + 1))];
+    const e = { file, line, column: 3, message: `rule ${JSON.stringify(r.info.name)} ${opts.strict ? 'cannot be evaluated' : 'skipped'}: ${r.status.reason}` };
+    if (opts.strict) pushError(e);
+    else warnings.push(e);
+  }
   if (errors.length > 0) throw new RuleError(errors);
-  return { rules, files, counts: { rules: rules.length, macros: defs.macros.size, lists: defs.lists.size } };
+  return { rules, files, counts: { rules: rules.length, macros: defs.macros.size, lists: defs.lists.size }, warnings };
 }
 

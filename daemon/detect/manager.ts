@@ -49,6 +49,7 @@ export class RuleManager {
   start(): RuleSet {
     this.current = RuleSet.load(this.o.dirs);
     this.log.info({ rules: this.current.counts.rules, files: this.current.files.length }, 'rules loaded');
+    this.logWarnings(this.current);
     if (this.o.watch !== false) this.watch();
     return this.current;
   }
@@ -99,6 +100,7 @@ export class RuleManager {
       this.counters.reloads++;
       this.o.onReload(rs);
       this.log.info({ rules: rs.counts.rules, files: rs.files.length }, 'rules reloaded');
+      this.logWarnings(rs);
       return true;
     } catch (err) {
       this.counters.failures++;
@@ -108,6 +110,11 @@ export class RuleManager {
       } else this.log.error({ err }, 'rule reload failed; the rules in force stay');
       return false;
     }
+  }
+
+  /** Skipped rules, missing plugins, a newer engine version asked for: loaded anyway, said once per load. */
+  private logWarnings(rs: RuleSet): void {
+    for (const w of rs.warnings) this.log.warn({ file: w.file, line: w.line, column: w.column }, formatRuleError(w));
   }
 
   close(): void {

@@ -4,16 +4,25 @@
 //   expr    := and ('or' and)*
 //   and     := unary ('and' unary)*
 //   unary   := 'not' unary | primary
-//   primary := '(' expr ')' | MACRO | FIELD 'exists' | FIELD OP value | FIELD 'in' list | mcmp
+//   primary := '(' expr ')' | MACRO | FIELD 'exists' | FIELD OP rhs | FIELD LISTOP list | mcmp
+//   FIELD   := NAME | TRANSFORMER '(' FIELD ')'               (tolower, toupper, basename, b64, len)
+//   rhs     := value | 'val' '(' FIELD ')'                     (another field of the same event)
+//   LISTOP  := 'in' | 'pmatch' | 'intersects'
 //   list    := '(' value (',' value)* ')' | LIST            (list names expand in place)
 //   mcmp    := arith CMP arith                                (metric rules)
 //   arith   := term (('+'|'-') term)* ; term := factor (('*'|'/') factor)*
 //   factor  := NUMBER | metric.NAME | delta(metric.NAME) | rate(metric.NAME) | '(' arith ')' | '-' factor
-import { resolveField, type ResolvedField } from './fields.js';
+import { resolveField, type FieldDef, type FieldType, type Getter, type ResolvedField, type Value } from './fields.js';
+import { syscallTable } from '../sensor/syscalls.js';
 import type { MetricName } from '../metrics/types.js';
 
 export const CMP_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
-export const WORD_OPS = ['in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists'] as const;
+export const WORD_OPS = ['in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists', 'pmatch', 'intersects', 'bcontains', 'bstartswith'] as const;
+/** Operators whose right-hand side is a list of values. */
+export const LIST_OPS: ReadonlySet<string> = new Set(['in', 'pmatch', 'intersects']);
+/** Falco's field transformers. */
+export const TRANSFORMERS = ['tolower', 'toupper', 'basename', 'b64', 'len'] as const;
+type Transformer = (typeof TRANSFORMERS)[number];
 export type Op = (typeof CMP_OPS)[number] | (typeof WORD_OPS)[number];
 
 export type Arith =
@@ -25,7 +34,7 @@ export type Node =
   | { t: 'and'; items: Node[] }
   | { t: 'or'; items: Node[] }
   | { t: 'not'; item: Node }
-  | { t: 'cmp'; field: ResolvedField; op: Op; values: string[]; pos: number; valuePos: number }
+  | { t: 'cmp'; field: ResolvedField; op: Op; values: string[]; pos: number; valuePos: number; rhs?: ResolvedField; absentFalse?: boolean }
   | { t: 'mcmp'; l: Arith; op: (typeof CMP_OPS)[number]; r: Arith; pos: number };
 
 /** A condition error at an offset of the text being parsed. */
@@ -45,6 +54,11 @@ export interface Scope {
   list(name: string): readonly string[] | undefined;
   /** Metric rules: arithmetic over metric.* is allowed, event fields are not (container.* are). */
   metric?: boolean;
+  /**
+   * A rule in Falco's form (priority:): a comparison with a field the event does not have is false,
+   * `!=` included, as in Falco (vigil's own rules: `!=` is true for an absent field).
+   */
+  falco?: boolean;
 }
 
 const KEYWORDS = new Set(['and', 'or', 'not']);
@@ -204,6 +218,8 @@ export class Parser {
     if (t.t === 'eof') throw new ConditionError(t.pos, 'unexpected end of condition');
     if (t.t !== 'word') throw new ConditionError(t.pos, `unexpected ${describe(t)}`);
     if (KEYWORDS.has(t.v)) throw new ConditionError(t.pos, `unexpected "${t.v}"`);
+    const next = this.peek();
+    if ((TRANSFORMERS as readonly string[]).includes(t.v) && next.t === 'sym' && next.v === '(') return this.comparison(this.transformed(t), t);
     const macro = this.scope.macro(t.v);
     if (macro) return macro;
     const f = resolveField(t.v);
@@ -217,7 +233,33 @@ export class Parser {
     return this.comparison(f, t);
   }
 
+  /** A field name, or a transformer applied to one (the transformer's name token is consumed). */
+  private fieldRef(t: Tok): ResolvedField {
+    if (t.t === 'word' && (TRANSFORMERS as readonly string[]).includes(t.v)) {
+      const next = this.peek();
+      if (next.t === 'sym' && next.v === '(') return this.transformed(t);
+    }
+    if (t.t !== 'word') throw new ConditionError(t.pos, `expected a field, found ${describe(t)}`);
+    const f = resolveField(t.v);
+    if (typeof f === 'string') throw new ConditionError(t.pos, f);
+    return f;
+  }
+
+  private transformed(t: Tok): ResolvedField {
+    this.lex();
+    const inner = this.fieldRef(this.lex());
+    const close = this.lex();
+    if (close.t !== 'sym' || close.v !== ')') throw new ConditionError(close.pos, `expected ")" after ${t.v}(${inner.name}, found ${describe(close)}`);
+    return transform(t.v as Transformer, inner, t.pos);
+  }
+
   private comparison(field: ResolvedField, ft: Tok): Node {
+    const n = this.comparison0(field, ft);
+    if (this.scope.falco && n.t === 'cmp' && n.op === '!=') n.absentFalse = true;
+    return n;
+  }
+
+  private comparison0(field: ResolvedField, ft: Tok): Node {
     const opTok = this.lex();
     let op: Op;
     if (opTok.t === 'sym' && (CMP_OPS as readonly string[]).includes(opTok.v)) op = opTok.v as Op;
@@ -226,7 +268,7 @@ export class Parser {
       throw new ConditionError(opTok.pos, `expected an operator after ${ft.v}`);
     else throw new ConditionError(opTok.pos, `unknown operator ${describe(opTok)} (operators: ${[...CMP_OPS, ...WORD_OPS].join(' ')})`);
     if (op === 'exists') return { t: 'cmp', field, op, values: [], pos: ft.pos, valuePos: opTok.pos };
-    if (op === 'in') {
+    if (LIST_OPS.has(op)) {
       const open = this.peek();
       if (open.t === 'sym' && open.v === '(') {
         this.lex();
@@ -238,6 +280,7 @@ export class Parser {
           const list = v.t === 'word' ? this.scope.list(v.v) : undefined;
           if (list) values.push(...list);
           else values.push(v.v);
+          this.checkSyscalls(field, op, list ?? [v.v], v.pos);
           const sep = this.lex();
           if (sep.t === 'sym' && sep.v === ')') break;
           if (sep.t !== 'sym' || sep.v !== ',') throw new ConditionError(sep.pos, `expected "," or ")" in the value list, found ${describe(sep)}`);
@@ -246,13 +289,35 @@ export class Parser {
       }
       const v = this.lex();
       const list = v.t === 'word' ? this.scope.list(v.v) : undefined;
-      if (!list) throw new ConditionError(v.pos, v.t === 'word' ? `unknown list ${JSON.stringify(v.v)} (or write "in (${v.v})")` : `expected "(" or a list name after "in", found ${describe(v)}`);
+      if (!list) throw new ConditionError(v.pos, v.t === 'word' ? `unknown list ${JSON.stringify(v.v)} (or write "${op} (${v.v})")` : `expected "(" or a list name after "${op}", found ${describe(v)}`);
+      this.checkSyscalls(field, op, list, v.pos);
       return { t: 'cmp', field, op, values: [...list], pos: ft.pos, valuePos: v.pos };
     }
     const v = this.lex();
+    // Falco's evt.dir values are the bare symbols < and >.
+    if (v.t === 'sym' && (v.v === '<' || v.v === '>')) return { t: 'cmp', field, op, values: [v.v], pos: ft.pos, valuePos: v.pos };
     if (v.t !== 'word' && v.t !== 'str') throw new ConditionError(v.pos, `expected a value after ${op}, found ${describe(v)}`);
     if (v.t === 'word' && KEYWORDS.has(v.v)) throw new ConditionError(v.pos, `expected a value after ${op}, found "${v.v}"`);
+    if (v.t === 'word' && v.v === 'val') {
+      const open = this.peek();
+      if (open.t === 'sym' && open.v === '(') {
+        this.lex();
+        const rhs = this.fieldRef(this.lex());
+        const close = this.lex();
+        if (close.t !== 'sym' || close.v !== ')') throw new ConditionError(close.pos, `expected ")" after val(${rhs.name}, found ${describe(close)}`);
+        return { t: 'cmp', field, op, values: [], pos: ft.pos, valuePos: v.pos, rhs };
+      }
+    }
+    this.checkSyscalls(field, op, [v.v], v.pos);
     return { t: 'cmp', field, op, values: [v.v], pos: ft.pos, valuePos: v.pos };
+  }
+
+  /** A system call name that no architecture vigil knows is a typo (evt.type = chmood), not a rule that never fires. */
+  private checkSyscalls(field: ResolvedField, op: Op, values: readonly string[], pos: number): void {
+    const name = field.def.name;
+    if (name !== 'evt.type' && name !== 'evt.syscall') return;
+    if (op !== '=' && op !== '!=' && op !== 'in') return;
+    for (const v of values) if (!isSyscallName(v)) throw new ConditionError(pos, `unknown system call ${JSON.stringify(v)} (${field.name} compares system call names, e.g. openat, execve)`);
   }
 
   // ---- metric arithmetic ----
@@ -333,4 +398,50 @@ export class Parser {
 
 function describe(t: Tok): string {
   return t.t === 'eof' ? 'end of condition' : t.t === 'str' ? `string ${JSON.stringify(t.v)}` : `"${t.v}"`;
+}
+
+/** A name of a system call of an architecture vigil has a table for (or the syscall_<nr> vigil prints for an unknown number). */
+export function isSyscallName(name: string): boolean {
+  return syscallTable('x86_64').nr(name) !== undefined || syscallTable('arm64').nr(name) !== undefined || /^syscall_\d+$/.test(name);
+}
+
+function mapValue(v: Value, f: (s: string) => string): Value {
+  if (typeof v === 'string') return f(v);
+  if (Array.isArray(v)) return (v as readonly unknown[]).map((x) => f(String(x)));
+  return undefined;
+}
+
+/**
+ * A transformer over a field. The result gets its own definition (named after the expression), so
+ * the path analysis never takes tolower(fd.name) for fd.name; kinds and system calls carry over.
+ */
+function transform(name: Transformer, inner: ResolvedField, pos: number): ResolvedField {
+  const g = inner.get;
+  let get: Getter;
+  let type: FieldType = inner.type;
+  if (inner.type !== 'string' && inner.type !== 'list') throw new ConditionError(pos, `${name}() applies to strings and lists; ${inner.name} is a ${inner.type}`);
+  switch (name) {
+    case 'tolower':
+      get = (c) => mapValue(g(c), (s) => s.toLowerCase());
+      break;
+    case 'toupper':
+      get = (c) => mapValue(g(c), (s) => s.toUpperCase());
+      break;
+    case 'basename':
+      get = (c) => mapValue(g(c), (s) => s.slice(s.lastIndexOf('/') + 1));
+      break;
+    case 'b64':
+      get = (c) => mapValue(g(c), (s) => Buffer.from(s, 'base64').toString('utf8'));
+      break;
+    case 'len':
+      type = 'number';
+      get = (c) => {
+        const v = g(c);
+        return typeof v === 'string' || Array.isArray(v) ? v.length : undefined;
+      };
+      break;
+  }
+  const text = `${name}(${inner.name})`;
+  const def: FieldDef = { ...inner.def, name: `${name}(${inner.def.name})`, type, get, param: undefined, aliasOf: undefined, compare: undefined };
+  return { name: text, def, get, type };
 }

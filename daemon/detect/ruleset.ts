@@ -1,8 +1,8 @@
 // A loaded, compiled rule set: the candidate index (event kind x system call -> rules, then for file
 // and connect events basename / path / prefix -> rules), and what the
 // probes must send for these rules (system calls, watched paths). Immutable once built.
-import { compileRuleFiles, type CompiledRule, type CompiledSet } from './loader.js';
-import { pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
+import { compileRuleFiles, type CompiledRule, type CompiledSet, type RuleFileError, type RuleStatus } from './loader.js';
+import { HANDLER_KINDS, pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
 import type { RuleInfo } from './types.js';
 import { Handler, syscallTable, type Arch } from '../sensor/syscalls.js';
 import type { SyscallEntry, WatchEntry } from '../sensor/native.js';
@@ -10,21 +10,6 @@ import { USER_WATCH_ID_BASE, validateWatch } from '../sensor/watches.js';
 
 export { RuleError, formatRuleError, type RuleFileError } from './loader.js';
 
-/** Event kinds each probe handler produces. */
-const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
-  [Handler.EXECVE, ['exec']],
-  [Handler.EXECVEAT, ['exec']],
-  [Handler.CLONE, ['fork', 'ns_change']],
-  [Handler.CLONE3, ['fork', 'ns_change']],
-  [Handler.FORK, ['fork']],
-  [Handler.UNSHARE, ['ns_change']],
-  [Handler.SETNS, ['ns_change', 'syscall']],
-  [Handler.CRED, ['cred_change']],
-  ...[Handler.OPEN, Handler.OPENAT, Handler.OPENAT2, Handler.CREAT, Handler.RENAME, Handler.RENAMEAT, Handler.LINK, Handler.LINKAT, Handler.SYMLINK, Handler.SYMLINKAT, Handler.UNLINK, Handler.UNLINKAT].map(
-    (h): [number, readonly string[]] => [h, ['file']],
-  ),
-  [Handler.CONNECT, ['connect']],
-]);
 /** Process-lineage calls: always traced (the process table and container starts depend on them). */
 const ALWAYS: ReadonlySet<number> = new Set([Handler.EXECVE, Handler.EXECVEAT, Handler.CLONE, Handler.CLONE3, Handler.FORK]);
 
@@ -127,19 +112,24 @@ export class RuleSet {
   readonly files: readonly string[];
   readonly counts: CompiledSet['counts'];
 
+  /** Non-fatal findings of the load (engine version, missing plugins, skipped rules), file:line:column. */
+  readonly warnings: readonly RuleFileError[];
+
   private constructor(set: CompiledSet, narrow = true) {
     this.narrow = narrow;
     this.all = set.rules;
     this.files = set.files;
     this.counts = set.counts;
-    const enabled = set.rules.filter((r) => r.info.enabled);
+    this.warnings = set.warnings;
+    // A skipped rule is reported (statuses()), never evaluated.
+    const enabled = set.rules.filter((r) => r.info.enabled && r.status.state !== 'skipped');
     this.active = enabled.filter((r) => r.info.kind !== 'metric');
     this.metricRules = enabled.filter((r) => r.info.kind === 'metric');
   }
 
   /** Loads the rule files of the directories (or files); throws RuleError. */
-  static load(dirs: readonly string[], opts: { narrow?: boolean } = {}): RuleSet {
-    return new RuleSet(compileRuleFiles(dirs), opts.narrow ?? true);
+  static load(dirs: readonly string[], opts: { narrow?: boolean; strict?: boolean } = {}): RuleSet {
+    return new RuleSet(compileRuleFiles(dirs, { strict: opts.strict ?? false }), opts.narrow ?? true);
   }
 
   /** The same, as a promise (the loader is synchronous; the manager awaits it). */
@@ -148,11 +138,19 @@ export class RuleSet {
   }
 
   static empty(): RuleSet {
-    return new RuleSet({ rules: [], files: [], counts: { rules: 0, macros: 0, lists: 0 } });
+    return new RuleSet({ rules: [], files: [], counts: { rules: 0, macros: 0, lists: 0 }, warnings: [] });
   }
 
   rules(): RuleInfo[] {
-    return this.all.map((r) => ({ ...r.info, tags: [...r.info.tags], actions: [...r.info.actions] }));
+    return this.all.map((r) => ({
+      ...r.info, tags: [...r.info.tags], actions: [...r.info.actions],
+      status: { state: r.status.state, ...(r.status.reason !== undefined ? { reason: r.status.reason } : {}) },
+    }));
+  }
+
+  /** Each rule's status (loaded, skipped, never fires), in load order. */
+  statuses(): Array<{ rule: RuleInfo; status: RuleStatus }> {
+    return this.all.map((r) => ({ rule: r.info, status: r.status }));
   }
 
   /** Every compiled rule, enabled or not (detect/ internal). */
@@ -169,7 +167,11 @@ export class RuleSet {
     const key = syscall === '' ? kind : `${kind}\0${syscall}`;
     let l = this.index.get(key);
     if (l === undefined) {
-      l = this.active.filter((r) => allows(r.kinds, kind) && (r.syscalls === null || (syscall !== '' && r.syscalls.has(syscall))));
+      // Exec events carry no system call name; a rule that names execve or execveat (Falco's
+      // spawned_process) is a candidate for them.
+      l = this.active.filter(
+        (r) => allows(r.kinds, kind) && (r.syscalls === null || (syscall !== '' ? r.syscalls.has(syscall) : kind === 'exec' && (r.syscalls.has('execve') || r.syscalls.has('execveat')))),
+      );
       this.index.set(key, l);
     }
     return l;

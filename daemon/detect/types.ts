@@ -30,6 +30,8 @@ export interface RuleInfo {
   actions: ActionName[];
   /** Where it was defined (last definition or override): file:line. */
   source: string;
+  /** Loaded, skipped (never evaluated) or never fires, with why (detect/status.ts); absent: loaded. */
+  status?: { state: 'loaded' | 'skipped' | 'never'; reason?: string };
 }
 
 /** Metric readings a metric rule matched on (target = container id or 'host'). */
@@ -41,12 +43,20 @@ export interface MetricMatch {
   heldMs: number;
 }
 
+/** A field a rule's output names and its value at the match (null: the event did not have it). */
+export interface OutputValue {
+  name: string;
+  value: string | number | boolean | null;
+}
+
 export interface RuleMatch {
   rule: RuleInfo;
   /** Unix ms of the (last) triggering event or sample. */
   time: number;
   /** The output template rendered with the triggering event's fields. */
   message: string;
+  /** The fields the output names, with their values (Falco's output_fields); absent for matches not made by a rule's output. */
+  outputFields?: OutputValue[];
   container: ContainerRef;
   /** The triggering event(s), oldest first: one for event rules, each step for sequences, a bounded
    * sample of the counted events for thresholds; none for metric rules. */

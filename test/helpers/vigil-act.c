@@ -23,6 +23,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -43,6 +44,9 @@ static void usage(void)
 		"  finit-module PATH          finit_module on an fd of PATH\n"
 		"  bpf-prog-load              BPF_PROG_LOAD of a socket filter (mov r0,0; exit)\n"
 		"  ptrace-attach [--seize]    fork a sleeping child, attach, detach, kill it\n"
+		"  ptrace-traceme             PTRACE_TRACEME (the anti-debugging trick)\n"
+		"  tty-exec PROG [ARGS]       a child in a new session with a new pseudo-terminal as its\n"
+		"                             controlling terminal on fds 0-2 execs PROG; the parent waits\n"
 		"  io-uring-setup             io_uring_setup(8, ...)\n"
 		"  connect-unix PATH          connect a stream socket to a unix socket path\n"
 		"  open-write PATH            openat(AT_FDCWD, PATH, O_WRONLY|O_CREAT)\n"
@@ -150,6 +154,46 @@ static int act_ptrace_attach(int seize)
 	printf("{\"op\":\"ptrace-attach\",\"pid\":%d,\"ret\":%ld,\"child\":%d,\"request\":\"%s\"}\n",
 	       getpid(), r, child, seize ? "PTRACE_SEIZE" : "PTRACE_ATTACH");
 	return 0;
+}
+
+// Malware asks to be traced by its parent so that no debugger can attach to it.
+static int act_ptrace_traceme(void)
+{
+	long r = kret(ptrace(PTRACE_TRACEME, 0, 0, 0));
+	printf("{\"op\":\"ptrace-traceme\",\"pid\":%d,\"ret\":%ld}\n", getpid(), r);
+	return 0;
+}
+
+// What `kubectl exec -it` or `docker exec -it` gives a shell: a session whose controlling terminal is
+// a pseudo-terminal. `runc exec` makes vigil-act a process-group leader, which cannot start a
+// session, so a child does and execs PROG; the parent waits for it.
+static int act_tty_exec(char **argv)
+{
+	pid_t child = fork();
+	if (child < 0)
+		die("fork");
+	if (child > 0) {
+		int st = 0;
+		waitpid(child, &st, 0);
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	if (setsid() < 0)
+		die("setsid");
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+		die("posix_openpt");
+	const char *name = ptsname(m);
+	int s = name ? open(name, O_RDWR) : -1;
+	if (s < 0)
+		die("open pts");
+	if (ioctl(s, TIOCSCTTY, 0) < 0)
+		die("TIOCSCTTY");
+	dup2(s, 0);
+	dup2(s, 1);
+	dup2(s, 2);
+	execv(argv[0], argv);
+	die("execv");
+	return 1;
 }
 
 static int act_io_uring_setup(void)
@@ -270,6 +314,10 @@ int main(int argc, char **argv)
 		return act_bpf_prog_load();
 	if (strcmp(cmd, "ptrace-attach") == 0)
 		return act_ptrace_attach(nargs == 1 && strcmp(a[0], "--seize") == 0);
+	if (strcmp(cmd, "tty-exec") == 0 && nargs >= 1)
+		return act_tty_exec(a);
+	if (strcmp(cmd, "ptrace-traceme") == 0)
+		return act_ptrace_traceme();
 	if (strcmp(cmd, "io-uring-setup") == 0)
 		return act_io_uring_setup();
 	if (strcmp(cmd, "connect-unix") == 0 && nargs == 1)

@@ -7,6 +7,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { SinkError } from '../errors.js';
 import { bulkBody, bulkResults, hecBody, webhookBody, type HecOptions } from '../format/json.js';
+import { falcoJson } from '../format/falco.js';
 import type { ForwardRecord } from '../record.js';
 import type { Sink } from '../pipeline.js';
 
@@ -187,6 +188,51 @@ export class WebhookSink implements Sink {
 
   async send(batch: readonly ForwardRecord[], signal: AbortSignal): Promise<void> {
     checkStatus(await this.http.post(webhookBody(batch), 'application/json', signal), 'webhook');
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
+  }
+}
+
+export interface FalcoSinkOptions {
+  url: string;
+  headers: Record<string, string>;
+  /** Names the host when an alert does not (alerts of a daemon older than the hostname field). */
+  hostname: string;
+  ca?: Buffer | undefined;
+}
+
+/**
+ * Falco's http_output: each new alert as Falco's JSON alert, one POST per alert with Content-Type
+ * application/json, as falcosidekick (default http://localhost:2801/) and Falco Talon take them.
+ * Only an alert's first version is sent (Falco emits an alert once; acks and folded repeats are not
+ * new Falco alerts). A failure part-way through a batch retries from the alert that failed; an alert
+ * the receiver refuses as malformed (400, 422, 413) is dropped alone.
+ */
+export class FalcoSink implements Sink {
+  readonly type = 'falco';
+  private readonly o: FalcoSinkOptions;
+  private readonly http: HttpClient;
+
+  constructor(o: FalcoSinkOptions) {
+    this.o = o;
+    this.http = new HttpClient({ url: new URL(o.url), headers: o.headers, ca: o.ca });
+  }
+
+  async send(batch: readonly ForwardRecord[], signal: AbortSignal): Promise<void> {
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i]!;
+      if (r.type !== 'alert' || r.change !== 'ALERT_CHANGE_OPENED') continue;
+      try {
+        checkStatus(await this.http.post(falcoJson(r.alert, this.o.hostname), 'application/json', signal), 'falco http_output');
+      } catch (err) {
+        if (err instanceof SinkError && (err.failure === 'reject' || err.failure === 'split')) continue;
+        const remaining = Array.from({ length: batch.length - i }, (_, k) => i + k);
+        if (err instanceof SinkError) throw new SinkError(err.failure, err.message, { cause: err, remaining });
+        throw new SinkError('retry', (err as Error).message, { cause: err, remaining });
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,82 @@
+// What a loaded rule can do on this sensor, found statically from its condition: it loads and can
+// fire; it is skipped (vigil cannot evaluate it: a plugin's source, or a field vigil has no data for
+// that the rule needs to match); or it loads but never fires (no system call vigil traces, no event
+// kind, or no watched path can satisfy it). `vigild rules check` prints it per rule, so a Falco user
+// sees what runs instead of a rule that loads silently and never fires.
+import type { FieldDef } from './fields.js';
+import type { Node } from './parser.js';
+import { kindsOf, syscallsOf, tracedSyscalls, watchesOf } from './compile.js';
+
+export type RuleState = 'loaded' | 'skipped' | 'never';
+
+export interface RuleStatus {
+  state: RuleState;
+  /** Why it is skipped or never fires (the field, plugin, system call or path that decides it). */
+  reason?: string;
+  /** What loads but is weaker than in Falco (a field without data in an exclusion, ...). */
+  notes: string[];
+}
+
+function nodataFields(n: Node, out = new Map<string, FieldDef>()): Map<string, FieldDef> {
+  switch (n.t) {
+    case 'cmp':
+      if (n.field.def.nodata) out.set(n.field.name, n.field.def);
+      if (n.rhs?.def.nodata) out.set(n.rhs.name, n.rhs.def);
+      break;
+    case 'not':
+      nodataFields(n.item, out);
+      break;
+    case 'and':
+    case 'or':
+      n.items.forEach((i) => nodataFields(i, out));
+      break;
+    case 'mcmp':
+      break;
+  }
+  return out;
+}
+
+function names(l: readonly string[]): string {
+  return l.length === 1 ? l[0]! : `${l.slice(0, -1).join(', ')} and ${l[l.length - 1]}`;
+}
+
+/** The status of one condition tree (a rule's, or one step of a sequence). */
+export function conditionStatus(tree: Node): RuleStatus {
+  const notes: string[] = [];
+  const missing = nodataFields(tree);
+  const syscalls = syscallsOf(tree);
+  if (syscalls !== null && syscalls.size > 0) {
+    const traced = tracedSyscalls();
+    const untraced = [...syscalls].filter((s) => !traced.has(s)).sort();
+    if (untraced.length === syscalls.size)
+      return { state: 'never', reason: `${names(untraced)} ${untraced.length === 1 ? 'is' : 'are'} not traced by vigil's probes`, notes };
+    if (untraced.length > 0) notes.push(`${names(untraced)} not traced (the rule sees ${[...syscalls].filter((s) => traced.has(s)).sort().join(', ')})`);
+  }
+  const kinds = kindsOf(tree);
+  if (kinds !== null && kinds.size === 0) {
+    if (missing.size > 0)
+      return { state: 'skipped', reason: [...missing].map(([n, d]) => `${n}: ${d.nodata}`).join('; '), notes };
+    return { state: 'never', reason: 'no event kind can satisfy the condition (its parts require different kinds)', notes };
+  }
+  for (const [n, d] of missing) notes.push(`${n} has no data (${d.nodata}): comparisons with it are false, so a "not" around one always holds`);
+  if (kinds !== null && [...kinds].every((k) => k === 'file') && watchesOf(tree).length === 0)
+    return {
+      state: 'never',
+      reason: 'the file probe reports only watched paths and this condition names none it can watch (exact paths, prefixes, file names); it can only fire on paths other loaded rules watch',
+      notes,
+    };
+  if (kinds !== null && [...kinds].every((k) => k === 'connect') && watchesOf(tree).length === 0)
+    notes.push('inet connects reach rules only with sensor.connect_inet: true (docs/config.md)');
+  return { state: 'loaded', notes };
+}
+
+/** A rule's status: every step of a sequence must be able to happen. */
+export function ruleStatus(trees: readonly Node[]): RuleStatus {
+  const notes: string[] = [];
+  for (const t of trees) {
+    const s = conditionStatus(t);
+    if (s.state !== 'loaded') return s;
+    notes.push(...s.notes);
+  }
+  return { state: 'loaded', notes: [...new Set(notes)] };
+}

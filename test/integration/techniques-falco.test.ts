@@ -1,0 +1,111 @@
+// Falco's stable rules, unmodified, against the behaviours they are written for (as Falco's
+// event-generator performs them), done for real in runc containers: the alert carries the rule's
+// name and Falco's priority. A benign run in its own container raises none of the file's rules.
+// The pipeline is the daemon's (live sensor, enrichers, detector) with only Falco's file loaded.
+// This covers the rules whose behaviour busybox and vigil's helpers can perform; docs/falco.md
+// lists every rule with its status.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Severity } from '../../daemon/detect/types.js';
+import { execAsync, runcMissing, startContainer, type Container } from '../runc.js';
+import { BPF, ROOT, assertPrerequisites } from './harness.js';
+import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, plant, type Helpers } from './detect-harness.js';
+
+const FALCO_RULES = join(ROOT, '..', 'shared', 'falco', 'falco_rules.yaml');
+const ACT = `${HELPER_MOUNT}/vigil-act`;
+const TECH = `${HELPER_MOUNT}/vigil-tech`;
+// A bound on waiting for a match that must come (not a latency assertion: it only ends a failing test).
+const WAIT_MS = 5000;
+
+interface Behaviour {
+  rule: string;
+  /** Falco's priority in the file, as vigil's severity. */
+  severity: Severity;
+  box: 'plain' | 'priv';
+  args: string[];
+}
+
+const BEHAVIOURS: Behaviour[] = [
+  // A web server (a program named nginx) starting a shell: the remote-code-execution pattern.
+  { rule: 'Run shell untrusted', severity: 'notice', box: 'plain', args: ['sh', '-c', `ln -sf ${ACT} /tmp/nginx && /tmp/nginx tty-exec /bin/sh -c 'sleep 1'`] },
+  // A system user (daemon, uid 1) running a command below sshd (privileged: setgroups needs it here).
+  { rule: 'System user interactive', severity: 'informational', box: 'priv', args: ['sh', '-c', `ln -sf ${ACT} /tmp/sshd && /tmp/sshd tty-exec ${TECH} as-user 1 /bin/sleep 1`] },
+  { rule: 'Search Private Keys or Passwords', severity: 'warning', box: 'plain', args: ['grep', '-r', 'BEGIN RSA PRIVATE', '/etc'] },
+  { rule: 'Find AWS Credentials', severity: 'warning', box: 'plain', args: ['find', '/root/.aws/credentials'] },
+  // Run directly: busybox sh runs an applet it is asked for as /proc/self/exe (comm "exe"), not "nc".
+  { rule: 'Netcat Remote Code Execution in Container', severity: 'warning', box: 'plain', args: ['nc', '-e', '/bin/sh', '127.0.0.1', '9'] },
+  { rule: 'Read sensitive file untrusted', severity: 'warning', box: 'plain', args: ['cat', '/etc/shadow'] },
+  { rule: 'Create Symlink Over Sensitive Files', severity: 'warning', box: 'plain', args: ['ln', '-s', '/etc/shadow', '/tmp/vgt-shadow-link'] },
+  { rule: 'Create Hardlink Over Sensitive Files', severity: 'warning', box: 'plain', args: ['ln', '/etc/shadow', '/vgt-shadow-hard'] },
+  { rule: 'Clear Log Activities', severity: 'warning', box: 'plain', args: ['sh', '-c', ': > /var/log/syslog'] },
+  { rule: 'Remove Bulk Data from Disk', severity: 'warning', box: 'plain', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/shred && /tmp/shred -u /tmp/nothing ; true'] },
+  { rule: 'PTRACE attached to process', severity: 'warning', box: 'plain', args: [ACT, 'ptrace-attach'] },
+  { rule: 'PTRACE anti-debug attempt', severity: 'notice', box: 'plain', args: [ACT, 'ptrace-traceme'] },
+  // A shell on a pseudo-terminal, as `kubectl exec -it` starts one; it lives a moment (proc.tty is read
+  // from /proc). Its parent must be an entry point the rule knows: runc's re-exec of itself is named
+  // "exe", so the helper runs under that name.
+  { rule: 'Terminal shell in container', severity: 'notice', box: 'plain', args: ['sh', '-c', `ln -sf ${ACT} /tmp/exe && /tmp/exe tty-exec /bin/sh -c 'sleep 1'`] },
+  // Any program named debugfs (busybox under that name here): the rule goes by the name.
+  { rule: 'Debugfs Launched in Privileged Container', severity: 'warning', box: 'priv', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/debugfs && /tmp/debugfs ; true'] },
+  { rule: 'Fileless execution via memfd_create', severity: 'critical', box: 'plain', args: ['sh', '-c', `${ACT} memfd-exec; true`] },
+  { rule: 'Drop and execute new binary in container', severity: 'critical', box: 'plain', args: ['sh', '-c', 'cp /bin/busybox /tmp/sleep && /tmp/sleep 1'] },
+  { rule: 'Execution from /dev/shm', severity: 'warning', box: 'priv', args: ['sh', '-c', 'mount -o remount,exec /dev/shm && cp /bin/busybox /dev/shm/vgt && /dev/shm/vgt true'] },
+  { rule: 'Linux Kernel Module Injection Detected', severity: 'warning', box: 'priv', args: [ACT, 'init-module'] },
+];
+
+describe('Falco\'s stable rules fire on their behaviours (real runc containers, Falco\'s file only)', () => {
+  let h: DetectHarness;
+  let helpers: Helpers;
+  const boxes: Partial<Record<Behaviour['box'] | 'quiet', Container>> = {};
+
+  before(async () => {
+    if (process.env.VIGIL_ALLOW_NO_BPF === '1' && BPF.skip) return;
+    assert.ok(existsSync(FALCO_RULES), `Falco's stable rules are missing: ${FALCO_RULES} (tests read them from ../shared/falco/ beside the repository)`);
+    assertPrerequisites();
+    const missing = runcMissing();
+    if (missing) throw new Error(`Falco technique tests need runc: ${missing}`);
+    helpers = buildHelpers();
+    h = await DetectHarness.start({ rulesDirs: [FALCO_RULES] });
+    const start = (privileged: boolean): Container => startContainer({ args: ['sleep', '600'], privileged, mounts: [helperMount(helpers)] });
+    boxes.plain = start(false);
+    boxes.priv = start(true);
+    boxes.quiet = start(false);
+    for (const c of [boxes.plain, boxes.priv, boxes.quiet]) {
+      const rootfs = join(c.bundle, 'rootfs');
+      plant(rootfs, 'etc/shadow', 'root:$6$vigil$notarealhash:19000:0:99999:7:::\n');
+      plant(rootfs, 'var/log/syslog', 'an old line\n', 0o644);
+      plant(rootfs, 'etc/passwd', 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n', 0o644);
+    }
+  });
+
+  after(async () => {
+    for (const c of Object.values(boxes)) c?.delete();
+    await h?.stop();
+    helpers?.remove();
+  });
+
+  for (const b of BEHAVIOURS) {
+    test(`${b.rule}: ${b.args.join(' ')}`, async () => {
+      const c = boxes[b.box]!;
+      await execAsync(c, b.args);
+      const seen = await h.waitMatch(b.rule, (m) => m.container.id === c.id, WAIT_MS);
+      assert.equal(seen.match.rule.severity, b.severity);
+      assert.ok(seen.match.outputFields && seen.match.outputFields.length > 0, 'the alert carries its output fields');
+    });
+  }
+
+  test('a benign run raises none of the file\'s rules', async () => {
+    const q = boxes.quiet!;
+    for (const args of [['ls', '/'], ['cat', '/etc/hostname'], ['sh', '-c', 'echo hi > /tmp/x && cat /tmp/x && rm /tmp/x'], ['id'], ['ps'], ['date'], ['sh', '-c', 'tail -n 1 /var/log/syslog']]) {
+      await execAsync(q, args);
+    }
+    // A behaviour after the benign ones, in the same container: once its match is here, the benign
+    // commands' events (earlier in the same ring buffer) have been evaluated.
+    await execAsync(q, ['find', '/root/.aws/credentials']);
+    await h.waitMatch('Find AWS Credentials', (m) => m.container.id === q.id, WAIT_MS);
+    const others = h.matches.filter((s) => s.match.container.id === q.id && s.match.rule.name !== 'Find AWS Credentials');
+    assert.deepEqual(others.map((s) => `${s.match.rule.name}: ${s.match.message}`), []);
+  });
+});
