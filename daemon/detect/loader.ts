@@ -137,7 +137,8 @@ interface RawItem {
   entries: Map<string, Entry>;
 }
 
-const ITEM_KEYS: Record<RawItem['type'], readonly string[]> = {
+/** The keys each item type allows (exported for the rule-file schema, daemon/detect/schema.ts). */
+export const ITEM_KEYS: Record<RawItem['type'], readonly string[]> = {
   list: ['list', 'items', 'append', 'override'],
   macro: ['macro', 'condition', 'append', 'override'],
   rule: [
