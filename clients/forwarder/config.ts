@@ -470,8 +470,17 @@ export function configSchema(): JsonSchema {
       then: sectionSchema({ ...COMMON_FIELDS, ...SINK_FIELDS[t].fields }, ['type', ...SINK_FIELDS[t].required], [...COMMON_RULES, ...SINK_FIELDS[t].rules]),
     })),
   };
+  // The sub-mappings every sink has are written once, under $defs, and referred to by each type.
+  const $defs: Record<string, JsonSchema> = {};
+  for (const branch of sink.allOf as Array<{ then: { properties: Record<string, JsonSchema> } }>) {
+    for (const k of ['filter', 'batch', 'queue', 'retry']) {
+      $defs[k] = branch.then.properties[k]!;
+      branch.then.properties[k] = { $ref: `#/$defs/${k}` };
+    }
+  }
   const top = sectionSchema(TOP_FIELDS, ['sinks'], []);
   (top.properties as Record<string, JsonSchema>).sinks = { ...(top.properties as Record<string, JsonSchema>).sinks, items: sink };
+  top.$defs = $defs;
   return schemaDocument(
     'forward.yaml',
     "vigil-forward's configuration file (docs/forwarder.md, clients/forwarder/README.md). Generated from clients/forwarder/config.ts by `vigil-forward --schema`; `vigil-forward --check` runs the forwarder's own parser, which also reads secret files and refuses duplicate sink names and bad globs.",
