@@ -1,4 +1,4 @@
-// vigild: the daemon's entry point. Subcommands: run (the default: the daemon) and trace.
+// vigild: the daemon's entry point. Subcommands: run (the default: the daemon), trace, rules, config.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, VigilError } from './errors.js';
@@ -6,6 +6,7 @@ import { parseRunFlags, runDaemon } from './run.js';
 import { parseTraceArgs, runTrace } from './trace/cli.js';
 import { parseRulesArgs, runRules } from './detect/cli.js';
 import { versionLine } from '../common/version.js';
+import { parseConfigArgs, runConfig } from './config-cli.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 
@@ -13,6 +14,7 @@ Commands:
   run       the daemon, in the foreground (the default when no command is given)
   trace     attach the probes (or replay a capture) and print events, one a line
   rules     check rule files, replay a capture through them, print the field catalogue
+  config    check a config file; print the JSON Schemas of vigild.yaml and rule files
   version   the version, build commit and API version (also --version)
 
 Run 'vigild <command> --help' for the options of a command.
@@ -24,7 +26,7 @@ export interface MainIo {
 }
 
 /** Which subcommand a command line runs, and its own arguments: what main() and checkCommandLine() share. */
-export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'rules' | 'version' | 'help'; args: string[] } {
+export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'rules' | 'config' | 'version' | 'help'; args: string[] } {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === 'version') {
     if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
@@ -33,7 +35,7 @@ export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'ru
   // Plain `vigild` and `vigild --flag ...` run the daemon.
   if (cmd === undefined || (cmd.startsWith('--') && cmd !== '--help')) return { command: 'run', args: [...argv] };
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') return { command: 'help', args: [] };
-  if (cmd === 'run' || cmd === 'trace' || cmd === 'rules') return { command: cmd, args: rest };
+  if (cmd === 'run' || cmd === 'trace' || cmd === 'rules' || cmd === 'config') return { command: cmd, args: rest };
   throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
 }
 
@@ -47,6 +49,7 @@ export function checkCommandLine(argv: readonly string[]): void {
   if (command === 'run') parseRunFlags(args);
   else if (command === 'trace') parseTraceArgs(args, false);
   else if (command === 'rules') parseRulesArgs(args);
+  else if (command === 'config') parseConfigArgs(args);
 }
 
 /** Dispatches a command line; resolves to the exit status (0 ok, 1 failure, 2 usage). */
@@ -72,6 +75,8 @@ export async function main(argv: readonly string[], io: MainIo = { stdout: proce
       return runTrace(routed.args);
     case 'rules':
       return runRules(routed.args, io);
+    case 'config':
+      return runConfig(routed.args, io);
   }
 }
 

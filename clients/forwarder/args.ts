@@ -12,6 +12,7 @@ Subscribe to vigild's stream and ship alerts (and events when asked) to SIEMs an
 Options:
   -c, --config FILE   the config (default $VIGIL_FORWARD_CONFIG, else ${DEFAULT_CONFIG})
       --check         check the config file and exit
+      --schema        print the config file's JSON Schema (docs/schemas/forward.schema.json) and exit
       --version       print the version, build commit and API version and exit
   -h, --help          this help
 `;
@@ -19,6 +20,7 @@ Options:
 export const OPTIONS = {
   config: { type: 'string', short: 'c' },
   check: { type: 'boolean' },
+  schema: { type: 'boolean' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -26,13 +28,14 @@ export const OPTIONS = {
 export interface ForwardArgs {
   config: string;
   check: boolean;
+  schema: boolean;
   version: boolean;
   help: boolean;
 }
 
 /** Parses a command line without acting on it; throws UsageError. */
 export function parseForwardArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ForwardArgs {
-  let values: { config?: string; check?: boolean; version?: boolean; help?: boolean };
+  let values: { config?: string; check?: boolean; schema?: boolean; version?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }));
@@ -44,6 +47,7 @@ export function parseForwardArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   return {
     config: values.config ?? env.VIGIL_FORWARD_CONFIG ?? DEFAULT_CONFIG,
     check: values.check === true,
+    schema: values.schema === true,
     version: values.version === true,
     help: values.help === true,
   };

@@ -9,6 +9,7 @@ import { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
 import type { Filter } from '../../proto/gen/vigil/v1/Filter.js';
 import type { Severity as ProtoSeverity } from '../../proto/gen/vigil/v1/Severity.js';
 import { compileGlob, globFault, type Glob } from '../../common/glob.js';
+import type { JsonSchema } from '../../common/json-schema.js';
 import { ConfigError } from './errors.js';
 import { SEVERITIES, enumName, severityName, type ForwardRecord, type Severity } from './record.js';
 
@@ -33,7 +34,31 @@ export interface SinkFilter {
   deny: FilterSpec[];
 }
 
-const FIELDS = ['kinds', 'rules', 'min_severity', 'container_ids', 'container_names', 'pod_namespaces', 'exe_globs'];
+const NAMES = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+
+/**
+ * The fields of a filter, each with its meaning and its JSON Schema: parseFilterSpec knows these
+ * names and no others, and the forwarder's config schema (docs/schemas/forward.schema.json) prints
+ * them. Glob syntax is checked by the parser only (common/glob.ts).
+ */
+export const FILTER_FIELDS: Readonly<Record<keyof FilterSpec, { description: string; schema: JsonSchema }>> = {
+  kinds: { description: 'Event kinds (docs/events.md): exec, file, ...', schema: { type: 'array', items: { type: 'string', enum: [...EVENT_KINDS] } } },
+  rules: { description: 'Rule names.', schema: NAMES },
+  min_severity: { description: 'Alerts of at least this severity.', schema: { type: 'string', enum: [...SEVERITIES] } },
+  container_ids: { description: 'Container ids or prefixes of at least 4 characters; host for the host.', schema: { type: 'array', items: { type: 'string', pattern: '^(?:host|[\\s\\S]{4,})$' } } },
+  container_names: { description: 'Container names: globs (* any run of characters).', schema: NAMES },
+  pod_namespaces: { description: 'Kubernetes namespaces.', schema: NAMES },
+  exe_globs: { description: 'Executable paths: globs (* within a path segment, ** across).', schema: NAMES },
+};
+
+const FIELDS: readonly string[] = Object.keys(FILTER_FIELDS);
+
+/** The JSON Schema of one filter. */
+export function filterSchema(): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [k, f] of Object.entries(FILTER_FIELDS)) properties[k] = { description: f.description, ...f.schema };
+  return { type: 'object', properties, additionalProperties: false };
+}
 
 /** Check one filter from the config; `where` names it in errors ("sinks[0].filter.allow[1]"). */
 export function parseFilterSpec(value: unknown, where: string): FilterSpec {

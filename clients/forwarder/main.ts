@@ -3,13 +3,15 @@
 //   vigil-forward [-c FILE]          run (default config /etc/vigil/forward.yaml)
 //   vigil-forward --check [-c FILE]  check the config file and exit
 //   vigil-forward --version          version, build commit, API version
+//   vigil-forward --schema           the config file's JSON Schema (docs/schemas/forward.schema.json)
 // SIGTERM or SIGINT: stop subscribing, deliver what is queued (up to shutdown_timeout_ms), write the
 // cursors, exit 0.
 import { pino } from 'pino';
 import { buildInfo, versionLine } from '../../common/version.js';
 import { parseForwardArgs, USAGE } from './args.js';
 import { assemble } from './assemble.js';
-import { loadConfig } from './config.js';
+import { configSchema, loadConfig } from './config.js';
+import { schemaText } from '../../common/json-schema.js';
 import { ForwardError, UsageError } from './errors.js';
 import { GrpcSource } from './grpc.js';
 
@@ -21,6 +23,10 @@ async function main(): Promise<number> {
   }
   if (args.version) {
     process.stdout.write(`${versionLine('vigil-forward')}\n`);
+    return 0;
+  }
+  if (args.schema) {
+    process.stdout.write(schemaText(configSchema()));
     return 0;
   }
   const cfg = loadConfig(args.config);

@@ -22,7 +22,7 @@ export const FALCO_ENGINE_VERSION = '0.57.0';
 /** Plugins whose fields vigil provides itself (Falco's container plugin: container.*, k8s.*). */
 const BUILTIN_PLUGINS = new Set(['container']);
 /** Falco's priority names, any case, to vigil's severities (which are Falco's levels). */
-const PRIORITY_ALIASES: Record<string, Severity> = { info: 'informational', warn: 'warning', err: 'error', crit: 'critical', emerg: 'emergency' };
+export const PRIORITY_ALIASES: Record<string, Severity> = { info: 'informational', warn: 'warning', err: 'error', crit: 'critical', emerg: 'emergency' };
 
 export interface RuleFileError {
   file: string;
@@ -150,7 +150,8 @@ interface RawItem {
   entries: Map<string, Entry>;
 }
 
-const ITEM_KEYS: Record<RawItem['type'], readonly string[]> = {
+/** The keys each item type allows (exported for the rule-file schema, daemon/detect/schema.ts). */
+export const ITEM_KEYS: Record<RawItem['type'], readonly string[]> = {
   list: ['list', 'items', 'append', 'override'],
   macro: ['macro', 'condition', 'append', 'override'],
   rule: [

@@ -10,6 +10,9 @@ const FACILITIES: Record<string, number> = {
   local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
 };
 
+/** The facility names a config may give (any case), for the config's schema. */
+export const FACILITY_NAMES: readonly string[] = Object.keys(FACILITIES);
+
 /** "local0" or "16" -> 16; undefined for anything else. */
 export function facilityCode(name: string | number): number | undefined {
   if (typeof name === 'number') return Number.isInteger(name) && name >= 0 && name <= 23 ? name : undefined;
