@@ -18,7 +18,8 @@ export type VigilErrorCode =
   | 'VIGIL_ALERT_STATE'
   | 'VIGIL_ALERT_CURSOR'
   | 'VIGIL_RULE_PARSE'
-  | 'VIGIL_REGEX';
+  | 'VIGIL_REGEX'
+  | 'VIGIL_METRICS_FAMILY';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;

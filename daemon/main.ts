@@ -6,6 +6,7 @@ import { parseRunFlags, runDaemon } from './run.js';
 import { parseTraceArgs, runTrace } from './trace/cli.js';
 import { parseRulesArgs, runRules } from './detect/cli.js';
 import { versionLine } from './version.js';
+import { metricsReference } from './api/families.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 
@@ -14,6 +15,7 @@ Commands:
   trace     attach the probes (or replay a capture) and print events, one a line
   rules     check rule files, replay a capture through them, print the field catalogue
   version   the version, build commit and API version (also --version)
+  metrics-doc  the reference of every /metrics family, in Markdown (docs/metrics.md)
 
 Run 'vigild <command> --help' for the options of a command.
 `;
@@ -24,7 +26,7 @@ export interface MainIo {
 }
 
 /** Which subcommand a command line runs, and its own arguments: what main() and checkCommandLine() share. */
-export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'rules' | 'version' | 'help'; args: string[] } {
+export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'rules' | 'version' | 'metrics-doc' | 'help'; args: string[] } {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === 'version') {
     if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
@@ -33,6 +35,10 @@ export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'ru
   // Plain `vigild` and `vigild --flag ...` run the daemon.
   if (cmd === undefined || (cmd.startsWith('--') && cmd !== '--help')) return { command: 'run', args: [...argv] };
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') return { command: 'help', args: [] };
+  if (cmd === 'metrics-doc') {
+    if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    return { command: 'metrics-doc', args: [] };
+  }
   if (cmd === 'run' || cmd === 'trace' || cmd === 'rules') return { command: cmd, args: rest };
   throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
 }
@@ -65,6 +71,9 @@ export async function main(argv: readonly string[], io: MainIo = { stdout: proce
       return 0;
     case 'help':
       io.stdout.write(USAGE);
+      return 0;
+    case 'metrics-doc':
+      io.stdout.write(await metricsReference());
       return 0;
     case 'run':
       return runDaemon(routed.args);
