@@ -25,15 +25,17 @@ BUILD_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
 # containers), util-linux, iproute2, procps (namespaces, setpriv, kill in the deploy test), rsyslog
 # and rsyslog-gnutls, nats-server and openssl (the forwarder's peers and test certificates),
 # chromium (the dashboard's browser test), systemd (systemd-analyze verify of the units), zsh and
-# fish (the completion scripts run in the real shells; bash is essential already).
-TEST_PACKAGES := runc busybox-static util-linux iproute2 procps rsyslog rsyslog-gnutls nats-server openssl chromium systemd zsh fish
+# fish (the completion scripts run in the real shells; bash is essential already), prometheus (the
+# server scrapes a real vigild and promtool checks /metrics, the alerting rules and the dashboard's
+# queries; its packaged service is disabled when this set installs it: see apt-test).
+TEST_PACKAGES := runc busybox-static util-linux iproute2 procps rsyslog rsyslog-gnutls nats-server openssl chromium systemd zsh fish prometheus
 # Benchmarks only, added by the bench targets: bpftrace (the overhead comparison).
 BENCH_PACKAGES := bpftrace
 CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: soak-containers build package run test deps apt apt-test apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast bench-flood
+.PHONY: soak-containers build package run test deps apt apt-test apt-test-install apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast bench-flood
 
 deps: apt npm
 
@@ -48,7 +50,18 @@ endef
 
 apt:
 	$(call apt-install,$(RUN_PACKAGES) $(BUILD_PACKAGES))
+# Debian's prometheus package enables and starts a server on :9090 with its own data in
+# /var/lib/prometheus. The tests start their own on a free port, so when this target is what installed
+# the package, its service is stopped and disabled (a Prometheus the host had before is left alone).
 apt-test:
+	@had_prometheus=$$(dpkg-query -W -f='$${Status}' prometheus 2>/dev/null | grep -c 'install ok installed'); \
+	$(MAKE) --no-print-directory apt-test-install; \
+	if [ "$$had_prometheus" = 0 ] && dpkg-query -W -f='$${Status}' prometheus 2>/dev/null | grep -q 'install ok installed'; then \
+		echo "disabling the packaged prometheus service (the tests run their own)"; \
+		if [ -d /run/systemd/system ]; then systemctl disable --now prometheus.service || true; \
+		else systemctl disable prometheus.service 2>/dev/null || true; invoke-rc.d prometheus stop 2>/dev/null || true; fi; \
+	fi
+apt-test-install:
 	$(call apt-install,$(TEST_PACKAGES))
 apt-bench:
 	$(call apt-install,$(BENCH_PACKAGES))

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { AlertManager } from './alerts/manager.js';
 import { enforceEntries, Responses } from './alerts/responses.js';
@@ -16,7 +15,8 @@ import { GrpcApi } from './api/grpc.js';
 import { Gateway } from './api/gateway.js';
 import { HttpApi } from './api/http.js';
 import type { ContainerView, DaemonServices, EventSource, RuleResult, StoreState } from './api/services.js';
-import type { MetricFamily } from './api/prometheus.js';
+import { vigilFamilies, type MetricSources } from './api/families.js';
+import { MetricsRegistry } from './api/prometheus.js';
 import { defaultWebRoot, WebRoot } from './api/web.js';
 import type { DaemonConfig } from './config.js';
 import { ContainerRegistry } from './containers/registry.js';
@@ -35,7 +35,7 @@ import { SeriesStore } from './metrics/series.js';
 import { METRICS, type MetricName, type Sample } from './metrics/types.js';
 import { ProcessEnricher } from './process/enricher.js';
 import { loadNative } from './sensor/addon.js';
-import { KIND_NAMES, VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC } from './sensor/layout.js';
+import { VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC } from './sensor/layout.js';
 import type { ProgramState } from './sensor/native.js';
 import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
 import { Sensor, type Subscription } from './sensor/sensor.js';
@@ -51,7 +51,7 @@ export interface DaemonDeps {
   forecast?: (target: string, metric: string) => Promise<Forecast | undefined>;
 }
 
-/** The latest sample of each (target, metric), for /metrics. */
+/** The latest sample of each (target, metric), for /metrics and the API's container views. */
 type Latest = Map<string, Map<MetricName, number>>;
 
 export class Daemon {
@@ -72,13 +72,13 @@ export class Daemon {
   private detectSub: Subscription | undefined;
   private responses: Responses | undefined;
   private arch: Arch = 'x86_64';
-  private readonly alertCounts = new Map<string, number>();
+  /** Alerts opened since start, by rule and severity (key: rule NUL severity). */
+  private readonly alertCounts = new Map<string, { rule: string; severity: string; count: number }>();
   private readonly latest: Latest = new Map();
   private lastSweep: SweepStats | undefined;
   private outOfScope = 0;
   private seriesWriteErrors = 0;
   private seriesFailing = false;
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly startedAt = Date.now();
   private readonly log: Logger;
   private readonly deps: DaemonDeps;
@@ -228,14 +228,13 @@ export class Daemon {
     });
     this.collector.start();
 
-    this.loopDelay.enable();
     this.http = await HttpApi.start({
       listen: c.httpListen,
       ...(token ? { token } : {}),
       auth: c.httpAuth,
       gateway: new Gateway(this.grpc.socket ? { socket: this.grpc.socket } : {}),
       web: new WebRoot(defaultWebRoot()),
-      metrics: () => this.prometheus(),
+      metrics: new MetricsRegistry(vigilFamilies(this.metricSources())),
       health: () => this.health(ready.attached, ready.refused.length),
       logger: this.log,
     });
@@ -401,7 +400,12 @@ export class Daemon {
   }
 
   private onAlert(alert: Alert, change: string): void {
-    if (change === 'opened') this.alertCounts.set(alert.severity, (this.alertCounts.get(alert.severity) ?? 0) + 1);
+    if (change === 'opened') {
+      const key = `${alert.rule}\u0000${alert.severity}`;
+      const c = this.alertCounts.get(key);
+      if (c) c.count++;
+      else this.alertCounts.set(key, { rule: alert.rule, severity: alert.severity, count: 1 });
+    }
     if (change !== 'opened' && change !== 'resolved') return;
     this.log.warn(
       { alert: { id: alert.id, seq: alert.seq, rule: alert.rule, severity: alert.severity, state: alert.state, container: alert.container.id, exe: alert.lineage[0]?.exe, count: alert.count } },
@@ -483,104 +487,30 @@ export class Daemon {
     );
   }
 
-  private prometheus(): MetricFamily[] {
-    const families: MetricFamily[] = [];
-    const byId = new Map<string, ContainerInfo>();
-    for (const info of this.registry?.list() ?? []) byId.set(info.id, info);
-    for (const name of Object.keys(METRICS) as MetricName[]) {
-      const counter = name.endsWith('_total');
-      const containers: MetricFamily = { name: `vigil_container_${name}`, help: METRICS[name], type: counter ? 'counter' : 'gauge', samples: [] };
-      const host: MetricFamily = { name: `vigil_host_${name}`, help: `${METRICS[name]} (the host)`, type: counter ? 'counter' : 'gauge', samples: [] };
-      for (const [target, values] of this.latest) {
-        const v = values.get(name);
-        if (v === undefined) continue;
-        if (target === 'host') {
-          host.samples.push({ value: v });
-          continue;
-        }
-        const info = byId.get(target);
-        containers.samples.push({
-          labels: {
-            container_id: target,
-            container_name: info?.name ?? '',
-            runtime: info?.runtime ?? '',
-            image: info?.image ?? '',
-            pod: info?.pod ?? '',
-            namespace: info?.namespace ?? '',
-          },
-          value: v,
-        });
-      }
-      families.push(containers, host);
-    }
-    return families.concat(this.selfMetrics());
-  }
-
-  private selfMetrics(): MetricFamily[] {
-    const s = this.sensor?.stats();
-    const out: MetricFamily[] = [];
-    if (s) {
-      out.push({ name: 'vigil_events_total', help: 'events decoded, by kind', type: 'counter', samples: Object.entries(s.decoded).map(([kind, v]) => ({ labels: { kind }, value: v })) });
-      const kernelDrops = KIND_NAMES.filter(Boolean).map((kind) => ({ labels: { kind: kind!, stage: 'kernel' }, value: s.native?.dropped[kind!] ?? 0 }));
-      out.push({
-        name: 'vigil_events_dropped_total',
-        help: 'events lost: in the kernel (ring buffer full, by kind) or in user space (subscriber queues full)',
-        type: 'counter',
-        samples: [...kernelDrops, { labels: { kind: 'all', stage: 'queue' }, value: s.queueDrops }],
-      });
-      out.push({ name: 'vigil_records_corrupt_total', help: 'records skipped as corrupt, by reason', type: 'counter', samples: Object.entries(s.corrupt).map(([reason, v]) => ({ labels: { reason }, value: v })) });
-      if (s.native) {
-        out.push({ name: 'vigil_ringbuf_used_bytes', help: 'bytes in the ring buffer not yet read', type: 'gauge', samples: [{ value: s.native.ringUsedBytes }] });
-        out.push({ name: 'vigil_ringbuf_size_bytes', help: 'ring buffer size', type: 'gauge', samples: [{ value: s.native.ringSizeBytes }] });
-      }
-      const proc = s.enrichers['process'] ?? {};
-      out.push({ name: 'vigil_process_cache_entries', help: 'processes in the process table', type: 'gauge', samples: [{ value: proc['entries'] ?? 0 }] });
-      out.push({ name: 'vigil_process_cache_misses_total', help: 'events whose process was not in the table', type: 'counter', samples: [{ value: proc['misses'] ?? 0 }] });
-      const ctr = s.enrichers['containers'] ?? {};
-      out.push({ name: 'vigil_containers', help: 'containers known, and running', type: 'gauge', samples: [{ labels: { state: 'known' }, value: ctr['containers'] ?? 0 }, { labels: { state: 'running' }, value: ctr['running'] ?? 0 }] });
-      out.push({ name: 'vigil_container_cache_misses_total', help: 'events whose cgroup was not yet known', type: 'counter', samples: [{ value: ctr['misses'] ?? 0 }] });
-    }
-    if (this.lastSweep) {
-      out.push({ name: 'vigil_metrics_sweep_duration_seconds', help: 'duration of the last sampling sweep', type: 'gauge', samples: [{ value: this.lastSweep.durationMs / 1000 }] });
-      out.push({ name: 'vigil_metrics_sweep_targets', help: 'targets sampled by the last sweep', type: 'gauge', samples: [{ value: this.lastSweep.targets }] });
-    }
-    out.push({ name: 'vigil_alerts_opened_total', help: 'alerts opened, by severity', type: 'counter', samples: [...this.alertCounts].map(([severity, v]) => ({ labels: { severity }, value: v })) });
-    if (this.alerts) {
-      const a = this.alerts.stats();
-      out.push({ name: 'vigil_alert_matches_dropped_total', help: 'rule matches lost because the alert intake was full', type: 'counter', samples: [{ value: a.dropped }] });
-    }
-    if (this.grpc) out.push(...this.grpc.metricFamilies());
-    if (this.detectSub) out.push({ name: 'vigil_detector_queue_dropped_total', help: 'events the detector lost to a full queue', type: 'counter', samples: [{ value: this.detectSub.dropped }] });
-    if (this.detector) {
-      out.push({ name: 'vigil_detector_runtime_setup_skipped_total', help: "events of a container runtime's bootstrap (runc init) that no rule evaluated", type: 'counter', samples: [{ value: this.detector.stats().runtimeSetupSkipped }] });
-    }
-    out.push({ name: 'vigil_matches_out_of_scope_total', help: "rule matches not raised because the container's targets list other rules", type: 'counter', samples: [{ value: this.outOfScope }] });
-    const store = this.store;
-    if (store) {
-      out.push({ name: 'vigil_store_write_errors_total', help: 'writes to the store that failed (alert batches, metric samples, recovery probes)', type: 'counter', samples: [{ value: store.stats.writeErrors }] });
-      out.push({ name: 'vigil_store_metric_write_errors_total', help: 'metric sample writes that failed (of vigil_store_write_errors_total)', type: 'counter', samples: [{ value: this.seriesWriteErrors }] });
-      out.push({ name: 'vigil_store_reopens_total', help: 'database reopens by the store recovery loop', type: 'counter', samples: [{ value: store.stats.reopens }] });
-      const st = this.storeState();
-      out.push({ name: 'vigil_store_healthy', help: '1 while store writes work, 0 while they fail (alerts wait in memory)', type: 'gauge', samples: [{ value: st?.ok === false ? 0 : 1 }] });
-      out.push({ name: 'vigil_alerts_waiting', help: 'alert versions waiting in memory for the store', type: 'gauge', samples: [{ value: st?.waiting ?? 0 }] });
-      out.push({ name: 'vigil_alerts_store_dropped_total', help: 'alert versions dropped because the queue waiting for the store was full', type: 'counter', samples: [{ value: st?.dropped ?? 0 }] });
-    }
-    const mem = process.memoryUsage();
-    out.push({ name: 'process_resident_memory_bytes', help: 'resident set size of vigild', type: 'gauge', samples: [{ value: mem.rss }] });
-    out.push({
-      name: 'nodejs_memory_bytes',
-      help: "the main thread's V8 heap (used, total), memory held outside it (external, array_buffers)",
-      type: 'gauge',
-      samples: [
-        { labels: { kind: 'heap_used' }, value: mem.heapUsed },
-        { labels: { kind: 'heap_total' }, value: mem.heapTotal },
-        { labels: { kind: 'external' }, value: mem.external },
-        { labels: { kind: 'array_buffers' }, value: mem.arrayBuffers },
-      ],
-    });
-    out.push({ name: 'vigil_event_loop_lag_seconds', help: 'event-loop delay, p99 since start', type: 'gauge', samples: [{ value: this.loopDelay.percentile(99) / 1e9 }] });
-    out.push({ name: 'vigil_uptime_seconds', help: 'seconds since vigild started', type: 'gauge', samples: [{ value: (Date.now() - this.startedAt) / 1000 }] });
-    return out;
+  /** What /metrics reads at scrape time (daemon/api/families.ts declares the families). */
+  private metricSources(): MetricSources {
+    return {
+      latest: () => this.latest,
+      containers: () => this.registry?.list() ?? [],
+      sensor: () => this.sensor?.stats(),
+      lastSweep: () => this.lastSweep,
+      alertsOpened: () => [...this.alertCounts.values()],
+      alertIntakeDropped: () => this.alerts?.stats().dropped,
+      subscriberDrops: () => this.grpc?.subscriberDrops() ?? [],
+      detectorQueueDropped: () => this.detectSub?.dropped,
+      detector: () => this.detector?.stats(),
+      rules: () => this.rules?.rules?.rules() ?? [],
+      matchesOutOfScope: () => this.outOfScope,
+      seriesWriteErrors: () => this.seriesWriteErrors,
+      store: () => {
+        const store = this.store;
+        const state = this.storeState();
+        return store && state ? { writeErrors: store.stats.writeErrors, reopens: store.stats.reopens, state } : undefined;
+      },
+      forecasts: () => this.forecast?.current() ?? [],
+      build: buildInfo(),
+      now: Date.now,
+    };
   }
 
   /** Stops the sources, then flushes and closes the store. Safe to call more than once. */
@@ -610,7 +540,6 @@ export class Daemon {
     this.sensor = undefined;
     this.series = undefined;
     this.store = undefined;
-    this.loopDelay.disable();
     for (const [name, step] of steps) {
       if (!step) continue;
       try {

@@ -20,7 +20,8 @@ export type VigilErrorCode =
   | 'VIGIL_CURSOR_RANGE'
   | 'VIGIL_CURSOR_EPOCH'
   | 'VIGIL_RULE_PARSE'
-  | 'VIGIL_REGEX';
+  | 'VIGIL_REGEX'
+  | 'VIGIL_METRICS_FAMILY';
 
 export class VigilError extends Error {
   readonly code: VigilErrorCode;

@@ -7,6 +7,7 @@ import { parseTraceArgs, runTrace } from './trace/cli.js';
 import { parseRulesArgs, runRules } from './detect/cli.js';
 import { versionLine } from '../common/version.js';
 import { parseConfigArgs, runConfig } from './config-cli.js';
+import { metricsReference } from './api/families.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 
@@ -16,6 +17,7 @@ Commands:
   rules     check rule files, replay a capture through them, print the field catalogue
   config    check a config file; print the JSON Schemas of vigild.yaml and rule files
   version   the version, build commit and API version (also --version)
+  metrics-doc  the reference of every /metrics family, in Markdown (docs/metrics.md)
 
 Run 'vigild <command> --help' for the options of a command.
 `;
@@ -26,7 +28,7 @@ export interface MainIo {
 }
 
 /** Which subcommand a command line runs, and its own arguments: what main() and checkCommandLine() share. */
-export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'rules' | 'config' | 'version' | 'help'; args: string[] } {
+export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'rules' | 'config' | 'version' | 'metrics-doc' | 'help'; args: string[] } {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === 'version') {
     if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
@@ -35,6 +37,10 @@ export function route(argv: readonly string[]): { command: 'run' | 'trace' | 'ru
   // Plain `vigild` and `vigild --flag ...` run the daemon.
   if (cmd === undefined || (cmd.startsWith('--') && cmd !== '--help')) return { command: 'run', args: [...argv] };
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') return { command: 'help', args: [] };
+  if (cmd === 'metrics-doc') {
+    if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    return { command: 'metrics-doc', args: [] };
+  }
   if (cmd === 'run' || cmd === 'trace' || cmd === 'rules' || cmd === 'config') return { command: cmd, args: rest };
   throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
 }
@@ -68,6 +74,9 @@ export async function main(argv: readonly string[], io: MainIo = { stdout: proce
       return 0;
     case 'help':
       io.stdout.write(USAGE);
+      return 0;
+    case 'metrics-doc':
+      io.stdout.write(await metricsReference());
       return 0;
     case 'run':
       return runDaemon(routed.args);

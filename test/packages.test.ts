@@ -60,6 +60,9 @@ const TOOLS: Record<string, string> = {
   dpkg: 'dpkg',
   chroot: 'coreutils',
   find: 'findutils',
+  // The Prometheus test: a real server scraping vigild, promtool on /metrics, the rules and queries.
+  prometheus: 'prometheus',
+  promtool: 'prometheus',
 };
 /** Used only where present: version.test.ts checks the build commit with git when the tree is a git checkout. */
 const OPTIONAL = new Set(['git']);

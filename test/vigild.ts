@@ -43,6 +43,8 @@ export class Vigild {
     readonly dir: string,
     private readonly child: ChildProcess,
     readonly sock: string,
+    /** The HTTP listener (/metrics, /healthz), host:port. */
+    readonly http: string,
   ) {
     this.env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', VIGIL_ADDR: `unix://${sock}` };
     child.stderr!.on('data', (d: Buffer) => {
@@ -52,15 +54,15 @@ export class Vigild {
   }
 
   /** Starts the daemon (config: YAML added to the embedded defaults) and waits until `vigil status` answers. */
-  static async start(config = ''): Promise<Vigild> {
+  static async start(config = '', readyMs = 30_000): Promise<Vigild> {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'vigild-')));
     // Only this file: the embedded defaults, whatever /etc/vigil/vigild.yaml says on this host.
     writeFileSync(join(dir, 'vigild.yaml'), config);
     const sock = join(dir, 'vigil.sock');
     const http = `127.0.0.1:${await freePort()}`;
     const child = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', http, '--api-socket', sock], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const d = new Vigild(dir, child, sock);
-    const ready = Date.now() + 30_000;
+    const d = new Vigild(dir, child, sock, http);
+    const ready = Date.now() + readyMs;
     for (;;) {
       const r = d.cli(['status']);
       if (r.code === 0) return d;
@@ -68,6 +70,11 @@ export class Vigild {
       if (Date.now() > ready) assert.fail(`vigild did not answer on ${sock}: ${r.stderr}\n${d.logTail()}`);
       await sleep(300);
     }
+  }
+
+  /** The HTTP bearer token the daemon made at start (http.token_file's default, docs/config.md). */
+  get httpTokenFile(): string {
+    return join(this.dir, 'data', 'http.token');
   }
 
   cli(args: string[], timeoutMs = 20_000): CliResult {

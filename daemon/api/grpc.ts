@@ -38,7 +38,6 @@ import { METRICS } from '../metrics/types.js';
 import { KIND_NAMES } from '../sensor/layout.js';
 import { bearerMatches, bearerToken } from './auth.js';
 import { SubscriberDrops, subscriberName } from './drops.js';
-import type { MetricFamily } from './prometheus.js';
 import { getContainer, listContainers } from './containers.js';
 import { replayedChange, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription, type CompiledSubscription } from './filter.js';
@@ -470,16 +469,9 @@ export class GrpcApi {
     };
   }
 
-  /** The API's families for /metrics: messages lost by subscriber streams since start, by subscriber name (bounded; see drops.ts). */
-  metricFamilies(): MetricFamily[] {
-    return [
-      {
-        name: 'vigil_subscriber_dropped_total',
-        help: 'messages (events and alerts) lost by Events.Subscribe streams, by subscriber (its client_name, else its peer without the port; at most 32 names, the rest "other")',
-        type: 'counter',
-        samples: this.drops.entries().map(([subscriber, value]) => ({ labels: { subscriber }, value })),
-      },
-    ];
+  /** Messages lost by subscriber streams since start, by subscriber name (bounded; see drops.ts), for /metrics. */
+  subscriberDrops(): Array<[string, number]> {
+    return this.drops.entries();
   }
 
   private alertCounters(): NonNullable<GetStatusResponse['alerts']> {

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { bearerMatches } from './auth.js';
 import type { Gateway } from './gateway.js';
 import type { WebRoot } from './web.js';
-import { EXPOSITION_CONTENT_TYPE, renderExposition, type MetricFamily } from './prometheus.js';
+import type { MetricsRegistry } from './prometheus.js';
 
 export interface HttpApiOptions {
   listen: string;
@@ -22,8 +22,8 @@ export interface HttpApiOptions {
   auth?: 'token' | 'none';
   gateway?: Gateway;
   web?: WebRoot;
-  /** Builds the families of one scrape. */
-  metrics: () => MetricFamily[] | Promise<MetricFamily[]>;
+  /** What /metrics serves (read at each scrape). */
+  metrics: Pick<MetricsRegistry, 'render'>;
   /** /healthz: HTTP 200 when ok (503 otherwise); `status` says more (`degraded`: store writes fail). */
   health: () => { ok: boolean; status?: string; detail: Record<string, unknown> };
   logger: Logger;
@@ -92,7 +92,10 @@ export class HttpApi {
       }
       if (!this.loopback && !this.hasToken(req) && (path === '/metrics' || path === '/healthz')) return send(res, 401, 'unauthenticated: send Authorization: Bearer <token>\n', { 'www-authenticate': 'Bearer' });
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'only GET\n', { allow: 'GET, HEAD' });
-      if (path === '/metrics') return send(res, 200, renderExposition(await this.o.metrics()), { 'content-type': EXPOSITION_CONTENT_TYPE });
+      if (path === '/metrics') {
+        const m = await this.o.metrics.render();
+        return send(res, 200, m.body, { 'content-type': m.contentType });
+      }
       if (path === '/healthz') {
         const h = this.o.health();
         return send(res, h.ok ? 200 : 503, JSON.stringify(h) + '\n', { 'content-type': 'application/json' });

@@ -331,6 +331,14 @@ export class ForecastEngine {
     }
   }
 
+  /**
+   * The forecasts in memory (one per series refreshed at least once), with whether an early warning
+   * is open on it: what /metrics exports, read at scrape time.
+   */
+  *current(): Iterable<{ forecast: Forecast; warning: boolean }> {
+    for (const st of this.states.values()) if (st.forecast) yield { forecast: st.forecast, warning: st.warning };
+  }
+
   stats(): ForecastEngineStats {
     let open = 0;
     for (const st of this.states.values()) if (st.warning) open++;

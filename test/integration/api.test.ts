@@ -22,7 +22,8 @@ import type { TargetsClient } from '../../proto/gen/vigil/v1/Targets.js';
 import { GrpcApi } from '../../daemon/api/grpc.js';
 import { Gateway } from '../../daemon/api/gateway.js';
 import { HttpApi } from '../../daemon/api/http.js';
-import { renderExposition } from '../../daemon/api/prometheus.js';
+import { NO_SOURCES, vigilFamilies } from '../../daemon/api/families.js';
+import { MetricsRegistry } from '../../daemon/api/prometheus.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
 import { WebRoot } from '../../daemon/api/web.js';
 import { unaryCall as call } from '../net.js';
@@ -524,7 +525,8 @@ describe('gRPC API', () => {
       // the daemon's totals count it too, by name, as /metrics does
       assert.equal(Number(status.subscriber_lost_by['stalled-test']), lost);
       assert.ok(Number(status.subscriber_lost) >= lost);
-      const exposition = renderExposition(w.api.metricFamilies());
+      const api = w.api;
+      const exposition = (await new MetricsRegistry(vigilFamilies({ ...NO_SOURCES, subscriberDrops: () => api.subscriberDrops() }), { defaults: false }).render()).body;
       assert.match(exposition, /^# TYPE vigil_subscriber_dropped_total counter$/m);
       assert.match(exposition, new RegExp(`^vigil_subscriber_dropped_total\\{subscriber="stalled-test"\\} ${lost}$`, 'm'));
       stalled.cancel();
@@ -735,7 +737,7 @@ describe('gRPC API', () => {
   });
 
   test('HTTP API: the gateway serves the gRPC services as JSON with the token, maps errors, and streams alerts as SSE with resume', async () => {
-    const http = await HttpApi.start({ listen: '127.0.0.1:0', token: TOKEN, gateway: new Gateway({ socket: w.socket }), metrics: () => [], health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
+    const http = await HttpApi.start({ listen: '127.0.0.1:0', token: TOKEN, gateway: new Gateway({ socket: w.socket }), metrics: new MetricsRegistry([], { defaults: false }), health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
     const base = `http://${http.address}/api/v1`;
     const auth = { authorization: `Bearer ${TOKEN}` };
     const get = async (path: string, headers: Record<string, string> = auth): Promise<{ status: number; body: Record<string, unknown> }> => {
@@ -814,13 +816,13 @@ describe('gRPC API', () => {
   });
 
   test('HTTP API: auth none is loopback only and checks the Host header; static files need no token and stay inside the web root', async () => {
-    await assert.rejects(HttpApi.start({ listen: '0.0.0.0:0', token: TOKEN, auth: 'none', gateway: new Gateway({ socket: w.socket }), metrics: () => [], health: () => ({ ok: true, detail: {} }), logger: silentLogger() }), /only allowed on a loopback/);
+    await assert.rejects(HttpApi.start({ listen: '0.0.0.0:0', token: TOKEN, auth: 'none', gateway: new Gateway({ socket: w.socket }), metrics: new MetricsRegistry([], { defaults: false }), health: () => ({ ok: true, detail: {} }), logger: silentLogger() }), /only allowed on a loopback/);
     const root = join(w.dir, 'web');
     mkdirSync(join(root, 'assets'), { recursive: true });
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>vigil</title>');
     writeFileSync(join(root, 'assets', 'app-1234.js'), 'console.log(1)');
     writeFileSync(join(w.dir, 'secret.txt'), 'not for you');
-    const http = await HttpApi.start({ listen: '127.0.0.1:0', auth: 'none', gateway: new Gateway({ socket: w.socket }), web: new WebRoot(root), metrics: () => [], health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
+    const http = await HttpApi.start({ listen: '127.0.0.1:0', auth: 'none', gateway: new Gateway({ socket: w.socket }), web: new WebRoot(root), metrics: new MetricsRegistry([], { defaults: false }), health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
     const port = Number(http.address.split(':').at(-1));
     try {
       assert.equal((await rawGet(port, '/api/v1/status', 'localhost')).status, 200);

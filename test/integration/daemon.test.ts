@@ -68,9 +68,11 @@ describe('vigild run', () => {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         return text.split('\n').find((l) => l.startsWith('vigil_container_memory_usage_bytes{') && l.includes(`container_id="${container.id}"`));
       });
-      assert.match(line, /pod="api-7f9c"/);
-      assert.match(line, /namespace="prod"/);
-      assert.match(line, /runtime="runc"/);
+      // prefixed: `namespace` and `pod` are the Prometheus operator's target labels (docs/metrics.md)
+      assert.match(line, /[{,]container_pod="api-7f9c"/);
+      assert.match(line, /[{,]container_namespace="prod"/);
+      assert.match(line, /[{,]container_runtime="runc"/);
+      assert.doesNotMatch(line, /[{,](pod|namespace)=/);
       assert.ok(Number(line.split(' ').pop()) > 0, line);
 
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
