@@ -9,7 +9,7 @@
 //
 // Every wait has a deadline and fails with the daemon's log; nothing is asserted on time.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -82,7 +82,7 @@ export class Vigild {
     this.port = 20500 + (process.pid % 500);
     this.marker = join(work, 'vigil-fault-mark');
     if (!existsSync(this.marker)) copyFileSync('/usr/bin/true', this.marker);
-    spawnSync('chmod', ['755', this.marker]);
+    chmodSync(this.marker, 0o755);
     mkdirSync(join(work, 'rules'), { recursive: true });
     writeFileSync(join(work, 'rules', 'mark.yaml'), [`- rule: ${RULE}`, '  desc: marker', `  condition: evt.kind = exec and proc.exe = ${this.marker}`, '  output: "marker %proc.exe"', '  severity: notice', ''].join('\n'));
     writeFileSync(join(work, 'vigild.yaml'), [
