@@ -39,7 +39,12 @@ async function run(ring: string): Promise<Row> {
       tail.opened('Sensor blinding from container', flood.id, deadline),
     ]);
     const after = (a: { at: number } | undefined): string => (a ? `yes (${((a.at - at) / 1000).toFixed(1)} s)` : 'NO');
-    const s = JSON.parse(daemon.cli(['status', '-o', 'json']).stdout) as { events: { kernel_dropped: Record<string, string>; kernel_emitted: Record<string, string> } };
+    // Counters are read after the flood ends: under a flood at 2 cores a Status call can miss the CLI's
+    // deadline, and the kernel's drop counters do not change once the flooder is gone.
+    flood.delete();
+    const st = daemon.cli(['status', '-o', 'json'], 60_000);
+    if (st.code !== 0) throw new Error(`vigil status failed (${st.code}): ${st.stderr}`);
+    const s = JSON.parse(st.stdout) as { events: { kernel_dropped: Record<string, string>; kernel_emitted: Record<string, string> } };
     return {
       ring,
       attacks: [`core_pattern write in the flooder: ${after(core)}`, `shadow read in another container: ${after(shadow)}`],
