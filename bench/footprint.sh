@@ -2,7 +2,7 @@
 # Daemon footprint: RSS of bin/vigild idle (after its first sweeps and forecasts), then its peak RSS
 # while two eventgen processes open a watched file at 50,000/s each (100,000 events/s through the
 # ring buffer, decoders, enrichment and the detector), with the drop counters at the end.
-# Budgets (design.md): under 100 MB idle, under 200 MB at 100k events/s.
+# Budgets (docs/architecture.md, performance budgets): under 100 MB idle, under 200 MB at 100k events/s.
 # Usage: bench/footprint.sh [IDLE_SECONDS=180] [LOAD_SECONDS=40]
 # Idle is read after 180 s by default: the forecast worker starts with the first fits (about 60 s in,
 # once series have 12 points) and its WASM memory settles by about 150 s.

@@ -1,4 +1,4 @@
-// Ingest benchmark (design.md, "What fast means here"): the real sensor in this process (native addon,
+// Ingest benchmark (docs/architecture.md, performance budgets): the real sensor in this process (native addon,
 // ring buffer, decoders, process table, one subscriber) while bench/eventgen opens a watched file at
 // increasing paced rates. For each rate: events generated, events decoded, kernel drops (ring buffer
 // full), user-space drops (subscriber queue full, corrupt records), the decode rate and this process's

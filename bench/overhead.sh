@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Probe overhead (design.md, "What fast means here"): the reference syscall storm and compile workload,
+# Probe overhead (docs/architecture.md, performance budgets): the reference syscall storm and compile workload,
 # alone, with `vigild trace` attached, and (storm only) with an equivalent bpftrace script. Prints the
 # median of N runs of each and the ratios next to the design budgets. Printed, never asserted.
 #

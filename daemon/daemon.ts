@@ -1,4 +1,4 @@
-// vigild run: the daemon. It composes the pipeline stages (design.md, data flow):
+// vigild run: the daemon. It composes the pipeline stages (docs/architecture.md, one event):
 //   probes -> sensor -> process lineage, container identity (enrichers) -> detector -> alerts -> store
 //   cgroup sampler (monitored targets) -> time-series store, and metric rules -> detector
 // and serves /metrics. Each stage owns its state; this file only wires them and shuts them down in

@@ -2,7 +2,7 @@
 /*
  * Absolute path of a (dentry, vfsmount) pair by a bounded walk: d_parent up to the root of each
  * mount, then mnt_mountpoint in mnt_parent, until the root mount of the namespace. bpf_d_path is not
- * allowed in tracepoints; this walk is (design.md). It is what turns "../release_agent" from a cgroup
+ * allowed in tracepoints; this walk is (docs/architecture.md, platform facts). It is what turns "../release_agent" from a cgroup
  * directory, or a symlink, into the real path.
  *
  * The walk first collects the component names bottom-up, then writes them top-down into

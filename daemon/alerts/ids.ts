@@ -31,13 +31,6 @@ export function isAlertId(s: string): boolean {
   return ID_RE.test(s);
 }
 
-/** The creation time (unix ms) encoded in an id. */
-export function alertIdTime(id: string): number {
-  let t = 0;
-  for (let i = 0; i < TIME_CHARS; i++) t = t * 32 + ALPHABET.indexOf(id[i]!);
-  return t;
-}
-
 export class AlertIdGenerator {
   private lastMs = -1;
   private lastRand = 0;

@@ -679,7 +679,3 @@ export function enforceEntries(names: readonly string[], table: SyscallTable, o:
   return out;
 }
 
-/** A runner over the config (the daemon keeps the Responses for stats and close). */
-export function createResponses(config: ResponseConfig, deps: ResponseDeps = {}): Responses {
-  return new Responses(config, deps);
-}

@@ -39,13 +39,11 @@ import { KIND_NAMES } from '../sensor/layout.js';
 import { bearerMatches, bearerToken } from './auth.js';
 import { SubscriberDrops, subscriberName } from './drops.js';
 import { getContainer, listContainers } from './containers.js';
-import { replayedChange, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
+import { replayedChange, toApiAlert, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription, type CompiledSubscription } from './filter.js';
 import { packageDefinition, serviceDefinitions } from './proto.js';
 import type { DaemonServices } from './services.js';
 import { Shared, StreamSubscriber } from './subscriber.js';
-
-export const DEFAULT_SOCKET = '/run/vigil/vigil.sock';
 
 export interface GrpcApiOptions {
   /** Unix socket path; empty: none. */
@@ -345,7 +343,6 @@ export class GrpcApi {
       this.unary(async (r: UpdateAlertRequest__Output, call) => {
         if (!r.id) throw new ApiArgumentError('id is required');
         if (r.comment !== undefined && r.comment.length > 4096) throw new ApiArgumentError('comment: longer than 4096 characters');
-        const { toApiAlert } = await import('./convert.js');
         return toApiAlert(await this.s.alerts[fn](r.id, who(call as grpc.ServerUnaryCall<unknown, unknown>, r.by ?? ''), r.comment));
       });
     return {
@@ -361,7 +358,6 @@ export class GrpcApi {
         if (since) filter.since = since;
         if (until) filter.until = until;
         if (r.limit > 1000) throw new ApiArgumentError('limit: at most 1000');
-        const { toApiAlert } = await import('./convert.js');
         const page = await this.s.alerts.list(filter, { ...(r.limit ? { limit: r.limit } : {}), ...(r.page_token ? { after: r.page_token } : {}) });
         return { alerts: page.alerts.map(toApiAlert), next_page_token: page.next ?? '' };
       }),
@@ -369,7 +365,6 @@ export class GrpcApi {
         if (!r.id) throw new ApiArgumentError('id is required');
         const a = await this.s.alerts.get(r.id);
         if (!a) throw new GrpcStatusError(grpc.status.NOT_FOUND, `no alert ${JSON.stringify(r.id)}`);
-        const { toApiAlert } = await import('./convert.js');
         return toApiAlert(a);
       }),
       Acknowledge: update('acknowledge'),

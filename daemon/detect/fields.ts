@@ -324,7 +324,6 @@ export const SYSCALL_ARG_KEYS: ReadonlyMap<string, readonly string[]> = (() => {
   return keys;
 })();
 
-const ALL = undefined;
 const SYSCALL_KINDS = ['exec', 'ns_change', 'cred_change', 'syscall', 'file', 'connect'];
 const RETVAL_KINDS = ['exec', 'ns_change', 'cred_change', 'syscall', 'file', 'connect'];
 const PROC_KINDS = EVENT_KINDS as readonly string[];
@@ -816,11 +815,6 @@ export function resolveField(text: string): ResolvedField | string {
   const def = byName.get(text);
   if (def?.param) return `${text} needs a parameter, e.g. ${def.param.example}`;
   return `unknown field ${JSON.stringify(text)}`;
-}
-
-/** The kinds a field can exist on (undefined: all). Metric-only fields report ['metric']. */
-export function fieldKinds(f: ResolvedField): readonly string[] | undefined {
-  return f.def.kinds === ALL ? undefined : f.def.kinds;
 }
 
 /** docs/fields.md. */
