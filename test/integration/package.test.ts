@@ -95,6 +95,10 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
       'mount -t tmpfs tmpfs "$W"',
       'mkdir "$W/upper" "$W/work" "$W/root"',
       'mount -t overlay overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work" "$W/root"',
+      // /run as a booted machine has it, an empty tmpfs: what this machine keeps there (another
+      // vigild's /run/vigil) is not the fresh root's, and removing it there is no deleted host file.
+      'mount -t tmpfs -o mode=0755 tmpfs "$W/root/run"',
+      'mkdir "$W/root/run/runc"',
       'for m in proc sys dev run/runc; do mount --rbind "/$m" "$W/root/$m"; done',
       'ip link set lo up',
       'echo ready',
