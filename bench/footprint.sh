@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Daemon footprint: RSS of bin/vigild idle (after its first sweeps and forecasts), then its peak RSS
+# Daemon footprint: RSS of bin/vigild idle with one running runc container (after its first sweeps
+# and forecasts), then its peak RSS
 # while two eventgen processes open a watched file at 50,000/s each (100,000 events/s through the
 # ring buffer, decoders, enrichment and the detector), with the drop counters at the end.
 # Budgets (docs/architecture.md, performance budgets): under 100 MB idle, under 200 MB at 100k events/s.
@@ -15,12 +16,21 @@ watched=$dir/watched
 port=$((19500 + RANDOM % 400))
 touch "$watched"
 printf 'sensor:\n  watches: ["exact:%s"]\n' "$watched" > "$dir/vigild.yaml"
+node dist/js/bench/hold-container.js > "$dir/container" & holder=$!
+for _ in $(seq 1 100); do [ -s "$dir/container" ] && break; sleep 0.2; done
+[ -s "$dir/container" ] || { echo "footprint: the container did not start" >&2; exit 1; }
 bin/vigild run --config "$dir/vigild.yaml" --data-dir "$dir" --http "127.0.0.1:$port" --api-socket "$dir/vigil.sock" > "$dir/log" 2>&1 &
 daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $daemon $holder 2>/dev/null; wait $daemon $holder 2>/dev/null; rm -rf "$dir"' EXIT
 rss() { awk '/^VmRSS/{print int($2/1024)}' "/proc/$daemon/status"; }
-sleep "$idle"
-echo "idle RSS after ${idle} s: $(rss) MB (budget 100 MB)"
+# Anonymous (heaps, WASM memory, ring buffer pages touched), file-backed (node's binary text, shared
+# with every node process) and shared memory, in MB.
+parts() { awk '/^Rss(Anon|File|Shmem)/{sub(/^Rss/, "", $1); printf "%s %d ", $1, $2/1024}' "/proc/$daemon/status"; }
+for t in $(seq 30 30 "$idle"); do
+	sleep 30
+	echo "idle ${t} s: RSS $(rss) MB ($(parts))"
+done
+echo "idle RSS after ${idle} s with one container: $(rss) MB (budget 100 MB)"
 dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen1" & g1=$!
 dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen2" & g2=$!
 peak=0
