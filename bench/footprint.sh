@@ -26,11 +26,18 @@ rss() { awk '/^VmRSS/{print int($2/1024)}' "/proc/$daemon/status"; }
 # Anonymous (heaps, WASM memory, ring buffer pages touched), file-backed (node's binary text, shared
 # with every node process) and shared memory, in MB.
 parts() { awk '/^Rss(Anon|File|Shmem)/{sub(/^Rss/, "", $1); printf "%s %d ", $1, $2/1024}' "/proc/$daemon/status"; }
-for t in $(seq 30 30 "$idle"); do
-	sleep 30
-	echo "idle ${t} s: RSS $(rss) MB ($(parts))"
+# Sampled every 5 s: a forecast round (every 30 s) starts the forecast worker for a second or two
+# (it stops again after 5 s without work), so one sample alone says little; the mean and the maximum
+# from 60 s on (after the first sweeps and fits) are the figures to compare.
+sum=0; n=0; max=0
+for t in $(seq 5 5 "$idle"); do
+	sleep 5
+	r=$(rss)
+	if [ "$t" -ge 60 ]; then sum=$((sum + r)); n=$((n + 1)); [ "$r" -gt "$max" ] && max=$r; fi
+	if [ $((t % 30)) -eq 0 ]; then echo "idle ${t} s: RSS ${r} MB ($(parts))"; fi
 done
-echo "idle RSS after ${idle} s with one container: $(rss) MB (budget 100 MB)"
+[ "$n" -gt 0 ] || { echo "footprint: IDLE_SECONDS must be at least 60" >&2; exit 1; }
+echo "idle RSS with one container, ${idle} s: mean $((sum / n)) MB, max ${max} MB from 60 s on, last $(rss) MB (budget 100 MB)"
 dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen1" & g1=$!
 dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen2" & g2=$!
 peak=0
