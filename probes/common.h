@@ -133,6 +133,20 @@ struct vg_watch_value {
 struct vg_watch_name_key {
 	char name[VG_NAME_MAX]; /* zero-padded */
 };
+/* Identity watches: a file by its filesystem (superblock magic; 0 for any) and its path within that
+ * filesystem's root, which no bind mount, host mount, chroot or rename of a mount point changes.
+ * Prefix and exact entries share one LPM trie (magic first, so it is part of every prefix); name
+ * entries match the file's own last component on its filesystem. */
+#define VG_IDENT_PATH_MAX (VG_WATCH_PATH_MAX - 4)
+struct vg_watch_ident_key {
+	__u32 prefixlen; /* in bits, magic included */
+	__u32 magic;
+	char path[VG_IDENT_PATH_MAX];
+};
+struct vg_watch_ident_name_key {
+	__u32 magic;
+	char name[VG_NAME_MAX]; /* zero-padded */
+};
 
 #ifdef __cplusplus
 #define VG_STATIC_ASSERT static_assert
@@ -144,5 +158,7 @@ VG_STATIC_ASSERT(sizeof(struct vg_header) == 96, "vg_header layout");
 VG_STATIC_ASSERT(sizeof(struct vg_creds) == 56, "vg_creds layout");
 VG_STATIC_ASSERT(sizeof(struct vg_counters) == 256, "vg_counters layout");
 VG_STATIC_ASSERT(sizeof(struct vg_watch_prefix_key) == 4 + 256, "vg_watch_prefix_key layout (LPM_TRIE limit)");
+VG_STATIC_ASSERT(sizeof(struct vg_watch_ident_key) == 4 + 256, "vg_watch_ident_key layout (LPM_TRIE limit)");
+VG_STATIC_ASSERT(sizeof(struct vg_watch_ident_name_key) == 68, "vg_watch_ident_name_key layout");
 
 #endif /* VIGIL_PROBES_COMMON_H */

@@ -641,6 +641,7 @@ const F: FieldDef[] = [
     get: (c) => (c.ev?.kind === 'fork' ? c.ev.live_forked : undefined),
   },
   { name: 'proc.fileless', type: 'bool', cost: 1, kinds: ['exec'], desc: 'exec of a memfd or deleted file', get: (c) => (c.ev?.kind === 'exec' ? c.ev.fileless : undefined) },
+  { name: 'proc.exe_host_fs', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the executable is on a host filesystem mounted into the container (outside its root filesystem), as after a chroot into a host mount', get: (c) => (c.ev?.kind === 'exec' ? c.ev.exe_host_fs : undefined) },
   { name: 'proc.setuid', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the exec raised privileges (setuid, setgid or file capabilities)', get: (c) => (c.ev?.kind === 'exec' ? c.ev.setuid || c.ev.setgid || c.ev.filecaps : undefined) },
   {
     name: 'proc.exe_written_after_start', type: 'bool', cost: 100, kinds: PROC_KINDS,
@@ -718,6 +719,11 @@ const F: FieldDef[] = [
   { name: 'file.dest', type: 'string', cost: 1, kinds: ['file'], desc: 'destination of rename, link, symlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.dest : undefined) },
   { name: 'file.dest_name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.dest', get: (c) => (c.ev?.kind === 'file' && c.ev.dest !== undefined ? basename(c.ev.dest) : undefined) },
   { name: 'file.resolved', type: 'bool', cost: 1, kinds: ['file'], desc: 'the kernel resolved the path from dentries', get: (c) => (c.ev?.kind === 'file' ? c.ev.path_resolved : undefined) },
+  // the file's identity (opens): what the file is, whatever path reached it
+  { name: 'file.fs_type', type: 'string', cost: 1, kinds: ['file'], desc: 'type of the opened file\'s filesystem, by superblock magic (proc, sysfs, cgroup, ext4, overlay, ...; `0x<hex>` when not named)', get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_type : undefined) },
+  { name: 'file.fs_path', type: 'string', cost: 1, kinds: ['file'], desc: 'path of the opened file within its own filesystem (from that filesystem\'s root, no mount crossed): `/sys/kernel/core_pattern` on proc however it was reached; the host\'s `/etc/shadow` mounted at /host-etc is still `/etc/shadow`', get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_path : undefined) },
+  { name: 'file.fs_name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.fs_path: the file\'s own name (a bind mount onto another name keeps it)', get: (c) => (c.ev?.kind === 'file' && c.ev.fs_path !== undefined ? basename(c.ev.fs_path) : undefined) },
+  { name: 'file.host_mount', type: 'bool', cost: 1, kinds: ['file'], desc: 'the opened file is on a host filesystem mounted into the container (outside the container\'s root; not the kernel filesystems a runtime mounts: proc, sysfs, tmpfs, devpts, mqueue, cgroup)', get: (c) => (c.ev?.kind === 'file' ? c.ev.host_mount : undefined) },
   // net.*
   { name: 'net.family', type: 'string', cost: 1, kinds: ['connect'], desc: 'unix, inet, inet6', get: (c) => (c.ev?.kind === 'connect' ? c.ev.family : undefined) },
   { name: 'net.address', type: 'string', cost: 1, kinds: ['connect'], desc: 'remote address (inet)', get: (c) => (c.ev?.kind === 'connect' ? c.ev.address : undefined) },

@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
 import { KTIME, WALL_MS, type VigilEvent } from './events.js';
-import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
+import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH,
+  VG_FILE_FS_PATH,
+  VG_FILE_HOST_MOUNT,
+  VG_FILE_MATCH_IDENT, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from './time.js';
@@ -78,6 +81,7 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       creds: CREDS_OUT,
       exe_ino: 99,
       exe_dev: 0x800001,
+      exe_host_fs: false,
     },
   ],
   [
@@ -99,6 +103,7 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       creds: CREDS_OUT,
       exe_ino: 0,
       exe_dev: 0,
+      exe_host_fs: false,
     },
   ],
   [
@@ -225,6 +230,68 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       dev: 2049,
       watch_id: 11,
       matched: 'path',
+    },
+  ],
+  [
+    'file (open of a bind mount: identity on proc, matched by identity only)',
+    buildRecord(
+      Kind.FILE,
+      HDR,
+      { nr: 257, retval: 4, op: 1, open_flags: 0o1, flags: VG_FILE_WRITE | VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_MATCH_IDENT, watch_id: 20, dev: 22, ino: 7n, path_len: 9, dest_len: 0, fs_magic: 0x9fa0, fs_path_len: 24 },
+      bytes('/tmp/hook', '/sys/kernel/core_pattern'),
+    ),
+    {
+      kind: 'file',
+      syscall: 'openat',
+      op: 'open',
+      retval: 4,
+      path: '/tmp/hook',
+      path_resolved: true,
+      path_truncated: false,
+      open_flags: '0x1',
+      open_flag_names: ['O_WRONLY'],
+      mode: '00',
+      write: true,
+      create: false,
+      ino: 7,
+      dev: 22,
+      watch_id: 20,
+      matched: 'none',
+      matched_identity: true,
+      fs_type: 'proc',
+      fs_path: '/sys/kernel/core_pattern',
+      host_mount: false,
+    },
+  ],
+  [
+    'file (open on a host mount, unnamed filesystem magic)',
+    buildRecord(
+      Kind.FILE,
+      HDR,
+      { nr: 257, retval: 5, op: 1, flags: VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_HOST_MOUNT | VG_FILE_MATCH_IDENT, watch_id: 24, path_len: 16, dest_len: 0, fs_magic: 0x12345678, fs_path_len: 11 },
+      bytes('/host-etc/shadow', '/etc/shadow'),
+    ),
+    {
+      kind: 'file',
+      syscall: 'openat',
+      op: 'open',
+      retval: 5,
+      path: '/host-etc/shadow',
+      path_resolved: true,
+      path_truncated: false,
+      open_flags: '0x0',
+      open_flag_names: ['O_RDONLY'],
+      mode: '00',
+      write: false,
+      create: false,
+      ino: 0,
+      dev: 0,
+      watch_id: 24,
+      matched: 'none',
+      matched_identity: true,
+      fs_type: '0x12345678',
+      fs_path: '/etc/shadow',
+      host_mount: true,
     },
   ],
   [

@@ -20,12 +20,14 @@ struct SyscallEntry {
   uint32_t handler;
 };
 
-enum class WatchKind { Exact, Prefix, Name };
+// Fs* kinds are identity watches: a path within a filesystem (of superblock magic `magic`, 0 any).
+enum class WatchKind { Exact, Prefix, Name, FsExact, FsPrefix, FsName };
 
 struct WatchEntry {
   WatchKind kind;
   std::string path;
   uint32_t id;
+  uint32_t magic = 0;
 };
 
 struct EnforceEntry {
