@@ -9,6 +9,7 @@ import type { MetricName } from '../metrics/types.js';
 import { compileGlob, globFault } from '../../common/glob.js';
 import { linearRegExp, RegexError } from '../regex.js';
 import { Handler, syscallTable } from '../sensor/syscalls.js';
+import { FS_MAGICS } from '../sensor/names.js';
 
 /** Event kinds each probe handler produces. */
 export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
@@ -432,15 +433,40 @@ const FALCO_PATH_ARGS: ReadonlyMap<string, 'path' | 'dest'> = new Map([
 ]);
 
 export interface WatchSpec {
-  kind: 'exact' | 'prefix' | 'name';
+  kind: 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name';
   path: string;
+  /** fs-* kinds: the filesystem's superblock magic when the condition names one (file.fs_type = proc). */
+  magic?: number;
 }
 
-/** Paths a condition names positively (not under `not`): what the file/connect probes must watch. */
-export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
-  if (n.t === 'and' || n.t === 'or') n.items.forEach((i) => watchesOf(i, out));
+/** The filesystem an `and` chain requires (file.fs_type = X among its items), as a superblock magic. */
+function fsMagicOf(items: readonly Node[]): number | undefined {
+  for (const i of items) {
+    if (i.t === 'cmp' && i.field.def.name === 'file.fs_type' && i.op === '=' && i.values.length === 1) return FS_MAGICS.get(i.values[0]!);
+  }
+  return undefined;
+}
+
+/**
+ * Paths a condition names positively (not under `not`): what the file/connect probes must watch.
+ * file.fs_path and file.fs_name become identity watches, on the filesystem a sibling
+ * `file.fs_type = X` names (any filesystem without one).
+ */
+export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): WatchSpec[] {
+  if (n.t === 'and') n.items.forEach((i) => watchesOf(i, out, fsMagicOf(n.items) ?? magic));
+  if (n.t === 'or') n.items.forEach((i) => watchesOf(i, out, magic));
   if (n.t !== 'cmp') return out;
   const name = n.field.def.name;
+  if (name === 'file.fs_path' || name === 'file.fs_name') {
+    const m = magic === undefined ? {} : { magic };
+    for (const v of n.values) {
+      if (name === 'file.fs_name') {
+        if ((n.op === '=' || n.op === 'in') && v !== '') out.push({ kind: 'fs-name', path: v, ...m });
+      } else if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: 'fs-exact', path: v, ...m });
+      else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: 'fs-prefix', path: v, ...m });
+    }
+    return out;
+  }
   const byName = name === 'file.name' || name === 'net.name' || name === 'file.dest_name';
   const byPath = name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory' || FALCO_PATH_ARGS.has(name);
   if (!byName && !byPath) return out;
@@ -470,9 +496,9 @@ export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
   return out;
 }
 
-/** One key a file or connect event may carry: its basename, its whole path, or a prefix of it (of file.path/net.path, or of file.dest). */
+/** One key a file or connect event may carry: its basename, its whole path, or a prefix of it (of file.path/net.path, of file.dest, or of the identity file.fs_path). */
 export interface PathKey {
-  on: 'path' | 'dest';
+  on: 'path' | 'dest' | 'fs';
   type: 'name' | 'exact' | 'prefix';
   v: string;
 }
@@ -481,7 +507,7 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
   const name = n.field.def.name;
   const op = n.op;
   const eq = op === '=' || op === 'in';
-  const paths = (on: 'path' | 'dest'): PathKey[] | null => {
+  const paths = (on: 'path' | 'dest' | 'fs'): PathKey[] | null => {
     if (eq) return n.values.map((v) => ({ on, type: 'exact', v }));
     if (op === 'startswith' && n.values[0]) return [{ on, type: 'prefix', v: n.values[0] }];
     if (op === 'glob') {
@@ -493,7 +519,7 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
     }
     return null;
   };
-  const names = (on: 'path' | 'dest'): PathKey[] | null => {
+  const names = (on: 'path' | 'dest' | 'fs'): PathKey[] | null => {
     if (eq) return n.values.map((v) => ({ on, type: 'name', v }));
     if (op === 'glob' && literalOf(n.values[0] ?? '') !== undefined) return [{ on, type: 'name', v: literalOf(n.values[0] ?? '')! }];
     return null;
@@ -509,6 +535,8 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
   if (name === 'file.name') return names('path');
   if (name === 'file.dest') return paths('dest');
   if (name === 'file.dest_name') return names('dest');
+  if (name === 'file.fs_path') return paths('fs');
+  if (name === 'file.fs_name') return names('fs');
   if (name === 'file.directory') {
     // dirname(path) = /d implies path starts with /d/ ("/" for the root); only absolute directories.
     if (eq && n.values.every((v) => v.startsWith('/'))) return n.values.map((v) => ({ on: 'path', type: 'prefix', v: v.endsWith('/') ? v : v + '/' }));

@@ -400,7 +400,9 @@ test('path index: narrowing never drops a match (real rules, synthetic events) a
     if (r < 14) {
       const [op, syscall] = pick(OPS);
       const dest = op === 'rename' || op === 'link' || op === 'symlink' ? { dest: pick(paths) } : {};
-      ev = file({ op, syscall, path: pick(paths), write: rnd(2) === 0, create: rnd(3) === 0, retval: rnd(4) === 0 ? -2 : 3, ...dest }, ms);
+      // opens carry an identity, on the filesystems the identity rules name or another
+      const ident = op === 'open' && rnd(2) === 0 ? { fs_path: pick(paths), fs_type: pick(['proc', 'sysfs', 'cgroup', 'ext4']), host_mount: rnd(2) === 0 } : {};
+      ev = file({ op, syscall, path: pick(paths), write: rnd(2) === 0, create: rnd(3) === 0, retval: rnd(4) === 0 ? -2 : 3, ...dest, ...ident }, ms);
     } else if (r < 17) ev = base('connect', rnd(2) ? { syscall: 'connect', retval: 0, family: 'unix', path: pick(paths), path_resolved: true, watch_id: 1 } : { syscall: 'connect', retval: 0, family: 'inet', address: '10.0.0.1', port: 2375, path_resolved: false, watch_id: 0 }, ms);
     else if (r < 19) ev = mount({ fstype: pick(['cgroup', 'cgroup2', 'proc', 'ext4']) }, ms);
     else ev = exec({ exe: pick(['/bin/bash', '/usr/bin/nsenter', '/dev/shm/x']), comm: who.comm }, ms);
