@@ -25,6 +25,8 @@ export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
     (h): [number, readonly string[]] => [h, ['file']],
   ),
   [Handler.CONNECT, ['connect']],
+  // the call itself, and the file it opened when that file is watched
+  [Handler.OPEN_BY_HANDLE, ['syscall', 'file']],
 ]);
 
 let tracedKinds: Map<string, readonly string[]> | undefined;
