@@ -79,6 +79,15 @@ struct {
 	__type(value, struct vg_watch_value);
 } vg_watch_ident_name SEC(".maps");
 
+/* Suffix watches (common.h vg_watch_suffix_key): Falco's endswith on fd.name. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 256);
+	__type(key, struct vg_watch_suffix_key);
+	__type(value, struct vg_watch_value);
+} vg_watch_suffix SEC(".maps");
+
 /*
  * Negative cache of opens: (dentry, vfsmount) pairs whose resolved path matched nothing, so repeated
  * opens of unwatched files skip the walk. Per-CPU and direct-mapped (the slot is a hash of the name
@@ -159,7 +168,9 @@ struct vg_sc_scratch {
 	char ident_name_spill[VG_NAME_MAX];
 	__u64 ident_dentry; /* vg_open_identity's argument */
 	__u32 ident_id;     /* and its match */
-	__u32 _pad;
+	__u32 suffix_id;    /* vg_open_identity's suffix match */
+	struct vg_watch_suffix_key suffix;
+	char raw[VG_STR_MAX]; /* vg_open_raw: the path argument as written */
 };
 
 struct {
@@ -362,14 +373,33 @@ static __noinline bool vg_match_ident(struct vg_sc_scratch *s, __u32 magic, __u3
 
 #define VG_IDENT_MATCHED (1 << 16)
 #define VG_IDENT_TRUNCATED (1 << 17)
+#define VG_SUFFIX_MATCHED (1 << 18)
+
+struct vg_rev_ctx {
+	struct vg_sc_scratch *s;
+	__u32 len;
+};
+
+/* bpf_loop callback: byte i of the suffix key is byte len-1-i of the path in the record data. */
+static long vg_rev_cb(__u64 i, void *ctx)
+{
+	struct vg_rev_ctx *c = ctx;
+	if (i >= c->len || i >= VG_NAME_MAX)
+		return 1;
+	c->s->suffix.rev[i & (VG_NAME_MAX - 1)] = c->s->rec.file.data[(c->len - 1 - i) & (VG_PATH_MAX - 1)];
+	return 0;
+}
 
 /*
- * The identity of an opened dentry (s->ident_dentry: a global function takes no kernel pointers): its path within its filesystem into s->pb.key.path (and the
- * ident key), matched against the identity watches (s->ident_id). Returns the length, with
- * VG_IDENT_MATCHED and VG_IDENT_TRUNCATED. A global function, so the verifier checks it once on its
- * own instead of once per state of the open handler that reaches it (which exceeded its budget).
+ * The identity of an opened dentry (s->ident_dentry: a global function takes no kernel pointers): its path
+ * within its filesystem into s->pb.key.path (and the ident key), matched against the identity
+ * watches (s->ident_id). Also the suffix watches on the path the process used (path_len bytes at
+ * the start of the record data; s->suffix_id). Returns the length of the path within the
+ * filesystem, with VG_IDENT_MATCHED, VG_IDENT_TRUNCATED and VG_SUFFIX_MATCHED. A global function, so
+ * the verifier checks it once on its own instead of once per state of the open handler that
+ * reaches it (which exceeded its budget).
  */
-__noinline int vg_open_identity(struct vg_sc_scratch *s, __u32 magic)
+__noinline int vg_open_identity(struct vg_sc_scratch *s, __u32 magic, __u32 path_len)
 {
 	bool trunc = false;
 	__u32 id = 0;
@@ -377,6 +407,16 @@ __noinline int vg_open_identity(struct vg_sc_scratch *s, __u32 magic)
 
 	if (!s)
 		return 0;
+	struct vg_rev_ctx rc = { .s = s, .len = path_len > VG_PATH_MAX ? VG_PATH_MAX : path_len };
+	__u32 n = rc.len > VG_NAME_MAX ? VG_NAME_MAX : rc.len;
+	bpf_loop(VG_NAME_MAX, vg_rev_cb, &rc, 0);
+	s->suffix.prefixlen = n * 8;
+	struct vg_watch_value *sv = n ? bpf_map_lookup_elem(&vg_watch_suffix, &s->suffix) : NULL;
+	s->suffix_id = 0;
+	if (sv) {
+		s->suffix_id = sv->id;
+		ret |= VG_SUFFIX_MATCHED;
+	}
 	__u32 len = vg_fs_path_walk(&s->pb, (struct dentry *)s->ident_dentry, &trunc);
 	len = vg_clamp(len, VG_PATH_MAX);
 	/* the trie compares VG_IDENT_PATH_MAX bytes; vg_ident_lookup treats longer paths as prefixes */
@@ -389,6 +429,42 @@ __noinline int vg_open_identity(struct vg_sc_scratch *s, __u32 magic)
 	if (trunc)
 		ret |= VG_IDENT_TRUNCATED;
 	return ret | len;
+}
+
+struct vg_dots_ctx {
+	struct vg_sc_scratch *s;
+	__u32 len;
+	bool found;
+};
+
+static long vg_dots_cb(__u64 i, void *ctx)
+{
+	struct vg_dots_ctx *c = ctx;
+	if (i + 3 > c->len)
+		return 1;
+	char *r = c->s->raw;
+	if (r[i & (VG_STR_MAX - 1)] == '.' && r[(i + 1) & (VG_STR_MAX - 1)] == '.' && r[(i + 2) & (VG_STR_MAX - 1)] == '/') {
+		c->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The traversal open class: the path argument of an open (user memory, still mapped at exit) into
+ * s->raw; returns its length when it contains "../", else 0. Only these are sent for the class, so
+ * Falco's fd.nameraw rules see web-style traversal without every open crossing to user space.
+ */
+__noinline int vg_open_raw(struct vg_sc_scratch *s, __u64 upath)
+{
+	if (!s || !upath)
+		return 0;
+	long n = bpf_probe_read_user_str(s->raw, VG_STR_MAX, (const void *)upath);
+	if (n <= 3)
+		return 0;
+	struct vg_dots_ctx c = { .s = s, .len = n - 1 };
+	bpf_loop(VG_STR_MAX, vg_dots_cb, &c, 0);
+	return c.found ? n - 1 : 0;
 }
 
 /* ---- paths from user arguments ---------------------------------------------------------------- */
@@ -493,6 +569,15 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	struct vfsmount *m = fv->f_path.mnt;
 	if (!d)
 		return 0;
+	s = vg_scratch();
+	if (!s)
+		return 0;
+	/* the traversal class (a "../" in the argument) is decided before the cache: it depends on the
+	 * argument, not on the file */
+	struct vg_config *cfg = vg_config_get();
+	__u32 trav_id = cfg ? cfg->traversal_id : 0, raw_len = 0;
+	if (trav_id && h != VG_H_OPEN_BY_HANDLE)
+		raw_len = vg_open_raw(s, vg_arg(regs, h == VG_H_OPENAT || h == VG_H_OPENAT2 ? 1 : 0));
 	__u64 gen = vg_gen(), hash_len = d->d_name.hash_len, d_ino = d->d_inode->i_ino;
 	struct dentry *parent = d->d_parent;
 	__u32 slot = ((hash_len ^ (d_ino << 24) ^ d_ino) * 0x9E3779B97F4A7C15ULL) >> (64 - 12);
@@ -500,13 +585,10 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	if (!ns)
 		return 0;
 	/* pointers are compared and stored as values (tracing programs run with CAP_PERFMON) */
-	if (ns->dentry == (__u64)d && ns->mnt == (__u64)m && ns->gen == gen && ns->parent == (__u64)parent &&
-	    ns->hash_len == hash_len)
+	if (!raw_len && ns->dentry == (__u64)d && ns->mnt == (__u64)m && ns->gen == gen &&
+	    ns->parent == (__u64)parent && ns->hash_len == hash_len)
 		return 0;
 
-	s = vg_scratch();
-	if (!s)
-		return 0;
 	__u32 len = vg_path_walk(&s->pb, d, m, &trunc);
 	const void *base = s->pb.depth ? (const void *)s->pb.name[0] : NULL;
 	__u32 blen = s->pb.depth ? s->pb.len[0] : 0;
@@ -517,10 +599,10 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	len = vg_clamp(len, VG_PATH_MAX);
 	bpf_probe_read_kernel(s->rec.file.data, len, s->pb.key.path);
 	s->ident_dentry = (__u64)d;
-	int fs = vg_open_identity(s, magic);
-	__u32 fs_len = fs & 0xffff, ident_id = s->ident_id;
-	bool by_ident = fs & VG_IDENT_MATCHED, fs_trunc = fs & VG_IDENT_TRUNCATED;
-	if (!by_path && !by_ident) {
+	int fs = vg_open_identity(s, magic, len);
+	__u32 fs_len = fs & 0xffff, ident_id = s->ident_id, suffix_id = s->suffix_id;
+	bool by_ident = fs & VG_IDENT_MATCHED, fs_trunc = fs & VG_IDENT_TRUNCATED, by_suffix = fs & VG_SUFFIX_MATCHED;
+	if (!by_path && !by_ident && !by_suffix && !raw_len) {
 		/* gen was read before the walk: a rename during it leaves the slot stale, not wrong */
 		ns->dentry = (__u64)d;
 		ns->mnt = (__u64)m;
@@ -564,8 +646,8 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	}
 	r->open_flags = flags;
 	r->mode = mode;
-	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | (by_path ? VG_FILE_MATCH_PATH : 0) |
-		   (by_ident ? VG_FILE_MATCH_IDENT : 0);
+	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | (by_path || by_suffix ? VG_FILE_MATCH_PATH : 0) |
+		   (by_ident ? VG_FILE_MATCH_IDENT : 0) | (raw_len ? VG_FILE_RAW : 0);
 	if (vg_host_fs(t, d, m))
 		r->flags |= VG_FILE_HOST_MOUNT;
 	if (flags & (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT))
@@ -574,20 +656,22 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 		r->flags |= VG_FILE_CREATE;
 	if (trunc || fs_trunc)
 		r->flags |= VG_FILE_PATH_TRUNCATED;
-	r->watch_id = by_path ? id : ident_id;
+	r->watch_id = by_path ? id : by_suffix ? suffix_id : by_ident ? ident_id : trav_id;
 	struct inode *ino = BPF_CORE_READ(fp, f_inode);
 	r->ino = BPF_CORE_READ(ino, i_ino);
 	r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	len = vg_clamp(len, VG_PATH_MAX);
 	fs_len = vg_clamp(fs_len, VG_PATH_MAX);
 	bpf_probe_read_kernel(&s->rec.file.data[len], fs_len, s->pb.key.path);
+	raw_len = vg_clamp(raw_len, VG_STR_MAX - 1);
+	bpf_probe_read_kernel(&s->rec.file.data[len + fs_len], raw_len, s->raw);
 	r->path_len = len;
 	r->dest_len = 0;
 	r->fs_magic = magic;
 	r->fs_path_len = fs_len;
-	r->_pad0 = 0;
+	r->raw_len = raw_len;
 	r->_pad1 = 0;
-	__u32 size = vg_clamp(sizeof(*r) + len + fs_len, sizeof(s->rec.file));
+	__u32 size = vg_clamp(sizeof(*r) + len + fs_len + raw_len, sizeof(s->rec.file));
 	r->hdr.size = size;
 	vg_output(r, size, VG_KIND_FILE);
 	return 0;
@@ -726,7 +810,7 @@ static __noinline int vg_on_rename(struct pt_regs *regs, long ret, __u32 nr, __u
 	r->dest_len = dlen;
 	r->fs_magic = 0;
 	r->fs_path_len = 0;
-	r->_pad0 = 0;
+	r->raw_len = 0;
 	r->_pad1 = 0;
 	__u32 size = vg_clamp(sizeof(*r) + plen + dlen, sizeof(s->rec.file));
 	r->hdr.size = size;

@@ -124,12 +124,13 @@ enum vg_file_op {
 #define VG_FILE_FS_PATH (1u << 8)        /* opens: fs_magic and the path within the filesystem are filled */
 #define VG_FILE_HOST_MOUNT (1u << 9)     /* opens: the file is on a host filesystem mounted into the container */
 #define VG_FILE_MATCH_IDENT (1u << 10)   /* opens: the identity (fs_magic, fs path) matched an identity watch */
+#define VG_FILE_RAW (1u << 11)           /* opens: the traversal class; raw_len bytes of the argument as written */
 
 /* file: a watched path was opened, or named as source or destination of rename/link/symlink/unlink.
  * Opens carry the kernel-resolved path of the returned fd, and the file's identity: the magic of its
  * filesystem and its path within that filesystem (VG_FILE_FS_PATH). The others carry the directory
  * (the dirfd's or the cwd's, resolved by the kernel) joined with the argument as given; user space
- * normalises "." and "..". Followed by path_len, dest_len, then fs_path_len bytes. */
+ * normalises "." and "..". Followed by path_len, dest_len, fs_path_len, then raw_len bytes. */
 struct vg_file {
 	struct vg_header hdr;
 	__u32 nr;
@@ -145,7 +146,7 @@ struct vg_file {
 	__u16 dest_len;   /* rename, link, symlink: the new name */
 	__u32 fs_magic;   /* opens: s_magic of the file's superblock */
 	__u16 fs_path_len; /* opens: the path within the filesystem's root */
-	__u16 _pad0;
+	__u16 raw_len;    /* opens of the traversal class: the path argument as written */
 	__u32 _pad1;
 };
 

@@ -10,6 +10,7 @@ import { compileGlob, globFault } from '../../common/glob.js';
 import { linearRegExp, RegexError } from '../regex.js';
 import { Handler, syscallTable } from '../sensor/syscalls.js';
 import { FS_MAGICS } from '../sensor/names.js';
+import { VG_NAME_MAX } from '../sensor/layout.js';
 
 /** Event kinds each probe handler produces. */
 export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
@@ -435,10 +436,18 @@ const FALCO_PATH_ARGS: ReadonlyMap<string, 'path' | 'dest'> = new Map([
 ]);
 
 export interface WatchSpec {
-  kind: 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name';
+  kind: 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name' | 'suffix' | 'traversal';
   path: string;
   /** fs-* kinds: the filesystem's superblock magic when the condition names one (file.fs_type = proc). */
   magic?: number;
+}
+
+/** Whether every way the condition holds compares fd.nameraw (outside `not`). */
+function requiresRaw(n: Node): boolean {
+  if (n.t === 'cmp') return n.field.def.name === 'fd.nameraw';
+  if (n.t === 'and') return n.items.some(requiresRaw);
+  if (n.t === 'or') return n.items.every(requiresRaw);
+  return false;
 }
 
 /** The filesystem an `and` chain requires (file.fs_type = X among its items), as a superblock magic. */
@@ -452,13 +461,28 @@ function fsMagicOf(items: readonly Node[]): number | undefined {
 /**
  * Paths a condition names positively (not under `not`): what the file/connect probes must watch.
  * file.fs_path and file.fs_name become identity watches, on the filesystem a sibling
- * `file.fs_type = X` names (any filesystem without one).
+ * `file.fs_type = X` names (any filesystem without one). `endswith` on a path or name becomes a
+ * suffix watch; any comparison on fd.nameraw turns on the traversal open class.
  */
 export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): WatchSpec[] {
+  // A condition that needs fd.nameraw only holds for opens of the traversal class: its path tests
+  // narrow those, and must not make the probe send every open below /etc.
+  if (requiresRaw(n)) {
+    out.push({ kind: 'traversal', path: '../' });
+    return out;
+  }
   if (n.t === 'and') n.items.forEach((i) => watchesOf(i, out, fsMagicOf(n.items) ?? magic));
   if (n.t === 'or') n.items.forEach((i) => watchesOf(i, out, magic));
   if (n.t !== 'cmp') return out;
   const name = n.field.def.name;
+  if (name === 'fd.nameraw') {
+    out.push({ kind: 'traversal', path: '../' });
+    return out;
+  }
+  if (n.op === 'endswith' && (name === 'file.path' || name === 'fd.name' || name === 'file.name')) {
+    for (const v of n.values) if (v !== '' && Buffer.byteLength(v) <= VG_NAME_MAX && (name !== 'file.name' || !v.includes('/'))) out.push({ kind: 'suffix', path: v });
+    return out;
+  }
   if (name === 'file.fs_path' || name === 'file.fs_name') {
     const m = magic === undefined ? {} : { magic };
     for (const v of n.values) {

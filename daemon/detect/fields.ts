@@ -555,7 +555,11 @@ const FALCO_FIELDS: FieldDef[] = [
   },
   { name: 'fd.connected', type: 'bool', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'the connect succeeded (retval 0)', get: (c) => { const ev = connectEv(c); return ev ? ev.retval === 0 : undefined; } },
   nodata('fd.name_changed', 'bool', 'sendto and sendmsg are not traced'),
-  nodata('fd.nameraw', 'string', 'the file probe reports the kernel-resolved path, not the path as the program wrote it'),
+  {
+    name: 'fd.nameraw', type: 'string', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest',
+    desc: 'the path argument of an open as the program wrote it; the kernel sends it only for arguments that contain `../` (the traversal open class a rule on this field turns on), so other opens have none',
+    get: (c) => { const ev = fileEv(c); return ev && isOpen(ev) ? ev.path_raw : undefined; },
+  },
   {
     name: 'container.image.tag', type: 'string', cost: 2, kinds: CONTAINER_KINDS, falco: 'same', desc: 'tag of the image reference (empty when it has none)',
     get: (c) => { const i = c.ref()?.image; if (i === undefined) return undefined; const m = /:([^:/@]+)(@.*)?$/.exec(i); return m ? m[1]! : ''; },

@@ -227,7 +227,10 @@ export class RuleSet {
     const out: WatchEntry[] = [];
     const specs: WatchSpec[] = [];
     for (const r of this.active) for (const t of r.trees) watchesOf(t, specs);
+    // the probe's tables hold one entry per path: a prefix covers the exact entry of its own path
+    const prefixes = new Set(specs.filter((s) => s.kind === 'prefix').map((s) => s.path));
     for (const s of specs) {
+      if (s.kind === 'exact' && prefixes.has(s.path)) continue;
       const key = `${s.kind}@${s.magic ?? 0}:${s.path}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -7,7 +7,8 @@ import { KTIME, WALL_MS, type VigilEvent } from './events.js';
 import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH,
   VG_FILE_FS_PATH,
   VG_FILE_HOST_MOUNT,
-  VG_FILE_MATCH_IDENT, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
+  VG_FILE_MATCH_IDENT,
+  VG_FILE_RAW, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from './time.js';
@@ -292,6 +293,38 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       fs_type: '0x12345678',
       fs_path: '/etc/shadow',
       host_mount: true,
+    },
+  ],
+  [
+    'file (open of the traversal class: the argument as written)',
+    buildRecord(
+      Kind.FILE,
+      HDR,
+      { nr: 2, retval: 3, op: 1, flags: VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_RAW, watch_id: 2001, path_len: 11, dest_len: 0, fs_magic: 0xef53, fs_path_len: 11, raw_len: 22 },
+      bytes('/etc/passwd', '/etc/passwd', 'www/../../etc/passwd\0\0'.slice(0, 22)),
+    ),
+    {
+      kind: 'file',
+      syscall: 'open',
+      op: 'open',
+      retval: 3,
+      path: '/etc/passwd',
+      path_resolved: true,
+      path_truncated: false,
+      open_flags: '0x0',
+      open_flag_names: ['O_RDONLY'],
+      mode: '00',
+      write: false,
+      create: false,
+      ino: 0,
+      dev: 0,
+      watch_id: 2001,
+      matched: 'none',
+      matched_identity: false,
+      fs_type: 'ext4',
+      fs_path: '/etc/passwd',
+      host_mount: false,
+      path_raw: 'www/../../etc/passwd',
     },
   ],
   [

@@ -36,6 +36,7 @@ import {
   VG_FILE_FS_PATH,
   VG_FILE_HOST_MOUNT,
   VG_FILE_MATCH_IDENT,
+  VG_FILE_RAW,
   VG_FILE_WRITE,
   VG_FILE_CREATE,
   VG_FILE_PATH_RESOLVED,
@@ -354,13 +355,14 @@ const syscallDecoder: KindDecoder = {
 const FL_PATH_LEN = n(fl, 'path_len');
 const FL_DEST_LEN = n(fl, 'dest_len');
 const FL_FS_PATH_LEN = n(fl, 'fs_path_len');
+const FL_RAW_LEN = n(fl, 'raw_len');
 const OPEN_SYSCALLS = new Set(['open', 'openat', 'openat2', 'creat']);
 const fileDecoder: KindDecoder = {
   kind: Kind.FILE,
   name: 'file',
   layout: FL,
   variableBytes: (buf, off) =>
-    buf.readUInt16LE(off + FL_PATH_LEN) + buf.readUInt16LE(off + FL_DEST_LEN) + buf.readUInt16LE(off + FL_FS_PATH_LEN),
+    buf.readUInt16LE(off + FL_PATH_LEN) + buf.readUInt16LE(off + FL_DEST_LEN) + buf.readUInt16LE(off + FL_FS_PATH_LEN) + buf.readUInt16LE(off + FL_RAW_LEN),
   decode(buf, off, ctx) {
     const ev = decodeHeader(buf, off, 'file', ctx) as FileEvent;
     const flags = buf.readUInt32LE(off + n(fl, 'flags'));
@@ -392,7 +394,9 @@ const fileDecoder: KindDecoder = {
     ev.matched = mp && md ? 'both' : mp ? 'path' : md ? 'dest' : 'none';
     if (flags & VG_FILE_FS_PATH) {
       ev.fs_type = fsTypeName(buf.readUInt32LE(off + n(fl, 'fs_magic')));
-      ev.fs_path = str(buf, off + FL.size + pathLen + destLen, buf.readUInt16LE(off + FL_FS_PATH_LEN));
+      const fsLen = buf.readUInt16LE(off + FL_FS_PATH_LEN);
+      ev.fs_path = str(buf, off + FL.size + pathLen + destLen, fsLen);
+      if (flags & VG_FILE_RAW) ev.path_raw = str(buf, off + FL.size + pathLen + destLen + fsLen, buf.readUInt16LE(off + FL_RAW_LEN));
       ev.host_mount = (flags & VG_FILE_HOST_MOUNT) !== 0;
       ev.matched_identity = (flags & VG_FILE_MATCH_IDENT) !== 0;
     }

@@ -234,6 +234,8 @@ export interface FileEvent extends BaseEvent {
   fs_path?: string;
   /** Opens: the file is on a host filesystem mounted into the process's container. */
   host_mount?: boolean;
+  /** Opens of the traversal class: the path argument as written (it contains "../"). */
+  path_raw?: string;
 }
 
 export interface ConnectEvent extends BaseEvent {

@@ -117,6 +117,7 @@ export const VG_FILE_MATCH_DEST = 1 << 5;
 export const VG_FILE_FS_PATH = 1 << 8;
 export const VG_FILE_HOST_MOUNT = 1 << 9;
 export const VG_FILE_MATCH_IDENT = 1 << 10;
+export const VG_FILE_RAW = 1 << 11;
 
 export const VG_CONN_PATH_RESOLVED = 1 << 0;
 
@@ -168,6 +169,13 @@ export const vg_counters = struct('vg_counters', [
 export const vg_config = struct('vg_config', [
   ['flags', 'u32'],
   ['watch_gen', 'u32'],
+  ['traversal_id', 'u32'],
+  ['_pad0', 'u32'],
+]);
+
+export const vg_watch_suffix_key = struct('vg_watch_suffix_key', [
+  ['prefixlen', 'u32'],
+  ['rev', ['char', VG_NAME_MAX]],
 ]);
 
 export const vg_watch_prefix_key = struct('vg_watch_prefix_key', [
@@ -275,7 +283,7 @@ export const vg_file = struct('vg_file', [
   ['dest_len', 'u16'],
   ['fs_magic', 'u32'],
   ['fs_path_len', 'u16'],
-  ['_pad0', 'u16'],
+  ['raw_len', 'u16'],
   ['_pad1', 'u32'],
 ]);
 
@@ -343,6 +351,7 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = Object.freeze(
       vg_watch_value,
       vg_watch_ident_key,
       vg_watch_ident_name_key,
+      vg_watch_suffix_key,
       vg_watch_name_key,
       vg_exec,
       vg_fork,

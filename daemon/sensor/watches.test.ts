@@ -25,10 +25,13 @@ test('--watch syntax', () => {
     ['fs-exact:/etc/shadow', { kind: 'fs-exact', path: '/etc/shadow', id: 1000 }],
     ['fs-prefix@proc:/sys/', { kind: 'fs-prefix', path: '/sys/', id: 1000, magic: 0x9fa0 }],
     ['fs-name@cgroup:release_agent', { kind: 'fs-name', path: 'release_agent', id: 1000, magic: 0x27e0eb }],
+    ['suffix:release_agent', { kind: 'suffix', path: 'release_agent', id: 1000 }],
+    ['suffix:/.ssh/authorized_keys', { kind: 'suffix', path: '/.ssh/authorized_keys', id: 1000 }],
+    ['traversal:../', { kind: 'traversal', path: '../', id: 1000 }],
   ];
   for (const [spec, want] of ok) assert.deepEqual(parseWatch(spec, 1000), want, spec);
   const bad = ['passwd', 'exact:etc/passwd', 'name:a/b', 'glob:/x', 'exact:/a/../b', `name:${'x'.repeat(64)}`, `exact:/${'x'.repeat(255)}`, 'name:',
-    'exact@proc:/x', 'fs-exact@nofs:/x', 'fs-name@proc:a/b', `fs-prefix:/${'x'.repeat(251)}`];
+    'exact@proc:/x', 'fs-exact@nofs:/x', 'suffix:', `suffix:${'x'.repeat(65)}`, 'traversal:..', 'suffix@proc:x', 'fs-name@proc:a/b', `fs-prefix:/${'x'.repeat(251)}`];
   for (const spec of bad) assert.throws(() => parseWatch(spec, 1000), ConfigError, spec);
 });
 

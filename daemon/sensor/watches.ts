@@ -48,7 +48,7 @@ export const DEFAULT_WATCHES: readonly WatchEntry[] = Object.freeze([
   { id: 29, kind: 'fs-prefix', path: '/etc/kubernetes/pki/' },
 ] satisfies WatchEntry[]);
 
-const KINDS: readonly WatchKind[] = ['exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name'];
+const KINDS: readonly WatchKind[] = ['exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name', 'suffix', 'traversal'];
 
 /** Checks one entry against what the probe's maps can hold. */
 export function validateWatch(w: WatchEntry): void {
@@ -59,7 +59,11 @@ export function validateWatch(w: WatchEntry): void {
     throw new ConfigError(`watch ${w.kind}:${w.path}: a magic (${w.magic}) belongs to fs-* kinds, as an unsigned 32-bit number`);
   if (w.kind.startsWith('fs-') && w.kind !== 'fs-name' && bytes >= VG_IDENT_PATH_MAX)
     throw new ConfigError(`watch ${w.kind}:${w.path}: longer than ${VG_IDENT_PATH_MAX - 1} bytes`);
-  if (w.kind === 'name' || w.kind === 'fs-name') {
+  if (w.kind === 'suffix') {
+    if (bytes === 0 || bytes > VG_NAME_MAX) throw new ConfigError(`watch suffix:${w.path}: 1 to ${VG_NAME_MAX} bytes (the probe compares the path's last ${VG_NAME_MAX})`);
+  } else if (w.kind === 'traversal') {
+    if (w.path !== '../') throw new ConfigError(`watch traversal:${w.path}: the traversal class is "traversal:../" (the probe looks for that string)`);
+  } else if (w.kind === 'name' || w.kind === 'fs-name') {
     if (bytes === 0 || w.path.includes('/') || w.path === '.' || w.path === '..')
       throw new ConfigError(`watch name:${w.path}: a name is one path component`);
     if (bytes >= VG_NAME_MAX) throw new ConfigError(`watch name:${w.path}: longer than ${VG_NAME_MAX - 1} bytes`);

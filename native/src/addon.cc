@@ -229,7 +229,17 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
         }
       }
       std::string dup = fs ? "fs" + std::to_string(watch.magic) + ":" + path : path;
-      if (kind == "exact" || kind == "prefix") {
+      if (kind == "suffix") {
+        watch.kind = WatchKind::Suffix;
+        if (path.empty() || path.size() > VG_NAME_MAX)
+          ThrowType(env, at + ".path must be 1 to " + std::to_string(VG_NAME_MAX) + " bytes");
+        if (!names.insert("suffix:" + path).second) ThrowType(env, at + ".path repeats " + path);
+      } else if (kind == "traversal") {
+        watch.kind = WatchKind::Traversal;
+        // the probe's filter looks for this one string
+        if (path != "../") ThrowType(env, at + ".path of a traversal entry must be \"../\"");
+        if (!names.insert("traversal:").second) ThrowType(env, at + " repeats the traversal entry");
+      } else if (kind == "exact" || kind == "prefix") {
         watch.kind = kind == "exact" ? (fs ? WatchKind::FsExact : WatchKind::Exact)
                                      : (fs ? WatchKind::FsPrefix : WatchKind::Prefix);
         if (path.empty() || path[0] != '/') ThrowType(env, at + ".path must be an absolute path");
@@ -249,7 +259,7 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
         }
         if (!names.insert(dup).second) ThrowType(env, at + ".path repeats " + path);
       } else {
-        ThrowType(env, at + ".kind must be 'exact', 'prefix', 'name', 'fs-exact', 'fs-prefix' or 'fs-name'");
+        ThrowType(env, at + ".kind must be 'exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name', 'suffix' or 'traversal'");
       }
       entries.push_back(watch);
     }

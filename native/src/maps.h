@@ -21,7 +21,8 @@ struct SyscallEntry {
 };
 
 // Fs* kinds are identity watches: a path within a filesystem (of superblock magic `magic`, 0 any).
-enum class WatchKind { Exact, Prefix, Name, FsExact, FsPrefix, FsName };
+// Suffix: the path ends with `path`. Traversal: the open class of path arguments containing "../".
+enum class WatchKind { Exact, Prefix, Name, FsExact, FsPrefix, FsName, Suffix, Traversal };
 
 struct WatchEntry {
   WatchKind kind;
