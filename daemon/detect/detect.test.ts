@@ -536,3 +536,47 @@ test('default pack, reverse shells: a shell reading commands from a socket fires
   const want = cases.filter(([, , f]) => f).map(([args, pid]) => `Reverse shell on host: ${pid} ${args.join(' ')}`);
   assert.deepEqual(fired.filter((f) => f.startsWith('Reverse shell')), want);
 });
+
+test('identity, suffix and traversal watches derived from conditions', () => {
+  const rs = RuleSet.load([
+    dir({
+      'r.yaml': [
+        '- rule: helper',
+        '  desc: d',
+        '  condition: evt.kind = file and (file.path = /proc/sys/kernel/core_pattern or (file.fs_type = proc and file.fs_path in (/sys/kernel/core_pattern)))',
+        '  output: o',
+        '  severity: critical',
+        '- rule: agent',
+        '  desc: d',
+        '  condition: evt.kind = file and file.fs_type = cgroup and file.fs_name = release_agent',
+        '  output: o',
+        '  severity: critical',
+        '- rule: keys',
+        '  desc: d',
+        '  condition: evt.kind = file and (file.fs_path startswith /root/.ssh/ or fd.name endswith /authorized_keys)',
+        '  output: o',
+        '  severity: warning',
+        '- rule: traversal',
+        '  desc: d',
+        '  condition: evt.kind = file and fd.name startswith /etc/ and fd.nameraw contains "../"',
+        '  output: o',
+        '  severity: warning',
+      ].join('\n') + '\n',
+    }),
+  ]);
+  const got = rs.requiredWatches(1).map((w) => `${w.kind}${w.magic === undefined ? '' : `@0x${w.magic.toString(16)}`}:${w.path}`);
+  assert.deepEqual(got.sort(), [
+    'exact:/proc/sys/kernel/core_pattern',
+    'fs-exact@0x9fa0:/sys/kernel/core_pattern',
+    'fs-name@0x27e0eb:release_agent',
+    'fs-prefix:/root/.ssh/',
+    'suffix:/authorized_keys',
+    // the traversal rule's /etc/ prefix is not watched: the rule only holds for the traversal class
+    'traversal:../',
+  ]);
+  // The identity rules are indexed by the identity: an event reaching core_pattern by another path
+  // is a candidate of the helper rule, an unrelated one is not.
+  const names = (ev: object): string[] => rs.candidatesOf({ kind: 'file', syscall: 'openat', ...ev }).map((r) => r.info.name);
+  assert.ok(names({ path: '/tmp/hook', fs_path: '/sys/kernel/core_pattern' }).includes('helper'));
+  assert.ok(!names({ path: '/tmp/other', fs_path: '/tmp/other' }).includes('helper'));
+});
