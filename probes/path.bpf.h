@@ -14,7 +14,6 @@
 #define VIGIL_PROBES_PATH_BPF_H
 
 #include "maps.bpf.h"
-#include "task.bpf.h"
 
 #define VG_PATH_DEPTH 32 /* path components walked */
 #define VG_PATH_MOUNTS 8 /* mount crossings walked */
@@ -224,29 +223,50 @@ static long vg_below_cb(__u64 i, void *ctx)
 	return 0;
 }
 
+struct vg_top_ctx {
+	struct mount *m;
+	struct mount *ns_root;
+};
+
+/* bpf_loop callback: one mount up, stopping below the namespace's absolute root. */
+static long vg_top_cb(__u64 i, void *ctx)
+{
+	struct vg_top_ctx *c = ctx;
+	struct mount *m = c->m;
+	struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+	if (!parent || parent == m || parent == c->ns_root)
+		return 1;
+	c->m = parent;
+	return 0;
+}
+
 /*
  * Whether (d, m) lives on a filesystem mounted into the task's container from outside its root: its
  * superblock differs from the one of the container's root, or, on the same superblock (a root
  * filesystem that is a directory of the host's disk), d is not below that root directory. The
- * container's root is the one of its init process (the pid namespace's child reaper), so a process
- * that chrooted into a host mount is still judged against the container it runs in. Kernel
- * filesystems the runtime provides (vg_runtime_fs) are never from the host. Undecided (a walk deeper
- * than VG_PATH_DEPTH) counts as not from the host.
+ * container's root is the mount of the task's mount namespace that sits on the namespace's absolute
+ * root (what pivot_root made "/"), found from the task's root upwards: a process that chrooted into
+ * a host mount, or one of a container sharing the host's pid namespace, is judged against its
+ * container's root, not its own. Kernel filesystems the runtime provides (vg_runtime_fs) are never
+ * from the host. Undecided (a walk deeper than the bounds) counts as not from the host.
  */
 static __noinline bool vg_host_fs(struct task_struct *t, struct dentry *d, struct vfsmount *m)
 {
 	struct super_block *sb = BPF_CORE_READ(m, mnt_sb);
 	if (!sb || vg_runtime_fs(BPF_CORE_READ(sb, s_magic)))
 		return false;
-	struct upid up;
-	vg_pid_upid(BPF_CORE_READ(t, thread_pid), &up);
-	struct task_struct *init = up.ns ? BPF_CORE_READ(up.ns, child_reaper) : NULL;
-	struct fs_struct *fs = init ? BPF_CORE_READ(init, fs) : NULL;
-	if (!fs) /* the init process is exiting: nothing to compare with */
+	struct vfsmount *task_root = BPF_CORE_READ(t, fs, root.mnt);
+	struct mount *ns_root = BPF_CORE_READ(t, nsproxy, mnt_ns, root);
+	if (!task_root || !ns_root)
 		return false;
-	struct dentry *root = BPF_CORE_READ(fs, root.dentry);
-	struct vfsmount *root_mnt = BPF_CORE_READ(fs, root.mnt);
-	struct super_block *root_sb = BPF_CORE_READ(root_mnt, mnt_sb);
+	struct vg_top_ctx tc = {
+		.m = (void *)task_root - bpf_core_field_offset(struct mount, mnt),
+		.ns_root = ns_root,
+	};
+	bpf_loop(VG_PATH_MOUNTS * 2, vg_top_cb, &tc, 0);
+	struct mount *top = tc.m;
+	struct dentry *root = BPF_CORE_READ(top, mnt.mnt_root);
+	struct super_block *root_sb = BPF_CORE_READ(top, mnt.mnt_sb);
 	if (sb != root_sb)
 		return true;
 	if (root == BPF_CORE_READ(sb, s_root))

@@ -29,6 +29,8 @@ describe('file identity and host access: other paths to watched files still fire
   let priv: Container;
   /** Unprivileged, with the host's /etc at /host-etc (read-only). */
   let hostEtc: Container;
+  /** Privileged in the host's pid namespace, with the host's / at /host: its pid 1 is the host's. */
+  let hostPid: Container;
 
   before(async () => {
     if (process.env.VIGIL_ALLOW_NO_BPF === '1' && BPF.skip) return;
@@ -39,12 +41,14 @@ describe('file identity and host access: other paths to watched files still fire
     h = await DetectHarness.start();
     priv = startContainer({ args: ['sleep', '600'], privileged: true, mounts: [helperMount(helpers), { destination: '/host', source: '/', options: ['bind', 'ro'] }] });
     hostEtc = startContainer({ args: ['sleep', '600'], mounts: [{ destination: '/host-etc', source: '/etc', options: ['rbind', 'ro'] }] });
+    hostPid = startContainer({ args: ['sleep', '600'], privileged: true, hostPid: true, mounts: [{ destination: '/host', source: '/', options: ['bind', 'ro'] }] });
     plant(join(hostEtc.bundle, 'rootfs'), 'etc/hostname', 'vgt-identity\n', 0o644);
   });
 
   after(async () => {
     priv?.delete();
     hostEtc?.delete();
+    hostPid?.delete();
     await h?.stop();
     helpers?.remove();
   });
@@ -100,6 +104,18 @@ describe('file identity and host access: other paths to watched files still fire
     // The chroot into /tmp/vgt-jail (the container's own root filesystem) came first and raised nothing.
     const jail = h.matches.filter((s) => s.match.container.id === priv.id && s.match.message.includes('vgt-jail'));
     assert.deepEqual(jail.map((s) => `${s.match.rule.name}: ${s.match.message}`), []);
+  });
+
+  test('in a container sharing the host\'s pid namespace, its own programs are its own and a chroot into the host\'s / still counts', async () => {
+    // The container's root is its mount namespace's, not that of pid 1 (the host's init here).
+    const own = await execAsync(hostPid, ['sh', '-c', 'true; ls / > /dev/null']);
+    assert.equal(own.code, 0, own.out);
+    const r = await execAsync(hostPid, ['chroot', '/host', '/bin/true']);
+    assert.equal(r.code, 0, r.out);
+    await h.waitMatch('Chroot or pivot_root into a host filesystem from container', inBox(() => hostPid), WAIT_MS);
+    await h.waitMatch('Host program executed in container', inBox(() => hostPid, (m) => /host program \/host\/\S*true /.test(m.message)), WAIT_MS);
+    const wrong = h.matches.filter((s) => s.match.container.id === hostPid.id && s.match.rule.name === 'Host program executed in container' && !s.match.message.includes('/host/'));
+    assert.deepEqual(wrong.map((s) => s.match.message), []);
   });
 
   test('the shocker read: open_by_handle_at of the host\'s shadow through a host mount', async () => {
