@@ -386,7 +386,7 @@ const CONFIG: SectionSpec<Cfg> = {
     sensor: group('The eBPF sensor.', {
       keys: {
         ring_buffer_size: key(ringSize, 'The kernel ring buffer shared by the probes: a power of two from 4KiB to 2GiB, in bytes or with k/KiB, m/MiB, g/GiB. When it is full events are dropped, counted and alerted on.', (c, v) => (c.sensor.ringBufferBytes = v), '8MiB'),
-        watches: key(strings, 'Extra watched paths beside those the rules need: exact:/path, prefix:/dir/, name:basename.', (c, v) => (c.sensor.watches = v), []),
+        watches: key(strings, 'Extra watched paths beside those the rules need: exact:/path, prefix:/dir/, name:basename; by identity fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:basename; suffix:end; traversal:../.', (c, v) => (c.sensor.watches = v), []),
         connect_inet: key(bool, 'Report inet and inet6 connects too (unix connects are always reported).', (c, v) => (c.sensor.connectInet = v), false),
         failed_exec: key(bool, 'Report execs that failed too.', (c, v) => (c.sensor.failedExec = v), false),
       },

@@ -117,6 +117,11 @@ struct vg_counters {
 struct vg_config {
 	__u32 flags;
 	__u32 watch_gen; /* bumped by user space after each change of the watch table */
+	/* Watch id of the traversal open class: opens whose path argument contains "../" are sent
+	 * whatever file they reach, with the argument as written (Falco's fd.nameraw). 0: off. Written
+	 * with the watch table. */
+	__u32 traversal_id;
+	__u32 _pad0;
 };
 
 /* Watch table. A path matches when a prefix entry of the LPM trie covers it (an entry marked exact
@@ -133,6 +138,26 @@ struct vg_watch_value {
 struct vg_watch_name_key {
 	char name[VG_NAME_MAX]; /* zero-padded */
 };
+/* Identity watches: a file by its filesystem (superblock magic; 0 for any) and its path within that
+ * filesystem's root, which no bind mount, host mount, chroot or rename of a mount point changes.
+ * Prefix and exact entries share one LPM trie (magic first, so it is part of every prefix); name
+ * entries match the file's own last component on its filesystem. */
+/* Suffix watches: a path matches when it ends with the entry (Falco's endswith on fd.name). The key
+ * is the path's last VG_NAME_MAX bytes reversed, so the trie's longest prefix is the longest suffix. */
+struct vg_watch_suffix_key {
+	__u32 prefixlen;
+	char rev[VG_NAME_MAX];
+};
+#define VG_IDENT_PATH_MAX (VG_WATCH_PATH_MAX - 4)
+struct vg_watch_ident_key {
+	__u32 prefixlen; /* in bits, magic included */
+	__u32 magic;
+	char path[VG_IDENT_PATH_MAX];
+};
+struct vg_watch_ident_name_key {
+	__u32 magic;
+	char name[VG_NAME_MAX]; /* zero-padded */
+};
 
 #ifdef __cplusplus
 #define VG_STATIC_ASSERT static_assert
@@ -144,5 +169,9 @@ VG_STATIC_ASSERT(sizeof(struct vg_header) == 96, "vg_header layout");
 VG_STATIC_ASSERT(sizeof(struct vg_creds) == 56, "vg_creds layout");
 VG_STATIC_ASSERT(sizeof(struct vg_counters) == 256, "vg_counters layout");
 VG_STATIC_ASSERT(sizeof(struct vg_watch_prefix_key) == 4 + 256, "vg_watch_prefix_key layout (LPM_TRIE limit)");
+VG_STATIC_ASSERT(sizeof(struct vg_watch_suffix_key) == 4 + VG_NAME_MAX, "vg_watch_suffix_key layout");
+VG_STATIC_ASSERT(sizeof(struct vg_config) == 16, "vg_config layout");
+VG_STATIC_ASSERT(sizeof(struct vg_watch_ident_key) == 4 + 256, "vg_watch_ident_key layout (LPM_TRIE limit)");
+VG_STATIC_ASSERT(sizeof(struct vg_watch_ident_name_key) == 68, "vg_watch_ident_name_key layout");
 
 #endif /* VIGIL_PROBES_COMMON_H */

@@ -131,6 +131,151 @@ static __always_inline __u32 vg_path_walk(struct vg_path_buf *b, struct dentry *
 	return w.off;
 }
 
+/*
+ * The path of d within its own filesystem (d_parent up to the superblock's root, no mount crossed)
+ * into b->key.path, as vg_path_walk; returns the length. This is the file's identity next to its
+ * superblock: a bind mount, a host directory mounted elsewhere or a chroot give the same answer as
+ * the path the runtime set up. b->name[0] is then the file's own name on its filesystem.
+ */
+/* bpf_loop callback of vg_fs_path_walk: one component up, stopping below the superblock's root
+ * (which names itself "/"). Mounts are not looked at: a separate callback keeps the verifier from
+ * exploring the mount-crossing branches of vg_walk_up_cb here. */
+static long vg_fs_up_cb(__u64 i, void *ctx)
+{
+	struct vg_walk_ctx *w = ctx;
+	struct vg_path_buf *b = w->b;
+	struct dentry *d = w->d;
+	struct qstr q;
+
+	if (w->n >= VG_PATH_DEPTH)
+		return 1;
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (!parent || parent == d) {
+		w->done = true;
+		return 1;
+	}
+	if (bpf_probe_read_kernel(&q, sizeof(q), __builtin_preserve_access_index(&d->d_name)))
+		return 1;
+	b->name[w->n & (VG_PATH_DEPTH - 1)] = (__u64)q.name;
+	b->len[w->n & (VG_PATH_DEPTH - 1)] = q.len;
+	w->n++;
+	w->d = parent;
+	return 0;
+}
+
+static __always_inline __u32 vg_fs_path_walk(struct vg_path_buf *b, struct dentry *d, bool *truncated)
+{
+	struct vg_walk_ctx w = { .b = b, .d = d };
+
+	bpf_loop(VG_PATH_DEPTH + 1, vg_fs_up_cb, &w, 0);
+	if (!w.done)
+		*truncated = true;
+	b->depth = w.n;
+	bpf_loop(VG_PATH_DEPTH, vg_walk_down_cb, &w, 0);
+	if (w.truncated)
+		*truncated = true;
+	if (w.off == 0) {
+		b->key.path[0] = '/';
+		w.off = 1;
+	}
+	return w.off;
+}
+
+/* Kernel filesystems a runtime mounts into every container itself (magics from uapi/linux/magic.h):
+ * a file on one of them is not "from the host" by where it is mounted. */
+static __always_inline bool vg_runtime_fs(unsigned long magic)
+{
+	switch (magic) {
+	case 0x9fa0:     /* proc */
+	case 0x62656572: /* sysfs */
+	case 0x01021994: /* tmpfs (also devtmpfs, the runtime's /dev and /dev/shm) */
+	case 0x1cd1:     /* devpts */
+	case 0x19800202: /* mqueue */
+	case 0x27e0eb:   /* cgroup */
+	case 0x63677270: /* cgroup2 */
+	case 0x6e736673: /* nsfs */
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct vg_below_ctx {
+	struct dentry *d;
+	struct dentry *root;
+	bool found, ended;
+};
+
+static long vg_below_cb(__u64 i, void *ctx)
+{
+	struct vg_below_ctx *c = ctx;
+	struct dentry *d = c->d;
+	if (d == c->root) {
+		c->found = true;
+		return 1;
+	}
+	struct dentry *p = BPF_CORE_READ(d, d_parent);
+	if (!p || p == d) {
+		c->ended = true;
+		return 1;
+	}
+	c->d = p;
+	return 0;
+}
+
+struct vg_top_ctx {
+	struct mount *m;
+	struct mount *ns_root;
+};
+
+/* bpf_loop callback: one mount up, stopping below the namespace's absolute root. */
+static long vg_top_cb(__u64 i, void *ctx)
+{
+	struct vg_top_ctx *c = ctx;
+	struct mount *m = c->m;
+	struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+	if (!parent || parent == m || parent == c->ns_root)
+		return 1;
+	c->m = parent;
+	return 0;
+}
+
+/*
+ * Whether (d, m) lives on a filesystem mounted into the task's container from outside its root: its
+ * superblock differs from the one of the container's root, or, on the same superblock (a root
+ * filesystem that is a directory of the host's disk), d is not below that root directory. The
+ * container's root is the mount of the task's mount namespace that sits on the namespace's absolute
+ * root (what pivot_root made "/"), found from the task's root upwards: a process that chrooted into
+ * a host mount, or one of a container sharing the host's pid namespace, is judged against its
+ * container's root, not its own. Kernel filesystems the runtime provides (vg_runtime_fs) are never
+ * from the host. Undecided (a walk deeper than the bounds) counts as not from the host.
+ */
+static __noinline bool vg_host_fs(struct task_struct *t, struct dentry *d, struct vfsmount *m)
+{
+	struct super_block *sb = BPF_CORE_READ(m, mnt_sb);
+	if (!sb || vg_runtime_fs(BPF_CORE_READ(sb, s_magic)))
+		return false;
+	struct vfsmount *task_root = BPF_CORE_READ(t, fs, root.mnt);
+	struct mount *ns_root = BPF_CORE_READ(t, nsproxy, mnt_ns, root);
+	if (!task_root || !ns_root)
+		return false;
+	struct vg_top_ctx tc = {
+		.m = (void *)task_root - bpf_core_field_offset(struct mount, mnt),
+		.ns_root = ns_root,
+	};
+	bpf_loop(VG_PATH_MOUNTS * 2, vg_top_cb, &tc, 0);
+	struct mount *top = tc.m;
+	struct dentry *root = BPF_CORE_READ(top, mnt.mnt_root);
+	struct super_block *root_sb = BPF_CORE_READ(top, mnt.mnt_sb);
+	if (sb != root_sb)
+		return true;
+	if (root == BPF_CORE_READ(sb, s_root))
+		return false;
+	struct vg_below_ctx c = { .d = d, .root = root };
+	bpf_loop(VG_PATH_DEPTH * 2, vg_below_cb, &c, 0);
+	return c.ended;
+}
+
 /* The file behind fd in the table of t (the current task: direct BTF loads), or NULL. */
 static __always_inline struct file *vg_fd_file(struct task_struct *t, long fd)
 {

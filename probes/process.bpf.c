@@ -101,6 +101,8 @@ int BPF_PROG(vg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		plen = vg_path_walk(&s->pb, fp.dentry, fp.mnt, &truncated);
 	if (truncated)
 		e->flags |= VG_EXEC_PATH_TRUNCATED;
+	if (fp.dentry && vg_host_fs(t, fp.dentry, fp.mnt))
+		e->flags |= VG_EXEC_HOST_FS;
 	plen = vg_clamp(plen, VG_PATH_MAX);
 	bpf_probe_read_kernel(s->rec.exec.data, plen, s->pb.key.path);
 	e->path_len = plen;

@@ -12,6 +12,7 @@
 #define VG_EXEC_ARGS_TRUNCATED (1u << 4) /* argv had more than VG_ARGC_MAX entries or VG_ARGS_MAX bytes */
 #define VG_EXEC_PATH_TRUNCATED (1u << 5) /* resolved path longer than VG_PATH_MAX or deeper than the walk */
 #define VG_EXEC_NO_PRIOR_CREDS (1u << 6) /* no entry saved at execve entry: the raise flags are unknown */
+#define VG_EXEC_HOST_FS (1u << 8)        /* the executable is on a host filesystem mounted into the container */
 
 /* Followed by path_len bytes of the kernel-resolved executable path (no NUL), then args_len bytes of
  * argv, each argument NUL-terminated. A failed exec (retval < 0) carries the path argument as given. */

@@ -63,6 +63,31 @@ struct {
 	__type(value, struct vg_watch_value);
 } vg_watch_name SEC(".maps");
 
+/* Identity watches (common.h): (fs magic, path within the filesystem); magic 0 matches any. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct vg_watch_ident_key);
+	__type(value, struct vg_watch_value);
+} vg_watch_ident SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct vg_watch_ident_name_key);
+	__type(value, struct vg_watch_value);
+} vg_watch_ident_name SEC(".maps");
+
+/* Suffix watches (common.h vg_watch_suffix_key): Falco's endswith on fd.name. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 256);
+	__type(key, struct vg_watch_suffix_key);
+	__type(value, struct vg_watch_value);
+} vg_watch_suffix SEC(".maps");
+
 /*
  * Negative cache of opens: (dentry, vfsmount) pairs whose resolved path matched nothing, so repeated
  * opens of unwatched files skip the walk. Per-CPU and direct-mapped (the slot is a hash of the name
@@ -138,6 +163,14 @@ struct vg_sc_scratch {
 	struct vg_path_buf pb;
 	struct vg_watch_name_key name;
 	char name_spill[VG_NAME_MAX];
+	struct vg_watch_ident_key ident; /* the path within the filesystem, as an identity trie key */
+	struct vg_watch_ident_name_key ident_name;
+	char ident_name_spill[VG_NAME_MAX];
+	__u64 ident_dentry; /* vg_open_identity's argument */
+	__u32 ident_id;     /* and its match */
+	__u32 suffix_id;    /* vg_open_identity's suffix match */
+	struct vg_watch_suffix_key suffix;
+	char raw[VG_STR_MAX]; /* vg_open_raw: the path argument as written */
 };
 
 struct {
@@ -285,6 +318,155 @@ name:
 	return false;
 }
 
+/* One identity trie lookup for s->ident with the given magic; the exact-entry rule of vg_match. */
+static __always_inline struct vg_watch_value *vg_ident_lookup(struct vg_sc_scratch *s, __u32 magic, __u32 len)
+{
+	struct vg_watch_value *v, *v2;
+	__u32 klen = vg_clamp(len, VG_IDENT_PATH_MAX);
+
+	s->ident.magic = magic;
+	s->ident.prefixlen = 32 + klen * 8;
+	v = bpf_map_lookup_elem(&vg_watch_ident, &s->ident);
+	if (!v || !(v->flags & VG_WATCH_EXACT))
+		return v;
+	if (len > VG_IDENT_PATH_MAX || klen == 0)
+		return NULL;
+	s->ident.prefixlen = 32 + (klen - 1) * 8;
+	v2 = bpf_map_lookup_elem(&vg_watch_ident, &s->ident);
+	return v2 != v ? v : NULL;
+}
+
+static __always_inline struct vg_watch_value *vg_ident_name_lookup(struct vg_sc_scratch *s, __u32 magic)
+{
+	s->ident_name.magic = magic;
+	return bpf_map_lookup_elem(&vg_watch_ident_name, &s->ident_name);
+}
+
+/* Match the identity in s->ident (len bytes of path) and the file's own name (s->pb.name[0] after
+ * vg_fs_path_walk), each with the filesystem's magic and then with "any filesystem". */
+static __noinline bool vg_match_ident(struct vg_sc_scratch *s, __u32 magic, __u32 len, __u32 *id)
+{
+	struct vg_watch_value *v;
+
+	if (!s)
+		return false;
+	const void *name = s->pb.depth ? (const void *)s->pb.name[0] : NULL;
+	__u32 name_len = s->pb.depth ? s->pb.len[0] : 0;
+	v = vg_ident_lookup(s, magic, len);
+	if (!v)
+		v = vg_ident_lookup(s, 0, len);
+	if (!v && name_len > 0 && name_len < VG_NAME_MAX) {
+		__u64 *z = (__u64 *)s->ident_name.name;
+		for (int i = 0; i < VG_NAME_MAX / 8; i++)
+			z[i] = 0;
+		if (!bpf_probe_read_kernel(s->ident_name.name, vg_mask(name_len, 2 * VG_NAME_MAX - 1), name)) {
+			v = vg_ident_name_lookup(s, magic);
+			if (!v)
+				v = vg_ident_name_lookup(s, 0);
+		}
+	}
+	if (!v)
+		return false;
+	*id = v->id;
+	return true;
+}
+
+#define VG_IDENT_MATCHED (1 << 16)
+#define VG_IDENT_TRUNCATED (1 << 17)
+#define VG_SUFFIX_MATCHED (1 << 18)
+
+struct vg_rev_ctx {
+	struct vg_sc_scratch *s;
+	__u32 len;
+};
+
+/* bpf_loop callback: byte i of the suffix key is byte len-1-i of the path in the record data. */
+static long vg_rev_cb(__u64 i, void *ctx)
+{
+	struct vg_rev_ctx *c = ctx;
+	if (i >= c->len || i >= VG_NAME_MAX)
+		return 1;
+	c->s->suffix.rev[i & (VG_NAME_MAX - 1)] = c->s->rec.file.data[(c->len - 1 - i) & (VG_PATH_MAX - 1)];
+	return 0;
+}
+
+/*
+ * The identity of an opened dentry (s->ident_dentry: a global function takes no kernel pointers): its path
+ * within its filesystem into s->pb.key.path (and the ident key), matched against the identity
+ * watches (s->ident_id). Also the suffix watches on the path the process used (path_len bytes at
+ * the start of the record data; s->suffix_id). Returns the length of the path within the
+ * filesystem, with VG_IDENT_MATCHED, VG_IDENT_TRUNCATED and VG_SUFFIX_MATCHED. A global function, so
+ * the verifier checks it once on its own instead of once per state of the open handler that
+ * reaches it (which exceeded its budget).
+ */
+__noinline int vg_open_identity(struct vg_sc_scratch *s, __u32 magic, __u32 path_len)
+{
+	bool trunc = false;
+	__u32 id = 0;
+	int ret = 0;
+
+	if (!s)
+		return 0;
+	struct vg_rev_ctx rc = { .s = s, .len = path_len > VG_PATH_MAX ? VG_PATH_MAX : path_len };
+	__u32 n = rc.len > VG_NAME_MAX ? VG_NAME_MAX : rc.len;
+	bpf_loop(VG_NAME_MAX, vg_rev_cb, &rc, 0);
+	s->suffix.prefixlen = n * 8;
+	struct vg_watch_value *sv = n ? bpf_map_lookup_elem(&vg_watch_suffix, &s->suffix) : NULL;
+	s->suffix_id = 0;
+	if (sv) {
+		s->suffix_id = sv->id;
+		ret |= VG_SUFFIX_MATCHED;
+	}
+	__u32 len = vg_fs_path_walk(&s->pb, (struct dentry *)s->ident_dentry, &trunc);
+	len = vg_clamp(len, VG_PATH_MAX);
+	/* the trie compares VG_IDENT_PATH_MAX bytes; vg_ident_lookup treats longer paths as prefixes */
+	bpf_probe_read_kernel(s->ident.path, vg_clamp(len, VG_IDENT_PATH_MAX), s->pb.key.path);
+	s->ident_id = 0;
+	if (vg_match_ident(s, magic, len, &id)) {
+		s->ident_id = id;
+		ret |= VG_IDENT_MATCHED;
+	}
+	if (trunc)
+		ret |= VG_IDENT_TRUNCATED;
+	return ret | len;
+}
+
+struct vg_dots_ctx {
+	struct vg_sc_scratch *s;
+	__u32 len;
+	bool found;
+};
+
+static long vg_dots_cb(__u64 i, void *ctx)
+{
+	struct vg_dots_ctx *c = ctx;
+	if (i + 3 > c->len)
+		return 1;
+	char *r = c->s->raw;
+	if (r[i & (VG_STR_MAX - 1)] == '.' && r[(i + 1) & (VG_STR_MAX - 1)] == '.' && r[(i + 2) & (VG_STR_MAX - 1)] == '/') {
+		c->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The traversal open class: the path argument of an open (user memory, still mapped at exit) into
+ * s->raw; returns its length when it contains "../", else 0. Only these are sent for the class, so
+ * Falco's fd.nameraw rules see web-style traversal without every open crossing to user space.
+ */
+__noinline int vg_open_raw(struct vg_sc_scratch *s, __u64 upath)
+{
+	if (!s || !upath)
+		return 0;
+	long n = bpf_probe_read_user_str(s->raw, VG_STR_MAX, (const void *)upath);
+	if (n <= 3)
+		return 0;
+	struct vg_dots_ctx c = { .s = s, .len = n - 1 };
+	bpf_loop(VG_STR_MAX, vg_dots_cb, &c, 0);
+	return c.found ? n - 1 : 0;
+}
+
 /* ---- paths from user arguments ---------------------------------------------------------------- */
 
 struct vg_slash_ctx {
@@ -387,6 +569,15 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	struct vfsmount *m = fv->f_path.mnt;
 	if (!d)
 		return 0;
+	s = vg_scratch();
+	if (!s)
+		return 0;
+	/* the traversal class (a "../" in the argument) is decided before the cache: it depends on the
+	 * argument, not on the file */
+	struct vg_config *cfg = vg_config_get();
+	__u32 trav_id = cfg ? cfg->traversal_id : 0, raw_len = 0;
+	if (trav_id && h != VG_H_OPEN_BY_HANDLE)
+		raw_len = vg_open_raw(s, vg_arg(regs, h == VG_H_OPENAT || h == VG_H_OPENAT2 ? 1 : 0));
 	__u64 gen = vg_gen(), hash_len = d->d_name.hash_len, d_ino = d->d_inode->i_ino;
 	struct dentry *parent = d->d_parent;
 	__u32 slot = ((hash_len ^ (d_ino << 24) ^ d_ino) * 0x9E3779B97F4A7C15ULL) >> (64 - 12);
@@ -394,17 +585,24 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	if (!ns)
 		return 0;
 	/* pointers are compared and stored as values (tracing programs run with CAP_PERFMON) */
-	if (ns->dentry == (__u64)d && ns->mnt == (__u64)m && ns->gen == gen && ns->parent == (__u64)parent &&
-	    ns->hash_len == hash_len)
+	if (!raw_len && ns->dentry == (__u64)d && ns->mnt == (__u64)m && ns->gen == gen &&
+	    ns->parent == (__u64)parent && ns->hash_len == hash_len)
 		return 0;
 
-	s = vg_scratch();
-	if (!s)
-		return 0;
 	__u32 len = vg_path_walk(&s->pb, d, m, &trunc);
 	const void *base = s->pb.depth ? (const void *)s->pb.name[0] : NULL;
 	__u32 blen = s->pb.depth ? s->pb.len[0] : 0;
-	if (!vg_match(s, len, base, blen, &id)) {
+	bool by_path = vg_match(s, len, base, blen, &id);
+	/* the identity: another name for a watched file (bind mount, host mount, chroot) matches too */
+	__u32 magic = d->d_sb->s_magic;
+	/* the identity walk reuses pb: keep the path the process used in the record's data */
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(s->rec.file.data, len, s->pb.key.path);
+	s->ident_dentry = (__u64)d;
+	int fs = vg_open_identity(s, magic, len);
+	__u32 fs_len = fs & 0xffff, ident_id = s->ident_id, suffix_id = s->suffix_id;
+	bool by_ident = fs & VG_IDENT_MATCHED, fs_trunc = fs & VG_IDENT_TRUNCATED, by_suffix = fs & VG_SUFFIX_MATCHED;
+	if (!by_path && !by_ident && !by_suffix && !raw_len) {
 		/* gen was read before the walk: a rename during it leaves the slot stale, not wrong */
 		ns->dentry = (__u64)d;
 		ns->mnt = (__u64)m;
@@ -438,6 +636,9 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 		mode = how[1];
 		break;
 	}
+	case VG_H_OPEN_BY_HANDLE:
+		flags = vg_arg(regs, 2);
+		break;
 	default: /* creat */
 		flags = VG_O_CREAT | VG_O_WRONLY | VG_O_TRUNC;
 		mode = vg_arg(regs, 1);
@@ -445,23 +646,32 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	}
 	r->open_flags = flags;
 	r->mode = mode;
-	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_MATCH_PATH;
+	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | (by_path || by_suffix ? VG_FILE_MATCH_PATH : 0) |
+		   (by_ident ? VG_FILE_MATCH_IDENT : 0) | (raw_len ? VG_FILE_RAW : 0);
+	if (vg_host_fs(t, d, m))
+		r->flags |= VG_FILE_HOST_MOUNT;
 	if (flags & (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT))
 		r->flags |= VG_FILE_WRITE;
 	if (flags & VG_O_CREAT)
 		r->flags |= VG_FILE_CREATE;
-	if (trunc)
+	if (trunc || fs_trunc)
 		r->flags |= VG_FILE_PATH_TRUNCATED;
-	r->watch_id = id;
+	r->watch_id = by_path ? id : by_suffix ? suffix_id : by_ident ? ident_id : trav_id;
 	struct inode *ino = BPF_CORE_READ(fp, f_inode);
 	r->ino = BPF_CORE_READ(ino, i_ino);
 	r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	len = vg_clamp(len, VG_PATH_MAX);
-	bpf_probe_read_kernel(s->rec.file.data, len, s->pb.key.path);
+	fs_len = vg_clamp(fs_len, VG_PATH_MAX);
+	bpf_probe_read_kernel(&s->rec.file.data[len], fs_len, s->pb.key.path);
+	raw_len = vg_clamp(raw_len, VG_STR_MAX - 1);
+	bpf_probe_read_kernel(&s->rec.file.data[len + fs_len], raw_len, s->raw);
 	r->path_len = len;
 	r->dest_len = 0;
-	r->_pad0 = 0;
-	__u32 size = vg_clamp(sizeof(*r) + len, sizeof(s->rec.file));
+	r->fs_magic = magic;
+	r->fs_path_len = fs_len;
+	r->raw_len = raw_len;
+	r->_pad1 = 0;
+	__u32 size = vg_clamp(sizeof(*r) + len + fs_len + raw_len, sizeof(s->rec.file));
 	r->hdr.size = size;
 	vg_output(r, size, VG_KIND_FILE);
 	return 0;
@@ -598,7 +808,10 @@ static __noinline int vg_on_rename(struct pt_regs *regs, long ret, __u32 nr, __u
 	r->ino = 0;
 	r->path_len = plen;
 	r->dest_len = dlen;
-	r->_pad0 = 0;
+	r->fs_magic = 0;
+	r->fs_path_len = 0;
+	r->raw_len = 0;
+	r->_pad1 = 0;
 	__u32 size = vg_clamp(sizeof(*r) + plen + dlen, sizeof(s->rec.file));
 	r->hdr.size = size;
 	vg_output(r, size, VG_KIND_FILE);
@@ -704,6 +917,15 @@ static __always_inline __u32 vg_sc_fd_path(struct vg_sc_scratch *s, long fd, __u
 	return len;
 }
 
+/* After a successful chroot or pivot_root: whether the caller's new root is on a host filesystem. */
+static __noinline bool vg_root_on_host_fs(struct task_struct *t)
+{
+	struct fs_struct *fs = t ? t->fs : NULL;
+	if (!fs)
+		return false;
+	return vg_host_fs(t, BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt));
+}
+
 /* Older kernels keep the namespace type in ns_common.ops->type; 6.18 has ns_common.ns_type. */
 struct ns_common___typed {
 	__u32 ns_type;
@@ -741,8 +963,16 @@ static __noinline int vg_on_syscall(struct pt_regs *regs, long ret, __u32 nr, __
 		l1 = vg_sc_str(s, l0, r->args[1], &flags);
 		l2 = vg_sc_str(s, l0 + l1, r->args[2], &flags);
 		break;
-	case VG_H_UMOUNT2:
 	case VG_H_CHROOT:
+		l0 = vg_sc_str(s, 0, r->args[0], &flags);
+		if (ret == 0 && vg_root_on_host_fs(t))
+			flags |= VG_SC_ROOT_HOST_FS;
+		break;
+	case VG_H_OPEN_BY_HANDLE:
+		/* the mount whose filesystem the handle is decoded on */
+		l0 = vg_sc_fd_path(s, (int)r->args[0], &flags);
+		break;
+	case VG_H_UMOUNT2:
 	case VG_H_DELETE_MODULE:
 	case VG_H_MEMFD_CREATE:
 	case VG_H_MKNOD:
@@ -751,6 +981,8 @@ static __noinline int vg_on_syscall(struct pt_regs *regs, long ret, __u32 nr, __
 	case VG_H_PIVOT_ROOT:
 		l0 = vg_sc_str(s, 0, r->args[0], &flags);
 		l1 = vg_sc_str(s, l0, r->args[1], &flags);
+		if (ret == 0 && vg_root_on_host_fs(t))
+			flags |= VG_SC_ROOT_HOST_FS;
 		break;
 	case VG_H_MKNODAT:
 		l0 = vg_sc_str(s, 0, r->args[1], &flags);
@@ -1065,10 +1297,15 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		return 0;
 	case VG_H_CRED:
 		return 0;
+	case VG_H_OPEN_BY_HANDLE:
 	case VG_H_OPEN:
 	case VG_H_OPENAT:
 	case VG_H_OPENAT2:
 	case VG_H_CREAT:
+		/* a handle open is also a privileged call; one vg_on_open call site keeps the
+		 * verifier's work on the open path single */
+		if (h == VG_H_OPEN_BY_HANDLE)
+			vg_on_syscall(regs, ret, nr, h);
 		vg_on_open(regs, ret, nr, h);
 		return 0;
 	case VG_H_RENAME:
@@ -1084,6 +1321,7 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 	case VG_H_CONNECT:
 		vg_on_connect(regs, ret, nr);
 		return 0;
+
 	case VG_H_MOUNT:
 	case VG_H_UMOUNT2:
 	case VG_H_PIVOT_ROOT:

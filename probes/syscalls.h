@@ -50,6 +50,8 @@ enum vg_sc_handler {
 	VG_H_UNLINK = 34,
 	VG_H_UNLINKAT = 35,
 	VG_H_CONNECT = 36,
+	VG_H_OPEN_BY_HANDLE = 48, /* open_by_handle_at: a syscall record (str 0: the mount fd's path)
+	                           * and, like any open, a file record when the file is watched */
 	VG_H_MAX = 64,
 };
 
@@ -82,6 +84,7 @@ struct vg_cred_change {
 #define VG_SC_TARGET_VALID (1u << 1)      /* target_* fields are filled (ptrace attach/seize) */
 #define VG_SC_NS_TARGET_VALID (1u << 2)   /* target_ns_* fields are filled (setns on a namespace fd) */
 #define VG_SC_STR0_RESOLVED (1u << 3)     /* str 0 is a kernel-resolved path of an fd argument */
+#define VG_SC_ROOT_HOST_FS (1u << 8)      /* chroot, pivot_root: the new root is on a host filesystem (vg_host_fs) */
 
 /* syscall: a privileged or escape-relevant call with its raw arguments, decoded in user space by
  * syscall number, and up to three string arguments read at entry. Followed by str_len[0..2] bytes. */
@@ -118,11 +121,16 @@ enum vg_file_op {
 #define VG_FILE_PATH_TRUNCATED (1u << 3) /* walk or copy was cut at the bounds */
 #define VG_FILE_MATCH_PATH (1u << 4)     /* path matched the watch table */
 #define VG_FILE_MATCH_DEST (1u << 5)     /* dest matched the watch table */
+#define VG_FILE_FS_PATH (1u << 8)        /* opens: fs_magic and the path within the filesystem are filled */
+#define VG_FILE_HOST_MOUNT (1u << 9)     /* opens: the file is on a host filesystem mounted into the container */
+#define VG_FILE_MATCH_IDENT (1u << 10)   /* opens: the identity (fs_magic, fs path) matched an identity watch */
+#define VG_FILE_RAW (1u << 11)           /* opens: the traversal class; raw_len bytes of the argument as written */
 
 /* file: a watched path was opened, or named as source or destination of rename/link/symlink/unlink.
- * Opens carry the kernel-resolved path of the returned fd. The others carry the directory (the
- * dirfd's or the cwd's, resolved by the kernel) joined with the argument as given; user space
- * normalises "." and "..". Followed by path_len then dest_len bytes. */
+ * Opens carry the kernel-resolved path of the returned fd, and the file's identity: the magic of its
+ * filesystem and its path within that filesystem (VG_FILE_FS_PATH). The others carry the directory
+ * (the dirfd's or the cwd's, resolved by the kernel) joined with the argument as given; user space
+ * normalises "." and "..". Followed by path_len, dest_len, fs_path_len, then raw_len bytes. */
 struct vg_file {
 	struct vg_header hdr;
 	__u32 nr;
@@ -136,7 +144,10 @@ struct vg_file {
 	__u64 ino;        /* inode of the opened file */
 	__u16 path_len;
 	__u16 dest_len;   /* rename, link, symlink: the new name */
-	__u32 _pad0;
+	__u32 fs_magic;   /* opens: s_magic of the file's superblock */
+	__u16 fs_path_len; /* opens: the path within the filesystem's root */
+	__u16 raw_len;    /* opens of the traversal class: the path argument as written */
+	__u32 _pad1;
 };
 
 #define VG_CONN_PATH_RESOLVED (1u << 0) /* unix path is the kernel's: the peer socket's bound path */
@@ -159,7 +170,7 @@ struct vg_connect {
 VG_STATIC_ASSERT(sizeof(struct vg_ns_change) == 96 + 80, "vg_ns_change layout");
 VG_STATIC_ASSERT(sizeof(struct vg_cred_change) == 96 + 120, "vg_cred_change layout");
 VG_STATIC_ASSERT(sizeof(struct vg_syscall) == 96 + 104, "vg_syscall layout");
-VG_STATIC_ASSERT(sizeof(struct vg_file) == 96 + 48, "vg_file layout");
+VG_STATIC_ASSERT(sizeof(struct vg_file) == 96 + 56, "vg_file layout");
 VG_STATIC_ASSERT(sizeof(struct vg_connect) == 96 + 40, "vg_connect layout");
 
 #endif /* VIGIL_PROBES_SYSCALLS_H */

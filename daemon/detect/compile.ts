@@ -9,6 +9,8 @@ import type { MetricName } from '../metrics/types.js';
 import { compileGlob, globFault } from '../../common/glob.js';
 import { linearRegExp, RegexError } from '../regex.js';
 import { Handler, syscallTable } from '../sensor/syscalls.js';
+import { FS_MAGICS } from '../sensor/names.js';
+import { VG_NAME_MAX } from '../sensor/layout.js';
 
 /** Event kinds each probe handler produces. */
 export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
@@ -24,6 +26,8 @@ export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
     (h): [number, readonly string[]] => [h, ['file']],
   ),
   [Handler.CONNECT, ['connect']],
+  // the call itself, and the file it opened when that file is watched
+  [Handler.OPEN_BY_HANDLE, ['syscall', 'file']],
 ]);
 
 let tracedKinds: Map<string, readonly string[]> | undefined;
@@ -432,15 +436,63 @@ const FALCO_PATH_ARGS: ReadonlyMap<string, 'path' | 'dest'> = new Map([
 ]);
 
 export interface WatchSpec {
-  kind: 'exact' | 'prefix' | 'name';
+  kind: 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name' | 'suffix' | 'traversal';
   path: string;
+  /** fs-* kinds: the filesystem's superblock magic when the condition names one (file.fs_type = proc). */
+  magic?: number;
 }
 
-/** Paths a condition names positively (not under `not`): what the file/connect probes must watch. */
-export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
-  if (n.t === 'and' || n.t === 'or') n.items.forEach((i) => watchesOf(i, out));
+/** Whether every way the condition holds compares fd.nameraw (outside `not`). */
+function requiresRaw(n: Node): boolean {
+  if (n.t === 'cmp') return n.field.def.name === 'fd.nameraw';
+  if (n.t === 'and') return n.items.some(requiresRaw);
+  if (n.t === 'or') return n.items.every(requiresRaw);
+  return false;
+}
+
+/** The filesystem an `and` chain requires (file.fs_type = X among its items), as a superblock magic. */
+function fsMagicOf(items: readonly Node[]): number | undefined {
+  for (const i of items) {
+    if (i.t === 'cmp' && i.field.def.name === 'file.fs_type' && i.op === '=' && i.values.length === 1) return FS_MAGICS.get(i.values[0]!);
+  }
+  return undefined;
+}
+
+/**
+ * Paths a condition names positively (not under `not`): what the file/connect probes must watch.
+ * file.fs_path and file.fs_name become identity watches, on the filesystem a sibling
+ * `file.fs_type = X` names (any filesystem without one). `endswith` on a path or name becomes a
+ * suffix watch; any comparison on fd.nameraw turns on the traversal open class.
+ */
+export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): WatchSpec[] {
+  // A condition that needs fd.nameraw only holds for opens of the traversal class: its path tests
+  // narrow those, and must not make the probe send every open below /etc.
+  if (requiresRaw(n)) {
+    out.push({ kind: 'traversal', path: '../' });
+    return out;
+  }
+  if (n.t === 'and') n.items.forEach((i) => watchesOf(i, out, fsMagicOf(n.items) ?? magic));
+  if (n.t === 'or') n.items.forEach((i) => watchesOf(i, out, magic));
   if (n.t !== 'cmp') return out;
   const name = n.field.def.name;
+  if (name === 'fd.nameraw') {
+    out.push({ kind: 'traversal', path: '../' });
+    return out;
+  }
+  if (n.op === 'endswith' && (name === 'file.path' || name === 'fd.name' || name === 'file.name')) {
+    for (const v of n.values) if (v !== '' && Buffer.byteLength(v) <= VG_NAME_MAX && (name !== 'file.name' || !v.includes('/'))) out.push({ kind: 'suffix', path: v });
+    return out;
+  }
+  if (name === 'file.fs_path' || name === 'file.fs_name') {
+    const m = magic === undefined ? {} : { magic };
+    for (const v of n.values) {
+      if (name === 'file.fs_name') {
+        if ((n.op === '=' || n.op === 'in') && v !== '') out.push({ kind: 'fs-name', path: v, ...m });
+      } else if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: 'fs-exact', path: v, ...m });
+      else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: 'fs-prefix', path: v, ...m });
+    }
+    return out;
+  }
   const byName = name === 'file.name' || name === 'net.name' || name === 'file.dest_name';
   const byPath = name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory' || FALCO_PATH_ARGS.has(name);
   if (!byName && !byPath) return out;
@@ -470,9 +522,9 @@ export function watchesOf(n: Node, out: WatchSpec[] = []): WatchSpec[] {
   return out;
 }
 
-/** One key a file or connect event may carry: its basename, its whole path, or a prefix of it (of file.path/net.path, or of file.dest). */
+/** One key a file or connect event may carry: its basename, its whole path, or a prefix of it (of file.path/net.path, of file.dest, or of the identity file.fs_path). */
 export interface PathKey {
-  on: 'path' | 'dest';
+  on: 'path' | 'dest' | 'fs';
   type: 'name' | 'exact' | 'prefix';
   v: string;
 }
@@ -481,7 +533,7 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
   const name = n.field.def.name;
   const op = n.op;
   const eq = op === '=' || op === 'in';
-  const paths = (on: 'path' | 'dest'): PathKey[] | null => {
+  const paths = (on: 'path' | 'dest' | 'fs'): PathKey[] | null => {
     if (eq) return n.values.map((v) => ({ on, type: 'exact', v }));
     if (op === 'startswith' && n.values[0]) return [{ on, type: 'prefix', v: n.values[0] }];
     if (op === 'glob') {
@@ -493,7 +545,7 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
     }
     return null;
   };
-  const names = (on: 'path' | 'dest'): PathKey[] | null => {
+  const names = (on: 'path' | 'dest' | 'fs'): PathKey[] | null => {
     if (eq) return n.values.map((v) => ({ on, type: 'name', v }));
     if (op === 'glob' && literalOf(n.values[0] ?? '') !== undefined) return [{ on, type: 'name', v: literalOf(n.values[0] ?? '')! }];
     return null;
@@ -509,6 +561,8 @@ function pathKeysOfCmp(n: Extract<Node, { t: 'cmp' }>, kind: 'file' | 'connect')
   if (name === 'file.name') return names('path');
   if (name === 'file.dest') return paths('dest');
   if (name === 'file.dest_name') return names('dest');
+  if (name === 'file.fs_path') return paths('fs');
+  if (name === 'file.fs_name') return names('fs');
   if (name === 'file.directory') {
     // dirname(path) = /d implies path starts with /d/ ("/" for the root); only absolute directories.
     if (eq && n.values.every((v) => v.startsWith('/'))) return n.values.map((v) => ({ on: 'path', type: 'prefix', v: v.endsWith('/') ? v : v + '/' }));

@@ -400,7 +400,9 @@ test('path index: narrowing never drops a match (real rules, synthetic events) a
     if (r < 14) {
       const [op, syscall] = pick(OPS);
       const dest = op === 'rename' || op === 'link' || op === 'symlink' ? { dest: pick(paths) } : {};
-      ev = file({ op, syscall, path: pick(paths), write: rnd(2) === 0, create: rnd(3) === 0, retval: rnd(4) === 0 ? -2 : 3, ...dest }, ms);
+      // opens carry an identity, on the filesystems the identity rules name or another
+      const ident = op === 'open' && rnd(2) === 0 ? { fs_path: pick(paths), fs_type: pick(['proc', 'sysfs', 'cgroup', 'ext4']), host_mount: rnd(2) === 0 } : {};
+      ev = file({ op, syscall, path: pick(paths), write: rnd(2) === 0, create: rnd(3) === 0, retval: rnd(4) === 0 ? -2 : 3, ...dest, ...ident }, ms);
     } else if (r < 17) ev = base('connect', rnd(2) ? { syscall: 'connect', retval: 0, family: 'unix', path: pick(paths), path_resolved: true, watch_id: 1 } : { syscall: 'connect', retval: 0, family: 'inet', address: '10.0.0.1', port: 2375, path_resolved: false, watch_id: 0 }, ms);
     else if (r < 19) ev = mount({ fstype: pick(['cgroup', 'cgroup2', 'proc', 'ext4']) }, ms);
     else ev = exec({ exe: pick(['/bin/bash', '/usr/bin/nsenter', '/dev/shm/x']), comm: who.comm }, ms);
@@ -533,4 +535,48 @@ test('default pack, reverse shells: a shell reading commands from a socket fires
   for (const [args, pid] of cases) d.evaluate(exec({ pid, tid: pid, args, argc: args.length, exe: `/bin/${args[0]}`, comm: args[0], container: host }));
   const want = cases.filter(([, , f]) => f).map(([args, pid]) => `Reverse shell on host: ${pid} ${args.join(' ')}`);
   assert.deepEqual(fired.filter((f) => f.startsWith('Reverse shell')), want);
+});
+
+test('identity, suffix and traversal watches derived from conditions', () => {
+  const rs = RuleSet.load([
+    dir({
+      'r.yaml': [
+        '- rule: helper',
+        '  desc: d',
+        '  condition: evt.kind = file and (file.path = /proc/sys/kernel/core_pattern or (file.fs_type = proc and file.fs_path in (/sys/kernel/core_pattern)))',
+        '  output: o',
+        '  severity: critical',
+        '- rule: agent',
+        '  desc: d',
+        '  condition: evt.kind = file and file.fs_type = cgroup and file.fs_name = release_agent',
+        '  output: o',
+        '  severity: critical',
+        '- rule: keys',
+        '  desc: d',
+        '  condition: evt.kind = file and (file.fs_path startswith /root/.ssh/ or fd.name endswith /authorized_keys)',
+        '  output: o',
+        '  severity: warning',
+        '- rule: traversal',
+        '  desc: d',
+        '  condition: evt.kind = file and fd.name startswith /etc/ and fd.nameraw contains "../"',
+        '  output: o',
+        '  severity: warning',
+      ].join('\n') + '\n',
+    }),
+  ]);
+  const got = rs.requiredWatches(1).map((w) => `${w.kind}${w.magic === undefined ? '' : `@0x${w.magic.toString(16)}`}:${w.path}`);
+  assert.deepEqual(got.sort(), [
+    'exact:/proc/sys/kernel/core_pattern',
+    'fs-exact@0x9fa0:/sys/kernel/core_pattern',
+    'fs-name@0x27e0eb:release_agent',
+    'fs-prefix:/root/.ssh/',
+    'suffix:/authorized_keys',
+    // the traversal rule's /etc/ prefix is not watched: the rule only holds for the traversal class
+    'traversal:../',
+  ]);
+  // The identity rules are indexed by the identity: an event reaching core_pattern by another path
+  // is a candidate of the helper rule, an unrelated one is not.
+  const names = (ev: object): string[] => rs.candidatesOf({ kind: 'file', syscall: 'openat', ...ev }).map((r) => r.info.name);
+  assert.ok(names({ path: '/tmp/hook', fs_path: '/sys/kernel/core_pattern' }).includes('helper'));
+  assert.ok(!names({ path: '/tmp/other', fs_path: '/tmp/other' }).includes('helper'));
 });

@@ -26,7 +26,8 @@ function falcoFile(): string {
 
 /** Every rule of the stable file and what vigil makes of it (docs/falco.md has the same table). */
 export const FALCO_STABLE_STATUS: ReadonlyArray<[string, 'loaded' | 'skipped' | 'never', string]> = [
-  ['Directory traversal monitored file read', 'skipped', 'fd.nameraw'],
+  // fd.nameraw: the traversal open class sends the argument of opens that contain "../"
+  ['Directory traversal monitored file read', 'loaded', ''],
   ['Read sensitive file trusted after startup', 'loaded', ''],
   ['Read sensitive file untrusted', 'loaded', ''],
   ['Run shell untrusted', 'loaded', ''],
@@ -43,7 +44,8 @@ export const FALCO_STABLE_STATUS: ReadonlyArray<[string, 'loaded' | 'skipped' | 
   ['Redirect STDOUT/STDIN to Network Connection in Container', 'never', 'dup, dup2 and dup3 are not traced'],
   ['Linux Kernel Module Injection Detected', 'loaded', ''],
   ['Debugfs Launched in Privileged Container', 'loaded', ''],
-  ['Detect release_agent File Container Escapes', 'never', 'names none it can watch'],
+  // fd.name endswith: a suffix watch
+  ['Detect release_agent File Container Escapes', 'loaded', ''],
   ['PTRACE attached to process', 'loaded', ''],
   ['PTRACE anti-debug attempt', 'loaded', ''],
   ['Find AWS Credentials', 'loaded', ''],
@@ -71,8 +73,11 @@ test('Falco\'s stable rules load unmodified; every rule\'s status is the documen
   assert.ok(rs.rules().every((r) => r.enabled));
   // The rules the API lists carry the same status.
   assert.deepEqual(rs.rules().find((r) => r.name === 'Packet socket created in container')!.status, { state: 'never', reason: 'socket is not traced by vigil\'s probes' });
-  // The file asks for the container plugin, whose fields vigil has: no warning but the skipped rule's.
-  assert.deepEqual(rs.warnings.map((w) => w.message.replace(/:.*/, '')), ['rule "Directory traversal monitored file read" skipped']);
+  // The file asks for the container plugin, whose fields vigil has: no warning, and nothing is skipped.
+  assert.deepEqual(rs.warnings.map((w) => w.message.replace(/:.*/, '')), []);
+  // The watches it derives include the suffix and the traversal class those two rules need.
+  const w = rs.requiredWatches().map((x) => `${x.kind}:${x.path}`);
+  assert.ok(w.includes('suffix:release_agent') && w.includes('traversal:../'), w.join(' '));
 });
 
 test('rules check prints each rule\'s status; --strict makes a skipped rule an error with file:line:column', async () => {
@@ -81,14 +86,17 @@ test('rules check prints each rule\'s status; --strict makes a skipped rule an e
   const sink = (a: string[]): Writable => new Writable({ write: (c, _e, cb) => (a.push(String(c)), cb()) });
   assert.equal(await runRules(['check', falcoFile()], { stdout: sink(out), stderr: sink(err) }), 0);
   const text = out.join('');
-  assert.match(text, /^skipped\s+Directory traversal monitored file read: fd\.nameraw: /m);
+  assert.match(text, /^loaded\s+Directory traversal monitored file read /m);
   assert.match(text, /^never fires\s+Packet socket created in container: socket is not traced/m);
   assert.match(text, /^loaded\s+Run shell untrusted /m);
-  assert.match(text, /^rules: 25: 24 loaded \(3 of them never fire\), 1 skipped$/m);
+  assert.match(text, /^rules: 25: 25 loaded \(2 of them never fire\), 0 skipped$/m);
   const sOut: string[] = [];
   const sErr: string[] = [];
-  assert.equal(await runRules(['check', '--strict', falcoFile()], { stdout: sink(sOut), stderr: sink(sErr) }), 1);
-  assert.match(sErr.join(''), /falco_rules\.yaml:318:3: rule "Directory traversal monitored file read" cannot be evaluated: fd\.nameraw/);
+  assert.equal(await runRules(['check', '--strict', falcoFile()], { stdout: sink(sOut), stderr: sink(sErr) }), 0, sErr.join(''));
+  const skipping = dir({ 'r.yaml': '- rule: needs\n  desc: d\n  condition: evt.type = openat and proc.exe_ino.mtime > 0\n  output: o\n  priority: INFO\n' });
+  const tErr: string[] = [];
+  assert.equal(await runRules(['check', '--strict', join(skipping, 'r.yaml')], { stdout: sink([]), stderr: sink(tErr) }), 1);
+  assert.match(tErr.join(''), /r\.yaml:1:3: rule "needs" cannot be evaluated: proc\.exe_ino\.mtime/);
 });
 
 // ---- Falco's rule-file format, table-driven --------------------------------------------------------
@@ -289,15 +297,15 @@ test('a rule whose condition needs a field without data is skipped; one using it
   const rs = RuleSet.load([
     dir({
       'r.yaml':
-        '- rule: needs\n  desc: d\n  condition: evt.type = openat and fd.nameraw contains x\n  output: o\n  priority: INFO\n' +
-        '- rule: excludes\n  desc: d\n  condition: evt.type = openat and fd.name startswith /etc/ and not fd.nameraw contains x\n  output: o\n  priority: INFO\n',
+        '- rule: needs\n  desc: d\n  condition: evt.type = openat and proc.exe_ino.mtime > 0\n  output: o\n  priority: INFO\n' +
+        '- rule: excludes\n  desc: d\n  condition: evt.type = openat and fd.name startswith /etc/ and not proc.exe_ino.mtime > 0\n  output: o\n  priority: INFO\n',
     }),
   ]);
   const [needs, excludes] = rs.statuses();
   assert.equal(needs!.status.state, 'skipped');
-  assert.match(needs!.status.reason!, /^fd\.nameraw: /);
+  assert.match(needs!.status.reason!, /^proc\.exe_ino\.mtime: /);
   assert.equal(excludes!.status.state, 'loaded');
-  assert.match(excludes!.status.notes[0]!, /fd\.nameraw has no data/);
+  assert.match(excludes!.status.notes[0]!, /proc\.exe_ino\.mtime has no data/);
   assert.match(formatStatuses(rs), /rules: 2: 1 loaded \(0 of them never fire\), 1 skipped/);
   // A skipped rule is never evaluated.
   const out: RuleMatch[] = [];

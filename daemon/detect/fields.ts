@@ -555,7 +555,11 @@ const FALCO_FIELDS: FieldDef[] = [
   },
   { name: 'fd.connected', type: 'bool', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'the connect succeeded (retval 0)', get: (c) => { const ev = connectEv(c); return ev ? ev.retval === 0 : undefined; } },
   nodata('fd.name_changed', 'bool', 'sendto and sendmsg are not traced'),
-  nodata('fd.nameraw', 'string', 'the file probe reports the kernel-resolved path, not the path as the program wrote it'),
+  {
+    name: 'fd.nameraw', type: 'string', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest',
+    desc: 'the path argument of an open as the program wrote it; the kernel sends it only for arguments that contain `../` (the traversal open class a rule on this field turns on), so other opens have none',
+    get: (c) => { const ev = fileEv(c); return ev && isOpen(ev) ? ev.path_raw : undefined; },
+  },
   {
     name: 'container.image.tag', type: 'string', cost: 2, kinds: CONTAINER_KINDS, falco: 'same', desc: 'tag of the image reference (empty when it has none)',
     get: (c) => { const i = c.ref()?.image; if (i === undefined) return undefined; const m = /:([^:/@]+)(@.*)?$/.exec(i); return m ? m[1]! : ''; },
@@ -641,6 +645,7 @@ const F: FieldDef[] = [
     get: (c) => (c.ev?.kind === 'fork' ? c.ev.live_forked : undefined),
   },
   { name: 'proc.fileless', type: 'bool', cost: 1, kinds: ['exec'], desc: 'exec of a memfd or deleted file', get: (c) => (c.ev?.kind === 'exec' ? c.ev.fileless : undefined) },
+  { name: 'proc.exe_host_fs', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the executable is on a host filesystem mounted into the container (outside its root filesystem), as after a chroot into a host mount', get: (c) => (c.ev?.kind === 'exec' ? c.ev.exe_host_fs : undefined) },
   { name: 'proc.setuid', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the exec raised privileges (setuid, setgid or file capabilities)', get: (c) => (c.ev?.kind === 'exec' ? c.ev.setuid || c.ev.setgid || c.ev.filecaps : undefined) },
   {
     name: 'proc.exe_written_after_start', type: 'bool', cost: 100, kinds: PROC_KINDS,
@@ -718,6 +723,11 @@ const F: FieldDef[] = [
   { name: 'file.dest', type: 'string', cost: 1, kinds: ['file'], desc: 'destination of rename, link, symlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.dest : undefined) },
   { name: 'file.dest_name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.dest', get: (c) => (c.ev?.kind === 'file' && c.ev.dest !== undefined ? basename(c.ev.dest) : undefined) },
   { name: 'file.resolved', type: 'bool', cost: 1, kinds: ['file'], desc: 'the kernel resolved the path from dentries', get: (c) => (c.ev?.kind === 'file' ? c.ev.path_resolved : undefined) },
+  // the file's identity (opens): what the file is, whatever path reached it
+  { name: 'file.fs_type', type: 'string', cost: 1, kinds: ['file'], desc: 'type of the opened file\'s filesystem, by superblock magic (proc, sysfs, cgroup, ext4, overlay, ...; `0x<hex>` when not named)', get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_type : undefined) },
+  { name: 'file.fs_path', type: 'string', cost: 1, kinds: ['file'], desc: 'path of the opened file within its own filesystem (from that filesystem\'s root, no mount crossed): `/sys/kernel/core_pattern` on proc however it was reached; the host\'s `/etc/shadow` mounted at /host-etc is still `/etc/shadow`', get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_path : undefined) },
+  { name: 'file.fs_name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.fs_path: the file\'s own name (a bind mount onto another name keeps it)', get: (c) => (c.ev?.kind === 'file' && c.ev.fs_path !== undefined ? basename(c.ev.fs_path) : undefined) },
+  { name: 'file.host_mount', type: 'bool', cost: 1, kinds: ['file'], desc: 'the opened file is on a host filesystem mounted into the container (outside the container\'s root; not the kernel filesystems a runtime mounts: proc, sysfs, tmpfs, devpts, mqueue, cgroup)', get: (c) => (c.ev?.kind === 'file' ? c.ev.host_mount : undefined) },
   // net.*
   { name: 'net.family', type: 'string', cost: 1, kinds: ['connect'], desc: 'unix, inet, inet6', get: (c) => (c.ev?.kind === 'connect' ? c.ev.family : undefined) },
   { name: 'net.address', type: 'string', cost: 1, kinds: ['connect'], desc: 'remote address (inet)', get: (c) => (c.ev?.kind === 'connect' ? c.ev.address : undefined) },

@@ -45,6 +45,8 @@ class PathIndex {
   readonly always: CompiledRule[];
   private readonly path: Side = { names: new Map(), exact: new Map(), prefixes: [] };
   private readonly dest: Side = { names: new Map(), exact: new Map(), prefixes: [] };
+  /** Keys on the file's identity (file.fs_path, file.fs_name). */
+  private readonly fs: Side = { names: new Map(), exact: new Map(), prefixes: [] };
   private readonly hasDest: boolean;
   /** Rules that have keys (for the counts). */
   readonly keyed: number;
@@ -57,7 +59,7 @@ class PathIndex {
       if (!l) m.set(k, [r]);
       else if (!l.includes(r)) l.push(r);
     };
-    const prefixes = { path: new Map<string, CompiledRule[]>(), dest: new Map<string, CompiledRule[]>() };
+    const prefixes = { path: new Map<string, CompiledRule[]>(), dest: new Map<string, CompiledRule[]>(), fs: new Map<string, CompiledRule[]>() };
     for (const r of rules) {
       const keys = ruleKeys(r, kind);
       if (keys === null) {
@@ -66,7 +68,7 @@ class PathIndex {
       }
       keyed++;
       for (const k of keys) {
-        const side = k.on === 'path' ? this.path : this.dest;
+        const side = k.on === 'path' ? this.path : k.on === 'dest' ? this.dest : this.fs;
         if (k.type === 'name') add(side.names, k.v, r);
         else if (k.type === 'exact') add(side.exact, k.v, r);
         else add(prefixes[k.on], k.v, r);
@@ -75,6 +77,7 @@ class PathIndex {
     this.keyed = keyed;
     this.path.prefixes = [...prefixes.path].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.dest.prefixes = [...prefixes.dest].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.fs.prefixes = [...prefixes.fs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.hasDest = this.dest.names.size + this.dest.exact.size + this.dest.prefixes.length > 0;
   }
 
@@ -89,10 +92,11 @@ class PathIndex {
   }
 
   /** The candidates for an event with this path (and destination). */
-  lookup(path: string | undefined, dest: string | undefined): CompiledRule[] {
+  lookup(path: string | undefined, dest: string | undefined, fsPath?: string): CompiledRule[] {
     const hits: CompiledRule[][] = [];
     if (path !== undefined) PathIndex.collect(this.path, path, hits);
     if (dest !== undefined && this.hasDest) PathIndex.collect(this.dest, dest, hits);
+    if (fsPath !== undefined) PathIndex.collect(this.fs, fsPath, hits);
     if (hits.length === 0) return this.always;
     const set = new Set<CompiledRule>(this.always);
     for (const h of hits) for (const r of h) set.add(r);
@@ -182,7 +186,7 @@ export class RuleSet {
    * those whose path constraint (basename, path, prefix; file.dest's too) the event meets, plus the
    * rules without one. Load order.
    */
-  candidatesOf(ev: { kind: string; syscall?: string; path?: string; dest?: string }): CompiledRule[] {
+  candidatesOf(ev: { kind: string; syscall?: string; path?: string; dest?: string; fs_path?: string }): CompiledRule[] {
     const kind = ev.kind;
     const syscall = ev.syscall ?? '';
     if (!this.narrow || (kind !== 'file' && kind !== 'connect')) return this.candidates(kind, syscall);
@@ -192,7 +196,7 @@ export class RuleSet {
       pi = new PathIndex(this.candidates(kind, syscall), kind);
       this.paths.set(key, pi);
     }
-    return pi.lookup(ev.path, kind === 'file' ? ev.dest : undefined);
+    return kind === 'file' ? pi.lookup(ev.path, ev.dest, ev.fs_path) : pi.lookup(ev.path, undefined);
   }
 
   /** Of the candidates for this kind and system call: how many are always evaluated, how many only on a path key. */
@@ -223,11 +227,14 @@ export class RuleSet {
     const out: WatchEntry[] = [];
     const specs: WatchSpec[] = [];
     for (const r of this.active) for (const t of r.trees) watchesOf(t, specs);
+    // the probe's tables hold one entry per path: a prefix covers the exact entry of its own path
+    const prefixes = new Set(specs.filter((s) => s.kind === 'prefix').map((s) => s.path));
     for (const s of specs) {
-      const key = `${s.kind}:${s.path}`;
+      if (s.kind === 'exact' && prefixes.has(s.path)) continue;
+      const key = `${s.kind}@${s.magic ?? 0}:${s.path}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const w: WatchEntry = { id: firstId + out.length, kind: s.kind, path: s.path };
+      const w: WatchEntry = { id: firstId + out.length, kind: s.kind, path: s.path, ...(s.magic === undefined ? {} : { magic: s.magic }) };
       try {
         validateWatch(w);
       } catch {

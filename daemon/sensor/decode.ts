@@ -32,6 +32,11 @@ import {
   VG_EXEC_ARGS_TRUNCATED,
   VG_EXEC_PATH_TRUNCATED,
   VG_EXEC_NO_PRIOR_CREDS,
+  VG_EXEC_HOST_FS,
+  VG_FILE_FS_PATH,
+  VG_FILE_HOST_MOUNT,
+  VG_FILE_MATCH_IDENT,
+  VG_FILE_RAW,
   VG_FILE_WRITE,
   VG_FILE_CREATE,
   VG_FILE_PATH_RESOLVED,
@@ -45,7 +50,7 @@ import {
   type EventKind,
 } from './layout.js';
 import { KTIME, WALL_MS, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent, type CgroupEvent, type EnforceEvent } from './events.js';
-import { cloneFlagNames, familyName, formatAddress, hex, openFlagNames } from './names.js';
+import { cloneFlagNames, familyName, formatAddress, fsTypeName, hex, openFlagNames } from './names.js';
 import { decodeSyscallDetails, type SyscallRecord } from './syscall-details.js';
 import { syscallName, type SyscallTable } from './syscalls.js';
 import type { BootClock } from './time.js';
@@ -213,6 +218,7 @@ const execDecoder: KindDecoder = {
     ev.creds = creds(buf, off + n(ex, 'creds'));
     ev.exe_ino = u64(buf, off + n(ex, 'exe_ino'));
     ev.exe_dev = buf.readUInt32LE(off + n(ex, 'exe_dev'));
+    ev.exe_host_fs = (flags & VG_EXEC_HOST_FS) !== 0;
     return ev;
   },
 };
@@ -348,12 +354,15 @@ const syscallDecoder: KindDecoder = {
 
 const FL_PATH_LEN = n(fl, 'path_len');
 const FL_DEST_LEN = n(fl, 'dest_len');
+const FL_FS_PATH_LEN = n(fl, 'fs_path_len');
+const FL_RAW_LEN = n(fl, 'raw_len');
 const OPEN_SYSCALLS = new Set(['open', 'openat', 'openat2', 'creat']);
 const fileDecoder: KindDecoder = {
   kind: Kind.FILE,
   name: 'file',
   layout: FL,
-  variableBytes: (buf, off) => buf.readUInt16LE(off + FL_PATH_LEN) + buf.readUInt16LE(off + FL_DEST_LEN),
+  variableBytes: (buf, off) =>
+    buf.readUInt16LE(off + FL_PATH_LEN) + buf.readUInt16LE(off + FL_DEST_LEN) + buf.readUInt16LE(off + FL_FS_PATH_LEN) + buf.readUInt16LE(off + FL_RAW_LEN),
   decode(buf, off, ctx) {
     const ev = decodeHeader(buf, off, 'file', ctx) as FileEvent;
     const flags = buf.readUInt32LE(off + n(fl, 'flags'));
@@ -383,6 +392,14 @@ const fileDecoder: KindDecoder = {
     const mp = (flags & VG_FILE_MATCH_PATH) !== 0;
     const md = (flags & VG_FILE_MATCH_DEST) !== 0;
     ev.matched = mp && md ? 'both' : mp ? 'path' : md ? 'dest' : 'none';
+    if (flags & VG_FILE_FS_PATH) {
+      ev.fs_type = fsTypeName(buf.readUInt32LE(off + n(fl, 'fs_magic')));
+      const fsLen = buf.readUInt16LE(off + FL_FS_PATH_LEN);
+      ev.fs_path = str(buf, off + FL.size + pathLen + destLen, fsLen);
+      if (flags & VG_FILE_RAW) ev.path_raw = str(buf, off + FL.size + pathLen + destLen + fsLen, buf.readUInt16LE(off + FL_RAW_LEN));
+      ev.host_mount = (flags & VG_FILE_HOST_MOUNT) !== 0;
+      ev.matched_identity = (flags & VG_FILE_MATCH_IDENT) !== 0;
+    }
     return ev;
   },
 };

@@ -108,6 +108,8 @@ export interface ExecEvent extends BaseEvent {
   creds: Creds;
   exe_ino: number;
   exe_dev: number;
+  /** The executable is on a host filesystem mounted into the container (not its own root filesystem). */
+  exe_host_fs?: boolean;
 }
 
 export interface ForkEvent extends BaseEvent {
@@ -192,6 +194,10 @@ export interface SyscallDetails {
   target_ns_ino?: number;
   /** Some string argument was longer than the probe copies. */
   str_truncated?: boolean;
+  /** chroot, pivot_root: the new root is on a host filesystem mounted into the container. */
+  root_host_fs?: boolean;
+  /** open_by_handle_at: the kernel-resolved path of the mount fd (the filesystem the handle is decoded on). */
+  mount_path?: string;
 }
 
 export interface SyscallEvent extends BaseEvent, SyscallDetails {
@@ -220,6 +226,16 @@ export interface FileEvent extends BaseEvent {
   dev: number;
   watch_id: number;
   matched: 'path' | 'dest' | 'both' | 'none';
+  /** Opens: the identity watch table matched (the path within the file's filesystem, or its name there). */
+  matched_identity?: boolean;
+  /** Opens: the file's filesystem type (by superblock magic: proc, ext4, ...; `0x<hex>` when unknown). */
+  fs_type?: string;
+  /** Opens: the file's path within its own filesystem (from that filesystem's root, no mount crossed). */
+  fs_path?: string;
+  /** Opens: the file is on a host filesystem mounted into the process's container. */
+  host_mount?: boolean;
+  /** Opens of the traversal class: the path argument as written (it contains "../"). */
+  path_raw?: string;
 }
 
 export interface ConnectEvent extends BaseEvent {

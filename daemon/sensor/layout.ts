@@ -54,6 +54,7 @@ export const VG_UNIX_PATH_MAX = 108;
 export const VG_NAME_MAX = 64;
 /** A watched path (exact or prefix): LPM_TRIE keys hold at most 256 data bytes. */
 export const VG_WATCH_PATH_MAX = 256;
+export const VG_IDENT_PATH_MAX = VG_WATCH_PATH_MAX - 4;
 export const VG_SYSCALL_MAX = 512;
 export const VG_NS_COUNT = 7;
 export const VG_KIND_MAX = 16;
@@ -96,11 +97,13 @@ export const VG_EXEC_FILECAPS = 1 << 3;
 export const VG_EXEC_ARGS_TRUNCATED = 1 << 4;
 export const VG_EXEC_PATH_TRUNCATED = 1 << 5;
 export const VG_EXEC_NO_PRIOR_CREDS = 1 << 6;
+export const VG_EXEC_HOST_FS = 1 << 8;
 
 export const VG_SC_STR_TRUNCATED = 1 << 0;
 export const VG_SC_TARGET_VALID = 1 << 1;
 export const VG_SC_NS_TARGET_VALID = 1 << 2;
 export const VG_SC_STR0_RESOLVED = 1 << 3;
+export const VG_SC_ROOT_HOST_FS = 1 << 8;
 
 /** enum vg_file_op */
 export const FILE_OPS = ['unspecified', 'open', 'rename', 'link', 'symlink', 'unlink'] as const;
@@ -111,6 +114,10 @@ export const VG_FILE_PATH_RESOLVED = 1 << 2;
 export const VG_FILE_PATH_TRUNCATED = 1 << 3;
 export const VG_FILE_MATCH_PATH = 1 << 4;
 export const VG_FILE_MATCH_DEST = 1 << 5;
+export const VG_FILE_FS_PATH = 1 << 8;
+export const VG_FILE_HOST_MOUNT = 1 << 9;
+export const VG_FILE_MATCH_IDENT = 1 << 10;
+export const VG_FILE_RAW = 1 << 11;
 
 export const VG_CONN_PATH_RESOLVED = 1 << 0;
 
@@ -162,6 +169,13 @@ export const vg_counters = struct('vg_counters', [
 export const vg_config = struct('vg_config', [
   ['flags', 'u32'],
   ['watch_gen', 'u32'],
+  ['traversal_id', 'u32'],
+  ['_pad0', 'u32'],
+]);
+
+export const vg_watch_suffix_key = struct('vg_watch_suffix_key', [
+  ['prefixlen', 'u32'],
+  ['rev', ['char', VG_NAME_MAX]],
 ]);
 
 export const vg_watch_prefix_key = struct('vg_watch_prefix_key', [
@@ -175,6 +189,17 @@ export const vg_watch_value = struct('vg_watch_value', [
 ]);
 
 export const vg_watch_name_key = struct('vg_watch_name_key', [['name', ['char', VG_NAME_MAX]]]);
+
+export const vg_watch_ident_key = struct('vg_watch_ident_key', [
+  ['prefixlen', 'u32'],
+  ['magic', 'u32'],
+  ['path', ['char', VG_IDENT_PATH_MAX]],
+]);
+
+export const vg_watch_ident_name_key = struct('vg_watch_ident_name_key', [
+  ['magic', 'u32'],
+  ['name', ['char', VG_NAME_MAX]],
+]);
 
 // process.h
 export const vg_exec = struct('vg_exec', [
@@ -256,7 +281,10 @@ export const vg_file = struct('vg_file', [
   ['ino', 'u64'],
   ['path_len', 'u16'],
   ['dest_len', 'u16'],
-  ['_pad0', 'u32'],
+  ['fs_magic', 'u32'],
+  ['fs_path_len', 'u16'],
+  ['raw_len', 'u16'],
+  ['_pad1', 'u32'],
 ]);
 
 export const vg_connect = struct('vg_connect', [
@@ -321,6 +349,9 @@ export const LAYOUTS: Readonly<Record<string, StructLayout>> = Object.freeze(
       vg_config,
       vg_watch_prefix_key,
       vg_watch_value,
+      vg_watch_ident_key,
+      vg_watch_ident_name_key,
+      vg_watch_suffix_key,
       vg_watch_name_key,
       vg_exec,
       vg_fork,

@@ -333,3 +333,37 @@ export function formatAddress(bytes: Buffer, family: number): string {
   if (best < 0) return h.join(':');
   return `${h.slice(0, best).join(':')}::${h.slice(best + bestLen).join(':')}`;
 }
+
+/** Filesystem types by superblock magic (include/uapi/linux/magic.h): what file identities name. */
+export const FS_MAGICS: ReadonlyMap<string, number> = new Map([
+  ['proc', 0x9fa0],
+  ['sysfs', 0x62656572],
+  ['cgroup', 0x27e0eb],
+  ['cgroup2', 0x63677270],
+  ['tmpfs', 0x01021994],
+  ['devpts', 0x1cd1],
+  ['mqueue', 0x19800202],
+  ['binfmt_misc', 0x42494e4d],
+  ['securityfs', 0x73636673],
+  ['debugfs', 0x64626720],
+  ['tracefs', 0x74726163],
+  ['bpf', 0xcafe4a11],
+  ['configfs', 0x62656570],
+  ['nsfs', 0x6e736673],
+  ['overlay', 0x794c7630],
+  ['ext4', 0xef53],
+  ['xfs', 0x58465342],
+  ['btrfs', 0x9123683e],
+  ['f2fs', 0xf2f52010],
+  ['squashfs', 0x73717368],
+  ['nfs', 0x6969],
+  ['fuse', 0x65735546],
+  ['zfs', 0x2fc12fc1],
+  ['vfat', 0x4d44],
+]);
+const FS_NAMES = new Map([...FS_MAGICS].map(([k, v]) => [v, k]));
+
+/** "proc", "ext4", ... or "0x<hex>" for a magic not in FS_MAGICS (ext2 and ext3 share ext4's). */
+export function fsTypeName(magic: number): string {
+  return FS_NAMES.get(magic) ?? `0x${magic.toString(16)}`;
+}

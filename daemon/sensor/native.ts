@@ -1,14 +1,21 @@
 // The surface of the native addon (native/src/addon.cc). The sensor depends on this interface only,
 // so unit tests hand in a fake and integration tests the real addon.
 
-export type WatchKind = 'exact' | 'prefix' | 'name';
+export type WatchKind = 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name' | 'suffix' | 'traversal';
 
 export interface WatchEntry {
-  /** exact: the whole absolute path; prefix: any path under it; name: the last path component. */
+  /**
+   * exact: the whole absolute path; prefix: any path under it; name: the last path component.
+   * fs-*: the same on a file's identity, the path within its own filesystem (opens only), whatever
+   * path the process used to reach it. suffix: the path ends with it (up to VG_NAME_MAX bytes).
+   * traversal: path "../", the open class of arguments containing it (sent with the argument as written).
+   */
   kind: WatchKind;
   path: string;
   /** Echoed back in file and connect records as watch_id. */
   id: number;
+  /** fs-* kinds: superblock magic of the filesystem; 0 or absent for any. */
+  magic?: number;
 }
 
 export interface SyscallEntry {

@@ -7,7 +7,7 @@
 //   delete_module: name                memfd_create: name         fd, VG_SC_STR0_RESOLVED), params
 //   mknod, mknodat: path
 import type { SyscallDetails } from './events.js';
-import { VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_SC_TARGET_VALID } from './layout.js';
+import { VG_SC_NS_TARGET_VALID, VG_SC_ROOT_HOST_FS, VG_SC_STR0_RESOLVED, VG_SC_STR_TRUNCATED, VG_SC_TARGET_VALID } from './layout.js';
 import {
   BPF_MAP_CREATE,
   BPF_PROG_LOAD,
@@ -84,9 +84,16 @@ const DETAILERS: ReadonlyMap<string, Detailer> = new Map<string, Detailer>([
     (r, o) => {
       o.new_root = r.strs[0]!;
       o.put_old = r.strs[1]!;
+      o.root_host_fs = (r.flags & VG_SC_ROOT_HOST_FS) !== 0;
     },
   ],
-  ['chroot', (r, o) => void (o.path = r.strs[0]!)],
+  [
+    'chroot',
+    (r, o) => {
+      o.path = r.strs[0]!;
+      o.root_host_fs = (r.flags & VG_SC_ROOT_HOST_FS) !== 0;
+    },
+  ],
   [
     'init_module',
     (r, o) => {
@@ -144,6 +151,7 @@ const DETAILERS: ReadonlyMap<string, Detailer> = new Map<string, Detailer>([
     (r, o) => {
       o.mount_fd = r.argS32(0);
       o.open_flags = hex(r.argU32(2));
+      if (r.flags & VG_SC_STR0_RESOLVED) o.mount_path = r.strs[0]!;
     },
   ],
   [

@@ -16,7 +16,7 @@ import {
 } from './names.js';
 import { decodeSyscallDetails, type SyscallRecord } from './syscall-details.js';
 import type { SyscallDetails } from './events.js';
-import { VG_SC_STR0_RESOLVED } from './layout.js';
+import { VG_SC_ROOT_HOST_FS, VG_SC_STR0_RESOLVED } from './layout.js';
 
 test('x86_64 numbers and names', () => {
   const t = syscallTable('x86_64');
@@ -40,7 +40,7 @@ test('default interesting sets: every handler of the brief, right numbers per ar
     [272, Handler.UNSHARE], [308, Handler.SETNS], [165, Handler.MOUNT], [166, Handler.UMOUNT2], [155, Handler.PIVOT_ROOT],
     [161, Handler.CHROOT], [175, Handler.INIT_MODULE], [313, Handler.FINIT_MODULE], [176, Handler.DELETE_MODULE], [321, Handler.BPF],
     [101, Handler.PTRACE], [311, Handler.GENERIC], [298, Handler.PERF_EVENT_OPEN], [246, Handler.GENERIC], [320, Handler.KEXEC_FILE_LOAD],
-    [323, Handler.GENERIC], [304, Handler.GENERIC], [425, Handler.GENERIC], [319, Handler.MEMFD_CREATE], [133, Handler.MKNOD],
+    [323, Handler.GENERIC], [304, Handler.OPEN_BY_HANDLE], [425, Handler.GENERIC], [319, Handler.MEMFD_CREATE], [133, Handler.MKNOD],
     [259, Handler.MKNODAT], [250, Handler.GENERIC], [126, Handler.CRED], [105, Handler.CRED], [106, Handler.CRED], [113, Handler.CRED],
     [114, Handler.CRED], [117, Handler.CRED], [119, Handler.CRED], [122, Handler.CRED], [123, Handler.CRED], [2, Handler.OPEN],
     [257, Handler.OPENAT], [437, Handler.OPENAT2], [85, Handler.CREAT], [82, Handler.RENAME], [264, Handler.RENAMEAT],
@@ -114,8 +114,9 @@ function rec(name: string, args: number[], strs: string[] = [], extra: Partial<S
 test('per-call details', () => {
   const cases: Array<[string, SyscallRecord, SyscallDetails]> = [
     ['umount2', rec('umount2', [0, 2], ['/mnt']), { target: '/mnt', umount_flags: 2 }],
-    ['pivot_root', rec('pivot_root', [], ['/new', '/new/old']), { new_root: '/new', put_old: '/new/old' }],
-    ['chroot', rec('chroot', [], ['/jail']), { path: '/jail' }],
+    ['pivot_root', rec('pivot_root', [], ['/new', '/new/old']), { new_root: '/new', put_old: '/new/old', root_host_fs: false }],
+    ['chroot', rec('chroot', [], ['/jail']), { path: '/jail', root_host_fs: false }],
+    ['chroot (into a host filesystem)', rec('chroot', [], ['/host'], { flags: VG_SC_ROOT_HOST_FS }), { path: '/host', root_host_fs: true }],
     ['init_module', rec('init_module', [0, 1234], ['debug=1']), { module_len: 1234, module_params: 'debug=1' }],
     [
       'finit_module',
@@ -133,6 +134,7 @@ test('per-call details', () => {
     ['userfaultfd', rec('userfaultfd', [0x80801]), { uffd_flags: 0x80801 }],
     ['io_uring_setup', rec('io_uring_setup', [256]), { io_uring_entries: 256 }],
     ['open_by_handle_at', rec('open_by_handle_at', [5, 0, 2]), { mount_fd: 5, open_flags: '0x2' }],
+    ['open_by_handle_at (mount fd resolved)', rec('open_by_handle_at', [5, 0, 0], ['/etc/hosts'], { flags: VG_SC_STR0_RESOLVED }), { mount_fd: 5, open_flags: '0x0', mount_path: '/etc/hosts' }],
     [
       'mknod char 1:3',
       rec('mknod', [0, 0o020666, (1 << 8) | 3], ['/tmp/null']),

@@ -42,6 +42,7 @@ export const Handler = {
   UNLINK: 34,
   UNLINKAT: 35,
   CONNECT: 36,
+  OPEN_BY_HANDLE: 48,
 } as const;
 export type HandlerName = keyof typeof Handler;
 
@@ -142,7 +143,7 @@ const DEFAULT_ROWS: readonly Row[] = [
   ['kexec_load', 246, 104, 'GENERIC'],
   ['kexec_file_load', 320, 294, 'KEXEC_FILE_LOAD'],
   ['userfaultfd', 323, 282, 'GENERIC'],
-  ['open_by_handle_at', 304, 265, 'GENERIC'],
+  ['open_by_handle_at', 304, 265, 'OPEN_BY_HANDLE'],
   ['io_uring_setup', 425, 425, 'GENERIC'],
   ['memfd_create', 319, 279, 'MEMFD_CREATE'],
   ['mknod', 133, undefined, 'MKNOD'],

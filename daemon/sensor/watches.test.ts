@@ -12,6 +12,9 @@ test('default watch table: stable ids, unique, valid', () => {
   assert.equal(byPath.get('exact:/etc/shadow'), 11);
   assert.equal(byPath.get('prefix:/proc/sys/'), 10);
   assert.equal(watchTable([]).length, DEFAULT_WATCHES.length);
+  // identities of the same targets: a file reached by another path is still watched
+  assert.ok(DEFAULT_WATCHES.some((w) => w.kind === 'fs-name' && w.path === 'release_agent' && w.magic === 0x27e0eb));
+  assert.ok(DEFAULT_WATCHES.some((w) => w.kind === 'fs-exact' && w.path === '/etc/shadow' && w.magic === undefined));
 });
 
 test('--watch syntax', () => {
@@ -19,9 +22,16 @@ test('--watch syntax', () => {
     ['exact:/etc/passwd', { kind: 'exact', path: '/etc/passwd', id: 1000 }],
     ['prefix:/srv/secrets/', { kind: 'prefix', path: '/srv/secrets/', id: 1000 }],
     ['name:id_rsa', { kind: 'name', path: 'id_rsa', id: 1000 }],
+    ['fs-exact:/etc/shadow', { kind: 'fs-exact', path: '/etc/shadow', id: 1000 }],
+    ['fs-prefix@proc:/sys/', { kind: 'fs-prefix', path: '/sys/', id: 1000, magic: 0x9fa0 }],
+    ['fs-name@cgroup:release_agent', { kind: 'fs-name', path: 'release_agent', id: 1000, magic: 0x27e0eb }],
+    ['suffix:release_agent', { kind: 'suffix', path: 'release_agent', id: 1000 }],
+    ['suffix:/.ssh/authorized_keys', { kind: 'suffix', path: '/.ssh/authorized_keys', id: 1000 }],
+    ['traversal:../', { kind: 'traversal', path: '../', id: 1000 }],
   ];
   for (const [spec, want] of ok) assert.deepEqual(parseWatch(spec, 1000), want, spec);
-  const bad = ['passwd', 'exact:etc/passwd', 'name:a/b', 'glob:/x', 'exact:/a/../b', `name:${'x'.repeat(64)}`, `exact:/${'x'.repeat(255)}`, 'name:'];
+  const bad = ['passwd', 'exact:etc/passwd', 'name:a/b', 'glob:/x', 'exact:/a/../b', `name:${'x'.repeat(64)}`, `exact:/${'x'.repeat(255)}`, 'name:',
+    'exact@proc:/x', 'fs-exact@nofs:/x', 'suffix:', `suffix:${'x'.repeat(65)}`, 'traversal:..', 'suffix@proc:x', 'fs-name@proc:a/b', `fs-prefix:/${'x'.repeat(251)}`];
   for (const spec of bad) assert.throws(() => parseWatch(spec, 1000), ConfigError, spec);
 });
 

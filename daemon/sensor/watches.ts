@@ -1,7 +1,8 @@
 // The watch table: which files and unix sockets produce file and connect records. Default entries
 // have stable ids (1..999) so rules and alerts can name them; user entries get ids from 1000 up.
 import { ConfigError } from '../errors.js';
-import { VG_NAME_MAX, VG_WATCH_PATH_MAX } from './layout.js';
+import { VG_IDENT_PATH_MAX, VG_NAME_MAX, VG_WATCH_PATH_MAX } from './layout.js';
+import { FS_MAGICS } from './names.js';
 import type { WatchEntry, WatchKind } from './native.js';
 
 export const USER_WATCH_ID_BASE = 1000;
@@ -31,16 +32,38 @@ export const DEFAULT_WATCHES: readonly WatchEntry[] = Object.freeze([
   { id: 15, kind: 'exact', path: '/etc/ld.so.preload' },
   { id: 16, kind: 'exact', path: '/var/run/docker.sock' },
   { id: 17, kind: 'exact', path: '/run/containerd/containerd.sock' },
+  // Identities: the same targets whatever path reaches them (core_pattern bind-mounted onto another
+  // name, the host's /etc mounted at /host-etc, a chroot into the host's /).
+  { id: 18, kind: 'fs-name', path: 'release_agent', magic: FS_MAGICS.get('cgroup')! },
+  { id: 19, kind: 'fs-name', path: 'notify_on_release', magic: FS_MAGICS.get('cgroup')! },
+  { id: 20, kind: 'fs-prefix', path: '/sys/', magic: FS_MAGICS.get('proc')! },
+  { id: 21, kind: 'fs-exact', path: '/sysrq-trigger', magic: FS_MAGICS.get('proc')! },
+  { id: 22, kind: 'fs-exact', path: '/kernel/uevent_helper', magic: FS_MAGICS.get('sysfs')! },
+  { id: 23, kind: 'fs-exact', path: '/register', magic: FS_MAGICS.get('binfmt_misc')! },
+  { id: 24, kind: 'fs-exact', path: '/etc/shadow' },
+  { id: 25, kind: 'fs-exact', path: '/etc/gshadow' },
+  { id: 26, kind: 'fs-exact', path: '/etc/sudoers' },
+  { id: 27, kind: 'fs-prefix', path: '/root/.ssh/' },
+  { id: 28, kind: 'fs-prefix', path: '/var/lib/kubelet/pki/' },
+  { id: 29, kind: 'fs-prefix', path: '/etc/kubernetes/pki/' },
 ] satisfies WatchEntry[]);
 
-const KINDS: readonly WatchKind[] = ['exact', 'prefix', 'name'];
+const KINDS: readonly WatchKind[] = ['exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name', 'suffix', 'traversal'];
 
 /** Checks one entry against what the probe's maps can hold. */
 export function validateWatch(w: WatchEntry): void {
   if (!KINDS.includes(w.kind)) throw new ConfigError(`watch ${JSON.stringify(w.path)}: unknown kind ${JSON.stringify(w.kind)}`);
   if (!Number.isInteger(w.id) || w.id <= 0 || w.id > 0xffffffff) throw new ConfigError(`watch ${w.kind}:${w.path}: bad id ${w.id}`);
   const bytes = Buffer.byteLength(w.path);
-  if (w.kind === 'name') {
+  if (w.magic !== undefined && (!Number.isInteger(w.magic) || w.magic < 0 || w.magic > 0xffffffff || !w.kind.startsWith('fs-')))
+    throw new ConfigError(`watch ${w.kind}:${w.path}: a magic (${w.magic}) belongs to fs-* kinds, as an unsigned 32-bit number`);
+  if (w.kind.startsWith('fs-') && w.kind !== 'fs-name' && bytes >= VG_IDENT_PATH_MAX)
+    throw new ConfigError(`watch ${w.kind}:${w.path}: longer than ${VG_IDENT_PATH_MAX - 1} bytes`);
+  if (w.kind === 'suffix') {
+    if (bytes === 0 || bytes > VG_NAME_MAX) throw new ConfigError(`watch suffix:${w.path}: 1 to ${VG_NAME_MAX} bytes (the probe compares the path's last ${VG_NAME_MAX})`);
+  } else if (w.kind === 'traversal') {
+    if (w.path !== '../') throw new ConfigError(`watch traversal:${w.path}: the traversal class is "traversal:../" (the probe looks for that string)`);
+  } else if (w.kind === 'name' || w.kind === 'fs-name') {
     if (bytes === 0 || w.path.includes('/') || w.path === '.' || w.path === '..')
       throw new ConfigError(`watch name:${w.path}: a name is one path component`);
     if (bytes >= VG_NAME_MAX) throw new ConfigError(`watch name:${w.path}: longer than ${VG_NAME_MAX - 1} bytes`);
@@ -52,13 +75,23 @@ export function validateWatch(w: WatchEntry): void {
   }
 }
 
-/** Parses "exact:/path", "prefix:/dir/" or "name:file" (the --watch syntax). */
+/**
+ * Parses "exact:/path", "prefix:/dir/" or "name:file" (the --watch syntax), and the identity forms
+ * "fs-exact:/path", "fs-prefix:/dir/", "fs-name:file", each optionally "@fstype" after the kind
+ * ("fs-exact@proc:/sysrq-trigger").
+ */
 export function parseWatch(spec: string, id: number): WatchEntry {
   const colon = spec.indexOf(':');
-  const kind = colon > 0 ? spec.slice(0, colon) : '';
-  if (!(KINDS as readonly string[]).includes(kind))
-    throw new ConfigError(`watch ${JSON.stringify(spec)}: expected exact:/path, prefix:/dir/ or name:file`);
+  const head = colon > 0 ? spec.slice(0, colon) : '';
+  const [kind = '', fs] = head.split('@', 2);
+  if (!(KINDS as readonly string[]).includes(kind) || (fs !== undefined && !kind.startsWith('fs-')))
+    throw new ConfigError(`watch ${JSON.stringify(spec)}: expected exact:/path, prefix:/dir/, name:file or fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:file`);
   const w: WatchEntry = { kind: kind as WatchKind, path: spec.slice(colon + 1), id };
+  if (fs !== undefined) {
+    const magic = FS_MAGICS.get(fs);
+    if (magic === undefined) throw new ConfigError(`watch ${JSON.stringify(spec)}: unknown filesystem type ${JSON.stringify(fs)} (known: ${[...FS_MAGICS.keys()].join(', ')})`);
+    w.magic = magic;
+  }
   validateWatch(w);
   return w;
 }
@@ -69,7 +102,7 @@ export function watchTable(user: readonly WatchEntry[], withDefaults = true): Wa
   const seen = new Set<string>();
   for (const w of [...(withDefaults ? DEFAULT_WATCHES : []), ...user]) {
     validateWatch(w);
-    const key = `${w.kind}:${w.path}`;
+    const key = `${w.kind}@${w.magic ?? 0}:${w.path}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push({ ...w });

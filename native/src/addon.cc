@@ -217,25 +217,49 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
       uint32_t id = IntegerArg(env, entry.Get("id"), at + ".id", 0, UINT32_MAX);
       if (path.find('\0') != std::string::npos) ThrowType(env, at + ".path must not contain NUL");
       WatchEntry watch{WatchKind::Name, path, id};
-      if (kind == "exact" || kind == "prefix") {
-        watch.kind = kind == "exact" ? WatchKind::Exact : WatchKind::Prefix;
+      bool fs = kind.rfind("fs-", 0) == 0;
+      if (fs) {
+        Napi::Value m = entry.Get("magic");
+        watch.magic = m.IsUndefined() ? 0 : IntegerArg(env, m, at + ".magic", 0, UINT32_MAX);
+        kind = kind.substr(3);
+        // the identity trie's key holds the magic in front of the path
+        if (kind != "name" && path.size() >= VG_IDENT_PATH_MAX) {
+          ThrowType(env, at + ".path must be shorter than " + std::to_string(VG_IDENT_PATH_MAX) +
+                             " bytes");
+        }
+      }
+      std::string dup = fs ? "fs" + std::to_string(watch.magic) + ":" + path : path;
+      if (kind == "suffix") {
+        watch.kind = WatchKind::Suffix;
+        if (path.empty() || path.size() > VG_NAME_MAX)
+          ThrowType(env, at + ".path must be 1 to " + std::to_string(VG_NAME_MAX) + " bytes");
+        if (!names.insert("suffix:" + path).second) ThrowType(env, at + ".path repeats " + path);
+      } else if (kind == "traversal") {
+        watch.kind = WatchKind::Traversal;
+        // the probe's filter looks for this one string
+        if (path != "../") ThrowType(env, at + ".path of a traversal entry must be \"../\"");
+        if (!names.insert("traversal:").second) ThrowType(env, at + " repeats the traversal entry");
+      } else if (kind == "exact" || kind == "prefix") {
+        watch.kind = kind == "exact" ? (fs ? WatchKind::FsExact : WatchKind::Exact)
+                                     : (fs ? WatchKind::FsPrefix : WatchKind::Prefix);
         if (path.empty() || path[0] != '/') ThrowType(env, at + ".path must be an absolute path");
         // vg_watch_prefix keys hold VG_WATCH_PATH_MAX path bytes (the kernel's LPM_TRIE limit).
         if (path.size() >= VG_WATCH_PATH_MAX) {
           ThrowType(env, at + ".path must be shorter than " + std::to_string(VG_WATCH_PATH_MAX) +
                              " bytes");
         }
-        if (!paths.insert(path).second) ThrowType(env, at + ".path repeats " + path);
+        if (!paths.insert(dup).second) ThrowType(env, at + ".path repeats " + path);
       } else if (kind == "name") {
+        if (fs) watch.kind = WatchKind::FsName;
         if (path.empty() || path.find('/') != std::string::npos)
           ThrowType(env, at + ".path must be a file name without '/'");
         if (path.size() >= VG_NAME_MAX) {
           ThrowType(env, at + ".path must be shorter than " + std::to_string(VG_NAME_MAX) +
                              " bytes");
         }
-        if (!names.insert(path).second) ThrowType(env, at + ".path repeats " + path);
+        if (!names.insert(dup).second) ThrowType(env, at + ".path repeats " + path);
       } else {
-        ThrowType(env, at + ".kind must be 'exact', 'prefix' or 'name'");
+        ThrowType(env, at + ".kind must be 'exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name', 'suffix' or 'traversal'");
       }
       entries.push_back(watch);
     }

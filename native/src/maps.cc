@@ -97,14 +97,56 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
                         sizeof(vg_watch_value));
   int name_fd =
       MapFd(loader, "vg_watch_name", step, sizeof(vg_watch_name_key), sizeof(vg_watch_value));
+  int ident_fd = MapFd(loader, "vg_watch_ident", step, sizeof(vg_watch_ident_key),
+                       sizeof(vg_watch_value));
+  int ident_name_fd = MapFd(loader, "vg_watch_ident_name", step, sizeof(vg_watch_ident_name_key),
+                            sizeof(vg_watch_value));
+  int suffix_fd = MapFd(loader, "vg_watch_suffix", step, sizeof(vg_watch_suffix_key),
+                        sizeof(vg_watch_value));
   int config_fd = MapFd(loader, "vg_config", step, sizeof(uint32_t), sizeof(vg_config));
 
+  std::vector<std::pair<vg_watch_suffix_key, vg_watch_value>> suffixes;
+  std::set<std::string> suffix_set;
+  uint32_t traversal_id = 0;
   std::vector<std::pair<vg_watch_prefix_key, vg_watch_value>> prefixes;
   std::vector<std::pair<vg_watch_name_key, vg_watch_value>> names;
-  std::set<std::string> prefix_set, name_set;
+  std::vector<std::pair<vg_watch_ident_key, vg_watch_value>> idents;
+  std::vector<std::pair<vg_watch_ident_name_key, vg_watch_value>> ident_names;
+  std::set<std::string> prefix_set, name_set, ident_set, ident_name_set;
+  // identity keys are compared as (magic, bytes): the set key spells both
+  auto fs_key = [](uint32_t magic, const char* p, size_t n) {
+    return std::to_string(magic) + ":" + std::string(p, n);
+  };
   for (const WatchEntry& e : entries) {
-    vg_watch_value value{e.kind == WatchKind::Exact ? VG_WATCH_EXACT : 0u, e.id};
-    if (e.kind == WatchKind::Name) {
+    bool exact = e.kind == WatchKind::Exact || e.kind == WatchKind::FsExact;
+    vg_watch_value value{exact ? VG_WATCH_EXACT : 0u, e.id};
+    if (e.kind == WatchKind::Traversal) {
+      traversal_id = e.id;
+    } else if (e.kind == WatchKind::Suffix) {
+      // reversed, so the trie's longest prefix of a path's reversed tail is its longest suffix
+      vg_watch_suffix_key key;
+      std::memset(&key, 0, sizeof key);
+      key.prefixlen = static_cast<uint32_t>(e.path.size() * 8);
+      std::string rev(e.path.rbegin(), e.path.rend());
+      std::memcpy(key.rev, rev.data(), rev.size());
+      suffixes.emplace_back(key, value);
+      suffix_set.insert(rev);
+    } else if (e.kind == WatchKind::FsName) {
+      vg_watch_ident_name_key key;
+      std::memset(&key, 0, sizeof key);
+      key.magic = e.magic;
+      std::memcpy(key.name, e.path.data(), e.path.size());
+      ident_names.emplace_back(key, value);
+      ident_name_set.insert(fs_key(e.magic, e.path.data(), e.path.size()));
+    } else if (e.kind == WatchKind::FsExact || e.kind == WatchKind::FsPrefix) {
+      vg_watch_ident_key key;
+      std::memset(&key, 0, sizeof key);
+      key.prefixlen = static_cast<uint32_t>(32 + e.path.size() * 8);
+      key.magic = e.magic;
+      std::memcpy(key.path, e.path.data(), e.path.size());
+      idents.emplace_back(key, value);
+      ident_set.insert(fs_key(e.magic, e.path.data(), e.path.size()));
+    } else if (e.kind == WatchKind::Name) {
       vg_watch_name_key key;
       std::memset(&key, 0, sizeof key);
       std::memcpy(key.name, e.path.data(), e.path.size());
@@ -127,12 +169,29 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
   DeleteStale<vg_watch_name_key>(name_fd, "vg_watch_name", step, [&](const vg_watch_name_key& k) {
     return name_set.count(std::string(k.name, strnlen(k.name, VG_NAME_MAX))) != 0;
   });
+  DeleteStale<vg_watch_ident_key>(ident_fd, "vg_watch_ident", step, [&](const vg_watch_ident_key& k) {
+    size_t len = std::min<size_t>(k.prefixlen < 32 ? 0 : (k.prefixlen - 32) / 8, sizeof k.path);
+    return ident_set.count(fs_key(k.magic, k.path, len)) != 0;
+  });
+  DeleteStale<vg_watch_ident_name_key>(
+      ident_name_fd, "vg_watch_ident_name", step, [&](const vg_watch_ident_name_key& k) {
+        return ident_name_set.count(fs_key(k.magic, k.name, strnlen(k.name, VG_NAME_MAX))) != 0;
+      });
+  DeleteStale<vg_watch_suffix_key>(suffix_fd, "vg_watch_suffix", step, [&](const vg_watch_suffix_key& k) {
+    size_t len = std::min<size_t>(k.prefixlen / 8, sizeof k.rev);
+    return suffix_set.count(std::string(k.rev, len)) != 0;
+  });
+  for (const auto& p : suffixes) Update(suffix_fd, &p.first, &p.second, "vg_watch_suffix", step);
+  for (const auto& p : idents) Update(ident_fd, &p.first, &p.second, "vg_watch_ident", step);
+  for (const auto& n : ident_names)
+    Update(ident_name_fd, &n.first, &n.second, "vg_watch_ident_name", step);
   for (const auto& p : prefixes) Update(prefix_fd, &p.first, &p.second, "vg_watch_prefix", step);
   for (const auto& n : names) Update(name_fd, &n.first, &n.second, "vg_watch_name", step);
 
   // The probes compare watch_gen to notice that the table changed.
   vg_config config = ReadConfig(config_fd, step);
   config.watch_gen++;
+  config.traversal_id = traversal_id;
   uint32_t zero = 0;
   Update(config_fd, &zero, &config, "vg_config", step);
 }

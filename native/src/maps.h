@@ -20,12 +20,15 @@ struct SyscallEntry {
   uint32_t handler;
 };
 
-enum class WatchKind { Exact, Prefix, Name };
+// Fs* kinds are identity watches: a path within a filesystem (of superblock magic `magic`, 0 any).
+// Suffix: the path ends with `path`. Traversal: the open class of path arguments containing "../".
+enum class WatchKind { Exact, Prefix, Name, FsExact, FsPrefix, FsName, Suffix, Traversal };
 
 struct WatchEntry {
   WatchKind kind;
   std::string path;
   uint32_t id;
+  uint32_t magic = 0;
 };
 
 struct EnforceEntry {

@@ -53,6 +53,15 @@ const BEHAVIOURS: Behaviour[] = [
   { rule: 'Drop and execute new binary in container', severity: 'critical', box: 'plain', args: ['sh', '-c', 'cp /bin/busybox /tmp/sleep && /tmp/sleep 1'] },
   { rule: 'Execution from /dev/shm', severity: 'warning', box: 'priv', args: ['sh', '-c', 'mount -o remount,exec /dev/shm && cp /bin/busybox /dev/shm/vgt && /dev/shm/vgt true'] },
   { rule: 'Linux Kernel Module Injection Detected', severity: 'warning', box: 'priv', args: [ACT, 'init-module'] },
+  // fd.name endswith release_agent: a suffix watch. A fresh named cgroup v1 hierarchy (privileged);
+  // the agent written there does not exist, and the hierarchy is unmounted again.
+  {
+    rule: 'Detect release_agent File Container Escapes', severity: 'critical', box: 'priv',
+    args: ['sh', '-c', 'mkdir -p /tmp/vgt-cgf && mount -t cgroup -o none,name=vgtfalco cgroup /tmp/vgt-cgf && echo /nonexistent-vigil-agent > /tmp/vgt-cgf/release_agent; umount /tmp/vgt-cgf'],
+  },
+  // fd.nameraw with "../" twice, reaching /etc: the traversal open class. The shell execs cat, so
+  // cat's parent is not a shell (the rule excepts those).
+  { rule: 'Directory traversal monitored file read', severity: 'warning', box: 'plain', args: ['sh', '-c', 'mkdir -p /etc/vgt/deep && cd /etc/vgt/deep && exec cat ../../passwd'] },
 ];
 
 describe('Falco\'s stable rules fire on their behaviours (real runc containers, Falco\'s file only)', () => {
