@@ -6,7 +6,8 @@ import { UsageError } from './errors.js';
 import { parseFilter } from './filters.js';
 import { SEVERITY_WORDS, type Filter } from './proto.js';
 import { COLOUR_MODES, type ColourMode } from './terminal.js';
-import { parseDuration, parseTimeArg } from './units.js';
+import { parseDuration } from '../../common/duration.js';
+import { parseTimeArg } from './units.js';
 
 export const DEFAULT_ADDR = 'unix:///run/vigil/vigil.sock';
 /** vigild's HTTP listener and the token file it makes there, with its default config (daemon/config.ts). */
