@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { schemaText } from '../common/json-schema.js';
 import { configSchema, DEFAULT_CONFIG_FILE, loadConfigFile } from './config.js';
 import { rulesSchema } from './detect/schema.js';
-import { ConfigError, UsageError } from './errors.js';
+import { ConfigError, UsageError } from './core/errors.js';
 
 export const CONFIG_USAGE = `Usage: vigild config <command>
 

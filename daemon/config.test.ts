@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkListen, defaultConfig, parseConfig, parseSize } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './core/errors.js';
 
 test('an empty file keeps the embedded defaults', () => {
   assert.deepEqual(parseConfig('', 'c.yaml'), defaultConfig());

@@ -3,9 +3,10 @@
 // nothing is guessed.
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { RUNTIMES, type Runtime } from './containers/types.js';
-import { ConfigError } from './errors.js';
+import { RUNTIMES, type Runtime } from './core/container.js';
+import { ConfigError } from './core/errors.js';
 import { durationPattern, parseDuration } from '../common/duration.js';
+import { isLoopback, splitListen } from '../common/listen.js';
 import { anyCase, schemaDocument, type JsonSchema } from '../common/json-schema.js';
 
 export interface DaemonConfig {
@@ -541,11 +542,3 @@ export function checkListen(text: string, where: () => string = () => 'listen ad
   return text;
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-export function splitListen(text: string): { host: string; port: number } {
-  const i = text.lastIndexOf(':');
-  return { host: text.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(text.slice(i + 1)) };
-}

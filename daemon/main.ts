@@ -1,7 +1,7 @@
 // vigild: the daemon's entry point. Subcommands: run (the default: the daemon), trace, rules, config.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError, VigilError } from './errors.js';
+import { UsageError, VigilError } from './core/errors.js';
 import { parseRunFlags, runDaemon } from './run.js';
 import { parseTraceArgs, runTrace } from './trace/cli.js';
 import { parseRulesArgs, runRules } from './detect/cli.js';

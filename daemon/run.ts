@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkListen, DEFAULT_CONFIG_FILE, defaultConfig, loadConfigFile, type DaemonConfig } from './config.js';
 import { Daemon } from './daemon.js';
-import { UsageError, VigilError } from './errors.js';
-import { createLogger } from './log.js';
+import { UsageError, VigilError } from './core/errors.js';
+import { createLogger } from './core/log.js';
 
 export const RUN_USAGE = `Usage: vigild [run] [options]
 

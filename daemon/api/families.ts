@@ -2,9 +2,9 @@
 // state as MetricSources) and docs/metrics.md is generated from them (an empty MetricSources). Each
 // family reads existing counters at scrape time; nothing here runs per event.
 import type { ContainerInfo } from '../containers/types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { Forecast } from '../core/forecast.js';
 import type { SweepStats } from '../metrics/collector.js';
-import { METRICS, type MetricName } from '../metrics/types.js';
+import { METRICS, type MetricName } from '../core/metric-names.js';
 import type { DetectorStats } from '../detect/detector.js';
 import type { SensorStats } from '../sensor/sensor.js';
 import { KIND_NAMES } from '../sensor/layout.js';
@@ -117,7 +117,7 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
 
   add('vigil_build_info', 'gauge', 'always 1: the version, build commit and API of this vigild', ['version', 'commit', 'api'], () => [{ labels: { ...src.build }, value: 1 }]);
 
-  // Sampled container and host metrics (daemon/metrics/types.ts), the latest sweep's values.
+  // Sampled container and host metrics (daemon/core/metric-names.ts), the latest sweep's values.
   for (const metric of Object.keys(METRICS) as MetricName[]) {
     const exp = EXPORTED[metric];
     const name = exp?.name ?? metric;

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { ALERT_STATES } from '../alerts/types.js';
-import { SEVERITIES } from '../detect/types.js';
+import { SEVERITIES } from '../core/severity.js';
 import { clientConstructors } from './proto.js';
 
 const MAX_BODY = 1 << 20;

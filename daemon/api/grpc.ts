@@ -30,11 +30,11 @@ import type { UpdateAlertRequest__Output } from '../../proto/gen/vigil/v1/Update
 import type { ValidateRulesRequest__Output } from '../../proto/gen/vigil/v1/ValidateRulesRequest.js';
 import type { AlertFilter } from '../alerts/store.js';
 import { ALERT_STATES, type Alert, type AlertState } from '../alerts/types.js';
-import { isLoopback, splitListen } from '../config.js';
-import { SEVERITIES, type Severity } from '../detect/types.js';
-import { ConfigError, CursorError, VigilError, type CursorRange } from '../errors.js';
-import type { Logger } from '../log.js';
-import { METRICS } from '../metrics/types.js';
+import { isLoopback, splitListen } from '../../common/listen.js';
+import { SEVERITIES, type Severity } from '../core/severity.js';
+import { ConfigError, CursorError, VigilError, type CursorRange } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { METRICS } from '../core/metric-names.js';
 import { KIND_NAMES } from '../sensor/layout.js';
 import { bearerMatches, bearerToken } from './auth.js';
 import { SubscriberDrops, subscriberName } from './drops.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MetricName } from '../metrics/types.js';
+import type { MetricName } from '../core/metric-names.js';
 import { NO_SOURCES, vigilFamilies } from './families.js';
 import { documentedFamilies, MetricsRegistry, MetricsRegistryError, unitOf, type FamilySpec, type Sample } from './prometheus.js';
 

@@ -2,7 +2,7 @@
 // client uses (proto/README.md): snake_case names, 64-bit values as decimal strings, enums by name.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findAbove } from '../paths.js';
+import { findAbove } from '../core/paths.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 

@@ -21,9 +21,9 @@
 // lines are ignored; errors name file:line:column.
 import { readFile } from 'node:fs/promises';
 import { compileGlob, globFault, type Glob, type GlobMode } from '../../common/glob.js';
-import { VigilError } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
-import { METRICS, type MetricName } from '../metrics/types.js';
+import { VigilError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { METRICS, type MetricName } from '../core/metric-names.js';
 import { openRecord, sealRecord } from '../store/record.js';
 import type { Keyspace, Store, StoreOp } from '../store/store.js';
 import type { ContainerInfo } from './types.js';

@@ -5,14 +5,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YNode, type Pair, type YAMLMap } from 'yaml';
 import { parseDuration } from '../../common/duration.js';
-import { VigilError } from '../errors.js';
-import { ACTIONS, SEVERITIES, type ActionName, type RuleInfo, type RuleKind, type Severity } from './types.js';
+import { VigilError } from '../core/errors.js';
+import { type RuleInfo, type RuleKind } from './types.js';
+import { ACTIONS, SEVERITIES, type ActionName, type Severity } from '../core/severity.js';
 import { resolveField, type EvalContext, type Getter, type ResolvedField, type Value } from './fields.js';
 import { ConditionError, Parser, type Node, type Op, type Scope, CMP_OPS, LIST_OPS, WORD_OPS } from './parser.js';
 import { compile, compileCmp, kindsOf, metricNames, syscallsOf, type Constraint, type Pred } from './compile.js';
 import { ruleStatus, type RuleStatus } from './status.js';
 export type { RuleStatus } from './status.js';
-import type { MetricName } from '../metrics/types.js';
+import type { MetricName } from '../core/metric-names.js';
 
 /**
  * The Falco rules engine version vigil answers to: that of the stable rule file its compatibility

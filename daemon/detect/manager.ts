@@ -4,8 +4,8 @@
 // two events (JavaScript runs one event at a time, so no event sees half a rule set).
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
+import type { Logger } from '../core/log.js';
+import { silentLogger } from '../core/log.js';
 import { RuleError, formatRuleError, RuleSet } from './ruleset.js';
 
 /** The rule directories used when none are given: the package's rules/ and /etc/vigil/rules.d. */

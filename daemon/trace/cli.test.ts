@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../log.js';
+import { silentLogger } from '../core/log.js';
 import { main } from '../main.js';
 import { CaptureWriter } from '../sensor/capture.js';
 import { Kind, VG_KIND_MAX } from '../sensor/layout.js';
@@ -16,7 +16,7 @@ import type { BatchCallback, NativeModule, NativeSensor } from '../sensor/native
 import { buildBatch, buildRecord } from '../sensor/record-builder.js';
 import { DecodeContext, BatchDecoder } from '../sensor/decode.js';
 import { syscallTable } from '../sensor/syscalls.js';
-import { BootClock } from '../sensor/time.js';
+import { BootClock } from '../core/clock.js';
 import type { VigilEvent } from '../sensor/events.js';
 import { parseTraceArgs, pidFilter, runTrace, traceColour, type TraceColour, type TraceIo } from './cli.js';
 import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
