@@ -4,7 +4,7 @@
 import type { ContainerInfo } from '../containers/types.js';
 import type { Forecast } from '../core/forecast.js';
 import type { SweepStats } from '../metrics/collector.js';
-import { METRICS, type MetricName } from '../core/metric-names.js';
+import { METRICS, type MetricName, type Sample as MetricSample } from '../core/metric-names.js';
 import type { DetectorStats } from '../detect/detector.js';
 import type { SensorStats } from '../sensor/sensor.js';
 import { KIND_NAMES } from '../sensor/layout.js';
@@ -35,6 +35,42 @@ export interface MetricSources {
   forecasts(): Iterable<{ forecast: Forecast; warning: boolean }>;
   build: { version: string; commit: string; api: string };
   now(): number;
+}
+
+/**
+ * What vigil keeps only to report it (here and in the API's container views): alerts opened by rule
+ * and severity, matches that targets kept from alerting, failed series writes, and the last sweep
+ * with its latest value of each (target, metric). The daemon's wiring feeds it; scrapes read it.
+ */
+export class SelfMetrics {
+  private readonly opened = new Map<string, { rule: string; severity: string; count: number }>();
+  /** The latest sample of each (target, metric) of the last sweep. */
+  readonly latest = new Map<string, Map<MetricName, number>>();
+  lastSweep: SweepStats | undefined;
+  matchesOutOfScope = 0;
+  seriesWriteErrors = 0;
+
+  alertOpened(rule: string, severity: string): void {
+    const key = `${rule}\u0000${severity}`;
+    const c = this.opened.get(key);
+    if (c) c.count++;
+    else this.opened.set(key, { rule, severity, count: 1 });
+  }
+
+  alertsOpened(): Iterable<{ rule: string; severity: string; count: number }> {
+    return this.opened.values();
+  }
+
+  /** A sweep's samples (after target scoping) replace the previous sweep's latest values. */
+  sweep(samples: readonly MetricSample[], stats: SweepStats): void {
+    this.lastSweep = stats;
+    this.latest.clear();
+    for (const s of samples) {
+      let m = this.latest.get(s.target);
+      if (!m) this.latest.set(s.target, (m = new Map()));
+      m.set(s.metric, s.value);
+    }
+  }
 }
 
 /** Sources with nothing running: the families' declarations only (docs, tests). */

@@ -34,7 +34,7 @@ import { AlertStore } from '../../daemon/alerts/store.js';
 import { TargetSet } from '../../daemon/containers/targets.js';
 import type { ContainerInfo } from '../../daemon/containers/types.js';
 import type { ContainerRef } from '../../daemon/core/container.js';
-import { validateRuleText } from '../../daemon/daemon.js';
+import { validateRuleText } from '../../daemon/detect/manager.js';
 import { RuleSet } from '../../daemon/detect/ruleset.js';
 import type { RuleInfo, RuleMatch } from '../../daemon/detect/types.js';
 import { ConfigError } from '../../daemon/core/errors.js';
