@@ -17,7 +17,7 @@ import { PROTO_DIR } from './client.js';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
 import type { Alert, SubscribeRequest } from './proto.js';
-import { CapturedOutput } from './testing.js';
+import { CapturedOutput } from '../../test/cli-output.js';
 
 
 interface Harness {

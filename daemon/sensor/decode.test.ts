@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
 import { KTIME, WALL_MS, type VigilEvent } from './events.js';
 import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
-import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
+import { buildBatch, buildRecord, type HeaderInit } from '../../test/record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from '../core/clock.js';
 

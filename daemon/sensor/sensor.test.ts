@@ -13,7 +13,7 @@ import { createLogger } from '../core/log.js';
 import { ProcessTable } from '../process/table.js';
 import type { BatchCallback, NativeSensor, NativeStats, OpenOptions, PollOptions, ProgramState, SyscallEntry, WatchEntry } from './native.js';
 import { Kind, VG_KIND_MAX } from './layout.js';
-import { buildBatch, buildRecord } from './record-builder.js';
+import { buildBatch, buildRecord } from '../../test/record-builder.js';
 import { Sensor } from './sensor.js';
 import type { VigilEvent } from './events.js';
 import { DEFAULT_WATCHES } from './watches.js';

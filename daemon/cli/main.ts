@@ -1,13 +1,13 @@
 // vigild: the daemon's entry point. Subcommands: run (the default: the daemon), trace, rules, config.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError, VigilError } from './core/errors.js';
+import { UsageError, VigilError } from '../core/errors.js';
 import { parseRunFlags, runDaemon } from './run.js';
-import { parseTraceArgs, runTrace } from './trace/cli.js';
-import { parseRulesArgs, runRules } from './detect/cli.js';
-import { versionLine } from '../common/version.js';
-import { parseConfigArgs, runConfig } from './config-cli.js';
-import { metricsReference } from './api/families.js';
+import { parseTraceArgs, runTrace } from './trace.js';
+import { parseRulesArgs, runRules } from './rules.js';
+import { versionLine } from '../../common/version.js';
+import { parseConfigArgs, runConfig } from './config.js';
+import { metricsReference } from '../api/families.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 

@@ -11,7 +11,7 @@ import { EVENT_KINDS, VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC, type EventKind } 
 import { Sensor, type SensorReady, type SensorStats } from '../sensor/sensor.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 import { USER_WATCH_ID_BASE, parseWatch } from '../sensor/watches.js';
-import { formatCompact, formatJson, formatLifecycle, type OutputFormat } from './format.js';
+import { formatCompact, formatJson, formatLifecycle, type OutputFormat } from './trace-format.js';
 
 export const TRACE_USAGE = `Usage: vigild trace [options]
 
