@@ -41,7 +41,8 @@ import { SubscriberDrops, subscriberName } from './drops.js';
 import { getContainer, listContainers } from './containers.js';
 import { replayedChange, toApiAlert, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription, type CompiledSubscription } from './filter.js';
-import { packageDefinition, serviceDefinitions } from './proto.js';
+import { packageDefinition } from '../../common/node/grpc-client.js';
+import { serviceDefinitions } from './proto.js';
 import type { DaemonServices } from './services.js';
 import { Shared, StreamSubscriber } from './subscriber.js';
 

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { findAbove } from '../core/paths.js';
+import { findAbove } from '../../common/node/paths.js';
 
 import { SensorError } from '../core/errors.js';
 import type { NativeModule } from './native.js';
