@@ -19,7 +19,7 @@ import { defaultWebRoot, WebRoot } from './api/web.js';
 import type { DaemonConfig } from './config.js';
 import { ContainerRegistry } from './containers/registry.js';
 import { TargetSet } from './containers/targets.js';
-import { type ContainerInfo } from './containers/types.js';
+import type { ContainerInfo } from './containers/types.js';
 import { HOST_CONTAINER } from './core/container.js';
 import { Detector } from './detect/detector.js';
 import { defaultRuleDirs, RuleManager } from './detect/manager.js';

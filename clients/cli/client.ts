@@ -86,10 +86,10 @@ interface UnaryServices {
   status: StatusDefinition;
   containers: ContainersDefinition;
 }
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore-start lint/suspicious/noExplicitAny: any in the positions infer does not read, so every definition matches
 type RequestOf<D> = D extends MethodDefinition<infer Q, any, any, any> ? Q : never;
 type ResponseOf<D> = D extends MethodDefinition<any, any, any, infer R> ? R : never;
-/* eslint-enable @typescript-eslint/no-explicit-any */
+// biome-ignore-end lint/suspicious/noExplicitAny: see above
 type UnaryFn = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<unknown>) => grpc.ClientUnaryCall;
 
 /** One unary call as a promise, with the token and the deadline: `call(api, 'alerts', 'Get', { id })`. */

@@ -268,7 +268,10 @@ export class GrpcApi {
         () => call.emit('error', toStatus(err, this.log)),
       );
     }
-    if (spec.sinceSeq === 0 && spec.epoch === undefined) return this.subscribeChecked(call, spec);
+    if (spec.sinceSeq === 0 && spec.epoch === undefined) {
+      this.subscribeChecked(call, spec);
+      return;
+    }
     this.checkCursor(spec).then(
       () => this.subscribeChecked(call, spec),
       (err: unknown) => call.emit('error', toStatus(err, this.log)),

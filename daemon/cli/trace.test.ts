@@ -14,7 +14,7 @@ import { CaptureWriter } from '../sensor/capture.js';
 import { Kind, VG_KIND_MAX } from '../sensor/layout.js';
 import type { BatchCallback, NativeModule, NativeSensor } from '../sensor/native.js';
 import { buildBatch, buildRecord } from '../../test/record-builder.js';
-import { DecodeContext, BatchDecoder } from '../sensor/decode.js';
+import { type DecodeContext, BatchDecoder } from '../sensor/decode.js';
 import { syscallTable } from '../sensor/syscalls.js';
 import { BootClock } from '../core/clock.js';
 import type { VigilEvent } from '../sensor/events.js';
