@@ -156,9 +156,10 @@ export class Daemon {
     if (!arch) throw new SensorError(`no syscall table for architecture ${process.arch}`);
     this.arch = arch;
     const enforce = c.responses.enforce.enabled ? enforceEntries(c.responses.enforce.syscalls, syscallTable(arch), { containersOnly: true }) : undefined;
+    const wants = this.probeWants(ruleSet);
     const flags = (c.sensor.connectInet ? VG_CFG_CONNECT_INET : 0) | (c.sensor.failedExec ? VG_CFG_FAILED_EXEC : 0);
     this.sensor = Sensor.live(loadNative().createSensor(), {
-      ...this.probeWants(ruleSet),
+      ...wants,
       ...(enforce ? { enforce } : {}),
       configFlags: flags,
       ringBufferBytes: c.sensor.ringBufferBytes,
