@@ -35,7 +35,8 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(PROBE_OUT) -Iprobes
 
-.PHONY: soak-containers build package run test deps apt apt-test apt-test-install apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast bench-flood
+# lint and format are the formatter and linter of biome.json (Biome: one dependency, no plugins).
+.PHONY: lint format soak-containers build package run test deps apt apt-test apt-test-install apt-bench npm probes addon ts web helpers clean bench bench-overhead bench-ingest bench-sweep bench-store bench-api bench-alerts bench-faults bench-footprint bench-forecast bench-flood
 
 deps: apt npm
 
@@ -153,6 +154,14 @@ TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
 # run; --test-timeout bounds any single test (the slowest integration tests take about a minute).
 test: build apt-test
 	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
+
+# Formatting and lint of the TypeScript sources (biome.json): `make lint` fails on a file that is not
+# formatted or on any lint warning; `make format` rewrites the files (formatting only, no lint fixes).
+lint: npm
+	npx --no-install biome ci --error-on-warnings
+
+format: npm
+	npx --no-install biome format --write
 
 # The container identity, `vigil ps` and DoS checks SOAK_RUNS times (default 20), idle and beside two
 # CPU-bound processes, with pass counts; not part of `make test` (it takes the better part of an hour).

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { AlertManager } from '../daemon/alerts/manager.js';
 import { AlertStore } from '../daemon/alerts/store.js';
 import type { RuleInfo, RuleMatch } from '../daemon/detect/types.js';
-import { silentLogger } from '../daemon/log.js';
+import { silentLogger } from '../daemon/core/log.js';
 import { KTIME, type ExecEvent } from '../daemon/sensor/events.js';
 import { Store } from '../daemon/store/store.js';
 

@@ -7,7 +7,7 @@ import { ContainerRegistry } from '../daemon/containers/registry.js';
 import { ProcessEnricher } from '../daemon/process/enricher.js';
 import { Sensor } from '../daemon/sensor/sensor.js';
 import type { VigilEvent } from '../daemon/sensor/events.js';
-import { silentLogger } from '../daemon/log.js';
+import { silentLogger } from '../daemon/core/log.js';
 import { Detector } from '../daemon/detect/detector.js';
 import { RuleSet } from '../daemon/detect/ruleset.js';
 import { defaultRuleDirs } from '../daemon/detect/manager.js';

@@ -18,8 +18,8 @@ import { ForecastEngine, RESOURCES } from '../daemon/forecast/engine.js';
 import { generate, ramp, SHAPES } from '../daemon/forecast/generate.js';
 import { forecastSeries, MIN_POINTS } from '../daemon/forecast/models.js';
 import { coverage, mase, median, naiveScale, rng } from '../daemon/forecast/stats.js';
-import type { ForecastModel } from '../daemon/forecast/types.js';
-import { METRICS, type MetricName } from '../daemon/metrics/types.js';
+import type { ForecastModel } from '../daemon/core/forecast.js';
+import { METRICS, type MetricName } from '../daemon/core/metric-names.js';
 
 const STEP = 5000;
 const MiB = 1 << 20;

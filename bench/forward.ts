@@ -13,7 +13,7 @@ import { makeSink } from '../clients/forwarder/assemble.js';
 import { parseConfig } from '../clients/forwarder/config.js';
 import { compileFilter } from '../clients/forwarder/filter.js';
 import { Pipeline } from '../clients/forwarder/pipeline.js';
-import { alertItem } from '../clients/forwarder/testing.js';
+import { alertItem } from '../test/forwarder-fakes.js';
 
 const N = Number(process.argv[2] ?? 20_000);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-fwd-bench-'));

@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { RESOURCES } from '../daemon/forecast/engine.js';
 import { MetricsCollector } from '../daemon/metrics/collector.js';
 import { Sampler, type MetricsTarget } from '../daemon/metrics/sampler.js';
-import type { MetricName, Sample } from '../daemon/metrics/types.js';
+import type { MetricName, Sample } from '../daemon/core/metric-names.js';
 import { runcMissing, startContainer, type Container, type ContainerOptions } from '../test/runc.js';
 
 const MiB = 1 << 20;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 import { Store } from '../daemon/store/store.js';
 import { SeriesStore } from '../daemon/metrics/series.js';
-import type { MetricName, Sample } from '../daemon/metrics/types.js';
+import type { MetricName, Sample } from '../daemon/core/metric-names.js';
 
 const SERIES = Number(process.env.SERIES ?? 1000);
 const HOURS = Number(process.env.HOURS ?? 2);

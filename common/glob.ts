@@ -17,18 +17,18 @@
 // Path mode is for paths (executables, files, cgroups): '/' is matched only by a '/' of the pattern
 // or by **, as fnmatch(3) with FNM_PATHNAME. Plain mode is for names (containers, images, labels).
 
+import { CodedError } from './errors.js';
+
 export type GlobMode = 'path' | 'plain';
 
 /** A pattern that is not a glob: `index` is the 0-based position of the fault. */
-export class GlobError extends Error {
-  readonly code = 'VIGIL_GLOB' as const;
+export class GlobError extends CodedError<'VIGIL_GLOB'> {
   readonly pattern: string;
   readonly index: number;
   readonly reason: string;
 
   constructor(pattern: string, index: number, reason: string) {
-    super(`bad glob ${JSON.stringify(pattern)} at column ${index + 1}: ${reason}`);
-    this.name = 'GlobError';
+    super('VIGIL_GLOB', `bad glob ${JSON.stringify(pattern)} at column ${index + 1}: ${reason}`);
     this.pattern = pattern;
     this.index = index;
     this.reason = reason;

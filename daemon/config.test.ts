@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkListen, defaultConfig, parseConfig, parseDuration, parseSize } from './config.js';
-import { ConfigError } from './errors.js';
+import { checkListen, defaultConfig, parseConfig, parseSize } from './config.js';
+import { ConfigError } from './core/errors.js';
 
 test('an empty file keeps the embedded defaults', () => {
   assert.deepEqual(parseConfig('', 'c.yaml'), defaultConfig());
@@ -67,10 +67,8 @@ for (const [name, text, re] of errors) {
   });
 }
 
-test('durations, sizes and listen addresses', () => {
-  assert.equal(parseDuration('250ms'), 250);
-  assert.equal(parseDuration('1.5h'), 5_400_000);
-  assert.equal(parseDuration('5'), undefined);
+// Durations: common/duration.test.ts (one grammar for config, rules and the CLI).
+test('sizes and listen addresses', () => {
   assert.equal(parseSize('16MiB'), 16 << 20);
   assert.equal(parseSize('4096'), 4096);
   assert.equal(parseSize('1 GB'), undefined);

@@ -3,8 +3,10 @@
 // nothing is guessed.
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { RUNTIMES, type Runtime } from './containers/types.js';
-import { ConfigError } from './errors.js';
+import { RUNTIMES, type Runtime } from './core/container.js';
+import { ConfigError } from './core/errors.js';
+import { durationPattern, parseDuration } from '../common/duration.js';
+import { isLoopback, splitListen } from '../common/listen.js';
 import { anyCase, schemaDocument, type JsonSchema } from '../common/json-schema.js';
 
 export interface DaemonConfig {
@@ -86,20 +88,11 @@ export function defaultConfig(): DaemonConfig {
   };
 }
 
-const DURATION_SOURCE = '^(\\d+(?:\\.\\d+)?)(ms|s|m|h|d)$';
-const DURATION = new RegExp(DURATION_SOURCE);
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
 const SIZE = /^(\d+)(|k|ki|kib|m|mi|mib|g|gi|gib)$/i;
 const SIZE_MUL: Record<string, number> = { '': 1, k: 1024, ki: 1024, kib: 1024, m: 1 << 20, mi: 1 << 20, mib: 1 << 20, g: 1 << 30, gi: 1 << 30, gib: 1 << 30 };
 /** Ring buffer sizes: a power of two from a page (4KiB) to 2GiB, the largest a u32 max_entries holds. */
 const RING_MIN_LOG2 = 12;
 const RING_MAX_LOG2 = 31;
-
-/** "5s", "24h", "7d" -> milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
-}
 
 /** "16MiB", "4096" -> bytes. */
 export function parseSize(text: string): number | undefined {
@@ -288,8 +281,8 @@ function int(min: number, max: number): ValueType<number> {
 
 /** A positive duration ("5s", "10m", "24h", "7d") -> milliseconds. */
 const duration: ValueType<number> = {
-  // The lookahead asks for a non-zero digit: the parser refuses 0s.
-  schema: { type: 'string', pattern: `^\\s*(?=[\\d.]*[1-9])${DURATION_SOURCE.slice(1, -1)}\\s*$` },
+  // Positive: the read below refuses 0s.
+  schema: { type: 'string', pattern: durationPattern(true) },
   read: (node, path, at) => {
     const ms = parseDuration(isScalar(node) && typeof node.value === 'string' ? node.value : '');
     if (ms === undefined || ms <= 0) fail(at, node, `${path} must be a duration such as 5s, 10m, 24h or 7d`);
@@ -549,11 +542,3 @@ export function checkListen(text: string, where: () => string = () => 'listen ad
   return text;
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-export function splitListen(text: string): { host: string; port: number } {
-  const i = text.lastIndexOf(':');
-  return { host: text.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(text.slice(i + 1)) };
-}

@@ -3,9 +3,6 @@
 //   cgroup sampler (monitored targets) -> time-series store, and metric rules -> detector
 // and serves /metrics. Each stage owns its state; this file only wires them and shuts them down in
 // the reverse order (stop the sources first, then flush and close the store).
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertManager } from './alerts/manager.js';
 import { enforceEntries, Responses } from './alerts/responses.js';
@@ -14,29 +11,31 @@ import type { Alert } from './alerts/types.js';
 import { GrpcApi } from './api/grpc.js';
 import { Gateway } from './api/gateway.js';
 import { HttpApi } from './api/http.js';
-import type { ContainerView, DaemonServices, EventSource, RuleResult, StoreState } from './api/services.js';
-import { vigilFamilies, type MetricSources } from './api/families.js';
+import { httpToken, readToken } from './api/auth.js';
+import type { ContainerView, DaemonServices, EventSource, StoreState } from './api/services.js';
+import { SelfMetrics, vigilFamilies, type MetricSources } from './api/families.js';
 import { MetricsRegistry } from './api/prometheus.js';
 import { defaultWebRoot, WebRoot } from './api/web.js';
 import type { DaemonConfig } from './config.js';
 import { ContainerRegistry } from './containers/registry.js';
 import { TargetSet } from './containers/targets.js';
-import { HOST_CONTAINER, type ContainerInfo } from './containers/types.js';
+import type { ContainerInfo } from './containers/types.js';
+import { HOST_CONTAINER } from './core/container.js';
 import { Detector } from './detect/detector.js';
 import { defaultRuleDirs, RuleManager } from './detect/manager.js';
-import { RuleError, RuleSet } from './detect/ruleset.js';
-import type { Forecast } from './forecast/types.js';
-import { ConfigError, SensorError } from './errors.js';
+import type { RuleSet } from './detect/ruleset.js';
+import type { Forecast } from './core/forecast.js';
+import { SensorError } from './core/errors.js';
 import { ForecastEngine } from './forecast/engine.js';
-import type { Logger } from './log.js';
+import type { Logger } from './core/log.js';
 import { MetricsCollector, type SweepStats } from './metrics/collector.js';
 import { Sampler, type MetricsTarget } from './metrics/sampler.js';
 import { SeriesStore } from './metrics/series.js';
-import { METRICS, type MetricName, type Sample } from './metrics/types.js';
+import { METRICS, type MetricName, type Sample } from './core/metric-names.js';
 import { ProcessEnricher } from './process/enricher.js';
 import { loadNative } from './sensor/addon.js';
 import { VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC } from './sensor/layout.js';
-import type { ProgramState } from './sensor/native.js';
+import type { ProgramState, SyscallEntry, WatchEntry } from './sensor/native.js';
 import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
 import { Sensor, type Subscription } from './sensor/sensor.js';
 import { parseWatch } from './sensor/watches.js';
@@ -50,9 +49,6 @@ export interface DaemonDeps {
   /** Forecasts.Get (the forecast stage); the API answers NOT_FOUND without it. */
   forecast?: (target: string, metric: string) => Promise<Forecast | undefined>;
 }
-
-/** The latest sample of each (target, metric), for /metrics and the API's container views. */
-type Latest = Map<string, Map<MetricName, number>>;
 
 export class Daemon {
   private store: Store | undefined;
@@ -72,12 +68,8 @@ export class Daemon {
   private detectSub: Subscription | undefined;
   private responses: Responses | undefined;
   private arch: Arch = 'x86_64';
-  /** Alerts opened since start, by rule and severity (key: rule NUL severity). */
-  private readonly alertCounts = new Map<string, { rule: string; severity: string; count: number }>();
-  private readonly latest: Latest = new Map();
-  private lastSweep: SweepStats | undefined;
-  private outOfScope = 0;
-  private seriesWriteErrors = 0;
+  /** What /metrics and the container views report that no stage keeps. */
+  private readonly self = new SelfMetrics();
   private seriesFailing = false;
   private readonly startedAt = Date.now();
   private readonly log: Logger;
@@ -108,7 +100,7 @@ export class Daemon {
 
   private async startStages(): Promise<void> {
     const c = this.config;
-    const token = c.httpTokenFile || c.httpAuth === 'token' ? httpToken(c) : undefined;
+    const token = c.httpTokenFile || c.httpAuth === 'token' ? httpToken(c.httpTokenFile, c.dataDir) : undefined;
     this.store = await Store.open({ dir: join(c.dataDir, 'data'), log: this.log });
     this.series = await SeriesStore.open(this.store, { log: this.log, retention: c.metrics.retention });
     this.targets = await TargetSet.open(this.store, { log: this.log });
@@ -127,7 +119,7 @@ export class Daemon {
       {
         logger: this.log,
         lookupContainer: (id) => {
-          const info = registry.list().find((x) => x.id === id);
+          const info = registry.get(id);
           return info ? { cgroupPath: info.cgroupPath, ...(info.initPid ? { initPid: info.initPid } : {}) } : undefined;
         },
       },
@@ -149,8 +141,8 @@ export class Daemon {
     this.detector = new Detector({
       rules: ruleSet,
       onMatch: (m) => {
-        if (!this.inRuleScope(m.rule, m.container.id)) {
-          this.outOfScope++;
+        if (this.targets && !this.targets.ruleInScope(m.rule, m.container.id === 'host' ? 'host' : registry.get(m.container.id))) {
+          this.self.matchesOutOfScope++;
           return;
         }
         if (!this.alerts!.submit(m)) this.log.debug({ rule: m.rule.name }, 'alert intake full; match dropped (counted)');
@@ -164,11 +156,10 @@ export class Daemon {
     if (!arch) throw new SensorError(`no syscall table for architecture ${process.arch}`);
     this.arch = arch;
     const enforce = c.responses.enforce.enabled ? enforceEntries(c.responses.enforce.syscalls, syscallTable(arch), { containersOnly: true }) : undefined;
-    const watches = [...ruleSet.requiredWatches(2000), ...c.sensor.watches.map((w, i) => parseWatch(w, 1000 + i))];
+    const wants = this.probeWants(ruleSet);
     const flags = (c.sensor.connectInet ? VG_CFG_CONNECT_INET : 0) | (c.sensor.failedExec ? VG_CFG_FAILED_EXEC : 0);
     this.sensor = Sensor.live(loadNative().createSensor(), {
-      watches,
-      syscalls: ruleSet.requiredSyscalls(arch),
+      ...wants,
       ...(enforce ? { enforce } : {}),
       configFlags: flags,
       ringBufferBytes: c.sensor.ringBufferBytes,
@@ -211,7 +202,7 @@ export class Daemon {
       },
       logger: this.log,
       resolveContainer: (id) => {
-        const info = registry.list().find((x) => x.id === id);
+        const info = registry.get(id);
         return info ? { id: info.id, name: info.name, runtime: info.runtime, image: info.image, ...(info.pod ? { pod: info.pod } : {}), ...(info.namespace ? { namespace: info.namespace } : {}) } : undefined;
       },
     });
@@ -250,7 +241,6 @@ export class Daemon {
     const targets = this.targets!;
     const series = this.series!;
     const rules = this.rules!;
-    const dirs = this.config.ruleDirs ?? defaultRuleDirs();
     const events: EventSource = {
       subscribe: (handler, options) => {
         const sub = sensor.subscribe(handler, options);
@@ -273,13 +263,14 @@ export class Daemon {
       },
     };
     const view = (info: ContainerInfo, monitored: boolean): ContainerView => {
-      const latest = this.latest.get(info.id);
+      const latest = this.self.latest.get(info.id);
+      const sweep = this.self.lastSweep;
       return {
         info,
         running: info.stoppedAt === undefined,
         monitored,
         latest: latest ? Object.fromEntries(latest) : {},
-        ...(latest && this.lastSweep ? { sampledAt: this.lastSweep.startedAt } : {}),
+        ...(latest && sweep ? { sampledAt: sweep.startedAt } : {}),
       };
     };
     const hostInfo: ContainerInfo = { ...HOST_CONTAINER, labels: {}, cgroupId: 0, cgroupPath: '/', startedAt: new Date(this.startedAt).toISOString() };
@@ -307,16 +298,8 @@ export class Daemon {
       forecast: this.deps.forecast ?? ((target, metric) => (metric in METRICS && this.forecast ? this.forecast.get(target, metric as MetricName) : Promise.resolve(undefined))),
       rules: {
         list: () => rules.rules?.rules() ?? [],
-        validate: async (text, fileName) => validateRuleText(dirs, text, fileName),
-        reload: async (): Promise<RuleResult> => {
-          if (await rules.reload()) return { ok: true, errors: [], rules: (rules.rules?.rules() ?? []).map((r) => r.name) };
-          try {
-            RuleSet.load(dirs);
-          } catch (err) {
-            if (err instanceof RuleError) return { ok: false, errors: err.errors, rules: (rules.rules?.rules() ?? []).map((r) => r.name) };
-          }
-          return { ok: false, errors: [], rules: (rules.rules?.rules() ?? []).map((r) => r.name) };
-        },
+        validate: async (text, fileName) => rules.validate(text, fileName),
+        reload: () => rules.reloadChecked(),
       },
       status: { version: buildInfo().version, commit: buildInfo().commit, startedAt: this.startedAt, source: () => 'native', probes: () => programs, sensorStats: () => this.sensor?.stats() },
     };
@@ -389,10 +372,15 @@ export class Daemon {
     return (await this.rules?.reload()) ?? false;
   }
 
+  /** What the probes must send for a rule set: its syscalls, and its watches with the config's own. */
+  private probeWants(rs: RuleSet): { syscalls: SyscallEntry[]; watches: WatchEntry[] } {
+    return { syscalls: rs.requiredSyscalls(this.arch), watches: [...rs.requiredWatches(2000), ...this.config.sensor.watches.map((w, i) => parseWatch(w, 1000 + i))] };
+  }
+
   private onRulesReloaded(rs: RuleSet): void {
     this.detector?.swap(rs);
     try {
-      this.sensor?.reconfigure({ syscalls: rs.requiredSyscalls(this.arch), watches: [...rs.requiredWatches(2000), ...this.config.sensor.watches.map((w, i) => parseWatch(w, 1000 + i))] });
+      this.sensor?.reconfigure(this.probeWants(rs));
     } catch (err) {
       this.log.error({ err }, 'the probes could not be given the new rules\' syscalls and watches; the previous ones stay');
     }
@@ -400,12 +388,7 @@ export class Daemon {
   }
 
   private onAlert(alert: Alert, change: string): void {
-    if (change === 'opened') {
-      const key = `${alert.rule}\u0000${alert.severity}`;
-      const c = this.alertCounts.get(key);
-      if (c) c.count++;
-      else this.alertCounts.set(key, { rule: alert.rule, severity: alert.severity, count: 1 });
-    }
+    if (change === 'opened') this.self.alertOpened(alert.rule, alert.severity);
     if (change !== 'opened' && change !== 'resolved') return;
     this.log.warn(
       { alert: { id: alert.id, seq: alert.seq, rule: alert.rule, severity: alert.severity, state: alert.state, container: alert.container.id, exe: alert.lineage[0]?.exe, count: alert.count } },
@@ -428,58 +411,21 @@ export class Daemon {
     }
   }
 
-  /**
-   * A target's `rules` list (rule names or tags) narrows which rules raise alerts for what it selects. Detection itself is
-   * never switched off by targets: a container no target names is still watched by every rule.
-   */
-  private inRuleScope(rule: { name: string; tags: readonly string[] }, containerId: string): boolean {
-    const targets = this.targets;
-    if (!targets) return true;
-    const info = containerId === 'host' ? 'host' : this.registry?.list().find((c) => c.id === containerId);
-    if (!info) return true;
-    const scope = targets.rulesFor(info);
-    return scope === 'all' || scope.size === 0 || scope.has(rule.name) || rule.tags.some((t) => scope.has(t));
-  }
-
-  /** Keeps, of each container's samples, the metrics its targets ask for (all unless they list some). */
-  private inMetricScope(samples: Sample[]): Sample[] {
-    const targets = this.targets;
-    if (!targets) return samples;
-    const scopes = new Map<string, 'all' | Set<MetricName>>();
-    const byId = new Map((this.registry?.list() ?? []).map((c) => [c.id, c]));
-    return samples.filter((s) => {
-      let scope = scopes.get(s.target);
-      if (!scope) {
-        const info = s.target === 'host' ? 'host' : byId.get(s.target);
-        scope = info ? targets.metricsFor(info) : 'all';
-        if (scope !== 'all' && scope.size === 0) scope = 'all';
-        scopes.set(s.target, scope);
-      }
-      return scope === 'all' || scope.has(s.metric);
-    });
-  }
-
   private onSweep(all: Sample[], stats: SweepStats): void {
-    const samples = this.inMetricScope(all);
+    const samples = this.targets ? this.targets.samplesInScope(all, (id) => this.registry?.get(id)) : all;
     samples.push({ target: 'host', metric: 'sensor_events_dropped_total', time: stats.startedAt, value: this.eventsDropped() });
     for (const [target, value] of this.kernelDropsByContainer()) samples.push({ target, metric: 'sensor_events_dropped_total', time: stats.startedAt, value });
-    this.lastSweep = stats;
-    this.detector?.evaluateMetrics(samples, (id) => this.registry?.list().find((c) => c.id === id));
+    this.self.sweep(samples, stats);
+    this.detector?.evaluateMetrics(samples, (id) => this.registry?.get(id));
     this.forecast?.observe(samples);
     this.log.debug({ ...stats, targets: stats.targets }, 'metrics sweep');
-    this.latest.clear();
-    for (const s of samples) {
-      let m = this.latest.get(s.target);
-      if (!m) this.latest.set(s.target, (m = new Map()));
-      m.set(s.metric, s.value);
-    }
     this.series!.write(samples).then(
       () => {
-        if (this.seriesFailing) this.log.warn({ failed_writes: this.seriesWriteErrors }, 'metric samples are written to the store again');
+        if (this.seriesFailing) this.log.warn({ failed_writes: this.self.seriesWriteErrors }, 'metric samples are written to the store again');
         this.seriesFailing = false;
       },
       (err: unknown) => {
-        this.seriesWriteErrors++;
+        this.self.seriesWriteErrors++;
         // Once per change of state, not per sweep (the store logs its own failure once too).
         if (!this.seriesFailing) this.log.error({ err }, 'writing metrics to the store failed; they are kept in memory up to a bound');
         this.seriesFailing = true;
@@ -490,18 +436,18 @@ export class Daemon {
   /** What /metrics reads at scrape time (daemon/api/families.ts declares the families). */
   private metricSources(): MetricSources {
     return {
-      latest: () => this.latest,
+      latest: () => this.self.latest,
       containers: () => this.registry?.list() ?? [],
       sensor: () => this.sensor?.stats(),
-      lastSweep: () => this.lastSweep,
-      alertsOpened: () => [...this.alertCounts.values()],
+      lastSweep: () => this.self.lastSweep,
+      alertsOpened: () => [...this.self.alertsOpened()],
       alertIntakeDropped: () => this.alerts?.stats().dropped,
       subscriberDrops: () => this.grpc?.subscriberDrops() ?? [],
       detectorQueueDropped: () => this.detectSub?.dropped,
       detector: () => this.detector?.stats(),
       rules: () => this.rules?.rules?.rules() ?? [],
-      matchesOutOfScope: () => this.outOfScope,
-      seriesWriteErrors: () => this.seriesWriteErrors,
+      matchesOutOfScope: () => this.self.matchesOutOfScope,
+      seriesWriteErrors: () => this.self.seriesWriteErrors,
       store: () => {
         const store = this.store;
         const state = this.storeState();
@@ -551,47 +497,3 @@ export class Daemon {
   }
 }
 
-
-/**
- * Rules.Validate: the text compiled as one more rule file after the loaded directories (so it may use
- * their macros and lists), from a private temporary file; errors name the caller's file name.
- */
-export function validateRuleText(dirs: readonly string[], text: string, fileName: string): RuleResult {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-validate-'));
-  const file = join(dir, 'input.yaml');
-  try {
-    writeFileSync(file, text, { mode: 0o600 });
-    const rs = RuleSet.load([...dirs, file]);
-    return { ok: true, errors: [], rules: rs.rules().filter((r) => r.source.startsWith(`${file}:`)).map((r) => r.name) };
-  } catch (err) {
-    if (!(err instanceof RuleError)) throw err;
-    return { ok: false, errors: err.errors.map((e) => ({ ...e, file: e.file === file ? fileName : e.file })), rules: [] };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The HTTP token: http.token_file, or <dataDir>/http.token, made (0600, 256 random bits) when missing. */
-function httpToken(c: DaemonConfig): string {
-  const file = c.httpTokenFile ?? join(c.dataDir, 'http.token');
-  if (!c.httpTokenFile) {
-    mkdirSync(c.dataDir, { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(`cannot create the HTTP token ${file}: ${(err as Error).message}`);
-    }
-  }
-  return readToken(file);
-}
-
-function readToken(file: string, what = 'http.token_file'): string {
-  let token: string;
-  try {
-    token = readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new ConfigError(`cannot read ${what} ${file}: ${(err as Error).message}`);
-  }
-  if (token.length < 16) throw new ConfigError(`the token in ${file} is too short (at least 16 characters)`);
-  return token;
-}

@@ -46,7 +46,7 @@ fi
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$REPO"
 missing=
-for f in dist/js/daemon/main.js dist/js/clients/forwarder/main.js dist/js/clients/cli/main.js \
+for f in dist/js/daemon/cli/main.js dist/js/clients/forwarder/main.js dist/js/clients/cli/main.js \
   build/Release/vigil_native.node node_modules/.package-lock.json; do
   [ -e "$f" ] || missing="$missing $f"
 done

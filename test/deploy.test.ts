@@ -33,7 +33,8 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { parseConfig as parseForwarderConfig } from '../clients/forwarder/config.js';
-import { isLoopback, parseConfig, splitListen } from '../daemon/config.js';
+import { parseConfig } from '../daemon/config.js';
+import { isLoopback, splitListen } from '../common/listen.js';
 import { RuleSet } from '../daemon/detect/ruleset.js';
 
 /** This file runs as dist/js/test/deploy.test.js. */

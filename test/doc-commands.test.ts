@@ -1,6 +1,6 @@
 // Every option a doc names exists: each `vigild`, `vigil` and `vigil-forward` command line in the
 // READMEs and docs/ is parsed by the program's own parser, in a parse-only mode that runs nothing
-// and reads no file (daemon/main.ts checkCommandLine, clients/cli/args.ts parseCommandLine,
+// and reads no file (daemon/cli/main.ts checkCommandLine, clients/cli/args.ts parseCommandLine,
 // clients/forwarder/args.ts parseForwardArgs). A doc that names an option or a subcommand that does
 // not exist, or gives a value the parser refuses, fails here with the file and line.
 // Where commands are found: shell code blocks (sh, bash, shell, console or unmarked; in console
@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { parseCommandLine } from '../clients/cli/args.js';
 import { parseForwardArgs } from '../clients/forwarder/args.js';
-import { checkCommandLine } from '../daemon/main.js';
+import { checkCommandLine } from '../daemon/cli/main.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const DOCS = [

@@ -8,7 +8,7 @@ import type { ContainerInfo } from '../daemon/containers/types.js';
 import { Detector } from '../daemon/detect/detector.js';
 import { RuleSet } from '../daemon/detect/ruleset.js';
 import type { RuleMatch } from '../daemon/detect/types.js';
-import type { MetricName, Sample } from '../daemon/metrics/types.js';
+import type { MetricName, Sample } from '../daemon/core/metric-names.js';
 
 const RULES = join(import.meta.dirname, '../../../rules');
 const rules = RuleSet.load([RULES]);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { packageDefinition, protoDir } from '../daemon/api/proto.js';
+import { packageDefinition, protoDir } from '../common/node/grpc-client.js';
 
 const PINNED = join(protoDir(), '..', 'test', 'fixtures', 'proto-fields.txt');
 

@@ -2,7 +2,8 @@
 // (message and whose usage) it raises.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COMMON, DEFAULT_ADDR, DEFAULT_HTTP, DEFAULT_HTTP_TOKEN_FILE, isLoopback, parseCommandLine, SPECS, splitHostPort, type ParseContext } from './args.js';
+import { COMMON, DEFAULT_ADDR, DEFAULT_HTTP, DEFAULT_HTTP_TOKEN_FILE, parseCommandLine, SPECS, splitHostPort, type ParseContext } from './args.js';
+import { isLoopback } from '../../common/listen.js';
 import { UsageError } from './errors.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');

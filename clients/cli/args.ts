@@ -6,7 +6,9 @@ import { UsageError } from './errors.js';
 import { parseFilter } from './filters.js';
 import { SEVERITY_WORDS, type Filter } from './proto.js';
 import { COLOUR_MODES, type ColourMode } from './terminal.js';
-import { parseDuration, parseTimeArg } from './units.js';
+import { parseDuration } from '../../common/duration.js';
+import { isLoopback } from '../../common/listen.js';
+import { parseTimeArg } from './units.js';
 
 export const DEFAULT_ADDR = 'unix:///run/vigil/vigil.sock';
 /** vigild's HTTP listener and the token file it makes there, with its default config (daemon/config.ts). */
@@ -678,12 +680,6 @@ export function parseCommandLine(argv: readonly string[], ctx: ParseContext): In
   const connection = connectionFrom(values, ctx, spec.usage);
   const colour = oneOf('--color', str(values.color), COLOUR_MODES, 'auto', spec.usage);
   return { command: spec.build(values, positionals, ctx, spec.usage), connection, colour };
-}
-
-/** Loopback hosts for --insecure. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 /** Splits host:port ([v6]:port); undefined when it is not one. */

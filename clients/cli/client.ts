@@ -1,15 +1,10 @@
 // The CLI's connection to vigild: one grpc-js channel shared by typed clients of every vigil.v1
-// service, loaded from proto/ with the options of proto/README.md (the generated types in proto/gen
-// describe what they send and receive). Addresses:
-//   unix:///run/vigil/vigil.sock   the default; the socket's file permissions are the access control
-//   host:port                      TLS (the system's CAs, or --ca/VIGIL_CA for a private one)
-//   host:port --insecure           plain TCP, only to a loopback address (args.ts checks)
-// VIGIL_TOKEN, when set, goes with every call as `authorization: Bearer <token>` metadata (per call
-// rather than as call credentials, which grpc-js refuses on an insecure channel).
+// service (the generated types in proto/gen describe what they send and receive). Loading, addresses,
+// credentials and the token's metadata are common/node/grpc-client.ts's, as for every client; the
+// default address is unix:///run/vigil/vigil.sock, --ca/VIGIL_CA names a private CA, --insecure is
+// only allowed to a loopback address (args.ts checks) and VIGIL_TOKEN goes with every call.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { CHANNEL_OPTIONS, channelCredentials, grpcTarget, tokenMetadata, vigilClients } from '../../common/node/grpc-client.js';
 import type { ProtoGrpcType as AlertsProto } from '../../proto/gen/alerts.js';
 import type { ProtoGrpcType as ContainersProto } from '../../proto/gen/containers.js';
 import type { ProtoGrpcType as EventsProto } from '../../proto/gen/events.js';
@@ -29,20 +24,7 @@ import type { TargetsClient, TargetsDefinition } from '../../proto/gen/vigil/v1/
 import type { Connection } from './args.js';
 import { CliError } from './errors.js';
 
-/** proto/ of this checkout: dist/js/clients/cli/client.js -> <repo>/proto. */
-export const PROTO_DIR = fileURLToPath(new URL('../../../../proto/', import.meta.url));
-const PROTO_FILES = ['events', 'alerts', 'targets', 'metrics', 'rules', 'status', 'containers'].map((f) => `vigil/v1/${f}.proto`);
-
 type VigilProto = AlertsProto & ContainersProto & EventsProto & MetricsProto & RulesProto & StatusProto & TargetsProto;
-
-let loaded: VigilProto['vigil']['v1'] | undefined;
-function services(): VigilProto['vigil']['v1'] {
-  if (!loaded) {
-    const def = protoLoader.loadSync(PROTO_FILES, { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-    loaded = (grpc.loadPackageDefinition(def) as unknown as VigilProto).vigil.v1;
-  }
-  return loaded;
-}
 
 export interface Api {
   events: EventsClient;
@@ -61,33 +43,10 @@ export interface Api {
   readonly addr: string;
 }
 
-export function channelCredentials(conn: Connection): grpc.ChannelCredentials {
-  if (conn.addr.startsWith('unix:') || conn.insecure) return grpc.credentials.createInsecure();
-  let ca: Buffer | null = null;
-  if (conn.ca !== undefined) {
-    try {
-      ca = readFileSync(conn.ca);
-    } catch (err) {
-      throw new CliError('VIGIL_IO', `cannot read the CA file ${conn.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
-  return grpc.credentials.createSsl(ca);
-}
-
-/** grpc-js target for an address: unix:///path as is, unix:/path normalised, host:port as is. */
-export function grpcTarget(addr: string): string {
-  if (addr.startsWith('unix:') && !addr.startsWith('unix://')) return `unix://${addr.slice('unix:'.length)}`;
-  return addr;
-}
-
 export function connect(conn: Connection, env: NodeJS.ProcessEnv = process.env): Api {
-  const creds = channelCredentials(conn);
-  const v1 = services();
-  const channelOptions: grpc.ChannelOptions = {
-    // Fail fast when the daemon is not there instead of retrying for the whole deadline.
-    'grpc.initial_reconnect_backoff_ms': 200,
-    'grpc.max_receive_message_length': 64 << 20,
-  };
+  const creds = channelCredentials(conn, (file, err) => new CliError('VIGIL_IO', `cannot read the CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`));
+  const v1 = vigilClients<VigilProto['vigil']['v1']>();
+  const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS };
   const target = grpcTarget(conn.addr);
   const first = new v1.Status(target, creds, channelOptions);
   // Every other client shares the first one's channel.
@@ -106,9 +65,7 @@ export function connect(conn: Connection, env: NodeJS.ProcessEnv = process.env):
     rules: make(v1.Rules),
     containers: make(v1.Containers),
     metadata() {
-      const md = new grpc.Metadata();
-      if (token) md.set('authorization', `Bearer ${token}`);
-      return md;
+      return tokenMetadata(token);
     },
     options() {
       return { deadline: Date.now() + conn.timeoutMs };
@@ -129,10 +86,10 @@ interface UnaryServices {
   status: StatusDefinition;
   containers: ContainersDefinition;
 }
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore-start lint/suspicious/noExplicitAny: any in the positions infer does not read, so every definition matches
 type RequestOf<D> = D extends MethodDefinition<infer Q, any, any, any> ? Q : never;
 type ResponseOf<D> = D extends MethodDefinition<any, any, any, infer R> ? R : never;
-/* eslint-enable @typescript-eslint/no-explicit-any */
+// biome-ignore-end lint/suspicious/noExplicitAny: see above
 type UnaryFn = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<unknown>) => grpc.ClientUnaryCall;
 
 /** One unary call as a promise, with the token and the deadline: `call(api, 'alerts', 'Get', { id })`. */

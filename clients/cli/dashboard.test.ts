@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { dashboardUrl, readHttpToken } from './dashboard.js';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
-import { CapturedOutput } from './testing.js';
+import { CapturedOutput } from '../../test/cli-output.js';
 
 const TOKEN = 'Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODlhYmNkZWY';
 const dir = mkdtempSync(join(tmpdir(), 'vigil-dashboard-'));

@@ -4,7 +4,8 @@
 // address is checked: /healthz must answer (else the URL would open an error page), and /api/v1/status
 // must take the token (a token file of another daemon, or a daemon that wants a token when none was
 // given, would open a page that only asks for a token).
-import { isLoopback, splitHostPort, type Connection, type DashboardCommand } from './args.js';
+import { splitHostPort, type Connection, type DashboardCommand } from './args.js';
+import { isLoopback } from '../../common/listen.js';
 import { HINT_START } from './client.js';
 import { CliError } from './errors.js';
 import type { CliIo } from './io.js';

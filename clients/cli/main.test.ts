@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { UpdateAlertRequest__Output } from '../../proto/gen/vigil/v1/UpdateAlertRequest.js';
-import { PROTO_DIR } from './client.js';
+import { LOADER_OPTIONS, protoDir } from '../../common/node/grpc-client.js';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
 import type { Alert, SubscribeRequest } from './proto.js';
-import { CapturedOutput } from './testing.js';
+import { CapturedOutput } from '../../test/cli-output.js';
 
 
 interface Harness {
@@ -64,7 +64,7 @@ const ALERT = {
 };
 
 before(async () => {
-  const def = protoLoader.loadSync(['vigil/v1/events.proto', 'vigil/v1/alerts.proto', 'vigil/v1/status.proto'], { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const def = protoLoader.loadSync(['vigil/v1/events.proto', 'vigil/v1/alerts.proto', 'vigil/v1/status.proto'], { ...LOADER_OPTIONS, includeDirs: [protoDir()] });
   const v1 = (grpc.loadPackageDefinition(def) as unknown as { vigil: { v1: Record<string, { service: grpc.ServiceDefinition }> } }).vigil.v1;
   server = new grpc.Server();
   const refuse = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });

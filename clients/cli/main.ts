@@ -1,8 +1,8 @@
 // vigil: the command-line client of vigild over its gRPC API (proto/vigil/v1). Exit status: 0 success,
 // 1 failure (one line on stderr, never a stack trace unless --debug), 2 usage error (one line and the
 // command's usage).
-import { readFileSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { isEntry } from '../../common/node/entry.js';
 import { parseCommandLine, type Command, type Invocation } from './args.js';
 import { connect, errorFromRpc, type Api } from './client.js';
 import * as commands from './commands.js';
@@ -114,17 +114,7 @@ export function processIo(): CliIo {
   };
 }
 
-function isEntry(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntry()) {
+if (isEntry(import.meta.url)) {
   // Node's deprecation warnings (grpc-js sets the TLS server name to an IP address for 127.0.0.1:port,
   // DEP0123) are for developers, not for the user's terminal; --debug keeps them.
   if (!process.argv.includes('--debug')) process.noDeprecation = true;

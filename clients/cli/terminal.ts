@@ -26,6 +26,5 @@ export function painter(colour: boolean): Paint {
 
 /** Removes ANSI SGR sequences (for width measurement). */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, '');
 }

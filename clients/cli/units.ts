@@ -1,13 +1,6 @@
-// Durations, times and quantities as people type and read them.
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
-
-/** "90s", "1h", "7d" -> milliseconds; undefined when it is not a duration. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
-}
+// Durations, times and quantities as people type and read them. Durations are read by vigil's one
+// grammar (common/duration.ts), the same as in rules and the daemon's config.
+import { parseDuration } from '../../common/duration.js';
 
 /** A point in time for --since/--until: a duration ago ("1h"), or an ISO/RFC 3339 time. Unix ms. */
 export function parseTimeArg(text: string, now: number): number | undefined {

@@ -5,7 +5,7 @@ import { parseConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { compileFilter } from './filter.js';
 import { HOSTILE } from '../../common/hostile-patterns.js';
-import { alertItem, makeEvent } from './testing.js';
+import { alertItem, makeEvent } from '../../test/forwarder-fakes.js';
 
 const FULL = `
 daemon:

@@ -1,5 +1,7 @@
-// Errors of the forwarder: one base class with a stable `code`, one subclass per idea. Clients do not
-// import daemon/ modules, so the forwarder has its own small set (the codes follow the daemon's naming).
+// Errors of the forwarder: vigil's one base class (common/errors.ts) with a stable `code`, one
+// subclass per idea. Clients do not import daemon/ modules, so the forwarder has its own small set of
+// codes (following the daemon's naming).
+import { CodedError } from '../../common/errors.js';
 
 export type ForwardErrorCode =
   | 'VIGIL_USAGE'
@@ -8,15 +10,8 @@ export type ForwardErrorCode =
   | 'VIGIL_FORWARD_SINK'
   | 'VIGIL_FORWARD_SOURCE';
 
-export class ForwardError extends Error {
-  readonly code: ForwardErrorCode;
-
-  constructor(code: ForwardErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+/** The forwarder's errors: vigil's one base (common/errors.ts) with the forwarder's codes. */
+export class ForwardError extends CodedError<ForwardErrorCode> {}
 
 /** A command line that cannot be run as given. Exit status 2. */
 export class UsageError extends ForwardError {

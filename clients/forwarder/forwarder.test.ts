@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { assemble } from './assemble.js';
 import { parseConfig } from './config.js';
 import { readState } from './state.js';
-import { FakeSource, RecordingSink } from './testing.js';
+import { FakeSource, RecordingSink } from '../../test/forwarder-fakes.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'vigil-fwd-'));

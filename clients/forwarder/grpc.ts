@@ -1,11 +1,8 @@
-// The real AlertSource: Events.Subscribe on vigild, loaded from proto/ with the options of
-// proto/README.md. Addresses as the CLI takes them: unix:///run/vigil/vigil.sock (the default; file
-// permissions are the access control), host:port with TLS (system CAs or `ca`), host:port with
-// `insecure` (plain TCP, for loopback tests). A token goes with the call as `authorization: Bearer`.
+// The real AlertSource: Events.Subscribe on vigild. Loading, addresses (unix:///run/vigil/vigil.sock
+// by default, host:port with TLS, system CAs or `ca`, host:port `insecure` for loopback tests),
+// credentials and the token's metadata are common/node/grpc-client.ts's, as for every client.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { CHANNEL_OPTIONS, channelCredentials, grpcTarget, tokenMetadata, vigilClients } from '../../common/node/grpc-client.js';
 import type { ProtoGrpcType } from '../../proto/gen/events.js';
 import type { EventsClient } from '../../proto/gen/vigil/v1/Events.js';
 import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
@@ -13,16 +10,6 @@ import type { DaemonConfig } from './config.js';
 import { CursorRejectedError, SourceError } from './errors.js';
 import type { AlertSource, SubscribeOptions } from './forwarder.js';
 import type { StreamItem } from './record.js';
-
-/** proto/ of this checkout: dist/js/clients/forwarder/grpc.js -> <repo>/proto. */
-export const PROTO_DIR = fileURLToPath(new URL('../../../../proto/', import.meta.url));
-
-export function loadEventsService(): ProtoGrpcType['vigil']['v1']['Events'] {
-  const def = protoLoader.loadSync(['vigil/v1/events.proto'], {
-    includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
-  });
-  return (grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType).vigil.v1.Events;
-}
 
 /** A SubscribeResponse as the forwarder's StreamItem; undefined for a message it does not know. */
 export function toStreamItem(m: SubscribeResponse__Output): StreamItem | undefined {
@@ -40,33 +27,18 @@ export class GrpcSource implements AlertSource {
   private readonly token: string | undefined;
 
   constructor(d: DaemonConfig) {
-    const Events = loadEventsService();
-    const target = d.address.startsWith('unix:') && !d.address.startsWith('unix://') ? `unix://${d.address.slice(5)}` : d.address;
-    let creds: grpc.ChannelCredentials;
-    if (target.startsWith('unix:') || d.insecure) {
-      creds = grpc.credentials.createInsecure();
-    } else {
-      let ca: Buffer | null = null;
-      if (d.ca) {
-        try {
-          ca = readFileSync(d.ca);
-        } catch (err) {
-          throw new SourceError(`cannot read the CA file ${d.ca}: ${(err as Error).message}`, err);
-        }
-      }
-      creds = grpc.credentials.createSsl(ca);
-    }
-    this.client = new Events(target, creds, {
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_receive_message_length': 64 << 20,
-      'grpc.keepalive_time_ms': 30_000,
-    });
+    const { Events } = vigilClients<ProtoGrpcType['vigil']['v1']>();
+    const creds = channelCredentials(
+      { addr: d.address, insecure: d.insecure, ca: d.ca || undefined },
+      (file, err) => new SourceError(`cannot read the CA file ${file}: ${(err as Error).message}`, err),
+    );
+    // Keepalive: the forwarder holds one stream for days; a dead peer must show up as an error.
+    this.client = new Events(grpcTarget(d.address), creds, { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 30_000 });
     this.token = d.token;
   }
 
   async *subscribe(o: SubscribeOptions, signal: AbortSignal): AsyncIterable<StreamItem> {
-    const md = new grpc.Metadata();
-    if (this.token) md.set('authorization', `Bearer ${this.token}`);
+    const md = tokenMetadata(this.token);
     const call = this.client.Subscribe({
       allow: o.allow, deny: o.deny, include_alerts: o.includeAlerts, include_events: o.includeEvents,
       since_seq: String(o.sinceSeq),

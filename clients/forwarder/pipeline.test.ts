@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { SinkError } from './errors.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import type { ForwardRecord } from './record.js';
-import { alertItem, makeEvent, RecordingSink } from './testing.js';
+import { alertItem, makeEvent, RecordingSink } from '../../test/forwarder-fakes.js';
 
 const log = pino({ level: 'silent' });
 

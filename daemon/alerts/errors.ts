@@ -3,7 +3,7 @@
 //   VIGIL_ALERT_NOT_FOUND  no alert has that id (never stored, or removed by retention)
 //   VIGIL_ALERT_STATE      the transition is not allowed from the alert's state (e.g. resolve twice)
 //   VIGIL_ALERT_CURSOR     a paging cursor that this store did not hand out (or for another filter)
-import { VigilError } from '../errors.js';
+import { VigilError } from '../core/errors.js';
 
 export type AlertErrorCode = 'VIGIL_ALERT_NOT_FOUND' | 'VIGIL_ALERT_STATE' | 'VIGIL_ALERT_CURSOR';
 

@@ -48,10 +48,11 @@
 // alerts silently to a full disk would let an attacker hide by filling it. The manager logs when
 // alerts start waiting and when they are written, not per batch.
 import { hostname } from 'node:os';
-import { silentLogger, type Logger } from '../log.js';
-import { HOST_CONTAINER } from '../containers/types.js';
-import type { ActionName, RuleInfo, RuleMatch } from '../detect/types.js';
-import { BoundedQueue } from '../sensor/queue.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { HOST_CONTAINER } from '../core/container.js';
+import type { RuleInfo, RuleMatch } from '../detect/types.js';
+import type { ActionName } from '../core/severity.js';
+import { BoundedQueue } from '../core/queue.js';
 import { StoreError } from '../store/errors.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';

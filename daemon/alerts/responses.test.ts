@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
-import { HOST_CONTAINER } from '../containers/types.js';
+import { HOST_CONTAINER } from '../core/container.js';
 import { Responses, parseProcStat, redactUrl } from './responses.js';
 import type { Alert } from './types.js';
 

@@ -24,13 +24,13 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { cgroupIdOf, parseProcCgroup, readCgroupMounts, type CgroupMounts } from '../containers/cgroupfs.js';
-import { ConfigError } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { ConfigError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { KTIME, type EnforceEvent, type VigilEvent } from '../sensor/events.js';
-import { bootToWallOffsetNs } from '../sensor/time.js';
-import { EnforceSpoil, VG_ENF_CONTAINERS_ONLY, VG_ENF_KILL, VG_ENF_SPOIL, type EnforceEntry } from '../sensor/native.js';
+import { bootToWallOffsetNs } from '../core/clock.js';
+import { EnforceSpoil, VG_ENF_CONTAINERS_ONLY, VG_ENF_KILL, VG_ENF_SPOIL, type EnforceEntry } from '../core/enforce.js';
 import type { SyscallTable } from '../sensor/syscalls.js';
-import type { ActionName } from '../detect/types.js';
+import type { ActionName } from '../core/severity.js';
 import type { ActionOutcome, Alert } from './types.js';
 
 /** What the alerts manager calls: one call per new alert, the rule's actions, the outcomes back. */

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../store/store.js';
 import { sealRecord } from '../store/record.js';
-import type { Severity } from '../detect/types.js';
+import type { Severity } from '../core/severity.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';
 import { AlertStore, SEQ_RESERVE, type AlertFilter } from './store.js';
 import { MAX_ALERT_FORECAST_POINTS, type Alert, type AlertState } from './types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { Forecast } from '../core/forecast.js';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const MIN = 60_000;

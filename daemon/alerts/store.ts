@@ -44,13 +44,13 @@
 // reader; retention removes them with their index keys when their time comes.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { readDurable, writeDurable } from '../store/durable.js';
 import { StoreError } from '../store/errors.js';
 import type { Keyspace, Store, StoreHealth, StoreOp } from '../store/store.js';
 import { prefixEnd } from '../store/store.js';
 import { openRecord, sealRecord } from '../store/record.js';
-import { SEVERITIES, severityRank, type Severity } from '../detect/types.js';
+import { SEVERITIES, severityRank, type Severity } from '../core/severity.js';
 import { AlertError } from './errors.js';
 import { ALERT_ID_LENGTH, isAlertId } from './ids.js';
 import { ALERT_STATES, boundForecast, type Alert, type AlertState } from './types.js';

@@ -1,8 +1,9 @@
 // Alerts: what security teams see, page on and act on. Built from detection matches; persisted before
 // they are published; every state change and response is recorded on the alert itself.
-import type { ContainerRef } from '../containers/types.js';
-import type { ActionName, MetricMatch, OutputValue, Severity } from '../detect/types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { ContainerRef } from '../core/container.js';
+import type { MetricMatch, OutputValue } from '../detect/types.js';
+import type { ActionName, Severity } from '../core/severity.js';
+import type { Forecast } from '../core/forecast.js';
 import type { VigilEvent } from '../sensor/events.js';
 
 export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;

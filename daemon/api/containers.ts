@@ -3,7 +3,7 @@
 import type { ContainerSummary } from '../../proto/gen/vigil/v1/ContainerSummary.js';
 import type { Severity as ApiSeverity } from '../../proto/gen/vigil/v1/Severity.js';
 import type { ListContainersResponse } from '../../proto/gen/vigil/v1/ListContainersResponse.js';
-import { SEVERITIES, type Severity } from '../detect/types.js';
+import { SEVERITIES, type Severity } from '../core/severity.js';
 import { toApiContainerInfo } from './convert.js';
 import type { ContainerView, DaemonServices } from './services.js';
 

@@ -11,7 +11,7 @@ import type { Target } from '../containers/targets.js';
 import { formatSelector } from '../containers/targets.js';
 import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/types.js';
 import type { RuleInfo } from '../detect/types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { Forecast } from '../core/forecast.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 
 /** What Events.Subscribe carries from the sensor: probe events and the registry's lifecycle events. */

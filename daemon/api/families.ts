@@ -2,9 +2,9 @@
 // state as MetricSources) and docs/metrics.md is generated from them (an empty MetricSources). Each
 // family reads existing counters at scrape time; nothing here runs per event.
 import type { ContainerInfo } from '../containers/types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { Forecast } from '../core/forecast.js';
 import type { SweepStats } from '../metrics/collector.js';
-import { METRICS, type MetricName } from '../metrics/types.js';
+import { METRICS, type MetricName, type Sample as MetricSample } from '../core/metric-names.js';
 import type { DetectorStats } from '../detect/detector.js';
 import type { SensorStats } from '../sensor/sensor.js';
 import { KIND_NAMES } from '../sensor/layout.js';
@@ -35,6 +35,42 @@ export interface MetricSources {
   forecasts(): Iterable<{ forecast: Forecast; warning: boolean }>;
   build: { version: string; commit: string; api: string };
   now(): number;
+}
+
+/**
+ * What vigil keeps only to report it (here and in the API's container views): alerts opened by rule
+ * and severity, matches that targets kept from alerting, failed series writes, and the last sweep
+ * with its latest value of each (target, metric). The daemon's wiring feeds it; scrapes read it.
+ */
+export class SelfMetrics {
+  private readonly opened = new Map<string, { rule: string; severity: string; count: number }>();
+  /** The latest sample of each (target, metric) of the last sweep. */
+  readonly latest = new Map<string, Map<MetricName, number>>();
+  lastSweep: SweepStats | undefined;
+  matchesOutOfScope = 0;
+  seriesWriteErrors = 0;
+
+  alertOpened(rule: string, severity: string): void {
+    const key = `${rule}\u0000${severity}`;
+    const c = this.opened.get(key);
+    if (c) c.count++;
+    else this.opened.set(key, { rule, severity, count: 1 });
+  }
+
+  alertsOpened(): Iterable<{ rule: string; severity: string; count: number }> {
+    return this.opened.values();
+  }
+
+  /** A sweep's samples (after target scoping) replace the previous sweep's latest values. */
+  sweep(samples: readonly MetricSample[], stats: SweepStats): void {
+    this.lastSweep = stats;
+    this.latest.clear();
+    for (const s of samples) {
+      let m = this.latest.get(s.target);
+      if (!m) this.latest.set(s.target, (m = new Map()));
+      m.set(s.metric, s.value);
+    }
+  }
 }
 
 /** Sources with nothing running: the families' declarations only (docs, tests). */
@@ -117,7 +153,7 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
 
   add('vigil_build_info', 'gauge', 'always 1: the version, build commit and API of this vigild', ['version', 'commit', 'api'], () => [{ labels: { ...src.build }, value: 1 }]);
 
-  // Sampled container and host metrics (daemon/metrics/types.ts), the latest sweep's values.
+  // Sampled container and host metrics (daemon/core/metric-names.ts), the latest sweep's values.
   for (const metric of Object.keys(METRICS) as MetricName[]) {
     const exp = EXPORTED[metric];
     const name = exp?.name ?? metric;

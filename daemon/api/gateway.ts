@@ -8,8 +8,9 @@
 // own gRPC stream, whose server-side queue then drops and reports a gap, never stalling anyone else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, channelCredentials, grpcTarget } from '../../common/node/grpc-client.js';
 import { ALERT_STATES } from '../alerts/types.js';
-import { SEVERITIES } from '../detect/types.js';
+import { SEVERITIES } from '../core/severity.js';
 import { clientConstructors } from './proto.js';
 
 const MAX_BODY = 1 << 20;
@@ -171,7 +172,8 @@ export class Gateway {
     if (!c) {
       const Ctor = clientConstructors()[service];
       if (!Ctor) throw new HttpError(500, 'INTERNAL', `no service ${service}`);
-      c = new Ctor(`unix:${this.o.socket}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
+      const addr = `unix:${this.o.socket}`;
+      c = new Ctor(grpcTarget(addr), channelCredentials({ addr }), { ...CHANNEL_OPTIONS });
       this.clients.set(service, c);
     }
     return c;

@@ -30,18 +30,19 @@ import type { UpdateAlertRequest__Output } from '../../proto/gen/vigil/v1/Update
 import type { ValidateRulesRequest__Output } from '../../proto/gen/vigil/v1/ValidateRulesRequest.js';
 import type { AlertFilter } from '../alerts/store.js';
 import { ALERT_STATES, type Alert, type AlertState } from '../alerts/types.js';
-import { isLoopback, splitListen } from '../config.js';
-import { SEVERITIES, type Severity } from '../detect/types.js';
-import { ConfigError, CursorError, VigilError, type CursorRange } from '../errors.js';
-import type { Logger } from '../log.js';
-import { METRICS } from '../metrics/types.js';
+import { isLoopback, splitListen } from '../../common/listen.js';
+import { SEVERITIES, type Severity } from '../core/severity.js';
+import { ConfigError, CursorError, VigilError, type CursorRange } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { METRICS } from '../core/metric-names.js';
 import { KIND_NAMES } from '../sensor/layout.js';
 import { bearerMatches, bearerToken } from './auth.js';
 import { SubscriberDrops, subscriberName } from './drops.js';
 import { getContainer, listContainers } from './containers.js';
 import { replayedChange, toApiAlert, toApiForecast, toApiRule, toApiTarget, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription, type CompiledSubscription } from './filter.js';
-import { packageDefinition, serviceDefinitions } from './proto.js';
+import { packageDefinition } from '../../common/node/grpc-client.js';
+import { serviceDefinitions } from './proto.js';
 import type { DaemonServices } from './services.js';
 import { Shared, StreamSubscriber } from './subscriber.js';
 
@@ -267,7 +268,10 @@ export class GrpcApi {
         () => call.emit('error', toStatus(err, this.log)),
       );
     }
-    if (spec.sinceSeq === 0 && spec.epoch === undefined) return this.subscribeChecked(call, spec);
+    if (spec.sinceSeq === 0 && spec.epoch === undefined) {
+      this.subscribeChecked(call, spec);
+      return;
+    }
     this.checkCursor(spec).then(
       () => this.subscribeChecked(call, spec),
       (err: unknown) => call.emit('error', toStatus(err, this.log)),

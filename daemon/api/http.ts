@@ -6,9 +6,9 @@
 // - /metrics and /healthz need the token off loopback only (a local Prometheus or probe scrapes them).
 // - the dashboard's static files hold no data and need nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ConfigError } from '../errors.js';
-import { isLoopback, splitListen } from '../config.js';
-import type { Logger } from '../log.js';
+import { ConfigError } from '../core/errors.js';
+import { isLoopback, splitListen } from '../../common/listen.js';
+import type { Logger } from '../core/log.js';
 import { bearerMatches } from './auth.js';
 import type { Gateway } from './gateway.js';
 import type { WebRoot } from './web.js';

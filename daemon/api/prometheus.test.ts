@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MetricName } from '../metrics/types.js';
-import { NO_SOURCES, vigilFamilies } from './families.js';
+import type { MetricName } from '../core/metric-names.js';
+import { NO_SOURCES, SelfMetrics, vigilFamilies } from './families.js';
 import { documentedFamilies, MetricsRegistry, MetricsRegistryError, unitOf, type FamilySpec, type Sample } from './prometheus.js';
 
 const fam = (name: string, type: FamilySpec['type'], labels: string[], samples: Sample[]): FamilySpec => ({ name, help: `${name} help`, type, labels, collect: () => samples });
@@ -117,4 +117,27 @@ test('the live sources: container labels, PSI as a ratio, forecasts and rule mat
     'vigil_build_info{version="1.2.3",commit="abc1234",api="vigil.v1"} 1',
   ])
     assert.ok(body.split('\n').includes(line), `${line}\nin\n${body}`);
+});
+
+test('SelfMetrics: alerts opened by rule and severity, the last sweep replaces the latest values', async () => {
+  const self = new SelfMetrics();
+  self.alertOpened('Shell in container', 'warning');
+  self.alertOpened('Shell in container', 'warning');
+  self.alertOpened('Shell in container', 'critical');
+  assert.deepEqual([...self.alertsOpened()], [
+    { rule: 'Shell in container', severity: 'warning', count: 2 },
+    { rule: 'Shell in container', severity: 'critical', count: 1 },
+  ]);
+  const stats = (startedAt: number) => ({ startedAt }) as never;
+  self.sweep([{ target: 'c1', metric: 'pids_current', time: 1, value: 3 }, { target: 'host', metric: 'pids_current', time: 1, value: 9 }], stats(1));
+  self.sweep([{ target: 'c1', metric: 'pids_current', time: 2, value: 4 }], stats(2));
+  assert.deepEqual([...self.latest], [['c1', new Map([['pids_current', 4]])]], 'a target gone from the sweep is gone');
+  self.matchesOutOfScope++;
+  const reg = new MetricsRegistry(
+    vigilFamilies({ ...NO_SOURCES, latest: () => self.latest, alertsOpened: () => self.alertsOpened(), matchesOutOfScope: () => self.matchesOutOfScope }),
+    { defaults: false },
+  );
+  const lines = (await reg.render()).body.split('\n');
+  assert.ok(lines.includes('vigil_alerts_opened_total{rule="Shell in container",severity="critical"} 1'), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('vigil_container_pids_current{container_id="c1"') && l.endsWith(' 4')), lines.join('\n'));
 });

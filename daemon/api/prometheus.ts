@@ -5,7 +5,7 @@
 // Families are declared with their label names, so prom-client refuses a sample with an undeclared
 // label and docs/metrics.md (metricsMarkdown) lists exactly what the registry serves.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { VigilError } from '../errors.js';
+import { VigilError } from '../core/errors.js';
 
 export type FamilyType = 'counter' | 'gauge';
 

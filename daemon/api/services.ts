@@ -3,12 +3,12 @@
 import type { AlertListener } from '../alerts/manager.js';
 import type { AlertFilter, AlertList, AlertPage } from '../alerts/store.js';
 import type { Alert } from '../alerts/types.js';
-import type { CursorRange } from '../errors.js';
+import type { CursorRange } from '../core/errors.js';
 import type { Target, TargetSpec } from '../containers/targets.js';
 import type { ContainerInfo } from '../containers/types.js';
-import type { RuleFileError } from '../detect/ruleset.js';
+import type { RuleCheck } from '../detect/manager.js';
 import type { RuleInfo } from '../detect/types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { Forecast } from '../core/forecast.js';
 import type { QueryResult } from '../metrics/series.js';
 import type { ProgramState } from '../sensor/native.js';
 import type { SensorStats, Subscription } from '../sensor/sensor.js';
@@ -56,12 +56,8 @@ export interface TargetSource {
   list(): Target[];
 }
 
-export interface RuleResult {
-  ok: boolean;
-  errors: RuleFileError[];
-  /** Validate: names of the rules the text defines; Reload: rules in force. */
-  rules: string[];
-}
+/** Validate: names of the rules the text defines; Reload: rules in force. */
+export type RuleResult = RuleCheck;
 
 export interface RuleSource {
   list(): RuleInfo[];

@@ -7,7 +7,7 @@ import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/Subscrib
 import type { SubscribeResponse } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
 import type { Alert, AlertChange } from '../alerts/types.js';
 import type { Subscription } from '../sensor/sensor.js';
-import { BoundedQueue } from '../sensor/queue.js';
+import { BoundedQueue } from '../core/queue.js';
 import { applyMask, toApiAlert, toApiChange, toApiEvent, type StreamEvent } from './convert.js';
 import type { CompiledSubscription } from './filter.js';
 

@@ -1,7 +1,7 @@
 // cgroup path shapes: a table of paths as each runtime and driver makes them, and what they resolve to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VigilError } from '../errors.js';
+import { VigilError } from '../core/errors.js';
 import { CgroupPathParser, systemdUnescape } from './parse.js';
 
 const H = 'a'.repeat(40) + '0123456789abcdef01234567';

@@ -2,9 +2,9 @@
 // (a cgroup below a container's, e.g. podman's ".../libpod-<id>.scope/container", belongs to it).
 // Pure: shapes only. A path no shape knows may still be a container the runtimes' state on disk
 // names (plain runc, `ctr`); the registry asks them (runtimes.ts).
-import { ConfigError } from '../errors.js';
-import { linearRegExp, RegexError } from '../regex.js';
-import type { Runtime } from './types.js';
+import { ConfigError } from '../core/errors.js';
+import { linearRegExp, RegexError } from '../core/regex.js';
+import type { Runtime } from '../core/container.js';
 
 export interface CgroupMatch {
   runtime: Runtime;
@@ -15,7 +15,7 @@ export interface CgroupMatch {
   name?: string;
 }
 
-/** A shape from the configuration: a regular expression (linear-time engine, daemon/regex.ts) on the whole path with an `id` group. */
+/** A shape from the configuration: a regular expression (linear-time engine, daemon/core/regex.ts) on the whole path with an `id` group. */
 export interface PathPattern {
   /** e.g. "/mycorp/(?<id>[0-9a-f]{12,})$"; the match ends the container's own cgroup. */
   regex: string;

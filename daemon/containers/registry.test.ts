@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 import { ContainerRegistry, UNKNOWN_CONTAINER } from './registry.js';
 import { RuntimeReader } from './runtimes.js';
-import { HOST_CONTAINER, type ContainerLifecycleEvent } from './types.js';
+import type { ContainerLifecycleEvent } from './types.js';
+import { HOST_CONTAINER } from '../core/container.js';
 
 const HEX = '0123456789abcdef'.repeat(4);
 
@@ -120,16 +121,21 @@ test('mkdir, then events: attributed at once, started on the first exec with the
     assert.equal(f.life[0]!.kind, 'container_start');
     assert.equal(f.life[0]!.container.initPid, 4242);
     assert.equal(f.life[0]!.container.labels['io.kubernetes.pod.name'], 'p');
+    assert.equal(f.reg.get('vgt-plain'), f.reg.list()[0], 'get(id) is the listed container');
+    assert.equal(f.reg.get('vgt-plain')?.name, 'c');
+    assert.equal(f.reg.get('nope'), undefined);
     rmSync(join(f.v2, path), { recursive: true });
     f.reg.enrich(ev('cgroup_rmdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 1, path }));
     assert.equal(f.life[1]?.kind, 'container_stop');
     const late = ev('exit', id);
     f.reg.enrich(late);
     assert.equal(late.container?.id, 'vgt-plain', 'in-flight events still resolve during the grace period');
+    assert.ok(f.reg.get('vgt-plain')?.stoppedAt, 'get(id) finds a stopped container during its grace period');
     f.tick(6000);
     f.reg.enrich(ev('syscall', 1));
     assert.equal(f.reg.resolve(id), undefined);
     assert.equal(f.reg.list().length, 0);
+    assert.equal(f.reg.get('vgt-plain'), undefined, 'evicted from the id index too');
   } finally {
     f.done();
   }

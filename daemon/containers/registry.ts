@@ -34,7 +34,8 @@ import { cgroupIdOf, cgroupProcs, isDir, procV1Path, procV2Path, readCgroupMount
 import { CgroupPathParser, type CgroupMatch, type PathPattern } from './parse.js';
 import { readHostReference, readPosture, runtimePosture, settlePosture, type HostReference } from './posture.js';
 import { RuntimeReader, type RuntimeSpec, type RuntimeState } from './runtimes.js';
-import { HOST_CONTAINER, type ContainerInfo, type ContainerLifecycleEvent, type ContainerRef, type Posture } from './types.js';
+import type { ContainerInfo, ContainerLifecycleEvent, Posture } from './types.js';
+import { HOST_CONTAINER, type ContainerRef } from '../core/container.js';
 
 export interface ContainerRegistryOptions {
   /** cgroup mounts (default: this process's mountinfo). */
@@ -140,6 +141,8 @@ export class ContainerRegistry implements Enricher {
   private readonly now: () => number;
   private readonly cgroups = new Map<number, CgroupNode>();
   private readonly containers = new Map<string, Entry>();
+  /** Container id -> keys of `containers` (cgroup paths) with that id: get(id) without a scan. */
+  private readonly byId = new Map<string, Set<string>>();
   /** Misses: id -> time of the last lookup. */
   private readonly missed = new Map<number, number>();
   /** v1 mode: pid -> container key ('' for host). */
@@ -191,6 +194,23 @@ export class ContainerRegistry implements Enricher {
   resolve(cgroupId: number): ContainerInfo | undefined {
     const key = this.cgroups.get(cgroupId)?.container;
     return key === undefined ? undefined : this.containers.get(key)?.info;
+  }
+
+  /**
+   * The container of an id, running or stopped within the grace period. Should two cgroups carry the
+   * same id (a container restarted under a new path while the old one is in its grace period), the
+   * running one.
+   */
+  get(id: string): ContainerInfo | undefined {
+    const keys = this.byId.get(id);
+    if (!keys) return undefined;
+    let found: ContainerInfo | undefined;
+    for (const k of keys) {
+      const info = this.containers.get(k)?.info;
+      if (info && info.stoppedAt === undefined) return info;
+      found ??= info;
+    }
+    return found;
   }
 
   /** Containers known now (running and stopped within the grace period). */
@@ -365,7 +385,7 @@ export class ContainerRegistry implements Enricher {
     // The container's own cgroup id (the cgroup seen may be one below it).
     if (this.mounts.v2) info.cgroupId = cgroupIdOf(join(this.mounts.v2, key)) ?? (m.containerPath === key ? cgroupId : 0);
     const e: Entry = { info, ref: refOf(info), started: false, metadataDone: false, firstSeen: this.now(), lastMetadataTry: -Infinity, lastStartTry: -Infinity, lastEmptyCheck: this.now() };
-    this.containers.set(key, e);
+    this.setEntry(key, e);
     return e;
   }
 
@@ -379,9 +399,32 @@ export class ContainerRegistry implements Enricher {
     }
     victim ??= this.containers.keys().next().value;
     if (victim !== undefined) {
-      this.containers.delete(victim);
+      this.deleteEntry(victim);
       this.counters.containerEvictions++;
     }
+  }
+
+  // Every change of `containers` goes through these two, so byId stays its index.
+  private setEntry(key: string, e: Entry): void {
+    const old = this.containers.get(key);
+    if (old && old.info.id !== e.info.id) this.unindex(old.info.id, key);
+    this.containers.set(key, e);
+    let keys = this.byId.get(e.info.id);
+    if (!keys) this.byId.set(e.info.id, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private deleteEntry(key: string): void {
+    const e = this.containers.get(key);
+    if (!e) return;
+    this.containers.delete(key);
+    this.unindex(e.info.id, key);
+  }
+
+  private unindex(id: string, key: string): void {
+    const keys = this.byId.get(id);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byId.delete(id);
   }
 
   /** Reads metadata from the runtimes' state; true when the state was found. */
@@ -566,7 +609,7 @@ export class ContainerRegistry implements Enricher {
   private sweep(now: number): void {
     this.lastSweep = now;
     for (const [id, n] of this.cgroups) if (n.removedAt !== undefined && now - n.removedAt >= this.graceMs) this.cgroups.delete(id);
-    for (const [k, e] of this.containers) if (e.stopAt !== undefined && now - e.stopAt >= this.graceMs) this.containers.delete(k);
+    for (const [k, e] of this.containers) if (e.stopAt !== undefined && now - e.stopAt >= this.graceMs) this.deleteEntry(k);
     for (const [id, t] of this.missed) if (now - t >= this.graceMs) this.missed.delete(id);
     this.bootstrap.expire(now);
     if (this.offline) return;

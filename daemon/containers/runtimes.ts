@@ -8,7 +8,7 @@
 // Every reader returns undefined (or skips the entry) when a file is missing or not what it expects.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Runtime } from './types.js';
+import type { Runtime } from '../core/container.js';
 
 /** A runc state directory root and the runtime whose containers it holds. */
 export interface StateRoot {

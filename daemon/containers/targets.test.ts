@@ -171,6 +171,22 @@ test('TargetSet: batches apply whole or not at all, persist, and reload', async 
     assert.deepEqual(set.rulesFor(db), new Set(['escape.mount']));
     assert.deepEqual(set.metricsFor(container({ name: 'other' })), new Set());
 
+    // Scoping of alerts and samples (the daemon asks these at each match and each sweep).
+    const other = container({ id: 'o', name: 'other' });
+    assert.equal(set.ruleInScope({ name: 'escape.mount', tags: [] }, db), true, 'named by its target');
+    assert.equal(set.ruleInScope({ name: 'fork.bomb', tags: ['dos'] }, db), false, 'its target lists other rules');
+    assert.equal(set.ruleInScope({ name: 'x', tags: ['escape.mount'] }, db), true, 'a tag counts as a name');
+    assert.equal(set.ruleInScope({ name: 'fork.bomb', tags: [] }, web), true, 'a target without rules: all');
+    assert.equal(set.ruleInScope({ name: 'fork.bomb', tags: [] }, other), true, 'unmonitored: detection stays on');
+    assert.equal(set.ruleInScope({ name: 'fork.bomb', tags: [] }, undefined), true, 'unknown container');
+    const byId = new Map([web, db, other].map((c) => [c.id, c]));
+    const sample = (target: string, metric: 'memory_usage_bytes' | 'pids_current') => ({ target, metric, time: 0, value: 1 });
+    const kept = set.samplesInScope(
+      [sample(db.id, 'memory_usage_bytes'), sample(db.id, 'pids_current'), sample(web.id, 'pids_current'), sample('o', 'pids_current'), sample('gone', 'pids_current'), sample('host', 'pids_current')],
+      (id) => byId.get(id),
+    );
+    assert.deepEqual(kept.map((s) => `${s.target}/${s.metric}`), [`${db.id}/memory_usage_bytes`, `${web.id}/pids_current`, 'o/pids_current', 'gone/pids_current', 'host/pids_current']);
+
     // One bad selector: nothing of the batch is applied, and the error names each bad one.
     await assert.rejects(set.addBatch(['image:redis*', 'name:[x', 'id:a b', { selector: 'all', metrics: ['nope'] }]), (err: unknown) => {
       assert.ok(err instanceof TargetBatchError);

@@ -21,9 +21,9 @@
 // lines are ignored; errors name file:line:column.
 import { readFile } from 'node:fs/promises';
 import { compileGlob, globFault, type Glob, type GlobMode } from '../../common/glob.js';
-import { VigilError } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
-import { METRICS, type MetricName } from '../metrics/types.js';
+import { VigilError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { METRICS, type MetricName, type Sample } from '../core/metric-names.js';
 import { openRecord, sealRecord } from '../store/record.js';
 import type { Keyspace, Store, StoreOp } from '../store/store.js';
 import type { ContainerInfo } from './types.js';
@@ -458,5 +458,34 @@ export class TargetSet {
       for (const r of t.rules) out.add(r);
     }
     return out;
+  }
+
+  /**
+   * Whether a match of `rule` in `c` raises an alert: a target's `rules` list (rule names or tags)
+   * narrows which rules do for what it selects. Detection itself is never switched off by targets:
+   * a container no target names (or one not known, `undefined`) is still watched by every rule.
+   */
+  ruleInScope(rule: { name: string; tags: readonly string[] }, c: ContainerInfo | 'host' | undefined): boolean {
+    if (!c) return true;
+    const scope = this.rulesFor(c);
+    return scope === 'all' || scope.size === 0 || scope.has(rule.name) || rule.tags.some((t) => scope.has(t));
+  }
+
+  /**
+   * Keeps, of each target's samples, the metrics its targets ask for (all unless they list some, and
+   * all for a container `lookup` does not know).
+   */
+  samplesInScope(samples: Sample[], lookup: (id: string) => ContainerInfo | undefined): Sample[] {
+    const scopes = new Map<string, 'all' | Set<MetricName>>();
+    return samples.filter((s) => {
+      let scope = scopes.get(s.target);
+      if (!scope) {
+        const info = s.target === 'host' ? 'host' : lookup(s.target);
+        scope = info ? this.metricsFor(info) : 'all';
+        if (scope !== 'all' && scope.size === 0) scope = 'all';
+        scopes.set(s.target, scope);
+      }
+      return scope === 'all' || scope.has(s.metric);
+    });
   }
 }

@@ -1,9 +1,6 @@
-// Container identity: what every event, metric and alert is attributed to. The `container` object of
-// an event (docs/events.md) is ContainerRef; the registry holds the full ContainerInfo.
-
-/** Where a container came from, recognised from its cgroup path and the runtime's state on disk. */
-export const RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman', 'lxc', 'systemd-nspawn', 'runc', 'host', 'unknown'] as const;
-export type Runtime = (typeof RUNTIMES)[number];
+// What the container registry knows of a container: the full ContainerInfo (the short ContainerRef
+// every event, metric and alert carries is in core/container.ts), its posture and its life cycle.
+import type { ContainerRef } from '../core/container.js';
 
 /**
  * Security posture of a container: from the runtime's own record of it (runc's state.json holds the
@@ -33,17 +30,6 @@ export interface Posture {
 }
 
 export type PostureSource = 'runtime' | 'kernel';
-
-/** The `container` object carried by every event. Host processes: id 'host', runtime 'host'. */
-export interface ContainerRef {
-  id: string;
-  name: string;
-  runtime: Runtime;
-  image: string;
-  /** Kubernetes pod name and namespace when the runtime's metadata names them. */
-  pod?: string;
-  namespace?: string;
-}
 
 export interface ContainerInfo extends ContainerRef {
   /** Kubernetes pod uid and every label or annotation the runtime recorded. */
@@ -76,5 +62,3 @@ export interface ContainerLifecycleEvent {
 
 export const CONTAINER_LIFECYCLE_KINDS = ['container_start', 'container_update', 'container_stop'] as const;
 export type ContainerLifecycleKind = (typeof CONTAINER_LIFECYCLE_KINDS)[number];
-
-export const HOST_CONTAINER: ContainerRef = Object.freeze({ id: 'host', name: 'host', runtime: 'host', image: '' });

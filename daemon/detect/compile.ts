@@ -5,9 +5,9 @@
 import type { FieldType, EvalContext, ResolvedField, Value } from './fields.js';
 import { SYSCALL_ARG_KEYS } from './fields.js';
 import { ConditionError, type Arith, type Node, type Op } from './parser.js';
-import type { MetricName } from '../metrics/types.js';
+import type { MetricName } from '../core/metric-names.js';
 import { compileGlob, globFault } from '../../common/glob.js';
-import { linearRegExp, RegexError } from '../regex.js';
+import { linearRegExp, RegexError } from '../core/regex.js';
 import { Handler, syscallTable } from '../sensor/syscalls.js';
 import { FS_MAGICS } from '../sensor/names.js';
 import { VG_NAME_MAX } from '../sensor/layout.js';

@@ -214,6 +214,17 @@ test('thresholds: count and distinct per key within the window', () => {
   assert.equal(run(dist, [exec({}, 0), Object.assign(exec({}, 1), { pid: 7 })]).length, 1);
 });
 
+test('rule durations use the grammar of the config and the CLI (common/duration.ts)', () => {
+  // window: 1d was refused here while the config's dedup_window: 1d worked.
+  const thr = (window: string): string => `- rule: t\n  type: threshold\n  condition: evt.kind = exec\n  by: container.id\n  window: ${window}\n  count: 2\n  severity: warning\n`;
+  const HOUR = 3_600_000;
+  assert.equal(run(thr('1d'), [exec({}, 0), exec({}, 23 * HOUR)]).length, 1, '1d holds 23 h');
+  assert.equal(run(thr('1d'), [exec({}, 0), exec({}, 25 * HOUR)]).length, 0, '1d does not hold 25 h');
+  assert.equal(run(thr('1w'), [exec({}, 0), exec({}, 6 * 24 * HOUR)]).length, 1, '1w holds 6 days');
+  assert.equal(run(thr('2'), [exec({}, 0), exec({}, 1500)]).length, 1, 'a YAML number is seconds');
+  for (const bad of ['0s', '5', '1y', '-1h']) assert.throws(() => run(thr(JSON.stringify(bad)), []), /window is a duration/, bad);
+});
+
 test('metric rules: hold for a duration, resolve when clear', () => {
   const out: RuleMatch[] = [];
   const rs = RuleSet.load([dir({ 'r.yaml': `- rule: m\n  type: metric\n  condition: metric.pids_current / metric.pids_max > 0.9 and delta(metric.pids_current) >= 0\n  for: 30s\n  output: "%container.name %metric.pids_current"\n  severity: warning\n` })]);

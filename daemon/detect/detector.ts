@@ -3,13 +3,14 @@
 // that matches fires (no first-match shadowing). Sequence chains, threshold windows and metric
 // holds are per rule and per key, each map capped (the oldest goes, counted). swap() replaces the
 // rule set between two events and keeps the state of rules whose definition did not change.
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
+import type { Logger } from '../core/log.js';
+import { silentLogger } from '../core/log.js';
 import { WALL_MS, type Creds, type NsSet, type VigilEvent } from '../sensor/events.js';
-import type { ContainerInfo, ContainerLifecycleEvent, ContainerRef } from '../containers/types.js';
+import type { ContainerInfo, ContainerLifecycleEvent } from '../containers/types.js';
+import type { ContainerRef } from '../core/container.js';
 import { readHostNs } from '../process/namespaces.js';
-import { HOST_CONTAINER } from '../containers/types.js';
-import type { MetricName, Sample } from '../metrics/types.js';
+import { HOST_CONTAINER } from '../core/container.js';
+import type { MetricName, Sample } from '../core/metric-names.js';
 import { EvalContext, type Environment, type MetricView, type Value } from './fields.js';
 import { show, type CompiledRule } from './loader.js';
 import type { RuleSet } from './ruleset.js';

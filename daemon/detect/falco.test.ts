@@ -10,7 +10,7 @@ import { KTIME, type Creds, type VigilEvent } from '../sensor/events.js';
 import { Detector } from './detector.js';
 import { RuleError, RuleSet } from './ruleset.js';
 import { resolveField } from './fields.js';
-import { formatStatuses, runRules } from './cli.js';
+import { formatStatuses, runRules } from '../cli/rules.js';
 import { Writable } from 'node:stream';
 import type { RuleMatch } from './types.js';
 

@@ -4,14 +4,16 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YNode, type Pair, type YAMLMap } from 'yaml';
-import { VigilError } from '../errors.js';
-import { ACTIONS, SEVERITIES, type ActionName, type RuleInfo, type RuleKind, type Severity } from './types.js';
+import { parseDuration } from '../../common/duration.js';
+import { VigilError } from '../core/errors.js';
+import type { RuleInfo, RuleKind } from './types.js';
+import { ACTIONS, SEVERITIES, type ActionName, type Severity } from '../core/severity.js';
 import { resolveField, type EvalContext, type Getter, type ResolvedField, type Value } from './fields.js';
 import { ConditionError, Parser, type Node, type Op, type Scope, CMP_OPS, LIST_OPS, WORD_OPS } from './parser.js';
 import { compile, compileCmp, kindsOf, metricNames, syscallsOf, type Constraint, type Pred } from './compile.js';
 import { ruleStatus, type RuleStatus } from './status.js';
 export type { RuleStatus } from './status.js';
-import type { MetricName } from '../metrics/types.js';
+import type { MetricName } from '../core/metric-names.js';
 
 /**
  * The Falco rules engine version vigil answers to: that of the stable rule file its compatibility
@@ -126,13 +128,10 @@ function condError(ct: CondText, err: unknown): Located {
 
 // ---- durations -----------------------------------------------------------------------------------
 
-export function parseDuration(v: unknown): number | undefined {
-  if (typeof v === 'number' && v >= 0) return v * 1000;
-  if (typeof v !== 'string') return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return n * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000);
+/** A rule's duration: vigil's one grammar (common/duration.ts), or a YAML number of seconds. */
+function ruleDuration(v: unknown): number | undefined {
+  if (typeof v === 'number') return v >= 0 && Number.isFinite(v) ? v * 1000 : undefined;
+  return typeof v === 'string' ? parseDuration(v) : undefined;
 }
 
 // ---- raw items -----------------------------------------------------------------------------------
@@ -707,8 +706,8 @@ class Compiler {
     const windowOf = (): number => {
       const w = k('window');
       if (!w) throw at(def.src, def.node, `a ${kind} rule needs window: (e.g. 10s)`);
-      const ms = parseDuration((w.value as { value?: unknown }).value);
-      if (ms === undefined || ms <= 0) throw at(w.src, w.value, 'window is a duration: 500ms, 10s, 5m, 1h');
+      const ms = ruleDuration((w.value as { value?: unknown }).value);
+      if (ms === undefined || ms <= 0) throw at(w.src, w.value, 'window is a duration: 500ms, 10s, 5m, 1h, 1d');
       return ms;
     };
     const base = { info, order: def.order, render, outputFields, exception, source: 'syscall', status: LOADED };
@@ -742,8 +741,8 @@ class Compiler {
     const { tree, pred } = this.parse(def.cond, kind === 'metric', k('priority') !== undefined);
     if (kind === 'metric') {
       const f = k('for');
-      const forMs = f ? parseDuration((f.value as { value?: unknown }).value) : 0;
-      if (forMs === undefined) throw at(f!.src, f!.value, 'for is a duration: 0s, 30s, 5m');
+      const forMs = f ? ruleDuration((f.value as { value?: unknown }).value) : 0;
+      if (forMs === undefined) throw at(f!.src, f!.value, 'for is a duration: 0s, 30s, 5m, 1h');
       return { ...base, kinds: new Set(['metric']), syscalls: null, cond: pred, trees: [tree], metric: { forMs, names: [...metricNames(tree)] }, signature: `metric|${def.cond.text}|${forMs}` };
     }
     const kinds = kindsOf(tree);

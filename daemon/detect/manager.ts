@@ -2,11 +2,13 @@
 // request (the daemon wires SIGHUP to reload()). A set that does not load is logged error by error
 // with file:line:column and the rules in force stay. A good set is swapped into the detector between
 // two events (JavaScript runs one event at a time, so no event sees half a rule set).
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
-import { RuleError, formatRuleError, RuleSet } from './ruleset.js';
+import type { Logger } from '../core/log.js';
+import { silentLogger } from '../core/log.js';
+import { RuleError, formatRuleError, RuleSet, type RuleFileError } from './ruleset.js';
 
 /** The rule directories used when none are given: the package's rules/ and /etc/vigil/rules.d. */
 export function defaultRuleDirs(): string[] {
@@ -15,6 +17,33 @@ export function defaultRuleDirs(): string[] {
   const dirs = [existsSync(pkg) ? pkg : fileURLToPath(new URL('../../rules', import.meta.url))];
   if (existsSync('/etc/vigil/rules.d')) dirs.push('/etc/vigil/rules.d');
   return dirs;
+}
+
+/** What Rules.Validate and Rules.Reload answer: whether the text or the directories load, and why not. */
+export interface RuleCheck {
+  ok: boolean;
+  errors: RuleFileError[];
+  /** Validate: names of the rules the text defines; reload: the rules in force. */
+  rules: string[];
+}
+
+/**
+ * Rules.Validate: the text compiled as one more rule file after the directories (so it may use their
+ * macros and lists), from a private temporary file; errors name the caller's file name.
+ */
+export function validateRuleText(dirs: readonly string[], text: string, fileName: string): RuleCheck {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-validate-'));
+  const file = join(dir, 'input.yaml');
+  try {
+    writeFileSync(file, text, { mode: 0o600 });
+    const rs = RuleSet.load([...dirs, file]);
+    return { ok: true, errors: [], rules: rs.rules().filter((r) => r.source.startsWith(`${file}:`)).map((r) => r.name) };
+  } catch (err) {
+    if (!(err instanceof RuleError)) throw err;
+    return { ok: false, errors: err.errors.map((e) => ({ ...e, file: e.file === file ? fileName : e.file })), rules: [] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface RuleManagerOptions {
@@ -110,6 +139,26 @@ export class RuleManager {
       } else this.log.error({ err }, 'rule reload failed; the rules in force stay');
       return false;
     }
+  }
+
+  /** Rules.Validate against the directories this manager loads. */
+  validate(text: string, fileName: string): RuleCheck {
+    return validateRuleText(this.o.dirs, text, fileName);
+  }
+
+  /**
+   * Rules.Reload: loads again and says what is in force; when the new set does not load, its errors
+   * (the rules in force stay).
+   */
+  async reloadChecked(): Promise<RuleCheck> {
+    const inForce = (): string[] => (this.current?.rules() ?? []).map((r) => r.name);
+    if (await this.reload()) return { ok: true, errors: [], rules: inForce() };
+    try {
+      RuleSet.load(this.o.dirs);
+    } catch (err) {
+      if (err instanceof RuleError) return { ok: false, errors: err.errors, rules: inForce() };
+    }
+    return { ok: false, errors: [], rules: inForce() };
   }
 
   /** Skipped rules, missing plugins, a newer engine version asked for: loaded anyway, said once per load. */

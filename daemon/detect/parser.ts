@@ -14,7 +14,7 @@
 //   factor  := NUMBER | metric.NAME | delta(metric.NAME) | rate(metric.NAME) | '(' arith ')' | '-' factor
 import { resolveField, type FieldDef, type FieldType, type Getter, type ResolvedField, type Value } from './fields.js';
 import { syscallTable } from '../sensor/syscalls.js';
-import type { MetricName } from '../metrics/types.js';
+import type { MetricName } from '../core/metric-names.js';
 
 export const CMP_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
 export const WORD_OPS = ['in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists', 'pmatch', 'intersects', 'bcontains', 'bstartswith'] as const;

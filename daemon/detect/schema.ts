@@ -6,10 +6,12 @@
 // The schema checks one file's shape. What needs the whole rule set (macros and lists named in a
 // condition, appends to items of other files, field names, override naming the keys set) is
 // checked by the loader: `vigild rules check`.
+import { durationPattern } from '../../common/duration.js';
 import { anyCase, schemaDocument, type JsonSchema } from '../../common/json-schema.js';
 import { CMP_OPS, WORD_OPS } from './parser.js';
 import { ITEM_KEYS, PRIORITY_ALIASES } from './loader.js';
-import { ACTIONS, SEVERITIES, type RuleKind } from './types.js';
+import type { RuleKind } from './types.js';
+import { ACTIONS, SEVERITIES } from '../core/severity.js';
 
 const KINDS: readonly RuleKind[] = ['event', 'sequence', 'threshold', 'metric'];
 /** The keys that only some rule types take (as Compiler.rule in loader.ts refuses them elsewhere). */
@@ -19,12 +21,12 @@ const KIND_ONLY = [...new Set(Object.values(KIND_KEYS).flat())];
 const name: JsonSchema = { type: 'string', minLength: 1 };
 const strings: JsonSchema = { type: 'array', items: { type: 'string' } };
 const condition: JsonSchema = { type: 'string', description: 'A condition in the rule language (docs/rules.md; fields: docs/fields.md).' };
-/** The loader's durations: a number of seconds, or a number and ms, s, m or h. */
+/** The loader's durations: a number of seconds, or vigil's duration grammar (common/duration.ts). */
 function durationSchema(positive: boolean): JsonSchema {
   return {
     anyOf: [
       { type: 'number', ...(positive ? { exclusiveMinimum: 0 } : { minimum: 0 }) },
-      { type: 'string', pattern: `^\\s*${positive ? '(?=[\\d.]*[1-9])' : ''}\\d+(?:\\.\\d+)?(?:ms|s|m|h)\\s*$` },
+      { type: 'string', pattern: durationPattern(positive) },
     ],
   };
 }

@@ -1,20 +1,9 @@
 // What the detection stage hands downstream: a rule matched. The alerts stage turns matches into
 // alerts (dedup, lifecycle, persistence, responses); the detection stage knows nothing of alerts.
-import type { ContainerRef } from '../containers/types.js';
-import type { Forecast } from '../forecast/types.js';
+import type { ContainerRef } from '../core/container.js';
+import type { ActionName, Severity } from '../core/severity.js';
+import type { Forecast } from '../core/forecast.js';
 import type { VigilEvent } from '../sensor/events.js';
-
-/** Falco's eight levels, most severe first. */
-export const SEVERITIES = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-/** Lower is more severe: compare ranks, never strings. */
-export function severityRank(s: Severity): number {
-  return SEVERITIES.indexOf(s);
-}
-
-export const ACTIONS = ['notify', 'kill', 'freeze', 'enforce'] as const;
-export type ActionName = (typeof ACTIONS)[number];
 
 export type RuleKind = 'event' | 'sequence' | 'threshold' | 'metric';
 

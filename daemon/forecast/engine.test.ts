@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 
 import type { RuleMatch } from '../detect/types.js';
 import type { QueryResult, SeriesId } from '../metrics/series.js';
-import type { MetricName, Sample } from '../metrics/types.js';
+import type { MetricName, Sample } from '../core/metric-names.js';
 import { ForecastEngine, WARNING_POINTS, type SeriesSource } from './engine.js';
 import { ForecastWorkerError } from './errors.js';
 import { generate, ramp } from './generate.js';

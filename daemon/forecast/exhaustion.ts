@@ -10,9 +10,9 @@
 // over its window; about 1 + 3 noise widths / level on a smooth series, close to 2 for the copying
 // shell). Proportional, because such peaks grow with what is copied; on additive noise it errs early
 // by a few noise widths at most.
-import type { Severity } from '../detect/types.js';
-import type { MetricName } from '../metrics/types.js';
-import type { Exhaustion, ForecastPoint } from './types.js';
+import type { Severity } from '../core/severity.js';
+import type { MetricName } from '../core/metric-names.js';
+import type { Exhaustion, ForecastPoint } from '../core/forecast.js';
 
 /** First time `pick(point)` reaches `limit`, linearly interpolated from the previous point (or `start`). */
 function firstCrossing(start: { time: number; value: number }, points: readonly ForecastPoint[], limit: number, pick: (p: ForecastPoint) => number): number | undefined {

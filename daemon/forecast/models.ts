@@ -13,7 +13,8 @@
 import { changepoints, etsForecast, mstlForecast, prophetForecast, type ModelOutput } from './augurs.js';
 import { exhaustion } from './exhaustion.js';
 import { currentTrend, detectPeriod, linearFit, mase, median, normalQuantile, robustSd } from './stats.js';
-import type { AnomalyFinding, Forecast, ForecastModel, ForecastPoint, SeriesInput, SeriesResult } from './types.js';
+import type { AnomalyFinding, SeriesInput, SeriesResult } from './types.js';
+import type { Forecast, ForecastModel, ForecastPoint } from '../core/forecast.js';
 
 export const MIN_POINTS = 12;
 export const LINEAR_WINDOW = 120;

@@ -4,7 +4,7 @@
 // worker, and a second failure rejects it with ForecastWorkerError (the caller reports it and moves on).
 import { Worker } from 'node:worker_threads';
 
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { ForecastWorkerError } from './errors.js';
 import type { SeriesInput, SeriesResult } from './types.js';
 

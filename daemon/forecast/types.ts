@@ -1,49 +1,7 @@
-// Forecasts of container metrics and the early warnings drawn from them. A forecast is stored and
-// served (API: Forecasts.Get) and carried by the early-warning alert that it justified.
-import type { MetricName } from '../metrics/types.js';
-
-export type ForecastModel = 'linear' | 'ets' | 'mstl' | 'prophet';
-
-export interface ForecastPoint {
-  /** Unix ms. */
-  time: number;
-  value: number;
-  /** Prediction interval (95% unless `level` says otherwise). */
-  lower: number;
-  upper: number;
-}
-
-export interface Exhaustion {
-  /** The limit the series heads for (memory_limit_bytes, pids_max, ...), and its value. */
-  limitMetric: MetricName;
-  limit: number;
-  /**
-   * How far the series' recent samples rose above its trend, as a ratio to it: the crossing is when
-   * the forecast times this reaches the limit (the peaks reach it before the level does). Absent
-   * when 1.
-   */
-  peakRatio?: number;
-  /** Predicted time the limit is crossed (unix ms), with its interval; absent when not crossed in the horizon. */
-  at?: number;
-  earliest?: number;
-  latest?: number;
-}
-
-export interface Forecast {
-  /** Container id or 'host'. */
-  target: string;
-  metric: MetricName;
-  model: ForecastModel;
-  /** When it was computed (unix ms) and the last observed point it used. */
-  computedAt: number;
-  lastObserved: number;
-  /** Interval level, e.g. 0.95. */
-  level: number;
-  points: ForecastPoint[];
-  exhaustion?: Exhaustion;
-  /** Backtest error of this model on this series (MASE against the naive forecast), when measured. */
-  mase?: number;
-}
+// What the forecast worker takes and gives back: one series in, its forecast (the record in
+// core/forecast.ts), the models' backtests and the anomaly findings out.
+import type { Forecast, ForecastModel } from '../core/forecast.js';
+import type { MetricName } from '../core/metric-names.js';
 
 /** How sure a forecast is that the limit will be crossed, and what the anomaly checks found. */
 export interface AnomalyFinding {

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 
-import { createLogger } from '../log.js';
+import { createLogger } from '../core/log.js';
 import { MetricsCollector, type SweepStats } from './collector.js';
 import type { MetricsTarget, TargetResult } from './sampler.js';
-import type { Sample } from './types.js';
+import type { Sample } from '../core/metric-names.js';
 
 class FakeSampler {
   inFlight = 0;

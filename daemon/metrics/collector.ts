@@ -9,10 +9,10 @@
 // once a minute per target. Targets no longer listed are forgotten (their handles closed).
 import { performance } from 'node:perf_hooks';
 
-import { HOST_CONTAINER } from '../containers/types.js';
-import { silentLogger, type Logger } from '../log.js';
+import { HOST_CONTAINER } from '../core/container.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import type { MetricsTarget, Sampler, TargetResult } from './sampler.js';
-import type { Sample } from './types.js';
+import type { Sample } from '../core/metric-names.js';
 
 export const DEFAULT_INTERVAL_MS = 5000;
 export const DEFAULT_CONCURRENCY = 8;

@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 
 import { fixtureLayout } from './layout.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
-import type { MetricName, Sample } from './types.js';
+import type { MetricName, Sample } from '../core/metric-names.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
 const V2 = join(ROOT, 'test/fixtures/cgroup-v2');

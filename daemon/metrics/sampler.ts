@@ -43,7 +43,7 @@ import { access, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { detectCgroupLayout, procsRoots, sourceOf, type CgroupLayout } from './layout.js';
 import {
   cpuQuotaV1,
@@ -66,7 +66,7 @@ import {
   type Limit,
 } from './parse.js';
 import { FileReader, isGone } from './reader.js';
-import type { MetricName, Sample } from './types.js';
+import type { MetricName, Sample } from '../core/metric-names.js';
 
 /** What to sample: a container (or any cgroup) or, with cgroupPath '' or '/', the host. */
 export interface MetricsTarget {

@@ -9,7 +9,7 @@ import { Store } from '../store/store.js';
 import { sealRecord } from '../store/record.js';
 import { encodeRaw } from './series-chunk.js';
 import { SeriesStore, type RawPoint, type RollupPoint, type SeriesStoreOptions } from './series.js';
-import type { MetricName, Sample } from './types.js';
+import type { MetricName, Sample } from '../core/metric-names.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -21,11 +21,11 @@
 // store opens (last chunks) or reads it, counted, dropped, and the other chunks are kept.
 // A failed flush (disk full) keeps its chunks queued in memory, up to maxQueuedChunks (then the oldest
 // are dropped, counted), and retries at the next flush.
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { prefixEnd, type Keyspace, type Store, type StoreOp } from '../store/store.js';
 import { openRecord, sealRecord } from '../store/record.js';
 import { decodeRaw, decodeRollup, encodeRaw, encodeRollup, isPartialChunk, type Bucket } from './series-chunk.js';
-import type { Sample } from './types.js';
+import type { Sample } from '../core/metric-names.js';
 
 export type Resolution = 'raw' | '1m' | '1h';
 

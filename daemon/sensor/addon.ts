@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { findAbove } from '../paths.js';
+import { findAbove } from '../../common/node/paths.js';
 
-import { SensorError } from '../errors.js';
+import { SensorError } from '../core/errors.js';
 import type { NativeModule } from './native.js';
 
 const ADDON = join('build', 'Release', 'vigil_native.node');

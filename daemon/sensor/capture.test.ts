@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureFormatError, CaptureIoError } from '../errors.js';
+import { CaptureFormatError, CaptureIoError } from '../core/errors.js';
 import { CAPTURE_HEADER_SIZE, CaptureReader, CaptureWriter, encodeBatchHeader, encodeCaptureHeader } from './capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-capture-'));

@@ -14,7 +14,7 @@
 // A capture cut short (the recorder was killed) ends in a partial batch: the reader counts and
 // ignores it. Anything else that is not this format is a CaptureFormatError.
 import { closeSync, createWriteStream, openSync, readSync, type WriteStream } from 'node:fs';
-import { CaptureFormatError, CaptureIoError } from '../errors.js';
+import { CaptureFormatError, CaptureIoError } from '../core/errors.js';
 import { ARCH_CODES, archFromCode, type Arch } from './syscalls.js';
 
 export const CAPTURE_MAGIC = 'VGLCAP';

@@ -9,9 +9,9 @@ import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_E
   VG_FILE_HOST_MOUNT,
   VG_FILE_MATCH_IDENT,
   VG_FILE_RAW, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
-import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
+import { buildBatch, buildRecord, type HeaderInit } from '../../test/record-builder.js';
 import { syscallTable } from './syscalls.js';
-import { BootClock } from './time.js';
+import { BootClock } from '../core/clock.js';
 
 const ctx: DecodeContext = { clock: new BootClock(1_700_000_000_000_000_000n), syscalls: syscallTable('x86_64') };
 

@@ -53,7 +53,7 @@ import { KTIME, WALL_MS, type BaseEvent, type Creds, type NsSet, type VigilEvent
 import { cloneFlagNames, familyName, formatAddress, fsTypeName, hex, openFlagNames } from './names.js';
 import { decodeSyscallDetails, type SyscallRecord } from './syscall-details.js';
 import { syscallName, type SyscallTable } from './syscalls.js';
-import type { BootClock } from './time.js';
+import type { BootClock } from '../core/clock.js';
 
 export interface DecodeContext {
   clock: BootClock;

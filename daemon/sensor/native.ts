@@ -1,5 +1,6 @@
 // The surface of the native addon (native/src/addon.cc). The sensor depends on this interface only,
 // so unit tests hand in a fake and integration tests the real addon.
+import type { EnforceEntry } from '../core/enforce.js';
 
 export type WatchKind = 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name' | 'suffix' | 'traversal';
 
@@ -22,23 +23,6 @@ export interface SyscallEntry {
   nr: number;
   /** probes/syscalls.h enum vg_sc_handler; nonzero. */
   handler: number;
-}
-
-/** probes/enforce.h VG_ENF_* */
-export const VG_ENF_KILL = 1 << 0;
-export const VG_ENF_CONTAINERS_ONLY = 1 << 1;
-export const VG_ENF_SPOIL = 1 << 2;
-/** probes/enforce.h enum vg_enf_spoil */
-export const EnforceSpoil = { NONE: 0, BYTE0: 1, BPF_ATTR: 2 } as const;
-
-export interface EnforceEntry {
-  nr: number;
-  /** VG_ENF_*; 0 leaves the call alone. */
-  flags: number;
-  /** enum vg_enf_spoil (EnforceSpoil); required with VG_ENF_SPOIL. */
-  spoil?: number;
-  /** Which argument (0..5) is the user pointer to spoil. */
-  spoilArg?: number;
 }
 
 /** The enforce probe's counters (probes/enforce.h vg_enforce_counters), summed over CPUs. */

@@ -6,17 +6,18 @@
 // skipped, a full subscriber queue drops the event and counts it. Delivery to subscribers runs
 // later on the event loop (setImmediate), so a slow subscriber only loses its own events.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { SensorError, sensorErrorFrom } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { SensorError, sensorErrorFrom } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { CaptureReader, CaptureWriter, type CaptureReaderStats, type CaptureWriterStats } from './capture.js';
 import { BatchDecoder, type CorruptReason } from './decode.js';
 import type { Enricher } from './enricher.js';
 import type { VigilEvent } from './events.js';
 import { KIND_NAMES, VG_CFG_BATCH_WAKEUP, VG_CFG_CONNECT_INET, type EventKind } from './layout.js';
-import type { EnforceEntry, NativeSensor, NativeStats, PollOptions, ProgramState, SyscallEntry, WatchEntry } from './native.js';
-import { BoundedQueue } from './queue.js';
+import type { NativeSensor, NativeStats, PollOptions, ProgramState, SyscallEntry, WatchEntry } from './native.js';
+import type { EnforceEntry } from '../core/enforce.js';
+import { BoundedQueue } from '../core/queue.js';
 import { hostArch, syscallTable, type Arch } from './syscalls.js';
-import { BootClock } from './time.js';
+import { BootClock } from '../core/clock.js';
 import { watchTable } from './watches.js';
 
 export type { VigilEvent };

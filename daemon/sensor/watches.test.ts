@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { DEFAULT_WATCHES, parseWatch, watchTable } from './watches.js';
 
 test('default watch table: stable ids, unique, valid', () => {

@@ -1,6 +1,6 @@
 // The watch table: which files and unix sockets produce file and connect records. Default entries
 // have stable ids (1..999) so rules and alerts can name them; user entries get ids from 1000 up.
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { VG_IDENT_PATH_MAX, VG_NAME_MAX, VG_WATCH_PATH_MAX } from './layout.js';
 import { FS_MAGICS } from './names.js';
 import type { WatchEntry, WatchKind } from './native.js';

@@ -4,7 +4,7 @@
 //   VIGIL_STORE_CORRUPT  LevelDB reports corruption (open or read); repair or move the data dir
 //   VIGIL_STORE_FULL     a write failed with ENOSPC: nothing already stored is lost, the write is not done
 //   VIGIL_STORE_IO       any other I/O failure (permissions, a missing directory, a closed store)
-import { VigilError } from '../errors.js';
+import { VigilError } from '../core/errors.js';
 
 export type StoreErrorCode = 'VIGIL_STORE_LOCKED' | 'VIGIL_STORE_CORRUPT' | 'VIGIL_STORE_FULL' | 'VIGIL_STORE_IO';
 

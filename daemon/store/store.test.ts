@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../log.js';
+import { createLogger } from '../core/log.js';
 import { Store, prefixEnd } from './store.js';
 import { StoreError, storeErrorFrom } from './errors.js';
 import { crc32, openRecord, sealRecord } from './record.js';

@@ -18,7 +18,7 @@
 import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { StoreError, storeErrorFrom } from './errors.js';
 import { openRecord, sealRecord } from './record.js';
 

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
-import { AlertTail, Vigild, WARNING_OR_ABOVE, sleep } from '../vigild.js';
+import { type AlertTail, Vigild, WARNING_OR_ABOVE, sleep } from '../vigild.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
 const MiB = 1024 * 1024;

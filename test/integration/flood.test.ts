@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runcMissing, startContainer, type Container } from '../runc.js';
-import { AlertTail, Vigild } from '../vigild.js';
+import { type AlertTail, Vigild } from '../vigild.js';
 
 /** From the acts to their alerts: the detector works through the flood's backlog first. */
 const DEADLINE_MS = 60_000;

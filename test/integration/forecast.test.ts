@@ -22,11 +22,11 @@ import { clientConstructors } from '../../daemon/api/proto.js';
 import type { DaemonServices } from '../../daemon/api/services.js';
 import type { RuleMatch } from '../../daemon/detect/types.js';
 import { ForecastEngine } from '../../daemon/forecast/engine.js';
-import { silentLogger } from '../../daemon/log.js';
+import { silentLogger } from '../../daemon/core/log.js';
 import { MetricsCollector } from '../../daemon/metrics/collector.js';
 import { Sampler, type MetricsTarget } from '../../daemon/metrics/sampler.js';
 import { SeriesStore } from '../../daemon/metrics/series.js';
-import type { Sample } from '../../daemon/metrics/types.js';
+import type { Sample } from '../../daemon/core/metric-names.js';
 import { Store } from '../../daemon/store/store.js';
 import { runcMissing, startContainer, type Container } from '../runc.js';
 

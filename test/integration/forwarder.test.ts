@@ -17,7 +17,7 @@ import { connect as natsConnect, JSONCodec } from 'nats';
 import type { ProtoGrpcType } from '../../proto/gen/events.js';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
 import type { SubscribeResponse } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
-import { makeAlert } from '../../clients/forwarder/testing.js';
+import { makeAlert } from '../forwarder-fakes.js';
 import { readState } from '../../clients/forwarder/state.js';
 import { ROOT } from './harness.js';
 import { freePort } from '../net.js';

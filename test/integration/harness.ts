@@ -33,7 +33,7 @@ export function prerequisites(): Prerequisites {
   const missing: string[] = [];
   if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('not running as root');
   if (!existsSync('/sys/kernel/btf/vmlinux')) missing.push('no /sys/kernel/btf/vmlinux (kernel BTF)');
-  if (!existsSync(join(ROOT, 'dist/js/daemon/main.js'))) missing.push(`${join(ROOT, 'dist/js/daemon/main.js')} not built (make build)`);
+  if (!existsSync(join(ROOT, 'dist/js/daemon/cli/main.js'))) missing.push(`${join(ROOT, 'dist/js/daemon/cli/main.js')} not built (make build)`);
   if (!existsSync(ACT)) missing.push(`${ACT} not built (make helpers)`);
   return missing.length > 0 ? { missing: missing.join('; ') } : {};
 }

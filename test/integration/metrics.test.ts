@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { MetricsCollector, type SweepStats } from '../../daemon/metrics/collector.js';
 import { detectCgroupLayout, fixtureLayout, type CgroupLayout } from '../../daemon/metrics/layout.js';
 import { Sampler, type MetricsTarget } from '../../daemon/metrics/sampler.js';
-import type { MetricName, Sample } from '../../daemon/metrics/types.js';
+import type { MetricName, Sample } from '../../daemon/core/metric-names.js';
 import { BUSYBOX, runcMissing, startContainer, uniqueId, type Container, type ContainerOptions } from '../runc.js';
 
 const PARENT = `vigil-metrics-${process.pid}`;

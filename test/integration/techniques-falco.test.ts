@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Severity } from '../../daemon/detect/types.js';
+import type { Severity } from '../../daemon/core/severity.js';
 import { execAsync, runcMissing, startContainer, type Container } from '../runc.js';
 import { BPF, ROOT, assertPrerequisites } from './harness.js';
 import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, plant, type Helpers } from './detect-harness.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cefSeverity, SEVERITIES } from '../record.js';
-import { alertItem, makeEvent } from '../testing.js';
+import { alertItem, makeEvent } from '../../../test/forwarder-fakes.js';
 import { escapeExtension, escapeHeader, formatCef, recordToCef } from './cef.js';
 
 describe('CEF', () => {

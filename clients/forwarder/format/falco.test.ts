@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { FalcoSink } from '../sinks/http.js';
-import { makeAlert } from '../testing.js';
+import { makeAlert } from '../../../test/forwarder-fakes.js';
 import type { ForwardRecord } from '../record.js';
 import { FALCO_PRIORITY, falcoJson, falcoTime } from './falco.js';
 import { parseConfig } from '../config.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alertItem, makeEvent } from '../testing.js';
+import { alertItem, makeEvent } from '../../../test/forwarder-fakes.js';
 import { bulkBody, bulkIndex, bulkResults, hecBody, hecEvent, webhookBody } from './json.js';
 
 describe('HEC', () => {

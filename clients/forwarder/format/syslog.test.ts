@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alertItem, makeEvent } from '../testing.js';
+import { alertItem, makeEvent } from '../../../test/forwarder-fakes.js';
 import {
   escapeSdValue, facilityCode, formatRfc5424, headerField, octetCounted, recordToRfc5424, sdName, timestamp,
 } from './syslog.js';

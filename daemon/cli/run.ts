@@ -2,10 +2,10 @@
 // cleanly on SIGINT or SIGTERM.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { checkListen, DEFAULT_CONFIG_FILE, defaultConfig, loadConfigFile, type DaemonConfig } from './config.js';
-import { Daemon } from './daemon.js';
-import { UsageError, VigilError } from './errors.js';
-import { createLogger } from './log.js';
+import { checkListen, DEFAULT_CONFIG_FILE, defaultConfig, loadConfigFile, type DaemonConfig } from '../config.js';
+import { Daemon } from '../daemon.js';
+import { UsageError, VigilError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
 
 export const RUN_USAGE = `Usage: vigild [run] [options]
 

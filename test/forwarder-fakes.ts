@@ -1,9 +1,9 @@
 // Test helpers for the forwarder: alerts and events shaped as the generated proto types, a fake
 // AlertSource (an alert store with since_seq replay, live pushes, gaps and failures), a recording sink.
-import type { Alert, Event, ForwardRecord, StreamItem } from './record.js';
-import { CursorRejectedError } from './errors.js';
-import type { AlertSource, SubscribeOptions } from './forwarder.js';
-import type { Sink } from './pipeline.js';
+import type { Alert, Event, ForwardRecord, StreamItem } from '../clients/forwarder/record.js';
+import { CursorRejectedError } from '../clients/forwarder/errors.js';
+import type { AlertSource, SubscribeOptions } from '../clients/forwarder/forwarder.js';
+import type { Sink } from '../clients/forwarder/pipeline.js';
 
 export function makeEvent(over: Partial<Event> = {}): Event {
   return {

@@ -2,10 +2,10 @@
 // Schemas of vigild.yaml and of rule files (docs/schemas/). The forwarder's schema is printed by
 // `vigil-forward --schema`: the daemon does not import the clients.
 import { parseArgs } from 'node:util';
-import { schemaText } from '../common/json-schema.js';
-import { configSchema, DEFAULT_CONFIG_FILE, loadConfigFile } from './config.js';
-import { rulesSchema } from './detect/schema.js';
-import { ConfigError, UsageError } from './errors.js';
+import { schemaText } from '../../common/json-schema.js';
+import { configSchema, DEFAULT_CONFIG_FILE, loadConfigFile } from '../config.js';
+import { rulesSchema } from '../detect/schema.js';
+import { ConfigError, UsageError } from '../core/errors.js';
 
 export const CONFIG_USAGE = `Usage: vigild config <command>
 

@@ -4,13 +4,13 @@ import { parseArgs } from 'node:util';
 import { ContainerRegistry } from '../containers/registry.js';
 import { ProcessEnricher } from '../process/enricher.js';
 import { Sensor } from '../sensor/sensor.js';
-import { silentLogger } from '../log.js';
-import { UsageError, VigilError } from '../errors.js';
-import { Detector } from './detector.js';
-import { fieldsMarkdown } from './fields.js';
-import { defaultRuleDirs } from './manager.js';
-import { RuleError, RuleSet, formatRuleError } from './ruleset.js';
-import type { RuleMatch } from './types.js';
+import { silentLogger } from '../core/log.js';
+import { UsageError, VigilError } from '../core/errors.js';
+import { Detector } from '../detect/detector.js';
+import { fieldsMarkdown } from '../detect/fields.js';
+import { defaultRuleDirs } from '../detect/manager.js';
+import { RuleError, RuleSet, formatRuleError } from '../detect/ruleset.js';
+import type { RuleMatch } from '../detect/types.js';
 
 export const RULES_USAGE = `Usage: vigild rules <command> [options] [DIR...]
 

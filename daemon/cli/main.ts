@@ -1,13 +1,12 @@
 // vigild: the daemon's entry point. Subcommands: run (the default: the daemon), trace, rules, config.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { UsageError, VigilError } from './errors.js';
+import { isEntry } from '../../common/node/entry.js';
+import { UsageError, VigilError } from '../core/errors.js';
 import { parseRunFlags, runDaemon } from './run.js';
-import { parseTraceArgs, runTrace } from './trace/cli.js';
-import { parseRulesArgs, runRules } from './detect/cli.js';
-import { versionLine } from '../common/version.js';
-import { parseConfigArgs, runConfig } from './config-cli.js';
-import { metricsReference } from './api/families.js';
+import { parseTraceArgs, runTrace } from './trace.js';
+import { parseRulesArgs, runRules } from './rules.js';
+import { versionLine } from '../../common/version.js';
+import { parseConfigArgs, runConfig } from './config.js';
+import { metricsReference } from '../api/families.js';
 
 export const USAGE = `Usage: vigild [command] [options]
 
@@ -90,16 +89,7 @@ export async function main(argv: readonly string[], io: MainIo = { stdout: proce
 }
 
 // Run when executed (bin/vigild), not when imported by tests.
-function isEntry(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-if (isEntry()) {
+if (isEntry(import.meta.url)) {
   // A reader that goes away (`vigild trace | head`) is not an error: the trace command stops quietly
   // on it; this handler keeps an EPIPE elsewhere (help text) from becoming an uncaught exception.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

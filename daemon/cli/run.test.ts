@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { parseRunArgs, parseRunFlags, type RunFlags } from './run.js';
 
 const OK: Array<[string[], Partial<RunFlags>]> = [

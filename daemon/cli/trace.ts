@@ -4,14 +4,14 @@ import type { ContainerLifecycleEvent } from '../containers/types.js';
 import { ProcessEnricher } from '../process/enricher.js';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SensorError, UsageError, VigilError, ConfigError } from '../errors.js';
-import { createLogger, isLogLevel, type Logger } from '../log.js';
+import { SensorError, UsageError, VigilError, ConfigError } from '../core/errors.js';
+import { createLogger, isLogLevel, type Logger } from '../core/log.js';
 import type { NativeModule, WatchEntry } from '../sensor/native.js';
 import { EVENT_KINDS, VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC, type EventKind } from '../sensor/layout.js';
 import { Sensor, type SensorReady, type SensorStats } from '../sensor/sensor.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 import { USER_WATCH_ID_BASE, parseWatch } from '../sensor/watches.js';
-import { formatCompact, formatJson, formatLifecycle, type OutputFormat } from './format.js';
+import { formatCompact, formatJson, formatLifecycle, type OutputFormat } from './trace-format.js';
 
 export const TRACE_USAGE = `Usage: vigild trace [options]
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { runConfig } from './config-cli.js';
+import { runConfig } from './config.js';
 
 function run(argv: string[]): { code: number; out: string; err: string } {
   const stdout = new PassThrough();

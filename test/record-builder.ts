@@ -1,6 +1,6 @@
 // Builds records exactly as the probes lay them out, from the layout module: for unit tests, fakes
 // of the native sensor, and synthetic captures. Not used on the ingest path.
-import { RECORD_LAYOUTS, vg_header, vg_creds, alignRecord, type StructLayout } from './layout.js';
+import { RECORD_LAYOUTS, vg_header, vg_creds, alignRecord, type StructLayout } from '../daemon/sensor/layout.js';
 
 export type FieldValue = number | bigint | readonly number[] | Readonly<Record<string, number | bigint>>;
 

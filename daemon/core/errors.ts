@@ -1,5 +1,6 @@
-// Errors of the daemon: one base class with a stable `code`, one subclass per idea. Callers branch on
-// `code` (or instanceof), never on the message; the CLI prints `code: message` on one line.
+// Errors of the daemon: vigil's one base class with a stable `code`, one subclass per idea. Callers
+// branch on `code` (or instanceof), never on the message; the CLI prints `code: message` on one line.
+import { CodedError } from '../../common/errors.js';
 
 export type VigilErrorCode =
   | 'VIGIL_USAGE'
@@ -23,15 +24,8 @@ export type VigilErrorCode =
   | 'VIGIL_REGEX'
   | 'VIGIL_METRICS_FAMILY';
 
-export class VigilError extends Error {
-  readonly code: VigilErrorCode;
-
-  constructor(code: VigilErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+/** The daemon's errors: vigil's one base (common/errors.ts) with the daemon's codes. */
+export class VigilError extends CodedError<VigilErrorCode> {}
 
 /** The alert seqs a stream may resume in: after (first - 1) up to last, in epoch. */
 export interface CursorRange {

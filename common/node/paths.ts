@@ -1,6 +1,6 @@
 // Files that ship beside the code (the native addon, proto/, the built dashboard), found by walking up
-// from the module asking: it runs as daemon/<stage>/x.ts in a checkout or dist/js/daemon/<stage>/x.js
-// in a build, and the file sits at the repository or build root.
+// from the module asking: it runs as daemon/<stage>/x.ts (or clients/..., common/node/...) in a
+// checkout or as dist/js/... in a build, and the file sits at the repository or build root.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BootClock, bootToWallOffsetNs, formatWallNs, parseSecondsNs, suspendedNs, type ClockSources } from './time.js';
+import { BootClock, bootToWallOffsetNs, formatWallNs, parseSecondsNs, suspendedNs, type ClockSources } from './clock.js';
 
 function clocks(monoNs: bigint, wallNs: bigint, uptime: string): ClockSources {
   return { monotonicNs: () => monoNs, wallNs: () => wallNs, uptime: () => uptime };
