@@ -40,6 +40,15 @@
 #define VG_BPF_MAP_CREATE 0
 #define VG_BPF_PROG_LOAD 5
 #define VG_NSFS_MAGIC 0x6e736673
+#define VG_AF_PACKET 17
+#define VG_SOCK_RAW 3
+#define VG_SOCK_TYPE_MASK 0xf
+#define VG_S_IFMT 0170000
+#define VG_S_IFSOCK 0140000
+#define VG_S_ISUID 04000
+#define VG_S_ISGID 02000
+#define VG_S_IXALL 0111
+#define VG_METADATA_V4 0xa9fea9feu /* 169.254.169.254, host order */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -647,8 +656,6 @@ static __noinline int vg_on_connect(struct pt_regs *regs, long ret, __u32 nr)
 			return 0;
 		bpf_probe_read_kernel(s->rec.conn.data, len, s->pb.key.path);
 	} else if (family == VG_AF_INET || family == VG_AF_INET6) {
-		if (!(vg_config_flags() & VG_CFG_CONNECT_INET))
-			return 0;
 		__u16 port = 0;
 		bpf_probe_read_user(&port, 2, uaddr + 2);
 		r->port = bpf_ntohs(port);
@@ -656,6 +663,11 @@ static __noinline int vg_on_connect(struct pt_regs *regs, long ret, __u32 nr)
 			bpf_probe_read_user(r->addr, 4, uaddr + 4);
 		else
 			bpf_probe_read_user(r->addr, 16, uaddr + 8);
+		/* the cloud metadata address is reported even when inet connects are off: it hands out
+		 * instance credentials, and contact from a container is rare enough to send always */
+		if (!(vg_config_flags() & VG_CFG_CONNECT_INET) &&
+		    !(family == VG_AF_INET && bpf_ntohl(*(__u32 *)r->addr) == VG_METADATA_V4))
+			return 0;
 	} else {
 		return 0;
 	}
@@ -702,6 +714,34 @@ static __always_inline __u32 vg_sc_fd_path(struct vg_sc_scratch *s, long fd, __u
 	bpf_probe_read_kernel(s->rec.sc.data, len, s->pb.key.path);
 	*flags |= VG_SC_STR0_RESOLVED | (trunc ? VG_SC_STR_TRUNCATED : 0);
 	return len;
+}
+
+/* The dirfd's (cwd's for AT_FDCWD) resolved path joined with the user path, as string 0. */
+static __always_inline __u32 vg_sc_join(struct vg_sc_scratch *s, long dfd, __u64 ustr, __u32 *flags)
+{
+	bool trunc = false;
+	if (!ustr)
+		return 0;
+	__u32 len = vg_join(s, dfd, (const char *)ustr, &trunc);
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(s->rec.sc.data, len, s->pb.key.path);
+	*flags |= VG_SC_STR0_JOINED | (trunc ? VG_SC_STR_TRUNCATED : 0);
+	return len;
+}
+
+/* Family of the socket behind fd, or 0 when fd is not a socket. */
+static __noinline __u32 vg_fd_sock_family(long fd)
+{
+	struct file *f = vg_fd_file(bpf_get_current_task_btf(), fd);
+	if (!f)
+		return 0;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino || (BPF_CORE_READ(ino, i_mode) & VG_S_IFMT) != VG_S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return 0;
+	return BPF_CORE_READ(sock, sk, __sk_common.skc_family);
 }
 
 /* Older kernels keep the namespace type in ns_common.ops->type; 6.18 has ns_common.ns_type. */
@@ -751,6 +791,21 @@ static __noinline int vg_on_syscall(struct pt_regs *regs, long ret, __u32 nr, __
 	case VG_H_PIVOT_ROOT:
 		l0 = vg_sc_str(s, 0, r->args[0], &flags);
 		l1 = vg_sc_str(s, l0, r->args[1], &flags);
+		break;
+	case VG_H_CHMOD:
+	case VG_H_MKDIR:
+		l0 = vg_sc_join(s, VG_AT_FDCWD, r->args[0], &flags);
+		break;
+	case VG_H_FCHMODAT:
+	case VG_H_MKDIRAT:
+		l0 = vg_sc_join(s, (int)r->args[0], r->args[1], &flags);
+		break;
+	case VG_H_FCHMOD:
+		l0 = vg_sc_fd_path(s, (int)r->args[0], &flags);
+		break;
+	case VG_H_DUP:
+		/* the new descriptor shares the old one's file */
+		r->detail = vg_fd_sock_family(ret);
 		break;
 	case VG_H_MKNODAT:
 		l0 = vg_sc_str(s, 0, r->args[1], &flags);
@@ -1064,6 +1119,36 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	case VG_H_CRED:
+		/* a refused change leaves no cred_change: send the attempt (non-root setuid, ...) */
+		if (ret < 0)
+			vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	case VG_H_SOCKET: {
+		/* packet sockets and raw inet sockets only: sniffing, spoofing and crafted packets (netlink
+		 * sockets are SOCK_RAW too, and every ip, getifaddrs and init opens them) */
+		__u64 dom = vg_arg(regs, 0), type = vg_arg(regs, 1) & VG_SOCK_TYPE_MASK;
+		if (dom != VG_AF_PACKET && !(type == VG_SOCK_RAW && (dom == VG_AF_INET || dom == VG_AF_INET6)))
+			return 0;
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	}
+	case VG_H_DUP: {
+		/* shells dup constantly; a network socket made a standard stream is the reverse-shell step */
+		if (ret < 0 || ret > 2)
+			return 0;
+		__u32 fam = vg_fd_sock_family(ret);
+		if (fam != VG_AF_INET && fam != VG_AF_INET6)
+			return 0;
+		vg_on_syscall(regs, ret, nr, h);
+		return 0;
+	}
+	case VG_H_CHMOD:
+	case VG_H_FCHMOD:
+	case VG_H_FCHMODAT:
+		/* only modes that set setuid, setgid or an execute bit matter to the rules (drift, suid) */
+		if (!(vg_arg(regs, h == VG_H_FCHMODAT ? 2 : 1) & (VG_S_ISUID | VG_S_ISGID | VG_S_IXALL)))
+			return 0;
+		vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	case VG_H_OPEN:
 	case VG_H_OPENAT:

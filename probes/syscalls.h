@@ -50,6 +50,13 @@ enum vg_sc_handler {
 	VG_H_UNLINK = 34,
 	VG_H_UNLINKAT = 35,
 	VG_H_CONNECT = 36,
+	VG_H_SOCKET = 37,   /* only AF_PACKET or SOCK_RAW sockets are sent */
+	VG_H_DUP = 38,      /* dup, dup2, dup3: only an inet socket landing on fd 0, 1 or 2 */
+	VG_H_CHMOD = 39,    /* chmod: only modes with a setuid, setgid or execute bit */
+	VG_H_FCHMOD = 40,
+	VG_H_FCHMODAT = 41, /* fchmodat, fchmodat2 */
+	VG_H_MKDIR = 42,
+	VG_H_MKDIRAT = 43,
 	VG_H_MAX = 64,
 };
 
@@ -82,6 +89,8 @@ struct vg_cred_change {
 #define VG_SC_TARGET_VALID (1u << 1)      /* target_* fields are filled (ptrace attach/seize) */
 #define VG_SC_NS_TARGET_VALID (1u << 2)   /* target_ns_* fields are filled (setns on a namespace fd) */
 #define VG_SC_STR0_RESOLVED (1u << 3)     /* str 0 is a kernel-resolved path of an fd argument */
+#define VG_SC_STR0_JOINED (1u << 4)       /* str 0 is the dirfd's (or cwd's) resolved path joined with
+                                           * the path argument as given (chmod, mkdir families) */
 
 /* syscall: a privileged or escape-relevant call with its raw arguments, decoded in user space by
  * syscall number, and up to three string arguments read at entry. Followed by str_len[0..2] bytes. */
@@ -97,7 +106,7 @@ struct vg_syscall {
 	__u32 target_ns_type;   /* setns: CLONE_NEW* type of the namespace behind the fd */
 	__u32 target_ns_ino;    /* setns: inode number of that namespace */
 	__u32 detail;           /* bpf: attr.prog_type (PROG_LOAD) or attr.map_type (MAP_CREATE);
-	                         * perf_event_open: attr.type */
+	                         * perf_event_open: attr.type; dup family: the socket's family */
 	__u16 str_len[3];
 	__u16 _pad0;
 	__u32 _pad1;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
 import { KTIME, WALL_MS, type VigilEvent } from './events.js';
-import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
+import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_SC_STR0_JOINED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from './time.js';
@@ -199,6 +199,34 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     'syscall (memfd_create, name cut)',
     buildRecord(Kind.SYSCALL, HDR, { nr: 319, flags: VG_SC_STR_TRUNCATED, retval: 3n, args: [0x1000, 3, 0, 0, 0, 0], str_len: [4, 0, 0] }, bytes('evil')),
     { kind: 'syscall', syscall: 'memfd_create', retval: 3, args: ['4096', '3', '0', '0', '0', '0'], memfd_name: 'evil', memfd_flags: 3, memfd_flag_names: ['MFD_CLOEXEC', 'MFD_ALLOW_SEALING'], str_truncated: true },
+  ],
+  [
+    'syscall (chmod u+s, the joined path normalised)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 90, flags: VG_SC_STR0_JOINED, retval: 0n, args: [1, 0o4755, 0, 0, 0, 0], str_len: [17, 0, 0] }, bytes('/tmp/a/../bin/./x')),
+    {
+      kind: 'syscall', syscall: 'chmod', retval: 0, args: ['1', String(0o4755), '0', '0', '0', '0'], path: '/tmp/bin/x', mode: '04755',
+      mode_names: ['S_ISUID', 'S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IRGRP', 'S_IXGRP', 'S_IROTH', 'S_IXOTH'],
+    },
+  ],
+  [
+    'syscall (mkdirat of a hidden directory)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 258, flags: VG_SC_STR0_JOINED, retval: 0n, args: [0xffffff9c, 1, 0o700, 0, 0, 0], str_len: [13, 0, 0] }, bytes('/usr/bin/.hid')),
+    { kind: 'syscall', syscall: 'mkdirat', retval: 0, args: [String(0xffffff9c), '1', String(0o700), '0', '0', '0'], path: '/usr/bin/.hid', mode: '0700' },
+  ],
+  [
+    'syscall (packet socket)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 41, retval: 3n, args: [17, 3 | 0x80000, 0x300, 0, 0, 0] }),
+    { kind: 'syscall', syscall: 'socket', retval: 3, args: ['17', String(3 | 0x80000), String(0x300), '0', '0', '0'], socket_domain: 'AF_PACKET', socket_type: 'SOCK_RAW', socket_protocol: 0x300 },
+  ],
+  [
+    'syscall (dup2 of an inet socket onto stdin)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 33, retval: 0n, args: [3, 0, 0, 0, 0, 0], detail: 2 }),
+    { kind: 'syscall', syscall: 'dup2', retval: 0, args: ['3', '0', '0', '0', '0', '0'], fd: 3, new_fd: 0, sock_family: 'inet' },
+  ],
+  [
+    'syscall (refused setuid)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 105, retval: -1n, args: [0, 0, 0, 0, 0, 0] }),
+    { kind: 'syscall', syscall: 'setuid', retval: -1, args: ['0', '0', '0', '0', '0', '0'], new_uid: 0 },
   ],
   [
     'file (open, kernel-resolved)',

@@ -190,6 +190,19 @@ export interface SyscallDetails {
   nstype?: number;
   target_ns_type?: string;
   target_ns_ino?: number;
+  /** socket: AF_* name of the domain, SOCK_* name of the type, the protocol number. */
+  socket_domain?: string;
+  socket_type?: string;
+  socket_protocol?: number;
+  /** dup family: the duplicated descriptor's socket family (inet, inet6; the probe sends no other). */
+  sock_family?: string;
+  /** dup2, dup3: the descriptor asked for. */
+  new_fd?: number;
+  /** chmod family: S_ISUID, S_ISGID, S_ISVTX and the S_I[RWX]{USR,GRP,OTH} bits of the mode. */
+  mode_names?: string[];
+  /** setuid family: the user or group id asked for (4294967295: unchanged). */
+  new_uid?: number;
+  new_gid?: number;
   /** Some string argument was longer than the probe copies. */
   str_truncated?: boolean;
 }

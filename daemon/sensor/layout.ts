@@ -101,6 +101,7 @@ export const VG_SC_STR_TRUNCATED = 1 << 0;
 export const VG_SC_TARGET_VALID = 1 << 1;
 export const VG_SC_NS_TARGET_VALID = 1 << 2;
 export const VG_SC_STR0_RESOLVED = 1 << 3;
+export const VG_SC_STR0_JOINED = 1 << 4;
 
 /** enum vg_file_op */
 export const FILE_OPS = ['unspecified', 'open', 'rename', 'link', 'symlink', 'unlink'] as const;
