@@ -53,6 +53,14 @@ const BEHAVIOURS: Behaviour[] = [
   { rule: 'Drop and execute new binary in container', severity: 'critical', box: 'plain', args: ['sh', '-c', 'cp /bin/busybox /tmp/sleep && /tmp/sleep 1'] },
   { rule: 'Execution from /dev/shm', severity: 'warning', box: 'priv', args: ['sh', '-c', 'mount -o remount,exec /dev/shm && cp /bin/busybox /dev/shm/vgt && /dev/shm/vgt true'] },
   { rule: 'Linux Kernel Module Injection Detected', severity: 'warning', box: 'priv', args: [ACT, 'init-module'] },
+  // arping opens an AF_PACKET socket first thing.
+  { rule: 'Packet socket created in container', severity: 'notice', box: 'plain', args: ['sh', '-c', 'arping -c 1 -w 1 -I lo 127.0.0.1; true'] },
+  // A listener inside the container, and nc -e connecting to it (retried until the listener is up):
+  // the connected socket becomes the child's stdin and stdout through dup2.
+  {
+    rule: 'Redirect STDOUT/STDIN to Network Connection in Container', severity: 'notice', box: 'plain',
+    args: ['sh', '-c', 'nc -l -p 7777 </dev/null >/dev/null & for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 7777 -e /bin/true && break; sleep 0.2; done; kill %1 2>/dev/null; true'],
+  },
 ];
 
 describe('Falco\'s stable rules fire on their behaviours (real runc containers, Falco\'s file only)', () => {
