@@ -48,6 +48,7 @@
 #define VG_S_ISUID 04000
 #define VG_S_ISGID 02000
 #define VG_S_IXALL 0111
+#define VG_FMODE_CREATED 0x100000 /* include/linux/fs.h: set when the open created the file */
 #define VG_METADATA_V4 0xa9fea9feu /* 169.254.169.254, host order */
 
 struct {
@@ -461,10 +462,94 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 		r->flags |= VG_FILE_CREATE;
 	if (trunc)
 		r->flags |= VG_FILE_PATH_TRUNCATED;
+	if (fv->f_mode & VG_FMODE_CREATED)
+		r->flags |= VG_FILE_CREATED;
 	r->watch_id = id;
 	struct inode *ino = BPF_CORE_READ(fp, f_inode);
 	r->ino = BPF_CORE_READ(ino, i_ino);
 	r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(s->rec.file.data, len, s->pb.key.path);
+	r->path_len = len;
+	r->dest_len = 0;
+	r->_pad0 = 0;
+	__u32 size = vg_clamp(sizeof(*r) + len, sizeof(s->rec.file));
+	r->hdr.size = size;
+	vg_output(r, size, VG_KIND_FILE);
+	return 1;
+}
+
+/*
+ * Files an open created, whatever the watch table says, when they are hidden (the name starts with
+ * '.'), executable (a payload written ready to run: drift), or made directly in /dev (where
+ * only device nodes belong). Runs after vg_on_open found no watch; only O_CREAT opens get past the
+ * first test, and only creations whose parent is the root of its mount pay for a walk (/dev).
+ */
+static __noinline int vg_on_create(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
+{
+	__u64 oflags, mode;
+
+	switch (h) {
+	case VG_H_OPEN:
+		oflags = vg_arg(regs, 1);
+		break;
+	case VG_H_OPENAT:
+		oflags = vg_arg(regs, 2);
+		break;
+	case VG_H_OPENAT2:
+		oflags = 0;
+		bpf_probe_read_user(&oflags, sizeof(oflags), (void *)vg_arg(regs, 2)); /* open_how.flags */
+		break;
+	default: /* creat */
+		oflags = VG_O_CREAT | VG_O_WRONLY | VG_O_TRUNC;
+		break;
+	}
+	if (ret < 0 || !(oflags & VG_O_CREAT))
+		return 0;
+	struct file *fp = vg_fd_file(bpf_get_current_task_btf(), ret);
+	if (!fp)
+		return 0;
+	struct file *fv = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
+	if (!(fv->f_mode & VG_FMODE_CREATED))
+		return 0;
+	struct dentry *d = fv->f_path.dentry;
+	struct vfsmount *m = fv->f_path.mnt;
+	if (!d)
+		return 0;
+	mode = d->d_inode->i_mode & 07777;
+	char c0 = 0;
+	bpf_probe_read_kernel(&c0, 1, d->d_name.name);
+	bool at_mnt_root = d->d_parent == m->mnt_root;
+	if (c0 != '.' && !(mode & VG_S_IXALL) && !at_mnt_root)
+		return 0;
+
+	struct vg_sc_scratch *s = vg_scratch();
+	bool trunc = false;
+	if (!s)
+		return 0;
+	__u32 len = vg_path_walk(&s->pb, d, m, &trunc);
+	if (c0 != '.' && !(mode & VG_S_IXALL)) {
+		/* directly in /dev: two components, the first "dev" */
+		char *p = s->pb.key.path;
+		if (s->pb.depth != 2 || p[0] != '/' || p[1] != 'd' || p[2] != 'e' || p[3] != 'v' || p[4] != '/')
+			return 0;
+	}
+	if (!vg_may_emit())
+		return 0;
+
+	struct vg_file *r = &s->rec.file.f;
+	vg_fill_header(&r->hdr, VG_KIND_FILE);
+	r->nr = nr;
+	r->retval = ret;
+	r->op = VG_FILE_OP_OPEN;
+	r->open_flags = oflags;
+	r->mode = mode;
+	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_CREATED | VG_FILE_CREATE | (trunc ? VG_FILE_PATH_TRUNCATED : 0);
+	if (oflags & (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT))
+		r->flags |= VG_FILE_WRITE;
+	r->watch_id = 0;
+	r->ino = d->d_inode->i_ino;
+	r->dev = d->d_inode->i_sb->s_dev;
 	len = vg_clamp(len, VG_PATH_MAX);
 	bpf_probe_read_kernel(s->rec.file.data, len, s->pb.key.path);
 	r->path_len = len;
@@ -1154,7 +1239,8 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 	case VG_H_OPENAT:
 	case VG_H_OPENAT2:
 	case VG_H_CREAT:
-		vg_on_open(regs, ret, nr, h);
+		if (!vg_on_open(regs, ret, nr, h))
+			vg_on_create(regs, ret, nr, h);
 		return 0;
 	case VG_H_RENAME:
 	case VG_H_RENAMEAT:

@@ -127,8 +127,11 @@ enum vg_file_op {
 #define VG_FILE_PATH_TRUNCATED (1u << 3) /* walk or copy was cut at the bounds */
 #define VG_FILE_MATCH_PATH (1u << 4)     /* path matched the watch table */
 #define VG_FILE_MATCH_DEST (1u << 5)     /* dest matched the watch table */
+#define VG_FILE_CREATED (1u << 6)        /* the open created the file (the kernel's FMODE_CREATED) */
 
-/* file: a watched path was opened, or named as source or destination of rename/link/symlink/unlink.
+/* file: a watched path was opened, or named as source or destination of rename/link/symlink/unlink;
+ * or an open created a file that is hidden (name starts with '.'), executable, or directly in /dev
+ * (VG_FILE_CREATED, watch_id 0, mode: the new inode's permission bits).
  * Opens carry the kernel-resolved path of the returned fd. The others carry the directory (the
  * dirfd's or the cwd's, resolved by the kernel) joined with the argument as given; user space
  * normalises "." and "..". Followed by path_len then dest_len bytes. */

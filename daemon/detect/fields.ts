@@ -723,6 +723,12 @@ const F: FieldDef[] = [
   { name: 'file.directory', type: 'string', cost: 2, kinds: ['file'], desc: 'directory of file.path', get: (c) => (c.ev?.kind === 'file' ? dirname(c.ev.path) : undefined) },
   { name: 'file.write', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with write intent (or changed: rename, link, unlink)', get: (c) => (c.ev?.kind === 'file' ? c.ev.write : undefined) },
   { name: 'file.create', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with O_CREAT', get: (c) => (c.ev?.kind === 'file' ? c.ev.create : undefined) },
+  { name: 'file.mode', type: 'string', cost: 1, kinds: ['file'], desc: 'mode of an open, octal (`0755`): the one asked for, or for a created file reported as such the new file\'s permission bits', get: (c) => (c.ev?.kind === 'file' ? c.ev.mode : undefined) },
+  {
+    name: 'file.created', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS,
+    desc: 'the open created the file (the kernel says so, not just O_CREAT); the probe also sends creations of unwatched files that are hidden (name starts with a dot), executable, or directly in /dev',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.created === true : undefined),
+  },
   { name: 'file.op', type: 'string', cost: 1, kinds: ['file'], desc: 'open, rename, link, symlink, unlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.op : undefined) },
   { name: 'file.flags', type: 'list', cost: 1, kinds: ['file'], desc: 'open flag names (O_WRONLY, O_CREAT, ...)', get: (c) => (c.ev?.kind === 'file' ? c.ev.open_flag_names : undefined) },
   { name: 'file.dest', type: 'string', cost: 1, kinds: ['file'], desc: 'destination of rename, link, symlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.dest : undefined) },

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
 import { KTIME, WALL_MS, type VigilEvent } from './events.js';
-import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_SC_STR0_JOINED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
+import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_SC_STR0_JOINED, VG_FILE_CREATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from './record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from './time.js';
@@ -253,6 +253,19 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       dev: 2049,
       watch_id: 11,
       matched: 'path',
+    },
+  ],
+  [
+    'file (an unwatched executable the open created)',
+    buildRecord(
+      Kind.FILE,
+      HDR,
+      { nr: 257, retval: 4, op: 1, open_flags: 0o301, mode: 0o755, flags: VG_FILE_WRITE | VG_FILE_CREATE | VG_FILE_PATH_RESOLVED | VG_FILE_CREATED, watch_id: 0, dev: 35, ino: 77n, path_len: 8, dest_len: 0 },
+      bytes('/tmp/drp'),
+    ),
+    {
+      kind: 'file', syscall: 'openat', op: 'open', retval: 4, path: '/tmp/drp', path_resolved: true, path_truncated: false, open_flags: '0xc1',
+      open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_EXCL'], mode: '0755', write: true, create: true, ino: 77, dev: 35, watch_id: 0, matched: 'none', created: true,
     },
   ],
   [

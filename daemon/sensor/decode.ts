@@ -41,6 +41,7 @@ import {
   VG_CONN_PATH_RESOLVED,
   VG_CGROUP_PATH_TRUNCATED,
   VG_SC_STR0_JOINED,
+  VG_FILE_CREATED,
   VG_NS_COUNT,
   type StructLayout,
   type EventKind,
@@ -387,6 +388,7 @@ const fileDecoder: KindDecoder = {
     const mp = (flags & VG_FILE_MATCH_PATH) !== 0;
     const md = (flags & VG_FILE_MATCH_DEST) !== 0;
     ev.matched = mp && md ? 'both' : mp ? 'path' : md ? 'dest' : 'none';
+    if (flags & VG_FILE_CREATED) ev.created = true;
     return ev;
   },
 };

@@ -233,6 +233,9 @@ export interface FileEvent extends BaseEvent {
   dev: number;
   watch_id: number;
   matched: 'path' | 'dest' | 'both' | 'none';
+  /** The open created the file (the kernel said so). Unwatched paths come only when the new file is
+   * hidden, executable or directly in /dev (matched 'none', watch_id 0). */
+  created?: true;
 }
 
 export interface ConnectEvent extends BaseEvent {

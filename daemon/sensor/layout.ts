@@ -112,6 +112,7 @@ export const VG_FILE_PATH_RESOLVED = 1 << 2;
 export const VG_FILE_PATH_TRUNCATED = 1 << 3;
 export const VG_FILE_MATCH_PATH = 1 << 4;
 export const VG_FILE_MATCH_DEST = 1 << 5;
+export const VG_FILE_CREATED = 1 << 6;
 
 export const VG_CONN_PATH_RESOLVED = 1 << 0;
 

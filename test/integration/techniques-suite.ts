@@ -357,6 +357,19 @@ export function describeTechniques(mode: SuiteMode): void {
         want: (m) => m.message.startsWith('link'),
       },
       {
+        name: 'a hidden file written under /tmp', rule: 'Hidden file created in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo loot > /tmp/.vgt-hidden'],
+      },
+      {
+        // cp gives the copy its source's mode: the file is created executable.
+        name: 'a program copied in, created executable', rule: 'Executable file created in container', box: 'plain', exe: busybox,
+        args: ['cp', '/bin/busybox', '/tmp/vgt-dropped'],
+      },
+      {
+        name: 'a regular file created in /dev', rule: 'File created in /dev in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo x > /dev/vgt-devfile'],
+      },
+      {
         name: 'setuid(0) by a non-root user (privileged: setgroups for as-user)', rule: 'Refused setuid in container', box: 'priv', exe: /\/opt\/vigil\/vigil-tech$/,
         args: [TECH, 'as-user', '1000', TECH, 'setuid-root'],
       },
