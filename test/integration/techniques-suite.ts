@@ -234,6 +234,12 @@ export function describeTechniques(mode: SuiteMode): void {
         args: [TECH, 'uffd'],
       },
       {
+        // Refused or not (vm.unprivileged_userfaultfd), the attempt is what the rule reports.
+        name: 'userfaultfd by an unprivileged user (privileged box: setgroups for as-user)', rule: 'userfaultfd set up in container', box: 'priv', exe: /\/opt\/vigil\/vigil-tech$/,
+        args: [TECH, 'as-user', '1000', TECH, 'uffd'],
+        want: (m) => m.message.includes('uid=1000'),
+      },
+      {
         name: 'read /etc/shadow', rule: 'Read of shadow file in container', box: 'plain', exe: busybox,
         args: ['cat', '/etc/shadow'],
       },
