@@ -12,10 +12,15 @@
  *                Also checked at execve/execveat entry (retval 0 there) so a change made through an
  *                untraced path is reported before the exec refreshes the snapshot.
  *   ns_change    unshare/setns: sent when a namespace changed or the call failed.
- *   syscall      privileged calls, with raw args, strings and per-call details.
+ *   syscall      privileged calls, with raw args, strings and per-call details; socket, the dup
+ *                family, the chmod family and refused setuid-family calls only when the kernel-side
+ *                filter of each finds them interesting (packet/raw sockets, an inet socket made fd
+ *                0-2, setuid/setgid/execute modes).
  *   file         opens (fd >= 0) whose resolved path matches the watch table; rename/link/symlink/
- *                unlink whose source or destination (directory + argument) matches.
- *   connect      unix sockets matching the watch table; inet when VG_CFG_CONNECT_INET.
+ *                unlink whose source or destination (directory + argument) matches; files an open
+ *                created that are hidden, executable or directly in /dev.
+ *   connect      unix sockets matching the watch table; inet when VG_CFG_CONNECT_INET, and
+ *                169.254.169.254 (cloud metadata) always.
  *   exec         failed execve/execveat when VG_CFG_FAILED_EXEC (successful ones: process.bpf.c).
  */
 #include "maps.bpf.h"

@@ -50,7 +50,7 @@ enum vg_sc_handler {
 	VG_H_UNLINK = 34,
 	VG_H_UNLINKAT = 35,
 	VG_H_CONNECT = 36,
-	VG_H_SOCKET = 37,   /* only AF_PACKET or SOCK_RAW sockets are sent */
+	VG_H_SOCKET = 37,   /* only AF_PACKET and raw inet sockets are sent */
 	VG_H_DUP = 38,      /* dup, dup2, dup3: only an inet socket landing on fd 0, 1 or 2 */
 	VG_H_CHMOD = 39,    /* chmod: only modes with a setuid, setgid or execute bit */
 	VG_H_FCHMOD = 40,
