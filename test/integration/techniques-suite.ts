@@ -376,6 +376,26 @@ export function describeTechniques(mode: SuiteMode): void {
         args: ['sh', '-c', 'echo x > /dev/vgt-devfile'],
       },
       {
+        name: 'a cron job appended to /etc/crontab', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo "* * * * * root /tmp/vgt-run.sh" >> /etc/crontab'],
+        want: (m) => m.message.startsWith('/etc/crontab'),
+      },
+      {
+        name: 'root\'s .profile appended to', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo "/tmp/vgt-run.sh &" >> /root/.profile'],
+        want: (m) => m.message.startsWith('/root/.profile'),
+      },
+      {
+        name: 'a PAM module dropped below /lib/security', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'mkdir -p /lib/security && echo x > /lib/security/pam_vgt.so'],
+        want: (m) => m.message.startsWith('/lib/security/pam_vgt.so'),
+      },
+      {
+        name: 'a systemd unit moved into /etc/systemd/system', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'mkdir -p /etc/systemd/system && echo "[Service]" > /tmp/vgt.service && mv /tmp/vgt.service /etc/systemd/system/vgt.service'],
+        want: (m) => m.message.includes('op=rename') || m.message.includes('/etc/systemd/system/vgt.service'),
+      },
+      {
         name: 'setuid(0) by a non-root user (privileged: setgroups for as-user)', rule: 'Refused setuid in container', box: 'priv', exe: /\/opt\/vigil\/vigil-tech$/,
         args: [TECH, 'as-user', '1000', TECH, 'setuid-root'],
       },
