@@ -1167,6 +1167,37 @@ static __always_inline bool vg_bpf_interesting(__u64 cmd)
 
 /* ---- exit ----------------------------------------------------------------------------------- */
 
+/* The kernel-side filters of the calls that are common in ordinary work. */
+static __noinline bool vg_sc_wanted(struct pt_regs *regs, long ret, __u32 h)
+{
+	switch (h) {
+	case VG_H_CRED:
+		/* a change that worked is a cred_change; a refused one leaves nothing else: send the
+		 * attempt (a non-root process asking for root, ...) */
+		return ret < 0;
+	case VG_H_SOCKET: {
+		/* packet sockets and raw inet sockets only: sniffing, spoofing and crafted packets (netlink
+		 * sockets are SOCK_RAW too, and every ip, getifaddrs and init opens them) */
+		__u64 dom = vg_arg(regs, 0), type = vg_arg(regs, 1) & VG_SOCK_TYPE_MASK;
+		return dom == VG_AF_PACKET || (type == VG_SOCK_RAW && (dom == VG_AF_INET || dom == VG_AF_INET6));
+	}
+	case VG_H_DUP: {
+		/* shells dup constantly; a network socket made a standard stream is the reverse-shell step */
+		if (ret < 0 || ret > 2)
+			return false;
+		__u32 fam = vg_fd_sock_family(ret);
+		return fam == VG_AF_INET || fam == VG_AF_INET6;
+	}
+	case VG_H_CHMOD:
+	case VG_H_FCHMOD:
+	case VG_H_FCHMODAT:
+		/* only modes that set setuid, setgid or an execute bit matter to the rules (drift, suid) */
+		return vg_arg(regs, h == VG_H_FCHMODAT ? 2 : 1) & (VG_S_ISUID | VG_S_ISGID | VG_S_IXALL);
+	default:
+		return true;
+	}
+}
+
 static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -1206,38 +1237,6 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		return 0;
 	case VG_H_SETNS:
 		vg_on_ns(st, ret, nr);
-		vg_on_syscall(regs, ret, nr, h);
-		return 0;
-	case VG_H_CRED:
-		/* a refused change leaves no cred_change: send the attempt (non-root setuid, ...) */
-		if (ret < 0)
-			vg_on_syscall(regs, ret, nr, h);
-		return 0;
-	case VG_H_SOCKET: {
-		/* packet sockets and raw inet sockets only: sniffing, spoofing and crafted packets (netlink
-		 * sockets are SOCK_RAW too, and every ip, getifaddrs and init opens them) */
-		__u64 dom = vg_arg(regs, 0), type = vg_arg(regs, 1) & VG_SOCK_TYPE_MASK;
-		if (dom != VG_AF_PACKET && !(type == VG_SOCK_RAW && (dom == VG_AF_INET || dom == VG_AF_INET6)))
-			return 0;
-		vg_on_syscall(regs, ret, nr, h);
-		return 0;
-	}
-	case VG_H_DUP: {
-		/* shells dup constantly; a network socket made a standard stream is the reverse-shell step */
-		if (ret < 0 || ret > 2)
-			return 0;
-		__u32 fam = vg_fd_sock_family(ret);
-		if (fam != VG_AF_INET && fam != VG_AF_INET6)
-			return 0;
-		vg_on_syscall(regs, ret, nr, h);
-		return 0;
-	}
-	case VG_H_CHMOD:
-	case VG_H_FCHMOD:
-	case VG_H_FCHMODAT:
-		/* only modes that set setuid, setgid or an execute bit matter to the rules (drift, suid) */
-		if (!(vg_arg(regs, h == VG_H_FCHMODAT ? 2 : 1) & (VG_S_ISUID | VG_S_ISGID | VG_S_IXALL)))
-			return 0;
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	case VG_H_OPEN:
@@ -1291,7 +1290,9 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	default:
-		vg_on_syscall(regs, ret, nr, h);
+		/* one call site: each call of a static function is verified again */
+		if (vg_sc_wanted(regs, ret, h))
+			vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	}
 }
