@@ -285,6 +285,21 @@ describe('worker pool', () => {
       }
     });
   }
+  test('an idle worker is stopped after idleMs and the next request starts a fresh one (no restart counted)', async () => {
+    const w = new ForecastWorker({ idleMs: 150 });
+    try {
+      assert.ok((await w.run(input)).forecast);
+      // Within idleMs the same worker serves the next request.
+      assert.ok((await w.run(input)).forecast);
+      assert.equal(w.stats().idleStops, 0);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(w.stats().idleStops, 1);
+      assert.ok((await w.run(input)).forecast);
+      assert.deepEqual([w.stats().restarts, w.stats().crashes, w.stats().completed], [0, 0, 3]);
+    } finally {
+      await w.close();
+    }
+  });
   test('a request failing on the retry too is rejected with VIGIL_FORECAST_WORKER; the next one runs', async () => {
     const w = new ForecastWorker({ faults: true, graceMs: 500 });
     try {

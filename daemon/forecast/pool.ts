@@ -27,12 +27,19 @@ export interface ForecastWorkerOptions {
   maxQueue?: number;
   /** Allow fault injection (tests). */
   faults?: boolean;
+  /**
+   * Stop the worker once it has had nothing to do for this long (default 5,000 ms; 0 keeps it). Its
+   * isolate and the WASM models' linear memory (which never shrinks while an instance lives) are
+   * about 30 MB of the daemon's idle RSS; a round every 30 s needs them for a second or two, and a
+   * fresh worker compiles the models in about 100 ms.
+   */
+  idleMs?: number;
 }
 
 export interface ForecastWorkerStats {
   requests: number;
   completed: number;
-  /** Workers started after the first: crashes and watchdog terminations. */
+  /** Workers started to replace a crashed or stuck one (watchdog terminations). */
   restarts: number;
   timeouts: number;
   crashes: number;
@@ -40,6 +47,8 @@ export interface ForecastWorkerStats {
   /** Requests that failed on the retry too. */
   failed: number;
   queued: number;
+  /** Workers stopped after idleMs without work (not failures). */
+  idleStops: number;
 }
 
 interface Job {
@@ -58,6 +67,7 @@ export class ForecastWorker {
   private readonly queue: Job[] = [];
   private current: Job | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private closed = false;
   private readonly log: Logger;
@@ -65,8 +75,10 @@ export class ForecastWorker {
   private readonly grace: number;
   private readonly maxQueue: number;
   private readonly faults: boolean;
-  private readonly counters = { requests: 0, completed: 0, restarts: 0, timeouts: 0, crashes: 0, retried: 0, failed: 0 };
-  private started = 0;
+  private readonly idleMs: number;
+  private readonly counters = { requests: 0, completed: 0, restarts: 0, timeouts: 0, crashes: 0, retried: 0, failed: 0, idleStops: 0 };
+  /** The next spawn replaces a failed worker (a restart), not an idle-stopped or first one. */
+  private replacing = false;
 
   constructor(options: ForecastWorkerOptions = {}) {
     this.log = options.logger ?? silentLogger();
@@ -74,6 +86,7 @@ export class ForecastWorker {
     this.grace = options.graceMs ?? 2000;
     this.maxQueue = options.maxQueue ?? 5000;
     this.faults = options.faults ?? false;
+    this.idleMs = options.idleMs ?? 5000;
   }
 
   stats(): ForecastWorkerStats {
@@ -85,6 +98,7 @@ export class ForecastWorker {
     if (this.closed) return Promise.reject(new ForecastWorkerError('forecast worker closed'));
     if (this.queue.length >= this.maxQueue) return Promise.reject(new ForecastWorkerError(`forecast queue full (${this.maxQueue})`));
     this.counters.requests++;
+    this.clearIdleTimer();
     return new Promise((resolve, reject) => {
       const job: Job = { req: { id: this.nextId++, input, now }, attempts: 0, resolve, reject, faultAttempts };
       if (fault) job.fault = fault;
@@ -97,6 +111,7 @@ export class ForecastWorker {
   async close(): Promise<void> {
     this.closed = true;
     this.clearTimer();
+    this.clearIdleTimer();
     const err = new ForecastWorkerError('forecast worker closed');
     for (const j of this.queue.splice(0)) j.reject(err);
     if (this.current) {
@@ -110,7 +125,8 @@ export class ForecastWorker {
   }
 
   private spawn(): Promise<void> {
-    if (this.started++ > 0) this.counters.restarts++;
+    if (this.replacing) this.counters.restarts++;
+    this.replacing = false;
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { faults: this.faults } });
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -137,6 +153,10 @@ export class ForecastWorker {
     // An idle worker never keeps the process alive; a busy one does (someone awaits its answer).
     if (this.queue.length === 0) {
       this.worker?.unref();
+      if (this.worker && this.idleMs > 0 && !this.idleTimer) {
+        this.idleTimer = setTimeout(() => this.stopIdle(), this.idleMs);
+        this.idleTimer.unref();
+      }
       return;
     }
     const job = this.queue.shift()!;
@@ -179,6 +199,7 @@ export class ForecastWorker {
     if (w !== this.worker || this.closed) return;
     this.clearTimer();
     this.counters[kind === 'crash' ? 'crashes' : 'timeouts']++;
+    this.replacing = true;
     this.worker = undefined;
     this.ready = undefined;
     w.removeAllListeners('exit');
@@ -201,6 +222,25 @@ export class ForecastWorker {
       this.log.warn({ err, kind }, 'forecast worker failed while idle; restarted');
     }
     this.pump();
+  }
+
+  /** Ends a worker that has had no work for idleMs; the next request starts a fresh one. */
+  private stopIdle(): void {
+    this.idleTimer = undefined;
+    const w = this.worker;
+    if (!w || this.current || this.queue.length > 0 || this.closed) return;
+    this.worker = undefined;
+    this.ready = undefined;
+    w.removeAllListeners('exit');
+    w.removeAllListeners('error');
+    w.on('error', () => undefined);
+    this.counters.idleStops++;
+    void w.terminate();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   private clearTimer(): void {

@@ -25,11 +25,11 @@ describe('faults: nothing lost, no seq reused', () => {
     assertPrerequisites();
     const r = await tornLog();
     assert.equal(r.notes['epoch_changed'], true, JSON.stringify(r));
-    assert.equal(r.notes['history_lost_logged'], true);
-    assert.ok(Number(r.notes['stored_after_tear']) < Number(r.notes['stored_before']), 'the tear lost history (or the test tore nothing)');
+    assert.equal(r.notes['history_lost_logged'], true, JSON.stringify(r));
+    assert.ok(Number(r.notes['stored_after_tear']) < Number(r.notes['stored_before']), `the tear lost history (or the test tore nothing): ${JSON.stringify(r.notes)}`);
     assert.equal(r.reused, 0, `new seqs from ${r.notes['new_seqs_from']}, handed out before: ${r.notes['seq_handed_out_before']}`);
-    assert.equal(r.notes['forwarder_noticed'], true);
-    assert.equal(r.lost, 0, 'every alert the store holds was delivered');
+    assert.equal(r.notes['forwarder_noticed'], true, JSON.stringify(r));
+    assert.equal(r.lost, 0, `every alert the store holds was delivered: ${JSON.stringify(r)}`);
   });
 
   test('kill -9 of the forwarder and the daemon during a flood with the sink down from the start: every stored alert delivered once it is back', BPF, async () => {

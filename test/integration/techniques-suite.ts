@@ -4,8 +4,7 @@
 // is the daemon's: live sensor, process and container enrichers, RuleSet.load(rules/) and the
 // Detector. On a quiet host each match must come within one second of its event (techniques.test.ts);
 // describeTechniques('flood') runs the same while another container floods the sensor with short
-// programs (each match must still come, after the backlog). The flood mode is not in make test yet:
-// on this 2-core machine the in-process pipeline fell a minute behind under four exec loops.
+// programs (each match must still come, after the backlog; techniques-flood.test.ts).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RuleMatch } from '../../daemon/detect/types.js';
+import type { SensorStats } from '../../daemon/sensor/sensor.js';
 import { execAsync, runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
 import { BPF, assertPrerequisites } from './harness.js';
 import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, lineage, plant, type Helpers } from './detect-harness.js';
@@ -22,6 +22,8 @@ import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, lineage, plant,
 const ACT = `${HELPER_MOUNT}/vigil-act`;
 /** Loops of short programs in the flooding container (flood mode). */
 const FLOOD_WORKERS = 4;
+/** Execs per second below which the flood mode's flood did not happen (the loops make hundreds). */
+const FLOOD_MIN_RATE = 200;
 const TECH = `${HELPER_MOUNT}/vigil-tech`;
 /** From the event to the match reaching the test: on a quiet host, and behind a flood's backlog. */
 const LATENCY_MS = { idle: 1000, flood: 20_000 };
@@ -50,6 +52,8 @@ export function describeTechniques(mode: SuiteMode): void {
     const boxes: Partial<Record<Technique['box'], Container>> = {};
     let victim: Container | undefined;
     let flooder: Container | undefined;
+    let floodExecsAtStart = 0;
+    let floodStartedAt = 0;
     /** A host process whose namespaces and root the host-pid container reaches for (pid 1 here is the
      * machine's own supervisor, in namespaces of its own). */
     let hostSleeper: ChildProcess | undefined;
@@ -89,6 +93,9 @@ export function describeTechniques(mode: SuiteMode): void {
       if (mode === 'flood') {
         const loops = Array.from({ length: FLOOD_WORKERS }, () => '(while :; do /bin/true; done) &').join(' ');
         flooder = startContainer({ args: ['timeout', '-s', 'KILL', '600', 'sh', '-c', `${loops} wait`] });
+        const at = (h.stats() as { sensor: SensorStats }).sensor;
+        floodExecsAtStart = (at.native?.emitted['exec'] ?? 0) + (at.native?.dropped['exec'] ?? 0);
+        floodStartedAt = Date.now();
       }
       hostSleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
       const rootfs = join(boxes.plain.bundle, 'rootfs');
@@ -440,6 +447,18 @@ export function describeTechniques(mode: SuiteMode): void {
         const l = lineage(m);
         assert.match(l.exe ?? '', t.exe, `exe of ${JSON.stringify(l)}`);
         assert.ok(l.parentComm || l.parentExe, `no parent in the lineage: ${JSON.stringify(l)}`);
+      });
+    }
+
+    if (mode === 'flood') {
+      // The flood above must have been one: the flooder's execs reached the probe (sent or dropped)
+      // at a rate no ordinary workload makes, for the whole of the suite.
+      test('the flood was real while the techniques ran', BPF, (t) => {
+        const now = (h.stats() as { sensor: SensorStats }).sensor;
+        const execs = (now.native?.emitted['exec'] ?? 0) + (now.native?.dropped['exec'] ?? 0) - floodExecsAtStart;
+        const seconds = (Date.now() - floodStartedAt) / 1000;
+        t.diagnostic(`flood: ${execs} execs in ${seconds.toFixed(1)} s (${Math.round(execs / seconds)}/s); sent ${now.native?.emitted['exec']}, dropped ${now.native?.dropped['exec']} in all`);
+        assert.ok(execs / seconds >= FLOOD_MIN_RATE, `only ${Math.round(execs / seconds)} execs/s from the flooder`);
       });
     }
 
