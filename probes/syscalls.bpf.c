@@ -53,6 +53,7 @@
 #define VG_S_ISUID 04000
 #define VG_S_ISGID 02000
 #define VG_S_IXALL 0111
+#define VG_EEXIST 17
 #define VG_FMODE_CREATED 0x100000 /* include/linux/fs.h: set when the open created the file */
 #define VG_METADATA_V4 0xa9fea9feu /* 169.254.169.254, host order */
 
@@ -1193,6 +1194,10 @@ static __noinline bool vg_sc_wanted(struct pt_regs *regs, long ret, __u32 h)
 	case VG_H_FCHMODAT:
 		/* only modes that set setuid, setgid or an execute bit matter to the rules (drift, suid) */
 		return vg_arg(regs, h == VG_H_FCHMODAT ? 2 : 1) & (VG_S_ISUID | VG_S_ISGID | VG_S_IXALL);
+	case VG_H_MKDIR:
+	case VG_H_MKDIRAT:
+		/* mkdir -p tries every existing component first: those made nothing */
+		return ret != -VG_EEXIST;
 	default:
 		return true;
 	}

@@ -55,7 +55,7 @@ enum vg_sc_handler {
 	VG_H_CHMOD = 39,    /* chmod: only modes with a setuid, setgid or execute bit */
 	VG_H_FCHMOD = 40,
 	VG_H_FCHMODAT = 41, /* fchmodat, fchmodat2 */
-	VG_H_MKDIR = 42,
+	VG_H_MKDIR = 42,   /* mkdir, mkdirat: all but those that failed with EEXIST */
 	VG_H_MKDIRAT = 43,
 	VG_H_MAX = 64,
 };
