@@ -12,10 +12,15 @@
  *                Also checked at execve/execveat entry (retval 0 there) so a change made through an
  *                untraced path is reported before the exec refreshes the snapshot.
  *   ns_change    unshare/setns: sent when a namespace changed or the call failed.
- *   syscall      privileged calls, with raw args, strings and per-call details.
+ *   syscall      privileged calls, with raw args, strings and per-call details; socket, the dup
+ *                family, the chmod family and refused setuid-family calls only when the kernel-side
+ *                filter of each finds them interesting (packet/raw sockets, an inet socket made fd
+ *                0-2, setuid/setgid/execute modes).
  *   file         opens (fd >= 0) whose resolved path matches the watch table; rename/link/symlink/
- *                unlink whose source or destination (directory + argument) matches.
- *   connect      unix sockets matching the watch table; inet when VG_CFG_CONNECT_INET.
+ *                unlink whose source or destination (directory + argument) matches; files an open
+ *                created that are hidden, executable or directly in /dev.
+ *   connect      unix sockets matching the watch table; inet when VG_CFG_CONNECT_INET, and
+ *                169.254.169.254 (cloud metadata) always.
  *   exec         failed execve/execveat when VG_CFG_FAILED_EXEC (successful ones: process.bpf.c).
  */
 #include "maps.bpf.h"
@@ -40,6 +45,17 @@
 #define VG_BPF_MAP_CREATE 0
 #define VG_BPF_PROG_LOAD 5
 #define VG_NSFS_MAGIC 0x6e736673
+#define VG_AF_PACKET 17
+#define VG_SOCK_RAW 3
+#define VG_SOCK_TYPE_MASK 0xf
+#define VG_S_IFMT 0170000
+#define VG_S_IFSOCK 0140000
+#define VG_S_ISUID 04000
+#define VG_S_ISGID 02000
+#define VG_S_IXALL 0111
+#define VG_EEXIST 17
+#define VG_FMODE_CREATED 0x100000 /* include/linux/fs.h: set when the open created the file */
+#define VG_METADATA_V4 0xa9fea9feu /* 169.254.169.254, host order */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -656,6 +672,8 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 		r->flags |= VG_FILE_CREATE;
 	if (trunc || fs_trunc)
 		r->flags |= VG_FILE_PATH_TRUNCATED;
+	if (fv->f_mode & VG_FMODE_CREATED)
+		r->flags |= VG_FILE_CREATED;
 	r->watch_id = by_path ? id : by_suffix ? suffix_id : by_ident ? ident_id : trav_id;
 	struct inode *ino = BPF_CORE_READ(fp, f_inode);
 	r->ino = BPF_CORE_READ(ino, i_ino);
@@ -672,6 +690,92 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	r->raw_len = raw_len;
 	r->_pad1 = 0;
 	__u32 size = vg_clamp(sizeof(*r) + len + fs_len + raw_len, sizeof(s->rec.file));
+	r->hdr.size = size;
+	vg_output(r, size, VG_KIND_FILE);
+	return 1;
+}
+
+/*
+ * Files an open created, whatever the watch table says, when they are hidden (the name starts with
+ * '.'), executable (a payload written ready to run: drift), or made directly in /dev (where
+ * only device nodes belong). Runs after vg_on_open found no watch; only O_CREAT opens get past the
+ * first test, and only creations whose parent is the root of its mount pay for a walk (/dev).
+ */
+static __noinline int vg_on_create(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
+{
+	__u64 oflags, mode;
+
+	switch (h) {
+	case VG_H_OPEN:
+		oflags = vg_arg(regs, 1);
+		break;
+	case VG_H_OPENAT:
+		oflags = vg_arg(regs, 2);
+		break;
+	case VG_H_OPENAT2:
+		oflags = 0;
+		bpf_probe_read_user(&oflags, sizeof(oflags), (void *)vg_arg(regs, 2)); /* open_how.flags */
+		break;
+	default: /* creat */
+		oflags = VG_O_CREAT | VG_O_WRONLY | VG_O_TRUNC;
+		break;
+	}
+	if (ret < 0 || !(oflags & VG_O_CREAT))
+		return 0;
+	struct file *fp = vg_fd_file(bpf_get_current_task_btf(), ret);
+	if (!fp)
+		return 0;
+	struct file *fv = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
+	if (!(fv->f_mode & VG_FMODE_CREATED))
+		return 0;
+	struct dentry *d = fv->f_path.dentry;
+	struct vfsmount *m = fv->f_path.mnt;
+	if (!d)
+		return 0;
+	mode = d->d_inode->i_mode & 07777;
+	char c0 = 0;
+	bpf_probe_read_kernel(&c0, 1, d->d_name.name);
+	bool at_mnt_root = d->d_parent == m->mnt_root;
+	if (c0 != '.' && !(mode & VG_S_IXALL) && !at_mnt_root)
+		return 0;
+
+	struct vg_sc_scratch *s = vg_scratch();
+	bool trunc = false;
+	if (!s)
+		return 0;
+	__u32 len = vg_path_walk(&s->pb, d, m, &trunc);
+	if (c0 != '.' && !(mode & VG_S_IXALL)) {
+		/* directly in /dev: two components, the first "dev" */
+		char *p = s->pb.key.path;
+		if (s->pb.depth != 2 || p[0] != '/' || p[1] != 'd' || p[2] != 'e' || p[3] != 'v' || p[4] != '/')
+			return 0;
+	}
+	if (!vg_may_emit())
+		return 0;
+
+	struct vg_file *r = &s->rec.file.f;
+	vg_fill_header(&r->hdr, VG_KIND_FILE);
+	r->nr = nr;
+	r->retval = ret;
+	r->op = VG_FILE_OP_OPEN;
+	r->open_flags = oflags;
+	r->mode = mode;
+	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_CREATED | VG_FILE_CREATE | (trunc ? VG_FILE_PATH_TRUNCATED : 0);
+	if (oflags & (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT))
+		r->flags |= VG_FILE_WRITE;
+	r->watch_id = 0;
+	r->ino = d->d_inode->i_ino;
+	r->dev = d->d_inode->i_sb->s_dev;
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(s->rec.file.data, len, s->pb.key.path);
+	r->path_len = len;
+	r->dest_len = 0;
+	/* no identity: created files are matched by their resolved path */
+	r->fs_magic = 0;
+	r->fs_path_len = 0;
+	r->raw_len = 0;
+	r->_pad1 = 0;
+	__u32 size = vg_clamp(sizeof(*r) + len, sizeof(s->rec.file));
 	r->hdr.size = size;
 	vg_output(r, size, VG_KIND_FILE);
 	return 0;
@@ -860,8 +964,6 @@ static __noinline int vg_on_connect(struct pt_regs *regs, long ret, __u32 nr)
 			return 0;
 		bpf_probe_read_kernel(s->rec.conn.data, len, s->pb.key.path);
 	} else if (family == VG_AF_INET || family == VG_AF_INET6) {
-		if (!(vg_config_flags() & VG_CFG_CONNECT_INET))
-			return 0;
 		__u16 port = 0;
 		bpf_probe_read_user(&port, 2, uaddr + 2);
 		r->port = bpf_ntohs(port);
@@ -869,6 +971,11 @@ static __noinline int vg_on_connect(struct pt_regs *regs, long ret, __u32 nr)
 			bpf_probe_read_user(r->addr, 4, uaddr + 4);
 		else
 			bpf_probe_read_user(r->addr, 16, uaddr + 8);
+		/* the cloud metadata address is reported even when inet connects are off: it hands out
+		 * instance credentials, and contact from a container is rare enough to send always */
+		if (!(vg_config_flags() & VG_CFG_CONNECT_INET) &&
+		    !(family == VG_AF_INET && bpf_ntohl(*(__u32 *)r->addr) == VG_METADATA_V4))
+			return 0;
 	} else {
 		return 0;
 	}
@@ -924,6 +1031,34 @@ static __noinline bool vg_root_on_host_fs(struct task_struct *t)
 	if (!fs)
 		return false;
 	return vg_host_fs(t, BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt));
+}
+
+/* The dirfd's (cwd's for AT_FDCWD) resolved path joined with the user path, as string 0. */
+static __always_inline __u32 vg_sc_join(struct vg_sc_scratch *s, long dfd, __u64 ustr, __u32 *flags)
+{
+	bool trunc = false;
+	if (!ustr)
+		return 0;
+	__u32 len = vg_join(s, dfd, (const char *)ustr, &trunc);
+	len = vg_clamp(len, VG_PATH_MAX);
+	bpf_probe_read_kernel(s->rec.sc.data, len, s->pb.key.path);
+	*flags |= VG_SC_STR0_JOINED | (trunc ? VG_SC_STR_TRUNCATED : 0);
+	return len;
+}
+
+/* Family of the socket behind fd, or 0 when fd is not a socket. */
+static __noinline __u32 vg_fd_sock_family(long fd)
+{
+	struct file *f = vg_fd_file(bpf_get_current_task_btf(), fd);
+	if (!f)
+		return 0;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino || (BPF_CORE_READ(ino, i_mode) & VG_S_IFMT) != VG_S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return 0;
+	return BPF_CORE_READ(sock, sk, __sk_common.skc_family);
 }
 
 /* Older kernels keep the namespace type in ns_common.ops->type; 6.18 has ns_common.ns_type. */
@@ -983,6 +1118,21 @@ static __noinline int vg_on_syscall(struct pt_regs *regs, long ret, __u32 nr, __
 		l1 = vg_sc_str(s, l0, r->args[1], &flags);
 		if (ret == 0 && vg_root_on_host_fs(t))
 			flags |= VG_SC_ROOT_HOST_FS;
+		break;
+	case VG_H_CHMOD:
+	case VG_H_MKDIR:
+		l0 = vg_sc_join(s, VG_AT_FDCWD, r->args[0], &flags);
+		break;
+	case VG_H_FCHMODAT:
+	case VG_H_MKDIRAT:
+		l0 = vg_sc_join(s, (int)r->args[0], r->args[1], &flags);
+		break;
+	case VG_H_FCHMOD:
+		l0 = vg_sc_fd_path(s, (int)r->args[0], &flags);
+		break;
+	case VG_H_DUP:
+		/* the new descriptor shares the old one's file */
+		r->detail = vg_fd_sock_family(ret);
 		break;
 	case VG_H_MKNODAT:
 		l0 = vg_sc_str(s, 0, r->args[1], &flags);
@@ -1254,6 +1404,41 @@ static __always_inline bool vg_bpf_interesting(__u64 cmd)
 
 /* ---- exit ----------------------------------------------------------------------------------- */
 
+/* The kernel-side filters of the calls that are common in ordinary work. */
+static __noinline bool vg_sc_wanted(struct pt_regs *regs, long ret, __u32 h)
+{
+	switch (h) {
+	case VG_H_CRED:
+		/* a change that worked is a cred_change; a refused one leaves nothing else: send the
+		 * attempt (a non-root process asking for root, ...) */
+		return ret < 0;
+	case VG_H_SOCKET: {
+		/* packet sockets and raw inet sockets only: sniffing, spoofing and crafted packets (netlink
+		 * sockets are SOCK_RAW too, and every ip, getifaddrs and init opens them) */
+		__u64 dom = vg_arg(regs, 0), type = vg_arg(regs, 1) & VG_SOCK_TYPE_MASK;
+		return dom == VG_AF_PACKET || (type == VG_SOCK_RAW && (dom == VG_AF_INET || dom == VG_AF_INET6));
+	}
+	case VG_H_DUP: {
+		/* shells dup constantly; a network socket made a standard stream is the reverse-shell step */
+		if (ret < 0 || ret > 2)
+			return false;
+		__u32 fam = vg_fd_sock_family(ret);
+		return fam == VG_AF_INET || fam == VG_AF_INET6;
+	}
+	case VG_H_CHMOD:
+	case VG_H_FCHMOD:
+	case VG_H_FCHMODAT:
+		/* only modes that set setuid, setgid or an execute bit matter to the rules (drift, suid) */
+		return vg_arg(regs, h == VG_H_FCHMODAT ? 2 : 1) & (VG_S_ISUID | VG_S_ISGID | VG_S_IXALL);
+	case VG_H_MKDIR:
+	case VG_H_MKDIRAT:
+		/* mkdir -p tries every existing component first: those made nothing */
+		return ret != -VG_EEXIST;
+	default:
+		return true;
+	}
+}
+
 static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -1295,8 +1480,6 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		vg_on_ns(st, ret, nr);
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
-	case VG_H_CRED:
-		return 0;
 	case VG_H_OPEN_BY_HANDLE:
 	case VG_H_OPEN:
 	case VG_H_OPENAT:
@@ -1306,7 +1489,8 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		 * verifier's work on the open path single */
 		if (h == VG_H_OPEN_BY_HANDLE)
 			vg_on_syscall(regs, ret, nr, h);
-		vg_on_open(regs, ret, nr, h);
+		if (!vg_on_open(regs, ret, nr, h) && h != VG_H_OPEN_BY_HANDLE)
+			vg_on_create(regs, ret, nr, h);
 		return 0;
 	case VG_H_RENAME:
 	case VG_H_RENAMEAT:
@@ -1353,7 +1537,9 @@ static __noinline int vg_exit_slow(struct pt_regs *regs, long ret, __u32 nr, __u
 		vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	default:
-		vg_on_syscall(regs, ret, nr, h);
+		/* one call site: each call of a static function is verified again */
+		if (vg_sc_wanted(regs, ret, h))
+			vg_on_syscall(regs, ret, nr, h);
 		return 0;
 	}
 }

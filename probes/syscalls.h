@@ -50,6 +50,13 @@ enum vg_sc_handler {
 	VG_H_UNLINK = 34,
 	VG_H_UNLINKAT = 35,
 	VG_H_CONNECT = 36,
+	VG_H_SOCKET = 37,   /* only AF_PACKET and raw inet sockets are sent */
+	VG_H_DUP = 38,      /* dup, dup2, dup3: only an inet socket landing on fd 0, 1 or 2 */
+	VG_H_CHMOD = 39,    /* chmod: only modes with a setuid, setgid or execute bit */
+	VG_H_FCHMOD = 40,
+	VG_H_FCHMODAT = 41, /* fchmodat, fchmodat2 */
+	VG_H_MKDIR = 42,   /* mkdir, mkdirat: all but those that failed with EEXIST */
+	VG_H_MKDIRAT = 43,
 	VG_H_OPEN_BY_HANDLE = 48, /* open_by_handle_at: a syscall record (str 0: the mount fd's path)
 	                           * and, like any open, a file record when the file is watched */
 	VG_H_MAX = 64,
@@ -84,6 +91,8 @@ struct vg_cred_change {
 #define VG_SC_TARGET_VALID (1u << 1)      /* target_* fields are filled (ptrace attach/seize) */
 #define VG_SC_NS_TARGET_VALID (1u << 2)   /* target_ns_* fields are filled (setns on a namespace fd) */
 #define VG_SC_STR0_RESOLVED (1u << 3)     /* str 0 is a kernel-resolved path of an fd argument */
+#define VG_SC_STR0_JOINED (1u << 4)       /* str 0 is the dirfd's (or cwd's) resolved path joined with
+                                           * the path argument as given (chmod, mkdir families) */
 #define VG_SC_ROOT_HOST_FS (1u << 8)      /* chroot, pivot_root: the new root is on a host filesystem (vg_host_fs) */
 
 /* syscall: a privileged or escape-relevant call with its raw arguments, decoded in user space by
@@ -100,7 +109,7 @@ struct vg_syscall {
 	__u32 target_ns_type;   /* setns: CLONE_NEW* type of the namespace behind the fd */
 	__u32 target_ns_ino;    /* setns: inode number of that namespace */
 	__u32 detail;           /* bpf: attr.prog_type (PROG_LOAD) or attr.map_type (MAP_CREATE);
-	                         * perf_event_open: attr.type */
+	                         * perf_event_open: attr.type; dup family: the socket's family */
 	__u16 str_len[3];
 	__u16 _pad0;
 	__u32 _pad1;
@@ -121,12 +130,15 @@ enum vg_file_op {
 #define VG_FILE_PATH_TRUNCATED (1u << 3) /* walk or copy was cut at the bounds */
 #define VG_FILE_MATCH_PATH (1u << 4)     /* path matched the watch table */
 #define VG_FILE_MATCH_DEST (1u << 5)     /* dest matched the watch table */
+#define VG_FILE_CREATED (1u << 6)        /* the open created the file (the kernel's FMODE_CREATED) */
 #define VG_FILE_FS_PATH (1u << 8)        /* opens: fs_magic and the path within the filesystem are filled */
 #define VG_FILE_HOST_MOUNT (1u << 9)     /* opens: the file is on a host filesystem mounted into the container */
 #define VG_FILE_MATCH_IDENT (1u << 10)   /* opens: the identity (fs_magic, fs path) matched an identity watch */
 #define VG_FILE_RAW (1u << 11)           /* opens: the traversal class; raw_len bytes of the argument as written */
 
-/* file: a watched path was opened, or named as source or destination of rename/link/symlink/unlink.
+/* file: a watched path was opened, or named as source or destination of rename/link/symlink/unlink;
+ * or an open created a file that is hidden (name starts with '.'), executable, or directly in /dev
+ * (VG_FILE_CREATED, watch_id 0, mode: the new inode's permission bits).
  * Opens carry the kernel-resolved path of the returned fd, and the file's identity: the magic of its
  * filesystem and its path within that filesystem (VG_FILE_FS_PATH). The others carry the directory
  * (the dirfd's or the cwd's, resolved by the kernel) joined with the argument as given; user space

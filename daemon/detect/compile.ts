@@ -21,7 +21,8 @@ export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
   [Handler.FORK, ['fork']],
   [Handler.UNSHARE, ['ns_change']],
   [Handler.SETNS, ['ns_change', 'syscall']],
-  [Handler.CRED, ['cred_change']],
+  // a refused setuid-family call is a syscall event (nothing changed, so no cred_change)
+  [Handler.CRED, ['cred_change', 'syscall']],
   ...[Handler.OPEN, Handler.OPENAT, Handler.OPENAT2, Handler.CREAT, Handler.RENAME, Handler.RENAMEAT, Handler.LINK, Handler.LINKAT, Handler.SYMLINK, Handler.SYMLINKAT, Handler.UNLINK, Handler.UNLINKAT].map(
     (h): [number, readonly string[]] => [h, ['file']],
   ),

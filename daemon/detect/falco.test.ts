@@ -40,8 +40,8 @@ export const FALCO_STABLE_STATUS: ReadonlyArray<[string, 'loaded' | 'skipped' | 
   ['Remove Bulk Data from Disk', 'loaded', ''],
   ['Create Symlink Over Sensitive Files', 'loaded', ''],
   ['Create Hardlink Over Sensitive Files', 'loaded', ''],
-  ['Packet socket created in container', 'never', 'socket is not traced'],
-  ['Redirect STDOUT/STDIN to Network Connection in Container', 'never', 'dup, dup2 and dup3 are not traced'],
+  ['Packet socket created in container', 'loaded', ''],
+  ['Redirect STDOUT/STDIN to Network Connection in Container', 'loaded', ''],
   ['Linux Kernel Module Injection Detected', 'loaded', ''],
   ['Debugfs Launched in Privileged Container', 'loaded', ''],
   // fd.name endswith: a suffix watch
@@ -72,7 +72,8 @@ test('Falco\'s stable rules load unmodified; every rule\'s status is the documen
   assert.equal(sev.get('Search Private Keys or Passwords'), 'warning');
   assert.ok(rs.rules().every((r) => r.enabled));
   // The rules the API lists carry the same status.
-  assert.deepEqual(rs.rules().find((r) => r.name === 'Packet socket created in container')!.status, { state: 'never', reason: 'socket is not traced by vigil\'s probes' });
+  // Every rule of the stable file can fire: socket, dup and the file classes are all traced.
+  assert.deepEqual(rs.rules().filter((r) => r.status?.state === 'never').map((r) => r.name), []);
   // The file asks for the container plugin, whose fields vigil has: no warning, and nothing is skipped.
   assert.deepEqual(rs.warnings.map((w) => w.message.replace(/:.*/, '')), []);
   // The watches it derives include the suffix and the traversal class those two rules need.
@@ -87,9 +88,10 @@ test('rules check prints each rule\'s status; --strict makes a skipped rule an e
   assert.equal(await runRules(['check', falcoFile()], { stdout: sink(out), stderr: sink(err) }), 0);
   const text = out.join('');
   assert.match(text, /^loaded\s+Directory traversal monitored file read /m);
-  assert.match(text, /^never fires\s+Packet socket created in container: socket is not traced/m);
+  assert.match(text, /^loaded\s+Packet socket created in container /m);
+  assert.match(text, /^loaded\s+Redirect STDOUT\/STDIN to Network Connection in Container /m);
   assert.match(text, /^loaded\s+Run shell untrusted /m);
-  assert.match(text, /^rules: 25: 25 loaded \(2 of them never fire\), 0 skipped$/m);
+  assert.match(text, /^rules: 25: 25 loaded \(0 of them never fire\), 0 skipped$/m);
   const sOut: string[] = [];
   const sErr: string[] = [];
   assert.equal(await runRules(['check', '--strict', falcoFile()], { stdout: sink(sOut), stderr: sink(sErr) }), 0, sErr.join(''));
@@ -237,6 +239,10 @@ const symlink = (): VigilEvent =>
   base('file', { syscall: 'symlinkat', op: 'symlink', retval: 0, path: '/etc/shadow', dest: '/tmp/s', path_resolved: false, path_truncated: false, write: true, create: true, ino: 1, dev: 1, watch_id: 1, matched: 'path' });
 const connect = (): VigilEvent => base('connect', { syscall: 'connect', retval: 0, family: 'inet', address: '10.1.2.3', port: 443, path_resolved: false, watch_id: 0 });
 const ptrace = (): VigilEvent => base('syscall', { syscall: 'ptrace', retval: 0, args: ['0', '0', '0', '0', '0', '0'], ptrace_request: 'PTRACE_ATTACH', target_pid: 7 });
+const packetSocket = (): VigilEvent => base('syscall', { syscall: 'socket', retval: 3, args: ['17', '3', '768', '0', '0', '0'], socket_domain: 'AF_PACKET', socket_type: 'SOCK_RAW', socket_protocol: 768 });
+const dupStdin = (): VigilEvent => base('syscall', { syscall: 'dup2', retval: 0, args: ['3', '0', '0', '0', '0', '0'], fd: 3, new_fd: 0, sock_family: 'inet6' });
+const createdExe = (): VigilEvent => ({ ...openW(), path: '/tmp/.x', mode: '0755', matched: 'none', watch_id: 0, created: true }) as unknown as VigilEvent;
+const chmodSuid = (): VigilEvent => base('syscall', { syscall: 'fchmodat', retval: 0, args: ['0', '0', '2541', '0', '0', '0'], path: '/tmp/sh', mode: '04755', mode_names: ['S_ISUID', 'S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IRGRP', 'S_IXGRP', 'S_IROTH', 'S_IXOTH'] });
 
 // [condition, event, fires]
 const FIELDS: Array<[string, () => VigilEvent, boolean]> = [
@@ -273,6 +279,15 @@ const FIELDS: Array<[string, () => VigilEvent, boolean]> = [
   ['evt.num > 0', exec, true],
   ['spawned_process and k8s.ns.name exists', exec, false],
   ['fd.nameraw contains "../"', openW, false],
+  // Falco's packet-socket and stdio-redirect conditions on the probe's socket and dup events.
+  ['evt.type = socket and evt.arg.domain contains AF_PACKET', packetSocket, true],
+  ['evt.type = socket and evt.arg.domain contains AF_PACKET', dupStdin, false],
+  ['evt.type in (dup, dup2, dup3) and evt.rawres in (0, 1, 2) and fd.type in ("ipv4", "ipv6") and fd.num = 0', dupStdin, true],
+  ['fd.type in ("ipv4", "ipv6")', packetSocket, false],
+  ['evt.is_open_exec = true and file.created = true and file.mode = "0755" and file.name startswith "."', createdExe, true],
+  ['file.created = true', openW, false],
+  ['evt.arg.mode_names in (S_ISUID, S_ISGID) and evt.arg.path = /tmp/sh', chmodSuid, true],
+  ['evt.arg.mode_names in (S_ISGID)', chmodSuid, false],
 ];
 
 function fire(cond: string, ev: VigilEvent): RuleMatch[] {
@@ -379,4 +394,22 @@ test('absent fields: in a Falco rule (priority:) every comparison is false, != i
   };
   assert.equal(fired(yaml('priority')), 0);
   assert.equal(fired(yaml('severity')), 1);
+});
+
+test('status: creations the probe sends and the metadata address it always sends count as able to fire', () => {
+  const rule = (name: string, cond: string): string => `- rule: ${name}\n  desc: d\n  condition: ${JSON.stringify(cond)}\n  output: o\n  priority: INFO\n`;
+  const rs = RuleSet.load([
+    dir({
+      'r.yaml':
+        rule('created', 'evt.kind = file and file.created = true and file.name startswith "."') +
+        rule('unwatched', 'evt.kind = file and file.name startswith "."') +
+        rule('metadata', 'evt.kind = connect and net.address = 169.254.169.254') +
+        rule('inet', 'evt.kind = connect and net.address = 10.0.0.1'),
+    }),
+  ]);
+  const st = new Map(rs.statuses().map(({ rule: r, status }) => [r.name, status]));
+  assert.equal(st.get('created')!.state, 'loaded');
+  assert.equal(st.get('unwatched')!.state, 'never');
+  assert.deepEqual(st.get('metadata')!.notes, []);
+  assert.match(st.get('inet')!.notes.join(' '), /connect_inet/);
 });

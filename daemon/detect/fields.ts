@@ -379,6 +379,12 @@ function ancestor(p: string, what: 'comm' | 'exe'): Getter | string {
 // ---- Falco's fields -----------------------------------------------------------------------------
 
 const FILE_OPENS = ['open', 'openat', 'openat2', 'creat'];
+const DUPS = ['dup', 'dup2', 'dup3'];
+/** A dup-family event (the probe sends those that put an inet socket on fd 0, 1 or 2). */
+function dupEv(c: EvalContext): Extract<VigilEvent, { kind: 'syscall' }> | undefined {
+  const ev = c.ev;
+  return ev?.kind === 'syscall' && ev.sock_family !== undefined ? ev : undefined;
+}
 const LINKS = ['link', 'linkat', 'rename', 'renameat', 'renameat2'];
 const SYMLINKS = ['symlink', 'symlinkat'];
 
@@ -467,7 +473,11 @@ const FALCO_FIELDS: FieldDef[] = [
   { name: 'evt.arg.linkpath', type: 'string', cost: 1, kinds: ['file'], syscalls: SYMLINKS, falco: 'same', desc: 'symlink: the link made', get: (c) => { const ev = fileEv(c); return ev?.op === 'symlink' ? ev.dest : undefined; } },
   { name: 'evt.arg.oldpath', type: 'string', cost: 1, kinds: ['file'], syscalls: LINKS, falco: 'same', desc: 'link and rename: the existing path', get: (c) => { const ev = fileEv(c); return ev?.op === 'link' || ev?.op === 'rename' ? ev.path : undefined; } },
   { name: 'evt.arg.newpath', type: 'string', cost: 1, kinds: ['file'], syscalls: LINKS, falco: 'same', desc: 'link and rename: the new path', get: (c) => { const ev = fileEv(c); return ev?.op === 'link' || ev?.op === 'rename' ? ev.dest : undefined; } },
-  nodata('evt.arg.domain', 'string', 'socket() is not traced, so no event carries a socket domain'),
+  {
+    name: 'evt.arg.domain', type: 'string', cost: 1, kinds: ['syscall'], syscalls: ['socket'], falco: 'nearest',
+    desc: 'socket: the domain as `AF_PACKET`, `AF_INET`, ... (evt.arg.socket_domain; the probe sends packet and raw sockets only)',
+    get: (c) => (c.ev?.kind === 'syscall' ? c.ev.socket_domain : undefined),
+  },
   {
     name: 'proc.pcmdline', type: 'string', cost: 3, kinds: PROC_KINDS, falco: 'same', desc: 'the parent\'s command line: `proc.pname` and its arguments',
     get: (c) => { const a = c.ev?.proc?.ancestors[0]; return a?.args ? [a.comm, ...a.args.slice(1)].join(' ') : undefined; },
@@ -512,12 +522,12 @@ const FALCO_FIELDS: FieldDef[] = [
   { name: 'user.loginname', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of user.loginuid', get: (c) => { const l = c.ev?.loginuid; return l === undefined || l === 4294967295 ? undefined : idLookup(c, 'passwd', l); } },
   { name: 'group.name', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of group.gid in the process\'s own /etc/group', get: (c) => idLookup(c, 'group', c.ev?.gid) },
   {
-    name: 'fd.num', type: 'number', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest', desc: 'the descriptor an open returned, -1 when it failed (opens only: vigil\'s connect events carry no descriptor)',
-    get: (c) => { const ev = fileEv(c); return ev && isOpen(ev) ? (ev.retval >= 0 ? ev.retval : -1) : undefined; },
+    name: 'fd.num', type: 'number', cost: 1, kinds: ['file', 'syscall'], syscalls: [...FILE_OPENS, ...DUPS], falco: 'nearest', desc: 'the descriptor an open or a dup returned, -1 when it failed (vigil\'s connect events carry no descriptor)',
+    get: (c) => { const ev = fileEv(c) ?? dupEv(c); return ev && (ev.kind === 'syscall' || isOpen(ev)) ? (ev.retval >= 0 ? ev.retval : -1) : undefined; },
   },
   {
-    name: 'fd.type', type: 'string', cost: 1, kinds: ['file', 'connect'], falco: 'nearest', desc: '`file` (file events: vigil does not tell directories apart), `ipv4`, `ipv6`, `unix`',
-    get: (c) => (fileEv(c) ? 'file' : (() => { const ev = connectEv(c); return ev ? (ev.family === 'inet' ? 'ipv4' : ev.family === 'inet6' ? 'ipv6' : ev.family === 'unix' ? 'unix' : undefined) : undefined; })()),
+    name: 'fd.type', type: 'string', cost: 1, kinds: ['file', 'connect', 'syscall'], falco: 'nearest', desc: '`file` (file events: vigil does not tell directories apart), `ipv4`, `ipv6`, `unix` (connect events, and dup events: the socket duplicated)',
+    get: (c) => (fileEv(c) ? 'file' : (() => { const fam = connectEv(c)?.family ?? dupEv(c)?.sock_family; return fam === 'inet' ? 'ipv4' : fam === 'inet6' ? 'ipv6' : fam === 'unix' ? 'unix' : undefined; })()),
   },
   {
     name: 'fd.typechar', type: 'string', cost: 1, kinds: ['file', 'connect'], falco: 'nearest', desc: '`f` (file events), `4`, `6`, `u` (connect)',
@@ -719,6 +729,12 @@ const F: FieldDef[] = [
   { name: 'file.directory', type: 'string', cost: 2, kinds: ['file'], desc: 'directory of file.path', get: (c) => (c.ev?.kind === 'file' ? dirname(c.ev.path) : undefined) },
   { name: 'file.write', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with write intent (or changed: rename, link, unlink)', get: (c) => (c.ev?.kind === 'file' ? c.ev.write : undefined) },
   { name: 'file.create', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with O_CREAT', get: (c) => (c.ev?.kind === 'file' ? c.ev.create : undefined) },
+  { name: 'file.mode', type: 'string', cost: 1, kinds: ['file'], desc: 'mode of an open, octal (`0755`): the one asked for, or for a created file reported as such the new file\'s permission bits', get: (c) => (c.ev?.kind === 'file' ? c.ev.mode : undefined) },
+  {
+    name: 'file.created', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS,
+    desc: 'the open created the file (the kernel says so, not just O_CREAT); the probe also sends creations of unwatched files that are hidden (name starts with a dot), executable, or directly in /dev',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.created === true : undefined),
+  },
   { name: 'file.op', type: 'string', cost: 1, kinds: ['file'], desc: 'open, rename, link, symlink, unlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.op : undefined) },
   { name: 'file.flags', type: 'list', cost: 1, kinds: ['file'], desc: 'open flag names (O_WRONLY, O_CREAT, ...)', get: (c) => (c.ev?.kind === 'file' ? c.ev.open_flag_names : undefined) },
   { name: 'file.dest', type: 'string', cost: 1, kinds: ['file'], desc: 'destination of rename, link, symlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.dest : undefined) },

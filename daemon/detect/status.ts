@@ -17,6 +17,22 @@ export interface RuleStatus {
   notes: string[];
 }
 
+/** The probe sends connects to this address even with inet connects off (probes/syscalls.bpf.c). */
+const ALWAYS_SENT_ADDRESS = '169.254.169.254';
+const ADDRESS_FIELDS = new Set(['net.address', 'fd.sip', 'fd.rip', 'fd.dip']);
+
+/** The condition requires file.created = true: the probe sends some creations of unwatched files. */
+function requiresCreated(n: Node): boolean {
+  if (n.t === 'and') return n.items.some(requiresCreated);
+  return n.t === 'cmp' && n.field.name === 'file.created' && n.op === '=' && n.values.length === 1 && n.values[0] === 'true';
+}
+
+/** The condition requires the remote address to be one the probe always sends. */
+function alwaysSentAddress(n: Node): boolean {
+  if (n.t === 'and') return n.items.some(alwaysSentAddress);
+  return n.t === 'cmp' && ADDRESS_FIELDS.has(n.field.name) && (n.op === '=' || n.op === 'in') && n.values.every((v) => v === ALWAYS_SENT_ADDRESS);
+}
+
 function nodataFields(n: Node, out = new Map<string, FieldDef>()): Map<string, FieldDef> {
   switch (n.t) {
     case 'cmp':
@@ -59,13 +75,13 @@ export function conditionStatus(tree: Node): RuleStatus {
     return { state: 'never', reason: 'no event kind can satisfy the condition (its parts require different kinds)', notes };
   }
   for (const [n, d] of missing) notes.push(`${n} has no data (${d.nodata}): comparisons with it are false, so a "not" around one always holds`);
-  if (kinds !== null && [...kinds].every((k) => k === 'file') && watchesOf(tree).length === 0)
+  if (kinds !== null && [...kinds].every((k) => k === 'file') && watchesOf(tree).length === 0 && !requiresCreated(tree))
     return {
       state: 'never',
       reason: 'the file probe reports only watched paths and this condition names none it can watch (exact paths, prefixes, file names); it can only fire on paths other loaded rules watch',
       notes,
     };
-  if (kinds !== null && [...kinds].every((k) => k === 'connect') && watchesOf(tree).length === 0)
+  if (kinds !== null && [...kinds].every((k) => k === 'connect') && watchesOf(tree).length === 0 && !alwaysSentAddress(tree))
     notes.push('inet connects reach rules only with sensor.connect_inet: true (docs/config.md)');
   return { state: 'loaded', notes };
 }

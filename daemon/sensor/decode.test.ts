@@ -8,7 +8,7 @@ import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_E
   VG_FILE_FS_PATH,
   VG_FILE_HOST_MOUNT,
   VG_FILE_MATCH_IDENT,
-  VG_FILE_RAW, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
+  VG_FILE_RAW, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_SC_STR0_JOINED, VG_FILE_CREATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from '../../test/record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from '../core/clock.js';
@@ -207,6 +207,34 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     { kind: 'syscall', syscall: 'memfd_create', retval: 3, args: ['4096', '3', '0', '0', '0', '0'], memfd_name: 'evil', memfd_flags: 3, memfd_flag_names: ['MFD_CLOEXEC', 'MFD_ALLOW_SEALING'], str_truncated: true },
   ],
   [
+    'syscall (chmod u+s, the joined path normalised)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 90, flags: VG_SC_STR0_JOINED, retval: 0n, args: [1, 0o4755, 0, 0, 0, 0], str_len: [17, 0, 0] }, bytes('/tmp/a/../bin/./x')),
+    {
+      kind: 'syscall', syscall: 'chmod', retval: 0, args: ['1', String(0o4755), '0', '0', '0', '0'], path: '/tmp/bin/x', mode: '04755',
+      mode_names: ['S_ISUID', 'S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IRGRP', 'S_IXGRP', 'S_IROTH', 'S_IXOTH'],
+    },
+  ],
+  [
+    'syscall (mkdirat of a hidden directory)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 258, flags: VG_SC_STR0_JOINED, retval: 0n, args: [0xffffff9c, 1, 0o700, 0, 0, 0], str_len: [13, 0, 0] }, bytes('/usr/bin/.hid')),
+    { kind: 'syscall', syscall: 'mkdirat', retval: 0, args: [String(0xffffff9c), '1', String(0o700), '0', '0', '0'], path: '/usr/bin/.hid', mode: '0700' },
+  ],
+  [
+    'syscall (packet socket)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 41, retval: 3n, args: [17, 3 | 0x80000, 0x300, 0, 0, 0] }),
+    { kind: 'syscall', syscall: 'socket', retval: 3, args: ['17', String(3 | 0x80000), String(0x300), '0', '0', '0'], socket_domain: 'AF_PACKET', socket_type: 'SOCK_RAW', socket_protocol: 0x300 },
+  ],
+  [
+    'syscall (dup2 of an inet socket onto stdin)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 33, retval: 0n, args: [3, 0, 0, 0, 0, 0], detail: 2 }),
+    { kind: 'syscall', syscall: 'dup2', retval: 0, args: ['3', '0', '0', '0', '0', '0'], fd: 3, new_fd: 0, sock_family: 'inet' },
+  ],
+  [
+    'syscall (refused setuid)',
+    buildRecord(Kind.SYSCALL, HDR, { nr: 105, retval: -1n, args: [0, 0, 0, 0, 0, 0] }),
+    { kind: 'syscall', syscall: 'setuid', retval: -1, args: ['0', '0', '0', '0', '0', '0'], new_uid: 0 },
+  ],
+  [
     'file (open, kernel-resolved)',
     buildRecord(
       Kind.FILE,
@@ -325,6 +353,16 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       fs_path: '/etc/passwd',
       host_mount: false,
       path_raw: 'www/../../etc/passwd',
+    'file (an unwatched executable the open created)',
+    buildRecord(
+      Kind.FILE,
+      HDR,
+      { nr: 257, retval: 4, op: 1, open_flags: 0o301, mode: 0o755, flags: VG_FILE_WRITE | VG_FILE_CREATE | VG_FILE_PATH_RESOLVED | VG_FILE_CREATED, watch_id: 0, dev: 35, ino: 77n, path_len: 8, dest_len: 0 },
+      bytes('/tmp/drp'),
+    ),
+    {
+      kind: 'file', syscall: 'openat', op: 'open', retval: 4, path: '/tmp/drp', path_resolved: true, path_truncated: false, open_flags: '0xc1',
+      open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_EXCL'], mode: '0755', write: true, create: true, ino: 77, dev: 35, watch_id: 0, matched: 'none', created: true,
     },
   ],
   [

@@ -45,6 +45,8 @@ import {
   VG_FILE_MATCH_DEST,
   VG_CONN_PATH_RESOLVED,
   VG_CGROUP_PATH_TRUNCATED,
+  VG_SC_STR0_JOINED,
+  VG_FILE_CREATED,
   VG_NS_COUNT,
   type StructLayout,
   type EventKind,
@@ -330,10 +332,13 @@ const syscallDecoder: KindDecoder = {
       strs.push(str(buf, p, len));
       p += len;
     }
+    const flags = buf.readUInt32LE(off + n(sc, 'flags'));
+    // a directory joined with the argument as given may hold "." and ".." (as file events' paths)
+    if (flags & VG_SC_STR0_JOINED) strs[0] = normalisePath(strs[0]!);
     const rec: SyscallRecord = {
       name: ev.syscall,
       arch: ctx.syscalls.arch,
-      flags: buf.readUInt32LE(off + n(sc, 'flags')),
+      flags,
       arg: (i) => u64(buf, argsOff + 8 * i),
       argS32: (i) => buf.readInt32LE(argsOff + 8 * i),
       argU32: (i) => buf.readUInt32LE(argsOff + 8 * i),
@@ -400,6 +405,7 @@ const fileDecoder: KindDecoder = {
       ev.host_mount = (flags & VG_FILE_HOST_MOUNT) !== 0;
       ev.matched_identity = (flags & VG_FILE_MATCH_IDENT) !== 0;
     }
+    if (flags & VG_FILE_CREATED) ev.created = true;
     return ev;
   },
 };

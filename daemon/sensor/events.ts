@@ -192,6 +192,19 @@ export interface SyscallDetails {
   nstype?: number;
   target_ns_type?: string;
   target_ns_ino?: number;
+  /** socket: AF_* name of the domain, SOCK_* name of the type, the protocol number. */
+  socket_domain?: string;
+  socket_type?: string;
+  socket_protocol?: number;
+  /** dup family: the duplicated descriptor's socket family (inet, inet6; the probe sends no other). */
+  sock_family?: string;
+  /** dup2, dup3: the descriptor asked for. */
+  new_fd?: number;
+  /** chmod family: S_ISUID, S_ISGID, S_ISVTX and the S_I[RWX]{USR,GRP,OTH} bits of the mode. */
+  mode_names?: string[];
+  /** setuid family: the user or group id asked for (4294967295: unchanged). */
+  new_uid?: number;
+  new_gid?: number;
   /** Some string argument was longer than the probe copies. */
   str_truncated?: boolean;
   /** chroot, pivot_root: the new root is on a host filesystem mounted into the container. */
@@ -236,6 +249,9 @@ export interface FileEvent extends BaseEvent {
   host_mount?: boolean;
   /** Opens of the traversal class: the path argument as written (it contains "../"). */
   path_raw?: string;
+  /** The open created the file (the kernel said so). Unwatched paths come only when the new file is
+   * hidden, executable or directly in /dev (matched 'none', watch_id 0). */
+  created?: true;
 }
 
 export interface ConnectEvent extends BaseEvent {

@@ -103,6 +103,7 @@ export const VG_SC_STR_TRUNCATED = 1 << 0;
 export const VG_SC_TARGET_VALID = 1 << 1;
 export const VG_SC_NS_TARGET_VALID = 1 << 2;
 export const VG_SC_STR0_RESOLVED = 1 << 3;
+export const VG_SC_STR0_JOINED = 1 << 4;
 export const VG_SC_ROOT_HOST_FS = 1 << 8;
 
 /** enum vg_file_op */
@@ -114,6 +115,7 @@ export const VG_FILE_PATH_RESOLVED = 1 << 2;
 export const VG_FILE_PATH_TRUNCATED = 1 << 3;
 export const VG_FILE_MATCH_PATH = 1 << 4;
 export const VG_FILE_MATCH_DEST = 1 << 5;
+export const VG_FILE_CREATED = 1 << 6;
 export const VG_FILE_FS_PATH = 1 << 8;
 export const VG_FILE_HOST_MOUNT = 1 << 9;
 export const VG_FILE_MATCH_IDENT = 1 << 10;

@@ -191,6 +191,41 @@ export function memfdFlagNames(flags: number): string[] {
   return flagNames(flags, MEMFD_FLAGS);
 }
 
+const MODE_BITS: ReadonlyArray<[number, string]> = [
+  [0o4000, 'S_ISUID'],
+  [0o2000, 'S_ISGID'],
+  [0o1000, 'S_ISVTX'],
+  [0o400, 'S_IRUSR'],
+  [0o200, 'S_IWUSR'],
+  [0o100, 'S_IXUSR'],
+  [0o40, 'S_IRGRP'],
+  [0o20, 'S_IWGRP'],
+  [0o10, 'S_IXGRP'],
+  [0o4, 'S_IROTH'],
+  [0o2, 'S_IWOTH'],
+  [0o1, 'S_IXOTH'],
+];
+/** Permission bits of a mode by name, as Falco prints chmod's mode. */
+export function modeBitNames(mode: number): string[] {
+  return flagNames(mode & 0o7777, MODE_BITS);
+}
+
+/** Socket domain (AF_*) by number; AF_<n> for one not listed. */
+const SOCKET_DOMAINS: ReadonlyMap<number, string> = new Map([
+  [1, 'AF_UNIX'], [2, 'AF_INET'], [10, 'AF_INET6'], [16, 'AF_NETLINK'], [17, 'AF_PACKET'], [40, 'AF_VSOCK'], [44, 'AF_XDP'],
+]);
+export function socketDomainName(domain: number): string {
+  return SOCKET_DOMAINS.get(domain) ?? `AF_${domain}`;
+}
+
+/** Socket type (SOCK_*) without the SOCK_NONBLOCK and SOCK_CLOEXEC flags. */
+const SOCKET_TYPES = ['', 'SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_RAW', 'SOCK_RDM', 'SOCK_SEQPACKET', 'SOCK_DCCP'];
+export function socketTypeName(type: number): string {
+  const t = type & 0xf;
+  if (t === 10) return 'SOCK_PACKET';
+  return SOCKET_TYPES[t] || `SOCK_${t}`;
+}
+
 /** File type of a mode (S_IFMT bits); mknod with type 0 makes a regular file. */
 export function fileTypeName(mode: number): string {
   switch (mode & 0o170000) {

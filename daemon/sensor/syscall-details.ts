@@ -6,6 +6,9 @@
 //   chroot: path                       init_module: params      finit_module: module path (from the
 //   delete_module: name                memfd_create: name         fd, VG_SC_STR0_RESOLVED), params
 //   mknod, mknodat: path
+//   chmod, fchmodat, fchmodat2, mkdir, mkdirat: path (the dirfd's or cwd's resolved path joined
+//                                      with the argument, VG_SC_STR0_JOINED)
+//   fchmod: path of the fd (VG_SC_STR0_RESOLVED)
 import type { SyscallDetails } from './events.js';
 import { VG_SC_NS_TARGET_VALID, VG_SC_ROOT_HOST_FS, VG_SC_STR0_RESOLVED, VG_SC_STR_TRUNCATED, VG_SC_TARGET_VALID } from './layout.js';
 import {
@@ -14,8 +17,12 @@ import {
   bpfCmdName,
   decodeDev,
   fileTypeName,
+  familyName,
   hex,
   memfdFlagNames,
+  modeBitNames,
+  socketDomainName,
+  socketTypeName,
   mountFlagNames,
   mountFlags,
   nsTypeName,
@@ -60,7 +67,50 @@ function mknod(r: SyscallRecord, out: SyscallDetails, modeArg: number): void {
   out.dev_minor = minor;
 }
 
+function chmod(r: SyscallRecord, out: SyscallDetails, modeArg: number): void {
+  const mode = r.argU32(modeArg) & 0o7777;
+  out.path = r.strs[0]!;
+  out.mode = '0' + mode.toString(8);
+  out.mode_names = modeBitNames(mode);
+}
+
+function dup(r: SyscallRecord, out: SyscallDetails): void {
+  out.fd = r.argS32(0);
+  if (r.name !== 'dup') out.new_fd = r.argS32(1);
+  out.sock_family = familyName(r.detail);
+}
+
+/** The setuid family: which argument is the (effective) id asked for. */
+const CRED_ARG: ReadonlyArray<[string, 'new_uid' | 'new_gid', number]> = [
+  ['setuid', 'new_uid', 0], ['setreuid', 'new_uid', 1], ['setresuid', 'new_uid', 1], ['setfsuid', 'new_uid', 0],
+  ['setgid', 'new_gid', 0], ['setregid', 'new_gid', 1], ['setresgid', 'new_gid', 1], ['setfsgid', 'new_gid', 0],
+];
+
 const DETAILERS: ReadonlyMap<string, Detailer> = new Map<string, Detailer>([
+  ...CRED_ARG.map(([name, key, arg]): [string, Detailer] => [name, (r, o) => void (o[key] = r.argU32(arg))]),
+  [
+    'socket',
+    (r, o) => {
+      o.socket_domain = socketDomainName(r.argU32(0));
+      o.socket_type = socketTypeName(r.argU32(1));
+      o.socket_protocol = r.argU32(2);
+    },
+  ],
+  ['dup', dup],
+  ['dup2', dup],
+  ['dup3', dup],
+  ['chmod', (r, o) => chmod(r, o, 1)],
+  [
+    'fchmod',
+    (r, o) => {
+      o.fd = r.argS32(0);
+      chmod(r, o, 1);
+    },
+  ],
+  ['fchmodat', (r, o) => chmod(r, o, 2)],
+  ['fchmodat2', (r, o) => chmod(r, o, 2)],
+  ['mkdir', (r, o) => void ((o.path = r.strs[0]!), (o.mode = '0' + (r.argU32(1) & 0o7777).toString(8)))],
+  ['mkdirat', (r, o) => void ((o.path = r.strs[0]!), (o.mode = '0' + (r.argU32(2) & 0o7777).toString(8)))],
   [
     'mount',
     (r, o) => {

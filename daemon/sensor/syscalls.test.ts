@@ -45,7 +45,9 @@ test('default interesting sets: every handler of the brief, right numbers per ar
     [114, Handler.CRED], [117, Handler.CRED], [119, Handler.CRED], [122, Handler.CRED], [123, Handler.CRED], [2, Handler.OPEN],
     [257, Handler.OPENAT], [437, Handler.OPENAT2], [85, Handler.CREAT], [82, Handler.RENAME], [264, Handler.RENAMEAT],
     [316, Handler.RENAMEAT], [86, Handler.LINK], [265, Handler.LINKAT], [88, Handler.SYMLINK], [266, Handler.SYMLINKAT],
-    [87, Handler.UNLINK], [263, Handler.UNLINKAT], [42, Handler.CONNECT],
+    [87, Handler.UNLINK], [263, Handler.UNLINKAT], [42, Handler.CONNECT], [41, Handler.SOCKET], [32, Handler.DUP],
+    [33, Handler.DUP], [292, Handler.DUP], [90, Handler.CHMOD], [91, Handler.FCHMOD], [268, Handler.FCHMODAT],
+    [452, Handler.FCHMODAT], [83, Handler.MKDIR], [258, Handler.MKDIRAT],
   ];
   assert.equal(x86.size, want.length);
   for (const [nr, h] of want) assert.equal(x86.get(nr), h, `x86_64 nr ${nr}`);
@@ -54,6 +56,11 @@ test('default interesting sets: every handler of the brief, right numbers per ar
   assert.equal(armDefaults.get(221), Handler.EXECVE);
   assert.equal(armDefaults.get(56), Handler.OPENAT);
   assert.equal(armDefaults.get(203), Handler.CONNECT);
+  assert.equal(armDefaults.get(198), Handler.SOCKET);
+  assert.equal(armDefaults.get(24), Handler.DUP);
+  assert.equal(armDefaults.get(53), Handler.FCHMODAT);
+  assert.equal(armDefaults.get(34), Handler.MKDIRAT);
+  assert.equal(arm.nr('chmod'), undefined, 'arm64 has no chmod(2)');
   assert.equal(arm.nr('open'), undefined, 'arm64 has no open(2)');
   for (const e of [...x86.entries(), ...armDefaults.entries()]) assert.ok(e[0] < 512 && e[1] > 0 && e[1] < 64);
 });
@@ -147,6 +154,18 @@ test('per-call details', () => {
     ],
     ['keyctl', rec('keyctl', [29]), { keyctl_cmd: 29 }],
     ['setns without a namespace fd', rec('setns', [4, 0x40000000]), { fd: 4, nstype: 0x40000000 }],
+    ['socket raw inet', rec('socket', [2, 3, 1]), { socket_domain: 'AF_INET', socket_type: 'SOCK_RAW', socket_protocol: 1 }],
+    ['socket SOCK_PACKET', rec('socket', [17, 10, 0]), { socket_domain: 'AF_PACKET', socket_type: 'SOCK_PACKET', socket_protocol: 0 }],
+    ['dup of an inet6 socket', rec('dup', [5], [], { detail: 10 }), { fd: 5, sock_family: 'inet6' }],
+    ['dup3', rec('dup3', [4, 1, 0x80000], [], { detail: 2 }), { fd: 4, new_fd: 1, sock_family: 'inet' }],
+    ['chmod +x', rec('chmod', [0, 0o755], ['/tmp/x']), { path: '/tmp/x', mode: '0755', mode_names: ['S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IRGRP', 'S_IXGRP', 'S_IROTH', 'S_IXOTH'] }],
+    ['fchmod g+s', rec('fchmod', [3, 0o2711], ['/usr/bin/x']), { fd: 3, path: '/usr/bin/x', mode: '02711', mode_names: ['S_ISGID', 'S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IXGRP', 'S_IXOTH'] }],
+    ['fchmodat2 file type bits dropped', rec('fchmodat2', [-100, 0, 0o100100], ['/x']), { path: '/x', mode: '0100', mode_names: ['S_IXUSR'] }],
+    ['mkdir', rec('mkdir', [0, 0o755], ['/bin/.x']), { path: '/bin/.x', mode: '0755' }],
+    ['mkdirat', rec('mkdirat', [-100, 0, 0o40700], ['/root/.cache']), { path: '/root/.cache', mode: '0700' }],
+    ['setresuid asks for an effective uid', rec('setresuid', [-1, 0, -1]), { new_uid: 0 }],
+    ['setgid', rec('setgid', [0]), { new_gid: 0 }],
+    ['setfsuid', rec('setfsuid', [1000]), { new_uid: 1000 }],
     ['no decoder', rec('capset', [1, 2]), {}],
   ];
   for (const [name, r, want] of cases) {

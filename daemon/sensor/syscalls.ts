@@ -42,6 +42,13 @@ export const Handler = {
   UNLINK: 34,
   UNLINKAT: 35,
   CONNECT: 36,
+  SOCKET: 37,
+  DUP: 38,
+  CHMOD: 39,
+  FCHMOD: 40,
+  FCHMODAT: 41,
+  MKDIR: 42,
+  MKDIRAT: 43,
   OPEN_BY_HANDLE: 48,
 } as const;
 export type HandlerName = keyof typeof Handler;
@@ -172,6 +179,16 @@ const DEFAULT_ROWS: readonly Row[] = [
   ['unlink', 87, undefined, 'UNLINK'],
   ['unlinkat', 263, 35, 'UNLINKAT'],
   ['connect', 42, 203, 'CONNECT'],
+  ['socket', 41, 198, 'SOCKET'],
+  ['dup', 32, 23, 'DUP'],
+  ['dup2', 33, undefined, 'DUP'],
+  ['dup3', 292, 24, 'DUP'],
+  ['chmod', 90, undefined, 'CHMOD'],
+  ['fchmod', 91, 52, 'FCHMOD'],
+  ['fchmodat', 268, 53, 'FCHMODAT'],
+  ['fchmodat2', 452, 452, 'FCHMODAT'],
+  ['mkdir', 83, undefined, 'MKDIR'],
+  ['mkdirat', 258, 34, 'MKDIRAT'],
 ];
 
 export interface SyscallTable {

@@ -96,6 +96,12 @@ int main(int argc, char **argv) {
 		printf("{\"op\":\"uid-dance\",\"ret\":%ld}\n", r < 0 ? -errno : r);
 		return 0;
 	}
+	if (!strcmp(cmd, "setuid-root")) {
+		/* a non-root process asking for root: refused without CAP_SETUID */
+		long r = setuid(0);
+		printf("{\"op\":\"setuid-root\",\"uid\":%d,\"ret\":%ld}\n", getuid(), r < 0 ? -errno : r);
+		return 0;
+	}
 	if (!strcmp(cmd, "as-user") && argc >= 4) {
 		uid_t u = atoi(argv[2]);
 		if (setgroups(0, NULL) < 0) die("setgroups");

@@ -62,6 +62,14 @@ const BEHAVIOURS: Behaviour[] = [
   // fd.nameraw with "../" twice, reaching /etc: the traversal open class. The shell execs cat, so
   // cat's parent is not a shell (the rule excepts those).
   { rule: 'Directory traversal monitored file read', severity: 'warning', box: 'plain', args: ['sh', '-c', 'mkdir -p /etc/vgt/deep && cd /etc/vgt/deep && exec cat ../../passwd'] },
+  // arping opens an AF_PACKET socket first thing.
+  { rule: 'Packet socket created in container', severity: 'notice', box: 'plain', args: ['sh', '-c', 'arping -c 1 -w 1 -I lo 127.0.0.1; true'] },
+  // A listener inside the container, and nc -e connecting to it (retried until the listener is up):
+  // the connected socket becomes the child's stdin and stdout through dup2.
+  {
+    rule: 'Redirect STDOUT/STDIN to Network Connection in Container', severity: 'notice', box: 'plain',
+    args: ['sh', '-c', 'nc -l -p 7777 </dev/null >/dev/null & for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 7777 -e /bin/true && break; sleep 0.2; done; kill %1 2>/dev/null; true'],
+  },
 ];
 
 describe('Falco\'s stable rules fire on their behaviours (real runc containers, Falco\'s file only)', () => {

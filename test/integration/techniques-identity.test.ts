@@ -101,8 +101,10 @@ describe('file identity and host access: other paths to watched files still fire
     assert.match(ch.match.message, /path=\/host /);
     const ex = await h.waitMatch('Host program executed in container', inBox(() => priv, (m) => /host program \/host\/\S*true /.test(m.message)), WAIT_MS);
     assert.ok(ex.match.message.includes('/host/'), ex.match.message);
-    // The chroot into /tmp/vgt-jail (the container's own root filesystem) came first and raised nothing.
-    const jail = h.matches.filter((s) => s.match.container.id === priv.id && s.match.message.includes('vgt-jail'));
+    // The chroot into /tmp/vgt-jail (the container's own root filesystem) came first and raised no
+    // host-access alert (the busybox copied there and run is drift, which its own rule may report).
+    const HOST_RULES = new Set(['Chroot or pivot_root into a host filesystem from container', 'Host program executed in container']);
+    const jail = h.matches.filter((s) => s.match.container.id === priv.id && HOST_RULES.has(s.match.rule.name) && s.match.message.includes('vgt-jail'));
     assert.deepEqual(jail.map((s) => `${s.match.rule.name}: ${s.match.message}`), []);
   });
 

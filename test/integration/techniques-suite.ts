@@ -241,6 +241,12 @@ export function describeTechniques(mode: SuiteMode): void {
         args: [TECH, 'uffd'],
       },
       {
+        // Refused or not (vm.unprivileged_userfaultfd), the attempt is what the rule reports.
+        name: 'userfaultfd by an unprivileged user (privileged box: setgroups for as-user)', rule: 'userfaultfd set up in container', box: 'priv', exe: /\/opt\/vigil\/vigil-tech$/,
+        args: [TECH, 'as-user', '1000', TECH, 'uffd'],
+        want: (m) => m.message.includes('uid=1000'),
+      },
+      {
         name: 'read /etc/shadow', rule: 'Read of shadow file in container', box: 'plain', exe: busybox,
         args: ['cat', '/etc/shadow'],
       },
@@ -300,6 +306,117 @@ export function describeTechniques(mode: SuiteMode): void {
       {
         name: 'nc -e whose connect fails', rule: 'Netcat with command execution in container', box: 'plain', exe: busybox,
         args: ['sh', '-c', 'nc -e /bin/sh 127.0.0.1 9; true'],
+      },
+      {
+        name: 'shred a file', rule: 'Shell history or logs erased in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo x > /tmp/vgt-shred && shred -u /tmp/vgt-shred'],
+        want: (m) => m.message.includes('shred'),
+      },
+      {
+        // arping opens an AF_PACKET socket before anything else (sent whether or not CAP_NET_RAW allows it).
+        name: 'a packet socket (arping on the container\'s loopback)', rule: 'Packet or raw socket opened in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'arping -c 1 -w 1 -I lo 127.0.0.1; true'],
+        want: (m) => m.message.startsWith('AF_PACKET'),
+      },
+      {
+        name: 'a TCP socket made stdin and stdout (nc -e to a listener)', rule: 'Network socket made a standard stream in container', box: 'hostnet', exe: busybox,
+        args: [], setup: () => ['nc', '127.0.0.1', String(shellPort), '-e', '/bin/true'],
+      },
+      {
+        // The container's network namespace has no route there: the connect fails at once and no
+        // packet leaves; the attempt is what the rule reports.
+        name: 'contact the cloud metadata address (no route: nothing is sent)', rule: 'Cloud metadata service contacted from container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'nc 169.254.169.254 80 </dev/null; true'],
+      },
+      {
+        name: 'chmod u+s on a copied shell', rule: 'Setuid or setgid bit set in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'cp /bin/busybox /tmp/vgt-suid && chmod u+s /tmp/vgt-suid'],
+      },
+      {
+        name: 'a script written and made executable after start', rule: 'File made executable in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo "echo hi" > /tmp/vgt-run.sh && chmod 755 /tmp/vgt-run.sh && /tmp/vgt-run.sh'],
+        want: (m) => m.message.includes('/tmp/vgt-run.sh'),
+      },
+      {
+        name: 'mkdir below /usr/local/bin', rule: 'Directory created in a binary directory in container', box: 'plain', exe: busybox,
+        args: ['mkdir', '-p', '/usr/local/bin/vgt-dir'],
+      },
+      {
+        name: 'a hidden directory under /tmp', rule: 'Hidden directory created in container', box: 'plain', exe: busybox,
+        args: ['mkdir', '/tmp/.vgt-stash'],
+      },
+      {
+        name: 'a program written into /bin', rule: 'Binary directory modified in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo x > /bin/vgt-planted'],
+        want: (m) => m.message.includes('op=open'),
+      },
+      {
+        name: 'a program renamed in /bin', rule: 'Binary directory modified in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'cp /bin/busybox /bin/vgt-a && mv /bin/vgt-a /bin/vgt-b'],
+        want: (m) => m.message.includes('op=rename'),
+      },
+      {
+        name: 'the dpkg status file appended to', rule: 'Package database modified in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'mkdir -p /var/lib/dpkg && echo "Package: vgt" >> /var/lib/dpkg/status'],
+      },
+      {
+        name: 'a symlink to /etc/shadow', rule: 'Link to a sensitive file in container', box: 'plain', exe: busybox,
+        args: ['ln', '-sf', '/etc/shadow', '/tmp/vgt-shadow-sym'],
+        want: (m) => m.message.startsWith('symlink'),
+      },
+      {
+        name: 'a hard link to /etc/shadow', rule: 'Link to a sensitive file in container', box: 'plain', exe: busybox,
+        args: ['ln', '-f', '/etc/shadow', '/vgt-shadow-hard'],
+        want: (m) => m.message.startsWith('link'),
+      },
+      {
+        name: 'a hidden file written under /tmp', rule: 'Hidden file created in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo loot > /tmp/.vgt-hidden'],
+      },
+      {
+        // cp gives the copy its source's mode: the file is created executable.
+        name: 'a program copied in, created executable', rule: 'Executable file created in container', box: 'plain', exe: busybox,
+        args: ['cp', '/bin/busybox', '/tmp/vgt-dropped'],
+      },
+      {
+        name: 'a regular file created in /dev', rule: 'File created in /dev in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo x > /dev/vgt-devfile'],
+      },
+      {
+        name: 'a cron job appended to /etc/crontab', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo "* * * * * root /tmp/vgt-run.sh" >> /etc/crontab'],
+        want: (m) => m.message.startsWith('/etc/crontab'),
+      },
+      {
+        name: 'root\'s .profile appended to', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'echo "/tmp/vgt-run.sh &" >> /root/.profile'],
+        want: (m) => m.message.startsWith('/root/.profile'),
+      },
+      {
+        name: 'a PAM module dropped below /lib/security', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'mkdir -p /lib/security && echo x > /lib/security/pam_vgt.so'],
+        want: (m) => m.message.startsWith('/lib/security/pam_vgt.so'),
+      },
+      {
+        name: 'a systemd unit moved into /etc/systemd/system', rule: 'Persistence or login configuration written in container', box: 'plain', exe: busybox,
+        args: ['sh', '-c', 'mkdir -p /etc/systemd/system && echo "[Service]" > /tmp/vgt.service && mv /tmp/vgt.service /etc/systemd/system/vgt.service'],
+        want: (m) => m.message.includes('op=rename') || m.message.includes('/etc/systemd/system/vgt.service'),
+      },
+      {
+        name: 'setuid(0) by a non-root user (privileged: setgroups for as-user)', rule: 'Refused setuid in container', box: 'priv', exe: /\/opt\/vigil\/vigil-tech$/,
+        args: [TECH, 'as-user', '1000', TECH, 'setuid-root'],
+      },
+      {
+        name: 'GLIBC_TUNABLES passed through env', rule: 'GLIBC_TUNABLES set for a program in container', box: 'plain', exe: busybox,
+        args: ['env', 'GLIBC_TUNABLES=glibc.malloc.mxfast=0', '/bin/true'],
+      },
+      {
+        name: 'an interactive shell as the daemon account (uid 2)', rule: 'Interactive shell of a system account in container', box: 'priv', exe: busybox,
+        args: ['sh', '-c', `${TECH} as-user 2 /bin/sh -i </dev/null`],
+      },
+      {
+        name: 'unshare a network namespace', rule: 'Namespace change attempted in container', box: 'plain', exe: busybox,
+        args: ['unshare', '-n', 'true'],
       },
       {
         // A process whose comm is nginx (busybox run through a link of that name, as ash) runs a shell.
