@@ -353,6 +353,9 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       fs_path: '/etc/passwd',
       host_mount: false,
       path_raw: 'www/../../etc/passwd',
+    },
+  ],
+  [
     'file (an unwatched executable the open created)',
     buildRecord(
       Kind.FILE,
