@@ -147,12 +147,12 @@ package: deps probes addon ts web
 run: build
 	bin/vigild
 
-# Every test: unit tests next to the code, integration tests (real kernel, real processes) in test/.
-# They run one file at a time because the BPF tests share the kernel's tracepoints.
+# Every test: the formatter and linter first (make lint), then unit tests next to the code and
+# integration tests (real kernel, real processes) in test/. They run one file at a time because the BPF tests share the kernel's tracepoints.
 TEST_FILES = $(shell find $(OUT)/js -name '*.test.js' | sort)
 # --test-force-exit: a file whose failed test left a timer or socket behind must end, not hang the
 # run; --test-timeout bounds any single test (the slowest integration tests take about a minute).
-test: build apt-test
+test: build apt-test lint
 	node --test --test-concurrency=1 --test-force-exit --test-timeout=300000 --test-reporter=spec $(TEST_FILES)
 
 # Formatting and lint of the TypeScript sources (biome.json): `make lint` fails on a file that is not

@@ -30,15 +30,46 @@ function execEvent(i: number): ExecEvent {
   const creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x0', cap_permitted: '0x0', cap_inheritable: '0x0' };
   const exe = `/usr/bin/tool-${i}`;
   return {
-    kind: 'exec', time: new Date().toISOString(), pid: 1000 + i, tid: 1000 + i, ppid: 1, vpid: 7, uid: 0, gid: 0, loginuid: 4294967295, comm: 'tool', cgroup_id: 1, ns,
-    retval: 0, exe, args: [exe, '--flag'], argc: 2, args_truncated: false, path_truncated: false, fileless: false, setuid: false, setgid: false, filecaps: false,
-    prior_creds_known: true, creds, exe_ino: 1, exe_dev: 1, proc: { exe, args: [exe], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: [], uid: 0 }] },
-    container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' }, [KTIME]: 0n,
+    kind: 'exec',
+    time: new Date().toISOString(),
+    pid: 1000 + i,
+    tid: 1000 + i,
+    ppid: 1,
+    vpid: 7,
+    uid: 0,
+    gid: 0,
+    loginuid: 4294967295,
+    comm: 'tool',
+    cgroup_id: 1,
+    ns,
+    retval: 0,
+    exe,
+    args: [exe, '--flag'],
+    argc: 2,
+    args_truncated: false,
+    path_truncated: false,
+    fileless: false,
+    setuid: false,
+    setgid: false,
+    filecaps: false,
+    prior_creds_known: true,
+    creds,
+    exe_ino: 1,
+    exe_dev: 1,
+    proc: { exe, args: [exe], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: [], uid: 0 }] },
+    container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' },
+    [KTIME]: 0n,
   };
 }
 
 function match(i: number): RuleMatch {
-  return { rule: RULE, time: Date.now(), message: `bench ${i}`, container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' }, events: [execEvent(i)] };
+  return {
+    rule: RULE,
+    time: Date.now(),
+    message: `bench ${i}`,
+    container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' },
+    events: [execEvent(i)],
+  };
 }
 
 async function run(mode: 'flood' | 'trickle', n: number): Promise<{ rate: number; stored: number }> {
@@ -78,12 +109,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-for (const [mode, n] of [['flood', ALERTS], ['trickle', TRICKLE]] as const) {
+for (const [mode, n] of [
+  ['flood', ALERTS],
+  ['trickle', TRICKLE],
+] as const) {
   const rates: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const { rate, stored } = await run(mode, n);
     if (stored !== n) throw new Error(`${mode}: ${stored} of ${n} alerts stored`);
     rates.push(rate);
   }
-  console.log(`alerts ${mode.padEnd(7)} ${String(n).padStart(6)} alerts: ${median(rates).toFixed(0).padStart(7)} alerts/s persisted and published (median of ${RUNS}; runs ${rates.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `alerts ${mode.padEnd(7)} ${String(n).padStart(6)} alerts: ${median(rates).toFixed(0).padStart(7)} alerts/s persisted and published (median of ${RUNS}; runs ${rates.map((x) => x.toFixed(0)).join(', ')})`,
+  );
 }

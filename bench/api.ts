@@ -74,10 +74,35 @@ function execEvent(i: number): ExecEvent {
   const creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x0', cap_permitted: '0x0', cap_inheritable: '0x0' };
   const exe = `/usr/bin/tool-${i}`;
   return {
-    kind: 'exec', time: new Date().toISOString(), pid: 1000 + i, tid: 1000 + i, ppid: 1, vpid: 7, uid: 0, gid: 0, loginuid: 4294967295, comm: 'tool', cgroup_id: 1, ns,
-    retval: 0, exe, args: [exe, '--flag'], argc: 2, args_truncated: false, path_truncated: false, fileless: false, setuid: false, setgid: false, filecaps: false,
-    prior_creds_known: true, creds, exe_ino: 1, exe_dev: 1, proc: { exe, args: [exe], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: [], uid: 0 }] },
-    container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' }, [KTIME]: 0n,
+    kind: 'exec',
+    time: new Date().toISOString(),
+    pid: 1000 + i,
+    tid: 1000 + i,
+    ppid: 1,
+    vpid: 7,
+    uid: 0,
+    gid: 0,
+    loginuid: 4294967295,
+    comm: 'tool',
+    cgroup_id: 1,
+    ns,
+    retval: 0,
+    exe,
+    args: [exe, '--flag'],
+    argc: 2,
+    args_truncated: false,
+    path_truncated: false,
+    fileless: false,
+    setuid: false,
+    setgid: false,
+    filecaps: false,
+    prior_creds_known: true,
+    creds,
+    exe_ino: 1,
+    exe_dev: 1,
+    proc: { exe, args: [exe], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: [], uid: 0 }] },
+    container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' },
+    [KTIME]: 0n,
   };
 }
 
@@ -89,11 +114,25 @@ async function fanout(subscribers: number, alerts: number): Promise<{ rate: numb
   await manager.start();
   const services: DaemonServices = {
     alerts: {
-      list: (f, p) => manager.list(f, p), get: (id) => manager.get(id), acknowledge: (i, w, c) => manager.acknowledge(i, w, c), resolve: (i, w, c) => manager.resolve(i, w, c),
-      since: (s, l) => manager.since(s, l), onAlert: (fn) => manager.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
+      list: (f, p) => manager.list(f, p),
+      get: (id) => manager.get(id),
+      acknowledge: (i, w, c) => manager.acknowledge(i, w, c),
+      resolve: (i, w, c) => manager.resolve(i, w, c),
+      since: (s, l) => manager.since(s, l),
+      onAlert: (fn) => manager.onAlert(fn),
+      lastSeq: () => alertStore.seq,
+      stored: () => alertStore.stats().count,
     },
     targets: { addBatch: async () => [], removeBatch: async () => [], list: () => [] },
-    containers: { list: () => [], host: () => ({ info: { id: 'host', name: 'host', runtime: 'host', image: '', labels: {}, cgroupId: 0, cgroupPath: '/', startedAt: new Date().toISOString() }, running: true, monitored: false, latest: {} }) },
+    containers: {
+      list: () => [],
+      host: () => ({
+        info: { id: 'host', name: 'host', runtime: 'host', image: '', labels: {}, cgroupId: 0, cgroupPath: '/', startedAt: new Date().toISOString() },
+        running: true,
+        monitored: false,
+        latest: {},
+      }),
+    },
     metrics: { query: async () => ({ resolution: 'raw', step: 0, points: [] }) },
     rules: { list: () => [], validate: async () => ({ ok: true, errors: [], rules: [] }), reload: async () => ({ ok: true, errors: [], rules: [] }) },
     status: { version: 'bench', startedAt: Date.now(), source: () => 'none', probes: () => [], sensorStats: () => undefined },
@@ -108,7 +147,13 @@ async function fanout(subscribers: number, alerts: number): Promise<{ rate: numb
   await new Promise<void>((resolve) => worker.on('message', (m: { ready?: boolean }) => m.ready && resolve()));
   const t0 = Date.now();
   for (let i = 0; i < alerts; i++) {
-    const m: RuleMatch = { rule: rule('Bench'), time: Date.now(), message: `bench ${i}`, container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' }, events: [execEvent(i)] };
+    const m: RuleMatch = {
+      rule: rule('Bench'),
+      time: Date.now(),
+      message: `bench ${i}`,
+      container: { id: 'c0ffee000001', name: 'web-1', runtime: 'runc', image: 'busybox' },
+      events: [execEvent(i)],
+    };
     while (!manager.submit(m)) await sleep(1);
     if (i % 256 === 0) await sleep(0);
   }
@@ -137,14 +182,31 @@ async function latency(rounds: number): Promise<{ p50: number; p99: number; max:
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-lat-'));
   const rules = join(dir, 'rules');
   mkdirSync(rules);
-  writeFileSync(join(rules, 'bench.yaml'), ['- rule: Bench exec of true', '  desc: bench marker', '  condition: evt.kind = exec and proc.exe = /usr/bin/true', '  output: "bench %proc.exe"', '  severity: notice', ''].join('\n'));
+  writeFileSync(
+    join(rules, 'bench.yaml'),
+    [
+      '- rule: Bench exec of true',
+      '  desc: bench marker',
+      '  condition: evt.kind = exec and proc.exe = /usr/bin/true',
+      '  output: "bench %proc.exe"',
+      '  severity: notice',
+      '',
+    ].join('\n'),
+  );
   const socket = join(dir, 'vigil.sock');
   const port = 19500 + (process.pid % 400);
-  writeFileSync(join(dir, 'vigild.yaml'), [
-    `data_dir: ${join(dir, 'data')}`, `http: { listen: "127.0.0.1:${port}" }`, 'log_level: warn',
-    `rules: { dirs: [ ${JSON.stringify(join(REPO, 'rules'))}, ${JSON.stringify(rules)} ] }`,
-    'alerts: { dedup_window: 1ms, rate_per_minute: 1000000 }', `api: { socket: ${JSON.stringify(socket)} }`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'vigild.yaml'),
+    [
+      `data_dir: ${join(dir, 'data')}`,
+      `http: { listen: "127.0.0.1:${port}" }`,
+      'log_level: warn',
+      `rules: { dirs: [ ${JSON.stringify(join(REPO, 'rules'))}, ${JSON.stringify(rules)} ] }`,
+      'alerts: { dedup_window: 1ms, rate_per_minute: 1000000 }',
+      `api: { socket: ${JSON.stringify(socket)} }`,
+      '',
+    ].join('\n'),
+  );
   const child = spawn(join(REPO, 'bin/vigild'), ['--config', join(dir, 'vigild.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -192,8 +254,12 @@ if (isMainThread) {
   const ROUNDS = Number(process.env.ROUNDS ?? 300);
   for (const subs of [1, 100]) {
     const r = await fanout(subs, ALERTS);
-    console.log(`fan-out to ${String(subs).padStart(3)} subscriber(s): ${Math.round(r.rate)} alerts/s persisted and delivered to all (${Math.round(r.deliveries)} deliveries/s, ${r.gaps} lost)`);
+    console.log(
+      `fan-out to ${String(subs).padStart(3)} subscriber(s): ${Math.round(r.rate)} alerts/s persisted and delivered to all (${Math.round(r.deliveries)} deliveries/s, ${r.gaps} lost)`,
+    );
   }
   const l = await latency(ROUNDS);
-  console.log(`syscall-to-alert on the stream (real daemon, exec of /usr/bin/true, ${l.n} of ${ROUNDS}): p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (budget p99 < 50 ms)`);
+  console.log(
+    `syscall-to-alert on the stream (real daemon, exec of /usr/bin/true, ${l.n} of ${ROUNDS}): p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (budget p99 < 50 ms)`,
+  );
 }

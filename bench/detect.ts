@@ -68,4 +68,5 @@ const top = det
   .rules.sort((a, b) => b.timeMs - a.timeMs)
   .slice(0, 10);
 process.stdout.write('ten most expensive rules (sampled time, evaluations, matches):\n');
-for (const r of top) process.stdout.write(`  ${r.timeMs.toFixed(1).padStart(8)} ms  ${String(r.evaluations).padStart(9)}  ${String(r.matches).padStart(6)}  ${r.name}\n`);
+for (const r of top)
+  process.stdout.write(`  ${r.timeMs.toFixed(1).padStart(8)} ms  ${String(r.evaluations).padStart(9)}  ${String(r.matches).padStart(6)}  ${r.name}\n`);

@@ -18,13 +18,19 @@ for (const name of names) {
   console.log(`${r.fault}\n  ${JSON.stringify(r.notes)}`);
 }
 console.log('');
-console.log(`${'fault'.padEnd(72)} ${'produced'.padStart(8)} ${'persisted'.padStart(9)} ${'delivered'.padStart(9)} ${'lost'.padStart(5)} ${'reused'.padStart(6)}`);
+console.log(
+  `${'fault'.padEnd(72)} ${'produced'.padStart(8)} ${'persisted'.padStart(9)} ${'delivered'.padStart(9)} ${'lost'.padStart(5)} ${'reused'.padStart(6)}`,
+);
 for (const r of rows) {
-  console.log(`${r.fault.padEnd(72)} ${String(r.produced).padStart(8)} ${String(r.persisted).padStart(9)} ${(r.delivered === undefined ? '-' : String(r.delivered)).padStart(9)} ${String(r.lost).padStart(5)} ${String(r.reused).padStart(6)}`);
+  console.log(
+    `${r.fault.padEnd(72)} ${String(r.produced).padStart(8)} ${String(r.persisted).padStart(9)} ${(r.delivered === undefined ? '-' : String(r.delivered)).padStart(9)} ${String(r.lost).padStart(5)} ${String(r.reused).padStart(6)}`,
+  );
 }
 console.log('');
 console.log('Counts are rule matches (an alert counts the matches folded into it). produced: execs of the marker seen by the daemon;');
 console.log('persisted: matches whose alerts the store holds at the end; delivered: matches of stored alerts the forwarder delivered;');
-console.log('lost: matches not persisted (full disk) or stored alerts not delivered (torn log: the tear itself is the fault, counted in notes.lost_to_the_tear);');
+console.log(
+  'lost: matches not persisted (full disk) or stored alerts not delivered (torn log: the tear itself is the fault, counted in notes.lost_to_the_tear);',
+);
 console.log('reused: seqs seen for two different alerts, or at or below a seq handed out before the restart.');
 process.exitCode = bad > 0 ? 1 : 0;

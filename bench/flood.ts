@@ -70,7 +70,9 @@ for (const ring of RINGS) {
   for (const k of kinds) {
     const sent = Number(r.emitted[k] ?? 0);
     const lost = Number(r.drops[k] ?? 0);
-    process.stdout.write(`  ${k.padEnd(12)} sent ${String(sent).padStart(9)}  dropped ${String(lost).padStart(9)}  (${((100 * lost) / Math.max(1, sent + lost)).toFixed(1)}%)\n`);
+    process.stdout.write(
+      `  ${k.padEnd(12)} sent ${String(sent).padStart(9)}  dropped ${String(lost).padStart(9)}  (${((100 * lost) / Math.max(1, sent + lost)).toFixed(1)}%)\n`,
+    );
   }
   process.stdout.write('\n');
 }

@@ -36,7 +36,16 @@ interface Row {
  * a candidate for the series (no period, too short) has no row. Origins whose training part is flat
  * (the naive forecast is exact, MASE undefined) are skipped and counted.
  */
-function backtest(name: string, metric: MetricName, times: number[], values: number[], holdout: number, stepMs: number, table: Map<string, Map<string, Row>>, origins = 1): number {
+function backtest(
+  name: string,
+  metric: MetricName,
+  times: number[],
+  values: number[],
+  holdout: number,
+  stepMs: number,
+  table: Map<string, Map<string, Row>>,
+  origins = 1,
+): number {
   const models: Array<ForecastModel | 'auto'> = ['linear', 'ets', 'mstl', 'prophet', 'auto'];
   let flat = 0;
   for (let o = 0; o < origins; o++) {
@@ -50,7 +59,16 @@ function backtest(name: string, metric: MetricName, times: number[], values: num
       continue;
     }
     for (const m of models) {
-      const r = forecastSeries({ target: 'b', metric, times: trainT, values: train, horizonMs: holdout * stepMs, level: 0.95, budgetMs: 60_000, ...(m === 'auto' ? {} : { model: m }) });
+      const r = forecastSeries({
+        target: 'b',
+        metric,
+        times: trainT,
+        values: train,
+        horizonMs: holdout * stepMs,
+        level: 0.95,
+        budgetMs: 60_000,
+        ...(m === 'auto' ? {} : { model: m }),
+      });
       if (!r.forecast) continue;
       if (m !== 'auto' && r.forecast.model !== m) continue; // not a candidate for this series
       const p = r.forecast.points;
@@ -59,8 +77,20 @@ function backtest(name: string, metric: MetricName, times: number[], values: num
         if (!table.has(name)) table.set(name, new Map());
         table.get(name)!.set(m, (row = { mase: [], cov: [] }));
       }
-      row.mase.push(mase(actual, p.map((x) => x.value), train));
-      row.cov.push(coverage(actual, p.map((x) => x.lower), p.map((x) => x.upper)));
+      row.mase.push(
+        mase(
+          actual,
+          p.map((x) => x.value),
+          train,
+        ),
+      );
+      row.cov.push(
+        coverage(
+          actual,
+          p.map((x) => x.lower),
+          p.map((x) => x.upper),
+        ),
+      );
     }
   }
   return flat;
@@ -102,8 +132,18 @@ function fixtures(): Recorded[] {
         values.every((v) => typeof v === 'number' && Number.isFinite(v)) &&
         (limit === undefined || (isMetric(limit.metric) && typeof limit.value === 'number' && limit.value > 0)) &&
         (d['reachedAt'] === undefined || typeof d['reachedAt'] === 'number');
-      if (!ok) throw new Error(`${join(dir, f)}: not a recorded series (metric, intervalMs, reachesLimit, increasing times and finite values of one length, limit {metric, value})`);
-      const out: Recorded = { name: `real:${f.replace(/\.json$/, '')}`, metric: d['metric'] as MetricName, stepMs: d['intervalMs'] as number, reachesLimit: d['reachesLimit'] as boolean, times: times as number[], values: values as number[] };
+      if (!ok)
+        throw new Error(
+          `${join(dir, f)}: not a recorded series (metric, intervalMs, reachesLimit, increasing times and finite values of one length, limit {metric, value})`,
+        );
+      const out: Recorded = {
+        name: `real:${f.replace(/\.json$/, '')}`,
+        metric: d['metric'] as MetricName,
+        stepMs: d['intervalMs'] as number,
+        reachesLimit: d['reachesLimit'] as boolean,
+        times: times as number[],
+        values: values as number[],
+      };
       if (limit) out.limit = limit as Recorded['limit'] & object;
       if (typeof d['reachedAt'] === 'number') out.reachedAt = d['reachedAt'];
       return out;
@@ -126,7 +166,9 @@ async function simulate(series: Simulated[]): Promise<RuleMatch[]> {
   const ks = new Map<string, Buffer>();
   const engine = new ForecastEngine({
     series: { query: async () => ({ resolution: 'raw', step: 0, points: [] }), list: async () => [] },
-    store: { keyspace: () => ({ putRecord: async (k: Uint8Array, v: Uint8Array) => void ks.set(String(k), Buffer.from(v)), getRecord: async () => undefined }) },
+    store: {
+      keyspace: () => ({ putRecord: async (k: Uint8Array, v: Uint8Array) => void ks.set(String(k), Buffer.from(v)), getRecord: async () => undefined }),
+    },
     onMatch: (m) => matches.push(m),
     intervalMs: 10_000,
     roundBudgetMs: 600_000,
@@ -162,14 +204,17 @@ async function main(): Promise<void> {
   await loadAugurs();
   const real = fixtures();
   const pts = real.reduce((a, f) => a + f.values.length, 0);
-  console.log(`forecast bench: ${SEEDS} seeds per shape, 480 points every 5 s, backtest holdout 60 points (5 min); ${real.length} recorded series (${pts} points, test/fixtures/series)\n`);
+  console.log(
+    `forecast bench: ${SEEDS} seeds per shape, 480 points every 5 s, backtest holdout 60 points (5 min); ${real.length} recorded series (${pts} points, test/fixtures/series)\n`,
+  );
 
   // 1. Backtests. A recorded series is one realisation: it is backtested at three origins instead.
   const table = new Map<string, Map<string, Row>>();
-  for (const shape of SHAPES) for (let s = 1; s <= SEEDS; s++) {
-    const g = generate(shape, 480, 1000 + s);
-    backtest(shape, 'memory_working_set_bytes', g.times, g.values, 60, STEP, table);
-  }
+  for (const shape of SHAPES)
+    for (let s = 1; s <= SEEDS; s++) {
+      const g = generate(shape, 480, 1000 + s);
+      backtest(shape, 'memory_working_set_bytes', g.times, g.values, 60, STEP, table);
+    }
   const flatOnly: string[] = [];
   for (const f of real) {
     const flat = backtest(f.name, f.metric, f.times, f.values, Math.min(60, Math.floor(f.values.length / 4)), f.stepMs, table, 3);
@@ -192,7 +237,14 @@ async function main(): Promise<void> {
   const u = rng(77);
   const ramps = Array.from({ length: 40 }, (_, k) => {
     const r = ramp(500 + k, 20 + Math.floor(100 * u()), 60 + Math.floor(300 * u()), 512 * MiB, STEP);
-    return { id: `ramp${k}`, metric: 'memory_working_set_bytes' as const, times: r.times.slice(0, r.crossIndex + 1), values: r.values.slice(0, r.crossIndex + 1), limit: { metric: 'memory_limit_bytes' as const, value: 512 * MiB }, cross: r.times[r.crossIndex]! };
+    return {
+      id: `ramp${k}`,
+      metric: 'memory_working_set_bytes' as const,
+      times: r.times.slice(0, r.crossIndex + 1),
+      values: r.values.slice(0, r.crossIndex + 1),
+      limit: { metric: 'memory_limit_bytes' as const, value: 512 * MiB },
+      cross: r.times[r.crossIndex]!,
+    };
   });
   const rm = await simulate(ramps);
   const leadOf = (matches: RuleMatch[], id: string, cross: number): number | undefined => {
@@ -206,7 +258,9 @@ async function main(): Promise<void> {
     if (lead !== undefined) leads.push(lead);
     if (lead !== undefined && lead >= 30) warned30++;
   }
-  console.log(`\n2. early warning on ${ramps.length} generated ramps (5 to 30 min to the limit): warned >= 30 s before the limit ${((100 * warned30) / ramps.length).toFixed(0)}% (target >= 90%), median lead ${median(leads).toFixed(0)} s, shortest ${Math.min(...leads).toFixed(0)} s, never warned ${ramps.length - leads.length}`);
+  console.log(
+    `\n2. early warning on ${ramps.length} generated ramps (5 to 30 min to the limit): warned >= 30 s before the limit ${((100 * warned30) / ramps.length).toFixed(0)}% (target >= 90%), median lead ${median(leads).toFixed(0)} s, shortest ${Math.min(...leads).toFixed(0)} s, never warned ${ramps.length - leads.length}`,
+  );
 
   // The recorded series, through one engine of their own (they share a recording clock).
   const withLimit = real.filter((f): f is Recorded & { limit: NonNullable<Recorded['limit']> } => f.limit !== undefined);
@@ -221,17 +275,27 @@ async function main(): Promise<void> {
     else if (at !== undefined && at - f.times[0]! >= 2 * MIN_POINTS * f.stepMs) realRamps.push({ name: f.name, lead: leadOf(realMatches, f.name, at) });
     else excluded.push(f.name);
   }
-  for (const r of realRamps) console.log(`   ${r.name}: ${r.lead === undefined ? 'never warned before it reached its limit' : r.lead >= 0 ? `warned ${r.lead.toFixed(0)} s before it reached its limit` : `warned ${(-r.lead).toFixed(0)} s after it reached its limit`}`);
+  for (const r of realRamps)
+    console.log(
+      `   ${r.name}: ${r.lead === undefined ? 'never warned before it reached its limit' : r.lead >= 0 ? `warned ${r.lead.toFixed(0)} s before it reached its limit` : `warned ${(-r.lead).toFixed(0)} s after it reached its limit`}`,
+    );
   if (excluded.length) console.log(`   at its limit from the start (nothing to forecast): ${excluded.join(', ')}`);
 
   // 3. Series that never reach their limit: noise, sawtooth, bursts, seasonal, step, all under 80-95% of it.
   const quietShapes = ['noise', 'sawtooth_gc', 'bursts', 'hourly_seasonal', 'daily_seasonal', 'step'] as const;
   const quiet: Simulated[] = [];
-  for (const shape of quietShapes) for (let s = 0; s < 6; s++) {
-    const g = generate(shape, 720, 3000 + s); // 1 h each
-    const peak = Math.max(...g.values);
-    quiet.push({ id: `${shape}${s}`, metric: 'memory_working_set_bytes', times: g.times, values: g.values, limit: { metric: 'memory_limit_bytes', value: peak / (0.8 + 0.15 * ((s % 4) / 3)) } });
-  }
+  for (const shape of quietShapes)
+    for (let s = 0; s < 6; s++) {
+      const g = generate(shape, 720, 3000 + s); // 1 h each
+      const peak = Math.max(...g.values);
+      quiet.push({
+        id: `${shape}${s}`,
+        metric: 'memory_working_set_bytes',
+        times: g.times,
+        values: g.values,
+        limit: { metric: 'memory_limit_bytes', value: peak / (0.8 + 0.15 * ((s % 4) / 3)) },
+      });
+    }
   const qm = await simulate(quiet);
   /** Warnings opened (a warning that resolves and opens again counts twice) and the series warned about. */
   const opened = (matches: RuleMatch[], ids: Set<string>): { n: number; warned: Set<string> } => {
@@ -250,10 +314,15 @@ async function main(): Promise<void> {
   };
   const q = opened(qm, new Set(quiet.map((x) => x.id)));
   const hours = quiet.reduce((a, x) => a + (x.times.length * STEP) / 3_600_000, 0);
-  console.log(`\n3. false warnings on ${quiet.length} generated series that never reach the limit (${hours.toFixed(0)} series-hours): ${q.n} (${(q.n / hours).toFixed(3)} per hour, target < 0.1)${q.warned.size ? `: ${[...q.warned].join(', ')}` : ''}`);
+  console.log(
+    `\n3. false warnings on ${quiet.length} generated series that never reach the limit (${hours.toFixed(0)} series-hours): ${q.n} (${(q.n / hours).toFixed(3)} per hour, target < 0.1)${q.warned.size ? `: ${[...q.warned].join(', ')}` : ''}`,
+  );
   const rq = opened(realMatches, new Set(realQuiet.map((f) => f.name)));
   const realHours = realQuiet.reduce((a, f) => a + (f.times[f.times.length - 1]! - f.times[0]! + f.stepMs) / 3_600_000, 0);
-  if (realQuiet.length) console.log(`   on ${realQuiet.length} recorded series that never reach theirs (${realHours.toFixed(2)} series-hours): ${rq.n}${rq.warned.size ? `: ${[...rq.warned].join(', ')}` : ''}`);
+  if (realQuiet.length)
+    console.log(
+      `   on ${realQuiet.length} recorded series that never reach theirs (${realHours.toFixed(2)} series-hours): ${rq.n}${rq.warned.size ? `: ${[...rq.warned].join(', ')}` : ''}`,
+    );
 
   // 4. The comparable figure.
   const correct = warned30 + (quiet.length - q.warned.size);
@@ -263,7 +332,9 @@ async function main(): Promise<void> {
   if (realRamps.length + realQuiet.length) {
     const realCorrect = realRamps.filter((r) => r.lead !== undefined && r.lead >= 30).length + realQuiet.filter((f) => !rq.warned.has(f.name)).length;
     const all = ramps.length + quiet.length + realRamps.length + realQuiet.length;
-    console.log(`   with the recorded series too (${realRamps.length} reaching + ${realQuiet.length} never reaching): ${((100 * (correct + realCorrect)) / all).toFixed(1)}% (recorded alone ${realCorrect}/${realRamps.length + realQuiet.length})`);
+    console.log(
+      `   with the recorded series too (${realRamps.length} reaching + ${realQuiet.length} never reaching): ${((100 * (correct + realCorrect)) / all).toFixed(1)}% (recorded alone ${realCorrect}/${realRamps.length + realQuiet.length})`,
+    );
   }
 
   // 5. Throughput: 1,000 series (3 shapes, 120 to 480 points) through the worker, one round, no round limit.
@@ -274,13 +345,25 @@ async function main(): Promise<void> {
   let fit = 0;
   for (let k = 0; k < 1000; k++) {
     const g = generate(SHAPES[k % SHAPES.length]!, 120 + (k % 4) * 120, 9000 + k);
-    const r = await w.run({ target: `c${k}`, metric: 'memory_working_set_bytes', times: g.times, values: g.values, horizonMs: 1_800_000, level: 0.95, budgetMs: 60, limit: { metric: 'memory_limit_bytes', value: 1e12 }, anomalies: true });
+    const r = await w.run({
+      target: `c${k}`,
+      metric: 'memory_working_set_bytes',
+      times: g.times,
+      values: g.values,
+      horizonMs: 1_800_000,
+      level: 0.95,
+      budgetMs: 60,
+      limit: { metric: 'memory_limit_bytes', value: 1e12 },
+      anomalies: true,
+    });
     byModel[r.forecast?.model ?? 'none'] = (byModel[r.forecast?.model ?? 'none'] ?? 0) + 1;
     fit += r.fitMs;
   }
   const total = performance.now() - t0;
   await w.close();
-  console.log(`\n5. 1,000 series (120-480 points, first refresh: backtest model choice, 60 ms budget each) on one worker: ${(total / 1000).toFixed(1)} s (budget 60 s); fits ${(fit / 1000).toFixed(1)} s; models ${JSON.stringify(byModel)}`);
+  console.log(
+    `\n5. 1,000 series (120-480 points, first refresh: backtest model choice, 60 ms budget each) on one worker: ${(total / 1000).toFixed(1)} s (budget 60 s); fits ${(fit / 1000).toFixed(1)} s; models ${JSON.stringify(byModel)}`,
+  );
 }
 
 await main();

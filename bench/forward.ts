@@ -19,20 +19,42 @@ const N = Number(process.argv[2] ?? 20_000);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-fwd-bench-'));
 const log = pino({ level: 'warn' });
 
-const freePort = (): Promise<number> => new Promise((resolve) => {
-  const s = createNetServer().listen(0, '127.0.0.1', () => {
-    const port = (s.address() as { port: number }).port;
-    s.close(() => resolve(port));
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
   });
-});
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const lines = (f: string): number => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').length - 1 : 0);
 
 async function main(): Promise<void> {
   const p = { udp: await freePort(), tcp: await freePort(), tls: await freePort(), nats: await freePort(), http: await freePort() };
-  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  writeFileSync(join(dir, 'rsyslog.conf'), `
+  spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  writeFileSync(
+    join(dir, 'rsyslog.conf'),
+    `
 global(workDirectory="${dir}" maxMessageSize="64k" defaultNetstreamDriverCAFile="${dir}/cert.pem"
   defaultNetstreamDriverCertFile="${dir}/cert.pem" defaultNetstreamDriverKeyFile="${dir}/key.pem")
 module(load="imudp")
@@ -43,7 +65,8 @@ ruleset(name="tls") { action(type="omfile" file="${dir}/tls.log") }
 input(type="imudp" address="127.0.0.1" port="${p.udp}" ruleset="udp")
 input(type="imtcp" address="127.0.0.1" port="${p.tcp}" ruleset="tcp")
 input(type="imtcp" address="127.0.0.1" port="${p.tls}" ruleset="tls" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
-`);
+`,
+  );
   const rsyslog = spawn('rsyslogd', ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslog.pid')], { stdio: 'ignore' });
   const nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(p.nats), '-sd', join(dir, 'nats')], { stdio: 'ignore' });
   const http = createHttpServer((req, res) => {
@@ -58,7 +81,8 @@ input(type="imtcp" address="127.0.0.1" port="${p.tls}" ruleset="tls" streamDrive
   }).listen(p.http, '127.0.0.1');
   await sleep(1000);
   try {
-    const cfg = parseConfig(`hostname: bench
+    const cfg = parseConfig(
+      `hostname: bench
 state_file: ${dir}/state.json
 sinks:
   - {name: syslog-udp, type: syslog, transport: udp, host: 127.0.0.1, port: ${p.udp}}
@@ -68,21 +92,43 @@ sinks:
   - {name: bulk, type: bulk, url: "http://127.0.0.1:${p.http}"}
   - {name: webhook, type: webhook, url: "http://127.0.0.1:${p.http}/hook"}
   - {name: nats, type: nats, servers: "nats://127.0.0.1:${p.nats}", subject: "vigil.{host}.{severity}", stream: VIGIL, create_stream: true}
-`, 'bench');
+`,
+      'bench',
+    );
     const alerts = Array.from({ length: N }, (_, i) => alertItem(i + 1));
     process.stdout.write(`forward: ${N} alerts per sink, one pipeline each, default batch sizes\n`);
     for (const s of cfg.sinks) {
       const sink = makeSink(s, cfg.hostname, '0.1.0');
       const pipeline = new Pipeline({
-        name: s.name, sink, filter: compileFilter(s.filter), alerts: true, events: false, batch: s.batch, queueMax: N, retry: s.retry,
-        cursor: 0, onCursor: () => undefined, onResync: () => undefined, log,
+        name: s.name,
+        sink,
+        filter: compileFilter(s.filter),
+        alerts: true,
+        events: false,
+        batch: s.batch,
+        queueMax: N,
+        retry: s.retry,
+        cursor: 0,
+        onCursor: () => undefined,
+        onResync: () => undefined,
+        log,
       });
       // Warm up (connect, create the stream), then measure.
       pipeline.offer(alertItem(0.5));
       await pipeline.stop(10_000);
       const measured = new Pipeline({
-        name: s.name, sink, filter: () => true, alerts: true, events: false, batch: s.batch, queueMax: N, retry: s.retry,
-        cursor: 0, onCursor: () => undefined, onResync: () => undefined, log,
+        name: s.name,
+        sink,
+        filter: () => true,
+        alerts: true,
+        events: false,
+        batch: s.batch,
+        queueMax: N,
+        retry: s.retry,
+        cursor: 0,
+        onCursor: () => undefined,
+        onResync: () => undefined,
+        log,
       });
       const t0 = process.hrtime.bigint();
       for (const a of alerts) measured.offer(a);
@@ -94,7 +140,11 @@ sinks:
         await sleep(500);
         extra = `  (rsyslog wrote ${lines(join(dir, 'udp.log')) - 1} of ${N})`;
       }
-      process.stdout.write(`  ${s.name.padEnd(16)} ${Math.round(N / secs).toString().padStart(8)} alerts/s  (batch ${s.batch.maxItems}, ${measured.stats.batches} batches, ${secs.toFixed(2)} s)${extra}\n`);
+      process.stdout.write(
+        `  ${s.name.padEnd(16)} ${Math.round(N / secs)
+          .toString()
+          .padStart(8)} alerts/s  (batch ${s.batch.maxItems}, ${measured.stats.batches} batches, ${secs.toFixed(2)} s)${extra}\n`,
+      );
     }
   } finally {
     rsyslog.kill('SIGTERM');
@@ -105,7 +155,10 @@ sinks:
   }
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

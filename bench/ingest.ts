@@ -92,8 +92,10 @@ async function main(): Promise<void> {
     if (ev.kind === 'file' && genPids.has(ev.pid) && ev.path === target) decoded++;
   });
   const ringBytes = sensor.stats().native?.ringSizeBytes ?? 0;
-  console.log(`vigil ingest: ${ready.attached} programs attached, ring buffer ${ringBytes >> 20} MiB, ` +
-    `${SECONDS} s per rate, ${GENERATORS} eventgen process(es) open ${target}`);
+  console.log(
+    `vigil ingest: ${ready.attached} programs attached, ring buffer ${ringBytes >> 20} MiB, ` +
+      `${SECONDS} s per rate, ${GENERATORS} eventgen process(es) open ${target}`,
+  );
   console.log(`node ${process.version}, kernel ${release()}, ${cpus().length} cores${process.env.CPU ? `, eventgen on CPU ${process.env.CPU}` : ''}\n`);
 
   const rows: Row[] = [];
@@ -102,9 +104,7 @@ async function main(): Promise<void> {
     const s0 = sensor.stats();
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const parts = await Promise.all(
-      Array.from({ length: GENERATORS }, () => runEventgen(target, rate / GENERATORS, SECONDS, (pid) => genPids.add(pid))),
-    );
+    const parts = await Promise.all(Array.from({ length: GENERATORS }, () => runEventgen(target, rate / GENERATORS, SECONDS, (pid) => genPids.add(pid))));
     const gen: GenResult = {
       ops: parts.reduce((a, p) => a + p.ops, 0),
       failed: parts.reduce((a, p) => a + p.failed, 0),
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
     return row;
   };
 
-  const header = `${'target/s'.padStart(9)} ${'achieved/s'.padStart(10)} ${'generated'.padStart(10)} ${'decoded'.padStart(10)} ` +
+  const header =
+    `${'target/s'.padStart(9)} ${'achieved/s'.padStart(10)} ${'generated'.padStart(10)} ${'decoded'.padStart(10)} ` +
     `${'decoded/s'.padStart(10)} ${'k-drops'.padStart(8)} ${'u-drops'.padStart(8)} ${'missing'.padStart(8)} ${'node CPU'.padStart(8)}`;
   const line = (r: Row): string =>
     `${String(r.target).padStart(9)} ${r.gen.rate.toFixed(0).padStart(10)} ${String(r.gen.ops).padStart(10)} ` +
@@ -155,13 +156,17 @@ async function main(): Promise<void> {
     if (!best) {
       console.log('no rate ran without drops');
     } else {
-      console.log(`highest rate with zero drops: ${best.gen.rate.toFixed(0)} events/s (target ${best.target}/s), ` +
-        `decoded at ${best.decodeRate.toFixed(0)} events/s, node at ${(best.cpu * 100).toFixed(0)}% of one core`);
+      console.log(
+        `highest rate with zero drops: ${best.gen.rate.toFixed(0)} events/s (target ${best.target}/s), ` +
+          `decoded at ${best.decodeRate.toFixed(0)} events/s, node at ${(best.cpu * 100).toFixed(0)}% of one core`,
+      );
       const twice = best.target * 2;
       const again = rows.find((r) => r.target === twice) ?? (await measure(twice));
       if (!rows.includes(again)) console.log(line(again));
-      console.log(`at twice that target (${twice}/s): achieved ${again.gen.rate.toFixed(0)}/s, kernel drops ${again.kernelDrops}, ` +
-        `user-space drops ${again.userDrops}, missing ${again.unaccounted}`);
+      console.log(
+        `at twice that target (${twice}/s): achieved ${again.gen.rate.toFixed(0)}/s, kernel drops ${again.kernelDrops}, ` +
+          `user-space drops ${again.userDrops}, missing ${again.unaccounted}`,
+      );
     }
     console.log('budget: >= 100,000 events/s from kernel to subscriber with no drops, on one core');
     console.log('(achieved/s below target/s means eventgen itself could not open and close faster on this machine)');

@@ -86,10 +86,17 @@ const WORKLOADS: Workload[] = [
 ];
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '360' }, interval: { type: 'string', default: '1000' }, out: { type: 'string', default: 'test/fixtures/series' } } });
+  const { values: args } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '360' },
+      interval: { type: 'string', default: '1000' },
+      out: { type: 'string', default: 'test/fixtures/series' },
+    },
+  });
   const seconds = Number(args.seconds);
   const intervalMs = Number(args.interval);
-  if (!(seconds > 0) || !(intervalMs >= 100)) throw new RangeError(`--seconds must be positive and --interval at least 100 ms (got ${args.seconds}, ${args.interval})`);
+  if (!(seconds > 0) || !(intervalMs >= 100))
+    throw new RangeError(`--seconds must be positive and --interval at least 100 ms (got ${args.seconds}, ${args.interval})`);
   const missing = runcMissing();
   if (missing) throw new Error(`recording needs runc: ${missing}`);
   mkdirSync(args.out, { recursive: true });
@@ -101,7 +108,8 @@ async function main(): Promise<void> {
       const c = startContainer(w.options);
       running.set(c.id, { w, c, samples: [], ended: false });
     }
-    const targets = (): MetricsTarget[] => [...running.values()].filter((r) => !r.ended).map((r) => ({ key: r.c.id, cgroupPath: r.c.cgroupPath, pids: [r.c.pid] }));
+    const targets = (): MetricsTarget[] =>
+      [...running.values()].filter((r) => !r.ended).map((r) => ({ key: r.c.id, cgroupPath: r.c.cgroupPath, pids: [r.c.pid] }));
     const collector = new MetricsCollector({
       sampler,
       targets,
@@ -157,7 +165,11 @@ async function main(): Promise<void> {
           workload: r.w.name,
           metric: s.metric,
           command: r.w.options.args?.join(' ') ?? '',
-          limits: { memory: r.w.options.memoryLimit ?? null, pids: r.w.options.pidsLimit ?? null, cpuQuotaCores: r.w.options.cpuQuota !== undefined ? r.w.options.cpuQuota / (r.w.options.cpuPeriod ?? 100_000) : null },
+          limits: {
+            memory: r.w.options.memoryLimit ?? null,
+            pids: r.w.options.pidsLimit ?? null,
+            cpuQuotaCores: r.w.options.cpuQuota !== undefined ? r.w.options.cpuQuota / (r.w.options.cpuPeriod ?? 100_000) : null,
+          },
           intervalMs,
           recordedAt: new Date(times[0]!).toISOString(),
           kernel: release(),

@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   const now = Math.floor(Date.now() / HOUR) * HOUR;
   const ticks = Math.round((HOURS * HOUR) / STEP);
   const start = now - ticks * STEP;
-  console.log(`vigil store benchmark: ${SERIES} series x ${ticks} points (${HOURS} h at 5 s), node ${process.version}, ${cpus().length} cores, data dir ${dir}`);
+  console.log(
+    `vigil store benchmark: ${SERIES} series x ${ticks} points (${HOURS} h at 5 s), node ${process.version}, ${cpus().length} cores, data dir ${dir}`,
+  );
 
   const store = await Store.open({ dir });
   const series = await SeriesStore.open(store, { flushIntervalMs: 0, sweepIntervalMs: 0, now: () => now });
@@ -100,7 +102,9 @@ async function main(): Promise<void> {
     await series.flush();
     const writeSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const points = ticks * SERIES;
-    console.log(`write: ${points} points in ${writeSeconds.toFixed(2)} s = ${Math.round(points / writeSeconds)} points/s (${series.stats.chunksWritten} chunk writes in ${series.stats.flushes} flushes)`);
+    console.log(
+      `write: ${points} points in ${writeSeconds.toFixed(2)} s = ${Math.round(points / writeSeconds)} points/s (${series.stats.chunksWritten} chunk writes in ${series.stats.flushes} flushes)`,
+    );
 
     // One series of 24 h at 5 s for the query.
     const dayPoints = (24 * HOUR) / STEP;
@@ -131,11 +135,15 @@ async function main(): Promise<void> {
       got = r.points.length;
       if (r.resolution !== 'raw') throw new Error(`query picked ${r.resolution}`);
     }
-    console.log(`query: 24 h of one series at 5 s (${got} points): first ${times[0]!.toFixed(1)} ms, median of the next 6 ${median(times.slice(1)).toFixed(1)} ms`);
+    console.log(
+      `query: 24 h of one series at 5 s (${got} points): first ${times[0]!.toFixed(1)} ms, median of the next 6 ${median(times.slice(1)).toFixed(1)} ms`,
+    );
     const h = await series2.query('query-target', 'cpu_usage_cores', now - 24 * HOUR, now, HOUR);
     const q1 = process.hrtime.bigint();
     await series2.query('query-target', 'cpu_usage_cores', now - 24 * HOUR, now, HOUR);
-    console.log(`query: the same 24 h at a 1 h step (${h.resolution} rollups, ${h.points.length} points): ${(Number(process.hrtime.bigint() - q1) / 1e6).toFixed(1)} ms`);
+    console.log(
+      `query: the same 24 h at a 1 h step (${h.resolution} rollups, ${h.points.length} points): ${(Number(process.hrtime.bigint() - q1) / 1e6).toFixed(1)} ms`,
+    );
     await series2.close();
     await store2.close();
   } finally {

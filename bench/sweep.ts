@@ -72,7 +72,16 @@ async function setUp(layout: CgroupLayout, procs: ChildProcess[]): Promise<Metri
 }
 
 async function tearDown(layout: CgroupLayout, procs: ChildProcess[]): Promise<void> {
-  await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((res) => { p.once('exit', res); p.kill('SIGKILL'); }))));
+  await Promise.all(
+    procs.map((p) =>
+      p.exitCode !== null || p.signalCode !== null
+        ? undefined
+        : new Promise((res) => {
+            p.once('exit', res);
+            p.kill('SIGKILL');
+          }),
+    ),
+  );
   for (const r of hierarchies(layout)) {
     const dir = join(r, PARENT);
     if (!existsSync(dir)) continue;
@@ -145,7 +154,9 @@ async function runMode(layout: CgroupLayout, targets: MetricsTarget[], reuse: bo
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark makes cgroups');
   const layout = await detectCgroupLayout();
-  console.log(`sweep benchmark: ${TARGETS} targets + host, ${SWEEPS} sweeps a mode, concurrency ${CONCURRENCY}; cgroups ${layout.mode} (v2 ${layout.v2Root ?? 'none'}, v2 controllers [${[...layout.v2Controllers].join(' ')}]); kernel ${release()}; ${cpus().length} CPUs; node ${process.version}`);
+  console.log(
+    `sweep benchmark: ${TARGETS} targets + host, ${SWEEPS} sweeps a mode, concurrency ${CONCURRENCY}; cgroups ${layout.mode} (v2 ${layout.v2Root ?? 'none'}, v2 controllers [${[...layout.v2Controllers].join(' ')}]); kernel ${release()}; ${cpus().length} CPUs; node ${process.version}`,
+  );
   const procs: ChildProcess[] = [];
   const cleanup = (): void => {
     void tearDown(layout, procs).finally(() => process.exit(130));
@@ -160,17 +171,25 @@ async function main(): Promise<void> {
     // Alternate the modes twice, so drift in the machine's load touches both.
     for (const reuse of [false, true, false, true]) results.push(await runMode(layout, targets, reuse));
     console.log('');
-    console.log('mode              CPU ms/sweep (median, max)   wall ms (median)   opens/sweep   reads/sweep   handles kept   samples/sweep   errors   vanished');
+    console.log(
+      'mode              CPU ms/sweep (median, max)   wall ms (median)   opens/sweep   reads/sweep   handles kept   samples/sweep   errors   vanished',
+    );
     for (const r of results) {
       console.log(
-        `${r.mode.padEnd(17)} ${median(r.cpuMs).toFixed(1).padStart(8)} ${Math.max(...r.cpuMs).toFixed(1).padStart(8)}          ${median(r.wallMs).toFixed(1).padStart(8)}        ${r.opensPerSweep.toFixed(0).padStart(8)}      ${r.readsPerSweep.toFixed(0).padStart(8)}      ${String(r.handles).padStart(8)}        ${String(r.samples).padStart(8)}   ${String(r.errors).padStart(6)}   ${String(r.vanished).padStart(6)}`,
+        `${r.mode.padEnd(17)} ${median(r.cpuMs).toFixed(1).padStart(8)} ${Math.max(...r.cpuMs)
+          .toFixed(1)
+          .padStart(
+            8,
+          )}          ${median(r.wallMs).toFixed(1).padStart(8)}        ${r.opensPerSweep.toFixed(0).padStart(8)}      ${r.readsPerSweep.toFixed(0).padStart(8)}      ${String(r.handles).padStart(8)}        ${String(r.samples).padStart(8)}   ${String(r.errors).padStart(6)}   ${String(r.vanished).padStart(6)}`,
       );
     }
     const by = (reuse: string): number => median(results.filter((r) => r.mode === reuse).flatMap((r) => r.cpuMs));
     const open = by('open/read/close');
     const kept = by('kept handles');
     console.log('');
-    console.log(`CPU ms a sweep over ${TARGETS} targets: ${kept.toFixed(1)} with kept handles, ${open.toFixed(1)} with open/read/close (kept/open ${(kept / open).toFixed(2)}x); per target ${(kept / TARGETS).toFixed(3)} ms`);
+    console.log(
+      `CPU ms a sweep over ${TARGETS} targets: ${kept.toFixed(1)} with kept handles, ${open.toFixed(1)} with open/read/close (kept/open ${(kept / open).toFixed(2)}x); per target ${(kept / TARGETS).toFixed(3)} ms`,
+    );
     console.log(`at the default 5 s interval: ${((kept / 5000) * 100).toFixed(2)}% of one core`);
   } finally {
     await tearDown(layout, procs);

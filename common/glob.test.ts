@@ -93,7 +93,10 @@ test('refuses what is not a glob, with the column and the reason (table)', () =>
     assert.ok(f, JSON.stringify(pattern));
     assert.equal(f.index, index, JSON.stringify(pattern));
     assert.equal(f.reason, reason, JSON.stringify(pattern));
-    assert.throws(() => compileGlob(pattern, 'plain'), (e: unknown) => e instanceof GlobError && e.code === 'VIGIL_GLOB' && e.message.includes(`column ${index + 1}`));
+    assert.throws(
+      () => compileGlob(pattern, 'plain'),
+      (e: unknown) => e instanceof GlobError && e.code === 'VIGIL_GLOB' && e.message.includes(`column ${index + 1}`),
+    );
   }
 });
 

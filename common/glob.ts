@@ -35,12 +35,7 @@ export class GlobError extends CodedError<'VIGIL_GLOB'> {
   }
 }
 
-type Token =
-  | { t: 'lit'; c: number }
-  | { t: 'one' }
-  | { t: 'set'; neg: boolean; ranges: number[] }
-  | { t: 'star' }
-  | { t: 'globstar' };
+type Token = { t: 'lit'; c: number } | { t: 'one' } | { t: 'set'; neg: boolean; ranges: number[] } | { t: 'star' } | { t: 'globstar' };
 
 const SLASH = 0x2f;
 

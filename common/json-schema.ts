@@ -14,7 +14,9 @@ export interface JsonSchema {
  * so where a parser lower-cases its input the schema spells both cases out.
  */
 export function anyCase(word: string): string {
-  return [...word].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'))).join('');
+  return [...word]
+    .map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')))
+    .join('');
 }
 
 /** Escapes text for use inside a pattern. */

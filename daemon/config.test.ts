@@ -115,10 +115,19 @@ test('api: the socket by default, TCP only with TLS and a token or insecure on l
   ];
   assert.equal(parseConfig('', 'c.yaml').httpAuth, 'token');
   assert.equal(parseConfig('http:\n  auth: none\n', 'c.yaml').httpAuth, 'none');
-  for (const [text, re] of bad) assert.throws(() => parseConfig(text, 'c.yaml'), (err: unknown) => err instanceof ConfigError && re.test(err.message), text);
+  for (const [text, re] of bad)
+    assert.throws(
+      () => parseConfig(text, 'c.yaml'),
+      (err: unknown) => err instanceof ConfigError && re.test(err.message),
+      text,
+    );
 });
 
 test('alerts: dedup window, rate and the queue kept while the store cannot write', () => {
   assert.deepEqual(parseConfig('', 'c.yaml').alerts, { dedupWindowMs: 60_000, ratePerMinute: 20, maxWaiting: 10_000 });
-  assert.deepEqual(parseConfig('alerts:\n  dedup_window: 5s\n  rate_per_minute: 3\n  max_waiting: 500\n', 'c.yaml').alerts, { dedupWindowMs: 5000, ratePerMinute: 3, maxWaiting: 500 });
+  assert.deepEqual(parseConfig('alerts:\n  dedup_window: 5s\n  rate_per_minute: 3\n  max_waiting: 500\n', 'c.yaml').alerts, {
+    dedupWindowMs: 5000,
+    ratePerMinute: 3,
+    maxWaiting: 500,
+  });
 });

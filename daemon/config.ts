@@ -108,7 +108,12 @@ function isRingSize(n: number): boolean {
 
 /** Every spelling parseSize accepts for a ring buffer size, as one pattern (for the schema). */
 function ringSizePattern(): string {
-  const units: Array<[number, string]> = [[0, ''], [10, anyCase('k') + '(?:' + anyCase('i') + anyCase('b') + '?)?'], [20, anyCase('m') + '(?:' + anyCase('i') + anyCase('b') + '?)?'], [30, anyCase('g') + '(?:' + anyCase('i') + anyCase('b') + '?)?']];
+  const units: Array<[number, string]> = [
+    [0, ''],
+    [10, anyCase('k') + '(?:' + anyCase('i') + anyCase('b') + '?)?'],
+    [20, anyCase('m') + '(?:' + anyCase('i') + anyCase('b') + '?)?'],
+    [30, anyCase('g') + '(?:' + anyCase('i') + anyCase('b') + '?)?'],
+  ];
   const alts = units.map(([shift, unit]) => {
     const numbers: number[] = [];
     for (let k = Math.max(RING_MIN_LOG2, shift); k <= RING_MAX_LOG2; k++) numbers.push(2 ** (k - shift));
@@ -194,7 +199,8 @@ function readSection<T>(spec: SectionSpec<T>, node: YNode, path: string, at: Whe
 
 function sectionSchema<T>(spec: SectionSpec<T>): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
-  for (const [k, s] of Object.entries(spec.keys)) properties[k] = { description: s.description, ...(s.default !== undefined ? { default: s.default } : {}), ...s.schema };
+  for (const [k, s] of Object.entries(spec.keys))
+    properties[k] = { description: s.description, ...(s.default !== undefined ? { default: s.default } : {}), ...s.schema };
   const checks = spec.checks ?? [];
   return {
     type: 'object',
@@ -316,7 +322,12 @@ const listen = string({ source: LISTEN_SOURCE, says: 'host:port' });
 /** A group name, or a group number (gid). */
 const SOCKET_GROUP_SOURCE = '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$';
 const socketGroup: ValueType<string> = {
-  schema: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: SOCKET_GROUP_SOURCE }] },
+  schema: {
+    anyOf: [
+      { type: 'integer', minimum: 0 },
+      { type: 'string', pattern: SOCKET_GROUP_SOURCE },
+    ],
+  },
   read: (node, path, at) => {
     if (isScalar(node) && typeof node.value === 'number') {
       if (!Number.isInteger(node.value) || node.value < 0) fail(at, node, `${path} must be a group name or number`);
@@ -349,18 +360,43 @@ type Tls = NonNullable<Cfg['api']['tls']>;
 
 const CONFIG: SectionSpec<Cfg> = {
   keys: {
-    data_dir: key(string(), "The daemon's state: LevelDB in <data_dir>/data (series, targets, alerts, forecasts) and the generated HTTP token.", (c, v) => (c.dataDir = v), '/var/lib/vigil'),
+    data_dir: key(
+      string(),
+      "The daemon's state: LevelDB in <data_dir>/data (series, targets, alerts, forecasts) and the generated HTTP token.",
+      (c, v) => (c.dataDir = v),
+      '/var/lib/vigil',
+    ),
     log_level: key(oneOf(LOG_LEVELS), 'Level of the JSON log lines on stderr.', (c, v) => (c.logLevel = v), 'info'),
     http: group('The HTTP listener: /metrics (Prometheus), /healthz, the dashboard and its /api/v1.', {
       keys: {
-        listen: key(listen, 'host:port of the HTTP listener. Off loopback every request to /metrics, /healthz and /api/v1 needs the bearer token.', (c, v) => (c.httpListen = v), '127.0.0.1:9470'),
-        token_file: key(string(), 'File holding the bearer token HTTP clients send (at least 16 characters). Default: <data_dir>/http.token, made 0600 at first start when missing; a file named here is read, never created.', (c, v) => (c.httpTokenFile = v)),
-        auth: key(oneOf(['token', 'none'] as const), 'token: /api/v1 needs the bearer token. none: /api/v1 is open; allowed on a loopback http.listen only.', (c, v) => (c.httpAuth = v), 'token'),
+        listen: key(
+          listen,
+          'host:port of the HTTP listener. Off loopback every request to /metrics, /healthz and /api/v1 needs the bearer token.',
+          (c, v) => (c.httpListen = v),
+          '127.0.0.1:9470',
+        ),
+        token_file: key(
+          string(),
+          'File holding the bearer token HTTP clients send (at least 16 characters). Default: <data_dir>/http.token, made 0600 at first start when missing; a file named here is read, never created.',
+          (c, v) => (c.httpTokenFile = v),
+        ),
+        auth: key(
+          oneOf(['token', 'none'] as const),
+          'token: /api/v1 needs the bearer token. none: /api/v1 is open; allowed on a loopback http.listen only.',
+          (c, v) => (c.httpAuth = v),
+          'token',
+        ),
       },
       checks: [
         {
-          test: (c) => (c.httpAuth === 'none' && !isLoopback(splitListen(c.httpListen).host) ? `http.auth: none is only allowed on a loopback http.listen, not ${c.httpListen}` : undefined),
-          schema: { if: { required: ['auth'], properties: { auth: { const: 'none' } } }, then: { properties: { listen: { pattern: LOOPBACK_LISTEN_SOURCE } } } },
+          test: (c) =>
+            c.httpAuth === 'none' && !isLoopback(splitListen(c.httpListen).host)
+              ? `http.auth: none is only allowed on a loopback http.listen, not ${c.httpListen}`
+              : undefined,
+          schema: {
+            if: { required: ['auth'], properties: { auth: { const: 'none' } } },
+            then: { properties: { listen: { pattern: LOOPBACK_LISTEN_SOURCE } } },
+          },
         },
       ],
     }),
@@ -378,8 +414,18 @@ const CONFIG: SectionSpec<Cfg> = {
     }),
     sensor: group('The eBPF sensor.', {
       keys: {
-        ring_buffer_size: key(ringSize, 'The kernel ring buffer shared by the probes: a power of two from 4KiB to 2GiB, in bytes or with k/KiB, m/MiB, g/GiB. When it is full events are dropped, counted and alerted on.', (c, v) => (c.sensor.ringBufferBytes = v), '8MiB'),
-        watches: key(strings, 'Extra watched paths beside those the rules need: exact:/path, prefix:/dir/, name:basename; by identity fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:basename; suffix:end; traversal:../.', (c, v) => (c.sensor.watches = v), []),
+        ring_buffer_size: key(
+          ringSize,
+          'The kernel ring buffer shared by the probes: a power of two from 4KiB to 2GiB, in bytes or with k/KiB, m/MiB, g/GiB. When it is full events are dropped, counted and alerted on.',
+          (c, v) => (c.sensor.ringBufferBytes = v),
+          '8MiB',
+        ),
+        watches: key(
+          strings,
+          'Extra watched paths beside those the rules need: exact:/path, prefix:/dir/, name:basename; by identity fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:basename; suffix:end; traversal:../.',
+          (c, v) => (c.sensor.watches = v),
+          [],
+        ),
         connect_inet: key(bool, 'Report inet and inet6 connects too (unix connects are always reported).', (c, v) => (c.sensor.connectInet = v), false),
         failed_exec: key(bool, 'Report execs that failed too.', (c, v) => (c.sensor.failedExec = v), false),
       },
@@ -392,7 +438,11 @@ const CONFIG: SectionSpec<Cfg> = {
               {
                 keys: {
                   runtime: key(oneOf(RUNTIMES), 'The runtime a cgroup path matching this pattern belongs to.', (p, v: Runtime) => (p.runtime = v), 'unknown'),
-                  regex: key(string(), 'A cgroup path shape (a JavaScript regular expression for the linear-time engine) with a named group id for the container id.', (p, v) => (p.regex = v)),
+                  regex: key(
+                    string(),
+                    'A cgroup path shape (a JavaScript regular expression for the linear-time engine) with a named group id for the container id.',
+                    (p, v) => (p.regex = v),
+                  ),
                 },
                 required: ['regex'],
               },
@@ -405,16 +455,33 @@ const CONFIG: SectionSpec<Cfg> = {
         ),
       },
     }),
-    default_targets: key(strings, 'Monitored targets added when the store holds none (the very first start).', (c, v) => (c.defaultTargets = v), ['all', 'host']),
+    default_targets: key(strings, 'Monitored targets added when the store holds none (the very first start).', (c, v) => (c.defaultTargets = v), [
+      'all',
+      'host',
+    ]),
     rules: group('The rule pack.', {
       keys: {
-        dirs: key(strings, "Rule directories (or files), loaded in this order. Default: the package's rules/, then /etc/vigil/rules.d.", (c, v) => (c.ruleDirs = v)),
+        dirs: key(
+          strings,
+          "Rule directories (or files), loaded in this order. Default: the package's rules/, then /etc/vigil/rules.d.",
+          (c, v) => (c.ruleDirs = v),
+        ),
       },
     }),
     alerts: group('Alert deduplication and rate limits.', {
       keys: {
-        dedup_window: key(duration, 'A match of the same rule, container and executable within this window folds into the open alert.', (c, v) => (c.alerts.dedupWindowMs = v), '60s'),
-        rate_per_minute: key(int(1, Number.MAX_SAFE_INTEGER), 'New alerts per rule and container per minute; beyond it matches are counted as suppressed.', (c, v) => (c.alerts.ratePerMinute = v), 20),
+        dedup_window: key(
+          duration,
+          'A match of the same rule, container and executable within this window folds into the open alert.',
+          (c, v) => (c.alerts.dedupWindowMs = v),
+          '60s',
+        ),
+        rate_per_minute: key(
+          int(1, Number.MAX_SAFE_INTEGER),
+          'New alerts per rule and container per minute; beyond it matches are counted as suppressed.',
+          (c, v) => (c.alerts.ratePerMinute = v),
+          20,
+        ),
         max_waiting: key(
           int(1, 1_000_000),
           'Alert versions kept in memory while the store cannot write them (a full disk); beyond it the oldest are dropped, counted and alerted.',
@@ -425,7 +492,12 @@ const CONFIG: SectionSpec<Cfg> = {
     }),
     api: group('The gRPC API.', {
       keys: {
-        socket: key(string({ source: '^(?:$|/)', says: 'an absolute path (or empty for none)' }), "The gRPC API's unix socket (empty: none); its mode is the access control.", (c, v) => (c.api.socket = v), '/run/vigil/vigil.sock'),
+        socket: key(
+          string({ source: '^(?:$|/)', says: 'an absolute path (or empty for none)' }),
+          "The gRPC API's unix socket (empty: none); its mode is the access control.",
+          (c, v) => (c.api.socket = v),
+          '/run/vigil/vigil.sock',
+        ),
         socket_group: key(socketGroup, 'The group given the socket (mode 0660); unset: root only (0600).', (c, v) => (c.api.socketGroup = v)),
         listen: key(listen, 'gRPC over TCP, host:port: needs tls and token_file, unless insecure on a loopback address.', (c, v) => (c.api.listen = v)),
         tls: key(
@@ -449,9 +521,15 @@ const CONFIG: SectionSpec<Cfg> = {
       },
       checks: [
         {
-          test: ({ api: a }) => (a.listen && !a.tls && !(a.insecure && isLoopback(splitListen(a.listen).host)) ? `api.listen ${a.listen}: plain TCP is refused; set api.tls and api.token_file (or api.insecure: true on a loopback address)` : undefined),
+          test: ({ api: a }) =>
+            a.listen && !a.tls && !(a.insecure && isLoopback(splitListen(a.listen).host))
+              ? `api.listen ${a.listen}: plain TCP is refused; set api.tls and api.token_file (or api.insecure: true on a loopback address)`
+              : undefined,
           schema: {
-            if: { required: ['listen'], not: { required: ['insecure'], properties: { insecure: { const: true }, listen: { pattern: LOOPBACK_LISTEN_SOURCE } } } },
+            if: {
+              required: ['listen'],
+              not: { required: ['insecure'], properties: { insecure: { const: true }, listen: { pattern: LOOPBACK_LISTEN_SOURCE } } },
+            },
             then: { required: ['tls'] },
           },
         },
@@ -468,7 +546,11 @@ const CONFIG: SectionSpec<Cfg> = {
             object<Webhook>(
               {
                 keys: {
-                  url: key(string({ source: '^https?://[^\\s]+$', says: 'an http:// or https:// URL' }), 'Where the notify action POSTs the alert as JSON.', (w, v) => (w.url = v)),
+                  url: key(
+                    string({ source: '^https?://[^\\s]+$', says: 'an http:// or https:// URL' }),
+                    'Where the notify action POSTs the alert as JSON.',
+                    (w, v) => (w.url = v),
+                  ),
                   timeout: key(duration, 'Per attempt.', (w, v) => (w.timeoutMs = v), '5s'),
                   headers: key(headerMap, 'Extra request headers (an Authorization header, for instance).', (w, v) => (w.headers = v)),
                 },
@@ -485,7 +567,12 @@ const CONFIG: SectionSpec<Cfg> = {
         enforce: group('Kernel enforcement: SIGKILL at these syscalls from containers. Off unless enabled.', {
           keys: {
             enabled: key(bool, 'Load the enforcement probe.', (c, v) => (c.responses.enforce.enabled = v), false),
-            syscalls: key(strings, 'The syscalls enforcement acts on.', (c, v) => (c.responses.enforce.syscalls = v), ['init_module', 'finit_module', 'kexec_load', 'kexec_file_load']),
+            syscalls: key(strings, 'The syscalls enforcement acts on.', (c, v) => (c.responses.enforce.syscalls = v), [
+              'init_module',
+              'finit_module',
+              'kexec_load',
+              'kexec_file_load',
+            ]),
           },
         }),
       },
@@ -541,4 +628,3 @@ export function checkListen(text: string, where: () => string = () => 'listen ad
   if (!LISTEN.test(text)) throw new ConfigError(`${where()}: ${JSON.stringify(text)} is not host:port`);
   return text;
 }
-

@@ -108,14 +108,24 @@ export class Daemon {
 
     this.processes = new ProcessEnricher();
     this.registry = new ContainerRegistry({ patterns: c.containers.patterns });
-    this.registry.onLifecycle((ev) => this.log.info({ kind: ev.kind, container: { id: ev.container.id, name: ev.container.name, runtime: ev.container.runtime } }, ev.kind));
+    this.registry.onLifecycle((ev) =>
+      this.log.info({ kind: ev.kind, container: { id: ev.container.id, name: ev.container.name, runtime: ev.container.runtime } }, ev.kind),
+    );
 
     if (process.getuid?.() !== 0) throw new SensorError('vigild needs root (to load BPF programs)', { code: 'VIGIL_NOT_ROOT' });
 
     // Rules first: they decide which syscalls and paths the probes send.
     const registry = this.registry;
     this.responses = new Responses(
-      { webhooks: c.responses.webhooks.map((w) => ({ url: w.url, ...(w.headers ? { headers: w.headers } : {}), ...(w.timeoutMs ? { timeout: w.timeoutMs } : {}) })), killHost: c.responses.killHost, enforce: c.responses.enforce.enabled },
+      {
+        webhooks: c.responses.webhooks.map((w) => ({
+          url: w.url,
+          ...(w.headers ? { headers: w.headers } : {}),
+          ...(w.timeoutMs ? { timeout: w.timeoutMs } : {}),
+        })),
+        killHost: c.responses.killHost,
+        enforce: c.responses.enforce.enabled,
+      },
       {
         logger: this.log,
         lookupContainer: (id) => {
@@ -172,7 +182,13 @@ export class Daemon {
     if (enforce) {
       // Enforcement acts on container cgroups only: keep the kernel's list in step with the registry.
       const sensor = this.sensor;
-      const sync = (): void => sensor.setEnforceCgroups(registry.list().filter((x) => !x.stoppedAt).map((x) => x.cgroupId));
+      const sync = (): void =>
+        sensor.setEnforceCgroups(
+          registry
+            .list()
+            .filter((x) => !x.stoppedAt)
+            .map((x) => x.cgroupId),
+        );
       registry.onLifecycle(sync);
       sync();
     }
@@ -203,7 +219,16 @@ export class Daemon {
       logger: this.log,
       resolveContainer: (id) => {
         const info = registry.get(id);
-        return info ? { id: info.id, name: info.name, runtime: info.runtime, image: info.image, ...(info.pod ? { pod: info.pod } : {}), ...(info.namespace ? { namespace: info.namespace } : {}) } : undefined;
+        return info
+          ? {
+              id: info.id,
+              name: info.name,
+              runtime: info.runtime,
+              image: info.image,
+              ...(info.pod ? { pod: info.pod } : {}),
+              ...(info.namespace ? { namespace: info.namespace } : {}),
+            }
+          : undefined;
       },
     });
     this.forecast.start();
@@ -229,7 +254,18 @@ export class Daemon {
       health: () => this.health(ready.attached, ready.refused.length),
       logger: this.log,
     });
-    this.log.info({ http: this.http.address, dashboard: `http://${this.http.address}/`, http_auth: c.httpAuth === 'none' ? 'none' : `bearer token in ${c.httpTokenFile ?? join(c.dataDir, 'http.token')}`, api: { socket: this.grpc.socket, tcp: c.api.listen }, data: join(c.dataDir, 'data'), attached: ready.attached, targets: this.targets.size }, 'vigild ready');
+    this.log.info(
+      {
+        http: this.http.address,
+        dashboard: `http://${this.http.address}/`,
+        http_auth: c.httpAuth === 'none' ? 'none' : `bearer token in ${c.httpTokenFile ?? join(c.dataDir, 'http.token')}`,
+        api: { socket: this.grpc.socket, tcp: c.api.listen },
+        data: join(c.dataDir, 'data'),
+        attached: ready.attached,
+        targets: this.targets.size,
+      },
+      'vigild ready',
+    );
   }
 
   /** What the gRPC API serves: views of the stages, nothing more. */
@@ -295,13 +331,22 @@ export class Daemon {
       targets: { addBatch: (s) => targets.addBatch(s), removeBatch: (s) => targets.removeBatch(s), list: () => targets.list() },
       metrics: { query: (target, metric, from, to, step) => series.query(target, metric, from, to, step) },
       // The API starts before the forecast stage: look the engine up at call time.
-      forecast: this.deps.forecast ?? ((target, metric) => (metric in METRICS && this.forecast ? this.forecast.get(target, metric as MetricName) : Promise.resolve(undefined))),
+      forecast:
+        this.deps.forecast ??
+        ((target, metric) => (metric in METRICS && this.forecast ? this.forecast.get(target, metric as MetricName) : Promise.resolve(undefined))),
       rules: {
         list: () => rules.rules?.rules() ?? [],
         validate: async (text, fileName) => rules.validate(text, fileName),
         reload: () => rules.reloadChecked(),
       },
-      status: { version: buildInfo().version, commit: buildInfo().commit, startedAt: this.startedAt, source: () => 'native', probes: () => programs, sensorStats: () => this.sensor?.stats() },
+      status: {
+        version: buildInfo().version,
+        commit: buildInfo().commit,
+        startedAt: this.startedAt,
+        source: () => 'native',
+        probes: () => programs,
+        sensorStats: () => this.sensor?.stats(),
+      },
     };
   }
 
@@ -341,7 +386,18 @@ export class Daemon {
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         attached,
         refused,
-        ...(st ? { store: { ok: st.ok, ...(st.error ? { error: st.error } : {}), since: new Date(st.since).toISOString(), epoch: st.epoch, alerts_waiting: st.waiting, alerts_dropped: st.dropped } } : {}),
+        ...(st
+          ? {
+              store: {
+                ok: st.ok,
+                ...(st.error ? { error: st.error } : {}),
+                since: new Date(st.since).toISOString(),
+                epoch: st.epoch,
+                alerts_waiting: st.waiting,
+                alerts_dropped: st.dropped,
+              },
+            }
+          : {}),
       },
     };
   }
@@ -374,7 +430,10 @@ export class Daemon {
 
   /** What the probes must send for a rule set: its syscalls, and its watches with the config's own. */
   private probeWants(rs: RuleSet): { syscalls: SyscallEntry[]; watches: WatchEntry[] } {
-    return { syscalls: rs.requiredSyscalls(this.arch), watches: [...rs.requiredWatches(2000), ...this.config.sensor.watches.map((w, i) => parseWatch(w, 1000 + i))] };
+    return {
+      syscalls: rs.requiredSyscalls(this.arch),
+      watches: [...rs.requiredWatches(2000), ...this.config.sensor.watches.map((w, i) => parseWatch(w, 1000 + i))],
+    };
   }
 
   private onRulesReloaded(rs: RuleSet): void {
@@ -382,7 +441,7 @@ export class Daemon {
     try {
       this.sensor?.reconfigure(this.probeWants(rs));
     } catch (err) {
-      this.log.error({ err }, 'the probes could not be given the new rules\' syscalls and watches; the previous ones stay');
+      this.log.error({ err }, "the probes could not be given the new rules' syscalls and watches; the previous ones stay");
     }
     this.log.info({ rules: rs.rules().length }, 'rules swapped in');
   }
@@ -391,7 +450,18 @@ export class Daemon {
     if (change === 'opened') this.self.alertOpened(alert.rule, alert.severity);
     if (change !== 'opened' && change !== 'resolved') return;
     this.log.warn(
-      { alert: { id: alert.id, seq: alert.seq, rule: alert.rule, severity: alert.severity, state: alert.state, container: alert.container.id, exe: alert.lineage[0]?.exe, count: alert.count } },
+      {
+        alert: {
+          id: alert.id,
+          seq: alert.seq,
+          rule: alert.rule,
+          severity: alert.severity,
+          state: alert.state,
+          container: alert.container.id,
+          exe: alert.lineage[0]?.exe,
+          count: alert.count,
+        },
+      },
       `${change === 'opened' ? 'alert' : 'alert resolved'}: ${alert.message}`,
     );
   }
@@ -468,7 +538,7 @@ export class Daemon {
       ['metrics', collector && (() => collector.stop())],
       ['forecast', forecast && (() => forecast.stop())],
       ['sensor', sensor && (() => sensor.close())],
-      ["rules", rules && (async () => rules.close())],
+      ['rules', rules && (async () => rules.close())],
       ['alerts', alerts && (() => alerts.stop())],
       ['responses', responses && (async () => responses.close())],
       ['series', series && (() => series.close())],
@@ -496,4 +566,3 @@ export class Daemon {
     }
   }
 }
-

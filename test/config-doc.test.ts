@@ -95,7 +95,11 @@ describe('docs/config.md covers daemon/config.ts', () => {
   test('every key has a row with a type, a default and a meaning', () => {
     const rows = docTable();
     const documented = new Set(rows.map((r) => r.key));
-    assert.deepEqual(keys.filter((k) => !documented.has(k)), [], 'keys of daemon/config.ts that docs/config.md does not document');
+    assert.deepEqual(
+      keys.filter((k) => !documented.has(k)),
+      [],
+      'keys of daemon/config.ts that docs/config.md does not document',
+    );
     for (const r of rows) {
       assert.ok(r.type && r.default && r.meaning, `docs/config.md: ${r.key} has an empty cell`);
     }
@@ -107,7 +111,13 @@ describe('docs/config.md covers daemon/config.ts', () => {
   });
 
   test('every row names a key the parser knows (no stale or misspelt rows)', () => {
-    assert.deepEqual(docTable().map((r) => r.key).filter((k) => !keys.includes(k)), [], 'rows of docs/config.md that daemon/config.ts does not know');
+    assert.deepEqual(
+      docTable()
+        .map((r) => r.key)
+        .filter((k) => !keys.includes(k)),
+      [],
+      'rows of docs/config.md that daemon/config.ts does not know',
+    );
   });
 
   test('a default written as one literal value is the built-in default', () => {
@@ -134,7 +144,10 @@ describe('docs/config.md covers daemon/config.ts', () => {
   test('the check can fail: an unknown key is not found, a misspelt row is caught', () => {
     assert.equal(sectionKeys(['http', 'listen']), undefined, 'a leaf is not a section');
     const wrong = docRows('\n## Reference\n| `http.lisen` | host:port | `127.0.0.1:9470` | typo |\n');
-    assert.deepEqual(wrong.map((r) => r.key).filter((k) => !keys.includes(k)), ['http.lisen']);
+    assert.deepEqual(
+      wrong.map((r) => r.key).filter((k) => !keys.includes(k)),
+      ['http.lisen'],
+    );
     // A wrong documented default would differ from the built-in configuration.
     assert.notDeepEqual(parseConfig(stringify(nest(['metrics', 'interval'], '6s')), 'x'), defaultConfig());
   });

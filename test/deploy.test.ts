@@ -99,8 +99,14 @@ function unknownFields(objs: readonly Located[]): string[] {
   const source = [...head, ...lines].join('\n');
   const file = join(K8S, '__manifests__.ts');
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['lib.es2022.d.ts'],
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    lib: ['lib.es2022.d.ts'],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
   };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -168,7 +174,10 @@ function build(components: readonly string[] = []): Located[] {
   for (const g of base.secretGenerator ?? []) {
     assert.equal(g.options?.disableNameSuffixHash, true, `${g.name}: a hashed name would break the ServiceMonitor's reference`);
     const data = Object.fromEntries(g.files.map((f) => [f.split('=')[0]!, Buffer.from('x'.repeat(44)).toString('base64')]));
-    out.push({ obj: { apiVersion: 'v1', kind: 'Secret', metadata: { name: g.name, ...(base.namespace ? { namespace: base.namespace } : {}) }, type: 'Opaque', data }, where: `kustomization.yaml secretGenerator ${g.name}` });
+    out.push({
+      obj: { apiVersion: 'v1', kind: 'Secret', metadata: { name: g.name, ...(base.namespace ? { namespace: base.namespace } : {}) }, type: 'Opaque', data },
+      where: `kustomization.yaml secretGenerator ${g.name}`,
+    });
   }
   for (const c of components) {
     const dir = join(K8S, c);
@@ -237,7 +246,9 @@ function selects(selector: Record<string, string>, labels: Record<string, string
 
 /** The volume and the key behind a file path in a container: configMap and secret keys, host paths. */
 function resolveFile(pod: PodSpec, c: Container, path: string): { volume: Volume; rest: string } {
-  const mount = (c.volumeMounts ?? []).filter((m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  const mount = (c.volumeMounts ?? [])
+    .filter((m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
   assert.ok(mount, `${c.name}: nothing is mounted where ${path} is`);
   const volume = (pod.volumes ?? []).find((v) => v.name === mount.name);
   assert.ok(volume, `${c.name}: volumeMount ${mount.name} has no volume`);
@@ -256,7 +267,10 @@ function unitCapabilities(): string[] {
   const unit = readFileSync(join(ROOT, 'deploy/systemd/vigild.service'), 'utf8');
   const m = /^CapabilityBoundingSet=(.+)$/m.exec(unit);
   assert.ok(m, 'vigild.service has no CapabilityBoundingSet');
-  return m[1]!.trim().split(/\s+/).map((c) => c.replace(/^CAP_/, ''));
+  return m[1]!
+    .trim()
+    .split(/\s+/)
+    .map((c) => c.replace(/^CAP_/, ''));
 }
 
 const COMPONENTS = ['components/servicemonitor', 'components/forwarder'];
@@ -273,19 +287,37 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       for (const p of comp.patches ?? []) listed.add(join(K8S, c, p.path));
     }
     const present = yamlFiles(K8S);
-    assert.deepEqual(present.filter((f) => !listed.has(f)).map((f) => relative(K8S, f)), [], 'YAML files no kustomization uses');
-    assert.deepEqual([...listed].filter((f) => !present.includes(f)).map((f) => relative(K8S, f)), [], 'files the kustomizations name but do not exist');
-    const compDirs = readdirSync(join(K8S, 'components')).map((d) => `components/${d}`).sort();
+    assert.deepEqual(
+      present.filter((f) => !listed.has(f)).map((f) => relative(K8S, f)),
+      [],
+      'YAML files no kustomization uses',
+    );
+    assert.deepEqual(
+      [...listed].filter((f) => !present.includes(f)).map((f) => relative(K8S, f)),
+      [],
+      'files the kustomizations name but do not exist',
+    );
+    const compDirs = readdirSync(join(K8S, 'components'))
+      .map((d) => `components/${d}`)
+      .sort();
     assert.deepEqual(compDirs, [...COMPONENTS].sort(), 'components this test does not build');
   });
 
-  for (const [name, comps] of [['the base', []], ['the base with every component', COMPONENTS]] as const) {
+  for (const [name, comps] of [
+    ['the base', []],
+    ['the base with every component', COMPONENTS],
+  ] as const) {
     test(`${name}: every object is valid against its kind's OpenAPI schema and has no unknown field`, () => {
       const objs = build(comps);
       for (const l of objs) validateSchema(l.obj, l.where);
       assert.deepEqual(unknownFields(objs), []);
       const kinds = objs.map((l) => l.obj.kind).sort();
-      assert.deepEqual([...new Set(kinds)], comps.length ? ['ConfigMap', 'DaemonSet', 'Namespace', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'] : ['ConfigMap', 'DaemonSet', 'Namespace', 'Secret', 'Service', 'ServiceAccount']);
+      assert.deepEqual(
+        [...new Set(kinds)],
+        comps.length
+          ? ['ConfigMap', 'DaemonSet', 'Namespace', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']
+          : ['ConfigMap', 'DaemonSet', 'Namespace', 'Secret', 'Service', 'ServiceAccount'],
+      );
     });
   }
 
@@ -293,7 +325,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const objs = build(COMPONENTS);
     const ds = find(objs, 'DaemonSet', 'vigil');
     assert.throws(() => validateSchema({ ...ds, kind: 'DaemonSett' }, 'test'), /no schema for apps\/v1\/DaemonSett/);
-    assert.throws(() => validateSchema({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, 'test'), /no schema for example.com\/v1\/Widget/);
+    assert.throws(
+      () => validateSchema({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, 'test'),
+      /no schema for example.com\/v1\/Widget/,
+    );
     const broken = structuredClone(ds) as Manifest & { spec: { template: { spec: { containers: unknown } } } };
     broken.spec.template.spec.containers = 'vigild';
     assert.throws(() => validateSchema(broken, 'test'), /containers must be array/);
@@ -319,16 +354,25 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       assert.ok(selects(pod.selector, pod.labels), 'the DaemonSet selector does not match its pod labels');
       find(objs, 'ServiceAccount', pod.spec.serviceAccountName ?? 'default');
       const namespaces = new Set(all(objs, 'Namespace').map((n) => n.metadata.name));
-      for (const l of objs) if (l.obj.kind !== 'Namespace') assert.ok(namespaces.has(l.obj.metadata.namespace ?? ''), `${l.where}: namespace ${l.obj.metadata.namespace} is not created here`);
+      for (const l of objs)
+        if (l.obj.kind !== 'Namespace')
+          assert.ok(namespaces.has(l.obj.metadata.namespace ?? ''), `${l.where}: namespace ${l.obj.metadata.namespace} is not created here`);
       const volumes = pod.spec.volumes ?? [];
       const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
       for (const v of volumes) {
         if (v.configMap) find(objs, 'ConfigMap', v.configMap.name);
         if (v.secret) find(objs, 'Secret', v.secret.secretName);
-        assert.ok(containers.some((c) => (c.volumeMounts ?? []).some((m) => m.name === v.name)), `volume ${v.name} is mounted by no container`);
+        assert.ok(
+          containers.some((c) => (c.volumeMounts ?? []).some((m) => m.name === v.name)),
+          `volume ${v.name} is mounted by no container`,
+        );
       }
       for (const c of containers) {
-        for (const m of c.volumeMounts ?? []) assert.ok(volumes.some((v) => v.name === m.name), `${c.name}: volumeMount ${m.name} has no volume`);
+        for (const m of c.volumeMounts ?? [])
+          assert.ok(
+            volumes.some((v) => v.name === m.name),
+            `${c.name}: volumeMount ${m.name} has no volume`,
+          );
         // kustomization.yaml's images: rewrites only the images it names.
         const images = (readKustomization(K8S).images ?? []).map((i) => i.name);
         assert.ok(images.includes(c.image.split(':')[0]!), `${c.name}: image ${c.image} is not in kustomization.yaml images`);
@@ -336,7 +380,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       const vigild = pod.spec.containers.find((c) => c.name === 'vigild');
       assert.ok(vigild, 'no vigild container');
       const svc = find(objs, 'Service', 'vigil-metrics');
-      const sspec = svc.spec as { clusterIP?: string; selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string | number }> };
+      const sspec = svc.spec as {
+        clusterIP?: string;
+        selector: Record<string, string>;
+        ports: Array<{ name: string; port: number; targetPort: string | number }>;
+      };
       assert.equal(sspec.clusterIP, 'None', 'the metrics Service is headless (one endpoint per node)');
       assert.ok(selects(sspec.selector, pod.labels), 'the Service does not select the DaemonSet pods');
       const metrics = sspec.ports.find((p) => p.name === 'metrics');
@@ -345,7 +393,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       assert.ok(cport, `the Service's targetPort ${metrics.targetPort} is not a named port of vigild`);
       assert.equal(metrics.port, cport.containerPort);
       for (const sm of all(objs, 'ServiceMonitor')) {
-        const smspec = sm.spec as { selector: { matchLabels: Record<string, string> }; namespaceSelector?: { matchNames?: string[] }; endpoints: Array<{ port: string; authorization?: { credentials?: { name: string; key: string } } }> };
+        const smspec = sm.spec as {
+          selector: { matchLabels: Record<string, string> };
+          namespaceSelector?: { matchNames?: string[] };
+          endpoints: Array<{ port: string; authorization?: { credentials?: { name: string; key: string } } }>;
+        };
         assert.ok(selects(smspec.selector.matchLabels, svc.metadata.labels), 'the ServiceMonitor does not select the Service');
         assert.ok(smspec.namespaceSelector?.matchNames?.includes(svc.metadata.namespace!), 'the ServiceMonitor does not look in the Service namespace');
         for (const ep of smspec.endpoints) {
@@ -395,7 +447,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
     // Probes: one script; the variables it reads are set, and name this listener and Secret.
     const probes = [c.startupProbe, c.readinessProbe, c.livenessProbe].map((p) => p?.exec?.command);
-    assert.ok(probes.every((p) => p !== undefined), 'each probe is an exec probe');
+    assert.ok(
+      probes.every((p) => p !== undefined),
+      'each probe is an exec probe',
+    );
     assert.deepEqual(probes[1], probes[0]);
     assert.deepEqual(probes[2], probes[0]);
     const script = probes[0]!.join(' ');
@@ -428,7 +483,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const cfg = parseForwarderConfig(configMapKey(objs, pod.spec, fwd, cfgPath), 'vigil-forward/forward.yaml');
     const daemonCfg = parseConfig(configMapKey(objs, pod.spec, vigild, (vigild.command ?? [])[(vigild.command ?? []).indexOf('--config') + 1]!), 'vigild.yaml');
     assert.equal(cfg.daemon.address, `unix://${daemonCfg.api.socket}`);
-    assert.equal(resolveFile(pod.spec, fwd, daemonCfg.api.socket).volume.name, resolveFile(pod.spec, vigild, daemonCfg.api.socket).volume.name, 'the two containers do not share the socket volume');
+    assert.equal(
+      resolveFile(pod.spec, fwd, daemonCfg.api.socket).volume.name,
+      resolveFile(pod.spec, vigild, daemonCfg.api.socket).volume.name,
+      'the two containers do not share the socket volume',
+    );
     const state = resolveFile(pod.spec, fwd, cfg.stateFile).volume;
     assert.ok(state.hostPath, 'the cursors are not on the host: a new pod would restart from the live stream and skip alerts');
     assert.ok((fwd.securityContext?.runAsUser ?? 0) > 0, 'the forwarder runs as root');

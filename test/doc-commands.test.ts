@@ -22,7 +22,9 @@ const DOCS = [
   'deploy/README.md',
   'clients/forwarder/README.md',
   'rules/README.md',
-  ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
 ];
 const SHELL_BLOCKS = new Set(['', 'sh', 'bash', 'shell', 'console', 'shell-session']);
 const PROGRAMS = ['vigild', 'vigil', 'vigil-forward'] as const;
@@ -179,15 +181,61 @@ function check(c: DocCommand): void {
 
 test('the shell reader: quotes, comments, separators, substitutions, prompts and redirections', () => {
   const cases: Array<[string, string[][]]> = [
-    [`bin/vigil alerts ls; bin/vigil alerts ack ID --comment "known"`, [['bin/vigil', 'alerts', 'ls'], ['bin/vigil', 'alerts', 'ack', 'ID', '--comment', 'known']]],
-    [`bin/vigil targets add 'k8s.namespace=prod' 'name:web-*'   # batch, all or nothing`, [['bin/vigil', 'targets', 'add', 'k8s.namespace=prod', 'name:web-*']]],
-    [`VIGIL_TOKEN=$(cat /etc/vigil/api.token) bin/vigil --addr h:9443 status`, [['cat', '/etc/vigil/api.token'], ['VIGIL_TOKEN=<substitution>', 'bin/vigil', '--addr', 'h:9443', 'status']]],
-    [`source <(bin/vigil completion bash)`, [['bin/vigil', 'completion', 'bash'], ['source', '<substitution>']]],
-    [`bin/vigild rules fields > docs/fields.md && git diff`, [['bin/vigild', 'rules', 'fields'], ['git', 'diff']]],
-    [`bin/vigil tail -o json | jq .alert.rule`, [['bin/vigil', 'tail', '-o', 'json'], ['jq', '.alert.rule']]],
+    [
+      `bin/vigil alerts ls; bin/vigil alerts ack ID --comment "known"`,
+      [
+        ['bin/vigil', 'alerts', 'ls'],
+        ['bin/vigil', 'alerts', 'ack', 'ID', '--comment', 'known'],
+      ],
+    ],
+    [
+      `bin/vigil targets add 'k8s.namespace=prod' 'name:web-*'   # batch, all or nothing`,
+      [['bin/vigil', 'targets', 'add', 'k8s.namespace=prod', 'name:web-*']],
+    ],
+    [
+      `VIGIL_TOKEN=$(cat /etc/vigil/api.token) bin/vigil --addr h:9443 status`,
+      [
+        ['cat', '/etc/vigil/api.token'],
+        ['VIGIL_TOKEN=<substitution>', 'bin/vigil', '--addr', 'h:9443', 'status'],
+      ],
+    ],
+    [
+      `source <(bin/vigil completion bash)`,
+      [
+        ['bin/vigil', 'completion', 'bash'],
+        ['source', '<substitution>'],
+      ],
+    ],
+    [
+      `bin/vigild rules fields > docs/fields.md && git diff`,
+      [
+        ['bin/vigild', 'rules', 'fields'],
+        ['git', 'diff'],
+      ],
+    ],
+    [
+      `bin/vigil tail -o json | jq .alert.rule`,
+      [
+        ['bin/vigil', 'tail', '-o', 'json'],
+        ['jq', '.alert.rule'],
+      ],
+    ],
   ];
   for (const [line, want] of cases) assert.deepEqual(shellCommands(line), want, line);
-  const doc = ['```console', '# bin/vigil status', 'vigild 0.1.0, up 10s', '```', 'Run `vigild run --rules DIR`, not `vigil alerts ls|show`; it logs `vigild ready`.', '```yaml', 'x: vigil status', '```', '```sh', 'bin/vigild trace \\', '  -o json', '```'].join('\n');
+  const doc = [
+    '```console',
+    '# bin/vigil status',
+    'vigild 0.1.0, up 10s',
+    '```',
+    'Run `vigild run --rules DIR`, not `vigil alerts ls|show`; it logs `vigild ready`.',
+    '```yaml',
+    'x: vigil status',
+    '```',
+    '```sh',
+    'bin/vigild trace \\',
+    '  -o json',
+    '```',
+  ].join('\n');
   assert.deepEqual(
     docCommands('x.md', doc).map((c) => [c.where, c.program, ...c.args]),
     [
@@ -223,6 +271,7 @@ test('every vigild, vigil and vigil-forward command line in the docs parses', ()
   }
   assert.deepEqual(failures, [], `command lines the parsers refuse:\n${failures.join('\n')}`);
   // The reader must keep finding the docs' commands: a broken reader would pass vacuously.
-  for (const p of PROGRAMS) assert.ok(all.filter((c) => c.program === p).length >= 2, `only ${all.filter((c) => c.program === p).length} ${p} command lines found`);
+  for (const p of PROGRAMS)
+    assert.ok(all.filter((c) => c.program === p).length >= 2, `only ${all.filter((c) => c.program === p).length} ${p} command lines found`);
   assert.ok(all.length >= 40, `only ${all.length} command lines found in ${DOCS.map((f) => relative(ROOT, join(ROOT, f))).join(', ')}`);
 });

@@ -7,8 +7,19 @@ import type { Sink } from '../clients/forwarder/pipeline.js';
 
 export function makeEvent(over: Partial<Event> = {}): Event {
   return {
-    kind: 'EVENT_KIND_EXEC', time: '2026-11-28T12:00:00.123456789Z', ktime_ns: '1', pid: 42, tid: 42, ppid: 1, vpid: 1,
-    uid: 0, gid: 0, loginuid: 4294967295, comm: 'cat', cgroup_id: '7', ns: null,
+    kind: 'EVENT_KIND_EXEC',
+    time: '2026-11-28T12:00:00.123456789Z',
+    ktime_ns: '1',
+    pid: 42,
+    tid: 42,
+    ppid: 1,
+    vpid: 1,
+    uid: 0,
+    gid: 0,
+    loginuid: 4294967295,
+    comm: 'cat',
+    cgroup_id: '7',
+    ns: null,
     proc: { exe: '/bin/cat', args: ['cat', '/etc/shadow'], ancestors: [] } as unknown as Event['proc'],
     container: { id: 'c0ffee123456', name: 'web-1', runtime: 'runc', image: 'busybox' },
     ...over,
@@ -17,13 +28,24 @@ export function makeEvent(over: Partial<Event> = {}): Event {
 
 export function makeAlert(seq: number, over: Partial<Alert> = {}): Alert {
   return {
-    id: `01J${String(seq).padStart(8, '0')}`, seq: String(seq), time: '2026-11-28T12:00:00.123456789Z',
-    last_seen: '2026-11-28T12:00:00.123456789Z', rule: 'shadow-read', severity: 'SEVERITY_WARNING', tags: ['T1003'],
+    id: `01J${String(seq).padStart(8, '0')}`,
+    seq: String(seq),
+    time: '2026-11-28T12:00:00.123456789Z',
+    last_seen: '2026-11-28T12:00:00.123456789Z',
+    rule: 'shadow-read',
+    severity: 'SEVERITY_WARNING',
+    tags: ['T1003'],
     message: `cat read /etc/shadow in web-1 (#${seq})`,
     container: { id: 'c0ffee123456', name: 'web-1', runtime: 'runc', image: 'busybox' },
     lineage: [{ pid: 42, exe: '/bin/cat', args: ['cat', '/etc/shadow'], comm: 'cat', uid: 0 }],
-    events: [makeEvent()], metric: null, count: '1', state: 'ALERT_STATE_OPEN', history: [], actions: [],
-    suppressed: '0', unpersisted: false,
+    events: [makeEvent()],
+    metric: null,
+    count: '1',
+    state: 'ALERT_STATE_OPEN',
+    history: [],
+    actions: [],
+    suppressed: '0',
+    unpersisted: false,
     ...over,
   } as Alert;
 }
@@ -85,9 +107,12 @@ export class FakeSource implements AlertSource {
     };
     // Replay and live hand-over without holes: register first, then replay what is stored.
     this.listeners.add(listener);
-    const replay: StreamItem[] = o.sinceSeq > 0 || o.fromOldest
-      ? this.stored.filter((a) => Number(a.seq) > o.sinceSeq).map((alert) => ({ type: 'alert', seq: Number(alert.seq), alert, change: 'ALERT_CHANGE_UPDATED' }))
-      : [];
+    const replay: StreamItem[] =
+      o.sinceSeq > 0 || o.fromOldest
+        ? this.stored
+            .filter((a) => Number(a.seq) > o.sinceSeq)
+            .map((alert) => ({ type: 'alert', seq: Number(alert.seq), alert, change: 'ALERT_CHANGE_UPDATED' }))
+        : [];
     const head = last;
     pending.splice(1, pending.length - 1, ...replay, ...pending.slice(1).filter((p) => p instanceof Error || p.type !== 'alert' || p.seq > head));
     const onAbort = (): void => wake?.();
@@ -96,7 +121,9 @@ export class FakeSource implements AlertSource {
       while (!signal.aborted) {
         const next = pending.shift();
         if (next === undefined) {
-          await new Promise<void>((r) => { wake = r; });
+          await new Promise<void>((r) => {
+            wake = r;
+          });
           wake = undefined;
           continue;
         }

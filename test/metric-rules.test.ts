@@ -78,7 +78,13 @@ const cases: Array<{ name: string; target: string; series: Series; points: numbe
   {
     name: 'a quiet container under its limits',
     target: container.id,
-    series: { pids_current: () => 10, pids_max: () => 100, memory_working_set_bytes: () => 10 << 20, memory_limit_bytes: () => 256 << 20, memory_oom_kill_events_total: () => 0 },
+    series: {
+      pids_current: () => 10,
+      pids_max: () => 100,
+      memory_working_set_bytes: () => 10 << 20,
+      memory_limit_bytes: () => 256 << 20,
+      memory_oom_kill_events_total: () => 0,
+    },
     points: 20,
     fires: [],
   },
@@ -97,7 +103,11 @@ for (const c of cases) {
     }
     if (c.fires.length === 0) {
       const serious = got.filter((m) => ['emergency', 'alert', 'critical', 'error', 'warning'].includes(m.rule.severity));
-      assert.deepEqual(serious.map((m) => m.rule.name), [], 'nothing at warning or above');
+      assert.deepEqual(
+        serious.map((m) => m.rule.name),
+        [],
+        'nothing at warning or above',
+      );
     }
   });
 }
@@ -105,5 +115,8 @@ for (const c of cases) {
 test('metric rules: pids near the limit resolves itself when the count falls back', () => {
   const got = run(container.id, { pids_current: (i) => (i < 4 ? 95 : 20), pids_max: () => 100 }, 6);
   const near = got.filter((m) => m.rule.name === 'Container near its process limit');
-  assert.deepEqual(near.map((m) => m.active), [true, false]);
+  assert.deepEqual(
+    near.map((m) => m.active),
+    [true, false],
+  );
 });

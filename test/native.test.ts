@@ -205,7 +205,10 @@ describe('an open sensor', () => {
 
   test('open() loads and attaches every program of every object but enforcement (loaded only on request)', () => {
     for (const object of native.objects().filter((o) => !o.startsWith('enforce'))) {
-      const got = states.filter((s) => s.object === object).map((s) => s.program).sort();
+      const got = states
+        .filter((s) => s.object === object)
+        .map((s) => s.program)
+        .sort();
       assert.deepEqual(got, skeletonPrograms(object), `programs of ${object}`);
     }
     for (const s of states) {
@@ -239,7 +242,14 @@ describe('an open sensor', () => {
       ['setSyscalls: nr negative', () => sensor.setSyscalls([{ nr: -1, handler: 25 }])],
       ['setSyscalls: handler 0', () => sensor.setSyscalls([{ nr: 257, handler: 0 }])],
       ['setSyscalls: handler 64', () => sensor.setSyscalls([{ nr: 257, handler: 64 }])],
-      ['setSyscalls: nr repeated', () => sensor.setSyscalls([{ nr: 257, handler: 25 }, { nr: 257, handler: 24 }])],
+      [
+        'setSyscalls: nr repeated',
+        () =>
+          sensor.setSyscalls([
+            { nr: 257, handler: 25 },
+            { nr: 257, handler: 24 },
+          ]),
+      ],
       ['setWatches: relative exact path', () => sensor.setWatches([{ kind: 'exact', path: 'etc/shadow', id: 1 }])],
       ['setWatches: prefix too long', () => sensor.setWatches([{ kind: 'prefix', path: long, id: 1 }])],
       ['setWatches: name with a slash', () => sensor.setWatches([{ kind: 'name', path: 'a/b', id: 1 }])],
@@ -247,7 +257,14 @@ describe('an open sensor', () => {
       ['setWatches: name too long', () => sensor.setWatches([{ kind: 'name', path: 'n'.repeat(64), id: 1 }])],
       ['setWatches: unknown kind', () => sensor.setWatches([{ kind: 'glob' as never, path: '/x', id: 1 }])],
       ['setWatches: id not an integer', () => sensor.setWatches([{ kind: 'exact', path: '/x', id: 1.5 }])],
-      ['setWatches: path repeated', () => sensor.setWatches([{ kind: 'exact', path: '/x', id: 1 }, { kind: 'prefix', path: '/x', id: 2 }])],
+      [
+        'setWatches: path repeated',
+        () =>
+          sensor.setWatches([
+            { kind: 'exact', path: '/x', id: 1 },
+            { kind: 'prefix', path: '/x', id: 2 },
+          ]),
+      ],
       ['setIgnoredPids: more than 64', () => sensor.setIgnoredPids(Array.from({ length: 65 }, (_, i) => i + 1))],
       ['setIgnoredPids: zero', () => sensor.setIgnoredPids([0])],
       ['setIgnoredPids: not an integer', () => sensor.setIgnoredPids([1.5])],
@@ -373,7 +390,10 @@ describe('an open sensor', () => {
     const boom = new Error('boom');
     seen.failNext = boom;
     spawnSync('/bin/true');
-    assert.throws(() => sensor.drain(), (e) => e === boom);
+    assert.throws(
+      () => sensor.drain(),
+      (e) => e === boom,
+    );
     // The sensor still works afterwards.
     seen.clear();
     const child = spawnSync('/bin/true');
@@ -472,10 +492,13 @@ test('close() from inside the batch callback stops delivery and frees everything
   sensor.open({ ringBufferBytes: RING_BYTES, objects: ['process'] });
   const ids = programIdsOf('self');
   let calls = 0;
-  sensor.start(() => {
-    calls++;
-    sensor.close();
-  }, { maxRecords: 1, maxBytes: 4096 });
+  sensor.start(
+    () => {
+      calls++;
+      sensor.close();
+    },
+    { maxRecords: 1, maxBytes: 4096 },
+  );
   for (let i = 0; i < 3; i++) spawnSync('/bin/true');
   await waitFor('the first batch', () => calls > 0);
   await sleep(50);
@@ -550,7 +573,11 @@ test('a worker thread that ends with its sensor open leaves nothing attached (en
   const ids = new Set([...programIdsOf('self')].filter((id) => !before.has(id)));
   assert.ok(ids.size > 0, 'the worker holds programs in this process');
   await worker.terminate();
-  assert.deepEqual([...programIdsOf('self')].filter((id) => ids.has(id)), [], 'the cleanup hook closed the fds');
+  assert.deepEqual(
+    [...programIdsOf('self')].filter((id) => ids.has(id)),
+    [],
+    'the cleanup hook closed the fds',
+  );
   assert.deepEqual(await waitGone(ids), [], 'and the kernel freed the programs');
   // The process-wide "one sensor" slot is free again.
   const sensor = native.createSensor();

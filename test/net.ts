@@ -18,7 +18,9 @@ export function freePort(): Promise<number> {
 /** A unary gRPC call on a generated client, as a promise. */
 export function unaryCall<Req, Res>(client: object, method: string, req: Req): Promise<Res> {
   return new Promise((resolve, reject) => {
-    (client as Record<string, (r: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method]!.call(client, req, (err, res) => (err ? reject(err) : resolve(res)));
+    (client as Record<string, (r: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method]!.call(client, req, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 

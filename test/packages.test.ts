@@ -124,7 +124,11 @@ test('every program the tests run comes from a package make installs or every De
     let owner = '';
     for (const c of candidates) {
       try {
-        owner = execFileSync('dpkg-query', ['-S', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => !l.startsWith('diversion'))?.split(':')[0] ?? '';
+        owner =
+          execFileSync('dpkg-query', ['-S', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+            .split('\n')
+            .find((l) => !l.startsWith('diversion'))
+            ?.split(':')[0] ?? '';
       } catch {
         continue;
       }
@@ -133,6 +137,9 @@ test('every program the tests run comes from a package make installs or every De
     assert.equal(owner, want, `${tool} (${path}) comes from ${owner || 'no package'}`);
     if (OPTIONAL.has(tool) || all.has(want) || (PULLED_IN[want] !== undefined && all.has(PULLED_IN[want]!))) continue;
     const [essential, priority] = execFileSync('dpkg-query', ['-W', '-f=${Essential} ${Priority}', want], { encoding: 'utf8' }).split(' ');
-    assert.ok(essential === 'yes' || priority === 'required', `${tool}: ${want} is neither in a Makefile set nor on every Debian system (Essential ${essential}, Priority ${priority})`);
+    assert.ok(
+      essential === 'yes' || priority === 'required',
+      `${tool}: ${want} is neither in a Makefile set nor on every Debian system (Essential ${essential}, Priority ${priority})`,
+    );
   }
 });

@@ -35,10 +35,16 @@ function catalogue(): { lines: Map<string, string>; reserved: Map<string, Array<
   const reserved = new Map<string, Array<[number, number]>>();
   const message = (full: string, m: MessageDescriptor): void => {
     // Message ranges are end-exclusive in a DescriptorProto.
-    reserved.set(full, m.reservedRange.map((r) => [r.start, r.end - 1]));
+    reserved.set(
+      full,
+      m.reservedRange.map((r) => [r.start, r.end - 1]),
+    );
     for (const f of m.field) {
       const type = f.type.replace('TYPE_', '').toLowerCase();
-      lines.set(`${full}.${f.name}`, `${full}.${f.name} ${f.number} ${f.label.replace('LABEL_', '').toLowerCase()} ${type}${f.typeName ? `:${f.typeName}` : ''}`);
+      lines.set(
+        `${full}.${f.name}`,
+        `${full}.${f.name} ${f.number} ${f.label.replace('LABEL_', '').toLowerCase()} ${type}${f.typeName ? `:${f.typeName}` : ''}`,
+      );
     }
     for (const n of m.nestedType) message(`${full}.${n.name}`, n);
   };
@@ -49,7 +55,10 @@ function catalogue(): { lines: Map<string, string>; reserved: Map<string, Array<
     else if (d.format === 'Protocol Buffer 3 EnumDescriptorProto') {
       const e = d.type as EnumDescriptor;
       // Enum ranges are end-inclusive.
-      reserved.set(full, e.reservedRange.map((r) => [r.start, r.end]));
+      reserved.set(
+        full,
+        e.reservedRange.map((r) => [r.start, r.end]),
+      );
       for (const v of e.value) lines.set(`${full}.${v.name}`, `${full}.${v.name} ${v.number} enum`);
     }
   }
@@ -94,9 +103,15 @@ test('proto compatibility: pinned fields and enum values keep number, label and 
   const fresh = [...lines.keys()].filter((k) => !pinned.has(k));
   if (fresh.length > 0 && process.env['VIGIL_PIN_PROTO'] === '1') {
     const kept = readPinned().filter((l) => !lines.has(l.split(' ')[0]!));
-    const head = readFileSync(PINNED, 'utf8').split('\n').filter((l) => l.startsWith('#'));
+    const head = readFileSync(PINNED, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('#'));
     writeFileSync(PINNED, [...head, ...[...lines.values(), ...kept].sort(), ''].join('\n'));
     return;
   }
-  assert.deepEqual(fresh, [], 'fields not pinned yet: run VIGIL_PIN_PROTO=1 node --test dist/js/test/proto-compat.test.js and commit test/fixtures/proto-fields.txt');
+  assert.deepEqual(
+    fresh,
+    [],
+    'fields not pinned yet: run VIGIL_PIN_PROTO=1 node --test dist/js/test/proto-compat.test.js and commit test/fixtures/proto-fields.txt',
+  );
 });

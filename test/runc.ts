@@ -16,10 +16,7 @@
 // its execs happen there. 'plain' is the ordinary `runc run`, where they usually happen outside.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync,
-  symlinkSync, writeFileSync,
-} from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,21 +25,101 @@ export const BUSYBOX = process.env.VIGIL_BUSYBOX ?? '/bin/busybox';
 
 /** Applets linked in /bin of the root filesystem (busybox --install is not used: it needs /proc). */
 const APPLETS = [
-  'sh', 'ash', 'sleep', 'cat', 'yes', 'dd', 'echo', 'ls', 'mkdir', 'rm', 'touch', 'head', 'tail', 'true',
-  'false', 'kill', 'ps', 'id', 'env', 'grep', 'wc', 'cp', 'mv', 'ln', 'chmod', 'mount', 'umount', 'nc',
-  'wget', 'hostname', 'uname', 'stat', 'readlink', 'date', 'seq', 'tr', 'sed', 'awk', 'find', 'xargs',
-  'sync', 'nproc', 'timeout', 'unshare', 'nsenter', 'chroot', 'md5sum', 'sha256sum', 'base64', 'od',
+  'sh',
+  'ash',
+  'sleep',
+  'cat',
+  'yes',
+  'dd',
+  'echo',
+  'ls',
+  'mkdir',
+  'rm',
+  'touch',
+  'head',
+  'tail',
+  'true',
+  'false',
+  'kill',
+  'ps',
+  'id',
+  'env',
+  'grep',
+  'wc',
+  'cp',
+  'mv',
+  'ln',
+  'chmod',
+  'mount',
+  'umount',
+  'nc',
+  'wget',
+  'hostname',
+  'uname',
+  'stat',
+  'readlink',
+  'date',
+  'seq',
+  'tr',
+  'sed',
+  'awk',
+  'find',
+  'xargs',
+  'sync',
+  'nproc',
+  'timeout',
+  'unshare',
+  'nsenter',
+  'chroot',
+  'md5sum',
+  'sha256sum',
+  'base64',
+  'od',
 ];
 
 /** Capability names by number; `privileged` grants those in this process's bounding set (as docker does). */
 const CAPABILITY_NAMES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST',
-  'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO',
-  'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE',
-  'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE',
-  'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
 ];
 
 export interface Mount {
@@ -298,7 +375,11 @@ export function startContainer(o: ContainerOptions = {}): Container {
     if (!Number.isInteger(pid) || pid <= 0) throw new Error(`runc run ${id}: bad pid file`);
     const cgroupPath = cgroupV2Path(pid);
     return {
-      id, pid, cgroupPath, bundle, ...(o.root !== undefined ? { root: o.root } : {}),
+      id,
+      pid,
+      cgroupPath,
+      bundle,
+      ...(o.root !== undefined ? { root: o.root } : {}),
       exec(args, eo = {}) {
         const envArgs = (eo.env ?? []).flatMap((e) => ['--env', e]);
         const x = run([...g, 'exec', ...envArgs, id, ...args], { timeoutMs: eo.timeoutMs ?? 30000 });

@@ -60,7 +60,11 @@ function parserError(kind: Kind, text: string): string {
 describe('docs/schemas are generated from the parsers', () => {
   for (const kind of Object.keys(GENERATED) as Kind[]) {
     test(`docs/schemas/${kind}.schema.json is the generated one`, () => {
-      assert.equal(read(`docs/schemas/${kind}.schema.json`), schemaText(GENERATED[kind]()), `regenerate docs/schemas/${kind}.schema.json (see the head of test/schemas.test.ts)`);
+      assert.equal(
+        read(`docs/schemas/${kind}.schema.json`),
+        schemaText(GENERATED[kind]()),
+        `regenerate docs/schemas/${kind}.schema.json (see the head of test/schemas.test.ts)`,
+      );
     });
   }
 
@@ -78,8 +82,16 @@ describe('docs/schemas are generated from the parsers', () => {
     // The same walk as test/config-doc.test.ts does over the parser: every documented key is here.
     const doc = read('docs/config.md');
     const documented = [...doc.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!).filter((k) => /^[a-z_]/.test(k) && !k.startsWith('--'));
-    assert.deepEqual(keys.filter((k) => !documented.includes(k)), [], 'schema keys missing from docs/config.md');
-    assert.deepEqual(documented.filter((k) => !keys.includes(k)), [], 'docs/config.md keys missing from the schema');
+    assert.deepEqual(
+      keys.filter((k) => !documented.includes(k)),
+      [],
+      'schema keys missing from docs/config.md',
+    );
+    assert.deepEqual(
+      documented.filter((k) => !keys.includes(k)),
+      [],
+      'docs/config.md keys missing from the schema',
+    );
   });
 
   test('each default the schema states is the built-in default', () => {
@@ -95,7 +107,11 @@ describe('docs/schemas are generated from the parsers', () => {
     const base = parseVigild('', 'x.yaml');
     for (const [path, value] of defaults) {
       const doc = path.reduceRight<unknown>((inner, k) => ({ [k]: inner }), value);
-      assert.deepEqual(parseVigild(JSON.stringify(doc), 'x.yaml'), base, `${path.join('.')}: the schema's default ${JSON.stringify(value)} is not the built-in one`);
+      assert.deepEqual(
+        parseVigild(JSON.stringify(doc), 'x.yaml'),
+        base,
+        `${path.join('.')}: the schema's default ${JSON.stringify(value)} is not the built-in one`,
+      );
     }
   });
 });
@@ -135,11 +151,18 @@ function shipped(): Array<{ where: string; kind: Kind; text: string }> {
     { where: 'deploy/systemd/vigild.yaml', kind: 'vigild', text: read('deploy/systemd/vigild.yaml') },
     { where: 'deploy/systemd/forward.yaml', kind: 'forward', text: read('deploy/systemd/forward.yaml') },
     { where: 'vigil-config/vigild.yaml', kind: 'vigild', text: configMapData('deploy/kubernetes/configmap.yaml', 'vigil-config')['vigild.yaml']! },
-    { where: 'vigil-forward/forward.yaml', kind: 'forward', text: configMapData('deploy/kubernetes/components/forwarder/forward-config.yaml', 'vigil-forward')['forward.yaml']! },
+    {
+      where: 'vigil-forward/forward.yaml',
+      kind: 'forward',
+      text: configMapData('deploy/kubernetes/components/forwarder/forward-config.yaml', 'vigil-forward')['forward.yaml']!,
+    },
   ];
-  for (const [k, v] of Object.entries(configMapData('deploy/kubernetes/configmap.yaml', 'vigil-rules'))) out.push({ where: `vigil-rules/${k}`, kind: 'rules', text: v });
-  for (const f of readdirSync(join(REPO, 'rules')).filter((f) => f.endsWith('.yaml'))) out.push({ where: `rules/${f}`, kind: 'rules', text: read(`rules/${f}`) });
-  for (const f of readdirSync(join(REPO, 'test/fixtures/rules/good'))) out.push({ where: `test/fixtures/rules/good/${f}`, kind: 'rules', text: read(`test/fixtures/rules/good/${f}`) });
+  for (const [k, v] of Object.entries(configMapData('deploy/kubernetes/configmap.yaml', 'vigil-rules')))
+    out.push({ where: `vigil-rules/${k}`, kind: 'rules', text: v });
+  for (const f of readdirSync(join(REPO, 'rules')).filter((f) => f.endsWith('.yaml')))
+    out.push({ where: `rules/${f}`, kind: 'rules', text: read(`rules/${f}`) });
+  for (const f of readdirSync(join(REPO, 'test/fixtures/rules/good')))
+    out.push({ where: `test/fixtures/rules/good/${f}`, kind: 'rules', text: read(`test/fixtures/rules/good/${f}`) });
   for (const [file, kinds] of Object.entries(DOC_BLOCKS)) {
     const blocks = yamlBlocks(file);
     assert.equal(blocks.length, kinds.length, `${file} has ${blocks.length} yaml blocks; say what each is in DOC_BLOCKS (test/schemas.test.ts)`);
@@ -306,10 +329,22 @@ const AGREE: Array<[Kind, string, boolean]> = [
   ['rules', RULE('  type: threshold\n  window: 10s\n  count: 0\n'), false],
   ['rules', RULE('  type: threshold\n  window: 0s\n  count: 3\n'), false],
   ['rules', RULE('  type: threshold\n  window: 10s\n  count: 3\n  for: 5s\n'), false],
-  ['rules', '- rule: s\n  type: sequence\n  window: 10s\n  by: container\n  severity: notice\n  steps:\n    - condition: evt.kind = exec\n    - condition: evt.kind = file\n', true],
-  ['rules', '- rule: s\n  type: sequence\n  window: 10s\n  by: pod\n  severity: notice\n  steps:\n    - condition: evt.kind = exec\n    - condition: evt.kind = file\n', false],
+  [
+    'rules',
+    '- rule: s\n  type: sequence\n  window: 10s\n  by: container\n  severity: notice\n  steps:\n    - condition: evt.kind = exec\n    - condition: evt.kind = file\n',
+    true,
+  ],
+  [
+    'rules',
+    '- rule: s\n  type: sequence\n  window: 10s\n  by: pod\n  severity: notice\n  steps:\n    - condition: evt.kind = exec\n    - condition: evt.kind = file\n',
+    false,
+  ],
   ['rules', '- rule: s\n  type: sequence\n  window: 10s\n  severity: notice\n  steps:\n    - condition: evt.kind = exec\n', false],
-  ['rules', '- rule: s\n  type: sequence\n  window: 10s\n  severity: notice\n  steps:\n    - condition: evt.kind = exec\n      when: now\n    - condition: evt.kind = file\n', false],
+  [
+    'rules',
+    '- rule: s\n  type: sequence\n  window: 10s\n  severity: notice\n  steps:\n    - condition: evt.kind = exec\n      when: now\n    - condition: evt.kind = file\n',
+    false,
+  ],
   ['rules', '- rule: m\n  type: metric\n  condition: metric.pids_current > 5\n  for: 0s\n  severity: warning\n', true],
   ['rules', RULE('  exceptions:\n    - name: e\n      fields: [proc.name]\n      comps: [in]\n      values: [[[sh, bash]]]\n'), true],
   ['rules', RULE('  exceptions:\n    - name: e\n      field: proc.name\n'), false],

@@ -15,7 +15,11 @@ const ROOT = join(import.meta.dirname, '../../..');
 
 test('the API version is the package every .proto file declares', () => {
   const dir = join(ROOT, 'proto/vigil/v1');
-  const packages = new Set(readdirSync(dir).filter((f) => f.endsWith('.proto')).map((f) => /^package\s+([\w.]+);/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1]));
+  const packages = new Set(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.proto'))
+      .map((f) => /^package\s+([\w.]+);/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1]),
+  );
   assert.deepEqual([...packages], [DAEMON_API]);
   assert.equal(CLIENT_API, DAEMON_API);
 });

@@ -60,7 +60,9 @@ export class Vigild {
     writeFileSync(join(dir, 'vigild.yaml'), config);
     const sock = join(dir, 'vigil.sock');
     const http = `127.0.0.1:${await freePort()}`;
-    const child = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', http, '--api-socket', sock], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', http, '--api-socket', sock], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const d = new Vigild(dir, child, sock, http);
     const ready = Date.now() + readyMs;
     for (;;) {
@@ -135,9 +137,20 @@ export class AlertTail {
       this.rest = lines.pop() ?? '';
       for (const line of lines) {
         if (!line.trim()) continue;
-        const m = JSON.parse(line) as { alert?: { id: string; rule: string; severity: string; container?: { id: string }; message?: string }; alert_change?: string };
+        const m = JSON.parse(line) as {
+          alert?: { id: string; rule: string; severity: string; container?: { id: string }; message?: string };
+          alert_change?: string;
+        };
         if (!m.alert) continue;
-        this.alerts.push({ at, change: m.alert_change ?? '', id: m.alert.id, rule: m.alert.rule, severity: m.alert.severity, container: m.alert.container?.id ?? '', message: (m.alert.message ?? '').trim() });
+        this.alerts.push({
+          at,
+          change: m.alert_change ?? '',
+          id: m.alert.id,
+          rule: m.alert.rule,
+          severity: m.alert.severity,
+          container: m.alert.container?.id ?? '',
+          message: (m.alert.message ?? '').trim(),
+        });
       }
     });
   }

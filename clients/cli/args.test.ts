@@ -12,26 +12,60 @@ const parse = (line: string[], over: Partial<ParseContext> = {}) => parseCommand
 
 const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext>?]> = [
   ['tail defaults to alerts, json when piped', ['tail'], { name: 'tail', events: false, output: 'json', allow: [], deny: [] }],
-  ['tail filter: fields joined by ;', ['tail', '--allow', 'kind=exec,file; container.name=web-*;severity=warning;rule=A;container=abcd;namespace=prod;exe=/usr/**'],
-    { allow: [{ kinds: ['EVENT_KIND_EXEC', 'EVENT_KIND_FILE'], container_names: ['web-*'], min_severity: 'SEVERITY_WARNING', rules: ['A'], container_ids: ['abcd'], pod_namespaces: ['prod'], exe_globs: ['/usr/**'] }] }],
+  [
+    'tail filter: fields joined by ;',
+    ['tail', '--allow', 'kind=exec,file; container.name=web-*;severity=warning;rule=A;container=abcd;namespace=prod;exe=/usr/**'],
+    {
+      allow: [
+        {
+          kinds: ['EVENT_KIND_EXEC', 'EVENT_KIND_FILE'],
+          container_names: ['web-*'],
+          min_severity: 'SEVERITY_WARNING',
+          rules: ['A'],
+          container_ids: ['abcd'],
+          pod_namespaces: ['prod'],
+          exe_globs: ['/usr/**'],
+        },
+      ],
+    },
+  ],
   ['tail compact on a terminal', ['tail'], { output: 'compact' }, { stdoutIsTty: true }],
-  ['tail as Falco\'s JSON alerts', ['tail', '-o', 'falco'], { name: 'tail', events: false, output: 'falco' }],
-  ['tail events with filters and resume', ['tail', '--events', '--allow', 'kind=exec', '--allow', 'container.name=web-*', '--deny', 'exe=/bin/sh', '--since', '42', '-o', 'wide'],
-    { name: 'tail', events: true, output: 'wide', since: '42', allow: [{ kinds: ['EVENT_KIND_EXEC'] }, { container_names: ['web-*'] }], deny: [{ exe_globs: ['/bin/sh'] }] }],
+  ["tail as Falco's JSON alerts", ['tail', '-o', 'falco'], { name: 'tail', events: false, output: 'falco' }],
+  [
+    'tail events with filters and resume',
+    ['tail', '--events', '--allow', 'kind=exec', '--allow', 'container.name=web-*', '--deny', 'exe=/bin/sh', '--since', '42', '-o', 'wide'],
+    {
+      name: 'tail',
+      events: true,
+      output: 'wide',
+      since: '42',
+      allow: [{ kinds: ['EVENT_KIND_EXEC'] }, { container_names: ['web-*'] }],
+      deny: [{ exe_globs: ['/bin/sh'] }],
+    },
+  ],
   ['alerts ls defaults', ['alerts', 'ls'], { name: 'alerts ls', output: 'table', state: 'open', limit: 100 }],
-  ['alerts list alias, all states', ['alerts', 'list', '--state', 'all', '--severity', 'critical', '--since', '1h', '--limit', '5', '-o', 'json'],
-    { name: 'alerts ls', output: 'json', state: undefined, severity: 'critical', since: NOW - 3600e3, limit: 5 }],
+  [
+    'alerts list alias, all states',
+    ['alerts', 'list', '--state', 'all', '--severity', 'critical', '--since', '1h', '--limit', '5', '-o', 'json'],
+    { name: 'alerts ls', output: 'json', state: undefined, severity: 'critical', since: NOW - 3600e3, limit: 5 },
+  ],
   ['alerts show', ['alerts', 'show', '01JABC'], { name: 'alerts show', id: '01JABC', output: 'text' }],
   ['alerts ack with comment', ['alerts', 'ack', 'a1', 'a2', '--comment', 'on it'], { name: 'alerts ack', ids: ['a1', 'a2'], comment: 'on it' }],
   ['alerts resolve -m', ['alerts', 'resolve', 'a1', '-m', 'fixed'], { name: 'alerts resolve', ids: ['a1'], comment: 'fixed' }],
-  ['targets add from arguments', ['targets', 'add', 'name:web-*', 'host', '--metrics', 'memory_usage_bytes,pids_current'],
-    { name: 'targets add', selectors: ['name:web-*', 'host'], files: [], metrics: ['memory_usage_bytes', 'pids_current'] }],
+  [
+    'targets add from arguments',
+    ['targets', 'add', 'name:web-*', 'host', '--metrics', 'memory_usage_bytes,pids_current'],
+    { name: 'targets add', selectors: ['name:web-*', 'host'], files: [], metrics: ['memory_usage_bytes', 'pids_current'] },
+  ],
   ['targets add from a file', ['targets', 'add', '-f', 'targets.txt'], { name: 'targets add', selectors: [], files: ['targets.txt'] }],
   ['targets rm', ['targets', 'remove', 'name:web-*'], { name: 'targets rm', selectors: ['name:web-*'], files: [] }],
   ['targets ls', ['targets', 'ls', '-o', 'json'], { name: 'targets ls', output: 'json' }],
   ['metrics defaults to the last hour', ['metrics', 'web'], { name: 'metrics', target: 'web', metrics: [], since: NOW - 3600e3, output: 'text' }],
-  ['metrics with metric, since, step', ['metrics', 'host', '--metric', 'memory_usage_bytes', '--since', '6h', '--step', '5m'],
-    { target: 'host', metrics: ['memory_usage_bytes'], since: NOW - 6 * 3600e3, stepMs: 300e3 }],
+  [
+    'metrics with metric, since, step',
+    ['metrics', 'host', '--metric', 'memory_usage_bytes', '--since', '6h', '--step', '5m'],
+    { target: 'host', metrics: ['memory_usage_bytes'], since: NOW - 6 * 3600e3, stepMs: 300e3 },
+  ],
   ['forecast', ['forecast', 'abc123', '--metric', 'pids_current'], { name: 'forecast', target: 'abc123', metrics: ['pids_current'], output: 'text' }],
   ['rules ls', ['rules', 'ls'], { name: 'rules ls', output: 'table' }],
   ['rules check files', ['rules', 'check', 'a.yaml', 'b.yaml'], { name: 'rules check', files: ['a.yaml', 'b.yaml'] }],
@@ -40,9 +74,17 @@ const OK: Array<[string, string[], Record<string, unknown>, Partial<ParseContext
   ['ps: running only, a table', ['ps'], { name: 'ps', all: false, output: 'table' }],
   ['ps -a -o wide', ['ps', '-a', '-o', 'wide'], { name: 'ps', all: true, output: 'wide' }],
   ['ps --all -o json', ['ps', '--all', '--output', 'json'], { name: 'ps', all: true, output: 'json' }],
-  ['dashboard: the daemon\'s defaults', ['dashboard'], { name: 'dashboard', http: DEFAULT_HTTP, tokenFile: DEFAULT_HTTP_TOKEN_FILE }],
-  ['dashboard elsewhere with a token file', ['dashboard', '--http', '[::1]:8080', '--token-file', '/etc/vigil/http.token'], { name: 'dashboard', http: '[::1]:8080', tokenFile: '/etc/vigil/http.token' }],
-  ['dashboard --token-file none: no token', ['dashboard', '--http', 'localhost:9470', '--token-file', 'none'], { name: 'dashboard', http: 'localhost:9470', tokenFile: null }],
+  ["dashboard: the daemon's defaults", ['dashboard'], { name: 'dashboard', http: DEFAULT_HTTP, tokenFile: DEFAULT_HTTP_TOKEN_FILE }],
+  [
+    'dashboard elsewhere with a token file',
+    ['dashboard', '--http', '[::1]:8080', '--token-file', '/etc/vigil/http.token'],
+    { name: 'dashboard', http: '[::1]:8080', tokenFile: '/etc/vigil/http.token' },
+  ],
+  [
+    'dashboard --token-file none: no token',
+    ['dashboard', '--http', 'localhost:9470', '--token-file', 'none'],
+    { name: 'dashboard', http: 'localhost:9470', tokenFile: null },
+  ],
   ['version asks the daemon too', ['version'], { name: 'version', output: 'text', clientOnly: false }],
   ['version --client -o json', ['version', '--client', '-o', 'json'], { name: 'version', output: 'json', clientOnly: true }],
   ['--version: this vigil only', ['--version'], { name: 'version', output: 'text', clientOnly: true }],
@@ -183,7 +225,17 @@ test('--color: auto unless given, before or after the command', () => {
 // The completions offer an option's fixed values from the same table the parser checks them against:
 // every offered value must parse, and a value outside the set must not.
 test('every fixed set of option values in the tables is what the parser accepts', () => {
-  const needs: Record<string, string[]> = { 'alerts show': ['ID1'], 'alerts ack': ['ID1'], 'alerts resolve': ['ID1'], 'targets add': ['host'], 'targets rm': ['host'], metrics: ['host'], forecast: ['host'], 'rules check': ['a.yaml'], completion: ['bash'] };
+  const needs: Record<string, string[]> = {
+    'alerts show': ['ID1'],
+    'alerts ack': ['ID1'],
+    'alerts resolve': ['ID1'],
+    'targets add': ['host'],
+    'targets rm': ['host'],
+    metrics: ['host'],
+    forecast: ['host'],
+    'rules check': ['a.yaml'],
+    completion: ['bash'],
+  };
   let checked = 0;
   for (const [name, spec] of Object.entries(SPECS)) {
     for (const [long, def] of Object.entries({ ...spec.options, ...COMMON })) {
@@ -195,7 +247,8 @@ test('every fixed set of option values in the tables is what the parser accepts'
       }
       assert.throws(() => parse([...base, `--${long}`, 'no-such-value']), UsageError, `${name} --${long} no-such-value`);
     }
-    if (Array.isArray(spec.positionals)) for (const p of spec.positionals as readonly string[]) assert.doesNotThrow(() => parse([...name.split(' '), p]), `${name} ${p}`);
+    if (Array.isArray(spec.positionals))
+      for (const p of spec.positionals as readonly string[]) assert.doesNotThrow(() => parse([...name.split(' '), p]), `${name} ${p}`);
   }
   assert.ok(checked > 40, `only ${checked} values checked`);
 });

@@ -48,7 +48,12 @@ export const COMMON: OptionSpec = {
 };
 
 const toParseArgs = (spec: OptionSpec): NonNullable<ParseArgsConfig['options']> =>
-  Object.fromEntries(Object.entries(spec).map(([k, { type, short, multiple }]) => [k, { type, ...(short !== undefined ? { short } : {}), ...(multiple !== undefined ? { multiple } : {}) }]));
+  Object.fromEntries(
+    Object.entries(spec).map(([k, { type, short, multiple }]) => [
+      k,
+      { type, ...(short !== undefined ? { short } : {}), ...(multiple !== undefined ? { multiple } : {}) },
+    ]),
+  );
 
 export const COMMON_HELP = `Connection (every command):
       --addr ADDR       unix:///path/to.sock (default ${DEFAULT_ADDR}, or $VIGIL_ADDR),
@@ -240,11 +245,16 @@ export interface CommandSpec {
 
 const str = (v: Values[string]): string | undefined => (typeof v === 'string' ? v : undefined);
 const strs = (v: Values[string]): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
-const list = (v: Values[string]): string[] => strs(v).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+const list = (v: Values[string]): string[] =>
+  strs(v)
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function oneOf<T extends string>(what: string, value: string | undefined, allowed: readonly T[], fallback: T, usage: string): T {
   if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${what} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`, usage);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${what} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`, usage);
   return value as T;
 }
 
@@ -331,11 +341,17 @@ Options:
       const severity = str(v.severity);
       if (severity !== undefined) oneOf('--severity', severity, SEVERITY_WORDS, 'debug', usage);
       const limitText = str(v.limit) ?? '100';
-      if (!/^\d+$/.test(limitText) || Number(limitText) === 0) throw new UsageError(`--limit must be a positive number (got ${JSON.stringify(limitText)})`, usage);
+      if (!/^\d+$/.test(limitText) || Number(limitText) === 0)
+        throw new UsageError(`--limit must be a positive number (got ${JSON.stringify(limitText)})`, usage);
       const sinceText = str(v.since);
       const since = sinceText === undefined ? undefined : parseTimeArg(sinceText, ctx.now);
-      if (sinceText !== undefined && since === undefined) throw new UsageError(`--since must be a duration (1h) or a time (got ${JSON.stringify(sinceText)})`, usage);
-      const cmd: AlertsLsCommand = { name: 'alerts ls', output: oneOf('--output', str(v.output), OUT_TABLE_WIDE_JSON, 'table', usage), limit: Number(limitText) };
+      if (sinceText !== undefined && since === undefined)
+        throw new UsageError(`--since must be a duration (1h) or a time (got ${JSON.stringify(sinceText)})`, usage);
+      const cmd: AlertsLsCommand = {
+        name: 'alerts ls',
+        output: oneOf('--output', str(v.output), OUT_TABLE_WIDE_JSON, 'table', usage),
+        limit: Number(limitText),
+      };
       if (state !== 'all') cmd.state = state;
       if (severity !== undefined) cmd.severity = severity;
       if (str(v.rule) !== undefined) cmd.rule = str(v.rule)!;
@@ -373,7 +389,11 @@ Options:
       --metrics M,M         sample only these metrics for the argument selectors
       --rules R,R           apply only these rules to the argument selectors
 `,
-    options: { file: { type: 'string', short: 'f', multiple: true, value: 'file' }, metrics: { type: 'string', multiple: true }, rules: { type: 'string', multiple: true } },
+    options: {
+      file: { type: 'string', short: 'f', multiple: true, value: 'file' },
+      metrics: { type: 'string', multiple: true },
+      rules: { type: 'string', multiple: true },
+    },
     build(v, pos, _ctx, usage) {
       const files = strs(v.file);
       if (pos.length === 0 && files.length === 0) throw new UsageError('nothing to add: give selectors or --file', usage);
@@ -425,7 +445,13 @@ Options:
       --step DUR            one point per DUR (e.g. 1m; default: the daemon's choice)
   -o, --output FORMAT       text (default) or json
 `,
-    options: { metric: { type: 'string', multiple: true }, since: { type: 'string' }, until: { type: 'string' }, step: { type: 'string' }, output: { type: 'string', short: 'o', value: OUT_TEXT_JSON } },
+    options: {
+      metric: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      step: { type: 'string' },
+      output: { type: 'string', short: 'o', value: OUT_TEXT_JSON },
+    },
     build(v, pos, ctx, usage) {
       const target = exactlyOne('TARGET', pos, usage);
       const when = (flag: string, text: string | undefined, fallback: number | undefined): number | undefined => {
@@ -439,8 +465,15 @@ Options:
       if (until !== undefined && until <= since) throw new UsageError('--until must be after --since', usage);
       const stepText = str(v.step);
       const stepMs = stepText === undefined ? undefined : parseDuration(stepText);
-      if (stepText !== undefined && (stepMs === undefined || stepMs <= 0)) throw new UsageError(`--step must be a duration such as 1m (got ${JSON.stringify(stepText)})`, usage);
-      const cmd: MetricsCommand = { name: 'metrics', target, metrics: list(v.metric), since, output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
+      if (stepText !== undefined && (stepMs === undefined || stepMs <= 0))
+        throw new UsageError(`--step must be a duration such as 1m (got ${JSON.stringify(stepText)})`, usage);
+      const cmd: MetricsCommand = {
+        name: 'metrics',
+        target,
+        metrics: list(v.metric),
+        since,
+        output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage),
+      };
       if (until !== undefined) cmd.until = until;
       if (stepMs !== undefined) cmd.stepMs = stepMs;
       return cmd;
@@ -457,7 +490,12 @@ Options:
 `,
     options: { metric: { type: 'string', multiple: true }, output: { type: 'string', short: 'o', value: OUT_TEXT_JSON } },
     build(v, pos, _ctx, usage) {
-      return { name: 'forecast', target: exactlyOne('TARGET', pos, usage), metrics: list(v.metric), output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage) };
+      return {
+        name: 'forecast',
+        target: exactlyOne('TARGET', pos, usage),
+        metrics: list(v.metric),
+        output: oneOf('--output', str(v.output), OUT_TEXT_JSON, 'text', usage),
+      };
     },
   },
   'rules ls': {
@@ -647,7 +685,11 @@ export function parseCommandLine(argv: readonly string[], ctx: ParseContext): In
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     if (first === undefined) throw new UsageError('missing command', USAGE);
     const topic = args.filter((a) => !a.startsWith('-')).join(' ');
-    return { command: { name: 'help', text: topic ? usageOf(topic) + (SPECS[topic] ? `\n${COMMON_HELP}` : '') : USAGE }, connection: connectionFrom({}, ctx, USAGE), colour: 'auto' };
+    return {
+      command: { name: 'help', text: topic ? usageOf(topic) + (SPECS[topic] ? `\n${COMMON_HELP}` : '') : USAGE },
+      connection: connectionFrom({}, ctx, USAGE),
+      colour: 'auto',
+    };
   }
   // `vigil --version`, the habit of every tool: this vigil's line only, no daemon asked.
   if (first === '--version') {
@@ -672,11 +714,25 @@ export function parseCommandLine(argv: readonly string[], ctx: ParseContext): In
   let values: Values;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...lead, ...args], strict: true, allowPositionals: true, options: toParseArgs({ ...COMMON, ...spec.options }) }));
+    ({ values, positionals } = parseArgs({
+      args: [...lead, ...args],
+      strict: true,
+      allowPositionals: true,
+      options: toParseArgs({ ...COMMON, ...spec.options }),
+    }));
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/^Unknown option/, 'unknown option') : String(err), spec.usage);
+    throw new UsageError(
+      err instanceof Error
+        ? err.message
+            .split('\n')[0]!
+            .replace(/\. To specify a positional.*$/, '')
+            .replace(/^Unknown option/, 'unknown option')
+        : String(err),
+      spec.usage,
+    );
   }
-  if (values.help === true) return { command: { name: 'help', text: `${spec.usage}\n${COMMON_HELP}` }, connection: connectionFrom({}, ctx, spec.usage), colour: 'auto' };
+  if (values.help === true)
+    return { command: { name: 'help', text: `${spec.usage}\n${COMMON_HELP}` }, connection: connectionFrom({}, ctx, spec.usage), colour: 'auto' };
   const connection = connectionFrom(values, ctx, spec.usage);
   const colour = oneOf('--color', str(values.color), COLOUR_MODES, 'auto', spec.usage);
   return { command: spec.build(values, positionals, ctx, spec.usage), connection, colour };
@@ -709,8 +765,13 @@ function connectionFrom(values: Values, ctx: ParseContext, usage: string): Conne
 }
 
 /** tail's -o: falco is Falco's JSON alert, which events do not have. */
-function tailOutput(v: Record<string, string | boolean | (string | boolean)[] | undefined>, tty: boolean, usage: string): 'compact' | 'json' | 'wide' | 'falco' {
+function tailOutput(
+  v: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  tty: boolean,
+  usage: string,
+): 'compact' | 'json' | 'wide' | 'falco' {
   const o = oneOf('--output', str(v.output), OUT_TAIL, tty ? 'compact' : 'json', usage);
-  if (o === 'falco' && v.events === true) throw new UsageError('-o falco prints alerts as Falco\'s JSON; events have no Falco form (use -o json with --events)', usage);
+  if (o === 'falco' && v.events === true)
+    throw new UsageError("-o falco prints alerts as Falco's JSON; events have no Falco form (use -o json with --events)", usage);
   return o;
 }

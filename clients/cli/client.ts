@@ -44,7 +44,10 @@ export interface Api {
 }
 
 export function connect(conn: Connection, env: NodeJS.ProcessEnv = process.env): Api {
-  const creds = channelCredentials(conn, (file, err) => new CliError('VIGIL_IO', `cannot read the CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`));
+  const creds = channelCredentials(
+    conn,
+    (file, err) => new CliError('VIGIL_IO', `cannot read the CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`),
+  );
   const v1 = vigilClients<VigilProto['vigil']['v1']>();
   const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS };
   const target = grpcTarget(conn.addr);

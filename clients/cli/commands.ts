@@ -2,8 +2,17 @@
 // resolves to an exit status (gRPC failures are thrown and turned into one line by main.ts).
 import { userInfo } from 'node:os';
 import type {
-  AlertsActCommand, AlertsLsCommand, AlertsShowCommand, ForecastCommand, MetricsCommand, RulesCheckCommand, RulesLsCommand,
-  StatusCommand, TargetsAddCommand, TargetsLsCommand, TargetsRmCommand,
+  AlertsActCommand,
+  AlertsLsCommand,
+  AlertsShowCommand,
+  ForecastCommand,
+  MetricsCommand,
+  RulesCheckCommand,
+  RulesLsCommand,
+  StatusCommand,
+  TargetsAddCommand,
+  TargetsLsCommand,
+  TargetsRmCommand,
 } from './args.js';
 import { call, errorFromRpc, type Api } from './client.js';
 import { CliError } from './errors.js';
@@ -47,7 +56,15 @@ export async function alertsLs(cmd: AlertsLsCommand, api: Api, io: CliIo): Promi
   if (cmd.output === 'wide') header.push('COUNT', 'MESSAGE');
   const rows = shown.map((a) => {
     const p = a.lineage[0];
-    const row = [a.id, dateTime(a.time), severityTag(severityWord(a), paint).trimEnd(), stateWord(a), a.rule, containerLabel(a.container), p ? `${p.exe || p.comm}[${p.pid}]` : '-'];
+    const row = [
+      a.id,
+      dateTime(a.time),
+      severityTag(severityWord(a), paint).trimEnd(),
+      stateWord(a),
+      a.rule,
+      containerLabel(a.container),
+      p ? `${p.exe || p.comm}[${p.pid}]` : '-',
+    ];
     if (cmd.output === 'wide') row.push(String(a.count), oneLine(a.message));
     return row;
   });
@@ -120,7 +137,11 @@ function readInput(io: CliIo, file: string): string {
 }
 
 export async function targetsAdd(cmd: TargetsAddCommand, api: Api, io: CliIo): Promise<number> {
-  const specs: TargetSpec[] = cmd.selectors.map((selector) => ({ selector, ...(cmd.metrics ? { metrics: cmd.metrics } : {}), ...(cmd.rules ? { rules: cmd.rules } : {}) }));
+  const specs: TargetSpec[] = cmd.selectors.map((selector) => ({
+    selector,
+    ...(cmd.metrics ? { metrics: cmd.metrics } : {}),
+    ...(cmd.rules ? { rules: cmd.rules } : {}),
+  }));
   for (const f of cmd.files) specs.push(...parseTargetLines(readInput(io, f), f === '-' ? '<stdin>' : f));
   if (specs.length === 0) throw new CliError('VIGIL_INVALID', 'nothing to add: the files hold no targets');
   const res = await call(api, 'targets', 'Add', { targets: specs });
@@ -146,14 +167,30 @@ export async function targetsLs(cmd: TargetsLsCommand, api: Api, io: CliIo): Pro
     io.stderr.write('no targets: nothing is monitored (add some with `vigil targets add`)\n');
     return 0;
   }
-  io.stdout.write(table(['TARGET', 'METRICS', 'RULES', 'ADDED'], res.targets.map((t) => [t.id, t.metrics.join(',') || 'all', t.rules.join(',') || 'all', dateTime(t.added_at)])));
+  io.stdout.write(
+    table(
+      ['TARGET', 'METRICS', 'RULES', 'ADDED'],
+      res.targets.map((t) => [t.id, t.metrics.join(',') || 'all', t.rules.join(',') || 'all', dateTime(t.added_at)]),
+    ),
+  );
   return 0;
 }
 
 // ---- metrics and forecasts
 
 /** What `vigil metrics` shows when no --metric is given (names of daemon/metrics, as the API takes them). */
-export const DEFAULT_METRICS = ['cpu_usage_cores', 'memory_working_set_bytes', 'memory_limit_bytes', 'pids_current', 'pids_max', 'fds_open', 'blkio_read_bytes_total', 'blkio_write_bytes_total', 'net_rx_bytes_total', 'net_tx_bytes_total'];
+export const DEFAULT_METRICS = [
+  'cpu_usage_cores',
+  'memory_working_set_bytes',
+  'memory_limit_bytes',
+  'pids_current',
+  'pids_max',
+  'fds_open',
+  'blkio_read_bytes_total',
+  'blkio_write_bytes_total',
+  'net_rx_bytes_total',
+  'net_tx_bytes_total',
+];
 /** What `vigil forecast` asks for when no --metric is given: the series that run out. */
 export const FORECAST_METRICS = ['memory_working_set_bytes', 'memory_usage_bytes', 'pids_current', 'fds_open', 'cpu_usage_cores'];
 
@@ -185,7 +222,11 @@ export async function metrics(cmd: MetricsCommand, api: Api, io: CliIo): Promise
     if (cmd.output === 'json') io.stdout.write(formatJson({ target: cmd.target, metric, ...res }) + '\n');
     else io.stdout.write(formatMetric(metric, res, tty, width));
   }
-  if (shown === 0) throw new CliError('VIGIL_NOT_FOUND', `no ${cmd.metrics.length ? cmd.metrics.join(', ') + ' ' : ''}samples for ${cmd.target} since ${dateTime(cmd.since)} (is it a monitored target? see \`vigil targets ls\`)`);
+  if (shown === 0)
+    throw new CliError(
+      'VIGIL_NOT_FOUND',
+      `no ${cmd.metrics.length ? cmd.metrics.join(', ') + ' ' : ''}samples for ${cmd.target} since ${dateTime(cmd.since)} (is it a monitored target? see \`vigil targets ls\`)`,
+    );
   return 0;
 }
 
@@ -248,10 +289,14 @@ export async function rulesLs(cmd: RulesLsCommand, api: Api, io: CliIo): Promise
     table(
       ['NAME', 'KIND', 'SEVERITY', 'ENABLED', 'STATUS', 'ACTIONS', 'SOURCE'],
       res.rules.map((r) => [
-        r.name, enumWord(r.kind, 'RULE_KIND_'), severityTag(severityWord(r), paint).trimEnd(), r.enabled ? 'yes' : 'no',
+        r.name,
+        enumWord(r.kind, 'RULE_KIND_'),
+        severityTag(severityWord(r), paint).trimEnd(),
+        r.enabled ? 'yes' : 'no',
         // A daemon older than the status field sends none: its rules all load.
         r.status === 'RULE_STATUS_SKIPPED' ? 'skipped' : r.status === 'RULE_STATUS_NEVER_FIRES' ? 'never fires' : 'loaded',
-        r.actions.map((a) => enumWord(a, 'ACTION_')).join(',') || '-', r.source,
+        r.actions.map((a) => enumWord(a, 'ACTION_')).join(',') || '-',
+        r.source,
       ]),
     ),
   );
@@ -263,7 +308,8 @@ export async function rulesCheck(cmd: RulesCheckCommand, api: Api, io: CliIo): P
   for (const file of cmd.files) {
     const text = readInput(io, file);
     const res = await call(api, 'rules', 'Validate', { text, file_name: file === '-' ? '<stdin>' : file });
-    if (res.ok) io.stdout.write(`${file}: ok (${res.rules.length} rule${res.rules.length === 1 ? '' : 's'}${res.rules.length ? ': ' + res.rules.join(', ') : ''})\n`);
+    if (res.ok)
+      io.stdout.write(`${file}: ok (${res.rules.length} rule${res.rules.length === 1 ? '' : 's'}${res.rules.length ? ': ' + res.rules.join(', ') : ''})\n`);
     else {
       bad++;
       for (const e of res.errors) io.stderr.write(ruleErrorLine(e));
@@ -299,21 +345,36 @@ export async function status(cmd: StatusCommand, api: Api, io: CliIo): Promise<n
   for (const p of probes)
     out.push(`  ${p.attached ? paint('32', 'attached') : paint('33', 'refused ')}  ${p.object}/${p.program}  ${p.section}${p.reason ? `  (${p.reason})` : ''}`);
   if (s.events) {
-    const decoded = Object.entries(s.events.decoded).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`);
+    const decoded = Object.entries(s.events.decoded)
+      .filter(([, n]) => Number(n) > 0)
+      .map(([k, n]) => `${k} ${n}`);
     const sum = (m: Record<string, string>): number => Object.values(m).reduce((a, n) => a + Number(n), 0);
     out.push(`events: ${decoded.join(', ') || 'none yet'}`);
-    out.push(`  delivered ${s.events.delivered}, subscriber drops ${s.events.queue_drops}, kernel drops ${sum(s.events.kernel_dropped)}, corrupt ${s.events.corrupt}`);
+    out.push(
+      `  delivered ${s.events.delivered}, subscriber drops ${s.events.queue_drops}, kernel drops ${sum(s.events.kernel_dropped)}, corrupt ${s.events.corrupt}`,
+    );
   }
   if (s.alerts) {
-    out.push(`alerts: ${s.alerts.stored} stored, last seq ${s.alerts.last_seq}, on disk up to ${s.alerts.persisted_seq}${s.alerts.epoch ? `, epoch ${s.alerts.epoch}` : ''}`);
-    if (s.alerts.store_error) out.push(paint('31', `  store failing: ${s.alerts.store_error}`) + ` (${s.alerts.waiting} alert versions waiting in memory, ${s.alerts.store_dropped} dropped; retried with backoff)`);
-    else if (Number(s.alerts.waiting) > 0 || Number(s.alerts.store_dropped) > 0) out.push(`  store: ${s.alerts.waiting} alert versions waiting, ${s.alerts.store_dropped} dropped since start`);
+    out.push(
+      `alerts: ${s.alerts.stored} stored, last seq ${s.alerts.last_seq}, on disk up to ${s.alerts.persisted_seq}${s.alerts.epoch ? `, epoch ${s.alerts.epoch}` : ''}`,
+    );
+    if (s.alerts.store_error)
+      out.push(
+        paint('31', `  store failing: ${s.alerts.store_error}`) +
+          ` (${s.alerts.waiting} alert versions waiting in memory, ${s.alerts.store_dropped} dropped; retried with backoff)`,
+      );
+    else if (Number(s.alerts.waiting) > 0 || Number(s.alerts.store_dropped) > 0)
+      out.push(`  store: ${s.alerts.waiting} alert versions waiting, ${s.alerts.store_dropped} dropped since start`);
   }
   // Losses of every stream since the daemon started (ended ones too), by subscriber name, as in /metrics.
-  const lostBy = Object.entries(s.subscriber_lost_by ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`);
+  const lostBy = Object.entries(s.subscriber_lost_by ?? {})
+    .filter(([, n]) => Number(n) > 0)
+    .map(([k, n]) => `${k} ${n}`);
   out.push(`subscribers: ${s.subscribers.length}, lost ${s.subscriber_lost ?? 0} since start${lostBy.length > 0 ? ` (${lostBy.join(', ')})` : ''}`);
   for (const sub of s.subscribers)
-    out.push(`  #${sub.id} ${sub.name && sub.name !== sub.peer ? `${sub.name} ` : ''}${sub.peer} since ${dateTime(sub.since)} ${[sub.alerts && 'alerts', sub.events && 'events'].filter(Boolean).join('+')} sent ${sub.sent} lost ${sub.lost} queued ${sub.queued}`);
+    out.push(
+      `  #${sub.id} ${sub.name && sub.name !== sub.peer ? `${sub.name} ` : ''}${sub.peer} since ${dateTime(sub.since)} ${[sub.alerts && 'alerts', sub.events && 'events'].filter(Boolean).join('+')} sent ${sub.sent} lost ${sub.lost} queued ${sub.queued}`,
+    );
   io.stdout.write(out.join('\n') + '\n');
   return 0;
 }

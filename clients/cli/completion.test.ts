@@ -26,7 +26,16 @@ interface Case {
 }
 
 /** Positional arguments a command needs before its options can be tried. */
-const NEEDS: Record<string, string[]> = { 'alerts show': ['ID1'], 'alerts ack': ['ID1'], 'alerts resolve': ['ID1'], 'targets add': ['host'], 'targets rm': ['host'], metrics: ['host'], forecast: ['host'], 'rules check': ['a.yaml'] };
+const NEEDS: Record<string, string[]> = {
+  'alerts show': ['ID1'],
+  'alerts ack': ['ID1'],
+  'alerts resolve': ['ID1'],
+  'targets add': ['host'],
+  'targets rm': ['host'],
+  metrics: ['host'],
+  forecast: ['host'],
+  'rules check': ['a.yaml'],
+};
 
 function casesFromTables(): Case[] {
   const m = completionModel();
@@ -35,8 +44,10 @@ function casesFromTables(): Case[] {
   for (const [name, c] of m.commands) {
     const base = ['vigil', ...name.split(' '), ...(NEEDS[name] ?? [])];
     cases.push({ words: [...base, '--'], want: c.options.map((o) => `--${o.long}`) });
-    for (const o of c.options) if (Array.isArray(o.value)) cases.push({ words: [...base, `--${o.long}`, ''], want: [...(o.value as readonly string[])], exact: true });
-    for (const o of c.options) if (Array.isArray(o.value) && o.short) cases.push({ words: [...base, `-${o.short}`, ''], want: [...(o.value as readonly string[])], exact: true });
+    for (const o of c.options)
+      if (Array.isArray(o.value)) cases.push({ words: [...base, `--${o.long}`, ''], want: [...(o.value as readonly string[])], exact: true });
+    for (const o of c.options)
+      if (Array.isArray(o.value) && o.short) cases.push({ words: [...base, `-${o.short}`, ''], want: [...(o.value as readonly string[])], exact: true });
   }
   return cases;
 }
@@ -60,7 +71,14 @@ const SEP = '@@';
 function offered(shell: 'bash' | 'zsh' | 'fish', cases: Case[]): string[][] {
   let script: string;
   if (shell === 'bash') {
-    script = `source <(${sh(VIGIL)} completion bash)\n` + cases.map((c) => `COMP_WORDS=(${c.words.map(sh).join(' ')}); COMP_CWORD=${c.words.length - 1}; COMPREPLY=(); _vigil; printf '%s\\n' "\${COMPREPLY[@]}"; echo ${SEP}`).join('\n');
+    script =
+      `source <(${sh(VIGIL)} completion bash)\n` +
+      cases
+        .map(
+          (c) =>
+            `COMP_WORDS=(${c.words.map(sh).join(' ')}); COMP_CWORD=${c.words.length - 1}; COMPREPLY=(); _vigil; printf '%s\\n' "\${COMPREPLY[@]}"; echo ${SEP}`,
+        )
+        .join('\n');
     return split(execFileSync('bash', ['-c', script], { encoding: 'utf8', cwd: '/' }));
   }
   if (shell === 'zsh') {
@@ -76,7 +94,10 @@ function offered(shell: 'bash' | 'zsh' | 'fish', cases: Case[]): string[][] {
 }
 
 function split(out: string): string[][] {
-  return out.split(`${SEP}\n`).slice(0, -1).map((block) => block.split('\n').filter(Boolean));
+  return out
+    .split(`${SEP}\n`)
+    .slice(0, -1)
+    .map((block) => block.split('\n').filter(Boolean));
 }
 
 for (const shell of ['bash', 'zsh', 'fish'] as const) {
@@ -99,16 +120,29 @@ test('file arguments and values complete as files', () => {
     { words: ['vigil', 'status', '--ca', '/etc/host'], want: ['/etc/hostname'] },
     { words: ['vigil', 'targets', 'add', '-f', '/etc/host'], want: ['/etc/hostname'] },
   ];
-  for (const [i, words] of offered('bash', cases).entries()) assert.ok(words.includes('/etc/hostname'), `bash ${cases[i]!.words.join(' ')}: ${JSON.stringify(words)}`);
+  for (const [i, words] of offered('bash', cases).entries())
+    assert.ok(words.includes('/etc/hostname'), `bash ${cases[i]!.words.join(' ')}: ${JSON.stringify(words)}`);
   for (const [i, words] of offered('zsh', cases).entries()) assert.deepEqual(words, ['<files>'], `zsh ${cases[i]!.words.join(' ')}`);
-  for (const [i, words] of offered('fish', cases).entries()) assert.ok(words.includes('/etc/hostname'), `fish ${cases[i]!.words.join(' ')}: ${JSON.stringify(words)}`);
+  for (const [i, words] of offered('fish', cases).entries())
+    assert.ok(words.includes('/etc/hostname'), `fish ${cases[i]!.words.join(' ')}: ${JSON.stringify(words)}`);
 });
 
 test('the scripts are generated, not stored: a command added to the tables completes', () => {
-  SPECS['frobnicate'] = { usage: 'Usage: vigil frobnicate\n', options: { level: { type: 'string', value: ['low', 'high'] } }, build: () => ({ name: 'rules reload' }) };
+  SPECS['frobnicate'] = {
+    usage: 'Usage: vigil frobnicate\n',
+    options: { level: { type: 'string', value: ['low', 'high'] } },
+    build: () => ({ name: 'rules reload' }),
+  };
   try {
     const script = completionScript('bash');
-    const got = execFileSync('bash', ['-c', `source /dev/stdin <<'EOF'\n${script}EOF\nCOMP_WORDS=(vigil frobnicate --level ''); COMP_CWORD=3; _vigil; echo "\${COMPREPLY[@]}"; COMP_WORDS=(vigil fro); COMP_CWORD=1; _vigil; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+    const got = execFileSync(
+      'bash',
+      [
+        '-c',
+        `source /dev/stdin <<'EOF'\n${script}EOF\nCOMP_WORDS=(vigil frobnicate --level ''); COMP_CWORD=3; _vigil; echo "\${COMPREPLY[@]}"; COMP_WORDS=(vigil fro); COMP_CWORD=1; _vigil; echo "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(got, 'low high\nfrobnicate\n');
   } finally {
     delete SPECS['frobnicate'];

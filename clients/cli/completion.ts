@@ -26,7 +26,12 @@ interface Model {
   valueWords: string[];
 }
 
-const opt = (long: string, d: OptionDef): Opt => ({ long, takesValue: d.type === 'string', ...(d.short !== undefined ? { short: d.short } : {}), ...(d.value !== undefined ? { value: d.value } : {}) });
+const opt = (long: string, d: OptionDef): Opt => ({
+  long,
+  takesValue: d.type === 'string',
+  ...(d.short !== undefined ? { short: d.short } : {}),
+  ...(d.value !== undefined ? { value: d.value } : {}),
+});
 
 /** The command tables as the completion scripts need them. Throws if an option is a flag in one command and takes a value in another (a script could not tell what follows it). */
 export function completionModel(): Model {
@@ -51,7 +56,10 @@ export function completionModel(): Model {
     aliases: { ...ALIASES },
     commands,
     common,
-    valueWords: [...kinds].filter(([, v]) => v).map(([w]) => w).sort(),
+    valueWords: [...kinds]
+      .filter(([, v]) => v)
+      .map(([w]) => w)
+      .sort(),
   };
 }
 
@@ -77,7 +85,9 @@ export function completionScript(shell: Shell): string {
  * `cword` (the cursor's word, 0-based); sets `cmd`.
  */
 function findCommand(m: Model, word: (i: string) => string): string {
-  const aliases = Object.entries(m.aliases).map(([a, c]) => `${a}) w=${c} ;;`).join(' ');
+  const aliases = Object.entries(m.aliases)
+    .map(([a, c]) => `${a}) w=${c} ;;`)
+    .join(' ');
   return `  local i w cmd=""
   for ((i = 1; i < cword; i++)); do
     w="${word('i')}"
@@ -200,7 +210,9 @@ if [[ "\${funcstack[1]}" == _vigil ]]; then _vigil "$@"; else compdef _vigil vig
 function fish(m: Model): string {
   const q = (s: string): string => `'${s.replace(/'/g, "\\'")}'`;
   const out: string[] = [HEADER('fish').trimEnd()];
-  const aliasCases = Object.entries(m.aliases).map(([a, c]) => `            case ${a}\n                set w ${c}`).join('\n');
+  const aliasCases = Object.entries(m.aliases)
+    .map(([a, c]) => `            case ${a}\n                set w ${c}`)
+    .join('\n');
   out.push(`function __vigil_cmd --description 'the vigil command named before the cursor'
     set -l words (commandline -opc)
     set -e words[1]

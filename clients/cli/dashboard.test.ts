@@ -21,7 +21,6 @@ let healthy = true;
 let server: Server;
 let http = '';
 
-
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = new CapturedOutput();
   const err = new CapturedOutput();
@@ -65,7 +64,10 @@ test('prints the URL once the daemon answers and takes the token; the token is n
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, `http://${http}/#token=${TOKEN}\n`);
   assert.equal(r.err, '');
-  assert.deepEqual(seen.map((s) => s.url), ['/healthz', '/api/v1/status']);
+  assert.deepEqual(
+    seen.map((s) => s.url),
+    ['/healthz', '/api/v1/status'],
+  );
   // Loopback /healthz is open: the token goes only where it is needed, as a header.
   assert.equal(seen[0]!.auth, undefined);
   assert.equal(seen[1]!.auth, `Bearer ${TOKEN}`);
@@ -130,28 +132,47 @@ test('something else on the port (no /healthz): one line, exit 1', async () => {
 const read = { readText: (p: string) => readFileSync(p, 'utf8') };
 const UNUSABLE: Array<[string, () => string, (file: string) => string]> = [
   // [what, makes the file, the message]
-  ['missing', () => join(dir, 'missing.token'), (f) => `cannot read ${f}: no such file (pass the daemon's http.token_file with --token-file, or --token-file none if it runs with http.auth: none)`],
-  ['a directory', () => {
-    const d = join(dir, 'tokendir');
-    mkdirSync(d, { recursive: true });
-    return d;
-  }, (f) => `cannot read ${f}: it is a directory (--token-file names the token file itself)`],
-  ['empty', () => {
-    const f = join(dir, 'empty.token');
-    writeFileSync(f, '\n');
-    return f;
-  }, (f) => `${f} is empty (vigild writes its token there at first start)`],
-  ['not one word', () => {
-    const f = join(dir, 'words.token');
-    writeFileSync(f, 'two words\n');
-    return f;
-  }, (f) => `${f} does not hold a token (more than one word)`],
+  [
+    'missing',
+    () => join(dir, 'missing.token'),
+    (f) => `cannot read ${f}: no such file (pass the daemon's http.token_file with --token-file, or --token-file none if it runs with http.auth: none)`,
+  ],
+  [
+    'a directory',
+    () => {
+      const d = join(dir, 'tokendir');
+      mkdirSync(d, { recursive: true });
+      return d;
+    },
+    (f) => `cannot read ${f}: it is a directory (--token-file names the token file itself)`,
+  ],
+  [
+    'empty',
+    () => {
+      const f = join(dir, 'empty.token');
+      writeFileSync(f, '\n');
+      return f;
+    },
+    (f) => `${f} is empty (vigild writes its token there at first start)`,
+  ],
+  [
+    'not one word',
+    () => {
+      const f = join(dir, 'words.token');
+      writeFileSync(f, 'two words\n');
+      return f;
+    },
+    (f) => `${f} does not hold a token (more than one word)`,
+  ],
 ];
 
 for (const [what, make, message] of UNUSABLE) {
   test(`token file ${what}: one line saying why, and no request is made`, async () => {
     const file = make();
-    assert.throws(() => readHttpToken(file, read), (err: Error) => err.message === message(file));
+    assert.throws(
+      () => readHttpToken(file, read),
+      (err: Error) => err.message === message(file),
+    );
     seen.length = 0;
     const r = await run(['--http', http, '--token-file', file]);
     assert.equal(r.code, 1);

@@ -82,11 +82,17 @@ export async function dashboard(cmd: DashboardCommand, conn: Pick<Connection, 't
   try {
     health = await get(`${base}/healthz`, hostToken, conn.timeoutMs);
   } catch (err) {
-    throw new CliError('VIGIL_UNREACHABLE', `vigild does not answer at ${base}/healthz (${failure(err)}): ${HINT_START}, or pass --http HOST:PORT if its http.listen is elsewhere`, { cause: err });
+    throw new CliError(
+      'VIGIL_UNREACHABLE',
+      `vigild does not answer at ${base}/healthz (${failure(err)}): ${HINT_START}, or pass --http HOST:PORT if its http.listen is elsewhere`,
+      { cause: err },
+    );
   }
-  if (health.status === 401) throw new CliError('VIGIL_AUTH', `vigild at ${base} refused ${token ? `the token in ${cmd.tokenFile}` : 'to answer without a token (pass --token-file)'}`);
+  if (health.status === 401)
+    throw new CliError('VIGIL_AUTH', `vigild at ${base} refused ${token ? `the token in ${cmd.tokenFile}` : 'to answer without a token (pass --token-file)'}`);
   if (health.status === 503) io.stderr.write(`vigil: warning: vigild at ${base} answers but reports itself unhealthy: ${healthDetail(health.body)}\n`);
-  else if (health.status !== 200) throw new CliError('VIGIL_UNREACHABLE', `${base}/healthz answered HTTP ${health.status}: is vigild's HTTP listener there? (pass --http HOST:PORT)`);
+  else if (health.status !== 200)
+    throw new CliError('VIGIL_UNREACHABLE', `${base}/healthz answered HTTP ${health.status}: is vigild's HTTP listener there? (pass --http HOST:PORT)`);
 
   let api: { status: number } | undefined;
   try {

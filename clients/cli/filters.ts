@@ -23,7 +23,10 @@ export const FILTER_FIELDS = Object.keys(FIELDS);
 
 export function parseFilter(text: string, usage?: string): Filter {
   const filter: Filter = {};
-  const conditions = text.split(';').map((c) => c.trim()).filter(Boolean);
+  const conditions = text
+    .split(';')
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (conditions.length === 0) throw new UsageError(`empty filter ${JSON.stringify(text)}`, usage);
   for (const cond of conditions) {
     const eq = cond.indexOf('=');
@@ -31,7 +34,10 @@ export function parseFilter(text: string, usage?: string): Filter {
     const name = cond.slice(0, eq).trim();
     const field = FIELDS[name];
     if (field === undefined) throw new UsageError(`unknown filter field ${JSON.stringify(name)} (fields: ${FILTER_FIELDS.join(', ')})`, usage);
-    const values = cond.slice(eq + 1).split(',').map((v) => v.trim());
+    const values = cond
+      .slice(eq + 1)
+      .split(',')
+      .map((v) => v.trim());
     if (values.some((v) => v === '')) throw new UsageError(`filter ${JSON.stringify(cond)} has an empty value`, usage);
     if (field === 'min_severity') {
       if (values.length !== 1 || !SEVERITY_WORDS.includes(values[0]!))
@@ -40,7 +46,8 @@ export function parseFilter(text: string, usage?: string): Filter {
       continue;
     }
     if (field === 'kinds') {
-      for (const v of values) if (!KIND_NAMES.includes(v)) throw new UsageError(`unknown event kind ${JSON.stringify(v)} (kinds: ${KIND_NAMES.join(', ')})`, usage);
+      for (const v of values)
+        if (!KIND_NAMES.includes(v)) throw new UsageError(`unknown event kind ${JSON.stringify(v)} (kinds: ${KIND_NAMES.join(', ')})`, usage);
       filter.kinds = [...(filter.kinds ?? []), ...values.map((v) => kindEnum(v) as NonNullable<Filter['kinds']>[number])];
       continue;
     }

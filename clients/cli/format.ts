@@ -41,7 +41,13 @@ const KIND_COLOURS: Record<string, string> = {
 };
 
 const KIND_TAGS: Record<string, string> = {
-  ns_change: 'ns', cred_change: 'creds', cgroup_mkdir: 'cgroup+', cgroup_rmdir: 'cgroup-', container_start: 'start', container_update: 'update', container_stop: 'stop',
+  ns_change: 'ns',
+  cred_change: 'creds',
+  cgroup_mkdir: 'cgroup+',
+  cgroup_rmdir: 'cgroup-',
+  container_start: 'start',
+  container_update: 'update',
+  container_stop: 'stop',
 };
 
 type ContainerInfo = NonNullable<Event['container_start']>;
@@ -134,7 +140,11 @@ function details(e: Event): string {
     case 'exec': {
       const x = e.exec!;
       const marks = [x.fileless && 'fileless', x.setuid && 'setuid', x.setgid && 'setgid', x.filecaps && 'filecaps'].filter(Boolean);
-      return `${x.exe} ${x.args.slice(1).map(q).join(' ')}`.trimEnd() + ret(x.retval) + (x.creds ? ` (uid ${x.creds.uid} euid ${x.creds.euid}${marks.length ? ' ' + marks.join(' ') : ''})` : '');
+      return (
+        `${x.exe} ${x.args.slice(1).map(q).join(' ')}`.trimEnd() +
+        ret(x.retval) +
+        (x.creds ? ` (uid ${x.creds.uid} euid ${x.creds.euid}${marks.length ? ' ' + marks.join(' ') : ''})` : '')
+      );
     }
     case 'fork':
       return `child ${e.fork!.child_pid}${e.fork!.clone_flag_names.length ? ' ' + e.fork!.clone_flag_names.join('|') : ''}`;
@@ -194,7 +204,13 @@ function details(e: Event): string {
       const c = lc.info;
       const p = c.posture;
       const marks = p
-        ? [p.privileged && 'privileged', p.host_pid && 'host-pid', p.host_net && 'host-net', p.sensitive_mounts.length > 0 && `mounts ${p.sensitive_mounts.join(',')}`, p.mismatches.length > 0 && 'posture-mismatch'].filter(Boolean)
+        ? [
+            p.privileged && 'privileged',
+            p.host_pid && 'host-pid',
+            p.host_net && 'host-net',
+            p.sensitive_mounts.length > 0 && `mounts ${p.sensitive_mounts.join(',')}`,
+            p.mismatches.length > 0 && 'posture-mismatch',
+          ].filter(Boolean)
         : [];
       const changed = lc.changed.length ? ` changed ${lc.changed.join(',')}` : '';
       return `${c.ref?.runtime ?? ''}:${c.ref?.name ?? ''} ${c.ref?.id ?? ''}${changed}${c.ref?.image ? ` image ${c.ref.image}` : ''} cgroup ${c.cgroup_path}${marks.length ? ' ' + marks.join(' ') : ''}`;
@@ -250,13 +266,26 @@ export function formatAlertDetail(a: Alert, opts: FormatOptions): string {
   out.push(`${paint('1', `Alert ${a.id}`)}  ${severityTag(severityWord(a), paint).trimEnd()}  ${stateWord(a)}`);
   row('rule', a.rule);
   row('message', oneLine(a.message));
-  row('time', `${dateTime(a.time)}${a.last_seen && a.last_seen !== a.time ? `, last seen ${dateTime(a.last_seen)}` : ''}${Number(a.count) > 1 ? ` (${a.count} matches)` : ''}`);
-  if (c) row('container', `${containerLabel(c)}${c.id && c.id !== 'host' ? ` ${c.id}` : ''}${c.runtime ? ` (${c.runtime}${c.image ? `, image ${c.image}` : ''})` : ''}`);
+  row(
+    'time',
+    `${dateTime(a.time)}${a.last_seen && a.last_seen !== a.time ? `, last seen ${dateTime(a.last_seen)}` : ''}${Number(a.count) > 1 ? ` (${a.count} matches)` : ''}`,
+  );
+  if (c)
+    row(
+      'container',
+      `${containerLabel(c)}${c.id && c.id !== 'host' ? ` ${c.id}` : ''}${c.runtime ? ` (${c.runtime}${c.image ? `, image ${c.image}` : ''})` : ''}`,
+    );
   row('tags', a.tags.join(', '));
   row('seq', String(a.seq));
   if (Number(a.suppressed) > 0) row('suppressed', `${a.suppressed} earlier matches (rate limit)`);
   if (a.unpersisted) row('note', 'not persisted (the store could not write it)');
-  if (a.metric) row('metric', `${a.metric.target} ${Object.entries(a.metric.values).map(([k, v]) => `${k}=${v}`).join(' ')}${Number(a.metric.held_ms) ? ` held ${a.metric.held_ms}ms` : ''}`);
+  if (a.metric)
+    row(
+      'metric',
+      `${a.metric.target} ${Object.entries(a.metric.values)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}${Number(a.metric.held_ms) ? ` held ${a.metric.held_ms}ms` : ''}`,
+    );
 
   if (a.lineage.length) {
     out.push('', paint('1', 'Process lineage'));
@@ -275,7 +304,10 @@ export function formatAlertDetail(a: Alert, opts: FormatOptions): string {
   }
   if (a.history.length) {
     out.push('', paint('1', 'History'));
-    for (const h of a.history) out.push(`  ${dateTime(h.at)}  ${enumWord(h.state, 'ALERT_STATE_').padEnd(12)}  by ${h.by || '?'}${h.comment !== undefined && h.comment !== '' ? `: ${h.comment}` : ''}`);
+    for (const h of a.history)
+      out.push(
+        `  ${dateTime(h.at)}  ${enumWord(h.state, 'ALERT_STATE_').padEnd(12)}  by ${h.by || '?'}${h.comment !== undefined && h.comment !== '' ? `: ${h.comment}` : ''}`,
+      );
   }
   if (a.actions.length) {
     out.push('', paint('1', 'Responses'));

@@ -19,7 +19,6 @@ import { main } from './main.js';
 import type { Alert, SubscribeRequest } from './proto.js';
 import { CapturedOutput } from '../../test/cli-output.js';
 
-
 interface Harness {
   io: CliIo;
   out: CapturedOutput;
@@ -58,20 +57,30 @@ const acks: UpdateAlertRequest__Output[] = [];
 let lastSubscribe: SubscribeRequest | undefined;
 
 const ALERT = {
-  id: '01JALERT0001', seq: 7, time: '2026-11-28T12:00:01.200Z', rule: 'Read of shadow file in container', severity: 'SEVERITY_WARNING',
-  message: '/etc/shadow opened', container: { id: 'c0ffee', name: 'web-1', runtime: 'runc', image: '' },
-  lineage: [{ pid: 4711, exe: '/bin/busybox', args: ['cat', '/etc/shadow'], comm: 'cat' }], state: 'ALERT_STATE_OPEN',
+  id: '01JALERT0001',
+  seq: 7,
+  time: '2026-11-28T12:00:01.200Z',
+  rule: 'Read of shadow file in container',
+  severity: 'SEVERITY_WARNING',
+  message: '/etc/shadow opened',
+  container: { id: 'c0ffee', name: 'web-1', runtime: 'runc', image: '' },
+  lineage: [{ pid: 4711, exe: '/bin/busybox', args: ['cat', '/etc/shadow'], comm: 'cat' }],
+  state: 'ALERT_STATE_OPEN',
 };
 
 before(async () => {
-  const def = protoLoader.loadSync(['vigil/v1/events.proto', 'vigil/v1/alerts.proto', 'vigil/v1/status.proto'], { ...LOADER_OPTIONS, includeDirs: [protoDir()] });
+  const def = protoLoader.loadSync(['vigil/v1/events.proto', 'vigil/v1/alerts.proto', 'vigil/v1/status.proto'], {
+    ...LOADER_OPTIONS,
+    includeDirs: [protoDir()],
+  });
   const v1 = (grpc.loadPackageDefinition(def) as unknown as { vigil: { v1: Record<string, { service: grpc.ServiceDefinition }> } }).vigil.v1;
   server = new grpc.Server();
   const refuse = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
   server.addService(v1.Events!.service, {
     Subscribe: (call: grpc.ServerWritableStream<SubscribeRequest, unknown>) => {
       lastSubscribe = call.request;
-      if (call.request.allow?.some((f) => f.container_names?.includes('web-['))) return void call.emit('error', refuse(grpc.status.INVALID_ARGUMENT, 'allow[0].container_names: bad glob "web-["'));
+      if (call.request.allow?.some((f) => f.container_names?.includes('web-[')))
+        return void call.emit('error', refuse(grpc.status.INVALID_ARGUMENT, 'allow[0].container_names: bad glob "web-["'));
       call.write({ alert: ALERT, alert_change: 'ALERT_CHANGE_OPENED' });
       call.write({ gap: { lost: 17, reason: 'queue_full', lost_alerts: 0, last_seq: 7 } });
       call.write({ heartbeat: { time: '2026-11-28T12:00:02Z', last_seq: 7 } });
@@ -82,18 +91,42 @@ before(async () => {
   server.addService(v1.Alerts!.service, {
     Acknowledge: (call: grpc.ServerUnaryCall<UpdateAlertRequest__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       acks.push(call.request);
-      cb(null, { ...ALERT, state: 'ALERT_STATE_ACKNOWLEDGED', history: [{ state: 'ALERT_STATE_ACKNOWLEDGED', at: '2026-11-28T12:01:00Z', by: call.request.by, comment: call.request.comment }] });
+      cb(null, {
+        ...ALERT,
+        state: 'ALERT_STATE_ACKNOWLEDGED',
+        history: [{ state: 'ALERT_STATE_ACKNOWLEDGED', at: '2026-11-28T12:01:00Z', by: call.request.by, comment: call.request.comment }],
+      });
     },
-    Get: (call: grpc.ServerUnaryCall<{ id: string }, Alert>, cb: grpc.sendUnaryData<unknown>) => cb(refuse(grpc.status.NOT_FOUND, `no alert ${call.request.id}`)),
+    Get: (call: grpc.ServerUnaryCall<{ id: string }, Alert>, cb: grpc.sendUnaryData<unknown>) =>
+      cb(refuse(grpc.status.NOT_FOUND, `no alert ${call.request.id}`)),
   });
   server.addService(v1.Status!.service, {
     Get: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       const auth = call.metadata.get('authorization')[0];
       if (auth !== 'Bearer good') return cb(refuse(grpc.status.UNAUTHENTICATED, 'missing or wrong token'));
       cb(null, {
-        version: '0.1.0', commit: 'c0ffee1', uptime_ms: 61_000, started_at: '2026-11-28T11:59:00Z', source: 'native', attached: 1, probes: [{ object: 'process', program: 'vg_exec', section: 'tp_btf/sched_process_exec', attached: true }],
-        subscribers: [{ id: 3, peer: 'unix:/run/vigil/vigil.sock', name: 'vigil-forward', since: '2026-11-28T11:59:30Z', events: false, alerts: true, sent: 40, lost: 12, queued: 0 }],
-        subscriber_lost: 19, subscriber_lost_by: { 'vigil-forward': 12, 'vigil-tail': 7, unix: 0 },
+        version: '0.1.0',
+        commit: 'c0ffee1',
+        uptime_ms: 61_000,
+        started_at: '2026-11-28T11:59:00Z',
+        source: 'native',
+        attached: 1,
+        probes: [{ object: 'process', program: 'vg_exec', section: 'tp_btf/sched_process_exec', attached: true }],
+        subscribers: [
+          {
+            id: 3,
+            peer: 'unix:/run/vigil/vigil.sock',
+            name: 'vigil-forward',
+            since: '2026-11-28T11:59:30Z',
+            events: false,
+            alerts: true,
+            sent: 40,
+            lost: 12,
+            queued: 0,
+          },
+        ],
+        subscriber_lost: 19,
+        subscriber_lost_by: { 'vigil-forward': 12, 'vigil-tail': 7, unix: 0 },
       });
     },
   });
@@ -120,7 +153,10 @@ test('usage errors exit 2 with the message and the usage; help exits 0', async (
 test('no daemon: one line naming the address, exit 1', async () => {
   const h = harness({ VIGIL_ADDR: `unix://${dir}/missing.sock` });
   assert.equal(await main(['status'], h.io), 1);
-  assert.equal(h.err.text, `vigil: cannot reach vigild at unix://${dir}/missing.sock (is it running? start it with \`make run\` or \`systemctl start vigild\`)\n`);
+  assert.equal(
+    h.err.text,
+    `vigil: cannot reach vigild at unix://${dir}/missing.sock (is it running? start it with \`make run\` or \`systemctl start vigild\`)\n`,
+  );
   assert.equal(h.out.text, '');
 });
 
@@ -206,13 +242,16 @@ test('alerts ack sends who and the comment', async () => {
 test('ps against a daemon without the Containers service: it says the daemon is older, exit 1', async () => {
   const h = harness({ VIGIL_ADDR: addr });
   assert.equal(await main(['ps'], h.io), 1);
-  assert.match(h.err.text, new RegExp(`^vigil: vigild at ${addr.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} does not offer this \\(.*\\); is it older than this vigil\\?\n$`));
+  assert.match(
+    h.err.text,
+    new RegExp(`^vigil: vigild at ${addr.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} does not offer this \\(.*\\); is it older than this vigil\\?\n$`),
+  );
   assert.equal(h.out.text, '');
 });
 
 const CLIENT_LINE = /^vigil \d+\.\d+\.\d+\S* \(commit ([0-9a-f]{4,40}|unknown), API vigil\.v1\)$/;
 
-test('version: the client line, then the daemon\'s version and commit from its status', async () => {
+test("version: the client line, then the daemon's version and commit from its status", async () => {
   const h = harness({ VIGIL_ADDR: addr, VIGIL_TOKEN: 'good' });
   assert.equal(await main(['version'], h.io), 0, h.err.text);
   const [client, daemon, ...rest] = h.out.text.trimEnd().split('\n');
@@ -222,7 +261,10 @@ test('version: the client line, then the daemon\'s version and commit from its s
   assert.equal(h.err.text, '');
   const json = harness({ VIGIL_ADDR: addr, VIGIL_TOKEN: 'good' });
   assert.equal(await main(['version', '-o', 'json'], json.io), 0, json.err.text);
-  const report = JSON.parse(json.out.text) as { client: { version: string; commit: string; api: string }; daemon: { version: string; commit: string; api: string; addr: string } };
+  const report = JSON.parse(json.out.text) as {
+    client: { version: string; commit: string; api: string };
+    daemon: { version: string; commit: string; api: string; addr: string };
+  };
   assert.deepEqual(report.daemon, { version: '0.1.0', commit: 'c0ffee1', api: 'vigil.v1', addr });
   assert.equal(report.client.api, 'vigil.v1');
 });
@@ -279,7 +321,11 @@ test('--color: always colours a pipe even with NO_COLOR, never keeps a terminal 
 });
 
 test('completion prints a script for each shell; an unknown shell is a usage error', async () => {
-  for (const [shell, marker] of [['bash', /^complete -F _vigil vigil$/m], ['zsh', /^#compdef vigil$/m], ['fish', /^complete -c vigil -f$/m]] as const) {
+  for (const [shell, marker] of [
+    ['bash', /^complete -F _vigil vigil$/m],
+    ['zsh', /^#compdef vigil$/m],
+    ['fish', /^complete -c vigil -f$/m],
+  ] as const) {
     const h = harness();
     assert.equal(await main(['completion', shell], h.io), 0, shell);
     assert.match(h.out.text, marker, shell);

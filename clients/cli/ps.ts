@@ -88,7 +88,13 @@ export function postureFlags(s: ContainerSummary): string[] {
   if (!p) return [];
   const flags: string[] = [];
   if (p.privileged) flags.push('PRIV');
-  const shared: Array<[boolean, string]> = [[p.host_pid, 'HOSTPID'], [p.host_net, 'HOSTNET'], [p.host_ipc, 'HOSTIPC'], [p.host_mnt, 'HOSTMNT'], [p.host_uts, 'HOSTUTS']];
+  const shared: Array<[boolean, string]> = [
+    [p.host_pid, 'HOSTPID'],
+    [p.host_net, 'HOSTNET'],
+    [p.host_ipc, 'HOSTIPC'],
+    [p.host_mnt, 'HOSTMNT'],
+    [p.host_uts, 'HOSTUTS'],
+  ];
   for (const [on, flag] of shared) if (on) flags.push(flag);
   for (const m of p.sensitive_mounts) flags.push(`MNT:${m}`);
   if (p.mismatches.length > 0) flags.push('MISMATCH');
@@ -131,7 +137,18 @@ export function psRow(s: ContainerSummary, o: PsOptions): string[] {
   const pod = ref?.pod ? `${ref.namespace ? ref.namespace + '/' : ''}${ref.pod}` : '-';
   const fds = num(latest, 'fds_open');
   const flags = postureFlags(s);
-  return [...head, pod, status, mem, cpu, pids, fds === undefined ? '-' : String(fds), sampledCell(s, o.now), alerts, flags.length ? paint('33', flags.join(',')) : '-'];
+  return [
+    ...head,
+    pod,
+    status,
+    mem,
+    cpu,
+    pids,
+    fds === undefined ? '-' : String(fds),
+    sampledCell(s, o.now),
+    alerts,
+    flags.length ? paint('33', flags.join(',')) : '-',
+  ];
 }
 
 /** The table: the host first, then the containers in the daemon's order (running first, by name). */

@@ -11,7 +11,12 @@ import type { Gap, SubscribeRequest, SubscribeResponse } from './proto.js';
 import { useColour } from './terminal.js';
 
 export function gapLine(g: Gap): string {
-  const why = g.reason === 'queue_full' || g.reason === '' ? 'subscriber too slow' : g.reason === 'sensor_queue_full' ? "the sensor's queue for this stream was full" : g.reason;
+  const why =
+    g.reason === 'queue_full' || g.reason === ''
+      ? 'subscriber too slow'
+      : g.reason === 'sensor_queue_full'
+        ? "the sensor's queue for this stream was full"
+        : g.reason;
   const alerts = Number(g.lost_alerts) > 0 ? ` (${g.lost_alerts} of them alerts: resume with --since ${g.last_seq} to get them back)` : '';
   return `vigil: lost ${g.lost} events: ${why}${alerts}\n`;
 }
@@ -24,8 +29,10 @@ export function subscribeRequest(cmd: TailCommand): SubscribeRequest {
 export function formatMessage(m: SubscribeResponse, cmd: TailCommand, colour: boolean): string | undefined {
   // Falco emits an alert once; later versions of a vigil alert (acks, folded repeats) are not new Falco alerts.
   if (cmd.output === 'falco') return m.message === 'alert' && m.alert && m.alert_change === 'ALERT_CHANGE_OPENED' ? falcoJson(m.alert, hostname()) : undefined;
-  if (m.message === 'alert' && m.alert) return cmd.output === 'json' ? formatJson({ alert: m.alert, alert_change: m.alert_change }) : formatAlertLine(m.alert, cmd.output === 'wide', { colour });
-  if (m.message === 'event' && m.event) return cmd.output === 'json' ? formatJson({ event: m.event }) : formatEventLine(m.event, cmd.output === 'wide', { colour });
+  if (m.message === 'alert' && m.alert)
+    return cmd.output === 'json' ? formatJson({ alert: m.alert, alert_change: m.alert_change }) : formatAlertLine(m.alert, cmd.output === 'wide', { colour });
+  if (m.message === 'event' && m.event)
+    return cmd.output === 'json' ? formatJson({ event: m.event }) : formatEventLine(m.event, cmd.output === 'wide', { colour });
   return undefined;
 }
 

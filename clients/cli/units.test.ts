@@ -15,7 +15,16 @@ test('parseTimeArg: a duration ago or an ISO time', () => {
 });
 
 test('formatDuration: the two largest units', () => {
-  const cases: Array<[number, string]> = [[800, '800ms'], [1000, '1s'], [125e3, '2m5s'], [3600e3, '1h'], [3660e3, '1h1m'], [93784e3, '1d2h'], [86400e3 + 5e3, '1d'], [-90e3, '-1m30s']];
+  const cases: Array<[number, string]> = [
+    [800, '800ms'],
+    [1000, '1s'],
+    [125e3, '2m5s'],
+    [3600e3, '1h'],
+    [3660e3, '1h1m'],
+    [93784e3, '1d2h'],
+    [86400e3 + 5e3, '1d'],
+    [-90e3, '-1m30s'],
+  ];
   for (const [ms, text] of cases) assert.equal(formatDuration(ms), text, String(ms));
 });
 
@@ -39,7 +48,15 @@ test('sparkline: scaled min..max, flat, gaps, bucketed', () => {
   assert.equal(sparkline([]), '');
   assert.equal(sparkline([null, undefined]), '  ');
   assert.equal(sparkline([0, 0, 10, 10], 2), '▁█');
-  assert.equal([...sparkline(Array.from({ length: 500 }, (_, i) => i), 40)].length, 40);
+  assert.equal(
+    [
+      ...sparkline(
+        Array.from({ length: 500 }, (_, i) => i),
+        40,
+      ),
+    ].length,
+    40,
+  );
 });
 
 test('colour: auto only on a TTY with NO_COLOR unset and TERM not dumb; always and never beat both', () => {
@@ -69,6 +86,12 @@ test('colour: auto only on a TTY with NO_COLOR unset and TERM not dumb; always a
 });
 
 test('table: aligned columns, colour not counted, last column unpadded', () => {
-  const t = table(['ID', 'STATE', 'RULE'], [['a1', '\x1b[31mopen\x1b[0m', 'x'], ['a1234', 'acknowledged', 'Read of shadow file']]);
+  const t = table(
+    ['ID', 'STATE', 'RULE'],
+    [
+      ['a1', '\x1b[31mopen\x1b[0m', 'x'],
+      ['a1234', 'acknowledged', 'Read of shadow file'],
+    ],
+  );
   assert.equal(stripAnsi(t), 'ID     STATE         RULE\na1     open          x\na1234  acknowledged  Read of shadow file\n');
 });

@@ -19,7 +19,12 @@ export function formatDuration(ms: number): string {
   if (abs < 1000) return `${sign}${abs}ms`;
   let rest = Math.round(abs / 1000);
   const counts: Array<[string, number]> = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     counts.push([unit, Math.floor(rest / size)]);
     rest %= size;
   }

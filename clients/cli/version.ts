@@ -13,7 +13,12 @@ export interface VersionReport {
   daemon_error?: string;
 }
 
-export async function version(cmd: VersionCommand, connection: Connection, io: CliIo, connectTo: (c: Connection, env: NodeJS.ProcessEnv) => Api = connect): Promise<number> {
+export async function version(
+  cmd: VersionCommand,
+  connection: Connection,
+  io: CliIo,
+  connectTo: (c: Connection, env: NodeJS.ProcessEnv) => Api = connect,
+): Promise<number> {
   const client = buildInfo();
   const report: VersionReport = { client, daemon: null };
   if (!cmd.clientOnly) {

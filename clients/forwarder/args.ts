@@ -40,7 +40,14 @@ export function parseForwardArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   try {
     ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }));
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').replace(/^Unknown option/, 'unknown option') : String(err));
+    throw new UsageError(
+      err instanceof Error
+        ? err.message
+            .split('\n')[0]!
+            .replace(/\. To specify a positional.*$/, '')
+            .replace(/^Unknown option/, 'unknown option')
+        : String(err),
+    );
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.config === '') throw new UsageError('--config needs a file');

@@ -27,12 +27,30 @@ export function makeSink(s: SinkConfig, hostname: string, version: string): Sink
   switch (s.type) {
     case 'syslog':
       return new SyslogSink({
-        transport: s.transport, host: s.host, port: s.port, format: s.format, appName: s.appName, facility: s.facility,
-        sdId: s.sdId, hostname, version, ca: readPem(s.ca, `${where}: ca`), cert: readPem(s.cert, `${where}: cert`),
-        key: readPem(s.key, `${where}: key`), servername: s.servername,
+        transport: s.transport,
+        host: s.host,
+        port: s.port,
+        format: s.format,
+        appName: s.appName,
+        facility: s.facility,
+        sdId: s.sdId,
+        hostname,
+        version,
+        ca: readPem(s.ca, `${where}: ca`),
+        cert: readPem(s.cert, `${where}: cert`),
+        key: readPem(s.key, `${where}: key`),
+        servername: s.servername,
       });
     case 'hec':
-      return new HecSink({ url: s.url, token: s.token, index: s.index, sourcetype: s.sourcetype, source: s.source, hostname, ca: readPem(s.ca, `${where}: ca`) });
+      return new HecSink({
+        url: s.url,
+        token: s.token,
+        index: s.index,
+        sourcetype: s.sourcetype,
+        source: s.source,
+        hostname,
+        ca: readPem(s.ca, `${where}: ca`),
+      });
     case 'bulk':
       return new BulkSink({ url: s.url, index: s.index, authorization: s.authorization, ca: readPem(s.ca, `${where}: ca`) });
     case 'webhook':
@@ -56,24 +74,32 @@ export interface Assembled {
   store: CursorStore;
 }
 
-export function assemble(cfg: ForwarderConfig, source: AlertSource, log: Logger, version: string,
-  sinkFor: (s: SinkConfig) => Sink = (s) => makeSink(s, cfg.hostname, version)): Assembled {
+export function assemble(
+  cfg: ForwarderConfig,
+  source: AlertSource,
+  log: Logger,
+  version: string,
+  sinkFor: (s: SinkConfig) => Sink = (s) => makeSink(s, cfg.hostname, version),
+): Assembled {
   const store = new CursorStore(cfg.stateFile);
   let forwarder: Forwarder | undefined;
-  const pipelines = cfg.sinks.map((s) => new Pipeline({
-    name: s.name,
-    sink: sinkFor(s),
-    filter: compileFilter(s.filter),
-    alerts: s.alerts,
-    events: s.events,
-    batch: s.batch,
-    queueMax: s.queueMax,
-    retry: s.retry,
-    cursor: store.get(s.name),
-    onCursor: (seq) => store.set(s.name, seq),
-    onResync: () => forwarder?.requestResync(),
-    log,
-  }));
+  const pipelines = cfg.sinks.map(
+    (s) =>
+      new Pipeline({
+        name: s.name,
+        sink: sinkFor(s),
+        filter: compileFilter(s.filter),
+        alerts: s.alerts,
+        events: s.events,
+        batch: s.batch,
+        queueMax: s.queueMax,
+        retry: s.retry,
+        cursor: store.get(s.name),
+        onCursor: (seq) => store.set(s.name, seq),
+        onResync: () => forwarder?.requestResync(),
+        log,
+      }),
+  );
   forwarder = new Forwarder({ source, pipelines, store, log, allow: subscriptionAllow(cfg.sinks), onEpochChange: cfg.onEpochChange });
   return { forwarder, pipelines, store };
 }

@@ -6,10 +6,25 @@ describe('backoff', () => {
   const o = { initialMs: 100, maxMs: 1000 };
 
   it('doubles per attempt up to the ceiling; jitter spans the upper half of the step', () => {
-    const table: Array<[number, number, number]> = [[0, 50, 100], [1, 100, 200], [2, 200, 400], [3, 400, 800], [4, 500, 1000], [60, 500, 1000]];
+    const table: Array<[number, number, number]> = [
+      [0, 50, 100],
+      [1, 100, 200],
+      [2, 200, 400],
+      [3, 400, 800],
+      [4, 500, 1000],
+      [60, 500, 1000],
+    ];
     for (const [attempt, lo, hi] of table) {
-      assert.equal(backoffDelay(attempt, o, () => 0), lo, `attempt ${attempt} low`);
-      assert.equal(backoffDelay(attempt, o, () => 0.999999), hi, `attempt ${attempt} high`);
+      assert.equal(
+        backoffDelay(attempt, o, () => 0),
+        lo,
+        `attempt ${attempt} low`,
+      );
+      assert.equal(
+        backoffDelay(attempt, o, () => 0.999999),
+        hi,
+        `attempt ${attempt} high`,
+      );
     }
   });
 

@@ -52,7 +52,16 @@ describe('config', () => {
     const c = parseConfig(FULL, 'f.yaml');
     assert.deepEqual(c.daemon, { address: '127.0.0.1:9471', token: 'secret', ca: undefined, insecure: true });
     assert.equal(c.hostname, 'node-1');
-    assert.deepEqual(c.sinks.map((s) => [s.name, s.type]), [['siem', 'syslog'], ['hec-1', 'hec'], ['es', 'bulk'], ['hook', 'webhook'], ['fleet', 'nats']]);
+    assert.deepEqual(
+      c.sinks.map((s) => [s.name, s.type]),
+      [
+        ['siem', 'syslog'],
+        ['hec-1', 'hec'],
+        ['es', 'bulk'],
+        ['hook', 'webhook'],
+        ['fleet', 'nats'],
+      ],
+    );
     const [syslog, hec, bulk, hook, nats] = c.sinks;
     assert.ok(syslog?.type === 'syslog' && syslog.port === 6514 && syslog.facility === 4 && syslog.appName === 'vigil' && syslog.sdId === 'vigil@32473');
     assert.deepEqual(syslog.filter, { allow: [{ min_severity: 'error' }], deny: [] });
@@ -88,13 +97,26 @@ describe('config', () => {
       ['sinks: [{type: webhook, url: http://x}', /f\.yaml: /],
     ];
     for (const [text, want] of table) {
-      assert.throws(() => parseConfig(text, 'f.yaml'), (err: unknown) => err instanceof ConfigError && want.test(err.message) && err.message.startsWith('f.yaml: '), text);
+      assert.throws(
+        () => parseConfig(text, 'f.yaml'),
+        (err: unknown) => err instanceof ConfigError && want.test(err.message) && err.message.startsWith('f.yaml: '),
+        text,
+      );
     }
   });
 
-  it('asks the daemon for the union of the sinks\' allow filters, or everything when one sink allows all', () => {
-    const two = parseConfig('sinks: [{type: webhook, url: http://x, filter: {allow: [{rules: [a]}]}}, {type: webhook, url: http://y, name: b, filter: {allow: [{min_severity: critical}]}}]', 'f');
-    assert.deepEqual(subscriptionAllow(two.sinks).map((f) => [f.rules, f.min_severity]), [[['a'], 'SEVERITY_UNSPECIFIED'], [[], 'SEVERITY_CRITICAL']]);
+  it("asks the daemon for the union of the sinks' allow filters, or everything when one sink allows all", () => {
+    const two = parseConfig(
+      'sinks: [{type: webhook, url: http://x, filter: {allow: [{rules: [a]}]}}, {type: webhook, url: http://y, name: b, filter: {allow: [{min_severity: critical}]}}]',
+      'f',
+    );
+    assert.deepEqual(
+      subscriptionAllow(two.sinks).map((f) => [f.rules, f.min_severity]),
+      [
+        [['a'], 'SEVERITY_UNSPECIFIED'],
+        [[], 'SEVERITY_CRITICAL'],
+      ],
+    );
     const open = parseConfig('sinks: [{type: webhook, url: http://x, filter: {allow: [{rules: [a]}]}}, {type: webhook, url: http://y, name: b}]', 'f');
     assert.deepEqual(subscriptionAllow(open.sinks), []);
   });
@@ -104,10 +126,17 @@ describe('sink filters', () => {
   it('globs: * does not cross / in exe globs, ** does; names match anything', () => {
     // [glob, exe glob (else container name), value, passes]
     const table: Array<[string, boolean, string, boolean]> = [
-      ['/bin/*', true, '/bin/sh', true], ['/bin/*', true, '/bin/x/sh', false], ['/usr/**', true, '/usr/lib/x/y', true],
-      ['/bin/s?', true, '/bin/sh', true], ['/bin/[a-c]at', true, '/bin/cat', true], ['/bin/[!c]at', true, '/bin/cat', false],
-      ['/bin/\\*', true, '/bin/*', true], ['/bin/\\*', true, '/bin/sh', false],
-      ['web-*', false, 'web-1/x', true], ['a.b', false, 'axb', false], ['(x)', false, '(x)', true],
+      ['/bin/*', true, '/bin/sh', true],
+      ['/bin/*', true, '/bin/x/sh', false],
+      ['/usr/**', true, '/usr/lib/x/y', true],
+      ['/bin/s?', true, '/bin/sh', true],
+      ['/bin/[a-c]at', true, '/bin/cat', true],
+      ['/bin/[!c]at', true, '/bin/cat', false],
+      ['/bin/\\*', true, '/bin/*', true],
+      ['/bin/\\*', true, '/bin/sh', false],
+      ['web-*', false, 'web-1/x', true],
+      ['a.b', false, 'axb', false],
+      ['(x)', false, '(x)', true],
     ];
     for (const [glob, path, value, want] of table) {
       const pass = compileFilter({ allow: [path ? { exe_globs: [glob] } : { container_names: [glob] }], deny: [] });
@@ -133,7 +162,11 @@ describe('sink filters', () => {
       ['[z-a]', /reversed range/],
     ];
     for (const [glob, msg] of table) {
-      assert.throws(() => parseConfig(`sinks: [{type: webhook, url: http://x, filter: {allow: [{container_names: [${JSON.stringify(glob)}]}]}}]`, 'f'), (e: unknown) => e instanceof ConfigError && msg.test(e.message), glob);
+      assert.throws(
+        () => parseConfig(`sinks: [{type: webhook, url: http://x, filter: {allow: [{container_names: [${JSON.stringify(glob)}]}]}}]`, 'f'),
+        (e: unknown) => e instanceof ConfigError && msg.test(e.message),
+        glob,
+      );
     }
   });
 

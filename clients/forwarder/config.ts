@@ -32,15 +32,44 @@ interface SinkCommon {
   retry: BackoffOptions;
 }
 
-export type SinkConfig = SinkCommon & (
-  | { type: 'syslog'; transport: 'udp' | 'tcp' | 'tls'; host: string; port: number; format: 'rfc5424' | 'cef'; appName: string;
-    facility: number; sdId: string; ca?: string | undefined; cert?: string | undefined; key?: string | undefined; servername?: string | undefined }
-  | { type: 'hec'; url: string; token: string; index?: string | undefined; sourcetype?: string | undefined; source?: string | undefined; ca?: string | undefined }
-  | { type: 'bulk'; url: string; index: string; authorization?: string | undefined; ca?: string | undefined }
-  | { type: 'webhook'; url: string; headers: Record<string, string>; ca?: string | undefined }
-  | { type: 'falco'; url: string; headers: Record<string, string>; ca?: string | undefined }
-  | { type: 'nats'; servers: string[]; subject: string; stream?: string | undefined; createStream: boolean; creds?: string | undefined; ca?: string | undefined }
-);
+export type SinkConfig = SinkCommon &
+  (
+    | {
+        type: 'syslog';
+        transport: 'udp' | 'tcp' | 'tls';
+        host: string;
+        port: number;
+        format: 'rfc5424' | 'cef';
+        appName: string;
+        facility: number;
+        sdId: string;
+        ca?: string | undefined;
+        cert?: string | undefined;
+        key?: string | undefined;
+        servername?: string | undefined;
+      }
+    | {
+        type: 'hec';
+        url: string;
+        token: string;
+        index?: string | undefined;
+        sourcetype?: string | undefined;
+        source?: string | undefined;
+        ca?: string | undefined;
+      }
+    | { type: 'bulk'; url: string; index: string; authorization?: string | undefined; ca?: string | undefined }
+    | { type: 'webhook'; url: string; headers: Record<string, string>; ca?: string | undefined }
+    | { type: 'falco'; url: string; headers: Record<string, string>; ca?: string | undefined }
+    | {
+        type: 'nats';
+        servers: string[];
+        subject: string;
+        stream?: string | undefined;
+        createStream: boolean;
+        creds?: string | undefined;
+        ca?: string | undefined;
+      }
+  );
 
 export interface ForwarderConfig {
   daemon: DaemonConfig;
@@ -85,36 +114,56 @@ const absent = (v: unknown): v is undefined | null => v === undefined || v === n
 
 function text(description: string, opts: { default?: string; pattern?: { source: string; says: string } } = {}): Field<string | undefined> {
   const re = opts.pattern ? new RegExp(opts.pattern.source, 'u') : undefined;
-  return field(description, { type: 'string', minLength: 1, ...(opts.pattern ? { pattern: opts.pattern.source } : {}) }, (v, fail) => {
-    if (absent(v)) return opts.default;
-    if (typeof v !== 'string' || v === '') throw fail('must be a non-empty string');
-    if (re && !re.test(v)) throw fail(opts.pattern!.says);
-    return v;
-  }, opts.default);
+  return field(
+    description,
+    { type: 'string', minLength: 1, ...(opts.pattern ? { pattern: opts.pattern.source } : {}) },
+    (v, fail) => {
+      if (absent(v)) return opts.default;
+      if (typeof v !== 'string' || v === '') throw fail('must be a non-empty string');
+      if (re && !re.test(v)) throw fail(opts.pattern!.says);
+      return v;
+    },
+    opts.default,
+  );
 }
 
 function integer(description: string, min: number, max: number, dflt?: number): Field<number | undefined> {
-  return field(description, { type: 'integer', minimum: min, maximum: max }, (v, fail) => {
-    if (absent(v)) return dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw fail(`must be an integer from ${min} to ${max}`);
-    return v;
-  }, dflt);
+  return field(
+    description,
+    { type: 'integer', minimum: min, maximum: max },
+    (v, fail) => {
+      if (absent(v)) return dflt;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw fail(`must be an integer from ${min} to ${max}`);
+      return v;
+    },
+    dflt,
+  );
 }
 
 function flag(description: string, dflt: boolean): Field<boolean> {
-  return field(description, { type: 'boolean' }, (v, fail) => {
-    if (absent(v)) return dflt;
-    if (typeof v !== 'boolean') throw fail('must be true or false');
-    return v;
-  }, dflt);
+  return field(
+    description,
+    { type: 'boolean' },
+    (v, fail) => {
+      if (absent(v)) return dflt;
+      if (typeof v !== 'boolean') throw fail('must be true or false');
+      return v;
+    },
+    dflt,
+  );
 }
 
 function choice<T extends string>(description: string, values: readonly T[], dflt?: T): Field<T> {
-  return field(description, { type: 'string', enum: [...values] }, (v, fail) => {
-    const x = absent(v) ? dflt : v;
-    if (!values.includes(x as T)) throw fail(`must be one of ${values.join(', ')}`);
-    return x as T;
-  }, dflt);
+  return field(
+    description,
+    { type: 'string', enum: [...values] },
+    (v, fail) => {
+      const x = absent(v) ? dflt : v;
+      if (!values.includes(x as T)) throw fail(`must be one of ${values.join(', ')}`);
+      return x as T;
+    },
+    dflt,
+  );
 }
 
 /** A sub-mapping; its Fields are read through a Reader of its own. */
@@ -133,7 +182,13 @@ function sectionSchema(fields: Fields, required: readonly string[], rules: JsonS
     const s = required.includes(k) ? f.schema : orNull(f.schema);
     properties[k] = { description: f.description, ...(f.default !== undefined ? { default: f.default } : {}), ...s };
   }
-  return { type: 'object', properties, additionalProperties: false, ...(required.length ? { required: [...required] } : {}), ...(rules.length ? { allOf: rules } : {}) };
+  return {
+    type: 'object',
+    properties,
+    additionalProperties: false,
+    ...(required.length ? { required: [...required] } : {}),
+    ...(rules.length ? { allOf: rules } : {}),
+  };
 }
 
 function orNull(s: JsonSchema): JsonSchema {
@@ -206,7 +261,9 @@ const FILTER_LISTS: Fields = {
 };
 
 const COMMON_FIELDS: Fields = {
-  name: text("The sink's name: keys its cursor in the state file, so keep it stable. Default <type>-<index>.", { pattern: { source: '^[A-Za-z0-9_.-]+$', says: 'letters, digits, ".", "_" and "-" only' } }),
+  name: text("The sink's name: keys its cursor in the state file, so keep it stable. Default <type>-<index>.", {
+    pattern: { source: '^[A-Za-z0-9_.-]+$', says: 'letters, digits, ".", "_" and "-" only' },
+  }),
   type: choice('The kind of sink.', SINK_TYPES),
   alerts: flag('Ship alerts.', true),
   events: flag('Ship events too.', false),
@@ -219,7 +276,12 @@ const COMMON_FIELDS: Fields = {
 const FACILITY_SOURCE = `^(?:0*(?:1?\\d|2[0-3])|${FACILITY_NAMES.map(anyCase).join('|')})$`;
 const facility = field<number>(
   'A facility name (kern, user, daemon, auth, local0..local7, ...) or 0..23.',
-  { anyOf: [{ type: 'integer', minimum: 0, maximum: 23 }, { type: 'string', pattern: FACILITY_SOURCE }] },
+  {
+    anyOf: [
+      { type: 'integer', minimum: 0, maximum: 23 },
+      { type: 'string', pattern: FACILITY_SOURCE },
+    ],
+  },
   (v, fail) => {
     const f = absent(v) ? 'local0' : v;
     const code = typeof f === 'string' || typeof f === 'number' ? facilityCode(f) : undefined;
@@ -237,7 +299,8 @@ const subject = field<string>(
   (v, fail) => {
     const s = text('').read(v, fail) ?? 'vigil.{host}.{severity}';
     for (const m of s.matchAll(/\{([^}]*)\}/g)) {
-      if (!(SUBJECT_PLACEHOLDERS as readonly string[]).includes(m[1]!)) throw fail(`unknown placeholder {${m[1]}} (known: ${SUBJECT_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`);
+      if (!(SUBJECT_PLACEHOLDERS as readonly string[]).includes(m[1]!))
+        throw fail(`unknown placeholder {${m[1]}} (known: ${SUBJECT_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`);
     }
     if (/[\s*>]/.test(s) || s.split('.').some((t) => t === '')) throw fail('dot-separated tokens without spaces or wildcards');
     return s;
@@ -247,7 +310,12 @@ const subject = field<string>(
 
 const servers = field<string[] | undefined>(
   'A NATS server URL or a list of them.',
-  { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] },
+  {
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    ],
+  },
   (v, fail) => {
     const list = typeof v === 'string' ? [v] : v;
     if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x !== '')) throw fail('a server URL or a list of them');
@@ -278,7 +346,10 @@ const SINK_FIELDS: Record<SinkType, { fields: Fields; required: readonly string[
       format: choice('rfc5424, or cef (a CEF line as the MSG of an RFC 5424 message).', ['rfc5424', 'cef'] as const, 'rfc5424'),
       app_name: text('APP-NAME of the messages.', { default: 'vigil' }),
       facility,
-      sd_id: text('SD-ID of the structured data.', { default: DEFAULT_SD_ID, pattern: { source: '^[!#-<>-\\\\^-~]{1,32}$', says: 'printable ASCII without = ] " or space, at most 32' } }),
+      sd_id: text('SD-ID of the structured data.', {
+        default: DEFAULT_SD_ID,
+        pattern: { source: '^[!#-<>-\\\\^-~]{1,32}$', says: 'printable ASCII without = ] " or space, at most 32' },
+      }),
       ca: text("CA bundle (PEM path) to verify the server's certificate (tls)."),
       cert: text('Client certificate (PEM path) for mutual TLS.'),
       key: text('Its private key (PEM path).'),
@@ -302,7 +373,10 @@ const SINK_FIELDS: Record<SinkType, { fields: Fields; required: readonly string[
   bulk: {
     fields: {
       url: url('Elasticsearch or OpenSearch URL (/_bulk when no path is given).'),
-      index: text('Index; {date} is the record\'s UTC day, YYYY.MM.DD.', { default: 'vigil-{date}', pattern: { source: '^[^\\p{Lu}\\\\/*?"<>| ,#]+$', says: 'lower case, without \\ / * ? " < > | space , #' } }),
+      index: text("Index; {date} is the record's UTC day, YYYY.MM.DD.", {
+        default: 'vigil-{date}',
+        pattern: { source: '^[^\\p{Lu}\\\\/*?"<>| ,#]+$', says: 'lower case, without \\ / * ? " < > | space , #' },
+      }),
       auth: mapping('One of username/password, api_key, bearer.', AUTH_FIELDS, [
         notBoth('password', 'password_file'),
         notBoth('api_key', 'api_key_file'),
@@ -336,21 +410,27 @@ const SINK_FIELDS: Record<SinkType, { fields: Fields; required: readonly string[
   },
   // Falco's http_output: alerts only, as Falco's JSON alert (falcosidekick listens on :2801).
   falco: {
-    fields: { url: url('Where each alert is POSTed as Falco\'s JSON alert (falcosidekick: http://host:2801/).'), headers, ca: text('CA bundle (PEM path).') },
+    fields: { url: url("Where each alert is POSTed as Falco's JSON alert (falcosidekick: http://host:2801/)."), headers, ca: text('CA bundle (PEM path).') },
     required: ['url'],
     rules: [{ properties: { events: { const: false } } }],
   },
 };
 
 /** Rules of every sink: one that ships nothing is refused. */
-const COMMON_RULES: JsonSchema[] = [{ if: { required: ['alerts'], properties: { alerts: { const: false } } }, then: { required: ['events'], properties: { events: { const: true } } } }];
+const COMMON_RULES: JsonSchema[] = [
+  { if: { required: ['alerts'], properties: { alerts: { const: false } } }, then: { required: ['events'], properties: { events: { const: true } } } },
+];
 
 const TOP_FIELDS: Fields = {
   daemon: mapping('Where the daemon is.', DAEMON_FIELDS, [notBoth('token', 'token_file')]),
   state_file: text("The sinks' cursors (JSON).", { default: DEFAULT_STATE_FILE }),
   hostname: text("This host's name in the records (default: the machine's)."),
   shutdown_timeout_ms: integer('How long SIGTERM waits for the sinks to take what is queued, ms.', 0, 600_000, 10_000),
-  on_epoch_change: choice("When the daemon's alert history is new (its epoch changed): replay its oldest alert on (oldest) or start from now.", ['oldest', 'now'] as const, 'oldest'),
+  on_epoch_change: choice(
+    "When the daemon's alert history is new (its epoch changed): replay its oldest alert on (oldest) or start from now.",
+    ['oldest', 'now'] as const,
+    'oldest',
+  ),
   sinks: field<unknown[]>('Where records go; at least one. Sink names must be unique.', { type: 'array', minItems: 1 }, (v, fail) => {
     if (!Array.isArray(v) || v.length === 0) throw fail('a list of at least one sink');
     return v;
@@ -358,7 +438,11 @@ const TOP_FIELDS: Fields = {
 };
 
 class Reader {
-  constructor(readonly obj: Obj, readonly where: string, readonly fields: Fields) {
+  constructor(
+    readonly obj: Obj,
+    readonly where: string,
+    readonly fields: Fields,
+  ) {
     for (const k of Object.keys(obj)) if (!Object.hasOwn(fields, k)) throw this.err(k, 'unknown setting');
   }
 
@@ -437,9 +521,19 @@ function parseSink(value: unknown, i: number): SinkConfig {
     case 'syslog': {
       const transport = r.get<'udp' | 'tcp' | 'tls'>('transport');
       return {
-        ...common, type, transport, host: r.need<string>('host'), port: r.get<number | undefined>('port') ?? (transport === 'tls' ? 6514 : 514),
-        format: r.get<'rfc5424' | 'cef'>('format'), appName: r.get<string>('app_name'), facility: r.get<number>('facility'), sdId: r.get<string>('sd_id'),
-        ca: str('ca'), cert: str('cert'), key: str('key'), servername: str('servername'),
+        ...common,
+        type,
+        transport,
+        host: r.need<string>('host'),
+        port: r.get<number | undefined>('port') ?? (transport === 'tls' ? 6514 : 514),
+        format: r.get<'rfc5424' | 'cef'>('format'),
+        appName: r.get<string>('app_name'),
+        facility: r.get<number>('facility'),
+        sdId: r.get<string>('sd_id'),
+        ca: str('ca'),
+        cert: str('cert'),
+        key: str('key'),
+        servername: str('servername'),
       };
     }
     case 'hec': {
@@ -462,7 +556,7 @@ function parseSink(value: unknown, i: number): SinkConfig {
     case 'webhook':
       return { ...common, type, url: r.need<string>('url'), headers: stringHeaders(r), ca: str('ca') };
     case 'falco': {
-      if (common.events) throw r.err('events', 'a falco sink sends alerts only (Falco\'s JSON alert has no form for events)');
+      if (common.events) throw r.err('events', "a falco sink sends alerts only (Falco's JSON alert has no form for events)");
       return { ...common, type, url: r.need<string>('url'), headers: stringHeaders(r), ca: str('ca') };
     }
     case 'nats': {

@@ -3,12 +3,7 @@
 // codes (following the daemon's naming).
 import { CodedError } from '../../common/errors.js';
 
-export type ForwardErrorCode =
-  | 'VIGIL_USAGE'
-  | 'VIGIL_CONFIG'
-  | 'VIGIL_FORWARD_STATE'
-  | 'VIGIL_FORWARD_SINK'
-  | 'VIGIL_FORWARD_SOURCE';
+export type ForwardErrorCode = 'VIGIL_USAGE' | 'VIGIL_CONFIG' | 'VIGIL_FORWARD_STATE' | 'VIGIL_FORWARD_SINK' | 'VIGIL_FORWARD_SOURCE';
 
 /** The forwarder's errors: vigil's one base (common/errors.ts) with the forwarder's codes. */
 export class ForwardError extends CodedError<ForwardErrorCode> {}

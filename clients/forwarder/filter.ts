@@ -45,7 +45,10 @@ export const FILTER_FIELDS: Readonly<Record<keyof FilterSpec, { description: str
   kinds: { description: 'Event kinds (docs/events.md): exec, file, ...', schema: { type: 'array', items: { type: 'string', enum: [...EVENT_KINDS] } } },
   rules: { description: 'Rule names.', schema: NAMES },
   min_severity: { description: 'Alerts of at least this severity.', schema: { type: 'string', enum: [...SEVERITIES] } },
-  container_ids: { description: 'Container ids or prefixes of at least 4 characters; host for the host.', schema: { type: 'array', items: { type: 'string', pattern: '^(?:host|[\\s\\S]{4,})$' } } },
+  container_ids: {
+    description: 'Container ids or prefixes of at least 4 characters; host for the host.',
+    schema: { type: 'array', items: { type: 'string', pattern: '^(?:host|[\\s\\S]{4,})$' } },
+  },
   container_names: { description: 'Container names: globs (* any run of characters).', schema: NAMES },
   pod_namespaces: { description: 'Kubernetes namespaces.', schema: NAMES },
   exe_globs: { description: 'Executable paths: globs (* within a path segment, ** across).', schema: NAMES },
@@ -117,9 +120,9 @@ function compileSpec(f: FilterSpec): Predicate {
   const tests: Predicate[] = [];
   if (f.kinds && f.kinds.length > 0) {
     const kinds = new Set(f.kinds);
-    tests.push((r) => r.type === 'event'
-      ? kinds.has(enumName(r.event.kind, 'EVENT_KIND_'))
-      : r.alert.events.some((e) => kinds.has(enumName(e.kind, 'EVENT_KIND_'))));
+    tests.push((r) =>
+      r.type === 'event' ? kinds.has(enumName(r.event.kind, 'EVENT_KIND_')) : r.alert.events.some((e) => kinds.has(enumName(e.kind, 'EVENT_KIND_'))),
+    );
   }
   if (f.rules && f.rules.length > 0) {
     const rules = new Set(f.rules);
@@ -150,7 +153,7 @@ function compileSpec(f: FilterSpec): Predicate {
   if (f.exe_globs && f.exe_globs.length > 0) {
     const globs = f.exe_globs.map((g) => compileGlob(g, 'path'));
     tests.push((r) => {
-      const exe = r.type === 'alert' ? r.alert.lineage[0]?.exe ?? '' : r.event.exec?.exe || r.event.proc?.exe || '';
+      const exe = r.type === 'alert' ? (r.alert.lineage[0]?.exe ?? '') : r.event.exec?.exe || r.event.proc?.exe || '';
       return anyGlob(globs, exe);
     });
   }

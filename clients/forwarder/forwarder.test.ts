@@ -24,15 +24,22 @@ const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
 let n = 0;
 function setup(sinkYaml = '', names = ['a', 'b']) {
   const state = join(dir, `state-${n++}.json`);
-  const cfg = parseConfig(`state_file: ${state}\nsinks:\n${names.map((name) =>
-    `  - {name: ${name}, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}${sinkYaml}}`).join('\n')}`, 'test.yaml');
+  const cfg = parseConfig(
+    `state_file: ${state}\nsinks:\n${names
+      .map(
+        (name) => `  - {name: ${name}, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}${sinkYaml}}`,
+      )
+      .join('\n')}`,
+    'test.yaml',
+  );
   const sinks = new Map<string, RecordingSink>();
   const source = new FakeSource();
-  const make = () => assemble(cfg, source, log, '0', (s) => {
-    const sink = sinks.get(s.name) ?? new RecordingSink();
-    sinks.set(s.name, sink);
-    return sink;
-  });
+  const make = () =>
+    assemble(cfg, source, log, '0', (s) => {
+      const sink = sinks.get(s.name) ?? new RecordingSink();
+      sinks.set(s.name, sink);
+      return sink;
+    });
   return { cfg, state, source, sinks, make };
 }
 
@@ -150,7 +157,10 @@ describe('forwarder', () => {
       const lines: string[] = [];
       const loud = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
       const state = join(dir, `state-${n++}.json`);
-      const cfg = parseConfig(`state_file: ${state}\non_epoch_change: ${policy}\nsinks:\n  - {name: a, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}}`, 'test.yaml');
+      const cfg = parseConfig(
+        `state_file: ${state}\non_epoch_change: ${policy}\nsinks:\n  - {name: a, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}}`,
+        'test.yaml',
+      );
       const sink = new RecordingSink();
       const source = new FakeSource();
       const make = () => assemble(cfg, source, loud, '0', () => sink);
@@ -185,7 +195,10 @@ describe('forwarder', () => {
     const loud = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
     const state = join(dir, `state-${n++}.json`);
     writeFileSync(state, JSON.stringify({ version: 1, sinks: { a: { seq: 50, updated: 'x' } } }));
-    const cfg = parseConfig(`state_file: ${state}\nsinks:\n  - {name: a, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}}`, 'test.yaml');
+    const cfg = parseConfig(
+      `state_file: ${state}\nsinks:\n  - {name: a, type: webhook, url: "http://x", batch: {max_items: 10, max_wait_ms: 1}, retry: {initial_ms: 1, max_ms: 5}}`,
+      'test.yaml',
+    );
     const sink = new RecordingSink();
     const source = new FakeSource();
     for (let i = 0; i < 5; i++) source.raise();

@@ -118,8 +118,17 @@ export class Forwarder {
       this.o.log.info({ since_seq: r.sinceSeq, from_oldest: r.fromOldest, epoch: r.epoch }, 'subscribing');
       try {
         const stream = this.o.source.subscribe(
-          { sinceSeq: r.sinceSeq, includeAlerts, includeEvents, allow: this.o.allow ?? [], deny: [], ...(r.epoch ? { epoch: r.epoch } : {}), ...(r.fromOldest ? { fromOldest: true } : {}) },
-          ac.signal);
+          {
+            sinceSeq: r.sinceSeq,
+            includeAlerts,
+            includeEvents,
+            allow: this.o.allow ?? [],
+            deny: [],
+            ...(r.epoch ? { epoch: r.epoch } : {}),
+            ...(r.fromOldest ? { fromOldest: true } : {}),
+          },
+          ac.signal,
+        );
         let first = true;
         for await (const item of stream) {
           attempt = 0;
@@ -169,14 +178,20 @@ export class Forwarder {
         p.reset(h.lastSeq);
         this.o.store.reset(p.name, h.lastSeq, h.epoch);
         changed = true;
-        this.o.log.info({ sink: p.name, seq: h.lastSeq, epoch: h.epoch }, 'first run of this sink: its cursor starts at the last seq the daemon published (written before any delivery)');
+        this.o.log.info(
+          { sink: p.name, seq: h.lastSeq, epoch: h.epoch },
+          'first run of this sink: its cursor starts at the last seq the daemon published (written before any delivery)',
+        );
       } else if (epoch === '') {
         this.o.store.reset(p.name, this.o.store.get(p.name), h.epoch);
         changed = true;
       } else if (epoch !== h.epoch) {
         // Sinks of different epochs (the subscription named none): this one follows the policy alone.
         const seq = (this.o.onEpochChange ?? 'oldest') === 'oldest' ? 0 : h.lastSeq;
-        this.o.log.error({ sink: p.name, cursor_epoch: epoch, daemon_epoch: h.epoch, seq }, `THE DAEMON'S ALERT HISTORY CHANGED for sink ${p.name} (epoch ${epoch} -> ${h.epoch}): its cursor is moved to ${seq === 0 ? 'the oldest stored alert' : 'now'}`);
+        this.o.log.error(
+          { sink: p.name, cursor_epoch: epoch, daemon_epoch: h.epoch, seq },
+          `THE DAEMON'S ALERT HISTORY CHANGED for sink ${p.name} (epoch ${epoch} -> ${h.epoch}): its cursor is moved to ${seq === 0 ? 'the oldest stored alert' : 'now'}`,
+        );
         p.reset(seq);
         this.o.store.reset(p.name, seq, h.epoch);
         changed = true;
@@ -193,11 +208,20 @@ export class Forwarder {
     const seq = policy === 'oldest' ? 0 : err.lastSeq;
     this.stats.epochChanges++;
     this.stats.epoch = err.epoch;
-    const what = err.reason === 'epoch'
-      ? `THE DAEMON'S ALERT HISTORY CHANGED (epoch ${r.epoch ?? '?'} -> ${err.epoch}): the sinks' cursors name alerts of another history`
-      : `THE SINKS' CURSOR (seq ${r.sinceSeq}) IS BEYOND THE DAEMON'S LAST SEQ ${err.lastSeq} (epoch ${err.epoch}): its history was reset or replaced`;
+    const what =
+      err.reason === 'epoch'
+        ? `THE DAEMON'S ALERT HISTORY CHANGED (epoch ${r.epoch ?? '?'} -> ${err.epoch}): the sinks' cursors name alerts of another history`
+        : `THE SINKS' CURSOR (seq ${r.sinceSeq}) IS BEYOND THE DAEMON'S LAST SEQ ${err.lastSeq} (epoch ${err.epoch}): its history was reset or replaced`;
     this.o.log.error(
-      { reason: err.reason, cursor_epoch: r.epoch ?? '', since_seq: r.sinceSeq, daemon_epoch: err.epoch, first_seq: err.firstSeq, last_seq: err.lastSeq, on_epoch_change: policy },
+      {
+        reason: err.reason,
+        cursor_epoch: r.epoch ?? '',
+        since_seq: r.sinceSeq,
+        daemon_epoch: err.epoch,
+        first_seq: err.firstSeq,
+        last_seq: err.lastSeq,
+        on_epoch_change: policy,
+      },
       `${what}; on_epoch_change: ${policy}: ${policy === 'oldest' ? `replaying from the oldest stored alert (seq ${err.firstSeq})` : `continuing after seq ${err.lastSeq}`}`,
     );
     for (const p of this.o.pipelines) {
@@ -217,8 +241,10 @@ export class Forwarder {
         this.stats.gaps++;
         this.stats.lostAlerts += item.lostAlerts;
         this.stats.lostEvents += item.lost - item.lostAlerts;
-        this.o.log.warn({ lost: item.lost, lost_alerts: item.lostAlerts, reason: item.reason, last_seq: item.lastSeq },
-          'the daemon dropped messages for this stream');
+        this.o.log.warn(
+          { lost: item.lost, lost_alerts: item.lostAlerts, reason: item.reason, last_seq: item.lastSeq },
+          'the daemon dropped messages for this stream',
+        );
         if (item.lostAlerts > 0) this.requestResync();
         break;
       case 'heartbeat':

@@ -39,14 +39,20 @@ export class GrpcSource implements AlertSource {
 
   async *subscribe(o: SubscribeOptions, signal: AbortSignal): AsyncIterable<StreamItem> {
     const md = tokenMetadata(this.token);
-    const call = this.client.Subscribe({
-      allow: o.allow, deny: o.deny, include_alerts: o.includeAlerts, include_events: o.includeEvents,
-      since_seq: String(o.sinceSeq),
-      // what its losses count under in vigil status and vigil_subscriber_dropped_total
-      client_name: 'vigil-forward',
-      ...(o.epoch ? { epoch: o.epoch } : {}),
-      ...(o.fromOldest ? { from_oldest: true } : {}),
-    }, md);
+    const call = this.client.Subscribe(
+      {
+        allow: o.allow,
+        deny: o.deny,
+        include_alerts: o.includeAlerts,
+        include_events: o.includeEvents,
+        since_seq: String(o.sinceSeq),
+        // what its losses count under in vigil status and vigil_subscriber_dropped_total
+        client_name: 'vigil-forward',
+        ...(o.epoch ? { epoch: o.epoch } : {}),
+        ...(o.fromOldest ? { from_oldest: true } : {}),
+      },
+      md,
+    );
     const onAbort = (): void => call.cancel();
     if (signal.aborted) call.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -61,7 +67,12 @@ export class GrpcSource implements AlertSource {
       const epoch = e.metadata?.get('vigil-epoch')[0];
       if ((e.code === grpc.status.OUT_OF_RANGE || e.code === grpc.status.FAILED_PRECONDITION) && epoch !== undefined) {
         const n = (k: string): number => Number(e.metadata.get(k)[0] ?? 0);
-        throw new CursorRejectedError(e.code === grpc.status.OUT_OF_RANGE ? 'range' : 'epoch', `Events.Subscribe: ${e.details}`, { epoch: String(epoch), firstSeq: n('vigil-first-seq'), lastSeq: n('vigil-last-seq') }, err);
+        throw new CursorRejectedError(
+          e.code === grpc.status.OUT_OF_RANGE ? 'range' : 'epoch',
+          `Events.Subscribe: ${e.details}`,
+          { epoch: String(epoch), firstSeq: n('vigil-first-seq'), lastSeq: n('vigil-last-seq') },
+          err,
+        );
       }
       throw new SourceError(`Events.Subscribe: ${e.details || e.message}`, err);
     } finally {

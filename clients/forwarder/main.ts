@@ -36,7 +36,10 @@ async function main(): Promise<number> {
   }
   const log = pino({ name: 'vigil-forward', level: process.env.VIGIL_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const { forwarder, pipelines, store } = assemble(cfg, new GrpcSource(cfg.daemon), log, buildInfo().version);
-  log.info({ config: args.config, state: cfg.stateFile, sinks: pipelines.map((p) => ({ name: p.name, type: p.sink.type, cursor: p.acked })) }, 'vigil-forward starting');
+  log.info(
+    { config: args.config, state: cfg.stateFile, sinks: pipelines.map((p) => ({ name: p.name, type: p.sink.type, cursor: p.acked })) },
+    'vigil-forward starting',
+  );
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -51,17 +54,20 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => {
-  process.exitCode = code;
-  // A sink library may keep a timer alive after close; everything is flushed by now.
-  setTimeout(() => process.exit(code), 100).unref();
-}, (err: unknown) => {
-  if (err instanceof ForwardError) {
-    process.stderr.write(`vigil-forward: ${err.code}: ${err.message}\n`);
-    if (err instanceof UsageError) process.stderr.write(USAGE);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  } else {
-    process.stderr.write(`vigil-forward: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  }
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // A sink library may keep a timer alive after close; everything is flushed by now.
+    setTimeout(() => process.exit(code), 100).unref();
+  },
+  (err: unknown) => {
+    if (err instanceof ForwardError) {
+      process.stderr.write(`vigil-forward: ${err.code}: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write(USAGE);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    } else {
+      process.stderr.write(`vigil-forward: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

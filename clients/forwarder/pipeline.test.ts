@@ -12,8 +12,18 @@ function pipeline(sink: RecordingSink, over: Partial<PipelineOptions> = {}): { p
   const cursors: number[] = [];
   const resyncs: number[] = [];
   const p = new Pipeline({
-    name: 't', sink, filter: () => true, alerts: true, events: true, batch: { maxItems: 10, maxWaitMs: 5 }, queueMax: 100,
-    retry: { initialMs: 1, maxMs: 4 }, cursor: 0, onCursor: (s) => cursors.push(s), onResync: () => resyncs.push(p.accepted), log,
+    name: 't',
+    sink,
+    filter: () => true,
+    alerts: true,
+    events: true,
+    batch: { maxItems: 10, maxWaitMs: 5 },
+    queueMax: 100,
+    retry: { initialMs: 1, maxMs: 4 },
+    cursor: 0,
+    onCursor: (s) => cursors.push(s),
+    onResync: () => resyncs.push(p.accepted),
+    log,
     ...over,
   });
   return { p, cursors, resyncs };
@@ -33,8 +43,14 @@ describe('pipeline', () => {
     const { p, cursors } = pipeline(sink);
     for (let s = 1; s <= 25; s++) p.offer(alertItem(s));
     await until(() => sink.seqs.length === 25);
-    assert.deepEqual(sink.batches.map((b) => b.length), [10, 10, 5]);
-    assert.deepEqual(sink.seqs, Array.from({ length: 25 }, (_, i) => i + 1));
+    assert.deepEqual(
+      sink.batches.map((b) => b.length),
+      [10, 10, 5],
+    );
+    assert.deepEqual(
+      sink.seqs,
+      Array.from({ length: 25 }, (_, i) => i + 1),
+    );
     assert.equal(cursors.at(-1), 25);
     assert.equal(p.acked, 25);
   });
@@ -137,7 +153,10 @@ describe('pipeline', () => {
     await until(() => p.acked === 10);
     for (let s = 11; s <= 12; s++) p.offer(alertItem(s));
     await until(() => p.acked === 12);
-    assert.deepEqual(sink.seqs, Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.deepEqual(
+      sink.seqs,
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
   });
 
   it('stop delivers what is queued without waiting for the batch timer', async () => {

@@ -79,7 +79,14 @@ export class Pipeline {
   /** The queue overflowed; alerts are not taken until the stream is replayed from `accepted`. */
   lagging = false;
   readonly stats: PipelineStats = {
-    delivered: 0, rejected: 0, filtered: 0, deferred: 0, eventsDropped: 0, duplicatesSkipped: 0, batches: 0, retries: 0,
+    delivered: 0,
+    rejected: 0,
+    filtered: 0,
+    deferred: 0,
+    eventsDropped: 0,
+    duplicatesSkipped: 0,
+    batches: 0,
+    retries: 0,
   };
 
   private readonly o: PipelineOptions;
@@ -130,8 +137,10 @@ export class Pipeline {
       if (this.queue.length >= this.o.queueMax) {
         this.lagging = true;
         this.stats.deferred++;
-        this.o.log.warn({ sink: this.name, queued: this.queue.length, from_seq: r.seq },
-          'sink queue full: alerts will be replayed from the store once it drains');
+        this.o.log.warn(
+          { sink: this.name, queued: this.queue.length, from_seq: r.seq },
+          'sink queue full: alerts will be replayed from the store once it drains',
+        );
         return;
       }
       this.accepted = r.seq;
@@ -187,7 +196,9 @@ export class Pipeline {
     let timer: NodeJS.Timeout | undefined;
     const done = await Promise.race([
       this.running.then(() => true),
-      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), deadlineMs); }),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), deadlineMs);
+      }),
     ]);
     clearTimeout(timer);
     if (!done) {
@@ -204,8 +215,15 @@ export class Pipeline {
           const wait = this.firstAt + this.o.batch.maxWaitMs - Date.now();
           if (wait > 0) {
             await new Promise<void>((resolve) => {
-              const timer = setTimeout(() => { this.wake = undefined; resolve(); }, wait);
-              this.wake = () => { clearTimeout(timer); this.wake = undefined; resolve(); };
+              const timer = setTimeout(() => {
+                this.wake = undefined;
+                resolve();
+              }, wait);
+              this.wake = () => {
+                clearTimeout(timer);
+                this.wake = undefined;
+                resolve();
+              };
             });
             continue;
           }

@@ -34,7 +34,14 @@ export function syslogSeverity(s: Severity): number {
 
 /** CEF severity 0..10 (0-3 low, 4-6 medium, 7-8 high, 9-10 very high). */
 const CEF_SEVERITY: Record<Severity, number> = {
-  emergency: 10, alert: 9, critical: 8, error: 7, warning: 5, notice: 3, informational: 1, debug: 0,
+  emergency: 10,
+  alert: 9,
+  critical: 8,
+  error: 7,
+  warning: 5,
+  notice: 3,
+  informational: 1,
+  debug: 0,
 };
 export function cefSeverity(s: Severity): number {
   return CEF_SEVERITY[s];

@@ -18,7 +18,13 @@ describe('cursor state file', () => {
     s.set('b', 3);
     s.set('a', 9);
     await s.flush();
-    assert.deepEqual([...readState(path)], [['a', { seq: 9, epoch: '' }], ['b', { seq: 3, epoch: '' }]]);
+    assert.deepEqual(
+      [...readState(path)],
+      [
+        ['a', { seq: 9, epoch: '' }],
+        ['b', { seq: 3, epoch: '' }],
+      ],
+    );
     const again = new CursorStore(path);
     assert.equal(again.get('a'), 9);
     assert.equal(again.get('b'), 3);
@@ -49,7 +55,13 @@ describe('cursor state file', () => {
     s.reset('old', 0, 'fedcba9876543210');
     await s.flush();
     const back = readState(path);
-    assert.deepEqual([...back], [['new', { seq: 40, epoch: '0123456789abcdef' }], ['old', { seq: 0, epoch: 'fedcba9876543210' }]]);
+    assert.deepEqual(
+      [...back],
+      [
+        ['new', { seq: 40, epoch: '0123456789abcdef' }],
+        ['old', { seq: 0, epoch: 'fedcba9876543210' }],
+      ],
+    );
     assert.equal(JSON.parse(readFileSync(path, 'utf8')).version, 2);
   });
 
@@ -58,18 +70,27 @@ describe('cursor state file', () => {
     writeFileAtomic(path, 'one');
     writeFileAtomic(path, 'two');
     assert.equal(readFileSync(path, 'utf8'), 'two');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   it('refuses a file that is not a state file, with its path', () => {
     const table: Array<[string, RegExp]> = [
-      ['{', /not JSON/], ['[]', /not a vigil-forward state file/], ['{"version":3,"sinks":{}}', /version 1 or 2/],
-      ['{"version":1,"sinks":{"a":{"seq":-1}}}', /sink a: bad seq/], ['{"version":2,"sinks":{"a":{"seq":1,"epoch":"zz"}}}', /sink a: bad epoch/],
+      ['{', /not JSON/],
+      ['[]', /not a vigil-forward state file/],
+      ['{"version":3,"sinks":{}}', /version 1 or 2/],
+      ['{"version":1,"sinks":{"a":{"seq":-1}}}', /sink a: bad seq/],
+      ['{"version":2,"sinks":{"a":{"seq":1,"epoch":"zz"}}}', /sink a: bad epoch/],
     ];
     for (const [content, want] of table) {
       const path = join(dir, 'bad.json');
       writeFileSync(path, content);
-      assert.throws(() => readState(path), (err: unknown) => err instanceof StateError && want.test(err.message) && err.message.startsWith(path));
+      assert.throws(
+        () => readState(path),
+        (err: unknown) => err instanceof StateError && want.test(err.message) && err.message.startsWith(path),
+      );
     }
   });
 });

@@ -44,7 +44,8 @@ export function readState(path: string): Map<string, Cursor> {
   const out = new Map<string, Cursor>();
   for (const [name, entry] of Object.entries(sinks as Record<string, { seq?: unknown; epoch?: unknown }>)) {
     if (!Number.isSafeInteger(entry?.seq) || (entry.seq as number) < 0) throw new StateError(`${path}: sink ${name}: bad seq`);
-    if (entry.epoch !== undefined && (typeof entry.epoch !== 'string' || !/^([0-9a-f]{16})?$/.test(entry.epoch))) throw new StateError(`${path}: sink ${name}: bad epoch`);
+    if (entry.epoch !== undefined && (typeof entry.epoch !== 'string' || !/^([0-9a-f]{16})?$/.test(entry.epoch)))
+      throw new StateError(`${path}: sink ${name}: bad epoch`);
     out.set(name, { seq: entry.seq as number, epoch: (entry.epoch as string | undefined) ?? '' });
   }
   return out;
@@ -151,7 +152,8 @@ export class CursorStore {
   private serialize(): string {
     const now = new Date().toISOString();
     const state: StateFile = { version: 2, sinks: {} };
-    for (const [name, c] of [...this.cursors].sort(([a], [b]) => a.localeCompare(b))) state.sinks[name] = { seq: c.seq, ...(c.epoch ? { epoch: c.epoch } : {}), updated: now };
+    for (const [name, c] of [...this.cursors].sort(([a], [b]) => a.localeCompare(b)))
+      state.sinks[name] = { seq: c.seq, ...(c.epoch ? { epoch: c.epoch } : {}), updated: now };
     return `${JSON.stringify(state, null, 2)}\n`;
   }
 }

@@ -26,7 +26,16 @@ const C1: ContainerRef = { id: 'c1', name: 'web', runtime: 'runc', image: 'busyb
 const C2: ContainerRef = { id: 'c2', name: 'db', runtime: 'runc', image: 'busybox' };
 
 function rule(name: string, over: { kind?: RuleKind; actions?: ActionName[] } = {}): RuleInfo {
-  return { name, desc: name, kind: over.kind ?? 'event', severity: 'critical', tags: ['T1611', 'container_escape'], enabled: true, actions: over.actions ?? [], source: 'test.yaml:1' };
+  return {
+    name,
+    desc: name,
+    kind: over.kind ?? 'event',
+    severity: 'critical',
+    tags: ['T1611', 'container_escape'],
+    enabled: true,
+    actions: over.actions ?? [],
+    source: 'test.yaml:1',
+  };
 }
 
 function exec(pid: number, exe: string, time: number): ExecEvent {
@@ -124,15 +133,38 @@ test('an alert is stored before it is published; it carries the match, container
   assert.equal(a.unpersisted, undefined);
   assert.match(a.id, /^[0-9A-Z]{20}$/);
   assert.deepEqual(
-    { time: a.time, lastSeen: a.lastSeen, rule: a.rule, severity: a.severity, tags: a.tags, message: a.message, container: a.container, count: a.count, state: a.state },
-    { time: new Date(T0).toISOString(), lastSeen: new Date(T0).toISOString(), rule: R.name, severity: 'critical', tags: R.tags, message: 'shell in container: /bin/sh', container: C1, count: 1, state: 'open' },
+    {
+      time: a.time,
+      lastSeen: a.lastSeen,
+      rule: a.rule,
+      severity: a.severity,
+      tags: a.tags,
+      message: a.message,
+      container: a.container,
+      count: a.count,
+      state: a.state,
+    },
+    {
+      time: new Date(T0).toISOString(),
+      lastSeen: new Date(T0).toISOString(),
+      rule: R.name,
+      severity: 'critical',
+      tags: R.tags,
+      message: 'shell in container: /bin/sh',
+      container: C1,
+      count: 1,
+      state: 'open',
+    },
   );
   assert.deepEqual(a.lineage, [
     { pid: 4711, exe: '/bin/sh', args: ['/bin/sh', '-c', 'id'], comm: 'sh', uid: 1000 },
     { pid: 100, exe: '/usr/bin/runc', args: ['runc', 'exec'], comm: 'runc', uid: 0 },
     { pid: 1, exe: '/sbin/init', args: ['/sbin/init'], comm: 'init', uid: 0 },
   ]);
-  assert.deepEqual(a.events.map((e) => e.kind), ['exec']);
+  assert.deepEqual(
+    a.events.map((e) => e.kind),
+    ['exec'],
+  );
   assert.deepEqual(a.history, [{ state: 'open', at: a.time, by: 'vigild' }]);
   assert.ok(Object.isFrozen(a), 'listeners get a snapshot');
   await done(r);
@@ -141,19 +173,63 @@ test('an alert is stored before it is published; it carries the match, container
 test('dedup (table): same rule, container and exe inside the window fold into one alert', async () => {
   const R = rule('shell');
   const cases: Array<[string, Array<[number, { exe?: string; container?: ContainerRef }]>, number[]]> = [
-    ['three in the window', [[0, {}], [10 * SEC, {}], [59 * SEC, {}]], [3]],
-    ['other exe', [[0, {}], [1 * SEC, { exe: '/bin/bash' }]], [1, 1]],
-    ['other container', [[0, {}], [1 * SEC, { container: C2 }]], [1, 1]],
-    ['after the window (from the first match)', [[0, {}], [30 * SEC, {}], [61 * SEC, {}]], [2, 1]],
-    ['a little out of order', [[10 * SEC, {}], [5 * SEC, {}]], [2]],
+    [
+      'three in the window',
+      [
+        [0, {}],
+        [10 * SEC, {}],
+        [59 * SEC, {}],
+      ],
+      [3],
+    ],
+    [
+      'other exe',
+      [
+        [0, {}],
+        [1 * SEC, { exe: '/bin/bash' }],
+      ],
+      [1, 1],
+    ],
+    [
+      'other container',
+      [
+        [0, {}],
+        [1 * SEC, { container: C2 }],
+      ],
+      [1, 1],
+    ],
+    [
+      'after the window (from the first match)',
+      [
+        [0, {}],
+        [30 * SEC, {}],
+        [61 * SEC, {}],
+      ],
+      [2, 1],
+    ],
+    [
+      'a little out of order',
+      [
+        [10 * SEC, {}],
+        [5 * SEC, {}],
+      ],
+      [2],
+    ],
   ];
   for (const [name, matches, counts] of cases) {
     const r = await rig({ maxEvents: 2 });
     for (const [dt, over] of matches) r.m.submit(match(R, T0 + dt, over));
     await r.m.flush();
     const stored = (await r.alerts.list()).alerts.reverse();
-    assert.deepEqual(stored.map((a) => a.count), counts, name);
-    assert.ok(stored.every((a) => a.events.length === Math.min(2, a.count)), `${name}: events bounded`);
+    assert.deepEqual(
+      stored.map((a) => a.count),
+      counts,
+      name,
+    );
+    assert.ok(
+      stored.every((a) => a.events.length === Math.min(2, a.count)),
+      `${name}: events bounded`,
+    );
     assert.equal(r.m.stats().opened, counts.length, name);
     await done(r);
   }
@@ -166,13 +242,25 @@ test('dedup: a hit updates lastSeen and is published as an update; a resolved al
   await r.m.flush();
   r.m.submit(match(R, T0 + 5 * SEC));
   await r.m.flush();
-  assert.deepEqual(r.published.map(([a, c]) => [c, a.count, a.seq]), [['opened', 1, 1], ['updated', 2, 2]]);
+  assert.deepEqual(
+    r.published.map(([a, c]) => [c, a.count, a.seq]),
+    [
+      ['opened', 1, 1],
+      ['updated', 2, 2],
+    ],
+  );
   assert.equal(r.published[1]![0].lastSeen, new Date(T0 + 5 * SEC).toISOString());
   await r.m.resolve(r.published[0]![0].id, 'alice', 'fixed');
   r.m.submit(match(R, T0 + 6 * SEC));
   await r.m.flush();
   const list = (await r.alerts.list()).alerts;
-  assert.deepEqual(list.map((a) => [a.state, a.count]), [['open', 1], ['resolved', 2]]);
+  assert.deepEqual(
+    list.map((a) => [a.state, a.count]),
+    [
+      ['open', 1],
+      ['resolved', 2],
+    ],
+  );
   await done(r);
 });
 
@@ -244,7 +332,10 @@ test('lifecycle (table): open -> acknowledged -> resolved with who, when and com
     { state: 'acknowledged', at: new Date(T0 + 5 * SEC).toISOString(), by: 'alice', comment: 'ack by alice' },
     { state: 'resolved', at: new Date(T0 + 5 * SEC).toISOString(), by: 'bob', comment: 'resolve by bob' },
   ]);
-  assert.deepEqual(r.published.map(([, c]) => c), ['opened', 'opened', 'acknowledged', 'resolved', 'resolved']);
+  assert.deepEqual(
+    r.published.map(([, c]) => c),
+    ['opened', 'opened', 'acknowledged', 'resolved', 'resolved'],
+  );
   assert.deepEqual((await r.alerts.list({ state: 'resolved' })).alerts.length, 2);
   await done(r);
 });
@@ -290,13 +381,24 @@ test('early warnings: the alert carries the forecast of the match; an update rep
   const r = await rig();
   const R = rule('Memory exhaustion forecast', { kind: 'metric' });
   const fc = (at: number, n = 20): Forecast => ({
-    target: 'c1', metric: 'memory_working_set_bytes', model: 'linear', computedAt: T0 + at, lastObserved: T0 + at, level: 0.95,
+    target: 'c1',
+    metric: 'memory_working_set_bytes',
+    model: 'linear',
+    computedAt: T0 + at,
+    lastObserved: T0 + at,
+    level: 0.95,
     points: Array.from({ length: n }, (_, i) => ({ time: T0 + at + (i + 1) * 5000, value: i, lower: i - 1, upper: i + 1 })),
     exhaustion: { limitMetric: 'memory_limit_bytes', limit: 10, at: T0 + at + 50_000 },
   });
   const warning = (at: number, f?: Forecast, active = true): RuleMatch => ({
-    rule: R, time: T0 + at, message: `warning at ${at}`, container: C1, events: [],
-    metric: { target: 'c1', values: { forecast_at_ms: T0 + at + 50_000 }, heldMs: 0 }, active, ...(f ? { forecast: f } : {}),
+    rule: R,
+    time: T0 + at,
+    message: `warning at ${at}`,
+    container: C1,
+    events: [],
+    metric: { target: 'c1', values: { forecast_at_ms: T0 + at + 50_000 }, heldMs: 0 },
+    active,
+    ...(f ? { forecast: f } : {}),
   });
   r.m.submit(warning(0, fc(0)));
   await r.m.flush();
@@ -332,7 +434,13 @@ test('seq resume: a subscriber that reconnects after a restart gets what it miss
   await done(r, true);
   const again = await rig({}, r.dir);
   const missed = await again.m.since(lastSeen);
-  assert.deepEqual(missed.map((a) => [a.rule, a.count, a.seq]), [['r0', 2, 4], ['r9', 1, 5]]);
+  assert.deepEqual(
+    missed.map((a) => [a.rule, a.count, a.seq]),
+    [
+      ['r0', 2, 4],
+      ['r9', 1, 5],
+    ],
+  );
   again.m.submit(match(rule('r10'), T0 + 2 * SEC));
   await again.m.flush();
   assert.equal(again.published.at(-1)![0].seq, SEQ_RESERVE + 1, 'after a restart seqs resume above the reserved high-water mark, never below');
@@ -355,8 +463,17 @@ test('a full intake queue drops and counts matches and raises the overload alert
   assert.equal(overload[0]!.container.id, 'host');
   assert.equal(overload[0]!.count, 2);
   assert.match(overload[0]!.message, /20 rule matches dropped/);
-  const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; dropped?: number }).filter((l) => l.msg === 'alert pipeline overloaded: rule matches dropped');
-  assert.deepEqual(logged.map((l) => [l.level, l.dropped]), [[50, 1], [50, 16]], 'logged once per overload alert, at error');
+  const logged = lines
+    .map((l) => JSON.parse(l) as { level: number; msg: string; dropped?: number })
+    .filter((l) => l.msg === 'alert pipeline overloaded: rule matches dropped');
+  assert.deepEqual(
+    logged.map((l) => [l.level, l.dropped]),
+    [
+      [50, 1],
+      [50, 16],
+    ],
+    'logged once per overload alert, at error',
+  );
   await done(r);
 });
 
@@ -377,9 +494,19 @@ test('actions: all of them once per new alert, kill/freeze again for each folded
   await new Promise((res) => setTimeout(res, 10));
   await r.m.flush();
   // The second process did the same inside the dedup window: folded into the alert, but killed too.
-  assert.deepEqual(calls, [['escape', ['notify', 'kill'], 4001], ['escape', ['kill'], 4002]]);
+  assert.deepEqual(calls, [
+    ['escape', ['notify', 'kill'], 4001],
+    ['escape', ['kill'], 4002],
+  ]);
   const escape = (await r.alerts.list({ rule: 'escape' })).alerts[0]!;
-  assert.deepEqual(escape.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', true, 'notify done'], ['kill', true, 'kill done'], ['kill', true, 'kill done']]);
+  assert.deepEqual(
+    escape.actions.map((o) => [o.action, o.ok, o.detail]),
+    [
+      ['notify', true, 'notify done'],
+      ['kill', true, 'kill done'],
+      ['kill', true, 'kill done'],
+    ],
+  );
   assert.equal(escape.count, 2);
   assert.equal(escape.lineage[0]?.pid, 4001, 'the alert keeps its first process');
   assert.ok(r.published.some(([a, c]) => c === 'actions' && a.actions.length === 3));
@@ -390,7 +517,13 @@ test('actions: all of them once per new alert, kill/freeze again for each folded
   await new Promise((res) => setTimeout(res, 10));
   await r.m.flush();
   const failed = (await r.alerts.list({ rule: 'escape', container: 'c2' })).alerts[0]!;
-  assert.deepEqual(failed.actions.map((o) => [o.action, o.ok, o.detail]), [['notify', false, 'action runner failed: webhook down'], ['kill', false, 'action runner failed: webhook down']]);
+  assert.deepEqual(
+    failed.actions.map((o) => [o.action, o.ok, o.detail]),
+    [
+      ['notify', false, 'action runner failed: webhook down'],
+      ['kill', false, 'action runner failed: webhook down'],
+    ],
+  );
   assert.equal(r.m.stats().actionFailures, 1);
   await done(r);
 });
@@ -410,7 +543,13 @@ test('a match suppressed by the rate limit still gets kill/freeze (counted, logg
   await new Promise((res) => setTimeout(res, 10));
   await r.m.flush();
   assert.equal((await r.alerts.list({ rule: 'flooded' })).alerts.length, 1);
-  assert.deepEqual(calls.map(([id, a, pid]) => [id === '' ? 'stand-in' : 'alert', a, pid]), [['alert', ['notify', 'kill', 'freeze'], 5001], ['stand-in', ['kill', 'freeze'], 5002]]);
+  assert.deepEqual(
+    calls.map(([id, a, pid]) => [id === '' ? 'stand-in' : 'alert', a, pid]),
+    [
+      ['alert', ['notify', 'kill', 'freeze'], 5001],
+      ['stand-in', ['kill', 'freeze'], 5002],
+    ],
+  );
   const st = r.m.stats();
   assert.deepEqual([st.suppressed, st.followUpRuns, st.followUpOutcomesUnrecorded], [1, 1, 2]);
   await done(r);
@@ -493,7 +632,10 @@ test('a full disk: alerts are published unpersisted with seqs of their own, wait
       r.m.submit(match(rule(`more ${i}`), T0 + 2 * SEC));
       await r.m.flush();
     }
-    assert.ok(r.store.stats.writeErrors - errorsThen < 20, `no write per batch while failing (${r.store.stats.writeErrors - errorsThen} errors for 40 batches)`);
+    assert.ok(
+      r.store.stats.writeErrors - errorsThen < 20,
+      `no write per batch while failing (${r.store.stats.writeErrors - errorsThen} errors for 40 batches)`,
+    );
     assert.equal(r.m.stats().waiting, 41);
     const seqs = r.published.map(([a]) => a.seq);
     assert.equal(new Set(seqs).size, seqs.length, 'every published version has a seq of its own');
@@ -505,7 +647,10 @@ test('a full disk: alerts are published unpersisted with seqs of their own, wait
     assert.ok(stored, 'written once there is room');
     assert.equal(stored.seq, during.seq, 'it keeps the seq it was published with');
     assert.equal(stored.unpersisted, undefined);
-    assert.ok(r.published.some(([a, c]) => a.id === during.id && c === 'updated' && a.unpersisted === undefined), 'published again, persisted');
+    assert.ok(
+      r.published.some(([a, c]) => a.id === during.id && c === 'updated' && a.unpersisted === undefined),
+      'published again, persisted',
+    );
     assert.equal(r.m.stats().rewritten, 41);
     assert.equal(r.alerts.stats().count, 42, 'nothing lost');
     r.m.submit(match(rule('after'), T0 + 3 * SEC));
@@ -557,9 +702,14 @@ test('the waiting queue is bounded: the oldest are dropped, counted and alerted 
   }
 });
 
-test('Falco\'s alert fields: the output\'s field values, the source and the host, on the alert and through the API', async () => {
+test("Falco's alert fields: the output's field values, the source and the host, on the alert and through the API", async () => {
   const r = await rig();
-  const outputFields = [{ name: 'proc.name', value: 'sh' }, { name: 'proc.pid', value: 4711 }, { name: 'container.privileged', value: false }, { name: 'user.name', value: null }];
+  const outputFields = [
+    { name: 'proc.name', value: 'sh' },
+    { name: 'proc.pid', value: 4711 },
+    { name: 'container.privileged', value: false },
+    { name: 'user.name', value: null },
+  ];
   r.m.submit({ ...match(rule('shell in container'), T0), outputFields });
   r.m.submit(match(rule('memory near limit', { kind: 'metric' }), T0 + SEC, { container: C2 }));
   await r.m.flush();

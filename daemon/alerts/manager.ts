@@ -189,7 +189,23 @@ function iso(ms: number): string {
 /** What the action runner sees for a suppressed match: an alert that was never opened (no id, not stored). */
 function standIn(m: RuleMatch): Readonly<Alert> {
   const time = iso(m.time);
-  return Object.freeze({ id: '', seq: 0, time, lastSeen: time, rule: m.rule.name, severity: m.rule.severity, tags: [...m.rule.tags], message: m.message, container: m.container, lineage: [], events: [], count: 1, state: 'open' as const, history: [], actions: [] });
+  return Object.freeze({
+    id: '',
+    seq: 0,
+    time,
+    lastSeen: time,
+    rule: m.rule.name,
+    severity: m.rule.severity,
+    tags: [...m.rule.tags],
+    message: m.message,
+    container: m.container,
+    lineage: [],
+    events: [],
+    count: 1,
+    state: 'open' as const,
+    history: [],
+    actions: [],
+  });
 }
 
 function isMetric(m: RuleMatch): boolean {
@@ -630,7 +646,8 @@ export class AlertManager {
 
   private async transition(id: string, to: 'acknowledged' | 'resolved', who: string, comment?: string): Promise<Readonly<Alert>> {
     if (typeof who !== 'string' || who.trim() === '') throw new TypeError('who must name the user (a non-empty string)');
-    if (comment !== undefined && (typeof comment !== 'string' || comment.length > COMMENT_MAX)) throw new TypeError(`comment must be a string of at most ${COMMENT_MAX} characters`);
+    if (comment !== undefined && (typeof comment !== 'string' || comment.length > COMMENT_MAX))
+      throw new TypeError(`comment must be a string of at most ${COMMENT_MAX} characters`);
     const live = this.byId.get(id);
     const a = live?.alert ?? this.waiting.get(id)?.alert ?? (await this.store.get(id));
     if (!a) throw new AlertError('VIGIL_ALERT_NOT_FOUND', `no alert ${JSON.stringify(id)}`);
@@ -721,7 +738,10 @@ export class AlertManager {
       }
       if (this.storeLoss === undefined) {
         this.storeLoss = this.now();
-        this.log.error({ waiting: this.waiting.size, dropped_total: this.counters.unpersistedDropped }, 'alerts waiting for the store overflowed: the oldest are dropped (counted, alerted)');
+        this.log.error(
+          { waiting: this.waiting.size, dropped_total: this.counters.unpersistedDropped },
+          'alerts waiting for the store overflowed: the oldest are dropped (counted, alerted)',
+        );
         this.schedule();
       }
     }
@@ -731,7 +751,10 @@ export class AlertManager {
         'alerts wait for the store: published unpersisted (or held without a seq), written once it works again',
       );
     } else if (wasWaiting > 0 && this.waiting.size === 0) {
-      this.log.warn({ written: wasWaiting, unpersisted_total: this.counters.unpersisted, dropped_total: this.counters.unpersistedDropped }, 'alerts that waited for the store are written');
+      this.log.warn(
+        { written: wasWaiting, unpersisted_total: this.counters.unpersisted, dropped_total: this.counters.unpersistedDropped },
+        'alerts that waited for the store are written',
+      );
     }
     if (this.waiting.size > 0) this.retrySoon(this.retryIntervalMs);
     for (const { alert, actions } of changes.values()) {
@@ -747,7 +770,9 @@ export class AlertManager {
     }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.run(() => this.commit(new Map())).catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'retrying alerts waiting for the store failed'));
+      this.run(() => this.commit(new Map())).catch((err: unknown) =>
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'retrying alerts waiting for the store failed'),
+      );
     }, ms);
     this.retryTimer.unref();
   }
@@ -788,7 +813,10 @@ export class AlertManager {
     const target = Object.freeze({ ...base, lineage: lineageOfEvents(f.match.events), events: [...f.match.events] });
     this.runActions(target, f.actions, f.alert?.id, MAX_FOLLOW_UP_OUTCOMES, (outcomes) => {
       this.counters.followUpOutcomesUnrecorded += outcomes.length;
-      this.log.info({ rule: f.match.rule.name, pid: target.lineage[0]?.pid, outcomes }, f.alert ? "actions for a folded match (outcomes beyond the alert's limit)" : 'actions for a rate-limited match');
+      this.log.info(
+        { rule: f.match.rule.name, pid: target.lineage[0]?.pid, outcomes },
+        f.alert ? "actions for a folded match (outcomes beyond the alert's limit)" : 'actions for a rate-limited match',
+      );
     });
   }
 
@@ -796,7 +824,13 @@ export class AlertManager {
    * Runs actions outside the worker; their outcomes come back as an update of the alert `recordOn`
    * while it holds fewer than `cap`, else they go to `unrecorded` (an alert gone to retention: dropped).
    */
-  private runActions(target: Readonly<Alert>, actions: ActionName[], recordOn: string | undefined, cap: number, unrecorded?: (outcomes: ActionOutcome[]) => void): void {
+  private runActions(
+    target: Readonly<Alert>,
+    actions: ActionName[],
+    recordOn: string | undefined,
+    cap: number,
+    unrecorded?: (outcomes: ActionOutcome[]) => void,
+  ): void {
     const runner = this.runner!;
     Promise.resolve()
       .then(() => runner(target, actions))

@@ -43,17 +43,41 @@ function startNs(pid: number): bigint {
 
 function event(pid: number, ktime: bigint, cgroupId = 0): VigilEvent {
   return {
-    kind: 'exec', time: new Date().toISOString(), pid, tid: pid, ppid: 1, vpid: pid, uid: 0, gid: 0, loginuid: 0, comm: 'sleep',
-    cgroup_id: cgroupId, ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 }, [KTIME]: ktime,
+    kind: 'exec',
+    time: new Date().toISOString(),
+    pid,
+    tid: pid,
+    ppid: 1,
+    vpid: pid,
+    uid: 0,
+    gid: 0,
+    loginuid: 0,
+    comm: 'sleep',
+    cgroup_id: cgroupId,
+    ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 },
+    [KTIME]: ktime,
   } as unknown as VigilEvent;
 }
 
 function alert(o: Partial<Alert> = {}): Alert {
   const now = new Date().toISOString();
   return {
-    id: 'a1', seq: 1, time: now, lastSeen: now, rule: 'test rule', severity: 'critical', tags: ['T1611'], message: 'm',
-    container: { id: 'c1', name: 'c1', runtime: 'runc', image: '' }, lineage: [], events: [], count: 1, state: 'open',
-    history: [], actions: [], ...o,
+    id: 'a1',
+    seq: 1,
+    time: now,
+    lastSeen: now,
+    rule: 'test rule',
+    severity: 'critical',
+    tags: ['T1611'],
+    message: 'm',
+    container: { id: 'c1', name: 'c1', runtime: 'runc', image: '' },
+    lineage: [],
+    events: [],
+    count: 1,
+    state: 'open',
+    history: [],
+    actions: [],
+    ...o,
   };
 }
 
@@ -194,9 +218,21 @@ test('kill: refuses pid 1, the daemon itself, a missing alert process and host p
       ['pid 1', alert({ lineage: [{ pid: 1, exe: '/sbin/init', args: [], comm: 'init' }] }), /pid 1$/],
       ['self', alert({ lineage: [{ pid: process.pid, exe: '', args: [], comm: 'node' }] }), /the daemon itself/],
       ['none', alert({ lineage: [] }), /names no process/],
-      ['host', alert({ container: HOST_CONTAINER, lineage: [{ pid: host.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }], events: [event(host.pid, startNs(host.pid) + 1_000_000n)] }), /a host process/],
+      [
+        'host',
+        alert({
+          container: HOST_CONTAINER,
+          lineage: [{ pid: host.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }],
+          events: [event(host.pid, startNs(host.pid) + 1_000_000n)],
+        }),
+        /a host process/,
+      ],
       // attributed to a container, but in the host's pid namespace and no container cgroup known
-      ['host ns', alert({ lineage: [{ pid: host.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }], events: [event(host.pid, startNs(host.pid) + 1_000_000n)] }), /a host process/],
+      [
+        'host ns',
+        alert({ lineage: [{ pid: host.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }], events: [event(host.pid, startNs(host.pid) + 1_000_000n)] }),
+        /a host process/,
+      ],
     ];
     for (const [name, a, re] of cases) {
       const [o] = await r.run(a, ['kill']);
@@ -216,16 +252,28 @@ test('kill: with killHost, the process of the alert is killed and gone; a stale 
   const p = sleeper();
   const start = startNs(p.pid);
   // The event was before the process started: the pid was reused since (the stat start time is later).
-  const stale = alert({ container: HOST_CONTAINER, lineage: [{ pid: p.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }], events: [event(p.pid, start - 1_000_000_000n)] });
+  const stale = alert({
+    container: HOST_CONTAINER,
+    lineage: [{ pid: p.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }],
+    events: [event(p.pid, start - 1_000_000_000n)],
+  });
   const [refused] = await r.run(stale, ['kill']);
   assert.equal(refused!.ok, false);
   assert.match(refused!.detail, /pid reused/);
   // Same check from the wall-clock time alone (an alert read back from the store has no kernel time).
-  const staleWall = alert({ container: HOST_CONTAINER, time: new Date(Date.now() - 5000).toISOString(), lineage: [{ pid: p.pid, exe: '', args: [], comm: 'sleep' }] });
+  const staleWall = alert({
+    container: HOST_CONTAINER,
+    time: new Date(Date.now() - 5000).toISOString(),
+    lineage: [{ pid: p.pid, exe: '', args: [], comm: 'sleep' }],
+  });
   const [refused2] = await r.run(staleWall, ['kill']);
   assert.match(refused2!.detail, /pid reused/);
 
-  const fresh = alert({ container: HOST_CONTAINER, lineage: [{ pid: p.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }], events: [event(p.pid, start + 5_000_000n)] });
+  const fresh = alert({
+    container: HOST_CONTAINER,
+    lineage: [{ pid: p.pid, exe: '/bin/sleep', args: [], comm: 'sleep' }],
+    events: [event(p.pid, start + 5_000_000n)],
+  });
   const [o] = await r.run(fresh, ['kill']);
   assert.equal(o!.ok, true, o!.detail);
   assert.equal(o!.detail, `killed pid ${p.pid} (sleep)`);

@@ -116,9 +116,11 @@ function ensureWebhooks(hooks: WebhookConfig[] | undefined): WebhookConfig[] {
       throw new ConfigError(`responses.webhooks[${i}].url is not a URL`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`responses.webhooks[${i}].url must be http or https, not ${u.protocol}`);
-    if (h.timeout !== undefined && !(Number.isFinite(h.timeout) && h.timeout > 0)) throw new ConfigError(`responses.webhooks[${i}].timeout must be a positive number of ms`);
+    if (h.timeout !== undefined && !(Number.isFinite(h.timeout) && h.timeout > 0))
+      throw new ConfigError(`responses.webhooks[${i}].timeout must be a positive number of ms`);
     for (const [k, v] of Object.entries(h.headers ?? {})) {
-      if (typeof v !== 'string' || /[\r\n]/.test(k) || /[\r\n]/.test(v)) throw new ConfigError(`responses.webhooks[${i}].headers.${k} must be a one-line string`);
+      if (typeof v !== 'string' || /[\r\n]/.test(k) || /[\r\n]/.test(v))
+        throw new ConfigError(`responses.webhooks[${i}].headers.${k} must be a one-line string`);
     }
     out.push({ url: u.href, headers: { ...(h.headers ?? {}) }, timeout: h.timeout ?? 5000 });
   }
@@ -394,8 +396,12 @@ export class Responses {
   stats(): ResponseStats {
     const q = this.queue.counters;
     return {
-      notifyDelivered: q.delivered, notifyFailed: q.failed, notifyDropped: q.dropped, notifyRetries: q.retries,
-      notifyPending: this.queue.pending, ...this.counters,
+      notifyDelivered: q.delivered,
+      notifyFailed: q.failed,
+      notifyDropped: q.dropped,
+      notifyRetries: q.retries,
+      notifyPending: this.queue.pending,
+      ...this.counters,
     };
   }
 
@@ -434,7 +440,11 @@ export class Responses {
     const gone = await this.waitFor(() => this.goneOrOther(pid, checked.startTicks));
     this.counters.killed++;
     this.log.info({ alert: alert.id, pid, comm: checked.comm }, 'killed');
-    return outcome('kill', gone, gone ? `killed pid ${pid} (${checked.comm})` : `sent SIGKILL to pid ${pid} (${checked.comm}); still running after ${this.settleMs} ms`);
+    return outcome(
+      'kill',
+      gone,
+      gone ? `killed pid ${pid} (${checked.comm})` : `sent SIGKILL to pid ${pid} (${checked.comm}); still running after ${this.settleMs} ms`,
+    );
   }
 
   private readStat(pid: number): ProcStat | undefined {
@@ -550,7 +560,11 @@ export class Responses {
     const frozen = await this.waitFor(() => readText(join(dir, 'freezer.state')).trim() === 'FROZEN');
     this.counters.frozen++;
     this.log.info({ alert: alert.id, container: alert.container.id, dir }, 'froze');
-    return outcome('freeze', frozen, frozen ? `froze ${dir}` : `wrote FROZEN in ${dir}; state ${readText(join(dir, 'freezer.state')).trim()} after ${this.settleMs} ms`);
+    return outcome(
+      'freeze',
+      frozen,
+      frozen ? `froze ${dir}` : `wrote FROZEN in ${dir}; state ${readText(join(dir, 'freezer.state')).trim()} after ${this.settleMs} ms`,
+    );
   }
 
   /** The container's freezer: its v2 cgroup directory (cgroup.freeze) or its v1 freezer directory. */
@@ -611,7 +625,11 @@ export class Responses {
     const e = alert.events.find((ev): ev is EnforceEvent => ev.kind === 'enforce');
     if (e) {
       const fate = e.spoiled ? 'the call failed (argument spoiled)' : 'the call may have completed (not spoiled)';
-      return outcome('enforce', e.signal_sent, `the kernel ${e.signal_sent ? 'killed' : `failed to kill (${e.signal_ret})`} pid ${e.pid} at ${e.syscall}; ${fate}`);
+      return outcome(
+        'enforce',
+        e.signal_sent,
+        `the kernel ${e.signal_sent ? 'killed' : `failed to kill (${e.signal_ret})`} pid ${e.pid} at ${e.syscall}; ${fate}`,
+      );
     }
     if (!this.config.enforce) return outcome('enforce', false, 'kernel enforcement is off (responses.enforce)');
     return outcome('enforce', false, 'enforcement is on, but the alert carries no enforce event (the call is not enforced)');
@@ -678,4 +696,3 @@ export function enforceEntries(names: readonly string[], table: SyscallTable, o:
   }
   return out;
 }
-

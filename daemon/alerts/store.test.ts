@@ -88,8 +88,15 @@ test('write assigns seqs; get returns the record; every index key is written in 
 function forecast(t: number, n: number, limit = 500): Forecast {
   const points = Array.from({ length: n }, (_, i) => ({ time: t + (i + 1) * 5000, value: 100 + 10 * i, lower: 90 + 9 * i, upper: 110 + 11 * i }));
   return {
-    target: 'c1', metric: 'memory_working_set_bytes', model: 'ets', computedAt: t, lastObserved: t, level: 0.95, points,
-    exhaustion: { limitMetric: 'memory_limit_bytes', limit, at: t + 40 * 5000, earliest: t + 37 * 5000, latest: t + 45 * 5000 }, mase: 0.42,
+    target: 'c1',
+    metric: 'memory_working_set_bytes',
+    model: 'ets',
+    computedAt: t,
+    lastObserved: t,
+    level: 0.95,
+    points,
+    exhaustion: { limitMetric: 'memory_limit_bytes', limit, at: t + 40 * 5000, earliest: t + 37 * 5000, latest: t + 45 * 5000 },
+    mase: 0.42,
   };
 }
 
@@ -97,14 +104,20 @@ test('the forecast of an early warning is stored with the alert and read back wh
   await withStore(async (store) => {
     const s = await AlertStore.open(store);
     const a: Alert = { ...alert({ time: T0, rule: 'Memory exhaustion forecast' }), forecast: forecast(T0, 46) };
-    const big: Alert = { ...alert({ time: T0 + 1, rule: 'Memory exhaustion forecast', container: 'c2' }), forecast: forecast(T0, 3 * MAX_ALERT_FORECAST_POINTS + 7) };
+    const big: Alert = {
+      ...alert({ time: T0 + 1, rule: 'Memory exhaustion forecast', container: 'c2' }),
+      forecast: forecast(T0, 3 * MAX_ALERT_FORECAST_POINTS + 7),
+    };
     await s.write([a, big]);
     assert.deepEqual(await s.get(a.id), a);
     const [listed] = (await s.list({ container: 'c1' })).alerts;
     assert.deepEqual(listed!.forecast, a.forecast);
     const b = await s.get(big.id);
     assert.ok(b?.forecast, 'the forecast of the second alert');
-    assert.ok(b.forecast.points.length <= MAX_ALERT_FORECAST_POINTS && b.forecast.points.length >= MAX_ALERT_FORECAST_POINTS / 2, `${b.forecast.points.length} points`);
+    assert.ok(
+      b.forecast.points.length <= MAX_ALERT_FORECAST_POINTS && b.forecast.points.length >= MAX_ALERT_FORECAST_POINTS / 2,
+      `${b.forecast.points.length} points`,
+    );
     // Thinned evenly, the last point kept, nothing else of the forecast changed.
     assert.deepEqual(b.forecast.points.at(-1), big.forecast!.points.at(-1));
     assert.deepEqual({ ...b.forecast, points: [] }, { ...big.forecast!, points: [] });
@@ -145,7 +158,11 @@ test('list filters (table): each index and the filters it does not cover, newest
     ];
     for (const [name, filter, want] of cases) {
       const got = await s.list(filter);
-      assert.deepEqual(got.alerts.map((a) => a.id), want.map((i) => all[i]!.id), name);
+      assert.deepEqual(
+        got.alerts.map((a) => a.id),
+        want.map((i) => all[i]!.id),
+        name,
+      );
       assert.equal(got.next, undefined, name);
     }
   });
@@ -173,7 +190,11 @@ test('paging: cursors continue where the page ended, for any index; foreign or f
         after = page.next;
         pages++;
       } while (after !== undefined);
-      assert.deepEqual(seen, want.map((a) => a.id), JSON.stringify(filter));
+      assert.deepEqual(
+        seen,
+        want.map((a) => a.id),
+        JSON.stringify(filter),
+      );
       assert.equal(pages, Math.ceil(want.length / 10), 'no empty trailing page');
     }
     const first = await s.list({ rule: 'even' }, { limit: 2 });
@@ -212,7 +233,10 @@ test('a state change moves the state index key; the old seq key goes', async () 
     await s.write([a]);
     assert.equal(a.seq, 2);
     assert.deepEqual((await s.list({ state: 'open' })).alerts, []);
-    assert.deepEqual((await s.list({ state: 'acknowledged' })).alerts.map((x) => x.history.length), [2]);
+    assert.deepEqual(
+      (await s.list({ state: 'acknowledged' })).alerts.map((x) => x.history.length),
+      [2],
+    );
     assert.deepEqual(await keyCounts(store), { r: 1, t: 1, c: 1, u: 1, s: 1, q: 1, m: 1 });
     assert.equal(s.stats().count, 1);
   });
@@ -227,19 +251,40 @@ test('since(seq): latest versions after seq in seq order; the counter survives a
     await s.write([a!, b!, c!]);
     a!.count = 2;
     await s.write([a!]); // seq 4
-    assert.deepEqual((await s.since(0)).map((x) => [x.id, x.seq]), [[b!.id, 2], [c!.id, 3], [a!.id, 4]]);
-    assert.deepEqual((await s.since(3)).map((x) => x.count), [2]);
+    assert.deepEqual(
+      (await s.since(0)).map((x) => [x.id, x.seq]),
+      [
+        [b!.id, 2],
+        [c!.id, 3],
+        [a!.id, 4],
+      ],
+    );
+    assert.deepEqual(
+      (await s.since(3)).map((x) => x.count),
+      [2],
+    );
     assert.deepEqual(await s.since(4), []);
-    assert.deepEqual((await s.since(0, 2)).map((x) => x.seq), [2, 3], 'limit');
+    assert.deepEqual(
+      (await s.since(0, 2)).map((x) => x.seq),
+      [2, 3],
+      'limit',
+    );
     await store.close();
 
     store = await Store.open({ dir });
     s = await AlertStore.open(store);
-    assert.deepEqual({ seq: s.seq, count: s.stats().count, persisted: s.stats().persisted }, { seq: SEQ_RESERVE, count: 3, persisted: 4 }, 'allocation resumes from the reserved high-water mark');
+    assert.deepEqual(
+      { seq: s.seq, count: s.stats().count, persisted: s.stats().persisted },
+      { seq: SEQ_RESERVE, count: 3, persisted: 4 },
+      'allocation resumes from the reserved high-water mark',
+    );
     const d = alert({ time: T0 + 3 });
     await s.write([d]);
     assert.equal(d.seq, SEQ_RESERVE + 1);
-    assert.deepEqual((await s.since(4)).map((x) => x.id), [d.id]);
+    assert.deepEqual(
+      (await s.since(4)).map((x) => x.id),
+      [d.id],
+    );
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -257,11 +302,17 @@ test('retention: age then count, records and every index key removed together; s
     assert.equal(s.stats().count, 10);
     assert.equal(await s.sweep(3), 5, 'two too old, then three beyond the count');
     const kept = recent.slice(3);
-    assert.deepEqual((await s.list()).alerts.map((a) => a.id), [...kept].reverse().map((a) => a.id));
+    assert.deepEqual(
+      (await s.list()).alerts.map((a) => a.id),
+      [...kept].reverse().map((a) => a.id),
+    );
     assert.deepEqual(await keyCounts(store), { r: 5, t: 5, c: 5, u: 5, s: 5, q: 5, m: 1 });
     assert.deepEqual((await s.list({ container: 'gone' })).alerts, []);
     assert.deepEqual((await s.list({ state: 'resolved' })).alerts, []);
-    assert.deepEqual((await s.since(0)).map((a) => a.id), kept.map((a) => a.id));
+    assert.deepEqual(
+      (await s.since(0)).map((a) => a.id),
+      kept.map((a) => a.id),
+    );
     assert.deepEqual({ count: s.stats().count, swept: s.stats().swept }, { count: 5, swept: 5 });
     assert.equal(await s.sweep(), 0, 'nothing more to do');
     now += 30 * DAY;
@@ -287,9 +338,18 @@ test('a torn or corrupt record is counted and skipped by get, list and since; re
     const keyC = Buffer.concat([Buffer.from('r'), Buffer.from(c!.id, 'latin1')]);
     await ks.put(keyC, sealRecord(Buffer.from('{"id":"x"}')));
     assert.equal(await s.get(b!.id), undefined);
-    assert.deepEqual((await s.list()).alerts.map((x) => x.id), [a!.id]);
-    assert.deepEqual((await s.list({ rule: a!.rule })).alerts.map((x) => x.id), [a!.id]);
-    assert.deepEqual((await s.since(0)).map((x) => x.id), [a!.id]);
+    assert.deepEqual(
+      (await s.list()).alerts.map((x) => x.id),
+      [a!.id],
+    );
+    assert.deepEqual(
+      (await s.list({ rule: a!.rule })).alerts.map((x) => x.id),
+      [a!.id],
+    );
+    assert.deepEqual(
+      (await s.since(0)).map((x) => x.id),
+      [a!.id],
+    );
     assert.ok(s.stats().corrupt >= 4);
     assert.ok((store.stats.corruptRecords['alerts'] ?? 0) >= 4);
     now += 2 * DAY;
@@ -312,7 +372,9 @@ test('ids sort by creation time and strictly increase within a millisecond and w
 });
 
 function newestLog(dir: string): string {
-  const logs = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f)).sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10));
+  const logs = readdirSync(dir)
+    .filter((f) => /^\d+\.log$/.test(f))
+    .sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10));
   assert.ok(logs.length > 0, 'a LevelDB log');
   return join(dir, logs[0]!);
 }

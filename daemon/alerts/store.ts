@@ -229,14 +229,21 @@ function isAlert(v: unknown): v is Alert {
     typeof a.container.id === 'string' &&
     Array.isArray(a.events) &&
     Array.isArray(a.history) &&
-    (a.forecast === undefined || (typeof a.forecast === 'object' && a.forecast !== null && typeof a.forecast.model === 'string' && Array.isArray(a.forecast.points)))
+    (a.forecast === undefined ||
+      (typeof a.forecast === 'object' && a.forecast !== null && typeof a.forecast.model === 'string' && Array.isArray(a.forecast.points)))
   );
 }
 
 function isIndexEntry(v: unknown): v is IndexEntry {
   if (v === null || typeof v !== 'object') return false;
   const e = v as Partial<IndexEntry>;
-  return typeof e.c === 'string' && typeof e.u === 'string' && typeof e.q === 'number' && typeof e.v === 'number' && (ALERT_STATES as readonly string[]).includes(e.s ?? '');
+  return (
+    typeof e.c === 'string' &&
+    typeof e.u === 'string' &&
+    typeof e.q === 'number' &&
+    typeof e.v === 'number' &&
+    (ALERT_STATES as readonly string[]).includes(e.s ?? '')
+  );
 }
 
 function parseJson(b: Buffer): unknown {
@@ -319,7 +326,10 @@ export class AlertStore {
       this.epochId = newEpoch();
       if (text !== undefined) {
         this.changedEpoch = { from: '', to: this.epochId, storedUpTo: stored, persisted: stored };
-        this.log.error({ file: this.marksPath, epoch: this.epochId, stored_up_to: stored }, 'the alert seq marks file is unreadable: a new epoch is made (cursors of the old one are refused)');
+        this.log.error(
+          { file: this.marksPath, epoch: this.epochId, stored_up_to: stored },
+          'the alert seq marks file is unreadable: a new epoch is made (cursors of the old one are refused)',
+        );
       } else if (stored > 0 || n > 0) {
         this.log.warn({ file: this.marksPath, epoch: this.epochId, stored_up_to: stored }, 'alert store without seq marks (an older vigil): epoch created');
       }
@@ -490,7 +500,9 @@ export class AlertStore {
    * its seq when it is written later), in one synced batch: on disk when the promise resolves.
    */
   writeAssigned(alerts: readonly Alert[]): Promise<void> {
-    for (const a of alerts) if (!Number.isSafeInteger(a.seq) || a.seq <= 0 || a.seq > this.lastSeq) throw new TypeError(`alert ${a.id} has no seq handed out by this store (${a.seq})`);
+    for (const a of alerts)
+      if (!Number.isSafeInteger(a.seq) || a.seq <= 0 || a.seq > this.lastSeq)
+        throw new TypeError(`alert ${a.id} has no seq handed out by this store (${a.seq})`);
     return this.serial(() => this.writeNow(alerts, true));
   }
 
@@ -693,7 +705,9 @@ export class AlertStore {
   async close(): Promise<void> {
     this.stop();
     await this.reserving;
-    await this.saveMarks().catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'writing the alert seq marks failed'));
+    await this.saveMarks().catch((err: unknown) =>
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'writing the alert seq marks failed'),
+    );
   }
 
   /**

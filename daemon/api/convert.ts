@@ -30,7 +30,14 @@ const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCas
 
 export function toApiContainerInfo(c: ContainerInfo): ApiContainerInfo {
   return {
-    ref: { id: c.id, name: c.name, runtime: c.runtime, image: c.image, ...(c.pod !== undefined ? { pod: c.pod } : {}), ...(c.namespace !== undefined ? { namespace: c.namespace } : {}) },
+    ref: {
+      id: c.id,
+      name: c.name,
+      runtime: c.runtime,
+      image: c.image,
+      ...(c.pod !== undefined ? { pod: c.pod } : {}),
+      ...(c.namespace !== undefined ? { namespace: c.namespace } : {}),
+    },
     ...(c.podUid !== undefined ? { pod_uid: c.podUid } : {}),
     labels: c.labels,
     cgroup_id: c.cgroupId,
@@ -121,7 +128,12 @@ export function toApiAlert(a: Alert): ApiAlert {
     ...(a.metric ? { metric: { target: a.metric.target, values: a.metric.values, held_ms: Math.max(0, Math.round(a.metric.heldMs)) } } : {}),
     count: a.count,
     state: upper('ALERT_STATE_', a.state) as ApiAlert['state'],
-    history: a.history.map((h) => ({ state: upper('ALERT_STATE_', h.state) as ApiAlert['state'], at: h.at, by: h.by, ...(h.comment !== undefined ? { comment: h.comment } : {}) })),
+    history: a.history.map((h) => ({
+      state: upper('ALERT_STATE_', h.state) as ApiAlert['state'],
+      at: h.at,
+      by: h.by,
+      ...(h.comment !== undefined ? { comment: h.comment } : {}),
+    })),
     actions: a.actions.map((x) => ({ action: upper('ACTION_', x.action) as 'ACTION_NOTIFY', ok: x.ok, detail: x.detail, at: x.at })),
     suppressed: a.suppressed ?? 0,
     unpersisted: a.unpersisted === true,

@@ -28,6 +28,11 @@ test('counts outlive streams; names beyond the cap fold into "other"', () => {
   assert.equal(d.label('c'), 'c');
   for (let i = 0; i < 1000; i++) d.add(d.label(`peer-${i}`), 1);
   assert.equal(d.label('a'), 'a', 'a name that has a label keeps it');
-  assert.deepEqual(d.entries(), [['a', 7], ['b', 0], ['c', 0], [OTHER, 1000]]);
+  assert.deepEqual(d.entries(), [
+    ['a', 7],
+    ['b', 0],
+    ['c', 0],
+    [OTHER, 1000],
+  ]);
   assert.equal(d.total, 1007);
 });

@@ -151,7 +151,9 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     families.push({ name, type, help, labels, collect });
   };
 
-  add('vigil_build_info', 'gauge', 'always 1: the version, build commit and API of this vigild', ['version', 'commit', 'api'], () => [{ labels: { ...src.build }, value: 1 }]);
+  add('vigil_build_info', 'gauge', 'always 1: the version, build commit and API of this vigild', ['version', 'commit', 'api'], () => [
+    { labels: { ...src.build }, value: 1 },
+  ]);
 
   // Sampled container and host metrics (daemon/core/metric-names.ts), the latest sweep's values.
   for (const metric of Object.keys(METRICS) as MetricName[]) {
@@ -180,22 +182,44 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     [...CONTAINER_LABELS, 'resource'],
     () => forecastSamples(src, false),
   );
-  add('vigil_host_forecast_exhaustion_seconds', 'gauge', "seconds until the host's forecast crosses its limit (physical memory, the kernel's task limit); +Inf when it does not within the horizon", ['resource'], () => forecastSamples(src, true));
-  add('vigil_forecast_warnings_open', 'gauge', 'early warnings of resource exhaustion open now (forecast series that cross their limit soon, trend confirmed)', [], () => {
-    let n = 0;
-    for (const f of src.forecasts()) if (f.warning) n++;
-    return [{ value: n }];
-  });
+  add(
+    'vigil_host_forecast_exhaustion_seconds',
+    'gauge',
+    "seconds until the host's forecast crosses its limit (physical memory, the kernel's task limit); +Inf when it does not within the horizon",
+    ['resource'],
+    () => forecastSamples(src, true),
+  );
+  add(
+    'vigil_forecast_warnings_open',
+    'gauge',
+    'early warnings of resource exhaustion open now (forecast series that cross their limit soon, trend confirmed)',
+    [],
+    () => {
+      let n = 0;
+      for (const f of src.forecasts()) if (f.warning) n++;
+      return [{ value: n }];
+    },
+  );
 
   // The sensor.
-  add('vigil_events_total', 'counter', 'events decoded, by kind', ['kind'], () => Object.entries(src.sensor()?.decoded ?? {}).map(([kind, value]) => ({ labels: { kind }, value })));
-  add('vigil_events_dropped_total', 'counter', 'events lost: in the kernel (stage kernel: ring buffer full, by kind) or in user space (stage queue: subscriber queues full)', ['kind', 'stage'], function* () {
-    const s = src.sensor();
-    if (!s) return;
-    for (const kind of KIND_NAMES) if (kind) yield { labels: { kind, stage: 'kernel' }, value: s.native?.dropped[kind] ?? 0 };
-    yield { labels: { kind: 'all', stage: 'queue' }, value: s.queueDrops };
-  });
-  add('vigil_records_corrupt_total', 'counter', 'records skipped as corrupt, by reason', ['reason'], () => Object.entries(src.sensor()?.corrupt ?? {}).map(([reason, value]) => ({ labels: { reason }, value })));
+  add('vigil_events_total', 'counter', 'events decoded, by kind', ['kind'], () =>
+    Object.entries(src.sensor()?.decoded ?? {}).map(([kind, value]) => ({ labels: { kind }, value })),
+  );
+  add(
+    'vigil_events_dropped_total',
+    'counter',
+    'events lost: in the kernel (stage kernel: ring buffer full, by kind) or in user space (stage queue: subscriber queues full)',
+    ['kind', 'stage'],
+    function* () {
+      const s = src.sensor();
+      if (!s) return;
+      for (const kind of KIND_NAMES) if (kind) yield { labels: { kind, stage: 'kernel' }, value: s.native?.dropped[kind] ?? 0 };
+      yield { labels: { kind: 'all', stage: 'queue' }, value: s.queueDrops };
+    },
+  );
+  add('vigil_records_corrupt_total', 'counter', 'records skipped as corrupt, by reason', ['reason'], () =>
+    Object.entries(src.sensor()?.corrupt ?? {}).map(([reason, value]) => ({ labels: { reason }, value })),
+  );
   add('vigil_ringbuf_used_bytes', 'gauge', 'bytes in the ring buffer not yet read', [], () => {
     const n = src.sensor()?.native;
     return n ? [{ value: n.ringUsedBytes }] : [];
@@ -236,19 +260,35 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     const s = src.store();
     return s ? [{ value: read(s) }] : [];
   };
-  add('vigil_store_write_errors_total', 'counter', 'writes to the store that failed (alert batches, metric samples, recovery probes)', [], () => store((s) => s.writeErrors));
-  add('vigil_store_metric_write_errors_total', 'counter', 'metric sample writes that failed (of vigil_store_write_errors_total)', [], () => [{ value: src.seriesWriteErrors() }]);
+  add('vigil_store_write_errors_total', 'counter', 'writes to the store that failed (alert batches, metric samples, recovery probes)', [], () =>
+    store((s) => s.writeErrors),
+  );
+  add('vigil_store_metric_write_errors_total', 'counter', 'metric sample writes that failed (of vigil_store_write_errors_total)', [], () => [
+    { value: src.seriesWriteErrors() },
+  ]);
   add('vigil_store_reopens_total', 'counter', 'database reopens by the store recovery loop', [], () => store((s) => s.reopens));
-  add('vigil_store_healthy', 'gauge', '1 while store writes work, 0 while they fail (alerts wait in memory; /healthz says degraded)', [], () => store((s) => (s.state.ok ? 1 : 0)));
+  add('vigil_store_healthy', 'gauge', '1 while store writes work, 0 while they fail (alerts wait in memory; /healthz says degraded)', [], () =>
+    store((s) => (s.state.ok ? 1 : 0)),
+  );
   add('vigil_alerts_waiting', 'gauge', 'alert versions waiting in memory for the store', [], () => store((s) => s.state.waiting));
-  add('vigil_alerts_store_dropped_total', 'counter', 'alert versions dropped because the queue waiting for the store was full (alerts.max_waiting)', [], () => store((s) => s.state.dropped));
+  add('vigil_alerts_store_dropped_total', 'counter', 'alert versions dropped because the queue waiting for the store was full (alerts.max_waiting)', [], () =>
+    store((s) => s.state.dropped),
+  );
 
   // Detection and alerts.
-  add('vigil_rule_matches_total', 'counter', 'matches of each rule in force (counted before dedup, rate limits and target scopes)', ['rule', 'severity'], function* () {
-    const byName = new Map((src.detector()?.rules ?? []).map((r) => [r.name, r.matches]));
-    for (const r of src.rules()) yield { labels: { rule: r.name, severity: r.severity }, value: byName.get(r.name) ?? 0 };
-  });
-  add('vigil_alerts_opened_total', 'counter', 'alerts opened, by rule and severity (forecast warnings included)', ['rule', 'severity'], () => [...src.alertsOpened()].map((a) => ({ labels: { rule: a.rule, severity: a.severity }, value: a.count })));
+  add(
+    'vigil_rule_matches_total',
+    'counter',
+    'matches of each rule in force (counted before dedup, rate limits and target scopes)',
+    ['rule', 'severity'],
+    function* () {
+      const byName = new Map((src.detector()?.rules ?? []).map((r) => [r.name, r.matches]));
+      for (const r of src.rules()) yield { labels: { rule: r.name, severity: r.severity }, value: byName.get(r.name) ?? 0 };
+    },
+  );
+  add('vigil_alerts_opened_total', 'counter', 'alerts opened, by rule and severity (forecast warnings included)', ['rule', 'severity'], () =>
+    [...src.alertsOpened()].map((a) => ({ labels: { rule: a.rule, severity: a.severity }, value: a.count })),
+  );
   add('vigil_alert_matches_dropped_total', 'counter', 'rule matches lost because the alert intake was full', [], () => {
     const v = src.alertIntakeDropped();
     return v === undefined ? [] : [{ value: v }];
@@ -261,7 +301,9 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     const d = src.detector();
     return d ? [{ value: d.runtimeSetupSkipped }] : [];
   });
-  add('vigil_matches_out_of_scope_total', 'counter', "rule matches not raised because the container's targets list other rules", [], () => [{ value: src.matchesOutOfScope() }]);
+  add('vigil_matches_out_of_scope_total', 'counter', "rule matches not raised because the container's targets list other rules", [], () => [
+    { value: src.matchesOutOfScope() },
+  ]);
 
   // The API.
   add(

@@ -9,15 +9,36 @@ import { ApiArgumentError, compileSubscription, FILTER_LIMITS, type Item } from 
 
 const request = (over: Partial<SubscribeRequest__Output>): SubscribeRequest__Output =>
   ({ allow: [], deny: [], include_events: true, include_alerts: false, since_seq: '0', field_mask: null, queue_size: 0, ...over }) as SubscribeRequest__Output;
-const filter = (over: { container_names?: string[]; exe_globs?: string[] }) => ({
-  kinds: [], rules: [], min_severity: 'SEVERITY_UNSPECIFIED', container_ids: [], container_names: [], pod_namespaces: [], exe_globs: [], ...over,
-}) as unknown as SubscribeRequest__Output['allow'][number];
+const filter = (over: { container_names?: string[]; exe_globs?: string[] }) =>
+  ({
+    kinds: [],
+    rules: [],
+    min_severity: 'SEVERITY_UNSPECIFIED',
+    container_ids: [],
+    container_names: [],
+    pod_namespaces: [],
+    exe_globs: [],
+    ...over,
+  }) as unknown as SubscribeRequest__Output['allow'][number];
 
 function execOf(exe: string, name = 'web-1'): Item {
   const ev = {
-    kind: 'exec', time: '2026-11-28T12:00:00.000Z', pid: 7, tid: 7, ppid: 1, vpid: 7, uid: 0, gid: 0, loginuid: 0, comm: 'x', cgroup_id: 1,
-    ns: { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 }, container: { id: 'c0ffee00', name, runtime: 'runc', image: 'busybox' },
-    exe, args: [exe], [KTIME]: 0n,
+    kind: 'exec',
+    time: '2026-11-28T12:00:00.000Z',
+    pid: 7,
+    tid: 7,
+    ppid: 1,
+    vpid: 7,
+    uid: 0,
+    gid: 0,
+    loginuid: 0,
+    comm: 'x',
+    cgroup_id: 1,
+    ns: { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 },
+    container: { id: 'c0ffee00', name, runtime: 'runc', image: 'busybox' },
+    exe,
+    args: [exe],
+    [KTIME]: 0n,
   } as unknown as VigilEvent;
   return { type: 'event', ev } as Item;
 }
@@ -70,7 +91,11 @@ test('bad globs and over-budget requests are refused (INVALID_ARGUMENT), table-d
     [[{ exe_globs: many(9, 512) }], /allow\[0\]\.exe_globs: globs longer than 4096 characters in all/],
   ];
   for (const [allow, msg] of TABLE) {
-    assert.throws(() => compileSubscription(request({ allow: allow.map(filter) })), (e: unknown) => e instanceof ApiArgumentError && msg.test(e.message), String(msg));
+    assert.throws(
+      () => compileSubscription(request({ allow: allow.map(filter) })),
+      (e: unknown) => e instanceof ApiArgumentError && msg.test(e.message),
+      String(msg),
+    );
   }
   // at the budget: accepted
   compileSubscription(request({ allow: [filter({ exe_globs: many(8, 512) })] }));

@@ -63,8 +63,10 @@ function checkGlob(glob: string, field: string, where: string, budget: GlobBudge
   if (fault) throw new ApiArgumentError(`${where}.${field}: bad glob ${JSON.stringify(glob)} at column ${fault.index + 1}: ${fault.reason}`);
   budget.globs++;
   budget.chars += glob.length;
-  if (budget.globs > FILTER_LIMITS.globs) throw new ApiArgumentError(`${where}.${field}: more than ${FILTER_LIMITS.globs} globs in the request (all filters together)`);
-  if (budget.chars > FILTER_LIMITS.globChars) throw new ApiArgumentError(`${where}.${field}: globs longer than ${FILTER_LIMITS.globChars} characters in all (all filters together)`);
+  if (budget.globs > FILTER_LIMITS.globs)
+    throw new ApiArgumentError(`${where}.${field}: more than ${FILTER_LIMITS.globs} globs in the request (all filters together)`);
+  if (budget.chars > FILTER_LIMITS.globChars)
+    throw new ApiArgumentError(`${where}.${field}: globs longer than ${FILTER_LIMITS.globChars} characters in all (all filters together)`);
   return compileGlob(glob, field === 'exe_globs' ? 'path' : 'plain');
 }
 
@@ -127,7 +129,9 @@ function compileOne(f: Filter__Output, where: string, budget: GlobBudget): Pred 
     preds.push((it) => it.type === 'event' || severityRank(it.alert.severity) <= rank);
   }
   const ids = list(f.container_ids, 'container_ids');
-  for (const id of ids) if (id !== 'host' && id.length < 4) throw new ApiArgumentError(`${where}.container_ids: ${JSON.stringify(id)} is shorter than 4 characters (a prefix must be at least 4)`);
+  for (const id of ids)
+    if (id !== 'host' && id.length < 4)
+      throw new ApiArgumentError(`${where}.container_ids: ${JSON.stringify(id)} is shorter than 4 characters (a prefix must be at least 4)`);
   if (ids.length > 0) {
     preds.push((it) => {
       const c = containerOf(it);
@@ -178,14 +182,58 @@ export interface CompiledSubscription {
 
 /** Every field of Event: typed against the generated message, so a field added to the proto fails the build until named. */
 const EVENT_FIELDS: { [K in Exclude<keyof ApiEvent, 'detail' | `_${string}`>]-?: true } = {
-  kind: true, time: true, ktime_ns: true, pid: true, tid: true, ppid: true, vpid: true, uid: true, gid: true, loginuid: true, comm: true, cgroup_id: true,
-  ns: true, syscall: true, proc: true, container: true, runtime_setup: true,
-  exec: true, fork: true, exit: true, ns_change: true, cred_change: true, syscall_info: true, file: true, connect: true, cgroup_mkdir: true, cgroup_rmdir: true,
-  enforce: true, container_start: true, container_stop: true, container_update: true,
+  kind: true,
+  time: true,
+  ktime_ns: true,
+  pid: true,
+  tid: true,
+  ppid: true,
+  vpid: true,
+  uid: true,
+  gid: true,
+  loginuid: true,
+  comm: true,
+  cgroup_id: true,
+  ns: true,
+  syscall: true,
+  proc: true,
+  container: true,
+  runtime_setup: true,
+  exec: true,
+  fork: true,
+  exit: true,
+  ns_change: true,
+  cred_change: true,
+  syscall_info: true,
+  file: true,
+  connect: true,
+  cgroup_mkdir: true,
+  cgroup_rmdir: true,
+  enforce: true,
+  container_start: true,
+  container_stop: true,
+  container_update: true,
 };
 const EVENT_TOP: ReadonlySet<string> = new Set(Object.keys(EVENT_FIELDS));
 const ALERT_TOP = new Set([
-  'id', 'seq', 'time', 'last_seen', 'rule', 'severity', 'tags', 'message', 'container', 'lineage', 'events', 'metric', 'count', 'state', 'history', 'actions', 'suppressed', 'unpersisted',
+  'id',
+  'seq',
+  'time',
+  'last_seen',
+  'rule',
+  'severity',
+  'tags',
+  'message',
+  'container',
+  'lineage',
+  'events',
+  'metric',
+  'count',
+  'state',
+  'history',
+  'actions',
+  'suppressed',
+  'unpersisted',
 ]);
 
 const SEQ_LIMIT = 1n << 63n;
@@ -209,17 +257,21 @@ export function compileSubscription(req: SubscribeRequest__Output): CompiledSubs
   if (!req.include_events && !req.include_alerts) throw new ApiArgumentError('ask for include_events, include_alerts or both');
   const allowIn = req.allow ?? [];
   const denyIn = req.deny ?? [];
-  if (allowIn.length > FILTER_LIMITS.filters || denyIn.length > FILTER_LIMITS.filters) throw new ApiArgumentError(`at most ${FILTER_LIMITS.filters} allow and ${FILTER_LIMITS.filters} deny filters`);
+  if (allowIn.length > FILTER_LIMITS.filters || denyIn.length > FILTER_LIMITS.filters)
+    throw new ApiArgumentError(`at most ${FILTER_LIMITS.filters} allow and ${FILTER_LIMITS.filters} deny filters`);
   const budget: GlobBudget = { globs: 0, chars: 0 };
   const allow = allowIn.map((f, i) => compileOne(f, `allow[${i}]`, budget));
   const deny = denyIn.map((f, i) => compileOne(f, `deny[${i}]`, budget));
   const since = parseSeq(req.since_seq, 'since_seq');
   const fromOldest = req.from_oldest === true;
-  if ((since > 0 || fromOldest) && !req.include_alerts) throw new ApiArgumentError(`${fromOldest ? 'from_oldest' : 'since_seq'} resumes alerts: set include_alerts`);
+  if ((since > 0 || fromOldest) && !req.include_alerts)
+    throw new ApiArgumentError(`${fromOldest ? 'from_oldest' : 'since_seq'} resumes alerts: set include_alerts`);
   const epoch = req.epoch ?? undefined;
-  if (epoch !== undefined && epoch !== '' && !/^[0-9a-f]{16}$/.test(epoch)) throw new ApiArgumentError(`epoch ${JSON.stringify(epoch)} is not an epoch id (16 hex digits)`);
+  if (epoch !== undefined && epoch !== '' && !/^[0-9a-f]{16}$/.test(epoch))
+    throw new ApiArgumentError(`epoch ${JSON.stringify(epoch)} is not an epoch id (16 hex digits)`);
   const clientName = req.client_name ?? '';
-  if (clientName !== '' && !CLIENT_NAME.test(clientName)) throw new ApiArgumentError(`client_name ${JSON.stringify(clientName.slice(0, 80))}: letters, digits and . _ - / : @, at most 64 characters`);
+  if (clientName !== '' && !CLIENT_NAME.test(clientName))
+    throw new ApiArgumentError(`client_name ${JSON.stringify(clientName.slice(0, 80))}: letters, digits and . _ - / : @, at most 64 characters`);
   const out: CompiledSubscription = {
     matches: (it) => (allow.length === 0 || allow.some((p) => p(it))) && !deny.some((p) => p(it)),
     clientName,
@@ -235,7 +287,8 @@ export function compileSubscription(req: SubscribeRequest__Output): CompiledSubs
     const ev: string[] = [];
     const al: string[] = [];
     for (const p of paths) {
-      if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(p)) throw new ApiArgumentError(`field_mask: ${JSON.stringify(p)} is not a field path (snake_case names joined by dots)`);
+      if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(p))
+        throw new ApiArgumentError(`field_mask: ${JSON.stringify(p)} is not a field path (snake_case names joined by dots)`);
       const top = p.split('.')[0]!;
       const inEvent = EVENT_TOP.has(top);
       const inAlert = ALERT_TOP.has(top);

@@ -76,7 +76,8 @@ const oneOf =
   (prefix: string, names: readonly string[]) =>
   (v: string, name: string): string => {
     const full = v.toUpperCase().startsWith(prefix) ? v.toUpperCase() : `${prefix}${v.toUpperCase()}`;
-    if (!names.some((n) => `${prefix}${n.toUpperCase()}` === full)) throw new HttpError(400, 'INVALID_ARGUMENT', `${name}: one of ${names.join(', ')}, not ${JSON.stringify(v)}`);
+    if (!names.some((n) => `${prefix}${n.toUpperCase()}` === full))
+      throw new HttpError(400, 'INVALID_ARGUMENT', `${name}: one of ${names.join(', ')}, not ${JSON.stringify(v)}`);
     return full;
   };
 
@@ -89,7 +90,16 @@ const ROUTES: Route[] = [
     path: '/alerts',
     service: 'Alerts',
     rpc: 'List',
-    query: { rule: text, container: text, state: oneOf('ALERT_STATE_', ALERT_STATES), min_severity: oneOf('SEVERITY_', SEVERITIES), since_ms: whole, until_ms: whole, limit: whole, page_token: text },
+    query: {
+      rule: text,
+      container: text,
+      state: oneOf('ALERT_STATE_', ALERT_STATES),
+      min_severity: oneOf('SEVERITY_', SEVERITIES),
+      since_ms: whole,
+      until_ms: whole,
+      limit: whole,
+      page_token: text,
+    },
     request: (_p, q) => q,
   },
   { method: 'GET', path: '/alerts/:id', service: 'Alerts', rpc: 'Get', request: (p) => ({ id: p['id'] }) },
@@ -98,7 +108,14 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/targets', service: 'Targets', rpc: 'List', request: () => ({}) },
   { method: 'POST', path: '/targets', service: 'Targets', rpc: 'Add', request: (_p, _q, b) => ({ targets: listOf(b, 'targets') }) },
   { method: 'POST', path: '/targets/remove', service: 'Targets', rpc: 'Remove', request: (_p, _q, b) => ({ ids: listOf(b, 'ids') }) },
-  { method: 'GET', path: '/metrics/:target/:metric', service: 'Metrics', rpc: 'Query', query: { start_ms: whole, end_ms: whole, step_ms: whole }, request: (p, q) => ({ target: p['target'], metric: p['metric'], ...q }) },
+  {
+    method: 'GET',
+    path: '/metrics/:target/:metric',
+    service: 'Metrics',
+    rpc: 'Query',
+    query: { start_ms: whole, end_ms: whole, step_ms: whole },
+    request: (p, q) => ({ target: p['target'], metric: p['metric'], ...q }),
+  },
   { method: 'GET', path: '/forecasts/:target/:metric', service: 'Forecasts', rpc: 'Get', request: (p) => ({ target: p['target'], metric: p['metric'] }) },
   { method: 'GET', path: '/rules', service: 'Rules', rpc: 'List', request: () => ({}) },
 ];
@@ -180,7 +197,10 @@ export class Gateway {
   }
 
   private unary(service: string, rpc: string, request: Json): Promise<unknown> {
-    const c = this.client(service) as unknown as Record<string, (r: Json, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: unknown) => void) => void>;
+    const c = this.client(service) as unknown as Record<
+      string,
+      (r: Json, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: unknown) => void) => void
+    >;
     return new Promise((resolve, reject) => {
       c[rpc]!.call(c, request, new grpc.Metadata(), { deadline: Date.now() + UNARY_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v)));
     });
@@ -196,7 +216,8 @@ export class Gateway {
       } catch (err) {
         throw new HttpError(400, 'INVALID_ARGUMENT', `request: not JSON: ${(err as Error).message}`);
       }
-      if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new HttpError(400, 'INVALID_ARGUMENT', 'request: must be a JSON object (a SubscribeRequest)');
+      if (typeof request !== 'object' || request === null || Array.isArray(request))
+        throw new HttpError(400, 'INVALID_ARGUMENT', 'request: must be a JSON object (a SubscribeRequest)');
     }
     const last = req.headers['last-event-id'];
     if (typeof last === 'string' && last !== '') {
@@ -208,7 +229,8 @@ export class Gateway {
     if (since !== undefined && since !== null) {
       const text = typeof since === 'number' || typeof since === 'string' ? String(since) : '';
       if (!/^\d+$/.test(text)) throw new HttpError(400, 'INVALID_ARGUMENT', `since_seq: not a whole number: ${JSON.stringify(since)}`);
-      if (BigInt(text) >= U63) throw new HttpError(416, 'OUT_OF_RANGE', `since_seq ${text} is at or above 2^63: not a sequence number (rejected, never wrapped)`);
+      if (BigInt(text) >= U63)
+        throw new HttpError(416, 'OUT_OF_RANGE', `since_seq ${text} is at or above 2^63: not a sequence number (rejected, never wrapped)`);
       request = { ...request, since_seq: text };
     }
     const c = this.client('Events') as unknown as { Subscribe(r: Json, md: grpc.Metadata): grpc.ClientReadableStream<Json> };
@@ -225,7 +247,12 @@ export class Gateway {
     const start = (): void => {
       if (open) return;
       open = true;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      });
       res.flushHeaders();
       ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
       ping.unref();
@@ -250,10 +277,17 @@ export class Gateway {
         clearInterval(ping);
         this.streams.delete(call);
         // A cursor the store cannot serve: 416 (beyond the range) or 409 (another epoch), with the range.
-        const cursor = err.code === grpc.status.OUT_OF_RANGE ? 416 : err.code === grpc.status.FAILED_PRECONDITION && err.metadata?.get('vigil-epoch').length ? 409 : undefined;
+        const cursor =
+          err.code === grpc.status.OUT_OF_RANGE
+            ? 416
+            : err.code === grpc.status.FAILED_PRECONDITION && err.metadata?.get('vigil-epoch').length
+              ? 409
+              : undefined;
         if (cursor !== undefined) {
           const md = (k: string): string => String(err.metadata?.get(k)[0] ?? '');
-          const range = err.metadata?.get('vigil-epoch').length ? { epoch: md('vigil-epoch'), first_seq: md('vigil-first-seq'), last_seq: md('vigil-last-seq') } : {};
+          const range = err.metadata?.get('vigil-epoch').length
+            ? { epoch: md('vigil-epoch'), first_seq: md('vigil-first-seq'), last_seq: md('vigil-last-seq') }
+            : {};
           return sendJson(res, cursor, { ...body, ...range });
         }
         return sendJson(res, status, body);
@@ -306,7 +340,12 @@ function readQuery(q: Query, accepted: Record<string, (v: string, name: string) 
   const out: Json = {};
   for (const [k, v] of q) {
     const read = accepted[k];
-    if (!read) throw new HttpError(400, 'INVALID_ARGUMENT', `unknown parameter ${JSON.stringify(k)}${Object.keys(accepted).length ? ` (known: ${Object.keys(accepted).join(', ')})` : ''}`);
+    if (!read)
+      throw new HttpError(
+        400,
+        'INVALID_ARGUMENT',
+        `unknown parameter ${JSON.stringify(k)}${Object.keys(accepted).length ? ` (known: ${Object.keys(accepted).join(', ')})` : ''}`,
+      );
     if (v !== '') out[k] = read(v, k);
   }
   return out;

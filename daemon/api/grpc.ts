@@ -150,7 +150,10 @@ export class GrpcApi {
       interceptors,
     });
     const defs = serviceDefinitions();
-    const events = { ...defs.Events, Subscribe: { ...defs.Events['Subscribe']!, responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : this.encode(v as SubscribeResponse)) } };
+    const events = {
+      ...defs.Events,
+      Subscribe: { ...defs.Events['Subscribe']!, responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : this.encode(v as SubscribeResponse)) },
+    };
     server.addService(events, { Subscribe: (call: grpc.ServerWritableStream<SubscribeRequest__Output, SubscribeResponse>) => this.subscribe(call) });
     server.addService(defs.Alerts, this.alertHandlers());
     server.addService(defs.Targets, this.targetHandlers());
@@ -185,7 +188,11 @@ export class GrpcApi {
               if (bearerMatches(header, token)) return mdNext(md);
               this.counters.unauthenticated++;
               const sent = bearerToken(header) !== undefined;
-              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: sent ? 'wrong bearer token' : 'missing bearer token: send authorization: Bearer <token>', metadata: new grpc.Metadata() });
+              call.sendStatus({
+                code: grpc.status.UNAUTHENTICATED,
+                details: sent ? 'wrong bearer token' : 'missing bearer token: send authorization: Bearer <token>',
+                metadata: new grpc.Metadata(),
+              });
             },
           });
         },
@@ -253,7 +260,11 @@ export class GrpcApi {
     const r = await this.cursorRange();
     const where = `the store's epoch is ${r.epoch || '(none)'}, seqs ${r.first > 0 ? `${r.first}..${r.last}` : `up to ${r.last} (none stored)`}`;
     if (spec.epoch !== undefined && r.epoch !== '' && spec.epoch !== r.epoch) {
-      throw new CursorError('VIGIL_CURSOR_EPOCH', `since_seq belongs to epoch ${spec.epoch}, which is not this store's history (${where}): start again from the oldest stored alert or from now`, r);
+      throw new CursorError(
+        'VIGIL_CURSOR_EPOCH',
+        `since_seq belongs to epoch ${spec.epoch}, which is not this store's history (${where}): start again from the oldest stored alert or from now`,
+        r,
+      );
     }
     if (spec.sinceSeq > r.last) throw new CursorError('VIGIL_CURSOR_RANGE', `since_seq ${spec.sinceSeq} is beyond the last seq handed out (${where})`, r);
   }
@@ -264,7 +275,11 @@ export class GrpcApi {
       spec = compileSubscription(call.request);
     } catch (err) {
       return void this.cursorRange().then(
-        (r) => call.emit('error', toStatus(err instanceof CursorError && !err.range ? new CursorError(err.code as 'VIGIL_CURSOR_RANGE', err.message, r) : err, this.log)),
+        (r) =>
+          call.emit(
+            'error',
+            toStatus(err instanceof CursorError && !err.range ? new CursorError(err.code as 'VIGIL_CURSOR_RANGE', err.message, r) : err, this.log),
+          ),
         () => call.emit('error', toStatus(err, this.log)),
       );
     }
@@ -280,7 +295,8 @@ export class GrpcApi {
 
   private subscribeChecked(call: grpc.ServerWritableStream<SubscribeRequest__Output, SubscribeResponse>, spec: CompiledSubscription): void {
     if (call.cancelled) return;
-    if (spec.events && !this.s.events) return void call.emit('error', status(grpc.status.FAILED_PRECONDITION, 'this daemon has no event source (events are not streamed)'));
+    if (spec.events && !this.s.events)
+      return void call.emit('error', status(grpc.status.FAILED_PRECONDITION, 'this daemon has no event source (events are not streamed)'));
     const max = this.o.maxSubscribers ?? 128;
     if (this.subscribers.size >= max) {
       this.counters.refused++;
@@ -290,7 +306,9 @@ export class GrpcApi {
     const want = call.request.queue_size || (this.o.queueSize ?? 4096);
     const peer = call.getPeer();
     const label = this.drops.label(subscriberName(spec.clientName, peer));
-    const sub = new StreamSubscriber(this.nextId++, peer, call, spec, Math.min(Math.max(1, want), maxQueue), this.encode, label, (n) => this.drops.add(label, n));
+    const sub = new StreamSubscriber(this.nextId++, peer, call, spec, Math.min(Math.max(1, want), maxQueue), this.encode, label, (n) =>
+      this.drops.add(label, n),
+    );
     this.subscribers.add(sub);
     this.counters.subscriptions++;
     const end = (): void => {
@@ -355,7 +373,8 @@ export class GrpcApi {
         if (r.rule) filter.rule = r.rule;
         if (r.container) filter.container = r.container;
         if (r.state && r.state !== 'ALERT_STATE_UNSPECIFIED') filter.state = enumValue(r.state, 'ALERT_STATE_', ALERT_STATES, 'state') as AlertState;
-        if (r.min_severity && r.min_severity !== 'SEVERITY_UNSPECIFIED') filter.minSeverity = enumValue(r.min_severity, 'SEVERITY_', SEVERITIES, 'min_severity') as Severity;
+        if (r.min_severity && r.min_severity !== 'SEVERITY_UNSPECIFIED')
+          filter.minSeverity = enumValue(r.min_severity, 'SEVERITY_', SEVERITIES, 'min_severity') as Severity;
         const since = Number(r.since_ms || 0);
         const until = Number(r.until_ms || 0);
         if (since < 0 || until < 0) throw new ApiArgumentError('since_ms and until_ms must not be negative');
@@ -381,7 +400,9 @@ export class GrpcApi {
       Add: this.unary(async (r: AddTargetsRequest__Output) => {
         if (r.targets.length === 0) throw new ApiArgumentError('targets: the batch is empty');
         if (r.targets.length > 10_000) throw new ApiArgumentError('targets: at most 10000 in one batch');
-        const added = await this.s.targets.addBatch(r.targets.map((t) => ({ selector: t.selector, ...(t.metrics.length ? { metrics: t.metrics } : {}), ...(t.rules.length ? { rules: t.rules } : {}) })));
+        const added = await this.s.targets.addBatch(
+          r.targets.map((t) => ({ selector: t.selector, ...(t.metrics.length ? { metrics: t.metrics } : {}), ...(t.rules.length ? { rules: t.rules } : {}) })),
+        );
         return { targets: added.map(toApiTarget) };
       }),
       Remove: this.unary(async (r: RemoveTargetsRequest__Output) => {
@@ -394,7 +415,8 @@ export class GrpcApi {
   }
 
   private ruleHandlers(): Handlers {
-    const errs = (e: { file: string; line: number; column: number; message: string }[]) => e.map((x) => ({ file: x.file, line: x.line, column: x.column, message: x.message }));
+    const errs = (e: { file: string; line: number; column: number; message: string }[]) =>
+      e.map((x) => ({ file: x.file, line: x.line, column: x.column, message: x.message }));
     return {
       List: this.unary(async () => ({ rules: this.s.rules.list().map(toApiRule) })),
       Validate: this.unary(async (r: ValidateRulesRequest__Output) => {

@@ -50,7 +50,8 @@ export class HttpApi {
       throw new ConfigError(`refusing to serve HTTP on ${o.listen} without a token: set http.token_file, or listen on 127.0.0.1`);
     }
     if (o.auth === 'none' && !isLoopback(host)) throw new ConfigError(`http.auth: none is only allowed on a loopback address, not ${o.listen}`);
-    if ((o.auth ?? 'token') === 'token' && o.gateway && !o.token) throw new ConfigError('the HTTP API needs a token (http.token_file) unless http.auth is none');
+    if ((o.auth ?? 'token') === 'token' && o.gateway && !o.token)
+      throw new ConfigError('the HTTP API needs a token (http.token_file) unless http.auth is none');
     const api = new HttpApi(o);
     await new Promise<void>((resolve, reject) => {
       api.server.once('error', (err: NodeJS.ErrnoException) =>
@@ -72,7 +73,10 @@ export class HttpApi {
 
   /** Host names a browser may use for this listener when /api/ is open (auth none). */
   private hostAllowed(req: IncomingMessage): boolean {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const host = (req.headers.host ?? '')
+      .replace(/:\d+$/, '')
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
     return host === 'localhost' || isLoopback(host);
   }
 
@@ -87,10 +91,15 @@ export class HttpApi {
       const path = url.pathname;
       if (path.startsWith('/api/') && this.o.gateway) {
         const open = this.o.auth === 'none' && this.hostAllowed(req);
-        if (!open && !this.hasToken(req)) return apiDenied(res, this.o.auth === 'none' ? 'the Host header must name the loopback listener' : 'send Authorization: Bearer <token> (the token is in http.token_file)');
+        if (!open && !this.hasToken(req))
+          return apiDenied(
+            res,
+            this.o.auth === 'none' ? 'the Host header must name the loopback listener' : 'send Authorization: Bearer <token> (the token is in http.token_file)',
+          );
         return await this.o.gateway.handle(req, res, url);
       }
-      if (!this.loopback && !this.hasToken(req) && (path === '/metrics' || path === '/healthz')) return send(res, 401, 'unauthenticated: send Authorization: Bearer <token>\n', { 'www-authenticate': 'Bearer' });
+      if (!this.loopback && !this.hasToken(req) && (path === '/metrics' || path === '/healthz'))
+        return send(res, 401, 'unauthenticated: send Authorization: Bearer <token>\n', { 'www-authenticate': 'Bearer' });
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'only GET\n', { allow: 'GET, HEAD' });
       if (path === '/metrics') {
         const m = await this.o.metrics.render();

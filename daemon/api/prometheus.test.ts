@@ -4,12 +4,26 @@ import type { MetricName } from '../core/metric-names.js';
 import { NO_SOURCES, SelfMetrics, vigilFamilies } from './families.js';
 import { documentedFamilies, MetricsRegistry, MetricsRegistryError, unitOf, type FamilySpec, type Sample } from './prometheus.js';
 
-const fam = (name: string, type: FamilySpec['type'], labels: string[], samples: Sample[]): FamilySpec => ({ name, help: `${name} help`, type, labels, collect: () => samples });
+const fam = (name: string, type: FamilySpec['type'], labels: string[], samples: Sample[]): FamilySpec => ({
+  name,
+  help: `${name} help`,
+  type,
+  labels,
+  collect: () => samples,
+});
 
 test('families render through prom-client: HELP, TYPE, escaped labels, special values', async () => {
   const reg = new MetricsRegistry(
     [
-      fam('vigil_events_total', 'counter', ['kind'], [{ labels: { kind: 'exec' }, value: 3 }, { labels: { kind: 'fi"le\\x\ny' }, value: 0 }]),
+      fam(
+        'vigil_events_total',
+        'counter',
+        ['kind'],
+        [
+          { labels: { kind: 'exec' }, value: 3 },
+          { labels: { kind: 'fi"le\\x\ny' }, value: 0 },
+        ],
+      ),
       fam('vigil_limit_seconds', 'gauge', [], [{ value: Infinity }]),
     ],
     { defaults: false },
@@ -70,11 +84,24 @@ test('units are read off the names', () => {
 test("vigil's families: names, the standard collectors, no home-made ones, no colliding container labels", async () => {
   const docs = await documentedFamilies(vigilFamilies(NO_SOURCES));
   const names = new Set(docs.map((d) => d.name));
-  for (const n of ['vigil_build_info', 'vigil_rule_matches_total', 'vigil_container_psi_cpu_some_ratio', 'vigil_host_psi_io_full_ratio', 'vigil_container_forecast_exhaustion_seconds', 'process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes'])
+  for (const n of [
+    'vigil_build_info',
+    'vigil_rule_matches_total',
+    'vigil_container_psi_cpu_some_ratio',
+    'vigil_host_psi_io_full_ratio',
+    'vigil_container_forecast_exhaustion_seconds',
+    'process_resident_memory_bytes',
+    'process_cpu_seconds_total',
+    'nodejs_eventloop_lag_p99_seconds',
+    'nodejs_heap_size_used_bytes',
+  ])
     assert.ok(names.has(n), n);
   for (const n of ['nodejs_memory_bytes', 'vigil_event_loop_lag_seconds', 'vigil_container_psi_cpu_some_avg10']) assert.ok(!names.has(n), n);
   for (const d of docs) {
-    assert.ok(!d.labels.some((l) => ['namespace', 'pod', 'container', 'service', 'instance', 'job', 'endpoint'].includes(l)), `${d.name} has a label the Prometheus operator sets on targets`);
+    assert.ok(
+      !d.labels.some((l) => ['namespace', 'pod', 'container', 'service', 'instance', 'job', 'endpoint'].includes(l)),
+      `${d.name} has a label the Prometheus operator sets on targets`,
+    );
     if (d.name.startsWith('vigil_')) assert.equal(d.type === 'counter', d.name.endsWith('_total'), `${d.name}: counters and only counters end in _total`);
   }
 });
@@ -82,7 +109,13 @@ test("vigil's families: names, the standard collectors, no home-made ones, no co
 test('the live sources: container labels, PSI as a ratio, forecasts and rule matches', async () => {
   const now = 1_000_000;
   const latest = new Map<string, Map<MetricName, number>>([
-    ['c1', new Map<MetricName, number>([['psi_cpu_some_avg10', 12.5], ['memory_usage_bytes', 100]])],
+    [
+      'c1',
+      new Map<MetricName, number>([
+        ['psi_cpu_some_avg10', 12.5],
+        ['memory_usage_bytes', 100],
+      ]),
+    ],
     ['host', new Map<MetricName, number>([['memory_usage_bytes', 500]])],
   ]);
   const reg = new MetricsRegistry(
@@ -91,11 +124,21 @@ test('the live sources: container labels, PSI as a ratio, forecasts and rule mat
       now: () => now,
       latest: () => latest,
       containers: () => [{ id: 'c1', name: 'web', image: 'nginx', runtime: 'runc', pod: 'web-0', namespace: 'prod' } as never],
-      rules: () => [{ name: 'Shell in container', severity: 'warning' }, { name: 'Quiet', severity: 'notice' }],
+      rules: () => [
+        { name: 'Shell in container', severity: 'warning' },
+        { name: 'Quiet', severity: 'notice' },
+      ],
       detector: () => ({ rules: [{ name: 'Shell in container', evaluations: 9, matches: 4, timeMs: 0 }] }) as never,
       alertsOpened: () => [{ rule: 'Shell in container', severity: 'warning', count: 2 }],
       forecasts: () => [
-        { forecast: { target: 'c1', metric: 'memory_working_set_bytes', exhaustion: { limitMetric: 'memory_limit_bytes', limit: 1, at: now + 90_000 } } as never, warning: true },
+        {
+          forecast: {
+            target: 'c1',
+            metric: 'memory_working_set_bytes',
+            exhaustion: { limitMetric: 'memory_limit_bytes', limit: 1, at: now + 90_000 },
+          } as never,
+          warning: true,
+        },
         { forecast: { target: 'host', metric: 'pids_current', exhaustion: { limitMetric: 'pids_max', limit: 1 } } as never, warning: false },
       ],
       build: { version: '1.2.3', commit: 'abc1234', api: 'vigil.v1' },
@@ -124,12 +167,21 @@ test('SelfMetrics: alerts opened by rule and severity, the last sweep replaces t
   self.alertOpened('Shell in container', 'warning');
   self.alertOpened('Shell in container', 'warning');
   self.alertOpened('Shell in container', 'critical');
-  assert.deepEqual([...self.alertsOpened()], [
-    { rule: 'Shell in container', severity: 'warning', count: 2 },
-    { rule: 'Shell in container', severity: 'critical', count: 1 },
-  ]);
+  assert.deepEqual(
+    [...self.alertsOpened()],
+    [
+      { rule: 'Shell in container', severity: 'warning', count: 2 },
+      { rule: 'Shell in container', severity: 'critical', count: 1 },
+    ],
+  );
   const stats = (startedAt: number) => ({ startedAt }) as never;
-  self.sweep([{ target: 'c1', metric: 'pids_current', time: 1, value: 3 }, { target: 'host', metric: 'pids_current', time: 1, value: 9 }], stats(1));
+  self.sweep(
+    [
+      { target: 'c1', metric: 'pids_current', time: 1, value: 3 },
+      { target: 'host', metric: 'pids_current', time: 1, value: 9 },
+    ],
+    stats(1),
+  );
   self.sweep([{ target: 'c1', metric: 'pids_current', time: 2, value: 4 }], stats(2));
   assert.deepEqual([...self.latest], [['c1', new Map([['pids_current', 4]])]], 'a target gone from the sweep is gone');
   self.matchesOutOfScope++;
@@ -139,5 +191,8 @@ test('SelfMetrics: alerts opened by rule and severity, the last sweep replaces t
   );
   const lines = (await reg.render()).body.split('\n');
   assert.ok(lines.includes('vigil_alerts_opened_total{rule="Shell in container",severity="critical"} 1'), lines.join('\n'));
-  assert.ok(lines.some((l) => l.startsWith('vigil_container_pids_current{container_id="c1"') && l.endsWith(' 4')), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.startsWith('vigil_container_pids_current{container_id="c1"') && l.endsWith(' 4')),
+    lines.join('\n'),
+  );
 });

@@ -128,7 +128,8 @@ export async function metricsMarkdown(families: readonly FamilySpec[], shorthand
   const rows = await documentedFamilies(families);
   const labelCell = (labels: string[]): string => {
     // A label set every container family carries is written once, in the text above the tables.
-    if (shorthand && shorthand.labels.every((l) => labels.includes(l))) return [shorthand.text, ...labels.filter((l) => !shorthand.labels.includes(l)).map((l) => `\`${l}\``)].join(', ');
+    if (shorthand && shorthand.labels.every((l) => labels.includes(l)))
+      return [shorthand.text, ...labels.filter((l) => !shorthand.labels.includes(l)).map((l) => `\`${l}\``)].join(', ');
     return labels.map((l) => `\`${l}\``).join(', ');
   };
   const own = rows.filter((r) => r.name.startsWith('vigil_'));
@@ -150,8 +151,8 @@ export async function metricsMarkdown(families: readonly FamilySpec[], shorthand
     '',
     'Container families (labels: *container*) carry `container_id`, `container_name`, `container_image`, `container_runtime`,',
     '`container_pod` and `container_namespace`. They are prefixed so that they never collide with the',
-    "labels the Prometheus operator gives every target (`namespace`, `pod`, `container`, `service`): the",
-    "shipped ServiceMonitor keeps its default `honorLabels: false`, under which colliding labels would be",
+    'labels the Prometheus operator gives every target (`namespace`, `pod`, `container`, `service`): the',
+    'shipped ServiceMonitor keeps its default `honorLabels: false`, under which colliding labels would be',
     'renamed `exported_namespace`, `exported_pod`, and a query would have to know which of the two it got.',
     '`container_pod` and `container_namespace` are empty outside Kubernetes. The same metrics of the host',
     'itself have no container labels and a `vigil_host_` prefix.',

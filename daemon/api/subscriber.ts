@@ -24,7 +24,10 @@ export class Shared {
   }
   message(): SubscribeResponse {
     if (this.item.type === 'event') return { event: (this.api ??= toApiEvent(this.item.ev)) as SubscribeResponse['event'] };
-    return { alert: (this.api ??= toApiAlert(this.item.alert)) as SubscribeResponse['alert'], alert_change: toApiChange(this.item.change) as SubscribeResponse['alert_change'] };
+    return {
+      alert: (this.api ??= toApiAlert(this.item.alert)) as SubscribeResponse['alert'],
+      alert_change: toApiChange(this.item.change) as SubscribeResponse['alert_change'],
+    };
   }
   encoded(): Buffer {
     return (this.bytes ??= this.encode(this.message()));
@@ -89,7 +92,17 @@ export class StreamSubscriber {
   }
 
   info(): SubscriberInfo {
-    return { id: this.id, peer: this.peer, name: this.name, since: this.since, events: this.spec.events, alerts: this.spec.alerts, sent: this.sent, lost: this.lost, queued: this.queue.length };
+    return {
+      id: this.id,
+      peer: this.peer,
+      name: this.name,
+      since: this.since,
+      events: this.spec.events,
+      alerts: this.spec.alerts,
+      sent: this.sent,
+      lost: this.lost,
+      queued: this.queue.length,
+    };
   }
 
   /** From the daemon (sensor drain, alert publish): never blocks. */
@@ -123,7 +136,8 @@ export class StreamSubscriber {
   }
 
   private payload(m: Shared): SubscribeResponse | Buffer {
-    if (m.item.type === 'event') return this.spec.eventMask ? { event: applyMask(m.message().event, this.spec.eventMask) as SubscribeResponse['event'] } : m.encoded();
+    if (m.item.type === 'event')
+      return this.spec.eventMask ? { event: applyMask(m.message().event, this.spec.eventMask) as SubscribeResponse['event'] } : m.encoded();
     if (this.spec.alertMask) {
       const msg = m.message();
       return { alert: applyMask(msg.alert, this.spec.alertMask) as SubscribeResponse['alert'], alert_change: msg.alert_change! };

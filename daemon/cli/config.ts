@@ -42,7 +42,8 @@ export function parseConfigArgs(argv: readonly string[]): ConfigArgs {
   if (cmd === 'check') return { command: 'check', file: positionals[0] ?? DEFAULT_CONFIG_FILE };
   const which = positionals[0];
   if (which === undefined) throw new UsageError(`schema needs one of ${Object.keys(SCHEMAS).join(', ')}`);
-  if (!Object.hasOwn(SCHEMAS, which)) throw new UsageError(`unknown schema ${JSON.stringify(which)} (${Object.keys(SCHEMAS).join(', ')}; the forwarder's: vigil-forward --schema)`);
+  if (!Object.hasOwn(SCHEMAS, which))
+    throw new UsageError(`unknown schema ${JSON.stringify(which)} (${Object.keys(SCHEMAS).join(', ')}; the forwarder's: vigil-forward --schema)`);
   return { command: 'schema', schema: which as keyof typeof SCHEMAS };
 }
 

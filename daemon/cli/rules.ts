@@ -53,7 +53,9 @@ export function formatStatuses(rs: RuleSet): string {
   const n = { loaded: 0, skipped: 0, never: 0 };
   for (const { rule, status } of rs.statuses()) {
     n[status.state]++;
-    lines.push(`${STATE_LABEL[status.state].padEnd(12)} ${rule.name}${rule.enabled ? '' : ' (disabled)'}${status.reason ? `: ${status.reason}` : ''}  [${rule.source}]`);
+    lines.push(
+      `${STATE_LABEL[status.state].padEnd(12)} ${rule.name}${rule.enabled ? '' : ' (disabled)'}${status.reason ? `: ${status.reason}` : ''}  [${rule.source}]`,
+    );
     for (const note of status.notes) lines.push(`${''.padEnd(12)}   note: ${note}`);
   }
   const total = n.loaded + n.skipped + n.never;
@@ -161,7 +163,9 @@ export async function runRules(argv: readonly string[], io: RulesIo = { stdout: 
       sensor.flush();
       await sensor.close();
       const setup = detector.stats().runtimeSetupSkipped;
-      io.stderr.write(`vigild rules test: ${events} events, ${matches} matches${setup > 0 ? ` (${setup} events of container runtimes' bootstrap not evaluated)` : ''}\n`);
+      io.stderr.write(
+        `vigild rules test: ${events} events, ${matches} matches${setup > 0 ? ` (${setup} events of container runtimes' bootstrap not evaluated)` : ''}\n`,
+      );
       return 0;
     } catch (err) {
       await sensor.close().catch(() => undefined);

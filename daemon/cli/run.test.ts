@@ -15,7 +15,10 @@ const OK: Array<[string[], Partial<RunFlags>]> = [
   [['--rules', '/srv/rules'], { ruleDirs: ['/srv/rules'] }],
   [['--rules', 'rules/', '--rules=/etc/vigil/rules.d'], { ruleDirs: ['rules/', '/etc/vigil/rules.d'] }],
   [['--config', '/nonexistent/vigild.yaml'], { config: '/nonexistent/vigild.yaml' }],
-  [['--http', '127.0.0.1:9999', '--api-socket', '/tmp/v.sock', '--data-dir', '/tmp/d', '--log-level', 'debug'], { httpListen: '127.0.0.1:9999', apiSocket: '/tmp/v.sock', dataDir: '/tmp/d', logLevel: 'debug' }],
+  [
+    ['--http', '127.0.0.1:9999', '--api-socket', '/tmp/v.sock', '--data-dir', '/tmp/d', '--log-level', 'debug'],
+    { httpListen: '127.0.0.1:9999', apiSocket: '/tmp/v.sock', dataDir: '/tmp/d', logLevel: 'debug' },
+  ],
 ];
 
 for (const [argv, want] of OK) {
@@ -37,11 +40,14 @@ const BAD: Array<[string[], RegExp]> = [
 
 for (const [argv, msg] of BAD) {
   test(`run flags usage error: ${argv.join(' ')}`, () => {
-    assert.throws(() => parseRunFlags(argv), (err: unknown) => err instanceof UsageError && msg.test(err.message));
+    assert.throws(
+      () => parseRunFlags(argv),
+      (err: unknown) => err instanceof UsageError && msg.test(err.message),
+    );
   });
 }
 
-test('--rules replaces the config file\'s rules.dirs; without it the file\'s dirs stay', () => {
+test("--rules replaces the config file's rules.dirs; without it the file's dirs stay", () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-run-'));
   try {
     const file = join(dir, 'vigild.yaml');

@@ -77,7 +77,8 @@ export function parseRunFlags(argv: readonly string[]): RunFlags {
   }
   const level = values['log-level'];
   if (level !== undefined) {
-    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be fatal, error, warn, info, debug or trace, not ${JSON.stringify(level)}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(level))
+      throw new UsageError(`--log-level must be fatal, error, warn, info, debug or trace, not ${JSON.stringify(level)}`);
     flags.logLevel = level as DaemonConfig['logLevel'];
   }
   return flags;

@@ -130,7 +130,11 @@ export function formatLifecycle(ev: ContainerLifecycleEvent): string {
   const p = c.posture;
   const marks = p
     ? [
-        p.privileged && 'privileged', p.hostPid && 'host-pid', p.hostNet && 'host-net', p.hostIpc && 'host-ipc', p.sensitiveMounts.length > 0 && `mounts ${p.sensitiveMounts.join(',')}`,
+        p.privileged && 'privileged',
+        p.hostPid && 'host-pid',
+        p.hostNet && 'host-net',
+        p.hostIpc && 'host-ipc',
+        p.sensitiveMounts.length > 0 && `mounts ${p.sensitiveMounts.join(',')}`,
         p.mismatches.length > 0 && `mismatch (${p.mismatches.join('; ')})`,
       ].filter(Boolean)
     : [];

@@ -121,7 +121,10 @@ test('option parsing: defaults and values', () => {
   assert.equal(o.output, 'json', 'json when stdout is not a terminal');
   assert.deepEqual([...o.kinds!], ['exec', 'file']);
   assert.equal(o.pid, 12);
-  assert.deepEqual(o.watches.map((w) => w.id), [1000, 1001]);
+  assert.deepEqual(
+    o.watches.map((w) => w.id),
+    [1000, 1001],
+  );
   assert.equal(o.configFlags, 1);
   assert.equal(o.durationMs, 1500);
   assert.equal(parseTraceArgs([], true).output, 'compact', 'compact on a terminal');
@@ -192,8 +195,15 @@ test('live: ready line, one JSON event a line, SIGTERM stops with exit 0 and a s
   await new Promise((r) => setImmediate(r));
   h.stop();
   assert.equal(await run, 0);
-  const lines = h.out.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines.map((l) => l.kind), ['exit'], '--kinds filters');
+  const lines = h.out.text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => l.kind),
+    ['exit'],
+    '--kinds filters',
+  );
   assert.equal(lines[0]!.exit_code, 4);
   assert.match(h.err.text, /vigild trace: stopped: 2 records \(fork 1, exit 1\); 0 corrupt; 0 queue drops/);
   assert.ok(h.native!.closed);
@@ -216,7 +226,10 @@ test('replay: prints the capture and exits 0 at its end; --pid keeps a process a
   const h = harness({ getuid: () => 1000, btfPresent: () => false, loadNative: () => assert.fail('replay loads no addon') });
   assert.equal(await runTrace(['--replay', file, '--pid', '301'], h.io), 0);
   assert.match(h.err.text, /ready \(0 programs attached, 0 refused; replaying /);
-  const pids = h.out.text.trim().split('\n').map((l) => (JSON.parse(l) as { pid: number }).pid);
+  const pids = h.out.text
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { pid: number }).pid);
   assert.deepEqual(pids, [300, 301, 302], 'the fork creating 301, then 301 and its child; not 999');
 });
 
@@ -233,7 +246,10 @@ test('replay of a file that is not a capture: exit 1 with VIGIL_CAPTURE_FORMAT, 
 
 test('EPIPE on stdout stops quietly with exit 0', async () => {
   const file = join(dir, 'pipe.cap');
-  await writeCapture(file, Array.from({ length: 200 }, () => buildRecord(Kind.EXIT, H)));
+  await writeCapture(
+    file,
+    Array.from({ length: 200 }, () => buildRecord(Kind.EXIT, H)),
+  );
   const out = new PassThrough();
   let writes = 0;
   out.write = ((..._args: unknown[]): boolean => {
@@ -250,8 +266,16 @@ test('the real binary: usage error exits 2, and `| head -n 1` ends quietly with 
   assert.equal(r.status, 2);
   assert.match(r.stderr, /Unknown option '--nope'/);
   const file = join(dir, 'big.cap');
-  await writeCapture(file, Array.from({ length: 20000 }, () => buildRecord(Kind.EXIT, H)), 1000);
-  const p = spawnSync('bash', ['-c', `"${join(ROOT, 'bin/vigild')}" trace -o json --replay "${file}" | head -n 1 >/dev/null; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  await writeCapture(
+    file,
+    Array.from({ length: 20000 }, () => buildRecord(Kind.EXIT, H)),
+    1000,
+  );
+  const p = spawnSync(
+    'bash',
+    ['-c', `"${join(ROOT, 'bin/vigild')}" trace -o json --replay "${file}" | head -n 1 >/dev/null; echo "status=\${PIPESTATUS[0]}"`],
+    { encoding: 'utf8' },
+  );
   assert.match(p.stdout, /status=0/);
   assert.doesNotMatch(p.stderr, /Error|at .*\.js/, p.stderr);
 });
@@ -274,7 +298,12 @@ test('compact format: time, tag, process, details; colour only when asked', () =
   const args = Buffer.from('id\0-u\0');
   d.decodeBatch(
     buildBatch([
-      buildRecord(Kind.EXEC, H, { path_len: exe.length, args_len: args.length, argc: 2, creds: { cap_effective: 0x1ffffffffffn } }, Buffer.concat([Buffer.from(exe), args])),
+      buildRecord(
+        Kind.EXEC,
+        H,
+        { path_len: exe.length, args_len: args.length, argc: 2, creds: { cap_effective: 0x1ffffffffffn } },
+        Buffer.concat([Buffer.from(exe), args]),
+      ),
       buildRecord(Kind.EXIT, H, { signal: 9 }),
       buildRecord(Kind.SYSCALL, H, { nr: 165, retval: -1n, args: [0, 0, 0, 0x2, 0, 0], str_len: [4, 4, 4] }, Buffer.from('none/mntproc')),
     ]),
@@ -291,8 +320,31 @@ test('compact format: time, tag, process, details; colour only when asked', () =
 });
 
 test('compact lifecycle lines: start, update (what changed, a posture mismatch), stop', () => {
-  const posture: Posture = { privileged: false, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: true, hostUts: false, sensitiveMounts: [], uidMap: '0 0 4294967295', capEffective: '0xa80425fb', sources: ['runtime'], mismatches: [] };
-  const info: ContainerInfo = { id: 'c0ffee', name: 'c0ffee', runtime: 'runc', image: '', labels: {}, cgroupId: 7, cgroupPath: '/vigil/c0ffee', startedAt: '2026-11-28T12:00:00.000Z', posture };
+  const posture: Posture = {
+    privileged: false,
+    hostPid: false,
+    hostNet: false,
+    hostIpc: false,
+    hostMnt: false,
+    hostUser: true,
+    hostUts: false,
+    sensitiveMounts: [],
+    uidMap: '0 0 4294967295',
+    capEffective: '0xa80425fb',
+    sources: ['runtime'],
+    mismatches: [],
+  };
+  const info: ContainerInfo = {
+    id: 'c0ffee',
+    name: 'c0ffee',
+    runtime: 'runc',
+    image: '',
+    labels: {},
+    cgroupId: 7,
+    cgroupPath: '/vigil/c0ffee',
+    startedAt: '2026-11-28T12:00:00.000Z',
+    posture,
+  };
   const kernel: Posture = { ...posture, hostNet: true, sources: ['runtime', 'kernel'], mismatches: ['hostNet: runtime false, kernel true'] };
   const lines: Array<[ContainerLifecycleEvent, string]> = [
     [{ kind: 'container_start', time: '2026-11-28T12:00:00.000Z', container: info }, '12:00:00.000 start   runc:c0ffee c0ffee cgroup /vigil/c0ffee'],
@@ -300,7 +352,10 @@ test('compact lifecycle lines: start, update (what changed, a posture mismatch),
       { kind: 'container_update', time: '2026-11-28T12:00:00.500Z', container: { ...info, name: 'web', posture: kernel }, changed: ['name', 'posture'] },
       '12:00:00.500 update  runc:web c0ffee changed name,posture cgroup /vigil/c0ffee host-net mismatch (hostNet: runtime false, kernel true)',
     ],
-    [{ kind: 'container_stop', time: '2026-11-28T12:00:09.000Z', container: { ...info, name: 'web', posture: kernel } }, '12:00:09.000 stop    runc:web c0ffee cgroup /vigil/c0ffee host-net mismatch (hostNet: runtime false, kernel true)'],
+    [
+      { kind: 'container_stop', time: '2026-11-28T12:00:09.000Z', container: { ...info, name: 'web', posture: kernel } },
+      '12:00:09.000 stop    runc:web c0ffee cgroup /vigil/c0ffee host-net mismatch (hostNet: runtime false, kernel true)',
+    ],
   ];
   for (const [ev, line] of lines) assert.equal(formatLifecycle(ev), line);
 });

@@ -102,13 +102,15 @@ export function parseTraceArgs(argv: readonly string[], stdoutIsTty: boolean): T
     help: values.help === true,
   };
   if (values.color !== undefined) {
-    if (!(TRACE_COLOURS as readonly unknown[]).includes(values.color)) throw new UsageError(`--color must be auto, always or never, not ${JSON.stringify(values.color)}`);
+    if (!(TRACE_COLOURS as readonly unknown[]).includes(values.color))
+      throw new UsageError(`--color must be auto, always or never, not ${JSON.stringify(values.color)}`);
     opts.colour = values.color as TraceColour;
   }
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`--log-level: unknown level ${JSON.stringify(opts.logLevel)}`);
   if (values.duration !== undefined) {
     const s = Number(values.duration);
-    if (!/^\d+(\.\d+)?$/.test(String(values.duration)) || !(s > 0)) throw new UsageError(`--duration must be a positive number of seconds, not ${JSON.stringify(values.duration)}`);
+    if (!/^\d+(\.\d+)?$/.test(String(values.duration)) || !(s > 0))
+      throw new UsageError(`--duration must be a positive number of seconds, not ${JSON.stringify(values.duration)}`);
     opts.durationMs = s * 1000;
   }
   if (values.record !== undefined) opts.record = values.record as string;
@@ -126,7 +128,8 @@ export function parseTraceArgs(argv: readonly string[], stdoutIsTty: boolean): T
     const kinds = new Set<EventKind>();
     for (const k of String(values.kinds).split(',')) {
       const name = k.trim();
-      if (!(EVENT_KINDS as readonly string[]).includes(name)) throw new UsageError(`--kinds: unknown kind ${JSON.stringify(name)} (kinds: ${EVENT_KINDS.join(', ')})`);
+      if (!(EVENT_KINDS as readonly string[]).includes(name))
+        throw new UsageError(`--kinds: unknown kind ${JSON.stringify(name)} (kinds: ${EVENT_KINDS.join(', ')})`);
       kinds.add(name as EventKind);
     }
     opts.kinds = kinds;
@@ -210,7 +213,8 @@ function summary(s: SensorStats): string {
   const proc = s.enrichers['process'];
   if (proc) parts.push(`process table ${proc['entries'] ?? 0} entries, ${proc['misses'] ?? 0} misses`);
   const ctr = s.enrichers['containers'];
-  if (ctr) parts.push(`containers ${ctr['containers'] ?? 0} (${ctr['started'] ?? 0} started, ${ctr['stopped'] ?? 0} stopped), ${ctr['misses'] ?? 0} cgroup misses`);
+  if (ctr)
+    parts.push(`containers ${ctr['containers'] ?? 0} (${ctr['started'] ?? 0} started, ${ctr['stopped'] ?? 0} stopped), ${ctr['misses'] ?? 0} cgroup misses`);
   return `vigild trace: stopped: ${parts.join('; ')}\n`;
 }
 
@@ -264,8 +268,10 @@ export async function runTrace(argv: readonly string[], io: TraceIo = defaultTra
     if (opts.replay !== undefined) {
       sensor = Sensor.replay(opts.replay, sensorOptions);
     } else {
-      if (io.getuid() !== 0) throw new SensorError('vigild trace needs root (to load BPF programs); run it as root or use --replay FILE', { code: 'VIGIL_NOT_ROOT' });
-      if (!io.btfPresent()) throw new SensorError('this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); CO-RE probes cannot load', { code: 'VIGIL_BTF_MISSING' });
+      if (io.getuid() !== 0)
+        throw new SensorError('vigild trace needs root (to load BPF programs); run it as root or use --replay FILE', { code: 'VIGIL_NOT_ROOT' });
+      if (!io.btfPresent())
+        throw new SensorError('this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); CO-RE probes cannot load', { code: 'VIGIL_BTF_MISSING' });
       const native = await io.loadNative();
       sensor = Sensor.live(native.createSensor(), sensorOptions);
     }

@@ -16,8 +16,19 @@ import type { ExecEvent, ForkEvent, VigilEvent } from '../sensor/events.js';
 
 /** Executables of OCI runtimes and their shims (by base name). */
 export const RUNTIME_EXECUTABLES: ReadonlySet<string> = new Set([
-  'runc', 'crun', 'youki', 'runsc', 'kata-runtime', 'runc-dmz', 'conmon', 'conmonrs',
-  'containerd-shim', 'containerd-shim-runc-v1', 'containerd-shim-runc-v2', 'containerd-shim-kata-v2', 'docker-init',
+  'runc',
+  'crun',
+  'youki',
+  'runsc',
+  'kata-runtime',
+  'runc-dmz',
+  'conmon',
+  'conmonrs',
+  'containerd-shim',
+  'containerd-shim-runc-v1',
+  'containerd-shim-runc-v2',
+  'containerd-shim-kata-v2',
+  'docker-init',
 ]);
 
 function base(path: string): string {

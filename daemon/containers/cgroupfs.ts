@@ -33,7 +33,18 @@ export function parseCgroupMounts(mountinfo: string): CgroupMounts {
       out.v2 ??= mountPoint;
     } else if (fstype === 'cgroup') {
       const opts = (right[2] ?? '').split(',');
-      const ctl = opts.filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('relatime') && o !== 'nosuid' && o !== 'nodev' && o !== 'noexec' && o !== 'clone_children' && !o.startsWith('release_agent') && o !== 'xattr');
+      const ctl = opts.filter(
+        (o) =>
+          o !== 'rw' &&
+          o !== 'ro' &&
+          !o.startsWith('relatime') &&
+          o !== 'nosuid' &&
+          o !== 'nodev' &&
+          o !== 'noexec' &&
+          o !== 'clone_children' &&
+          !o.startsWith('release_agent') &&
+          o !== 'xattr',
+      );
       const key = ctl.join(',');
       if (key && !(key in out.v1)) out.v1[key] = mountPoint;
     }

@@ -18,7 +18,12 @@ const CASES: Array<[string, string | undefined, string?, string?]> = [
   [`/kubepods.slice/kubepods-podabc.slice/crio-conmon-${H}.scope`, undefined],
   [`/kubepods/burstable/pod1234abcd-5678-90ab-cdef-1234567890ab/${H}`, 'unknown', H],
   [`/machine.slice/libpod-${H}.scope`, 'podman', H],
-  [`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${H}.scope/container`, 'podman', H, `/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${H}.scope`],
+  [
+    `/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${H}.scope/container`,
+    'podman',
+    H,
+    `/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${H}.scope`,
+  ],
   [`/libpod_parent/libpod-${H}`, 'podman', H],
   [`/machine.slice/libpod-conmon-${H}.scope`, undefined],
   ['/lxc.payload.web1', 'lxc', 'web1'],
@@ -52,8 +57,14 @@ test('config patterns come first and must have an id group', () => {
   const p = new CgroupPathParser([{ regex: '^/mycorp/jobs/(?<id>[0-9a-z]+)', runtime: 'runc' }]);
   assert.deepEqual(p.parse('/mycorp/jobs/x42/sub'), { runtime: 'runc', id: 'x42', containerPath: '/mycorp/jobs/x42' });
   assert.equal(p.parse(`/docker/${H}`)?.runtime, 'docker');
-  for (const bad of [{ regex: '(', runtime: 'runc' as const }, { regex: '^/x/(.+)$', runtime: 'runc' as const }]) {
-    assert.throws(() => new CgroupPathParser([bad]), (e: unknown) => e instanceof VigilError && e.code === 'VIGIL_CONFIG');
+  for (const bad of [
+    { regex: '(', runtime: 'runc' as const },
+    { regex: '^/x/(.+)$', runtime: 'runc' as const },
+  ]) {
+    assert.throws(
+      () => new CgroupPathParser([bad]),
+      (e: unknown) => e instanceof VigilError && e.code === 'VIGIL_CONFIG',
+    );
   }
 });
 
@@ -69,7 +80,11 @@ test('config patterns run in linear time: hostile shapes answer, non-linear ones
     ['^/(?<id>[0-9a-f]{64})$', 'counted repetitions above 16'],
   ];
   for (const [regex, why] of REFUSED) {
-    assert.throws(() => new CgroupPathParser([{ regex, runtime: 'runc' }]), (e: unknown) => e instanceof VigilError && e.code === 'VIGIL_CONFIG' && e.message.includes(why), regex);
+    assert.throws(
+      () => new CgroupPathParser([{ regex, runtime: 'runc' }]),
+      (e: unknown) => e instanceof VigilError && e.code === 'VIGIL_CONFIG' && e.message.includes(why),
+      regex,
+    );
   }
 });
 

@@ -51,8 +51,22 @@ export function parseMountinfo(text: string): MountEntry[] {
 
 /** Host paths that must not be bound into a container (exact paths). */
 export const SENSITIVE_HOST_PATHS: readonly string[] = [
-  '/', '/proc', '/sys', '/dev', '/etc', '/root', '/boot', '/lib/modules', '/run', '/var/run',
-  '/var/lib/docker', '/var/lib/containerd', '/var/lib/kubelet', '/run/containerd', '/var/log', '/sys/fs/cgroup',
+  '/',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/etc',
+  '/root',
+  '/boot',
+  '/lib/modules',
+  '/run',
+  '/var/run',
+  '/var/lib/docker',
+  '/var/lib/containerd',
+  '/var/lib/kubelet',
+  '/run/containerd',
+  '/var/log',
+  '/sys/fs/cgroup',
 ];
 /** Runtime API sockets (any path ending so). */
 const SOCKETS = /(?:^|\/)(?:docker|containerd|crio|podman|dockershim|cri-dockerd)\.sock$/;
@@ -157,7 +171,11 @@ export function readPosture(pid: number, procRoot = '/proc', host: HostReference
   const eff = BigInt('0x' + (statusField(status, 'CapEff') ?? '0'));
   let uidMap = '';
   try {
-    uidMap = readFileSync(join(procRoot, String(pid), 'uid_map'), 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/).join(' ')).join('\n');
+    uidMap = readFileSync(join(procRoot, String(pid), 'uid_map'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).join(' '))
+      .join('\n');
   } catch {
     // kept empty
   }
@@ -241,6 +259,7 @@ export function settlePosture(runtime: Posture | undefined, kernel: Posture | un
   const below = (m: string): boolean => configured.some((c) => c === '/' || m === c || m.startsWith(c + '/'));
   const missing = configured.filter((c) => !kernel.sensitiveMounts.includes(c));
   const extra = kernel.sensitiveMounts.filter((m) => !below(m));
-  if (missing.length > 0 || extra.length > 0) mismatches.push(`sensitiveMounts: runtime ${JSON.stringify(configured)}, kernel ${JSON.stringify(kernel.sensitiveMounts)}`);
+  if (missing.length > 0 || extra.length > 0)
+    mismatches.push(`sensitiveMounts: runtime ${JSON.stringify(configured)}, kernel ${JSON.stringify(kernel.sensitiveMounts)}`);
   return { ...kernel, sources: ['runtime', 'kernel'], mismatches };
 }

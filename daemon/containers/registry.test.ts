@@ -38,10 +38,25 @@ function fixture() {
     mkdirSync(bundle, { recursive: true });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify({ annotations }));
     mkdirSync(join(runc, id), { recursive: true });
-    writeFileSync(join(runc, id, 'state.json'), JSON.stringify({ id, init_process_pid: 4242, created: 'x', config: { labels: [`bundle=${bundle}`] }, cgroup_paths: { '': join(v2, path) } }));
+    writeFileSync(
+      join(runc, id, 'state.json'),
+      JSON.stringify({ id, init_process_pid: 4242, created: 'x', config: { labels: [`bundle=${bundle}`] }, cgroup_paths: { '': join(v2, path) } }),
+    );
   };
   /** A process in the fixture's /proc: its cgroup, namespaces (inode numbers), capabilities, mounts, argv. */
-  const proc_ = (pid: number, o: { cgroup: string; ns: Partial<Record<string, number>>; capEff?: string; capBnd?: string; mountinfo?: string; comm?: string; cmdline?: string[]; start?: number }): void => {
+  const proc_ = (
+    pid: number,
+    o: {
+      cgroup: string;
+      ns: Partial<Record<string, number>>;
+      capEff?: string;
+      capBnd?: string;
+      mountinfo?: string;
+      comm?: string;
+      cmdline?: string[];
+      start?: number;
+    },
+  ): void => {
     const d = join(proc, String(pid));
     mkdirSync(join(d, 'ns'), { recursive: true });
     writeFileSync(join(d, 'cgroup'), `0::${o.cgroup}\n`);
@@ -57,25 +72,67 @@ function fixture() {
   /** runc's state for a container, with its libcontainer config (namespaces, capabilities, mounts). */
   const runcState = (id: string, path: string, initPid: number, config: Record<string, unknown>): void => {
     mkdirSync(join(runc, id), { recursive: true });
-    writeFileSync(join(runc, id, 'state.json'), JSON.stringify({ id, init_process_pid: initPid, config: { labels: [], ...config }, cgroup_paths: { '': join(v2, path) } }));
+    writeFileSync(
+      join(runc, id, 'state.json'),
+      JSON.stringify({ id, init_process_pid: initPid, config: { labels: [], ...config }, cgroup_paths: { '': join(v2, path) } }),
+    );
   };
-  return { dir, v2, reg, life, mk, state, proc: proc_, runcState, tick: (ms: number) => (clock += ms), done: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    v2,
+    reg,
+    life,
+    mk,
+    state,
+    proc: proc_,
+    runcState,
+    tick: (ms: number) => (clock += ms),
+    done: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** The host's namespaces in the fixture's /proc/1 (a container gets others). */
-const HOST_NS: Record<string, number> = { mnt: 4026531832, pid: 4026531836, net: 4026531833, ipc: 4026531839, uts: 4026531838, user: 4026531837, cgroup: 4026531835 };
+const HOST_NS: Record<string, number> = {
+  mnt: 4026531832,
+  pid: 4026531836,
+  net: 4026531833,
+  ipc: 4026531839,
+  uts: 4026531838,
+  user: 4026531837,
+  cgroup: 4026531835,
+};
 const CONTAINER_NS = { mnt: 4026532173, pid: 4026532176, net: 4026532177, ipc: 4026532175, uts: 4026532174 };
 /** What runc's default spec asks for: its own namespaces but user and cgroup, three capabilities. */
 const PLAIN_CONFIG = {
   namespaces: ['NEWPID', 'NEWNET', 'NEWIPC', 'NEWUTS', 'NEWNS'].map((type) => ({ type, path: '' })),
   capabilities: { Bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'], Effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'] },
-  mounts: [{ source: 'proc', destination: '/proc', device: 'proc', flags: 0 }, { source: 'sysfs', destination: '/sys', device: 'sysfs', flags: 15 }],
+  mounts: [
+    { source: 'proc', destination: '/proc', device: 'proc', flags: 0 },
+    { source: 'sysfs', destination: '/sys', device: 'sysfs', flags: 15 },
+  ],
   rootfs: '/tmp/bundle/rootfs',
 };
 
 function ev(kind: string, cgroupId: number, extra: Record<string, unknown> = {}): VigilEvent {
   const exec = kind === 'exec' ? { exe: '/bin/busybox', args: ['sleep', '60'] } : {};
-  return { kind, time: '', pid: 4242, tid: 4242, ppid: 1, vpid: 1, uid: 0, gid: 0, loginuid: 0, comm: 'x', cgroup_id: cgroupId, ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 }, retval: 0, [KTIME]: 0n, ...exec, ...extra } as unknown as VigilEvent;
+  return {
+    kind,
+    time: '',
+    pid: 4242,
+    tid: 4242,
+    ppid: 1,
+    vpid: 1,
+    uid: 0,
+    gid: 0,
+    loginuid: 0,
+    comm: 'x',
+    cgroup_id: cgroupId,
+    ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 },
+    retval: 0,
+    [KTIME]: 0n,
+    ...exec,
+    ...extra,
+  } as unknown as VigilEvent;
 }
 
 const hostNs = { ...HOST_NS };
@@ -207,8 +264,18 @@ for (const order of ['bootstrap execs outside the cgroup', 'bootstrap execs insi
       assert.equal(f.life[0]!.kind, 'container_start');
       assert.equal(info.initPid, 102);
       assert.deepEqual(info.posture && { ...info.posture }, {
-        privileged: false, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: true, hostUts: false,
-        sensitiveMounts: [], uidMap: '0 0 4294967295', capEffective: '0x20000420', sources: ['runtime', 'kernel'], mismatches: [],
+        privileged: false,
+        hostPid: false,
+        hostNet: false,
+        hostIpc: false,
+        hostMnt: false,
+        hostUser: true,
+        hostUts: false,
+        sensitiveMounts: [],
+        uidMap: '0 0 4294967295',
+        capEffective: '0x20000420',
+        sources: ['runtime', 'kernel'],
+        mismatches: [],
       });
       const later = ev('syscall', id, { pid: 102, tid: 102, ns: containerNs });
       f.reg.enrich(later);
@@ -219,7 +286,7 @@ for (const order of ['bootstrap execs outside the cgroup', 'bootstrap execs insi
   });
 }
 
-test("a program named runc inside a container is not the runtime", () => {
+test('a program named runc inside a container is not the runtime', () => {
   const f = fixture();
   try {
     f.reg.prepare('native');
@@ -233,13 +300,13 @@ test("a program named runc inside a container is not the runtime", () => {
     assert.equal(fake.runtime_setup, undefined);
     const after = ev('syscall', id, { pid: 103, tid: 103, ns: containerNs });
     f.reg.enrich(after);
-    assert.equal(after.runtime_setup, undefined, 'its later events are evaluated as the container\'s');
+    assert.equal(after.runtime_setup, undefined, "its later events are evaluated as the container's");
   } finally {
     f.done();
   }
 });
 
-test('where the runtime\'s record and the kernel disagree, the kernel wins and the field is named', () => {
+test("where the runtime's record and the kernel disagree, the kernel wins and the field is named", () => {
   const f = fixture();
   try {
     f.reg.prepare('native');
@@ -263,12 +330,58 @@ test('privileged and host-pid from the record alone when the init process is gon
     f.reg.prepare('native');
     const path = `/system.slice/docker-${HEX}.scope`;
     const id = f.mk(path);
-    const all = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE'];
+    const all = [
+      'CAP_CHOWN',
+      'CAP_DAC_OVERRIDE',
+      'CAP_DAC_READ_SEARCH',
+      'CAP_FOWNER',
+      'CAP_FSETID',
+      'CAP_KILL',
+      'CAP_SETGID',
+      'CAP_SETUID',
+      'CAP_SETPCAP',
+      'CAP_LINUX_IMMUTABLE',
+      'CAP_NET_BIND_SERVICE',
+      'CAP_NET_BROADCAST',
+      'CAP_NET_ADMIN',
+      'CAP_NET_RAW',
+      'CAP_IPC_LOCK',
+      'CAP_IPC_OWNER',
+      'CAP_SYS_MODULE',
+      'CAP_SYS_RAWIO',
+      'CAP_SYS_CHROOT',
+      'CAP_SYS_PTRACE',
+      'CAP_SYS_PACCT',
+      'CAP_SYS_ADMIN',
+      'CAP_SYS_BOOT',
+      'CAP_SYS_NICE',
+      'CAP_SYS_RESOURCE',
+      'CAP_SYS_TIME',
+      'CAP_SYS_TTY_CONFIG',
+      'CAP_MKNOD',
+      'CAP_LEASE',
+      'CAP_AUDIT_WRITE',
+      'CAP_AUDIT_CONTROL',
+      'CAP_SETFCAP',
+      'CAP_MAC_OVERRIDE',
+      'CAP_MAC_ADMIN',
+      'CAP_SYSLOG',
+      'CAP_WAKE_ALARM',
+      'CAP_BLOCK_SUSPEND',
+      'CAP_AUDIT_READ',
+      'CAP_PERFMON',
+      'CAP_BPF',
+      'CAP_CHECKPOINT_RESTORE',
+    ];
     f.runcState(HEX, path, 102, {
       ...PLAIN_CONFIG,
       namespaces: PLAIN_CONFIG.namespaces.filter((n) => n.type !== 'NEWPID'),
       capabilities: { Bounding: all, Effective: all },
-      mounts: [...PLAIN_CONFIG.mounts, { source: '/var/run/docker.sock', destination: '/var/run/docker.sock', device: 'bind', flags: 20480 }, { source: '/', destination: '/host', device: 'bind', flags: 20481 }],
+      mounts: [
+        ...PLAIN_CONFIG.mounts,
+        { source: '/var/run/docker.sock', destination: '/var/run/docker.sock', device: 'bind', flags: 20480 },
+        { source: '/', destination: '/host', device: 'bind', flags: 20481 },
+      ],
     });
     f.reg.enrich(ev('cgroup_mkdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 2, path }));
     f.reg.enrich(ev('exec', id, { pid: 102, tid: 102, ns: containerNs }));
@@ -340,7 +453,7 @@ test('an emptied cgroup stops its container after the grace period, not at a pro
   }
 });
 
-test('start-up walk: the container starts from its oldest process that is not the runtime\'s', () => {
+test("start-up walk: the container starts from its oldest process that is not the runtime's", () => {
   const f = fixture();
   try {
     const path = `/system.slice/docker-${HEX}.scope`;

@@ -161,8 +161,19 @@ export class ContainerRegistry implements Enricher {
   private hostRefCache: { at: number; ref: HostReference } | undefined;
   private hostNsIno: { mnt?: number; pid?: number } | undefined;
   private readonly counters = {
-    hits: 0, misses: 0, missesResolved: 0, walks: 0, walkErrors: 0, cgroupEvictions: 0, containerEvictions: 0,
-    metadataReads: 0, postureReads: 0, started: 0, updated: 0, stopped: 0, runtimeSetupEvents: 0,
+    hits: 0,
+    misses: 0,
+    missesResolved: 0,
+    walks: 0,
+    walkErrors: 0,
+    cgroupEvictions: 0,
+    containerEvictions: 0,
+    metadataReads: 0,
+    postureReads: 0,
+    started: 0,
+    updated: 0,
+    stopped: 0,
+    runtimeSetupEvents: 0,
   };
 
   constructor(o: ContainerRegistryOptions = {}) {
@@ -384,7 +395,16 @@ export class ContainerRegistry implements Enricher {
     };
     // The container's own cgroup id (the cgroup seen may be one below it).
     if (this.mounts.v2) info.cgroupId = cgroupIdOf(join(this.mounts.v2, key)) ?? (m.containerPath === key ? cgroupId : 0);
-    const e: Entry = { info, ref: refOf(info), started: false, metadataDone: false, firstSeen: this.now(), lastMetadataTry: -Infinity, lastStartTry: -Infinity, lastEmptyCheck: this.now() };
+    const e: Entry = {
+      info,
+      ref: refOf(info),
+      started: false,
+      metadataDone: false,
+      firstSeen: this.now(),
+      lastMetadataTry: -Infinity,
+      lastStartTry: -Infinity,
+      lastEmptyCheck: this.now(),
+    };
     this.setEntry(key, e);
     return e;
   }
@@ -681,7 +701,12 @@ export class ContainerRegistry implements Enricher {
     }
     if (!node) node = this.lookupMiss(id, pid, now);
     if (!node) return UNKNOWN_CONTAINER;
-    if (node.container === undefined && node.createdAt !== undefined && now - node.createdAt < this.metadataRetryMs && (now - node.lastCheck >= this.retryMs || this.cause?.kind === 'exec')) {
+    if (
+      node.container === undefined &&
+      node.createdAt !== undefined &&
+      now - node.createdAt < this.metadataRetryMs &&
+      (now - node.lastCheck >= this.retryMs || this.cause?.kind === 'exec')
+    ) {
       // A cgroup made while we watched whose shape named no container: the runtime's state may have
       // appeared since (plain runc writes it after making the cgroup). An exec is looked at at once:
       // it may be the container's first program, which must not pass as the host's.
@@ -750,14 +775,20 @@ export class ContainerRegistry implements Enricher {
     }
     return this.seen(key, pid, now);
   }
-
 }
 
 /** The fields whose change after container_start is a container_update, as comparable strings. */
 function identityOf(info: ContainerInfo): Record<string, string> {
   return {
-    name: info.name, image: info.image, runtime: info.runtime, pod: info.pod ?? '', namespace: info.namespace ?? '',
-    podUid: info.podUid ?? '', labels: JSON.stringify(info.labels), initPid: String(info.initPid ?? ''), posture: JSON.stringify(info.posture ?? null),
+    name: info.name,
+    image: info.image,
+    runtime: info.runtime,
+    pod: info.pod ?? '',
+    namespace: info.namespace ?? '',
+    podUid: info.podUid ?? '',
+    labels: JSON.stringify(info.labels),
+    initPid: String(info.initPid ?? ''),
+    posture: JSON.stringify(info.posture ?? null),
   };
 }
 

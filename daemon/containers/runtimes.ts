@@ -162,7 +162,8 @@ export function readSpec(config: Json): RuntimeSpec | undefined {
   if (Array.isArray(config.uid_mappings)) {
     for (const u of config.uid_mappings) {
       const o = obj(u);
-      if (o && typeof o.container_id === 'number' && typeof o.host_id === 'number' && typeof o.size === 'number') uidMappings.push(`${o.container_id} ${o.host_id} ${o.size}`);
+      if (o && typeof o.container_id === 'number' && typeof o.host_id === 'number' && typeof o.size === 'number')
+        uidMappings.push(`${o.container_id} ${o.host_id} ${o.size}`);
     }
   }
   return {

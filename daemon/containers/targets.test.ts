@@ -5,16 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../store/store.js';
 import { sealRecord } from '../store/record.js';
-import {
-  SelectorError,
-  TargetBatchError,
-  TargetSet,
-  formatSelector,
-  parseSelector,
-  parseTargetFile,
-  readTargetFile,
-  selectorMatches,
-} from './targets.js';
+import { SelectorError, TargetBatchError, TargetSet, formatSelector, parseSelector, parseTargetFile, readTargetFile, selectorMatches } from './targets.js';
 import type { ContainerInfo } from './types.js';
 import { HOSTILE } from '../../common/hostile-patterns.js';
 
@@ -86,7 +77,8 @@ test('hostile selector globs on 4096-character names, images, labels and cgroup 
   for (const h of HOSTILE) {
     const c = container({ name: h.input, image: h.input, labels: { l: h.input }, cgroupPath: h.input });
     if (h.mode === 'plain') {
-      for (const kind of ['name', 'image']) assert.equal(selectorMatches(parseSelector(`${kind}:${h.pattern}`), c), h.want, `${kind}:${h.pattern.slice(0, 20)}...`);
+      for (const kind of ['name', 'image'])
+        assert.equal(selectorMatches(parseSelector(`${kind}:${h.pattern}`), c), h.want, `${kind}:${h.pattern.slice(0, 20)}...`);
       assert.equal(selectorMatches(parseSelector(`label:l=${h.pattern}`), c), h.want, `label:l=${h.pattern.slice(0, 20)}...`);
     } else assert.equal(selectorMatches(parseSelector(`cgroup:${h.pattern}`), c), h.want, `cgroup:${h.pattern.slice(0, 20)}...`);
   }
@@ -130,7 +122,13 @@ test('bad selectors are refused with the selector and the column of the fault', 
 
 test('batch files: comments, options, and every fault with file:line:column', () => {
   const specs = parseTargetFile(
-    ['# production', 'k8s.namespace=prod   metrics=cpu_usage_cores,memory_usage_bytes # the pods', '', 'host rules=escape.release_agent', '  name:web-*  '].join('\n'),
+    [
+      '# production',
+      'k8s.namespace=prod   metrics=cpu_usage_cores,memory_usage_bytes # the pods',
+      '',
+      'host rules=escape.release_agent',
+      '  name:web-*  ',
+    ].join('\n'),
     'targets.txt',
   );
   assert.deepEqual(specs, [
@@ -161,8 +159,14 @@ test('TargetSet: batches apply whole or not at all, persist, and reload', async 
     assert.equal(set.matches(web), false, 'nothing is monitored at first');
 
     const added = await set.addBatch(['name:web-*', { selector: 'k8s.namespace=prod', metrics: ['memory_usage_bytes'], rules: ['escape.mount'] }, 'host']);
-    assert.deepEqual(added.map((t) => t.id), ['name:web-*', 'label:k8s.namespace=prod', 'host']);
-    assert.deepEqual(set.list().map((t) => t.id), ['host', 'label:k8s.namespace=prod', 'name:web-*']);
+    assert.deepEqual(
+      added.map((t) => t.id),
+      ['name:web-*', 'label:k8s.namespace=prod', 'host'],
+    );
+    assert.deepEqual(
+      set.list().map((t) => t.id),
+      ['host', 'label:k8s.namespace=prod', 'name:web-*'],
+    );
     assert.equal(set.matches(web), true);
     assert.equal(set.matches(db), true);
     assert.equal(set.matches('host'), true);
@@ -182,10 +186,20 @@ test('TargetSet: batches apply whole or not at all, persist, and reload', async 
     const byId = new Map([web, db, other].map((c) => [c.id, c]));
     const sample = (target: string, metric: 'memory_usage_bytes' | 'pids_current') => ({ target, metric, time: 0, value: 1 });
     const kept = set.samplesInScope(
-      [sample(db.id, 'memory_usage_bytes'), sample(db.id, 'pids_current'), sample(web.id, 'pids_current'), sample('o', 'pids_current'), sample('gone', 'pids_current'), sample('host', 'pids_current')],
+      [
+        sample(db.id, 'memory_usage_bytes'),
+        sample(db.id, 'pids_current'),
+        sample(web.id, 'pids_current'),
+        sample('o', 'pids_current'),
+        sample('gone', 'pids_current'),
+        sample('host', 'pids_current'),
+      ],
       (id) => byId.get(id),
     );
-    assert.deepEqual(kept.map((s) => `${s.target}/${s.metric}`), [`${db.id}/memory_usage_bytes`, `${web.id}/pids_current`, 'o/pids_current', 'gone/pids_current', 'host/pids_current']);
+    assert.deepEqual(
+      kept.map((s) => `${s.target}/${s.metric}`),
+      [`${db.id}/memory_usage_bytes`, `${web.id}/pids_current`, 'o/pids_current', 'gone/pids_current', 'host/pids_current'],
+    );
 
     // One bad selector: nothing of the batch is applied, and the error names each bad one.
     await assert.rejects(set.addBatch(['image:redis*', 'name:[x', 'id:a b', { selector: 'all', metrics: ['nope'] }]), (err: unknown) => {
@@ -198,10 +212,16 @@ test('TargetSet: batches apply whole or not at all, persist, and reload', async 
     });
     await assert.rejects(set.addBatch(['all', 'all']), /appears twice/);
     assert.equal(set.size, 3);
-    assert.equal(set.list().some((t) => t.id === 'image:redis*'), false);
+    assert.equal(
+      set.list().some((t) => t.id === 'image:redis*'),
+      false,
+    );
 
     // Removal: by canonical id or any spelling of the selector; an unknown target refuses the batch.
-    await assert.rejects(set.removeBatch(['host', 'name:nope']), (err: unknown) => err instanceof TargetBatchError && /"name:nope".*no such target/.test(err.message));
+    await assert.rejects(
+      set.removeBatch(['host', 'name:nope']),
+      (err: unknown) => err instanceof TargetBatchError && /"name:nope".*no such target/.test(err.message),
+    );
     assert.equal(set.size, 3);
     const removed = await set.removeBatch(['k8s.namespace=prod', 'host']);
     assert.deepEqual(removed.map((t) => t.id).sort(), ['host', 'label:k8s.namespace=prod']);
@@ -211,10 +231,13 @@ test('TargetSet: batches apply whole or not at all, persist, and reload', async 
 
     store = await Store.open({ dir });
     set = await TargetSet.open(store);
-    assert.deepEqual(set.list().map((t) => [t.id, t.rules]), [
-      ['id:aa11', ['r1', 'r2']],
-      ['name:web-*', undefined],
-    ]);
+    assert.deepEqual(
+      set.list().map((t) => [t.id, t.rules]),
+      [
+        ['id:aa11', ['r1', 'r2']],
+        ['name:web-*', undefined],
+      ],
+    );
     assert.equal(set.matches(db), true);
     await store.close();
   } finally {
@@ -234,7 +257,10 @@ test('TargetSet: a batch from a file; an unreadable stored target is counted and
     await store.keyspace('targets').put(Buffer.from('name:x'), Buffer.from('garbage'));
     await store.keyspace('targets').put(Buffer.from('name:y'), sealRecord(Buffer.from('{"v":1,"id":"name:[","addedAt":"x"}')));
     set = await TargetSet.open(store);
-    assert.deepEqual(set.list().map((t) => t.id), ['image:postgres:*', 'name:web-*']);
+    assert.deepEqual(
+      set.list().map((t) => t.id),
+      ['image:postgres:*', 'name:web-*'],
+    );
     assert.equal(set.stats.corrupt, 2);
     await store.close();
   } finally {

@@ -276,7 +276,9 @@ export function parseTargetFile(text: string, file = '<input>'): TargetSpec[] {
       const badItem = list.findIndex((x) => (key === 'metrics' ? !METRIC_NAMES.has(x) : !RULE_NAME.test(x)));
       if (badItem >= 0) {
         const offset = key.length + 1 + list.slice(0, badItem).reduce((s, x) => s + x.length + 1, 0);
-        errors.push(new SelectorError(sel[0], col + offset, `${key === 'metrics' ? 'unknown metric' : 'bad rule name'} ${JSON.stringify(list[badItem])}`, where));
+        errors.push(
+          new SelectorError(sel[0], col + offset, `${key === 'metrics' ? 'unknown metric' : 'bad rule name'} ${JSON.stringify(list[badItem])}`, where),
+        );
         ok = false;
         break;
       }

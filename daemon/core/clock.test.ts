@@ -51,6 +51,7 @@ test('the real clocks: a boottime stamp taken now converts to about now', () => 
 
 test('BootClock.format (cached per second) agrees with formatWallNs across second boundaries', () => {
   const clock = new BootClock(1_700_000_000_999_999_000n);
-  for (const k of [0n, 500n, 999n, 1000n, 1001n, 5_000_000_000n, 4_000_000_000n, 1_000n]) assert.equal(clock.format(k), formatWallNs(k + clock.offsetNs), String(k));
+  for (const k of [0n, 500n, 999n, 1000n, 1001n, 5_000_000_000n, 4_000_000_000n, 1_000n])
+    assert.equal(clock.format(k), formatWallNs(k + clock.offsetNs), String(k));
   assert.equal(new BootClock(-10n).format(5n), '1969-12-31T23:59:59.999999995Z');
 });

@@ -33,7 +33,8 @@ export const METRICS = {
   fds_open: 'open file descriptors across the processes of the group',
   fds_process_open: 'open file descriptors of the process of the group nearest its RLIMIT_NOFILE (of the one holding the most when no limit is known)',
   fds_process_limit: "that process's soft RLIMIT_NOFILE (past it, opens fail with EMFILE); absent when unknown",
-  sensor_events_dropped_total: "events vigil lost (counter): the host's counts every loss (kernel ring buffer, detector and alert queues); a container's, the kernel drops of its own processes' records (it is flooding the sensor)",
+  sensor_events_dropped_total:
+    "events vigil lost (counter): the host's counts every loss (kernel ring buffer, detector and alert queues); a container's, the kernel drops of its own processes' records (it is flooding the sensor)",
 } as const;
 
 export type MetricName = keyof typeof METRICS;

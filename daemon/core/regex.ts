@@ -43,8 +43,10 @@ export function linearRegExp(source: string, flags = ''): RegExp {
     return new RegExp(source, flags + 'l');
   } catch (err) {
     const msg = (err as Error).message;
-    if (/Cannot be executed in linear time/.test(msg)) throw new RegexError(source, `${linearFault(source)}: vigil runs regexes on a linear-time engine (docs/rules.md)`);
-    if (/Invalid flags|Invalid regular expression flags/.test(msg)) throw new RegexError(source, "this Node's V8 has no linear-time regex engine (--enable-experimental-regexp-engine)");
+    if (/Cannot be executed in linear time/.test(msg))
+      throw new RegexError(source, `${linearFault(source)}: vigil runs regexes on a linear-time engine (docs/rules.md)`);
+    if (/Invalid flags|Invalid regular expression flags/.test(msg))
+      throw new RegexError(source, "this Node's V8 has no linear-time regex engine (--enable-experimental-regexp-engine)");
     throw new RegexError(source, msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''));
   }
 }

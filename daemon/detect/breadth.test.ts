@@ -10,36 +10,108 @@ import { RuleSet } from './ruleset.js';
 
 const RULES = join(import.meta.dirname, '../../../..', 'rules');
 const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
-const CREDS: Creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x0', cap_permitted: '0x0', cap_inheritable: '0x0' };
+const CREDS: Creds = {
+  uid: 0,
+  euid: 0,
+  suid: 0,
+  fsuid: 0,
+  gid: 0,
+  egid: 0,
+  sgid: 0,
+  fsgid: 0,
+  cap_effective: '0x0',
+  cap_permitted: '0x0',
+  cap_inheritable: '0x0',
+};
 
 function ev(kind: string, fields: Record<string, unknown>, comm = 'sh', uid = 0): VigilEvent {
   return {
-    kind, time: '2026-12-06T12:00:00.000Z', pid: 200, tid: 200, ppid: 100, vpid: 7, uid, gid: 0, loginuid: 4294967295, comm,
-    cgroup_id: 9, ns: { ...NS, mnt: 11, pid: 12 }, container: { id: 'c1', name: 'app', runtime: 'runc', image: 'app:1' },
+    kind,
+    time: '2026-12-06T12:00:00.000Z',
+    pid: 200,
+    tid: 200,
+    ppid: 100,
+    vpid: 7,
+    uid,
+    gid: 0,
+    loginuid: 4294967295,
+    comm,
+    cgroup_id: 9,
+    ns: { ...NS, mnt: 11, pid: 12 },
+    container: { id: 'c1', name: 'app', runtime: 'runc', image: 'app:1' },
     proc: { exe: '/bin/busybox', args: [comm], cwd: '/', ancestors: [{ pid: 100, exe: '/bin/busybox', comm: 'sh' }] },
-    [KTIME]: 0n, ...fields,
+    [KTIME]: 0n,
+    ...fields,
   } as unknown as VigilEvent;
 }
 const sc = (syscall: string, retval: number, details: Record<string, unknown>, comm?: string, uid?: number): VigilEvent =>
   ev('syscall', { syscall, retval, args: ['0', '0', '0', '0', '0', '0'], ...details }, comm, uid);
 const file = (path: string, extra: Record<string, unknown>, comm?: string): VigilEvent =>
-  ev('file', {
-    syscall: 'openat', op: 'open', retval: 3, path, path_resolved: true, path_truncated: false, open_flags: '0x241',
-    open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_TRUNC'], mode: '0644', write: true, create: true, ino: 1, dev: 1, watch_id: 1000, matched: 'path', ...extra,
-  }, comm);
+  ev(
+    'file',
+    {
+      syscall: 'openat',
+      op: 'open',
+      retval: 3,
+      path,
+      path_resolved: true,
+      path_truncated: false,
+      open_flags: '0x241',
+      open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_TRUNC'],
+      mode: '0644',
+      write: true,
+      create: true,
+      ino: 1,
+      dev: 1,
+      watch_id: 1000,
+      matched: 'path',
+      ...extra,
+    },
+    comm,
+  );
 const exec = (args: string[], extra: Record<string, unknown> = {}, uid = 0): VigilEvent =>
-  ev('exec', {
-    retval: 0, exe: '/bin/busybox', args, argc: args.length, args_truncated: false, path_truncated: false, fileless: false, setuid: false, setgid: false,
-    filecaps: false, prior_creds_known: true, creds: { ...CREDS, uid, euid: uid }, exe_ino: 1, exe_dev: 1, ...extra,
-  }, args[0]!.replace(/.*\//, ''), uid);
+  ev(
+    'exec',
+    {
+      retval: 0,
+      exe: '/bin/busybox',
+      args,
+      argc: args.length,
+      args_truncated: false,
+      path_truncated: false,
+      fileless: false,
+      setuid: false,
+      setgid: false,
+      filecaps: false,
+      prior_creds_known: true,
+      creds: { ...CREDS, uid, euid: uid },
+      exe_ino: 1,
+      exe_dev: 1,
+      ...extra,
+    },
+    args[0]!.replace(/.*\//, ''),
+    uid,
+  );
 
 // [rule, event, fires]
 const CASES: Array<[string, () => VigilEvent, boolean]> = [
   ['Packet or raw socket opened in container', () => sc('socket', 3, { socket_domain: 'AF_PACKET', socket_type: 'SOCK_DGRAM', socket_protocol: 0 }), true],
-  ['Packet or raw socket opened in container', () => sc('socket', 3, { socket_domain: 'AF_PACKET', socket_type: 'SOCK_RAW', socket_protocol: 0 }, 'udhcpc'), false],
+  [
+    'Packet or raw socket opened in container',
+    () => sc('socket', 3, { socket_domain: 'AF_PACKET', socket_type: 'SOCK_RAW', socket_protocol: 0 }, 'udhcpc'),
+    false,
+  ],
   ['Network socket made a standard stream in container', () => sc('dup2', 0, { fd: 3, new_fd: 0, sock_family: 'inet' }), true],
-  ['Cloud metadata service contacted from container', () => ev('connect', { syscall: 'connect', retval: -101, family: 'inet', address: '169.254.169.254', port: 80, path_resolved: false, watch_id: 0 }), true],
-  ['Cloud metadata service contacted from container', () => ev('connect', { syscall: 'connect', retval: 0, family: 'inet', address: '10.0.0.1', port: 80, path_resolved: false, watch_id: 0 }), false],
+  [
+    'Cloud metadata service contacted from container',
+    () => ev('connect', { syscall: 'connect', retval: -101, family: 'inet', address: '169.254.169.254', port: 80, path_resolved: false, watch_id: 0 }),
+    true,
+  ],
+  [
+    'Cloud metadata service contacted from container',
+    () => ev('connect', { syscall: 'connect', retval: 0, family: 'inet', address: '10.0.0.1', port: 80, path_resolved: false, watch_id: 0 }),
+    false,
+  ],
   ['Setuid or setgid bit set in container', () => sc('chmod', 0, { path: '/tmp/x', mode: '04755', mode_names: ['S_ISUID', 'S_IXUSR'] }), true],
   ['Setuid or setgid bit set in container', () => sc('chmod', 0, { path: '/usr/bin/x', mode: '04755', mode_names: ['S_ISUID', 'S_IXUSR'] }, 'dpkg'), false],
   ['File made executable in container', () => sc('fchmodat', 0, { path: '/tmp/run.sh', mode: '0755', mode_names: ['S_IRUSR', 'S_IXUSR'] }), true],
@@ -63,7 +135,11 @@ const CASES: Array<[string, () => VigilEvent, boolean]> = [
   ['Link to a sensitive file in container', () => file('/etc/shadow', { op: 'symlink', syscall: 'symlink', dest: '/tmp/s', path_resolved: false }), true],
   ['Link to a sensitive file in container', () => file('/etc/hostname', { op: 'symlink', syscall: 'symlink', dest: '/tmp/s', path_resolved: false }), false],
   ['Persistence or login configuration written in container', () => file('/etc/cron.d/job', {}), true],
-  ['Persistence or login configuration written in container', () => file('/etc/cron.d/job', { write: false, create: false, open_flag_names: ['O_RDONLY'] }), false],
+  [
+    'Persistence or login configuration written in container',
+    () => file('/etc/cron.d/job', { write: false, create: false, open_flag_names: ['O_RDONLY'] }),
+    false,
+  ],
   ['Refused setuid in container', () => sc('setuid', -1, { new_uid: 0 }, 'app', 1000), true],
   ['Refused setuid in container', () => sc('setuid', -1, { new_uid: 0 }, 'su', 1000), false],
   ['GLIBC_TUNABLES set for a program in container', () => exec(['env', 'GLIBC_TUNABLES=glibc.malloc.mxfast=0', '/usr/bin/su']), true],
@@ -71,7 +147,11 @@ const CASES: Array<[string, () => VigilEvent, boolean]> = [
   ['Interactive shell of a system account in container', () => exec(['sh', '-i'], {}, 33), true],
   ['Interactive shell of a system account in container', () => exec(['sh', '-c', 'run-job'], {}, 33), false],
   ['Interactive shell of a system account in container', () => exec(['sh', '-i'], {}, 1000), false],
-  ['Namespace change attempted in container', () => ev('ns_change', { syscall: 'unshare', retval: -1, flags: '0x40000000', flag_names: ['CLONE_NEWNET'], changed: [], old_ns: NS, new_ns: NS }), true],
+  [
+    'Namespace change attempted in container',
+    () => ev('ns_change', { syscall: 'unshare', retval: -1, flags: '0x40000000', flag_names: ['CLONE_NEWNET'], changed: [], old_ns: NS, new_ns: NS }),
+    true,
+  ],
 ];
 
 test('breadth rules of the default pack: each fires on its behaviour, not on the ordinary variant (table)', () => {

@@ -23,9 +23,20 @@ export const HANDLER_KINDS: ReadonlyMap<number, readonly string[]> = new Map([
   [Handler.SETNS, ['ns_change', 'syscall']],
   // a refused setuid-family call is a syscall event (nothing changed, so no cred_change)
   [Handler.CRED, ['cred_change', 'syscall']],
-  ...[Handler.OPEN, Handler.OPENAT, Handler.OPENAT2, Handler.CREAT, Handler.RENAME, Handler.RENAMEAT, Handler.LINK, Handler.LINKAT, Handler.SYMLINK, Handler.SYMLINKAT, Handler.UNLINK, Handler.UNLINKAT].map(
-    (h): [number, readonly string[]] => [h, ['file']],
-  ),
+  ...[
+    Handler.OPEN,
+    Handler.OPENAT,
+    Handler.OPENAT2,
+    Handler.CREAT,
+    Handler.RENAME,
+    Handler.RENAMEAT,
+    Handler.LINK,
+    Handler.LINKAT,
+    Handler.SYMLINK,
+    Handler.SYMLINKAT,
+    Handler.UNLINK,
+    Handler.UNLINKAT,
+  ].map((h): [number, readonly string[]] => [h, ['file']]),
   [Handler.CONNECT, ['connect']],
   // the call itself, and the file it opened when that file is watched
   [Handler.OPEN_BY_HANDLE, ['syscall', 'file']],
@@ -183,7 +194,8 @@ export function compileFieldCmp(field: ResolvedField, op: Op, rhs: ResolvedField
   const l = field.get;
   const r = rhs.get;
   const num = field.type === 'number';
-  if (num !== (rhs.type === 'number')) throw new ConditionError(pos, `${field.name} is a ${field.type} and ${rhs.name} a ${rhs.type}: val() compares fields of one type`);
+  if (num !== (rhs.type === 'number'))
+    throw new ConditionError(pos, `${field.name} is a ${field.type} and ${rhs.name} a ${rhs.type}: val() compares fields of one type`);
   const scalar = (x: Value): string | number | boolean | undefined => (Array.isArray(x) ? undefined : (x as string | number | boolean | undefined));
   switch (op) {
     case '=':
@@ -233,7 +245,11 @@ export function compileFieldCmp(field: ResolvedField, op: Op, rhs: ResolvedField
 export function cost(n: Node): number {
   switch (n.t) {
     case 'cmp':
-      return n.field.def.cost + (n.rhs?.def.cost ?? 0) + (n.op === 'regex' || n.op === 'glob' ? 4 : n.op === 'icontains' || n.op === 'pmatch' || n.op === 'bcontains' ? 2 : 0);
+      return (
+        n.field.def.cost +
+        (n.rhs?.def.cost ?? 0) +
+        (n.op === 'regex' || n.op === 'glob' ? 4 : n.op === 'icontains' || n.op === 'pmatch' || n.op === 'bcontains' ? 2 : 0)
+      );
     case 'mcmp':
       return 2;
     case 'not':
@@ -383,7 +399,8 @@ export function kindsOf(n: Node): Constraint {
         const traced = tracedSyscalls();
         return new Set(n.values.flatMap((v) => traced.get(v) ?? ['syscall']));
       }
-      if (n.rhs) return intersect(n.field.def.kinds === undefined ? null : new Set(n.field.def.kinds), n.rhs.def.kinds === undefined ? null : new Set(n.rhs.def.kinds));
+      if (n.rhs)
+        return intersect(n.field.def.kinds === undefined ? null : new Set(n.field.def.kinds), n.rhs.def.kinds === undefined ? null : new Set(n.rhs.def.kinds));
       const k = n.field.def.kinds;
       return k === undefined ? null : new Set(k);
     }
@@ -481,7 +498,8 @@ export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): Watch
     return out;
   }
   if (n.op === 'endswith' && (name === 'file.path' || name === 'fd.name' || name === 'file.name')) {
-    for (const v of n.values) if (v !== '' && Buffer.byteLength(v) <= VG_NAME_MAX && (name !== 'file.name' || !v.includes('/'))) out.push({ kind: 'suffix', path: v });
+    for (const v of n.values)
+      if (v !== '' && Buffer.byteLength(v) <= VG_NAME_MAX && (name !== 'file.name' || !v.includes('/'))) out.push({ kind: 'suffix', path: v });
     return out;
   }
   if (name === 'file.fs_path' || name === 'file.fs_name') {
@@ -495,7 +513,8 @@ export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): Watch
     return out;
   }
   const byName = name === 'file.name' || name === 'net.name' || name === 'file.dest_name';
-  const byPath = name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory' || FALCO_PATH_ARGS.has(name);
+  const byPath =
+    name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory' || FALCO_PATH_ARGS.has(name);
   if (!byName && !byPath) return out;
   for (const v of n.values) {
     if (byName) {

@@ -13,23 +13,106 @@ import type { RuleMatch } from './types.js';
 import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
 
 const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
-const CREDS: Creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x200000', cap_permitted: '0x200000', cap_inheritable: '0x0' };
+const CREDS: Creds = {
+  uid: 0,
+  euid: 0,
+  suid: 0,
+  fsuid: 0,
+  gid: 0,
+  egid: 0,
+  sgid: 0,
+  fsgid: 0,
+  cap_effective: '0x200000',
+  cap_permitted: '0x200000',
+  cap_inheritable: '0x0',
+};
 const t0 = Date.parse('2026-11-28T12:00:00Z');
 
 function base(kind: string, extra: Record<string, unknown> = {}, ms = 0): VigilEvent {
   return {
-    kind, time: new Date(t0 + ms).toISOString(), pid: 100, tid: 100, ppid: 1, vpid: 1, uid: 0, gid: 0, loginuid: 4294967295, comm: 'bash',
-    cgroup_id: 9, ns: { ...NS }, container: { id: 'c1', name: 'web', runtime: 'runc', image: 'nginx:1' },
-    proc: { exe: '/bin/bash', args: ['bash', '-c', 'id'], cwd: '/root', ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init' }, { pid: 0, exe: '/k', comm: 'kthreadd' }] },
-    [KTIME]: 0n, ...extra,
+    kind,
+    time: new Date(t0 + ms).toISOString(),
+    pid: 100,
+    tid: 100,
+    ppid: 1,
+    vpid: 1,
+    uid: 0,
+    gid: 0,
+    loginuid: 4294967295,
+    comm: 'bash',
+    cgroup_id: 9,
+    ns: { ...NS },
+    container: { id: 'c1', name: 'web', runtime: 'runc', image: 'nginx:1' },
+    proc: {
+      exe: '/bin/bash',
+      args: ['bash', '-c', 'id'],
+      cwd: '/root',
+      ancestors: [
+        { pid: 1, exe: '/sbin/init', comm: 'init' },
+        { pid: 0, exe: '/k', comm: 'kthreadd' },
+      ],
+    },
+    [KTIME]: 0n,
+    ...extra,
   } as unknown as VigilEvent;
 }
 const exec = (extra: Record<string, unknown> = {}, ms = 0): VigilEvent =>
-  base('exec', { retval: 0, exe: '/bin/bash', args: ['bash', '-c', 'id'], argc: 3, args_truncated: false, path_truncated: false, fileless: false, setuid: false, setgid: false, filecaps: false, prior_creds_known: true, creds: CREDS, exe_ino: 1, exe_dev: 1, ...extra }, ms);
+  base(
+    'exec',
+    {
+      retval: 0,
+      exe: '/bin/bash',
+      args: ['bash', '-c', 'id'],
+      argc: 3,
+      args_truncated: false,
+      path_truncated: false,
+      fileless: false,
+      setuid: false,
+      setgid: false,
+      filecaps: false,
+      prior_creds_known: true,
+      creds: CREDS,
+      exe_ino: 1,
+      exe_dev: 1,
+      ...extra,
+    },
+    ms,
+  );
 const file = (extra: Record<string, unknown> = {}, ms = 0): VigilEvent =>
-  base('file', { syscall: 'openat', op: 'open', retval: 3, path: '/sys/fs/cgroup/x/release_agent', path_resolved: true, path_truncated: false, write: true, create: false, ino: 1, dev: 1, watch_id: 1, matched: 'path', ...extra }, ms);
+  base(
+    'file',
+    {
+      syscall: 'openat',
+      op: 'open',
+      retval: 3,
+      path: '/sys/fs/cgroup/x/release_agent',
+      path_resolved: true,
+      path_truncated: false,
+      write: true,
+      create: false,
+      ino: 1,
+      dev: 1,
+      watch_id: 1,
+      matched: 'path',
+      ...extra,
+    },
+    ms,
+  );
 const mount = (extra: Record<string, unknown> = {}, ms = 0): VigilEvent =>
-  base('syscall', { syscall: 'mount', retval: 0, args: ['0', '0', '0', '0', '0', '0'], source: 'cgroup', target: '/tmp/x', fstype: 'cgroup', mount_flag_names: ['MS_RDONLY'], ...extra }, ms);
+  base(
+    'syscall',
+    {
+      syscall: 'mount',
+      retval: 0,
+      args: ['0', '0', '0', '0', '0', '0'],
+      source: 'cgroup',
+      target: '/tmp/x',
+      fstype: 'cgroup',
+      mount_flag_names: ['MS_RDONLY'],
+      ...extra,
+    },
+    ms,
+  );
 
 function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'vigil-rules-'));
@@ -70,7 +153,7 @@ const OPERATORS: Array<[string, () => VigilEvent, boolean]> = [
   ['proc.exe glob "/bin[/]bash"', exec, false],
   ['proc.exe glob "/bin/?ash"', exec, true],
   ['proc.exe glob "/bin/\\\\*"', exec, false],
-  ['proc.exe glob "/bin/\\\\*"', () => exec({ exe: "/bin/*" }), true],
+  ['proc.exe glob "/bin/\\\\*"', () => exec({ exe: '/bin/*' }), true],
   ['proc.exe glob "**/bash"', exec, true],
   ['proc.args glob "-? *"', exec, true],
   ['proc.anames glob "k*d"', exec, true],
@@ -121,12 +204,17 @@ const ERRORS: Array<[string, number, number, string]> = [
   ['- rule: r\n  condition: proc.exe regex "(a)\\\\1"\n  severity: notice\n', 2, 29, 'backreferences'],
   ['- rule: r\n  condition: proc.exe regex "(?=x)y"\n  severity: notice\n', 2, 29, 'lookahead and lookbehind'],
   ['- rule: r\n  condition: proc.exe regex "^[0-9a-f]{64}$"\n  severity: notice\n', 2, 29, 'counted repetitions above 16'],
-  ['- rule: r\n  condition: proc.exe glob "/bin/[ab"\n  severity: notice\n', 2, 28, "bad glob \"/bin/[ab\" at column 6: unterminated '['"],
+  ['- rule: r\n  condition: proc.exe glob "/bin/[ab"\n  severity: notice\n', 2, 28, 'bad glob "/bin/[ab" at column 6: unterminated \'[\''],
   ['- rule: r\n  condition: metric.pids_current > 1\n  severity: notice\n', 2, 14, 'only metric rules'],
   ['- rule: r\n  condition: evt.syscall = chmood\n  severity: notice\n', 2, 28, 'unknown system call "chmood"'],
   ['- rule: r\n  condition: [oops\n', 3, 1, ''],
   ['- rule: r\n  append: true\n  condition: and proc.pid = 1\n', 1, 3, 'unknown rule'],
-  ['- rule: r\n  condition: proc.name = bash\n  severity: notice\n  exceptions:\n    - name: e\n      fields: [proc.name, proc.pid]\n      values: [[a]]\n', 7, 16, 'tuple of 2 values'],
+  [
+    '- rule: r\n  condition: proc.name = bash\n  severity: notice\n  exceptions:\n    - name: e\n      fields: [proc.name, proc.pid]\n      values: [[a]]\n',
+    7,
+    16,
+    'tuple of 2 values',
+  ],
 ];
 
 test('errors carry file:line:column, table-driven', () => {
@@ -155,7 +243,10 @@ test('override and append: later files extend lists, macros, rules; enabled-only
   const rs = RuleSet.load([d]);
   const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
   det.evaluate(exec());
-  assert.deepEqual(out.map((m) => m.rule.name), ['a']);
+  assert.deepEqual(
+    out.map((m) => m.rule.name),
+    ['a'],
+  );
   assert.deepEqual(out[0]!.rule.tags, ['T1', 'T2']);
   assert.equal(rs.rules().find((r) => r.name === 'b')!.enabled, false);
   // A condition appended narrows the rule; a replacement replaces it.
@@ -175,26 +266,38 @@ test('exceptions: tuples, comps, list values', () => {
 
 test('every matching rule fires, in load order; candidates by kind and syscall', () => {
   const out = run(`${rule('proc.name = bash').replace('rule: r', 'rule: one')}${rule('proc.pid = 100').replace('rule: r', 'rule: two')}`, [exec()]);
-  assert.deepEqual(out.map((m) => m.rule.name), ['one', 'two']);
+  assert.deepEqual(
+    out.map((m) => m.rule.name),
+    ['one', 'two'],
+  );
   const rs = RuleSet.load([dir({ 'r.yaml': `${rule('evt.syscall = mount and evt.arg.fstype = cgroup')}` })]);
   assert.equal(rs.candidates('syscall', 'mount').length, 1);
   assert.equal(rs.candidates('syscall', 'bpf').length, 0);
   assert.equal(rs.candidates('exec', '').length, 0);
-  const nrs = rs.requiredSyscalls('x86_64').map((e) => e.nr).sort((a, b) => a - b);
+  const nrs = rs
+    .requiredSyscalls('x86_64')
+    .map((e) => e.nr)
+    .sort((a, b) => a - b);
   assert.deepEqual(nrs, [56, 57, 58, 59, 165, 322, 435]); // clone fork vfork execve mount execveat clone3
 });
 
 test('watches derived from file.name, file.path, net.path', () => {
-  const rs = RuleSet.load([dir({ 'r.yaml': rule('file.name in (release_agent, core_pattern) or file.path startswith /etc/ssh/ or file.path glob "/srv/*/key" or net.path = /run/x.sock') })]);
-  assert.deepEqual(rs.requiredWatches(5000).map((w) => `${w.id}:${w.kind}:${w.path}`), [
-    '5000:name:release_agent', '5001:name:core_pattern', '5002:prefix:/etc/ssh/', '5003:prefix:/srv/', '5004:exact:/run/x.sock',
+  const rs = RuleSet.load([
+    dir({
+      'r.yaml': rule('file.name in (release_agent, core_pattern) or file.path startswith /etc/ssh/ or file.path glob "/srv/*/key" or net.path = /run/x.sock'),
+    }),
   ]);
+  assert.deepEqual(
+    rs.requiredWatches(5000).map((w) => `${w.id}:${w.kind}:${w.path}`),
+    ['5000:name:release_agent', '5001:name:core_pattern', '5002:prefix:/etc/ssh/', '5003:prefix:/srv/', '5004:exact:/run/x.sock'],
+  );
 });
 
 const SEQ = `- rule: chain\n  type: sequence\n  by: process\n  window: 10s\n  steps:\n    - condition: evt.kind = exec\n    - condition: evt.syscall = mount\n    - condition: evt.kind = file and file.name = release_agent\n  output: "chain %proc.pid"\n  severity: critical\n`;
 
 test('sequences: in order, by process tree, and timing out', () => {
-  const child = (e: VigilEvent): VigilEvent => Object.assign(e, { pid: 200, proc: { exe: '/x', args: [], ancestors: [{ pid: 100, exe: '/bin/bash', comm: 'bash' }] } });
+  const child = (e: VigilEvent): VigilEvent =>
+    Object.assign(e, { pid: 200, proc: { exe: '/x', args: [], ancestors: [{ pid: 100, exe: '/bin/bash', comm: 'bash' }] } });
   const fired = run(SEQ, [exec({}, 0), mount({}, 1000), child(file({}, 2000))]);
   assert.equal(fired.length, 1);
   assert.equal(fired[0]!.events.length, 3);
@@ -216,7 +319,8 @@ test('thresholds: count and distinct per key within the window', () => {
 
 test('rule durations use the grammar of the config and the CLI (common/duration.ts)', () => {
   // window: 1d was refused here while the config's dedup_window: 1d worked.
-  const thr = (window: string): string => `- rule: t\n  type: threshold\n  condition: evt.kind = exec\n  by: container.id\n  window: ${window}\n  count: 2\n  severity: warning\n`;
+  const thr = (window: string): string =>
+    `- rule: t\n  type: threshold\n  condition: evt.kind = exec\n  by: container.id\n  window: ${window}\n  count: 2\n  severity: warning\n`;
   const HOUR = 3_600_000;
   assert.equal(run(thr('1d'), [exec({}, 0), exec({}, 23 * HOUR)]).length, 1, '1d holds 23 h');
   assert.equal(run(thr('1d'), [exec({}, 0), exec({}, 25 * HOUR)]).length, 0, '1d does not hold 25 h');
@@ -227,23 +331,68 @@ test('rule durations use the grammar of the config and the CLI (common/duration.
 
 test('metric rules: hold for a duration, resolve when clear', () => {
   const out: RuleMatch[] = [];
-  const rs = RuleSet.load([dir({ 'r.yaml': `- rule: m\n  type: metric\n  condition: metric.pids_current / metric.pids_max > 0.9 and delta(metric.pids_current) >= 0\n  for: 30s\n  output: "%container.name %metric.pids_current"\n  severity: warning\n` })]);
+  const rs = RuleSet.load([
+    dir({
+      'r.yaml': `- rule: m\n  type: metric\n  condition: metric.pids_current / metric.pids_max > 0.9 and delta(metric.pids_current) >= 0\n  for: 30s\n  output: "%container.name %metric.pids_current"\n  severity: warning\n`,
+    }),
+  ]);
   const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
   const s = (t: number, cur: number): Array<{ target: string; metric: 'pids_current' | 'pids_max'; time: number; value: number }> => [
-    { target: 'c1', metric: 'pids_current', time: t, value: cur }, { target: 'c1', metric: 'pids_max', time: t, value: 100 },
+    { target: 'c1', metric: 'pids_current', time: t, value: cur },
+    { target: 'c1', metric: 'pids_max', time: t, value: 100 },
   ];
-  const info = () => ({ id: 'c1', name: 'web', runtime: 'runc' as const, image: 'nginx', labels: {}, cgroupId: 9, cgroupPath: '/x', startedAt: '2026-01-01T00:00:00Z' });
-  for (const [t, v] of [[0, 95], [10_000, 95], [20_000, 96], [30_000, 97], [40_000, 97], [50_000, 10]] as const) det.evaluateMetrics(s(t, v), info);
+  const info = () => ({
+    id: 'c1',
+    name: 'web',
+    runtime: 'runc' as const,
+    image: 'nginx',
+    labels: {},
+    cgroupId: 9,
+    cgroupPath: '/x',
+    startedAt: '2026-01-01T00:00:00Z',
+  });
+  for (const [t, v] of [
+    [0, 95],
+    [10_000, 95],
+    [20_000, 96],
+    [30_000, 97],
+    [40_000, 97],
+    [50_000, 10],
+  ] as const)
+    det.evaluateMetrics(s(t, v), info);
   // delta() needs a previous sample: the condition first holds at 10 s, so 30 s later it fires.
-  assert.deepEqual(out.map((m) => [m.active, m.time, m.message]), [[true, 40_000, 'web 97'], [false, 50_000, 'web 10']]);
+  assert.deepEqual(
+    out.map((m) => [m.active, m.time, m.message]),
+    [
+      [true, 40_000, 'web 97'],
+      [false, 50_000, 'web 10'],
+    ],
+  );
 });
 
 test('lifecycle events are evaluated', () => {
   const out: RuleMatch[] = [];
   const rs = RuleSet.load([dir({ 'r.yaml': rule('evt.kind = container_start and container.privileged = true') })]);
   const det = new Detector({ rules: rs, onMatch: (m) => out.push(m) });
-  const posture: Posture = { privileged: true, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: false, hostUts: false, sensitiveMounts: [], uidMap: '', capEffective: '0x1', sources: ['kernel'], mismatches: [] };
-  det.evaluateLifecycle({ kind: 'container_start', time: '2026-01-01T00:00:00Z', container: { id: 'c1', name: 'web', runtime: 'runc', image: 'x', labels: {}, cgroupId: 1, cgroupPath: '/', startedAt: '2026-01-01T00:00:00Z', posture } });
+  const posture: Posture = {
+    privileged: true,
+    hostPid: false,
+    hostNet: false,
+    hostIpc: false,
+    hostMnt: false,
+    hostUser: false,
+    hostUts: false,
+    sensitiveMounts: [],
+    uidMap: '',
+    capEffective: '0x1',
+    sources: ['kernel'],
+    mismatches: [],
+  };
+  det.evaluateLifecycle({
+    kind: 'container_start',
+    time: '2026-01-01T00:00:00Z',
+    container: { id: 'c1', name: 'web', runtime: 'runc', image: 'x', labels: {}, cgroupId: 1, cgroupPath: '/', startedAt: '2026-01-01T00:00:00Z', posture },
+  });
   assert.equal(out.length, 1);
   assert.equal(out[0]!.container.name, 'web');
 });
@@ -252,13 +401,45 @@ test('lifecycle events are evaluated', () => {
 // view (which contradicts the runtime on hostNet) and a late name came in, then stopped. Each rule sees
 // the lifecycle kinds its condition can hold for: a container_start rule fires once, not again on the
 // update; a rule has to name container_update to see it.
-const RUNTIME_POSTURE: Posture = { privileged: true, hostPid: false, hostNet: false, hostIpc: false, hostMnt: false, hostUser: false, hostUts: false, sensitiveMounts: [], uidMap: '0 0 4294967295', capEffective: '0x1ffffffffff', sources: ['runtime'], mismatches: [] };
+const RUNTIME_POSTURE: Posture = {
+  privileged: true,
+  hostPid: false,
+  hostNet: false,
+  hostIpc: false,
+  hostMnt: false,
+  hostUser: false,
+  hostUts: false,
+  sensitiveMounts: [],
+  uidMap: '0 0 4294967295',
+  capEffective: '0x1ffffffffff',
+  sources: ['runtime'],
+  mismatches: [],
+};
 const KERNEL_POSTURE: Posture = { ...RUNTIME_POSTURE, hostNet: true, sources: ['runtime', 'kernel'], mismatches: ['hostNet: runtime false, kernel true'] };
-const CONTAINER_INFO: ContainerInfo = { id: 'c1', name: 'c1', runtime: 'runc', image: 'busybox', labels: {}, cgroupId: 9, cgroupPath: '/vigil/c1', startedAt: '2026-11-28T12:00:00Z', posture: RUNTIME_POSTURE };
+const CONTAINER_INFO: ContainerInfo = {
+  id: 'c1',
+  name: 'c1',
+  runtime: 'runc',
+  image: 'busybox',
+  labels: {},
+  cgroupId: 9,
+  cgroupPath: '/vigil/c1',
+  startedAt: '2026-11-28T12:00:00Z',
+  posture: RUNTIME_POSTURE,
+};
 const LIFE: ContainerLifecycleEvent[] = [
   { kind: 'container_start', time: '2026-11-28T12:00:00Z', container: CONTAINER_INFO },
-  { kind: 'container_update', time: '2026-11-28T12:00:01Z', container: { ...CONTAINER_INFO, name: 'web', initPid: 4242, posture: KERNEL_POSTURE }, changed: ['name', 'initPid', 'posture'] },
-  { kind: 'container_stop', time: '2026-11-28T12:00:09Z', container: { ...CONTAINER_INFO, name: 'web', posture: KERNEL_POSTURE, stoppedAt: '2026-11-28T12:00:09Z' } },
+  {
+    kind: 'container_update',
+    time: '2026-11-28T12:00:01Z',
+    container: { ...CONTAINER_INFO, name: 'web', initPid: 4242, posture: KERNEL_POSTURE },
+    changed: ['name', 'initPid', 'posture'],
+  },
+  {
+    kind: 'container_stop',
+    time: '2026-11-28T12:00:09Z',
+    container: { ...CONTAINER_INFO, name: 'web', posture: KERNEL_POSTURE, stoppedAt: '2026-11-28T12:00:09Z' },
+  },
 ];
 // [condition, kinds it fires on (in order), whether container_update is a candidate]
 const LIFECYCLE_RULES: Array<[string, string[], boolean]> = [
@@ -303,12 +484,22 @@ const SETUP: Array<[string, string, VigilEvent[]]> = [
   ['file rule', rule('evt.kind = file and file.name = release_agent and file.write = true'), [file()]],
   ['syscall rule', rule('evt.syscall = mount and evt.arg.fstype = cgroup'), [mount()]],
   ['sequence', SEQ, [exec({}, 0), mount({}, 1000), file({}, 2000)]],
-  ['threshold', `- rule: t\n  type: threshold\n  condition: evt.kind = exec\n  by: container.id\n  window: 1s\n  count: 2\n  severity: warning\n`, [exec({}, 0), exec({}, 1), exec({}, 2)]],
+  [
+    'threshold',
+    `- rule: t\n  type: threshold\n  condition: evt.kind = exec\n  by: container.id\n  window: 1s\n  count: 2\n  severity: warning\n`,
+    [exec({}, 0), exec({}, 1), exec({}, 2)],
+  ],
 ];
 
 test('runtime_setup (table): no rule evaluates a runtime bootstrap event; each is counted', () => {
   for (const [name, yaml, events] of SETUP) {
-    assert.ok(run(yaml, events.map((e) => ({ ...e }))).length > 0, `${name}: fires as the container's own action`);
+    assert.ok(
+      run(
+        yaml,
+        events.map((e) => ({ ...e })),
+      ).length > 0,
+      `${name}: fires as the container's own action`,
+    );
     const out: RuleMatch[] = [];
     const rs = RuleSet.load([dir({ 'r.yaml': yaml })]);
     const det = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS });
@@ -316,7 +507,10 @@ test('runtime_setup (table): no rule evaluates a runtime bootstrap event; each i
     assert.equal(out.length, 0, `${name}: nothing fires`);
     const st = det.stats();
     assert.deepEqual([st.events, st.runtimeSetupSkipped, st.matches], [events.length, events.length, 0], name);
-    assert.ok(st.rules.every((r) => r.evaluations === 0), `${name}: no rule evaluated`);
+    assert.ok(
+      st.rules.every((r) => r.evaluations === 0),
+      `${name}: no rule evaluated`,
+    );
   }
   // A sequence the bootstrap began is not continued by the container's own events.
   const out: RuleMatch[] = [];
@@ -401,7 +595,14 @@ test('path index: narrowing never drops a match (real rules, synthetic events) a
   const pick = <T>(a: readonly T[]): T => a[rnd(a.length)]!;
   const HOST = { id: 'host', name: 'host', runtime: 'host', image: '' };
   const C1 = { id: 'c1', name: 'web', runtime: 'runc', image: 'nginx:1' };
-  const OPS: Array<[string, string]> = [['open', 'openat'], ['open', 'open'], ['rename', 'renameat2'], ['link', 'linkat'], ['symlink', 'symlinkat'], ['unlink', 'unlinkat']];
+  const OPS: Array<[string, string]> = [
+    ['open', 'openat'],
+    ['open', 'open'],
+    ['rename', 'renameat2'],
+    ['link', 'linkat'],
+    ['symlink', 'symlinkat'],
+    ['unlink', 'unlinkat'],
+  ];
   const events: VigilEvent[] = [];
   for (let i = 0; i < 20_000; i++) {
     const ms = i * 5;
@@ -414,7 +615,14 @@ test('path index: narrowing never drops a match (real rules, synthetic events) a
       // opens carry an identity, on the filesystems the identity rules name or another
       const ident = op === 'open' && rnd(2) === 0 ? { fs_path: pick(paths), fs_type: pick(['proc', 'sysfs', 'cgroup', 'ext4']), host_mount: rnd(2) === 0 } : {};
       ev = file({ op, syscall, path: pick(paths), write: rnd(2) === 0, create: rnd(3) === 0, retval: rnd(4) === 0 ? -2 : 3, ...dest, ...ident }, ms);
-    } else if (r < 17) ev = base('connect', rnd(2) ? { syscall: 'connect', retval: 0, family: 'unix', path: pick(paths), path_resolved: true, watch_id: 1 } : { syscall: 'connect', retval: 0, family: 'inet', address: '10.0.0.1', port: 2375, path_resolved: false, watch_id: 0 }, ms);
+    } else if (r < 17)
+      ev = base(
+        'connect',
+        rnd(2)
+          ? { syscall: 'connect', retval: 0, family: 'unix', path: pick(paths), path_resolved: true, watch_id: 1 }
+          : { syscall: 'connect', retval: 0, family: 'inet', address: '10.0.0.1', port: 2375, path_resolved: false, watch_id: 0 },
+        ms,
+      );
     else if (r < 19) ev = mount({ fstype: pick(['cgroup', 'cgroup2', 'proc', 'ext4']) }, ms);
     else ev = exec({ exe: pick(['/bin/bash', '/usr/bin/nsenter', '/dev/shm/x']), comm: who.comm }, ms);
     Object.assign(ev, who);
@@ -442,7 +650,11 @@ test('path index: narrowing never drops a match (real rules, synthetic events) a
   const plain = file({ path: '/var/log/app.log' });
   assert.equal(narrowed.candidatesOf(plain as never).length, n.always);
   assert.ok(narrowed.candidatesOf(file({ path: '/etc/shadow' }) as never).length > n.always);
-  assert.ok(narrowed.candidatesOf(file({ path: '/x/y', op: 'rename', syscall: 'renameat2', dest: '/sys/fs/cgroup/a/release_agent' }) as never).some((r) => r.info.name === 'Write to cgroup release_agent'));
+  assert.ok(
+    narrowed
+      .candidatesOf(file({ path: '/x/y', op: 'rename', syscall: 'renameat2', dest: '/sys/fs/cgroup/a/release_agent' }) as never)
+      .some((r) => r.info.name === 'Write to cgroup release_agent'),
+  );
   const c = narrowed.narrowing('connect', 'connect');
   assert.ok(c.keyed >= 1, `connect keyed ${c.keyed}`);
 });
@@ -501,37 +713,63 @@ test('proc.stdin_type and proc.stdin_socket: a socket on fd 0 is told inet or un
     mkdirSync(join(root, String(pid), 'fd'), { recursive: true });
     mkdirSync(join(root, String(pid), 'net'), { recursive: true });
     symlinkSync(fd0, join(root, String(pid), 'fd', '0'));
-    writeFileSync(join(root, String(pid), 'net', 'tcp'), '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 20 4 30 10 -1\n');
-    writeFileSync(join(root, String(pid), 'net', 'unix'), 'Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000003 00000000 00000000 0001 03 5151\n');
+    writeFileSync(
+      join(root, String(pid), 'net', 'tcp'),
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 20 4 30 10 -1\n',
+    );
+    writeFileSync(
+      join(root, String(pid), 'net', 'unix'),
+      'Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000003 00000000 00000000 0001 03 5151\n',
+    );
   };
   proc(201, 'socket:[4242]');
   proc(202, 'socket:[5151]');
   proc(203, 'socket:[6161]');
   proc(204, 'pipe:[7]');
   const sockets = new Map<number, unknown>();
-  const rules = RuleSet.load([dir({ 'r.yaml': '- rule: r\n  condition: evt.kind = exec\n  output: "%proc.stdin_type %proc.stdin_socket"\n  severity: notice\n' })]);
+  const rules = RuleSet.load([
+    dir({ 'r.yaml': '- rule: r\n  condition: evt.kind = exec\n  output: "%proc.stdin_type %proc.stdin_socket"\n  severity: notice\n' }),
+  ]);
   const d = new Detector({ rules, onMatch: (m) => sockets.set(m.events[0]!.pid, m.message), hostNs: NS, procRoot: root });
   for (const pid of [201, 202, 203, 204]) d.evaluate(exec({ pid, tid: pid }));
-  assert.deepEqual([...sockets], [
-    [201, 'socket inet'],
-    [202, 'socket unix'],
-    [203, 'socket other'],
-    [204, 'pipe <NA>'],
-  ]);
+  assert.deepEqual(
+    [...sockets],
+    [
+      [201, 'socket inet'],
+      [202, 'socket unix'],
+      [203, 'socket other'],
+      [204, 'pipe <NA>'],
+    ],
+  );
 });
 
 test('default pack, reverse shells: a shell reading commands from a socket fires, a script or -c on a unix socket does not', () => {
   const root = mkdtempSync(join(tmpdir(), 'vigil-proc-'));
   // pid 301: stdin on a unix socket (what agents and Node's child_process hand a shell); 302: on TCP.
-  for (const [pid, inode, table] of [[301, 5151, 'unix'], [302, 4242, 'tcp']] as const) {
+  for (const [pid, inode, table] of [
+    [301, 5151, 'unix'],
+    [302, 4242, 'tcp'],
+  ] as const) {
     mkdirSync(join(root, String(pid), 'fd'), { recursive: true });
     mkdirSync(join(root, String(pid), 'net'), { recursive: true });
     symlinkSync(`socket:[${inode}]`, join(root, String(pid), 'fd', '0'));
-    writeFileSync(join(root, String(pid), 'net', 'tcp'), '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' + (table === 'tcp' ? `   0: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0 20 4 30 10 -1\n` : ''));
-    writeFileSync(join(root, String(pid), 'net', 'unix'), 'Num       RefCount Protocol Flags    Type St Inode Path\n' + (table === 'unix' ? `0000000000000000: 00000003 00000000 00000000 0001 03 ${inode}\n` : ''));
+    writeFileSync(
+      join(root, String(pid), 'net', 'tcp'),
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+        (table === 'tcp' ? `   0: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0 20 4 30 10 -1\n` : ''),
+    );
+    writeFileSync(
+      join(root, String(pid), 'net', 'unix'),
+      'Num       RefCount Protocol Flags    Type St Inode Path\n' + (table === 'unix' ? `0000000000000000: 00000003 00000000 00000000 0001 03 ${inode}\n` : ''),
+    );
   }
   const fired: string[] = [];
-  const d = new Detector({ rules: RuleSet.load([defaultRuleDirs()[0]!]), onMatch: (m) => fired.push(`${m.rule.name}: ${m.events[0]!.pid} ${(m.events[0] as { args?: string[] }).args?.join(' ')}`), hostNs: NS, procRoot: root });
+  const d = new Detector({
+    rules: RuleSet.load([defaultRuleDirs()[0]!]),
+    onMatch: (m) => fired.push(`${m.rule.name}: ${m.events[0]!.pid} ${(m.events[0] as { args?: string[] }).args?.join(' ')}`),
+    hostNs: NS,
+    procRoot: root,
+  });
   const host = { id: 'host', name: 'host', runtime: 'host', image: '' };
   // [argv, pid, fires]
   const cases: Array<[string[], number, boolean]> = [
@@ -545,34 +783,38 @@ test('default pack, reverse shells: a shell reading commands from a socket fires
   ];
   for (const [args, pid] of cases) d.evaluate(exec({ pid, tid: pid, args, argc: args.length, exe: `/bin/${args[0]}`, comm: args[0], container: host }));
   const want = cases.filter(([, , f]) => f).map(([args, pid]) => `Reverse shell on host: ${pid} ${args.join(' ')}`);
-  assert.deepEqual(fired.filter((f) => f.startsWith('Reverse shell')), want);
+  assert.deepEqual(
+    fired.filter((f) => f.startsWith('Reverse shell')),
+    want,
+  );
 });
 
 test('identity, suffix and traversal watches derived from conditions', () => {
   const rs = RuleSet.load([
     dir({
-      'r.yaml': [
-        '- rule: helper',
-        '  desc: d',
-        '  condition: evt.kind = file and (file.path = /proc/sys/kernel/core_pattern or (file.fs_type = proc and file.fs_path in (/sys/kernel/core_pattern)))',
-        '  output: o',
-        '  severity: critical',
-        '- rule: agent',
-        '  desc: d',
-        '  condition: evt.kind = file and file.fs_type = cgroup and file.fs_name = release_agent',
-        '  output: o',
-        '  severity: critical',
-        '- rule: keys',
-        '  desc: d',
-        '  condition: evt.kind = file and (file.fs_path startswith /root/.ssh/ or fd.name endswith /authorized_keys)',
-        '  output: o',
-        '  severity: warning',
-        '- rule: traversal',
-        '  desc: d',
-        '  condition: evt.kind = file and fd.name startswith /etc/ and fd.nameraw contains "../"',
-        '  output: o',
-        '  severity: warning',
-      ].join('\n') + '\n',
+      'r.yaml':
+        [
+          '- rule: helper',
+          '  desc: d',
+          '  condition: evt.kind = file and (file.path = /proc/sys/kernel/core_pattern or (file.fs_type = proc and file.fs_path in (/sys/kernel/core_pattern)))',
+          '  output: o',
+          '  severity: critical',
+          '- rule: agent',
+          '  desc: d',
+          '  condition: evt.kind = file and file.fs_type = cgroup and file.fs_name = release_agent',
+          '  output: o',
+          '  severity: critical',
+          '- rule: keys',
+          '  desc: d',
+          '  condition: evt.kind = file and (file.fs_path startswith /root/.ssh/ or fd.name endswith /authorized_keys)',
+          '  output: o',
+          '  severity: warning',
+          '- rule: traversal',
+          '  desc: d',
+          '  condition: evt.kind = file and fd.name startswith /etc/ and fd.nameraw contains "../"',
+          '  output: o',
+          '  severity: warning',
+        ].join('\n') + '\n',
     }),
   ]);
   const got = rs.requiredWatches(1).map((w) => `${w.kind}${w.magic === undefined ? '' : `@0x${w.magic.toString(16)}`}:${w.path}`);

@@ -113,7 +113,15 @@ export class Detector {
   private readonly perRule = new Map<string, RuleStats>();
   private tick = 0;
   private readonly c = {
-    events: 0, runtimeSetupSkipped: 0, lifecycle: 0, samples: 0, matches: 0, callbackErrors: 0, chainEvictions: 0, chainTimeouts: 0, thresholdEvictions: 0,
+    events: 0,
+    runtimeSetupSkipped: 0,
+    lifecycle: 0,
+    samples: 0,
+    matches: 0,
+    callbackErrors: 0,
+    chainEvictions: 0,
+    chainTimeouts: 0,
+    thresholdEvictions: 0,
   };
 
   constructor(o: DetectorOptions) {
@@ -421,7 +429,18 @@ export class Detector {
           this.met.set(r.info.name, st);
         }
         const h = st.targets.get(target);
-        const ref: ContainerRef = info ? { id: info.id, name: info.name, runtime: info.runtime, image: info.image, ...(info.pod ? { pod: info.pod } : {}), ...(info.namespace ? { namespace: info.namespace } : {}) } : target === 'host' ? HOST_CONTAINER : { ...UNKNOWN, id: target };
+        const ref: ContainerRef = info
+          ? {
+              id: info.id,
+              name: info.name,
+              runtime: info.runtime,
+              image: info.image,
+              ...(info.pod ? { pod: info.pod } : {}),
+              ...(info.namespace ? { namespace: info.namespace } : {}),
+            }
+          : target === 'host'
+            ? HOST_CONTAINER
+            : { ...UNKNOWN, id: target };
         const values = (): Record<string, number> => {
           const out: Record<string, number> = {};
           for (const n of r.metric!.names) {
@@ -450,7 +469,7 @@ export class Detector {
   private fire(r: CompiledRule, events: VigilEvent[], extra: Partial<RuleMatch>): void {
     const ctx = this.ctx;
     const last = events[events.length - 1];
-    const container = extra.container ?? ((last?.container as ContainerRef | undefined) ?? UNKNOWN);
+    const container = extra.container ?? (last?.container as ContainerRef | undefined) ?? UNKNOWN;
     const m: RuleMatch = {
       rule: r.info,
       time: extra.time ?? (last ? Math.floor(last[WALL_MS] ?? Date.parse(last.time)) : ctx.timeMs() || this.now()),

@@ -121,7 +121,10 @@ export function idName(procRoot: string, pid: number, key: string, file: 'passwd
 function procHex4(address: string): string | undefined {
   const p = address.split('.').map(Number);
   if (p.length !== 4 || p.some((x) => !(x >= 0 && x <= 255))) return undefined;
-  return p.reverse().map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+  return p
+    .reverse()
+    .map((x) => x.toString(16).toUpperCase().padStart(2, '0'))
+    .join('');
 }
 
 /**

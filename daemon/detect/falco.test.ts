@@ -20,7 +20,10 @@ const FALCO_RULES = join(REPO, '..', 'shared', 'falco', 'falco_rules.yaml');
 function falcoFile(): string {
   // The stable rules are test input kept beside the checkout, never in it: a missing file is a broken
   // test set-up, not a reason to pass.
-  assert.ok(existsSync(FALCO_RULES), `Falco's stable rules are missing: ${FALCO_RULES} (see /work/shared/falco/README.md; tests read them from ../shared/falco/ beside the repository)`);
+  assert.ok(
+    existsSync(FALCO_RULES),
+    `Falco's stable rules are missing: ${FALCO_RULES} (see /work/shared/falco/README.md; tests read them from ../shared/falco/ beside the repository)`,
+  );
   return FALCO_RULES;
 }
 
@@ -55,11 +58,14 @@ export const FALCO_STABLE_STATUS: ReadonlyArray<[string, 'loaded' | 'skipped' | 
   ['Fileless execution via memfd_create', 'loaded', ''],
 ];
 
-test('Falco\'s stable rules load unmodified; every rule\'s status is the documented one', () => {
+test("Falco's stable rules load unmodified; every rule's status is the documented one", () => {
   const rs = RuleSet.load([falcoFile()]);
   const got = rs.statuses().map(({ rule, status }) => [rule.name, status.state, status.reason ?? ''] as const);
   assert.equal(got.length, 25);
-  assert.deepEqual(got.map((g) => g[0]), FALCO_STABLE_STATUS.map((e) => e[0]));
+  assert.deepEqual(
+    got.map((g) => g[0]),
+    FALCO_STABLE_STATUS.map((e) => e[0]),
+  );
   for (const [name, state, reason] of FALCO_STABLE_STATUS) {
     const g = got.find((x) => x[0] === name)!;
     assert.equal(g[1], state, `${name}: ${g[2]}`);
@@ -73,15 +79,24 @@ test('Falco\'s stable rules load unmodified; every rule\'s status is the documen
   assert.ok(rs.rules().every((r) => r.enabled));
   // The rules the API lists carry the same status.
   // Every rule of the stable file can fire: socket, dup and the file classes are all traced.
-  assert.deepEqual(rs.rules().filter((r) => r.status?.state === 'never').map((r) => r.name), []);
+  assert.deepEqual(
+    rs
+      .rules()
+      .filter((r) => r.status?.state === 'never')
+      .map((r) => r.name),
+    [],
+  );
   // The file asks for the container plugin, whose fields vigil has: no warning, and nothing is skipped.
-  assert.deepEqual(rs.warnings.map((w) => w.message.replace(/:.*/, '')), []);
+  assert.deepEqual(
+    rs.warnings.map((w) => w.message.replace(/:.*/, '')),
+    [],
+  );
   // The watches it derives include the suffix and the traversal class those two rules need.
   const w = rs.requiredWatches().map((x) => `${x.kind}:${x.path}`);
   assert.ok(w.includes('suffix:release_agent') && w.includes('traversal:../'), w.join(' '));
 });
 
-test('rules check prints each rule\'s status; --strict makes a skipped rule an error with file:line:column', async () => {
+test("rules check prints each rule's status; --strict makes a skipped rule an error with file:line:column", async () => {
   const out: string[] = [];
   const err: string[] = [];
   const sink = (a: string[]): Writable => new Writable({ write: (c, _e, cb) => (a.push(String(c)), cb()) });
@@ -111,11 +126,19 @@ function dir(files: Record<string, string>): string {
 
 // [rule file, rules' name -> severity]
 const PRIORITIES: Array<[string, string]> = [
-  ['EMERGENCY', 'emergency'], ['Alert', 'alert'], ['critical', 'critical'], ['ERROR', 'error'], ['WARNING', 'warning'],
-  ['notice', 'notice'], ['INFORMATIONAL', 'informational'], ['INFO', 'informational'], ['info', 'informational'], ['DEBUG', 'debug'],
+  ['EMERGENCY', 'emergency'],
+  ['Alert', 'alert'],
+  ['critical', 'critical'],
+  ['ERROR', 'error'],
+  ['WARNING', 'warning'],
+  ['notice', 'notice'],
+  ['INFORMATIONAL', 'informational'],
+  ['INFO', 'informational'],
+  ['info', 'informational'],
+  ['DEBUG', 'debug'],
 ];
 
-test('priority: every Falco level, any case, maps to vigil\'s severity (table)', () => {
+test("priority: every Falco level, any case, maps to vigil's severity (table)", () => {
   for (const [written, sev] of PRIORITIES) {
     const rs = RuleSet.load([dir({ 'r.yaml': `- rule: r\n  desc: d\n  condition: proc.name = x\n  output: o\n  priority: ${written}\n` })]);
     assert.equal(rs.rules()[0]!.severity, sev, written);
@@ -135,11 +158,17 @@ const FORMAT: Array<[string, string, (rs: RuleSet) => void]> = [
     (rs) => assert.deepEqual(rs.warnings, []),
   ],
   [
-    'a plugin\'s rules are skipped with a warning; the plugin is named',
+    "a plugin's rules are skipped with a warning; the plugin is named",
     '- required_plugin_versions:\n    - name: k8saudit\n      version: 0.7.0\n- rule: k\n  desc: d\n  condition: ka.verb = create\n  output: o\n  priority: WARNING\n  source: k8s_audit\n- rule: s\n  desc: d\n  condition: proc.name = x\n  output: o\n  priority: NOTICE\n',
     (rs) => {
       assert.match(rs.warnings[0]!.message, /plugin "k8saudit" is not available/);
-      assert.deepEqual(rs.statuses().map((s) => [s.rule.name, s.status.state]), [['k', 'skipped'], ['s', 'loaded']]);
+      assert.deepEqual(
+        rs.statuses().map((s) => [s.rule.name, s.status.state]),
+        [
+          ['k', 'skipped'],
+          ['s', 'loaded'],
+        ],
+      );
       assert.match(rs.statuses()[0]!.status.reason!, /source "k8s_audit" is a plugin's/);
     },
   ],
@@ -163,23 +192,27 @@ const FORMAT: Array<[string, string, (rs: RuleSet) => void]> = [
   ],
 ];
 
-test('a file that redefines another file\'s list, macro or rule is warned about: items are global by name', () => {
+test("a file that redefines another file's list, macro or rule is warned about: items are global by name", () => {
   const rs = RuleSet.load([
     dir({
       '00.yaml': '- list: l\n  items: [a]\n- macro: m\n  condition: proc.name in (l)\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: INFO\n',
-      '10.yaml': '- list: l\n  items: [b]\n- macro: m\n  condition: proc.name = b\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: INFO\n- list: l\n  items: [c]\n  append: true\n',
+      '10.yaml':
+        '- list: l\n  items: [b]\n- macro: m\n  condition: proc.name = b\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: INFO\n- list: l\n  items: [c]\n  append: true\n',
     }),
   ]);
-  assert.deepEqual(rs.warnings.map((w) => [w.line, w.message.replace(/ of .*\/00\.yaml:/, ' of 00.yaml:')]), [
-    [1, 'this list replaces "l" of 00.yaml:1 for every file (append: true or override: extends it instead)'],
-    [3, 'this macro replaces "m" of 00.yaml:3 for every file (append: true or override: extends it instead)'],
-    [5, 'this rule replaces "r" of 00.yaml:5 for every file (append: true or override: extends it instead)'],
-  ]);
+  assert.deepEqual(
+    rs.warnings.map((w) => [w.line, w.message.replace(/ of .*\/00\.yaml:/, ' of 00.yaml:')]),
+    [
+      [1, 'this list replaces "l" of 00.yaml:1 for every file (append: true or override: extends it instead)'],
+      [3, 'this macro replaces "m" of 00.yaml:3 for every file (append: true or override: extends it instead)'],
+      [5, 'this rule replaces "r" of 00.yaml:5 for every file (append: true or override: extends it instead)'],
+    ],
+  );
   // The default pack alone redefines nothing.
   assert.deepEqual(RuleSet.load([join(REPO, 'rules')]).warnings, []);
 });
 
-test('Falco\'s file format: versions, plugins, skip-if-unknown-filter, lists, macros, overrides (table)', () => {
+test("Falco's file format: versions, plugins, skip-if-unknown-filter, lists, macros, overrides (table)", () => {
   for (const [what, yaml, check] of FORMAT) {
     const rs = RuleSet.load([dir({ 'r.yaml': yaml })]);
     try {
@@ -219,30 +252,126 @@ test('errors of Falco syntax carry file:line:column (table)', () => {
 // ---- Falco's fields and operators on events ---------------------------------------------------------
 
 const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
-const CREDS: Creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x210000', cap_permitted: '0x210000', cap_inheritable: '0x0' };
+const CREDS: Creds = {
+  uid: 0,
+  euid: 0,
+  suid: 0,
+  fsuid: 0,
+  gid: 0,
+  egid: 0,
+  sgid: 0,
+  fsgid: 0,
+  cap_effective: '0x210000',
+  cap_permitted: '0x210000',
+  cap_inheritable: '0x0',
+};
 
 function base(kind: string, extra: Record<string, unknown> = {}): VigilEvent {
   return {
-    kind, time: '2026-11-28T12:00:00.000Z', pid: 100, tid: 100, ppid: 1, vpid: 1, uid: 0, gid: 0, loginuid: 4294967295, comm: 'bash',
-    cgroup_id: 9, ns: { ...NS }, container: { id: 'c1', name: 'web', runtime: 'runc', image: 'docker.io/library/nginx:1.25' },
-    proc: { exe: '/bin/bash', args: ['bash', '-c', 'id'], cwd: '/root', ancestors: [{ pid: 1, exe: '/usr/bin/python3', comm: 'python3', args: ['python3', 'app.py'] }, { pid: 0, exe: '/sbin/init', comm: 'init' }] },
-    [KTIME]: 0n, ...extra,
+    kind,
+    time: '2026-11-28T12:00:00.000Z',
+    pid: 100,
+    tid: 100,
+    ppid: 1,
+    vpid: 1,
+    uid: 0,
+    gid: 0,
+    loginuid: 4294967295,
+    comm: 'bash',
+    cgroup_id: 9,
+    ns: { ...NS },
+    container: { id: 'c1', name: 'web', runtime: 'runc', image: 'docker.io/library/nginx:1.25' },
+    proc: {
+      exe: '/bin/bash',
+      args: ['bash', '-c', 'id'],
+      cwd: '/root',
+      ancestors: [
+        { pid: 1, exe: '/usr/bin/python3', comm: 'python3', args: ['python3', 'app.py'] },
+        { pid: 0, exe: '/sbin/init', comm: 'init' },
+      ],
+    },
+    [KTIME]: 0n,
+    ...extra,
   } as unknown as VigilEvent;
 }
 const exec = (): VigilEvent =>
-  base('exec', { retval: 0, exe: '/bin/bash', args: ['bash', '-c', 'id'], argc: 3, args_truncated: false, path_truncated: false, fileless: false, setuid: false, setgid: false, filecaps: false, prior_creds_known: true, creds: CREDS, exe_ino: 1, exe_dev: 1 });
+  base('exec', {
+    retval: 0,
+    exe: '/bin/bash',
+    args: ['bash', '-c', 'id'],
+    argc: 3,
+    args_truncated: false,
+    path_truncated: false,
+    fileless: false,
+    setuid: false,
+    setgid: false,
+    filecaps: false,
+    prior_creds_known: true,
+    creds: CREDS,
+    exe_ino: 1,
+    exe_dev: 1,
+  });
 const memfdExec = (): VigilEvent => ({ ...exec(), exe: '/memfd:x (deleted)', fileless: true }) as unknown as VigilEvent;
 const openW = (): VigilEvent =>
-  base('file', { syscall: 'openat', op: 'open', retval: 3, path: '/var/log/syslog', path_resolved: true, path_truncated: false, open_flags: '0x241', open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_TRUNC'], mode: '0644', write: true, create: true, ino: 1, dev: 1, watch_id: 1, matched: 'path' });
+  base('file', {
+    syscall: 'openat',
+    op: 'open',
+    retval: 3,
+    path: '/var/log/syslog',
+    path_resolved: true,
+    path_truncated: false,
+    open_flags: '0x241',
+    open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_TRUNC'],
+    mode: '0644',
+    write: true,
+    create: true,
+    ino: 1,
+    dev: 1,
+    watch_id: 1,
+    matched: 'path',
+  });
 const openFail = (): VigilEvent => ({ ...openW(), retval: -2, open_flag_names: ['O_RDONLY'], write: false, create: false }) as unknown as VigilEvent;
 const symlink = (): VigilEvent =>
-  base('file', { syscall: 'symlinkat', op: 'symlink', retval: 0, path: '/etc/shadow', dest: '/tmp/s', path_resolved: false, path_truncated: false, write: true, create: true, ino: 1, dev: 1, watch_id: 1, matched: 'path' });
-const connect = (): VigilEvent => base('connect', { syscall: 'connect', retval: 0, family: 'inet', address: '10.1.2.3', port: 443, path_resolved: false, watch_id: 0 });
-const ptrace = (): VigilEvent => base('syscall', { syscall: 'ptrace', retval: 0, args: ['0', '0', '0', '0', '0', '0'], ptrace_request: 'PTRACE_ATTACH', target_pid: 7 });
-const packetSocket = (): VigilEvent => base('syscall', { syscall: 'socket', retval: 3, args: ['17', '3', '768', '0', '0', '0'], socket_domain: 'AF_PACKET', socket_type: 'SOCK_RAW', socket_protocol: 768 });
-const dupStdin = (): VigilEvent => base('syscall', { syscall: 'dup2', retval: 0, args: ['3', '0', '0', '0', '0', '0'], fd: 3, new_fd: 0, sock_family: 'inet6' });
+  base('file', {
+    syscall: 'symlinkat',
+    op: 'symlink',
+    retval: 0,
+    path: '/etc/shadow',
+    dest: '/tmp/s',
+    path_resolved: false,
+    path_truncated: false,
+    write: true,
+    create: true,
+    ino: 1,
+    dev: 1,
+    watch_id: 1,
+    matched: 'path',
+  });
+const connect = (): VigilEvent =>
+  base('connect', { syscall: 'connect', retval: 0, family: 'inet', address: '10.1.2.3', port: 443, path_resolved: false, watch_id: 0 });
+const ptrace = (): VigilEvent =>
+  base('syscall', { syscall: 'ptrace', retval: 0, args: ['0', '0', '0', '0', '0', '0'], ptrace_request: 'PTRACE_ATTACH', target_pid: 7 });
+const packetSocket = (): VigilEvent =>
+  base('syscall', {
+    syscall: 'socket',
+    retval: 3,
+    args: ['17', '3', '768', '0', '0', '0'],
+    socket_domain: 'AF_PACKET',
+    socket_type: 'SOCK_RAW',
+    socket_protocol: 768,
+  });
+const dupStdin = (): VigilEvent =>
+  base('syscall', { syscall: 'dup2', retval: 0, args: ['3', '0', '0', '0', '0', '0'], fd: 3, new_fd: 0, sock_family: 'inet6' });
 const createdExe = (): VigilEvent => ({ ...openW(), path: '/tmp/.x', mode: '0755', matched: 'none', watch_id: 0, created: true }) as unknown as VigilEvent;
-const chmodSuid = (): VigilEvent => base('syscall', { syscall: 'fchmodat', retval: 0, args: ['0', '0', '2541', '0', '0', '0'], path: '/tmp/sh', mode: '04755', mode_names: ['S_ISUID', 'S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IRGRP', 'S_IXGRP', 'S_IROTH', 'S_IXOTH'] });
+const chmodSuid = (): VigilEvent =>
+  base('syscall', {
+    syscall: 'fchmodat',
+    retval: 0,
+    args: ['0', '0', '2541', '0', '0', '0'],
+    path: '/tmp/sh',
+    mode: '04755',
+    mode_names: ['S_ISUID', 'S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IRGRP', 'S_IXGRP', 'S_IROTH', 'S_IXOTH'],
+  });
 
 // [condition, event, fires]
 const FIELDS: Array<[string, () => VigilEvent, boolean]> = [
@@ -292,20 +421,28 @@ const FIELDS: Array<[string, () => VigilEvent, boolean]> = [
 
 function fire(cond: string, ev: VigilEvent): RuleMatch[] {
   const out: RuleMatch[] = [];
-  const rs = RuleSet.load([dir({ 'r.yaml': `- macro: spawned_process\n  condition: evt.type in (execve, execveat)\n- rule: r\n  desc: d\n  condition: ${JSON.stringify(cond)}\n  output: "%proc.name %fd.nameraw %proc.aname[2]"\n  priority: WARNING\n` })]);
+  const rs = RuleSet.load([
+    dir({
+      'r.yaml': `- macro: spawned_process\n  condition: evt.type in (execve, execveat)\n- rule: r\n  desc: d\n  condition: ${JSON.stringify(cond)}\n  output: "%proc.name %fd.nameraw %proc.aname[2]"\n  priority: WARNING\n`,
+    }),
+  ]);
   const d = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS });
   d.evaluate(ev);
   return out;
 }
 
-test('Falco\'s field names, operators and transformers on events (table)', () => {
+test("Falco's field names, operators and transformers on events (table)", () => {
   for (const [cond, ev, fires] of FIELDS) assert.equal(fire(cond, ev()).length, fires ? 1 : 0, cond);
 });
 
-test('output: %field and %field[n]; a field without a value prints <NA>; the match carries each field\'s value', () => {
+test("output: %field and %field[n]; a field without a value prints <NA>; the match carries each field's value", () => {
   const [m] = fire('proc.name = bash', exec());
   assert.equal(m!.message, 'bash <NA> init');
-  assert.deepEqual(m!.outputFields, [{ name: 'proc.name', value: 'bash' }, { name: 'fd.nameraw', value: null }, { name: 'proc.aname[2]', value: 'init' }]);
+  assert.deepEqual(m!.outputFields, [
+    { name: 'proc.name', value: 'bash' },
+    { name: 'fd.nameraw', value: null },
+    { name: 'proc.aname[2]', value: 'init' },
+  ]);
 });
 
 test('a rule whose condition needs a field without data is skipped; one using it in an exclusion loads with a note', () => {
@@ -324,29 +461,94 @@ test('a rule whose condition needs a field without data is skipped; one using it
   assert.match(formatStatuses(rs), /rules: 2: 1 loaded \(0 of them never fire\), 1 skipped/);
   // A skipped rule is never evaluated.
   const out: RuleMatch[] = [];
-  new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS }).evaluate(base('file', { syscall: 'openat', op: 'open', retval: 3, path: '/etc/x', open_flag_names: ['O_RDONLY'], write: false, create: false, path_resolved: true, path_truncated: false, ino: 1, dev: 1, watch_id: 1, matched: 'path' }));
-  assert.deepEqual(out.map((m) => m.rule.name), ['excludes']);
+  new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS }).evaluate(
+    base('file', {
+      syscall: 'openat',
+      op: 'open',
+      retval: 3,
+      path: '/etc/x',
+      open_flag_names: ['O_RDONLY'],
+      write: false,
+      create: false,
+      path_resolved: true,
+      path_truncated: false,
+      ino: 1,
+      dev: 1,
+      watch_id: 1,
+      matched: 'path',
+    }),
+  );
+  assert.deepEqual(
+    out.map((m) => m.rule.name),
+    ['excludes'],
+  );
 });
 
-test('user.name and group.name come from the process\'s own /etc/passwd and /etc/group', () => {
+test("user.name and group.name come from the process's own /etc/passwd and /etc/group", () => {
   const proc = mkdtempSync(join(tmpdir(), 'vigil-proc-'));
   mkdirSync(join(proc, '100', 'root', 'etc'), { recursive: true });
   writeFileSync(join(proc, '100', 'root', 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n');
   writeFileSync(join(proc, '100', 'root', 'etc', 'group'), 'root:x:0:\nwww-data:x:33:\n');
   const out: RuleMatch[] = [];
-  const rs = RuleSet.load([dir({ 'r.yaml': '- rule: r\n  desc: d\n  condition: user.name in (bin, www-data) and group.name = www-data\n  output: "%user.name"\n  priority: INFO\n' })]);
+  const rs = RuleSet.load([
+    dir({ 'r.yaml': '- rule: r\n  desc: d\n  condition: user.name in (bin, www-data) and group.name = www-data\n  output: "%user.name"\n  priority: INFO\n' }),
+  ]);
   const d = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS, procRoot: proc });
   d.evaluate({ ...exec(), uid: 33, gid: 33, container: { id: 'c-passwd', name: 'w', runtime: 'runc', image: 'i' } } as unknown as VigilEvent);
-  assert.deepEqual(out.map((m) => m.message), ['www-data']);
+  assert.deepEqual(
+    out.map((m) => m.message),
+    ['www-data'],
+  );
 });
 
 /** The Falco fields issue 14 lists: each must resolve (to data, the nearest data, or a recognised no-data field). */
 const ISSUE_FIELDS = [
-  'evt.type', 'evt.dir', 'evt.arg.flags', 'evt.rawarg.flags', 'evt.res', 'evt.rawres', 'evt.is_open_read', 'evt.is_open_write', 'evt.is_open_exec',
-  'proc.name', 'proc.pname', 'proc.aname[2]', 'proc.exepath', 'proc.pexepath', 'proc.cmdline', 'proc.pcmdline', 'proc.args', 'proc.tty', 'proc.sid',
-  'proc.vpgid', 'proc.env', 'proc.is_exe_upper_layer', 'proc.is_exe_from_memfd', 'fd.name', 'fd.directory', 'fd.filename', 'fd.typechar', 'fd.num',
-  'fd.type', 'fd.sip', 'fd.dip', 'fd.sport', 'fd.dport', 'fd.l4proto', 'fd.sockfamily', 'user.name', 'user.uid', 'user.loginuid', 'group.name',
-  'container.id', 'container.name', 'container.image.repository', 'container.image.tag', 'container.privileged', 'k8s.ns.name', 'k8s.pod.name',
+  'evt.type',
+  'evt.dir',
+  'evt.arg.flags',
+  'evt.rawarg.flags',
+  'evt.res',
+  'evt.rawres',
+  'evt.is_open_read',
+  'evt.is_open_write',
+  'evt.is_open_exec',
+  'proc.name',
+  'proc.pname',
+  'proc.aname[2]',
+  'proc.exepath',
+  'proc.pexepath',
+  'proc.cmdline',
+  'proc.pcmdline',
+  'proc.args',
+  'proc.tty',
+  'proc.sid',
+  'proc.vpgid',
+  'proc.env',
+  'proc.is_exe_upper_layer',
+  'proc.is_exe_from_memfd',
+  'fd.name',
+  'fd.directory',
+  'fd.filename',
+  'fd.typechar',
+  'fd.num',
+  'fd.type',
+  'fd.sip',
+  'fd.dip',
+  'fd.sport',
+  'fd.dport',
+  'fd.l4proto',
+  'fd.sockfamily',
+  'user.name',
+  'user.uid',
+  'user.loginuid',
+  'group.name',
+  'container.id',
+  'container.name',
+  'container.image.repository',
+  'container.image.tag',
+  'container.privileged',
+  'k8s.ns.name',
+  'k8s.pod.name',
 ];
 
 test('every Falco field the issue lists resolves', () => {
@@ -356,7 +558,8 @@ test('every Falco field the issue lists resolves', () => {
 test('Falco exceptions: values appended later to an exception of the same name (append: true) use its fields', () => {
   const rs = RuleSet.load([
     dir({
-      '00.yaml': '- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name startswith /var\n  output: o\n  priority: WARNING\n  exceptions:\n    - name: known\n      fields: [proc.name, fd.name]\n      values: [[zsh, /var/a]]\n',
+      '00.yaml':
+        '- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name startswith /var\n  output: o\n  priority: WARNING\n  exceptions:\n    - name: known\n      fields: [proc.name, fd.name]\n      values: [[zsh, /var/a]]\n',
       '10.yaml': '- rule: r\n  exceptions:\n    - name: known\n      values: [[bash, /var/log/syslog]]\n  append: true\n',
     }),
   ]);
@@ -364,7 +567,10 @@ test('Falco exceptions: values appended later to an exception of the same name (
   const d = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS });
   d.evaluate(openW());
   d.evaluate({ ...openW(), path: '/var/b' } as unknown as VigilEvent);
-  assert.deepEqual(out.map((m) => (m.events[0] as { path: string }).path), ['/var/b']);
+  assert.deepEqual(
+    out.map((m) => (m.events[0] as { path: string }).path),
+    ['/var/b'],
+  );
 });
 
 test('Falco exceptions: fields, comps (pmatch with a list name too), values', () => {
@@ -380,7 +586,10 @@ test('Falco exceptions: fields, comps (pmatch with a list name too), values', ()
   const d = new Detector({ rules: rs, onMatch: (m) => out.push(m), hostNs: NS });
   d.evaluate(openW());
   d.evaluate({ ...openW(), path: '/var/lib/x' } as unknown as VigilEvent);
-  assert.deepEqual(out.map((m) => (m.events[0] as { path: string }).path), ['/var/lib/x']);
+  assert.deepEqual(
+    out.map((m) => (m.events[0] as { path: string }).path),
+    ['/var/lib/x'],
+  );
 });
 
 test('absent fields: in a Falco rule (priority:) every comparison is false, != included; a vigil rule (severity:) keeps != true', () => {

@@ -305,8 +305,21 @@ export const SYSCALL_ARG_KEYS: ReadonlyMap<string, readonly string[]> = (() => {
   const keys = new Map<string, string[]>();
   for (const name of detailedSyscalls()) {
     const rec: SyscallRecord = {
-      name, arch: 'x86_64', flags: 0xffffffff, arg: () => 0, argS32: () => 0, argU32: () => 0, argHex: () => '0x0',
-      strs: ['', '', ''], callerPidNs: 1, targetPid: 0, targetPidNs: 0, targetCgroupId: 0, targetNsType: 0, targetNsIno: 0, detail: 0,
+      name,
+      arch: 'x86_64',
+      flags: 0xffffffff,
+      arg: () => 0,
+      argS32: () => 0,
+      argU32: () => 0,
+      argHex: () => '0x0',
+      strs: ['', '', ''],
+      callerPidNs: 1,
+      targetPid: 0,
+      targetPidNs: 0,
+      targetCgroupId: 0,
+      targetNsType: 0,
+      targetNsIno: 0,
+      detail: 0,
     };
     const out: SyscallDetails = {};
     for (const cmd of [0, 5]) {
@@ -374,7 +387,6 @@ function ancestor(p: string, what: 'comm' | 'exe'): Getter | string {
   const i = Number(p) - 1;
   return (c) => c.ev?.proc?.ancestors[i]?.[what];
 }
-
 
 // ---- Falco's fields -----------------------------------------------------------------------------
 
@@ -449,133 +461,554 @@ function nodata(name: string, type: FieldType, why: string): FieldDef {
 /** Fields that only Falco's spelling names (each is in the catalogue under its Falco name). */
 const FALCO_FIELDS: FieldDef[] = [
   {
-    name: 'evt.type', type: 'string', cost: 1, kinds: SYSCALL_KINDS, falco: 'same',
-    desc: 'Falco\'s event type: the system call name (exec events: execve, whichever of execve and execveat ran)',
+    name: 'evt.type',
+    type: 'string',
+    cost: 1,
+    kinds: SYSCALL_KINDS,
+    falco: 'same',
+    desc: "Falco's event type: the system call name (exec events: execve, whichever of execve and execveat ran)",
     get: (c) => c.ev?.syscall ?? (c.kind === 'exec' ? 'execve' : undefined),
   },
-  { name: 'evt.dir', type: 'string', cost: 1, kinds: SYSCALL_KINDS, falco: 'nearest', desc: 'always `<`: vigil reports a call when it returns (Falco\'s exit events); no rule sees a `>` (enter) event', get: (c) => (c.ev && SYSCALL_KINDS.includes(c.kind) ? '<' : undefined) },
-  { name: 'evt.res', type: 'string', cost: 2, kinds: RETVAL_KINDS, falco: 'same', desc: 'result of the call: `SUCCESS`, or the errno name of a failure (`ENOENT`, `EPERM`, ...)', get: (c) => { const r = retval(c); return r === undefined ? undefined : resultName(r); } },
-  { name: 'evt.num', type: 'number', cost: 1, falco: 'nearest', desc: 'number of the event in this detector\'s evaluation order, from 1 (Falco numbers every captured event)', get: (c) => c.num },
-  { name: 'evt.is_open_read', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'same', desc: 'an open for reading (O_RDONLY or O_RDWR)', get: (c) => { const ev = fileEv(c); return ev ? isOpen(ev) && (accMode(ev) === 'O_RDONLY' || accMode(ev) === 'O_RDWR') : undefined; } },
-  { name: 'evt.is_open_write', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'same', desc: 'an open for writing (O_WRONLY or O_RDWR)', get: (c) => { const ev = fileEv(c); return ev ? isOpen(ev) && (accMode(ev) === 'O_WRONLY' || accMode(ev) === 'O_RDWR') : undefined; } },
   {
-    name: 'evt.is_open_exec', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'same', desc: 'an open that created a file with an execute permission bit',
-    get: (c) => { const ev = fileEv(c); return ev ? isOpen(ev) && ev.create && ev.mode !== undefined && (parseInt(ev.mode, 8) & 0o111) !== 0 : undefined; },
+    name: 'evt.dir',
+    type: 'string',
+    cost: 1,
+    kinds: SYSCALL_KINDS,
+    falco: 'nearest',
+    desc: "always `<`: vigil reports a call when it returns (Falco's exit events); no rule sees a `>` (enter) event",
+    get: (c) => (c.ev && SYSCALL_KINDS.includes(c.kind) ? '<' : undefined),
   },
-  { name: 'evt.arg.flags', type: 'string', cost: 2, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest', desc: 'open flags as Falco prints them (`O_WRONLY|O_CREAT|O_TRUNC`); opens only (Falco also has exec flags: absent here)', get: (c) => fileEv(c)?.open_flag_names?.join('|') },
-  { name: 'evt.arg.name', type: 'string', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest', desc: 'path of an open (kernel-resolved, as file.path; Falco\'s is the path as given)', get: (c) => { const ev = fileEv(c); return ev && isOpen(ev) ? ev.path : undefined; } },
-  { name: 'evt.arg.request', type: 'string', cost: 1, kinds: ['syscall'], syscalls: ['ptrace'], falco: 'same', desc: 'ptrace request name (`PTRACE_ATTACH`, ...): evt.arg.ptrace_request', get: (c) => (c.ev?.kind === 'syscall' ? c.ev.ptrace_request : undefined) },
   {
-    name: 'evt.arg.target', type: 'string', cost: 1, kinds: ['syscall', 'file'], syscalls: [...(SYSCALL_ARG_KEYS.get('target') ?? []), ...SYMLINKS], falco: 'same',
+    name: 'evt.res',
+    type: 'string',
+    cost: 2,
+    kinds: RETVAL_KINDS,
+    falco: 'same',
+    desc: 'result of the call: `SUCCESS`, or the errno name of a failure (`ENOENT`, `EPERM`, ...)',
+    get: (c) => {
+      const r = retval(c);
+      return r === undefined ? undefined : resultName(r);
+    },
+  },
+  {
+    name: 'evt.num',
+    type: 'number',
+    cost: 1,
+    falco: 'nearest',
+    desc: "number of the event in this detector's evaluation order, from 1 (Falco numbers every captured event)",
+    get: (c) => c.num,
+  },
+  {
+    name: 'evt.is_open_read',
+    type: 'bool',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: FILE_OPENS,
+    falco: 'same',
+    desc: 'an open for reading (O_RDONLY or O_RDWR)',
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev ? isOpen(ev) && (accMode(ev) === 'O_RDONLY' || accMode(ev) === 'O_RDWR') : undefined;
+    },
+  },
+  {
+    name: 'evt.is_open_write',
+    type: 'bool',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: FILE_OPENS,
+    falco: 'same',
+    desc: 'an open for writing (O_WRONLY or O_RDWR)',
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev ? isOpen(ev) && (accMode(ev) === 'O_WRONLY' || accMode(ev) === 'O_RDWR') : undefined;
+    },
+  },
+  {
+    name: 'evt.is_open_exec',
+    type: 'bool',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: FILE_OPENS,
+    falco: 'same',
+    desc: 'an open that created a file with an execute permission bit',
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev ? isOpen(ev) && ev.create && ev.mode !== undefined && (parseInt(ev.mode, 8) & 0o111) !== 0 : undefined;
+    },
+  },
+  {
+    name: 'evt.arg.flags',
+    type: 'string',
+    cost: 2,
+    kinds: ['file'],
+    syscalls: FILE_OPENS,
+    falco: 'nearest',
+    desc: 'open flags as Falco prints them (`O_WRONLY|O_CREAT|O_TRUNC`); opens only (Falco also has exec flags: absent here)',
+    get: (c) => fileEv(c)?.open_flag_names?.join('|'),
+  },
+  {
+    name: 'evt.arg.name',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: FILE_OPENS,
+    falco: 'nearest',
+    desc: "path of an open (kernel-resolved, as file.path; Falco's is the path as given)",
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev && isOpen(ev) ? ev.path : undefined;
+    },
+  },
+  {
+    name: 'evt.arg.request',
+    type: 'string',
+    cost: 1,
+    kinds: ['syscall'],
+    syscalls: ['ptrace'],
+    falco: 'same',
+    desc: 'ptrace request name (`PTRACE_ATTACH`, ...): evt.arg.ptrace_request',
+    get: (c) => (c.ev?.kind === 'syscall' ? c.ev.ptrace_request : undefined),
+  },
+  {
+    name: 'evt.arg.target',
+    type: 'string',
+    cost: 1,
+    kinds: ['syscall', 'file'],
+    syscalls: [...(SYSCALL_ARG_KEYS.get('target') ?? []), ...SYMLINKS],
+    falco: 'same',
     desc: 'syscall events: the decoded target (mount point, ...); symlink: what the link points to, as given',
-    get: (c) => { const ev = c.ev; return ev?.kind === 'syscall' ? ev.target : ev?.kind === 'file' && ev.op === 'symlink' ? ev.path : undefined; },
+    get: (c) => {
+      const ev = c.ev;
+      return ev?.kind === 'syscall' ? ev.target : ev?.kind === 'file' && ev.op === 'symlink' ? ev.path : undefined;
+    },
   },
-  { name: 'evt.arg.linkpath', type: 'string', cost: 1, kinds: ['file'], syscalls: SYMLINKS, falco: 'same', desc: 'symlink: the link made', get: (c) => { const ev = fileEv(c); return ev?.op === 'symlink' ? ev.dest : undefined; } },
-  { name: 'evt.arg.oldpath', type: 'string', cost: 1, kinds: ['file'], syscalls: LINKS, falco: 'same', desc: 'link and rename: the existing path', get: (c) => { const ev = fileEv(c); return ev?.op === 'link' || ev?.op === 'rename' ? ev.path : undefined; } },
-  { name: 'evt.arg.newpath', type: 'string', cost: 1, kinds: ['file'], syscalls: LINKS, falco: 'same', desc: 'link and rename: the new path', get: (c) => { const ev = fileEv(c); return ev?.op === 'link' || ev?.op === 'rename' ? ev.dest : undefined; } },
   {
-    name: 'evt.arg.domain', type: 'string', cost: 1, kinds: ['syscall'], syscalls: ['socket'], falco: 'nearest',
+    name: 'evt.arg.linkpath',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: SYMLINKS,
+    falco: 'same',
+    desc: 'symlink: the link made',
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev?.op === 'symlink' ? ev.dest : undefined;
+    },
+  },
+  {
+    name: 'evt.arg.oldpath',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: LINKS,
+    falco: 'same',
+    desc: 'link and rename: the existing path',
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev?.op === 'link' || ev?.op === 'rename' ? ev.path : undefined;
+    },
+  },
+  {
+    name: 'evt.arg.newpath',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: LINKS,
+    falco: 'same',
+    desc: 'link and rename: the new path',
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev?.op === 'link' || ev?.op === 'rename' ? ev.dest : undefined;
+    },
+  },
+  {
+    name: 'evt.arg.domain',
+    type: 'string',
+    cost: 1,
+    kinds: ['syscall'],
+    syscalls: ['socket'],
+    falco: 'nearest',
     desc: 'socket: the domain as `AF_PACKET`, `AF_INET`, ... (evt.arg.socket_domain; the probe sends packet and raw sockets only)',
     get: (c) => (c.ev?.kind === 'syscall' ? c.ev.socket_domain : undefined),
   },
   {
-    name: 'proc.pcmdline', type: 'string', cost: 3, kinds: PROC_KINDS, falco: 'same', desc: 'the parent\'s command line: `proc.pname` and its arguments',
-    get: (c) => { const a = c.ev?.proc?.ancestors[0]; return a?.args ? [a.comm, ...a.args.slice(1)].join(' ') : undefined; },
-  },
-  { name: 'proc.sid', type: 'number', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'session id, in the process\'s pid namespace (/proc/<pid>/status when a rule uses it)', get: (c) => sessions(c)?.vsid },
-  { name: 'proc.vpgid', type: 'number', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'process group id, in the process\'s pid namespace', get: (c) => sessions(c)?.vpgid },
-  { name: 'proc.is_vpgid_leader', type: 'bool', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'the process leads its process group', get: (c) => { const s = sessions(c); return s && c.ev ? s.vpgid === c.ev.vpid : undefined; } },
-  {
-    name: 'proc.sname', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'command name of the session leader',
-    get: (c) => { const s = sessions(c); return s ? c.lazy('sname', () => commOf(c.env.procRoot, s.sid)) : undefined; },
-  },
-  {
-    name: 'proc.env', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'environment variables NAME=value, space separated (/proc/<pid>/environ: what the program started with); `proc.env[NAME]`: one value',
-    get: (c) => { const ev = c.ev; return ev ? (c.lazy('env', () => environ(c.env.procRoot, ev.pid)) as readonly string[] | undefined)?.join(' ') : undefined; },
-    param: {
-      form: '[key]', example: 'proc.env[HOME]',
-      make: (k) => (k === '' ? 'a variable name is needed' : (c) => {
-        const ev = c.ev;
-        const all = ev ? (c.lazy('env', () => environ(c.env.procRoot, ev.pid)) as readonly string[] | undefined) : undefined;
-        const hit = all?.find((e) => e.startsWith(`${k}=`));
-        return hit === undefined ? undefined : hit.slice(k.length + 1);
-      }),
+    name: 'proc.pcmdline',
+    type: 'string',
+    cost: 3,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: "the parent's command line: `proc.pname` and its arguments",
+    get: (c) => {
+      const a = c.ev?.proc?.ancestors[0];
+      return a?.args ? [a.comm, ...a.args.slice(1)].join(' ') : undefined;
     },
   },
-  { name: 'proc.duration', type: 'number', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'nanoseconds since the process started (/proc/<pid>/stat and /proc/uptime)', get: (c) => { const ev = c.ev; return ev ? c.lazy('age', () => processAgeNs(c.env.procRoot, ev.pid)) : undefined; } },
   {
-    name: 'proc.is_exe_from_memfd', type: 'bool', cost: 1, kinds: ['exec'], falco: 'same', desc: 'the exec ran a memfd (fileless)',
-    get: (c) => { const ev = c.ev; return ev?.kind === 'exec' ? ev.fileless && ev.exe.includes('memfd:') : undefined; },
+    name: 'proc.sid',
+    type: 'number',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: "session id, in the process's pid namespace (/proc/<pid>/status when a rule uses it)",
+    get: (c) => sessions(c)?.vsid,
   },
   {
-    name: 'proc.is_exe_upper_layer', type: 'bool', cost: 100, kinds: PROC_KINDS, falco: 'nearest',
+    name: 'proc.vpgid',
+    type: 'number',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: "process group id, in the process's pid namespace",
+    get: (c) => sessions(c)?.vpgid,
+  },
+  {
+    name: 'proc.is_vpgid_leader',
+    type: 'bool',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'the process leads its process group',
+    get: (c) => {
+      const s = sessions(c);
+      return s && c.ev ? s.vpgid === c.ev.vpid : undefined;
+    },
+  },
+  {
+    name: 'proc.sname',
+    type: 'string',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'command name of the session leader',
+    get: (c) => {
+      const s = sessions(c);
+      return s ? c.lazy('sname', () => commOf(c.env.procRoot, s.sid)) : undefined;
+    },
+  },
+  {
+    name: 'proc.env',
+    type: 'string',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'environment variables NAME=value, space separated (/proc/<pid>/environ: what the program started with); `proc.env[NAME]`: one value',
+    get: (c) => {
+      const ev = c.ev;
+      return ev ? (c.lazy('env', () => environ(c.env.procRoot, ev.pid)) as readonly string[] | undefined)?.join(' ') : undefined;
+    },
+    param: {
+      form: '[key]',
+      example: 'proc.env[HOME]',
+      make: (k) =>
+        k === ''
+          ? 'a variable name is needed'
+          : (c) => {
+              const ev = c.ev;
+              const all = ev ? (c.lazy('env', () => environ(c.env.procRoot, ev.pid)) as readonly string[] | undefined) : undefined;
+              const hit = all?.find((e) => e.startsWith(`${k}=`));
+              return hit === undefined ? undefined : hit.slice(k.length + 1);
+            },
+    },
+  },
+  {
+    name: 'proc.duration',
+    type: 'number',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'nanoseconds since the process started (/proc/<pid>/stat and /proc/uptime)',
+    get: (c) => {
+      const ev = c.ev;
+      return ev ? c.lazy('age', () => processAgeNs(c.env.procRoot, ev.pid)) : undefined;
+    },
+  },
+  {
+    name: 'proc.is_exe_from_memfd',
+    type: 'bool',
+    cost: 1,
+    kinds: ['exec'],
+    falco: 'same',
+    desc: 'the exec ran a memfd (fileless)',
+    get: (c) => {
+      const ev = c.ev;
+      return ev?.kind === 'exec' ? ev.fileless && ev.exe.includes('memfd:') : undefined;
+    },
+  },
+  {
+    name: 'proc.is_exe_upper_layer',
+    type: 'bool',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'nearest',
     desc: 'nearest: proc.exe_written_after_start (the executable changed after the container started); Falco asks overlayfs whether the file is in the writable upper layer',
     get: exeDrift,
   },
-  nodata('proc.exe_ino.ctime', 'number', 'the executable\'s inode times are not collected'),
-  nodata('proc.exe_ino.mtime', 'number', 'the executable\'s inode times are not collected'),
-  nodata('proc.exe_ino.ctime_duration_proc_start', 'number', 'the executable\'s inode times are not collected'),
-  { name: 'thread.cap_effective', type: 'string', cost: 10, kinds: PROC_KINDS, falco: 'same', desc: 'effective capabilities as one string, `CAP_CHOWN CAP_SYS_ADMIN ...` (cap.effective as a list)', get: capString('cap_effective') },
-  { name: 'thread.cap_permitted', type: 'string', cost: 10, kinds: PROC_KINDS, falco: 'same', desc: 'permitted capabilities as one string', get: capString('cap_permitted') },
-  { name: 'thread.cap_inheritable', type: 'string', cost: 10, kinds: PROC_KINDS, falco: 'same', desc: 'inheritable capabilities as one string', get: capString('cap_inheritable') },
-  { name: 'user.name', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of user.uid in the process\'s own /etc/passwd (a container\'s, for a container)', get: (c) => idLookup(c, 'passwd', c.ev?.uid) },
-  { name: 'user.loginname', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of user.loginuid', get: (c) => { const l = c.ev?.loginuid; return l === undefined || l === 4294967295 ? undefined : idLookup(c, 'passwd', l); } },
-  { name: 'group.name', type: 'string', cost: 100, kinds: PROC_KINDS, falco: 'same', desc: 'name of group.gid in the process\'s own /etc/group', get: (c) => idLookup(c, 'group', c.ev?.gid) },
+  nodata('proc.exe_ino.ctime', 'number', "the executable's inode times are not collected"),
+  nodata('proc.exe_ino.mtime', 'number', "the executable's inode times are not collected"),
+  nodata('proc.exe_ino.ctime_duration_proc_start', 'number', "the executable's inode times are not collected"),
   {
-    name: 'fd.num', type: 'number', cost: 1, kinds: ['file', 'syscall'], syscalls: [...FILE_OPENS, ...DUPS], falco: 'nearest', desc: 'the descriptor an open or a dup returned, -1 when it failed (vigil\'s connect events carry no descriptor)',
-    get: (c) => { const ev = fileEv(c) ?? dupEv(c); return ev && (ev.kind === 'syscall' || isOpen(ev)) ? (ev.retval >= 0 ? ev.retval : -1) : undefined; },
+    name: 'thread.cap_effective',
+    type: 'string',
+    cost: 10,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'effective capabilities as one string, `CAP_CHOWN CAP_SYS_ADMIN ...` (cap.effective as a list)',
+    get: capString('cap_effective'),
   },
   {
-    name: 'fd.type', type: 'string', cost: 1, kinds: ['file', 'connect', 'syscall'], falco: 'nearest', desc: '`file` (file events: vigil does not tell directories apart), `ipv4`, `ipv6`, `unix` (connect events, and dup events: the socket duplicated)',
-    get: (c) => (fileEv(c) ? 'file' : (() => { const fam = connectEv(c)?.family ?? dupEv(c)?.sock_family; return fam === 'inet' ? 'ipv4' : fam === 'inet6' ? 'ipv6' : fam === 'unix' ? 'unix' : undefined; })()),
+    name: 'thread.cap_permitted',
+    type: 'string',
+    cost: 10,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'permitted capabilities as one string',
+    get: capString('cap_permitted'),
   },
   {
-    name: 'fd.typechar', type: 'string', cost: 1, kinds: ['file', 'connect'], falco: 'nearest', desc: '`f` (file events), `4`, `6`, `u` (connect)',
-    get: (c) => (fileEv(c) ? 'f' : (() => { const ev = connectEv(c); return ev ? (ev.family === 'inet' ? '4' : ev.family === 'inet6' ? '6' : ev.family === 'unix' ? 'u' : undefined) : undefined; })()),
+    name: 'thread.cap_inheritable',
+    type: 'string',
+    cost: 10,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'inheritable capabilities as one string',
+    get: capString('cap_inheritable'),
   },
-  { name: 'fd.sockfamily', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: '`ip` or `unix`', get: (c) => { const ev = connectEv(c); return ev ? (inet(ev) ? 'ip' : ev.family === 'unix' ? 'unix' : undefined) : undefined; } },
-  { name: 'fd.sip', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: 'server (remote) address of a connect: net.address', get: (c) => connectEv(c)?.address },
+  {
+    name: 'user.name',
+    type: 'string',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: "name of user.uid in the process's own /etc/passwd (a container's, for a container)",
+    get: (c) => idLookup(c, 'passwd', c.ev?.uid),
+  },
+  {
+    name: 'user.loginname',
+    type: 'string',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: 'name of user.loginuid',
+    get: (c) => {
+      const l = c.ev?.loginuid;
+      return l === undefined || l === 4294967295 ? undefined : idLookup(c, 'passwd', l);
+    },
+  },
+  {
+    name: 'group.name',
+    type: 'string',
+    cost: 100,
+    kinds: PROC_KINDS,
+    falco: 'same',
+    desc: "name of group.gid in the process's own /etc/group",
+    get: (c) => idLookup(c, 'group', c.ev?.gid),
+  },
+  {
+    name: 'fd.num',
+    type: 'number',
+    cost: 1,
+    kinds: ['file', 'syscall'],
+    syscalls: [...FILE_OPENS, ...DUPS],
+    falco: 'nearest',
+    desc: "the descriptor an open or a dup returned, -1 when it failed (vigil's connect events carry no descriptor)",
+    get: (c) => {
+      const ev = fileEv(c) ?? dupEv(c);
+      return ev && (ev.kind === 'syscall' || isOpen(ev)) ? (ev.retval >= 0 ? ev.retval : -1) : undefined;
+    },
+  },
+  {
+    name: 'fd.type',
+    type: 'string',
+    cost: 1,
+    kinds: ['file', 'connect', 'syscall'],
+    falco: 'nearest',
+    desc: '`file` (file events: vigil does not tell directories apart), `ipv4`, `ipv6`, `unix` (connect events, and dup events: the socket duplicated)',
+    get: (c) =>
+      fileEv(c)
+        ? 'file'
+        : (() => {
+            const fam = connectEv(c)?.family ?? dupEv(c)?.sock_family;
+            return fam === 'inet' ? 'ipv4' : fam === 'inet6' ? 'ipv6' : fam === 'unix' ? 'unix' : undefined;
+          })(),
+  },
+  {
+    name: 'fd.typechar',
+    type: 'string',
+    cost: 1,
+    kinds: ['file', 'connect'],
+    falco: 'nearest',
+    desc: '`f` (file events), `4`, `6`, `u` (connect)',
+    get: (c) =>
+      fileEv(c)
+        ? 'f'
+        : (() => {
+            const ev = connectEv(c);
+            return ev ? (ev.family === 'inet' ? '4' : ev.family === 'inet6' ? '6' : ev.family === 'unix' ? 'u' : undefined) : undefined;
+          })(),
+  },
+  {
+    name: 'fd.sockfamily',
+    type: 'string',
+    cost: 1,
+    kinds: ['connect'],
+    falco: 'same',
+    desc: '`ip` or `unix`',
+    get: (c) => {
+      const ev = connectEv(c);
+      return ev ? (inet(ev) ? 'ip' : ev.family === 'unix' ? 'unix' : undefined) : undefined;
+    },
+  },
+  {
+    name: 'fd.sip',
+    type: 'string',
+    cost: 1,
+    kinds: ['connect'],
+    falco: 'same',
+    desc: 'server (remote) address of a connect: net.address',
+    get: (c) => connectEv(c)?.address,
+  },
   { name: 'fd.rip', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: 'remote address: net.address', get: (c) => connectEv(c)?.address },
   { name: 'fd.dip', type: 'string', cost: 1, kinds: ['connect'], falco: 'same', desc: 'destination address: net.address', get: (c) => connectEv(c)?.address },
-  { name: 'fd.ip', type: 'string', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'an address of the connection: the remote one (vigil does not record the local side)', get: (c) => connectEv(c)?.address },
+  {
+    name: 'fd.ip',
+    type: 'string',
+    cost: 1,
+    kinds: ['connect'],
+    falco: 'nearest',
+    desc: 'an address of the connection: the remote one (vigil does not record the local side)',
+    get: (c) => connectEv(c)?.address,
+  },
   { name: 'fd.sport', type: 'number', cost: 1, kinds: ['connect'], falco: 'same', desc: 'server (remote) port: net.port', get: (c) => connectEv(c)?.port },
   { name: 'fd.rport', type: 'number', cost: 1, kinds: ['connect'], falco: 'same', desc: 'remote port: net.port', get: (c) => connectEv(c)?.port },
   { name: 'fd.dport', type: 'number', cost: 1, kinds: ['connect'], falco: 'same', desc: 'destination port: net.port', get: (c) => connectEv(c)?.port },
-  { name: 'fd.port', type: 'number', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'a port of the connection: the remote one', get: (c) => connectEv(c)?.port },
+  {
+    name: 'fd.port',
+    type: 'number',
+    cost: 1,
+    kinds: ['connect'],
+    falco: 'nearest',
+    desc: 'a port of the connection: the remote one',
+    get: (c) => connectEv(c)?.port,
+  },
   nodata('fd.cip', 'string', 'connect events carry only the remote address'),
   nodata('fd.lip', 'string', 'connect events carry only the remote address'),
   nodata('fd.cport', 'number', 'connect events carry only the remote port'),
   nodata('fd.lport', 'number', 'connect events carry only the remote port'),
-  { name: 'fd.net', type: 'string', cost: 2, kinds: ['connect'], falco: 'nearest', desc: 'the remote address, compared as a network (`fd.net != 127.0.0.0/8`)', get: (c) => connectEv(c)?.address, compare: cidrCompare((c) => connectEv(c)?.address) },
-  { name: 'fd.snet', type: 'string', cost: 2, kinds: ['connect'], falco: 'same', desc: 'the server address, compared as a network (`fd.snet in (10.0.0.0/8)`)', get: (c) => connectEv(c)?.address, compare: cidrCompare((c) => connectEv(c)?.address) },
-  { name: 'fd.rnet', type: 'string', cost: 2, kinds: ['connect'], falco: 'same', desc: 'the remote address, compared as a network', get: (c) => connectEv(c)?.address, compare: cidrCompare((c) => connectEv(c)?.address) },
   {
-    name: 'fd.sip.name', type: 'string', cost: 2, kinds: ['connect'], falco: 'nearest',
+    name: 'fd.net',
+    type: 'string',
+    cost: 2,
+    kinds: ['connect'],
+    falco: 'nearest',
+    desc: 'the remote address, compared as a network (`fd.net != 127.0.0.0/8`)',
+    get: (c) => connectEv(c)?.address,
+    compare: cidrCompare((c) => connectEv(c)?.address),
+  },
+  {
+    name: 'fd.snet',
+    type: 'string',
+    cost: 2,
+    kinds: ['connect'],
+    falco: 'same',
+    desc: 'the server address, compared as a network (`fd.snet in (10.0.0.0/8)`)',
+    get: (c) => connectEv(c)?.address,
+    compare: cidrCompare((c) => connectEv(c)?.address),
+  },
+  {
+    name: 'fd.rnet',
+    type: 'string',
+    cost: 2,
+    kinds: ['connect'],
+    falco: 'same',
+    desc: 'the remote address, compared as a network',
+    get: (c) => connectEv(c)?.address,
+    compare: cidrCompare((c) => connectEv(c)?.address),
+  },
+  {
+    name: 'fd.sip.name',
+    type: 'string',
+    cost: 2,
+    kinds: ['connect'],
+    falco: 'nearest',
     desc: 'the server address compared with host names: `=` and `in` resolve the names when the rules load and match their addresses (as Falco does); as an output it is absent (no reverse lookup)',
     get: () => undefined,
     compare: (op, values) => {
       if (op !== '=' && op !== 'in' && op !== '!=') return 'fd.sip.name compares with =, != or in (host names)';
       const names = new NameSet(values);
-      const any = (c: EvalContext): boolean => { const a = connectEv(c)?.address; return a !== undefined && names.has(a); };
+      const any = (c: EvalContext): boolean => {
+        const a = connectEv(c)?.address;
+        return a !== undefined && names.has(a);
+      };
       return op === '!=' ? (c) => !any(c) : any;
     },
   },
   {
-    name: 'fd.l4proto', type: 'string', cost: 200, kinds: ['connect'], falco: 'same', desc: '`tcp` or `udp`: the connected socket looked up in the process\'s /proc/<pid>/net tables',
-    get: (c) => { const ev = connectEv(c); return ev && inet(ev) && ev.address !== undefined && ev.port !== undefined ? c.lazy('l4', () => l4proto(c.env.procRoot, ev.pid, ev.family, ev.address!, ev.port!)) : undefined; },
+    name: 'fd.l4proto',
+    type: 'string',
+    cost: 200,
+    kinds: ['connect'],
+    falco: 'same',
+    desc: "`tcp` or `udp`: the connected socket looked up in the process's /proc/<pid>/net tables",
+    get: (c) => {
+      const ev = connectEv(c);
+      return ev && inet(ev) && ev.address !== undefined && ev.port !== undefined
+        ? c.lazy('l4', () => l4proto(c.env.procRoot, ev.pid, ev.family, ev.address!, ev.port!))
+        : undefined;
+    },
   },
-  { name: 'fd.connected', type: 'bool', cost: 1, kinds: ['connect'], falco: 'nearest', desc: 'the connect succeeded (retval 0)', get: (c) => { const ev = connectEv(c); return ev ? ev.retval === 0 : undefined; } },
+  {
+    name: 'fd.connected',
+    type: 'bool',
+    cost: 1,
+    kinds: ['connect'],
+    falco: 'nearest',
+    desc: 'the connect succeeded (retval 0)',
+    get: (c) => {
+      const ev = connectEv(c);
+      return ev ? ev.retval === 0 : undefined;
+    },
+  },
   nodata('fd.name_changed', 'bool', 'sendto and sendmsg are not traced'),
   {
-    name: 'fd.nameraw', type: 'string', cost: 1, kinds: ['file'], syscalls: FILE_OPENS, falco: 'nearest',
+    name: 'fd.nameraw',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: FILE_OPENS,
+    falco: 'nearest',
     desc: 'the path argument of an open as the program wrote it; the kernel sends it only for arguments that contain `../` (the traversal open class a rule on this field turns on), so other opens have none',
-    get: (c) => { const ev = fileEv(c); return ev && isOpen(ev) ? ev.path_raw : undefined; },
+    get: (c) => {
+      const ev = fileEv(c);
+      return ev && isOpen(ev) ? ev.path_raw : undefined;
+    },
   },
   {
-    name: 'container.image.tag', type: 'string', cost: 2, kinds: CONTAINER_KINDS, falco: 'same', desc: 'tag of the image reference (empty when it has none)',
-    get: (c) => { const i = c.ref()?.image; if (i === undefined) return undefined; const m = /:([^:/@]+)(@.*)?$/.exec(i); return m ? m[1]! : ''; },
+    name: 'container.image.tag',
+    type: 'string',
+    cost: 2,
+    kinds: CONTAINER_KINDS,
+    falco: 'same',
+    desc: 'tag of the image reference (empty when it has none)',
+    get: (c) => {
+      const i = c.ref()?.image;
+      if (i === undefined) return undefined;
+      const m = /:([^:/@]+)(@.*)?$/.exec(i);
+      return m ? m[1]! : '';
+    },
   },
-  { name: 'container.start_ts', type: 'number', cost: 10, kinds: CONTAINER_KINDS, falco: 'nearest', desc: 'when the container was first seen, unix nanoseconds (container.started_at x 1e6)', get: (c) => { const s = c.info()?.startedAt; return s === undefined ? undefined : Date.parse(s) * 1e6; } },
+  {
+    name: 'container.start_ts',
+    type: 'number',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    falco: 'nearest',
+    desc: 'when the container was first seen, unix nanoseconds (container.started_at x 1e6)',
+    get: (c) => {
+      const s = c.info()?.startedAt;
+      return s === undefined ? undefined : Date.parse(s) * 1e6;
+    },
+  },
 ];
 
 /**
@@ -599,16 +1032,44 @@ export const FALCO_ALIASES: ReadonlyMap<string, { to: string; match: FalcoMatch;
 const F: FieldDef[] = [
   // evt.*
   { name: 'evt.kind', type: 'string', cost: 1, desc: `event kind: ${RULE_EVENT_KINDS.join(', ')}`, get: (c) => c.kind },
-  { name: 'evt.syscall', type: 'string', cost: 1, kinds: SYSCALL_KINDS, desc: 'system call name (e.g. openat); absent for kinds that do not come from one', get: (c) => c.ev?.syscall },
-  { name: 'evt.retval', type: 'number', cost: 1, kinds: RETVAL_KINDS, desc: 'return value of the call (negative errno on failure)', get: retval },
-  { name: 'evt.failed', type: 'bool', cost: 1, kinds: RETVAL_KINDS, desc: 'the call failed (retval < 0)', get: (c) => { const r = retval(c); return r === undefined ? undefined : r < 0; } },
-  { name: 'evt.time', type: 'number', cost: 5, desc: 'event time, unix milliseconds', get: (c) => c.timeMs() },
-  { name: 'evt.args', type: 'list', cost: 1, kinds: ['syscall'], desc: 'the six raw arguments (decimal strings)', get: (c) => (c.ev?.kind === 'syscall' ? c.ev.args : undefined) },
   {
-    name: 'evt.arg', type: 'string', cost: 1, kinds: ['syscall'],
+    name: 'evt.syscall',
+    type: 'string',
+    cost: 1,
+    kinds: SYSCALL_KINDS,
+    desc: 'system call name (e.g. openat); absent for kinds that do not come from one',
+    get: (c) => c.ev?.syscall,
+  },
+  { name: 'evt.retval', type: 'number', cost: 1, kinds: RETVAL_KINDS, desc: 'return value of the call (negative errno on failure)', get: retval },
+  {
+    name: 'evt.failed',
+    type: 'bool',
+    cost: 1,
+    kinds: RETVAL_KINDS,
+    desc: 'the call failed (retval < 0)',
+    get: (c) => {
+      const r = retval(c);
+      return r === undefined ? undefined : r < 0;
+    },
+  },
+  { name: 'evt.time', type: 'number', cost: 5, desc: 'event time, unix milliseconds', get: (c) => c.timeMs() },
+  {
+    name: 'evt.args',
+    type: 'list',
+    cost: 1,
+    kinds: ['syscall'],
+    desc: 'the six raw arguments (decimal strings)',
+    get: (c) => (c.ev?.kind === 'syscall' ? c.ev.args : undefined),
+  },
+  {
+    name: 'evt.arg',
+    type: 'string',
+    cost: 1,
+    kinds: ['syscall'],
     desc: `a decoded per-call field of a syscall event: ${[...SYSCALL_ARG_KEYS.keys()].sort().join(', ')} (lists such as mount_flag_names are lists; see docs/events.md)`,
     param: {
-      form: '.<name>', example: 'evt.arg.fstype',
+      form: '.<name>',
+      example: 'evt.arg.fstype',
       typeOf: (p) => SYSCALL_ARG_TYPES.get(p) ?? 'string',
       make(p) {
         if (!SYSCALL_ARG_KEYS.has(p)) return `unknown syscall argument ${JSON.stringify(p)} (known: ${[...SYSCALL_ARG_KEYS.keys()].sort().join(', ')})`;
@@ -623,13 +1084,34 @@ const F: FieldDef[] = [
   { name: 'proc.tid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'thread id', get: (c) => c.ev?.tid },
   { name: 'proc.ppid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'parent process id', get: (c) => c.ev?.ppid },
   { name: 'proc.name', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'command name (comm, at most 15 characters)', get: (c) => c.ev?.comm },
-  { name: 'proc.exe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'executable path (the exec\'s own on exec events, else from the process table)', get: exe },
+  {
+    name: 'proc.exe',
+    type: 'string',
+    cost: 1,
+    kinds: PROC_KINDS,
+    desc: "executable path (the exec's own on exec events, else from the process table)",
+    get: exe,
+  },
   { name: 'proc.args', type: 'string', cost: 3, kinds: PROC_KINDS, desc: 'arguments argv[1..] joined by spaces', get: (c) => argv(c)?.slice(1).join(' ') },
   { name: 'proc.argv', type: 'list', cost: 1, kinds: PROC_KINDS, desc: 'argument vector, argv[0] first', get: argv },
-  { name: 'proc.cmdline', type: 'string', cost: 3, kinds: PROC_KINDS, desc: 'command name and arguments: `proc.name proc.args`', get: (c) => { const a = argv(c); return a === undefined || !c.ev ? undefined : [c.ev.comm, ...a.slice(1)].join(' '); } },
+  {
+    name: 'proc.cmdline',
+    type: 'string',
+    cost: 3,
+    kinds: PROC_KINDS,
+    desc: 'command name and arguments: `proc.name proc.args`',
+    get: (c) => {
+      const a = argv(c);
+      return a === undefined || !c.ev ? undefined : [c.ev.comm, ...a.slice(1)].join(' ');
+    },
+  },
   { name: 'proc.cwd', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'working directory (process table)', get: (c) => c.ev?.proc?.cwd },
   {
-    name: 'proc.tty', type: 'number', cost: 100, kinds: PROC_KINDS, desc: 'controlling terminal device number, 0 for none (read from /proc/<pid>/stat when a rule uses it)',
+    name: 'proc.tty',
+    type: 'number',
+    cost: 100,
+    kinds: PROC_KINDS,
+    desc: 'controlling terminal device number, 0 for none (read from /proc/<pid>/stat when a rule uses it)',
     get: (c) => {
       const ev = c.ev;
       if (!ev) return undefined;
@@ -644,48 +1126,199 @@ const F: FieldDef[] = [
       });
     },
   },
-  { name: 'proc.pname', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'parent\'s command name', get: (c) => c.ev?.proc?.ancestors[0]?.comm },
-  { name: 'proc.pexe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'parent\'s executable', get: (c) => c.ev?.proc?.ancestors[0]?.exe },
-  { name: 'proc.aname', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'command name of the n-th ancestor (1 = parent)', param: { form: '[n]', example: 'proc.aname[2]', make: (p) => ancestor(p, 'comm') } },
-  { name: 'proc.aexe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: 'executable of the n-th ancestor (1 = parent)', param: { form: '[n]', example: 'proc.aexe[2]', make: (p) => ancestor(p, 'exe') } },
-  { name: 'proc.anames', type: 'list', cost: 3, kinds: PROC_KINDS, desc: 'command names of all known ancestors, parent first', get: (c) => c.ev?.proc?.ancestors.map((a) => a.comm) },
-  { name: 'proc.aexes', type: 'list', cost: 3, kinds: PROC_KINDS, desc: 'executables of all known ancestors, parent first', get: (c) => c.ev?.proc?.ancestors.map((a) => a.exe) },
+  { name: 'proc.pname', type: 'string', cost: 1, kinds: PROC_KINDS, desc: "parent's command name", get: (c) => c.ev?.proc?.ancestors[0]?.comm },
+  { name: 'proc.pexe', type: 'string', cost: 1, kinds: PROC_KINDS, desc: "parent's executable", get: (c) => c.ev?.proc?.ancestors[0]?.exe },
   {
-    name: 'proc.live_forked', type: 'number', cost: 1, kinds: ['fork'],
+    name: 'proc.aname',
+    type: 'string',
+    cost: 1,
+    kinds: PROC_KINDS,
+    desc: 'command name of the n-th ancestor (1 = parent)',
+    param: { form: '[n]', example: 'proc.aname[2]', make: (p) => ancestor(p, 'comm') },
+  },
+  {
+    name: 'proc.aexe',
+    type: 'string',
+    cost: 1,
+    kinds: PROC_KINDS,
+    desc: 'executable of the n-th ancestor (1 = parent)',
+    param: { form: '[n]', example: 'proc.aexe[2]', make: (p) => ancestor(p, 'exe') },
+  },
+  {
+    name: 'proc.anames',
+    type: 'list',
+    cost: 3,
+    kinds: PROC_KINDS,
+    desc: 'command names of all known ancestors, parent first',
+    get: (c) => c.ev?.proc?.ancestors.map((a) => a.comm),
+  },
+  {
+    name: 'proc.aexes',
+    type: 'list',
+    cost: 3,
+    kinds: PROC_KINDS,
+    desc: 'executables of all known ancestors, parent first',
+    get: (c) => c.ev?.proc?.ancestors.map((a) => a.exe),
+  },
+  {
+    name: 'proc.live_forked',
+    type: 'number',
+    cost: 1,
+    kinds: ['fork'],
     desc: 'fork events: live processes of the forking cgroup that vigil saw forked, the child included (a lower bound; a fork bomb grows it, a loop of short programs does not)',
     get: (c) => (c.ev?.kind === 'fork' ? c.ev.live_forked : undefined),
   },
-  { name: 'proc.fileless', type: 'bool', cost: 1, kinds: ['exec'], desc: 'exec of a memfd or deleted file', get: (c) => (c.ev?.kind === 'exec' ? c.ev.fileless : undefined) },
-  { name: 'proc.exe_host_fs', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the executable is on a host filesystem mounted into the container (outside its root filesystem), as after a chroot into a host mount', get: (c) => (c.ev?.kind === 'exec' ? c.ev.exe_host_fs : undefined) },
-  { name: 'proc.setuid', type: 'bool', cost: 1, kinds: ['exec'], desc: 'the exec raised privileges (setuid, setgid or file capabilities)', get: (c) => (c.ev?.kind === 'exec' ? c.ev.setuid || c.ev.setgid || c.ev.filecaps : undefined) },
   {
-    name: 'proc.exe_written_after_start', type: 'bool', cost: 100, kinds: PROC_KINDS,
+    name: 'proc.fileless',
+    type: 'bool',
+    cost: 1,
+    kinds: ['exec'],
+    desc: 'exec of a memfd or deleted file',
+    get: (c) => (c.ev?.kind === 'exec' ? c.ev.fileless : undefined),
+  },
+  {
+    name: 'proc.exe_host_fs',
+    type: 'bool',
+    cost: 1,
+    kinds: ['exec'],
+    desc: 'the executable is on a host filesystem mounted into the container (outside its root filesystem), as after a chroot into a host mount',
+    get: (c) => (c.ev?.kind === 'exec' ? c.ev.exe_host_fs : undefined),
+  },
+  {
+    name: 'proc.setuid',
+    type: 'bool',
+    cost: 1,
+    kinds: ['exec'],
+    desc: 'the exec raised privileges (setuid, setgid or file capabilities)',
+    get: (c) => (c.ev?.kind === 'exec' ? c.ev.setuid || c.ev.setgid || c.ev.filecaps : undefined),
+  },
+  {
+    name: 'proc.exe_written_after_start',
+    type: 'bool',
+    cost: 100,
+    kinds: PROC_KINDS,
     desc: 'the executable was modified after its container started (drift; stat of /proc/<pid>/root<exe>, only when a rule uses it)',
     get: exeDrift,
   },
-  { name: 'proc.stdin_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 0 is: socket, pipe, tty, file, anon (readlink /proc/<pid>/fd/0 when a rule uses it)', get: (c) => fdType(c, 0) },
+  {
+    name: 'proc.stdin_type',
+    type: 'string',
+    cost: 100,
+    kinds: PROC_KINDS,
+    desc: 'what fd 0 is: socket, pipe, tty, file, anon (readlink /proc/<pid>/fd/0 when a rule uses it)',
+    get: (c) => fdType(c, 0),
+  },
   { name: 'proc.stdout_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 1 is: socket, pipe, tty, file, anon', get: (c) => fdType(c, 1) },
-  { name: 'proc.stdin_socket', type: 'string', cost: 200, kinds: PROC_KINDS, desc: 'when fd 0 is a socket, its family: inet (TCP or UDP, v4 or v6), unix or other (looked up in /proc/<pid>/net/)', get: (c) => fdSocketFamily(c, 0) },
-  { name: 'proc.stdout_socket', type: 'string', cost: 200, kinds: PROC_KINDS, desc: 'when fd 1 is a socket, its family: inet, unix or other', get: (c) => fdSocketFamily(c, 1) },
-  { name: 'proc.is_container_init', type: 'bool', cost: 1, kinds: PROC_KINDS, desc: 'the process is pid 1 of its pid namespace inside a container', get: (c) => { const ev = c.ev; const id = ev?.container?.id; return ev && id !== undefined ? ev.vpid === 1 && id !== 'host' : undefined; } },
+  {
+    name: 'proc.stdin_socket',
+    type: 'string',
+    cost: 200,
+    kinds: PROC_KINDS,
+    desc: 'when fd 0 is a socket, its family: inet (TCP or UDP, v4 or v6), unix or other (looked up in /proc/<pid>/net/)',
+    get: (c) => fdSocketFamily(c, 0),
+  },
+  {
+    name: 'proc.stdout_socket',
+    type: 'string',
+    cost: 200,
+    kinds: PROC_KINDS,
+    desc: 'when fd 1 is a socket, its family: inet, unix or other',
+    get: (c) => fdSocketFamily(c, 1),
+  },
+  {
+    name: 'proc.is_container_init',
+    type: 'bool',
+    cost: 1,
+    kinds: PROC_KINDS,
+    desc: 'the process is pid 1 of its pid namespace inside a container',
+    get: (c) => {
+      const ev = c.ev;
+      const id = ev?.container?.id;
+      return ev && id !== undefined ? ev.vpid === 1 && id !== 'host' : undefined;
+    },
+  },
   // user.*, group.*
   { name: 'user.uid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'real user id', get: (c) => c.ev?.uid },
-  { name: 'user.euid', type: 'number', cost: 10, kinds: PROC_KINDS, desc: 'effective user id (exec and cred_change events, else the last known)', get: (c) => c.creds()?.euid },
-  { name: 'user.loginuid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'audit login uid (4294967295 when unset)', get: (c) => c.ev?.loginuid },
-  { name: 'user.old_euid', type: 'number', cost: 1, kinds: ['cred_change'], desc: 'effective uid before the change', get: (c) => (c.ev?.kind === 'cred_change' ? c.ev.old_creds.euid : undefined) },
-  { name: 'user.old_uid', type: 'number', cost: 1, kinds: ['cred_change'], desc: 'real uid before the change', get: (c) => (c.ev?.kind === 'cred_change' ? c.ev.old_creds.uid : undefined) },
-  { name: 'group.gid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'real group id', get: (c) => c.ev?.gid },
-  { name: 'group.egid', type: 'number', cost: 10, kinds: PROC_KINDS, desc: 'effective group id (exec and cred_change events, else the last known)', get: (c) => c.creds()?.egid },
-  // cap.*
-  { name: 'cap.effective', type: 'list', cost: 10, kinds: PROC_KINDS, desc: 'effective capabilities, CAP_SYS_ADMIN style (exec and cred_change events, else the last known)', get: (c) => { const k = c.creds(); return k ? capList(k.cap_effective) : undefined; } },
-  { name: 'cap.permitted', type: 'list', cost: 10, kinds: PROC_KINDS, desc: 'permitted capabilities', get: (c) => { const k = c.creds(); return k ? capList(k.cap_permitted) : undefined; } },
-  { name: 'cap.inheritable', type: 'list', cost: 10, kinds: PROC_KINDS, desc: 'inheritable capabilities', get: (c) => { const k = c.creds(); return k ? capList(k.cap_inheritable) : undefined; } },
   {
-    name: 'cap.gained', type: 'list', cost: 10, kinds: ['cred_change', 'exec'],
+    name: 'user.euid',
+    type: 'number',
+    cost: 10,
+    kinds: PROC_KINDS,
+    desc: 'effective user id (exec and cred_change events, else the last known)',
+    get: (c) => c.creds()?.euid,
+  },
+  { name: 'user.loginuid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'audit login uid (4294967295 when unset)', get: (c) => c.ev?.loginuid },
+  {
+    name: 'user.old_euid',
+    type: 'number',
+    cost: 1,
+    kinds: ['cred_change'],
+    desc: 'effective uid before the change',
+    get: (c) => (c.ev?.kind === 'cred_change' ? c.ev.old_creds.euid : undefined),
+  },
+  {
+    name: 'user.old_uid',
+    type: 'number',
+    cost: 1,
+    kinds: ['cred_change'],
+    desc: 'real uid before the change',
+    get: (c) => (c.ev?.kind === 'cred_change' ? c.ev.old_creds.uid : undefined),
+  },
+  { name: 'group.gid', type: 'number', cost: 1, kinds: PROC_KINDS, desc: 'real group id', get: (c) => c.ev?.gid },
+  {
+    name: 'group.egid',
+    type: 'number',
+    cost: 10,
+    kinds: PROC_KINDS,
+    desc: 'effective group id (exec and cred_change events, else the last known)',
+    get: (c) => c.creds()?.egid,
+  },
+  // cap.*
+  {
+    name: 'cap.effective',
+    type: 'list',
+    cost: 10,
+    kinds: PROC_KINDS,
+    desc: 'effective capabilities, CAP_SYS_ADMIN style (exec and cred_change events, else the last known)',
+    get: (c) => {
+      const k = c.creds();
+      return k ? capList(k.cap_effective) : undefined;
+    },
+  },
+  {
+    name: 'cap.permitted',
+    type: 'list',
+    cost: 10,
+    kinds: PROC_KINDS,
+    desc: 'permitted capabilities',
+    get: (c) => {
+      const k = c.creds();
+      return k ? capList(k.cap_permitted) : undefined;
+    },
+  },
+  {
+    name: 'cap.inheritable',
+    type: 'list',
+    cost: 10,
+    kinds: PROC_KINDS,
+    desc: 'inheritable capabilities',
+    get: (c) => {
+      const k = c.creds();
+      return k ? capList(k.cap_inheritable) : undefined;
+    },
+  },
+  {
+    name: 'cap.gained',
+    type: 'list',
+    cost: 10,
+    kinds: ['cred_change', 'exec'],
     desc: 'capabilities (effective or permitted) gained: cred_change new minus old; exec versus the creds before it when known',
     get: (c) => {
       const ev = c.ev;
-      if (ev?.kind === 'cred_change') return [...new Set([...capDiff(ev.new_creds.cap_effective, ev.old_creds.cap_effective), ...capDiff(ev.new_creds.cap_permitted, ev.old_creds.cap_permitted)])];
+      if (ev?.kind === 'cred_change')
+        return [
+          ...new Set([...capDiff(ev.new_creds.cap_effective, ev.old_creds.cap_effective), ...capDiff(ev.new_creds.cap_permitted, ev.old_creds.cap_permitted)]),
+        ];
       if (ev?.kind === 'exec') {
         const old = c.env.priorCreds(ev.pid);
         if (!old) return undefined;
@@ -695,10 +1328,17 @@ const F: FieldDef[] = [
     },
   },
   {
-    name: 'cap.lost', type: 'list', cost: 10, kinds: ['cred_change', 'exec'], desc: 'capabilities (effective or permitted) lost: old minus new',
+    name: 'cap.lost',
+    type: 'list',
+    cost: 10,
+    kinds: ['cred_change', 'exec'],
+    desc: 'capabilities (effective or permitted) lost: old minus new',
     get: (c) => {
       const ev = c.ev;
-      if (ev?.kind === 'cred_change') return [...new Set([...capDiff(ev.old_creds.cap_effective, ev.new_creds.cap_effective), ...capDiff(ev.old_creds.cap_permitted, ev.new_creds.cap_permitted)])];
+      if (ev?.kind === 'cred_change')
+        return [
+          ...new Set([...capDiff(ev.old_creds.cap_effective, ev.new_creds.cap_effective), ...capDiff(ev.old_creds.cap_permitted, ev.new_creds.cap_permitted)]),
+        ];
       if (ev?.kind === 'exec') {
         const old = c.env.priorCreds(ev.pid);
         if (!old) return undefined;
@@ -708,11 +1348,31 @@ const F: FieldDef[] = [
     },
   },
   // ns.*
-  ...NS_NAMES.map((n): FieldDef => ({ name: `ns.${n}`, type: 'number', cost: 1, kinds: PROC_KINDS, desc: `${n} namespace inode number of the task`, get: nsGetter(n) })),
-  { name: 'ns.is_host', type: 'bool', cost: 3, kinds: PROC_KINDS, desc: 'every namespace of the task is the host\'s (compared with pid 1\'s, or the daemon\'s own where pid 1\'s are unreadable)', get: (c) => (c.ev ? hostNsOf(c, c.ev.ns) : undefined) },
-  { name: 'ns.changed', type: 'list', cost: 1, kinds: ['ns_change'], desc: 'namespaces whose inode changed (mnt, pid, net, user, uts, ipc, cgroup)', get: (c) => (c.ev?.kind === 'ns_change' ? c.ev.changed : undefined) },
+  ...NS_NAMES.map(
+    (n): FieldDef => ({ name: `ns.${n}`, type: 'number', cost: 1, kinds: PROC_KINDS, desc: `${n} namespace inode number of the task`, get: nsGetter(n) }),
+  ),
   {
-    name: 'ns.new_is_host', type: 'bool', cost: 3, kinds: ['ns_change'], desc: 'a changed namespace is now the host\'s (setns into a host namespace)',
+    name: 'ns.is_host',
+    type: 'bool',
+    cost: 3,
+    kinds: PROC_KINDS,
+    desc: "every namespace of the task is the host's (compared with pid 1's, or the daemon's own where pid 1's are unreadable)",
+    get: (c) => (c.ev ? hostNsOf(c, c.ev.ns) : undefined),
+  },
+  {
+    name: 'ns.changed',
+    type: 'list',
+    cost: 1,
+    kinds: ['ns_change'],
+    desc: 'namespaces whose inode changed (mnt, pid, net, user, uts, ipc, cgroup)',
+    get: (c) => (c.ev?.kind === 'ns_change' ? c.ev.changed : undefined),
+  },
+  {
+    name: 'ns.new_is_host',
+    type: 'bool',
+    cost: 3,
+    kinds: ['ns_change'],
+    desc: "a changed namespace is now the host's (setns into a host namespace)",
     get: (c) => {
       const ev = c.ev;
       if (ev?.kind !== 'ns_change') return undefined;
@@ -721,68 +1381,305 @@ const F: FieldDef[] = [
       return ev.changed.some((n) => (NS_NAMES as readonly string[]).includes(n) && ev.new_ns[n as NsName] === h[n as NsName]);
     },
   },
-  { name: 'ns.flag_names', type: 'list', cost: 1, kinds: ['ns_change'], desc: 'CLONE_NEW* flags of the call', get: (c) => (c.ev?.kind === 'ns_change' ? c.ev.flag_names : undefined) },
-  // file.*
-  { name: 'file.path', type: 'string', cost: 1, kinds: ['file'], desc: 'absolute path of a watched file (kernel-resolved for opens)', get: (c) => (c.ev?.kind === 'file' ? c.ev.path : undefined) },
-  { name: 'fd.name', type: 'string', cost: 1, kinds: ['file'], desc: 'alias of file.path (Falco\'s name)', aliasOf: 'file.path', get: (c) => (c.ev?.kind === 'file' ? c.ev.path : undefined) },
-  { name: 'file.name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.path', get: (c) => (c.ev?.kind === 'file' ? basename(c.ev.path) : undefined) },
-  { name: 'file.directory', type: 'string', cost: 2, kinds: ['file'], desc: 'directory of file.path', get: (c) => (c.ev?.kind === 'file' ? dirname(c.ev.path) : undefined) },
-  { name: 'file.write', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with write intent (or changed: rename, link, unlink)', get: (c) => (c.ev?.kind === 'file' ? c.ev.write : undefined) },
-  { name: 'file.create', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with O_CREAT', get: (c) => (c.ev?.kind === 'file' ? c.ev.create : undefined) },
-  { name: 'file.mode', type: 'string', cost: 1, kinds: ['file'], desc: 'mode of an open, octal (`0755`): the one asked for, or for a created file reported as such the new file\'s permission bits', get: (c) => (c.ev?.kind === 'file' ? c.ev.mode : undefined) },
   {
-    name: 'file.created', type: 'bool', cost: 1, kinds: ['file'], syscalls: FILE_OPENS,
+    name: 'ns.flag_names',
+    type: 'list',
+    cost: 1,
+    kinds: ['ns_change'],
+    desc: 'CLONE_NEW* flags of the call',
+    get: (c) => (c.ev?.kind === 'ns_change' ? c.ev.flag_names : undefined),
+  },
+  // file.*
+  {
+    name: 'file.path',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    desc: 'absolute path of a watched file (kernel-resolved for opens)',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.path : undefined),
+  },
+  {
+    name: 'fd.name',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    desc: "alias of file.path (Falco's name)",
+    aliasOf: 'file.path',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.path : undefined),
+  },
+  {
+    name: 'file.name',
+    type: 'string',
+    cost: 2,
+    kinds: ['file'],
+    desc: 'last component of file.path',
+    get: (c) => (c.ev?.kind === 'file' ? basename(c.ev.path) : undefined),
+  },
+  {
+    name: 'file.directory',
+    type: 'string',
+    cost: 2,
+    kinds: ['file'],
+    desc: 'directory of file.path',
+    get: (c) => (c.ev?.kind === 'file' ? dirname(c.ev.path) : undefined),
+  },
+  {
+    name: 'file.write',
+    type: 'bool',
+    cost: 1,
+    kinds: ['file'],
+    desc: 'opened with write intent (or changed: rename, link, unlink)',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.write : undefined),
+  },
+  { name: 'file.create', type: 'bool', cost: 1, kinds: ['file'], desc: 'opened with O_CREAT', get: (c) => (c.ev?.kind === 'file' ? c.ev.create : undefined) },
+  {
+    name: 'file.mode',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    desc: "mode of an open, octal (`0755`): the one asked for, or for a created file reported as such the new file's permission bits",
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.mode : undefined),
+  },
+  {
+    name: 'file.created',
+    type: 'bool',
+    cost: 1,
+    kinds: ['file'],
+    syscalls: FILE_OPENS,
     desc: 'the open created the file (the kernel says so, not just O_CREAT); the probe also sends creations of unwatched files that are hidden (name starts with a dot), executable, or directly in /dev',
     get: (c) => (c.ev?.kind === 'file' ? c.ev.created === true : undefined),
   },
-  { name: 'file.op', type: 'string', cost: 1, kinds: ['file'], desc: 'open, rename, link, symlink, unlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.op : undefined) },
-  { name: 'file.flags', type: 'list', cost: 1, kinds: ['file'], desc: 'open flag names (O_WRONLY, O_CREAT, ...)', get: (c) => (c.ev?.kind === 'file' ? c.ev.open_flag_names : undefined) },
-  { name: 'file.dest', type: 'string', cost: 1, kinds: ['file'], desc: 'destination of rename, link, symlink', get: (c) => (c.ev?.kind === 'file' ? c.ev.dest : undefined) },
-  { name: 'file.dest_name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.dest', get: (c) => (c.ev?.kind === 'file' && c.ev.dest !== undefined ? basename(c.ev.dest) : undefined) },
-  { name: 'file.resolved', type: 'bool', cost: 1, kinds: ['file'], desc: 'the kernel resolved the path from dentries', get: (c) => (c.ev?.kind === 'file' ? c.ev.path_resolved : undefined) },
+  {
+    name: 'file.op',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    desc: 'open, rename, link, symlink, unlink',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.op : undefined),
+  },
+  {
+    name: 'file.flags',
+    type: 'list',
+    cost: 1,
+    kinds: ['file'],
+    desc: 'open flag names (O_WRONLY, O_CREAT, ...)',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.open_flag_names : undefined),
+  },
+  {
+    name: 'file.dest',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    desc: 'destination of rename, link, symlink',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.dest : undefined),
+  },
+  {
+    name: 'file.dest_name',
+    type: 'string',
+    cost: 2,
+    kinds: ['file'],
+    desc: 'last component of file.dest',
+    get: (c) => (c.ev?.kind === 'file' && c.ev.dest !== undefined ? basename(c.ev.dest) : undefined),
+  },
+  {
+    name: 'file.resolved',
+    type: 'bool',
+    cost: 1,
+    kinds: ['file'],
+    desc: 'the kernel resolved the path from dentries',
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.path_resolved : undefined),
+  },
   // the file's identity (opens): what the file is, whatever path reached it
-  { name: 'file.fs_type', type: 'string', cost: 1, kinds: ['file'], desc: 'type of the opened file\'s filesystem, by superblock magic (proc, sysfs, cgroup, ext4, overlay, ...; `0x<hex>` when not named)', get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_type : undefined) },
-  { name: 'file.fs_path', type: 'string', cost: 1, kinds: ['file'], desc: 'path of the opened file within its own filesystem (from that filesystem\'s root, no mount crossed): `/sys/kernel/core_pattern` on proc however it was reached; the host\'s `/etc/shadow` mounted at /host-etc is still `/etc/shadow`', get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_path : undefined) },
-  { name: 'file.fs_name', type: 'string', cost: 2, kinds: ['file'], desc: 'last component of file.fs_path: the file\'s own name (a bind mount onto another name keeps it)', get: (c) => (c.ev?.kind === 'file' && c.ev.fs_path !== undefined ? basename(c.ev.fs_path) : undefined) },
-  { name: 'file.host_mount', type: 'bool', cost: 1, kinds: ['file'], desc: 'the opened file is on a host filesystem mounted into the container (outside the container\'s root; not the kernel filesystems a runtime mounts: proc, sysfs, tmpfs, devpts, mqueue, cgroup)', get: (c) => (c.ev?.kind === 'file' ? c.ev.host_mount : undefined) },
+  {
+    name: 'file.fs_type',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    desc: "type of the opened file's filesystem, by superblock magic (proc, sysfs, cgroup, ext4, overlay, ...; `0x<hex>` when not named)",
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_type : undefined),
+  },
+  {
+    name: 'file.fs_path',
+    type: 'string',
+    cost: 1,
+    kinds: ['file'],
+    desc: "path of the opened file within its own filesystem (from that filesystem's root, no mount crossed): `/sys/kernel/core_pattern` on proc however it was reached; the host's `/etc/shadow` mounted at /host-etc is still `/etc/shadow`",
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.fs_path : undefined),
+  },
+  {
+    name: 'file.fs_name',
+    type: 'string',
+    cost: 2,
+    kinds: ['file'],
+    desc: "last component of file.fs_path: the file's own name (a bind mount onto another name keeps it)",
+    get: (c) => (c.ev?.kind === 'file' && c.ev.fs_path !== undefined ? basename(c.ev.fs_path) : undefined),
+  },
+  {
+    name: 'file.host_mount',
+    type: 'bool',
+    cost: 1,
+    kinds: ['file'],
+    desc: "the opened file is on a host filesystem mounted into the container (outside the container's root; not the kernel filesystems a runtime mounts: proc, sysfs, tmpfs, devpts, mqueue, cgroup)",
+    get: (c) => (c.ev?.kind === 'file' ? c.ev.host_mount : undefined),
+  },
   // net.*
-  { name: 'net.family', type: 'string', cost: 1, kinds: ['connect'], desc: 'unix, inet, inet6', get: (c) => (c.ev?.kind === 'connect' ? c.ev.family : undefined) },
-  { name: 'net.address', type: 'string', cost: 1, kinds: ['connect'], desc: 'remote address (inet)', get: (c) => (c.ev?.kind === 'connect' ? c.ev.address : undefined) },
+  {
+    name: 'net.family',
+    type: 'string',
+    cost: 1,
+    kinds: ['connect'],
+    desc: 'unix, inet, inet6',
+    get: (c) => (c.ev?.kind === 'connect' ? c.ev.family : undefined),
+  },
+  {
+    name: 'net.address',
+    type: 'string',
+    cost: 1,
+    kinds: ['connect'],
+    desc: 'remote address (inet)',
+    get: (c) => (c.ev?.kind === 'connect' ? c.ev.address : undefined),
+  },
   { name: 'net.port', type: 'number', cost: 1, kinds: ['connect'], desc: 'remote port (inet)', get: (c) => (c.ev?.kind === 'connect' ? c.ev.port : undefined) },
   { name: 'net.path', type: 'string', cost: 1, kinds: ['connect'], desc: 'unix socket path', get: (c) => (c.ev?.kind === 'connect' ? c.ev.path : undefined) },
-  { name: 'net.name', type: 'string', cost: 2, kinds: ['connect'], desc: 'last component of net.path', get: (c) => (c.ev?.kind === 'connect' && c.ev.path !== undefined ? basename(c.ev.path) : undefined) },
+  {
+    name: 'net.name',
+    type: 'string',
+    cost: 2,
+    kinds: ['connect'],
+    desc: 'last component of net.path',
+    get: (c) => (c.ev?.kind === 'connect' && c.ev.path !== undefined ? basename(c.ev.path) : undefined),
+  },
   // container.*
-  { name: 'container.id', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'container id; `host` for host processes, `unknown` when the cgroup could not be resolved', get: (c) => c.ref()?.id },
+  {
+    name: 'container.id',
+    type: 'string',
+    cost: 1,
+    kinds: CONTAINER_KINDS,
+    desc: 'container id; `host` for host processes, `unknown` when the cgroup could not be resolved',
+    get: (c) => c.ref()?.id,
+  },
   { name: 'container.name', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'container name', get: (c) => c.ref()?.name },
   { name: 'container.image', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'image reference', get: (c) => c.ref()?.image },
-  { name: 'container.image_repository', type: 'string', cost: 2, kinds: CONTAINER_KINDS, desc: 'image reference without tag or digest', get: (c) => { const i = c.ref()?.image; return i === undefined ? undefined : i.replace(/@.*$/, '').replace(/:[^:/]*$/, ''); } },
-  { name: 'container.runtime', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'docker, containerd, cri-o, podman, lxc, systemd-nspawn, runc, host, unknown', get: (c) => c.ref()?.runtime },
+  {
+    name: 'container.image_repository',
+    type: 'string',
+    cost: 2,
+    kinds: CONTAINER_KINDS,
+    desc: 'image reference without tag or digest',
+    get: (c) => {
+      const i = c.ref()?.image;
+      return i === undefined ? undefined : i.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+    },
+  },
+  {
+    name: 'container.runtime',
+    type: 'string',
+    cost: 1,
+    kinds: CONTAINER_KINDS,
+    desc: 'docker, containerd, cri-o, podman, lxc, systemd-nspawn, runc, host, unknown',
+    get: (c) => c.ref()?.runtime,
+  },
   { name: 'container.pod', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'Kubernetes pod name', get: (c) => c.ref()?.pod },
   { name: 'container.namespace', type: 'string', cost: 1, kinds: CONTAINER_KINDS, desc: 'Kubernetes namespace', get: (c) => c.ref()?.namespace },
-  { name: 'container.privileged', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'full capability set (as --privileged); absent for the host', get: posture('privileged') },
-  { name: 'container.host_pid', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s pid namespace', get: posture('hostPid') },
-  { name: 'container.host_net', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s network namespace', get: posture('hostNet') },
-  { name: 'container.host_ipc', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s ipc namespace', get: posture('hostIpc') },
-  { name: 'container.host_mnt', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s mount namespace', get: posture('hostMnt') },
-  { name: 'container.host_user', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s user namespace (no uid remapping)', get: posture('hostUser') },
-  { name: 'container.host_uts', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: 'shares the host\'s uts namespace', get: posture('hostUts') },
-  { name: 'container.mounts', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'sensitive host paths mounted in (docker.sock, /, /proc, ...), as mount points inside', get: posture('sensitiveMounts') },
-  { name: 'container.cap_effective', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'capabilities of the container\'s init process', get: (c) => { const p = c.info()?.posture; return p ? capList(p.capEffective) : undefined; } },
-  { name: 'container.posture_sources', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'where the posture was read from: runtime (the runtime\'s state, e.g. runc\'s OCI config), kernel (/proc of the init process), or both', get: posture('sources') },
-  { name: 'container.posture_mismatches', type: 'list', cost: 10, kinds: CONTAINER_KINDS, desc: 'posture fields where the runtime\'s record and the kernel\'s view disagree, as "hostNet: runtime false, kernel true" (the other container.* posture fields hold the kernel\'s view)', get: posture('mismatches') },
   {
-    name: 'container.label', type: 'string', cost: 10, kinds: CONTAINER_KINDS, desc: 'a label or annotation the runtime recorded',
-    param: { form: '[key]', example: 'container.label[app.kubernetes.io/name]', make: (k) => (k === '' ? 'a label key is needed' : (c) => c.info()?.labels[k]) },
+    name: 'container.privileged',
+    type: 'bool',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: 'full capability set (as --privileged); absent for the host',
+    get: posture('privileged'),
   },
-  { name: 'container.started_at', type: 'number', cost: 10, kinds: CONTAINER_KINDS, desc: 'when the container was first seen, unix ms', get: (c) => { const s = c.info()?.startedAt; return s === undefined ? undefined : Date.parse(s); } },
-  { name: 'container.changed', type: 'list', cost: 1, kinds: ['container_update'], desc: 'the fields of the container record this update changed (name, image, runtime, pod, namespace, podUid, labels, initPid, posture)', get: (c) => (c.lc?.kind === 'container_update' ? (c.lc.changed ?? []) : undefined) },
+  { name: 'container.host_pid', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: "shares the host's pid namespace", get: posture('hostPid') },
+  { name: 'container.host_net', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: "shares the host's network namespace", get: posture('hostNet') },
+  { name: 'container.host_ipc', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: "shares the host's ipc namespace", get: posture('hostIpc') },
+  { name: 'container.host_mnt', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: "shares the host's mount namespace", get: posture('hostMnt') },
+  {
+    name: 'container.host_user',
+    type: 'bool',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: "shares the host's user namespace (no uid remapping)",
+    get: posture('hostUser'),
+  },
+  { name: 'container.host_uts', type: 'bool', cost: 10, kinds: CONTAINER_KINDS, desc: "shares the host's uts namespace", get: posture('hostUts') },
+  {
+    name: 'container.mounts',
+    type: 'list',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: 'sensitive host paths mounted in (docker.sock, /, /proc, ...), as mount points inside',
+    get: posture('sensitiveMounts'),
+  },
+  {
+    name: 'container.cap_effective',
+    type: 'list',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: "capabilities of the container's init process",
+    get: (c) => {
+      const p = c.info()?.posture;
+      return p ? capList(p.capEffective) : undefined;
+    },
+  },
+  {
+    name: 'container.posture_sources',
+    type: 'list',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: "where the posture was read from: runtime (the runtime's state, e.g. runc's OCI config), kernel (/proc of the init process), or both",
+    get: posture('sources'),
+  },
+  {
+    name: 'container.posture_mismatches',
+    type: 'list',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: "posture fields where the runtime's record and the kernel's view disagree, as \"hostNet: runtime false, kernel true\" (the other container.* posture fields hold the kernel's view)",
+    get: posture('mismatches'),
+  },
+  {
+    name: 'container.label',
+    type: 'string',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: 'a label or annotation the runtime recorded',
+    param: {
+      form: '[key]',
+      example: 'container.label[app.kubernetes.io/name]',
+      make: (k) => (k === '' ? 'a label key is needed' : (c) => c.info()?.labels[k]),
+    },
+  },
+  {
+    name: 'container.started_at',
+    type: 'number',
+    cost: 10,
+    kinds: CONTAINER_KINDS,
+    desc: 'when the container was first seen, unix ms',
+    get: (c) => {
+      const s = c.info()?.startedAt;
+      return s === undefined ? undefined : Date.parse(s);
+    },
+  },
+  {
+    name: 'container.changed',
+    type: 'list',
+    cost: 1,
+    kinds: ['container_update'],
+    desc: 'the fields of the container record this update changed (name, image, runtime, pod, namespace, podUid, labels, initPid, posture)',
+    get: (c) => (c.lc?.kind === 'container_update' ? (c.lc.changed ?? []) : undefined),
+  },
   // ---- Falco's spellings (docs/falco.md): fields Falco rules name that vigil's own names do not cover ----
   ...FALCO_FIELDS,
   // metric.* (metric rules only)
   {
-    name: 'metric', type: 'number', cost: 1, kinds: ['metric'], desc: `a container metric (metric rules only): ${Object.keys(METRICS).join(', ')}`,
+    name: 'metric',
+    type: 'number',
+    cost: 1,
+    kinds: ['metric'],
+    desc: `a container metric (metric rules only): ${Object.keys(METRICS).join(', ')}`,
     param: {
-      form: '.<name>', example: 'metric.pids_current',
+      form: '.<name>',
+      example: 'metric.pids_current',
       make(p) {
         if (!(p in METRICS)) return `unknown metric ${JSON.stringify(p)} (known: ${Object.keys(METRICS).join(', ')})`;
         const m = p as MetricName;
@@ -854,8 +1751,18 @@ export function fieldsMarkdown(): string {
     groups.set(g, l);
   }
   const title: Record<string, string> = {
-    evt: 'Event', proc: 'Process', user: 'User', group: 'Group', cap: 'Capabilities', ns: 'Namespaces', file: 'Files', fd: 'Files (Falco aliases)',
-    net: 'Network', container: 'Container', metric: 'Metrics (metric rules)', thread: 'Threads (Falco\'s names)',
+    evt: 'Event',
+    proc: 'Process',
+    user: 'User',
+    group: 'Group',
+    cap: 'Capabilities',
+    ns: 'Namespaces',
+    file: 'Files',
+    fd: 'Files (Falco aliases)',
+    net: 'Network',
+    container: 'Container',
+    metric: 'Metrics (metric rules)',
+    thread: "Threads (Falco's names)",
   };
   const out: string[] = [
     '# Rule fields',
@@ -871,7 +1778,8 @@ export function fieldsMarkdown(): string {
     out.push(`## ${title[g] ?? g}`, '', '| field | type | kinds | description |', '|---|---|---|---|');
     for (const f of fields) {
       const name = f.param ? (f.param.form === '.<name>' ? `${f.name}.<name>` : `${f.name}${f.param.form}`) : f.name;
-      const kinds = f.kinds === undefined ? 'all' : f.kinds === PROC_KINDS ? 'sensor events' : f.kinds === CONTAINER_KINDS ? 'all (metric rules too)' : f.kinds.join(', ');
+      const kinds =
+        f.kinds === undefined ? 'all' : f.kinds === PROC_KINDS ? 'sensor events' : f.kinds === CONTAINER_KINDS ? 'all (metric rules too)' : f.kinds.join(', ');
       out.push(`| \`${name}\` | ${f.type} | ${kinds} | ${f.desc.replace(/\|/g, '\\|')}${f.cost >= 100 ? ' (costly: evaluated last)' : ''} |`);
     }
     out.push('');
@@ -900,13 +1808,13 @@ const FALCO_SHARED: ReadonlyArray<[string, FalcoMatch, string]> = [
   ['proc.tid', 'same', 'Falco: thread.tid'],
   ['proc.ppid', 'same', ''],
   ['proc.name', 'same', ''],
-  ['proc.exe', 'nearest', 'vigil: the executable\'s path (Falco\'s proc.exepath); Falco: argv[0] (vigil: proc.argv[0] is not a field; use proc.argv)'],
+  ['proc.exe', 'nearest', "vigil: the executable's path (Falco's proc.exepath); Falco: argv[0] (vigil: proc.argv[0] is not a field; use proc.argv)"],
   ['proc.args', 'same', ''],
   ['proc.cmdline', 'same', ''],
   ['proc.cwd', 'same', ''],
   ['proc.tty', 'same', ''],
   ['proc.pname', 'same', ''],
-  ['proc.pexe', 'nearest', 'vigil: the parent\'s executable path'],
+  ['proc.pexe', 'nearest', "vigil: the parent's executable path"],
   ['proc.aname[n]', 'same', 'a bare proc.aname compares any ancestor, as in Falco'],
   ['proc.is_container_init', 'same', 'Falco: proc.vpid = 1 in a container'],
   ['user.uid', 'same', ''],
@@ -923,14 +1831,15 @@ function falcoMarkdown(): string[] {
   const rows: string[] = [];
   const cell = (t: string): string => t.replace(/\|/g, '\\|');
   for (const [name, match, note] of FALCO_SHARED) rows.push(`| \`${name}\` | \`${name}\` | ${match} | ${cell(note)} |`);
-  for (const [name, a] of FALCO_ALIASES) rows.push(`| \`${name}${a.note === 'with [n]' ? '[n]' : ''}\` | \`${a.to}${a.note === 'with [n]' ? '[n]' : ''}\` | ${a.match} | |`);
+  for (const [name, a] of FALCO_ALIASES)
+    rows.push(`| \`${name}${a.note === 'with [n]' ? '[n]' : ''}\` | \`${a.to}${a.note === 'with [n]' ? '[n]' : ''}\` | ${a.match} | |`);
   rows.push('| `evt.rawarg.<name>` | `evt.arg.<name>` | nearest | vigil decodes arguments once; raw and decoded forms are the same values |');
   rows.push('| `proc.aname` (no index) | `proc.anames` | same | any ancestor |');
   for (const f of F) if (f.falco) rows.push(`| \`${f.name}${f.param ? f.param.form : ''}\` | (this name) | ${f.falco} | ${cell(f.desc)} |`);
   return [
-    '## Falco\'s field names',
+    "## Falco's field names",
     '',
-    'Falco rules use these names; vigil accepts each as a spelling of its own data (docs/falco.md). `same`: Falco\'s meaning;',
+    "Falco rules use these names; vigil accepts each as a spelling of its own data (docs/falco.md). `same`: Falco's meaning;",
     '`nearest`: the closest data vigil has (the notes say how it differs); `nodata`: recognised, always absent, and a rule that needs it',
     'to match is skipped by `vigild rules check` with the field named.',
     '',

@@ -67,7 +67,8 @@ function locAt(src: Src, offset: number, message: string): RuleFileError {
 
 function at(src: Src, node: YNode | Pair | null | undefined, message: string): Located {
   const range = node && 'range' in node ? node.range : undefined;
-  const off = range?.[0] ?? (node && 'key' in node && node.key && typeof node.key === 'object' && 'range' in node.key ? (node.key as YNode).range?.[0] : 0) ?? 0;
+  const off =
+    range?.[0] ?? (node && 'key' in node && node.key && typeof node.key === 'object' && 'range' in node.key ? (node.key as YNode).range?.[0] : 0) ?? 0;
   return new Located(locAt(src, off, message));
 }
 
@@ -154,10 +155,31 @@ export const ITEM_KEYS: Record<RawItem['type'], readonly string[]> = {
   list: ['list', 'items', 'append', 'override'],
   macro: ['macro', 'condition', 'append', 'override'],
   rule: [
-    'rule', 'desc', 'condition', 'output', 'severity', 'tags', 'enabled', 'exceptions', 'actions', 'type', 'append', 'override',
-    'by', 'window', 'steps', 'count', 'distinct', 'for',
+    'rule',
+    'desc',
+    'condition',
+    'output',
+    'severity',
+    'tags',
+    'enabled',
+    'exceptions',
+    'actions',
+    'type',
+    'append',
+    'override',
+    'by',
+    'window',
+    'steps',
+    'count',
+    'distinct',
+    'for',
     // Falco's keys: priority is severity's Falco name; the rest are accepted as Falco reads them.
-    'priority', 'source', 'skip-if-unknown-filter', 'warn_evttypes', 'capture', 'capture_duration',
+    'priority',
+    'source',
+    'skip-if-unknown-filter',
+    'warn_evttypes',
+    'capture',
+    'capture_duration',
   ],
 };
 
@@ -181,7 +203,13 @@ function versionItem(src: Src, entries: Map<string, Entry>, warnings: RuleFileEr
     const asked = /^\d+$/.test(v) ? `0.${v}.0` : v;
     if (asked === '' || !/^\d+(\.\d+)*$/.test(asked)) warnings.push(at(src, eng.value, `required_engine_version ${JSON.stringify(v)} is not a version`).err);
     else if (compareVersions(asked, FALCO_ENGINE_VERSION) > 0)
-      warnings.push(at(src, eng.value, `this file asks for Falco engine ${v}; vigil implements ${FALCO_ENGINE_VERSION}: rules using newer fields are skipped or rejected below`).err);
+      warnings.push(
+        at(
+          src,
+          eng.value,
+          `this file asks for Falco engine ${v}; vigil implements ${FALCO_ENGINE_VERSION}: rules using newer fields are skipped or rejected below`,
+        ).err,
+      );
     return true;
   }
   const plugins = entries.get('required_plugin_versions');
@@ -190,7 +218,8 @@ function versionItem(src: Src, entries: Map<string, Entry>, warnings: RuleFileEr
     for (const p of plugins.value.items) {
       const name = isMap(p) ? p.get('name') : undefined;
       if (typeof name !== 'string') throw at(src, p as YNode, 'a required plugin has name: and version:');
-      if (!BUILTIN_PLUGINS.has(name)) warnings.push(at(src, p as YNode, `plugin ${JSON.stringify(name)} is not available in vigil: rules with its source are skipped`).err);
+      if (!BUILTIN_PLUGINS.has(name))
+        warnings.push(at(src, p as YNode, `plugin ${JSON.stringify(name)} is not available in vigil: rules with its source are skipped`).err);
     }
     return true;
   }
@@ -234,7 +263,13 @@ function readFile(file: string, errors: RuleFileError[], warnings: RuleFileError
       }
       const nameNode = entries.get(type)!.value;
       if (!isScalar(nameNode) || typeof nameNode.value !== 'string' || nameNode.value === '') throw at(src, nameNode ?? it, `${type}: needs a name`);
-      for (const [k, e] of entries) if (!ITEM_KEYS[type].includes(k)) throw at(src, e.key.key as YNode, `unknown key ${JSON.stringify(k)} in ${type} ${JSON.stringify(nameNode.value)} (keys: ${ITEM_KEYS[type].join(', ')})`);
+      for (const [k, e] of entries)
+        if (!ITEM_KEYS[type].includes(k))
+          throw at(
+            src,
+            e.key.key as YNode,
+            `unknown key ${JSON.stringify(k)} in ${type} ${JSON.stringify(nameNode.value)} (keys: ${ITEM_KEYS[type].join(', ')})`,
+          );
       out.push({ type, name: nameNode.value, src, node: it, entries });
     } catch (err) {
       if (err instanceof Located) errors.push(err.err);
@@ -256,7 +291,13 @@ export function ruleFiles(dirs: readonly string[], errors: RuleFileError[]): str
       continue;
     }
     if (st.isFile()) files.push(d);
-    else files.push(...readdirSync(d).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(d, f)));
+    else
+      files.push(
+        ...readdirSync(d)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => join(d, f)),
+      );
   }
   return files;
 }
@@ -301,7 +342,9 @@ function override(item: RawItem): Map<string, 'append' | 'replace'> | undefined 
     if (!item.entries.has(k)) throw at(item.src, p.key as YNode, `override names ${k}, which this item does not set`);
     out.set(k, v);
   }
-  for (const k of item.entries.keys()) if (!['rule', 'macro', 'list', 'override'].includes(k) && !out.has(k)) throw at(item.src, item.entries.get(k)!.key.key as YNode, `${k} is set but not named in override:`);
+  for (const k of item.entries.keys())
+    if (!['rule', 'macro', 'list', 'override'].includes(k) && !out.has(k))
+      throw at(item.src, item.entries.get(k)!.key.key as YNode, `${k} is set but not named in override:`);
   return out;
 }
 
@@ -327,7 +370,13 @@ export function merge(items: RawItem[], errors: RuleFileError[], warnings: RuleF
   // already has replaces it for every file, e.g. Falco's shell_binaries replacing the default pack's.
   const replaced = (item: RawItem, oldWhere: string): void => {
     if (oldWhere.slice(0, oldWhere.lastIndexOf(':')) === item.src.file) return;
-    warnings.push(at(item.src, item.node, `this ${item.type} replaces ${JSON.stringify(item.name)} of ${oldWhere} for every file (append: true or override: extends it instead)`).err);
+    warnings.push(
+      at(
+        item.src,
+        item.node,
+        `this ${item.type} replaces ${JSON.stringify(item.name)} of ${oldWhere} for every file (append: true or override: extends it instead)`,
+      ).err,
+    );
   };
   const whereOf = (item: RawItem): string => `${item.src.file}:${item.src.lc.linePos(item.node.range?.[0] ?? 0).line}`;
   for (const item of items) {
@@ -362,7 +411,8 @@ export function merge(items: RawItem[], errors: RuleFileError[], warnings: RuleF
       } else {
         const old = defs.rules.get(item.name);
         const keys = [...item.entries.keys()].filter((k) => !['rule', 'append', 'override'].includes(k));
-        if (old && !append && !ov && !(keys.length === 1 && keys[0] === 'enabled')) replaced(item, `${old.src.file}:${old.src.lc.linePos(old.node.range?.[0] ?? 0).line}`);
+        if (old && !append && !ov && !(keys.length === 1 && keys[0] === 'enabled'))
+          replaced(item, `${old.src.file}:${old.src.lc.linePos(old.node.range?.[0] ?? 0).line}`);
         mergeRule(defs, item, ov, append, order++);
       }
     } catch (err) {
@@ -377,9 +427,19 @@ function mergeRule(defs: Definitions, item: RawItem, ov: Map<string, 'append' | 
   const old = defs.rules.get(item.name);
   const keys = [...item.entries.keys()].filter((k) => !['rule', 'append', 'override'].includes(k));
   const enabledOnly = keys.length === 1 && keys[0] === 'enabled' && !ov;
-  if (!old && (append || ov || enabledOnly)) throw at(item.src, item.node, `${append || ov ? 'append to' : 'enabled: for'} unknown rule ${JSON.stringify(item.name)}`);
+  if (!old && (append || ov || enabledOnly))
+    throw at(item.src, item.node, `${append || ov ? 'append to' : 'enabled: for'} unknown rule ${JSON.stringify(item.name)}`);
   if (!old || (!append && !ov && !enabledOnly)) {
-    const def: RuleDef = { name: item.name, order: old?.order ?? order, src: item.src, node: item.node, keys: new Map(), exceptions: [], extraTags: [], extraActions: [] };
+    const def: RuleDef = {
+      name: item.name,
+      order: old?.order ?? order,
+      src: item.src,
+      node: item.node,
+      keys: new Map(),
+      exceptions: [],
+      extraTags: [],
+      extraActions: [],
+    };
     for (const k of keys) {
       const v = item.entries.get(k)!.value;
       if (k === 'condition') def.cond = condText(item.src, v);
@@ -394,7 +454,8 @@ function mergeRule(defs: Definitions, item: RawItem, ov: Map<string, 'append' | 
   for (const k of keys) {
     const v = item.entries.get(k)!.value;
     const mode = enabledOnly ? 'replace' : ov ? ov.get(k)! : 'append';
-    if (mode === 'append' && !RULE_APPENDABLE.has(k)) throw at(item.src, item.entries.get(k)!.key.key as YNode, `${k} cannot be appended (appendable: ${[...RULE_APPENDABLE].join(', ')})`);
+    if (mode === 'append' && !RULE_APPENDABLE.has(k))
+      throw at(item.src, item.entries.get(k)!.key.key as YNode, `${k} cannot be appended (appendable: ${[...RULE_APPENDABLE].join(', ')})`);
     if (k === 'condition') {
       const ct = condText(item.src, v);
       old.cond = mode === 'append' && old.cond ? concatCond(old.cond, ct) : ct;
@@ -574,7 +635,8 @@ class Compiler {
         const get = (k: string): YNode | undefined => ex.items.find((p) => isScalar(p.key) && p.key.value === k)?.value as YNode | undefined;
         for (const p of ex.items) {
           const k = isScalar(p.key) ? String(p.key.value) : '';
-          if (!['name', 'fields', 'values', 'comps'].includes(k)) throw at(src, p.key as YNode, `unknown key ${JSON.stringify(k)} in an exception (keys: name, fields, values, comps)`);
+          if (!['name', 'fields', 'values', 'comps'].includes(k))
+            throw at(src, p.key as YNode, `unknown key ${JSON.stringify(k)} in an exception (keys: name, fields, values, comps)`);
         }
         const nameNode = get('name');
         const exName = isScalar(nameNode) ? String(nameNode.value) : undefined;
@@ -593,9 +655,16 @@ class Compiler {
             return f;
           });
           const compsNode = get('comps');
-          comps = compsNode === undefined ? fields.map(() => undefined) : isScalar(compsNode) ? [str(src, compsNode, 'comps') as Op] : strList(src, compsNode, 'comps') as Op[];
+          comps =
+            compsNode === undefined
+              ? fields.map(() => undefined)
+              : isScalar(compsNode)
+                ? [str(src, compsNode, 'comps') as Op]
+                : (strList(src, compsNode, 'comps') as Op[]);
           if (comps.length !== fields.length) throw at(src, compsNode, `comps has ${comps.length} operators for ${fields.length} fields`);
-          for (const c of comps) if (c !== undefined && !([...CMP_OPS, ...WORD_OPS] as readonly string[]).includes(c)) throw at(src, compsNode, `unknown operator ${JSON.stringify(c)} in comps`);
+          for (const c of comps)
+            if (c !== undefined && !([...CMP_OPS, ...WORD_OPS] as readonly string[]).includes(c))
+              throw at(src, compsNode, `unknown operator ${JSON.stringify(c)} in comps`);
           if (exName !== undefined) named.set(exName, { fields, comps, single });
         }
         const valuesNode = get('values');
@@ -603,7 +672,12 @@ class Compiler {
         if (!isSeq(valuesNode)) throw at(src, valuesNode, 'values is a list of tuples');
         for (const tupleNode of valuesNode.items as YNode[]) {
           const tuple: YNode[] = single ? [tupleNode] : isSeq(tupleNode) ? (tupleNode.items as YNode[]) : [];
-          if (tuple.length !== fields.length) throw at(src, tupleNode, `a tuple of ${fields.length} value${fields.length === 1 ? '' : 's'} (one per field) is needed, found ${isSeq(tupleNode) ? tuple.length : 'a single value'}`);
+          if (tuple.length !== fields.length)
+            throw at(
+              src,
+              tupleNode,
+              `a tuple of ${fields.length} value${fields.length === 1 ? '' : 's'} (one per field) is needed, found ${isSeq(tupleNode) ? tuple.length : 'a single value'}`,
+            );
           const parts = tuple.map((vn, i) => {
             let values: string[];
             let op = comps[i];
@@ -653,7 +727,8 @@ class Compiler {
         const ct = condText(src, node);
         throw new Located(ct.loc(m.index, `output: ${f}`));
       }
-      if (metric && f.def.kinds && !f.def.kinds.includes('metric')) throw at(src, node, `output: ${name} is an event field; a metric rule has metric.* and container.*`);
+      if (metric && f.def.kinds && !f.def.kinds.includes('metric'))
+        throw at(src, node, `output: ${name} is an event field; a metric rule has metric.* and container.*`);
       parts.push(text.slice(last, m.index), f.get);
       if (!fields.some((x) => x.name === name)) fields.push({ name, type: f.type, get: f.get });
       last = m.index + 1 + name.length;
@@ -674,31 +749,55 @@ class Compiler {
     const k = (name: string): { src: Src; value: YNode } | undefined => def.keys.get(name);
     const kindNode = k('type');
     const kind = (kindNode ? str(kindNode.src, kindNode.value, 'type') : 'event') as RuleKind;
-    if (!['event', 'sequence', 'threshold', 'metric'].includes(kind)) throw at(kindNode!.src, kindNode!.value, `type is event, sequence, threshold or metric, not ${JSON.stringify(kind)}`);
-    const allowed: Record<RuleKind, string[]> = { event: [], sequence: ['by', 'window', 'steps'], threshold: ['by', 'window', 'count', 'distinct'], metric: ['for'] };
+    if (!['event', 'sequence', 'threshold', 'metric'].includes(kind))
+      throw at(kindNode!.src, kindNode!.value, `type is event, sequence, threshold or metric, not ${JSON.stringify(kind)}`);
+    const allowed: Record<RuleKind, string[]> = {
+      event: [],
+      sequence: ['by', 'window', 'steps'],
+      threshold: ['by', 'window', 'count', 'distinct'],
+      metric: ['for'],
+    };
     for (const key of ['by', 'window', 'steps', 'count', 'distinct', 'for']) {
       const e = k(key);
       if (e && !allowed[kind].includes(key)) throw at(e.src, e.value, `${key}: does not apply to a${kind === 'event' ? 'n' : ''} ${kind} rule`);
     }
     const sevKey = k('severity') ? 'severity' : 'priority';
     const sevNode = k(sevKey);
-    if (k('severity') && k('priority')) throw at(k('priority')!.src, k('priority')!.value, 'severity: and priority: are the same key (priority is Falco\'s name); set one');
+    if (k('severity') && k('priority'))
+      throw at(k('priority')!.src, k('priority')!.value, "severity: and priority: are the same key (priority is Falco's name); set one");
     if (!sevNode) throw at(def.src, def.node, `rule ${JSON.stringify(def.name)} needs severity: (or Falco's priority:) (${SEVERITIES.join(', ')})`);
     const written = str(sevNode.src, sevNode.value, sevKey).trim().toLowerCase();
     const severity = (PRIORITY_ALIASES[written] ?? written) as Severity;
-    if (!SEVERITIES.includes(severity)) throw at(sevNode.src, sevNode.value, `${sevKey} is one of ${SEVERITIES.join(', ')} (any case; info for informational), not ${JSON.stringify(written)}`);
+    if (!SEVERITIES.includes(severity))
+      throw at(sevNode.src, sevNode.value, `${sevKey} is one of ${SEVERITIES.join(', ')} (any case; info for informational), not ${JSON.stringify(written)}`);
     const tagsNode = k('tags');
-    const tags = [...new Set([...(tagsNode ? strList(tagsNode.src, tagsNode.value, 'tags') : []), ...def.extraTags.flatMap((t) => strList(t.src, t.node, 'tags'))])];
+    const tags = [
+      ...new Set([...(tagsNode ? strList(tagsNode.src, tagsNode.value, 'tags') : []), ...def.extraTags.flatMap((t) => strList(t.src, t.node, 'tags'))]),
+    ];
     const actNode = k('actions');
-    const actions = [...new Set([...(actNode ? strList(actNode.src, actNode.value, 'actions') : []), ...def.extraActions.flatMap((t) => strList(t.src, t.node, 'actions'))])];
-    for (const a of actions) if (!(ACTIONS as readonly string[]).includes(a)) throw at((actNode ?? def.extraActions[0])!.src, (actNode?.value ?? def.extraActions[0]!.node), `unknown action ${JSON.stringify(a)} (actions: ${ACTIONS.join(', ')})`);
+    const actions = [
+      ...new Set([...(actNode ? strList(actNode.src, actNode.value, 'actions') : []), ...def.extraActions.flatMap((t) => strList(t.src, t.node, 'actions'))]),
+    ];
+    for (const a of actions)
+      if (!(ACTIONS as readonly string[]).includes(a))
+        throw at(
+          (actNode ?? def.extraActions[0])!.src,
+          actNode?.value ?? def.extraActions[0]!.node,
+          `unknown action ${JSON.stringify(a)} (actions: ${ACTIONS.join(', ')})`,
+        );
     const enNode = k('enabled');
     if (enNode && (!isScalar(enNode.value) || typeof enNode.value.value !== 'boolean')) throw at(enNode.src, enNode.value, 'enabled: true or false');
     const descNode = k('desc');
     const desc = descNode ? str(descNode.src, descNode.value, 'desc') : '';
     const info: RuleInfo = {
-      name: def.name, desc, kind, severity, tags, enabled: enNode ? (enNode.value as { value: boolean }).value : true,
-      actions: actions as ActionName[], source: `${def.src.file}:${def.src.lc.linePos(def.node.range?.[0] ?? 0).line}`,
+      name: def.name,
+      desc,
+      kind,
+      severity,
+      tags,
+      enabled: enNode ? (enNode.value as { value: boolean }).value : true,
+      actions: actions as ActionName[],
+      source: `${def.src.file}:${def.src.lc.linePos(def.node.range?.[0] ?? 0).line}`,
     };
     const outNode = k('output');
     const { render, fields: outputFields } = this.output(outNode?.src ?? def.src, outNode?.value, def.name, kind === 'metric');
@@ -714,7 +813,8 @@ class Compiler {
     if (kind === 'sequence') {
       if (def.cond) throw at(def.src, def.node, 'a sequence rule has steps:, not condition:');
       const stepsNode = k('steps');
-      if (!stepsNode || !isSeq(stepsNode.value) || stepsNode.value.items.length < 2) throw at(stepsNode?.src ?? def.src, stepsNode?.value ?? def.node, 'a sequence rule needs steps: (two or more, each with condition:)');
+      if (!stepsNode || !isSeq(stepsNode.value) || stepsNode.value.items.length < 2)
+        throw at(stepsNode?.src ?? def.src, stepsNode?.value ?? def.node, 'a sequence rule needs steps: (two or more, each with condition:)');
       const trees: Node[] = [];
       const steps: Pred[] = [];
       for (const st of stepsNode.value.items as YNode[]) {
@@ -733,8 +833,13 @@ class Compiler {
       const stepKinds = trees.map(kindsOf);
       const stepSyscalls = trees.map(syscallsOf);
       return {
-        ...base, kinds: stepKinds.reduce((a, b) => (a === null || b === null ? null : new Set([...a, ...b]))), syscalls: stepSyscalls.reduce((a, b) => (a === null || b === null ? null : new Set([...a, ...b]))),
-        cond: () => false, trees, sequence: { steps, stepKinds, stepSyscalls, by, windowMs }, signature: `sequence|${by}|${windowMs}|${trees.length}|${JSON.stringify(stepsNode.value.toJSON())}`,
+        ...base,
+        kinds: stepKinds.reduce((a, b) => (a === null || b === null ? null : new Set([...a, ...b]))),
+        syscalls: stepSyscalls.reduce((a, b) => (a === null || b === null ? null : new Set([...a, ...b]))),
+        cond: () => false,
+        trees,
+        sequence: { steps, stepKinds, stepSyscalls, by, windowMs },
+        signature: `sequence|${by}|${windowMs}|${trees.length}|${JSON.stringify(stepsNode.value.toJSON())}`,
       };
     }
     if (!def.cond) throw at(def.src, def.node, `rule ${JSON.stringify(def.name)} needs condition:`);
@@ -743,7 +848,15 @@ class Compiler {
       const f = k('for');
       const forMs = f ? ruleDuration((f.value as { value?: unknown }).value) : 0;
       if (forMs === undefined) throw at(f!.src, f!.value, 'for is a duration: 0s, 30s, 5m, 1h');
-      return { ...base, kinds: new Set(['metric']), syscalls: null, cond: pred, trees: [tree], metric: { forMs, names: [...metricNames(tree)] }, signature: `metric|${def.cond.text}|${forMs}` };
+      return {
+        ...base,
+        kinds: new Set(['metric']),
+        syscalls: null,
+        cond: pred,
+        trees: [tree],
+        metric: { forMs, names: [...metricNames(tree)] },
+        signature: `metric|${def.cond.text}|${forMs}`,
+      };
     }
     const kinds = kindsOf(tree);
     if (kinds?.has('metric')) throw condError(def.cond, new ConditionError(0, 'metric.* fields need type: metric'));
@@ -755,7 +868,8 @@ class Compiler {
       if (typeof by === 'string') throw at(byNode!.src, byNode!.value, by);
       const cn = k('count');
       const count = cn && isScalar(cn.value) ? Number(cn.value.value) : NaN;
-      if (!cn || !Number.isInteger(count) || count < 1) throw at(cn?.src ?? def.src, cn?.value ?? def.node, 'a threshold rule needs count: (a whole number from 1)');
+      if (!cn || !Number.isInteger(count) || count < 1)
+        throw at(cn?.src ?? def.src, cn?.value ?? def.node, 'a threshold rule needs count: (a whole number from 1)');
       const dn = k('distinct');
       let distinct: ResolvedField | undefined;
       if (dn) {
@@ -764,7 +878,11 @@ class Compiler {
         distinct = d;
       }
       const windowMs = windowOf();
-      return { ...common, threshold: { by, windowMs, count, ...(distinct ? { distinct } : {}) }, signature: `threshold|${def.cond.text}|${byName}|${windowMs}|${count}|${distinct?.name ?? ''}` };
+      return {
+        ...common,
+        threshold: { by, windowMs, count, ...(distinct ? { distinct } : {}) },
+        signature: `threshold|${def.cond.text}|${byName}|${windowMs}|${count}|${distinct?.name ?? ''}`,
+      };
     }
     return { ...common, signature: `event|${def.cond.text}` };
   }
@@ -782,18 +900,35 @@ const LOADED: RuleStatus = Object.freeze({ state: 'loaded', notes: [] }) as Rule
 function skippedRule(def: RuleDef, source: string, reason: string): CompiledRule {
   const k = (name: string): YNode | undefined => def.keys.get(name)?.value;
   const text = (n: YNode | undefined): string => (isScalar(n) ? String(n.value) : '');
-  const sev = text(k('priority') ?? k('severity')).trim().toLowerCase();
+  const sev = text(k('priority') ?? k('severity'))
+    .trim()
+    .toLowerCase();
   const severity = (SEVERITIES as readonly string[]).includes(PRIORITY_ALIASES[sev] ?? sev) ? ((PRIORITY_ALIASES[sev] ?? sev) as Severity) : 'notice';
   const tagsNode = k('tags');
   const tags = isSeq(tagsNode) ? tagsNode.items.map((n) => text(n as YNode)) : [];
   const en = k('enabled');
   return {
     info: {
-      name: def.name, desc: text(k('desc')), kind: 'event', severity, tags, enabled: isScalar(en) ? en.value !== false : true, actions: [],
+      name: def.name,
+      desc: text(k('desc')),
+      kind: 'event',
+      severity,
+      tags,
+      enabled: isScalar(en) ? en.value !== false : true,
+      actions: [],
       source: `${def.src.file}:${def.src.lc.linePos(def.node.range?.[0] ?? 0).line}`,
     },
-    order: def.order, kinds: new Set<string>(), syscalls: new Set<string>(), cond: () => false, exception: undefined, render: () => def.name, outputFields: [], trees: [],
-    source, status: { state: 'skipped', reason, notes: [] }, signature: `skipped|${def.name}`,
+    order: def.order,
+    kinds: new Set<string>(),
+    syscalls: new Set<string>(),
+    cond: () => false,
+    exception: undefined,
+    render: () => def.name,
+    outputFields: [],
+    trees: [],
+    source,
+    status: { state: 'skipped', reason, notes: [] },
+    signature: `skipped|${def.name}`,
   };
 }
 
@@ -841,4 +976,3 @@ export function compileRuleFiles(dirs: readonly string[], opts: CompileOptions =
   if (errors.length > 0) throw new RuleError(errors);
   return { rules, files, counts: { rules: rules.length, macros: defs.macros.size, lists: defs.lists.size }, warnings };
 }
-

@@ -37,7 +37,14 @@ export function validateRuleText(dirs: readonly string[], text: string, fileName
   try {
     writeFileSync(file, text, { mode: 0o600 });
     const rs = RuleSet.load([...dirs, file]);
-    return { ok: true, errors: [], rules: rs.rules().filter((r) => r.source.startsWith(`${file}:`)).map((r) => r.name) };
+    return {
+      ok: true,
+      errors: [],
+      rules: rs
+        .rules()
+        .filter((r) => r.source.startsWith(`${file}:`))
+        .map((r) => r.name),
+    };
   } catch (err) {
     if (!(err instanceof RuleError)) throw err;
     return { ok: false, errors: err.errors.map((e) => ({ ...e, file: e.file === file ? fileName : e.file })), rules: [] };

@@ -17,7 +17,20 @@ import { syscallTable } from '../sensor/syscalls.js';
 import type { MetricName } from '../core/metric-names.js';
 
 export const CMP_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
-export const WORD_OPS = ['in', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'regex', 'exists', 'pmatch', 'intersects', 'bcontains', 'bstartswith'] as const;
+export const WORD_OPS = [
+  'in',
+  'contains',
+  'icontains',
+  'startswith',
+  'endswith',
+  'glob',
+  'regex',
+  'exists',
+  'pmatch',
+  'intersects',
+  'bcontains',
+  'bstartswith',
+] as const;
 /** Operators whose right-hand side is a list of values. */
 export const LIST_OPS: ReadonlySet<string> = new Set(['in', 'pmatch', 'intersects']);
 /** Falco's field transformers. */
@@ -212,7 +225,8 @@ export class Parser {
     if (t.t === 'sym' && t.v === '(') {
       const n = this.expr();
       const close = this.lex();
-      if (close.t !== 'sym' || close.v !== ')') throw new ConditionError(close.pos, `expected ")" to close the "(" at offset ${t.pos}, found ${describe(close)}`);
+      if (close.t !== 'sym' || close.v !== ')')
+        throw new ConditionError(close.pos, `expected ")" to close the "(" at offset ${t.pos}, found ${describe(close)}`);
       return n;
     }
     if (t.t === 'eof') throw new ConditionError(t.pos, 'unexpected end of condition');
@@ -289,7 +303,13 @@ export class Parser {
       }
       const v = this.lex();
       const list = v.t === 'word' ? this.scope.list(v.v) : undefined;
-      if (!list) throw new ConditionError(v.pos, v.t === 'word' ? `unknown list ${JSON.stringify(v.v)} (or write "${op} (${v.v})")` : `expected "(" or a list name after "${op}", found ${describe(v)}`);
+      if (!list)
+        throw new ConditionError(
+          v.pos,
+          v.t === 'word'
+            ? `unknown list ${JSON.stringify(v.v)} (or write "${op} (${v.v})")`
+            : `expected "(" or a list name after "${op}", found ${describe(v)}`,
+        );
       this.checkSyscalls(field, op, list, v.pos);
       return { t: 'cmp', field, op, values: [...list], pos: ft.pos, valuePos: v.pos };
     }
@@ -317,7 +337,9 @@ export class Parser {
     const name = field.def.name;
     if (name !== 'evt.type' && name !== 'evt.syscall') return;
     if (op !== '=' && op !== '!=' && op !== 'in') return;
-    for (const v of values) if (!isSyscallName(v)) throw new ConditionError(pos, `unknown system call ${JSON.stringify(v)} (${field.name} compares system call names, e.g. openat, execve)`);
+    for (const v of values)
+      if (!isSyscallName(v))
+        throw new ConditionError(pos, `unknown system call ${JSON.stringify(v)} (${field.name} compares system call names, e.g. openat, execve)`);
   }
 
   // ---- metric arithmetic ----
@@ -419,7 +441,8 @@ function transform(name: Transformer, inner: ResolvedField, pos: number): Resolv
   const g = inner.get;
   let get: Getter;
   let type: FieldType = inner.type;
-  if (inner.type !== 'string' && inner.type !== 'list') throw new ConditionError(pos, `${name}() applies to strings and lists; ${inner.name} is a ${inner.type}`);
+  if (inner.type !== 'string' && inner.type !== 'list')
+    throw new ConditionError(pos, `${name}() applies to strings and lists; ${inner.name} is a ${inner.type}`);
   switch (name) {
     case 'tolower':
       get = (c) => mapValue(g(c), (s) => s.toLowerCase());

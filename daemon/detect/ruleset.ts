@@ -147,7 +147,9 @@ export class RuleSet {
 
   rules(): RuleInfo[] {
     return this.all.map((r) => ({
-      ...r.info, tags: [...r.info.tags], actions: [...r.info.actions],
+      ...r.info,
+      tags: [...r.info.tags],
+      actions: [...r.info.actions],
       status: { state: r.status.state, ...(r.status.reason !== undefined ? { reason: r.status.reason } : {}) },
     }));
   }
@@ -174,7 +176,9 @@ export class RuleSet {
       // Exec events carry no system call name; a rule that names execve or execveat (Falco's
       // spawned_process) is a candidate for them.
       l = this.active.filter(
-        (r) => allows(r.kinds, kind) && (r.syscalls === null || (syscall !== '' ? r.syscalls.has(syscall) : kind === 'exec' && (r.syscalls.has('execve') || r.syscalls.has('execveat')))),
+        (r) =>
+          allows(r.kinds, kind) &&
+          (r.syscalls === null || (syscall !== '' ? r.syscalls.has(syscall) : kind === 'exec' && (r.syscalls.has('execve') || r.syscalls.has('execveat')))),
       );
       this.index.set(key, l);
     }

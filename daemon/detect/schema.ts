@@ -15,7 +15,12 @@ import { ACTIONS, SEVERITIES } from '../core/severity.js';
 
 const KINDS: readonly RuleKind[] = ['event', 'sequence', 'threshold', 'metric'];
 /** The keys that only some rule types take (as Compiler.rule in loader.ts refuses them elsewhere). */
-const KIND_KEYS: Record<RuleKind, readonly string[]> = { event: [], sequence: ['by', 'window', 'steps'], threshold: ['by', 'window', 'count', 'distinct'], metric: ['for'] };
+const KIND_KEYS: Record<RuleKind, readonly string[]> = {
+  event: [],
+  sequence: ['by', 'window', 'steps'],
+  threshold: ['by', 'window', 'count', 'distinct'],
+  metric: ['for'],
+};
 const KIND_ONLY = [...new Set(Object.values(KIND_KEYS).flat())];
 
 const name: JsonSchema = { type: 'string', minLength: 1 };
@@ -35,13 +40,13 @@ const scalar: JsonSchema = { type: ['string', 'number', 'boolean'] };
 
 /** What each key of an item means and takes. Keyed by name: a key means the same in every item type. */
 const KEYS: Record<string, JsonSchema> = {
-  rule: { description: 'The rule\'s name; an item of the same name replaces, appends to or overrides an earlier one.', ...name },
-  macro: { description: 'The macro\'s name, used in conditions.', ...name },
-  list: { description: 'The list\'s name, used in conditions and exceptions.', ...name },
-  items: { description: 'The list\'s values; a value naming another list includes it.', type: 'array', items: scalar },
+  rule: { description: "The rule's name; an item of the same name replaces, appends to or overrides an earlier one.", ...name },
+  macro: { description: "The macro's name, used in conditions.", ...name },
+  list: { description: "The list's name, used in conditions and exceptions.", ...name },
+  items: { description: "The list's values; a value naming another list includes it.", type: 'array', items: scalar },
   condition,
   desc: { description: 'What the rule detects.', type: 'string' },
-  output: { description: 'The alert message; %field is replaced by the field\'s value.', type: 'string' },
+  output: { description: "The alert message; %field is replaced by the field's value.", type: 'string' },
   severity: { description: `One of ${SEVERITIES.join(', ')} (any case).`, type: 'string', pattern: `^(?:${SEVERITIES.map(anyCase).join('|')})$` },
   tags: { description: 'Tags (MITRE ids, topics).', ...strings },
   enabled: { description: 'false turns the rule off; an item with only rule: and enabled: changes an earlier rule.', type: 'boolean' },
@@ -52,17 +57,27 @@ const KEYS: Record<string, JsonSchema> = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        name: { description: 'The exception\'s name.', type: 'string' },
+        name: { description: "The exception's name.", type: 'string' },
         fields: { description: 'A field, or a list of fields.', anyOf: [{ type: 'string' }, strings] },
         values: { description: 'Tuples of values, one value (or list of values) per field.', type: 'array' },
-        comps: { description: 'An operator per field (default = or in).', anyOf: [{ type: 'string', enum: OPS }, { type: 'array', items: { type: 'string', enum: OPS } }] },
+        comps: {
+          description: 'An operator per field (default = or in).',
+          anyOf: [
+            { type: 'string', enum: OPS },
+            { type: 'array', items: { type: 'string', enum: OPS } },
+          ],
+        },
       },
     },
   },
   actions: { description: 'Responses to a match.', type: 'array', items: { type: 'string', enum: [...ACTIONS] } },
   type: { description: 'event (the default), sequence, threshold or metric.', type: 'string', enum: [...KINDS] },
   append: { description: 'true: add to the earlier item of this name instead of replacing it.', type: 'boolean' },
-  override: { description: 'Per key, append or replace the earlier item\'s value.', type: 'object', additionalProperties: { type: 'string', enum: ['append', 'replace'] } },
+  override: {
+    description: "Per key, append or replace the earlier item's value.",
+    type: 'object',
+    additionalProperties: { type: 'string', enum: ['append', 'replace'] },
+  },
   by: { description: 'sequence: process or container; threshold: the field whose values are counted apart (default container.id).', type: 'string' },
   window: { description: 'sequence and threshold: the time window (500ms, 10s, 5m, 1h).', ...durationSchema(true) },
   steps: {
@@ -71,7 +86,13 @@ const KEYS: Record<string, JsonSchema> = {
     minItems: 2,
     items: { type: 'object', required: ['condition'], additionalProperties: false, properties: { condition } },
   },
-  count: { description: 'threshold: matches (or distinct values) within the window that fire the rule.', anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\s*0*[1-9]\\d*\\s*$' }] },
+  count: {
+    description: 'threshold: matches (or distinct values) within the window that fire the rule.',
+    anyOf: [
+      { type: 'integer', minimum: 1 },
+      { type: 'string', pattern: '^\\s*0*[1-9]\\d*\\s*$' },
+    ],
+  },
   distinct: { description: 'threshold: count distinct values of this field instead of events.', type: 'string' },
   for: { description: 'metric: how long the condition must hold (0s: at once).', ...durationSchema(false) },
   // Falco's keys (docs/falco.md).
@@ -80,8 +101,14 @@ const KEYS: Record<string, JsonSchema> = {
     type: 'string',
     pattern: `^(?:${[...SEVERITIES, ...Object.keys(PRIORITY_ALIASES)].map(anyCase).join('|')})$`,
   },
-  source: { description: 'Falco\'s event source: syscall (the default) or a plugin\'s; rules of a plugin source vigil does not have are skipped with a warning.', type: 'string' },
-  'skip-if-unknown-filter': { description: 'Falco: true skips the rule (with a warning) when its condition names a field vigil does not have, instead of failing the file.', type: 'boolean' },
+  source: {
+    description: "Falco's event source: syscall (the default) or a plugin's; rules of a plugin source vigil does not have are skipped with a warning.",
+    type: 'string',
+  },
+  'skip-if-unknown-filter': {
+    description: 'Falco: true skips the rule (with a warning) when its condition names a field vigil does not have, instead of failing the file.',
+    type: 'boolean',
+  },
   warn_evttypes: { description: 'Falco: accepted; vigil always warns when a rule can never fire.', type: 'boolean' },
   capture: { description: 'Falco: accepted and ignored (vigil records no capture files).', type: 'boolean' },
   capture_duration: { description: 'Falco: accepted and ignored.', type: 'integer', minimum: 0 },
@@ -101,7 +128,10 @@ function itemSchema(type: keyof typeof ITEM_KEYS): JsonSchema {
     const fresh: JsonSchema = { not: { anyOf: [{ required: ['append'], properties: { append: { const: true } } }, { required: ['override'] }] } };
     for (const kind of KINDS) {
       const disallowed = KIND_ONLY.filter((k) => !KIND_KEYS[kind].includes(k));
-      const isKind: JsonSchema = kind === 'event' ? { anyOf: [{ not: { required: ['type'] } }, { properties: { type: { const: 'event' } } }] } : { required: ['type'], properties: { type: { const: kind } } };
+      const isKind: JsonSchema =
+        kind === 'event'
+          ? { anyOf: [{ not: { required: ['type'] } }, { properties: { type: { const: 'event' } } }] }
+          : { required: ['type'], properties: { type: { const: kind } } };
       const then: JsonSchema = { not: { anyOf: disallowed.map((k) => ({ required: [k] })) } };
       if (kind === 'sequence') then.properties = { by: { enum: ['process', 'container'] } };
       rules.push({ if: { allOf: [fresh, isKind] }, then });
@@ -121,11 +151,15 @@ export function rulesSchema(): JsonSchema {
   const [first, ...rest] = types;
   const chain = (t: keyof typeof ITEM_KEYS, others: Array<keyof typeof ITEM_KEYS>): JsonSchema =>
     others.length === 0
-      ? { if: { required: [t] }, then: itemSchema(t), else: { type: 'object', anyOf: [{ required: ['required_engine_version'] }, { required: ['required_plugin_versions'] }] } }
+      ? {
+          if: { required: [t] },
+          then: itemSchema(t),
+          else: { type: 'object', anyOf: [{ required: ['required_engine_version'] }, { required: ['required_plugin_versions'] }] },
+        }
       : { if: { required: [t] }, then: itemSchema(t), else: chain(others[0]!, others.slice(1)) };
   return schemaDocument(
     'vigil rule file',
-    'A vigil rule file (docs/rules.md): a list of rule, macro and list items. Generated from daemon/detect/loader.ts by `vigild config schema rules`. The schema checks one file\'s shape; conditions, fields, macros and lists used, and appends across files are checked by `vigild rules check`.',
+    "A vigil rule file (docs/rules.md): a list of rule, macro and list items. Generated from daemon/detect/loader.ts by `vigild config schema rules`. The schema checks one file's shape; conditions, fields, macros and lists used, and appends across files are checked by `vigild rules check`.",
     { type: ['array', 'null'], items: { type: 'object', ...chain(first!, rest) } },
   );
 }

@@ -66,19 +66,25 @@ export function conditionStatus(tree: Node): RuleStatus {
     const untraced = [...syscalls].filter((s) => !traced.has(s)).sort();
     if (untraced.length === syscalls.size)
       return { state: 'never', reason: `${names(untraced)} ${untraced.length === 1 ? 'is' : 'are'} not traced by vigil's probes`, notes };
-    if (untraced.length > 0) notes.push(`${names(untraced)} not traced (the rule sees ${[...syscalls].filter((s) => traced.has(s)).sort().join(', ')})`);
+    if (untraced.length > 0)
+      notes.push(
+        `${names(untraced)} not traced (the rule sees ${[...syscalls]
+          .filter((s) => traced.has(s))
+          .sort()
+          .join(', ')})`,
+      );
   }
   const kinds = kindsOf(tree);
   if (kinds !== null && kinds.size === 0) {
-    if (missing.size > 0)
-      return { state: 'skipped', reason: [...missing].map(([n, d]) => `${n}: ${d.nodata}`).join('; '), notes };
+    if (missing.size > 0) return { state: 'skipped', reason: [...missing].map(([n, d]) => `${n}: ${d.nodata}`).join('; '), notes };
     return { state: 'never', reason: 'no event kind can satisfy the condition (its parts require different kinds)', notes };
   }
   for (const [n, d] of missing) notes.push(`${n} has no data (${d.nodata}): comparisons with it are false, so a "not" around one always holds`);
   if (kinds !== null && [...kinds].every((k) => k === 'file') && watchesOf(tree).length === 0 && !requiresCreated(tree))
     return {
       state: 'never',
-      reason: 'the file probe reports only watched paths and this condition names none it can watch (exact paths, prefixes, file names); it can only fire on paths other loaded rules watch',
+      reason:
+        'the file probe reports only watched paths and this condition names none it can watch (exact paths, prefixes, file names); it can only fire on paths other loaded rules watch',
       notes,
     };
   if (kinds !== null && [...kinds].every((k) => k === 'connect') && watchesOf(tree).length === 0 && !alwaysSentAddress(tree))

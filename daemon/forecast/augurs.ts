@@ -83,7 +83,14 @@ export function mstlForecast(values: readonly number[], periods: readonly number
 }
 
 /** Prophet (MAP fit by wasmstan) with one custom seasonality per period (in steps of stepMs). */
-export function prophetForecast(times: readonly number[], values: readonly number[], periods: readonly number[], stepMs: number, horizon: number, level: number): ModelOutput {
+export function prophetForecast(
+  times: readonly number[],
+  values: readonly number[],
+  periods: readonly number[],
+  stepMs: number,
+  horizon: number,
+  level: number,
+): ModelOutput {
   need();
   if (!optimizer) throw new Error('Prophet optimizer not loaded: await loadProphetOptimizer() first');
   const m = new Prophet({

@@ -157,7 +157,10 @@ describe('early warnings', () => {
     return { series: (i: number) => v[i]!, limit: Math.max(...v) / share };
   };
   const quiet: Array<{ name: string; series: (i: number) => number; limit?: number }> = [
-    { name: 'flat noise at 90% of the limit', series: (i) => generate('noise', 400, 21).values[i]! * 0 + 460 * MiB + generate('noise', 400, 21).values[i]! / 50 },
+    {
+      name: 'flat noise at 90% of the limit',
+      series: (i) => generate('noise', 400, 21).values[i]! * 0 + 460 * MiB + generate('noise', 400, 21).values[i]! / 50,
+    },
     { name: 'sawtooth (GC) under the limit', series: (i) => generate('sawtooth_gc', 400, 22).values[i]! },
     { name: 'bursts under the limit', series: (i) => generate('bursts', 400, 23).values[i]! },
     // Series seen from the middle of a rise that turns: young trends are not trusted far ahead.
@@ -180,7 +183,10 @@ describe('early warnings', () => {
         r.setNow(t);
         if (i % 2 === 1) await r.engine.refresh();
       }
-      assert.deepEqual(r.matches.filter((m) => m.rule.kind === 'metric').map((m) => m.message), []);
+      assert.deepEqual(
+        r.matches.filter((m) => m.rule.kind === 'metric').map((m) => m.message),
+        [],
+      );
     });
   }
 
@@ -233,7 +239,8 @@ describe('priority and the round budget', () => {
       const g = generate('noise', 120, 100 + s);
       const samples: Sample[] = [];
       // Series k sits at k/n of its limit: the last ones are closest.
-      for (let i = 0; i < 120; i++) samples.push({ target: `c${s}`, metric: 'pids_current', time: t0 + i * STEP, value: ((s + 1) / (n + 1)) * 300 + g.values[i]! / 1e9 });
+      for (let i = 0; i < 120; i++)
+        samples.push({ target: `c${s}`, metric: 'pids_current', time: t0 + i * STEP, value: ((s + 1) / (n + 1)) * 300 + g.values[i]! / 1e9 });
       samples.push({ target: `c${s}`, metric: 'pids_max', time: t0, value: 300 });
       r.engine.observe(samples);
     }
@@ -261,7 +268,15 @@ class FaultyWorker extends ForecastWorker {
 
 describe('worker pool', () => {
   const g = generate('linear_leak', 100, 5);
-  const input: SeriesInput = { target: 'c', metric: 'memory_working_set_bytes', times: g.times, values: g.values, horizonMs: 600_000, level: 0.95, budgetMs: 100 };
+  const input: SeriesInput = {
+    target: 'c',
+    metric: 'memory_working_set_bytes',
+    times: g.times,
+    values: g.values,
+    horizonMs: 600_000,
+    level: 0.95,
+    budgetMs: 100,
+  };
   const table: Array<{ fault: WorkerRequest['fault']; counter: 'crashes' | 'timeouts' }> = [
     { fault: 'crash', counter: 'crashes' },
     { fault: 'throw', counter: 'crashes' },
@@ -303,7 +318,11 @@ describe('worker pool', () => {
     const limit = 1000;
     const gr = ramp(12, 0, 120, limit);
     // 90 of the ramp's 120 points: the crossing (30 points ahead) is within half the trend's age.
-    for (let i = 0; i < 90; i++) r.engine.observe([{ target: 'c9', metric: 'pids_current', time: gr.times[i]!, value: gr.values[i]! }, { target: 'c9', metric: 'pids_max', time: gr.times[i]!, value: limit }]);
+    for (let i = 0; i < 90; i++)
+      r.engine.observe([
+        { target: 'c9', metric: 'pids_current', time: gr.times[i]!, value: gr.values[i]! },
+        { target: 'c9', metric: 'pids_max', time: gr.times[i]!, value: limit },
+      ]);
     r.setNow(gr.times[89]!);
     await r.engine.refresh();
     r.engine.observe([{ target: 'c9', metric: 'pids_current', time: gr.times[90]!, value: gr.values[90]! }]);

@@ -49,9 +49,25 @@ export interface Resource {
 }
 
 export const RESOURCES: readonly Resource[] = [
-  { metric: 'memory_working_set_bytes', limit: 'memory_limit_bytes', fraction: 1, instant: true, rule: 'Memory exhaustion forecast', noun: 'memory', unit: 'bytes' },
+  {
+    metric: 'memory_working_set_bytes',
+    limit: 'memory_limit_bytes',
+    fraction: 1,
+    instant: true,
+    rule: 'Memory exhaustion forecast',
+    noun: 'memory',
+    unit: 'bytes',
+  },
   { metric: 'pids_current', limit: 'pids_max', fraction: 1, instant: true, rule: 'Process count exhaustion forecast', noun: 'process count', unit: 'count' },
-  { metric: 'cpu_usage_cores', limit: 'cpu_quota_cores', fraction: 0.95, instant: false, rule: 'CPU quota saturation forecast', noun: 'CPU use', unit: 'cores' },
+  {
+    metric: 'cpu_usage_cores',
+    limit: 'cpu_quota_cores',
+    fraction: 0.95,
+    instant: false,
+    rule: 'CPU quota saturation forecast',
+    noun: 'CPU use',
+    unit: 'cores',
+  },
 ];
 
 export const FORECAST_TAGS = ['T1499', 'forecast', 'dos'];
@@ -213,7 +229,9 @@ export function warningForecast(f: Forecast): Forecast {
 }
 
 export class ForecastEngine {
-  private readonly opt: Required<Pick<ForecastEngineOptions, 'intervalMs' | 'fitBudgetMs' | 'horizonMs' | 'historyMs' | 'level' | 'consecutive' | 'minPoints' | 'anomalies'>> & { roundBudgetMs: number };
+  private readonly opt: Required<
+    Pick<ForecastEngineOptions, 'intervalMs' | 'fitBudgetMs' | 'horizonMs' | 'historyMs' | 'level' | 'consecutive' | 'minPoints' | 'anomalies'>
+  > & { roundBudgetMs: number };
   private readonly source: SeriesSource;
   private readonly ks: Pick<Keyspace, 'putRecord' | 'getRecord'>;
   private storeFailing = false;
@@ -344,7 +362,17 @@ export class ForecastEngine {
   stats(): ForecastEngineStats {
     let open = 0;
     for (const st of this.states.values()) if (st.warning) open++;
-    const out: ForecastEngineStats = { series: this.states.size, rounds: this.counters.rounds, fits: { ...this.fits }, warningsOpen: open, warningsRaised: this.counters.warningsRaised, warningsResolved: this.counters.warningsResolved, anomalies: this.counters.anomalies, storeErrors: this.counters.storeErrors, worker: this.worker.stats() };
+    const out: ForecastEngineStats = {
+      series: this.states.size,
+      rounds: this.counters.rounds,
+      fits: { ...this.fits },
+      warningsOpen: open,
+      warningsRaised: this.counters.warningsRaised,
+      warningsResolved: this.counters.warningsResolved,
+      anomalies: this.counters.anomalies,
+      storeErrors: this.counters.storeErrors,
+      worker: this.worker.stats(),
+    };
     if (this.lastRound) out.lastRound = { ...this.lastRound };
     return out;
   }
@@ -618,7 +646,16 @@ export class ForecastEngine {
     const what = a.kind === 'level_shift' ? 'level shift' : 'outlier';
     const excerpt = a.excerpt.map((v) => formatValue(v, u)).join(', ');
     this.onMatch({
-      rule: { name: a.kind === 'level_shift' ? 'Metric level shift' : 'Metric outlier', desc: `sudden ${what} in a resource metric`, kind: 'event', severity: 'notice', tags: ['forecast', 'anomaly'], enabled: true, actions: ['notify'], source: 'daemon/forecast' },
+      rule: {
+        name: a.kind === 'level_shift' ? 'Metric level shift' : 'Metric outlier',
+        desc: `sudden ${what} in a resource metric`,
+        kind: 'event',
+        severity: 'notice',
+        tags: ['forecast', 'anomaly'],
+        enabled: true,
+        actions: ['notify'],
+        source: 'daemon/forecast',
+      },
       time: now,
       message: `${what} in ${st.resource.metric} of ${who} at ${new Date(a.time).toISOString()}: ${formatValue(a.before, u)} -> ${formatValue(a.after, u)} (${a.score.toFixed(0)} noise widths); last ${a.excerpt.length} points: ${excerpt}`,
       container: c,

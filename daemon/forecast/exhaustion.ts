@@ -15,7 +15,12 @@ import type { MetricName } from '../core/metric-names.js';
 import type { Exhaustion, ForecastPoint } from '../core/forecast.js';
 
 /** First time `pick(point)` reaches `limit`, linearly interpolated from the previous point (or `start`). */
-function firstCrossing(start: { time: number; value: number }, points: readonly ForecastPoint[], limit: number, pick: (p: ForecastPoint) => number): number | undefined {
+function firstCrossing(
+  start: { time: number; value: number },
+  points: readonly ForecastPoint[],
+  limit: number,
+  pick: (p: ForecastPoint) => number,
+): number | undefined {
   let prevT = start.time;
   let prevV = start.value;
   if (prevV >= limit) return prevT;
@@ -36,7 +41,13 @@ function firstCrossing(start: { time: number; value: number }, points: readonly 
  * rise to `peakRatio` times it. A bound that starts above the limit (the upper one, on a series
  * already close) crosses at the last observation.
  */
-export function exhaustion(last: { time: number; value: number }, points: readonly ForecastPoint[], limitMetric: MetricName, limit: number, peakRatio = 1): Exhaustion {
+export function exhaustion(
+  last: { time: number; value: number },
+  points: readonly ForecastPoint[],
+  limitMetric: MetricName,
+  limit: number,
+  peakRatio = 1,
+): Exhaustion {
   const out: Exhaustion = { limitMetric, limit };
   const ratio = Number.isFinite(peakRatio) && peakRatio > 1 ? peakRatio : 1;
   if (ratio > 1) out.peakRatio = ratio;

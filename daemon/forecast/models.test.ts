@@ -39,7 +39,8 @@ describe('model choice', () => {
       assert.ok(r.forecast, r.reason);
       assert.equal(r.period > 0, row.period, `period ${r.period}`);
       assert.ok(row.allowed.includes(r.forecast.model), `chose ${r.forecast.model} (backtest ${JSON.stringify(r.backtest)})`);
-      if (r.backtest && r.forecast.model !== 'linear') assert.ok(r.backtest[r.forecast.model]! < r.backtest.linear!, 'a model other than the baseline must beat it');
+      if (r.backtest && r.forecast.model !== 'linear')
+        assert.ok(r.backtest[r.forecast.model]! < r.backtest.linear!, 'a model other than the baseline must beat it');
     });
   }
 
@@ -101,13 +102,37 @@ describe('the current trend (segmented least squares)', () => {
   const table: Array<{ name: string; values: number[]; segment: (s: number) => boolean; rise: (s: number) => boolean; says: string }> = [
     { name: 'noise: one segment', values: generate('noise', 300, 5).values, segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
     { name: 'a linear leak: one rising segment', values: generate('linear_leak', 300, 5).values, segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
-    { name: 'flat 60 points, then a ramp: both start with the ramp', values: ramp(5, 60, 200, 512 * MiB).values.slice(0, 160), segment: near(60, 4), rise: near(60, 4), says: '60 +- 4, 60 +- 4' },
-    { name: 'a level step: the step, no rise', values: generate('step', 400, 5).values, segment: (s) => s >= 200, rise: (s) => s >= 200, says: 'at or after the step (200 or later) for both' },
-    { name: 'a GC sawtooth: the last drop ends the rise', values: sawtooth, segment: near(drops[3]!, 2), rise: near(drops[3]!, 2), says: `${drops[3]} +- 2 for both` },
+    {
+      name: 'flat 60 points, then a ramp: both start with the ramp',
+      values: ramp(5, 60, 200, 512 * MiB).values.slice(0, 160),
+      segment: near(60, 4),
+      rise: near(60, 4),
+      says: '60 +- 4, 60 +- 4',
+    },
+    {
+      name: 'a level step: the step, no rise',
+      values: generate('step', 400, 5).values,
+      segment: (s) => s >= 200,
+      rise: (s) => s >= 200,
+      says: 'at or after the step (200 or later) for both',
+    },
+    {
+      name: 'a GC sawtooth: the last drop ends the rise',
+      values: sawtooth,
+      segment: near(drops[3]!, 2),
+      rise: near(drops[3]!, 2),
+      says: `${drops[3]} +- 2 for both`,
+    },
     { name: 'a leak that slows down: a new segment, the same rise', values: slowing, segment: near(100, 6), rise: (s) => s === 0, says: '100 +- 6, 0' },
     { name: 'a leak with transient peaks: one rise', values: spiky, segment: (s) => s >= 0, rise: (s) => s === 0, says: 'any, 0' },
     { name: 'a constant: one segment', values: Array.from({ length: 100 }, () => 299008), segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
-    { name: 'integer counts rising by one: one rising segment', values: Array.from({ length: 100 }, (_, i) => Math.floor(i / 1.3)), segment: (s) => s === 0, rise: (s) => s === 0, says: '0, 0' },
+    {
+      name: 'integer counts rising by one: one rising segment',
+      values: Array.from({ length: 100 }, (_, i) => Math.floor(i / 1.3)),
+      segment: (s) => s === 0,
+      rise: (s) => s === 0,
+      says: '0, 0',
+    },
   ];
   for (const row of table) {
     test(row.name, () => {
@@ -118,7 +143,9 @@ describe('the current trend (segmented least squares)', () => {
   test('noise on one line shows a break in at most 3% of series (100 seeds, 20 to 320 points)', () => {
     let breaks = 0;
     let runs = 0;
-    for (const n of [20, 40, 80, 160, 320]) for (let seed = 0; seed < 100; seed++, runs++) if (currentTrend(generate(seed % 2 ? 'noise' : 'linear_leak', n, 7000 + seed).values).segmentStart > 0) breaks++;
+    for (const n of [20, 40, 80, 160, 320])
+      for (let seed = 0; seed < 100; seed++, runs++)
+        if (currentTrend(generate(seed % 2 ? 'noise' : 'linear_leak', n, 7000 + seed).values).segmentStart > 0) breaks++;
     assert.ok(breaks / runs <= 0.03, `${breaks} of ${runs}`);
   });
   test('forecastSeries reports how long the series has risen and the slope t of its current segment', () => {
@@ -160,7 +187,13 @@ describe('intervals', () => {
   });
   test('bounds are ordered and never negative, the horizon is thinned to at most 360 steps', () => {
     const g = generate('noise', 100, 9);
-    const r = forecastSeries(input(g.times, g.values.map((v) => v / 1e8), { horizonMs: 24 * 3600_000 }));
+    const r = forecastSeries(
+      input(
+        g.times,
+        g.values.map((v) => v / 1e8),
+        { horizonMs: 24 * 3600_000 },
+      ),
+    );
     const pts = r.forecast!.points;
     assert.ok(pts.length <= 360);
     for (const p of pts) assert.ok(p.lower >= 0 && p.lower <= p.value && p.value <= p.upper);
@@ -178,7 +211,13 @@ describe('time to exhaustion', () => {
     { name: 'all cross', limit: 65, last: 40, want: { earliest: 12, at: 18, latest: 35 } },
     { name: 'already at the limit', limit: 30, last: 40, want: { earliest: 0, at: 0, latest: 0 } },
     // Peaks at twice the level: the curves cross half the limit (200 -> 100, as in the first row).
-    { name: 'peaks at twice the level cross where the level reaches half the limit', limit: 200, last: 40, peak: 2, want: { earliest: 23, at: 35, latest: undefined } },
+    {
+      name: 'peaks at twice the level cross where the level reaches half the limit',
+      limit: 200,
+      last: 40,
+      peak: 2,
+      want: { earliest: 23, at: 35, latest: undefined },
+    },
     // The last sample is a peak itself: 80 under a limit of 90 is not a crossing although 80 > 90 / 2.
     { name: 'a last sample under the limit does not cross by itself', limit: 90, last: 80, peak: 2, want: { earliest: 3, at: 5, latest: 15 } },
     { name: 'a last sample at the limit crosses now', limit: 80, last: 80, peak: 2, want: { earliest: 0, at: 0, latest: 0 } },
@@ -235,7 +274,10 @@ describe('anomalies', () => {
     const g = generate('noise', 60, 4);
     const v = g.values.map((x, i) => (i === 57 ? x + 40 * MiB : x));
     const a = findAnomalies(g.times, v);
-    assert.deepEqual(a.map((x) => x.kind), ['outlier']);
+    assert.deepEqual(
+      a.map((x) => x.kind),
+      ['outlier'],
+    );
     assert.equal(a[0]!.time, g.times[57]);
     // The spike alone, before the series is back, is not reported yet.
     assert.deepEqual(findAnomalies(g.times.slice(0, 58), v.slice(0, 58)), []);

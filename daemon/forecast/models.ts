@@ -64,7 +64,16 @@ export function linearForecast(values: readonly number[], horizon: number, level
   return { point, lower, upper };
 }
 
-function fitModel(model: ForecastModel, times: readonly number[], values: readonly number[], period: number, stepMs: number, horizon: number, level: number, every: number): ModelOutput {
+function fitModel(
+  model: ForecastModel,
+  times: readonly number[],
+  values: readonly number[],
+  period: number,
+  stepMs: number,
+  horizon: number,
+  level: number,
+  every: number,
+): ModelOutput {
   // The augurs models forecast on the input's own step: fit on a thinned series when `every` > 1.
   const thin = <T>(xs: readonly T[]): T[] => (every > 1 ? xs.filter((_, i) => (xs.length - 1 - i) % every === 0) : [...xs]);
   switch (model) {

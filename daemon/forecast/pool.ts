@@ -194,7 +194,10 @@ export class ForecastWorker {
         this.queue.unshift(job);
       } else {
         this.counters.failed++;
-        this.log.error({ err, target: job.req.input.target, metric: job.req.input.metric, kind }, 'forecast worker failed twice on one series; it is skipped this round');
+        this.log.error(
+          { err, target: job.req.input.target, metric: job.req.input.metric, kind },
+          'forecast worker failed twice on one series; it is skipped this round',
+        );
         job.reject(new ForecastWorkerError(`forecast of ${job.req.input.target}/${job.req.input.metric}: worker ${kind} twice`, { cause: err }));
       }
     } else {

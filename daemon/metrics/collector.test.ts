@@ -65,8 +65,14 @@ describe('MetricsCollector', () => {
     assert.equal(fake.maxInFlight, 3);
     assert.equal(got.length, 1);
     assert.equal(got[0]!.samples.length, 21);
-    assert.ok(got[0]!.samples.every((s) => s.time === stats.startedAt), 'one time per sweep');
-    assert.deepEqual({ targets: stats.targets, sampled: stats.sampled, vanished: stats.vanished, errors: stats.errors, samples: stats.samples }, { targets: 21, sampled: 21, vanished: 0, errors: 0, samples: 21 });
+    assert.ok(
+      got[0]!.samples.every((s) => s.time === stats.startedAt),
+      'one time per sweep',
+    );
+    assert.deepEqual(
+      { targets: stats.targets, sampled: stats.sampled, vanished: stats.vanished, errors: stats.errors, samples: stats.samples },
+      { targets: 21, sampled: 21, vanished: 0, errors: 0, samples: 21 },
+    );
     assert.ok(stats.durationMs > 0 && stats.cpuMs >= 0);
     assert.deepEqual(c.lastSweep, stats);
   });
@@ -75,14 +81,23 @@ describe('MetricsCollector', () => {
     const fake = new FakeSampler();
     fake.behaviour.set('c1', 'vanish').set('c2', 'throw').set('c3', 'partial');
     const log = logSink();
-    const c = new MetricsCollector({ sampler: fake, targets: () => targets(4), sink: () => {}, host: false, logger: createLogger({ destination: log.stream, level: 'debug' }) });
+    const c = new MetricsCollector({
+      sampler: fake,
+      targets: () => targets(4),
+      sink: () => {},
+      host: false,
+      logger: createLogger({ destination: log.stream, level: 'debug' }),
+    });
     const s1 = await c.sweep();
     assert.deepEqual([s1.sampled, s1.vanished, s1.errors, s1.samples], [2, 1, 2, 2]);
     await c.sweep();
     assert.deepEqual(c.totals, { sweeps: 2, overruns: 0, vanished: 2, errors: 4, samples: 4 });
     const warns = log.lines.filter((l) => l.level === 40);
     assert.deepEqual(warns.map((w) => w.target).sort(), ['c2', 'c3'], 'one warning per failing target in a minute');
-    assert.ok(log.lines.some((l) => l.level === 20 && l.target === 'c1'), 'vanished at debug');
+    assert.ok(
+      log.lines.some((l) => l.level === 20 && l.target === 'c1'),
+      'vanished at debug',
+    );
   });
 
   test('targets no longer listed are forgotten', async () => {
@@ -98,7 +113,14 @@ describe('MetricsCollector', () => {
   test('a throwing sink does not stop the collector', async () => {
     const fake = new FakeSampler();
     let n = 0;
-    const c = new MetricsCollector({ sampler: fake, targets: () => [], sink: () => { n++; throw new Error('full'); } });
+    const c = new MetricsCollector({
+      sampler: fake,
+      targets: () => [],
+      sink: () => {
+        n++;
+        throw new Error('full');
+      },
+    });
     await c.sweep();
     await c.sweep();
     assert.equal(n, 2);

@@ -44,7 +44,14 @@ describe('layouts', () => {
     assert.deepEqual(sourceOf(l, 'cpuacct'), { version: 1, root: '/sys/fs/cgroup/cpuacct' });
     assert.deepEqual(sourceOf(l, 'io'), { version: 1, root: '/sys/fs/cgroup/blkio' });
     assert.deepEqual(sourceOf(l, 'pids'), { version: 1, root: '/sys/fs/cgroup/pids' });
-    assert.deepEqual(procsRoots(l), ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuacct', '/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified']);
+    assert.deepEqual(procsRoots(l), [
+      '/sys/fs/cgroup/pids',
+      '/sys/fs/cgroup/memory',
+      '/sys/fs/cgroup/cpu',
+      '/sys/fs/cgroup/cpuacct',
+      '/sys/fs/cgroup/systemd',
+      '/sys/fs/cgroup/unified',
+    ]);
   });
   test('hybrid with memory moved to the v2 tree', () => {
     const mounts = parseMountinfo(HYBRID).filter((m) => m.mountPoint !== '/sys/fs/cgroup/memory');

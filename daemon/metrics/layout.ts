@@ -68,7 +68,9 @@ export function layoutFromMounts(mounts: readonly MountEntry[], v2ControllersTex
   for (const m of mounts) {
     if (m.root !== '/') continue;
     if (m.fsType === 'cgroup2') {
-      const better = v2Root === undefined || (V2_PREFERRED.indexOf(m.mountPoint) >= 0 && (V2_PREFERRED.indexOf(v2Root) < 0 || V2_PREFERRED.indexOf(m.mountPoint) < V2_PREFERRED.indexOf(v2Root)));
+      const better =
+        v2Root === undefined ||
+        (V2_PREFERRED.indexOf(m.mountPoint) >= 0 && (V2_PREFERRED.indexOf(v2Root) < 0 || V2_PREFERRED.indexOf(m.mountPoint) < V2_PREFERRED.indexOf(v2Root)));
       if (better) v2Root = m.mountPoint;
     } else if (m.fsType === 'cgroup') {
       for (const opt of m.superOptions) {
@@ -79,8 +81,7 @@ export function layoutFromMounts(mounts: readonly MountEntry[], v2ControllersTex
   }
   const v2Controllers = new Set(v2Root === undefined ? [] : v2ControllersText.trim().split(/\s+/).filter(Boolean));
   const v1Controllers = [...v1Roots.keys()].filter((c) => !c.startsWith('name='));
-  const mode: LayoutMode =
-    v2Root !== undefined ? (v1Controllers.length > 0 ? 'hybrid' : 'v2') : v1Roots.size > 0 ? 'v1' : 'none';
+  const mode: LayoutMode = v2Root !== undefined ? (v1Controllers.length > 0 ? 'hybrid' : 'v2') : v1Roots.size > 0 ? 'v1' : 'none';
   return { mode, ...(v2Root !== undefined ? { v2Root } : {}), v2Controllers, v1Roots };
 }
 

@@ -93,10 +93,18 @@ export function parseIoStat(text: string): IoTotals {
       const v = num(f.slice(eq + 1));
       if (v === undefined) continue;
       switch (f.slice(0, eq)) {
-        case 'rbytes': t.readBytes += v; break;
-        case 'wbytes': t.writeBytes += v; break;
-        case 'rios': t.readOps += v; break;
-        case 'wios': t.writeOps += v; break;
+        case 'rbytes':
+          t.readBytes += v;
+          break;
+        case 'wbytes':
+          t.writeBytes += v;
+          break;
+        case 'rios':
+          t.readOps += v;
+          break;
+        case 'wios':
+          t.writeOps += v;
+          break;
       }
     }
   }
@@ -181,7 +189,11 @@ export function parseNetDev(text: string, includeLoopback = false): NetTotals {
     if (colon < 0) continue;
     const iface = line.slice(0, colon).trim();
     if (iface === '' || (iface === 'lo' && !includeLoopback)) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (f.length < 10 || f.slice(0, 10).some((x) => !Number.isFinite(x))) continue;
     t.rxBytes += f[0]!;
     t.rxPackets += f[1]!;

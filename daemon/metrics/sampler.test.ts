@@ -85,7 +85,7 @@ describe('cgroup v2 fixture tree', () => {
     }
   });
 
-  test('includeLoopback: false leaves a container\'s lo out', async () => {
+  test("includeLoopback: false leaves a container's lo out", async () => {
     const s = await v2Sampler(V2, { includeLoopback: false });
     try {
       const m = byMetric(await s.sampleTarget({ key: 'c1', cgroupPath: '/ctr-limited' }));
@@ -119,7 +119,17 @@ describe('cgroup v2 fixture tree', () => {
     const s = await v2Sampler();
     try {
       const m = byMetric(await s.sampleTarget({ key: 'c3', cgroupPath: '/ctr-bare' }));
-      assert.deepEqual(Object.keys(m).sort(), ['cpu_usage_seconds_total', 'fds_open', 'fds_process_open', 'psi_cpu_full_avg10', 'psi_cpu_some_avg10', 'psi_io_full_avg10', 'psi_io_some_avg10', 'psi_memory_full_avg10', 'psi_memory_some_avg10']);
+      assert.deepEqual(Object.keys(m).sort(), [
+        'cpu_usage_seconds_total',
+        'fds_open',
+        'fds_process_open',
+        'psi_cpu_full_avg10',
+        'psi_cpu_some_avg10',
+        'psi_io_full_avg10',
+        'psi_io_some_avg10',
+        'psi_memory_full_avg10',
+        'psi_memory_some_avg10',
+      ]);
       assert.equal(m.cpu_usage_seconds_total, 5);
       assert.equal(m.fds_open, 0);
       assert.equal(m.fds_process_open, 0, 'no process: none holds any');
@@ -233,7 +243,11 @@ describe('cgroup v2 fixture tree', () => {
       const fd = join(dir.path, 'proc', String(pid), 'fd');
       mkdirSync(fd, { recursive: true });
       for (let i = 0; i < fds; i++) writeFileSync(join(fd, String(i)), '');
-      if (soft !== undefined) writeFileSync(join(dir.path, 'proc', String(pid), 'limits'), `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            ${soft}                 1048576              files     \n`);
+      if (soft !== undefined)
+        writeFileSync(
+          join(dir.path, 'proc', String(pid), 'limits'),
+          `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            ${soft}                 1048576              files     \n`,
+        );
     };
     const t = { key: 'u', cgroupPath: '/ctr-unlimited' };
     try {
@@ -263,7 +277,10 @@ describe('cgroup v2 fixture tree', () => {
       for (let i = 0; i < 3; i++) {
         const a = await reuse.sampleTarget({ key: 'c1', cgroupPath: '/ctr-limited' }, 1);
         const b = await fresh.sampleTarget({ key: 'c1', cgroupPath: '/ctr-limited' }, 1);
-        assert.deepEqual(a.filter((x) => x.metric !== 'cpu_usage_cores'), b.filter((x) => x.metric !== 'cpu_usage_cores'));
+        assert.deepEqual(
+          a.filter((x) => x.metric !== 'cpu_usage_cores'),
+          b.filter((x) => x.metric !== 'cpu_usage_cores'),
+        );
       }
       assert.ok(reuse.reader.stats.handles > 10, `handles kept: ${reuse.reader.stats.handles}`);
       assert.equal(fresh.reader.stats.handles, 0);
@@ -278,7 +295,9 @@ describe('cgroup v2 fixture tree', () => {
 });
 
 describe('cgroup v1 fixture tree', () => {
-  const layout = fixtureLayout({ v1Roots: { cpu: join(V1, 'cpu'), cpuacct: join(V1, 'cpuacct'), memory: join(V1, 'memory'), pids: join(V1, 'pids'), blkio: join(V1, 'blkio') } });
+  const layout = fixtureLayout({
+    v1Roots: { cpu: join(V1, 'cpu'), cpuacct: join(V1, 'cpuacct'), memory: join(V1, 'memory'), pids: join(V1, 'pids'), blkio: join(V1, 'blkio') },
+  });
   const dir = tempCopy(join(V2, 'proc'));
   after(() => dir.remove());
 

@@ -341,7 +341,16 @@ export class Sampler {
       else if (choice === 'auto') blockFromProc = await v1BlkioInactive(io.root);
     }
     const sampler = new Sampler(layout, blockFromProc, options);
-    sampler.log.info({ mode: layout.mode, v2Root: layout.v2Root, v2Controllers: [...layout.v2Controllers], v1: Object.fromEntries(layout.v1Roots), blockIo: io === undefined ? 'none' : io.version === 2 ? 'io.stat' : blockFromProc ? '/proc/<pid>/io' : 'blkio.throttle' }, 'cgroup layout');
+    sampler.log.info(
+      {
+        mode: layout.mode,
+        v2Root: layout.v2Root,
+        v2Controllers: [...layout.v2Controllers],
+        v1: Object.fromEntries(layout.v1Roots),
+        blockIo: io === undefined ? 'none' : io.version === 2 ? 'io.stat' : blockFromProc ? '/proc/<pid>/io' : 'blkio.throttle',
+      },
+      'cgroup layout',
+    );
     return sampler;
   }
 
@@ -440,7 +449,13 @@ export class Sampler {
         break;
       }
     }
-    return { host: false, probes: kept, dirs: dirs.filter((_, i) => dirPresent[i]), ...(procsDir !== undefined ? { procsDir } : {}), blockFromProc: this.blockFromProc && sourceOf(this.layout, 'io')?.version === 1 };
+    return {
+      host: false,
+      probes: kept,
+      dirs: dirs.filter((_, i) => dirPresent[i]),
+      ...(procsDir !== undefined ? { procsDir } : {}),
+      blockFromProc: this.blockFromProc && sourceOf(this.layout, 'io')?.version === 1,
+    };
   }
 
   /**
@@ -543,10 +558,14 @@ export class Sampler {
     const pids = parsePids(procs);
     const children = entries.filter((e) => e.isDirectory());
     if (children.length > 0) {
-      const nested = await Promise.all(children.map((c) => this.listPids(join(dir, c.name)).catch((err: unknown) => {
-        if (isGone(err)) return [] as number[];
-        throw err;
-      })));
+      const nested = await Promise.all(
+        children.map((c) =>
+          this.listPids(join(dir, c.name)).catch((err: unknown) => {
+            if (isGone(err)) return [] as number[];
+            throw err;
+          }),
+        ),
+      );
       for (const n of nested) pids.push(...n);
     }
     return pids;
@@ -568,7 +587,12 @@ export class Sampler {
     }
     const perPid = pids.map(async (pid) => {
       const [fds, io] = await Promise.all([
-        this.countFds ? readdir(join(this.procRoot, String(pid), 'fd')).then((e) => e.length, () => undefined) : undefined,
+        this.countFds
+          ? readdir(join(this.procRoot, String(pid), 'fd')).then(
+              (e) => e.length,
+              () => undefined,
+            )
+          : undefined,
         plan.blockFromProc ? this.reader.read(join(this.procRoot, String(pid), 'io')).then(parseProcIo, () => undefined) : undefined,
       ]);
       return { pid, fds, io };
@@ -578,7 +602,7 @@ export class Sampler {
     if (this.countFds) {
       let fds = 0;
       let seen = false;
-      for (const x of results) if (x.fds !== undefined) ((fds += x.fds), (seen = true));
+      for (const x of results) if (x.fds !== undefined) (fds += x.fds), (seen = true);
       if (seen || pids.length === 0) r.fds = fds;
       if (pids.length === 0) r.fdsProcessOpen = 0;
       else await this.nearestFdLimit(results, r);
@@ -586,7 +610,7 @@ export class Sampler {
     if (plan.blockFromProc) {
       let rb = 0;
       let wb = 0;
-      for (const x of results) if (x.io) ((rb += x.io.readBytes), (wb += x.io.writeBytes));
+      for (const x of results) if (x.io) (rb += x.io.readBytes), (wb += x.io.writeBytes);
       r.ioReadBytes = rb;
       r.ioWriteBytes = wb;
     }
@@ -643,7 +667,8 @@ export class Sampler {
       if (prev && r.cpuUsage >= prev.usage && cpuAt > prev.at) put('cpu_usage_cores', (r.cpuUsage - prev.usage) / ((cpuAt - prev.at) / 1000));
       state.prevCpu = { usage: r.cpuUsage, at: cpuAt };
     }
-    if (r.cpuQuota === undefined && r.cpuQuotaUsText !== undefined && r.cpuPeriodUsText !== undefined) r.cpuQuota = cpuQuotaV1(r.cpuQuotaUsText, r.cpuPeriodUsText);
+    if (r.cpuQuota === undefined && r.cpuQuotaUsText !== undefined && r.cpuPeriodUsText !== undefined)
+      r.cpuQuota = cpuQuotaV1(r.cpuQuotaUsText, r.cpuPeriodUsText);
     put('cpu_quota_cores', r.cpuQuota);
     put('cpu_periods_total', r.cpuPeriods);
     put('cpu_throttled_periods_total', r.cpuThrottledPeriods);

@@ -19,9 +19,22 @@ const CASES: Array<{ name: string; times: number[]; values: number[]; maxBytesPe
   { name: 'empty', times: [], values: [] },
   { name: 'one point', times: [T0], values: [42.5] },
   { name: 'constant, every 5 s', times: Array.from({ length: 240 }, (_, i) => T0 + i * 5000), values: Array(240).fill(0.25), maxBytesPerPoint: 2.1 },
-  { name: 'counter', times: Array.from({ length: 240 }, (_, i) => T0 + i * 5000), values: Array.from({ length: 240 }, (_, i) => 1e9 + i * 4096), maxBytesPerPoint: 5 },
-  { name: 'random gauge, jittered times', times: Array.from({ length: 200 }, (_, i) => T0 + i * 5000 + Math.floor(r() * 40)), values: Array.from({ length: 200 }, () => r() * 100) },
-  { name: 'awkward values', times: [0, 1, 2, 3, 4, 5, 6, 1e12, 2 ** 52], values: [0, -0, -1.5, Number.MAX_VALUE, Number.MIN_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, 1 / 3] },
+  {
+    name: 'counter',
+    times: Array.from({ length: 240 }, (_, i) => T0 + i * 5000),
+    values: Array.from({ length: 240 }, (_, i) => 1e9 + i * 4096),
+    maxBytesPerPoint: 5,
+  },
+  {
+    name: 'random gauge, jittered times',
+    times: Array.from({ length: 200 }, (_, i) => T0 + i * 5000 + Math.floor(r() * 40)),
+    values: Array.from({ length: 200 }, () => r() * 100),
+  },
+  {
+    name: 'awkward values',
+    times: [0, 1, 2, 3, 4, 5, 6, 1e12, 2 ** 52],
+    values: [0, -0, -1.5, Number.MAX_VALUE, Number.MIN_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, 1 / 3],
+  },
 ];
 
 test('raw chunks round-trip exactly', () => {
@@ -31,7 +44,8 @@ test('raw chunks round-trip exactly', () => {
     assert.deepEqual(dec.times, c.times, c.name);
     assert.equal(dec.values.length, c.values.length, c.name);
     for (let i = 0; i < c.values.length; i++) assert.ok(Object.is(dec.values[i], c.values[i]), `${c.name} [${i}]: ${dec.values[i]} vs ${c.values[i]}`);
-    if (c.maxBytesPerPoint !== undefined) assert.ok(enc.length / c.times.length <= c.maxBytesPerPoint, `${c.name}: ${enc.length / c.times.length} bytes a point`);
+    if (c.maxBytesPerPoint !== undefined)
+      assert.ok(enc.length / c.times.length <= c.maxBytesPerPoint, `${c.name}: ${enc.length / c.times.length} bytes a point`);
   }
 });
 

@@ -21,7 +21,10 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'vigil-series-'));
 }
 
-async function withSeries(fn: (ctx: { dir: string; store: Store; series: SeriesStore; clock: { now: number } }) => Promise<void>, options: SeriesStoreOptions = {}): Promise<void> {
+async function withSeries(
+  fn: (ctx: { dir: string; store: Store; series: SeriesStore; clock: { now: number } }) => Promise<void>,
+  options: SeriesStoreOptions = {},
+): Promise<void> {
   const dir = tempDir();
   const clock = { now: NOW };
   const store = await Store.open({ dir });
@@ -40,18 +43,27 @@ function samples(target: string, metric: MetricName, from: number, count: number
 }
 
 test('raw points read back before and after a flush, across chunks', async () => {
-  await withSeries(async ({ series }) => {
-    const start = NOW - 2 * HOUR;
-    const input = samples('c1', 'cpu_usage_cores', start, 1000, 5000, (i) => Math.sin(i / 10));
-    await series.write(input);
-    const before = await series.query('c1', 'cpu_usage_cores', start, NOW);
-    assert.equal(before.resolution, 'raw');
-    assert.deepEqual(before.points, input.map((s) => ({ time: s.time, value: s.value })));
-    await series.flush();
-    const after = await series.query('c1', 'cpu_usage_cores', start + 5000 * 10, start + 5000 * 19);
-    assert.deepEqual(after.points.map((p) => (p as RawPoint).time), input.slice(10, 20).map((s) => s.time));
-    assert.equal((await series.query('c2', 'cpu_usage_cores', start, NOW)).points.length, 0);
-  }, { rawChunkPoints: 64 });
+  await withSeries(
+    async ({ series }) => {
+      const start = NOW - 2 * HOUR;
+      const input = samples('c1', 'cpu_usage_cores', start, 1000, 5000, (i) => Math.sin(i / 10));
+      await series.write(input);
+      const before = await series.query('c1', 'cpu_usage_cores', start, NOW);
+      assert.equal(before.resolution, 'raw');
+      assert.deepEqual(
+        before.points,
+        input.map((s) => ({ time: s.time, value: s.value })),
+      );
+      await series.flush();
+      const after = await series.query('c1', 'cpu_usage_cores', start + 5000 * 10, start + 5000 * 19);
+      assert.deepEqual(
+        after.points.map((p) => (p as RawPoint).time),
+        input.slice(10, 20).map((s) => s.time),
+      );
+      assert.equal((await series.query('c2', 'cpu_usage_cores', start, NOW)).points.length, 0);
+    },
+    { rawChunkPoints: 64 },
+  );
 });
 
 test('rollups keep min, max, avg and last per minute and per hour; queries merge them to the step', async () => {
@@ -73,7 +85,10 @@ test('rollups keep min, max, avg and last per minute and per hour; queries merge
 
     const h = await series.query('c1', 'memory_usage_bytes', start, NOW, HOUR);
     assert.equal(h.resolution, '1h');
-    assert.deepEqual(h.points, [0, 1, 2].map((i) => ({ time: start + i * HOUR, min: 0, max: 11, avg: 5.5, last: 11, count: 720 })));
+    assert.deepEqual(
+      h.points,
+      [0, 1, 2].map((i) => ({ time: start + i * HOUR, min: 0, max: 11, avg: 5.5, last: 11, count: 720 })),
+    );
 
     // Step under a minute: raw, thinned to the last point per step.
     const raw = await series.query('c1', 'memory_usage_bytes', start, start + MIN - 1, 20_000);
@@ -97,7 +112,8 @@ test('the resolution is the coarsest that fits the step and whose retention cove
       [NOW - 8 * DAY, 60_000, '1h'], // 1 min is kept 7 days
       [NOW - 200 * DAY, 5000, '1h'],
     ];
-    for (const [from, step, want] of cases) assert.equal((await series.query('c1', 'pids_current', from, NOW, step)).resolution, want, `from now-${(NOW - from) / HOUR} h, step ${step}`);
+    for (const [from, step, want] of cases)
+      assert.equal((await series.query('c1', 'pids_current', from, NOW, step)).resolution, want, `from now-${(NOW - from) / HOUR} h, step ${step}`);
   });
 });
 
@@ -196,7 +212,10 @@ test('a restart resumes the head chunks: no gap, no duplicated bucket', async ()
     const raw = await series.query('c1', 'cpu_usage_cores', start, NOW, 0, 'raw');
     assert.equal(raw.points.length, 150);
     const m = (await series.query('c1', 'cpu_usage_cores', start, NOW, MIN)).points as RollupPoint[];
-    assert.deepEqual(m.map((p) => p.count), [12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 6]);
+    assert.deepEqual(
+      m.map((p) => p.count),
+      [12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 6],
+    );
     assert.deepEqual(m[4], { time: start + 4 * MIN, min: 1, max: 2, avg: (2 * 1 + 10 * 2) / 12, last: 2, count: 12 });
     const h = (await series.query('c1', 'cpu_usage_cores', start, NOW, HOUR)).points as RollupPoint[];
     assert.deepEqual(h, [{ time: start, min: 1, max: 3, avg: 2, last: 3, count: 150 }]);
@@ -222,7 +241,15 @@ test('a torn last chunk is detected at open and dropped; the other chunks are ke
     for await (const [k] of ts.entries({ lt: Buffer.from([1]) })) lastKey = k;
     assert.ok(lastKey);
     const times = Array.from({ length: 50 }, (_, i) => start + (300 + i) * 5000);
-    await ts.put(lastKey, sealRecord(encodeRaw(times, times.map((_, i) => 300 + i))).subarray(0, 40));
+    await ts.put(
+      lastKey,
+      sealRecord(
+        encodeRaw(
+          times,
+          times.map((_, i) => 300 + i),
+        ),
+      ).subarray(0, 40),
+    );
     await store.close();
 
     store = await Store.open({ dir });
@@ -316,12 +343,18 @@ test('frequent flushes write partial chunks that a seal replaces; reads and a re
     }
     const check = async (s: SeriesStore): Promise<void> => {
       const raw = (await s.query('c1', 'fds_open', start, NOW, 0, 'raw')).points as RawPoint[];
-      assert.deepEqual(raw, input.map((x) => ({ time: x.time, value: x.value })));
+      assert.deepEqual(
+        raw,
+        input.map((x) => ({ time: x.time, value: x.value })),
+      );
       const m = (await s.query('c1', 'fds_open', start, NOW, MIN)).points as RollupPoint[];
       assert.equal(m.length, Math.ceil(1000 / 12));
       assert.deepEqual(m[1], { time: start + MIN, min: 12, max: 23, avg: 17.5, last: 23, count: 12 });
       const h = (await s.query('c1', 'fds_open', start, NOW, HOUR)).points as RollupPoint[];
-      assert.deepEqual(h.map((p) => p.count), [720, 280]);
+      assert.deepEqual(
+        h.map((p) => p.count),
+        [720, 280],
+      );
     };
     await check(series);
     // Sealed raw chunks replaced their partials: 16 sealed + the head's few partials.

@@ -85,9 +85,7 @@ export interface RollupPoint {
   count: number;
 }
 
-export type QueryResult =
-  | { resolution: 'raw'; step: number; points: RawPoint[] }
-  | { resolution: '1m' | '1h'; step: number; points: RollupPoint[] };
+export type QueryResult = { resolution: 'raw'; step: number; points: RawPoint[] } | { resolution: '1m' | '1h'; step: number; points: RollupPoint[] };
 
 export interface SeriesId {
   target: string;

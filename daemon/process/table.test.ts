@@ -19,13 +19,23 @@ function head(pid: number, ppid: number, comm = 'x'): EventHead {
 test('lineage: ancestors nearest first, bounded, stops at pid 0 and at loops', () => {
   const t = new ProcessTable({ maxAncestors: 3 });
   t.seed([entry(1, 0, '/sbin/init'), entry(10, 1, '/usr/sbin/sshd'), entry(20, 10, '/bin/bash'), entry(30, 20, '/usr/bin/sudo'), entry(40, 30, '/bin/sh')]);
-  assert.deepEqual(t.ancestors(30).map((a) => a.pid), [20, 10, 1]);
-  assert.deepEqual(t.ancestors(40).map((a) => a.pid), [30, 20, 10], 'bounded at maxAncestors');
+  assert.deepEqual(
+    t.ancestors(30).map((a) => a.pid),
+    [20, 10, 1],
+  );
+  assert.deepEqual(
+    t.ancestors(40).map((a) => a.pid),
+    [30, 20, 10],
+    'bounded at maxAncestors',
+  );
   assert.deepEqual(t.ancestors(1), []);
   assert.deepEqual(t.ancestors(20)[0], { pid: 10, exe: '/usr/sbin/sshd', comm: 'sshd', args: ['/usr/sbin/sshd'], uid: 0 });
   const loop = new ProcessTable();
   loop.seed([entry(5, 6, '/a'), entry(6, 5, '/b')]);
-  assert.deepEqual(loop.ancestors(5).map((a) => a.pid), [6]);
+  assert.deepEqual(
+    loop.ancestors(5).map((a) => a.pid),
+    [6],
+  );
   assert.equal(t.stats().seeded, 5);
 });
 
@@ -55,7 +65,11 @@ test('a miss is counted; the lookup resolves it, else the header makes an entry 
   t.touch(head(600, 500, 'ghost'), 1n);
   assert.equal(t.procInfo(600), undefined, 'no guessed exe');
   assert.equal(t.peek(600)!.comm, 'ghost');
-  assert.deepEqual(t.ancestors(600).map((a) => a.pid), [500], 'lineage still links through the header ppid');
+  assert.deepEqual(
+    t.ancestors(600).map((a) => a.pid),
+    [500],
+    'lineage still links through the header ppid',
+  );
   assert.deepEqual({ misses: t.stats().misses, lookups: t.stats().lookups }, { misses: 2, lookups: 1 });
 });
 
@@ -126,7 +140,10 @@ test('/proc parsing: stat with odd comm, and a fake procfs tree', () => {
       cgroup: '/system.slice/x.service',
       cgroupId: 0,
     });
-    assert.deepEqual(readAllProcesses(root).map((e) => e.pid), [77]);
+    assert.deepEqual(
+      readAllProcesses(root).map((e) => e.pid),
+      [77],
+    );
     assert.equal(readProcess(78, root), undefined);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -155,10 +172,13 @@ test('procInfo is one frozen object per process until its lineage changes', () =
   assert.equal(a.ancestors[0]!.exe, '/bin/bash', 'an event already delivered keeps what was true then');
   // A changed parent (reparenting after the parent exited) is seen too.
   t.touch(head(200, 1), 3n * S);
-  assert.deepEqual(t.procInfo(200)!.ancestors.map((x) => x.pid), [1]);
+  assert.deepEqual(
+    t.procInfo(200)!.ancestors.map((x) => x.pid),
+    [1],
+  );
 });
 
-test('liveForked counts a cgroup\'s live forked processes: up on fork, down on exit, LRU eviction and pid reuse', () => {
+test("liveForked counts a cgroup's live forked processes: up on fork, down on exit, LRU eviction and pid reuse", () => {
   const t = new ProcessTable({ maxEntries: 6 });
   t.seed([entry(1, 0, '/sbin/init'), entry(100, 1, '/bin/sh')]);
   const inCg = (pid: number, ppid: number, cg: number): EventHead => ({ pid, ppid, comm: 'sh', uid: 0, cgroup_id: cg });

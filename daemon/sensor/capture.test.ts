@@ -35,8 +35,14 @@ test('round trip: header and every batch come back as written', async () => {
   const r = CaptureReader.open(file);
   assert.deepEqual(r.header, { version: 1, ...HEADER });
   const got = readAll(r);
-  assert.deepEqual(got.map((b) => b.count), [1, 2, 3, 4]);
-  assert.deepEqual(got.map((b) => b.batch), batches());
+  assert.deepEqual(
+    got.map((b) => b.count),
+    [1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    got.map((b) => b.batch),
+    batches(),
+  );
   assert.deepEqual(r.stats, { batches: 4, bytes: 1296, truncated: 0 });
   assert.equal(r.next(), undefined, 'stays at the end');
 });
@@ -98,7 +104,10 @@ test('files that are not captures give a CaptureFormatError with a clear message
 });
 
 test('missing or unwritable files give a CaptureIoError', () => {
-  assert.throws(() => CaptureReader.open(join(dir, 'nope.cap')), (e: unknown) => e instanceof CaptureIoError && e.code === 'VIGIL_CAPTURE_IO');
+  assert.throws(
+    () => CaptureReader.open(join(dir, 'nope.cap')),
+    (e: unknown) => e instanceof CaptureIoError && e.code === 'VIGIL_CAPTURE_IO',
+  );
   assert.throws(() => CaptureWriter.open(join(dir, 'no/such/dir.cap'), HEADER), CaptureIoError);
 });
 

@@ -161,8 +161,7 @@ export class CaptureReader {
     try {
       const head = Buffer.alloc(CAPTURE_HEADER_SIZE);
       const n = readFully(fd, head, 0, file);
-      if (n < 6 || head.toString('latin1', 0, 6) !== CAPTURE_MAGIC)
-        throw new CaptureFormatError(file, `not a vigil capture (no ${CAPTURE_MAGIC} magic)`);
+      if (n < 6 || head.toString('latin1', 0, 6) !== CAPTURE_MAGIC) throw new CaptureFormatError(file, `not a vigil capture (no ${CAPTURE_MAGIC} magic)`);
       if (n < CAPTURE_HEADER_SIZE) throw new CaptureFormatError(file, `capture header cut short (${n} of ${CAPTURE_HEADER_SIZE} bytes)`);
       const version = head.readUInt16LE(6);
       if (version !== CAPTURE_VERSION) throw new CaptureFormatError(file, `capture version ${version} is not supported (this vigild reads ${CAPTURE_VERSION})`);
@@ -196,8 +195,7 @@ export class CaptureReader {
     }
     const length = bh.readUInt32LE(0);
     const count = bh.readUInt32LE(4);
-    if (length > CAPTURE_MAX_BATCH)
-      throw new CaptureFormatError(this.file, `batch at byte ${this.pos} claims ${length} bytes (corrupt capture)`);
+    if (length > CAPTURE_MAX_BATCH) throw new CaptureFormatError(this.file, `batch at byte ${this.pos} claims ${length} bytes (corrupt capture)`);
     // A copy: the window is reused, and a batch may outlive this call in a consumer.
     const batch = Buffer.from(this.readAt(this.pos + BATCH_HEADER_SIZE, length));
     const got = batch.length;

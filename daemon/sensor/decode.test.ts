@@ -4,11 +4,34 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchDecoder, CORRUPT_REASONS, DECODERS, normalisePath, type DecodeContext } from './decode.js';
 import { KTIME, WALL_MS, type VigilEvent } from './events.js';
-import { Kind, RECORD_LAYOUTS, vg_header, VG_EXEC_FILELESS, VG_EXEC_SETUID, VG_EXEC_NO_PRIOR_CREDS, VG_EXEC_ARGS_TRUNCATED, VG_FILE_WRITE, VG_FILE_CREATE, VG_FILE_PATH_RESOLVED, VG_FILE_MATCH_PATH,
+import {
+  Kind,
+  RECORD_LAYOUTS,
+  vg_header,
+  VG_EXEC_FILELESS,
+  VG_EXEC_SETUID,
+  VG_EXEC_NO_PRIOR_CREDS,
+  VG_EXEC_ARGS_TRUNCATED,
+  VG_FILE_WRITE,
+  VG_FILE_CREATE,
+  VG_FILE_PATH_RESOLVED,
+  VG_FILE_MATCH_PATH,
   VG_FILE_FS_PATH,
   VG_FILE_HOST_MOUNT,
   VG_FILE_MATCH_IDENT,
-  VG_FILE_RAW, VG_FILE_MATCH_DEST, VG_CONN_PATH_RESOLVED, VG_SC_TARGET_VALID, VG_SC_NS_TARGET_VALID, VG_SC_STR_TRUNCATED, VG_SC_STR0_JOINED, VG_FILE_CREATED, VG_CGROUP_PATH_TRUNCATED, VG_ENF_KILL, VG_ENF_CONTAINERS_ONLY, VG_ENF_SPOIL } from './layout.js';
+  VG_FILE_RAW,
+  VG_FILE_MATCH_DEST,
+  VG_CONN_PATH_RESOLVED,
+  VG_SC_TARGET_VALID,
+  VG_SC_NS_TARGET_VALID,
+  VG_SC_STR_TRUNCATED,
+  VG_SC_STR0_JOINED,
+  VG_FILE_CREATED,
+  VG_CGROUP_PATH_TRUNCATED,
+  VG_ENF_KILL,
+  VG_ENF_CONTAINERS_ONLY,
+  VG_ENF_SPOIL,
+} from './layout.js';
 import { buildBatch, buildRecord, type HeaderInit } from '../../test/record-builder.js';
 import { syscallTable } from './syscalls.js';
 import { BootClock } from '../core/clock.js';
@@ -41,8 +64,32 @@ const COMMON = {
   cgroup_id: 123456789,
   ns: { mnt: 11, pid: 12, net: 13, user: 14, uts: 15, ipc: 16, cgroup: 17 },
 };
-const CREDS_IN = { uid: 1, euid: 2, suid: 3, fsuid: 4, gid: 5, egid: 6, sgid: 7, fsgid: 8, cap_effective: 0x1ffffffffffn, cap_permitted: 0x3n, cap_inheritable: 0n };
-const CREDS_OUT = { uid: 1, euid: 2, suid: 3, fsuid: 4, gid: 5, egid: 6, sgid: 7, fsgid: 8, cap_effective: '0x1ffffffffff', cap_permitted: '0x3', cap_inheritable: '0x0' };
+const CREDS_IN = {
+  uid: 1,
+  euid: 2,
+  suid: 3,
+  fsuid: 4,
+  gid: 5,
+  egid: 6,
+  sgid: 7,
+  fsgid: 8,
+  cap_effective: 0x1ffffffffffn,
+  cap_permitted: 0x3n,
+  cap_inheritable: 0n,
+};
+const CREDS_OUT = {
+  uid: 1,
+  euid: 2,
+  suid: 3,
+  fsuid: 4,
+  gid: 5,
+  egid: 6,
+  sgid: 7,
+  fsgid: 8,
+  cap_effective: '0x1ffffffffff',
+  cap_permitted: '0x3',
+  cap_inheritable: '0x0',
+};
 
 function bytes(...parts: string[]): Buffer {
   return Buffer.from(parts.join(''), 'utf8');
@@ -63,7 +110,16 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     buildRecord(
       Kind.EXEC,
       HDR,
-      { retval: 0, flags: VG_EXEC_FILELESS | VG_EXEC_SETUID | VG_EXEC_ARGS_TRUNCATED, creds: CREDS_IN, exe_ino: 99n, exe_dev: 0x800001, path_len: 9, args_len: 15, argc: 3 },
+      {
+        retval: 0,
+        flags: VG_EXEC_FILELESS | VG_EXEC_SETUID | VG_EXEC_ARGS_TRUNCATED,
+        creds: CREDS_IN,
+        exe_ino: 99n,
+        exe_dev: 0x800001,
+        path_len: 9,
+        args_len: 15,
+        argc: 3,
+      },
       bytes('/bin/ls\0\0'.slice(0, 9), 'ls\0-la\0/tmp/x y\0'.slice(0, 15)),
     ),
     {
@@ -118,7 +174,11 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     { kind: 'fork', child_pid: 5001, child_vpid: 5001, clone_flags: '0x200000100', clone_flag_names: ['CLONE_VM', 'CLONE_INTO_CGROUP'] },
   ],
   ['exit', buildRecord(Kind.EXIT, HDR, { exit_code: 3, signal: 0, core_dumped: 0 }), { kind: 'exit', exit_code: 3, signal: 0, core_dumped: false }],
-  ['exit (signal, core)', buildRecord(Kind.EXIT, HDR, { exit_code: 0, signal: 11, core_dumped: 1 }), { kind: 'exit', exit_code: 0, signal: 11, core_dumped: true }],
+  [
+    'exit (signal, core)',
+    buildRecord(Kind.EXIT, HDR, { exit_code: 0, signal: 11, core_dumped: 1 }),
+    { kind: 'exit', exit_code: 0, signal: 11, core_dumped: true },
+  ],
   [
     'ns_change (unshare)',
     buildRecord(Kind.NS_CHANGE, HDR, {
@@ -143,7 +203,15 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
   ],
   [
     'ns_change (clone, child)',
-    buildRecord(Kind.NS_CHANGE, HDR, { syscall_nr: 56, retval: 5002, flags: 0x40000011n, changed: 0b100, child_pid: 5002, old_ns: [1, 2, 3, 4, 5, 6, 7], new_ns: [1, 2, 9, 4, 5, 6, 7] }),
+    buildRecord(Kind.NS_CHANGE, HDR, {
+      syscall_nr: 56,
+      retval: 5002,
+      flags: 0x40000011n,
+      changed: 0b100,
+      child_pid: 5002,
+      old_ns: [1, 2, 3, 4, 5, 6, 7],
+      new_ns: [1, 2, 9, 4, 5, 6, 7],
+    }),
     {
       kind: 'ns_change',
       syscall: 'clone',
@@ -183,7 +251,15 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
   ],
   [
     'syscall (ptrace attach seen by the kernel)',
-    buildRecord(Kind.SYSCALL, HDR, { nr: 101, flags: VG_SC_TARGET_VALID, retval: -1n, args: [16, 777, 0, 0, 0, 0], target_pid: 777, target_pid_ns: 99, target_cgroup_id: 55n }),
+    buildRecord(Kind.SYSCALL, HDR, {
+      nr: 101,
+      flags: VG_SC_TARGET_VALID,
+      retval: -1n,
+      args: [16, 777, 0, 0, 0, 0],
+      target_pid: 777,
+      target_pid_ns: 99,
+      target_cgroup_id: 55n,
+    }),
     {
       kind: 'syscall',
       syscall: 'ptrace',
@@ -198,31 +274,70 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
   ],
   [
     'syscall (setns into a namespace fd)',
-    buildRecord(Kind.SYSCALL, HDR, { nr: 308, flags: VG_SC_NS_TARGET_VALID, retval: 0n, args: [3, 0, 0, 0, 0, 0], target_ns_type: 0x20000, target_ns_ino: 4026531840 }),
+    buildRecord(Kind.SYSCALL, HDR, {
+      nr: 308,
+      flags: VG_SC_NS_TARGET_VALID,
+      retval: 0n,
+      args: [3, 0, 0, 0, 0, 0],
+      target_ns_type: 0x20000,
+      target_ns_ino: 4026531840,
+    }),
     { kind: 'syscall', syscall: 'setns', retval: 0, args: ['3', '0', '0', '0', '0', '0'], fd: 3, nstype: 0, target_ns_type: 'mnt', target_ns_ino: 4026531840 },
   ],
   [
     'syscall (memfd_create, name cut)',
     buildRecord(Kind.SYSCALL, HDR, { nr: 319, flags: VG_SC_STR_TRUNCATED, retval: 3n, args: [0x1000, 3, 0, 0, 0, 0], str_len: [4, 0, 0] }, bytes('evil')),
-    { kind: 'syscall', syscall: 'memfd_create', retval: 3, args: ['4096', '3', '0', '0', '0', '0'], memfd_name: 'evil', memfd_flags: 3, memfd_flag_names: ['MFD_CLOEXEC', 'MFD_ALLOW_SEALING'], str_truncated: true },
+    {
+      kind: 'syscall',
+      syscall: 'memfd_create',
+      retval: 3,
+      args: ['4096', '3', '0', '0', '0', '0'],
+      memfd_name: 'evil',
+      memfd_flags: 3,
+      memfd_flag_names: ['MFD_CLOEXEC', 'MFD_ALLOW_SEALING'],
+      str_truncated: true,
+    },
   ],
   [
     'syscall (chmod u+s, the joined path normalised)',
-    buildRecord(Kind.SYSCALL, HDR, { nr: 90, flags: VG_SC_STR0_JOINED, retval: 0n, args: [1, 0o4755, 0, 0, 0, 0], str_len: [17, 0, 0] }, bytes('/tmp/a/../bin/./x')),
+    buildRecord(
+      Kind.SYSCALL,
+      HDR,
+      { nr: 90, flags: VG_SC_STR0_JOINED, retval: 0n, args: [1, 0o4755, 0, 0, 0, 0], str_len: [17, 0, 0] },
+      bytes('/tmp/a/../bin/./x'),
+    ),
     {
-      kind: 'syscall', syscall: 'chmod', retval: 0, args: ['1', String(0o4755), '0', '0', '0', '0'], path: '/tmp/bin/x', mode: '04755',
+      kind: 'syscall',
+      syscall: 'chmod',
+      retval: 0,
+      args: ['1', String(0o4755), '0', '0', '0', '0'],
+      path: '/tmp/bin/x',
+      mode: '04755',
       mode_names: ['S_ISUID', 'S_IRUSR', 'S_IWUSR', 'S_IXUSR', 'S_IRGRP', 'S_IXGRP', 'S_IROTH', 'S_IXOTH'],
     },
   ],
   [
     'syscall (mkdirat of a hidden directory)',
-    buildRecord(Kind.SYSCALL, HDR, { nr: 258, flags: VG_SC_STR0_JOINED, retval: 0n, args: [0xffffff9c, 1, 0o700, 0, 0, 0], str_len: [13, 0, 0] }, bytes('/usr/bin/.hid')),
+    buildRecord(
+      Kind.SYSCALL,
+      HDR,
+      { nr: 258, flags: VG_SC_STR0_JOINED, retval: 0n, args: [0xffffff9c, 1, 0o700, 0, 0, 0], str_len: [13, 0, 0] },
+      bytes('/usr/bin/.hid'),
+    ),
     { kind: 'syscall', syscall: 'mkdirat', retval: 0, args: [String(0xffffff9c), '1', String(0o700), '0', '0', '0'], path: '/usr/bin/.hid', mode: '0700' },
   ],
   [
     'syscall (packet socket)',
     buildRecord(Kind.SYSCALL, HDR, { nr: 41, retval: 3n, args: [17, 3 | 0x80000, 0x300, 0, 0, 0] }),
-    { kind: 'syscall', syscall: 'socket', retval: 3, args: ['17', String(3 | 0x80000), String(0x300), '0', '0', '0'], socket_domain: 'AF_PACKET', socket_type: 'SOCK_RAW', socket_protocol: 0x300 },
+    {
+      kind: 'syscall',
+      syscall: 'socket',
+      retval: 3,
+      args: ['17', String(3 | 0x80000), String(0x300), '0', '0', '0'],
+      socket_domain: 'AF_PACKET',
+      socket_type: 'SOCK_RAW',
+      socket_protocol: 0x300,
+    },
   ],
   [
     'syscall (dup2 of an inet socket onto stdin)',
@@ -239,7 +354,19 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     buildRecord(
       Kind.FILE,
       HDR,
-      { nr: 257, retval: 3, op: 1, open_flags: 0o1101, mode: 0o644, flags: VG_FILE_WRITE | VG_FILE_CREATE | VG_FILE_PATH_RESOLVED | VG_FILE_MATCH_PATH, watch_id: 11, dev: 2049, ino: 4242n, path_len: 11, dest_len: 0 },
+      {
+        nr: 257,
+        retval: 3,
+        op: 1,
+        open_flags: 0o1101,
+        mode: 0o644,
+        flags: VG_FILE_WRITE | VG_FILE_CREATE | VG_FILE_PATH_RESOLVED | VG_FILE_MATCH_PATH,
+        watch_id: 11,
+        dev: 2049,
+        ino: 4242n,
+        path_len: 11,
+        dest_len: 0,
+      },
       bytes('/etc/shadow'),
     ),
     {
@@ -266,7 +393,20 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     buildRecord(
       Kind.FILE,
       HDR,
-      { nr: 257, retval: 4, op: 1, open_flags: 0o1, flags: VG_FILE_WRITE | VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_MATCH_IDENT, watch_id: 20, dev: 22, ino: 7n, path_len: 9, dest_len: 0, fs_magic: 0x9fa0, fs_path_len: 24 },
+      {
+        nr: 257,
+        retval: 4,
+        op: 1,
+        open_flags: 0o1,
+        flags: VG_FILE_WRITE | VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_MATCH_IDENT,
+        watch_id: 20,
+        dev: 22,
+        ino: 7n,
+        path_len: 9,
+        dest_len: 0,
+        fs_magic: 0x9fa0,
+        fs_path_len: 24,
+      },
       bytes('/tmp/hook', '/sys/kernel/core_pattern'),
     ),
     {
@@ -297,7 +437,17 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     buildRecord(
       Kind.FILE,
       HDR,
-      { nr: 257, retval: 5, op: 1, flags: VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_HOST_MOUNT | VG_FILE_MATCH_IDENT, watch_id: 24, path_len: 16, dest_len: 0, fs_magic: 0x12345678, fs_path_len: 11 },
+      {
+        nr: 257,
+        retval: 5,
+        op: 1,
+        flags: VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_HOST_MOUNT | VG_FILE_MATCH_IDENT,
+        watch_id: 24,
+        path_len: 16,
+        dest_len: 0,
+        fs_magic: 0x12345678,
+        fs_path_len: 11,
+      },
       bytes('/host-etc/shadow', '/etc/shadow'),
     ),
     {
@@ -328,7 +478,18 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     buildRecord(
       Kind.FILE,
       HDR,
-      { nr: 2, retval: 3, op: 1, flags: VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_RAW, watch_id: 2001, path_len: 11, dest_len: 0, fs_magic: 0xef53, fs_path_len: 11, raw_len: 22 },
+      {
+        nr: 2,
+        retval: 3,
+        op: 1,
+        flags: VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | VG_FILE_RAW,
+        watch_id: 2001,
+        path_len: 11,
+        dest_len: 0,
+        fs_magic: 0xef53,
+        fs_path_len: 11,
+        raw_len: 22,
+      },
       bytes('/etc/passwd', '/etc/passwd', 'www/../../etc/passwd\0\0'.slice(0, 22)),
     ),
     {
@@ -360,12 +521,39 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
     buildRecord(
       Kind.FILE,
       HDR,
-      { nr: 257, retval: 4, op: 1, open_flags: 0o301, mode: 0o755, flags: VG_FILE_WRITE | VG_FILE_CREATE | VG_FILE_PATH_RESOLVED | VG_FILE_CREATED, watch_id: 0, dev: 35, ino: 77n, path_len: 8, dest_len: 0 },
+      {
+        nr: 257,
+        retval: 4,
+        op: 1,
+        open_flags: 0o301,
+        mode: 0o755,
+        flags: VG_FILE_WRITE | VG_FILE_CREATE | VG_FILE_PATH_RESOLVED | VG_FILE_CREATED,
+        watch_id: 0,
+        dev: 35,
+        ino: 77n,
+        path_len: 8,
+        dest_len: 0,
+      },
       bytes('/tmp/drp'),
     ),
     {
-      kind: 'file', syscall: 'openat', op: 'open', retval: 4, path: '/tmp/drp', path_resolved: true, path_truncated: false, open_flags: '0xc1',
-      open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_EXCL'], mode: '0755', write: true, create: true, ino: 77, dev: 35, watch_id: 0, matched: 'none', created: true,
+      kind: 'file',
+      syscall: 'openat',
+      op: 'open',
+      retval: 4,
+      path: '/tmp/drp',
+      path_resolved: true,
+      path_truncated: false,
+      open_flags: '0xc1',
+      open_flag_names: ['O_WRONLY', 'O_CREAT', 'O_EXCL'],
+      mode: '0755',
+      write: true,
+      create: true,
+      ino: 77,
+      dev: 35,
+      watch_id: 0,
+      matched: 'none',
+      created: true,
     },
   ],
   [
@@ -396,7 +584,12 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
   ],
   [
     'connect (unix)',
-    buildRecord(Kind.CONNECT, HDR, { nr: 42, retval: 0, family: 1, port: 0, flags: VG_CONN_PATH_RESOLVED, watch_id: 4, path_len: 20 }, bytes('/run/docker.sock\0\0\0\0')),
+    buildRecord(
+      Kind.CONNECT,
+      HDR,
+      { nr: 42, retval: 0, family: 1, port: 0, flags: VG_CONN_PATH_RESOLVED, watch_id: 4, path_len: 20 },
+      bytes('/run/docker.sock\0\0\0\0'),
+    ),
     { kind: 'connect', syscall: 'connect', retval: 0, family: 'unix', path: '/run/docker.sock', path_resolved: true, watch_id: 4 },
   ],
   [
@@ -411,8 +604,21 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
   ],
   [
     'cgroup_mkdir (v2)',
-    buildRecord(Kind.CGROUP_MKDIR, HDR, { cgroup_id: 0x1_0000_0042n, hierarchy_id: 0, level: 2, path_len: 30 }, bytes('/kubepods/burstable/crio-1.scope'.slice(0, 30))),
-    { kind: 'cgroup_mkdir', cgroup_id: 0x1_0000_0042, task_cgroup_id: 123456789, hierarchy_id: 0, level: 2, path: '/kubepods/burstable/crio-1.sco', path_truncated: false },
+    buildRecord(
+      Kind.CGROUP_MKDIR,
+      HDR,
+      { cgroup_id: 0x1_0000_0042n, hierarchy_id: 0, level: 2, path_len: 30 },
+      bytes('/kubepods/burstable/crio-1.scope'.slice(0, 30)),
+    ),
+    {
+      kind: 'cgroup_mkdir',
+      cgroup_id: 0x1_0000_0042,
+      task_cgroup_id: 123456789,
+      hierarchy_id: 0,
+      level: 2,
+      path: '/kubepods/burstable/crio-1.sco',
+      path_truncated: false,
+    },
   ],
   [
     'cgroup_rmdir (v1, truncated)',
@@ -421,16 +627,43 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
   ],
   [
     'enforce (mount: killed, target spoiled)',
-    buildRecord(Kind.ENFORCE, HDR, { nr: 165, flags: VG_ENF_KILL | VG_ENF_CONTAINERS_ONLY | VG_ENF_SPOIL, signal_ret: 0, spoil_ret: 0, spoil: 1, spoil_arg: 1, args: [1, 2, 3, 0, 0, 0xffffffffffffffffn as unknown as number] }),
+    buildRecord(Kind.ENFORCE, HDR, {
+      nr: 165,
+      flags: VG_ENF_KILL | VG_ENF_CONTAINERS_ONLY | VG_ENF_SPOIL,
+      signal_ret: 0,
+      spoil_ret: 0,
+      spoil: 1,
+      spoil_arg: 1,
+      args: [1, 2, 3, 0, 0, 0xffffffffffffffffn as unknown as number],
+    }),
     {
-      kind: 'enforce', syscall: 'mount', args: ['1', '2', '3', '0', '0', '18446744073709551615'], signal_sent: true, signal_ret: 0, spoiled: true, spoil_ret: 0,
-      spoil: 'byte0', spoil_arg: 1, containers_only: true,
+      kind: 'enforce',
+      syscall: 'mount',
+      args: ['1', '2', '3', '0', '0', '18446744073709551615'],
+      signal_sent: true,
+      signal_ret: 0,
+      spoiled: true,
+      spoil_ret: 0,
+      spoil: 'byte0',
+      spoil_arg: 1,
+      containers_only: true,
     },
   ],
   [
     'enforce (finit_module: killed, nothing to spoil; spoil of a read-only page failed)',
     buildRecord(Kind.ENFORCE, HDR, { nr: 313, flags: VG_ENF_KILL, signal_ret: 0, spoil_ret: -14, spoil: 0, spoil_arg: 0 }),
-    { kind: 'enforce', syscall: 'finit_module', args: ['0', '0', '0', '0', '0', '0'], signal_sent: true, signal_ret: 0, spoiled: false, spoil_ret: -14, spoil: 'none', spoil_arg: 0, containers_only: false },
+    {
+      kind: 'enforce',
+      syscall: 'finit_module',
+      args: ['0', '0', '0', '0', '0', '0'],
+      signal_sent: true,
+      signal_ret: 0,
+      spoiled: false,
+      spoil_ret: -14,
+      spoil: 'none',
+      spoil_arg: 0,
+      containers_only: false,
+    },
   ],
 ];
 
@@ -457,10 +690,19 @@ test('a batch of several records decodes in order; padding between records is sk
   const batch = buildBatch(CASES.map(([, rec]) => rec));
   const d = new BatchDecoder(ctx);
   const kinds: string[] = [];
-  assert.equal(d.decodeBatch(batch, (e) => kinds.push(e.kind)), CASES.length);
-  assert.deepEqual(kinds, CASES.map(([, , e]) => e.kind));
+  assert.equal(
+    d.decodeBatch(batch, (e) => kinds.push(e.kind)),
+    CASES.length,
+  );
+  assert.deepEqual(
+    kinds,
+    CASES.map(([, , e]) => e.kind),
+  );
   assert.equal(d.counters.records, CASES.length);
-  assert.equal(Object.values(d.counters.corrupt).reduce((a, b) => a + b, 0), 0);
+  assert.equal(
+    Object.values(d.counters.corrupt).reduce((a, b) => a + b, 0),
+    0,
+  );
 });
 
 const good = buildRecord(Kind.EXIT, HDR, { exit_code: 1 });
@@ -489,10 +731,20 @@ for (const [reason, batch, events] of CORRUPT) {
 }
 
 test('a decoder that throws is counted as decode_failed and reported once per call', () => {
-  const d = new BatchDecoder({ ...ctx, clock: { format: () => { throw new Error('boom'); } } as unknown as BootClock });
+  const d = new BatchDecoder({
+    ...ctx,
+    clock: {
+      format: () => {
+        throw new Error('boom');
+      },
+    } as unknown as BootClock,
+  });
   const errors: unknown[] = [];
   d.onDecoderError = (err) => errors.push(err);
-  assert.equal(d.decodeBatch(Buffer.concat([good, good]), () => assert.fail('no event')), 0);
+  assert.equal(
+    d.decodeBatch(Buffer.concat([good, good]), () => assert.fail('no event')),
+    0,
+  );
   assert.equal(d.counters.corrupt.decode_failed, 2);
   assert.equal(errors.length, 2);
 });

@@ -51,7 +51,24 @@ import {
   type StructLayout,
   type EventKind,
 } from './layout.js';
-import { KTIME, WALL_MS, type BaseEvent, type Creds, type NsSet, type VigilEvent, type ExecEvent, type ForkEvent, type ExitEvent, type NsChangeEvent, type CredChangeEvent, type SyscallEvent, type FileEvent, type ConnectEvent, type CgroupEvent, type EnforceEvent } from './events.js';
+import {
+  KTIME,
+  WALL_MS,
+  type BaseEvent,
+  type Creds,
+  type NsSet,
+  type VigilEvent,
+  type ExecEvent,
+  type ForkEvent,
+  type ExitEvent,
+  type NsChangeEvent,
+  type CredChangeEvent,
+  type SyscallEvent,
+  type FileEvent,
+  type ConnectEvent,
+  type CgroupEvent,
+  type EnforceEvent,
+} from './events.js';
 import { cloneFlagNames, familyName, formatAddress, fsTypeName, hex, openFlagNames } from './names.js';
 import { decodeSyscallDetails, type SyscallRecord } from './syscall-details.js';
 import { syscallName, type SyscallTable } from './syscalls.js';
@@ -71,14 +88,7 @@ export type CorruptReason =
   | 'bad_lengths' // variable lengths in the fixed part run past hdr.size
   | 'decode_failed'; // the decoder threw (a bug: logged once by the sensor)
 
-export const CORRUPT_REASONS: readonly CorruptReason[] = [
-  'truncated_header',
-  'beyond_batch',
-  'unknown_kind',
-  'short_record',
-  'bad_lengths',
-  'decode_failed',
-];
+export const CORRUPT_REASONS: readonly CorruptReason[] = ['truncated_header', 'beyond_batch', 'unknown_kind', 'short_record', 'bad_lengths', 'decode_failed'];
 
 export interface KindDecoder {
   kind: number;
@@ -167,9 +177,18 @@ function n(o: Record<string, number>, k: string): number {
   if (v === undefined) throw new Error(`layout has no field ${k}`);
   return v;
 }
-const H_KIND = n(h, 'kind'), H_VPID = n(h, 'vpid'), H_KTIME = n(h, 'ktime_ns'), H_PID = n(h, 'pid');
-const H_TID = n(h, 'tid'), H_PPID = n(h, 'ppid'), H_UID = n(h, 'uid'), H_GID = n(h, 'gid');
-const H_LOGINUID = n(h, 'loginuid'), H_CGROUP = n(h, 'cgroup_id'), H_NS = n(h, 'ns'), H_COMM = n(h, 'comm');
+const H_KIND = n(h, 'kind'),
+  H_VPID = n(h, 'vpid'),
+  H_KTIME = n(h, 'ktime_ns'),
+  H_PID = n(h, 'pid');
+const H_TID = n(h, 'tid'),
+  H_PPID = n(h, 'ppid'),
+  H_UID = n(h, 'uid'),
+  H_GID = n(h, 'gid');
+const H_LOGINUID = n(h, 'loginuid'),
+  H_CGROUP = n(h, 'cgroup_id'),
+  H_NS = n(h, 'ns'),
+  H_COMM = n(h, 'comm');
 const H_SIZE = n(h, 'size');
 
 /** The header's fields (common to every kind) as the start of an event. */
@@ -315,8 +334,7 @@ const syscallDecoder: KindDecoder = {
   kind: Kind.SYSCALL,
   name: 'syscall',
   layout: SC,
-  variableBytes: (buf, off) =>
-    buf.readUInt16LE(off + SC_STR_LEN) + buf.readUInt16LE(off + SC_STR_LEN + 2) + buf.readUInt16LE(off + SC_STR_LEN + 4),
+  variableBytes: (buf, off) => buf.readUInt16LE(off + SC_STR_LEN) + buf.readUInt16LE(off + SC_STR_LEN + 2) + buf.readUInt16LE(off + SC_STR_LEN + 4),
   decode(buf, off, ctx) {
     const ev = decodeHeader(buf, off, 'syscall', ctx) as SyscallEvent;
     const nr = buf.readUInt32LE(off + n(sc, 'nr'));
@@ -496,7 +514,19 @@ const enforceDecoder: KindDecoder = {
 /** The decoder table, indexed by record kind. */
 export const DECODERS: ReadonlyArray<KindDecoder | undefined> = (() => {
   const t: Array<KindDecoder | undefined> = [];
-  for (const d of [execDecoder, forkDecoder, exitDecoder, nsChangeDecoder, credChangeDecoder, syscallDecoder, fileDecoder, connectDecoder, cgroupMkdirDecoder, cgroupRmdirDecoder, enforceDecoder]) {
+  for (const d of [
+    execDecoder,
+    forkDecoder,
+    exitDecoder,
+    nsChangeDecoder,
+    credChangeDecoder,
+    syscallDecoder,
+    fileDecoder,
+    connectDecoder,
+    cgroupMkdirDecoder,
+    cgroupRmdirDecoder,
+    enforceDecoder,
+  ]) {
     if (RECORD_LAYOUTS[d.kind] !== d.layout) throw new Error(`decoder ${d.name}: layout mismatch`);
     t[d.kind] = d;
   }

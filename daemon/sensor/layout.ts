@@ -76,9 +76,34 @@ export const Kind = {
 } as const;
 
 /** Event names by record kind, as docs/events.md spells them. */
-export const KIND_NAMES: readonly string[] = ['unspecified', 'exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir', 'enforce'];
+export const KIND_NAMES: readonly string[] = [
+  'unspecified',
+  'exec',
+  'fork',
+  'exit',
+  'ns_change',
+  'cred_change',
+  'syscall',
+  'file',
+  'connect',
+  'cgroup_mkdir',
+  'cgroup_rmdir',
+  'enforce',
+];
 export type EventKind = 'exec' | 'fork' | 'exit' | 'ns_change' | 'cred_change' | 'syscall' | 'file' | 'connect' | 'cgroup_mkdir' | 'cgroup_rmdir' | 'enforce';
-export const EVENT_KINDS: readonly EventKind[] = ['exec', 'fork', 'exit', 'ns_change', 'cred_change', 'syscall', 'file', 'connect', 'cgroup_mkdir', 'cgroup_rmdir', 'enforce'];
+export const EVENT_KINDS: readonly EventKind[] = [
+  'exec',
+  'fork',
+  'exit',
+  'ns_change',
+  'cred_change',
+  'syscall',
+  'file',
+  'connect',
+  'cgroup_mkdir',
+  'cgroup_rmdir',
+  'enforce',
+];
 
 /** enum vg_ns_index, in order: the names of the ns arrays' slots. */
 export const NS_NAMES = ['mnt', 'pid', 'net', 'user', 'uts', 'ipc', 'cgroup'] as const;

@@ -164,13 +164,44 @@ export function ptraceRequestName(req: number, arch: Arch): string {
 
 /** enum bpf_cmd, include/uapi/linux/bpf.h. */
 const BPF_CMDS = [
-  'MAP_CREATE', 'MAP_LOOKUP_ELEM', 'MAP_UPDATE_ELEM', 'MAP_DELETE_ELEM', 'MAP_GET_NEXT_KEY', 'PROG_LOAD',
-  'OBJ_PIN', 'OBJ_GET', 'PROG_ATTACH', 'PROG_DETACH', 'PROG_TEST_RUN', 'PROG_GET_NEXT_ID', 'MAP_GET_NEXT_ID',
-  'PROG_GET_FD_BY_ID', 'MAP_GET_FD_BY_ID', 'OBJ_GET_INFO_BY_FD', 'PROG_QUERY', 'RAW_TRACEPOINT_OPEN',
-  'BTF_LOAD', 'BTF_GET_FD_BY_ID', 'TASK_FD_QUERY', 'MAP_LOOKUP_AND_DELETE_ELEM', 'MAP_FREEZE',
-  'BTF_GET_NEXT_ID', 'MAP_LOOKUP_BATCH', 'MAP_LOOKUP_AND_DELETE_BATCH', 'MAP_UPDATE_BATCH',
-  'MAP_DELETE_BATCH', 'LINK_CREATE', 'LINK_UPDATE', 'LINK_GET_FD_BY_ID', 'LINK_GET_NEXT_ID',
-  'ENABLE_STATS', 'ITER_CREATE', 'LINK_DETACH', 'PROG_BIND_MAP', 'TOKEN_CREATE', 'PROG_STREAM_READ_BY_FD',
+  'MAP_CREATE',
+  'MAP_LOOKUP_ELEM',
+  'MAP_UPDATE_ELEM',
+  'MAP_DELETE_ELEM',
+  'MAP_GET_NEXT_KEY',
+  'PROG_LOAD',
+  'OBJ_PIN',
+  'OBJ_GET',
+  'PROG_ATTACH',
+  'PROG_DETACH',
+  'PROG_TEST_RUN',
+  'PROG_GET_NEXT_ID',
+  'MAP_GET_NEXT_ID',
+  'PROG_GET_FD_BY_ID',
+  'MAP_GET_FD_BY_ID',
+  'OBJ_GET_INFO_BY_FD',
+  'PROG_QUERY',
+  'RAW_TRACEPOINT_OPEN',
+  'BTF_LOAD',
+  'BTF_GET_FD_BY_ID',
+  'TASK_FD_QUERY',
+  'MAP_LOOKUP_AND_DELETE_ELEM',
+  'MAP_FREEZE',
+  'BTF_GET_NEXT_ID',
+  'MAP_LOOKUP_BATCH',
+  'MAP_LOOKUP_AND_DELETE_BATCH',
+  'MAP_UPDATE_BATCH',
+  'MAP_DELETE_BATCH',
+  'LINK_CREATE',
+  'LINK_UPDATE',
+  'LINK_GET_FD_BY_ID',
+  'LINK_GET_NEXT_ID',
+  'ENABLE_STATS',
+  'ITER_CREATE',
+  'LINK_DETACH',
+  'PROG_BIND_MAP',
+  'TOKEN_CREATE',
+  'PROG_STREAM_READ_BY_FD',
 ];
 export const BPF_MAP_CREATE = 0;
 export const BPF_PROG_LOAD = 5;
@@ -212,7 +243,13 @@ export function modeBitNames(mode: number): string[] {
 
 /** Socket domain (AF_*) by number; AF_<n> for one not listed. */
 const SOCKET_DOMAINS: ReadonlyMap<number, string> = new Map([
-  [1, 'AF_UNIX'], [2, 'AF_INET'], [10, 'AF_INET6'], [16, 'AF_NETLINK'], [17, 'AF_PACKET'], [40, 'AF_VSOCK'], [44, 'AF_XDP'],
+  [1, 'AF_UNIX'],
+  [2, 'AF_INET'],
+  [10, 'AF_INET6'],
+  [16, 'AF_NETLINK'],
+  [17, 'AF_PACKET'],
+  [40, 'AF_VSOCK'],
+  [44, 'AF_XDP'],
 ]);
 export function socketDomainName(domain: number): string {
   return SOCKET_DOMAINS.get(domain) ?? `AF_${domain}`;
@@ -303,11 +340,46 @@ export function openFlagNames(flags: number, arch: Arch): string[] {
 
 /** include/uapi/linux/capability.h, by bit number. */
 export const CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
   'CHECKPOINT_RESTORE',
 ] as const;
 
@@ -330,7 +402,8 @@ export function capabilityNames(hexSet: string): string {
     else if (i < CAPABILITIES.length) missing.push(CAPABILITIES[i]!);
   }
   // Nearly full sets (root without one or two) read better as what they lack.
-  if (missing.length <= 4 && names.length > missing.length) return `ALL-${missing.join(',')}${names.length > CAPABILITIES.length - missing.length ? `+${names.slice(CAPABILITIES.length - missing.length).join(',')}` : ''}`;
+  if (missing.length <= 4 && names.length > missing.length)
+    return `ALL-${missing.join(',')}${names.length > CAPABILITIES.length - missing.length ? `+${names.slice(CAPABILITIES.length - missing.length).join(',')}` : ''}`;
   return names.join(',');
 }
 
@@ -346,8 +419,7 @@ export function formatAddress(bytes: Buffer, family: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   // IPv4-mapped: ::ffff:a.b.c.d
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
-    return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
   // Longest run of two or more zero groups becomes "::" (RFC 5952).
   let best = -1;
   let bestLen = 1;

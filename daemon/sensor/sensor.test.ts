@@ -102,7 +102,12 @@ function seededTable(): ProcessTable {
 const H = { pid: 100, tid: 100, ppid: 1, ktime_ns: 1_000n, comm: 'bash', ns: [1, 2, 3, 4, 5, 6, 7] };
 const execOf = (pid: number, ppid: number, exe: string, ktime = 2_000n): Buffer => {
   const args = Buffer.from(`${exe}\0`);
-  return buildRecord(Kind.EXEC, { ...H, pid, tid: pid, ppid, ktime_ns: ktime, comm: 'x' }, { path_len: exe.length, args_len: args.length, argc: 1 }, Buffer.concat([Buffer.from(exe), args]));
+  return buildRecord(
+    Kind.EXEC,
+    { ...H, pid, tid: pid, ppid, ktime_ns: ktime, comm: 'x' },
+    { path_len: exe.length, args_len: args.length, argc: 1 },
+    Buffer.concat([Buffer.from(exe), args]),
+  );
 };
 
 function logSink(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
@@ -113,7 +118,15 @@ function logSink(): { stream: Writable; lines: () => Array<Record<string, unknow
       cb();
     },
   });
-  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 test('open: ignores itself first, then watches, syscalls (the default set), flags, and starts', async () => {
@@ -132,7 +145,10 @@ test('open: ignores itself first, then watches, syscalls (the default set), flag
   assert.equal(native.watches.length, DEFAULT_WATCHES.length + 1);
   assert.equal(native.flags, 3 | 4, 'the given flags, plus batched wakeups with the periodic drain');
   assert.equal(ready.attached, 1);
-  assert.deepEqual(ready.refused.map((p) => p.program), ['vg_fentry']);
+  assert.deepEqual(
+    ready.refused.map((p) => p.program),
+    ['vg_fentry'],
+  );
   const warn = sink.lines().find((l) => l.msg === 'program not attached');
   assert.ok(warn, 'a refused program is logged');
   assert.equal(warn.level, 40);
@@ -157,10 +173,16 @@ test('batches are decoded, enriched from the process table and delivered after t
   );
   assert.equal(got.length, 0, 'delivery is not inside the ingest callback');
   await tick();
-  assert.deepEqual(got.map((e) => e.kind), ['fork', 'exec', 'exit']);
+  assert.deepEqual(
+    got.map((e) => e.kind),
+    ['fork', 'exec', 'exit'],
+  );
   assert.deepEqual(got[0]!.proc, { exe: '/bin/bash', args: ['bash'], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: ['init'], uid: 0 }] });
   assert.equal(got[1]!.proc!.exe, '/usr/bin/id');
-  assert.deepEqual(got[1]!.proc!.ancestors.map((a) => a.pid), [100, 1]);
+  assert.deepEqual(
+    got[1]!.proc!.ancestors.map((a) => a.pid),
+    [100, 1],
+  );
   assert.equal(got[2]!.proc!.exe, '/usr/bin/id', 'an exited process still resolves');
   assert.equal(got[0]!.time, '1970-01-01T00:00:00.000001000Z');
   const s = sensor.stats();
@@ -199,7 +221,10 @@ test('subscriber filters: filtered events are neither queued nor dropped', async
   sensor.subscribe((e) => got.push(e), { capacity: 1, filter: (e) => e.kind === 'fork' });
   native.feed(buildBatch([buildRecord(Kind.EXIT, H), buildRecord(Kind.EXIT, H), buildRecord(Kind.FORK, H, { child_pid: 5 })]), 3);
   await tick();
-  assert.deepEqual(got.map((e) => e.kind), ['fork']);
+  assert.deepEqual(
+    got.map((e) => e.kind),
+    ['fork'],
+  );
   assert.equal(sensor.stats().queueDrops, 0);
   await sensor.close();
 });
@@ -209,7 +234,9 @@ test('corrupt batches are counted and never throw out of the batch callback', as
   const sensor = Sensor.live(native, {});
   await sensor.open();
   sensor.subscribe(() => undefined);
-  assert.doesNotThrow(() => native.feed(Buffer.from('definitely not records, but long enough to hold a header or so......................................................')));
+  assert.doesNotThrow(() =>
+    native.feed(Buffer.from('definitely not records, but long enough to hold a header or so......................................................')),
+  );
   assert.doesNotThrow(() => native.feed(Buffer.alloc(3)));
   assert.doesNotThrow(() => native.feed(buildRecord(Kind.EXEC, { ...H, size: 60000 })));
   const c = sensor.stats().corrupt;

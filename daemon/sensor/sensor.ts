@@ -208,7 +208,11 @@ export class Sensor {
 
     let programs: ProgramState[];
     try {
-      programs = native.open({ ringBufferBytes: o.ringBufferBytes ?? DEFAULT_RING_BYTES, ...(o.objects ? { objects: o.objects } : {}), ...(o.enforce ? { enforce: true } : {}) });
+      programs = native.open({
+        ringBufferBytes: o.ringBufferBytes ?? DEFAULT_RING_BYTES,
+        ...(o.objects ? { objects: o.objects } : {}),
+        ...(o.enforce ? { enforce: true } : {}),
+      });
       // Ignore ourselves first: the map updates below are bpf() calls the probe would report.
       native.setIgnoredPids([...new Set([process.pid, ...(o.ignorePids ?? [])])]);
       if (o.enforce) {
@@ -386,7 +390,21 @@ export class Sensor {
       source: this.native ? 'native' : 'replay',
       batches: this.batches,
       records: c?.records ?? 0,
-      decoded: { ...(c?.decoded ?? { exec: 0, fork: 0, exit: 0, ns_change: 0, cred_change: 0, syscall: 0, file: 0, connect: 0, cgroup_mkdir: 0, cgroup_rmdir: 0, enforce: 0 }) },
+      decoded: {
+        ...(c?.decoded ?? {
+          exec: 0,
+          fork: 0,
+          exit: 0,
+          ns_change: 0,
+          cred_change: 0,
+          syscall: 0,
+          file: 0,
+          connect: 0,
+          cgroup_mkdir: 0,
+          cgroup_rmdir: 0,
+          enforce: 0,
+        }),
+      },
       corrupt: { ...(c?.corrupt ?? { truncated_header: 0, beyond_batch: 0, unknown_kind: 0, short_record: 0, bad_lengths: 0, decode_failed: 0 }) },
       delivered,
       queueDrops,
@@ -404,7 +422,13 @@ export class Sensor {
       }
       if (ns) {
         const droppedByCgroup = new Map((ns.droppedByCgroup ?? []).map(([id, n]) => [Number(id), Number(n)]));
-        out.native = { emitted: byKind(ns.emitted), dropped: byKind(ns.dropped), ringUsedBytes: ns.ringUsedBytes, ringSizeBytes: ns.ringSizeBytes, droppedByCgroup };
+        out.native = {
+          emitted: byKind(ns.emitted),
+          dropped: byKind(ns.dropped),
+          ringUsedBytes: ns.ringUsedBytes,
+          ringSizeBytes: ns.ringSizeBytes,
+          droppedByCgroup,
+        };
       }
     }
     if (this.writer) out.capture = { ...this.writer.stats };

@@ -82,8 +82,14 @@ function dup(r: SyscallRecord, out: SyscallDetails): void {
 
 /** The setuid family: which argument is the (effective) id asked for. */
 const CRED_ARG: ReadonlyArray<[string, 'new_uid' | 'new_gid', number]> = [
-  ['setuid', 'new_uid', 0], ['setreuid', 'new_uid', 1], ['setresuid', 'new_uid', 1], ['setfsuid', 'new_uid', 0],
-  ['setgid', 'new_gid', 0], ['setregid', 'new_gid', 1], ['setresgid', 'new_gid', 1], ['setfsgid', 'new_gid', 0],
+  ['setuid', 'new_uid', 0],
+  ['setreuid', 'new_uid', 1],
+  ['setresuid', 'new_uid', 1],
+  ['setfsuid', 'new_uid', 0],
+  ['setgid', 'new_gid', 0],
+  ['setregid', 'new_gid', 1],
+  ['setresgid', 'new_gid', 1],
+  ['setfsgid', 'new_gid', 0],
 ];
 
 const DETAILERS: ReadonlyMap<string, Detailer> = new Map<string, Detailer>([

@@ -6,7 +6,11 @@ import { DEFAULT_WATCHES, parseWatch, watchTable } from './watches.js';
 test('default watch table: stable ids, unique, valid', () => {
   const ids = DEFAULT_WATCHES.map((w) => w.id);
   assert.equal(new Set(ids).size, ids.length);
-  assert.deepEqual(ids, ids.map((_, i) => i + 1), 'ids are 1..n in order (never renumber: append)');
+  assert.deepEqual(
+    ids,
+    ids.map((_, i) => i + 1),
+    'ids are 1..n in order (never renumber: append)',
+  );
   const byPath = new Map(DEFAULT_WATCHES.map((w) => [`${w.kind}:${w.path}`, w.id]));
   assert.equal(byPath.get('name:release_agent'), 1);
   assert.equal(byPath.get('exact:/etc/shadow'), 11);
@@ -30,8 +34,24 @@ test('--watch syntax', () => {
     ['traversal:../', { kind: 'traversal', path: '../', id: 1000 }],
   ];
   for (const [spec, want] of ok) assert.deepEqual(parseWatch(spec, 1000), want, spec);
-  const bad = ['passwd', 'exact:etc/passwd', 'name:a/b', 'glob:/x', 'exact:/a/../b', `name:${'x'.repeat(64)}`, `exact:/${'x'.repeat(255)}`, 'name:',
-    'exact@proc:/x', 'fs-exact@nofs:/x', 'suffix:', `suffix:${'x'.repeat(65)}`, 'traversal:..', 'suffix@proc:x', 'fs-name@proc:a/b', `fs-prefix:/${'x'.repeat(251)}`];
+  const bad = [
+    'passwd',
+    'exact:etc/passwd',
+    'name:a/b',
+    'glob:/x',
+    'exact:/a/../b',
+    `name:${'x'.repeat(64)}`,
+    `exact:/${'x'.repeat(255)}`,
+    'name:',
+    'exact@proc:/x',
+    'fs-exact@nofs:/x',
+    'suffix:',
+    `suffix:${'x'.repeat(65)}`,
+    'traversal:..',
+    'suffix@proc:x',
+    'fs-name@proc:a/b',
+    `fs-prefix:/${'x'.repeat(251)}`,
+  ];
   for (const spec of bad) assert.throws(() => parseWatch(spec, 1000), ConfigError, spec);
 });
 

@@ -60,12 +60,12 @@ export function validateWatch(w: WatchEntry): void {
   if (w.kind.startsWith('fs-') && w.kind !== 'fs-name' && bytes >= VG_IDENT_PATH_MAX)
     throw new ConfigError(`watch ${w.kind}:${w.path}: longer than ${VG_IDENT_PATH_MAX - 1} bytes`);
   if (w.kind === 'suffix') {
-    if (bytes === 0 || bytes > VG_NAME_MAX) throw new ConfigError(`watch suffix:${w.path}: 1 to ${VG_NAME_MAX} bytes (the probe compares the path's last ${VG_NAME_MAX})`);
+    if (bytes === 0 || bytes > VG_NAME_MAX)
+      throw new ConfigError(`watch suffix:${w.path}: 1 to ${VG_NAME_MAX} bytes (the probe compares the path's last ${VG_NAME_MAX})`);
   } else if (w.kind === 'traversal') {
     if (w.path !== '../') throw new ConfigError(`watch traversal:${w.path}: the traversal class is "traversal:../" (the probe looks for that string)`);
   } else if (w.kind === 'name' || w.kind === 'fs-name') {
-    if (bytes === 0 || w.path.includes('/') || w.path === '.' || w.path === '..')
-      throw new ConfigError(`watch name:${w.path}: a name is one path component`);
+    if (bytes === 0 || w.path.includes('/') || w.path === '.' || w.path === '..') throw new ConfigError(`watch name:${w.path}: a name is one path component`);
     if (bytes >= VG_NAME_MAX) throw new ConfigError(`watch name:${w.path}: longer than ${VG_NAME_MAX - 1} bytes`);
   } else {
     if (!w.path.startsWith('/')) throw new ConfigError(`watch ${w.kind}:${w.path}: the path must be absolute`);
@@ -85,11 +85,14 @@ export function parseWatch(spec: string, id: number): WatchEntry {
   const head = colon > 0 ? spec.slice(0, colon) : '';
   const [kind = '', fs] = head.split('@', 2);
   if (!(KINDS as readonly string[]).includes(kind) || (fs !== undefined && !kind.startsWith('fs-')))
-    throw new ConfigError(`watch ${JSON.stringify(spec)}: expected exact:/path, prefix:/dir/, name:file or fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:file`);
+    throw new ConfigError(
+      `watch ${JSON.stringify(spec)}: expected exact:/path, prefix:/dir/, name:file or fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:file`,
+    );
   const w: WatchEntry = { kind: kind as WatchKind, path: spec.slice(colon + 1), id };
   if (fs !== undefined) {
     const magic = FS_MAGICS.get(fs);
-    if (magic === undefined) throw new ConfigError(`watch ${JSON.stringify(spec)}: unknown filesystem type ${JSON.stringify(fs)} (known: ${[...FS_MAGICS.keys()].join(', ')})`);
+    if (magic === undefined)
+      throw new ConfigError(`watch ${JSON.stringify(spec)}: unknown filesystem type ${JSON.stringify(fs)} (known: ${[...FS_MAGICS.keys()].join(', ')})`);
     w.magic = magic;
   }
   validateWatch(w);

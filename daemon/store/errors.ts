@@ -45,7 +45,7 @@ export function storeErrorFrom(err: unknown, dir: string, what: string): StoreEr
   const reason = last && typeof last.message === 'string' ? last.message : String(err);
   let code: StoreErrorCode = 'VIGIL_STORE_IO';
   let hint = '';
-  if (codes.includes('LEVEL_LOCKED') || /\block\b/i.test(messages) && /resource temporarily unavailable|lock hold/i.test(messages)) {
+  if (codes.includes('LEVEL_LOCKED') || (/\block\b/i.test(messages) && /resource temporarily unavailable|lock hold/i.test(messages))) {
     code = 'VIGIL_STORE_LOCKED';
     hint = ' (is another vigild running with this data dir?)';
   } else if (/ENOSPC|no space left/i.test(messages) || codes.includes('ENOSPC')) {

@@ -54,18 +54,30 @@ test('keyspaces are separate ranges with binary keys; batches span keyspaces; da
       'key order, nothing of the other keyspace',
     );
     assert.deepEqual(await collect(targets.entries()), [[Buffer.from('all').toString('hex'), '78']]);
-    assert.deepEqual((await collect(ts.entries({ gte: Buffer.from([0x01]), lt: Buffer.from([0xff]) }))).map(([k]) => k), ['7fff']);
-    assert.deepEqual((await collect(ts.entries({ reverse: true, limit: 2 }))).map(([k]) => k), ['ffffff', 'ff']);
+    assert.deepEqual(
+      (await collect(ts.entries({ gte: Buffer.from([0x01]), lt: Buffer.from([0xff]) }))).map(([k]) => k),
+      ['7fff'],
+    );
+    assert.deepEqual(
+      (await collect(ts.entries({ reverse: true, limit: 2 }))).map(([k]) => k),
+      ['ffffff', 'ff'],
+    );
     assert.equal((await ts.get(Buffer.from([0xff])))?.[0], 3);
     assert.equal(await ts.get(Buffer.from([0xfe])), undefined);
 
     await ts.clear({ gte: Buffer.from([0]), lt: Buffer.from([0xff]) });
-    assert.deepEqual((await collect(ts.entries())).map(([k]) => k), ['ff', 'ffffff']);
+    assert.deepEqual(
+      (await collect(ts.entries())).map(([k]) => k),
+      ['ff', 'ffffff'],
+    );
     await ts.del(Buffer.from([0xff]));
     await store.close();
 
     store = await Store.open({ dir });
-    assert.deepEqual((await collect(store.keyspace('ts').entries())).map(([k]) => k), ['ffffff']);
+    assert.deepEqual(
+      (await collect(store.keyspace('ts').entries())).map(([k]) => k),
+      ['ffffff'],
+    );
     assert.equal((await store.keyspace('targets').get(Buffer.from('all')))?.toString(), 'x');
     assert.throws(() => store.keyspace('nope' as 'ts'), TypeError);
     await store.close();
@@ -233,7 +245,13 @@ test('a full disk is recovered without a restart: failing (logged once), probed 
 
 test('storeErrorFrom maps LevelDB failures to stable codes', () => {
   const cases: Array<[unknown, string]> = [
-    [Object.assign(new Error('Database failed to open'), { code: 'LEVEL_DATABASE_NOT_OPEN', cause: Object.assign(new Error('lock held'), { code: 'LEVEL_LOCKED' }) }), 'VIGIL_STORE_LOCKED'],
+    [
+      Object.assign(new Error('Database failed to open'), {
+        code: 'LEVEL_DATABASE_NOT_OPEN',
+        cause: Object.assign(new Error('lock held'), { code: 'LEVEL_LOCKED' }),
+      }),
+      'VIGIL_STORE_LOCKED',
+    ],
     [Object.assign(new Error('Corruption: bad block'), { code: 'LEVEL_CORRUPTION' }), 'VIGIL_STORE_CORRUPT'],
     [Object.assign(new Error('IO error: x.log: No space left on device'), { code: 'LEVEL_IO_ERROR' }), 'VIGIL_STORE_FULL'],
     [Object.assign(new Error('IO error: Permission denied'), { code: 'LEVEL_IO_ERROR' }), 'VIGIL_STORE_IO'],

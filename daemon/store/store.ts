@@ -73,9 +73,7 @@ export interface KeyRange {
   limit?: number;
 }
 
-export type StoreOp =
-  | { type: 'put'; keyspace: KeyspaceName; key: Uint8Array; value: Uint8Array }
-  | { type: 'del'; keyspace: KeyspaceName; key: Uint8Array };
+export type StoreOp = { type: 'put'; keyspace: KeyspaceName; key: Uint8Array; value: Uint8Array } | { type: 'del'; keyspace: KeyspaceName; key: Uint8Array };
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
@@ -230,7 +228,10 @@ export class Store {
   private failed(e: StoreError): void {
     if (this.state.ok) {
       this.state = { ok: false, since: Date.now(), error: e };
-      this.log.error({ code: e.storeCode, err: e.message, dir: this.dir }, 'store writes failing: alerts wait in memory (bounded), detection goes on; retrying with backoff');
+      this.log.error(
+        { code: e.storeCode, err: e.message, dir: this.dir },
+        'store writes failing: alerts wait in memory (bounded), detection goes on; retrying with backoff',
+      );
       this.notify();
     } else {
       this.state.error = e;

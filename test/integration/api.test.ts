@@ -57,13 +57,49 @@ const OLD: ContainerRef = { id: '01d01d000003', name: 'old-1', runtime: 'runc', 
 
 function execEvent(pid: number, exe: string, container: ContainerRef): ExecEvent {
   const ns = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
-  const creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x1ffffffffff', cap_permitted: '0x0', cap_inheritable: '0x0' };
+  const creds = {
+    uid: 0,
+    euid: 0,
+    suid: 0,
+    fsuid: 0,
+    gid: 0,
+    egid: 0,
+    sgid: 0,
+    fsgid: 0,
+    cap_effective: '0x1ffffffffff',
+    cap_permitted: '0x0',
+    cap_inheritable: '0x0',
+  };
   return {
-    kind: 'exec', time: new Date().toISOString(), pid, tid: pid, ppid: 1, vpid: pid, uid: 0, gid: 0, loginuid: 4294967295, comm: exe.split('/').pop()!,
-    cgroup_id: 4242, ns, retval: 0, exe, args: [exe, '-c', 'id'], argc: 3, args_truncated: false, path_truncated: false, fileless: false,
-    setuid: false, setgid: false, filecaps: false, prior_creds_known: true, creds, exe_ino: 7, exe_dev: 8,
+    kind: 'exec',
+    time: new Date().toISOString(),
+    pid,
+    tid: pid,
+    ppid: 1,
+    vpid: pid,
+    uid: 0,
+    gid: 0,
+    loginuid: 4294967295,
+    comm: exe.split('/').pop()!,
+    cgroup_id: 4242,
+    ns,
+    retval: 0,
+    exe,
+    args: [exe, '-c', 'id'],
+    argc: 3,
+    args_truncated: false,
+    path_truncated: false,
+    fileless: false,
+    setuid: false,
+    setgid: false,
+    filecaps: false,
+    prior_creds_known: true,
+    creds,
+    exe_ino: 7,
+    exe_dev: 8,
     proc: { exe, args: [exe], ancestors: [{ pid: 1, exe: '/sbin/init', comm: 'init', args: ['/sbin/init'], uid: 0 }] },
-    container, [KTIME]: 123456789012345678n,
+    container,
+    [KTIME]: 123456789012345678n,
   };
 }
 
@@ -79,9 +115,15 @@ class FakeEvents implements EventSource {
     this.subs.add(s);
     const subs = this.subs;
     return {
-      get dropped() { return s.q.dropped; },
-      get queued() { return s.q.length; },
-      unsubscribe() { subs.delete(s); },
+      get dropped() {
+        return s.q.dropped;
+      },
+      get queued() {
+        return s.q.length;
+      },
+      unsubscribe() {
+        subs.delete(s);
+      },
     };
   }
   emit(ev: StreamEvent): void {
@@ -113,8 +155,29 @@ interface World {
 function makeCert(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'api.crt');
   const key = join(dir, 'api.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -127,17 +190,41 @@ async function makeWorld(): Promise<World> {
   const targets = await TargetSet.open(store, { log: silentLogger() });
   const series = await SeriesStore.open(store, { log: silentLogger(), flushIntervalMs: 0, sweepIntervalMs: 0 });
   const events = new FakeEvents();
-  const info = (r: ContainerRef, stoppedAt?: string): ContainerInfo => ({ ...r, labels: { app: r.name }, cgroupId: 1, cgroupPath: `/runc/${r.id}`, startedAt: new Date().toISOString(), ...(stoppedAt ? { stoppedAt } : {}) });
-  const view = (i: ContainerInfo, latest: Record<string, number> = {}): ContainerView => ({ info: i, running: !i.stoppedAt, monitored: true, latest, sampledAt: Date.now() });
+  const info = (r: ContainerRef, stoppedAt?: string): ContainerInfo => ({
+    ...r,
+    labels: { app: r.name },
+    cgroupId: 1,
+    cgroupPath: `/runc/${r.id}`,
+    startedAt: new Date().toISOString(),
+    ...(stoppedAt ? { stoppedAt } : {}),
+  });
+  const view = (i: ContainerInfo, latest: Record<string, number> = {}): ContainerView => ({
+    info: i,
+    running: !i.stoppedAt,
+    monitored: true,
+    latest,
+    sampledAt: Date.now(),
+  });
   const services: DaemonServices = {
     events,
     containers: {
-      list: () => [view(info(WEB), { memory_working_set_bytes: 5e6, memory_limit_bytes: 1e7 }), view(info(DB)), view(info(SEC)), view(info(OLD, new Date().toISOString()))],
+      list: () => [
+        view(info(WEB), { memory_working_set_bytes: 5e6, memory_limit_bytes: 1e7 }),
+        view(info(DB)),
+        view(info(SEC)),
+        view(info(OLD, new Date().toISOString())),
+      ],
       host: () => view({ id: 'host', name: 'host', runtime: 'host', image: '', labels: {}, cgroupId: 0, cgroupPath: '/', startedAt: new Date().toISOString() }),
     },
     alerts: {
-      list: (f, p) => alerts.list(f, p), get: (id) => alerts.get(id), acknowledge: (id, w, c) => alerts.acknowledge(id, w, c), resolve: (id, w, c) => alerts.resolve(id, w, c),
-      since: (s, l) => alerts.since(s, l), onAlert: (fn) => alerts.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
+      list: (f, p) => alerts.list(f, p),
+      get: (id) => alerts.get(id),
+      acknowledge: (id, w, c) => alerts.acknowledge(id, w, c),
+      resolve: (id, w, c) => alerts.resolve(id, w, c),
+      since: (s, l) => alerts.since(s, l),
+      onAlert: (fn) => alerts.onAlert(fn),
+      lastSeq: () => alertStore.seq,
+      stored: () => alertStore.stats().count,
       range: () => alertStore.range(),
       storeState: () => ({ ok: true, since: Date.now(), epoch: alertStore.epoch, persisted: alertStore.stats().persisted, waiting: 0, dropped: 0 }),
     },
@@ -146,18 +233,38 @@ async function makeWorld(): Promise<World> {
     rules: {
       list: () => RuleSet.load(RULE_DIRS).rules(),
       validate: async (text, file) => validateRuleText(RULE_DIRS, text, file),
-      reload: async () => ({ ok: true, errors: [], rules: RuleSet.load(RULE_DIRS).rules().map((r) => r.name) }),
+      reload: async () => ({
+        ok: true,
+        errors: [],
+        rules: RuleSet.load(RULE_DIRS)
+          .rules()
+          .map((r) => r.name),
+      }),
     },
     status: {
-      version: '0.1.0-test', startedAt: Date.now(), source: () => 'replay',
-      probes: () => [{ object: 'process', program: 'handle_exec', section: 'tp_btf/sched_process_exec', attached: true, reason: '' }, { object: 'lsm', program: 'file_open', section: 'lsm/file_open', attached: false, reason: 'LSM programs refused (EPERM)' }],
+      version: '0.1.0-test',
+      startedAt: Date.now(),
+      source: () => 'replay',
+      probes: () => [
+        { object: 'process', program: 'handle_exec', section: 'tp_btf/sched_process_exec', attached: true, reason: '' },
+        { object: 'lsm', program: 'file_open', section: 'lsm/file_open', attached: false, reason: 'LSM programs refused (EPERM)' },
+      ],
       sensorStats: () => undefined,
     },
   };
   const { cert, key } = makeCert(dir);
   writeFileSync(join(dir, 'token'), TOKEN + '\n');
   const socket = join(dir, 'run', 'vigil.sock');
-  const api = await GrpcApi.start({ socket, listen: '127.0.0.1:0', tls: { cert, key }, token: TOKEN, services, logger: silentLogger(), heartbeatMs: 200, maxSubscribers: 200 });
+  const api = await GrpcApi.start({
+    socket,
+    listen: '127.0.0.1:0',
+    tls: { cert, key },
+    token: TOKEN,
+    services,
+    logger: silentLogger(),
+    heartbeatMs: 200,
+    maxSubscribers: 200,
+  });
   return { dir, store, alerts, alertStore, targets, series, events, services, api, socket, cert: readFileSync(cert), exeCounter: 0 };
 }
 
@@ -169,12 +276,27 @@ async function closeWorld(w: World): Promise<void> {
   rmSync(w.dir, { recursive: true, force: true });
 }
 
-type Clients = { events: EventsClient; alerts: AlertsClient; targets: TargetsClient; rules: RulesClient; status: StatusClient; forecasts: ForecastsClient; close(): void };
+type Clients = {
+  events: EventsClient;
+  alerts: AlertsClient;
+  targets: TargetsClient;
+  rules: RulesClient;
+  status: StatusClient;
+  forecasts: ForecastsClient;
+  close(): void;
+};
 
 function clients(address: string, creds: grpc.ChannelCredentials, options: grpc.ClientOptions = {}): Clients {
   const C = clientConstructors();
   const mk = <T>(name: string): T => new C[name]!(address, creds, options) as unknown as T;
-  const out = { events: mk<EventsClient>('Events'), alerts: mk<AlertsClient>('Alerts'), targets: mk<TargetsClient>('Targets'), rules: mk<RulesClient>('Rules'), status: mk<StatusClient>('Status'), forecasts: mk<ForecastsClient>('Forecasts') };
+  const out = {
+    events: mk<EventsClient>('Events'),
+    alerts: mk<AlertsClient>('Alerts'),
+    targets: mk<TargetsClient>('Targets'),
+    rules: mk<RulesClient>('Rules'),
+    status: mk<StatusClient>('Status'),
+    forecasts: mk<ForecastsClient>('Forecasts'),
+  };
   return { ...out, close: () => Object.values(out).forEach((c) => c.close()) };
 }
 
@@ -185,11 +307,14 @@ function unixClients(w: World): Clients {
 function tlsClients(w: World, token: string | undefined, scheme = 'Bearer'): Clients {
   let creds = grpc.credentials.createSsl(w.cert);
   if (token !== undefined) {
-    creds = grpc.credentials.combineChannelCredentials(creds, grpc.credentials.createFromMetadataGenerator((_p, cb) => {
-      const md = new grpc.Metadata();
-      md.set('authorization', `${scheme} ${token}`);
-      cb(null, md);
-    }));
+    creds = grpc.credentials.combineChannelCredentials(
+      creds,
+      grpc.credentials.createFromMetadataGenerator((_p, cb) => {
+        const md = new grpc.Metadata();
+        md.set('authorization', `${scheme} ${token}`);
+        cb(null, md);
+      }),
+    );
   }
   return clients(`localhost:${w.api.port}`, creds);
 }
@@ -258,7 +383,13 @@ async function raise(w: World, n: number, over: { rule?: string; container?: Con
   for (let i = 0; i < n; i++) {
     const exe = `/usr/bin/tool-${++w.exeCounter}`;
     const ev = execEvent(1000 + w.exeCounter, exe, over.container ?? WEB);
-    const m: RuleMatch = { rule: rule(over.rule ?? 'Shell in container', over.severity), time: Date.now(), message: `shell ${exe}`, container: over.container ?? WEB, events: [ev] };
+    const m: RuleMatch = {
+      rule: rule(over.rule ?? 'Shell in container', over.severity),
+      time: Date.now(),
+      message: `shell ${exe}`,
+      container: over.container ?? WEB,
+      events: [ev],
+    };
     while (!w.alerts.submit(m)) await w.alerts.flush();
   }
   await w.alerts.flush();
@@ -279,7 +410,10 @@ describe('gRPC API', () => {
     assert.equal(st.mode & 0o777, 0o600);
     const c = unixClients(w);
     try {
-      const s = await call<object, { version: string; probes: Array<{ attached: boolean; reason: string }>; refused: number; attached: number; uptime_ms: string }>(c.status, 'Get', {});
+      const s = await call<
+        object,
+        { version: string; probes: Array<{ attached: boolean; reason: string }>; refused: number; attached: number; uptime_ms: string }
+      >(c.status, 'Get', {});
       assert.equal(s.version, '0.1.0-test');
       assert.equal(s.attached, 1);
       assert.equal(s.refused, 1);
@@ -314,9 +448,20 @@ describe('gRPC API', () => {
       await sub.until('the refusal', () => sub.error !== undefined);
       assert.equal(sub.error!.code, grpc.status.UNAUTHENTICATED);
       // The standard health service, as a load balancer calls it (no token).
-      const Health = grpc.makeGenericClientConstructor({
-        Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: () => Buffer.alloc(0), requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b },
-      }, 'Health');
+      const Health = grpc.makeGenericClientConstructor(
+        {
+          Check: {
+            path: '/grpc.health.v1.Health/Check',
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: () => Buffer.alloc(0),
+            requestDeserialize: (b: Buffer) => b,
+            responseSerialize: (b: Buffer) => b,
+            responseDeserialize: (b: Buffer) => b,
+          },
+        },
+        'Health',
+      );
       const h = new Health(`localhost:${w.api.port}`, grpc.credentials.createSsl(w.cert));
       const res = await call<Record<string, never>, Buffer>(h, 'Check', {});
       assert.deepEqual([...res], [0x08, 0x01], 'status SERVING');
@@ -329,9 +474,15 @@ describe('gRPC API', () => {
   });
 
   test('plain TCP off loopback is refused at start; insecure loopback is allowed', async () => {
-    await assert.rejects(GrpcApi.start({ listen: '0.0.0.0:0', services: w.services, logger: silentLogger() }), (e: unknown) => e instanceof ConfigError && /refusing plain TCP/.test(e.message));
+    await assert.rejects(
+      GrpcApi.start({ listen: '0.0.0.0:0', services: w.services, logger: silentLogger() }),
+      (e: unknown) => e instanceof ConfigError && /refusing plain TCP/.test(e.message),
+    );
     await assert.rejects(GrpcApi.start({ listen: '0.0.0.0:0', insecure: true, services: w.services, logger: silentLogger() }), ConfigError);
-    await assert.rejects(GrpcApi.start({ listen: '0.0.0.0:0', tls: { cert: 'x', key: 'y' }, services: w.services, logger: silentLogger() }), /needs api.token_file/);
+    await assert.rejects(
+      GrpcApi.start({ listen: '0.0.0.0:0', tls: { cert: 'x', key: 'y' }, services: w.services, logger: silentLogger() }),
+      /needs api.token_file/,
+    );
     const api = await GrpcApi.start({ listen: '127.0.0.1:0', insecure: true, services: w.services, logger: silentLogger() });
     const c = clients(`127.0.0.1:${api.port}`, grpc.credentials.createInsecure());
     try {
@@ -365,7 +516,10 @@ describe('gRPC API', () => {
         [{}, /include_events, include_alerts or both/],
         [{ include_events: true, since_seq: 5 }, /since_seq resumes alerts/],
         [{ include_events: true, allow: [{ exe_globs: ['/bin/[z-a]'] }] }, /allow\[0\]\.exe_globs: bad glob "\/bin\/\[z-a\]" at column 7: reversed range z-a/],
-        [{ include_events: true, allow: [{ exe_globs: Array.from({ length: 9 }, (_, i) => `/${i}`.padEnd(512, '*')) }] }, /globs longer than 4096 characters in all/],
+        [
+          { include_events: true, allow: [{ exe_globs: Array.from({ length: 9 }, (_, i) => `/${i}`.padEnd(512, '*')) }] },
+          /globs longer than 4096 characters in all/,
+        ],
         [{ include_events: true, client_name: 'has space' }, /client_name "has space": letters, digits/],
       ];
       for (const [req, re] of cases) {
@@ -452,13 +606,22 @@ describe('gRPC API', () => {
       const total = pid - 5000;
       // While the hostile subscriber is connected and its filter is being evaluated: a unary call answers before its deadline.
       const st = await new Promise<{ subscribers: Array<{ name: string }> }>((resolve, reject) =>
-        (c2.status as unknown as { Get(r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { subscribers: Array<{ name: string }> }) => void): void })
-          .Get({}, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
+        (
+          c2.status as unknown as {
+            Get(r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { subscribers: Array<{ name: string }> }) => void): void;
+          }
+        ).Get({}, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
       );
-      assert.ok(st.subscribers.some((s) => s.name === 'hostile'), JSON.stringify(st.subscribers));
+      assert.ok(
+        st.subscribers.some((s) => s.name === 'hostile'),
+        JSON.stringify(st.subscribers),
+      );
       await all.until(`${total} events`, () => all.messages.length === total);
       await hostile.until('the last event', () => hostile.messages.some((m) => m.event!.pid === sentinel));
-      assert.deepEqual(hostile.messages.map((m) => m.event!.pid).sort((a, b) => a - b), want);
+      assert.deepEqual(
+        hostile.messages.map((m) => m.event!.pid).sort((a, b) => a - b),
+        want,
+      );
       assert.ok(want.length > 0 && want.length < total, `${want.length} of ${total}`);
       hostile.cancel();
       all.cancel();
@@ -478,7 +641,11 @@ describe('gRPC API', () => {
       await raise(w, 40);
       await raise(w, 5, { severity: 'warning', rule: 'Noisy' });
       for (const s of subs) await s.until('45 alerts', () => s.alerts.length === 45);
-      for (const s of subs) assert.deepEqual(s.alerts.map((a) => a.seq), Array.from({ length: 45 }, (_, i) => start + 1 + i));
+      for (const s of subs)
+        assert.deepEqual(
+          s.alerts.map((a) => a.seq),
+          Array.from({ length: 45 }, (_, i) => start + 1 + i),
+        );
       await critical.until('40 critical alerts', () => critical.alerts.length === 40);
       const a = critical.messages[0]!;
       assert.equal(a.alert_change, 'ALERT_CHANGE_OPENED');
@@ -505,7 +672,10 @@ describe('gRPC API', () => {
       await live.until(`${N} alerts`, () => live.alerts.length === N);
       const lag = live.alerts[N - 1]!.at - published;
       assert.ok(lag < 2000, `the live subscriber finished ${lag} ms after the last publish`);
-      assert.deepEqual(live.alerts.map((a) => a.seq), Array.from({ length: N }, (_, i) => start + 1 + i));
+      assert.deepEqual(
+        live.alerts.map((a) => a.seq),
+        Array.from({ length: N }, (_, i) => start + 1 + i),
+      );
       assert.equal(live.gaps.length, 0);
       // Unstall: what the queue and the transport held comes first, then the gap, then the rest.
       stalled.stream.resume();
@@ -521,13 +691,18 @@ describe('gRPC API', () => {
       const gi = stalled.messages.findIndex((m) => m.message === 'gap');
       const before = stalled.messages.slice(0, gi).filter((m) => m.message === 'alert');
       assert.equal(Number(stalled.gaps[0]!.last_seq), Number(before[before.length - 1]!.alert!.seq));
-      const status = await call<object, { subscribers: Array<{ lost: string; name: string }>; subscriber_lost: string; subscriber_lost_by: Record<string, string> }>(c2.status, 'Get', {});
+      const status = await call<
+        object,
+        { subscribers: Array<{ lost: string; name: string }>; subscriber_lost: string; subscriber_lost_by: Record<string, string> }
+      >(c2.status, 'Get', {});
       assert.ok(status.subscribers.some((s) => Number(s.lost) === lost && s.name === 'stalled-test'));
       // the daemon's totals count it too, by name, as /metrics does
       assert.equal(Number(status.subscriber_lost_by['stalled-test']), lost);
       assert.ok(Number(status.subscriber_lost) >= lost);
       const api = w.api;
-      const exposition = (await new MetricsRegistry(vigilFamilies({ ...NO_SOURCES, subscriberDrops: () => api.subscriberDrops() }), { defaults: false }).render()).body;
+      const exposition = (
+        await new MetricsRegistry(vigilFamilies({ ...NO_SOURCES, subscriberDrops: () => api.subscriberDrops() }), { defaults: false }).render()
+      ).body;
       assert.match(exposition, /^# TYPE vigil_subscriber_dropped_total counter$/m);
       assert.match(exposition, new RegExp(`^vigil_subscriber_dropped_total\\{subscriber="stalled-test"\\} ${lost}$`, 'm'));
       stalled.cancel();
@@ -568,8 +743,14 @@ describe('gRPC API', () => {
       await raise(w, 2);
       await again.until('2 live', () => again.alerts.length >= 12);
       await sleep(100);
-      assert.deepEqual(again.alerts.map((a) => a.seq), [...missed, last + 11, last + 12]);
-      assert.deepEqual(webOnly.alerts.map((a) => a.seq), [...missed.slice(0, 7), last + 11, last + 12]);
+      assert.deepEqual(
+        again.alerts.map((a) => a.seq),
+        [...missed, last + 11, last + 12],
+      );
+      assert.deepEqual(
+        webOnly.alerts.map((a) => a.seq),
+        [...missed.slice(0, 7), last + 11, last + 12],
+      );
       again.cancel();
       webOnly.cancel();
     } finally {
@@ -603,11 +784,18 @@ describe('gRPC API', () => {
         return col.error!;
       };
       const beyond = await refused({ include_alerts: true, since_seq: String(range.last + 1) }, grpc.status.OUT_OF_RANGE, /beyond the last seq/);
-      assert.deepEqual([beyond.metadata.get('vigil-epoch')[0], Number(beyond.metadata.get('vigil-last-seq')[0]), Number(beyond.metadata.get('vigil-first-seq')[0])], [range.epoch, range.last, range.first]);
+      assert.deepEqual(
+        [beyond.metadata.get('vigil-epoch')[0], Number(beyond.metadata.get('vigil-last-seq')[0]), Number(beyond.metadata.get('vigil-first-seq')[0])],
+        [range.epoch, range.last, range.first],
+      );
       await refused({ include_alerts: true, since_seq: '9223372036854775808' }, grpc.status.OUT_OF_RANGE, /at or above 2\^63/);
       await refused({ include_alerts: true, since_seq: '18446744073709551615' }, grpc.status.OUT_OF_RANGE, /at or above 2\^63/);
       await refused({ include_alerts: true, since_seq: '9007199254740993' }, grpc.status.OUT_OF_RANGE, /beyond any seq/);
-      const other = await refused({ include_alerts: true, since_seq: '1', epoch: 'ffffffffffffffff' }, grpc.status.FAILED_PRECONDITION, /epoch ffffffffffffffff/);
+      const other = await refused(
+        { include_alerts: true, since_seq: '1', epoch: 'ffffffffffffffff' },
+        grpc.status.FAILED_PRECONDITION,
+        /epoch ffffffffffffffff/,
+      );
       assert.equal(other.metadata.get('vigil-epoch')[0], range.epoch);
       await refused({ include_alerts: true, since_seq: '1', epoch: 'not-an-epoch' }, grpc.status.INVALID_ARGUMENT, /not an epoch id/);
 
@@ -640,7 +828,10 @@ describe('gRPC API', () => {
     const c = tlsClients(w, TOKEN);
     try {
       await raise(w, 3, { rule: 'Listed rule', container: DB });
-      const page = await call<object, { alerts: Array<{ id: string; rule: string; seq: string }>; next_page_token: string }>(c.alerts, 'List', { rule: 'Listed rule', limit: 2 });
+      const page = await call<object, { alerts: Array<{ id: string; rule: string; seq: string }>; next_page_token: string }>(c.alerts, 'List', {
+        rule: 'Listed rule',
+        limit: 2,
+      });
       assert.equal(page.alerts.length, 2);
       assert.ok(page.next_page_token);
       const rest = await call<object, { alerts: Array<{ id: string }> }>(c.alerts, 'List', { rule: 'Listed rule', limit: 2, page_token: page.next_page_token });
@@ -648,7 +839,11 @@ describe('gRPC API', () => {
       const id = page.alerts[0]!.id;
       const got = await call<object, { id: string; container: { name: string } }>(c.alerts, 'Get', { id });
       assert.equal(got.container.name, 'db-1');
-      const acked = await call<object, { state: string; history: Array<{ by: string; comment: string }> }>(c.alerts, 'Acknowledge', { id, comment: 'looking', by: 'alice' });
+      const acked = await call<object, { state: string; history: Array<{ by: string; comment: string }> }>(c.alerts, 'Acknowledge', {
+        id,
+        comment: 'looking',
+        by: 'alice',
+      });
       assert.equal(acked.state, 'ALERT_STATE_ACKNOWLEDGED');
       const h = acked.history.at(-1)!;
       assert.deepEqual([h.by, h.comment], ['alice', 'looking']);
@@ -673,9 +868,18 @@ describe('gRPC API', () => {
       await raise(w, 1, { rule: 'Sec notice', container: SEC, severity: 'notice' });
       const crit = await call<object, { alerts: Array<{ id: string }> }>(c.alerts, 'List', { rule: 'Sec critical' });
       await call(c.alerts, 'Acknowledge', { id: crit.alerts[0]!.id });
-      type Summary = { info: { ref: { id: string; name: string } }; running: boolean; latest: Record<string, number>; open_alerts: number; worst_open_severity: string };
+      type Summary = {
+        info: { ref: { id: string; name: string } };
+        running: boolean;
+        latest: Record<string, number>;
+        open_alerts: number;
+        worst_open_severity: string;
+      };
       const list = await call<object, { containers: Summary[]; host: Summary }>(containers, 'List', {});
-      assert.deepEqual(list.containers.map((x) => x.info.ref.name), ['db-1', 'sec-1', 'web-1']);
+      assert.deepEqual(
+        list.containers.map((x) => x.info.ref.name),
+        ['db-1', 'sec-1', 'web-1'],
+      );
       const sec = list.containers.find((x) => x.info.ref.id === SEC.id)!;
       assert.deepEqual([sec.open_alerts, sec.worst_open_severity], [2, 'SEVERITY_WARNING']);
       const web = list.containers.find((x) => x.info.ref.id === WEB.id)!;
@@ -697,11 +901,16 @@ describe('gRPC API', () => {
     const c = unixClients(w);
     try {
       const before = await call<object, { targets: unknown[] }>(c.targets, 'List', {});
-      const err = await rejectsWith(call(c.targets, 'Add', { targets: [{ selector: 'name:web-*' }, { selector: 'name:db-[1' }, { selector: 'bogus:x' }] }), grpc.status.INVALID_ARGUMENT);
+      const err = await rejectsWith(
+        call(c.targets, 'Add', { targets: [{ selector: 'name:web-*' }, { selector: 'name:db-[1' }, { selector: 'bogus:x' }] }),
+        grpc.status.INVALID_ARGUMENT,
+      );
       assert.match(err.details, /2 errors, nothing applied/);
       assert.match(err.details, /db-\[1/);
       assert.deepEqual((await call<object, { targets: unknown[] }>(c.targets, 'List', {})).targets, before.targets);
-      const added = await call<object, { targets: Array<{ id: string; metrics: string[] }> }>(c.targets, 'Add', { targets: [{ selector: 'name:web-*', metrics: ['memory_usage_bytes'] }, { selector: 'label:app=db' }] });
+      const added = await call<object, { targets: Array<{ id: string; metrics: string[] }> }>(c.targets, 'Add', {
+        targets: [{ selector: 'name:web-*', metrics: ['memory_usage_bytes'] }, { selector: 'label:app=db' }],
+      });
       assert.deepEqual(added.targets.map((t) => t.id).sort(), ['label:app=db', 'name:web-*']);
       const listed = await call<object, { targets: Array<{ id: string }> }>(c.targets, 'List', {});
       assert.equal(listed.targets.length, before.targets.length + 2);
@@ -729,7 +938,14 @@ describe('gRPC API', () => {
       assert.equal(bad.errors[0]!.line, 3);
       assert.ok(bad.errors[0]!.column > 1, `column ${bad.errors[0]!.column}`);
       const good = await call<object, { ok: boolean; rules: string[] }>(c.rules, 'Validate', {
-        text: ['- rule: Good one', '  desc: fine', '  condition: evt.kind = exec and proc.exe = /bin/true', '  output: "ran %proc.exe"', '  severity: notice', ''].join('\n'),
+        text: [
+          '- rule: Good one',
+          '  desc: fine',
+          '  condition: evt.kind = exec and proc.exe = /bin/true',
+          '  output: "ran %proc.exe"',
+          '  severity: notice',
+          '',
+        ].join('\n'),
       });
       assert.deepEqual(good, { ok: true, errors: [], rules: ['Good one'] });
     } finally {
@@ -738,7 +954,14 @@ describe('gRPC API', () => {
   });
 
   test('HTTP API: the gateway serves the gRPC services as JSON with the token, maps errors, and streams alerts as SSE with resume', async () => {
-    const http = await HttpApi.start({ listen: '127.0.0.1:0', token: TOKEN, gateway: new Gateway({ socket: w.socket }), metrics: new MetricsRegistry([], { defaults: false }), health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
+    const http = await HttpApi.start({
+      listen: '127.0.0.1:0',
+      token: TOKEN,
+      gateway: new Gateway({ socket: w.socket }),
+      metrics: new MetricsRegistry([], { defaults: false }),
+      health: () => ({ ok: true, detail: {} }),
+      logger: silentLogger(),
+    });
     const base = `http://${http.address}/api/v1`;
     const auth = { authorization: `Bearer ${TOKEN}` };
     const get = async (path: string, headers: Record<string, string> = auth): Promise<{ status: number; body: Record<string, unknown> }> => {
@@ -749,13 +972,20 @@ describe('gRPC API', () => {
       assert.equal((await get('/status', {})).status, 401);
       assert.equal((await get('/status', { authorization: 'Bearer wrong-token-of-the-same-size-xx' })).status, 401);
       // RFC 7235: the scheme in any case, then one or more spaces
-      for (const authorization of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer   ${TOKEN}`]) assert.equal((await get('/status', { authorization })).status, 200, authorization);
+      for (const authorization of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer   ${TOKEN}`])
+        assert.equal((await get('/status', { authorization })).status, 200, authorization);
       assert.equal((await get('/status', { authorization: `Basic ${TOKEN}` })).status, 401);
       const st = await get('/status');
       assert.deepEqual([st.status, st.body['version'], st.body['source']], [200, '0.1.0-test', 'replay']);
       const list = await get('/containers?include_stopped=true');
-      assert.deepEqual((list.body['containers'] as Array<{ info: { ref: { name: string } } }>).map((c) => c.info.ref.name), ['db-1', 'sec-1', 'web-1', 'old-1']);
-      assert.deepEqual(await get('/containers?include_stopped=maybe'), { status: 400, body: { code: 'INVALID_ARGUMENT', message: 'include_stopped: true or false, not "maybe"' } });
+      assert.deepEqual(
+        (list.body['containers'] as Array<{ info: { ref: { name: string } } }>).map((c) => c.info.ref.name),
+        ['db-1', 'sec-1', 'web-1', 'old-1'],
+      );
+      assert.deepEqual(await get('/containers?include_stopped=maybe'), {
+        status: 400,
+        body: { code: 'INVALID_ARGUMENT', message: 'include_stopped: true or false, not "maybe"' },
+      });
       assert.equal((await get(`/containers/${WEB.id}`)).body['running'], true);
       assert.equal((await get('/containers/nope')).status, 404);
       assert.equal((await get('/alerts?colour=red')).status, 400);
@@ -778,7 +1008,8 @@ describe('gRPC API', () => {
       assert.deepEqual([alert.rule, alert.container.name, first.id], ['Gateway rule', 'db-1', alert.seq]);
 
       // Acknowledge through HTTP: JSON only, `by` defaults to the dashboard, the state is the store's.
-      const ack = (body: string, type = 'application/json') => fetch(`${base}/alerts/${alert.id}/acknowledge`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
+      const ack = (body: string, type = 'application/json') =>
+        fetch(`${base}/alerts/${alert.id}/acknowledge`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
       assert.equal((await ack('{"comment":"x"}', 'text/plain')).status, 415);
       assert.equal((await ack('{"comment":')).status, 400);
       assert.equal((await ack('{"colour":"red"}')).status, 400);
@@ -810,20 +1041,42 @@ describe('gRPC API', () => {
       const conflict = await fetch(`${base}/stream?request=${otherEpoch}`, { headers: auth });
       assert.deepEqual([conflict.status, ((await conflict.json()) as { epoch: string }).epoch], [409, range.epoch]);
       assert.equal((await fetch(`${base}/stream?request=%7Bnope`, { headers: auth })).status, 400);
-      assert.equal((await fetch(`${base}/stream?request=${encodeURIComponent('{"allow":[{"kinds":["EVENT_KIND_UNSPECIFIED"]}]}')}`, { headers: auth })).status, 400);
+      assert.equal(
+        (await fetch(`${base}/stream?request=${encodeURIComponent('{"allow":[{"kinds":["EVENT_KIND_UNSPECIFIED"]}]}')}`, { headers: auth })).status,
+        400,
+      );
     } finally {
       await http.close();
     }
   });
 
   test('HTTP API: auth none is loopback only and checks the Host header; static files need no token and stay inside the web root', async () => {
-    await assert.rejects(HttpApi.start({ listen: '0.0.0.0:0', token: TOKEN, auth: 'none', gateway: new Gateway({ socket: w.socket }), metrics: new MetricsRegistry([], { defaults: false }), health: () => ({ ok: true, detail: {} }), logger: silentLogger() }), /only allowed on a loopback/);
+    await assert.rejects(
+      HttpApi.start({
+        listen: '0.0.0.0:0',
+        token: TOKEN,
+        auth: 'none',
+        gateway: new Gateway({ socket: w.socket }),
+        metrics: new MetricsRegistry([], { defaults: false }),
+        health: () => ({ ok: true, detail: {} }),
+        logger: silentLogger(),
+      }),
+      /only allowed on a loopback/,
+    );
     const root = join(w.dir, 'web');
     mkdirSync(join(root, 'assets'), { recursive: true });
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>vigil</title>');
     writeFileSync(join(root, 'assets', 'app-1234.js'), 'console.log(1)');
     writeFileSync(join(w.dir, 'secret.txt'), 'not for you');
-    const http = await HttpApi.start({ listen: '127.0.0.1:0', auth: 'none', gateway: new Gateway({ socket: w.socket }), web: new WebRoot(root), metrics: new MetricsRegistry([], { defaults: false }), health: () => ({ ok: true, detail: {} }), logger: silentLogger() });
+    const http = await HttpApi.start({
+      listen: '127.0.0.1:0',
+      auth: 'none',
+      gateway: new Gateway({ socket: w.socket }),
+      web: new WebRoot(root),
+      metrics: new MetricsRegistry([], { defaults: false }),
+      health: () => ({ ok: true, detail: {} }),
+      logger: silentLogger(),
+    });
     const port = Number(http.address.split(':').at(-1));
     try {
       assert.equal((await rawGet(port, '/api/v1/status', 'localhost')).status, 200);
@@ -834,7 +1087,8 @@ describe('gRPC API', () => {
       assert.match(String(index.headers['content-security-policy']), /script-src 'self'/);
       const asset = await rawGet(port, '/assets/app-1234.js', 'localhost');
       assert.deepEqual([asset.status, asset.body, asset.headers['cache-control']], [200, 'console.log(1)', 'public, max-age=31536000, immutable']);
-      for (const p of ['/../secret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/%00']) assert.equal((await rawGet(port, p, 'localhost')).status, 404, p);
+      for (const p of ['/../secret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/%00'])
+        assert.equal((await rawGet(port, p, 'localhost')).status, 404, p);
     } finally {
       await http.close();
     }
@@ -865,26 +1119,49 @@ describe('vigild serves the API', () => {
     const { cert, key } = makeCert(dir);
     writeFileSync(join(dir, 'token'), TOKEN + '\n', { mode: 0o600 });
     mkdirSync(join(dir, 'rules'));
-    writeFileSync(join(dir, 'rules', 'mark.yaml'), ['- rule: API test marker', '  desc: marker', '  condition: evt.kind = exec and proc.exe = /usr/bin/true', '  output: "marker %proc.exe"', '  severity: notice', ''].join('\n'));
+    writeFileSync(
+      join(dir, 'rules', 'mark.yaml'),
+      [
+        '- rule: API test marker',
+        '  desc: marker',
+        '  condition: evt.kind = exec and proc.exe = /usr/bin/true',
+        '  output: "marker %proc.exe"',
+        '  severity: notice',
+        '',
+      ].join('\n'),
+    );
     const socket = join(dir, 'run', 'vigil.sock');
     const tcp = 19800 + (process.pid % 150);
-    writeFileSync(join(dir, 'vigild.yaml'), [
-      `data_dir: ${join(dir, 'data')}`, `http: { listen: "127.0.0.1:${tcp + 150}" }`, 'log_level: warn',
-      `rules: { dirs: [ ${JSON.stringify(join(REPO, 'rules'))}, ${JSON.stringify(join(dir, 'rules'))} ] }`,
-      'alerts: { dedup_window: 1ms }',
-      'api:', `  socket: ${JSON.stringify(socket)}`, `  listen: "127.0.0.1:${tcp}"`, `  tls: { cert: ${JSON.stringify(cert)}, key: ${JSON.stringify(key)} }`, `  token_file: ${JSON.stringify(join(dir, 'token'))}`, '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'vigild.yaml'),
+      [
+        `data_dir: ${join(dir, 'data')}`,
+        `http: { listen: "127.0.0.1:${tcp + 150}" }`,
+        'log_level: warn',
+        `rules: { dirs: [ ${JSON.stringify(join(REPO, 'rules'))}, ${JSON.stringify(join(dir, 'rules'))} ] }`,
+        'alerts: { dedup_window: 1ms }',
+        'api:',
+        `  socket: ${JSON.stringify(socket)}`,
+        `  listen: "127.0.0.1:${tcp}"`,
+        `  tls: { cert: ${JSON.stringify(cert)}, key: ${JSON.stringify(key)} }`,
+        `  token_file: ${JSON.stringify(join(dir, 'token'))}`,
+        '',
+      ].join('\n'),
+    );
     const child = spawn(join(REPO, 'bin/vigild'), ['--config', join(dir, 'vigild.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise((r) => child.once('exit', r));
     const C = clientConstructors();
     const tlsCreds = (token: string): grpc.ChannelCredentials =>
-      grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(readFileSync(cert)), grpc.credentials.createFromMetadataGenerator((_p, cb) => {
-        const md = new grpc.Metadata();
-        md.set('authorization', `Bearer ${token}`);
-        cb(null, md);
-      }));
+      grpc.credentials.combineChannelCredentials(
+        grpc.credentials.createSsl(readFileSync(cert)),
+        grpc.credentials.createFromMetadataGenerator((_p, cb) => {
+          const md = new grpc.Metadata();
+          md.set('authorization', `Bearer ${token}`);
+          cb(null, md);
+        }),
+      );
     const unixEvents = new C['Events']!(`unix:${socket}`, grpc.credentials.createInsecure()) as unknown as EventsClient;
     const tlsEvents = new C['Events']!(`localhost:${tcp}`, tlsCreds(TOKEN)) as unknown as EventsClient;
     const badStatus = new C['Status']!(`localhost:${tcp}`, tlsCreds('not-the-token-not-the-token')) as unknown as StatusClient;

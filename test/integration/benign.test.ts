@@ -14,7 +14,6 @@ import { execAsync, runcMissing, startContainer, type Container } from '../runc.
 import { BPF, assertPrerequisites, runOk, sleep } from './harness.js';
 import { DetectHarness, WARNING_OR_ABOVE, type SeenMatch } from './detect-harness.js';
 
-
 describe('benign workloads raise nothing at warning or above', () => {
   let h: DetectHarness;
   const ours = new Set<string>();
@@ -120,7 +119,11 @@ describe('benign workloads raise nothing at warning or above', () => {
     c.execDetached(['busybox', 'httpd', '-f', '-p', '127.0.0.1:8080', '-h', '/www']);
     await sleep(300);
     const t0 = Date.now();
-    const r = await execAsync(c, ['sh', '-c', 'ok=0; for i in $(seq 1 150); do wget -q -O - http://127.0.0.1:8080/index.html > /dev/null && ok=$((ok+1)); done; echo $ok'], 30000);
+    const r = await execAsync(
+      c,
+      ['sh', '-c', 'ok=0; for i in $(seq 1 150); do wget -q -O - http://127.0.0.1:8080/index.html > /dev/null && ok=$((ok+1)); done; echo $ok'],
+      30000,
+    );
     assert.equal(r.code, 0, r.out);
     assert.ok(Number(r.out.trim()) >= 140, `requests served: ${r.out}`);
     await sleep(500);
@@ -142,12 +145,18 @@ describe('benign workloads raise nothing at warning or above', () => {
     // start (reading /proc, cgroup files, runc state) is covered by the host-pid filter above.
     await sleep(1000);
     const mine = h.matches.filter((s) => WARNING_OR_ABOVE.has(s.match.rule.severity) && s.match.events.some((ev) => ev.pid === process.pid));
-    assert.deepEqual(mine.map((s) => s.match.rule.name), []);
+    assert.deepEqual(
+      mine.map((s) => s.match.rule.name),
+      [],
+    );
     assertQuiet('the whole file');
   });
 
   test('the runtimes themselves stay quiet while the workloads ran', BPF, () => {
     const runtime = h.matches.filter((s) => WARNING_OR_ABOVE.has(s.match.rule.severity) && s.match.events.some((ev) => /^runc/.test(ev.comm)));
-    assert.deepEqual(runtime.map((s) => `${s.match.rule.name} [${s.match.container.id}]: ${s.match.message.trim()}`), []);
+    assert.deepEqual(
+      runtime.map((s) => `${s.match.rule.name} [${s.match.container.id}]: ${s.match.message.trim()}`),
+      [],
+    );
   });
 });

@@ -26,7 +26,6 @@ const LOCAL_RULE = 'Local rule from a rules flag';
 const TOKEN = 'cli-test-token-0123456789abcdef';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
 interface Result {
   code: number | null;
   stdout: string;
@@ -120,8 +119,29 @@ describe('vigil CLI against a real vigild', () => {
   before(async () => {
     const why = runcMissing();
     if (why) assert.fail(why);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     writeFileSync(join(dir, 'token'), TOKEN + '\n', { mode: 0o600 });
     const apiPort = await freePort();
     const httpPort = await freePort();
@@ -129,13 +149,38 @@ describe('vigil CLI against a real vigild', () => {
     httpAddr = `127.0.0.1:${httpPort}`;
     // The config names a rule directory that does not exist: vigild starts only because --rules
     // replaces it (with the default pack and a local rule).
-    writeFileSync(join(dir, 'vigild.yaml'), `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\nrules:\n  dirs: [${join(dir, 'no-such-rules')}]\n`);
+    writeFileSync(
+      join(dir, 'vigild.yaml'),
+      `api:\n  listen: ${tcpAddr}\n  tls:\n    cert: ${cert}\n    key: ${key}\n  token_file: ${join(dir, 'token')}\nrules:\n  dirs: [${join(dir, 'no-such-rules')}]\n`,
+    );
     mkdirSync(join(dir, 'local-rules'));
-    writeFileSync(join(dir, 'local-rules', 'local.yaml'), `- rule: ${LOCAL_RULE}\n  desc: A rule from a --rules directory.\n  condition: evt.kind = exec and proc.name = vigil-never-runs-this\n  output: never\n  severity: notice\n`);
-    daemon = spawn(VIGILD, ['run', '--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--http', httpAddr, '--api-socket', sock, '--log-level', 'warn',
-      '--rules', join(REPO, 'rules'), '--rules', join(dir, 'local-rules')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    writeFileSync(
+      join(dir, 'local-rules', 'local.yaml'),
+      `- rule: ${LOCAL_RULE}\n  desc: A rule from a --rules directory.\n  condition: evt.kind = exec and proc.name = vigil-never-runs-this\n  output: never\n  severity: notice\n`,
+    );
+    daemon = spawn(
+      VIGILD,
+      [
+        'run',
+        '--config',
+        join(dir, 'vigild.yaml'),
+        '--data-dir',
+        join(dir, 'data'),
+        '--http',
+        httpAddr,
+        '--api-socket',
+        sock,
+        '--log-level',
+        'warn',
+        '--rules',
+        join(REPO, 'rules'),
+        '--rules',
+        join(dir, 'local-rules'),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     daemon.stderr!.on('data', (d: Buffer) => (daemonLog += d.toString()));
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -188,7 +233,10 @@ describe('vigil CLI against a real vigild', () => {
     const { commit } = JSON.parse(readFileSync(join(REPO, 'dist/build-info.json'), 'utf8')) as { commit: string };
     const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     const line = (program: string): string => `${program} ${version} (commit ${commit}, API vigil.v1)`;
-    for (const [what, e, addr] of [['socket', local, unixAddr], ['tcp', env({ VIGIL_ADDR: tcpAddr, VIGIL_TOKEN: TOKEN }), tcpAddr]] as const) {
+    for (const [what, e, addr] of [
+      ['socket', local, unixAddr],
+      ['tcp', env({ VIGIL_ADDR: tcpAddr, VIGIL_TOKEN: TOKEN }), tcpAddr],
+    ] as const) {
       const args = what === 'tcp' ? ['version', '--ca', cert] : ['version'];
       const r = await vigil(args, e);
       assert.equal(r.code, 0, `${what}: ${r.stderr}`);
@@ -202,11 +250,17 @@ describe('vigil CLI against a real vigild', () => {
     assertNoStack(gone);
   });
 
-  test('vigild run --rules replaces the config\'s rule directories: the default pack and the local rule are in force', async () => {
+  test("vigild run --rules replaces the config's rule directories: the default pack and the local rule are in force", async () => {
     const r = await vigil(['rules', 'ls', '-o', 'json'], local);
     assert.equal(r.code, 0, r.stderr);
-    const rules = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; source: string });
-    assert.ok(rules.some((x) => x.name === RULE), 'the default pack');
+    const rules = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; source: string });
+    assert.ok(
+      rules.some((x) => x.name === RULE),
+      'the default pack',
+    );
     const mine = rules.find((x) => x.name === LOCAL_RULE);
     assert.ok(mine, `${LOCAL_RULE} in ${rules.map((x) => x.name).join(', ')}`);
     assert.match(mine.source, /local-rules\/local\.yaml/);
@@ -253,7 +307,12 @@ describe('vigil CLI against a real vigild', () => {
     assert.ok(row, ls.stdout);
     assert.match(row, new RegExp(`warning +open +${RULE}`));
     const lsJson = await vigil(['alerts', 'ls', '-o', 'json', '--rule', RULE], local);
-    assert.ok(lsJson.stdout.trim().split('\n').some((l) => (JSON.parse(l) as { id: string }).id === id));
+    assert.ok(
+      lsJson.stdout
+        .trim()
+        .split('\n')
+        .some((l) => (JSON.parse(l) as { id: string }).id === id),
+    );
 
     const ack = await vigil(['alerts', 'ack', id, '--comment', 'looking into it'], local);
     assert.equal(ack.code, 0, ack.stderr);
@@ -268,7 +327,10 @@ describe('vigil CLI against a real vigild', () => {
     assert.match(show.stdout, /^Triggering events \(\d+\)$/m);
     assert.match(show.stdout, /file {6}\S+ \/bin\/busybox\[\d+\] open \/etc\/shadow/);
     assert.match(show.stdout, new RegExp(`acknowledged +by ${me}: looking into it$`, 'm'));
-    const showJson = JSON.parse((await vigil(['alerts', 'show', id, '-o', 'json'], local)).stdout) as { state: string; history: Array<{ by: string; comment?: string }> };
+    const showJson = JSON.parse((await vigil(['alerts', 'show', id, '-o', 'json'], local)).stdout) as {
+      state: string;
+      history: Array<{ by: string; comment?: string }>;
+    };
     assert.equal(showJson.state, 'ALERT_STATE_ACKNOWLEDGED');
     assert.equal(showJson.history.at(-1)?.comment, 'looking into it');
 
@@ -359,7 +421,7 @@ describe('vigil CLI against a real vigild', () => {
       await watcher.waitForLine('the exec that hits', (l) => (exeOf(l) === hit ? true : undefined));
       await hostile.waitForLine('the exec that hits', (l) => (exeOf(l) === hit ? true : undefined));
       // A stream is in order: the earlier exec would have come first had it matched.
-      assert.ok(!hostile.stdout.split('\n').some((l) => exeOf(l) === miss), 'the exec of 60 a\'s does not match');
+      assert.ok(!hostile.stdout.split('\n').some((l) => exeOf(l) === miss), "the exec of 60 a's does not match");
     } finally {
       assert.equal(await hostile.interrupt(), 0, hostile.stderr);
       assert.equal(await watcher.interrupt(), 0, watcher.stderr);
@@ -369,7 +431,13 @@ describe('vigil CLI against a real vigild', () => {
   test('over TCP with TLS and the token; a wrong or missing token is refused', async () => {
     const ok = await vigil(['alerts', 'ls', '-o', 'json', '--rule', RULE, '--state', 'all', '--ca', cert], env({ VIGIL_ADDR: tcpAddr, VIGIL_TOKEN: TOKEN }));
     assert.equal(ok.code, 0, ok.stderr);
-    assert.ok(ok.stdout.trim().split('\n').some((l) => (JSON.parse(l) as { container: { id: string } }).container.id === container?.id), ok.stdout);
+    assert.ok(
+      ok.stdout
+        .trim()
+        .split('\n')
+        .some((l) => (JSON.parse(l) as { container: { id: string } }).container.id === container?.id),
+      ok.stdout,
+    );
     const st = await vigil(['status', '--addr', tcpAddr], env({ VIGIL_CA: cert, VIGIL_TOKEN: TOKEN }));
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, /^probes: \d+ attached/m);
@@ -426,7 +494,11 @@ describe('vigil CLI against a real vigild', () => {
     });
     try {
       const short = c.id.slice(0, 12);
-      const cells = (out: string): string[] | undefined => out.split('\n').find((l) => l.startsWith(short + ' '))?.split(/ {2,}/);
+      const cells = (out: string): string[] | undefined =>
+        out
+          .split('\n')
+          .find((l) => l.startsWith(short + ' '))
+          ?.split(/ {2,}/);
       // Listed at once; the memory figure comes with the first sweep that samples it (every 5 s).
       let r: Result;
       let row: string[] | undefined;
@@ -453,9 +525,27 @@ describe('vigil CLI against a real vigild', () => {
 
       const json = await vigil(['ps', '-o', 'json'], local);
       assert.equal(json.code, 0, json.stderr);
-      type Posture = { privileged: boolean; host_pid: boolean; host_net: boolean; host_ipc: boolean; host_mnt: boolean; host_uts: boolean; sensitive_mounts: string[]; sources: string[]; mismatches: string[] };
-      type Summary = { info: { ref: { id: string; name: string; pod?: string }; posture?: Posture }; running: boolean; latest: Record<string, number>; sampled_at_ms: string };
-      const all = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Summary);
+      type Posture = {
+        privileged: boolean;
+        host_pid: boolean;
+        host_net: boolean;
+        host_ipc: boolean;
+        host_mnt: boolean;
+        host_uts: boolean;
+        sensitive_mounts: string[];
+        sources: string[];
+        mismatches: string[];
+      };
+      type Summary = {
+        info: { ref: { id: string; name: string; pod?: string }; posture?: Posture };
+        running: boolean;
+        latest: Record<string, number>;
+        sampled_at_ms: string;
+      };
+      const all = json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Summary);
       assert.equal(all[0]!.info.ref.id, 'host');
       const mine = all.find((s) => s.info.ref.id === c.id);
       assert.ok(mine, json.stdout);
@@ -468,7 +558,16 @@ describe('vigil CLI against a real vigild', () => {
       const p = mine.info.posture;
       assert.ok(p, 'posture in the summary');
       assert.deepEqual(
-        { privileged: p.privileged, host_pid: p.host_pid, host_net: p.host_net, host_ipc: p.host_ipc, host_mnt: p.host_mnt, host_uts: p.host_uts, sensitive_mounts: p.sensitive_mounts, mismatches: p.mismatches },
+        {
+          privileged: p.privileged,
+          host_pid: p.host_pid,
+          host_net: p.host_net,
+          host_ipc: p.host_ipc,
+          host_mnt: p.host_mnt,
+          host_uts: p.host_uts,
+          sensitive_mounts: p.sensitive_mounts,
+          mismatches: p.mismatches,
+        },
         { privileged: false, host_pid: false, host_net: false, host_ipc: false, host_mnt: false, host_uts: false, sensitive_mounts: [], mismatches: [] },
         'an ordinary runc container is unprivileged in its own namespaces',
       );
@@ -530,7 +629,12 @@ describe('vigil CLI against a real vigild', () => {
 
     // As an unprivileged user the 0600 token (in a 0700 data dir) is out of reach: say so, no URL.
     const denied = await new Promise<Result>((resolve) => {
-      const child = spawn(VIGIL, ['dashboard', '--http', httpAddr, '--token-file', tokenFile], { env: env(), uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(VIGIL, ['dashboard', '--http', httpAddr, '--token-file', tokenFile], {
+        env: env(),
+        uid: 65534,
+        gid: 65534,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

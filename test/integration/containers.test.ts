@@ -25,8 +25,16 @@ interface Lifecycle {
     cgroupPath: string;
     initPid?: number;
     posture?: {
-      privileged: boolean; hostPid: boolean; hostNet: boolean; hostIpc: boolean; hostMnt: boolean; hostUts: boolean;
-      sensitiveMounts: string[]; uidMap: string; sources: string[]; mismatches: string[];
+      privileged: boolean;
+      hostPid: boolean;
+      hostNet: boolean;
+      hostIpc: boolean;
+      hostMnt: boolean;
+      hostUts: boolean;
+      sensitiveMounts: string[];
+      uidMap: string;
+      sources: string[];
+      mismatches: string[];
     };
   };
 }
@@ -41,7 +49,8 @@ interface Ref {
 }
 
 const ref = (e: TraceEvent): Ref | undefined => e.container as Ref | undefined;
-const lifecycle = (e: TraceEvent): Lifecycle | undefined => (e.kind === 'container_start' || e.kind === 'container_stop' ? (e as unknown as Lifecycle) : undefined);
+const lifecycle = (e: TraceEvent): Lifecycle | undefined =>
+  e.kind === 'container_start' || e.kind === 'container_stop' ? (e as unknown as Lifecycle) : undefined;
 
 describe('container identity (real runc containers)', () => {
   let tracer: Tracer;
@@ -55,7 +64,10 @@ describe('container identity (real runc containers)', () => {
     const missing = runcMissing();
     if (missing) throw new Error(`container tests need runc: ${missing}`);
     // Running before the tracer starts: found by the start-up walk of the cgroup tree.
-    early = startContainer({ cgroupsPath: `/vigiltest/kubepods/besteffort/pod${randomUUID()}/crio-${earlyId}`, annotations: { 'io.kubernetes.pod.name': 'early-0', 'io.kubernetes.pod.namespace': 'jobs' } });
+    early = startContainer({
+      cgroupsPath: `/vigiltest/kubepods/besteffort/pod${randomUUID()}/crio-${earlyId}`,
+      annotations: { 'io.kubernetes.pod.name': 'early-0', 'io.kubernetes.pod.namespace': 'jobs' },
+    });
     containers.push(early);
     tracer = await Tracer.start(['-o', 'json']);
   });
@@ -81,43 +93,67 @@ describe('container identity (real runc containers)', () => {
     return lifecycle(await tracer.waitFor((e) => lifecycle(e)?.kind === 'container_start' && lifecycle(e)?.container.id === id, `container_start of ${id}`))!;
   }
 
-  const SHAPES: Array<{ name: string; runtime: string; path: (id: string) => string | undefined; id?: 'runc'; root?: string; annotations?: Record<string, string> }> = [
+  const SHAPES: Array<{
+    name: string;
+    runtime: string;
+    path: (id: string) => string | undefined;
+    id?: 'runc';
+    root?: string;
+    annotations?: Record<string, string>;
+  }> = [
     { name: 'docker (systemd driver)', runtime: 'docker', path: (id) => `/vigiltest/system.slice/docker-${id}.scope` },
     { name: 'docker (cgroupfs driver)', runtime: 'docker', path: (id) => `/vigiltest/docker/${id}` },
     {
       name: 'containerd / Kubernetes',
       runtime: 'containerd',
-      path: (id) => `/vigiltest/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${randomUUID().replace(/-/g, '_')}.slice/cri-containerd-${id}.scope`,
+      path: (id) =>
+        `/vigiltest/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${randomUUID().replace(/-/g, '_')}.slice/cri-containerd-${id}.scope`,
     },
     { name: 'CRI-O', runtime: 'cri-o', path: (id) => `/vigiltest/kubepods.slice/kubepods-burstable.slice/crio-${id}.scope` },
     { name: 'podman', runtime: 'podman', path: (id) => `/vigiltest/machine.slice/libpod-${id}.scope` },
     { name: 'plain runc (its default cgroup /<id>)', runtime: 'runc', path: () => undefined, id: 'runc' },
     // Kubernetes with the cgroupfs driver: the path names no runtime; the state's root (containerd
     // runs runc under /run/containerd/runc/<namespace>) or CRI-O's annotations do.
-    { name: 'Kubernetes cgroupfs, containerd', runtime: 'containerd', path: (id) => `/vigiltest/kubepods/burstable/pod${randomUUID()}/${id}`, root: '/run/containerd/runc/k8s.io' },
-    { name: 'Kubernetes cgroupfs, CRI-O', runtime: 'cri-o', path: (id) => `/vigiltest/kubepods/besteffort/pod${randomUUID()}/${id}`, annotations: { 'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.pod.name': 'web-0' } },
+    {
+      name: 'Kubernetes cgroupfs, containerd',
+      runtime: 'containerd',
+      path: (id) => `/vigiltest/kubepods/burstable/pod${randomUUID()}/${id}`,
+      root: '/run/containerd/runc/k8s.io',
+    },
+    {
+      name: 'Kubernetes cgroupfs, CRI-O',
+      runtime: 'cri-o',
+      path: (id) => `/vigiltest/kubepods/besteffort/pod${randomUUID()}/${id}`,
+      annotations: { 'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.pod.name': 'web-0' },
+    },
   ];
 
-  for (const mode of BOOTSTRAP_MODES) for (const shape of SHAPES) {
-    test(`${shape.name} (bootstrap ${mode}): events inside carry the runtime and id; start at its own program, unprivileged`, BPF, async () => {
-      const hex = hexId();
-      const cgroupsPath = shape.path(hex);
-      const c = start({ bootstrap: mode, ...(cgroupsPath !== undefined ? { cgroupsPath } : {}), ...(shape.root ? { root: shape.root } : {}), ...(shape.annotations ? { annotations: shape.annotations } : {}) });
-      const expectId = shape.id === 'runc' ? c.id : hex;
-      if (cgroupsPath !== undefined) assert.equal(c.cgroupPath, cgroupsPath);
-      const ev = await execInside(c, expectId);
-      assert.equal(ref(ev)?.runtime, shape.runtime);
-      assert.equal(ref(ev)?.id, expectId);
-      assert.equal(ev.container && Object.keys(ev.container as object).includes('id'), true);
-      const st = await startedEvent(expectId);
-      assert.equal(st.container.runtime, shape.runtime);
-      assert.equal(st.container.cgroupPath, c.cgroupPath);
-      assert.equal(st.container.initPid, c.pid);
-      assertOrdinary(st.container.posture, `${shape.name} (${mode})`);
-      // The container's own first program (sleep) carries it too.
-      await tracer.waitFor((e) => e.kind === 'exec' && e.pid === c.pid && ref(e)?.id === expectId, `exec of sleep (pid ${c.pid})`);
-    });
-  }
+  for (const mode of BOOTSTRAP_MODES)
+    for (const shape of SHAPES) {
+      test(`${shape.name} (bootstrap ${mode}): events inside carry the runtime and id; start at its own program, unprivileged`, BPF, async () => {
+        const hex = hexId();
+        const cgroupsPath = shape.path(hex);
+        const c = start({
+          bootstrap: mode,
+          ...(cgroupsPath !== undefined ? { cgroupsPath } : {}),
+          ...(shape.root ? { root: shape.root } : {}),
+          ...(shape.annotations ? { annotations: shape.annotations } : {}),
+        });
+        const expectId = shape.id === 'runc' ? c.id : hex;
+        if (cgroupsPath !== undefined) assert.equal(c.cgroupPath, cgroupsPath);
+        const ev = await execInside(c, expectId);
+        assert.equal(ref(ev)?.runtime, shape.runtime);
+        assert.equal(ref(ev)?.id, expectId);
+        assert.equal(ev.container && Object.keys(ev.container as object).includes('id'), true);
+        const st = await startedEvent(expectId);
+        assert.equal(st.container.runtime, shape.runtime);
+        assert.equal(st.container.cgroupPath, c.cgroupPath);
+        assert.equal(st.container.initPid, c.pid);
+        assertOrdinary(st.container.posture, `${shape.name} (${mode})`);
+        // The container's own first program (sleep) carries it too.
+        await tracer.waitFor((e) => e.kind === 'exec' && e.pid === c.pid && ref(e)?.id === expectId, `exec of sleep (pid ${c.pid})`);
+      });
+    }
 
   /** An ordinary runc container: its own namespaces but user, runc's three capabilities, no host mounts, read from both sources. */
   function assertOrdinary(p: Lifecycle['container']['posture'], what: string): void {
@@ -205,7 +241,9 @@ describe('container identity (real runc containers)', () => {
     const c = start({ cgroupsPath: `/vigiltest/libpod_parent/libpod-${hex}` });
     await execInside(c, hex);
     c.delete();
-    const stop = lifecycle(await tracer.waitFor((e) => lifecycle(e)?.kind === 'container_stop' && lifecycle(e)?.container.id === hex, `container_stop of ${hex}`))!;
+    const stop = lifecycle(
+      await tracer.waitFor((e) => lifecycle(e)?.kind === 'container_stop' && lifecycle(e)?.container.id === hex, `container_stop of ${hex}`),
+    )!;
     assert.equal(stop.container.runtime, 'podman');
     const r = await run('/bin/true', []);
     const ev = await tracer.waitForPid(r.pid, 'exec');

@@ -54,7 +54,11 @@ describe('vigild run', () => {
   before(() => {
     const why = runcMissing();
     if (why) assert.fail(why);
-    container = startContainer({ memoryLimit: 64 << 20, pidsLimit: 50, annotations: { 'io.kubernetes.pod.name': 'api-7f9c', 'io.kubernetes.pod.namespace': 'prod' } });
+    container = startContainer({
+      memoryLimit: 64 << 20,
+      pidsLimit: 50,
+      annotations: { 'io.kubernetes.pod.name': 'api-7f9c', 'io.kubernetes.pod.namespace': 'prod' },
+    });
   });
   after(() => {
     container?.delete();
@@ -147,7 +151,13 @@ describe('vigild run', () => {
       assert.equal(statSync(join(dir, 'http.token')).mode & 0o777, 0o600);
       const auth = { authorization: `Bearer ${readFileSync(join(dir, 'http.token'), 'utf8').trim()}`, 'content-type': 'application/json' };
       assert.equal((await fetch(`${api}/containers`)).status, 401);
-      const add = await fetch(`${api}/targets`, { method: 'POST', headers: auth, body: JSON.stringify({ targets: [{ selector: `id:${c.id}`, metrics: ['memory_working_set_bytes', 'memory_limit_bytes'], rules: ['Read of SSH keys in container'] }] }) });
+      const add = await fetch(`${api}/targets`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          targets: [{ selector: `id:${c.id}`, metrics: ['memory_working_set_bytes', 'memory_limit_bytes'], rules: ['Read of SSH keys in container'] }],
+        }),
+      });
       assert.equal(add.status, 200, await add.clone().text());
       type Summary = { info: { ref: { id: string } }; monitored: boolean; latest: Record<string, number> };
       const mine = await waitFor('the container sampled', d, async () => {
@@ -159,13 +169,18 @@ describe('vigild run', () => {
       assert.deepEqual(Object.keys(mine.latest).sort(), ['memory_limit_bytes', 'memory_working_set_bytes']);
       assert.equal(mine.latest['memory_limit_bytes'], 64 << 20);
 
-      c.exec(['sh', '-c', 'echo root:x:0:0 > /etc/shadow; cat /etc/shadow; mkdir -p /root/.ssh; echo key > /root/.ssh/id_rsa; cat /root/.ssh/id_rsa'], { timeoutMs: 10000 });
+      c.exec(['sh', '-c', 'echo root:x:0:0 > /etc/shadow; cat /etc/shadow; mkdir -p /root/.ssh; echo key > /root/.ssh/id_rsa; cat /root/.ssh/id_rsa'], {
+        timeoutMs: 10000,
+      });
       const alerts = await waitFor('the SSH key alert', d, async () => {
         const r = (await (await fetch(`${api}/alerts?container=${c.id}`, { headers: auth })).json()) as { alerts: Array<{ rule: string }> };
         return r.alerts.some((a) => a.rule === 'Read of SSH keys in container') ? r.alerts : undefined;
       });
       // The shadow read matched its rule too, but this container's target lists only the SSH rule.
-      assert.deepEqual(alerts.map((a) => a.rule), ['Read of SSH keys in container']);
+      assert.deepEqual(
+        alerts.map((a) => a.rule),
+        ['Read of SSH keys in container'],
+      );
       const metrics = await (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
       assert.match(metrics, /^vigil_matches_out_of_scope_total [1-9]/m);
     } finally {

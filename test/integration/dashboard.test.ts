@@ -32,8 +32,6 @@ const SHADOW_RULE = 'Read of shadow file in container';
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
-
 describe('web dashboard in headless chromium against a real vigild', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
   const sock = join(dir, 'vigil.sock');
@@ -81,7 +79,9 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}/`;
     writeFileSync(join(dir, 'vigild.yaml'), `http:\n  listen: 127.0.0.1:${port}\n  token_file: ${join(dir, 'http.token')}\nmetrics:\n  interval: 500ms\n`);
-    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--api-socket', sock, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    daemon = spawn(VIGILD, ['--config', join(dir, 'vigild.yaml'), '--data-dir', join(dir, 'data'), '--api-socket', sock, '--log-level', 'warn'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     daemon.stderr!.on('data', (d: Buffer) => (daemonLog += d.toString()));
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -92,7 +92,11 @@ describe('web dashboard in headless chromium against a real vigild', () => {
       await sleep(250);
     }
     // The ramp starts first: the forecast engine needs a dozen samples before its next round.
-    leak = startContainer({ memoryLimit: 96 * MiB, pidsLimit: 64, args: ['sh', '-c', 'x=; while :; do x="$x$(head -c 100000 /dev/zero | tr "\\0" a)"; sleep 0.25; done'] });
+    leak = startContainer({
+      memoryLimit: 96 * MiB,
+      pidsLimit: 64,
+      args: ['sh', '-c', 'x=; while :; do x="$x$(head -c 100000 /dev/zero | tr "\\0" a)"; sleep 0.25; done'],
+    });
     containers.push(leak);
     web = startContainer({ args: ['sleep', '3600'] });
     containers.push(web);
@@ -103,7 +107,16 @@ describe('web dashboard in headless chromium against a real vigild', () => {
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     // A fresh context: its own profile, no token in sessionStorage until the page takes it from the URL.
     ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
@@ -211,7 +224,7 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     await feed.close();
   });
 
-  test('a targets batch with a bad selector fails whole with the daemon\'s message; a good one is added and removed', async () => {
+  test("a targets batch with a bad selector fails whole with the daemon's message; a good one is added and removed", async () => {
     const page = await open('#/targets');
     await page.locator('[data-testid=target-row]').first().waitFor({ timeout: 10_000 });
     const input = page.getByTestId('targets-input');
@@ -241,7 +254,7 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     await page.close();
   });
 
-  test('the memory ramp\'s container page draws its charts, its limit and a forecast band, with its alert on the timeline', async () => {
+  test("the memory ramp's container page draws its charts, its limit and a forecast band, with its alert on the timeline", async () => {
     // An alert of the ramp's own, so the timeline has a marker to draw.
     const r = await execAsync(leak, ['sh', '-c', 'echo x > /etc/shadow; cat /etc/shadow']);
     assert.equal(r.code, 0, r.out);
@@ -253,16 +266,17 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     // The forecast engine refreshes every 30 s; the page reloads its data every 10 s.
     const deadline = Date.now() + 60_000;
     while ((await memory.getAttribute('data-forecast')) !== 'yes') {
-      if (Date.now() > deadline) assert.fail(`no forecast band on the memory chart after 60 s: ${(await memory.textContent()) ?? ''}\n${daemonLog.slice(-2000)}`);
+      if (Date.now() > deadline)
+        assert.fail(`no forecast band on the memory chart after 60 s: ${(await memory.textContent()) ?? ''}\n${daemonLog.slice(-2000)}`);
       await sleep(1000);
     }
     assert.ok(Number(await memory.getAttribute('data-points')) > 20, 'the memory chart has the samples');
     assert.match((await memory.locator('[data-testid=latest]').textContent()) ?? '', /limit 96\.0 MiB/);
-    assert.equal(await memory.locator('canvas').count() > 0, true, 'uPlot drew a canvas');
+    assert.equal((await memory.locator('canvas').count()) > 0, true, 'uPlot drew a canvas');
     // The shadow read shows as a marker once the page has reloaded the container's alerts.
     const markerDeadline = Date.now() + 15_000;
     while (Number(await memory.getAttribute('data-markers')) < 1) {
-      if (Date.now() > markerDeadline) assert.fail('the container\'s alert is not marked on its charts');
+      if (Date.now() > markerDeadline) assert.fail("the container's alert is not marked on its charts");
       await sleep(500);
     }
     await page.locator(`[data-testid=container-alerts] [data-testid=alert-item][data-rule="${SHADOW_RULE}"]`).waitFor({ timeout: 10_000 });
@@ -270,7 +284,7 @@ describe('web dashboard in headless chromium against a real vigild', () => {
     await page.close();
   });
 
-  test('an ordinary container is shown confined, from the runtime\'s record confirmed by the kernel, with no privilege or host-namespace badge', async () => {
+  test("an ordinary container is shown confined, from the runtime's record confirmed by the kernel, with no privilege or host-namespace badge", async () => {
     const page = await open(`#/containers/${web.id}`);
     const block = page.locator('.posture-block');
     // Posture settles once the container's own program has exec'd; the page reloads every 10 s.

@@ -90,12 +90,11 @@ function setprivCaps(caps: readonly string[]): string {
   return ['-all', ...caps.map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)].join(',');
 }
 
-
 function requireTool(path: string, pkg: string): void {
   if (!existsSync(path)) assert.fail(`${path} is missing: apt-get install ${pkg}`);
 }
 
-describe('deployment: the systemd units, and the DaemonSet\'s privileges and probes', () => {
+describe("deployment: the systemd units, and the DaemonSet's privileges and probes", () => {
   let root = '';
   let vigild: Map<string, Map<string, string[]>>;
   let forward: Map<string, Map<string, string[]>>;
@@ -148,7 +147,10 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
   test('systemd-analyze security --offline: the hardening does not regress', () => {
     // Measured with systemd 252 (Debian 12): vigild 4.4, vigil-forward 3.0 (lower is better; the
     // remaining exposure is mostly vigild's capabilities and no SystemCallFilter, see the unit).
-    for (const [unit, most] of [['vigild.service', 4.5], ['vigil-forward.service', 3.0]] as const) {
+    for (const [unit, most] of [
+      ['vigild.service', 4.5],
+      ['vigil-forward.service', 3.0],
+    ] as const) {
       const r = spawnSync(SYSTEMD_ANALYZE, ['security', '--offline=true', `--root=${root}`, '--no-pager', unit], { encoding: 'utf8', cwd: root });
       const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(r.stdout);
       assert.ok(m, `no exposure level in:\n${r.stdout}${r.stderr}`);
@@ -176,7 +178,7 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
     assert.equal(one(forward, 'Service', 'StateDirectory'), 'vigil-forward');
   });
 
-  describe('vigild from the installed tree with exactly the unit\'s privileges', () => {
+  describe("vigild from the installed tree with exactly the unit's privileges", () => {
     let caps: string[] = [];
     let work = '';
     let container: Container | undefined;
@@ -200,12 +202,17 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
       container = startContainer();
       // vigild without CAP_BPF or without CAP_PERFMON: started now, beside the real one, to save
       // time; their failures are checked by the last test.
-      negatives = Promise.all(['CAP_BPF', 'CAP_PERFMON'].map(async (cap) => {
-        const d = startDaemon(caps.filter((k) => k !== cap), writeConfig(`no-${cap}`, `127.0.0.1:${await freePort()}`));
-        const code = await Promise.race([d.exited, sleep(20_000).then(() => 'timeout' as const)]);
-        if (code === 'timeout') d.child.kill('SIGKILL');
-        return { cap, code, log: d.log() };
-      }));
+      negatives = Promise.all(
+        ['CAP_BPF', 'CAP_PERFMON'].map(async (cap) => {
+          const d = startDaemon(
+            caps.filter((k) => k !== cap),
+            writeConfig(`no-${cap}`, `127.0.0.1:${await freePort()}`),
+          );
+          const code = await Promise.race([d.exited, sleep(20_000).then(() => 'timeout' as const)]);
+          if (code === 'timeout') d.child.kill('SIGKILL');
+          return { cap, code, log: d.log() };
+        }),
+      );
     });
     after(async () => {
       if (daemon && daemon.exitCode === null) {
@@ -218,11 +225,22 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
     });
 
     /** The installed vigild, as the unit starts it but with a test config, under setpriv. */
-    function startDaemon(withCaps: readonly string[], config: string, o: { netns?: boolean } = {}): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
+    function startDaemon(
+      withCaps: readonly string[],
+      config: string,
+      o: { netns?: boolean } = {},
+    ): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
       const exec = one(vigild, 'Service', 'ExecStart').split(/\s+/);
       const args = [
-        SETPRIV, '--no-new-privs', `--groups=${SOCKET_GID}`, `--bounding-set=${setprivCaps(withCaps)}`, '--inh-caps=-all', '--',
-        join(root, exec[0]!), ...exec.slice(1, -1), config,
+        SETPRIV,
+        '--no-new-privs',
+        `--groups=${SOCKET_GID}`,
+        `--bounding-set=${setprivCaps(withCaps)}`,
+        '--inh-caps=-all',
+        '--',
+        join(root, exec[0]!),
+        ...exec.slice(1, -1),
+        config,
       ];
       // A pod's own network namespace: only lo, brought up; every exec keeps the pid.
       const argv = o.netns ? ['/usr/bin/unshare', '--net', '--', '/bin/sh', '-c', '/usr/sbin/ip link set lo up && exec "$@"', 'sh', ...args] : args;
@@ -238,13 +256,16 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
       chmodSync(dir, 0o755);
       if (o.rules) writeFileSync(join(dir, 'rules/deploy-check.yaml'), o.rules);
       const file = join(dir, 'vigild.yaml');
-      writeFileSync(file, [
-        `data_dir: ${join(dir, 'data')}`,
-        `http: { listen: "${listen}"${o.tokenFile ? `, token_file: ${o.tokenFile}` : ''} }`,
-        `api: { socket: ${join(dir, 'vigil.sock')}, socket_group: "${SOCKET_GID}" }`,
-        `rules: { dirs: [${join(root, PREFIX, 'rules')}, ${join(dir, 'rules')}] }`,
-        '',
-      ].join('\n'));
+      writeFileSync(
+        file,
+        [
+          `data_dir: ${join(dir, 'data')}`,
+          `http: { listen: "${listen}"${o.tokenFile ? `, token_file: ${o.tokenFile}` : ''} }`,
+          `api: { socket: ${join(dir, 'vigil.sock')}, socket_group: "${SOCKET_GID}" }`,
+          `rules: { dirs: [${join(root, PREFIX, 'rules')}, ${join(dir, 'rules')}] }`,
+          '',
+        ].join('\n'),
+      );
       return file;
     }
 
@@ -286,10 +307,14 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
       logOf = d.log;
       const pid = daemon.pid!;
       const probe = pc.startupProbe.exec.command;
-      const runProbe = (token: string): Promise<number | null> => new Promise((resolve) => {
-        const p = spawn('/usr/bin/nsenter', [`--net=/proc/${pid}/ns/net`, '--', ...probe], { stdio: 'ignore', env: { ...process.env, ...env, VIGIL_HTTP_TOKEN_FILE: token } });
-        p.on('exit', (code) => resolve(code));
-      });
+      const runProbe = (token: string): Promise<number | null> =>
+        new Promise((resolve) => {
+          const p = spawn('/usr/bin/nsenter', [`--net=/proc/${pid}/ns/net`, '--', ...probe], {
+            stdio: 'ignore',
+            env: { ...process.env, ...env, VIGIL_HTTP_TOKEN_FILE: token },
+          });
+          p.on('exit', (code) => resolve(code));
+        });
       await waitFor('the DaemonSet probe to pass', async () => ((await runProbe(tokenFile)) === 0 ? true : undefined));
       assert.equal(await runProbe(wrongToken), 1, 'the probe passes with a wrong token');
       const cli = join(root, PREFIX, 'bin/vigil');
@@ -310,7 +335,21 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
       assert.equal(st.gid, SOCKET_GID, 'the socket belongs to the group, set without CAP_CHOWN');
 
       // The forwarder's unit: an unprivileged uid whose only access is the group.
-      const asNobody = (groups: string[]): string[] => ['--reuid=65534', '--regid=65534', ...groups, '--bounding-set=-all', '--inh-caps=-all', '--no-new-privs', '--', cli, 'status', '-o', 'json', '--addr', `unix://${sock}`];
+      const asNobody = (groups: string[]): string[] => [
+        '--reuid=65534',
+        '--regid=65534',
+        ...groups,
+        '--bounding-set=-all',
+        '--inh-caps=-all',
+        '--no-new-privs',
+        '--',
+        cli,
+        'status',
+        '-o',
+        'json',
+        '--addr',
+        `unix://${sock}`,
+      ];
       const member = await run(SETPRIV, asNobody([`--groups=${SOCKET_GID}`]));
       assert.ok((JSON.parse(member.stdout) as { version?: string }).version, member.stdout);
       await assert.rejects(run(SETPRIV, asNobody(['--clear-groups'])), /no permission to use unix:/);
@@ -318,26 +357,39 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
       const c = container!;
       assert.equal(c.exec(['sh', '-c', 'echo "root:*:19000:0:99999:7:::" > /etc/shadow && chmod 644 /etc/shadow']).status, 0);
       const pidFile = join(c.bundle, 'deploy-uid1000.pid');
-      const x = spawnSync(RUNC, ['exec', '-d', '--user', '1000:1000', '--pid-file', pidFile, c.id, 'sh', '-c', 'exec 3</etc/shadow; exec sleep 300'], { stdio: 'ignore', timeout: 30_000 });
+      const x = spawnSync(RUNC, ['exec', '-d', '--user', '1000:1000', '--pid-file', pidFile, c.id, 'sh', '-c', 'exec 3</etc/shadow; exec sleep 300'], {
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
       assert.equal(x.status, 0, 'runc exec --user 1000');
       const victim = Number(readFileSync(pidFile, 'utf8').trim());
       await waitFor('vigild to log the kill', async () => (d.log().includes('"msg":"killed"') ? true : undefined));
       const { stdout } = await run(cli, ['alerts', 'ls', '-o', 'json', '--addr', `unix://${sock}`]);
-      const alert = stdout.split('\n').filter(Boolean)
+      const alert = stdout
+        .split('\n')
+        .filter(Boolean)
         .map((l) => JSON.parse(l) as { rule: string; container?: { id?: string }; actions?: Array<{ action: string; ok: boolean; detail: string }> })
         .find((a) => a.rule === 'Deploy check kill');
       assert.ok(alert, `no Deploy check kill alert in:\n${stdout}`);
       assert.equal(alert.container?.id, c.id);
-      assert.deepEqual(alert.actions!.map((o) => [o.action, o.ok]), [['ACTION_KILL', true]], JSON.stringify(alert.actions));
+      assert.deepEqual(
+        alert.actions!.map((o) => [o.action, o.ok]),
+        [['ACTION_KILL', true]],
+        JSON.stringify(alert.actions),
+      );
       assert.match(alert.actions![0]!.detail, new RegExp(`killed pid ${victim}\\b`));
-      await waitFor('the killed process to be gone', async () => (existsSync(`/proc/${victim}/status`) && !/^State:\s*Z/m.test(readFileSync(`/proc/${victim}/status`, 'utf8')) ? undefined : true), 5000);
+      await waitFor(
+        'the killed process to be gone',
+        async () => (existsSync(`/proc/${victim}/status`) && !/^State:\s*Z/m.test(readFileSync(`/proc/${victim}/status`, 'utf8')) ? undefined : true),
+        5000,
+      );
 
       daemon.kill('SIGTERM');
       assert.equal(await exited, 0, `vigild did not stop cleanly:\n${d.log().slice(-2000)}`);
       assert.ok(!existsSync(sock), 'the socket is removed at stop');
     });
 
-    test('the DaemonSet command, under the container\'s capabilities, leaves exactly the unit\'s and joins the host cgroup namespace', () => {
+    test("the DaemonSet command, under the container's capabilities, leaves exactly the unit's and joins the host cgroup namespace", () => {
       const pc = daemonSetContainer();
       const at = pc.command.indexOf(`${IMAGE_PREFIX}/bin/vigild`);
       assert.ok(at > 0, `the DaemonSet does not run ${IMAGE_PREFIX}/bin/vigild through a wrapper`);
@@ -352,14 +404,26 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
       const chain = pc.command.slice(0, at).map((a) => a.replace(/^(--cgroup=)\/proc\/1\//, `$1/proc/${process.pid}/`));
       assert.notDeepEqual(chain, pc.command.slice(0, at), 'the DaemonSet command does not enter /proc/1/ns/cgroup');
       // The container starts in a cgroup namespace of its own, as on a cgroup v2 node.
-      const container = ['/usr/bin/unshare', '--cgroup', '--', SETPRIV, '--no-new-privs', `--bounding-set=${setprivCaps(pc.securityContext.capabilities.add)}`, '--inh-caps=-all', '--'];
+      const container = [
+        '/usr/bin/unshare',
+        '--cgroup',
+        '--',
+        SETPRIV,
+        '--no-new-privs',
+        `--bounding-set=${setprivCaps(pc.securityContext.capabilities.add)}`,
+        '--inh-caps=-all',
+        '--',
+      ];
       const alone = spawnSync(container[0]!, [...container.slice(1), ...look], { encoding: 'utf8' });
       assert.notEqual(alone.stdout.trim().split('\n').pop(), readlinkSync(`/proc/${process.pid}/ns/cgroup`), 'unshare --cgroup made no namespace');
       const r = spawnSync(container[0]!, [...container.slice(1), ...chain, ...look], { encoding: 'utf8' });
       assert.equal(r.status, 0, `the DaemonSet command failed: ${r.stderr}`);
-      const unit = spawnSync(SETPRIV, ['--no-new-privs', `--bounding-set=${setprivCaps(caps)}`, '--inh-caps=-all', '--', '/bin/cat', '/proc/self/status'], { encoding: 'utf8' });
+      const unit = spawnSync(SETPRIV, ['--no-new-privs', `--bounding-set=${setprivCaps(caps)}`, '--inh-caps=-all', '--', '/bin/cat', '/proc/self/status'], {
+        encoding: 'utf8',
+      });
       const field = (text: string, name: string): string => new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(text)?.[1] ?? `no ${name}`;
-      for (const f of ['CapBnd', 'CapEff', 'CapPrm', 'CapInh', 'CapAmb']) assert.equal(field(r.stdout, f), field(unit.stdout, f), `${f} differs from the unit's`);
+      for (const f of ['CapBnd', 'CapEff', 'CapPrm', 'CapInh', 'CapAmb'])
+        assert.equal(field(r.stdout, f), field(unit.stdout, f), `${f} differs from the unit's`);
       assert.equal(field(r.stdout, 'NoNewPrivs'), '1');
       assert.equal(r.stdout.trim().split('\n').pop(), readlinkSync(`/proc/${process.pid}/ns/cgroup`));
     });
@@ -380,7 +444,8 @@ describe('deployment: the systemd units, and the DaemonSet\'s privileges and pro
         kill: `kill -0 ${pid}`,
       };
       const attempt = (withCaps: readonly string[], cmd: string): boolean =>
-        spawnSync(SETPRIV, ['--no-new-privs', `--bounding-set=${setprivCaps(withCaps)}`, '--inh-caps=-all', '--', '/bin/sh', '-c', `${cmd} >/dev/null 2>&1`]).status === 0;
+        spawnSync(SETPRIV, ['--no-new-privs', `--bounding-set=${setprivCaps(withCaps)}`, '--inh-caps=-all', '--', '/bin/sh', '-c', `${cmd} >/dev/null 2>&1`])
+          .status === 0;
       for (const [what, cmd] of Object.entries(probes)) assert.ok(attempt(caps, cmd), `${what} fails even with the unit's capabilities`);
       const needs: Record<string, string[]> = {
         CAP_SYS_PTRACE: ['exe', 'ns', 'root'],

@@ -239,7 +239,10 @@ export class DetectHarness {
       };
       const timer = setTimeout(() => {
         done();
-        const seen = this.matches.slice(-30).map((s) => `  ${s.match.rule.name} [${s.match.container.id}] ${s.match.message}`).join('\n');
+        const seen = this.matches
+          .slice(-30)
+          .map((s) => `  ${s.match.rule.name} [${s.match.container.id}] ${s.match.message}`)
+          .join('\n');
         rej(new Error(`no match of "${rule}" within ${timeoutMs} ms; last matches:\n${seen || '  (none)'}\nsensor: ${JSON.stringify(this.stats())}`));
       }, timeoutMs);
       const done = (): void => {

@@ -108,19 +108,39 @@ const ORDINARY: Shape[] = [
   },
   {
     name: 'CPU: short bursts below the 0.2-core quota',
-    options: { memoryLimit: 64 * MiB, pidsLimit: 100, cpuQuota: 20_000, cpuPeriod: 100_000, args: bounded('while :; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; sleep 1; done') },
+    options: {
+      memoryLimit: 64 * MiB,
+      pidsLimit: 100,
+      cpuQuota: 20_000,
+      cpuPeriod: 100_000,
+      args: bounded('while :; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; sleep 1; done'),
+    },
   },
   {
     name: 'files: a few open, a log appended',
-    options: { memoryLimit: 64 * MiB, pidsLimit: 100, args: bounded('exec 3</etc/passwd 4</etc/group 5>>/tmp/app.log; while :; do echo tick >&5; cat /etc/hostname > /dev/null; sleep 1; done') },
+    options: {
+      memoryLimit: 64 * MiB,
+      pidsLimit: 100,
+      args: bounded('exec 3</etc/passwd 4</etc/group 5>>/tmp/app.log; while :; do echo tick >&5; cat /etc/hostname > /dev/null; sleep 1; done'),
+    },
   },
   {
     name: 'network: a web server and a client on the loopback',
-    options: { memoryLimit: 64 * MiB, pidsLimit: 100, args: bounded('mkdir -p /www && echo hello > /www/index.html && busybox httpd -p 127.0.0.1:8080 -h /www && while :; do wget -q -O /dev/null http://127.0.0.1:8080/index.html; sleep 0.2; done') },
+    options: {
+      memoryLimit: 64 * MiB,
+      pidsLimit: 100,
+      args: bounded(
+        'mkdir -p /www && echo hello > /www/index.html && busybox httpd -p 127.0.0.1:8080 -h /www && while :; do wget -q -O /dev/null http://127.0.0.1:8080/index.html; sleep 0.2; done',
+      ),
+    },
   },
   {
     name: 'disk: 1 MiB written and fsynced every second',
-    options: { memoryLimit: 64 * MiB, pidsLimit: 100, args: bounded('while :; do dd if=/dev/zero of=/tmp/data bs=64k count=16 conv=fsync 2>/dev/null; sleep 1; done') },
+    options: {
+      memoryLimit: 64 * MiB,
+      pidsLimit: 100,
+      args: bounded('while :; do dd if=/dev/zero of=/tmp/data bs=64k count=16 conv=fsync 2>/dev/null; sleep 1; done'),
+    },
   },
   {
     name: 'threads: a pool of 8',
@@ -149,7 +169,9 @@ describe('DoS end to end: vigild on its defaults, techniques in runc containers'
     if (why) assert.fail(why);
     // Built before any container starts, so it is never a file a container dropped.
     chmodSync(helpers, 0o755);
-    const cc = spawnSync('cc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(helpers, 'vigil-dos'), join(REPO, 'test/helpers/vigil-dos.c')], { encoding: 'utf8' });
+    const cc = spawnSync('cc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(helpers, 'vigil-dos'), join(REPO, 'test/helpers/vigil-dos.c')], {
+      encoding: 'utf8',
+    });
     assert.equal(cc.status, 0, `cc -static vigil-dos.c: ${cc.error?.message ?? cc.stderr}`);
     daemon = await Vigild.start();
     tail = await daemon.tail();
@@ -190,10 +212,18 @@ describe('DoS end to end: vigild on its defaults, techniques in runc containers'
   }
 
   test('disk, descriptor and task techniques each raise their own DoS alert within 30 s; ps lists them running', { timeout: 90_000 }, (t) =>
-    wave(ATTACKS.filter((a) => a.wave === 1), t));
+    wave(
+      ATTACKS.filter((a) => a.wave === 1),
+      t,
+    ),
+  );
 
   test('CPU, memory and network techniques each raise their own DoS alert within 30 s; ps lists them running', { timeout: 90_000 }, (t) =>
-    wave(ATTACKS.filter((a) => a.wave === 2), t));
+    wave(
+      ATTACKS.filter((a) => a.wave === 2),
+      t,
+    ),
+  );
 
   test('ordinary containers of the same shapes raise nothing at warning or above', { timeout: 120_000 }, async () => {
     const started = ORDINARY.map((o) => ({ ...o, c: start(o) }));
@@ -203,7 +233,11 @@ describe('DoS end to end: vigild on its defaults, techniques in runc containers'
     const listed = daemon.ps();
     const loud = tail.alerts.filter((a) => a.change === 'ALERT_CHANGE_OPENED' && ids.has(a.container) && WARNING_OR_ABOVE.has(a.severity));
     const name = (id: string): string => started.find((s) => s.c.id === id)?.name ?? id;
-    assert.deepEqual(loud.map((a) => `${name(a.container)}: ${a.severity} ${a.rule}: ${a.message}`), [], 'ordinary work raised alerts at warning or above');
+    assert.deepEqual(
+      loud.map((a) => `${name(a.container)}: ${a.severity} ${a.rule}: ${a.message}`),
+      [],
+      'ordinary work raised alerts at warning or above',
+    );
     for (const s of started) assert.equal(listed.get(s.c.id), true, `${s.name}: vigil ps does not list ${s.c.id} as running`);
     for (const s of started) s.c.delete();
   });

@@ -9,7 +9,22 @@
 //
 // Every wait has a deadline and fails with the daemon's log; nothing is asserted on time.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -84,12 +99,29 @@ export class Vigild {
     if (!existsSync(this.marker)) copyFileSync('/usr/bin/true', this.marker);
     chmodSync(this.marker, 0o755);
     mkdirSync(join(work, 'rules'), { recursive: true });
-    writeFileSync(join(work, 'rules', 'mark.yaml'), [`- rule: ${RULE}`, '  desc: marker', `  condition: evt.kind = exec and proc.exe = ${this.marker}`, '  output: "marker %proc.exe"', '  severity: notice', ''].join('\n'));
-    writeFileSync(join(work, 'vigild.yaml'), [
-      `data_dir: ${JSON.stringify(dataDir)}`, `http: { listen: "127.0.0.1:${this.port}" }`, 'log_level: info',
-      `rules: { dirs: [ ${JSON.stringify(join(work, 'rules'))} ] }`, 'alerts: { dedup_window: 1ms, rate_per_minute: 1000000 }',
-      `api: { socket: ${JSON.stringify(this.socket)} }`, '',
-    ].join('\n'));
+    writeFileSync(
+      join(work, 'rules', 'mark.yaml'),
+      [
+        `- rule: ${RULE}`,
+        '  desc: marker',
+        `  condition: evt.kind = exec and proc.exe = ${this.marker}`,
+        '  output: "marker %proc.exe"',
+        '  severity: notice',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(work, 'vigild.yaml'),
+      [
+        `data_dir: ${JSON.stringify(dataDir)}`,
+        `http: { listen: "127.0.0.1:${this.port}" }`,
+        'log_level: info',
+        `rules: { dirs: [ ${JSON.stringify(join(work, 'rules'))} ] }`,
+        'alerts: { dedup_window: 1ms, rate_per_minute: 1000000 }',
+        `api: { socket: ${JSON.stringify(this.socket)} }`,
+        '',
+      ].join('\n'),
+    );
   }
 
   log(): string {
@@ -106,10 +138,15 @@ export class Vigild {
     this.child = child;
     child.stderr!.on('data', (d: Buffer) => (this.text += d.toString()));
     this.exited = new Promise((r) => child.once('exit', r));
-    await until('vigild to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`vigild exited ${child.exitCode}:\n${this.text.slice(-3000)}`);
-      return (await this.health())?.ok === true ? true : undefined;
-    }, STEP_MS, () => this.text);
+    await until(
+      'vigild to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`vigild exited ${child.exitCode}:\n${this.text.slice(-3000)}`);
+        return (await this.health())?.ok === true ? true : undefined;
+      },
+      STEP_MS,
+      () => this.text,
+    );
   }
 
   async health(): Promise<{ ok: boolean; status: string; detail: { store?: { ok: boolean; error?: string } } } | undefined> {
@@ -152,7 +189,9 @@ export class Vigild {
   async status(): Promise<GetStatusResponse__Output> {
     const c = this.clients();
     try {
-      return await new Promise((resolve, reject) => c.status.Get({}, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v!))));
+      return await new Promise((resolve, reject) =>
+        c.status.Get({}, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v!))),
+      );
     } finally {
       c.close();
     }
@@ -166,7 +205,10 @@ export class Vigild {
       let token = '';
       do {
         const page: ListAlertsResponse__Output = await new Promise((resolve, reject) =>
-          c.alerts.List({ rule: RULE, limit: 200, page_token: token }, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) => (err ? reject(err) : resolve(v!))));
+          c.alerts.List({ rule: RULE, limit: 200, page_token: token }, { deadline: Date.now() + RPC_DEADLINE_MS }, (err, v) =>
+            err ? reject(err) : resolve(v!),
+          ),
+        );
         for (const a of page.alerts) out.set(a.id, { seq: Number(a.seq), count: Number(a.count) });
         token = page.next_page_token;
       } while (token !== '');
@@ -267,10 +309,18 @@ class Forward {
   constructor(work: string, socket: string, port: number, policy: 'oldest' | 'now' = 'oldest') {
     this.config = join(work, 'forward.yaml');
     this.state = join(work, 'forward-state.json');
-    writeFileSync(this.config, [
-      `daemon: { address: "unix://${socket}" }`, `state_file: ${JSON.stringify(this.state)}`, `on_epoch_change: ${policy}`, 'shutdown_timeout_ms: 2000',
-      'sinks:', `  - { name: hook, type: webhook, url: "http://127.0.0.1:${port}/alerts", batch: { max_items: 50, max_wait_ms: 20 }, retry: { initial_ms: 50, max_ms: 500 } }`, '',
-    ].join('\n'));
+    writeFileSync(
+      this.config,
+      [
+        `daemon: { address: "unix://${socket}" }`,
+        `state_file: ${JSON.stringify(this.state)}`,
+        `on_epoch_change: ${policy}`,
+        'shutdown_timeout_ms: 2000',
+        'sinks:',
+        `  - { name: hook, type: webhook, url: "http://127.0.0.1:${port}/alerts", batch: { max_items: 50, max_wait_ms: 20 }, retry: { initial_ms: 50, max_ms: 500 } }`,
+        '',
+      ].join('\n'),
+    );
   }
 
   log(): string {
@@ -337,37 +387,66 @@ export async function fullDisk(): Promise<FaultReport> {
     await d.start();
     watch.start(d);
     d.fire(50);
-    await until('the first 50 matches stored', async () => ((await d.persistedMatches()) === 50 ? true : undefined), STEP_MS, () => d.log());
+    await until(
+      'the first 50 matches stored',
+      async () => ((await d.persistedMatches()) === 50 ? true : undefined),
+      STEP_MS,
+      () => d.log(),
+    );
     const filler = join(mnt, 'filler');
     const logFrom = d.log().length;
     fill(filler);
     d.fire(200);
-    const degraded = await until('/healthz degraded', async () => {
-      const h = await d.health();
-      return h?.status === 'degraded' ? h : undefined;
-    }, STEP_MS, () => d.log());
+    const degraded = await until(
+      '/healthz degraded',
+      async () => {
+        const h = await d.health();
+        return h?.status === 'degraded' ? h : undefined;
+      },
+      STEP_MS,
+      () => d.log(),
+    );
     notes['health_while_full'] = degraded.status;
     notes['store_error'] = degraded.detail.store?.error;
-    notes['vigil_status_shows_error'] = await until('vigil status to show the store error', () => {
-      const st = spawnSync(VIGIL, ['--addr', `unix://${d.socket}`, '--timeout', '60s', 'status'], { encoding: 'utf8' });
-      return /store failing: VIGIL_STORE_FULL/.test(st.stdout) ? true : undefined;
-    }, STEP_MS, () => d.log()).catch(() => false);
+    notes['vigil_status_shows_error'] = await until(
+      'vigil status to show the store error',
+      () => {
+        const st = spawnSync(VIGIL, ['--addr', `unix://${d.socket}`, '--timeout', '60s', 'status'], { encoding: 'utf8' });
+        return /store failing: VIGIL_STORE_FULL/.test(st.stdout) ? true : undefined;
+      },
+      STEP_MS,
+      () => d.log(),
+    ).catch(() => false);
     notes['write_errors_while_full'] = await d.metric('vigil_store_write_errors_total');
     notes['waiting_while_full'] = Number((await d.status()).alerts!.waiting);
     // What the daemon logged at warn or above while full, besides the alerts themselves.
-    const noisy = d.log().slice(logFrom).split('\n').filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('"alert":{'));
+    const noisy = d
+      .log()
+      .slice(logFrom)
+      .split('\n')
+      .filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('"alert":{'));
     notes['warnings_while_full'] = noisy.length;
     notes['warning_messages_while_full'] = [...new Set(noisy.map((l) => (JSON.parse(l) as { msg: string }).msg))];
     unlinkSync(filler);
     unlinkSync(`${filler}.tail`);
-    await until('/healthz ok again', async () => ((await d.health())?.status === 'ok' ? true : undefined), STEP_MS, () => d.log());
+    await until(
+      '/healthz ok again',
+      async () => ((await d.health())?.status === 'ok' ? true : undefined),
+      STEP_MS,
+      () => d.log(),
+    );
     notes['health_after'] = 'ok';
     d.fire(50);
     const produced = 300;
-    const persisted = await until('every match stored', async () => {
-      const n = await d.persistedMatches();
-      return n >= produced && (await d.status()).alerts!.waiting === '0' ? n : undefined;
-    }, STEP_MS, () => d.log()).catch(async () => d.persistedMatches());
+    const persisted = await until(
+      'every match stored',
+      async () => {
+        const n = await d.persistedMatches();
+        return n >= produced && (await d.status()).alerts!.waiting === '0' ? n : undefined;
+      },
+      STEP_MS,
+      () => d.log(),
+    ).catch(async () => d.persistedMatches());
     notes['write_errors_total'] = await d.metric('vigil_store_write_errors_total');
     notes['reopens'] = await d.metric('vigil_store_reopens_total');
     notes['unpersisted_published'] = watch.unpersisted.size;
@@ -384,7 +463,9 @@ export async function fullDisk(): Promise<FaultReport> {
 }
 
 function newestLog(dir: string): string {
-  const logs = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f)).sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10));
+  const logs = readdirSync(dir)
+    .filter((f) => /^\d+\.log$/.test(f))
+    .sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10));
   if (logs.length === 0) throw new Error(`no LevelDB log in ${dir}`);
   return join(dir, logs[0]!);
 }
@@ -404,15 +485,30 @@ export async function tornLog(): Promise<FaultReport> {
   try {
     await d.start();
     fwd.start();
-    await until('the forwarder to subscribe', () => (fwd.cursor()?.epoch ? true : undefined), STEP_MS, () => fwd.log() + d.log());
+    await until(
+      'the forwarder to subscribe',
+      () => (fwd.cursor()?.epoch ? true : undefined),
+      STEP_MS,
+      () => fwd.log() + d.log(),
+    );
     d.fire(150);
-    await until('150 matches stored', async () => ((await d.persistedMatches()) === 150 ? true : undefined), STEP_MS, () => d.log());
+    await until(
+      '150 matches stored',
+      async () => ((await d.persistedMatches()) === 150 ? true : undefined),
+      STEP_MS,
+      () => d.log(),
+    );
     const before = await d.status();
     const epochBefore = before.alerts!.epoch;
     const lastBefore = Number(before.alerts!.last_seq);
     const storedBefore = await d.stored();
     const maxSeqBefore = Math.max(...[...storedBefore.values()].map((a) => a.seq));
-    await until('the forwarder to deliver them', () => (rx.ids.size >= storedBefore.size ? true : undefined), STEP_MS, () => fwd.log());
+    await until(
+      'the forwarder to deliver them',
+      () => (rx.ids.size >= storedBefore.size ? true : undefined),
+      STEP_MS,
+      () => fwd.log(),
+    );
     await fwd.stop();
     await d.stop();
     // The tear cuts the log where the later half of the alerts begins: the metric sweeps write to
@@ -420,7 +516,10 @@ export async function tornLog(): Promise<FaultReport> {
     const log = newestLog(d.storeDir);
     const bytes = readFileSync(log);
     const bySeq = [...storedBefore.entries()].sort((a, b) => a[1].seq - b[1].seq);
-    const cutAt = bySeq.slice(Math.floor(bySeq.length / 2)).map(([id]) => bytes.indexOf(id)).find((at) => at > 0);
+    const cutAt = bySeq
+      .slice(Math.floor(bySeq.length / 2))
+      .map(([id]) => bytes.indexOf(id))
+      .find((at) => at > 0);
     if (cutAt === undefined) throw new Error(`no alert id of the later half in ${log} (${bytes.length} bytes)`);
     truncateSync(log, cutAt);
     notes['log_truncated'] = `${bytes.length} -> ${cutAt} bytes`;
@@ -434,7 +533,12 @@ export async function tornLog(): Promise<FaultReport> {
     notes['epoch_changed'] = epochAfter !== epochBefore;
     notes['history_lost_logged'] = /ALERT HISTORY LOST/.test(d.log());
     d.fire(20);
-    await until('20 new matches stored', async () => ((await d.persistedMatches()) >= [...survivors.values()].reduce((a, b) => a + b.count, 0) + 20 ? true : undefined), STEP_MS, () => d.log());
+    await until(
+      '20 new matches stored',
+      async () => ((await d.persistedMatches()) >= [...survivors.values()].reduce((a, b) => a + b.count, 0) + 20 ? true : undefined),
+      STEP_MS,
+      () => d.log(),
+    );
     const now = await d.stored();
     const fresh = [...now.entries()].filter(([id]) => !storedBefore.has(id));
     const reused = fresh.filter(([, a]) => a.seq <= Math.max(lastBefore, maxSeqBefore)).length;
@@ -442,9 +546,19 @@ export async function tornLog(): Promise<FaultReport> {
     notes['seq_handed_out_before'] = lastBefore;
 
     fwd.start();
-    await until('the forwarder to notice the new epoch', () => (fwd.cursor()?.epoch === epochAfter ? true : undefined), STEP_MS, () => fwd.log());
+    await until(
+      'the forwarder to notice the new epoch',
+      () => (fwd.cursor()?.epoch === epochAfter ? true : undefined),
+      STEP_MS,
+      () => fwd.log(),
+    );
     notes['forwarder_noticed'] = /ALERT HISTORY CHANGED/.test(fwd.log());
-    await until('the forwarder to deliver the new alerts', () => (fresh.every(([id]) => rx.ids.has(id)) ? true : undefined), STEP_MS, () => fwd.log());
+    await until(
+      'the forwarder to deliver the new alerts',
+      () => (fresh.every(([id]) => rx.ids.has(id)) ? true : undefined),
+      STEP_MS,
+      () => fwd.log(),
+    );
     const undelivered = [...now.keys()].filter((id) => !rx.ids.has(id)).length;
     const produced = 170;
     const persistedMatches = await d.persistedMatches();
@@ -484,7 +598,12 @@ export async function killFlood(): Promise<FaultReport> {
   try {
     await d.start();
     fwd.start();
-    await until('the forwarder to write its first cursor', () => (fwd.cursor()?.epoch ? true : undefined), STEP_MS, () => fwd.log() + d.log());
+    await until(
+      'the forwarder to write its first cursor',
+      () => (fwd.cursor()?.epoch ? true : undefined),
+      STEP_MS,
+      () => fwd.log() + d.log(),
+    );
     watch.start(d);
     // The flood: a loop of execs in the background while the kills land.
     const flood = spawn('sh', ['-c', `i=0; while [ $i -lt 1000 ]; do ${d.marker}; i=$((i+1)); done`], { stdio: 'ignore' });
@@ -502,7 +621,8 @@ export async function killFlood(): Promise<FaultReport> {
     const inFlood = (n: number) => async (): Promise<true | undefined> => {
       const k = await seen();
       if (k >= n) return true;
-      if (!flooding && Date.now() - floodStart > STEP_MS / 2 && k === 0) throw new WaitAborted(`the flood ended (${JSON.stringify(floodExit)}) and no alert of it arrived`);
+      if (!flooding && Date.now() - floodStart > STEP_MS / 2 && k === 0)
+        throw new WaitAborted(`the flood ended (${JSON.stringify(floodExit)}) and no alert of it arrived`);
       return undefined;
     };
     await until('alerts flowing', inFlood(30), STEP_MS, () => d.log());
@@ -526,14 +646,24 @@ export async function killFlood(): Promise<FaultReport> {
     fwd.start();
     await rx.start(port);
     try {
-      const stored = await until('the 100 matches after the restart', async () => {
-        const s = await d.stored();
-        const n = [...s.values()].reduce((a, b) => a + b.count, 0);
-        return n >= atRestart + 100 ? s : undefined;
-      }, STEP_MS, () => d.log());
+      const stored = await until(
+        'the 100 matches after the restart',
+        async () => {
+          const s = await d.stored();
+          const n = [...s.values()].reduce((a, b) => a + b.count, 0);
+          return n >= atRestart + 100 ? s : undefined;
+        },
+        STEP_MS,
+        () => d.log(),
+      );
       const storedIds = new Set(stored.keys());
       const missingFromStore = [...publishedPersisted.values()].filter((id) => !storedIds.has(id)).length;
-      await until('every stored alert delivered', () => ([...storedIds].every((id) => rx.ids.has(id)) ? true : undefined), STEP_MS, () => fwd.log());
+      await until(
+        'every stored alert delivered',
+        () => ([...storedIds].every((id) => rx.ids.has(id)) ? true : undefined),
+        STEP_MS,
+        () => fwd.log(),
+      );
       const final = await d.stored();
       const persisted = [...final.values()].reduce((a, b) => a + b.count, 0);
       // What the daemon saw: what it stored, and any version it published as persisted that is gone.

@@ -21,12 +21,7 @@ describe('file and connect events', () => {
   before(async () => {
     mkdirSync(sub);
     if (BPF.skip) return;
-    tracer = await Tracer.start([
-      '-o', 'json',
-      '--watch', `exact:${watched}`,
-      '--watch', `name:${WATCHED_NAME}`,
-      '--watch', 'name:docker.sock',
-    ]);
+    tracer = await Tracer.start(['-o', 'json', '--watch', `exact:${watched}`, '--watch', `name:${WATCHED_NAME}`, '--watch', 'name:docker.sock']);
   });
   after(async () => {
     await tracer?.stop();

@@ -66,12 +66,18 @@ describe('an exec flood hides no attack (vigild with a 64 KiB ring, runc contain
     ];
     const seen = await Promise.all(want.map(([rule, c]) => tail.opened(rule, c.id, at + DEADLINE_MS)));
     const drops = kernelDrops(daemon);
-    const report = want.map(([rule, c], i) => `${rule} [${c === flood ? 'flood' : 'quiet'}]: ${seen[i] ? `${((seen[i]!.at - at) / 1000).toFixed(1)} s` : 'MISSING'}`);
+    const report = want.map(
+      ([rule, c], i) => `${rule} [${c === flood ? 'flood' : 'quiet'}]: ${seen[i] ? `${((seen[i]!.at - at) / 1000).toFixed(1)} s` : 'MISSING'}`,
+    );
     for (const line of report) t.diagnostic(line);
     t.diagnostic(`kernel drops so far: ${drops}`);
     const context = `\n${report.join('\n')}\nalerts opened: ${tail.summary()}\nvigild log:\n${daemon.logTail()}`;
     for (const [i, [rule, c]] of want.entries()) assert.ok(seen[i], `no "${rule}" for ${c.id}${context}`);
-    assert.equal(tail.alerts.find((a) => a.rule === 'Sensor blinding from container' && a.container === quiet.id), undefined, `the quiet container was named as a flooder${context}`);
+    assert.equal(
+      tail.alerts.find((a) => a.rule === 'Sensor blinding from container' && a.container === quiet.id),
+      undefined,
+      `the quiet container was named as a flooder${context}`,
+    );
   });
 });
 

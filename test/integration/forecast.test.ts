@@ -59,8 +59,14 @@ describe('forecast early warnings on real containers', () => {
     };
     const services: DaemonServices = {
       alerts: {
-        list: (f, p) => alerts.list(f, p), get: (id) => alerts.get(id), acknowledge: (id, w, c) => alerts.acknowledge(id, w, c), resolve: (id, w, c) => alerts.resolve(id, w, c),
-        since: (s, l) => alerts.since(s, l), onAlert: (fn) => alerts.onAlert(fn), lastSeq: () => alertStore.seq, stored: () => alertStore.stats().count,
+        list: (f, p) => alerts.list(f, p),
+        get: (id) => alerts.get(id),
+        acknowledge: (id, w, c) => alerts.acknowledge(id, w, c),
+        resolve: (id, w, c) => alerts.resolve(id, w, c),
+        since: (s, l) => alerts.since(s, l),
+        onAlert: (fn) => alerts.onAlert(fn),
+        lastSeq: () => alertStore.seq,
+        stored: () => alertStore.stats().count,
       },
       containers: { list: () => [], host: unused },
       targets: { addBatch: unused, removeBatch: unused, list: () => [] },
@@ -182,7 +188,11 @@ describe('forecast early warnings on real containers', () => {
     assert.ok(pw.time < pidsFullAt, `pids warning ${pw.time - pidsFullAt} ms after pids.max`);
 
     const fw = matches.filter((m) => m.container.id === flat.id && m.rule.kind === 'metric');
-    assert.deepEqual(fw.map((m) => m.message), [], 'the flat noisy container is warned about');
+    assert.deepEqual(
+      fw.map((m) => m.message),
+      [],
+      'the flat noisy container is warned about',
+    );
     // The forecasts are stored and served.
     const f = await engine.get(leak.id, 'memory_working_set_bytes');
     assert.ok(f && f.points.length > 0);
@@ -219,7 +229,10 @@ describe('forecast early warnings on real containers', () => {
       const model = first.alert.forecast!.model.replace('FORECAST_MODEL_', '').toLowerCase();
       assert.ok(first.alert.message.endsWith(`model ${model}`) || first.alert.message.includes(`forecast (${model})`), `${model} but: ${first.alert.message}`);
       for (let i = 1; i < versions.length; i++) {
-        assert.ok(Number(versions[i]!.alert.forecast!.computed_at_ms) > Number(versions[i - 1]!.alert.forecast!.computed_at_ms), 'an update kept the old forecast');
+        assert.ok(
+          Number(versions[i]!.alert.forecast!.computed_at_ms) > Number(versions[i - 1]!.alert.forecast!.computed_at_ms),
+          'an update kept the old forecast',
+        );
       }
     }
     const mf = memAlerts[0]!.alert.forecast!;
@@ -229,6 +242,8 @@ describe('forecast early warnings on real containers', () => {
     // The leak's samples catch its transient copies: the crossing allows for those peaks.
     assert.ok(Number(mf.exhaustion!.peak_ratio) > 1.1, `peak ratio ${mf.exhaustion!.peak_ratio}`);
     assert.equal(pidAlerts[0]!.alert.forecast!.exhaustion!.limit, 40);
-    console.log(`leak warned ${((oom - mw.time) / 1000).toFixed(1)} s before the OOM kill (${mw.rule.severity}); ramp warned ${((pidsFullAt - pw.time) / 1000).toFixed(1)} s before pids.max (${pw.rule.severity})`);
+    console.log(
+      `leak warned ${((oom - mw.time) / 1000).toFixed(1)} s before the OOM kill (${mw.rule.severity}); ramp warned ${((pidsFullAt - pw.time) / 1000).toFixed(1)} s before pids.max (${pw.rule.severity})`,
+    );
   });
 });

@@ -26,7 +26,6 @@ const FORWARDER = join(ROOT, 'dist/js/clients/forwarder/main.js');
 const PROTO_DIR = join(ROOT, 'proto');
 const TOTAL = 600;
 
-
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -44,7 +43,14 @@ class TestDaemon {
   port = 0;
 
   async start(): Promise<void> {
-    const def = protoLoader.loadSync(['vigil/v1/events.proto'], { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+    const def = protoLoader.loadSync(['vigil/v1/events.proto'], {
+      includeDirs: [PROTO_DIR],
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
     const proto = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
     this.server.addService(proto.vigil.v1.Events.service, {
       Subscribe: (call: grpc.ServerWritableStream<SubscribeRequest__Output, SubscribeResponse>) => {
@@ -56,14 +62,18 @@ class TestDaemon {
         call.on('close', () => this.live.delete(call));
       },
     });
-    this.port = await new Promise((resolve, reject) => this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(),
-      (err, port) => (err ? reject(err) : resolve(port))));
+    this.port = await new Promise((resolve, reject) =>
+      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
   }
 
   raise(): void {
     const seq = this.stored.length + 1;
     const severity = (['SEVERITY_CRITICAL', 'SEVERITY_WARNING', 'SEVERITY_NOTICE'] as const)[seq % 3]!;
-    const m: SubscribeResponse = { alert: makeAlert(seq, { severity, message: `alert ${seq}: cat read /etc/shadow | a=b \\ "q"` }), alert_change: 'ALERT_CHANGE_OPENED' };
+    const m: SubscribeResponse = {
+      alert: makeAlert(seq, { severity, message: `alert ${seq}: cat read /etc/shadow | a=b \\ "q"` }),
+      alert_change: 'ALERT_CHANGE_OPENED',
+    };
     this.stored.push(m);
     for (const call of this.live) call.write(m);
   }
@@ -120,10 +130,31 @@ describe('vigil-forward against real receivers', { timeout: 90_000 }, () => {
     await daemon.start();
     for (const k of Object.keys(ports) as Array<keyof typeof ports>) ports[k] = await freePort();
     // A self-signed certificate for 127.0.0.1, also the CA the forwarder trusts.
-    const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    const cert = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(cert.status, 0, cert.stderr);
-    writeFileSync(join(dir, 'rsyslog.conf'), `
+    writeFileSync(
+      join(dir, 'rsyslog.conf'),
+      `
 global(workDirectory="${dir}" maxMessageSize="64k"
   defaultNetstreamDriverCAFile="${dir}/cert.pem" defaultNetstreamDriverCertFile="${dir}/cert.pem" defaultNetstreamDriverKeyFile="${dir}/key.pem")
 module(load="imudp")
@@ -135,7 +166,8 @@ ruleset(name="tls") { action(type="omfile" file="${files.tls}" template="full") 
 input(type="imudp" address="127.0.0.1" port="${ports.udp}" ruleset="udp")
 input(type="imtcp" address="127.0.0.1" port="${ports.tcp}" ruleset="tcp")
 input(type="imtcp" address="127.0.0.1" port="${ports.tls}" ruleset="tls" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
-`);
+`,
+    );
     const check = spawnSync('rsyslogd', ['-N1', '-f', join(dir, 'rsyslog.conf')], { encoding: 'utf8' });
     assert.equal(check.status, 0, `rsyslog config: ${check.stderr}${check.stdout}`);
     rsyslog = spawn('rsyslogd', ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslog.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -163,15 +195,19 @@ input(type="imtcp" address="127.0.0.1" port="${ports.tls}" ruleset="tls" streamD
       return { status: 200, body: JSON.stringify({ took: 1, errors, items }) };
     });
     await until(() => existsSync(join(dir, 'rsyslog.pid')), 10_000, 'rsyslogd');
-    await until(async () => {
-      try {
-        const nc = await natsConnect({ servers: `127.0.0.1:${ports.nats}`, reconnect: false });
-        await nc.close();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 10_000, 'nats-server');
+    await until(
+      async () => {
+        try {
+          const nc = await natsConnect({ servers: `127.0.0.1:${ports.nats}`, reconnect: false });
+          await nc.close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'nats-server',
+    );
   });
 
   after(async () => {
@@ -188,8 +224,12 @@ input(type="imtcp" address="127.0.0.1" port="${ports.tls}" ruleset="tls" streamD
   function startForwarder(config: string): ChildProcess {
     const child = spawn(process.execPath, ['--enable-source-maps', FORWARDER, '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('exit', () => { (child as ChildProcess & { log?: string }).log = err; });
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('exit', () => {
+      (child as ChildProcess & { log?: string }).log = err;
+    });
     children.push(child);
     return child;
   }
@@ -220,7 +260,9 @@ input(type="imtcp" address="127.0.0.1" port="${ports.tls}" ruleset="tls" streamD
   it('delivers every alert to every sink across a kill -9 and a restart, with a sink down at first', async () => {
     const config = join(dir, 'forward.yaml');
     const state = join(dir, 'state.json');
-    writeFileSync(config, `
+    writeFileSync(
+      config,
+      `
 daemon: {address: "127.0.0.1:${daemon.port}", insecure: true}
 state_file: ${state}
 hostname: testhost
@@ -231,7 +273,8 @@ sinks:
   - {name: splunk, type: hec, url: "http://127.0.0.1:${ports.hec}", token: hec-token, index: security, retry: {initial_ms: 50, max_ms: 200}, batch: {max_items: 40, max_wait_ms: 20}}
   - {name: es, type: bulk, url: "http://127.0.0.1:${ports.bulk}", index: "vigil-{date}", retry: {initial_ms: 20, max_ms: 100}, batch: {max_items: 30, max_wait_ms: 20}}
   - {name: fleet, type: nats, servers: "nats://127.0.0.1:${ports.nats}", subject: "vigil.{host}.{severity}", stream: VIGIL, create_stream: true, batch: {max_items: 64, max_wait_ms: 20}}
-`);
+`,
+    );
     const check = spawnSync(process.execPath, [FORWARDER, '--check', '-c', config], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
 
@@ -248,8 +291,15 @@ sinks:
       }
     })();
     // Every other sink delivers while HEC is down.
-    await until(async () => seqsIn(files.tcp, /seq="(\d+)"/g).length >= TOTAL / 10 && seqsIn(files.tls, /cn1=(\d+)/g).length > 0 &&
-      bulk!.seqs.length >= TOTAL / 10 && (await natsSeqs()).length > 0, 20_000, 'deliveries before the kill');
+    await until(
+      async () =>
+        seqsIn(files.tcp, /seq="(\d+)"/g).length >= TOTAL / 10 &&
+        seqsIn(files.tls, /cn1=(\d+)/g).length > 0 &&
+        bulk!.seqs.length >= TOTAL / 10 &&
+        (await natsSeqs()).length > 0,
+      20_000,
+      'deliveries before the kill',
+    );
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const raisedAtKill = daemon.stored.length;
@@ -291,17 +341,24 @@ sinks:
       es: missing(bulk!.seqs, TOTAL),
       fleet: missing(await natsSeqs(), TOTAL),
     });
-    await until(async () => Object.values(await all()).every((m) => m.length === 0), 30_000, 'every alert at every sink')
-      .catch(async (err: Error) => { throw new Error(`${err.message}: missing ${JSON.stringify(await all()).slice(0, 500)}\n${(second as ChildProcess & { log?: string }).log ?? ''}`); });
+    await until(async () => Object.values(await all()).every((m) => m.length === 0), 30_000, 'every alert at every sink').catch(async (err: Error) => {
+      throw new Error(`${err.message}: missing ${JSON.stringify(await all()).slice(0, 500)}\n${(second as ChildProcess & { log?: string }).log ?? ''}`);
+    });
     // HEC was down until after the kill and never delivered: it starts where the restarted stream does.
     await until(() => missing(hec!.seqs, TOTAL).every((s) => s <= lowest), 20_000, 'HEC');
     assert.ok(hecFailures >= 2, 'HEC answered 503 once and the batch came again');
 
     // The formats as the receivers saw them.
     const tcpLine = readFileSync(files.tcp, 'utf8').split('\n')[0]!;
-    assert.match(tcpLine, /^alert \[vigil@32473 seq="\d+" id="01J\d+" rule="shadow-read" severity="\w+" state="open" count="1" container_id="c0ffee123456" container_name="web-1" image="busybox" pid="42" exe="\/bin\/cat" tags="T1003"\] alert \d+: cat read \/etc\/shadow \| a=b \\ "q"$/);
+    assert.match(
+      tcpLine,
+      /^alert \[vigil@32473 seq="\d+" id="01J\d+" rule="shadow-read" severity="\w+" state="open" count="1" container_id="c0ffee123456" container_name="web-1" image="busybox" pid="42" exe="\/bin\/cat" tags="T1003"\] alert \d+: cat read \/etc\/shadow \| a=b \\ "q"$/,
+    );
     const tlsLine = readFileSync(files.tls, 'utf8').split('\n')[0]!;
-    assert.match(tlsLine, /^alert - CEF:0\|vigil\|vigil\|[\d.]+\|shadow-read\|alert \d+: cat read \/etc\/shadow \\\| a=b \\\\ "q"\|(8|5|3)\|rt=\d+ dvchost=testhost .* msg=alert \d+: cat read \/etc\/shadow \| a\\=b \\\\ "q"$/);
+    assert.match(
+      tlsLine,
+      /^alert - CEF:0\|vigil\|vigil\|[\d.]+\|shadow-read\|alert \d+: cat read \/etc\/shadow \\\| a=b \\\\ "q"\|(8|5|3)\|rt=\d+ dvchost=testhost .* msg=alert \d+: cat read \/etc\/shadow \| a\\=b \\\\ "q"$/,
+    );
 
     // SIGTERM: flush and exit 0; the cursors are all at the end.
     second.kill('SIGTERM');

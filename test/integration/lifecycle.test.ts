@@ -11,7 +11,9 @@ import { bpfPrograms, BPF, heldProgramIds, run, sleep, tempDir, Tracer, type Tra
  * machine, another vigil included, keep theirs), stops it with `signal`, and returns the ids of its
  * programs still loaded after a grace period (programs are freed after their last fd closes, via RCU).
  */
-async function programsLeftAfter(signal: NodeJS.Signals): Promise<{ held: number[]; left: string[]; tracer: Tracer; st: { code: number | null; signal: NodeJS.Signals | null } }> {
+async function programsLeftAfter(
+  signal: NodeJS.Signals,
+): Promise<{ held: number[]; left: string[]; tracer: Tracer; st: { code: number | null; signal: NodeJS.Signals | null } }> {
   const tracer = await Tracer.start(['-o', 'json']);
   const ids = heldProgramIds(tracer.pid!);
   const held = bpfPrograms().filter((p) => ids.has(p.id) && p.name.startsWith('vg_'));

@@ -85,7 +85,22 @@ describe('metrics on real cgroups', () => {
     await sampler.sampleTarget(host);
     await sleep(300);
     const f = figures(await sampler.sampleTarget(host));
-    for (const m of ['cpu_usage_seconds_total', 'cpu_usage_cores', 'memory_usage_bytes', 'memory_working_set_bytes', 'memory_limit_bytes', 'memory_oom_kill_events_total', 'pids_current', 'pids_max', 'blkio_read_bytes_total', 'psi_cpu_some_avg10', 'psi_memory_full_avg10', 'psi_io_some_avg10', 'net_rx_bytes_total', 'fds_open'] as const) {
+    for (const m of [
+      'cpu_usage_seconds_total',
+      'cpu_usage_cores',
+      'memory_usage_bytes',
+      'memory_working_set_bytes',
+      'memory_limit_bytes',
+      'memory_oom_kill_events_total',
+      'pids_current',
+      'pids_max',
+      'blkio_read_bytes_total',
+      'psi_cpu_some_avg10',
+      'psi_memory_full_avg10',
+      'psi_io_some_avg10',
+      'net_rx_bytes_total',
+      'fds_open',
+    ] as const) {
       assert.ok(f[m] !== undefined, `host ${m}`);
     }
     assert.ok(f.memory_working_set_bytes! <= f.memory_limit_bytes!);
@@ -114,7 +129,10 @@ describe('metrics on real cgroups', () => {
     c.execDetached(['sh', '-c', 'head -c 30000000 /dev/zero | tail -c 30000000 | sleep 60']);
     const held = await sampleUntil(sampler, t, (f) => f.memory_working_set_bytes! > before.memory_working_set_bytes! + 25 * MiB);
     assert.ok(held.memory_usage_bytes! > before.memory_usage_bytes! + 25 * MiB, `usage ${before.memory_usage_bytes} -> ${held.memory_usage_bytes}`);
-    assert.ok(held.memory_working_set_bytes! > before.memory_working_set_bytes! + 25 * MiB, `working set ${before.memory_working_set_bytes} -> ${held.memory_working_set_bytes}`);
+    assert.ok(
+      held.memory_working_set_bytes! > before.memory_working_set_bytes! + 25 * MiB,
+      `working set ${before.memory_working_set_bytes} -> ${held.memory_working_set_bytes}`,
+    );
     // Page cache beyond the limit: charged, reclaimed at the limit (failcnt), nobody killed.
     const r = c.exec(['dd', 'if=/dev/zero', 'of=/tmp/big', 'bs=1M', 'count=80']);
     assert.equal(r.status, 0, r.stderr);
@@ -151,7 +169,10 @@ describe('metrics on real cgroups', () => {
     // sh stays alive and reaps dd, so dd's I/O stays in the container's processes (the /proc/<pid>/io source).
     c.execDetached(['sh', '-c', 'dd if=/dev/zero of=/tmp/out bs=1M count=20 conv=fsync 2>/dev/null; sleep 60']);
     const f = await sampleUntil(sampler, t, (x) => x.blkio_write_bytes_total! >= (before.blkio_write_bytes_total ?? 0) + 20 * MiB);
-    assert.ok(f.blkio_write_bytes_total! >= (before.blkio_write_bytes_total ?? 0) + 20 * MiB, `written ${before.blkio_write_bytes_total} -> ${f.blkio_write_bytes_total}`);
+    assert.ok(
+      f.blkio_write_bytes_total! >= (before.blkio_write_bytes_total ?? 0) + 20 * MiB,
+      `written ${before.blkio_write_bytes_total} -> ${f.blkio_write_bytes_total}`,
+    );
     assert.equal(sampler.v1BlockIoFromProc, true, 'this kernel keeps no v1 blkio.throttle counters without a throttle rule');
   });
 
@@ -175,7 +196,7 @@ describe('metrics on real cgroups', () => {
     }
   });
 
-  test('a container in the host network namespace gets no network figures (they would be the host\'s)', async () => {
+  test("a container in the host network namespace gets no network figures (they would be the host's)", async () => {
     const { t } = start({ hostNet: true });
     const f = figures(await sampler.sampleTarget(t));
     assert.equal(f.net_rx_bytes_total, undefined);
@@ -211,7 +232,7 @@ describe('metrics on real cgroups', () => {
     c.delete();
     const s2 = await collector.sweep();
     assert.deepEqual([s2.targets, s2.sampled, s2.vanished, s2.errors], [2, 1, 1, 0]);
-    assert.ok(sampler.reader.stats.handles < handles, 'the vanished target\'s handles are closed');
+    assert.ok(sampler.reader.stats.handles < handles, "the vanished target's handles are closed");
     assert.ok(!sampler.keys().includes(c.id));
   });
 });

@@ -38,7 +38,7 @@ describe('namespace and credential events', () => {
     assert.ok((e.flag_names as string[]).includes('CLONE_NEWUTS'), `flag_names ${JSON.stringify(e.flag_names)}`);
     const oldNs = nsOf(e, 'old_ns');
     const newNs = nsOf(e, 'new_ns');
-    assert.equal(oldNs.mnt, nsInode('self', 'mnt'), 'old mnt is the spawner\'s');
+    assert.equal(oldNs.mnt, nsInode('self', 'mnt'), "old mnt is the spawner's");
     assert.equal(oldNs.uts, nsInode('self', 'uts'));
     assert.notEqual(newNs.mnt, oldNs.mnt);
     assert.notEqual(newNs.uts, oldNs.uts);
@@ -55,7 +55,7 @@ describe('namespace and credential events', () => {
     const e = await tracer.waitForPid(r.pid, 'ns_change', (ev) => ev.syscall === 'setns');
     assert.equal(e.retval, 0);
     assert.deepEqual(e.changed, ['mnt']);
-    assert.equal(nsOf(e, 'new_ns').mnt, hostMnt, 'new mnt inode is the host\'s');
+    assert.equal(nsOf(e, 'new_ns').mnt, hostMnt, "new mnt inode is the host's");
     assert.equal(nsOf(e, 'old_ns').mnt, nsOf(u, 'new_ns').mnt, 'old mnt inode is the one unshare made');
   });
 
@@ -78,14 +78,17 @@ describe('namespace and credential events', () => {
   });
 
   test('setpriv drops to 65534 and all capabilities: cred_change with old and new creds', BPF, async () => {
-    const r = await runOk('setpriv', [
-      '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', 'true',
-    ]);
-    const e = await tracer.waitForPid(r.pid, 'cred_change', (ev) => {
-      const o = ev.old_creds as Record<string, unknown> | undefined;
-      const n = ev.new_creds as Record<string, unknown> | undefined;
-      return o?.euid === 0 && n?.euid === 65534;
-    }, 'euid 0 -> 65534');
+    const r = await runOk('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', 'true']);
+    const e = await tracer.waitForPid(
+      r.pid,
+      'cred_change',
+      (ev) => {
+        const o = ev.old_creds as Record<string, unknown> | undefined;
+        const n = ev.new_creds as Record<string, unknown> | undefined;
+        return o?.euid === 0 && n?.euid === 65534;
+      },
+      'euid 0 -> 65534',
+    );
     assert.equal(e.retval, 0);
     assert.equal(typeof e.syscall, 'string');
     const o = e.old_creds as Record<string, unknown>;
@@ -103,8 +106,8 @@ describe('namespace and credential events', () => {
     const xc = x.creds as Record<string, unknown>;
     assert.equal(xc.euid, 65534);
     assert.equal(xc.egid, 65534);
-    assert.equal(BigInt(String(xc.cap_effective)), 0n, 'no effective capabilities in the exec\'d program');
-    assert.equal(BigInt(String(xc.cap_permitted)), 0n, 'no permitted capabilities in the exec\'d program');
+    assert.equal(BigInt(String(xc.cap_effective)), 0n, "no effective capabilities in the exec'd program");
+    assert.equal(BigInt(String(xc.cap_permitted)), 0n, "no permitted capabilities in the exec'd program");
     assert.equal(BigInt(String(xc.cap_inheritable)), 0n, 'no inheritable capabilities');
     // The gid was dropped by an earlier call of the same process.
     await tracer.waitForPid(r.pid, 'cred_change', (ev) => (ev.new_creds as Record<string, unknown>)?.egid === 65534, 'egid -> 65534');

@@ -104,7 +104,9 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
       'echo ready',
       'exec chroot "$W/root" sleep infinity',
     ].join('\n');
-    keeper = spawn('/usr/bin/unshare', ['--mount', '--net', '--propagation', 'private', '--', '/bin/bash', '-c', script, 'keeper', work], { stdio: ['ignore', 'pipe', 'pipe'] });
+    keeper = spawn('/usr/bin/unshare', ['--mount', '--net', '--propagation', 'private', '--', '/bin/bash', '-c', script, 'keeper', work], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     keeper.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     keeper.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -133,7 +135,10 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
 
   test('the package depends on the run-time packages, Node.js and adduser only, and ships production node_modules only', () => {
     const control = ok('dpkg-deb -f', { ...spawnSync('dpkg-deb', ['-f', deb, 'Depends'], { encoding: 'utf8' }) });
-    const deps = control.trim().split(/,\s*/).map((d) => d.split(/\s/)[0]!);
+    const deps = control
+      .trim()
+      .split(/,\s*/)
+      .map((d) => d.split(/\s/)[0]!);
     // adduser: postinst's addgroup, postrm's delgroup.
     assert.deepEqual(deps.sort(), ['adduser', 'nodejs', ...makeVar('RUN_PACKAGES')].sort());
     const files = ok('dpkg-deb -c', { ...spawnSync('dpkg-deb', ['-c', deb], { encoding: 'utf8', maxBuffer: 64 << 20 }) });
@@ -148,12 +153,12 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
       else if (!meta.optional) assert.ok(shipped.has(name), `production dependency ${name} is not in the package`);
     }
     for (const d of ['typescript', 'vite', 'node-gyp', 'playwright-core']) assert.ok(!shipped.has(d), `${d} is in the package`);
-    assert.doesNotMatch(files, /\.\/usr\/lib\/vigil\/dist\/js\/.*\.test\.js$/m, 'vigil\'s unit tests are in the package');
+    assert.doesNotMatch(files, /\.\/usr\/lib\/vigil\/dist\/js\/.*\.test\.js$/m, "vigil's unit tests are in the package");
     assert.match(files, /\.\/usr\/lib\/vigil\/build\/Release\/vigil_native\.node$/m);
     assert.match(files, /\.\/usr\/lib\/vigil\/rules\/credentials\.yaml$/m);
   });
 
-  test('dpkg -i installs it against this machine\'s packages; vigild runs as its unit and detects a container reading /etc/shadow', async () => {
+  test("dpkg -i installs it against this machine's packages; vigild runs as its unit and detects a container reading /etc/shadow", async () => {
     ok('cp of the .deb', inNamespace(['cp', deb, join(work, 'root/tmp/vigil.deb')]));
     ok('dpkg -i', inRoot(['dpkg', '-i', '/tmp/vigil.deb']));
     ok('rm of the .deb', inRoot(['rm', '/tmp/vigil.deb']));
@@ -166,7 +171,8 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
     assert.deepEqual([(fwd.mode & 0o777).toString(8), fwd.uid, fwd.gid], ['640', 0, gid], 'forward.yaml is root:vigil 0640');
     assert.equal((statSync(join(rootPath, 'etc/vigil/vigild.yaml')).mode & 0o777).toString(8), '600');
     const info = JSON.parse(readFileSync(join(ROOT, 'dist/build-info.json'), 'utf8')) as { commit: string };
-    for (const b of ['vigild', 'vigil', 'vigil-forward']) assert.match(ok(`${b} --version`, inRoot([`/usr/bin/${b}`, '--version'])), new RegExp(`^${b} \\S+ \\(commit ${info.commit}, API vigil\\.v1\\)\\n$`));
+    for (const b of ['vigild', 'vigil', 'vigil-forward'])
+      assert.match(ok(`${b} --version`, inRoot([`/usr/bin/${b}`, '--version'])), new RegExp(`^${b} \\S+ \\(commit ${info.commit}, API vigil\\.v1\\)\\n$`));
     ok('vigil-forward --check of the installed config', inRoot(['/usr/bin/vigil-forward', '--check', '-c', '/etc/vigil/forward.yaml']));
 
     // The unit as installed: its ExecStart, its privileges.
@@ -179,8 +185,26 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
     assert.equal(unit.get('SupplementaryGroups'), 'vigil');
     // What systemd makes for StateDirectory=vigil and RuntimeDirectory=vigil before ExecStart.
     ok('state and runtime dirs', inRoot(['/bin/sh', '-c', 'install -d -m 0700 /var/lib/vigil && install -d -m 0755 /run/vigil']));
-    daemon = spawn('/usr/bin/nsenter', ['-t', String(keeper!.pid), '-m', '-n', '-r', '-w', '--',
-      '/usr/bin/setpriv', '--no-new-privs', '--groups=vigil', `--bounding-set=${setprivCaps(caps)}`, '--inh-caps=-all', '--', ...exec], { stdio: ['ignore', 'ignore', 'pipe'] });
+    daemon = spawn(
+      '/usr/bin/nsenter',
+      [
+        '-t',
+        String(keeper!.pid),
+        '-m',
+        '-n',
+        '-r',
+        '-w',
+        '--',
+        '/usr/bin/setpriv',
+        '--no-new-privs',
+        '--groups=vigil',
+        `--bounding-set=${setprivCaps(caps)}`,
+        '--inh-caps=-all',
+        '--',
+        ...exec,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     daemon.stderr!.on('data', (d: Buffer) => (daemonLog += d.toString()));
     const exited = new Promise<number | null>((r) => daemon!.on('exit', (code) => r(code)));
     const waitFor = async <T>(what: string, fn: () => T | undefined, timeoutMs = 30_000): Promise<T> => {
@@ -202,7 +226,7 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
     const procStatus = readFileSync(`/proc/${daemon.pid}/status`, 'utf8');
     assert.match(procStatus, /^NoNewPrivs:\s*1$/m);
     const bnd = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(procStatus)![1]}`);
-    assert.equal(bnd.toString(2).replace(/0/g, '').length, caps.length, 'the unit\'s bounding set');
+    assert.equal(bnd.toString(2).replace(/0/g, '').length, caps.length, "the unit's bounding set");
     const sock = statSync(join(rootPath, 'run/vigil/vigil.sock'));
     assert.deepEqual([(sock.mode & 0o777).toString(8), sock.gid], ['660', gid], 'the API socket is 0660 root:vigil (api.socket_group of the installed config)');
 
@@ -211,7 +235,11 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
     const alert = await waitFor('the alert', () => {
       const r = inRoot(['/usr/bin/vigil', 'alerts', 'ls', '-o', 'json', '--rule', RULE]);
       if (r.status !== 0) return undefined;
-      return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; container?: { id?: string } }).find((a) => a.container?.id === c.id);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { rule: string; container?: { id?: string } })
+        .find((a) => a.container?.id === c.id);
     });
     assert.equal(alert.rule, RULE);
 
@@ -227,7 +255,10 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
     assert.notEqual(inRoot(['dpkg-query', '-W', '-f=${db:Status-Abbrev}', 'vigil']).stdout.trim(), 'ii');
     // The upper layer: every file, link, directory and whiteout (a deleted host file) that
     // installing, running and purging left. Compared with the host itself, which is the lower layer.
-    const entries = ok('find', inNamespace(['find', join(work, 'upper'), '-mindepth', '1', '-printf', '%y %P\\n'])).split('\n').filter(Boolean).map((l) => ({ type: l[0]!, path: l.slice(2) }));
+    const entries = ok('find', inNamespace(['find', join(work, 'upper'), '-mindepth', '1', '-printf', '%y %P\\n']))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => ({ type: l[0]!, path: l.slice(2) }));
     const DATA = /^var\/lib\/vigil(\/|$)/;
     // dpkg's database and log (it records the purge itself), adduser's debconf cache, and shadow's
     // backups of /etc/group and /etc/gshadow (group- and gshadow- hold the state before the last
@@ -249,7 +280,10 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
       if (e.type === 'f' && !readFileSync(host).equals(readFileSync(join(rootPath, e.path)))) left.push(`${e.path}: changed`);
     }
     assert.deepEqual(left, [], 'what the purge left');
-    assert.ok(entries.some((e) => e.path === 'var/lib/vigil/http.token'), 'the data dir is kept');
+    assert.ok(
+      entries.some((e) => e.path === 'var/lib/vigil/http.token'),
+      'the data dir is kept',
+    );
     assert.ok(!/^vigil:/m.test(readFileSync(join(rootPath, 'etc/group'), 'utf8')), 'the group vigil is gone');
   });
 });

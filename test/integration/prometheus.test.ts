@@ -45,7 +45,11 @@ class Prometheus {
     const check = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
     assert.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`);
     const listen = `127.0.0.1:${await freePort()}`;
-    const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, '--log.level=warn'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     const p = new Prometheus(`http://${listen}`, child, dir);
     await p.until('Prometheus ready', async () => ((await fetch(`${p.url}/-/ready`)).ok ? true : undefined), 60_000);
     return p;
@@ -184,7 +188,9 @@ describe('Prometheus scrapes vigild', () => {
     // A subscriber, so the subscriber drops target has one (at 0).
     const tail = await d.tail();
     try {
-      const dash = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ title: string; type: string; targets?: Array<{ expr: string; refId: string }> }> };
+      const dash = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+        panels: Array<{ title: string; type: string; targets?: Array<{ expr: string; refId: string }> }>;
+      };
       const vars = { job: 'vigil', instance: '.*', container: container.id, __rate_interval: '30s' };
       const queries = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ what: `${p.title} ${t.refId}`, expr: substitute(t.expr, vars) })));
       assert.ok(queries.length >= 13, `${queries.length} queries`);

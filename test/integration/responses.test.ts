@@ -46,17 +46,40 @@ function alive(pid: number): boolean {
 /** An event of `pid` as the sensor would have made it, at kernel time `ktime`. */
 function eventOf(pid: number, ktime: bigint, cgroupId = 0): VigilEvent {
   return {
-    kind: 'exec', time: new Date().toISOString(), pid, tid: pid, ppid: 0, vpid: 0, uid: 0, gid: 0, loginuid: 0xffffffff, comm: 'sleep',
-    cgroup_id: cgroupId, ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 }, [KTIME]: ktime,
+    kind: 'exec',
+    time: new Date().toISOString(),
+    pid,
+    tid: pid,
+    ppid: 0,
+    vpid: 0,
+    uid: 0,
+    gid: 0,
+    loginuid: 0xffffffff,
+    comm: 'sleep',
+    cgroup_id: cgroupId,
+    ns: { mnt: 0, pid: 0, net: 0, user: 0, uts: 0, ipc: 0, cgroup: 0 },
+    [KTIME]: ktime,
   } as unknown as VigilEvent;
 }
 
 function alertFor(c: Container, pid: number, events: VigilEvent[]): Alert {
   const now = new Date().toISOString();
   return {
-    id: `alert-${pid}`, seq: 1, time: now, lastSeen: now, rule: 'Terminal shell in container', severity: 'critical', tags: ['T1059'],
-    message: 'test', container: { id: c.id, name: c.id, runtime: 'runc', image: '' },
-    lineage: [{ pid, exe: '/bin/busybox', args: ['sleep', '300'], comm: 'sleep' }], events, count: 1, state: 'open', history: [], actions: [],
+    id: `alert-${pid}`,
+    seq: 1,
+    time: now,
+    lastSeen: now,
+    rule: 'Terminal shell in container',
+    severity: 'critical',
+    tags: ['T1059'],
+    message: 'test',
+    container: { id: c.id, name: c.id, runtime: 'runc', image: '' },
+    lineage: [{ pid, exe: '/bin/busybox', args: ['sleep', '300'], comm: 'sleep' }],
+    events,
+    count: 1,
+    state: 'open',
+    history: [],
+    actions: [],
   };
 }
 
@@ -105,12 +128,21 @@ describe('responses (real containers)', () => {
       const c = container();
       const a = alertFor(c, c.pid, [eventOf(c.pid, startNs(c.pid) + TICK_NS)]);
       const r = new Responses({
-        webhooks: [{ url: `http://127.0.0.1:${port}/ok`, timeout: 2000 }, { url: `http://127.0.0.1:${port}/fail`, timeout: 2000 }],
+        webhooks: [
+          { url: `http://127.0.0.1:${port}/ok`, timeout: 2000 },
+          { url: `http://127.0.0.1:${port}/fail`, timeout: 2000 },
+        ],
         notify: { maxAttempts: 3, baseDelayMs: 20 },
       });
       const out = await r.run(a, ['notify']);
       assert.equal(out.length, 2);
-      assert.deepEqual(out.map((o) => [o.action, o.ok]), [['notify', true], ['notify', false]]);
+      assert.deepEqual(
+        out.map((o) => [o.action, o.ok]),
+        [
+          ['notify', true],
+          ['notify', false],
+        ],
+      );
       assert.match(out[0]!.detail, /\/ok 204 after 1 try$/);
       assert.match(out[1]!.detail, /\/fail 502 after 3 tries: gave up$/);
       assert.equal(failing, 3);
@@ -217,83 +249,91 @@ describe('enforce (the kernel kills and spoils)', () => {
     try {
       const ready = await s.open();
       assert.ok(ready.programs.length > 0);
-      assert.deepEqual(ready.programs.filter((p) => p.object.startsWith('enforce')), [], 'no enforce program');
+      assert.deepEqual(
+        ready.programs.filter((p) => p.object.startsWith('enforce')),
+        [],
+        'no enforce program',
+      );
       assert.ok(native.objects().includes('enforce'), 'it is compiled in');
     } finally {
       await s.close();
     }
   });
 
-  test('mount from a privileged container is stopped: the process is killed (and, where the kernel allows spoiling, no tmpfs is mounted); from the host it works', BPF, async (t) => {
-    const table = syscallTable(hostArch()!);
-    const ns = native.createSensor();
-    sensorNative = ns;
-    sensor = Sensor.live(ns, { enforce: enforceEntries(['mount', 'init_module'], table, { containersOnly: true }) });
-    const ready = await sensor.open();
-    const prog = ready.programs.find((p) => p.object.startsWith('enforce'));
-    assert.ok(prog?.attached, `enforce program attached: ${prog?.reason}`);
-    spoilable = prog.object === 'enforce';
-    sensor.subscribe((ev) => {
-      if (ev.kind === 'enforce') events.push(ev);
-    });
+  test(
+    'mount from a privileged container is stopped: the process is killed (and, where the kernel allows spoiling, no tmpfs is mounted); from the host it works',
+    BPF,
+    async (t) => {
+      const table = syscallTable(hostArch()!);
+      const ns = native.createSensor();
+      sensorNative = ns;
+      sensor = Sensor.live(ns, { enforce: enforceEntries(['mount', 'init_module'], table, { containersOnly: true }) });
+      const ready = await sensor.open();
+      const prog = ready.programs.find((p) => p.object.startsWith('enforce'));
+      assert.ok(prog?.attached, `enforce program attached: ${prog?.reason}`);
+      spoilable = prog.object === 'enforce';
+      sensor.subscribe((ev) => {
+        if (ev.kind === 'enforce') events.push(ev);
+      });
 
-    // Starting a container works with mount enforced: its cgroup is not listed yet while the runtime
-    // mounts its root, /proc and /dev.
-    const c = startContainer({ privileged: true });
-    containers.push(c);
-    const cgid = cgroupIdOf(join(V2, c.cgroupPath));
-    assert.ok(cgid, `v2 cgroup of ${c.id}`);
-    ns.setEnforceCgroups!([cgid]);
-    cgroupIds.push(cgid);
+      // Starting a container works with mount enforced: its cgroup is not listed yet while the runtime
+      // mounts its root, /proc and /dev.
+      const c = startContainer({ privileged: true });
+      containers.push(c);
+      const cgid = cgroupIdOf(join(V2, c.cgroupPath));
+      assert.ok(cgid, `v2 cgroup of ${c.id}`);
+      ns.setEnforceCgroups!([cgid]);
+      cgroupIds.push(cgid);
 
-    const x = c.exec(['mount', '-t', 'tmpfs', 'none', '/mnt'], { timeoutMs: 10000 });
-    assert.notEqual(x.status, 0, `mount must not succeed: ${x.stdout}${x.stderr}`);
-    const deadline = Date.now() + 5000;
-    while (!events.some((e) => e.syscall === 'mount') && Date.now() < deadline) await sleep(20);
-    const ev = events.find((e) => e.syscall === 'mount');
-    assert.ok(ev, 'the kernel reported the enforcement');
-    assert.equal(ev.signal_sent, true, 'SIGKILL sent');
-    assert.equal(ev.spoil, 'byte0');
-    assert.equal(ev.spoil_arg, 1);
-    assert.equal(ev.containers_only, true);
-    assert.equal(ev.cgroup_id, cgid);
-    assert.notEqual(ev.vpid, ev.pid, 'from inside the container pid namespace');
-    assert.equal(alive(ev.pid), false, 'the mounting process is gone');
-    assert.ok(alive(c.pid), 'the container itself runs on');
-    const mounted = / \/mnt .* - tmpfs /.test(readFileSync(`/proc/${c.pid}/mountinfo`, 'utf8'));
-    if (spoilable) {
-      // The target was spoiled: the call failed before it mounted anything.
-      assert.equal(ev.spoiled, true, `target spoiled (spoil_ret ${ev.spoil_ret})`);
-      assert.equal(mounted, false, 'no tmpfs on /mnt in the container');
-    } else {
-      // This kernel refuses bpf_probe_write_user: the kill-only probe was loaded, the spoil is
-      // reported as failed, and the call itself may have run to its end (documented).
-      // Measured on the project's kernel (6.18, locked down): the tmpfs IS mounted, by a process that
-      // never returns to user space. Only the kill is guaranteed there.
-      assert.equal(ev.spoiled, false);
-      assert.equal(ev.spoil_ret, -1);
-      t.diagnostic(`kill-only enforcement (no bpf_probe_write_user): tmpfs on /mnt ${mounted ? 'was mounted' : 'was not mounted'} by the killed process`);
-    }
+      const x = c.exec(['mount', '-t', 'tmpfs', 'none', '/mnt'], { timeoutMs: 10000 });
+      assert.notEqual(x.status, 0, `mount must not succeed: ${x.stdout}${x.stderr}`);
+      const deadline = Date.now() + 5000;
+      while (!events.some((e) => e.syscall === 'mount') && Date.now() < deadline) await sleep(20);
+      const ev = events.find((e) => e.syscall === 'mount');
+      assert.ok(ev, 'the kernel reported the enforcement');
+      assert.equal(ev.signal_sent, true, 'SIGKILL sent');
+      assert.equal(ev.spoil, 'byte0');
+      assert.equal(ev.spoil_arg, 1);
+      assert.equal(ev.containers_only, true);
+      assert.equal(ev.cgroup_id, cgid);
+      assert.notEqual(ev.vpid, ev.pid, 'from inside the container pid namespace');
+      assert.equal(alive(ev.pid), false, 'the mounting process is gone');
+      assert.ok(alive(c.pid), 'the container itself runs on');
+      const mounted = / \/mnt .* - tmpfs /.test(readFileSync(`/proc/${c.pid}/mountinfo`, 'utf8'));
+      if (spoilable) {
+        // The target was spoiled: the call failed before it mounted anything.
+        assert.equal(ev.spoiled, true, `target spoiled (spoil_ret ${ev.spoil_ret})`);
+        assert.equal(mounted, false, 'no tmpfs on /mnt in the container');
+      } else {
+        // This kernel refuses bpf_probe_write_user: the kill-only probe was loaded, the spoil is
+        // reported as failed, and the call itself may have run to its end (documented).
+        // Measured on the project's kernel (6.18, locked down): the tmpfs IS mounted, by a process that
+        // never returns to user space. Only the kill is guaranteed there.
+        assert.equal(ev.spoiled, false);
+        assert.equal(ev.spoil_ret, -1);
+        t.diagnostic(`kill-only enforcement (no bpf_probe_write_user): tmpfs on /mnt ${mounted ? 'was mounted' : 'was not mounted'} by the killed process`);
+      }
 
-    // The enforce outcome of an alert that carries the event.
-    const r = new Responses({ enforce: true });
-    const [o] = await r.run({ ...alertFor(c, ev.pid, [ev]) }, ['enforce']);
-    assert.equal(o!.ok, true);
-    assert.match(o!.detail, new RegExp(`^the kernel killed pid ${ev.pid} at mount; `));
+      // The enforce outcome of an alert that carries the event.
+      const r = new Responses({ enforce: true });
+      const [o] = await r.run({ ...alertFor(c, ev.pid, [ev]) }, ['enforce']);
+      assert.equal(o!.ok, true);
+      assert.match(o!.detail, new RegExp(`^the kernel killed pid ${ev.pid} at mount; `));
 
-    // The same call from the host is untouched.
-    const dir = mkdtempSync(join(tmpdir(), 'vgt-mnt-'));
-    try {
-      const h = spawnSync('mount', ['-t', 'tmpfs', 'none', dir], { encoding: 'utf8' });
-      assert.equal(h.status, 0, h.stderr);
-      assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(` ${dir} .* - tmpfs `));
-    } finally {
-      spawnSync('umount', [dir]);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    const stats = sensor.stats();
-    assert.ok((stats.native?.emitted.enforce ?? 0) >= 1, `enforce records counted: ${JSON.stringify(stats.native?.emitted)}`);
-  });
+      // The same call from the host is untouched.
+      const dir = mkdtempSync(join(tmpdir(), 'vgt-mnt-'));
+      try {
+        const h = spawnSync('mount', ['-t', 'tmpfs', 'none', dir], { encoding: 'utf8' });
+        assert.equal(h.status, 0, h.stderr);
+        assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(` ${dir} .* - tmpfs `));
+      } finally {
+        spawnSync('umount', [dir]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const stats = sensor.stats();
+      assert.ok((stats.native?.emitted.enforce ?? 0) >= 1, `enforce records counted: ${JSON.stringify(stats.native?.emitted)}`);
+    },
+  );
 
   /** A "container" by the probe's definition: a v2 cgroup of its own, listed in vg_enforce_cgroups. */
   function listedCgroup(name: string): { dir: string; cgid: number } {

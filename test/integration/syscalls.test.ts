@@ -59,7 +59,7 @@ describe('privileged syscall events', () => {
     assert.equal(String((e.args as unknown[])[0]), '5', 'args[0] is BPF_PROG_LOAD (5)');
   });
 
-  test('ptrace attach: request name, target pid and the target\'s pid namespace', BPF, async () => {
+  test("ptrace attach: request name, target pid and the target's pid namespace", BPF, async () => {
     const r = await act(['ptrace-attach']);
     const pid = Number(r.out.pid);
     const child = Number(r.out.child);

@@ -49,14 +49,24 @@ describe('denial-of-service techniques (real runc containers)', () => {
       // 1,500 programs one after another, then 300 requests to a web server in the container.
       let r = loop.exec(['sh', '-c', 'i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i+1)); done; echo $i'], { timeoutMs: 60000 });
       assert.equal(r.stdout.trim(), '1500', r.stderr);
-      r = loop.exec(['sh', '-c', 'mkdir -p /www && echo hi > /www/index.html && busybox httpd -p 127.0.0.1:8080 -h /www && i=0; while [ $i -lt 300 ]; do wget -q -O /dev/null http://127.0.0.1:8080/index.html || exit 1; i=$((i+1)); done; echo $i'], { timeoutMs: 60000 });
+      r = loop.exec(
+        [
+          'sh',
+          '-c',
+          'mkdir -p /www && echo hi > /www/index.html && busybox httpd -p 127.0.0.1:8080 -h /www && i=0; while [ $i -lt 300 ]; do wget -q -O /dev/null http://127.0.0.1:8080/index.html || exit 1; i=$((i+1)); done; echo $i',
+        ],
+        { timeoutMs: 60000 },
+      );
       assert.equal(r.stdout.trim(), '300', r.stderr);
       // Events reach the detector in order: once a shadow read after the loops has matched, every
       // fork of the loops has been evaluated.
       const marker = Date.now();
       loop.exec(['sh', '-c', 'echo x > /etc/shadow; cat /etc/shadow']);
       await h.waitMatch('Read of shadow file in container', (m) => m.container.id === loop.id && m.time >= marker, 15000);
-      assert.deepEqual(h.find('Fork bomb in container', (m) => m.container.id === loop.id && m.time >= t0).map((s) => s.match.message), []);
+      assert.deepEqual(
+        h.find('Fork bomb in container', (m) => m.container.id === loop.id && m.time >= t0).map((s) => s.match.message),
+        [],
+      );
     } finally {
       loop.delete();
     }

@@ -31,7 +31,12 @@ const BEHAVIOURS: Behaviour[] = [
   // A web server (a program named nginx) starting a shell: the remote-code-execution pattern.
   { rule: 'Run shell untrusted', severity: 'notice', box: 'plain', args: ['sh', '-c', `ln -sf ${ACT} /tmp/nginx && /tmp/nginx tty-exec /bin/sh -c 'sleep 1'`] },
   // A system user (daemon, uid 1) running a command below sshd (privileged: setgroups needs it here).
-  { rule: 'System user interactive', severity: 'informational', box: 'priv', args: ['sh', '-c', `ln -sf ${ACT} /tmp/sshd && /tmp/sshd tty-exec ${TECH} as-user 1 /bin/sleep 1`] },
+  {
+    rule: 'System user interactive',
+    severity: 'informational',
+    box: 'priv',
+    args: ['sh', '-c', `ln -sf ${ACT} /tmp/sshd && /tmp/sshd tty-exec ${TECH} as-user 1 /bin/sleep 1`],
+  },
   { rule: 'Search Private Keys or Passwords', severity: 'warning', box: 'plain', args: ['grep', '-r', 'BEGIN RSA PRIVATE', '/etc'] },
   { rule: 'Find AWS Credentials', severity: 'warning', box: 'plain', args: ['find', '/root/.aws/credentials'] },
   // Run directly: busybox sh runs an applet it is asked for as /proc/self/exe (comm "exe"), not "nc".
@@ -40,39 +45,76 @@ const BEHAVIOURS: Behaviour[] = [
   { rule: 'Create Symlink Over Sensitive Files', severity: 'warning', box: 'plain', args: ['ln', '-s', '/etc/shadow', '/tmp/vgt-shadow-link'] },
   { rule: 'Create Hardlink Over Sensitive Files', severity: 'warning', box: 'plain', args: ['ln', '/etc/shadow', '/vgt-shadow-hard'] },
   { rule: 'Clear Log Activities', severity: 'warning', box: 'plain', args: ['sh', '-c', ': > /var/log/syslog'] },
-  { rule: 'Remove Bulk Data from Disk', severity: 'warning', box: 'plain', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/shred && /tmp/shred -u /tmp/nothing ; true'] },
+  {
+    rule: 'Remove Bulk Data from Disk',
+    severity: 'warning',
+    box: 'plain',
+    args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/shred && /tmp/shred -u /tmp/nothing ; true'],
+  },
   { rule: 'PTRACE attached to process', severity: 'warning', box: 'plain', args: [ACT, 'ptrace-attach'] },
   { rule: 'PTRACE anti-debug attempt', severity: 'notice', box: 'plain', args: [ACT, 'ptrace-traceme'] },
   // A shell on a pseudo-terminal, as `kubectl exec -it` starts one; it lives a moment (proc.tty is read
   // from /proc). Its parent must be an entry point the rule knows: runc's re-exec of itself is named
   // "exe", so the helper runs under that name.
-  { rule: 'Terminal shell in container', severity: 'notice', box: 'plain', args: ['sh', '-c', `ln -sf ${ACT} /tmp/exe && /tmp/exe tty-exec /bin/sh -c 'sleep 1'`] },
+  {
+    rule: 'Terminal shell in container',
+    severity: 'notice',
+    box: 'plain',
+    args: ['sh', '-c', `ln -sf ${ACT} /tmp/exe && /tmp/exe tty-exec /bin/sh -c 'sleep 1'`],
+  },
   // Any program named debugfs (busybox under that name here): the rule goes by the name.
-  { rule: 'Debugfs Launched in Privileged Container', severity: 'warning', box: 'priv', args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/debugfs && /tmp/debugfs ; true'] },
+  {
+    rule: 'Debugfs Launched in Privileged Container',
+    severity: 'warning',
+    box: 'priv',
+    args: ['sh', '-c', 'ln -sf /bin/busybox /tmp/debugfs && /tmp/debugfs ; true'],
+  },
   { rule: 'Fileless execution via memfd_create', severity: 'critical', box: 'plain', args: ['sh', '-c', `${ACT} memfd-exec; true`] },
   { rule: 'Drop and execute new binary in container', severity: 'critical', box: 'plain', args: ['sh', '-c', 'cp /bin/busybox /tmp/sleep && /tmp/sleep 1'] },
-  { rule: 'Execution from /dev/shm', severity: 'warning', box: 'priv', args: ['sh', '-c', 'mount -o remount,exec /dev/shm && cp /bin/busybox /dev/shm/vgt && /dev/shm/vgt true'] },
+  {
+    rule: 'Execution from /dev/shm',
+    severity: 'warning',
+    box: 'priv',
+    args: ['sh', '-c', 'mount -o remount,exec /dev/shm && cp /bin/busybox /dev/shm/vgt && /dev/shm/vgt true'],
+  },
   { rule: 'Linux Kernel Module Injection Detected', severity: 'warning', box: 'priv', args: [ACT, 'init-module'] },
   // fd.name endswith release_agent: a suffix watch. A fresh named cgroup v1 hierarchy (privileged);
   // the agent written there does not exist, and the hierarchy is unmounted again.
   {
-    rule: 'Detect release_agent File Container Escapes', severity: 'critical', box: 'priv',
-    args: ['sh', '-c', 'mkdir -p /tmp/vgt-cgf && mount -t cgroup -o none,name=vgtfalco cgroup /tmp/vgt-cgf && echo /nonexistent-vigil-agent > /tmp/vgt-cgf/release_agent; umount /tmp/vgt-cgf'],
+    rule: 'Detect release_agent File Container Escapes',
+    severity: 'critical',
+    box: 'priv',
+    args: [
+      'sh',
+      '-c',
+      'mkdir -p /tmp/vgt-cgf && mount -t cgroup -o none,name=vgtfalco cgroup /tmp/vgt-cgf && echo /nonexistent-vigil-agent > /tmp/vgt-cgf/release_agent; umount /tmp/vgt-cgf',
+    ],
   },
   // fd.nameraw with "../" twice, reaching /etc: the traversal open class. The shell execs cat, so
   // cat's parent is not a shell (the rule excepts those).
-  { rule: 'Directory traversal monitored file read', severity: 'warning', box: 'plain', args: ['sh', '-c', 'mkdir -p /etc/vgt/deep && cd /etc/vgt/deep && exec cat ../../passwd'] },
+  {
+    rule: 'Directory traversal monitored file read',
+    severity: 'warning',
+    box: 'plain',
+    args: ['sh', '-c', 'mkdir -p /etc/vgt/deep && cd /etc/vgt/deep && exec cat ../../passwd'],
+  },
   // arping opens an AF_PACKET socket first thing.
   { rule: 'Packet socket created in container', severity: 'notice', box: 'plain', args: ['sh', '-c', 'arping -c 1 -w 1 -I lo 127.0.0.1; true'] },
   // A listener inside the container, and nc -e connecting to it (retried until the listener is up):
   // the connected socket becomes the child's stdin and stdout through dup2.
   {
-    rule: 'Redirect STDOUT/STDIN to Network Connection in Container', severity: 'notice', box: 'plain',
-    args: ['sh', '-c', 'nc -l -p 7777 </dev/null >/dev/null & for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 7777 -e /bin/true && break; sleep 0.2; done; kill %1 2>/dev/null; true'],
+    rule: 'Redirect STDOUT/STDIN to Network Connection in Container',
+    severity: 'notice',
+    box: 'plain',
+    args: [
+      'sh',
+      '-c',
+      'nc -l -p 7777 </dev/null >/dev/null & for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 7777 -e /bin/true && break; sleep 0.2; done; kill %1 2>/dev/null; true',
+    ],
   },
 ];
 
-describe('Falco\'s stable rules fire on their behaviours (real runc containers, Falco\'s file only)', () => {
+describe("Falco's stable rules fire on their behaviours (real runc containers, Falco's file only)", () => {
   let h: DetectHarness;
   let helpers: Helpers;
   const boxes: Partial<Record<Behaviour['box'] | 'quiet', Container>> = {};
@@ -113,9 +155,17 @@ describe('Falco\'s stable rules fire on their behaviours (real runc containers, 
     });
   }
 
-  test('a benign run raises none of the file\'s rules', async () => {
+  test("a benign run raises none of the file's rules", async () => {
     const q = boxes.quiet!;
-    for (const args of [['ls', '/'], ['cat', '/etc/hostname'], ['sh', '-c', 'echo hi > /tmp/x && cat /tmp/x && rm /tmp/x'], ['id'], ['ps'], ['date'], ['sh', '-c', 'tail -n 1 /var/log/syslog']]) {
+    for (const args of [
+      ['ls', '/'],
+      ['cat', '/etc/hostname'],
+      ['sh', '-c', 'echo hi > /tmp/x && cat /tmp/x && rm /tmp/x'],
+      ['id'],
+      ['ps'],
+      ['date'],
+      ['sh', '-c', 'tail -n 1 /var/log/syslog'],
+    ]) {
       await execAsync(q, args);
     }
     // A behaviour after the benign ones, in the same container: once its match is here, the benign
@@ -123,6 +173,9 @@ describe('Falco\'s stable rules fire on their behaviours (real runc containers, 
     await execAsync(q, ['find', '/root/.aws/credentials']);
     await h.waitMatch('Find AWS Credentials', (m) => m.container.id === q.id, WAIT_MS);
     const others = h.matches.filter((s) => s.match.container.id === q.id && s.match.rule.name !== 'Find AWS Credentials');
-    assert.deepEqual(others.map((s) => `${s.match.rule.name}: ${s.match.message}`), []);
+    assert.deepEqual(
+      others.map((s) => `${s.match.rule.name}: ${s.match.message}`),
+      [],
+    );
   });
 });

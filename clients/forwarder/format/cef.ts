@@ -9,7 +9,10 @@ export function escapeHeader(value: string): string {
 }
 
 export function escapeExtension(value: string): string {
-  return value.replace(/[\\=]/g, (c) => `\\${c}`).replace(/\r\n|\n/g, '\\n').replace(/\r/g, '\\r');
+  return value
+    .replace(/[\\=]/g, (c) => `\\${c}`)
+    .replace(/\r\n|\n/g, '\\n')
+    .replace(/\r/g, '\\r');
 }
 
 export interface CefHeader {
@@ -25,9 +28,7 @@ export interface CefHeader {
 /** One CEF line; extension pairs with an empty or undefined value are left out. */
 export function formatCef(h: CefHeader, ext: Array<[string, string | number | undefined]>): string {
   const header = [h.vendor, h.product, h.version, h.signatureId, h.name].map(escapeHeader);
-  const pairs = ext
-    .filter((p): p is [string, string | number] => p[1] !== undefined && p[1] !== '')
-    .map(([k, v]) => `${k}=${escapeExtension(String(v))}`);
+  const pairs = ext.filter((p): p is [string, string | number] => p[1] !== undefined && p[1] !== '').map(([k, v]) => `${k}=${escapeExtension(String(v))}`);
   return `CEF:0|${header.join('|')}|${h.severity}|${pairs.join(' ')}`;
 }
 
@@ -47,9 +48,14 @@ const NAME_MAX = 512;
 export function recordToCef(r: ForwardRecord, o: CefOptions): string {
   const c = containerOf(r);
   const common: Array<[string, string | number | undefined]> = [
-    ['rt', recordTimeMs(r)], ['dvchost', o.hostname],
-    ['cs1Label', 'containerId'], ['cs1', c.id], ['cs2Label', 'containerName'], ['cs2', c.name],
-    ['cs3Label', 'image'], ['cs3', c.image],
+    ['rt', recordTimeMs(r)],
+    ['dvchost', o.hostname],
+    ['cs1Label', 'containerId'],
+    ['cs1', c.id],
+    ['cs2Label', 'containerName'],
+    ['cs2', c.name],
+    ['cs3Label', 'image'],
+    ['cs3', c.image],
   ];
   if (r.type === 'alert') {
     const a = r.alert;
@@ -59,10 +65,21 @@ export function recordToCef(r: ForwardRecord, o: CefOptions): string {
       { vendor: 'vigil', product: 'vigil', version: o.version, signatureId: a.rule, name: summary(r).slice(0, NAME_MAX), severity: cefSeverity(sev) },
       [
         ...common,
-        ['externalId', a.id], ['cn1Label', 'seq'], ['cn1', r.seq], ['cnt', Number(a.count)],
-        ['cat', sev], ['outcome', enumName(a.state, 'ALERT_STATE_')],
-        ['spid', proc?.pid], ['sproc', proc?.exe], ['suid', proc?.uid ?? undefined],
-        ...(a.tags.length > 0 ? [['cs4Label', 'tags'], ['cs4', a.tags.join(',')]] as Array<[string, string]> : []),
+        ['externalId', a.id],
+        ['cn1Label', 'seq'],
+        ['cn1', r.seq],
+        ['cnt', Number(a.count)],
+        ['cat', sev],
+        ['outcome', enumName(a.state, 'ALERT_STATE_')],
+        ['spid', proc?.pid],
+        ['sproc', proc?.exe],
+        ['suid', proc?.uid ?? undefined],
+        ...(a.tags.length > 0
+          ? ([
+              ['cs4Label', 'tags'],
+              ['cs4', a.tags.join(',')],
+            ] as Array<[string, string]>)
+          : []),
         ['msg', a.message],
       ],
     );
@@ -70,7 +87,14 @@ export function recordToCef(r: ForwardRecord, o: CefOptions): string {
   const e = r.event;
   const kind = enumName(e.kind, 'EVENT_KIND_');
   return formatCef(
-    { vendor: 'vigil', product: 'vigil', version: o.version, signatureId: `event:${kind}`, name: summary(r).slice(0, NAME_MAX), severity: cefSeverity('informational') },
+    {
+      vendor: 'vigil',
+      product: 'vigil',
+      version: o.version,
+      signatureId: `event:${kind}`,
+      name: summary(r).slice(0, NAME_MAX),
+      severity: cefSeverity('informational'),
+    },
     [...common, ['spid', e.pid], ['sproc', e.proc?.exe || e.comm], ['suid', e.uid], ['msg', JSON.stringify(toDocument(r))]],
   );
 }

@@ -27,7 +27,11 @@ const FALCO_KEYS: Record<string, (v: unknown) => boolean> = {
   priority: (v) => typeof v === 'string' && Object.values(FALCO_PRIORITY).includes(v),
   output: (v) => typeof v === 'string' && /^\d\d:\d\d:\d\d\.\d{9}: [A-Z][a-z]+ /.test(v),
   output_fields: (v) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && typeof (v as Record<string, unknown>)['evt.time'] === 'number' &&
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.keys(v).length > 0 &&
+    typeof (v as Record<string, unknown>)['evt.time'] === 'number' &&
     Object.values(v).every((x) => x === null || ['string', 'number', 'boolean'].includes(typeof x)),
   source: (v) => typeof v === 'string' && v !== '',
   tags: (v) => Array.isArray(v) && v.every((t) => typeof t === 'string'),
@@ -37,7 +41,8 @@ const FALCO_KEYS: Record<string, (v: unknown) => boolean> = {
 function checkFalcoAlert(body: unknown): string[] {
   const problems: string[] = [];
   if (typeof body !== 'object' || body === null) return ['not an object'];
-  for (const [k, ok] of Object.entries(FALCO_KEYS)) if (!ok((body as Record<string, unknown>)[k])) problems.push(`${k}: ${JSON.stringify((body as Record<string, unknown>)[k])}`);
+  for (const [k, ok] of Object.entries(FALCO_KEYS))
+    if (!ok((body as Record<string, unknown>)[k])) problems.push(`${k}: ${JSON.stringify((body as Record<string, unknown>)[k])}`);
   for (const k of Object.keys(body)) if (!(k in FALCO_KEYS)) problems.push(`unexpected key ${k}`);
   return problems;
 }
@@ -56,24 +61,40 @@ test('time: RFC 3339 in UTC with nanoseconds (table)', () => {
 
 // [vigil severity, Falco priority]
 const PRIORITIES: Array<[string, string]> = [
-  ['SEVERITY_EMERGENCY', 'Emergency'], ['SEVERITY_ALERT', 'Alert'], ['SEVERITY_CRITICAL', 'Critical'], ['SEVERITY_ERROR', 'Error'],
-  ['SEVERITY_WARNING', 'Warning'], ['SEVERITY_NOTICE', 'Notice'], ['SEVERITY_INFORMATIONAL', 'Informational'], ['SEVERITY_DEBUG', 'Debug'],
+  ['SEVERITY_EMERGENCY', 'Emergency'],
+  ['SEVERITY_ALERT', 'Alert'],
+  ['SEVERITY_CRITICAL', 'Critical'],
+  ['SEVERITY_ERROR', 'Error'],
+  ['SEVERITY_WARNING', 'Warning'],
+  ['SEVERITY_NOTICE', 'Notice'],
+  ['SEVERITY_INFORMATIONAL', 'Informational'],
+  ['SEVERITY_DEBUG', 'Debug'],
 ];
 
-test('priority: Falco\'s capitalised level names (table)', () => {
+test("priority: Falco's capitalised level names (table)", () => {
   for (const [sev, pri] of PRIORITIES) {
     const j = JSON.parse(falcoJson(makeAlert(1, { severity: sev as never }), 'h')) as { priority: string };
     assert.equal(j.priority, pri);
   }
 });
 
-test('one alert as Falco\'s JSON: every key, typed output_fields, evt.time exact in nanoseconds, <NA> as null', () => {
-  const line = falcoJson(makeAlert(7, { output_fields: FIELDS, source: 'syscall', hostname: 'node-1', tags: ['maturity_stable', 'T1059'], message: 'cat ran\nin web-1\n' }), 'fallback');
+test("one alert as Falco's JSON: every key, typed output_fields, evt.time exact in nanoseconds, <NA> as null", () => {
+  const line = falcoJson(
+    makeAlert(7, { output_fields: FIELDS, source: 'syscall', hostname: 'node-1', tags: ['maturity_stable', 'T1059'], message: 'cat ran\nin web-1\n' }),
+    'fallback',
+  );
   assert.ok(!line.includes('\n'));
   assert.match(line, /"evt\.time":1795867200123456789[,}]/);
   const j = JSON.parse(line) as Record<string, unknown>;
   assert.deepEqual(checkFalcoAlert(j), []);
-  assert.deepEqual(j.output_fields, { 'evt.time': 1795867200123456789, 'proc.name': 'cat', 'proc.pid': 42, 'container.privileged': false, 'metric.cpu': 0.5, 'user.name': null });
+  assert.deepEqual(j.output_fields, {
+    'evt.time': 1795867200123456789,
+    'proc.name': 'cat',
+    'proc.pid': 42,
+    'container.privileged': false,
+    'metric.cpu': 0.5,
+    'user.name': null,
+  });
   assert.equal(j.output, '12:00:00.123456789: Warning cat ran in web-1');
   assert.deepEqual([j.rule, j.source, j.hostname, j.tags], ['shadow-read', 'syscall', 'node-1', ['maturity_stable', 'T1059']]);
   // An alert of an older daemon (no output fields, source or hostname): still a valid Falco alert.
@@ -82,7 +103,9 @@ test('one alert as Falco\'s JSON: every key, typed output_fields, evt.time exact
   assert.deepEqual([old.source, old.hostname], ['syscall', 'fallback']);
 });
 
-async function receiver(statusFor: (n: number) => number): Promise<{ url: string; got: Array<{ type: string | undefined; body: unknown }>; close(): Promise<void> }> {
+async function receiver(
+  statusFor: (n: number) => number,
+): Promise<{ url: string; got: Array<{ type: string | undefined; body: unknown }>; close(): Promise<void> }> {
   const got: Array<{ type: string | undefined; body: unknown }> = [];
   const server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
@@ -98,9 +121,14 @@ async function receiver(statusFor: (n: number) => number): Promise<{ url: string
   return { url: `http://127.0.0.1:${port}/`, got, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-const item = (seq: number, change = 'ALERT_CHANGE_OPENED'): ForwardRecord => ({ type: 'alert', seq, alert: makeAlert(seq, { output_fields: FIELDS, hostname: 'node-1', source: 'syscall' }), change });
+const item = (seq: number, change = 'ALERT_CHANGE_OPENED'): ForwardRecord => ({
+  type: 'alert',
+  seq,
+  alert: makeAlert(seq, { output_fields: FIELDS, hostname: 'node-1', source: 'syscall' }),
+  change,
+});
 
-test('falco sink: POSTs each new alert alone as application/json, as Falco\'s http_output; a receiver checks every field', async () => {
+test("falco sink: POSTs each new alert alone as application/json, as Falco's http_output; a receiver checks every field", async () => {
   const r = await receiver(() => 200);
   const sink = new FalcoSink({ url: r.url, headers: {}, hostname: 'fwd' });
   try {
@@ -110,7 +138,10 @@ test('falco sink: POSTs each new alert alone as application/json, as Falco\'s ht
       assert.equal(g.type, 'application/json');
       assert.deepEqual(checkFalcoAlert(g.body), []);
     }
-    assert.deepEqual(r.got.map((g) => (g.body as { output: string }).output.replace(/^.*?: /, '')), ['Warning cat read /etc/shadow in web-1 (#1)', 'Warning cat read /etc/shadow in web-1 (#3)']);
+    assert.deepEqual(
+      r.got.map((g) => (g.body as { output: string }).output.replace(/^.*?: /, '')),
+      ['Warning cat read /etc/shadow in web-1 (#1)', 'Warning cat read /etc/shadow in web-1 (#3)'],
+    );
   } finally {
     await sink.close();
     await r.close();
@@ -147,6 +178,11 @@ test('falco sink config (table)', () => {
   for (const [sink, err] of CONFIGS) {
     const text = `sinks:\n${sink}`;
     if (err === '') assert.equal(parseConfig(text, 'f.yaml').sinks[0]!.type, 'falco');
-    else assert.throws(() => parseConfig(text, 'f.yaml'), (e: Error) => e.message.includes(err), sink);
+    else
+      assert.throws(
+        () => parseConfig(text, 'f.yaml'),
+        (e: Error) => e.message.includes(err),
+        sink,
+      );
   }
 });

@@ -8,7 +8,14 @@ import { severityName, type Severity } from '../record.js';
 
 /** Falco's names of the eight levels (vigil's severities are Falco's levels, lower case). */
 export const FALCO_PRIORITY: Readonly<Record<Severity, string>> = {
-  emergency: 'Emergency', alert: 'Alert', critical: 'Critical', error: 'Error', warning: 'Warning', notice: 'Notice', informational: 'Informational', debug: 'Debug',
+  emergency: 'Emergency',
+  alert: 'Alert',
+  critical: 'Critical',
+  error: 'Error',
+  warning: 'Warning',
+  notice: 'Notice',
+  informational: 'Informational',
+  debug: 'Debug',
 };
 
 /** An RFC 3339 time in UTC with nine fraction digits (Falco prints nanoseconds). */

@@ -17,7 +17,10 @@ describe('HEC', () => {
 
   it('a batch is the event objects one after another', () => {
     const body = hecBody([alertItem(1), alertItem(2)], { hostname: 'h' });
-    assert.deepEqual(body.split('\n').map((l) => JSON.parse(l).event.seq), [1, 2]);
+    assert.deepEqual(
+      body.split('\n').map((l) => JSON.parse(l).event.seq),
+      [1, 2],
+    );
   });
 });
 
@@ -25,7 +28,10 @@ describe('_bulk', () => {
   it('action and document lines, each ending in a newline; alerts get an idempotent _id', () => {
     const body = bulkBody([alertItem(9), { type: 'event', event: makeEvent() }], { index: 'vigil-{date}' });
     assert.ok(body.endsWith('\n'));
-    const lines = body.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 4);
     assert.deepEqual(lines[0], { index: { _index: 'vigil-2026.11.28', _id: '01J00000009-9' } });
     assert.equal(lines[1]['@timestamp'], '2026-11-28T12:00:00.123Z');
@@ -40,8 +46,10 @@ describe('_bulk', () => {
   });
 
   it('reads per-item results, whatever the action', () => {
-    assert.deepEqual(bulkResults({ errors: true, items: [{ index: { status: 201 } }, { create: { status: 429, error: { type: 'x' } } }] }),
-      [{ status: 201, error: undefined }, { status: 429, error: { type: 'x' } }]);
+    assert.deepEqual(bulkResults({ errors: true, items: [{ index: { status: 201 } }, { create: { status: 429, error: { type: 'x' } } }] }), [
+      { status: 201, error: undefined },
+      { status: 429, error: { type: 'x' } },
+    ]);
     assert.equal(bulkResults({ errors: true }), undefined);
     assert.equal(bulkResults({ items: [{ index: {} }] }), undefined);
   });
@@ -49,6 +57,9 @@ describe('_bulk', () => {
 
 describe('webhook', () => {
   it('a JSON array of the documents', () => {
-    assert.deepEqual(JSON.parse(webhookBody([alertItem(1), alertItem(2)])).map((d: { seq: number }) => d.seq), [1, 2]);
+    assert.deepEqual(
+      JSON.parse(webhookBody([alertItem(1), alertItem(2)])).map((d: { seq: number }) => d.seq),
+      [1, 2],
+    );
   });
 });

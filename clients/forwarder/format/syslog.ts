@@ -5,9 +5,31 @@
 import { containerOf, enumName, recordTime, severityName, summary, syslogSeverity, toDocument, type ForwardRecord } from '../record.js';
 
 const FACILITIES: Record<string, number> = {
-  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10,
-  ftp: 11, ntp: 12, security: 13, audit: 13, console: 14, clock: 15,
-  local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
+  kern: 0,
+  user: 1,
+  mail: 2,
+  daemon: 3,
+  auth: 4,
+  syslog: 5,
+  lpr: 6,
+  news: 7,
+  uucp: 8,
+  cron: 9,
+  authpriv: 10,
+  ftp: 11,
+  ntp: 12,
+  security: 13,
+  audit: 13,
+  console: 14,
+  clock: 15,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
 };
 
 /** The facility names a config may give (any case), for the config's schema. */
@@ -86,10 +108,10 @@ export interface SyslogMessage {
 /** One RFC 5424 message (without framing). MSG gets the UTF-8 BOM only when it is not plain ASCII. */
 export function formatRfc5424(m: SyslogMessage): string {
   const pri = m.facility * 8 + m.severity;
-  const sd = m.sd && m.sd.length > 0
-    ? m.sd.map((e) => `[${sdName(e.id)}${e.params.map(([k, v]) => ` ${sdName(k)}="${escapeSdValue(v)}"`).join('')}]`).join('')
-    : NIL;
-  const header = `<${pri}>1 ${timestamp(m.time)} ${headerField(m.hostname, 255)} ${headerField(m.appName, 48)} ` +
+  const sd =
+    m.sd && m.sd.length > 0 ? m.sd.map((e) => `[${sdName(e.id)}${e.params.map(([k, v]) => ` ${sdName(k)}="${escapeSdValue(v)}"`).join('')}]`).join('') : NIL;
+  const header =
+    `<${pri}>1 ${timestamp(m.time)} ${headerField(m.hostname, 255)} ${headerField(m.appName, 48)} ` +
     `${headerField(m.procId, 128)} ${headerField(m.msgId, 32)} ${sd}`;
   if (m.msg === undefined || m.msg === '') return header;
   const ascii = /^[\x00-\x7f]*$/.test(m.msg);
@@ -123,9 +145,15 @@ export function recordToRfc5424(r: ForwardRecord, o: SyslogOptions): string {
     const a = r.alert;
     const sev = severityName(a.severity);
     const params: Array<[string, string]> = [
-      ['seq', String(r.seq)], ['id', a.id], ['rule', a.rule], ['severity', sev],
-      ['state', enumName(a.state, 'ALERT_STATE_')], ['count', String(a.count)],
-      ['container_id', c.id], ['container_name', c.name], ['image', c.image],
+      ['seq', String(r.seq)],
+      ['id', a.id],
+      ['rule', a.rule],
+      ['severity', sev],
+      ['state', enumName(a.state, 'ALERT_STATE_')],
+      ['count', String(a.count)],
+      ['container_id', c.id],
+      ['container_name', c.name],
+      ['image', c.image],
     ];
     if (c.pod) params.push(['pod', c.pod]);
     if (c.namespace) params.push(['namespace', c.namespace]);
@@ -133,15 +161,35 @@ export function recordToRfc5424(r: ForwardRecord, o: SyslogOptions): string {
     if (proc) params.push(['pid', String(proc.pid)], ['exe', proc.exe]);
     if (a.tags.length > 0) params.push(['tags', a.tags.join(',')]);
     return formatRfc5424({
-      facility: o.facility, severity: syslogSeverity(sev), time: a.time, hostname: o.hostname, appName: o.appName,
-      msgId: 'alert', sd: [{ id: o.sdId, params }], msg: summary(r),
+      facility: o.facility,
+      severity: syslogSeverity(sev),
+      time: a.time,
+      hostname: o.hostname,
+      appName: o.appName,
+      msgId: 'alert',
+      sd: [{ id: o.sdId, params }],
+      msg: summary(r),
     });
   }
   const e = r.event;
   return formatRfc5424({
-    facility: o.facility, severity: syslogSeverity('informational'), time: recordTime(r), hostname: o.hostname,
-    appName: o.appName, procId: String(e.pid), msgId: 'event',
-    sd: [{ id: o.sdId, params: [['kind', enumName(e.kind, 'EVENT_KIND_')], ['container_id', c.id], ['container_name', c.name]] }],
+    facility: o.facility,
+    severity: syslogSeverity('informational'),
+    time: recordTime(r),
+    hostname: o.hostname,
+    appName: o.appName,
+    procId: String(e.pid),
+    msgId: 'event',
+    sd: [
+      {
+        id: o.sdId,
+        params: [
+          ['kind', enumName(e.kind, 'EVENT_KIND_')],
+          ['container_id', c.id],
+          ['container_name', c.name],
+        ],
+      },
+    ],
     msg: JSON.stringify(toDocument(r)),
   });
 }

@@ -32,26 +32,28 @@ export class HttpClient {
 
   constructor(t: HttpTarget) {
     this.t = t;
-    this.agent = t.url.protocol === 'https:'
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: t.ca })
-      : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    this.agent = t.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: t.ca }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   }
 
   post(body: string, contentType: string, signal: AbortSignal): Promise<HttpResponse> {
     const request = this.t.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = request(this.t.url, {
-        method: 'POST',
-        agent: this.agent,
-        signal,
-        timeout: this.t.timeoutMs ?? 30_000,
-        headers: { ...this.t.headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err) => reject(new SinkError('retry', `${this.t.url.origin}: ${err.message}`, { cause: err })));
-      });
+      const req = request(
+        this.t.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          signal,
+          timeout: this.t.timeoutMs ?? 30_000,
+          headers: { ...this.t.headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', (err) => reject(new SinkError('retry', `${this.t.url.origin}: ${err.message}`, { cause: err })));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (err) => reject(new SinkError('retry', `POST ${this.t.url.href}: ${err.message}`, { cause: err })));
       req.end(body);
@@ -94,7 +96,9 @@ export class HecSink implements Sink {
   constructor(o: HecSinkOptions) {
     this.o = o;
     this.http = new HttpClient({
-      url: withDefaultPath(o.url, '/services/collector/event'), ca: o.ca, headers: { authorization: `Splunk ${o.token}` },
+      url: withDefaultPath(o.url, '/services/collector/event'),
+      ca: o.ca,
+      headers: { authorization: `Splunk ${o.token}` },
     });
   }
 
@@ -130,7 +134,9 @@ export class BulkSink implements Sink {
   constructor(o: BulkSinkOptions) {
     this.o = o;
     this.http = new HttpClient({
-      url: withDefaultPath(o.url, '/_bulk'), ca: o.ca, headers: o.authorization ? { authorization: o.authorization } : {},
+      url: withDefaultPath(o.url, '/_bulk'),
+      ca: o.ca,
+      headers: o.authorization ? { authorization: o.authorization } : {},
     });
   }
 

@@ -46,7 +46,10 @@ export function subjectFor(template: string, r: ForwardRecord, hostname: string)
 
 /** The stream's subject filter for a template: every token with a placeholder becomes `*`. */
 export function streamSubject(template: string): string {
-  return template.split('.').map((t) => (t.includes('{') ? '*' : t)).join('.');
+  return template
+    .split('.')
+    .map((t) => (t.includes('{') ? '*' : t))
+    .join('.');
 }
 
 export class NatsSink implements Sink {
@@ -97,10 +100,14 @@ export class NatsSink implements Sink {
   async send(batch: readonly ForwardRecord[]): Promise<void> {
     const js = await this.client();
     // Publish the whole batch at once and wait for every ack: acks are pipelined, not one round trip each.
-    const results = await Promise.allSettled(batch.map((r) => js.publish(subjectFor(this.o.subject, r, this.o.hostname), this.codec.encode(toDocument(r)), {
-      ...(r.type === 'alert' ? { msgID: `${this.o.hostname}:${r.alert.id}:${r.seq}` } : {}),
-      ...(this.o.stream ? { expect: { streamName: this.o.stream } } : {}),
-    })));
+    const results = await Promise.allSettled(
+      batch.map((r) =>
+        js.publish(subjectFor(this.o.subject, r, this.o.hostname), this.codec.encode(toDocument(r)), {
+          ...(r.type === 'alert' ? { msgID: `${this.o.hostname}:${r.alert.id}:${r.seq}` } : {}),
+          ...(this.o.stream ? { expect: { streamName: this.o.stream } } : {}),
+        }),
+      ),
+    );
     const remaining: number[] = [];
     let firstError: unknown;
     results.forEach((res, i) => {

@@ -50,8 +50,13 @@ export class SyslogSink implements Sink {
     if (this.o.format === 'rfc5424') return recordToRfc5424(r, this.o);
     const severity = r.type === 'alert' ? syslogSeverity(severityName(r.alert.severity)) : syslogSeverity('informational');
     return formatRfc5424({
-      facility: this.o.facility, severity, time: recordTime(r), hostname: this.o.hostname, appName: this.o.appName,
-      msgId: r.type === 'alert' ? 'alert' : 'event', msg: recordToCef(r, { version: this.o.version, hostname: this.o.hostname }),
+      facility: this.o.facility,
+      severity,
+      time: recordTime(r),
+      hostname: this.o.hostname,
+      appName: this.o.appName,
+      msgId: r.type === 'alert' ? 'alert' : 'event',
+      msg: recordToCef(r, { version: this.o.version, hostname: this.o.hostname }),
     });
   }
 
@@ -88,24 +93,27 @@ export class SyslogSink implements Sink {
   private async sendUdp(batch: readonly ForwardRecord[]): Promise<void> {
     this.udp ??= createSocket(this.o.host.includes(':') ? 'udp6' : 'udp4');
     const udp = this.udp;
-    await Promise.all(batch.map((r) => {
-      let msg = Buffer.from(this.format(r), 'utf8');
-      if (msg.length > UDP_MAX) msg = msg.subarray(0, UDP_MAX);
-      return new Promise<void>((resolve, reject) => {
-        udp.send(msg, this.o.port, this.o.host, (err) => (err
-          ? reject(new SinkError('retry', `syslog udp://${this.o.host}:${this.o.port}: ${err.message}`, { cause: err }))
-          : resolve()));
-      });
-    }));
+    await Promise.all(
+      batch.map((r) => {
+        let msg = Buffer.from(this.format(r), 'utf8');
+        if (msg.length > UDP_MAX) msg = msg.subarray(0, UDP_MAX);
+        return new Promise<void>((resolve, reject) => {
+          udp.send(msg, this.o.port, this.o.host, (err) =>
+            err ? reject(new SinkError('retry', `syslog udp://${this.o.host}:${this.o.port}: ${err.message}`, { cause: err })) : resolve(),
+          );
+        });
+      }),
+    );
   }
 
   private connect(): Promise<Socket> {
     if (this.socket && !this.socket.destroyed && this.socket.writable) return Promise.resolve(this.socket);
     this.connecting ??= new Promise<Socket>((resolve, reject) => {
       const { host, port } = this.o;
-      const socket = this.o.transport === 'tls'
-        ? tlsConnect({ host, port, ca: this.o.ca, cert: this.o.cert, key: this.o.key, servername: this.o.servername ?? (isIP(host) ? undefined : host) })
-        : netConnect({ host, port });
+      const socket =
+        this.o.transport === 'tls'
+          ? tlsConnect({ host, port, ca: this.o.ca, cert: this.o.cert, key: this.o.key, servername: this.o.servername ?? (isIP(host) ? undefined : host) })
+          : netConnect({ host, port });
       const ready = this.o.transport === 'tls' ? 'secureConnect' : 'connect';
       const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), this.o.timeoutMs ?? 10_000);
       socket.once(ready, () => {
@@ -114,7 +122,9 @@ export class SyslogSink implements Sink {
         socket.setKeepAlive(true, 30_000);
         // A receiver that closes or fails between batches: forget the socket; the next send reconnects.
         socket.on('error', () => socket.destroy());
-        socket.on('close', () => { if (this.socket === socket) this.socket = undefined; });
+        socket.on('close', () => {
+          if (this.socket === socket) this.socket = undefined;
+        });
         // Receivers send nothing back; drain anything they do so the socket does not stall.
         socket.resume();
         this.socket = socket;
@@ -126,7 +136,9 @@ export class SyslogSink implements Sink {
         reject(new SinkError('retry', `syslog ${this.o.transport}://${host}:${port}: ${err.message}`, { cause: err }));
       };
       socket.once('error', onError);
-    }).finally(() => { this.connecting = undefined; });
+    }).finally(() => {
+      this.connecting = undefined;
+    });
     return this.connecting;
   }
 

@@ -86,11 +86,15 @@ function query(params: Record<string, string | number | boolean | undefined>): s
   return s ? `?${s}` : '';
 }
 
-export type AlertFilter = Pick<ListAlertsRequest, 'rule' | 'container' | 'state' | 'min_severity' | 'limit' | 'page_token'> & { since_ms?: number; until_ms?: number };
+export type AlertFilter = Pick<ListAlertsRequest, 'rule' | 'container' | 'state' | 'min_severity' | 'limit' | 'page_token'> & {
+  since_ms?: number;
+  until_ms?: number;
+};
 
 export const api = {
   status: (signal?: AbortSignal) => call<GetStatusResponse__Output>('GET', 'status', undefined, signal),
-  containers: (includeStopped = false, signal?: AbortSignal) => call<ListContainersResponse__Output>('GET', `containers${query({ include_stopped: includeStopped })}`, undefined, signal),
+  containers: (includeStopped = false, signal?: AbortSignal) =>
+    call<ListContainersResponse__Output>('GET', `containers${query({ include_stopped: includeStopped })}`, undefined, signal),
   container: (id: string, signal?: AbortSignal) => call<ContainerSummary__Output>('GET', `containers/${seg(id)}`, undefined, signal),
   alerts: (f: AlertFilter = {}, signal?: AbortSignal) =>
     call<ListAlertsResponse__Output>(

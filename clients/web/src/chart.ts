@@ -75,7 +75,11 @@ export function chart(spec: ChartSpec, width: number): ChartHandle {
   const span = spec.to - spec.from;
   // Every charted quantity is non-negative (bytes, cores, counts, rates): a model's interval below
   // zero is clipped. The forecast gets at most as much room as the history shown, so the history stays readable.
-  const fcPoints = fc ? fc.points.map((p) => ({ t: Number(p.time_ms), v: Math.max(0, p.value), lo: Math.max(0, p.lower), hi: Math.max(0, p.upper) })).filter((p) => p.t <= spec.to + span) : [];
+  const fcPoints = fc
+    ? fc.points
+        .map((p) => ({ t: Number(p.time_ms), v: Math.max(0, p.value), lo: Math.max(0, p.lower), hi: Math.max(0, p.upper) }))
+        .filter((p) => p.t <= spec.to + span)
+    : [];
   const xMax = Math.max(spec.to, ...fcPoints.map((p) => p.t));
 
   const tables: Array<{ t: number[]; cols: Array<Array<number | null>> }> = spec.lines.map((l) => ({ t: l.t, cols: [l.v] }));
@@ -189,12 +193,30 @@ export function chart(spec: ChartSpec, width: number): ChartHandle {
   const limitNow = spec.limit ? latest(spec.limit) : undefined;
   if (limitNow !== undefined) now.push(`${spec.limit!.label} ${spec.format(limitNow)}`);
   const exText = ex
-    ? h('span', { class: 'exhaustion', 'data-testid': 'exhaustion' }, `reaches ${spec.format(ex.limit)} ${relative(ex.at)} (${clock(ex.at)}${ex.earliest !== undefined && ex.latest !== undefined ? `, between ${clock(ex.earliest)} and ${clock(ex.latest)}` : ''})`)
+    ? h(
+        'span',
+        { class: 'exhaustion', 'data-testid': 'exhaustion' },
+        `reaches ${spec.format(ex.limit)} ${relative(ex.at)} (${clock(ex.at)}${ex.earliest !== undefined && ex.latest !== undefined ? `, between ${clock(ex.earliest)} and ${clock(ex.latest)}` : ''})`,
+      )
     : null;
   const el = h(
     'section',
-    { class: 'chart', 'data-testid': `chart-${spec.key}`, 'data-forecast': fcPoints.length > 0 ? 'yes' : 'no', 'data-markers': markers.length, 'data-points': x.length },
-    h('header', null, h('h3', null, spec.title), now.length > 0 ? h('span', { class: 'now', 'data-testid': 'latest' }, now.join(' · ')) : null, fc ? h('span', { class: 'muted' }, `forecast: ${fc.label}`) : null, exText, spec.note ? h('span', { class: 'muted' }, spec.note) : null),
+    {
+      class: 'chart',
+      'data-testid': `chart-${spec.key}`,
+      'data-forecast': fcPoints.length > 0 ? 'yes' : 'no',
+      'data-markers': markers.length,
+      'data-points': x.length,
+    },
+    h(
+      'header',
+      null,
+      h('h3', null, spec.title),
+      now.length > 0 ? h('span', { class: 'now', 'data-testid': 'latest' }, now.join(' · ')) : null,
+      fc ? h('span', { class: 'muted' }, `forecast: ${fc.label}`) : null,
+      exText,
+      spec.note ? h('span', { class: 'muted' }, spec.note) : null,
+    ),
     plotEl,
   );
   if (!hasData) {

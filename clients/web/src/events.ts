@@ -20,13 +20,31 @@ const DETAIL: { [K in Detail]: (e: Event__Output) => Fields } = {
       ['args', quoteArgs(d.args) + (d.args_truncated ? ' …' : '')],
       ...ret(d.retval),
       ...(d.fileless ? ([['fileless', 'yes']] as Fields) : []),
-      ...(d.setuid || d.setgid || d.filecaps ? ([['privilege', [d.setuid && 'setuid', d.setgid && 'setgid', d.filecaps && 'file caps'].filter(Boolean).join(', ')]] as Fields) : []),
-      ...(d.creds ? ([['euid', String(d.creds.euid)], ['caps', d.creds.cap_effective]] as Fields) : []),
+      ...(d.setuid || d.setgid || d.filecaps
+        ? ([['privilege', [d.setuid && 'setuid', d.setgid && 'setgid', d.filecaps && 'file caps'].filter(Boolean).join(', ')]] as Fields)
+        : []),
+      ...(d.creds
+        ? ([
+            ['euid', String(d.creds.euid)],
+            ['caps', d.creds.cap_effective],
+          ] as Fields)
+        : []),
     ];
   },
-  fork: (e) => [['child', String(e.fork!.child_pid)], ['clone', e.fork!.clone_flag_names.join('|') || e.fork!.clone_flags]],
-  exit: (e) => [['code', String(e.exit!.exit_code)], ...(e.exit!.signal ? ([['signal', String(e.exit!.signal)]] as Fields) : []), ...(e.exit!.core_dumped ? ([['core', 'dumped']] as Fields) : [])],
-  ns_change: (e) => [['flags', e.ns_change!.flag_names.join('|') || e.ns_change!.flags], ['changed', e.ns_change!.changed.join(', ')], ...ret(e.ns_change!.retval)],
+  fork: (e) => [
+    ['child', String(e.fork!.child_pid)],
+    ['clone', e.fork!.clone_flag_names.join('|') || e.fork!.clone_flags],
+  ],
+  exit: (e) => [
+    ['code', String(e.exit!.exit_code)],
+    ...(e.exit!.signal ? ([['signal', String(e.exit!.signal)]] as Fields) : []),
+    ...(e.exit!.core_dumped ? ([['core', 'dumped']] as Fields) : []),
+  ],
+  ns_change: (e) => [
+    ['flags', e.ns_change!.flag_names.join('|') || e.ns_change!.flags],
+    ['changed', e.ns_change!.changed.join(', ')],
+    ...ret(e.ns_change!.retval),
+  ],
   cred_change: (e) => {
     const d = e.cred_change!;
     return [
@@ -53,18 +71,37 @@ const DETAIL: { [K in Detail]: (e: Event__Output) => Fields } = {
   },
   file: (e) => {
     const d = e.file!;
-    return [['op', d.op], ['path', d.path], ...opt('dest', d.dest), ...opt('flags', d.open_flag_names.join('|')), ...(d.write ? ([['write', 'yes']] as Fields) : []), ...ret(d.retval)];
+    return [
+      ['op', d.op],
+      ['path', d.path],
+      ...opt('dest', d.dest),
+      ...opt('flags', d.open_flag_names.join('|')),
+      ...(d.write ? ([['write', 'yes']] as Fields) : []),
+      ...ret(d.retval),
+    ];
   },
   connect: (e) => {
     const d = e.connect!;
-    return [['family', d.family], ...opt('address', d.address !== undefined ? `${d.address}${d.port !== undefined ? `:${d.port}` : ''}` : undefined), ...opt('path', d.path), ...ret(d.retval)];
+    return [
+      ['family', d.family],
+      ...opt('address', d.address !== undefined ? `${d.address}${d.port !== undefined ? `:${d.port}` : ''}` : undefined),
+      ...opt('path', d.path),
+      ...ret(d.retval),
+    ];
   },
   cgroup_mkdir: (e) => [['path', e.cgroup_mkdir!.path]],
   cgroup_rmdir: (e) => [['path', e.cgroup_rmdir!.path]],
-  enforce: (e) => [['args', quoteArgs(e.enforce!.args)], ['signal sent', e.enforce!.signal_sent ? 'yes' : 'no'], ['spoiled', e.enforce!.spoil]],
+  enforce: (e) => [
+    ['args', quoteArgs(e.enforce!.args)],
+    ['signal sent', e.enforce!.signal_sent ? 'yes' : 'no'],
+    ['spoiled', e.enforce!.spoil],
+  ],
   container_start: (e) => [['container', e.container_start!.ref?.name ?? '']],
   container_stop: (e) => [['container', e.container_stop!.ref?.name ?? '']],
-  container_update: (e) => [['container', e.container_update!.container?.ref?.name ?? ''], ['changed', e.container_update!.changed.join(', ')]],
+  container_update: (e) => [
+    ['container', e.container_update!.container?.ref?.name ?? ''],
+    ['changed', e.container_update!.changed.join(', ')],
+  ],
 };
 
 /** The event's key fields: the syscall, the process, then those of its kind. */

@@ -21,7 +21,12 @@ function pageFor(hash: string): { page: Page; nav: string } {
   if (a === 'alerts' && b) return { page: alertPage(b), nav: 'alerts' };
   if (a === 'alerts') return { page: alertsPage(query), nav: 'alerts' };
   if (a === 'targets') return { page: targetsPage(), nav: 'targets' };
-  const el = h('div', { class: 'page' }, h('h2', null, 'Not found'), h('p', null, 'No page at ', h('code', null, hash), '. ', h('a', { href: '#/' }, 'Containers')));
+  const el = h(
+    'div',
+    { class: 'page' },
+    h('h2', null, 'Not found'),
+    h('p', null, 'No page at ', h('code', null, hash), '. ', h('a', { href: '#/' }, 'Containers')),
+  );
   return { page: { el, stop: () => undefined }, nav: '' };
 }
 
@@ -38,7 +43,14 @@ let prompting = false;
 function promptToken(): void {
   if (prompting) return;
   prompting = true;
-  const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', 'aria-label': 'API token', 'data-testid': 'token-input', placeholder: 'token' });
+  const input = h('input', {
+    type: 'password',
+    name: 'token',
+    autocomplete: 'off',
+    'aria-label': 'API token',
+    'data-testid': 'token-input',
+    placeholder: 'token',
+  });
   const dialog = h(
     'div',
     { class: 'overlay', 'data-testid': 'token-prompt', role: 'dialog', 'aria-modal': 'true', 'aria-label': 'token required' },
@@ -56,7 +68,14 @@ function promptToken(): void {
         },
       },
       h('h2', null, 'Token required'),
-      h('p', null, token() ? 'The daemon refused the token. ' : '', 'Open the link that ', h('code', null, 'vigil dashboard'), ' prints, or paste the token from the daemon\'s token file (http.token_file).'),
+      h(
+        'p',
+        null,
+        token() ? 'The daemon refused the token. ' : '',
+        'Open the link that ',
+        h('code', null, 'vigil dashboard'),
+        " prints, or paste the token from the daemon's token file (http.token_file).",
+      ),
       input,
       h('button', { type: 'submit' }, 'Use token'),
     ),

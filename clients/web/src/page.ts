@@ -15,13 +15,16 @@ export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
   const q = raw.indexOf('?');
   const pathPart = q < 0 ? raw : raw.slice(0, q);
-  const path = pathPart.split('/').filter((s) => s !== '').map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
+  const path = pathPart
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
   return { path, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
 }
 

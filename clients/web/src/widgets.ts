@@ -41,7 +41,8 @@ export function postureBadges(p: Posture__Output | null | undefined): HTMLElemen
 /** A bar of used/limit with the numbers beside it; without a limit only the value. */
 export function usageBar(used: number | undefined, limit: number | undefined, fmt: (v: number) => string): HTMLElement {
   if (used === undefined) return h('span', { class: 'muted' }, '–');
-  if (limit === undefined || !(limit > 0)) return h('span', { class: 'usage' }, h('span', { class: 'num' }, fmt(used)), h('span', { class: 'muted' }, ' no limit'));
+  if (limit === undefined || !(limit > 0))
+    return h('span', { class: 'usage' }, h('span', { class: 'num' }, fmt(used)), h('span', { class: 'muted' }, ' no limit'));
   const ratio = used / limit;
   const pct = Math.min(100, Math.max(0, ratio * 100));
   const level = ratio >= 0.9 ? 'high' : ratio >= 0.7 ? 'mid' : 'low';
@@ -77,7 +78,9 @@ export function alertItem(a: Alert__Output, opts: { fresh?: boolean; change?: st
       'data-rule': a.rule,
       'data-container': a.container?.id ?? '',
     },
-    h('a', { href: `#/alerts/${encodeURIComponent(a.id)}`, class: 'row-link' },
+    h(
+      'a',
+      { href: `#/alerts/${encodeURIComponent(a.id)}`, class: 'row-link' },
       h('time', { datetime: a.time, title: dateTime(t) }, clock(t)),
       severityBadge(a.severity),
       h('span', { class: 'rule' }, a.rule),

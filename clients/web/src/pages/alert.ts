@@ -13,7 +13,30 @@ function section(title: string, ...body: Array<Node | null>): HTMLElement {
 }
 
 function table(head: string[], rows: Array<Array<Node | string>>, attrs: Record<string, string> = {}): HTMLTableElement {
-  return h('table', { class: 'grid', ...attrs }, h('thead', null, h('tr', null, head.map((t) => h('th', null, t)))), h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c))))));
+  return h(
+    'table',
+    { class: 'grid', ...attrs },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        head.map((t) => h('th', null, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rows.map((r) =>
+        h(
+          'tr',
+          null,
+          r.map((c) => h('td', null, c)),
+        ),
+      ),
+    ),
+  );
 }
 
 const LONG = 300;
@@ -40,7 +63,10 @@ function forecastSection(f: NonNullable<Alert__Output['forecast']>): HTMLElement
     'Forecast',
     dl([
       ['Series', `${f.target} · ${f.metric}`],
-      ['Model', `${f.model.replace(/^FORECAST_MODEL_/, '').toLowerCase()}${f.mase !== undefined && f.mase !== null ? ` (backtest MASE ${f.mase.toFixed(2)})` : ''}`],
+      [
+        'Model',
+        `${f.model.replace(/^FORECAST_MODEL_/, '').toLowerCase()}${f.mase !== undefined && f.mase !== null ? ` (backtest MASE ${f.mase.toFixed(2)})` : ''}`,
+      ],
       ['Computed', computed ? `${dateTime(computed)} (${relative(computed)})` : ''],
       ['Limit', x ? `${x.limit_metric} = ${metricValue(f.metric, x.limit)}` : ''],
       ['Predicted crossing', at ? `${dateTime(at)}: ${duration(Math.max(0, at - computed))} after the forecast` : 'not within the horizon'],
@@ -56,7 +82,14 @@ function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', co
   const t = toMs(a.time);
   const last = toMs(a.last_seen);
   const c = a.container;
-  const comment = h('input', { type: 'text', name: 'comment', placeholder: 'comment (optional)', 'aria-label': 'comment', 'data-testid': 'comment', maxlength: 1000 });
+  const comment = h('input', {
+    type: 'text',
+    name: 'comment',
+    placeholder: 'comment (optional)',
+    'aria-label': 'comment',
+    'data-testid': 'comment',
+    maxlength: 1000,
+  });
   const ackBtn = h('button', { type: 'button', 'data-testid': 'acknowledge', disabled: a.state !== 'ALERT_STATE_OPEN' }, 'Acknowledge');
   const resBtn = h('button', { type: 'button', 'data-testid': 'resolve', disabled: a.state === 'ALERT_STATE_RESOLVED' }, 'Resolve');
   const act = (kind: 'acknowledge' | 'resolve') => async (): Promise<void> => {
@@ -86,7 +119,15 @@ function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', co
         c
           ? c.id === 'host'
             ? h('a', { href: '#/containers/host' }, 'host')
-            : h('span', null, h('a', { href: `#/containers/${encodeURIComponent(c.id)}`, 'data-testid': 'alert-container' }, c.name || shortId(c.id)), h('span', { class: 'mono muted' }, ` ${shortId(c.id)}`), ` ${c.runtime}`, c.image ? ` · ${c.image}` : '', c.pod ? ` · ${c.namespace ?? ''}/${c.pod}` : '')
+            : h(
+                'span',
+                null,
+                h('a', { href: `#/containers/${encodeURIComponent(c.id)}`, 'data-testid': 'alert-container' }, c.name || shortId(c.id)),
+                h('span', { class: 'mono muted' }, ` ${shortId(c.id)}`),
+                ` ${c.runtime}`,
+                c.image ? ` · ${c.image}` : '',
+                c.pod ? ` · ${c.namespace ?? ''}/${c.pod}` : '',
+              )
           : '',
       ],
       ['Not stored', a.unpersisted ? 'this version could not be written to the store' : ''],
@@ -96,7 +137,13 @@ function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', co
           'Process lineage',
           table(
             ['', 'pid', 'exe', 'args', 'uid'],
-            a.lineage.map((p, i) => [i === 0 ? 'offending' : `↑ ${i}`, String(p.pid), h('span', { class: 'mono' }, p.exe || `(${p.comm})`), longText(quoteArgs(p.args)), p.uid !== undefined ? String(p.uid) : '']),
+            a.lineage.map((p, i) => [
+              i === 0 ? 'offending' : `↑ ${i}`,
+              String(p.pid),
+              h('span', { class: 'mono' }, p.exe || `(${p.comm})`),
+              longText(quoteArgs(p.args)),
+              p.uid !== undefined ? String(p.uid) : '',
+            ]),
             { 'data-testid': 'lineage' },
           ),
         )
@@ -106,7 +153,15 @@ function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', co
           `Triggering events (${a.events.length})`,
           table(
             ['kind', 'time', 'fields'],
-            a.events.map((e) => [kindName(e.kind), dateTime(toMs(e.time)), h('div', { class: 'fields' }, eventFields(e).map(([k, v]) => h('span', { class: 'field' }, h('span', { class: 'k' }, k), ' ', h('span', { class: 'v mono' }, v))))]),
+            a.events.map((e) => [
+              kindName(e.kind),
+              dateTime(toMs(e.time)),
+              h(
+                'div',
+                { class: 'fields' },
+                eventFields(e).map(([k, v]) => h('span', { class: 'field' }, h('span', { class: 'k' }, k), ' ', h('span', { class: 'v mono' }, v))),
+              ),
+            ]),
             { 'data-testid': 'events' },
           ),
         )
@@ -123,9 +178,23 @@ function render(a: Alert__Output, onAction: (kind: 'acknowledge' | 'resolve', co
       : null,
     a.forecast ? forecastSection(a.forecast) : null,
     a.actions.length > 0
-      ? section('Response actions', table(['action', 'result', 'detail', 'at'], a.actions.map((x) => [x.action.replace(/^ACTION_/, '').toLowerCase(), x.ok ? 'ok' : 'failed', x.detail, dateTime(toMs(x.at))]), { 'data-testid': 'actions' }))
+      ? section(
+          'Response actions',
+          table(
+            ['action', 'result', 'detail', 'at'],
+            a.actions.map((x) => [x.action.replace(/^ACTION_/, '').toLowerCase(), x.ok ? 'ok' : 'failed', x.detail, dateTime(toMs(x.at))]),
+            { 'data-testid': 'actions' },
+          ),
+        )
       : null,
-    section('History', table(['state', 'at', 'by', 'comment'], a.history.map((x) => [stateBadge(x.state), dateTime(toMs(x.at)), x.by, x.comment ?? '']), { 'data-testid': 'history' })),
+    section(
+      'History',
+      table(
+        ['state', 'at', 'by', 'comment'],
+        a.history.map((x) => [stateBadge(x.state), dateTime(toMs(x.at)), x.by, x.comment ?? '']),
+        { 'data-testid': 'history' },
+      ),
+    ),
   );
 }
 

@@ -46,9 +46,21 @@ export function alertsPage(query: URLSearchParams): Page {
   const lostEl = h('span', { class: 'lost', 'data-testid': 'lost', 'data-lost': '0' });
   const list = h('ul', { class: 'alert-list feed', 'data-testid': 'alert-feed' });
 
-  const minSel = h('select', { name: 'min', 'aria-label': 'minimum severity' }, h('option', { value: '' }, 'any severity'), SEVERITIES.map((s) => h('option', { value: s }, `≥ ${severityName(s)}`)));
+  const minSel = h(
+    'select',
+    { name: 'min', 'aria-label': 'minimum severity' },
+    h('option', { value: '' }, 'any severity'),
+    SEVERITIES.map((s) => h('option', { value: s }, `≥ ${severityName(s)}`)),
+  );
   minSel.value = filter.minSeverity;
-  const nameIn = h('input', { name: 'name', type: 'text', placeholder: 'container name glob, e.g. web-*', value: filter.name, 'aria-label': 'container name glob', spellcheck: 'false' });
+  const nameIn = h('input', {
+    name: 'name',
+    type: 'text',
+    placeholder: 'container name glob, e.g. web-*',
+    value: filter.name,
+    'aria-label': 'container name glob',
+    spellcheck: 'false',
+  });
   const ruleSel = h('select', { name: 'rule', 'aria-label': 'rule' }, h('option', { value: '' }, 'any rule'));
   if (filter.rule) ruleSel.append(h('option', { value: filter.rule }, filter.rule));
   ruleSel.value = filter.rule;
@@ -72,7 +84,13 @@ export function alertsPage(query: URLSearchParams): Page {
     ruleSel,
     h('button', { type: 'submit' }, 'Apply'),
   );
-  const el = h('div', { class: 'page', 'data-testid': 'alerts-page' }, h('div', { class: 'page-head' }, h('h2', null, 'Alerts'), form, conn, lostEl), err, list);
+  const el = h(
+    'div',
+    { class: 'page', 'data-testid': 'alerts-page' },
+    h('div', { class: 'page-head' }, h('h2', null, 'Alerts'), form, conn, lostEl),
+    err,
+    list,
+  );
 
   let nameOk: ((name: string) => boolean) | undefined;
   try {
@@ -92,7 +110,9 @@ export function alertsPage(query: URLSearchParams): Page {
       list,
       entries.length === 0
         ? h('li', { class: 'empty' }, 'no alerts yet: new ones appear here as they happen')
-        : entries.map((e) => (e.kind === 'alert' ? alertItem(e.alert, { fresh: e.fresh }) : h('li', { class: 'gap', 'data-testid': 'gap' }, `${clock(e.at)} ${e.text}`))),
+        : entries.map((e) =>
+            e.kind === 'alert' ? alertItem(e.alert, { fresh: e.fresh }) : h('li', { class: 'gap', 'data-testid': 'gap' }, `${clock(e.at)} ${e.text}`),
+          ),
     );
     lostEl.textContent = lost > 0 ? `${lost} lost` : '';
     lostEl.dataset['lost'] = String(lost);
@@ -112,7 +132,17 @@ export function alertsPage(query: URLSearchParams): Page {
 
   const onState = (s: StreamState): void => {
     const text =
-      s.kind === 'connecting' ? (s.attempt > 1 ? `reconnecting (try ${s.attempt})` : 'connecting') : s.kind === 'open' ? 'live' : s.kind === 'retrying' ? `${s.reason}; retry in ${duration(s.inMs)}` : s.reason === 'stopped' ? 'stopped' : `stopped: ${s.reason}`;
+      s.kind === 'connecting'
+        ? s.attempt > 1
+          ? `reconnecting (try ${s.attempt})`
+          : 'connecting'
+        : s.kind === 'open'
+          ? 'live'
+          : s.kind === 'retrying'
+            ? `${s.reason}; retry in ${duration(s.inMs)}`
+            : s.reason === 'stopped'
+              ? 'stopped'
+              : `stopped: ${s.reason}`;
     conn.textContent = text;
     conn.dataset['state'] = s.kind;
     if (s.kind === 'stopped' && s.reason !== 'stopped') replace(err, errorBox(s.reason));
@@ -125,7 +155,11 @@ export function alertsPage(query: URLSearchParams): Page {
     } else if (m.gap) {
       const n = Number(m.gap.lost);
       lost += n;
-      entries.unshift({ kind: 'gap', at: Date.now(), text: `${n} lost (${m.gap.reason}${Number(m.gap.lost_alerts) > 0 ? `; ${m.gap.lost_alerts} alerts, fetched again` : ''})` });
+      entries.unshift({
+        kind: 'gap',
+        at: Date.now(),
+        text: `${n} lost (${m.gap.reason}${Number(m.gap.lost_alerts) > 0 ? `; ${m.gap.lost_alerts} alerts, fetched again` : ''})`,
+      });
       render();
     }
   };
@@ -140,7 +174,10 @@ export function alertsPage(query: URLSearchParams): Page {
       // keeps one copy; none falls between the list and the stream.
       const status = await api.status(abort.signal).catch(() => null);
       const [recent, rules] = await Promise.all([
-        api.alerts({ limit: 200, ...(filter.rule ? { rule: filter.rule } : {}), ...(filter.minSeverity ? { min_severity: filter.minSeverity } : {}) }, abort.signal),
+        api.alerts(
+          { limit: 200, ...(filter.rule ? { rule: filter.rule } : {}), ...(filter.minSeverity ? { min_severity: filter.minSeverity } : {}) },
+          abort.signal,
+        ),
         api.rules(abort.signal).catch(() => null),
       ]);
       if (stopped) return;
@@ -151,7 +188,11 @@ export function alertsPage(query: URLSearchParams): Page {
       resumeAfter = String(maxSeq > 0n ? maxSeq : statusSeq);
       if (rules) {
         const names = [...new Set(rules.rules.map((r) => r.name))].sort();
-        replace(ruleSel, h('option', { value: '' }, 'any rule'), names.map((n) => h('option', { value: n }, n)));
+        replace(
+          ruleSel,
+          h('option', { value: '' }, 'any rule'),
+          names.map((n) => h('option', { value: n }, n)),
+        );
         if (filter.rule && !names.includes(filter.rule)) ruleSel.append(h('option', { value: filter.rule }, filter.rule));
         ruleSel.value = filter.rule;
       }

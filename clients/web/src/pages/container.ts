@@ -93,7 +93,12 @@ function forecastOf(f: Forecast__Output | null): ChartForecast | undefined {
     label: `${f.model.replace(/^FORECAST_MODEL_/, '').toLowerCase()}, ${Math.round(f.level * 100)}% interval, computed ${clock(toMs(f.computed_at_ms))}`,
     exhaustion:
       ex && Number.isFinite(at)
-        ? { at, limit: ex.limit, ...(ex.earliest_ms !== undefined ? { earliest: toMs(ex.earliest_ms) } : {}), ...(ex.latest_ms !== undefined ? { latest: toMs(ex.latest_ms) } : {}) }
+        ? {
+            at,
+            limit: ex.limit,
+            ...(ex.earliest_ms !== undefined ? { earliest: toMs(ex.earliest_ms) } : {}),
+            ...(ex.latest_ms !== undefined ? { latest: toMs(ex.latest_ms) } : {}),
+          }
         : undefined,
   };
 }
@@ -108,7 +113,15 @@ function infoBlock(c: ContainerSummary__Output): HTMLElement {
     { class: 'info' },
     dl([
       ['ID', h('span', { class: 'mono', 'data-testid': 'container-id' }, ref?.id ?? '')],
-      ['State', h('span', null, c.running ? 'running' : `stopped ${info?.stopped_at ? dateTime(toMs(info.stopped_at)) : ''}`, c.monitored ? '' : ' (not monitored: no target selects it)')],
+      [
+        'State',
+        h(
+          'span',
+          null,
+          c.running ? 'running' : `stopped ${info?.stopped_at ? dateTime(toMs(info.stopped_at)) : ''}`,
+          c.monitored ? '' : ' (not monitored: no target selects it)',
+        ),
+      ],
       ['Image', ref?.image ?? ''],
       ['Runtime', ref?.runtime ?? ''],
       ['Pod', ref?.pod ? `${ref.namespace ?? ''}/${ref.pod}` : ''],
@@ -121,13 +134,24 @@ function infoBlock(c: ContainerSummary__Output): HTMLElement {
       'div',
       { class: 'posture-block' },
       h('h3', null, 'Posture'),
-      posture.length > 0 ? h('div', { class: 'badges', 'data-testid': 'posture' }, posture) : h('div', { class: 'muted', 'data-testid': 'posture' }, 'confined: no host namespaces, not privileged, no sensitive mounts'),
+      posture.length > 0
+        ? h('div', { class: 'badges', 'data-testid': 'posture' }, posture)
+        : h('div', { class: 'muted', 'data-testid': 'posture' }, 'confined: no host namespaces, not privileged, no sensitive mounts'),
       info?.posture
         ? dl([
             ['Capabilities', h('span', { class: 'mono' }, info.posture.cap_effective)],
             ['uid map', h('span', { class: 'mono' }, info.posture.uid_map)],
             ['Read from', info.posture.sources.join(', ')],
-            ['Mismatches', info.posture.mismatches.length > 0 ? h('ul', { class: 'mono', 'data-testid': 'posture-mismatches' }, info.posture.mismatches.map((m) => h('li', null, m))) : ''],
+            [
+              'Mismatches',
+              info.posture.mismatches.length > 0
+                ? h(
+                    'ul',
+                    { class: 'mono', 'data-testid': 'posture-mismatches' },
+                    info.posture.mismatches.map((m) => h('li', null, m)),
+                  )
+                : '',
+            ],
           ])
         : null,
     ),
@@ -209,7 +233,12 @@ export function containerPage(id: string, query: URLSearchParams): Page {
       const [summary, alerts, data] = await Promise.all([summaryP, alertsP, Promise.all(chartsData)]);
       if (signal.aborted) return;
 
-      replace(head, h('h2', null, id === 'host' ? 'host' : summary.info?.ref?.name || id.slice(0, 12)), h('span', { class: 'muted' }, summary.info?.ref?.image ?? ''), summary.open_alerts > 0 ? badge(`${summary.open_alerts} open`, 'sev-warn') : null);
+      replace(
+        head,
+        h('h2', null, id === 'host' ? 'host' : summary.info?.ref?.name || id.slice(0, 12)),
+        h('span', { class: 'muted' }, summary.info?.ref?.image ?? ''),
+        summary.open_alerts > 0 ? badge(`${summary.open_alerts} open`, 'sev-warn') : null,
+      );
       replace(infoEl, infoBlock(summary));
 
       const markers = alerts.alerts.map((a: Alert__Output) => ({ t: toMs(a.time), severity: a.severity, label: a.rule }));
@@ -233,7 +262,10 @@ export function containerPage(id: string, query: URLSearchParams): Page {
       );
       for (const old of handles) old.destroy();
       handles = next;
-      replace(chartsEl, next.map((c) => c.el));
+      replace(
+        chartsEl,
+        next.map((c) => c.el),
+      );
 
       replace(alertsEl, alerts.alerts.length > 0 ? alerts.alerts.map((a) => alertItem(a)) : h('li', { class: 'empty' }, 'no alerts for this container'));
       replace(err);
@@ -271,4 +303,3 @@ export function containerPage(id: string, query: URLSearchParams): Page {
     },
   };
 }
-

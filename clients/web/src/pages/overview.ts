@@ -22,13 +22,27 @@ function row(c: ContainerSummary__Output, isHost: boolean): HTMLTableRowElement 
   const href = `#/containers/${encodeURIComponent(id)}`;
   const alerts =
     c.open_alerts > 0
-      ? h('a', { href, class: `badge sev ${severityClass(c.worst_open_severity)}`, title: `worst open: ${severityName(c.worst_open_severity)}`, 'data-testid': 'open-alerts' }, String(c.open_alerts))
+      ? h(
+          'a',
+          {
+            href,
+            class: `badge sev ${severityClass(c.worst_open_severity)}`,
+            title: `worst open: ${severityName(c.worst_open_severity)}`,
+            'data-testid': 'open-alerts',
+          },
+          String(c.open_alerts),
+        )
       : h('span', { class: 'muted', 'data-testid': 'open-alerts' }, '0');
   return h(
     'tr',
     { class: `${isHost ? 'host' : ''} ${c.running ? '' : 'stopped'}`.trim(), 'data-testid': 'container-row', 'data-id': id, 'data-name': ref?.name ?? '' },
     h('td', null, h('span', { class: `dot ${c.running ? 'up' : 'down'}`, title: c.running ? 'running' : `stopped ${info?.stopped_at ?? ''}` })),
-    h('td', { class: 'name' }, h('a', { href }, isHost ? 'host' : ref?.name || shortId(id)), c.monitored ? null : badge('not monitored', 'muted', 'no target selects it: its metrics are not sampled')),
+    h(
+      'td',
+      { class: 'name' },
+      h('a', { href }, isHost ? 'host' : ref?.name || shortId(id)),
+      c.monitored ? null : badge('not monitored', 'muted', 'no target selects it: its metrics are not sampled'),
+    ),
     h('td', { class: 'mono', title: id }, shortId(id)),
     h('td', { class: 'image', title: ref?.image ?? '' }, ref?.image ?? ''),
     h('td', null, ref?.runtime ?? '', ref?.pod ? h('div', { class: 'muted small' }, `${ref.namespace ?? ''}/${ref.pod}`) : null),
@@ -53,7 +67,15 @@ export function overviewPage(): Page {
     h(
       'table',
       { class: 'grid containers' },
-      h('thead', null, h('tr', null, ['', 'Name', 'ID', 'Image', 'Runtime', 'Posture', 'Memory (working set)', 'CPU (cores)', 'PIDs', 'Open alerts'].map((t) => h('th', null, t)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['', 'Name', 'ID', 'Image', 'Runtime', 'Posture', 'Memory (working set)', 'CPU (cores)', 'PIDs', 'Open alerts'].map((t) => h('th', null, t)),
+        ),
+      ),
       body,
     ),
   );

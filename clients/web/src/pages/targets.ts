@@ -21,7 +21,11 @@ export function parseBatch(text: string): TargetSpec[] {
     for (const o of opts) {
       const m = /^(metrics|rules)=(.*)$/.exec(o);
       if (!m) throw new Error(`line ${i + 1}: "${o}" is not metrics=a,b or rules=x,y`);
-      const values = m[2]!.replace(/^"|"$/g, '').split(',').map((v) => decodeURIComponent(v.trim())).filter(Boolean);
+      const values = m[2]!
+        .replace(/^"|"$/g, '')
+        .split(',')
+        .map((v) => decodeURIComponent(v.trim()))
+        .filter(Boolean);
       if (m[1] === 'metrics') spec.metrics = values;
       else spec.rules = values;
     }
@@ -34,7 +38,13 @@ export function targetsPage(): Page {
   const err = h('div');
   const note = h('div', { class: 'muted', 'data-testid': 'targets-note' });
   const body = h('tbody');
-  const textarea = h('textarea', { rows: 5, spellcheck: 'false', 'data-testid': 'targets-input', 'aria-label': 'selectors, one a line', placeholder: 'name:web-*\nlabel:app=db metrics=memory_working_set_bytes,pids_current\nimage:nginx*\nhost\nall' });
+  const textarea = h('textarea', {
+    rows: 5,
+    spellcheck: 'false',
+    'data-testid': 'targets-input',
+    'aria-label': 'selectors, one a line',
+    placeholder: 'name:web-*\nlabel:app=db metrics=memory_working_set_bytes,pids_current\nimage:nginx*\nhost\nall',
+  });
   const removeBtn = h('button', { type: 'button', 'data-testid': 'remove-selected', disabled: true }, 'Remove selected');
   const abort = new AbortController();
 
@@ -115,7 +125,20 @@ export function targetsPage(): Page {
     h('div', { class: 'page-head' }, h('h2', null, 'Targets'), h('span', { class: 'muted' }, 'containers whose metrics are sampled and rules applied')),
     err,
     note,
-    h('table', { class: 'grid targets' }, h('thead', null, h('tr', null, ['', 'Selector', 'Metrics', 'Rules', 'Added'].map((t) => h('th', null, t)))), body),
+    h(
+      'table',
+      { class: 'grid targets' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['', 'Selector', 'Metrics', 'Rules', 'Added'].map((t) => h('th', null, t)),
+        ),
+      ),
+      body,
+    ),
     h('div', { class: 'actions' }, removeBtn),
     h(
       'form',
@@ -127,7 +150,11 @@ export function targetsPage(): Page {
         },
       },
       h('h3', null, 'Add targets'),
-      h('p', { class: 'muted small' }, 'One selector a line: id:, name:, image:, label:k=v, cgroup:, host, all; optional metrics=a,b and rules=x,y. The batch is added whole or not at all.'),
+      h(
+        'p',
+        { class: 'muted small' },
+        'One selector a line: id:, name:, image:, label:k=v, cgroup:, host, all; optional metrics=a,b and rules=x,y. The batch is added whole or not at all.',
+      ),
       textarea,
       h('div', { class: 'actions' }, h('button', { type: 'submit', 'data-testid': 'add-targets' }, 'Add')),
     ),
