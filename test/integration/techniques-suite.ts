@@ -22,8 +22,8 @@ import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, lineage, plant,
 const ACT = `${HELPER_MOUNT}/vigil-act`;
 /** Loops of short programs in the flooding container (flood mode). */
 const FLOOD_WORKERS = 4;
-/** Execs per second below which the flood mode's flood did not happen (the loops make hundreds). */
-const FLOOD_MIN_RATE = 200;
+/** Execs per second below which the flood mode's flood did not happen: the loops made 216-337/s on this 2-core machine with other builds running, 135-150/s at load 11. */
+const FLOOD_MIN_RATE = 100;
 const TECH = `${HELPER_MOUNT}/vigil-tech`;
 /** From the event to the match reaching the test: on a quiet host, and behind a flood's backlog. */
 const LATENCY_MS = { idle: 1000, flood: 20_000 };
