@@ -5,7 +5,10 @@
 #
 # Env: ROUNDS (storm rounds, default 1000000), N (runs per configuration, default 5),
 #      VIGIL_SHARED_BENCH (folder of syscall-storm.c and compile-workload.sh, default ../shared/bench
-#      beside the repository), SKIP_BPFTRACE=1 (the bpftrace runs take about 7x the storm each).
+#      beside the repository), SKIP_BPFTRACE=1 (the bpftrace runs take about 7x the storm each),
+#      RULES (colon-separated rule files or directories: measure the whole daemon, `vigild run
+#      --rules` with each, instead of `vigild trace`; the probes then send what those rules need,
+#      e.g. RULES=rules against RULES=../shared/falco/falco_rules.yaml for Falco's stable file).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -80,10 +83,20 @@ wait_for() {
 }
 
 start_vigil() {
-	bin/vigild trace -o json >/dev/null 2>"$work/vigil.err" &
-	tracer_pid=$!
-	wait_for "$work/vigil.err" 'vigild trace: ready' "$tracer_pid"
-	sleep 0.3 # let the tracer's start-up work (process table seeding) finish before timing
+	if [ -n "${RULES:-}" ]; then
+		local args=() r
+		IFS=: read -ra rule_paths <<<"$RULES"
+		for r in "${rule_paths[@]}"; do args+=(--rules "$r"); done
+		rm -rf "$work/data"
+		bin/vigild run "${args[@]}" --data-dir "$work/data" --api-socket "$work/vigil.sock" --http "127.0.0.1:$((19400 + RANDOM % 400))" >/dev/null 2>"$work/vigil.err" &
+		tracer_pid=$!
+		wait_for "$work/vigil.err" '"msg":"vigild ready"' "$tracer_pid"
+	else
+		bin/vigild trace -o json >/dev/null 2>"$work/vigil.err" &
+		tracer_pid=$!
+		wait_for "$work/vigil.err" 'vigild trace: ready' "$tracer_pid"
+	fi
+	sleep 0.3 # let the start-up work (process table seeding) finish before timing
 }
 # Emitted/dropped totals of the kernel counters (vg_counters) of OUR tracer, read while it runs: the
 # map is found through the tracer's own fds (another tracer on the machine has its own map).
@@ -144,6 +157,7 @@ stop_bpftrace() {
 
 echo "vigil probe overhead: syscall storm ($ROUNDS rounds + 300 fork/exec), compile workload (25 cc), median of $N"
 echo "kernel $(uname -r), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+if [ -n "${RULES:-}" ]; then echo "vigil: vigild run --rules ${RULES//:/ --rules }"; else echo "vigil: vigild trace (default syscalls and watches)"; fi
 compile >/dev/null # warm the compiler's caches once
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes the ratios noisy)"
