@@ -111,7 +111,9 @@ describe('pipeline', () => {
       if (batch.length > 2) throw new SinkError('split', 'too large');
       big.batches.push([...batch]);
     };
-    const { p: q } = pipeline(big, { batch: { maxItems: 8, maxWaitMs: 1 } });
+    // The eighth offer fills the batch: with a short maxWaitMs a clock tick during the first offer
+    // sent a batch of one (seen under CPU load), so the wait is long and the size decides.
+    const { p: q } = pipeline(big, { batch: { maxItems: 8, maxWaitMs: 60_000 } });
     for (let s = 1; s <= 8; s++) q.offer(alertItem(s));
     await until(() => q.acked === 8);
     assert.deepEqual(big.seqs, [1, 2, 3, 4, 5, 6, 7, 8]);
