@@ -28,6 +28,8 @@ test('every option is read', () => {
       '  patterns:',
       '    - { runtime: docker, regex: "/mycorp/(?<id>[0-9a-f]{12,})$" }',
       'default_targets: [ "k8s.namespace=prod" ]',
+      'rules:',
+      '  hosts: { kubernetes.default.svc.cluster.local: [ 10.96.0.1, "fd00::1" ] }',
     ].join('\n'),
     'c.yaml',
   );
@@ -43,6 +45,7 @@ test('every option is read', () => {
   assert.equal(c.sensor.failedExec, true);
   assert.deepEqual(c.containers.patterns, [{ runtime: 'docker', regex: '/mycorp/(?<id>[0-9a-f]{12,})$' }]);
   assert.deepEqual(c.defaultTargets, ['k8s.namespace=prod']);
+  assert.deepEqual(c.ruleHosts, { 'kubernetes.default.svc.cluster.local': ['10.96.0.1', 'fd00::1'] });
 });
 
 const errors: Array<[string, string, RegExp]> = [
@@ -53,6 +56,12 @@ const errors: Array<[string, string, RegExp]> = [
   ['wrong type', 'sensor:\n  connect_inet: "yes"\n', /^c\.yaml:2:17: sensor.connect_inet must be true or false/],
   ['bad listen address', 'http:\n  listen: nowhere\n', /^c\.yaml:2:11: http\.listen must be host:port, not "nowhere"/],
   ['unknown runtime', 'containers:\n  patterns:\n    - { runtime: rkt, regex: x }\n', /^c\.yaml:3:18: containers\.patterns\[0\]\.runtime must be one of/],
+  [
+    'host entry not an address',
+    'rules:\n  hosts:\n    api.local: [ api.example ]\n',
+    /^c\.yaml:3:18: rules\.hosts\.api\.local\[0\] must be an IPv4 or IPv6 address, not "api\.example"/,
+  ],
+  ['host entries not a mapping', 'rules:\n  hosts: [ 10.0.0.1 ]\n', /^c\.yaml:2:10: rules\.hosts must be a mapping/],
   ['not a mapping', '- a\n- b\n', /^c\.yaml:1:1: the config must be a mapping/],
   ['YAML syntax', 'a: [1, 2\n', /^c\.yaml:\d+:\d+: /],
   ['bad log level', 'log_level: loud\n', /^c\.yaml:1:12: log_level must be one of/],

@@ -2,6 +2,7 @@
 // An unknown key or a value of the wrong type is an error with file:line:column and the key's path;
 // nothing is guessed.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { RUNTIMES, type Runtime } from './core/container.js';
 import { ConfigError } from './core/errors.js';
@@ -39,6 +40,8 @@ export interface DaemonConfig {
   defaultTargets: string[];
   /** Rule directories, in load order (default: the package's rules/ and /etc/vigil/rules.d). */
   ruleDirs?: string[];
+  /** Host names rules compare server addresses with (fd.sip.name), to addresses, answered before DNS. */
+  ruleHosts?: Record<string, string[]>;
   alerts: {
     /** A repeat of the same rule, container and executable within this window folds into the open alert. */
     dedupWindowMs: number;
@@ -351,6 +354,31 @@ const headerMap: ValueType<Record<string, string>> = {
   },
 };
 
+/** An IPv4 or IPv6 address as written (the form the sensor reports). */
+const ipAddress: ValueType<string> = {
+  schema: { type: 'string' },
+  read: (node, path, at) => {
+    const v = string().read(node, path, at);
+    if (isIP(v) === 0) fail(at, node, `${path} must be an IPv4 or IPv6 address, not ${JSON.stringify(v)}`);
+    return v;
+  },
+};
+
+/** Host name to its addresses, as /etc/hosts lines. */
+const hostMap: ValueType<Record<string, string[]>> = {
+  schema: { type: 'object', additionalProperties: { type: 'array', items: ipAddress.schema } },
+  read: (node, path, at) => {
+    if (!isMap(node)) fail(at, node, `${path} must be a mapping of host names to address lists`);
+    const h: Record<string, string[]> = {};
+    const addresses = listOf(ipAddress, 'a list of addresses');
+    for (const pair of (node as { items: Array<{ key: YamlNode; value: YamlNode | null }> }).items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : '';
+      h[k] = addresses.read(pair.value, `${path}.${k}`, at);
+    }
+    return h;
+  },
+};
+
 const strings = listOf(string());
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 type Cfg = DaemonConfig;
@@ -465,6 +493,11 @@ const CONFIG: SectionSpec<Cfg> = {
           strings,
           "Rule directories (or files), loaded in this order. Default: the package's rules/, then /etc/vigil/rules.d.",
           (c, v) => (c.ruleDirs = v),
+        ),
+        hosts: key(
+          hostMap,
+          'Addresses of host names that rules compare server addresses with (fd.sip.name), answered before DNS: a name the host does not resolve, such as kubernetes.default.svc.cluster.local outside the cluster.',
+          (c, v) => (c.ruleHosts = v),
         ),
       },
     }),

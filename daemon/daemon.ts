@@ -158,6 +158,7 @@ export class Daemon {
         if (!this.alerts!.submit(m)) this.log.debug({ rule: m.rule.name }, 'alert intake full; match dropped (counted)');
       },
       resolveContainer: (cgroupId) => (cgroupId === undefined ? undefined : registry.resolve(cgroupId)),
+      ...(c.ruleHosts ? { hosts: new Map(Object.entries(c.ruleHosts)) } : {}),
       logger: this.log,
     });
     registry.onLifecycle((ev) => this.detector?.evaluateLifecycle(ev));

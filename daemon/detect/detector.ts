@@ -27,6 +27,8 @@ export interface DetectorOptions {
   /** Host namespace inodes (default: pid 1's, or this process's when pid 1's are unreadable). */
   hostNs?: NsSet;
   procRoot?: string;
+  /** Static host entries for fd.sip.name, before DNS (Environment.hosts). */
+  hosts?: ReadonlyMap<string, readonly string[]>;
   /** Caps: partial sequence chains and threshold keys per rule; processes with known creds. */
   maxChains?: number;
   maxKeys?: number;
@@ -141,6 +143,7 @@ export class Detector {
       priorCreds: (pid) => this.procCreds.get(pid)?.prior,
       hostNs: () => (hostNs === null ? (hostNs = readHostNs(procRoot)) : hostNs),
       procRoot,
+      ...(o.hosts ? { hosts: o.hosts } : {}),
     };
     this.ctx = new EvalContext(env);
   }

@@ -214,7 +214,10 @@ export class NameSet {
     ).then(() => undefined);
   }
 
-  has(address: string): boolean {
-    return this.addresses.has(address);
+  /** Whether the address is one of the names'; static host entries answer before DNS does. */
+  has(address: string, hosts?: ReadonlyMap<string, readonly string[]>): boolean {
+    if (this.addresses.has(address)) return true;
+    if (hosts) for (const n of this.names) if (hosts.get(n)?.includes(address)) return true;
+    return false;
   }
 }

@@ -605,6 +605,19 @@ test('absent fields: in a Falco rule (priority:) every comparison is false, != i
   assert.equal(fired(yaml('severity')), 1);
 });
 
+test('fd.sip.name: static host entries given to the detector answer for a name DNS does not know', () => {
+  const y = '- rule: api\n  desc: d\n  condition: evt.type = connect and fd.sip.name = "kubernetes.vigil-test.invalid"\n  output: o\n  priority: NOTICE\n';
+  const fired = (hosts?: ReadonlyMap<string, readonly string[]>): number => {
+    const out: RuleMatch[] = [];
+    new Detector({ rules: RuleSet.load([dir({ 'r.yaml': y })]), onMatch: (m) => out.push(m), hostNs: NS, ...(hosts ? { hosts } : {}) }).evaluate(connect());
+    return out.length;
+  };
+  assert.equal(fired(), 0);
+  assert.equal(fired(new Map([['kubernetes.vigil-test.invalid', ['10.1.2.3']]])), 1);
+  assert.equal(fired(new Map([['kubernetes.vigil-test.invalid', ['10.9.9.9']]])), 0);
+  assert.equal(fired(new Map([['other.invalid', ['10.1.2.3']]])), 0);
+});
+
 test('status: creations the probe sends and the metadata address it always sends count as able to fire', () => {
   const rule = (name: string, cond: string): string => `- rule: ${name}\n  desc: d\n  condition: ${JSON.stringify(cond)}\n  output: o\n  priority: INFO\n`;
   const rs = RuleSet.load([

@@ -36,6 +36,12 @@ export interface Environment {
   hostNs(): NsSet | undefined;
   /** Root of procfs for the lazy fields (default /proc). */
   procRoot: string;
+  /**
+   * Static host entries (name to addresses) for the names conditions compare a server address with
+   * (fd.sip.name), consulted before DNS, as /etc/hosts lines for the detector alone: for a name the
+   * daemon's resolver does not know, such as the cluster's API server seen from outside its DNS.
+   */
+  hosts?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Metric values of one target, for metric rules. */
@@ -938,7 +944,7 @@ const FALCO_FIELDS: FieldDef[] = [
       const names = new NameSet(values);
       const any = (c: EvalContext): boolean => {
         const a = connectEv(c)?.address;
-        return a !== undefined && names.has(a);
+        return a !== undefined && names.has(a, c.env.hosts);
       };
       return op === '!=' ? (c) => !any(c) : any;
     },

@@ -28,6 +28,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 static void die(const char *what)
 {
@@ -54,7 +56,9 @@ static void usage(void)
 		"  fork-exit CODE             fork a child that exits with CODE, reap it\n"
 		"  exit CODE                  exit with CODE\n"
 		"  mount-tmpfs DIR            unshare a mount namespace, mount a tmpfs on DIR\n"
-		"  open-by-handle DIR         open_by_handle_at of inode 2 (an ext4 root) on DIR's filesystem\n");
+		"  open-by-handle DIR         open_by_handle_at of inode 2 (an ext4 root) on DIR's filesystem\n"
+		"  read-after SECS PATH       sleep SECS, open PATH for reading, stay one more second\n"
+		"  connect-tcp ADDR PORT SECS connect a TCP socket to an IPv4 ADDR:PORT, hold it SECS\n");
 	exit(2);
 }
 
@@ -226,6 +230,44 @@ static int act_connect_unix(const char *path)
 	return 0;
 }
 
+// Falco tells a server reading credentials at startup from one reading them later by the process's
+// age when the open is evaluated: the process lingers so that age is read, not guessed.
+static int act_read_after(unsigned secs, const char *path)
+{
+	sleep(secs);
+	long r = kret(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+	printf("{\"op\":\"read-after\",\"pid\":%d,\"ret\":%ld}\n", getpid(), r);
+	fflush(stdout);
+	if (r >= 0)
+		close((int)r);
+	sleep(1);
+	return 0;
+}
+
+// Rules on outbound connections look the socket up in /proc/<pid>/net (its protocol): the
+// connection is held open for a while so it is still there when the connect is evaluated.
+static int act_connect_tcp(const char *addr, int port, unsigned secs)
+{
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		fprintf(stderr, "vigil-act: not an IPv4 address: %s\n", addr);
+		return 2;
+	}
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die("socket");
+	long r = kret(connect(s, (struct sockaddr *)&sa, sizeof sa));
+	printf("{\"op\":\"connect-tcp\",\"pid\":%d,\"ret\":%ld}\n", getpid(), r);
+	fflush(stdout);
+	if (r == 0)
+		sleep(secs);
+	close(s);
+	return 0;
+}
+
 static int act_open_write(const char *path)
 {
 	long r = kret(syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
@@ -334,6 +376,10 @@ int main(int argc, char **argv)
 		return act_mount_tmpfs(a[0]);
 	if (strcmp(cmd, "open-by-handle") == 0 && nargs == 1)
 		return act_open_by_handle(a[0]);
+	if (strcmp(cmd, "read-after") == 0 && nargs == 2)
+		return act_read_after((unsigned)atoi(a[0]), a[1]);
+	if (strcmp(cmd, "connect-tcp") == 0 && nargs == 3)
+		return act_connect_tcp(a[0], atoi(a[1]), (unsigned)atoi(a[2]));
 	usage();
 	return 2;
 }

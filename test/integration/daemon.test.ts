@@ -189,4 +189,41 @@ describe('vigild run', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // rules.hosts: Falco's API-server rule names the server by its cluster DNS name, which this host
+  // does not resolve; the config gives the name an address and the daemon's rule matches it.
+  test("rules.hosts: Falco's K8S API rule fires on a connect to the address the config gives the API server's name", async () => {
+    const falco = join(REPO, '..', 'shared', 'falco', 'falco_rules.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-hosts-'));
+    const c = startContainer({});
+    const p = port + 3;
+    writeFileSync(
+      join(dir, 'vigild.yaml'),
+      [
+        'default_targets: [all]',
+        'sensor:',
+        '  connect_inet: true',
+        'rules:',
+        `  dirs: [ ${JSON.stringify(falco)} ]`,
+        '  hosts: { kubernetes.default.svc.cluster.local: [ 10.96.0.1 ] }',
+      ].join('\n'),
+    );
+    const d = startDaemon(['--config', join(dir, 'vigild.yaml'), '--data-dir', dir, '--http', `127.0.0.1:${p}`, '--api-socket', join(dir, 'vigil.sock')]);
+    try {
+      const api = `http://127.0.0.1:${p}/api/v1`;
+      await waitFor('the daemon', d, async () => ((await fetch(`http://127.0.0.1:${p}/healthz`)).ok ? true : undefined));
+      const auth = { authorization: `Bearer ${readFileSync(join(dir, 'http.token'), 'utf8').trim()}` };
+      // No route to 10.96.0.1 in the container: the connect fails, and the rule asks no result of it.
+      const alert = await waitFor('the K8S API alert', d, async () => {
+        c.exec(['sh', '-c', 'nc -w 1 10.96.0.1 443; true'], { timeoutMs: 10000 });
+        const r = (await (await fetch(`${api}/alerts?container=${c.id}`, { headers: auth })).json()) as { alerts: Array<{ rule: string; severity: string }> };
+        return r.alerts.find((a) => a.rule === 'Contact K8S API Server From Container');
+      });
+      assert.equal(alert.severity, 'SEVERITY_NOTICE');
+    } finally {
+      assert.equal(await stopDaemon(d), 0, d.log().slice(-4000));
+      c.delete();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -20,6 +20,7 @@ import type { RuleMatch } from '../../daemon/detect/types.js';
 import { ProcessEnricher } from '../../daemon/process/enricher.js';
 import type { VigilEvent } from '../../daemon/sensor/events.js';
 import { Sensor } from '../../daemon/sensor/sensor.js';
+import { VG_CFG_CONNECT_INET } from '../../daemon/sensor/layout.js';
 import { hostArch } from '../../daemon/sensor/syscalls.js';
 import { ROOT, assertPrerequisites, sleep } from './harness.js';
 
@@ -183,8 +184,12 @@ export class DetectHarness {
 
   private constructor() {}
 
-  /** Loads the rule pack and attaches the sensor with the syscalls and watches the rules need. */
-  static async start(opts: { rulesDirs?: string[] } = {}): Promise<DetectHarness> {
+  /**
+   * Loads the rule pack and attaches the sensor with the syscalls and watches the rules need.
+   * connectInet reports inet connects (sensor.connect_inet); hosts are the detector's static host
+   * entries, so a rule's host name can stand for a test address without touching the host's files.
+   */
+  static async start(opts: { rulesDirs?: string[]; connectInet?: boolean; hosts?: ReadonlyMap<string, readonly string[]> } = {}): Promise<DetectHarness> {
     assertPrerequisites();
     const h = new DetectHarness();
     const rules = RuleSet.load(opts.rulesDirs ?? [RULES_DIR]);
@@ -196,6 +201,7 @@ export class DetectHarness {
         h.wake();
       },
       resolveContainer: (cg) => (cg === undefined ? undefined : containers.resolve(cg)),
+      ...(opts.hosts ? { hosts: opts.hosts } : {}),
     });
     containers.onLifecycle((ev) => detector.evaluateLifecycle(ev));
     const arch = hostArch();
@@ -205,6 +211,7 @@ export class DetectHarness {
       syscalls: rules.requiredSyscalls(arch),
       watches: rules.requiredWatches(),
       defaultWatches: true,
+      configFlags: opts.connectInet ? VG_CFG_CONNECT_INET : 0,
       enrichers: [new ProcessEnricher(), containers],
     });
     await sensor.open();

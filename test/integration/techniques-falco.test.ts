@@ -16,6 +16,12 @@ import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, plant, type Hel
 const FALCO_RULES = join(ROOT, '..', 'shared', 'falco', 'falco_rules.yaml');
 const ACT = `${HELPER_MOUNT}/vigil-act`;
 const TECH = `${HELPER_MOUNT}/vigil-tech`;
+// Falco's rule names the API server; during the test the detector resolves it here (a service address
+// as clusters give the API server, unrouted in the containers).
+const K8S_API_NAME = 'kubernetes.default.svc.cluster.local';
+const K8S_API = '10.96.0.1';
+// A public documentation address (TEST-NET-2): not loopback nor private, as Falco's outbound asks.
+const SSH_PEER = '198.51.100.7';
 // A bound on waiting for a match that must come (not a latency assertion: it only ends a failing test).
 const WAIT_MS = 5000;
 
@@ -112,6 +118,31 @@ const BEHAVIOURS: Behaviour[] = [
       'nc -l -p 7777 </dev/null >/dev/null & for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 7777 -e /bin/true && break; sleep 0.2; done; kill %1 2>/dev/null; true',
     ],
   },
+  // A web server (a program named nginx) reading /etc/shadow once it has run past Falco's 5 s of
+  // startup, and lingering so its age is read when the open is evaluated.
+  {
+    rule: 'Read sensitive file trusted after startup',
+    severity: 'warning',
+    box: 'plain',
+    args: ['sh', '-c', `ln -sf ${ACT} /tmp/nginx && /tmp/nginx read-after 6 /etc/shadow`],
+  },
+  // The API server's name stands for K8S_API (the detector's host entries, set below); the container
+  // has no route there, and the refused connect is still a connect (the rule asks no result of it).
+  { rule: 'Contact K8S API Server From Container', severity: 'notice', box: 'plain', args: ['sh', '-c', `nc -w 1 ${K8S_API} 443; true`] },
+  // An ssh client (the helper copied to a file named ssh: the rule reads proc.exe) connecting out to
+  // 4444. Outbound means a public address and a connect that succeeds or is in progress, so the
+  // address is put on the container's own loopback device, with a listener there; the client holds
+  // the connection so fd.l4proto finds it in /proc/<pid>/net/tcp.
+  {
+    rule: 'Disallowed SSH Connection Non Standard Port',
+    severity: 'notice',
+    box: 'priv',
+    args: [
+      'sh',
+      '-c',
+      `ip addr add ${SSH_PEER}/32 dev lo && cp ${ACT} /tmp/ssh && (nc -l -p 4444 </dev/null >/dev/null &) && for i in 1 2 3 4 5 6 7 8 9 10; do /tmp/ssh connect-tcp ${SSH_PEER} 4444 2 | grep -q '"ret":0' && break; sleep 0.2; done; ip addr del ${SSH_PEER}/32 dev lo; true`,
+    ],
+  },
 ];
 
 describe("Falco's stable rules fire on their behaviours (real runc containers, Falco's file only)", () => {
@@ -126,7 +157,7 @@ describe("Falco's stable rules fire on their behaviours (real runc containers, F
     const missing = runcMissing();
     if (missing) throw new Error(`Falco technique tests need runc: ${missing}`);
     helpers = buildHelpers();
-    h = await DetectHarness.start({ rulesDirs: [FALCO_RULES] });
+    h = await DetectHarness.start({ rulesDirs: [FALCO_RULES], connectInet: true, hosts: new Map([[K8S_API_NAME, [K8S_API]]]) });
     const start = (privileged: boolean): Container => startContainer({ args: ['sleep', '600'], privileged, mounts: [helperMount(helpers)] });
     boxes.plain = start(false);
     boxes.priv = start(true);
