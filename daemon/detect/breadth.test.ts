@@ -5,24 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { KTIME, type Creds, type VigilEvent } from '../sensor/events.js';
+import { NS, rootCreds } from '../../test/detect-fixtures.js';
 import { Detector } from './detector.js';
 import { RuleSet } from './ruleset.js';
 
 const RULES = join(import.meta.dirname, '../../../..', 'rules');
-const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
-const CREDS: Creds = {
-  uid: 0,
-  euid: 0,
-  suid: 0,
-  fsuid: 0,
-  gid: 0,
-  egid: 0,
-  sgid: 0,
-  fsgid: 0,
-  cap_effective: '0x0',
-  cap_permitted: '0x0',
-  cap_inheritable: '0x0',
-};
+const CREDS: Creds = rootCreds();
 
 function ev(kind: string, fields: Record<string, unknown>, comm = 'sh', uid = 0): VigilEvent {
   return {

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KTIME, type VigilEvent, type Creds } from '../sensor/events.js';
+import { NS, rootCreds } from '../../test/detect-fixtures.js';
 import { Detector } from './detector.js';
 import { RuleError, RuleSet } from './ruleset.js';
 import { RuleManager, defaultRuleDirs } from './manager.js';
@@ -12,20 +13,7 @@ import { HOSTILE } from '../../common/hostile-patterns.js';
 import type { RuleMatch } from './types.js';
 import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
 
-const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
-const CREDS: Creds = {
-  uid: 0,
-  euid: 0,
-  suid: 0,
-  fsuid: 0,
-  gid: 0,
-  egid: 0,
-  sgid: 0,
-  fsgid: 0,
-  cap_effective: '0x200000',
-  cap_permitted: '0x200000',
-  cap_inheritable: '0x0',
-};
+const CREDS: Creds = rootCreds('0x200000');
 const t0 = Date.parse('2026-11-28T12:00:00Z');
 
 function base(kind: string, extra: Record<string, unknown> = {}, ms = 0): VigilEvent {

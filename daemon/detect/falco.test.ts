@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KTIME, type Creds, type VigilEvent } from '../sensor/events.js';
+import { NS, rootCreds } from '../../test/detect-fixtures.js';
 import { Detector } from './detector.js';
 import { RuleError, RuleSet } from './ruleset.js';
 import { resolveField } from './fields.js';
@@ -251,20 +252,7 @@ test('errors of Falco syntax carry file:line:column (table)', () => {
 
 // ---- Falco's fields and operators on events ---------------------------------------------------------
 
-const NS = { mnt: 1, pid: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7 };
-const CREDS: Creds = {
-  uid: 0,
-  euid: 0,
-  suid: 0,
-  fsuid: 0,
-  gid: 0,
-  egid: 0,
-  sgid: 0,
-  fsgid: 0,
-  cap_effective: '0x210000',
-  cap_permitted: '0x210000',
-  cap_inheritable: '0x0',
-};
+const CREDS: Creds = rootCreds('0x210000');
 
 function base(kind: string, extra: Record<string, unknown> = {}): VigilEvent {
   return {
