@@ -71,6 +71,28 @@ export function isRuntimeProcess(pid: number, procRoot: string, hostMnt: string 
   }
 }
 
+/**
+ * Has `pid` exec'd a program that is not the runtime's bootstrap (judged from /proc, in any mount
+ * namespace: runc's init stages are in the container's own by then)? False when it is gone.
+ */
+export function hasHandedOver(pid: number, procRoot: string): boolean {
+  const dir = join(procRoot, String(pid));
+  try {
+    if (readFileSync(join(dir, 'comm'), 'utf8').startsWith('runc:[')) return false;
+    let exe = '';
+    try {
+      exe = readlinkSync(join(dir, 'exe'));
+    } catch {
+      // a process mid-exit: judged by its argv alone
+    }
+    if (exe.includes('memfd:runc_cloned')) return false;
+    const args = readFileSync(join(dir, 'cmdline'), 'utf8').split('\0').filter(Boolean);
+    return !isRuntimeImage(exe.replace(/ \(deleted\)$/, ''), args);
+  } catch {
+    return false;
+  }
+}
+
 /** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), for "oldest". */
 export function processStartTicks(pid: number, procRoot: string): number | undefined {
   try {

@@ -472,6 +472,28 @@ test("start-up walk: the container starts from its oldest process that is not th
   }
 });
 
+for (const initComm of ['sleep', 'runc:[2:INIT]'])
+  test(`a lost hand-over exec: a later \`runc exec\` does not become the init when the state's init ${initComm === 'sleep' ? 'runs the program' : 'is still the runtime'}`, () => {
+    const f = fixture();
+    try {
+      f.reg.prepare('native');
+      const path = `/system.slice/docker-${HEX}.scope`;
+      const id = f.mk(path);
+      f.reg.enrich(ev('cgroup_mkdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 1, path }));
+      f.runcState(HEX, path, 200, PLAIN_CONFIG);
+      writeFileSync(join(f.v2, path, 'cgroup.procs'), '200\n300\n');
+      f.proc(200, { cgroup: path, ns: CONTAINER_NS, comm: initComm, start: 400 });
+      f.proc(300, { cgroup: path, ns: CONTAINER_NS, comm: 'cat', cmdline: ['cat', '/etc/hostname'], start: 900 });
+      // The first exec seen is the `runc exec`'d cat (pid 300): sleep's own exec record was lost.
+      f.reg.enrich(ev('exec', id, { pid: 300, tid: 300, ns: containerNs, exe: '/bin/cat', args: ['cat', '/etc/hostname'] }));
+      assert.equal(f.life[0]?.kind, 'container_start');
+      assert.equal(f.life[0]!.container.initPid, initComm === 'sleep' ? 200 : 300);
+      assert.equal(f.reg.stats().initFromState, initComm === 'sleep' ? 1 : 0);
+    } finally {
+      f.done();
+    }
+  });
+
 test("a shapeless cgroup made before the runtime's state: its first exec is looked up at once, not taken for the host's", () => {
   const f = fixture();
   try {

@@ -29,7 +29,7 @@ import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Enricher, SensorSource } from '../sensor/enricher.js';
 import type { CgroupEvent, VigilEvent } from '../sensor/events.js';
-import { BootstrapTracker, isRuntimeProcess, processStartTicks } from './bootstrap.js';
+import { BootstrapTracker, hasHandedOver, isRuntimeProcess, processStartTicks } from './bootstrap.js';
 import { cgroupIdOf, cgroupProcs, isDir, procV1Path, procV2Path, readCgroupMounts, walkCgroupTree, type CgroupMounts } from './cgroupfs.js';
 import { CgroupPathParser, type CgroupMatch, type PathPattern } from './parse.js';
 import { readHostReference, readPosture, runtimePosture, settlePosture, type HostReference } from './posture.js';
@@ -112,6 +112,8 @@ export interface ContainerRegistryStats {
   cgroupEvictions: number;
   containerEvictions: number;
   metadataReads: number;
+  /** Containers whose start exec was not their init's (its record lost): initPid taken from the runtime's state. */
+  initFromState: number;
   postureReads: number;
   started: number;
   updated: number;
@@ -169,6 +171,7 @@ export class ContainerRegistry implements Enricher {
     cgroupEvictions: 0,
     containerEvictions: 0,
     metadataReads: 0,
+    initFromState: 0,
     postureReads: 0,
     started: 0,
     updated: 0,
@@ -476,7 +479,7 @@ export class ContainerRegistry implements Enricher {
    * Starts a container at its first program: `initPid` is the process of the exec that handed over
    * from the runtime (undefined for a replay, whose processes are not this host's).
    */
-  private start(e: Entry, initPid: number | undefined, mntNs?: number): void {
+  private start(e: Entry, execPid: number | undefined, execMntNs?: number): void {
     e.started = true;
     this.counters.started++;
     if (this.offline) {
@@ -484,6 +487,16 @@ export class ContainerRegistry implements Enricher {
       return;
     }
     e.metadataDone = this.readMetadata(e);
+    let initPid = execPid;
+    let mntNs = execMntNs;
+    if (initPid !== undefined && e.stateInitPid !== undefined && e.stateInitPid !== initPid && this.isHandedOverInit(e, e.stateInitPid)) {
+      // The exec that started it was not the first program's: the hand-over exec's record was lost
+      // (a ring overflow while the reader was behind) and a later exec, such as a `runc exec`, came
+      // first. The runtime's state names the init; it is trusted once it runs the container's program.
+      this.counters.initFromState++;
+      initPid = e.stateInitPid;
+      mntNs = nsInode(this.procRoot, initPid, 'mnt');
+    }
     if (initPid !== undefined) e.info.initPid = initPid;
     if (mntNs !== undefined && mntNs !== this.hostNs().mnt) {
       e.mntNs = mntNs;
@@ -522,6 +535,11 @@ export class ContainerRegistry implements Enricher {
       }
     }
     this.start(e, init, init !== undefined ? nsInode(this.procRoot, init, 'mnt') : undefined);
+  }
+
+  /** Is `pid` in the container's cgroup and past the runtime's hand-over to the container's program? */
+  private isHandedOverInit(e: Entry, pid: number): boolean {
+    return this.procsOf(e.info.cgroupPath).includes(pid) && hasHandedOver(pid, this.procRoot);
   }
 
   /** Pids in a container's cgroup (the v2 tree, or the v1 hierarchy that names containers). */
