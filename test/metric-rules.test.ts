@@ -76,6 +76,22 @@ const cases: Array<{ name: string; target: string; series: Series; points: numbe
     fires: [],
   },
   {
+    // The host's figures take in every container's: a container's OOM loop or I/O flood is that
+    // container's alert, not the host's too.
+    name: "the host's system-wide OOM kills, I/O pressure and traffic raise no container rule",
+    target: 'host',
+    series: {
+      memory_oom_kill_events_total: (i) => i * 3,
+      blkio_write_bytes_total: (i) => i * 5_000_000_000,
+      psi_io_some_avg10: () => 40,
+      net_tx_packets_total: (i) => i * 2_000_000,
+      pids_current: () => 100,
+      pids_max: () => 100,
+    },
+    points: 8,
+    fires: [],
+  },
+  {
     name: 'a quiet container under its limits',
     target: container.id,
     series: {
