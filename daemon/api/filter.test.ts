@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
-import type { Alert } from '../alerts/types.js';
+import type { Alert } from '../alerts/alert.js';
 import { ApiArgumentError, compileSubscription, type Item } from './filter.js';
 
 const request = (over: Partial<SubscribeRequest__Output>): SubscribeRequest__Output =>

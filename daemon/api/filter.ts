@@ -7,7 +7,7 @@
 // per subscription: a filter cannot stall ingest or other subscribers.
 import type { Event as ApiEvent } from '../../proto/gen/vigil/v1/Event.js';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
-import type { Alert } from '../alerts/types.js';
+import type { Alert } from '../alerts/alert.js';
 import {
   checkFilterSpec,
   compileFilterSpec,

@@ -10,7 +10,7 @@ import { detailedSyscalls, decodeSyscallDetails, type SyscallRecord } from '../s
 import { CAPABILITIES } from '../sensor/names.js';
 import { EVENT_KINDS, NS_NAMES, type NsName } from '../sensor/layout.js';
 import { WALL_MS, type Creds, type EventContainer, type NsSet, type SyscallDetails, type VigilEvent } from '../sensor/events.js';
-import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/types.js';
+import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/container-info.js';
 import type { ContainerRef } from '../core/container.js';
 import { METRICS, type MetricName } from '../core/metric-names.js';
 import { NameSet, commOf, environ, idName, l4proto, parseCidr, processAgeNs, resultName, sessionIds } from './falco-data.js';
