@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Filter } from '../../proto/gen/vigil/v1/Filter.js';
 import type { ForwarderConfig, SinkConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './core/errors.js';
 import { compileFilter, toProtoFilter } from './filter.js';
 import { Forwarder, type AlertSource } from './forwarder.js';
 import { Pipeline, type Sink } from './pipeline.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { subscriptionAllow } from './assemble.js';
 import { parseConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './core/errors.js';
 import { compileFilter } from './filter.js';
 import { alertItem, makeEvent } from '../../test/forwarder-fakes.js';
 

@@ -15,8 +15,8 @@ import {
   type FilterSpec,
   type FilterView,
 } from '../../common/filter.js';
-import { ConfigError } from './errors.js';
-import { SEVERITIES, enumName, severityName, type ForwardRecord, type Severity } from './record.js';
+import { ConfigError } from './core/errors.js';
+import { SEVERITIES, enumName, severityName, type ForwardRecord, type Severity } from './core/record.js';
 
 export { EVENT_KINDS, type FilterSpec };
 export { toProtoFilter } from '../../common/filter.js';

@@ -12,7 +12,7 @@ import { parseForwardArgs, USAGE } from './args.js';
 import { assemble } from './assemble.js';
 import { configSchema, loadConfig } from './config.js';
 import { schemaText } from '../../common/json-schema.js';
-import { ForwardError, UsageError } from './errors.js';
+import { ForwardError, UsageError } from './core/errors.js';
 import { GrpcSource } from './grpc.js';
 
 async function main(): Promise<number> {

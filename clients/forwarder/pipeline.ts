@@ -10,8 +10,8 @@
 // pending), and is what the state file keeps. Events have no seq: they are shipped at most once.
 import type { Logger } from 'pino';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
-import { SinkError } from './errors.js';
-import type { ForwardRecord } from './record.js';
+import { SinkError } from './core/errors.js';
+import type { ForwardRecord } from './core/record.js';
 
 export interface Sink {
   /** "syslog", "hec", ...: for logs and stats. */

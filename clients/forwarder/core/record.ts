@@ -1,9 +1,9 @@
 // What flows through the forwarder: the messages of Events.Subscribe (generated from proto/, never
 // hand-copied), and the plain JSON documents the sinks ship. Alerts carry `seq`, the resume point;
 // events carry none and are forwarded at most once (the daemon keeps no event history to replay).
-import type { Alert__Output } from '../../proto/gen/vigil/v1/Alert.js';
-import type { Event__Output } from '../../proto/gen/vigil/v1/Event.js';
-import { SEVERITIES, type Severity } from '../../common/severity.js';
+import type { Alert__Output } from '../../../proto/gen/vigil/v1/Alert.js';
+import type { Event__Output } from '../../../proto/gen/vigil/v1/Event.js';
+import { SEVERITIES, type Severity } from '../../../common/severity.js';
 
 export type Alert = Alert__Output;
 export type Event = Event__Output;
