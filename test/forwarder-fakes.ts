@@ -3,7 +3,7 @@
 import type { Alert, Event, ForwardRecord, StreamItem } from '../clients/forwarder/core/record.js';
 import { CursorRejectedError } from '../clients/forwarder/core/errors.js';
 import type { AlertSource, SubscribeOptions } from '../clients/forwarder/forwarder.js';
-import type { Sink } from '../clients/forwarder/pipeline.js';
+import type { Sink } from '../clients/forwarder/core/sink.js';
 
 export function makeEvent(over: Partial<Event> = {}): Event {
   return {

@@ -9,7 +9,7 @@ import { SinkError } from '../core/errors.js';
 import { bulkBody, bulkResults, hecBody, webhookBody, type HecOptions } from '../format/json.js';
 import { falcoJson } from '../format/falco.js';
 import type { ForwardRecord } from '../core/record.js';
-import type { Sink } from '../pipeline.js';
+import type { Sink } from '../core/sink.js';
 
 export interface HttpResponse {
   status: number;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
 import { SinkError } from '../core/errors.js';
 import { containerOf, enumName, severityName, toDocument, type ForwardRecord } from '../core/record.js';
-import type { Sink } from '../pipeline.js';
+import type { Sink } from '../core/sink.js';
 
 export interface NatsSinkOptions {
   servers: string[];

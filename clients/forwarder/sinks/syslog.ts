@@ -12,7 +12,7 @@ import { SinkError } from '../core/errors.js';
 import { recordToCef } from '../format/cef.js';
 import { formatRfc5424, octetCounted, recordToRfc5424, type SyslogOptions } from '../format/syslog.js';
 import { severityName, syslogSeverity, recordTime, type ForwardRecord } from '../core/record.js';
-import type { Sink } from '../pipeline.js';
+import type { Sink } from '../core/sink.js';
 
 export interface SyslogSinkOptions extends SyslogOptions {
   transport: 'udp' | 'tcp' | 'tls';
