@@ -40,7 +40,7 @@ import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
 import { Sensor, type Subscription } from './sensor/sensor.js';
 import { parseWatch } from './sensor/watches.js';
 import { Store } from './store/store.js';
-import { buildInfo } from '../common/version.js';
+import { buildInfo } from '../common/node/version.js';
 
 const TARGETS_INITIALISED = Buffer.from('targets.initialised');
 

@@ -68,7 +68,7 @@ export interface RuleSource {
 
 export interface StatusSource {
   version: string;
-  /** The build commit (common/version.ts); absent in tests and benchmarks. */
+  /** The build commit (common/node/version.ts); absent in tests and benchmarks. */
   commit?: string;
   startedAt: number;
   source(): 'native' | 'replay' | 'none';
