@@ -105,7 +105,7 @@ $(TS_STAMP): tsconfig.json $(shell find common daemon clients test bench -name '
 	npx --no-install tsc -p tsconfig.json
 	@touch $@
 
-# The build commit that `--version` prints (common/version.ts): rewritten only when
+# The build commit that `--version` prints (common/node/version.ts): rewritten only when
 # it changes, so a new commit is picked up without forcing a TypeScript rebuild. Never committed.
 # VIGIL_COMMIT overrides it where the sources come without .git (the image build).
 .PHONY: $(BUILD_INFO)

@@ -26,7 +26,7 @@ import { clientConstructors } from '../daemon/api/proto.js';
 import type { DaemonServices } from '../daemon/api/services.js';
 import { AlertManager } from '../daemon/alerts/manager.js';
 import { AlertStore } from '../daemon/alerts/store.js';
-import type { RuleInfo, RuleMatch } from '../daemon/detect/types.js';
+import type { RuleInfo, RuleMatch } from '../daemon/detect/rule-match.js';
 import { silentLogger } from '../daemon/core/log.js';
 import { KTIME, type ExecEvent } from '../daemon/sensor/events.js';
 import { Store } from '../daemon/store/store.js';

@@ -4,7 +4,7 @@
 //
 // Usage: node dist/js/bench/detect.js CAPTURE [ROUNDS] [RULE DIR...]
 import { ContainerRegistry } from '../daemon/containers/registry.js';
-import { ProcessEnricher } from '../daemon/process/enricher.js';
+import { ProcessEnricher } from '../daemon/process/process-enricher.js';
 import { Sensor } from '../daemon/sensor/sensor.js';
 import type { VigilEvent } from '../daemon/sensor/events.js';
 import { silentLogger } from '../daemon/core/log.js';

@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { RuleMatch } from '../daemon/detect/types.js';
+import type { RuleMatch } from '../daemon/detect/rule-match.js';
 import { loadAugurs } from '../daemon/forecast/augurs.js';
 import { ForecastEngine, RESOURCES } from '../daemon/forecast/engine.js';
 import { generate, ramp, SHAPES } from '../daemon/forecast/generate.js';

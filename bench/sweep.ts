@@ -19,7 +19,7 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 
 import { MetricsCollector, type SweepStats } from '../daemon/metrics/collector.js';
-import { detectCgroupLayout, type CgroupLayout } from '../daemon/metrics/layout.js';
+import { detectCgroupLayout, type CgroupLayout } from '../daemon/metrics/cgroup-layout.js';
 import { Sampler, type MetricsTarget } from '../daemon/metrics/sampler.js';
 
 const TARGETS = Number(process.env.TARGETS ?? 200);

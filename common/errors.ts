@@ -1,6 +1,6 @@
 // The one error base of vigil: an Error with a stable `code` (VIGIL_...), for the daemon
 // (daemon/core/errors.ts VigilError), the CLI (clients/cli/errors.ts CliError), the forwarder
-// (clients/forwarder/errors.ts ForwardError) and the shared modules here (GlobError). Each side
+// (clients/forwarder/core/errors.ts ForwardError) and the shared modules here (GlobError, FilterError). Each side
 // narrows `code` to its own set; callers branch on `code` (or instanceof), never on the message.
 // Browser-safe: the dashboard bundles common/.
 

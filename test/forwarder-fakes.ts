@@ -1,9 +1,9 @@
 // Test helpers for the forwarder: alerts and events shaped as the generated proto types, a fake
 // AlertSource (an alert store with since_seq replay, live pushes, gaps and failures), a recording sink.
-import type { Alert, Event, ForwardRecord, StreamItem } from '../clients/forwarder/record.js';
-import { CursorRejectedError } from '../clients/forwarder/errors.js';
+import type { Alert, Event, ForwardRecord, StreamItem } from '../clients/forwarder/core/record.js';
+import { CursorRejectedError } from '../clients/forwarder/core/errors.js';
 import type { AlertSource, SubscribeOptions } from '../clients/forwarder/forwarder.js';
-import type { Sink } from '../clients/forwarder/pipeline.js';
+import type { Sink } from '../clients/forwarder/core/sink.js';
 
 export function makeEvent(over: Partial<Event> = {}): Event {
   return {

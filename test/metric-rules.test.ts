@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ContainerInfo } from '../daemon/containers/types.js';
+import type { ContainerInfo } from '../daemon/containers/container-info.js';
 import { Detector } from '../daemon/detect/detector.js';
 import { RuleSet } from '../daemon/detect/ruleset.js';
-import type { RuleMatch } from '../daemon/detect/types.js';
+import type { RuleMatch } from '../daemon/detect/rule-match.js';
 import type { MetricName, Sample } from '../daemon/core/metric-names.js';
 
 const RULES = join(import.meta.dirname, '../../../rules');

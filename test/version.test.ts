@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { API_VERSION as CLIENT_API, buildInfo as clientBuild } from '../common/version.js';
-import { API_VERSION as DAEMON_API, buildInfo as daemonBuild } from '../common/version.js';
+import { API_VERSION as CLIENT_API, buildInfo as clientBuild } from '../common/node/version.js';
+import { API_VERSION as DAEMON_API, buildInfo as daemonBuild } from '../common/node/version.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 

@@ -1,6 +1,6 @@
 // The generated API types the CLI uses (proto/gen, from proto/vigil/v1 by `make ts`), and the enum
 // names turned into words. Nothing here restates a message shape: it re-exports the generated ones.
-import { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
+import { EVENT_KINDS } from '../../common/filter.js';
 import { Severity } from '../../proto/gen/vigil/v1/Severity.js';
 
 export type { Alert__Output as Alert } from '../../proto/gen/vigil/v1/Alert.js';
@@ -27,10 +27,8 @@ export function enumWord(value: string | number | undefined, prefix: string): st
   return value.startsWith(prefix) ? value.slice(prefix.length).toLowerCase() : value.toLowerCase();
 }
 
-/** Event kinds by their docs/events.md names (exec, fork, ...), from the generated enum. */
-export const KIND_NAMES: readonly string[] = Object.keys(EventKind)
-  .filter((k) => !k.endsWith('_UNSPECIFIED'))
-  .map((k) => enumWord(k, 'EVENT_KIND_'));
+/** Event kinds by their docs/events.md names (exec, fork, ...): the shared filter's list, from the generated enum. */
+export const KIND_NAMES: readonly string[] = EVENT_KINDS;
 
 /** Severities most severe first (emergency .. debug), from the generated enum. */
 export const SEVERITY_WORDS: readonly string[] = Object.keys(Severity)

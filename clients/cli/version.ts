@@ -4,7 +4,7 @@
 import type { Connection, VersionCommand } from './args.js';
 import { call, connect, errorFromRpc, type Api } from './client.js';
 import type { CliIo } from './io.js';
-import { buildInfo, versionLine, type BuildInfo } from '../../common/version.js';
+import { buildInfo, versionLine, type BuildInfo } from '../../common/node/version.js';
 
 export interface VersionReport {
   client: BuildInfo;

@@ -1,7 +1,7 @@
 // `vigil-forward` command line: one options table (node:util parseArgs, strict), which the docs test
 // (test/doc-commands.test.ts) also checks documented command lines against.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from './errors.js';
+import { UsageError } from './core/errors.js';
 
 export const DEFAULT_CONFIG = '/etc/vigil/forward.yaml';
 

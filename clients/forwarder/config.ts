@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import type { BackoffOptions } from './backoff.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './core/errors.js';
 import { filterSchema, parseFilterSpec, type SinkFilter } from './filter.js';
 import { DEFAULT_SD_ID, FACILITY_NAMES, facilityCode } from './format/syslog.js';
 import { anyCase, schemaDocument, type JsonSchema } from '../../common/json-schema.js';

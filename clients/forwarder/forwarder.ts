@@ -15,9 +15,9 @@
 import type { Logger } from 'pino';
 import type { Filter } from '../../proto/gen/vigil/v1/Filter.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
-import { CursorRejectedError } from './errors.js';
+import { CursorRejectedError } from './core/errors.js';
 import type { Pipeline } from './pipeline.js';
-import type { StreamItem } from './record.js';
+import type { StreamItem } from './core/record.js';
 import type { CursorStore } from './state.js';
 
 export interface SubscribeOptions {

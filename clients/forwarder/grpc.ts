@@ -7,9 +7,9 @@ import type { ProtoGrpcType } from '../../proto/gen/events.js';
 import type { EventsClient } from '../../proto/gen/vigil/v1/Events.js';
 import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
 import type { DaemonConfig } from './config.js';
-import { CursorRejectedError, SourceError } from './errors.js';
+import { CursorRejectedError, SourceError } from './core/errors.js';
 import type { AlertSource, SubscribeOptions } from './forwarder.js';
-import type { StreamItem } from './record.js';
+import type { StreamItem } from './core/record.js';
 
 /** A SubscribeResponse as the forwarder's StreamItem; undefined for a message it does not know. */
 export function toStreamItem(m: SubscribeResponse__Output): StreamItem | undefined {

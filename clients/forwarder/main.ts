@@ -7,12 +7,12 @@
 // SIGTERM or SIGINT: stop subscribing, deliver what is queued (up to shutdown_timeout_ms), write the
 // cursors, exit 0.
 import { pino } from 'pino';
-import { buildInfo, versionLine } from '../../common/version.js';
+import { buildInfo, versionLine } from '../../common/node/version.js';
 import { parseForwardArgs, USAGE } from './args.js';
 import { assemble } from './assemble.js';
 import { configSchema, loadConfig } from './config.js';
 import { schemaText } from '../../common/json-schema.js';
-import { ForwardError, UsageError } from './errors.js';
+import { ForwardError, UsageError } from './core/errors.js';
 import { GrpcSource } from './grpc.js';
 
 async function main(): Promise<number> {

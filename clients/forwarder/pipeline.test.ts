@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { SinkError } from './errors.js';
+import { SinkError } from './core/errors.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
-import type { ForwardRecord } from './record.js';
+import type { ForwardRecord } from './core/record.js';
 import { alertItem, makeEvent, RecordingSink } from '../../test/forwarder-fakes.js';
 
 const log = pino({ level: 'silent' });

@@ -10,17 +10,9 @@
 // pending), and is what the state file keeps. Events have no seq: they are shipped at most once.
 import type { Logger } from 'pino';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
-import { SinkError } from './errors.js';
-import type { ForwardRecord } from './record.js';
-
-export interface Sink {
-  /** "syslog", "hec", ...: for logs and stats. */
-  readonly type: string;
-  /** Deliver a batch; resolves once the sink acknowledged all of it. Throws SinkError (or any error:
-   * treated as `retry`). `signal` aborts an attempt when the forwarder gives up at shutdown. */
-  send(batch: readonly ForwardRecord[], signal: AbortSignal): Promise<void>;
-  close(): Promise<void>;
-}
+import { SinkError } from './core/errors.js';
+import type { ForwardRecord } from './core/record.js';
+import type { Sink } from './core/sink.js';
 
 export interface BatchOptions {
   /** Records per batch. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { StateError } from './errors.js';
+import { StateError } from './core/errors.js';
 import { CursorStore, readState, writeFileAtomic } from './state.js';
 
 describe('cursor state file', () => {

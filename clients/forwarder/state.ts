@@ -8,7 +8,7 @@
 // first heartbeat gives one) and written back as version 2.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StateError } from './errors.js';
+import { StateError } from './core/errors.js';
 
 export interface StateFile {
   version: 2;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KTIME, type ExitEvent, type ProcInfo, type VigilEvent } from '../sensor/events.js';
 import { lineageOf, lineageOfEvents } from './lineage.js';
-import type { LineageEntry } from './types.js';
+import type { LineageEntry } from './alert.js';
 
 function exitEvent(proc?: ProcInfo): ExitEvent {
   const e: ExitEvent = {

@@ -3,7 +3,7 @@
 // fields, and the `proc` context the process table gave it (exe, args, ancestors). Nothing is guessed:
 // what the event does not say is empty ('' or []) or absent (uid of an ancestor from an old capture).
 import type { VigilEvent } from '../sensor/events.js';
-import type { LineageEntry } from './types.js';
+import type { LineageEntry } from './alert.js';
 
 export function lineageOf(ev: VigilEvent): LineageEntry[] {
   // A successful exec names the new program even when the table has not caught up.

@@ -10,12 +10,12 @@ import { createLogger } from '../core/log.js';
 import { Store } from '../store/store.js';
 import { KTIME, type ExecEvent, type VigilEvent } from '../sensor/events.js';
 import type { ContainerRef } from '../core/container.js';
-import type { RuleInfo, RuleMatch, RuleKind } from '../detect/types.js';
+import type { RuleInfo, RuleMatch, RuleKind } from '../detect/rule-match.js';
 import type { ActionName } from '../core/severity.js';
 import { AlertError } from './errors.js';
 import { AlertManager, OVERLOAD_RULE, STORE_LOSS_RULE, type ActionRunner, type AlertManagerOptions } from './manager.js';
 import { AlertStore, SEQ_RESERVE } from './store.js';
-import { MAX_ALERT_FORECAST_POINTS, type ActionOutcome, type Alert, type AlertChange } from './types.js';
+import { MAX_ALERT_FORECAST_POINTS, type ActionOutcome, type Alert, type AlertChange } from './alert.js';
 import type { Forecast } from '../core/forecast.js';
 import { toApiAlert } from '../api/convert.js';
 

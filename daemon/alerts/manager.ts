@@ -50,7 +50,7 @@
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../core/log.js';
 import { HOST_CONTAINER } from '../core/container.js';
-import type { RuleInfo, RuleMatch } from '../detect/types.js';
+import type { RuleInfo, RuleMatch } from '../detect/rule-match.js';
 import type { ActionName } from '../core/severity.js';
 import { BoundedQueue } from '../core/queue.js';
 import { StoreError } from '../store/errors.js';
@@ -59,7 +59,7 @@ import { AlertIdGenerator } from './ids.js';
 import { lineageOfEvents } from './lineage.js';
 import { TokenBucket } from './ratelimit.js';
 import type { AlertFilter, AlertList, AlertPage, AlertStore } from './store.js';
-import { boundForecast, type ActionOutcome, type Alert, type AlertChange, type AlertState } from './types.js';
+import { boundForecast, type ActionOutcome, type Alert, type AlertChange, type AlertState } from './alert.js';
 
 /** Read once: alerts name the host they were raised on (Falco's hostname). */
 const HOSTNAME = hostname();

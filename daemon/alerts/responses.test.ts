@@ -11,7 +11,7 @@ import { ConfigError } from '../core/errors.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 import { HOST_CONTAINER } from '../core/container.js';
 import { Responses, parseProcStat, redactUrl } from './responses.js';
-import type { Alert } from './types.js';
+import type { Alert } from './alert.js';
 
 interface Hit {
   body: string;

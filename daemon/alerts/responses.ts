@@ -31,7 +31,7 @@ import { bootToWallOffsetNs } from '../core/clock.js';
 import { EnforceSpoil, VG_ENF_CONTAINERS_ONLY, VG_ENF_KILL, VG_ENF_SPOIL, type EnforceEntry } from '../core/enforce.js';
 import type { SyscallTable } from '../sensor/syscalls.js';
 import type { ActionName } from '../core/severity.js';
-import type { ActionOutcome, Alert } from './types.js';
+import type { ActionOutcome, Alert } from './alert.js';
 
 /** What the alerts manager calls: one call per new alert, the rule's actions, the outcomes back. */
 export type ResponseRunner = (alert: Alert, actions: ActionName[]) => Promise<ActionOutcome[]>;

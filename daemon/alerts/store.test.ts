@@ -11,7 +11,7 @@ import type { Severity } from '../core/severity.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';
 import { AlertStore, SEQ_RESERVE, type AlertFilter } from './store.js';
-import { MAX_ALERT_FORECAST_POINTS, type Alert, type AlertState } from './types.js';
+import { MAX_ALERT_FORECAST_POINTS, type Alert, type AlertState } from './alert.js';
 import type { Forecast } from '../core/forecast.js';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z');

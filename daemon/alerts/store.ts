@@ -53,7 +53,7 @@ import { openRecord, sealRecord } from '../store/record.js';
 import { SEVERITIES, severityRank, type Severity } from '../core/severity.js';
 import { AlertError } from './errors.js';
 import { ALERT_ID_LENGTH, isAlertId } from './ids.js';
-import { ALERT_STATES, boundForecast, type Alert, type AlertState } from './types.js';
+import { ALERT_STATES, boundForecast, type Alert, type AlertState } from './alert.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 export const DEFAULT_ALERT_RETENTION = Object.freeze({ maxAgeMs: 30 * DAY, maxCount: 100_000 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
 import type { SubscribeResponse__Output } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
-import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
+import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/container-info.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 import { applyMask, toApiEvent, toApiRule, type StreamEvent } from './convert.js';
 import { ApiArgumentError, compileSubscription } from './filter.js';

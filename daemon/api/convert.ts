@@ -6,11 +6,11 @@ import type { Event as ApiEvent } from '../../proto/gen/vigil/v1/Event.js';
 import type { Forecast as ApiForecast } from '../../proto/gen/vigil/v1/Forecast.js';
 import type { Rule as ApiRule } from '../../proto/gen/vigil/v1/Rule.js';
 import type { Target as ApiTarget } from '../../proto/gen/vigil/v1/Target.js';
-import type { Alert, AlertChange } from '../alerts/types.js';
+import type { Alert, AlertChange } from '../alerts/alert.js';
 import type { Target } from '../containers/targets.js';
 import { formatSelector } from '../containers/targets.js';
-import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/types.js';
-import type { RuleInfo } from '../detect/types.js';
+import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/container-info.js';
+import type { RuleInfo } from '../detect/rule-match.js';
 import type { Forecast } from '../core/forecast.js';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 

@@ -1,7 +1,7 @@
 // vigil's own /metrics families, declared once: the daemon serves them (daemon.ts hands in its live
 // state as MetricSources) and docs/metrics.md is generated from them (an empty MetricSources). Each
 // family reads existing counters at scrape time; nothing here runs per event.
-import type { ContainerInfo } from '../containers/types.js';
+import type { ContainerInfo } from '../containers/container-info.js';
 import type { Forecast } from '../core/forecast.js';
 import type { SweepStats } from '../metrics/collector.js';
 import { METRICS, type MetricName, type Sample as MetricSample } from '../core/metric-names.js';

@@ -1,15 +1,23 @@
 // Subscription filters (Events.Subscribe): allow and deny lists of Filter messages, checked once when
 // the stream opens (a bad glob, an unknown kind, an oversized list: INVALID_ARGUMENT) and compiled to
-// predicates over the daemon's own objects, so nothing is converted for a message nobody wants. Globs
-// are the one grammar of common/glob.ts (container_names plain, exe_globs path mode), matched in
-// linear time and within a budget per subscription: a filter cannot stall ingest or other subscribers.
+// predicates over the daemon's own objects, so nothing is converted for a message nobody wants. What a
+// filter means, its checks and its bounds are the shared filter's (common/filter.ts, which the
+// forwarder uses too); this module reads the daemon's events and alerts for it and adds the rest of
+// the request (cursor, client name, field mask). Globs are matched in linear time and within a budget
+// per subscription: a filter cannot stall ingest or other subscribers.
 import type { Event as ApiEvent } from '../../proto/gen/vigil/v1/Event.js';
-import { EventKind } from '../../proto/gen/vigil/v1/EventKind.js';
-import type { Filter__Output } from '../../proto/gen/vigil/v1/Filter.js';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
-import type { Alert } from '../alerts/types.js';
-import { compileGlob, globFault, type Glob } from '../../common/glob.js';
-import { SEVERITIES, severityRank } from '../core/severity.js';
+import type { Alert } from '../alerts/alert.js';
+import {
+  checkFilterSpec,
+  compileFilterSpec,
+  FILTER_LIMITS,
+  FilterError,
+  type FilterPredicate,
+  type FilterView,
+  filterBudget,
+  fromProtoFilter,
+} from '../../common/filter.js';
 import { CursorError, VigilError } from '../core/errors.js';
 import type { StreamEvent } from './convert.js';
 import { CLIENT_NAME } from './drops.js';
@@ -22,147 +30,23 @@ export class ApiArgumentError extends VigilError {
   }
 }
 
-/**
- * Bounds on a request. Globs also have a budget per subscription (count and characters, all filters
- * together): a glob's cost per event is the input's length times the glob's (common/glob.ts), so the
- * budget bounds what one subscriber's filter can cost the daemon for each event it looks at.
- */
-export const FILTER_LIMITS = Object.freeze({ filters: 32, values: 256, length: 512, maskPaths: 128, globs: 256, globChars: 4096 });
-
-/** EVENT_KIND_NS_CHANGE -> ns_change, for every kind of the proto's enum (the sensor's and the registry's). */
-const KIND_BY_ENUM = new Map<string, string>(
-  Object.keys(EventKind)
-    .filter((k) => k !== 'EVENT_KIND_UNSPECIFIED')
-    .map((k) => [k, k.slice('EVENT_KIND_'.length).toLowerCase()]),
-);
-
 export type Item = { type: 'event'; ev: StreamEvent } | { type: 'alert'; alert: Alert };
-type Pred = (item: Item) => boolean;
+type Pred = FilterPredicate<Item>;
 
-function containerOf(item: Item): { id: string; name: string; namespace?: string } | undefined {
-  if (item.type === 'alert') return item.alert.container;
-  return item.ev.container;
-}
-
-function exeOf(item: Item): string | undefined {
-  if (item.type === 'alert') return item.alert.lineage[0]?.exe;
-  const ev = item.ev;
-  if (isLifecycle(ev)) return undefined;
-  if (ev.kind === 'exec') return (ev as { exe: string }).exe;
-  return ev.proc?.exe;
-}
-
-/** Globs compiled so far for one subscription, against FILTER_LIMITS.globs and .globChars. */
-interface GlobBudget {
-  globs: number;
-  chars: number;
-}
-
-function checkGlob(glob: string, field: string, where: string, budget: GlobBudget): Glob {
-  const fault = globFault(glob);
-  if (fault) throw new ApiArgumentError(`${where}.${field}: bad glob ${JSON.stringify(glob)} at column ${fault.index + 1}: ${fault.reason}`);
-  budget.globs++;
-  budget.chars += glob.length;
-  if (budget.globs > FILTER_LIMITS.globs)
-    throw new ApiArgumentError(`${where}.${field}: more than ${FILTER_LIMITS.globs} globs in the request (all filters together)`);
-  if (budget.chars > FILTER_LIMITS.globChars)
-    throw new ApiArgumentError(`${where}.${field}: globs longer than ${FILTER_LIMITS.globChars} characters in all (all filters together)`);
-  return compileGlob(glob, field === 'exe_globs' ? 'path' : 'plain');
-}
-
-const MEMO_SIZE = 1024;
-
-/**
- * Whether any glob matches, remembered for the last inputs: most events carry an exe or a container
- * name seen just before, so a subscriber's globs run once per distinct value, not once per event.
- */
-function anyGlob(globs: readonly Glob[]): (value: string) => boolean {
-  const memo = new Map<string, boolean>();
-  return (value) => {
-    let hit = memo.get(value);
-    if (hit === undefined) {
-      hit = false;
-      for (const g of globs) {
-        if (g.test(value)) {
-          hit = true;
-          break;
-        }
-      }
-      if (memo.size >= MEMO_SIZE) memo.clear();
-      memo.set(value, hit);
-    }
-    return hit;
-  };
-}
-
-function compileOne(f: Filter__Output, where: string, budget: GlobBudget): Pred {
-  const preds: Pred[] = [];
-  const list = (values: readonly string[] | undefined, field: string): readonly string[] => {
-    const v = values ?? [];
-    if (v.length > FILTER_LIMITS.values) throw new ApiArgumentError(`${where}.${field}: more than ${FILTER_LIMITS.values} values`);
-    for (const s of v) {
-      if (typeof s !== 'string' || s.length === 0) throw new ApiArgumentError(`${where}.${field}: empty value`);
-      if (s.length > FILTER_LIMITS.length) throw new ApiArgumentError(`${where}.${field}: a value longer than ${FILTER_LIMITS.length} characters`);
-    }
-    return v;
-  };
-  const kinds = (f.kinds ?? []).map((k) => {
-    const name = KIND_BY_ENUM.get(String(k));
-    if (!name) throw new ApiArgumentError(`${where}.kinds: unknown event kind ${JSON.stringify(k)} (known: ${[...KIND_BY_ENUM.keys()].join(', ')})`);
-    return name;
-  });
-  if (kinds.length > FILTER_LIMITS.values) throw new ApiArgumentError(`${where}.kinds: more than ${FILTER_LIMITS.values} values`);
-  if (kinds.length > 0) {
-    const set = new Set(kinds);
-    preds.push((it) => (it.type === 'event' ? set.has(it.ev.kind) : it.alert.events.some((e) => set.has(e.kind))));
-  }
-  const rules = list(f.rules, 'rules');
-  if (rules.length > 0) {
-    const set = new Set(rules);
-    preds.push((it) => it.type === 'event' || set.has(it.alert.rule));
-  }
-  const sev = String(f.min_severity ?? 'SEVERITY_UNSPECIFIED');
-  if (sev !== 'SEVERITY_UNSPECIFIED') {
-    const name = sev.startsWith('SEVERITY_') ? sev.slice(9).toLowerCase() : '';
-    if (!(SEVERITIES as readonly string[]).includes(name)) throw new ApiArgumentError(`${where}.min_severity: unknown severity ${JSON.stringify(sev)}`);
-    const rank = severityRank(name as (typeof SEVERITIES)[number]);
-    preds.push((it) => it.type === 'event' || severityRank(it.alert.severity) <= rank);
-  }
-  const ids = list(f.container_ids, 'container_ids');
-  for (const id of ids)
-    if (id !== 'host' && id.length < 4)
-      throw new ApiArgumentError(`${where}.container_ids: ${JSON.stringify(id)} is shorter than 4 characters (a prefix must be at least 4)`);
-  if (ids.length > 0) {
-    preds.push((it) => {
-      const c = containerOf(it);
-      return c !== undefined && ids.some((id) => c.id === id || (id !== 'host' && c.id.startsWith(id)));
-    });
-  }
-  const names = list(f.container_names, 'container_names').map((g) => checkGlob(g, 'container_names', where, budget));
-  if (names.length > 0) {
-    const test = anyGlob(names);
-    preds.push((it) => {
-      const c = containerOf(it);
-      return c !== undefined && test(c.name);
-    });
-  }
-  const nss = new Set(list(f.pod_namespaces, 'pod_namespaces'));
-  if (nss.size > 0) {
-    preds.push((it) => {
-      const ns = containerOf(it)?.namespace;
-      return ns !== undefined && nss.has(ns);
-    });
-  }
-  const exes = list(f.exe_globs, 'exe_globs').map((g) => checkGlob(g, 'exe_globs', where, budget));
-  if (exes.length > 0) {
-    const test = anyGlob(exes);
-    preds.push((it) => {
-      const exe = exeOf(it);
-      return exe !== undefined && test(exe);
-    });
-  }
-  return (it) => preds.every((p) => p(it));
-}
+/** How the shared filter reads the daemon's events and alerts. */
+const ITEM_VIEW: FilterView<Item> = {
+  hasKind: (it, kinds) => (it.type === 'event' ? kinds.has(it.ev.kind) : it.alert.events.some((e) => kinds.has(e.kind))),
+  rule: (it) => (it.type === 'alert' ? it.alert.rule : undefined),
+  severity: (it) => (it.type === 'alert' ? it.alert.severity : undefined),
+  container: (it) => (it.type === 'alert' ? it.alert.container : it.ev.container),
+  exe: (it) => {
+    if (it.type === 'alert') return it.alert.lineage[0]?.exe;
+    const ev = it.ev;
+    if (isLifecycle(ev)) return undefined;
+    if (ev.kind === 'exec') return (ev as { exe: string }).exe;
+    return ev.proc?.exe;
+  },
+};
 
 export interface CompiledSubscription {
   matches: Pred;
@@ -259,9 +143,19 @@ export function compileSubscription(req: SubscribeRequest__Output): CompiledSubs
   const denyIn = req.deny ?? [];
   if (allowIn.length > FILTER_LIMITS.filters || denyIn.length > FILTER_LIMITS.filters)
     throw new ApiArgumentError(`at most ${FILTER_LIMITS.filters} allow and ${FILTER_LIMITS.filters} deny filters`);
-  const budget: GlobBudget = { globs: 0, chars: 0 };
-  const allow = allowIn.map((f, i) => compileOne(f, `allow[${i}]`, budget));
-  const deny = denyIn.map((f, i) => compileOne(f, `deny[${i}]`, budget));
+  const budget = filterBudget();
+  const compile = (f: (typeof allowIn)[number], where: string): Pred => {
+    try {
+      const spec = fromProtoFilter(f, where);
+      checkFilterSpec(spec, where, budget);
+      return compileFilterSpec(spec, ITEM_VIEW);
+    } catch (e) {
+      if (e instanceof FilterError) throw new ApiArgumentError(e.message);
+      throw e;
+    }
+  };
+  const allow = allowIn.map((f, i) => compile(f, `allow[${i}]`));
+  const deny = denyIn.map((f, i) => compile(f, `deny[${i}]`));
   const since = parseSeq(req.since_seq, 'since_seq');
   const fromOldest = req.from_oldest === true;
   if ((since > 0 || fromOldest) && !req.include_alerts)

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, channelCredentials, grpcTarget } from '../../common/node/grpc-client.js';
-import { ALERT_STATES } from '../alerts/types.js';
+import { ALERT_STATES } from '../alerts/alert.js';
 import { SEVERITIES } from '../core/severity.js';
 import { clientConstructors } from './proto.js';
 

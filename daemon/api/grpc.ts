@@ -29,7 +29,7 @@ import type { SubscribeResponse } from '../../proto/gen/vigil/v1/SubscribeRespon
 import type { UpdateAlertRequest__Output } from '../../proto/gen/vigil/v1/UpdateAlertRequest.js';
 import type { ValidateRulesRequest__Output } from '../../proto/gen/vigil/v1/ValidateRulesRequest.js';
 import type { AlertFilter } from '../alerts/store.js';
-import { ALERT_STATES, type Alert, type AlertState } from '../alerts/types.js';
+import { ALERT_STATES, type Alert, type AlertState } from '../alerts/alert.js';
 import { isLoopback, splitListen } from '../../common/listen.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
 import { ConfigError, CursorError, VigilError, type CursorRange } from '../core/errors.js';

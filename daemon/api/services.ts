@@ -2,12 +2,12 @@
 // with a fake sensor, and the API never reaches into the daemon.
 import type { AlertListener } from '../alerts/manager.js';
 import type { AlertFilter, AlertList, AlertPage } from '../alerts/store.js';
-import type { Alert } from '../alerts/types.js';
+import type { Alert } from '../alerts/alert.js';
 import type { CursorRange } from '../core/errors.js';
 import type { Target, TargetSpec } from '../containers/targets.js';
-import type { ContainerInfo } from '../containers/types.js';
+import type { ContainerInfo } from '../containers/container-info.js';
 import type { RuleCheck } from '../detect/manager.js';
-import type { RuleInfo } from '../detect/types.js';
+import type { RuleInfo } from '../detect/rule-match.js';
 import type { Forecast } from '../core/forecast.js';
 import type { QueryResult } from '../metrics/series.js';
 import type { ProgramState } from '../sensor/native.js';
@@ -68,7 +68,7 @@ export interface RuleSource {
 
 export interface StatusSource {
   version: string;
-  /** The build commit (common/version.ts); absent in tests and benchmarks. */
+  /** The build commit (common/node/version.ts); absent in tests and benchmarks. */
   commit?: string;
   startedAt: number;
   source(): 'native' | 'replay' | 'none';

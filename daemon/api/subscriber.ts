@@ -5,7 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/SubscribeRequest.js';
 import type { SubscribeResponse } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
-import type { Alert, AlertChange } from '../alerts/types.js';
+import type { Alert, AlertChange } from '../alerts/alert.js';
 import type { Subscription } from '../sensor/sensor.js';
 import { BoundedQueue } from '../core/queue.js';
 import { applyMask, toApiAlert, toApiChange, toApiEvent, type StreamEvent } from './convert.js';

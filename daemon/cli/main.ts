@@ -4,7 +4,7 @@ import { UsageError, VigilError } from '../core/errors.js';
 import { parseRunFlags, runDaemon } from './run.js';
 import { parseTraceArgs, runTrace } from './trace.js';
 import { parseRulesArgs, runRules } from './rules.js';
-import { versionLine } from '../../common/version.js';
+import { versionLine } from '../../common/node/version.js';
 import { parseConfigArgs, runConfig } from './config.js';
 import { metricsReference } from '../api/families.js';
 

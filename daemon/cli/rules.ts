@@ -2,7 +2,7 @@
 // field catalogue (docs/fields.md).
 import { parseArgs } from 'node:util';
 import { ContainerRegistry } from '../containers/registry.js';
-import { ProcessEnricher } from '../process/enricher.js';
+import { ProcessEnricher } from '../process/process-enricher.js';
 import { Sensor } from '../sensor/sensor.js';
 import { silentLogger } from '../core/log.js';
 import { UsageError, VigilError } from '../core/errors.js';
@@ -10,7 +10,7 @@ import { Detector } from '../detect/detector.js';
 import { fieldsMarkdown } from '../detect/fields.js';
 import { defaultRuleDirs } from '../detect/manager.js';
 import { RuleError, RuleSet, formatRuleError } from '../detect/ruleset.js';
-import type { RuleMatch } from '../detect/types.js';
+import type { RuleMatch } from '../detect/rule-match.js';
 
 export const RULES_USAGE = `Usage: vigild rules <command> [options] [DIR...]
 

@@ -1,6 +1,6 @@
 // Output of `vigild trace`: one event a line, as JSON (docs/events.md) or compact text for people
 // (time, kind, process, details; like `tetra getevents -o compact`, without emoji).
-import type { ContainerLifecycleEvent } from '../containers/types.js';
+import type { ContainerLifecycleEvent } from '../containers/container-info.js';
 import type { Creds, VigilEvent } from '../sensor/events.js';
 import { capabilityNames } from '../sensor/names.js';
 

@@ -19,7 +19,7 @@ import { syscallTable } from '../sensor/syscalls.js';
 import { BootClock } from '../core/clock.js';
 import type { VigilEvent } from '../sensor/events.js';
 import { parseTraceArgs, pidFilter, runTrace, traceColour, type TraceColour, type TraceIo } from './trace.js';
-import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
+import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/container-info.js';
 import { formatCompact, formatLifecycle } from './trace-format.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');

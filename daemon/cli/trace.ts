@@ -1,7 +1,7 @@
 // `vigild trace`: attach the sensor (or replay a capture) and print events, one a line.
 import { ContainerRegistry } from '../containers/registry.js';
-import type { ContainerLifecycleEvent } from '../containers/types.js';
-import { ProcessEnricher } from '../process/enricher.js';
+import type { ContainerLifecycleEvent } from '../containers/container-info.js';
+import { ProcessEnricher } from '../process/process-enricher.js';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SensorError, UsageError, VigilError, ConfigError } from '../core/errors.js';

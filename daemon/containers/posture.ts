@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { unescapeMountinfo } from './cgroupfs.js';
 import { CAPABILITIES } from '../sensor/names.js';
 import type { RuntimeSpec } from './runtimes.js';
-import type { Posture } from './types.js';
+import type { Posture } from './container-info.js';
 
 export interface MountEntry {
   dev: string; // major:minor

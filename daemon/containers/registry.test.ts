@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { KTIME, type VigilEvent } from '../sensor/events.js';
 import { ContainerRegistry, UNKNOWN_CONTAINER } from './registry.js';
 import { RuntimeReader } from './runtimes.js';
-import type { ContainerLifecycleEvent } from './types.js';
+import type { ContainerLifecycleEvent } from './container-info.js';
 import { HOST_CONTAINER } from '../core/container.js';
 
 const HEX = '0123456789abcdef'.repeat(4);

@@ -34,7 +34,7 @@ import { cgroupIdOf, cgroupProcs, isDir, procV1Path, procV2Path, readCgroupMount
 import { CgroupPathParser, type CgroupMatch, type PathPattern } from './parse.js';
 import { readHostReference, readPosture, runtimePosture, settlePosture, type HostReference } from './posture.js';
 import { RuntimeReader, type RuntimeSpec, type RuntimeState } from './runtimes.js';
-import type { ContainerInfo, ContainerLifecycleEvent, Posture } from './types.js';
+import type { ContainerInfo, ContainerLifecycleEvent, Posture } from './container-info.js';
 import { HOST_CONTAINER, type ContainerRef } from '../core/container.js';
 
 export interface ContainerRegistryOptions {

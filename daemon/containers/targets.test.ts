@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Store } from '../store/store.js';
 import { sealRecord } from '../store/record.js';
 import { SelectorError, TargetBatchError, TargetSet, formatSelector, parseSelector, parseTargetFile, readTargetFile, selectorMatches } from './targets.js';
-import type { ContainerInfo } from './types.js';
+import type { ContainerInfo } from './container-info.js';
 import { HOSTILE } from '../../common/hostile-patterns.js';
 
 function container(over: Partial<ContainerInfo>): ContainerInfo {

@@ -26,7 +26,7 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { METRICS, type MetricName, type Sample } from '../core/metric-names.js';
 import { openRecord, sealRecord } from '../store/record.js';
 import type { Keyspace, Store, StoreOp } from '../store/store.js';
-import type { ContainerInfo } from './types.js';
+import type { ContainerInfo } from './container-info.js';
 
 export type Selector =
   | { kind: 'id'; prefix: string }

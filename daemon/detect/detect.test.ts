@@ -10,8 +10,8 @@ import { RuleError, RuleSet } from './ruleset.js';
 import { RuleManager, defaultRuleDirs } from './manager.js';
 import { pathKeysOf } from './compile.js';
 import { HOSTILE } from '../../common/hostile-patterns.js';
-import type { RuleMatch } from './types.js';
-import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/types.js';
+import type { RuleMatch } from './rule-match.js';
+import type { ContainerInfo, ContainerLifecycleEvent, Posture } from '../containers/container-info.js';
 
 const CREDS: Creds = rootCreds('0x200000');
 const t0 = Date.parse('2026-11-28T12:00:00Z');

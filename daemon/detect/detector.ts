@@ -6,7 +6,7 @@
 import type { Logger } from '../core/log.js';
 import { silentLogger } from '../core/log.js';
 import { WALL_MS, type Creds, type NsSet, type VigilEvent } from '../sensor/events.js';
-import type { ContainerInfo, ContainerLifecycleEvent } from '../containers/types.js';
+import type { ContainerInfo, ContainerLifecycleEvent } from '../containers/container-info.js';
 import type { ContainerRef } from '../core/container.js';
 import { readHostNs } from '../process/namespaces.js';
 import { HOST_CONTAINER } from '../core/container.js';
@@ -14,7 +14,7 @@ import type { MetricName, Sample } from '../core/metric-names.js';
 import { EvalContext, type Environment, type MetricView, type Value } from './fields.js';
 import { show, type CompiledRule } from './loader.js';
 import type { RuleSet } from './ruleset.js';
-import type { OutputValue, RuleMatch } from './types.js';
+import type { OutputValue, RuleMatch } from './rule-match.js';
 
 export interface DetectorOptions {
   rules: RuleSet;

@@ -13,7 +13,7 @@ import { RuleError, RuleSet } from './ruleset.js';
 import { resolveField } from './fields.js';
 import { formatStatuses, runRules } from '../cli/rules.js';
 import { Writable } from 'node:stream';
-import type { RuleMatch } from './types.js';
+import type { RuleMatch } from './rule-match.js';
 
 const REPO = join(import.meta.dirname, '../../../..');
 const FALCO_RULES = join(REPO, '..', 'shared', 'falco', 'falco_rules.yaml');

@@ -6,11 +6,11 @@
 // per event, that memoises the costly lookups). A getter returns undefined when the event does not
 // have the field: comparisons with an absent field are false (see docs/rules.md).
 import { readlinkSync, readFileSync, statSync } from 'node:fs';
-import { detailedSyscalls, decodeSyscallDetails, type SyscallRecord } from '../sensor/syscall-details.js';
+import { DETAIL_FIELD_TYPES, detailedSyscalls, SYSCALL_DETAIL_FIELDS } from '../sensor/syscall-details.js';
 import { CAPABILITIES } from '../sensor/names.js';
 import { EVENT_KINDS, NS_NAMES, type NsName } from '../sensor/layout.js';
 import { WALL_MS, type Creds, type EventContainer, type NsSet, type SyscallDetails, type VigilEvent } from '../sensor/events.js';
-import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/types.js';
+import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/container-info.js';
 import type { ContainerRef } from '../core/container.js';
 import { METRICS, type MetricName } from '../core/metric-names.js';
 import { NameSet, commOf, environ, idName, l4proto, parseCidr, processAgeNs, resultName, sessionIds } from './falco-data.js';
@@ -305,36 +305,15 @@ function fdSocketFamily(c: EvalContext, fd: number): Value {
   });
 }
 
-/** Keys the per-call syscall decoders can produce, and which calls produce each. */
-export const SYSCALL_ARG_TYPES = new Map<string, FieldType>();
+/**
+ * Keys the per-call syscall decoders can produce, and which calls produce each: from the sensor's
+ * explicit per-call schema (SYSCALL_DETAIL_FIELDS, held against the decoders by its test).
+ */
+export const SYSCALL_ARG_TYPES: ReadonlyMap<string, FieldType> = new Map(Object.entries(DETAIL_FIELD_TYPES));
 export const SYSCALL_ARG_KEYS: ReadonlyMap<string, readonly string[]> = (() => {
   const keys = new Map<string, string[]>();
   for (const name of detailedSyscalls()) {
-    const rec: SyscallRecord = {
-      name,
-      arch: 'x86_64',
-      flags: 0xffffffff,
-      arg: () => 0,
-      argS32: () => 0,
-      argU32: () => 0,
-      argHex: () => '0x0',
-      strs: ['', '', ''],
-      callerPidNs: 1,
-      targetPid: 0,
-      targetPidNs: 0,
-      targetCgroupId: 0,
-      targetNsType: 0,
-      targetNsIno: 0,
-      detail: 0,
-    };
-    const out: SyscallDetails = {};
-    for (const cmd of [0, 5]) {
-      rec.argU32 = () => cmd;
-      decodeSyscallDetails(rec, out);
-    }
-    for (const [k, v] of Object.entries(out)) {
-      SYSCALL_ARG_TYPES.set(k, Array.isArray(v) ? 'list' : typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'string');
-      if (k === 'str_truncated') continue;
+    for (const k of SYSCALL_DETAIL_FIELDS[name] ?? []) {
       const l = keys.get(k) ?? [];
       l.push(name);
       keys.set(k, l);

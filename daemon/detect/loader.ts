@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YNode, type Pair, type YAMLMap } from 'yaml';
 import { parseDuration } from '../../common/duration.js';
 import { VigilError } from '../core/errors.js';
-import type { RuleInfo, RuleKind } from './types.js';
+import type { RuleInfo, RuleKind } from './rule-match.js';
 import { ACTIONS, SEVERITIES, type ActionName, type Severity } from '../core/severity.js';
 import { resolveField, type EvalContext, type Getter, type ResolvedField, type Value } from './fields.js';
 import { ConditionError, Parser, type Node, type Op, type Scope, CMP_OPS, LIST_OPS, WORD_OPS } from './parser.js';

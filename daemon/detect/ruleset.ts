@@ -3,7 +3,7 @@
 // probes must send for these rules (system calls, watched paths). Immutable once built.
 import { compileRuleFiles, type CompiledRule, type CompiledSet, type RuleFileError, type RuleStatus } from './loader.js';
 import { HANDLER_KINDS, pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
-import type { RuleInfo } from './types.js';
+import type { RuleInfo } from './rule-match.js';
 import { Handler, syscallTable, type Arch } from '../sensor/syscalls.js';
 import type { SyscallEntry, WatchEntry } from '../sensor/native.js';
 import { USER_WATCH_ID_BASE, validateWatch } from '../sensor/watches.js';

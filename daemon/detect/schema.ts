@@ -10,7 +10,7 @@ import { durationPattern } from '../../common/duration.js';
 import { anyCase, schemaDocument, type JsonSchema } from '../../common/json-schema.js';
 import { CMP_OPS, WORD_OPS } from './parser.js';
 import { ITEM_KEYS, PRIORITY_ALIASES } from './loader.js';
-import type { RuleKind } from './types.js';
+import type { RuleKind } from './rule-match.js';
 import { ACTIONS, SEVERITIES } from '../core/severity.js';
 
 const KINDS: readonly RuleKind[] = ['event', 'sequence', 'threshold', 'metric'];

@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import type { RuleMatch } from '../detect/types.js';
+import type { RuleMatch } from '../detect/rule-match.js';
 import type { QueryResult, SeriesId } from '../metrics/series.js';
 import type { MetricName, Sample } from '../core/metric-names.js';
 import { ForecastEngine, WARNING_POINTS, type SeriesSource } from './engine.js';
 import { ForecastWorkerError } from './errors.js';
 import { generate, ramp } from './generate.js';
 import { ForecastWorker, type WorkerRequest } from './pool.js';
-import type { SeriesInput, SeriesResult } from './types.js';
+import type { SeriesInput, SeriesResult } from './series-fit.js';
 
 const MiB = 1 << 20;
 const STEP = 5000;

@@ -19,7 +19,7 @@ import { totalmem } from 'node:os';
 
 import type { ContainerRef } from '../core/container.js';
 import { HOST_CONTAINER } from '../core/container.js';
-import type { RuleInfo, RuleMatch } from '../detect/types.js';
+import type { RuleInfo, RuleMatch } from '../detect/rule-match.js';
 import type { Severity } from '../core/severity.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { QueryResult, SeriesId } from '../metrics/series.js';
@@ -28,7 +28,7 @@ import type { Keyspace } from '../store/store.js';
 import { humanDuration, severityForLead } from './exhaustion.js';
 import { MIN_POINTS, MAX_FIT_POINTS } from './models.js';
 import { ForecastWorker, type ForecastWorkerOptions, type ForecastWorkerStats } from './pool.js';
-import type { AnomalyFinding, SeriesInput, SeriesResult } from './types.js';
+import type { AnomalyFinding, SeriesInput, SeriesResult } from './series-fit.js';
 import type { Forecast, ForecastModel } from '../core/forecast.js';
 
 /** A forecast resource: the series, the limit it heads for, and what the warning says. */

@@ -8,7 +8,7 @@ import { exhaustion, humanDuration, severityForLead } from './exhaustion.js';
 import { generate, ramp, type Shape } from './generate.js';
 import { candidates, forecastSeries, findAnomalies, linearForecast, mayUseProphet } from './models.js';
 import { coverage, currentTrend, detectPeriod, mase } from './stats.js';
-import type { SeriesInput } from './types.js';
+import type { SeriesInput } from './series-fit.js';
 import type { ForecastPoint } from '../core/forecast.js';
 
 const MiB = 1 << 20;

@@ -13,7 +13,7 @@
 import { changepoints, etsForecast, mstlForecast, prophetForecast, type ModelOutput } from './augurs.js';
 import { exhaustion } from './exhaustion.js';
 import { currentTrend, detectPeriod, linearFit, mase, median, normalQuantile, robustSd } from './stats.js';
-import type { AnomalyFinding, SeriesInput, SeriesResult } from './types.js';
+import type { AnomalyFinding, SeriesInput, SeriesResult } from './series-fit.js';
 import type { Forecast, ForecastModel, ForecastPoint } from '../core/forecast.js';
 
 export const MIN_POINTS = 12;

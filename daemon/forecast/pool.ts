@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 
 import { silentLogger, type Logger } from '../core/log.js';
 import { ForecastWorkerError } from './errors.js';
-import type { SeriesInput, SeriesResult } from './types.js';
+import type { SeriesInput, SeriesResult } from './series-fit.js';
 
 export interface WorkerRequest {
   id: number;

@@ -1,5 +1,5 @@
 // The sampler over fixture trees (test/fixtures/cgroup-v2, cgroup-v1) whose files follow the kernel's
-// documentation: every metric of types.ts from the right file, unlimited limits leave no sample,
+// documentation: every metric of core/metric-names.ts from the right file, unlimited limits leave no sample,
 // cpu_usage_cores from two samples, a vanished cgroup, a controller that goes away, handle reuse.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 
-import { fixtureLayout } from './layout.js';
+import { fixtureLayout } from './cgroup-layout.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 import type { MetricName, Sample } from '../core/metric-names.js';
 

@@ -1,8 +1,8 @@
 // The sampler: reads one target's cgroup files (and a few procfs files) and turns them into Samples
-// named as in types.ts. A target is a container (its cgroup path, relative to every hierarchy's root)
+// named as in core/metric-names.ts. A target is a container (its cgroup path, relative to every hierarchy's root)
 // or the host (cgroup path '' or '/').
 //
-// Per target the sampler keeps a plan (which files exist, in which hierarchy: see layout.ts), the
+// Per target the sampler keeps a plan (which files exist, in which hierarchy: see cgroup-layout.ts), the
 // previous CPU reading (cpu_usage_cores is the usage delta over the wall-clock delta between two
 // samples of that target) and, through FileReader, the open handles of its files.
 //
@@ -44,7 +44,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { silentLogger, type Logger } from '../core/log.js';
-import { detectCgroupLayout, procsRoots, sourceOf, type CgroupLayout } from './layout.js';
+import { detectCgroupLayout, procsRoots, sourceOf, type CgroupLayout } from './cgroup-layout.js';
 import {
   cpuQuotaV1,
   parseBlkioRwstat,

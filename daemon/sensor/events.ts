@@ -49,7 +49,7 @@ export interface ProcInfo {
 
 /**
  * Container identity of an event (the `container` object of docs/events.md), set by the container
- * enricher. The same shape as ContainerRef of daemon/containers/types.ts, spelled out here so the
+ * enricher. The same shape as ContainerRef of daemon/core/container.ts, spelled out here so the
  * sensor does not import a later stage.
  */
 export interface EventContainer {

@@ -1,6 +1,6 @@
 // The sensor over a fake NativeSensor: configuration order, decode + enrich + deliver, bounded
 // queues, corrupt input, native failures, stats, logs, and record -> replay.
-import { ProcessEnricher } from '../process/enricher.js';
+import { ProcessEnricher } from '../process/process-enricher.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';

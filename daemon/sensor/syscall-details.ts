@@ -235,6 +235,111 @@ const DETAILERS: ReadonlyMap<string, Detailer> = new Map<string, Detailer>([
   ],
 ]);
 
+/** How a detail field reads in rules (docs/fields.md `evt.arg.<name>`): the rule language's types. */
+export type DetailType = 'string' | 'number' | 'bool' | 'list';
+
+/** The type of every per-call field: a field added to SyscallDetails fails the build until typed here. */
+export const DETAIL_FIELD_TYPES: { readonly [K in keyof SyscallDetails]-?: DetailType } = {
+  source: 'string',
+  target: 'string',
+  fstype: 'string',
+  mount_flags: 'string',
+  mount_flag_names: 'list',
+  umount_flags: 'number',
+  new_root: 'string',
+  put_old: 'string',
+  path: 'string',
+  module_len: 'number',
+  module_params: 'string',
+  module_path: 'string',
+  module_flags: 'number',
+  module_name: 'string',
+  bpf_cmd: 'string',
+  bpf_prog_type: 'number',
+  bpf_map_type: 'number',
+  ptrace_request: 'string',
+  target_pid: 'number',
+  target_pid_ns: 'number',
+  target_cgroup_id: 'number',
+  target_outside_pid_ns: 'bool',
+  perf_type: 'number',
+  cpu: 'number',
+  kexec_flags: 'number',
+  uffd_flags: 'number',
+  io_uring_entries: 'number',
+  mount_fd: 'number',
+  open_flags: 'string',
+  memfd_name: 'string',
+  memfd_flags: 'number',
+  memfd_flag_names: 'list',
+  mode: 'string',
+  file_type: 'string',
+  dev_major: 'number',
+  dev_minor: 'number',
+  keyctl_cmd: 'number',
+  fd: 'number',
+  nstype: 'number',
+  target_ns_type: 'string',
+  target_ns_ino: 'number',
+  socket_domain: 'string',
+  socket_type: 'string',
+  socket_protocol: 'number',
+  sock_family: 'string',
+  new_fd: 'number',
+  mode_names: 'list',
+  new_uid: 'number',
+  new_gid: 'number',
+  str_truncated: 'bool',
+  root_host_fs: 'bool',
+  mount_path: 'string',
+};
+
+export type DetailField = keyof SyscallDetails;
+
+/**
+ * The per-call schema: for each call with a decoder above, the fields that decoder can fill (some
+ * only when the record says so: ptrace's target_pid_ns, target_cgroup_id and target_outside_pid_ns
+ * with VG_SC_TARGET_VALID, setns's target_ns_* with VG_SC_NS_TARGET_VALID, open_by_handle_at's
+ * mount_path with VG_SC_STR0_RESOLVED, bpf's prog or map type by command). `str_truncated` is not
+ * listed: any call's record may set it. The rule compiler takes from this which calls can carry an
+ * `evt.arg.<name>` (daemon/detect/fields.ts); syscall-details.test.ts holds it against the decoders,
+ * so a decoder that fills a field not listed here, or no longer fills one that is, fails the tests.
+ */
+export const SYSCALL_DETAIL_FIELDS: Readonly<Record<string, readonly DetailField[]>> = {
+  ...Object.fromEntries(CRED_ARG.map(([name, key]) => [name, [key]])),
+  socket: ['socket_domain', 'socket_type', 'socket_protocol'],
+  dup: ['fd', 'sock_family'],
+  dup2: ['fd', 'new_fd', 'sock_family'],
+  dup3: ['fd', 'new_fd', 'sock_family'],
+  chmod: ['path', 'mode', 'mode_names'],
+  fchmod: ['fd', 'path', 'mode', 'mode_names'],
+  fchmodat: ['path', 'mode', 'mode_names'],
+  fchmodat2: ['path', 'mode', 'mode_names'],
+  mkdir: ['path', 'mode'],
+  mkdirat: ['path', 'mode'],
+  mount: ['source', 'target', 'fstype', 'mount_flags', 'mount_flag_names'],
+  umount2: ['target', 'umount_flags'],
+  pivot_root: ['new_root', 'put_old', 'root_host_fs'],
+  chroot: ['path', 'root_host_fs'],
+  init_module: ['module_len', 'module_params'],
+  finit_module: ['fd', 'module_path', 'module_params', 'module_flags'],
+  delete_module: ['module_name'],
+  bpf: ['bpf_cmd', 'bpf_prog_type', 'bpf_map_type'],
+  ptrace: ['ptrace_request', 'target_pid', 'target_pid_ns', 'target_cgroup_id', 'target_outside_pid_ns'],
+  process_vm_writev: ['target_pid'],
+  perf_event_open: ['perf_type', 'target_pid', 'cpu'],
+  kexec_load: ['kexec_flags'],
+  kexec_file_load: ['kexec_flags'],
+  userfaultfd: ['uffd_flags'],
+  io_uring_setup: ['io_uring_entries'],
+  open_by_handle_at: ['mount_fd', 'open_flags', 'mount_path'],
+  memfd_create: ['memfd_name', 'memfd_flags', 'memfd_flag_names'],
+  mknod: ['path', 'mode', 'file_type', 'dev_major', 'dev_minor'],
+  mknodat: ['path', 'mode', 'file_type', 'dev_major', 'dev_minor'],
+  keyctl: ['keyctl_cmd'],
+  setns: ['fd', 'nstype', 'target_ns_type', 'target_ns_ino'],
+};
+
 /** Adds the per-call fields of `r` to `out` (nothing for calls without a decoder). */
 export function decodeSyscallDetails(r: SyscallRecord, out: SyscallDetails): void {
   DETAILERS.get(r.name)?.(r, out);

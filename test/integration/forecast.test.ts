@@ -20,7 +20,7 @@ import { AlertStore } from '../../daemon/alerts/store.js';
 import { GrpcApi } from '../../daemon/api/grpc.js';
 import { clientConstructors } from '../../daemon/api/proto.js';
 import type { DaemonServices } from '../../daemon/api/services.js';
-import type { RuleMatch } from '../../daemon/detect/types.js';
+import type { RuleMatch } from '../../daemon/detect/rule-match.js';
 import { ForecastEngine } from '../../daemon/forecast/engine.js';
 import { silentLogger } from '../../daemon/core/log.js';
 import { MetricsCollector } from '../../daemon/metrics/collector.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { MetricsCollector, type SweepStats } from '../../daemon/metrics/collector.js';
-import { detectCgroupLayout, fixtureLayout, type CgroupLayout } from '../../daemon/metrics/layout.js';
+import { detectCgroupLayout, fixtureLayout, type CgroupLayout } from '../../daemon/metrics/cgroup-layout.js';
 import { Sampler, type MetricsTarget } from '../../daemon/metrics/sampler.js';
 import type { MetricName, Sample } from '../../daemon/core/metric-names.js';
 import { BUSYBOX, runcMissing, startContainer, uniqueId, type Container, type ContainerOptions } from '../runc.js';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Responses, enforceEntries, parseProcStat, thawCgroup } from '../../daemon/alerts/responses.js';
-import type { Alert } from '../../daemon/alerts/types.js';
+import type { Alert } from '../../daemon/alerts/alert.js';
 import { loadNative } from '../../daemon/sensor/addon.js';
 import type { NativeSensor } from '../../daemon/sensor/native.js';
 import { cgroupIdOf, readCgroupMounts } from '../../daemon/containers/cgroupfs.js';

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { RuleMatch } from '../../daemon/detect/types.js';
+import type { RuleMatch } from '../../daemon/detect/rule-match.js';
 import { execAsync, runcMissing, startContainer, type Container } from '../runc.js';
 import { BPF, assertPrerequisites } from './harness.js';
 import { DetectHarness, HELPER_MOUNT, buildHelpers, helperMount, plant, type Helpers } from './detect-harness.js';

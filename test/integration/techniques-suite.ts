@@ -13,7 +13,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { RuleMatch } from '../../daemon/detect/types.js';
+import type { RuleMatch } from '../../daemon/detect/rule-match.js';
 import type { SensorStats } from '../../daemon/sensor/sensor.js';
 import { execAsync, runcMissing, startContainer, type Container, type ContainerOptions } from '../runc.js';
 import { BPF, assertPrerequisites } from './harness.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cefSeverity, SEVERITIES } from '../record.js';
+import { cefSeverity, SEVERITIES } from '../core/record.js';
 import { alertItem, makeEvent } from '../../../test/forwarder-fakes.js';
 import { escapeExtension, escapeHeader, formatCef, recordToCef } from './cef.js';
 

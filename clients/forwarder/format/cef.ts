@@ -2,7 +2,7 @@
 // In the header '|' and '\' are escaped by a backslash; in extension values '=' and '\' are, and line
 // breaks are written as \n or \r. Extension keys are fixed ASCII names, never escaped. Over syslog the
 // CEF line is the MSG of an RFC 5424 message (format/syslog.ts).
-import { cefSeverity, containerOf, enumName, recordTimeMs, severityName, summary, toDocument, type ForwardRecord } from '../record.js';
+import { cefSeverity, containerOf, enumName, recordTimeMs, severityName, summary, toDocument, type ForwardRecord } from '../core/record.js';
 
 export function escapeHeader(value: string): string {
   return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|\r|\n/g, ' ');

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { FalcoSink } from '../sinks/http.js';
 import { makeAlert } from '../../../test/forwarder-fakes.js';
-import type { ForwardRecord } from '../record.js';
+import type { ForwardRecord } from '../core/record.js';
 import { FALCO_PRIORITY, falcoJson, falcoTime } from './falco.js';
 import { parseConfig } from '../config.js';
 

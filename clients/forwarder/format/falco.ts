@@ -3,8 +3,8 @@
 // capitalised level), `output` (Falco's line: time, priority, the rendered output), `output_fields`
 // (field -> value; at least evt.time, which falcosidekick requires), `source`, `tags`, `hostname`.
 // Pure functions over the generated Alert message; `vigil tail -o falco` uses them too.
-import type { Alert } from '../record.js';
-import { severityName, type Severity } from '../record.js';
+import type { Alert } from '../core/record.js';
+import { severityName, type Severity } from '../core/record.js';
 
 /** Falco's names of the eight levels (vigil's severities are Falco's levels, lower case). */
 export const FALCO_PRIORITY: Readonly<Record<Severity, string>> = {

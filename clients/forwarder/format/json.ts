@@ -1,6 +1,6 @@
 // JSON bodies for HTTP sinks: Splunk HEC events, Elasticsearch/OpenSearch _bulk NDJSON, and a plain
 // webhook array. Pure functions; the transport lives in sinks/http.ts.
-import { recordTimeMs, toDocument, type ForwardRecord } from '../record.js';
+import { recordTimeMs, toDocument, type ForwardRecord } from '../core/record.js';
 
 export interface HecOptions {
   hostname: string;

@@ -2,7 +2,7 @@
 // transports. Pure functions: the transport lives in sinks/syslog.ts.
 //
 //   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD-ID PARAM="value" ...] MSG
-import { containerOf, enumName, recordTime, severityName, summary, syslogSeverity, toDocument, type ForwardRecord } from '../record.js';
+import { containerOf, enumName, recordTime, severityName, summary, syslogSeverity, toDocument, type ForwardRecord } from '../core/record.js';
 
 const FACILITIES: Record<string, number> = {
   kern: 0,

@@ -5,11 +5,11 @@
 // retried with backoff, so nothing is lost while an operator fixes the receiver or the config.
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { SinkError } from '../errors.js';
+import { SinkError } from '../core/errors.js';
 import { bulkBody, bulkResults, hecBody, webhookBody, type HecOptions } from '../format/json.js';
 import { falcoJson } from '../format/falco.js';
-import type { ForwardRecord } from '../record.js';
-import type { Sink } from '../pipeline.js';
+import type { ForwardRecord } from '../core/record.js';
+import type { Sink } from '../core/sink.js';
 
 export interface HttpResponse {
   status: number;

@@ -4,9 +4,9 @@
 // duplicate window is stored once. Many hosts publishing into one stream is the path to a fleet.
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
-import { SinkError } from '../errors.js';
-import { containerOf, enumName, severityName, toDocument, type ForwardRecord } from '../record.js';
-import type { Sink } from '../pipeline.js';
+import { SinkError } from '../core/errors.js';
+import { containerOf, enumName, severityName, toDocument, type ForwardRecord } from '../core/record.js';
+import type { Sink } from '../core/sink.js';
 
 export interface NatsSinkOptions {
   servers: string[];

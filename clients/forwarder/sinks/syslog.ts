@@ -8,11 +8,11 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { SinkError } from '../errors.js';
+import { SinkError } from '../core/errors.js';
 import { recordToCef } from '../format/cef.js';
 import { formatRfc5424, octetCounted, recordToRfc5424, type SyslogOptions } from '../format/syslog.js';
-import { severityName, syslogSeverity, recordTime, type ForwardRecord } from '../record.js';
-import type { Sink } from '../pipeline.js';
+import { severityName, syslogSeverity, recordTime, type ForwardRecord } from '../core/record.js';
+import type { Sink } from '../core/sink.js';
 
 export interface SyslogSinkOptions extends SyslogOptions {
   transport: 'udp' | 'tcp' | 'tls';

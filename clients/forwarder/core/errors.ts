@@ -1,7 +1,7 @@
 // Errors of the forwarder: vigil's one base class (common/errors.ts) with a stable `code`, one
 // subclass per idea. Clients do not import daemon/ modules, so the forwarder has its own small set of
 // codes (following the daemon's naming).
-import { CodedError } from '../../common/errors.js';
+import { CodedError } from '../../../common/errors.js';
 
 export type ForwardErrorCode = 'VIGIL_USAGE' | 'VIGIL_CONFIG' | 'VIGIL_FORWARD_STATE' | 'VIGIL_FORWARD_SINK' | 'VIGIL_FORWARD_SOURCE';
 

@@ -1,8 +1,9 @@
 // What flows through the forwarder: the messages of Events.Subscribe (generated from proto/, never
 // hand-copied), and the plain JSON documents the sinks ship. Alerts carry `seq`, the resume point;
 // events carry none and are forwarded at most once (the daemon keeps no event history to replay).
-import type { Alert__Output } from '../../proto/gen/vigil/v1/Alert.js';
-import type { Event__Output } from '../../proto/gen/vigil/v1/Event.js';
+import type { Alert__Output } from '../../../proto/gen/vigil/v1/Alert.js';
+import type { Event__Output } from '../../../proto/gen/vigil/v1/Event.js';
+import { SEVERITIES, type Severity } from '../../../common/severity.js';
 
 export type Alert = Alert__Output;
 export type Event = Event__Output;
@@ -17,9 +18,8 @@ export type StreamItem =
 /** What a sink ships: an alert (with its seq) or an event. */
 export type ForwardRecord = Extract<StreamItem, { type: 'alert' }> | Extract<StreamItem, { type: 'event' }>;
 
-/** The eight levels, most severe first: index = syslog severity (RFC 5424 section 6.2.1). */
-export const SEVERITIES = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+// The eight levels, most severe first (common/severity.ts): index = syslog severity (RFC 5424 section 6.2.1).
+export { SEVERITIES, type Severity };
 
 /** "SEVERITY_WARNING" -> "warning"; an unknown or unset severity counts as informational. */
 export function severityName(s: string | number): Severity {

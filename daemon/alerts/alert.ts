@@ -1,7 +1,7 @@
 // Alerts: what security teams see, page on and act on. Built from detection matches; persisted before
 // they are published; every state change and response is recorded on the alert itself.
 import type { ContainerRef } from '../core/container.js';
-import type { MetricMatch, OutputValue } from '../detect/types.js';
+import type { MetricMatch, OutputValue } from '../detect/rule-match.js';
 import type { ActionName, Severity } from '../core/severity.js';
 import type { Forecast } from '../core/forecast.js';
 import type { VigilEvent } from '../sensor/events.js';

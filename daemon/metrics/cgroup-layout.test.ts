@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { layoutFromMounts, parseMountinfo, procsRoots, sourceOf } from './layout.js';
+import { layoutFromMounts, parseMountinfo, procsRoots, sourceOf } from './cgroup-layout.js';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu

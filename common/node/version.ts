@@ -27,11 +27,11 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
 
 let cached: BuildInfo | undefined;
 
-/** dist/js/common/version.js -> <package>/package.json and <package>/dist/build-info.json. */
+/** dist/js/common/node/version.js -> <package>/package.json and <package>/dist/build-info.json. */
 export function buildInfo(): BuildInfo {
   cached ??= {
-    version: text(readJson(new URL('../../../package.json', import.meta.url))?.version) ?? 'unknown',
-    commit: text(readJson(new URL('../../build-info.json', import.meta.url))?.commit) ?? 'unknown',
+    version: text(readJson(new URL('../../../../package.json', import.meta.url))?.version) ?? 'unknown',
+    commit: text(readJson(new URL('../../../build-info.json', import.meta.url))?.commit) ?? 'unknown',
     api: API_VERSION,
   };
   return cached;
