@@ -6,7 +6,7 @@
 # counters at the end. RSS is the daemon process's: every thread (the forecast worker too) shares it.
 # Budgets (docs/architecture.md, performance budgets): under 100 MB idle, under 200 MB at 100k events/s.
 # Usage: bench/footprint.sh [IDLE_SECONDS=180] [LOAD_SECONDS=40]   (LOAD_SECONDS=0: idle only)
-# Env: VIGILD (the launcher, default bin/vigild; to compare node flags side by side),
+# Env: VIGILD (the launcher, default bin/vigild; one that execs node, to compare flags side by side),
 #      SUBSCRIBERS (default 20), SMAPS (a file: /proc/PID/smaps at the end of the idle window).
 # Idle is read after 180 s by default: the first forecasts run about 60 s in (once series have 12
 # points) and the worker's WASM memory settles by about 150 s.
@@ -63,6 +63,10 @@ done
 awk '/^[0-9a-f]+-[0-9a-f]+ /{name = (NF >= 6 ? $6 : "[anon]")} /^Rss:/{rss[name] += $2}
 	END {for (m in rss) if (rss[m] >= 1024) printf "%d %s\n", rss[m] / 1024, m}' "/proc/$daemon/smaps" |
 	sort -rn | head -8 | awk '{printf "  %4d MB  %s\n", $1, $2}'
+# RSS counts every mapped page once per mapping: node's text, shared with every node process on the
+# host, in full, and the ring buffer's data twice (libbpf maps it twice so that a record that wraps
+# reads as one). PSS shares each page among its mappings; private pages are this process's alone.
+echo "  PSS $(awk '/^Pss:/{print int($2/1024)}' "/proc/$daemon/smaps_rollup") MB, private $(awk '/^Private_(Clean|Dirty):/{s += $2} END {print int(s/1024)}' "/proc/$daemon/smaps_rollup") MB (context only: the budget is RSS)"
 # The main thread's V8 heap by space (the forecast worker's is not in these), committed MB.
 echo "  main V8 heap: $(curl -s --max-time 10 "http://127.0.0.1:$port/metrics" | awk -F'[="}]+' '/^nodejs_heap_space_size_total_bytes/ && $NF > 0 {printf "%s %d, ", $2, $NF / 1048576}')external $(($(metric 'nodejs_external_memory_bytes') / 1048576))"
 [ -n "${SMAPS:-}" ] && cp "/proc/$daemon/smaps" "$SMAPS"
