@@ -75,8 +75,9 @@ echo "  main V8 heap: $(curl -s --max-time 10 "http://127.0.0.1:$port/metrics" |
 mean=$((sum / n))
 # What "idle" was: the events the sensor decoded meanwhile (every process on the host, other users'
 # tests included), the targets sampled and the containers running.
-events=$(( ($(metric 'vigil_events_total') - events0) / (SECONDS - t0) ))
-echo "idle window: ${events} events/s decoded, $(metric 'vigil_metrics_sweep_targets') targets sampled, $(metric 'vigil_containers\\{state="running"') containers running on the host"
+events1=$(metric 'vigil_events_total')
+if [ "$events0" -gt 0 ] && [ "$events1" -gt 0 ]; then events="$(((events1 - events0) / (SECONDS - t0))) events/s"; else events="(/metrics did not answer) events/s"; fi
+echo "idle window: ${events} decoded, $(metric 'vigil_metrics_sweep_targets') targets sampled, $(metric 'vigil_containers\\{state="running"') containers running on the host"
 echo "IDLE RSS with one container, ${idle} s: mean ${mean} MB, max ${max} MB from 60 s on (budget 100 MB: $([ "$max" -lt 100 ] && echo met || echo NOT met)), machine load:$(uptime | sed 's/.*load average://')"
 [ "$load" -gt 0 ] || exit 0
 node dist/js/bench/subscribers.js "$dir/vigil.sock" "$subscribers" > "$dir/subs" & subs=$!
