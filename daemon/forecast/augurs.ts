@@ -1,6 +1,9 @@
 // The augurs models (Rust compiled to WASM): MSTL with an AutoETS trend, AutoETS alone, Prophet with
 // the wasmstan optimizer, and the normal-gamma changepoint detector. The .wasm files ship inside the
-// packages and are compiled from disk once per thread (initSync); nothing is fetched at run time.
+// packages and are compiled from disk once per thread (initSync), each on first use: a series needs
+// AutoETS from 24 points, MSTL only once a period shows and Prophet only past 100 points, so a young or
+// aperiodic host never pays for the others (about 1.5 MB each: compiled code and linear memory).
+// Nothing is fetched at run time.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,25 +19,41 @@ export interface ModelOutput {
   upper: number[];
 }
 
+/** The augurs WASM modules, by the file name they ship under (`<name>_bg.wasm`). */
+export type AugursModule = 'ets' | 'mstl' | 'prophet' | 'changepoint';
+const INIT: Record<AugursModule, (o: { module: Buffer }) => unknown> = {
+  ets: initEts,
+  mstl: initMstl,
+  prophet: initProphet,
+  changepoint: initChangepoint,
+};
+const compiled = new Set<AugursModule>();
+let wasmDir: string | undefined;
+
+/** Compiles and instantiates one module if this thread has not yet (synchronous: small files, a few ms). */
+export function loadModule(name: AugursModule): void {
+  if (compiled.has(name)) return;
+  wasmDir ??= dirname(createRequire(import.meta.url).resolve('@bsull/augurs/mstl'));
+  INIT[name]({ module: readFileSync(join(wasmDir, `${name}_bg.wasm`)) });
+  compiled.add(name);
+}
+
+/** Which modules this thread has compiled so far. */
+export function loadedModules(): AugursModule[] {
+  return [...compiled];
+}
+
 type ProphetOptimizer = ConstructorParameters<typeof Prophet>[0]['optimizer'];
 
-let loaded = false;
 let optimizer: ProphetOptimizer | undefined;
 
 /**
- * Compiles the WASM modules (idempotent). With `prophet: false` Prophet's Stan optimiser is left for
+ * Compiles every WASM module at once (idempotent), for benchmarks and tests that time fits without the
+ * first compile in them. With `prophet: false` Prophet's Stan optimiser is left for
  * loadProphetOptimizer(): it is about 16 MB of the worker's memory and only periodic series use it.
  */
 export async function loadAugurs(o: { prophet?: boolean } = {}): Promise<void> {
-  if (!loaded) {
-    const require = createRequire(import.meta.url);
-    const dir = dirname(require.resolve('@bsull/augurs/mstl'));
-    initMstl({ module: readFileSync(join(dir, 'mstl_bg.wasm')) });
-    initEts({ module: readFileSync(join(dir, 'ets_bg.wasm')) });
-    initChangepoint({ module: readFileSync(join(dir, 'changepoint_bg.wasm')) });
-    initProphet({ module: readFileSync(join(dir, 'prophet_bg.wasm')) });
-    loaded = true;
-  }
+  for (const m of Object.keys(INIT) as AugursModule[]) loadModule(m);
   if (o.prophet ?? true) await loadProphetOptimizer();
 }
 
@@ -49,10 +68,6 @@ export function prophetLoaded(): boolean {
   return optimizer !== undefined;
 }
 
-function need(): void {
-  if (!loaded) throw new Error('augurs not loaded: await loadAugurs() first');
-}
-
 function output(f: { point: number[]; intervals?: { lower: number[]; upper: number[] } | undefined }): ModelOutput {
   const point = Array.from(f.point);
   return { point, lower: f.intervals ? Array.from(f.intervals.lower) : point, upper: f.intervals ? Array.from(f.intervals.upper) : point };
@@ -60,7 +75,7 @@ function output(f: { point: number[]; intervals?: { lower: number[]; upper: numb
 
 /** AutoETS without seasonality (error, trend chosen by AICc; 'ZZN'). */
 export function etsForecast(values: readonly number[], horizon: number, level: number): ModelOutput {
-  need();
+  loadModule('ets');
   const m = new AutoETS(1, 'ZZN');
   try {
     m.fit(Float64Array.from(values));
@@ -72,7 +87,7 @@ export function etsForecast(values: readonly number[], horizon: number, level: n
 
 /** MSTL: seasonal components for each period, AutoETS on the seasonally adjusted rest. */
 export function mstlForecast(values: readonly number[], periods: readonly number[], horizon: number, level: number): ModelOutput {
-  need();
+  loadModule('mstl');
   const m = MSTL.ets(Uint32Array.from(periods));
   try {
     m.fit(Float64Array.from(values));
@@ -91,7 +106,7 @@ export function prophetForecast(
   horizon: number,
   level: number,
 ): ModelOutput {
-  need();
+  loadModule('prophet');
   if (!optimizer) throw new Error('Prophet optimizer not loaded: await loadProphetOptimizer() first');
   const m = new Prophet({
     optimizer: optimizer!,
@@ -115,7 +130,7 @@ export function prophetForecast(
 
 /** Changepoint indices (Bayesian online detection, normal-gamma prior) of a standardised series. */
 export function changepoints(values: readonly number[]): number[] {
-  need();
+  loadModule('changepoint');
   const d = ChangepointDetector.normalGamma();
   try {
     return Array.from(d.detectChangepoints(Float64Array.from(values)).indices);

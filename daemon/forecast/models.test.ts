@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import { loadAugurs } from './augurs.js';
 import { exhaustion, humanDuration, severityForLead } from './exhaustion.js';
 import { generate, ramp, type Shape } from './generate.js';
-import { candidates, forecastSeries, findAnomalies, linearForecast, mayUseProphet } from './models.js';
+import { candidates, forecastSeries, findAnomalies, linearForecast, mayUseProphet, modelsFor } from './models.js';
 import { coverage, currentTrend, detectPeriod, mase } from './stats.js';
 import type { SeriesInput } from './series-fit.js';
 import type { ForecastPoint } from '../core/forecast.js';
@@ -72,6 +72,21 @@ describe('model choice', () => {
     const seasonal = generate('hourly_seasonal', 480, 1);
     assert.equal(mayUseProphet(input(seasonal.times, seasonal.values, { models: ['linear', 'mstl'] })), false);
     assert.equal(mayUseProphet(input(short.times, short.values, { model: 'prophet' })), true);
+  });
+
+  test('the WASM modules a series may need (the worker compiles only these): none when short, ETS alone when aperiodic', () => {
+    const series = (shape: Shape, n: number, extra: Partial<SeriesInput> = {}): SeriesInput => {
+      const g = generate(shape, n, 1);
+      return input(g.times, g.values, extra);
+    };
+    assert.deepEqual(modelsFor(series('noise', 20)), []);
+    assert.deepEqual(modelsFor(series('noise', 36)), ['ets']);
+    assert.deepEqual(modelsFor(series('linear_leak', 480)), ['ets']);
+    assert.deepEqual(modelsFor(series('hourly_seasonal', 150)).sort(), ['ets', 'mstl']);
+    assert.deepEqual(modelsFor(series('hourly_seasonal', 480)).sort(), ['ets', 'mstl', 'prophet']);
+    assert.deepEqual(modelsFor(series('hourly_seasonal', 480, { models: ['linear', 'mstl'] })), ['mstl']);
+    // A model chosen earlier is compiled even when the candidates leave it out.
+    assert.deepEqual(modelsFor(series('noise', 20, { model: 'ets' })), ['ets']);
   });
 
   test('too few points: no forecast and the reason', () => {

@@ -108,15 +108,24 @@ export function stepOf(times: readonly number[]): number {
   return Math.max(1, median(gaps) || 1);
 }
 
-/** Whether forecastSeries may fit Prophet on this input (the worker loads Prophet's optimiser first). */
-export function mayUseProphet(input: SeriesInput): boolean {
+/**
+ * The augurs models forecastSeries may fit on this input: the candidates for its length and period
+ * (or the model it asks for), so the worker compiles their WASM modules (and Prophet's optimiser)
+ * before the fit's clock starts. The changepoint detector is compiled on its first use (an anomaly).
+ */
+export function modelsFor(input: SeriesInput): Exclude<ForecastModel, 'linear'>[] {
   const allowed = input.models ?? ALL_MODELS;
-  if (!allowed.includes('prophet')) return false;
-  if (input.model === 'prophet') return true;
   const n0 = Math.min(input.times.length, input.values.length);
   const n = Math.min(n0, MAX_FIT_POINTS);
-  if (n < 100) return false;
-  return candidates(n, detectPeriod(input.values.slice(n0 - n, n0)), allowed).includes('prophet');
+  const out = new Set(n >= MIN_POINTS ? candidates(n, detectPeriod(input.values.slice(n0 - n, n0)), allowed) : []);
+  if (input.model && allowed.includes(input.model)) out.add(input.model);
+  out.delete('linear');
+  return [...out] as Exclude<ForecastModel, 'linear'>[];
+}
+
+/** Whether forecastSeries may fit Prophet on this input (the worker loads Prophet's optimiser first). */
+export function mayUseProphet(input: SeriesInput): boolean {
+  return modelsFor(input).includes('prophet');
 }
 
 /** Fits, chooses and forecasts one series. Never throws for a model's failure (the baseline stands in). */

@@ -8,6 +8,13 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { ForecastWorkerError } from './errors.js';
 import type { SeriesInput, SeriesResult } from './series-fit.js';
 
+/**
+ * The worker's V8 heap. A fit allocates short-lived arrays of at most MAX_FIT_POINTS numbers, so a
+ * young generation of 4 MB (V8 would grow it to that of the main thread, 3 x --max-semi-space-size)
+ * costs no fit time and keeps the idle daemon smaller (docs/tuning.md, Memory).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 export interface WorkerRequest {
   id: number;
   input: SeriesInput;
@@ -111,7 +118,7 @@ export class ForecastWorker {
 
   private spawn(): Promise<void> {
     if (this.started++ > 0) this.counters.restarts++;
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { faults: this.faults } });
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { faults: this.faults }, resourceLimits: WORKER_LIMITS });
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (m: unknown): void => {
