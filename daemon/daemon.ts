@@ -34,6 +34,7 @@ import { SeriesStore } from './metrics/series.js';
 import { METRICS, type MetricName, type Sample } from './core/metric-names.js';
 import { ProcessEnricher } from './process/process-enricher.js';
 import { loadNative } from './sensor/addon.js';
+import { IdleTrim } from './core/idle-trim.js';
 import { VG_CFG_CONNECT_INET, VG_CFG_FAILED_EXEC } from './sensor/layout.js';
 import type { ProgramState, SyscallEntry, WatchEntry } from './sensor/native.js';
 import { hostArch, syscallTable, type Arch } from './sensor/syscalls.js';
@@ -55,6 +56,7 @@ export class Daemon {
   private series: SeriesStore | undefined;
   private targets: TargetSet | undefined;
   private sensor: Sensor | undefined;
+  private idleTrim: IdleTrim | undefined;
   private registry: ContainerRegistry | undefined;
   private processes: ProcessEnricher | undefined;
   private collector: MetricsCollector | undefined;
@@ -178,6 +180,14 @@ export class Daemon {
       logger: this.log,
     });
     const ready = await this.sensor.open();
+    const native = loadNative();
+    const liveSensor = this.sensor;
+    this.idleTrim = new IdleTrim({
+      records: () => liveSensor.stats().records,
+      collect: typeof globalThis.gc === 'function' ? () => globalThis.gc?.() : undefined,
+      trim: () => native.trimMemory(),
+    });
+    this.idleTrim.start();
     const detector = this.detector;
     this.detectSub = this.sensor.subscribe((ev) => detector.evaluate(ev));
     if (enforce) {
@@ -546,6 +556,7 @@ export class Daemon {
       ['store', store && (() => store.close())],
     ];
     detectSub?.unsubscribe();
+    this.idleTrim?.stop();
     this.rules = undefined;
     this.alerts = undefined;
     this.detectSub = undefined;

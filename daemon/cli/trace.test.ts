@@ -72,7 +72,7 @@ function harness(over: Partial<TraceIo> = {}): Harness {
   const err = new Capture();
   let signal: ((s: NodeJS.Signals) => void) | undefined;
   const native = new FakeNative();
-  const mod: NativeModule = { createSensor: () => native, objects: () => ['process'] };
+  const mod: NativeModule = { createSensor: () => native, objects: () => ['process'], trimMemory: () => false };
   const io: TraceIo = {
     stdout: out,
     stderr: err,
@@ -166,6 +166,7 @@ test('failures exit 1 with the error code: not root, no BTF, addon failure', asy
       {
         loadNative: () => ({
           objects: () => [],
+          trimMemory: () => false,
           createSensor: () => {
             const n = new FakeNative();
             n.open = () => {

@@ -144,4 +144,6 @@ export interface NativeModule {
   createSensor(): NativeSensor;
   /** Names of the compiled-in probe objects. */
   objects(): string[];
+  /** glibc's malloc_trim(0): returns free malloc pages of every arena to the system; true when some were. */
+  trimMemory(): boolean;
 }

@@ -3,6 +3,7 @@
 // the work is in loader.cc, maps.cc and poller.cc.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <napi.h>
 #include <node_api.h>
 #include <unistd.h>
@@ -544,12 +545,19 @@ Napi::Value Objects(const Napi::CallbackInfo& info) {
   return names;
 }
 
+// Gives the malloc heaps' free pages back to the system (every arena, not only the main one): the
+// daemon calls it when idle, after a full GC, so a burst's peak does not stay resident.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   libbpf_log::Install();
   InstanceData* data = new InstanceData{Napi::Persistent(Sensor::Define(env))};
   env.SetInstanceData(data);
   exports.Set("createSensor", Napi::Function::New<CreateSensor>(env, "createSensor"));
   exports.Set("objects", Napi::Function::New<Objects>(env, "objects"));
+  exports.Set("trimMemory", Napi::Function::New<TrimMemory>(env, "trimMemory"));
   return exports;
 }
 
