@@ -852,6 +852,7 @@ struct vg_side {
 	bool raw;
 	bool matched;  /* out */
 	bool trunc;    /* out */
+	bool hidden;   /* out: the last component starts with '.' (and is not "." or "..") */
 };
 
 static __noinline int vg_file_side(struct vg_sc_scratch *s, struct vg_side *sd)
@@ -876,6 +877,8 @@ static __noinline int vg_file_side(struct vg_sc_scratch *s, struct vg_side *sd)
 	len = vg_clamp(len, VG_PATH_MAX);
 	__u32 b = vg_basename_off(s, len);
 	b = vg_clamp(b, len);
+	char c0 = s->pb.key.path[b & (VG_PATH_MAX - 1)], c1 = s->pb.key.path[(b + 1) & (VG_PATH_MAX - 1)];
+	sd->hidden = c0 == '.' && len - b >= 2 && !(len - b == 2 && c1 == '.');
 	/* every side of these calls changes a name (a link's source gains one): write watches apply */
 	if (vg_match(s, len, &s->pb.key.path[b & (VG_PATH_MAX - 1)], len - b, &id, true)) {
 		sd->matched = true;
@@ -956,7 +959,10 @@ static __noinline int vg_on_rename(struct pt_regs *regs, long ret, __u32 nr, __u
 	vg_file_side(s, &d);
 	bool m_src = a.matched, m_dst = d.matched, trunc = a.trunc || d.trunc;
 	__u32 plen = a.len, dlen = d.len, id_src = a.id, id_dst = d.id;
-	if (!(m_src || m_dst) || !vg_may_emit())
+	/* a successful rename to a hidden name is sent whatever the watch table says, as vg_on_create
+	 * sends hidden creations: moving a file or directory out of sight is how tools get hidden */
+	bool hide = op == VG_FILE_OP_RENAME && ret == 0 && d.hidden && !a.hidden;
+	if (!(m_src || m_dst || hide) || !vg_may_emit())
 		return 0;
 
 	struct vg_file *r = &s->rec.file.f;

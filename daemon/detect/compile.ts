@@ -617,7 +617,7 @@ export type OpenClass = 'watched' | 'watched writes' | 'all opens' | 'all write-
 export function ruleWatches(n: Node): { specs: WatchSpec[]; cls: OpenClass } {
   const specs = watchesOf(n);
   const kinds = kindsOf(n);
-  if (kinds !== null && kinds.size > 0 && [...kinds].every((k) => k === 'file') && !narrowsPaths(n) && !requiresCreatedFile(n) && mentionsPath(n)) {
+  if (kinds !== null && kinds.size > 0 && [...kinds].every((k) => k === 'file') && !narrowsPaths(n) && !sentByProbe(n) && mentionsPath(n)) {
     const write = requiresWrite(n);
     specs.push({ kind: write ? 'write-prefix' : 'prefix', path: '/' });
     return { specs, cls: write ? 'all write-opens' : 'all opens' };
@@ -628,11 +628,19 @@ export function ruleWatches(n: Node): { specs: WatchSpec[]; cls: OpenClass } {
   return { specs, cls: specs.every((s) => s.kind.startsWith('write-')) ? 'watched writes' : 'watched' };
 }
 
-/** The condition requires file.created = true: the probe sends some creations of unwatched files (vg_on_create). */
-export function requiresCreatedFile(n: Node): boolean {
-  if (n.t === 'and') return n.items.some(requiresCreatedFile);
-  if (n.t === 'or') return n.items.every(requiresCreatedFile);
-  return n.t === 'cmp' && n.field.def.name === 'file.created' && n.op === '=' && n.values.length === 1 && n.values[0] === 'true';
+/**
+ * The condition only holds for file events the probe sends whatever the watch table holds:
+ * creations (file.created = true; vg_on_create sends the hidden, executable and /dev ones) and
+ * renames to a hidden name (file.dest_name starting with "."; vg_on_rename).
+ */
+export function sentByProbe(n: Node): boolean {
+  if (n.t === 'and') return n.items.some(sentByProbe);
+  if (n.t === 'or') return n.items.every(sentByProbe);
+  if (n.t !== 'cmp' || n.rhs) return false;
+  const name = n.field.def.name;
+  if (name === 'file.created') return n.op === '=' && n.values.length === 1 && n.values[0] === 'true';
+  if (name === 'file.dest_name') return n.op === 'startswith' && n.values.length > 0 && n.values.every((v) => v.startsWith('.'));
+  return false;
 }
 
 /** One key a file or connect event may carry: its basename, its whole path, or a prefix of it (of file.path/net.path, of file.dest, or of the identity file.fs_path). */

@@ -634,7 +634,8 @@ test('path index: narrowing never drops a match (real rules, synthetic events) a
   const n = narrowed.narrowing('file', 'openat');
   assert.equal(n.always + n.keyed, narrowed.candidates('file', 'openat').length);
   assert.ok(n.keyed >= 10, `keyed ${n.keyed}`);
-  assert.ok(n.always <= 4, `always ${n.always}`);
+  // (the /proc magic-link rule is one: it keys on the argument as written, which the index does not hold)
+  assert.ok(n.always <= 5, `always ${n.always}`);
   const plain = file({ path: '/var/log/app.log' });
   assert.equal(narrowed.candidatesOf(plain as never).length, n.always);
   assert.ok(narrowed.candidatesOf(file({ path: '/etc/shadow' }) as never).length > n.always);

@@ -5,7 +5,7 @@
 // sees what runs instead of a rule that loads silently and never fires.
 import type { FieldDef } from './fields.js';
 import type { Node } from './parser.js';
-import { kindsOf, ruleWatches, syscallsOf, tracedSyscalls, watchesOf, type OpenClass } from './compile.js';
+import { kindsOf, ruleWatches, sentByProbe, syscallsOf, tracedSyscalls, watchesOf, type OpenClass } from './compile.js';
 
 export type RuleState = 'loaded' | 'skipped' | 'never';
 
@@ -27,7 +27,7 @@ const OPEN_CLASS_TEXT: Record<OpenClass, string> = {
   'all write-opens': 'every write-open, rename, link and unlink on the host (its path test cannot be done by the watch table)',
   'traversal opens': 'opens whose argument contains "../" (the traversal class)',
   'proc-link write-opens': 'write-opens whose argument starts with /proc/ (the proc-link class)',
-  none: 'nothing of its own (creations the probe always reports, or paths other rules watch)',
+  none: 'nothing of its own (creations and renames to hidden names the probe always reports, or paths other rules watch)',
 };
 
 export function openClassText(c: OpenClass): string {
@@ -37,12 +37,6 @@ export function openClassText(c: OpenClass): string {
 /** The probe sends connects to this address even with inet connects off (probes/syscalls.bpf.c). */
 const ALWAYS_SENT_ADDRESS = '169.254.169.254';
 const ADDRESS_FIELDS = new Set(['net.address', 'fd.sip', 'fd.rip', 'fd.dip']);
-
-/** The condition requires file.created = true: the probe sends some creations of unwatched files. */
-function requiresCreated(n: Node): boolean {
-  if (n.t === 'and') return n.items.some(requiresCreated);
-  return n.t === 'cmp' && n.field.name === 'file.created' && n.op === '=' && n.values.length === 1 && n.values[0] === 'true';
-}
 
 /** The condition requires the remote address to be one the probe always sends. */
 function alwaysSentAddress(n: Node): boolean {
@@ -99,7 +93,7 @@ export function conditionStatus(tree: Node): RuleStatus {
   for (const [n, d] of missing) notes.push(`${n} has no data (${d.nodata}): comparisons with it are false, so a "not" around one always holds`);
   const fileOnly = kinds !== null && [...kinds].every((k) => k === 'file');
   const opens = kinds === null || kinds.has('file') ? ruleWatches(tree).cls : undefined;
-  if (fileOnly && opens === 'none' && !requiresCreated(tree))
+  if (fileOnly && opens === 'none' && !sentByProbe(tree))
     return {
       state: 'never',
       reason:
