@@ -121,12 +121,19 @@ struct vg_config {
 	 * whatever file they reach, with the argument as written (Falco's fd.nameraw). 0: off. Written
 	 * with the watch table. */
 	__u32 traversal_id;
-	__u32 _pad0;
+	/* Watch id of the magic-link write class: write-intent opens whose path argument starts with
+	 * "/proc/" (a file reached through /proc/<pid>/fd/N or /proc/<pid>/exe, as CVE-2019-5736 does)
+	 * are sent with the argument as written. 0: off. Written with the watch table. */
+	__u32 proclink_id;
 };
 
 /* Watch table. A path matches when a prefix entry of the LPM trie covers it (an entry marked exact
  * must cover it whole), or when its last component is in the basename hash. */
 #define VG_WATCH_EXACT (1u << 0)
+/* Write watches (the vg_watch_write trie, same keys): entries that match only opens with write
+ * intent (O_WRONLY, O_RDWR, O_TRUNC, O_APPEND, O_CREAT) and both sides of rename, link, symlink
+ * and unlink, so a rule on writes below /etc costs nothing for the reads below it. */
+#define VG_WATCH_WRITE_ONLY (1u << 1)
 struct vg_watch_prefix_key {
 	__u32 prefixlen; /* in bits, as BPF_MAP_TYPE_LPM_TRIE wants */
 	char path[VG_WATCH_PATH_MAX]; /* paths are matched on their first VG_WATCH_PATH_MAX bytes */

@@ -36,6 +36,8 @@
 #define VG_O_CREAT 0100
 #define VG_O_TRUNC 01000
 #define VG_O_APPEND 02000
+/* the flags that make an open a write (Falco's evt.is_open_write, VG_FILE_WRITE) */
+#define VG_O_WRITE_INTENT (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT)
 #define VG_AT_FDCWD -100
 #define VG_AF_UNIX 1
 #define VG_AF_INET 2
@@ -71,6 +73,17 @@ struct {
 	__type(key, struct vg_watch_prefix_key);
 	__type(value, struct vg_watch_value);
 } vg_watch_prefix SEC(".maps");
+
+/* Write watches (common.h VG_WATCH_WRITE_ONLY): the same keys and exact-entry rule as
+ * vg_watch_prefix, looked up only for opens with write intent and for rename/link/symlink/unlink.
+ * A trie of their own, so no read entry shadows them and they shadow no read entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct vg_watch_prefix_key);
+	__type(value, struct vg_watch_value);
+} vg_watch_write SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -121,6 +134,8 @@ struct vg_neg_slot {
 	__u64 gen;
 	__u64 parent;
 	__u64 hash_len;
+	/* the file is below a write watch: the negative result holds for opens without write intent */
+	__u64 wmatch;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -185,6 +200,8 @@ struct vg_sc_scratch {
 	__u64 ident_dentry; /* vg_open_identity's argument */
 	__u32 ident_id;     /* and its match */
 	__u32 suffix_id;    /* vg_open_identity's suffix match */
+	__u32 write_id;     /* and its write-watch match */
+	__u32 raw_id;       /* vg_on_open: the watch id of the raw-argument class (traversal or proc link) */
 	struct vg_watch_suffix_key suffix;
 	char raw[VG_STR_MAX]; /* vg_open_raw: the path argument as written */
 };
@@ -298,40 +315,40 @@ static __always_inline struct vg_watch_value *vg_match_name(struct vg_sc_scratch
 	return bpf_map_lookup_elem(&vg_watch_name, &s->name);
 }
 
-/* Match s->pb.key.path (len bytes) against the prefix trie and, by its basename, the name hash.
+/* Match s->pb.key.path (len bytes) against one path trie (vg_watch_prefix or vg_watch_write).
  * An exact entry matches only when it is as long as the path; it shadows shorter prefix entries for
  * longer paths it is a prefix of (user space keeps exact entries outside prefix subtrees). */
-static __always_inline bool vg_match(struct vg_sc_scratch *s, __u32 len, const void *base, __u32 base_len,
-				     __u32 *id)
+static __always_inline struct vg_watch_value *vg_trie_match(void *trie, struct vg_sc_scratch *s, __u32 len)
 {
-	struct vg_watch_value *v, *v2;
+	struct vg_watch_value *v;
 
 	/* the trie holds VG_WATCH_PATH_MAX bytes: longer paths match prefix entries on those bytes */
 	__u32 klen = vg_clamp(len, VG_WATCH_PATH_MAX);
 	s->pb.key.prefixlen = klen * 8;
-	v = bpf_map_lookup_elem(&vg_watch_prefix, &s->pb.key);
-	if (v) {
-		if (!(v->flags & VG_WATCH_EXACT)) {
-			*id = v->id;
-			return true;
-		}
-		if (len > VG_WATCH_PATH_MAX)
-			goto name;
-		/* the entry found for len - 1 bytes is another one only when v is exactly len long */
-		s->pb.key.prefixlen = (klen - 1) * 8;
-		v2 = bpf_map_lookup_elem(&vg_watch_prefix, &s->pb.key);
-		if (v2 != v) {
-			*id = v->id;
-			return true;
-		}
-	}
-name:
-	v = vg_match_name(s, base, base_len);
-	if (v) {
-		*id = v->id;
-		return true;
-	}
-	return false;
+	v = bpf_map_lookup_elem(trie, &s->pb.key);
+	if (!v || !(v->flags & VG_WATCH_EXACT))
+		return v;
+	if (len > VG_WATCH_PATH_MAX || klen == 0)
+		return NULL;
+	/* the entry found for len - 1 bytes is another one only when v is exactly len long */
+	s->pb.key.prefixlen = (klen - 1) * 8;
+	return bpf_map_lookup_elem(trie, &s->pb.key) != v ? v : NULL;
+}
+
+/* Match s->pb.key.path (len bytes) against the prefix trie and, by its basename, the name hash;
+ * with write, also against the write trie (the caller modifies the file). */
+static __always_inline bool vg_match(struct vg_sc_scratch *s, __u32 len, const void *base, __u32 base_len,
+				     __u32 *id, bool write)
+{
+	struct vg_watch_value *v = vg_trie_match(&vg_watch_prefix, s, len);
+	if (!v)
+		v = vg_match_name(s, base, base_len);
+	if (!v && write)
+		v = vg_trie_match(&vg_watch_write, s, len);
+	if (!v)
+		return false;
+	*id = v->id;
+	return true;
 }
 
 /* One identity trie lookup for s->ident with the given magic; the exact-entry rule of vg_match. */
@@ -390,6 +407,7 @@ static __noinline bool vg_match_ident(struct vg_sc_scratch *s, __u32 magic, __u3
 #define VG_IDENT_MATCHED (1 << 16)
 #define VG_IDENT_TRUNCATED (1 << 17)
 #define VG_SUFFIX_MATCHED (1 << 18)
+#define VG_WRITE_MATCHED (1 << 19)
 
 struct vg_rev_ctx {
 	struct vg_sc_scratch *s;
@@ -423,6 +441,13 @@ __noinline int vg_open_identity(struct vg_sc_scratch *s, __u32 magic, __u32 path
 
 	if (!s)
 		return 0;
+	/* the write trie, on the path the process used (still in s->pb.key.path) */
+	struct vg_watch_value *wv = vg_trie_match(&vg_watch_write, s, path_len);
+	s->write_id = 0;
+	if (wv) {
+		s->write_id = wv->id;
+		ret |= VG_WRITE_MATCHED;
+	}
 	struct vg_rev_ctx rc = { .s = s, .len = path_len > VG_PATH_MAX ? VG_PATH_MAX : path_len };
 	__u32 n = rc.len > VG_NAME_MAX ? VG_NAME_MAX : rc.len;
 	bpf_loop(VG_NAME_MAX, vg_rev_cb, &rc, 0);
@@ -481,6 +506,24 @@ __noinline int vg_open_raw(struct vg_sc_scratch *s, __u64 upath)
 	struct vg_dots_ctx c = { .s = s, .len = n - 1 };
 	bpf_loop(VG_STR_MAX, vg_dots_cb, &c, 0);
 	return c.found ? n - 1 : 0;
+}
+
+/*
+ * The magic-link write class: the path argument of a write-intent open into s->raw; returns its
+ * length when it starts with "/proc/" (a file reached through /proc/<pid>/fd/N or /proc/<pid>/exe
+ * is resolved to the file itself, so only the argument shows the way in), else 0.
+ */
+__noinline int vg_open_proclink(struct vg_sc_scratch *s, __u64 upath)
+{
+	if (!s || !upath)
+		return 0;
+	char *r = s->raw;
+	if (bpf_probe_read_user(r, 8, (const void *)upath))
+		return 0;
+	if (r[0] != '/' || r[1] != 'p' || r[2] != 'r' || r[3] != 'o' || r[4] != 'c' || r[5] != '/')
+		return 0;
+	long n = bpf_probe_read_user_str(r, VG_STR_MAX, (const void *)upath);
+	return n > 7 ? n - 1 : 0;
 }
 
 /* ---- paths from user arguments ---------------------------------------------------------------- */
@@ -565,6 +608,36 @@ static __noinline __u32 vg_join(struct vg_sc_scratch *s, long dfd, const char *u
 
 /* ---- handlers ------------------------------------------------------------------------------- */
 
+/* The open flags and mode of an open call, by handler, into the file record of the scratch
+ * (not the stack: the open handler's frame is at the limit). Returns the flags. */
+static __always_inline __u64 vg_open_flags(struct pt_regs *regs, __u32 h, struct vg_file *r)
+{
+	r->open_flags = 0;
+	r->mode = 0;
+	switch (h) {
+	case VG_H_OPEN:
+		r->mode = vg_arg(regs, 2);
+		r->open_flags = vg_arg(regs, 1);
+		break;
+	case VG_H_OPENAT:
+		r->mode = vg_arg(regs, 3);
+		r->open_flags = vg_arg(regs, 2);
+		break;
+	case VG_H_OPENAT2: /* struct open_how: flags, mode, resolve */
+		bpf_probe_read_user(&r->open_flags, 8, (void *)vg_arg(regs, 2));
+		bpf_probe_read_user(&r->mode, 8, (void *)(vg_arg(regs, 2) + 8));
+		break;
+	case VG_H_OPEN_BY_HANDLE:
+		r->open_flags = vg_arg(regs, 2);
+		break;
+	default: /* creat */
+		r->mode = vg_arg(regs, 1);
+		r->open_flags = VG_O_CREAT | VG_O_WRONLY | VG_O_TRUNC;
+		break;
+	}
+	return r->open_flags;
+}
+
 /* Opens: the file behind the new fd, resolved by the walk. Failed opens are not reported: there is
  * no file to resolve, and nothing was opened (the attempt shows up in the syscall-level rules only). */
 static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
@@ -591,9 +664,18 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	/* the traversal class (a "../" in the argument) is decided before the cache: it depends on the
 	 * argument, not on the file */
 	struct vg_config *cfg = vg_config_get();
-	__u32 trav_id = cfg ? cfg->traversal_id : 0, raw_len = 0;
-	if (trav_id && h != VG_H_OPEN_BY_HANDLE)
+	__u32 link_id = cfg ? cfg->proclink_id : 0, raw_len = 0;
+	/* values that live across the walks are kept in the scratch: the handler's frame is at the
+	 * verifier's stack limit */
+	s->raw_id = cfg ? cfg->traversal_id : 0;
+	bool wi = vg_open_flags(regs, h, &s->rec.file.f) & VG_O_WRITE_INTENT;
+	if (s->raw_id && h != VG_H_OPEN_BY_HANDLE)
 		raw_len = vg_open_raw(s, vg_arg(regs, h == VG_H_OPENAT || h == VG_H_OPENAT2 ? 1 : 0));
+	if (!raw_len && link_id && wi && h != VG_H_OPEN_BY_HANDLE) {
+		raw_len = vg_open_proclink(s, vg_arg(regs, h == VG_H_OPENAT || h == VG_H_OPENAT2 ? 1 : 0));
+		if (raw_len)
+			s->raw_id = link_id;
+	}
 	__u64 gen = vg_gen(), hash_len = d->d_name.hash_len, d_ino = d->d_inode->i_ino;
 	struct dentry *parent = d->d_parent;
 	__u32 slot = ((hash_len ^ (d_ino << 24) ^ d_ino) * 0x9E3779B97F4A7C15ULL) >> (64 - 12);
@@ -602,13 +684,13 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 		return 0;
 	/* pointers are compared and stored as values (tracing programs run with CAP_PERFMON) */
 	if (!raw_len && ns->dentry == (__u64)d && ns->mnt == (__u64)m && ns->gen == gen &&
-	    ns->parent == (__u64)parent && ns->hash_len == hash_len)
+	    ns->parent == (__u64)parent && ns->hash_len == hash_len && !(wi && ns->wmatch))
 		return 0;
 
 	__u32 len = vg_path_walk(&s->pb, d, m, &trunc);
 	const void *base = s->pb.depth ? (const void *)s->pb.name[0] : NULL;
 	__u32 blen = s->pb.depth ? s->pb.len[0] : 0;
-	bool by_path = vg_match(s, len, base, blen, &id);
+	bool by_path = vg_match(s, len, base, blen, &id, false);
 	/* the identity: another name for a watched file (bind mount, host mount, chroot) matches too */
 	__u32 magic = d->d_sb->s_magic;
 	/* the identity walk reuses pb: keep the path the process used in the record's data */
@@ -618,13 +700,17 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	int fs = vg_open_identity(s, magic, len);
 	__u32 fs_len = fs & 0xffff, ident_id = s->ident_id, suffix_id = s->suffix_id;
 	bool by_ident = fs & VG_IDENT_MATCHED, fs_trunc = fs & VG_IDENT_TRUNCATED, by_suffix = fs & VG_SUFFIX_MATCHED;
-	if (!by_path && !by_ident && !by_suffix && !raw_len) {
+	/* write watches: a match sends the open only with write intent, and marks the cache slot of a
+	 * read so that a later write of the same file is looked at again */
+	bool wmatch = !by_path && (fs & VG_WRITE_MATCHED), by_write = wmatch && wi;
+	if (!by_path && !by_write && !by_ident && !by_suffix && !raw_len) {
 		/* gen was read before the walk: a rename during it leaves the slot stale, not wrong */
 		ns->dentry = (__u64)d;
 		ns->mnt = (__u64)m;
 		ns->gen = gen;
 		ns->parent = (__u64)parent;
 		ns->hash_len = hash_len;
+		ns->wmatch = wmatch;
 		return 0;
 	}
 	if (!vg_may_emit())
@@ -635,46 +721,20 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	r->nr = nr;
 	r->retval = ret;
 	r->op = VG_FILE_OP_OPEN;
-	__u64 flags = 0, mode = 0;
-	switch (h) {
-	case VG_H_OPEN:
-		flags = vg_arg(regs, 1);
-		mode = vg_arg(regs, 2);
-		break;
-	case VG_H_OPENAT:
-		flags = vg_arg(regs, 2);
-		mode = vg_arg(regs, 3);
-		break;
-	case VG_H_OPENAT2: {
-		__u64 how[2] = {}; /* struct open_how: flags, mode, resolve */
-		bpf_probe_read_user(how, sizeof(how), (void *)vg_arg(regs, 2));
-		flags = how[0];
-		mode = how[1];
-		break;
-	}
-	case VG_H_OPEN_BY_HANDLE:
-		flags = vg_arg(regs, 2);
-		break;
-	default: /* creat */
-		flags = VG_O_CREAT | VG_O_WRONLY | VG_O_TRUNC;
-		mode = vg_arg(regs, 1);
-		break;
-	}
-	r->open_flags = flags;
-	r->mode = mode;
-	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | (by_path || by_suffix ? VG_FILE_MATCH_PATH : 0) |
+	/* open_flags and mode: vg_open_flags */
+	r->flags = VG_FILE_PATH_RESOLVED | VG_FILE_FS_PATH | (by_path || by_write || by_suffix ? VG_FILE_MATCH_PATH : 0) |
 		   (by_ident ? VG_FILE_MATCH_IDENT : 0) | (raw_len ? VG_FILE_RAW : 0);
 	if (vg_host_fs(t, d, m))
 		r->flags |= VG_FILE_HOST_MOUNT;
-	if (flags & (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT))
+	if (r->open_flags & VG_O_WRITE_INTENT)
 		r->flags |= VG_FILE_WRITE;
-	if (flags & VG_O_CREAT)
+	if (r->open_flags & VG_O_CREAT)
 		r->flags |= VG_FILE_CREATE;
 	if (trunc || fs_trunc)
 		r->flags |= VG_FILE_PATH_TRUNCATED;
 	if (fv->f_mode & VG_FMODE_CREATED)
 		r->flags |= VG_FILE_CREATED;
-	r->watch_id = by_path ? id : by_suffix ? suffix_id : by_ident ? ident_id : trav_id;
+	r->watch_id = by_path ? id : by_write ? s->write_id : by_suffix ? suffix_id : by_ident ? ident_id : s->raw_id;
 	struct inode *ino = BPF_CORE_READ(fp, f_inode);
 	r->ino = BPF_CORE_READ(ino, i_ino);
 	r->dev = BPF_CORE_READ(ino, i_sb, s_dev);
@@ -792,6 +852,7 @@ struct vg_side {
 	bool raw;
 	bool matched;  /* out */
 	bool trunc;    /* out */
+	__u32 base;    /* out: where the last component starts, within the side's bytes */
 };
 
 static __noinline int vg_file_side(struct vg_sc_scratch *s, struct vg_side *sd)
@@ -816,7 +877,9 @@ static __noinline int vg_file_side(struct vg_sc_scratch *s, struct vg_side *sd)
 	len = vg_clamp(len, VG_PATH_MAX);
 	__u32 b = vg_basename_off(s, len);
 	b = vg_clamp(b, len);
-	if (vg_match(s, len, &s->pb.key.path[b & (VG_PATH_MAX - 1)], len - b, &id)) {
+	sd->base = b;
+	/* every side of these calls changes a name (a link's source gains one): write watches apply */
+	if (vg_match(s, len, &s->pb.key.path[b & (VG_PATH_MAX - 1)], len - b, &id, true)) {
 		sd->matched = true;
 		sd->id = id;
 	}
@@ -825,6 +888,20 @@ static __noinline int vg_file_side(struct vg_sc_scratch *s, struct vg_side *sd)
 	bpf_probe_read_kernel(&s->rec.file.data[off], len, s->pb.key.path);
 	sd->len = len;
 	return 0;
+}
+
+/* Whether a rename's destination (the record data after the source's plen bytes) has a last
+ * component starting with '.' (not ".." ) while the source's does not. A global function: checked
+ * once by the verifier instead of once per state of the rename handler (77k instructions). */
+__noinline int vg_rename_hides(struct vg_sc_scratch *s, __u32 plen, __u32 dlen, __u32 abase, __u32 dbase)
+{
+	if (!s || dlen <= dbase + 1 || plen <= abase)
+		return 0;
+	char *data = s->rec.file.data;
+	__u32 db = plen + dbase;
+	char d0 = data[db & (VG_PATH_MAX - 1)], d1 = data[(db + 1) & (VG_PATH_MAX - 1)];
+	char s0 = data[abase & (VG_PATH_MAX - 1)];
+	return d0 == '.' && !(dlen - dbase == 2 && d1 == '.') && s0 != '.';
 }
 
 static __noinline int vg_on_rename(struct pt_regs *regs, long ret, __u32 nr, __u32 h)
@@ -895,7 +972,12 @@ static __noinline int vg_on_rename(struct pt_regs *regs, long ret, __u32 nr, __u
 	vg_file_side(s, &d);
 	bool m_src = a.matched, m_dst = d.matched, trunc = a.trunc || d.trunc;
 	__u32 plen = a.len, dlen = d.len, id_src = a.id, id_dst = d.id;
-	if (!(m_src || m_dst) || !vg_may_emit())
+	/* a successful rename to a hidden name is sent whatever the watch table says, as vg_on_create
+	 * sends hidden creations: moving a file or directory out of sight is how tools get hidden
+	 * (not from one hidden name to another: editors and tools rotate those). Tested here on the
+	 * copied bytes, not in vg_file_side: its two calls would each pay for the branches. */
+	bool hide = op == VG_FILE_OP_RENAME && ret == 0 && vg_rename_hides(s, plen, dlen, a.base, d.base);
+	if (!(m_src || m_dst || hide) || !vg_may_emit())
 		return 0;
 
 	struct vg_file *r = &s->rec.file.f;
@@ -960,7 +1042,7 @@ static __noinline int vg_on_connect(struct pt_regs *regs, long ret, __u32 nr)
 		len = vg_clamp(len, VG_PATH_MAX);
 		__u32 b = vg_basename_off(s, len);
 		b = vg_clamp(b, VG_PATH_MAX);
-		if (!vg_match(s, len, &s->pb.key.path[b & (VG_PATH_MAX - 1)], len - b, &id))
+		if (!vg_match(s, len, &s->pb.key.path[b & (VG_PATH_MAX - 1)], len - b, &id, false))
 			return 0;
 		bpf_probe_read_kernel(s->rec.conn.data, len, s->pb.key.path);
 	} else if (family == VG_AF_INET || family == VG_AF_INET6) {

@@ -11,6 +11,7 @@ import { fieldsMarkdown } from '../detect/fields.js';
 import { defaultRuleDirs } from '../detect/manager.js';
 import { RuleError, RuleSet, formatRuleError } from '../detect/ruleset.js';
 import type { RuleMatch } from '../detect/rule-match.js';
+import { openClassText } from '../detect/status.js';
 
 export const RULES_USAGE = `Usage: vigild rules <command> [options] [DIR...]
 
@@ -56,6 +57,7 @@ export function formatStatuses(rs: RuleSet): string {
     lines.push(
       `${STATE_LABEL[status.state].padEnd(12)} ${rule.name}${rule.enabled ? '' : ' (disabled)'}${status.reason ? `: ${status.reason}` : ''}  [${rule.source}]`,
     );
+    if (status.opens !== undefined) lines.push(`${''.padEnd(12)}   sends: ${openClassText(status.opens)}`);
     for (const note of status.notes) lines.push(`${''.padEnd(12)}   note: ${note}`);
   }
   const total = n.loaded + n.skipped + n.never;

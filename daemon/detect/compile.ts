@@ -454,10 +454,55 @@ const FALCO_PATH_ARGS: ReadonlyMap<string, 'path' | 'dest'> = new Map([
 ]);
 
 export interface WatchSpec {
-  kind: 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name' | 'suffix' | 'traversal';
+  kind: 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name' | 'suffix' | 'traversal' | 'write-exact' | 'write-prefix' | 'proc-link';
   path: string;
   /** fs-* kinds: the filesystem's superblock magic when the condition names one (file.fs_type = proc). */
   magic?: number;
+}
+
+/** File operations and system calls that change a name: the probe matches both their paths against write watches. */
+const MODIFY_OPS = new Set(['rename', 'link', 'symlink', 'unlink']);
+const MODIFY_SYSCALLS = new Set(['rename', 'renameat', 'renameat2', 'link', 'linkat', 'symlink', 'symlinkat', 'unlink', 'unlinkat']);
+const WRITE_FLAGS = new Set(['file.write', 'evt.is_open_write', 'file.create', 'file.created']);
+
+/**
+ * Whether every way the condition holds modifies a file (outside `not`): an open with write intent
+ * (file.write, evt.is_open_write, file.create(d) = true) or a rename, link, symlink or unlink. The
+ * probe sends such a rule's paths from write watches only, so reads below them stay in the kernel.
+ */
+export function requiresWrite(n: Node): boolean {
+  if (n.t === 'and') return n.items.some(requiresWrite);
+  if (n.t === 'or') return n.items.every(requiresWrite);
+  if (n.t !== 'cmp' || n.rhs) return false;
+  const name = n.field.def.name;
+  const eq = n.op === '=' || n.op === 'in';
+  if (WRITE_FLAGS.has(name)) return n.op === '=' && n.values.length === 1 && n.values[0] === 'true';
+  if (name === 'file.op') return eq && n.values.length > 0 && n.values.every((v) => MODIFY_OPS.has(v));
+  if (name === 'evt.syscall' || name === 'evt.type') return eq && n.values.length > 0 && n.values.every((v) => MODIFY_SYSCALLS.has(v));
+  return false;
+}
+
+/** Path fields of file events whose comparisons the watch table may or may not narrow. */
+const FILE_PATH_FIELDS = new Set(['file.path', 'fd.name', 'file.name', 'file.directory', 'file.dest', 'file.dest_name', ...FALCO_PATH_ARGS.keys()]);
+
+/**
+ * Whether the watch table can hold every way the condition is true of a file event: some item of an
+ * `and` chain, or every branch of an `or`, is a comparison watchesOf turns into entries (exact path,
+ * prefix, directory, name, suffix, identity, the traversal class). false: a file event it matches
+ * may lie outside every entry (fd.name contains X, a glob starting with a wildcard, no path at all).
+ */
+export function narrowsPaths(n: Node): boolean {
+  if (requiresRaw(n)) return true;
+  if (n.t === 'and') return n.items.some(narrowsPaths);
+  if (n.t === 'or') return n.items.every(narrowsPaths);
+  if (n.t !== 'cmp' || n.rhs || n.op === '!=') return false;
+  return watchesOf(n).length > 0;
+}
+
+/** Whether the condition compares a file path field outside `not`. */
+function mentionsPath(n: Node): boolean {
+  if (n.t === 'and' || n.t === 'or') return n.items.some(mentionsPath);
+  return n.t === 'cmp' && FILE_PATH_FIELDS.has(n.field.def.name);
 }
 
 /** Whether every way the condition holds compares fd.nameraw (outside `not`). */
@@ -482,15 +527,17 @@ function fsMagicOf(items: readonly Node[]): number | undefined {
  * `file.fs_type = X` names (any filesystem without one). `endswith` on a path or name becomes a
  * suffix watch; any comparison on fd.nameraw turns on the traversal open class.
  */
-export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): WatchSpec[] {
-  // A condition that needs fd.nameraw only holds for opens of the traversal class: its path tests
-  // narrow those, and must not make the probe send every open below /etc.
+export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number, write = false): WatchSpec[] {
+  // A condition that needs fd.nameraw only holds for opens of a raw-argument class (traversal, or
+  // write-opens through /proc): its path tests narrow those, and must not make the probe send every
+  // open below /etc.
   if (requiresRaw(n)) {
-    out.push({ kind: 'traversal', path: '../' });
+    out.push((write || requiresWrite(n)) && rawBelowProc(n) ? { kind: 'proc-link', path: '/proc/' } : { kind: 'traversal', path: '../' });
     return out;
   }
-  if (n.t === 'and') n.items.forEach((i) => watchesOf(i, out, fsMagicOf(n.items) ?? magic));
-  if (n.t === 'or') n.items.forEach((i) => watchesOf(i, out, magic));
+  write ||= requiresWrite(n);
+  if (n.t === 'and') n.items.forEach((i) => watchesOf(i, out, fsMagicOf(n.items) ?? magic, write));
+  if (n.t === 'or') n.items.forEach((i) => watchesOf(i, out, magic, write));
   if (n.t !== 'cmp') return out;
   const name = n.field.def.name;
   if (name === 'fd.nameraw') {
@@ -512,6 +559,10 @@ export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): Watch
     }
     return out;
   }
+  // connects have no write intent: their paths stay read entries
+  const w = write && name !== 'net.path';
+  const exact = w ? 'write-exact' : 'exact';
+  const prefix = w ? 'write-prefix' : 'prefix';
   const byName = name === 'file.name' || name === 'net.name' || name === 'file.dest_name';
   const byPath =
     name === 'file.path' || name === 'fd.name' || name === 'net.path' || name === 'file.dest' || name === 'file.directory' || FALCO_PATH_ARGS.has(name);
@@ -523,23 +574,73 @@ export function watchesOf(n: Node, out: WatchSpec[] = [], magic?: number): Watch
       continue;
     }
     if (name === 'file.directory') {
-      if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: 'prefix', path: v.endsWith('/') ? v : v + '/' });
-      else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: 'prefix', path: v });
+      if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: prefix, path: v.endsWith('/') ? v : v + '/' });
+      else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: prefix, path: v });
       continue;
     }
-    if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: 'exact', path: v });
-    else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: 'prefix', path: v });
-    else if (n.op === 'glob' && v.startsWith('/')) {
+    if ((n.op === '=' || n.op === 'in') && v.startsWith('/')) out.push({ kind: exact, path: v });
+    else if (n.op === 'startswith' && v.startsWith('/')) out.push({ kind: prefix, path: v });
+    else if (n.op === 'pmatch' && v.startsWith('/')) {
+      // Falco's pmatch: the path is one of the values or below one
+      const dir = v.length > 1 ? v.replace(/\/+$/, '') : v;
+      if (dir !== '/') out.push({ kind: exact, path: dir });
+      out.push({ kind: prefix, path: dir === '/' ? '/' : dir + '/' });
+    } else if (n.op === 'glob' && v.startsWith('/')) {
       const lit = literalOf(v);
-      if (lit !== undefined) out.push({ kind: 'exact', path: lit });
+      if (lit !== undefined) out.push({ kind: exact, path: lit });
       else {
         const pre = prefixOf(v);
         const dir = pre.slice(0, pre.lastIndexOf('/') + 1);
-        if (dir.length > 1) out.push({ kind: 'prefix', path: dir });
+        if (dir.length > 1) out.push({ kind: prefix, path: dir });
       }
     }
   }
   return out;
+}
+
+/** Whether every fd.nameraw comparison of the condition names an argument below /proc/. */
+function rawBelowProc(n: Node): boolean {
+  if (n.t === 'and' || n.t === 'or') return n.items.filter(requiresRaw).every(rawBelowProc);
+  if (n.t !== 'cmp' || n.field.def.name !== 'fd.nameraw') return false;
+  return n.values.length > 0 && n.values.every((v) => v.startsWith('/proc/')) && ['=', 'in', 'startswith', 'glob'].includes(n.op);
+}
+
+/** What the probe sends for a condition: the open classes it turns on beside its watched paths. */
+export type OpenClass = 'watched' | 'watched writes' | 'all opens' | 'all write-opens' | 'traversal opens' | 'proc-link write-opens' | 'none';
+
+/**
+ * The watch entries a rule's condition needs, with the broad classes when the watch table cannot
+ * narrow it: a file condition whose paths no entry covers (fd.name contains X, a glob that starts
+ * with a wildcard, no path test at all) makes the probe send every open, or every write (a prefix
+ * "/" in the write trie) when the condition requires write intent, instead of never firing.
+ */
+export function ruleWatches(n: Node): { specs: WatchSpec[]; cls: OpenClass } {
+  const specs = watchesOf(n);
+  const kinds = kindsOf(n);
+  if (kinds !== null && kinds.size > 0 && [...kinds].every((k) => k === 'file') && !narrowsPaths(n) && !sentByProbe(n) && mentionsPath(n)) {
+    const write = requiresWrite(n);
+    specs.push({ kind: write ? 'write-prefix' : 'prefix', path: '/' });
+    return { specs, cls: write ? 'all write-opens' : 'all opens' };
+  }
+  if (specs.some((s) => s.kind === 'proc-link')) return { specs, cls: 'proc-link write-opens' };
+  if (specs.some((s) => s.kind === 'traversal')) return { specs, cls: 'traversal opens' };
+  if (specs.length === 0) return { specs, cls: 'none' };
+  return { specs, cls: specs.every((s) => s.kind.startsWith('write-')) ? 'watched writes' : 'watched' };
+}
+
+/**
+ * The condition only holds for file events the probe sends whatever the watch table holds:
+ * creations (file.created = true; vg_on_create sends the hidden, executable and /dev ones) and
+ * renames to a hidden name (file.dest_name starting with "."; vg_on_rename).
+ */
+export function sentByProbe(n: Node): boolean {
+  if (n.t === 'and') return n.items.some(sentByProbe);
+  if (n.t === 'or') return n.items.every(sentByProbe);
+  if (n.t !== 'cmp' || n.rhs) return false;
+  const name = n.field.def.name;
+  if (name === 'file.created') return n.op === '=' && n.values.length === 1 && n.values[0] === 'true';
+  if (name === 'file.dest_name') return n.op === 'startswith' && n.values.length > 0 && n.values.every((v) => v.startsWith('.'));
+  return false;
 }
 
 /** One key a file or connect event may carry: its basename, its whole path, or a prefix of it (of file.path/net.path, of file.dest, or of the identity file.fs_path). */

@@ -613,13 +613,17 @@ test('status: creations the probe sends and the metadata address it always sends
       'r.yaml':
         rule('created', 'evt.kind = file and file.created = true and file.name startswith "."') +
         rule('unwatched', 'evt.kind = file and file.name startswith "."') +
+        rule('no path', 'evt.kind = file and proc.name = x') +
         rule('metadata', 'evt.kind = connect and net.address = 169.254.169.254') +
         rule('inet', 'evt.kind = connect and net.address = 10.0.0.1'),
     }),
   ]);
   const st = new Map(rs.statuses().map(({ rule: r, status }) => [r.name, status]));
   assert.equal(st.get('created')!.state, 'loaded');
-  assert.equal(st.get('unwatched')!.state, 'never');
+  // a path test the watch table cannot do turns on the all-opens class instead of never firing
+  assert.equal(st.get('unwatched')!.state, 'loaded');
+  assert.equal(st.get('unwatched')!.opens, 'all opens');
+  assert.equal(st.get('no path')!.state, 'never');
   assert.deepEqual(st.get('metadata')!.notes, []);
   assert.match(st.get('inet')!.notes.join(' '), /connect_inet/);
 });

@@ -962,7 +962,7 @@ const FALCO_FIELDS: FieldDef[] = [
     kinds: ['file'],
     syscalls: FILE_OPENS,
     falco: 'nearest',
-    desc: 'the path argument of an open as the program wrote it; the kernel sends it only for arguments that contain `../` (the traversal open class a rule on this field turns on), so other opens have none',
+    desc: 'the path argument of an open as the program wrote it; the kernel sends it only for arguments that contain `../` (the traversal open class a rule on this field turns on) and, when a rule compares it with `/proc/...` values under write intent, for write-opens whose argument starts with `/proc/` (the proc-link class); other opens have none',
     get: (c) => {
       const ev = fileEv(c);
       return ev && isOpen(ev) ? ev.path_raw : undefined;

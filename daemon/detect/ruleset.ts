@@ -2,7 +2,7 @@
 // and connect events basename / path / prefix -> rules), and what the
 // probes must send for these rules (system calls, watched paths). Immutable once built.
 import { compileRuleFiles, type CompiledRule, type CompiledSet, type RuleFileError, type RuleStatus } from './loader.js';
-import { HANDLER_KINDS, pathKeysOf, watchesOf, type Constraint, type PathKey, type WatchSpec } from './compile.js';
+import { HANDLER_KINDS, pathKeysOf, ruleWatches, type Constraint, type PathKey, type WatchSpec } from './compile.js';
 import type { RuleInfo } from './rule-match.js';
 import { Handler, syscallTable, type Arch } from '../sensor/syscalls.js';
 import type { SyscallEntry, WatchEntry } from '../sensor/native.js';
@@ -230,7 +230,7 @@ export class RuleSet {
     const seen = new Set<string>();
     const out: WatchEntry[] = [];
     const specs: WatchSpec[] = [];
-    for (const r of this.active) for (const t of r.trees) watchesOf(t, specs);
+    for (const r of this.active) for (const t of r.trees) specs.push(...ruleWatches(t).specs);
     // the probe's tables hold one entry per path: a prefix covers the exact entry of its own path
     const prefixes = new Set(specs.filter((s) => s.kind === 'prefix').map((s) => s.path));
     for (const s of specs) {

@@ -5,7 +5,7 @@
 // sees what runs instead of a rule that loads silently and never fires.
 import type { FieldDef } from './fields.js';
 import type { Node } from './parser.js';
-import { kindsOf, syscallsOf, tracedSyscalls, watchesOf } from './compile.js';
+import { kindsOf, ruleWatches, sentByProbe, syscallsOf, tracedSyscalls, watchesOf, type OpenClass } from './compile.js';
 
 export type RuleState = 'loaded' | 'skipped' | 'never';
 
@@ -15,17 +15,28 @@ export interface RuleStatus {
   reason?: string;
   /** What loads but is weaker than in Falco (a field without data in an exclusion, ...). */
   notes: string[];
+  /** What the rule makes the file probe send (compile.ts ruleWatches); absent for rules on other kinds. */
+  opens?: OpenClass;
+}
+
+/** What each open class costs, in the words `vigild rules check` prints. */
+const OPEN_CLASS_TEXT: Record<OpenClass, string> = {
+  watched: 'opens of the paths it names (watch entries)',
+  'watched writes': 'write-opens, renames, links and unlinks of the paths it names (write watches: reads below them stay in the kernel)',
+  'all opens': 'every open on the host (its path test cannot be done by the watch table: contains, a glob starting with a wildcard, no path)',
+  'all write-opens': 'every write-open, rename, link and unlink on the host (its path test cannot be done by the watch table)',
+  'traversal opens': 'opens whose argument contains "../" (the traversal class)',
+  'proc-link write-opens': 'write-opens whose argument starts with /proc/ (the proc-link class)',
+  none: 'nothing of its own (creations and renames to hidden names the probe always reports, or paths other rules watch)',
+};
+
+export function openClassText(c: OpenClass): string {
+  return OPEN_CLASS_TEXT[c];
 }
 
 /** The probe sends connects to this address even with inet connects off (probes/syscalls.bpf.c). */
 const ALWAYS_SENT_ADDRESS = '169.254.169.254';
 const ADDRESS_FIELDS = new Set(['net.address', 'fd.sip', 'fd.rip', 'fd.dip']);
-
-/** The condition requires file.created = true: the probe sends some creations of unwatched files. */
-function requiresCreated(n: Node): boolean {
-  if (n.t === 'and') return n.items.some(requiresCreated);
-  return n.t === 'cmp' && n.field.name === 'file.created' && n.op === '=' && n.values.length === 1 && n.values[0] === 'true';
-}
 
 /** The condition requires the remote address to be one the probe always sends. */
 function alwaysSentAddress(n: Node): boolean {
@@ -80,13 +91,16 @@ export function conditionStatus(tree: Node): RuleStatus {
     return { state: 'never', reason: 'no event kind can satisfy the condition (its parts require different kinds)', notes };
   }
   for (const [n, d] of missing) notes.push(`${n} has no data (${d.nodata}): comparisons with it are false, so a "not" around one always holds`);
-  if (kinds !== null && [...kinds].every((k) => k === 'file') && watchesOf(tree).length === 0 && !requiresCreated(tree))
+  const fileOnly = kinds !== null && [...kinds].every((k) => k === 'file');
+  const opens = kinds === null || kinds.has('file') ? ruleWatches(tree).cls : undefined;
+  if (fileOnly && opens === 'none' && !sentByProbe(tree))
     return {
       state: 'never',
       reason:
         'the file probe reports only watched paths and this condition names none it can watch (exact paths, prefixes, file names); it can only fire on paths other loaded rules watch',
       notes,
     };
+  if (opens !== undefined && (fileOnly || opens !== 'none')) return { state: 'loaded', notes, opens };
   if (kinds !== null && [...kinds].every((k) => k === 'connect') && watchesOf(tree).length === 0 && !alwaysSentAddress(tree))
     notes.push('inet connects reach rules only with sensor.connect_inet: true (docs/config.md)');
   return { state: 'loaded', notes };
@@ -95,10 +109,16 @@ export function conditionStatus(tree: Node): RuleStatus {
 /** A rule's status: every step of a sequence must be able to happen. */
 export function ruleStatus(trees: readonly Node[]): RuleStatus {
   const notes: string[] = [];
+  let opens: OpenClass | undefined;
   for (const t of trees) {
     const s = conditionStatus(t);
     if (s.state !== 'loaded') return s;
     notes.push(...s.notes);
+    // a sequence costs what its broadest step costs
+    if (s.opens !== undefined && (opens === undefined || OPEN_CLASS_COST.indexOf(s.opens) > OPEN_CLASS_COST.indexOf(opens))) opens = s.opens;
   }
-  return { state: 'loaded', notes: [...new Set(notes)] };
+  return { state: 'loaded', notes: [...new Set(notes)], ...(opens !== undefined ? { opens } : {}) };
 }
+
+/** Open classes from the cheapest to the dearest. */
+const OPEN_CLASS_COST: readonly OpenClass[] = ['none', 'watched writes', 'proc-link write-opens', 'traversal opens', 'watched', 'all write-opens', 'all opens'];

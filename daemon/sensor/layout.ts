@@ -114,6 +114,7 @@ export const VG_CFG_CONNECT_INET = 1 << 0;
 export const VG_CFG_FAILED_EXEC = 1 << 1;
 export const VG_CFG_BATCH_WAKEUP = 1 << 2;
 export const VG_WATCH_EXACT = 1 << 0;
+export const VG_WATCH_WRITE_ONLY = 1 << 1;
 
 export const VG_EXEC_FILELESS = 1 << 0;
 export const VG_EXEC_SETUID = 1 << 1;
@@ -197,7 +198,7 @@ export const vg_config = struct('vg_config', [
   ['flags', 'u32'],
   ['watch_gen', 'u32'],
   ['traversal_id', 'u32'],
-  ['_pad0', 'u32'],
+  ['proclink_id', 'u32'],
 ]);
 
 export const vg_watch_suffix_key = struct('vg_watch_suffix_key', [

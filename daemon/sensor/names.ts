@@ -467,6 +467,9 @@ export const FS_MAGICS: ReadonlyMap<string, number> = new Map([
   ['fuse', 0x65735546],
   ['zfs', 0x2fc12fc1],
   ['vfat', 0x4d44],
+  ['pipefs', 0x50495045],
+  ['sockfs', 0x534f434b],
+  ['anon_inodefs', 0x09041934],
 ]);
 const FS_NAMES = new Map([...FS_MAGICS].map(([k, v]) => [v, k]));
 

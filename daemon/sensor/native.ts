@@ -2,7 +2,18 @@
 // so unit tests hand in a fake and integration tests the real addon.
 import type { EnforceEntry } from '../core/enforce.js';
 
-export type WatchKind = 'exact' | 'prefix' | 'name' | 'fs-exact' | 'fs-prefix' | 'fs-name' | 'suffix' | 'traversal';
+export type WatchKind =
+  | 'exact'
+  | 'prefix'
+  | 'name'
+  | 'fs-exact'
+  | 'fs-prefix'
+  | 'fs-name'
+  | 'suffix'
+  | 'traversal'
+  | 'write-exact'
+  | 'write-prefix'
+  | 'proc-link';
 
 export interface WatchEntry {
   /**
@@ -10,6 +21,10 @@ export interface WatchEntry {
    * fs-*: the same on a file's identity, the path within its own filesystem (opens only), whatever
    * path the process used to reach it. suffix: the path ends with it (up to VG_NAME_MAX bytes).
    * traversal: path "../", the open class of arguments containing it (sent with the argument as written).
+   * write-exact, write-prefix: as exact and prefix, for opens with write intent (O_WRONLY, O_RDWR,
+   * O_TRUNC, O_APPEND, O_CREAT) and rename/link/symlink/unlink only; reads below them stay in the kernel.
+   * proc-link: path "/proc/", the open class of write-intent opens whose argument starts with it (a
+   * file reached through /proc/<pid>/fd/N or /proc/<pid>/exe), sent with the argument as written.
    */
   kind: WatchKind;
   path: string;

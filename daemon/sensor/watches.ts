@@ -48,7 +48,19 @@ export const DEFAULT_WATCHES: readonly WatchEntry[] = Object.freeze([
   { id: 29, kind: 'fs-prefix', path: '/etc/kubernetes/pki/' },
 ] satisfies WatchEntry[]);
 
-const KINDS: readonly WatchKind[] = ['exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name', 'suffix', 'traversal'];
+const KINDS: readonly WatchKind[] = [
+  'exact',
+  'prefix',
+  'name',
+  'fs-exact',
+  'fs-prefix',
+  'fs-name',
+  'suffix',
+  'traversal',
+  'write-exact',
+  'write-prefix',
+  'proc-link',
+];
 
 /** Checks one entry against what the probe's maps can hold. */
 export function validateWatch(w: WatchEntry): void {
@@ -64,6 +76,8 @@ export function validateWatch(w: WatchEntry): void {
       throw new ConfigError(`watch suffix:${w.path}: 1 to ${VG_NAME_MAX} bytes (the probe compares the path's last ${VG_NAME_MAX})`);
   } else if (w.kind === 'traversal') {
     if (w.path !== '../') throw new ConfigError(`watch traversal:${w.path}: the traversal class is "traversal:../" (the probe looks for that string)`);
+  } else if (w.kind === 'proc-link') {
+    if (w.path !== '/proc/') throw new ConfigError(`watch proc-link:${w.path}: the proc-link class is "proc-link:/proc/" (the probe looks for that prefix)`);
   } else if (w.kind === 'name' || w.kind === 'fs-name') {
     if (bytes === 0 || w.path.includes('/') || w.path === '.' || w.path === '..') throw new ConfigError(`watch name:${w.path}: a name is one path component`);
     if (bytes >= VG_NAME_MAX) throw new ConfigError(`watch name:${w.path}: longer than ${VG_NAME_MAX - 1} bytes`);
@@ -86,7 +100,7 @@ export function parseWatch(spec: string, id: number): WatchEntry {
   const [kind = '', fs] = head.split('@', 2);
   if (!(KINDS as readonly string[]).includes(kind) || (fs !== undefined && !kind.startsWith('fs-')))
     throw new ConfigError(
-      `watch ${JSON.stringify(spec)}: expected exact:/path, prefix:/dir/, name:file or fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:file`,
+      `watch ${JSON.stringify(spec)}: expected exact:/path, prefix:/dir/, name:file, write-exact:/path, write-prefix:/dir/, suffix:end, traversal:../, proc-link:/proc/ or fs-exact[@fstype]:/path, fs-prefix[@fstype]:/dir/, fs-name[@fstype]:file`,
     );
   const w: WatchEntry = { kind: kind as WatchKind, path: spec.slice(colon + 1), id };
   if (fs !== undefined) {
@@ -110,5 +124,32 @@ export function watchTable(user: readonly WatchEntry[], withDefaults = true): Wa
     seen.add(key);
     out.push({ ...w });
   }
-  return out;
+  return withoutCovered(out);
+}
+
+/**
+ * Drops path entries another entry already sends, which the probe's tries need: a longer exact
+ * entry is what an LPM lookup finds first, and it shadows the prefix above it for the paths it is a
+ * prefix of (/etc/shadow would hide /etc/shadow- from a prefix /etc/). So an exact entry below a
+ * prefix of its trie goes, and a write entry goes when a read entry (which sends writes too) or a
+ * write prefix covers it. Watch ids are only echoed in records, so no rule notices.
+ */
+export function withoutCovered(table: readonly WatchEntry[]): WatchEntry[] {
+  const readPrefixes = table.filter((w) => w.kind === 'prefix').map((w) => w.path);
+  const writePrefixes = table.filter((w) => w.kind === 'write-prefix').map((w) => w.path);
+  const readExact = new Set(table.filter((w) => w.kind === 'exact').map((w) => w.path));
+  const under = (prefixes: readonly string[], w: WatchEntry, strict: boolean): boolean =>
+    prefixes.some((p) => w.path.startsWith(p) && (!strict || p !== w.path));
+  return table.filter((w) => {
+    switch (w.kind) {
+      case 'exact':
+        return !under(readPrefixes, w, false);
+      case 'write-exact':
+        return !readExact.has(w.path) && !under(readPrefixes, w, false) && !under(writePrefixes, w, false);
+      case 'write-prefix':
+        return !under(readPrefixes, w, false) && !under(writePrefixes, w, true);
+      default:
+        return true;
+    }
+  });
 }

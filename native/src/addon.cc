@@ -240,9 +240,20 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
         // the probe's filter looks for this one string
         if (path != "../") ThrowType(env, at + ".path of a traversal entry must be \"../\"");
         if (!names.insert("traversal:").second) ThrowType(env, at + " repeats the traversal entry");
-      } else if (kind == "exact" || kind == "prefix") {
-        watch.kind = kind == "exact" ? (fs ? WatchKind::FsExact : WatchKind::Exact)
-                                     : (fs ? WatchKind::FsPrefix : WatchKind::Prefix);
+      } else if (kind == "proc-link") {
+        watch.kind = WatchKind::ProcLink;
+        // the probe's filter looks for this one prefix of the argument
+        if (path != "/proc/") ThrowType(env, at + ".path of a proc-link entry must be \"/proc/\"");
+        if (!names.insert("proc-link:").second) ThrowType(env, at + " repeats the proc-link entry");
+      } else if (kind == "exact" || kind == "prefix" || (!fs && (kind == "write-exact" || kind == "write-prefix"))) {
+        bool write = kind.rfind("write-", 0) == 0;
+        if (write) {
+          kind = kind.substr(6);
+          dup = "w:" + dup;
+        }
+        watch.kind = write ? (kind == "exact" ? WatchKind::WriteExact : WatchKind::WritePrefix)
+                     : kind == "exact" ? (fs ? WatchKind::FsExact : WatchKind::Exact)
+                                       : (fs ? WatchKind::FsPrefix : WatchKind::Prefix);
         if (path.empty() || path[0] != '/') ThrowType(env, at + ".path must be an absolute path");
         // vg_watch_prefix keys hold VG_WATCH_PATH_MAX path bytes (the kernel's LPM_TRIE limit).
         if (path.size() >= VG_WATCH_PATH_MAX) {
@@ -260,7 +271,7 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
         }
         if (!names.insert(dup).second) ThrowType(env, at + ".path repeats " + path);
       } else {
-        ThrowType(env, at + ".kind must be 'exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name', 'suffix' or 'traversal'");
+        ThrowType(env, at + ".kind must be 'exact', 'prefix', 'name', 'fs-exact', 'fs-prefix', 'fs-name', 'suffix', 'traversal', 'write-exact', 'write-prefix' or 'proc-link'");
       }
       entries.push_back(watch);
     }

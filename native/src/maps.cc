@@ -103,7 +103,12 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
                             sizeof(vg_watch_value));
   int suffix_fd = MapFd(loader, "vg_watch_suffix", step, sizeof(vg_watch_suffix_key),
                         sizeof(vg_watch_value));
+  int write_fd = MapFd(loader, "vg_watch_write", step, sizeof(vg_watch_prefix_key),
+                       sizeof(vg_watch_value));
   int config_fd = MapFd(loader, "vg_config", step, sizeof(uint32_t), sizeof(vg_config));
+  uint32_t proclink_id = 0;
+  std::vector<std::pair<vg_watch_prefix_key, vg_watch_value>> writes;
+  std::set<std::string> write_set;
 
   std::vector<std::pair<vg_watch_suffix_key, vg_watch_value>> suffixes;
   std::set<std::string> suffix_set;
@@ -118,10 +123,21 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
     return std::to_string(magic) + ":" + std::string(p, n);
   };
   for (const WatchEntry& e : entries) {
-    bool exact = e.kind == WatchKind::Exact || e.kind == WatchKind::FsExact;
+    bool exact = e.kind == WatchKind::Exact || e.kind == WatchKind::FsExact ||
+                 e.kind == WatchKind::WriteExact;
     vg_watch_value value{exact ? VG_WATCH_EXACT : 0u, e.id};
     if (e.kind == WatchKind::Traversal) {
       traversal_id = e.id;
+    } else if (e.kind == WatchKind::ProcLink) {
+      proclink_id = e.id;
+    } else if (e.kind == WatchKind::WriteExact || e.kind == WatchKind::WritePrefix) {
+      value.flags |= VG_WATCH_WRITE_ONLY;
+      vg_watch_prefix_key key;
+      std::memset(&key, 0, sizeof key);
+      key.prefixlen = static_cast<uint32_t>(e.path.size() * 8);
+      std::memcpy(key.path, e.path.data(), e.path.size());
+      writes.emplace_back(key, value);
+      write_set.insert(e.path);
     } else if (e.kind == WatchKind::Suffix) {
       // reversed, so the trie's longest prefix of a path's reversed tail is its longest suffix
       vg_watch_suffix_key key;
@@ -166,6 +182,11 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
                                      size_t len = std::min<size_t>(k.prefixlen / 8, sizeof k.path);
                                      return prefix_set.count(std::string(k.path, len)) != 0;
                                    });
+  DeleteStale<vg_watch_prefix_key>(write_fd, "vg_watch_write", step,
+                                   [&](const vg_watch_prefix_key& k) {
+                                     size_t len = std::min<size_t>(k.prefixlen / 8, sizeof k.path);
+                                     return write_set.count(std::string(k.path, len)) != 0;
+                                   });
   DeleteStale<vg_watch_name_key>(name_fd, "vg_watch_name", step, [&](const vg_watch_name_key& k) {
     return name_set.count(std::string(k.name, strnlen(k.name, VG_NAME_MAX))) != 0;
   });
@@ -187,11 +208,13 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
     Update(ident_name_fd, &n.first, &n.second, "vg_watch_ident_name", step);
   for (const auto& p : prefixes) Update(prefix_fd, &p.first, &p.second, "vg_watch_prefix", step);
   for (const auto& n : names) Update(name_fd, &n.first, &n.second, "vg_watch_name", step);
+  for (const auto& p : writes) Update(write_fd, &p.first, &p.second, "vg_watch_write", step);
 
   // The probes compare watch_gen to notice that the table changed.
   vg_config config = ReadConfig(config_fd, step);
   config.watch_gen++;
   config.traversal_id = traversal_id;
+  config.proclink_id = proclink_id;
   uint32_t zero = 0;
   Update(config_fd, &zero, &config, "vg_config", step);
 }

@@ -22,7 +22,9 @@ struct SyscallEntry {
 
 // Fs* kinds are identity watches: a path within a filesystem (of superblock magic `magic`, 0 any).
 // Suffix: the path ends with `path`. Traversal: the open class of path arguments containing "../".
-enum class WatchKind { Exact, Prefix, Name, FsExact, FsPrefix, FsName, Suffix, Traversal };
+// WriteExact/WritePrefix: as Exact/Prefix, for write-intent opens and rename/link/unlink only
+// (vg_watch_write). ProcLink: the open class of write-intent opens of arguments below "/proc/".
+enum class WatchKind { Exact, Prefix, Name, FsExact, FsPrefix, FsName, Suffix, Traversal, WriteExact, WritePrefix, ProcLink };
 
 struct WatchEntry {
   WatchKind kind;

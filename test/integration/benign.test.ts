@@ -88,6 +88,9 @@ describe('benign workloads raise nothing at warning or above', () => {
       'tar -cf /var/cache/pkg/a.tar /usr/lib/pkg 2>/dev/null; rm -rf /usr/lib/pkg/f1*',
       'find /usr/lib/pkg -type f | wc -l; grep -r file /usr/lib/pkg | head -3',
       'echo "nobody2:x:65533:65533::/:/bin/false" >> /etc/passwd',
+      // What entrypoints do at start: name files, their own configuration, logs to stdout by path.
+      'echo "127.0.0.1 vgt-benign" >> /etc/hosts; mkdir -p /etc/app/conf.d; echo "listen 80" > /etc/app/conf.d/default.conf',
+      'echo "to stdout" > /proc/self/fd/1; echo "to stderr" > /proc/self/fd/2; mkdir -p /root/.cache; echo x > /root/.cache/tool',
       'sh -c "echo nested; ls /tmp"; env | sort | head -3',
     ].join('\n');
     const r = await execAsync(c, ['sh', '-c', script], 30000);

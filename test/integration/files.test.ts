@@ -6,7 +6,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { act, BPF, commonFieldProblems, tempDir, Tracer } from './harness.js';
+import { act, ACT, BPF, commonFieldProblems, runOk, tempDir, Tracer } from './harness.js';
 
 const WATCHED_NAME = 'vgl-watched-name';
 
@@ -103,5 +103,57 @@ describe('file and connect events', () => {
     assert.equal(e.path_resolved, true);
     assert.equal(e.retval, 0);
     assert.equal(typeof e.watch_id, 'number');
+  });
+});
+
+// Write watches and the proc-link class (probes/syscalls.bpf.c vg_watch_write, vg_open_proclink):
+// reads below a write watch stay in the kernel, writes are sent even after a read of the same file
+// left its negative entry in the per-CPU cache (all on one CPU, so the cache slot is the same).
+describe('write watches and the proc-link open class', () => {
+  let tracer: Tracer;
+  const dir = tempDir();
+  const wdir = join(dir.path, 'etc');
+  const conf = join(wdir, 'app.conf');
+  const outside = join(dir.path, 'entry');
+
+  before(async () => {
+    mkdirSync(wdir);
+    writeFileSync(conf, 'x\n');
+    writeFileSync(outside, 'x\n');
+    if (BPF.skip) return;
+    tracer = await Tracer.start(['-o', 'json', '--watch', `write-prefix:${wdir}/`, '--watch', 'proc-link:/proc/']);
+  });
+  after(async () => {
+    await tracer?.stop();
+    dir.remove();
+  });
+
+  test('a read below a write watch is not sent; a write of the same file then is, and a rename below it', BPF, async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await runOk('taskset', ['-c', '0', 'cat', conf]);
+      await tracer.waitForPid(r.pid, 'exit');
+      assert.deepEqual(tracer.find(r.pid, 'file'), [], 'a read-only open below a write watch');
+    }
+    const w = await runOk('taskset', ['-c', '0', ACT, 'open-write', conf]);
+    const e = await tracer.waitForPid(w.pid, 'file', (ev) => ev.op === 'open');
+    assert.equal(e.path, conf);
+    assert.equal(e.write, true);
+    assert.equal(e.matched, 'path');
+    const from = join(wdir, 'staging');
+    writeFileSync(from, 'x');
+    const r = await act(['rename', from, join(wdir, 'renamed')]);
+    const m = await tracer.waitForPid(Number(r.out.pid), 'file', (ev) => ev.op === 'rename');
+    assert.equal(m.dest, join(wdir, 'renamed'));
+  });
+
+  test('a write-open through /proc/self/fd is sent with the argument as written; a read through it is not', BPF, async () => {
+    const r = await runOk('sh', ['-c', `exec 3<${outside}; read l </proc/self/fd/3; echo y >/proc/self/fd/3; echo $$`]);
+    const pid = Number(r.stdout.trim());
+    await tracer.waitForPid(pid, 'exit');
+    const files = tracer.find(pid, 'file');
+    assert.deepEqual(
+      files.map((f) => [f.path, f.path_raw, f.write]),
+      [[outside, '/proc/self/fd/3', true]],
+    );
   });
 });
