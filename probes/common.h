@@ -80,6 +80,12 @@ struct vg_creds {
 struct vg_counters {
 	__u64 emitted[VG_KIND_MAX];
 	__u64 dropped[VG_KIND_MAX]; /* ring buffer full (or past the kind's share of it, below) */
+	/* The part of dropped the probes chose to shed (a kind's share of the ring, a cgroup's budget),
+	 * not what a full ring refused. */
+	__u64 shed[VG_KIND_MAX];
+	/* Records not sent because they repeated one sent moments before (VG_COALESCE_WINDOW_NS):
+	 * neither sent nor dropped; each repeat is counted in the next record sent for its key. */
+	__u64 coalesced[VG_KIND_MAX];
 };
 
 /*
@@ -101,6 +107,28 @@ struct vg_counters {
 #define VG_CGROUP_RATE 5000
 #define VG_CGROUP_BURST 20000
 #define VG_CGROUP_BUDGETS_MAX 4096
+
+/*
+ * The same for file records, by cgroup and watch (the watch id a rule's path became): each pair may
+ * send VG_FILE_RATE a second (bursts of VG_FILE_BURST), and is shed over that only while the ring is
+ * more than half full. A storm of opens over one class of watched files then sheds that class of
+ * that container only: its other acts (another watched file) and every other container keep
+ * their room. Identical opens are coalesced before this (VG_COALESCE_WINDOW_NS), so the budget
+ * is spent only by distinct records: a program rereading its config costs one record a second.
+ */
+#define VG_FILE_RATE 2000
+#define VG_FILE_BURST 4000
+
+/*
+ * Coalescing of identical opens, per CPU: an open by the same process (tgid, credentials and comm),
+ * of the same file (dentry, mount and inode), with the same flags and watch, within
+ * VG_COALESCE_WINDOW_NS of the last one sent, is counted (vg_counters.coalesced) and not sent; the
+ * next one sent for that key after the window carries the count (vg_file.repeats). A direct-mapped
+ * table of VG_COALESCE_SLOTS: a colliding key replaces the slot (its pending count then reaches
+ * user space only in the counter), so a first occurrence is never coalesced away.
+ */
+#define VG_COALESCE_WINDOW_NS 1000000000ULL
+#define VG_COALESCE_SLOTS 1024
 
 /* Drops by the cgroup (v2 id, as in the record header) of the task whose record was dropped: the
  * container flooding the sensor. An LRU hash of this many cgroups. */
@@ -167,7 +195,7 @@ struct vg_watch_ident_name_key {
 
 VG_STATIC_ASSERT(sizeof(struct vg_header) == 96, "vg_header layout");
 VG_STATIC_ASSERT(sizeof(struct vg_creds) == 56, "vg_creds layout");
-VG_STATIC_ASSERT(sizeof(struct vg_counters) == 256, "vg_counters layout");
+VG_STATIC_ASSERT(sizeof(struct vg_counters) == 512, "vg_counters layout");
 VG_STATIC_ASSERT(sizeof(struct vg_watch_prefix_key) == 4 + 256, "vg_watch_prefix_key layout (LPM_TRIE limit)");
 VG_STATIC_ASSERT(sizeof(struct vg_watch_suffix_key) == 4 + VG_NAME_MAX, "vg_watch_suffix_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_config) == 16, "vg_config layout");

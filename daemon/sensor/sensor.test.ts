@@ -78,7 +78,7 @@ class FakeNative implements NativeSensor {
     const dropped = new Array<bigint>(VG_KIND_MAX).fill(0n);
     emitted[Kind.EXEC] = 10n;
     dropped[Kind.FILE] = 2n;
-    return { emitted, dropped, ringUsedBytes: 0, ringSizeBytes: 1 << 20 };
+    return { emitted, dropped, shed: emitted.map(() => 0n), coalesced: emitted.map(() => 0n), ringUsedBytes: 0, ringSizeBytes: 1 << 20 };
   }
   close(): void {
     this.calls.push('close');
