@@ -109,15 +109,16 @@ struct vg_counters {
 #define VG_CGROUP_BUDGETS_MAX 4096
 
 /*
- * The same for file records, by cgroup and watch (the watch id a rule's path became): each pair may
- * send VG_FILE_RATE a second (bursts of VG_FILE_BURST), and is shed over that only while the ring is
- * more than half full. A storm of opens over one class of watched files then sheds that class of
- * that container only: its other acts (another watched file) and every other container keep
- * their room. Identical opens are coalesced before this (VG_COALESCE_WINDOW_NS), so the budget
- * is spent only by distinct records: a program rereading its config costs one record a second.
+ * The same for file records, by cgroup and watch (the watch id a rule's path became), while the
+ * ring is more than half full: each pair earns VG_FILE_RATE tokens a second (at most
+ * VG_FILE_BURST), and may fill the second half of the ring in proportion to the tokens it has left
+ * (syscalls.bpf.c vg_file_budget_take). A storm of opens over one class of watched files then
+ * sheds that class of that container only, and keeps to the first half: its other acts (another
+ * watched file) and every other container keep the rest. Identical opens are coalesced before
+ * this (VG_COALESCE_WINDOW_NS), so only distinct records spend tokens.
  */
-#define VG_FILE_RATE 2000
-#define VG_FILE_BURST 4000
+#define VG_FILE_RATE 1000
+#define VG_FILE_BURST 2000
 
 /*
  * Coalescing of identical opens, per CPU: an open by the same process (tgid, credentials and comm),

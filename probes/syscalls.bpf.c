@@ -611,23 +611,27 @@ struct {
 	__type(value, struct vg_cgroup_budget);
 } vg_file_budget SEC(".maps");
 
-/* Whether the sender's (cgroup, watch) may take ring space for a file record now: always while the
- * ring is at most half full, else only within its budget. Tokens are spent either way, so a storm
- * has spent its burst by the time the reader falls behind. */
+/*
+ * Whether the sender's (cgroup, watch) may take ring space for a file record now. Always while the
+ * ring is at most half full; past that, a pair may fill the other half in proportion to the tokens
+ * it has left: one that sent nothing lately (an act) may fill the ring, one that spent its budget
+ * (a storm) none of it. Tokens are spent either way, so a storm has spent its burst by the time the
+ * reader falls behind, and a storm slower than the budget still leaves room when the reader stalls.
+ */
 static __always_inline bool vg_file_budget_take(__u32 watch_id, __u64 now)
 {
 	struct vg_file_budget_key k = { .cgroup = bpf_get_current_cgroup_id(), .watch_id = watch_id };
 	struct vg_cgroup_budget *b = bpf_map_lookup_elem(&vg_file_budget, &k);
-	bool within = true;
+	__u64 tokens = VG_FILE_BURST;
 	if (!b) {
 		struct vg_cgroup_budget fresh = { .tokens = VG_FILE_BURST - 1, .last_ns = now };
 		bpf_map_update_elem(&vg_file_budget, &k, &fresh, BPF_NOEXIST);
 	} else {
-		within = vg_budget_spend(b, now, VG_FILE_RATE, VG_FILE_BURST);
+		tokens = vg_budget_spend(b, now, VG_FILE_RATE, VG_FILE_BURST) ? b->tokens + 1 : 0;
 	}
-	if (within)
-		return true;
-	return bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA) <= bpf_ringbuf_query(&vg_events, BPF_RB_RING_SIZE) / 2;
+	__u64 half = bpf_ringbuf_query(&vg_events, BPF_RB_RING_SIZE) / 2;
+	__u64 used = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+	return used <= half || (used - half) * VG_FILE_BURST <= half * tokens;
 }
 
 /*
