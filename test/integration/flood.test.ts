@@ -2,10 +2,12 @@
 // ring buffer (64 KiB). A privileged container runs six loops of short programs, and while it floods:
 // a core_pattern write (the same value back) and a shadow read in that container, and a shadow read in
 // a quiet second container. Each act must raise its own alert from its own container, and the quiet
-// one must not be named a flooder. Then an open storm from a third container overflows the ring and
-// "Sensor blinding from container" must name it and no other: fork, exit and exec records may only take
-// part of the ring (probes/common.h VG_RING_SHARE_*), the kernel counts drops by the sender's cgroup,
-// and alert rate limits are per rule and container.
+// one must not be named a flooder: fork, exit and exec records may only take part of the ring
+// (probes/common.h VG_RING_SHARE_*), the kernel counts drops by the sender's cgroup, and alert rate
+// limits are per rule and container. Then the same acts during an open storm in a third container
+// (reads of one file, coalesced in the kernel, and reads cycling over 1,500 files, which no table
+// coalesces): the storm's file records keep to half the ring (VG_FILE_RATE), so the storming
+// container's own acts and a quiet one's are alerted, and what was shed names the storming container.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runcMissing, startContainer, type Container } from '../runc.js';
@@ -23,6 +25,8 @@ describe('an exec and open flood hides no attack (vigild with a 64 KiB ring, run
   let daemon: Vigild;
   let tail: AlertTail;
   const containers: Container[] = [];
+  /** Containers that flood on purpose: naming them is right. */
+  const flooders = new Set<string>();
 
   before(async () => {
     const why = runcMissing();
@@ -43,6 +47,7 @@ describe('an exec and open flood hides no attack (vigild with a 64 KiB ring, run
     const loops = Array.from({ length: FLOOD_WORKERS }, () => '(while :; do /bin/true; done) &').join(' ');
     const flood = startContainer({ privileged: true, args: ['timeout', '-s', 'KILL', String(FLOOD_S), 'sh', '-c', `${loops} wait`] });
     containers.push(flood);
+    flooders.add(flood.id);
     // The loops are running once the flood's execs reach the sensor.
     await tail.opened('Privileged container started', flood.id, Date.now() + 30_000);
     await new Promise((r) => setTimeout(r, 3000));
@@ -140,7 +145,8 @@ describe('an exec and open flood hides no attack (vigild with a 64 KiB ring, run
     assert.ok(after.coalesced - before.coalesced > 1000, `identical opens were not coalesced${context}`);
     if (after.dropped - start.dropped > 1000)
       assert.ok(named, `${after.dropped - start.dropped} file records lost and the storming container not named${context}`);
-    const others = tail.alerts.filter((a) => a.rule === 'Sensor blinding from container' && a.container !== storm.id);
+    // The exec flooder of the test before may have been named too, rightly; no one else may be.
+    const others = tail.alerts.filter((a) => a.rule === 'Sensor blinding from container' && a.container !== storm.id && !flooders.has(a.container));
     assert.deepEqual(others, [], `only the storming container is named${context}`);
   });
 });
