@@ -1,8 +1,12 @@
-// Flood benchmark: bin/vigild on its defaults (and again with a small ring), one container running
-// WORKERS loops of short programs, and during the flood one attack from another container (a shadow
-// read) and one from the flooder itself (a core_pattern write, the same value back). Prints, for each
-// ring size, whether each attack was alerted and after how long, whether the flooder was named by
-// "Sensor blinding from container", and the kernel's drops by kind.
+// Flood benchmark: bin/vigild on its defaults (and again with a small ring), one container flooding
+// the sensor, and during the flood attacks in the flooder itself (a core_pattern write, the same
+// value back, and a shadow read) and in another container (a shadow read). Two floods:
+//   exec: WORKERS loops of short programs;
+//   open: reads with no fork, one loop rereading one watched file (the kernel coalesces it) and
+//         STORM_CYCLERS loops cycling over 1,500 watched files (no table coalesces that).
+// Prints, for each flood and ring size, whether each attack was alerted and after how long,
+// whether the flooder was named by "Sensor blinding from container", and the kernel's records by
+// kind: sent, dropped (of which shed on purpose: ring shares, budgets) and coalesced.
 //
 // Usage: node dist/js/bench/flood.js [WORKERS] [SECONDS]   (root, runc; make bench-flood)
 import { startContainer } from '../test/runc.js';
@@ -11,68 +15,91 @@ import { Vigild, sleep } from '../test/vigild.js';
 const workers = Number(process.argv[2] ?? 6);
 const seconds = Number(process.argv[3] ?? 20);
 const RINGS = ['8MiB', '64KiB'];
+const STORM_CYCLERS = 3;
 
+const FLOODS: Record<string, string> = {
+  exec: `${Array.from({ length: workers }, () => '(while :; do /bin/true; done) &').join(' ')} wait`,
+  open:
+    'mkdir -p /root/.ssh && i=0 && while [ $i -lt 1500 ]; do : > /root/.ssh/k$i; i=$((i+1)); done; (while :; do : < /root/.ssh/k0; done) & ' +
+    `${'(while :; do for f in /root/.ssh/k*; do : < "$f"; done; done) & '.repeat(STORM_CYCLERS)} wait`,
+};
+
+type Counters = Record<string, string>;
 interface Row {
+  flood: string;
   ring: string;
   attacks: string[];
   blinding: string;
-  drops: Record<string, string>;
-  emitted: Record<string, string>;
+  counters: { emitted: Counters; dropped: Counters; shed: Counters; coalesced: Counters };
 }
 
-async function run(ring: string): Promise<Row> {
+async function run(flood: string, ring: string): Promise<Row> {
   const daemon = await Vigild.start(ring === '8MiB' ? '' : `sensor:\n  ring_buffer_size: ${ring}\n`);
   const tail = await daemon.tail();
   const quiet = startContainer({ args: ['sleep', '600'] });
-  const loops = Array.from({ length: workers }, () => '(while :; do /bin/true; done) &').join(' ');
-  const flood = startContainer({ privileged: true, args: ['timeout', '-s', 'KILL', String(seconds + 60), 'sh', '-c', `${loops} wait`] });
+  const flooder = startContainer({ privileged: true, args: ['timeout', '-s', 'KILL', String(seconds + 90), 'sh', '-c', FLOODS[flood]!] });
   try {
     await sleep(seconds * 500);
     const at = Date.now();
-    flood.exec(['sh', '-c', 'v=$(cat /proc/sys/kernel/core_pattern) && echo "$v" > /proc/sys/kernel/core_pattern'], { timeoutMs: 30_000 });
-    quiet.exec(['sh', '-c', 'echo x > /etc/shadow && cat /etc/shadow > /dev/null'], { timeoutMs: 30_000 });
+    const shadow = ['sh', '-c', 'echo x > /etc/shadow && cat /etc/shadow > /dev/null'];
+    flooder.exec(['sh', '-c', 'v=$(cat /proc/sys/kernel/core_pattern) && echo "$v" > /proc/sys/kernel/core_pattern'], { timeoutMs: 30_000 });
+    flooder.exec(shadow, { timeoutMs: 30_000 });
+    quiet.exec(shadow, { timeoutMs: 30_000 });
     await sleep(seconds * 500);
     const deadline = Date.now() + 30_000;
-    const [core, shadow, blinding] = await Promise.all([
-      tail.opened('Write to kernel usermode helper from container', flood.id, deadline),
+    const [core, ownShadow, shadowElsewhere, blinding] = await Promise.all([
+      tail.opened('Write to kernel usermode helper from container', flooder.id, deadline),
+      tail.opened('Read of shadow file in container', flooder.id, deadline),
       tail.opened('Read of shadow file in container', quiet.id, deadline),
-      tail.opened('Sensor blinding from container', flood.id, deadline),
+      tail.opened('Sensor blinding from container', flooder.id, deadline),
     ]);
     const after = (a: { at: number } | undefined): string => (a ? `yes (${((a.at - at) / 1000).toFixed(1)} s)` : 'NO');
     // Counters are read after the flood ends: under a flood at 2 cores a Status call can miss the CLI's
-    // deadline, and the kernel's drop counters do not change once the flooder is gone.
-    flood.delete();
+    // deadline, and the kernel's counters do not change once the flooder is gone.
+    flooder.delete();
     const st = daemon.cli(['status', '-o', 'json'], 60_000);
     if (st.code !== 0) throw new Error(`vigil status failed (${st.code}): ${st.stderr}`);
-    const s = JSON.parse(st.stdout) as { events: { kernel_dropped: Record<string, string>; kernel_emitted: Record<string, string> } };
+    const e = (JSON.parse(st.stdout) as { events: Record<string, Counters | undefined> }).events;
     return {
+      flood,
       ring,
-      attacks: [`core_pattern write in the flooder: ${after(core)}`, `shadow read in another container: ${after(shadow)}`],
+      attacks: [
+        `core_pattern write in the flooder:  ${after(core)}`,
+        `shadow read in the flooder:         ${after(ownShadow)}`,
+        `shadow read in another container:   ${after(shadowElsewhere)}`,
+      ],
       blinding: blinding ? `flooder named after ${((blinding.at - at) / 1000).toFixed(1)} s` : 'flooder NOT named',
-      drops: s.events.kernel_dropped,
-      emitted: s.events.kernel_emitted,
+      counters: { emitted: e.kernel_emitted ?? {}, dropped: e.kernel_dropped ?? {}, shed: e.kernel_shed ?? {}, coalesced: e.kernel_coalesced ?? {} },
     };
   } finally {
-    flood.delete();
+    flooder.delete();
     quiet.delete();
     await tail.stop();
     await daemon.stop();
   }
 }
 
-process.stdout.write(`flood: ${workers} loops of /bin/true in one privileged runc container for ${seconds} s; attacks at half time\n\n`);
-for (const ring of RINGS) {
-  const r = await run(ring);
-  process.stdout.write(`ring ${r.ring}\n`);
-  for (const a of r.attacks) process.stdout.write(`  ${a}\n`);
-  process.stdout.write(`  ${r.blinding}\n`);
-  const kinds = Object.keys(r.emitted).filter((k) => Number(r.emitted[k]) > 0 || Number(r.drops[k] ?? 0) > 0);
-  for (const k of kinds) {
-    const sent = Number(r.emitted[k] ?? 0);
-    const lost = Number(r.drops[k] ?? 0);
-    process.stdout.write(
-      `  ${k.padEnd(12)} sent ${String(sent).padStart(9)}  dropped ${String(lost).padStart(9)}  (${((100 * lost) / Math.max(1, sent + lost)).toFixed(1)}%)\n`,
-    );
+process.stdout.write(
+  `floods of ${seconds} s in one privileged runc container, attacks at half time:\n` +
+    `  exec: ${workers} loops of /bin/true\n  open: reads of one watched file, and ${STORM_CYCLERS} loops over 1,500 watched files\n\n`,
+);
+for (const flood of Object.keys(FLOODS)) {
+  for (const ring of RINGS) {
+    const r = await run(flood, ring);
+    process.stdout.write(`${r.flood} flood, ring ${r.ring}\n`);
+    for (const a of r.attacks) process.stdout.write(`  ${a}\n`);
+    process.stdout.write(`  ${r.blinding}\n`);
+    const c = r.counters;
+    const num = (m: Counters, k: string): number => Number(m[k] ?? 0);
+    const kinds = Object.keys(c.emitted).filter((k) => num(c.emitted, k) + num(c.dropped, k) + num(c.coalesced, k) > 0);
+    for (const k of kinds) {
+      const sent = num(c.emitted, k);
+      const lost = num(c.dropped, k);
+      process.stdout.write(
+        `  ${k.padEnd(12)} sent ${String(sent).padStart(9)}  dropped ${String(lost).padStart(9)} (${((100 * lost) / Math.max(1, sent + lost)).toFixed(1)}%, ` +
+          `shed ${num(c.shed, k)})  coalesced ${String(num(c.coalesced, k)).padStart(9)}\n`,
+      );
+    }
+    process.stdout.write('\n');
   }
-  process.stdout.write('\n');
 }

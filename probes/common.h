@@ -80,6 +80,12 @@ struct vg_creds {
 struct vg_counters {
 	__u64 emitted[VG_KIND_MAX];
 	__u64 dropped[VG_KIND_MAX]; /* ring buffer full (or past the kind's share of it, below) */
+	/* The part of dropped the probes chose to shed (a kind's share of the ring, a cgroup's budget),
+	 * not what a full ring refused. */
+	__u64 shed[VG_KIND_MAX];
+	/* Records not sent because they repeated one sent moments before (VG_COALESCE_WINDOW_NS):
+	 * neither sent nor dropped; each repeat is counted in the next record sent for its key. */
+	__u64 coalesced[VG_KIND_MAX];
 };
 
 /*
@@ -101,6 +107,29 @@ struct vg_counters {
 #define VG_CGROUP_RATE 5000
 #define VG_CGROUP_BURST 20000
 #define VG_CGROUP_BUDGETS_MAX 4096
+
+/*
+ * The same for file records, by cgroup and watch (the watch id a rule's path became), while the
+ * ring is more than half full: each pair earns VG_FILE_RATE tokens a second (at most
+ * VG_FILE_BURST), and may fill the second half of the ring in proportion to the tokens it has left
+ * (syscalls.bpf.c vg_file_budget_take). A storm of opens over one class of watched files then
+ * sheds that class of that container only, and keeps to the first half: its other acts (another
+ * watched file) and every other container keep the rest. Identical opens are coalesced before
+ * this (VG_COALESCE_WINDOW_NS), so only distinct records spend tokens.
+ */
+#define VG_FILE_RATE 1000
+#define VG_FILE_BURST 2000
+
+/*
+ * Coalescing of identical opens, per CPU: an open by the same process (tgid, credentials and comm),
+ * of the same file (dentry, mount and inode), with the same flags and watch, within
+ * VG_COALESCE_WINDOW_NS of the last one sent, is counted (vg_counters.coalesced) and not sent; the
+ * next one sent for that key after the window carries the count (vg_file.repeats). A direct-mapped
+ * table of VG_COALESCE_SLOTS: a colliding key replaces the slot (its pending count then reaches
+ * user space only in the counter), so a first occurrence is never coalesced away.
+ */
+#define VG_COALESCE_WINDOW_NS 1000000000ULL
+#define VG_COALESCE_SLOTS 1024
 
 /* Drops by the cgroup (v2 id, as in the record header) of the task whose record was dropped: the
  * container flooding the sensor. An LRU hash of this many cgroups. */
@@ -174,7 +203,7 @@ struct vg_watch_ident_name_key {
 
 VG_STATIC_ASSERT(sizeof(struct vg_header) == 96, "vg_header layout");
 VG_STATIC_ASSERT(sizeof(struct vg_creds) == 56, "vg_creds layout");
-VG_STATIC_ASSERT(sizeof(struct vg_counters) == 256, "vg_counters layout");
+VG_STATIC_ASSERT(sizeof(struct vg_counters) == 512, "vg_counters layout");
 VG_STATIC_ASSERT(sizeof(struct vg_watch_prefix_key) == 4 + 256, "vg_watch_prefix_key layout (LPM_TRIE limit)");
 VG_STATIC_ASSERT(sizeof(struct vg_watch_suffix_key) == 4 + VG_NAME_MAX, "vg_watch_suffix_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_config) == 16, "vg_config layout");

@@ -118,8 +118,37 @@ static __always_inline void vg_count_dropped(__u32 kind)
 	}
 }
 
-/* Spends one of the current cgroup's tokens (VG_CGROUP_RATE); false when it has none. Updates from
- * several CPUs at once may lose a token or two: the budget is a rate, not an account. */
+/* A record the probes chose not to send (ring share, cgroup budget): a drop like any other (by
+ * kind and by cgroup, so "Sensor blinding from container" names the sender), and counted apart. */
+static __always_inline void vg_count_shed(__u32 kind)
+{
+	struct vg_counters *c = vg_counters_get();
+	if (c && kind < VG_KIND_MAX)
+		c->shed[kind]++;
+	vg_count_dropped(kind);
+}
+
+/* Refills a token bucket at rate a second (at most burst) and spends one token; false when it has
+ * none. Updates from several CPUs at once may lose a token or two: the budget is a rate, not an
+ * account. */
+static __always_inline bool vg_budget_spend(struct vg_cgroup_budget *b, __u64 now, __u64 rate, __u64 burst)
+{
+	__u64 elapsed = now - b->last_ns;
+	if (elapsed > 10ULL * 1000000000ULL)
+		elapsed = 10ULL * 1000000000ULL;
+	__u64 refill = elapsed * rate / 1000000000ULL;
+	if (refill > 0) {
+		__u64 t = b->tokens + refill;
+		b->tokens = t > burst ? burst : t;
+		b->last_ns = now;
+	}
+	if (b->tokens == 0)
+		return false;
+	b->tokens--;
+	return true;
+}
+
+/* Spends one of the current cgroup's tokens (VG_CGROUP_RATE); false when it has none. */
 static __always_inline bool vg_cgroup_budget_take(void)
 {
 	__u64 cgroup = bpf_get_current_cgroup_id();
@@ -130,19 +159,7 @@ static __always_inline bool vg_cgroup_budget_take(void)
 		bpf_map_update_elem(&vg_cgroup_budget, &cgroup, &fresh, BPF_NOEXIST);
 		return true;
 	}
-	__u64 elapsed = now - b->last_ns;
-	if (elapsed > 10ULL * 1000000000ULL)
-		elapsed = 10ULL * 1000000000ULL;
-	__u64 refill = elapsed * VG_CGROUP_RATE / 1000000000ULL;
-	if (refill > 0) {
-		__u64 t = b->tokens + refill;
-		b->tokens = t > VG_CGROUP_BURST ? VG_CGROUP_BURST : t;
-		b->last_ns = now;
-	}
-	if (b->tokens == 0)
-		return false;
-	b->tokens--;
-	return true;
+	return vg_budget_spend(b, now, VG_CGROUP_RATE, VG_CGROUP_BURST);
 }
 
 /* Whether a record of this kind may take ring space now: bulk kinds leave the last part of the ring
@@ -215,8 +232,9 @@ static __always_inline __u64 vg_wakeup_flags(void)
 /* Send a record built in scratch memory; size is what the probe wrote (hdr.size). */
 #define vg_output(rec, size, kind)                                                         \
 	do {                                                                               \
-		if (!vg_ring_share_left(kind) ||                                           \
-		    bpf_ringbuf_output(&vg_events, (rec), (size), vg_wakeup_flags()))        \
+		if (!vg_ring_share_left(kind))                                             \
+			vg_count_shed(kind);                                                 \
+		else if (bpf_ringbuf_output(&vg_events, (rec), (size), vg_wakeup_flags()))   \
 			vg_count_dropped(kind);                                              \
 		else                                                                       \
 			vg_count_emitted(kind);                                              \

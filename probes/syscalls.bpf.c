@@ -204,6 +204,8 @@ struct vg_sc_scratch {
 	__u32 raw_id;       /* vg_on_open: the watch id of the raw-argument class (traversal or proc link) */
 	struct vg_watch_suffix_key suffix;
 	char raw[VG_STR_MAX]; /* vg_open_raw: the path argument as written */
+	__u64 emit_dentry;    /* vg_file_emit's arguments: a global function takes no kernel pointers */
+	__u64 emit_mnt;
 };
 
 struct {
@@ -606,6 +608,155 @@ static __noinline __u32 vg_join(struct vg_sc_scratch *s, long dfd, const char *u
 	return off + n - 1;
 }
 
+/* ---- sending file records: coalescing and budgets (VG_COALESCE_*, VG_FILE_*; common.h) ------- */
+
+/* What makes two opens the same act for every rule: the process (tgid; its credentials, which
+ * setuid and every exec replace; its comm), the file (dentry and mount: another name or mount of it
+ * is another key; inode), and everything the record says of the open. */
+struct vg_coalesce_key {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 ino;
+	__u64 cred;
+	__u64 comm[2];
+	__u32 tgid;
+	__u32 op;
+	__u32 open_flags;
+	__u32 flags;    /* VG_FILE_*: write intent, matches, host mount, raw */
+	__u32 watch_id;
+	__u32 lens;     /* path_len and raw_len: the traversal class's argument as written */
+};
+
+struct vg_coalesce_slot {
+	struct vg_coalesce_key key;
+	__u64 sent_ns;  /* when the record that opened the window was sent */
+	__u64 repeats;  /* coalesced since then */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VG_COALESCE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vg_coalesce_slot);
+} vg_coalesce SEC(".maps");
+
+struct vg_file_budget_key {
+	__u64 cgroup;
+	__u32 watch_id;
+	__u32 _pad0;
+};
+
+/* Each (cgroup, watch)'s budget of file records (VG_FILE_RATE); kernel-only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VG_CGROUP_BUDGETS_MAX);
+	__type(key, struct vg_file_budget_key);
+	__type(value, struct vg_cgroup_budget);
+} vg_file_budget SEC(".maps");
+
+/*
+ * Whether the sender's (cgroup, watch) may take ring space for a file record now. Always while the
+ * ring is at most half full; past that, a pair may fill the other half in proportion to the tokens
+ * it has left: one that sent nothing lately (an act) may fill the ring, one that spent its budget
+ * (a storm) none of it. Tokens are spent either way, so a storm has spent its burst by the time the
+ * reader falls behind, and a storm slower than the budget still leaves room when the reader stalls.
+ */
+static __always_inline bool vg_file_budget_take(__u32 watch_id, __u64 now)
+{
+	struct vg_file_budget_key k = { .cgroup = bpf_get_current_cgroup_id(), .watch_id = watch_id };
+	struct vg_cgroup_budget *b = bpf_map_lookup_elem(&vg_file_budget, &k);
+	__u64 tokens = VG_FILE_BURST;
+	if (!b) {
+		struct vg_cgroup_budget fresh = { .tokens = VG_FILE_BURST - 1, .last_ns = now };
+		bpf_map_update_elem(&vg_file_budget, &k, &fresh, BPF_NOEXIST);
+	} else {
+		tokens = vg_budget_spend(b, now, VG_FILE_RATE, VG_FILE_BURST) ? b->tokens + 1 : 0;
+	}
+	__u64 half = bpf_ringbuf_query(&vg_events, BPF_RB_RING_SIZE) / 2;
+	__u64 used = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+	return used <= half || (used - half) * VG_FILE_BURST <= half * tokens;
+}
+
+/*
+ * Sends the file record in s (size bytes): the one place file records enter the ring. Opens
+ * (dentry != 0) are coalesced first: a repeat within the window of its key is counted and not sent;
+ * a record that is sent carries the repeats of its key's previous window (vg_file.repeats). Then the
+ * sender's budget, then the ring. The slot opens a new window only when its record was sent, so a
+ * shed or dropped first occurrence is tried again at its next repeat. A global function: verified
+ * once, off the budget of the handlers that call it.
+ */
+__noinline int vg_file_emit(struct vg_sc_scratch *s, __u32 size)
+{
+	if (!s)
+		return 0;
+	struct vg_file *r = &s->rec.file.f;
+	__u64 dentry = s->emit_dentry, mnt = s->emit_mnt;
+	struct vg_coalesce_slot *c = NULL;
+	struct vg_coalesce_key k = {};
+	__u64 now = bpf_ktime_get_ns();
+	bool same = false;
+
+	r->repeats = 0;
+	if (dentry) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		k.dentry = dentry;
+		k.mnt = mnt;
+		k.ino = r->ino;
+		/* read as a value, not a pointer: it is only compared */
+		bpf_probe_read_kernel(&k.cred, sizeof(k.cred), &t->cred);
+		__builtin_memcpy(k.comm, r->hdr.comm, sizeof(k.comm));
+		k.tgid = r->hdr.pid;
+		k.op = r->op;
+		k.open_flags = r->open_flags;
+		k.flags = r->flags;
+		k.watch_id = r->watch_id;
+		k.lens = (__u32)r->path_len << 16 | r->raw_len;
+		__u32 slot = ((dentry ^ (dentry >> 29) ^ ((__u64)k.tgid << 32) ^ k.ino ^ ((__u64)k.open_flags << 20)) *
+			      0x9E3779B97F4A7C15ULL) >> (64 - 10);
+		c = bpf_map_lookup_elem(&vg_coalesce, &slot);
+		if (c) {
+			const __u64 *x = (const __u64 *)&k, *y = (const __u64 *)&c->key;
+			__u64 d = 0;
+			for (int i = 0; i < (int)(sizeof(k) / 8); i++)
+				d |= x[i] ^ y[i];
+			same = d == 0;
+			if (same && now - c->sent_ns < VG_COALESCE_WINDOW_NS) {
+				c->repeats++;
+				struct vg_counters *n = vg_counters_get();
+				if (n)
+					n->coalesced[VG_KIND_FILE]++;
+				return 0;
+			}
+			if (same)
+				r->repeats = c->repeats > 0xffffffffULL ? 0xffffffffU : (__u32)c->repeats;
+		}
+	}
+	if (!vg_file_budget_take(r->watch_id, now)) {
+		vg_count_shed(VG_KIND_FILE);
+		return 0;
+	}
+	size = vg_clamp(size, sizeof(s->rec.file));
+	if (bpf_ringbuf_output(&vg_events, r, size, vg_wakeup_flags())) {
+		vg_count_dropped(VG_KIND_FILE);
+		return 0;
+	}
+	vg_count_emitted(VG_KIND_FILE);
+	if (c) {
+		c->key = k;
+		c->sent_ns = now;
+		c->repeats = 0;
+	}
+	return 1;
+}
+
+/* The file record in s, of the open of dentry d on mount m (NULL: not an open; never coalesced). */
+static __always_inline int vg_file_send(struct vg_sc_scratch *s, void *d, void *m, __u32 size)
+{
+	s->emit_dentry = (__u64)d;
+	s->emit_mnt = (__u64)m;
+	return vg_file_emit(s, size);
+}
+
 /* ---- handlers ------------------------------------------------------------------------------- */
 
 /* The open flags and mode of an open call, by handler, into the file record of the scratch
@@ -748,10 +899,10 @@ static __noinline int vg_on_open(struct pt_regs *regs, long ret, __u32 nr, __u32
 	r->fs_magic = magic;
 	r->fs_path_len = fs_len;
 	r->raw_len = raw_len;
-	r->_pad1 = 0;
+	r->repeats = 0;
 	__u32 size = vg_clamp(sizeof(*r) + len + fs_len + raw_len, sizeof(s->rec.file));
 	r->hdr.size = size;
-	vg_output(r, size, VG_KIND_FILE);
+	vg_file_send(s, d, m, size);
 	return 1;
 }
 
@@ -834,10 +985,10 @@ static __noinline int vg_on_create(struct pt_regs *regs, long ret, __u32 nr, __u
 	r->fs_magic = 0;
 	r->fs_path_len = 0;
 	r->raw_len = 0;
-	r->_pad1 = 0;
+	r->repeats = 0;
 	__u32 size = vg_clamp(sizeof(*r) + len, sizeof(s->rec.file));
 	r->hdr.size = size;
-	vg_output(r, size, VG_KIND_FILE);
+	vg_file_send(s, NULL, NULL, size);
 	return 0;
 }
 
@@ -997,10 +1148,10 @@ static __noinline int vg_on_rename(struct pt_regs *regs, long ret, __u32 nr, __u
 	r->fs_magic = 0;
 	r->fs_path_len = 0;
 	r->raw_len = 0;
-	r->_pad1 = 0;
+	r->repeats = 0;
 	__u32 size = vg_clamp(sizeof(*r) + plen + dlen, sizeof(s->rec.file));
 	r->hdr.size = size;
-	vg_output(r, size, VG_KIND_FILE);
+	vg_file_send(s, NULL, NULL, size);
 	return 0;
 }
 

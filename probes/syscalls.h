@@ -159,7 +159,8 @@ struct vg_file {
 	__u32 fs_magic;   /* opens: s_magic of the file's superblock */
 	__u16 fs_path_len; /* opens: the path within the filesystem's root */
 	__u16 raw_len;    /* opens of the traversal class: the path argument as written */
-	__u32 _pad1;
+	__u32 repeats;    /* opens: identical opens coalesced since the last record of this key was sent
+	                   * (VG_COALESCE_WINDOW_NS; common.h) */
 };
 
 #define VG_CONN_PATH_RESOLVED (1u << 0) /* unix path is the kernel's: the peer socket's bound path */

@@ -351,7 +351,7 @@ export async function status(cmd: StatusCommand, api: Api, io: CliIo): Promise<n
     const sum = (m: Record<string, string>): number => Object.values(m).reduce((a, n) => a + Number(n), 0);
     out.push(`events: ${decoded.join(', ') || 'none yet'}`);
     out.push(
-      `  delivered ${s.events.delivered}, subscriber drops ${s.events.queue_drops}, kernel drops ${sum(s.events.kernel_dropped)}, corrupt ${s.events.corrupt}`,
+      `  delivered ${s.events.delivered}, subscriber drops ${s.events.queue_drops}, kernel drops ${sum(s.events.kernel_dropped)} (shed ${sum(s.events.kernel_shed)}), coalesced ${sum(s.events.kernel_coalesced)}, corrupt ${s.events.corrupt}`,
     );
   }
   if (s.alerts) {

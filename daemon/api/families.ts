@@ -217,6 +217,28 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
       yield { labels: { kind: 'all', stage: 'queue' }, value: s.queueDrops };
     },
   );
+  add(
+    'vigil_events_shed_total',
+    'counter',
+    'kernel records the probes shed on purpose, by kind: past a kind\'s share of the ring, or over the sending cgroup\'s budget while the reader is behind (part of vigil_events_dropped_total{stage="kernel"})',
+    ['kind'],
+    function* () {
+      const s = src.sensor()?.native;
+      if (!s) return;
+      for (const kind of KIND_NAMES) if (kind) yield { labels: { kind }, value: s.shed[kind] ?? 0 };
+    },
+  );
+  add(
+    'vigil_events_coalesced_total',
+    'counter',
+    'kernel records not sent because they repeated one sent within the last second (the same open by the same process), by kind; the next record sent for that open carries the count',
+    ['kind'],
+    function* () {
+      const s = src.sensor()?.native;
+      if (!s) return;
+      for (const kind of KIND_NAMES) if (kind) yield { labels: { kind }, value: s.coalesced[kind] ?? 0 };
+    },
+  );
   add('vigil_records_corrupt_total', 'counter', 'records skipped as corrupt, by reason', ['reason'], () =>
     Object.entries(src.sensor()?.corrupt ?? {}).map(([reason, value]) => ({ labels: { reason }, value })),
   );

@@ -481,6 +481,8 @@ export class GrpcApi {
         queue_drops: n(ss?.queueDrops),
         kernel_emitted: Object.fromEntries(Object.entries(ss?.native?.emitted ?? {}).map(([k, v]) => [k, n(v)])),
         kernel_dropped: Object.fromEntries(Object.entries(ss?.native?.dropped ?? {}).map(([k, v]) => [k, n(v)])),
+        kernel_shed: Object.fromEntries(Object.entries(ss?.native?.shed ?? {}).map(([k, v]) => [k, n(v)])),
+        kernel_coalesced: Object.fromEntries(Object.entries(ss?.native?.coalesced ?? {}).map(([k, v]) => [k, n(v)])),
         corrupt: Object.values(ss?.corrupt ?? {}).reduce<number>((a, b) => a + b, 0),
       },
       alerts: this.alertCounters(),

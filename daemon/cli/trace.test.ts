@@ -60,7 +60,8 @@ class FakeNative implements NativeSensor {
     return 0;
   }
   stats() {
-    return { emitted: new Array<bigint>(VG_KIND_MAX).fill(0n), dropped: new Array<bigint>(VG_KIND_MAX).fill(0n), ringUsedBytes: 0, ringSizeBytes: 0 };
+    const zeros = (): bigint[] => new Array<bigint>(VG_KIND_MAX).fill(0n);
+    return { emitted: zeros(), dropped: zeros(), shed: zeros(), coalesced: zeros(), ringUsedBytes: 0, ringSizeBytes: 0 };
   }
   close(): void {
     this.closed = true;

@@ -1500,6 +1500,14 @@ const F: FieldDef[] = [
     get: (c) => (c.ev?.kind === 'file' && c.ev.fs_path !== undefined ? basename(c.ev.fs_path) : undefined),
   },
   {
+    name: 'file.repeats',
+    type: 'number',
+    cost: 1,
+    kinds: ['file'],
+    desc: 'opens: how many identical opens (same process, file, flags) the kernel coalesced since it last sent this one, within a second of it (0 for a first open); the storm that repeats an open is then one event a second carrying the count',
+    get: (c) => (c.ev?.kind === 'file' ? (c.ev.repeats ?? 0) : undefined),
+  },
+  {
     name: 'file.host_mount',
     type: 'bool',
     cost: 1,

@@ -379,6 +379,7 @@ const FL_PATH_LEN = n(fl, 'path_len');
 const FL_DEST_LEN = n(fl, 'dest_len');
 const FL_FS_PATH_LEN = n(fl, 'fs_path_len');
 const FL_RAW_LEN = n(fl, 'raw_len');
+const FL_REPEATS = n(fl, 'repeats');
 const OPEN_SYSCALLS = new Set(['open', 'openat', 'openat2', 'creat']);
 const fileDecoder: KindDecoder = {
   kind: Kind.FILE,
@@ -424,6 +425,8 @@ const fileDecoder: KindDecoder = {
       ev.matched_identity = (flags & VG_FILE_MATCH_IDENT) !== 0;
     }
     if (flags & VG_FILE_CREATED) ev.created = true;
+    const repeats = buf.readUInt32LE(off + FL_REPEATS);
+    if (repeats > 0) ev.repeats = repeats;
     return ev;
   },
 };

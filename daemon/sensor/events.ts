@@ -249,6 +249,9 @@ export interface FileEvent extends BaseEvent {
   host_mount?: boolean;
   /** Opens of the traversal class: the path argument as written (it contains "../"). */
   path_raw?: string;
+  /** Opens: identical opens the kernel coalesced since the last record of this one (probes/common.h
+   * VG_COALESCE_WINDOW_NS); absent when none. */
+  repeats?: number;
   /** The open created the file (the kernel said so). Unwatched paths come only when the new file is
    * hidden, executable or directly in /dev (matched 'none', watch_id 0). */
   created?: true;

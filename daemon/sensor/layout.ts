@@ -192,6 +192,8 @@ export const vg_creds = struct('vg_creds', [
 export const vg_counters = struct('vg_counters', [
   ['emitted', ['u64', VG_KIND_MAX]],
   ['dropped', ['u64', VG_KIND_MAX]],
+  ['shed', ['u64', VG_KIND_MAX]],
+  ['coalesced', ['u64', VG_KIND_MAX]],
 ]);
 
 export const vg_config = struct('vg_config', [
@@ -312,7 +314,7 @@ export const vg_file = struct('vg_file', [
   ['fs_magic', 'u32'],
   ['fs_path_len', 'u16'],
   ['raw_len', 'u16'],
-  ['_pad1', 'u32'],
+  ['repeats', 'u32'],
 ]);
 
 export const vg_connect = struct('vg_connect', [

@@ -74,6 +74,10 @@ export interface KindCounters {
   /** Indexed by record kind (probes/common.h enum vg_kind), summed over CPUs. */
   emitted: bigint[];
   dropped: bigint[];
+  /** The part of dropped that the probes shed (a kind's share of the ring, a cgroup's budget). */
+  shed: bigint[];
+  /** Records not sent because they repeated one sent within the window (probes/common.h VG_COALESCE_*). */
+  coalesced: bigint[];
 }
 
 export interface NativeStats extends KindCounters {

@@ -78,7 +78,11 @@ class FakeNative implements NativeSensor {
     const dropped = new Array<bigint>(VG_KIND_MAX).fill(0n);
     emitted[Kind.EXEC] = 10n;
     dropped[Kind.FILE] = 2n;
-    return { emitted, dropped, ringUsedBytes: 0, ringSizeBytes: 1 << 20 };
+    const shed = new Array<bigint>(VG_KIND_MAX).fill(0n);
+    shed[Kind.FILE] = 1n;
+    const coalesced = new Array<bigint>(VG_KIND_MAX).fill(0n);
+    coalesced[Kind.FILE] = 7n;
+    return { emitted, dropped, shed, coalesced, ringUsedBytes: 0, ringSizeBytes: 1 << 20 };
   }
   close(): void {
     this.calls.push('close');
@@ -192,6 +196,8 @@ test('batches are decoded, enriched from the process table and delivered after t
   assert.equal(s.delivered, 3);
   assert.deepEqual(s.native!.emitted, { exec: 10 });
   assert.deepEqual(s.native!.dropped, { file: 2 });
+  assert.deepEqual(s.native!.shed, { file: 1 });
+  assert.deepEqual(s.native!.coalesced, { file: 7 });
   await sensor.close();
 });
 

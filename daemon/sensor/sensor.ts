@@ -96,6 +96,10 @@ export interface SensorStats {
   native?: {
     emitted: Partial<Record<string, number>>;
     dropped: Partial<Record<string, number>>;
+    /** The part of dropped the probes shed (ring shares, per-cgroup budgets) rather than a full ring refused. */
+    shed: Partial<Record<string, number>>;
+    /** Repeats of a record sent moments before, counted and not sent (identical opens). */
+    coalesced: Partial<Record<string, number>>;
     ringUsedBytes: number;
     ringSizeBytes: number;
     /** Records the kernel dropped, by the cgroup id of the task that sent them. */
@@ -425,6 +429,8 @@ export class Sensor {
         out.native = {
           emitted: byKind(ns.emitted),
           dropped: byKind(ns.dropped),
+          shed: byKind(ns.shed),
+          coalesced: byKind(ns.coalesced),
           ringUsedBytes: ns.ringUsedBytes,
           ringSizeBytes: ns.ringSizeBytes,
           droppedByCgroup,

@@ -413,13 +413,19 @@ class Sensor : public Napi::ObjectWrap<Sensor>, public BatchSink {
       Counters counters = ReadCounters(loader_);
       Napi::Array emitted = Napi::Array::New(env, VG_KIND_MAX);
       Napi::Array dropped = Napi::Array::New(env, VG_KIND_MAX);
+      Napi::Array shed = Napi::Array::New(env, VG_KIND_MAX);
+      Napi::Array coalesced = Napi::Array::New(env, VG_KIND_MAX);
       for (uint32_t k = 0; k < VG_KIND_MAX; k++) {
         emitted.Set(k, Napi::BigInt::New(env, counters.emitted[k]));
         dropped.Set(k, Napi::BigInt::New(env, counters.dropped[k]));
+        shed.Set(k, Napi::BigInt::New(env, counters.shed[k]));
+        coalesced.Set(k, Napi::BigInt::New(env, counters.coalesced[k]));
       }
       Napi::Object stats = Napi::Object::New(env);
       stats.Set("emitted", emitted);
       stats.Set("dropped", dropped);
+      stats.Set("shed", shed);
+      stats.Set("coalesced", coalesced);
       stats.Set("ringUsedBytes", static_cast<double>(poller_.UsedBytes()));
       stats.Set("ringSizeBytes", static_cast<double>(poller_.SizeBytes()));
       stats.Set("malformedRecords", static_cast<double>(poller_.Malformed()));

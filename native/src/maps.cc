@@ -260,6 +260,8 @@ Counters ReadCounters(const Loader& loader) {
     for (int k = 0; k < VG_KIND_MAX; k++) {
       sum.emitted[k] += c.emitted[k];
       sum.dropped[k] += c.dropped[k];
+      sum.shed[k] += c.shed[k];
+      sum.coalesced[k] += c.coalesced[k];
     }
   }
   return sum;

@@ -41,6 +41,8 @@ struct EnforceEntry {
 struct Counters {
   uint64_t emitted[VG_KIND_MAX];
   uint64_t dropped[VG_KIND_MAX];
+  uint64_t shed[VG_KIND_MAX];       // the part of dropped the probes shed (ring share, budgets)
+  uint64_t coalesced[VG_KIND_MAX];  // repeats not sent (probes/common.h VG_COALESCE_*)
 };
 
 void WriteSyscalls(const Loader& loader, const std::vector<SyscallEntry>& entries);

@@ -86,6 +86,8 @@ describe('vigild run', () => {
       assert.match(text, /^vigil_host_memory_usage_bytes \d+/m);
       assert.match(text, /^vigil_events_total\{kind="exec"\} \d+/m);
       assert.match(text, /^# TYPE vigil_events_dropped_total counter$/m);
+      assert.match(text, /^vigil_events_shed_total\{kind="file"\} \d+$/m);
+      assert.match(text, /^vigil_events_coalesced_total\{kind="file"\} \d+$/m);
       assert.match(text, /^process_resident_memory_bytes \d+/m);
 
       const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { ok: boolean };
