@@ -39,6 +39,7 @@ const TOOLS: Record<string, string> = {
   fish: 'fish',
   unshare: 'util-linux',
   nsenter: 'util-linux',
+  taskset: 'util-linux',
   setpriv: 'util-linux',
   ip: 'iproute2',
   kill: 'procps',
