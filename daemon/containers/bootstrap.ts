@@ -46,17 +46,14 @@ export function isRuntimeImage(exe: string, args: readonly string[]): boolean {
 }
 
 /**
- * Is `pid` a runtime's process now, from /proc (the start-up walk, which has no exec events)? runc
- * names its bootstrap stages "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]"; its memfd copy
- * reads back as "/memfd:runc_cloned:/proc/self/exe (deleted)". Only processes in the host's mount
- * namespace count, so a program inside a container cannot pass for the runtime by its name.
+ * Does the process in /proc dir `dir` run a runtime's image (true) or a program the runtime handed
+ * over to (false)? runc names its bootstrap stages "runc:[0:PARENT]", "runc:[1:CHILD]",
+ * "runc:[2:INIT]"; its memfd copy reads back as "/memfd:runc_cloned:/proc/self/exe (deleted)".
+ * Undefined when the process is gone.
  */
-export function isRuntimeProcess(pid: number, procRoot: string, hostMnt: string | undefined): boolean {
-  const dir = join(procRoot, String(pid));
+function runsRuntimeImage(dir: string): boolean | undefined {
   try {
-    if (hostMnt === undefined || readlinkSync(join(dir, 'ns/mnt')) !== hostMnt) return false;
-    const comm = readFileSync(join(dir, 'comm'), 'utf8').trim();
-    if (comm.startsWith('runc:[')) return true;
+    if (readFileSync(join(dir, 'comm'), 'utf8').startsWith('runc:[')) return true;
     let exe = '';
     try {
       exe = readlinkSync(join(dir, 'exe'));
@@ -67,8 +64,23 @@ export function isRuntimeProcess(pid: number, procRoot: string, hostMnt: string 
     const args = readFileSync(join(dir, 'cmdline'), 'utf8').split('\0').filter(Boolean);
     return isRuntimeImage(exe.replace(/ \(deleted\)$/, ''), args);
   } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Is `pid` a runtime's process now, from /proc (the start-up walk, which has no exec events)? Only
+ * processes in the host's mount namespace count, so a program inside a container cannot pass for
+ * the runtime by its name.
+ */
+export function isRuntimeProcess(pid: number, procRoot: string, hostMnt: string | undefined): boolean {
+  const dir = join(procRoot, String(pid));
+  try {
+    if (hostMnt === undefined || readlinkSync(join(dir, 'ns/mnt')) !== hostMnt) return false;
+  } catch {
     return false;
   }
+  return runsRuntimeImage(dir) === true;
 }
 
 /**
@@ -76,21 +88,7 @@ export function isRuntimeProcess(pid: number, procRoot: string, hostMnt: string 
  * namespace: runc's init stages are in the container's own by then)? False when it is gone.
  */
 export function hasHandedOver(pid: number, procRoot: string): boolean {
-  const dir = join(procRoot, String(pid));
-  try {
-    if (readFileSync(join(dir, 'comm'), 'utf8').startsWith('runc:[')) return false;
-    let exe = '';
-    try {
-      exe = readlinkSync(join(dir, 'exe'));
-    } catch {
-      // a process mid-exit: judged by its argv alone
-    }
-    if (exe.includes('memfd:runc_cloned')) return false;
-    const args = readFileSync(join(dir, 'cmdline'), 'utf8').split('\0').filter(Boolean);
-    return !isRuntimeImage(exe.replace(/ \(deleted\)$/, ''), args);
-  } catch {
-    return false;
-  }
+  return runsRuntimeImage(join(procRoot, String(pid))) === false;
 }
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), for "oldest". */
