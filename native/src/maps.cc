@@ -122,6 +122,14 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
   auto fs_key = [](uint32_t magic, const char* p, size_t n) {
     return std::to_string(magic) + ":" + std::string(p, n);
   };
+  // The prefix trie and the write trie share the key: a path matched on its first prefixlen bits.
+  auto prefix_key = [](const std::string& path) {
+    vg_watch_prefix_key key;
+    std::memset(&key, 0, sizeof key);
+    key.prefixlen = static_cast<uint32_t>(path.size() * 8);
+    std::memcpy(key.path, path.data(), path.size());
+    return key;
+  };
   for (const WatchEntry& e : entries) {
     bool exact = e.kind == WatchKind::Exact || e.kind == WatchKind::FsExact ||
                  e.kind == WatchKind::WriteExact;
@@ -132,11 +140,7 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
       proclink_id = e.id;
     } else if (e.kind == WatchKind::WriteExact || e.kind == WatchKind::WritePrefix) {
       value.flags |= VG_WATCH_WRITE_ONLY;
-      vg_watch_prefix_key key;
-      std::memset(&key, 0, sizeof key);
-      key.prefixlen = static_cast<uint32_t>(e.path.size() * 8);
-      std::memcpy(key.path, e.path.data(), e.path.size());
-      writes.emplace_back(key, value);
+      writes.emplace_back(prefix_key(e.path), value);
       write_set.insert(e.path);
     } else if (e.kind == WatchKind::Suffix) {
       // reversed, so the trie's longest prefix of a path's reversed tail is its longest suffix
@@ -169,11 +173,7 @@ void WriteWatches(const Loader& loader, const std::vector<WatchEntry>& entries) 
       names.emplace_back(key, value);
       name_set.insert(e.path);
     } else {
-      vg_watch_prefix_key key;
-      std::memset(&key, 0, sizeof key);
-      key.prefixlen = static_cast<uint32_t>(e.path.size() * 8);
-      std::memcpy(key.path, e.path.data(), e.path.size());
-      prefixes.emplace_back(key, value);
+      prefixes.emplace_back(prefix_key(e.path), value);
       prefix_set.insert(e.path);
     }
   }
