@@ -292,4 +292,24 @@ static __always_inline struct file *vg_fd_file(struct task_struct *t, long fd)
 	return f;
 }
 
+#define VG_S_IFMT 0170000
+#define VG_S_IFSOCK 0140000
+#define VG_AF_UNIX 1
+#define VG_AF_INET 2
+#define VG_AF_INET6 10
+
+/* Family of the socket behind f (AF_*), or 0 when f is not a socket. */
+static __always_inline __u32 vg_file_sock_family(struct file *f)
+{
+	if (!f)
+		return 0;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino || (BPF_CORE_READ(ino, i_mode) & VG_S_IFMT) != VG_S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return 0;
+	return BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+}
+
 #endif /* VIGIL_PROBES_PATH_BPF_H */

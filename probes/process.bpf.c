@@ -17,6 +17,9 @@
 
 #define VG_CLONE_NEW_MASK 0x7e020080ULL /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME */
 #define VG_SIGNAL_GROUP_EXIT 0x00000004 /* signal->flags: group exit in progress (exit_group or fatal signal) */
+#define VG_S_IFCHR 0020000
+#define VG_S_IFIFO 0010000
+#define VG_MINORBITS 20 /* the kernel's dev_t: major << 20 | minor */
 
 struct vg_proc_scratch {
 	union {
@@ -65,6 +68,39 @@ static long vg_args_scan_cb(__u64 i, void *ctx)
 	return 0;
 }
 
+/*
+ * What fd is in t's table, as VG_STDIO_*: read in the kernel at exec so that a short-lived process
+ * (a reverse shell that runs one command) is still classified when user space reads its record
+ * seconds later behind a backlog, after /proc/<pid>/fd is gone.
+ */
+static __always_inline __u8 vg_fd_class(struct task_struct *t, long fd)
+{
+	struct file *f = vg_fd_file(t, fd);
+	if (!f)
+		return VG_STDIO_CLOSED;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino)
+		return VG_STDIO_CLOSED;
+	__u32 type = BPF_CORE_READ(ino, i_mode) & VG_S_IFMT;
+	if (type == VG_S_IFSOCK) {
+		__u32 fam = vg_file_sock_family(f);
+		if (fam == VG_AF_INET || fam == VG_AF_INET6)
+			return VG_STDIO_SOCKET_INET;
+		return fam == VG_AF_UNIX ? VG_STDIO_SOCKET_UNIX : VG_STDIO_SOCKET_OTHER;
+	}
+	if (type == VG_S_IFIFO)
+		return VG_STDIO_PIPE;
+	if (type == 0) /* anon inodes (eventfd, epoll, ...) carry no file type */
+		return VG_STDIO_ANON;
+	if (type == VG_S_IFCHR) {
+		/* tty majors: 4 (tty*, ttyS*), 5 (/dev/tty, /dev/console, /dev/ptmx), 136-143 (pts) */
+		__u32 major = BPF_CORE_READ(ino, i_rdev) >> VG_MINORBITS;
+		if (major == 4 || major == 5 || (major >= 136 && major <= 143))
+			return VG_STDIO_TTY;
+	}
+	return VG_STDIO_FILE;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -84,7 +120,9 @@ int BPF_PROG(vg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->retval = 0;
 	e->flags = 0;
 	e->_pad0 = 0;
-	e->_pad1 = 0;
+	for (int fd = 0; fd < 3; fd++)
+		e->stdio[fd] = vg_fd_class(t, fd);
+	e->stdio[3] = 0;
 	vg_read_creds(BPF_CORE_READ(t, cred), &e->creds);
 
 	/* the executable: bprm->file (the memfd itself for fexecve of a memfd) */

@@ -14,6 +14,17 @@
 #define VG_EXEC_NO_PRIOR_CREDS (1u << 6) /* no entry saved at execve entry: the raise flags are unknown */
 #define VG_EXEC_HOST_FS (1u << 8)        /* the executable is on a host filesystem mounted into the container */
 
+/* vg_exec.stdio: what each of fds 0-2 is */
+#define VG_STDIO_UNKNOWN 0 /* not read (a failed exec) */
+#define VG_STDIO_CLOSED 1
+#define VG_STDIO_FILE 2 /* a regular file, directory or non-tty device */
+#define VG_STDIO_PIPE 3 /* a pipe or FIFO */
+#define VG_STDIO_TTY 4
+#define VG_STDIO_ANON 5 /* an anonymous inode (eventfd, epoll, ...) */
+#define VG_STDIO_SOCKET_INET 6 /* TCP or UDP, v4 or v6 */
+#define VG_STDIO_SOCKET_UNIX 7
+#define VG_STDIO_SOCKET_OTHER 8 /* netlink, packet, vsock, ... */
+
 /* Followed by path_len bytes of the kernel-resolved executable path (no NUL), then args_len bytes of
  * argv, each argument NUL-terminated. A failed exec (retval < 0) carries the path argument as given. */
 struct vg_exec {
@@ -27,7 +38,7 @@ struct vg_exec {
 	__u16 args_len;
 	__u16 argc;
 	__u16 _pad0;
-	__u32 _pad1;
+	__u8 stdio[4]; /* fds 0, 1 and 2 after the exec as VG_STDIO_*; [3] is 0 */
 };
 
 /* hdr describes the parent. Threads are not reported, only new processes. */

@@ -39,9 +39,6 @@
 /* the flags that make an open a write (Falco's evt.is_open_write, VG_FILE_WRITE) */
 #define VG_O_WRITE_INTENT (VG_O_WRONLY | VG_O_RDWR | VG_O_TRUNC | VG_O_APPEND | VG_O_CREAT)
 #define VG_AT_FDCWD -100
-#define VG_AF_UNIX 1
-#define VG_AF_INET 2
-#define VG_AF_INET6 10
 #define VG_PTRACE_ATTACH 16
 #define VG_PTRACE_SEIZE 0x4206
 #define VG_BPF_MAP_CREATE 0
@@ -50,8 +47,6 @@
 #define VG_AF_PACKET 17
 #define VG_SOCK_RAW 3
 #define VG_SOCK_TYPE_MASK 0xf
-#define VG_S_IFMT 0170000
-#define VG_S_IFSOCK 0140000
 #define VG_S_ISUID 04000
 #define VG_S_ISGID 02000
 #define VG_S_IXALL 0111
@@ -1282,16 +1277,7 @@ static __always_inline __u32 vg_sc_join(struct vg_sc_scratch *s, long dfd, __u64
 /* Family of the socket behind fd, or 0 when fd is not a socket. */
 static __noinline __u32 vg_fd_sock_family(long fd)
 {
-	struct file *f = vg_fd_file(bpf_get_current_task_btf(), fd);
-	if (!f)
-		return 0;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	if (!ino || (BPF_CORE_READ(ino, i_mode) & VG_S_IFMT) != VG_S_IFSOCK)
-		return 0;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (!sock)
-		return 0;
-	return BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	return vg_file_sock_family(vg_fd_file(bpf_get_current_task_btf(), fd));
 }
 
 /* Older kernels keep the namespace type in ns_common.ops->type; 6.18 has ns_common.ns_type. */
@@ -1515,7 +1501,7 @@ static __noinline int vg_on_failed_exec(struct pt_regs *regs, long ret, __u32 nr
 	e->exe_ino = 0;
 	e->exe_dev = 0;
 	e->_pad0 = 0;
-	e->_pad1 = 0;
+	__builtin_memset(e->stdio, VG_STDIO_UNKNOWN, sizeof(e->stdio));
 	long n = bpf_probe_read_user_str(s->rec.exec.data, VG_PATH_MAX, path);
 	__u32 plen = n > 0 ? n - 1 : 0;
 	if (n >= VG_PATH_MAX)

@@ -138,11 +138,22 @@ test('compact and wide event lines by kind', () => {
       creds: { uid: 1000, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: '0x0', cap_permitted: '0x0', cap_inheritable: '0x0' },
       exe_ino: '1',
       exe_dev: 1,
+      stdio: [],
     },
   });
   assert.equal(
     formatEventLine(exec, false, { colour: false }),
     '12:00:01.123 exec      host /bin/busybox[4711] /bin/nope "a b" = -2 (failed) (uid 1000 euid 0 fileless)',
+  );
+  const shell = event({
+    kind: 'EVENT_KIND_EXEC',
+    detail: 'exec',
+    file: undefined,
+    exec: { ...exec.exec!, retval: 0, exe: '/bin/sh', args: ['sh'], fileless: false, stdio: ['inet', 'unix', 'file'] },
+  });
+  assert.equal(
+    formatEventLine(shell, false, { colour: false }),
+    '12:00:01.123 exec      prod/web-7f9c/web-1 /bin/busybox[4711] /bin/sh (uid 1000 euid 0 stdin=inet stdout=unix)',
   );
   const setup = event({ runtime_setup: true, proc: { exe: '/usr/sbin/runc', args: ['runc', 'init'], ancestors: [] } });
   assert.equal(

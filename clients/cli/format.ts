@@ -135,11 +135,15 @@ export function formatAlertLine(a: Alert, wide: boolean, opts: FormatOptions): s
   return `${head}  ${where}  ${proc}  ${message}  ${extra.join(' ')}`;
 }
 
+const SOCKET_STDIO: ReadonlySet<string> = new Set(['inet', 'unix', 'socket']);
+
 function details(e: Event): string {
   switch (e.detail) {
     case 'exec': {
       const x = e.exec!;
-      const marks = [x.fileless && 'fileless', x.setuid && 'setuid', x.setgid && 'setgid', x.filecaps && 'filecaps'].filter(Boolean);
+      // A standard stream on a socket is how a reverse shell looks: worth a mark on the line.
+      const sockets = ['stdin', 'stdout'].map((name, fd) => SOCKET_STDIO.has(x.stdio?.[fd] ?? '') && `${name}=${x.stdio![fd]}`);
+      const marks = [x.fileless && 'fileless', x.setuid && 'setuid', x.setgid && 'setgid', x.filecaps && 'filecaps', ...sockets].filter(Boolean);
       return (
         `${x.exe} ${x.args.slice(1).map(q).join(' ')}`.trimEnd() +
         ret(x.retval) +

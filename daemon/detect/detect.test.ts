@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KTIME, type VigilEvent, type Creds } from '../sensor/events.js';
+import { KTIME, type ExecEvent, type VigilEvent, type Creds } from '../sensor/events.js';
 import { NS, rootCreds } from '../../test/detect-fixtures.js';
 import { Detector } from './detector.js';
 import { RuleError, RuleSet } from './ruleset.js';
@@ -728,6 +728,34 @@ test('proc.stdin_type and proc.stdin_socket: a socket on fd 0 is told inet or un
       [202, 'socket unix'],
       [203, 'socket other'],
       [204, 'pipe <NA>'],
+    ],
+  );
+});
+
+test('proc.stdin_type and proc.stdin_socket of an exec come from its record: a process gone before evaluation is still classified', () => {
+  // An empty /proc: every process here has exited by the time the rule runs (a backlog behind a flood).
+  const root = mkdtempSync(join(tmpdir(), 'vigil-proc-'));
+  const seen = new Map<number, unknown>();
+  const rules = RuleSet.load([
+    dir({ 'r.yaml': '- rule: r\n  condition: evt.kind = exec\n  output: "%proc.stdin_type %proc.stdin_socket %proc.stdout_type"\n  severity: notice\n' }),
+  ]);
+  const d = new Detector({ rules, onMatch: (m) => seen.set(m.events[0]!.pid, m.message), hostNs: NS, procRoot: root });
+  const STDIO: Array<[number, ExecEvent['stdio']]> = [
+    [401, ['inet', 'inet', 'inet']],
+    [402, ['unix', 'pipe', 'file']],
+    [403, ['socket', 'tty', 'tty']],
+    [404, ['closed', 'anon', 'closed']],
+    [405, undefined], // a failed exec: not read in the kernel, and /proc has nothing either
+  ];
+  for (const [pid, stdio] of STDIO) d.evaluate(exec({ pid, tid: pid, stdio }));
+  assert.deepEqual(
+    [...seen],
+    [
+      [401, 'socket inet socket'],
+      [402, 'socket unix pipe'],
+      [403, 'socket other tty'],
+      [404, '<NA> <NA> anon'],
+      [405, '<NA> <NA> <NA>'],
     ],
   );
 });

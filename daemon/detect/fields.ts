@@ -9,7 +9,7 @@ import { readlinkSync, readFileSync, statSync } from 'node:fs';
 import { DETAIL_FIELD_TYPES, detailedSyscalls, SYSCALL_DETAIL_FIELDS } from '../sensor/syscall-details.js';
 import { CAPABILITIES } from '../sensor/names.js';
 import { EVENT_KINDS, NS_NAMES, type NsName } from '../sensor/layout.js';
-import { WALL_MS, type Creds, type EventContainer, type NsSet, type SyscallDetails, type VigilEvent } from '../sensor/events.js';
+import { WALL_MS, type Creds, type EventContainer, type NsSet, type StdioClass, type SyscallDetails, type VigilEvent } from '../sensor/events.js';
 import { CONTAINER_LIFECYCLE_KINDS, type ContainerInfo, type ContainerLifecycleEvent } from '../containers/container-info.js';
 import type { ContainerRef } from '../core/container.js';
 import { METRICS, type MetricName } from '../core/metric-names.js';
@@ -251,6 +251,8 @@ function argv(c: EvalContext): readonly string[] | undefined {
 function fdType(c: EvalContext, fd: number): Value {
   const ev = c.ev;
   if (!ev) return undefined;
+  const atExec = execStdio(c, fd);
+  if (atExec !== undefined) return atExec === 'closed' ? undefined : STDIO_SOCKETS.has(atExec) ? 'socket' : atExec;
   return c.lazy(`fd${fd}`, () => {
     let link: string;
     try {
@@ -264,6 +266,21 @@ function fdType(c: EvalContext, fd: number): Value {
     if (link.startsWith('anon_inode:')) return 'anon';
     return 'file';
   });
+}
+
+/** The exec record's stdio classes that are sockets, with the family each names. */
+const STDIO_SOCKETS: ReadonlyMap<StdioClass, string> = new Map([
+  ['inet', 'inet'],
+  ['unix', 'unix'],
+  ['socket', 'other'],
+]);
+
+/**
+ * fd 0-2 as the kernel saw them at the exec, for an exec event that carries them: the process may be
+ * gone by the time a backlog lets the rule run, so /proc is only the fallback for other events.
+ */
+function execStdio(c: EvalContext, fd: number): StdioClass | undefined {
+  return c.ev?.kind === 'exec' ? c.ev.stdio?.[fd] : undefined;
 }
 
 /** Tables of /proc/<pid>/net/ that list sockets with their inode: the column holding it, and the family. */
@@ -283,6 +300,8 @@ const SOCKET_TABLES: ReadonlyArray<{ file: string; inodeColumn: number; family: 
 function fdSocketFamily(c: EvalContext, fd: number): Value {
   const ev = c.ev;
   if (!ev || fdType(c, fd) !== 'socket') return undefined;
+  const atExec = execStdio(c, fd);
+  if (atExec !== undefined) return STDIO_SOCKETS.get(atExec);
   return c.lazy(`sock${fd}`, () => {
     let inode: string;
     try {
@@ -1190,7 +1209,7 @@ const F: FieldDef[] = [
     type: 'string',
     cost: 100,
     kinds: PROC_KINDS,
-    desc: 'what fd 0 is: socket, pipe, tty, file, anon (readlink /proc/<pid>/fd/0 when a rule uses it)',
+    desc: 'what fd 0 is: socket, pipe, tty, file, anon (for an exec, as the kernel saw it at the exec; otherwise readlink /proc/<pid>/fd/0 when a rule uses it)',
     get: (c) => fdType(c, 0),
   },
   { name: 'proc.stdout_type', type: 'string', cost: 100, kinds: PROC_KINDS, desc: 'what fd 1 is: socket, pipe, tty, file, anon', get: (c) => fdType(c, 1) },
@@ -1199,7 +1218,7 @@ const F: FieldDef[] = [
     type: 'string',
     cost: 200,
     kinds: PROC_KINDS,
-    desc: 'when fd 0 is a socket, its family: inet (TCP or UDP, v4 or v6), unix or other (looked up in /proc/<pid>/net/)',
+    desc: 'when fd 0 is a socket, its family: inet (TCP or UDP, v4 or v6), unix or other (for an exec, read in the kernel at the exec; otherwise looked up in /proc/<pid>/net/)',
     get: (c) => fdSocketFamily(c, 0),
   },
   {

@@ -119,6 +119,7 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
         path_len: 9,
         args_len: 15,
         argc: 3,
+        stdio: [6, 7, 4, 0], // VG_STDIO_SOCKET_INET, _SOCKET_UNIX, _TTY
       },
       bytes('/bin/ls\0\0'.slice(0, 9), 'ls\0-la\0/tmp/x y\0'.slice(0, 15)),
     ),
@@ -139,6 +140,7 @@ const CASES: Array<[string, Buffer, Record<string, unknown>]> = [
       exe_ino: 99,
       exe_dev: 0x800001,
       exe_host_fs: false,
+      stdio: ['inet', 'unix', 'tty'],
     },
   ],
   [

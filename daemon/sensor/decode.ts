@@ -33,6 +33,7 @@ import {
   VG_EXEC_PATH_TRUNCATED,
   VG_EXEC_NO_PRIOR_CREDS,
   VG_EXEC_HOST_FS,
+  STDIO_CLASSES,
   VG_FILE_FS_PATH,
   VG_FILE_HOST_MOUNT,
   VG_FILE_MATCH_IDENT,
@@ -240,6 +241,8 @@ const execDecoder: KindDecoder = {
     ev.exe_ino = u64(buf, off + n(ex, 'exe_ino'));
     ev.exe_dev = buf.readUInt32LE(off + n(ex, 'exe_dev'));
     ev.exe_host_fs = (flags & VG_EXEC_HOST_FS) !== 0;
+    const stdio = [0, 1, 2].map((fd) => STDIO_CLASSES[buf[off + n(ex, 'stdio') + fd]!]);
+    if (stdio.every((s) => s !== undefined)) ev.stdio = stdio;
     return ev;
   },
 };

@@ -1,6 +1,6 @@
 // The events the sensor produces, shaped exactly as docs/events.md describes their JSON: an event
 // object is printed with JSON.stringify as it is. Numbers that may pass 2^53 are strings.
-import type { EventKind } from './layout.js';
+import type { EventKind, STDIO_CLASSES } from './layout.js';
 
 export type { EventKind };
 
@@ -110,7 +110,11 @@ export interface ExecEvent extends BaseEvent {
   exe_dev: number;
   /** The executable is on a host filesystem mounted into the container (not its own root filesystem). */
   exe_host_fs?: boolean;
+  /** What fds 0, 1 and 2 were right after the exec (read in the kernel, so known after the process is gone). */
+  stdio?: StdioClass[];
 }
+
+export type StdioClass = NonNullable<(typeof STDIO_CLASSES)[number]>;
 
 export interface ForkEvent extends BaseEvent {
   kind: 'fork';

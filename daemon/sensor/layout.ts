@@ -125,6 +125,9 @@ export const VG_EXEC_PATH_TRUNCATED = 1 << 5;
 export const VG_EXEC_NO_PRIOR_CREDS = 1 << 6;
 export const VG_EXEC_HOST_FS = 1 << 8;
 
+/** vg_exec.stdio: what each of fds 0-2 was right after the exec, indexed by VG_STDIO_* of process.h (0: not read, a failed exec). */
+export const STDIO_CLASSES = [undefined, 'closed', 'file', 'pipe', 'tty', 'anon', 'inet', 'unix', 'socket'] as const;
+
 export const VG_SC_STR_TRUNCATED = 1 << 0;
 export const VG_SC_TARGET_VALID = 1 << 1;
 export const VG_SC_NS_TARGET_VALID = 1 << 2;
@@ -243,7 +246,7 @@ export const vg_exec = struct('vg_exec', [
   ['args_len', 'u16'],
   ['argc', 'u16'],
   ['_pad0', 'u16'],
-  ['_pad1', 'u32'],
+  ['stdio', ['u8', 4]],
 ]);
 
 export const vg_fork = struct('vg_fork', [
