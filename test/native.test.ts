@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { loadNative } from '../daemon/sensor/addon.js';
+import { vg_exec } from '../daemon/sensor/layout.js';
 import type { NativeError, NativeSensor, ProgramState } from '../daemon/sensor/native.js';
 
 /** This file runs as dist/js/test/native.test.js. */
@@ -456,6 +457,47 @@ test('batches keep to maxRecords and maxBytes, and a burst spans several batches
     } finally {
       sensor.close();
     }
+  }
+});
+
+test('records that wrap around the end of a one-page ring arrive whole', () => {
+  // The consumer maps the data area once (not twice as libbpf does), so a record that runs past the
+  // end is copied in two pieces. Exec records of about 800 bytes (long arguments) in a 4 KiB ring:
+  // most wraps fall inside one of them, and every byte of their arguments is checked.
+  const ARGS = Array.from({ length: 12 }, (_, i) => `vigil-wrap-${i}-${'x'.repeat(40)}`);
+  const want = ['/bin/true', ...ARGS].join('\0') + '\0';
+  const sensor = native.createSensor();
+  try {
+    sensor.open({ ringBufferBytes: 4096, objects: ['process'] });
+    const args: string[] = [];
+    sensor.start(
+      (batch, count) => {
+        let offset = 0;
+        for (const h of headers(batch, count)) {
+          if (h.kind === VG_KIND_EXEC) {
+            const pathLen = batch.readUInt16LE(offset + vg_exec.fields.path_len!.offset);
+            const argsLen = batch.readUInt16LE(offset + vg_exec.fields.args_len!.offset);
+            const start = offset + vg_exec.size + pathLen;
+            const text = batch.toString('latin1', start, start + argsLen);
+            if (text.includes('vigil-wrap-')) args.push(text);
+          }
+          offset += (h.size + 7) & ~7;
+        }
+      },
+      { maxRecords: 1000, maxBytes: 1 << 20 },
+    );
+    // Drained after each child, so the ring (other processes on the host share it) seldom fills.
+    for (let i = 0; i < 60; i++) {
+      spawnSync('/bin/true', ARGS);
+      sensor.drain();
+    }
+    const stats = sensor.stats() as { malformedRecords: number; ringSizeBytes: number };
+    assert.equal(stats.ringSizeBytes, 4096);
+    assert.equal(stats.malformedRecords, 0);
+    assert.ok(args.length >= 50, `${args.length} of 60 execs arrived`);
+    for (const a of args) assert.equal(a, want, 'the arguments of an exec read across the wrap');
+  } finally {
+    sensor.close();
   }
 });
 

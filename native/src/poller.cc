@@ -1,11 +1,12 @@
 #include "poller.h"
 
-#include <bpf/libbpf.h>
+#include <linux/bpf.h>
 #include <linux/types.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "common.h"
@@ -14,37 +15,36 @@
 namespace vg {
 namespace {
 
-constexpr size_t kRingRecordHeader = 8;  // BPF_RINGBUF_HDR_SZ: length and page offset
 size_t Align8(size_t n) { return (n + 7) & ~static_cast<size_t>(7); }
 
 }  // namespace
 
 void Poller::Open(int ring_map_fd, uint32_t ring_size_bytes) {
-  if (ring_ != nullptr) throw Failure{Code::InvalidState, "open", 0, "ring buffer already open", ""};
+  if (data_ != nullptr) throw Failure{Code::InvalidState, "open", 0, "ring buffer already open", ""};
+  if (ring_size_bytes == 0 || (ring_size_bytes & (ring_size_bytes - 1)) != 0)
+    throw Failure{Code::RingbufFailed, "open", 0, "the ring buffer's size is not a power of two", ""};
   size_ = ring_size_bytes;
+  map_fd_ = ring_map_fd;
   page_size_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  ring_ = ring_buffer__new(ring_map_fd, OnSample, this, nullptr);
-  if (ring_ == nullptr) {
-    int err = errno;
-    throw SystemFailure(Code::RingbufFailed, "ringbuf", err, "ring_buffer__new(vg_events)");
-  }
-  // libbpf 1.1 has no ring__avail_data_size: map the consumer and producer pages read-only to
-  // report the fill level. Page 0 is the consumer's, page 1 the producer's.
-  consumer_page_ = mmap(nullptr, page_size_, PROT_READ, MAP_SHARED, ring_map_fd, 0);
-  producer_page_ = consumer_page_ == MAP_FAILED
-                       ? MAP_FAILED
-                       : mmap(nullptr, page_size_, PROT_READ, MAP_SHARED, ring_map_fd, page_size_);
-  if (consumer_page_ == MAP_FAILED || producer_page_ == MAP_FAILED) {
+  // Page 0 is the consumer's position (the only page user space may write), page 1 the producer's,
+  // then the data area. The kernel would map the data twice over a mapping twice its size; one view
+  // is all this consumer reads.
+  consumer_page_ = mmap(nullptr, page_size_, PROT_READ | PROT_WRITE, MAP_SHARED, ring_map_fd, 0);
+  producer_map_ = consumer_page_ == MAP_FAILED
+                      ? MAP_FAILED
+                      : mmap(nullptr, page_size_ + size_, PROT_READ, MAP_SHARED, ring_map_fd, page_size_);
+  if (consumer_page_ == MAP_FAILED || producer_map_ == MAP_FAILED) {
     int err = errno;
     Free();
-    throw SystemFailure(Code::RingbufFailed, "ringbuf", err, "mapping the vg_events positions");
+    throw SystemFailure(Code::RingbufFailed, "ringbuf", err, "mapping the vg_events ring buffer");
   }
-  consumer_pos_ = static_cast<const volatile uint64_t*>(consumer_page_);
-  producer_pos_ = static_cast<const volatile uint64_t*>(producer_page_);
+  consumer_pos_ = static_cast<volatile uint64_t*>(consumer_page_);
+  producer_pos_ = static_cast<const volatile uint64_t*>(producer_map_);
+  data_ = static_cast<const uint8_t*>(producer_map_) + page_size_;
 }
 
 void Poller::Start(uv_loop_t* loop, BatchSink* sink, uint32_t max_records, uint32_t max_bytes) {
-  if (ring_ == nullptr) throw Failure{Code::InvalidState, "start", 0, "the sensor is not open", ""};
+  if (data_ == nullptr) throw Failure{Code::InvalidState, "start", 0, "the sensor is not open", ""};
   if (handle_ != nullptr) throw Failure{Code::InvalidState, "start", 0, "already started", ""};
   sink_ = sink;
   max_records_ = max_records;
@@ -52,7 +52,8 @@ void Poller::Start(uv_loop_t* loop, BatchSink* sink, uint32_t max_records, uint3
   batch_.assign(max_bytes, 0);
   handle_ = new uv_poll_t;
   handle_->data = this;
-  int err = uv_poll_init(loop, handle_, ring_buffer__epoll_fd(ring_));
+  // The map's fd polls readable while data waits in the ring.
+  int err = uv_poll_init(loop, handle_, map_fd_);
   if (err == 0) err = uv_poll_start(handle_, UV_READABLE, OnReadable);
   if (err != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(handle_),
@@ -71,7 +72,7 @@ void Poller::OnReadable(uv_poll_t* handle, int status, int /*events*/) {
 }
 
 uint64_t Poller::Consume() {
-  if (ring_ == nullptr || sink_ == nullptr)
+  if (data_ == nullptr || sink_ == nullptr)
     throw Failure{Code::InvalidState, "drain", 0, "the sensor is not started", ""};
   if (consuming_) throw Failure{Code::InvalidState, "drain", 0, "already consuming", ""};
   consuming_ = true;
@@ -80,50 +81,75 @@ uint64_t Poller::Consume() {
   round_bytes_ = 0;
   batch_length_ = 0;
   batch_count_ = 0;
-  int err = ring_buffer__consume(ring_);
+  const uint64_t mask = size_ - 1;
+  uint64_t consumer = __atomic_load_n(consumer_pos_, __ATOMIC_ACQUIRE);
+  // The protocol of kernel/bpf/ringbuf.c: each record starts with an 8-byte header whose length word
+  // has a busy bit while the producer writes it and a discard bit for a record given up; records
+  // are 8-byte aligned, so a header never wraps. The consumer position is published after each one.
+  bool more = true;
+  while (more && !stop_) {
+    more = false;
+    uint64_t producer = __atomic_load_n(producer_pos_, __ATOMIC_ACQUIRE);
+    while (consumer < producer && !stop_) {
+      const uint32_t* header = reinterpret_cast<const uint32_t*>(data_ + (consumer & mask));
+      uint32_t word = __atomic_load_n(header, __ATOMIC_ACQUIRE);
+      if (word & BPF_RINGBUF_BUSY_BIT) break;  // not committed yet: its wakeup comes later
+      more = true;
+      uint32_t length = word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+      uint64_t at = consumer + BPF_RINGBUF_HDR_SZ;
+      consumer += Align8(length + BPF_RINGBUF_HDR_SZ);
+      bool go_on = (word & BPF_RINGBUF_DISCARD_BIT) != 0 || Take(at, length);
+      __atomic_store_n(consumer_pos_, consumer, __ATOMIC_RELEASE);
+      if (!go_on) break;
+    }
+  }
   if (!stop_ && batch_count_ > 0) Flush();
   consuming_ = false;
   uint64_t records = round_records_;
-  if (close_pending_) {
-    Free();
-  } else if (err < 0 && !stop_) {
-    throw SystemFailure(Code::RingbufFailed, "drain", -err, "ring_buffer__consume");
-  }
+  if (close_pending_) Free();
   return records;
 }
 
-int Poller::OnSample(void* ctx, void* data, size_t length) {
-  Poller* self = static_cast<Poller*>(ctx);
-  if (self->stop_) return -ECANCELED;
-  self->round_bytes_ += Align8(length) + kRingRecordHeader;
+void Poller::CopyOut(uint64_t pos, uint8_t* out, size_t length) const {
+  size_t offset = static_cast<size_t>(pos & (size_ - 1));
+  size_t first = std::min(length, static_cast<size_t>(size_) - offset);
+  std::memcpy(out, data_ + offset, first);
+  if (first < length) std::memcpy(out + first, data_, length - first);
+}
+
+bool Poller::Take(uint64_t pos, uint32_t length) {
+  round_bytes_ += Align8(length) + BPF_RINGBUF_HDR_SZ;
   // The probe states the record's length in its header; a record whose header disagrees with the
   // ring's own length is skipped and counted, never handed on.
   uint16_t size = 0;
-  if (length >= sizeof(vg_header)) std::memcpy(&size, static_cast<uint8_t*>(data) + 2, sizeof size);
+  if (length >= sizeof(vg_header) && length <= size_) {
+    uint8_t head[4];
+    CopyOut(pos, head, sizeof head);
+    std::memcpy(&size, head + 2, sizeof size);
+  }
   if (size < sizeof(vg_header) || size > length) {
-    self->malformed_++;
+    malformed_++;
   } else {
     size_t need = Align8(size);
-    if (self->batch_count_ > 0 && (self->batch_count_ + 1 > self->max_records_ ||
-                                   self->batch_length_ + need > self->max_bytes_)) {
-      if (!self->Flush()) return -ECANCELED;
+    if (batch_count_ > 0 && (batch_count_ + 1 > max_records_ || batch_length_ + need > max_bytes_)) {
+      if (!Flush()) return false;
     }
     // A record larger than max_bytes travels alone.
-    if (self->batch_length_ + need > self->batch_.size()) self->batch_.resize(self->batch_length_ + need);
-    uint8_t* at = self->batch_.data() + self->batch_length_;
-    std::memcpy(at, data, size);
+    if (batch_length_ + need > batch_.size()) batch_.resize(batch_length_ + need);
+    uint8_t* at = batch_.data() + batch_length_;
+    CopyOut(pos, at, size);
     std::memset(at + size, 0, need - size);
-    self->batch_length_ += need;
-    self->batch_count_++;
-    self->round_records_++;
+    batch_length_ += need;
+    batch_count_++;
+    round_records_++;
   }
   // One ring's worth per call: a producer that never pauses must not hold the event loop.
-  if (self->round_bytes_ >= self->size_) {
-    if (self->batch_count_ > 0 && !self->Flush()) return -ECANCELED;
-    self->stop_ = true;
-    return -ECANCELED;
+  if (round_bytes_ >= size_) {
+    if (batch_count_ > 0 && !Flush()) return false;
+    stop_ = true;
+    return false;
   }
-  return 0;
+  return true;
 }
 
 bool Poller::Flush() {
@@ -163,14 +189,13 @@ void Poller::Free() {
              [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     handle_ = nullptr;
   }
-  if (ring_ != nullptr) {
-    ring_buffer__free(ring_);
-    ring_ = nullptr;
-  }
   if (consumer_page_ != nullptr && consumer_page_ != MAP_FAILED) munmap(consumer_page_, page_size_);
-  if (producer_page_ != nullptr && producer_page_ != MAP_FAILED) munmap(producer_page_, page_size_);
-  consumer_page_ = producer_page_ = nullptr;
-  consumer_pos_ = producer_pos_ = nullptr;
+  if (producer_map_ != nullptr && producer_map_ != MAP_FAILED) munmap(producer_map_, page_size_ + size_);
+  consumer_page_ = producer_map_ = nullptr;
+  consumer_pos_ = nullptr;
+  producer_pos_ = nullptr;
+  data_ = nullptr;
+  map_fd_ = -1;
   sink_ = nullptr;
   batch_.clear();
   batch_.shrink_to_fit();

@@ -1,5 +1,10 @@
-// The ring-buffer poller: libbpf's ring_buffer on vg_events, a uv_poll on its epoll fd, and batching
+// The ring-buffer poller: a consumer of vg_events of its own, a uv_poll on the map's fd, and batching
 // of records into one contiguous buffer (each record at an 8-byte aligned offset) handed to a sink.
+//
+// Not libbpf's ring_buffer: that maps the data area twice so a record that wraps reads as one, and the
+// kernel maps every page of both views at mmap, so an 8 MiB ring was 16 MB of the daemon's RSS. Here
+// the data is mapped once and a wrapping record is copied in two pieces (records are copied into the
+// batch anyway).
 #pragma once
 
 #include <uv.h>
@@ -7,8 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-struct ring_buffer;
 
 namespace vg {
 
@@ -30,7 +33,8 @@ class Poller {
   Poller& operator=(const Poller&) = delete;
   ~Poller() { Close(); }
 
-  // ring_buffer__new on the map and a read-only mapping of its position pages. Throws Failure.
+  // Maps the ring's consumer page (read-write), its producer page and data area (read-only, once).
+  // Throws Failure.
   void Open(int ring_map_fd, uint32_t ring_size_bytes);
   // Polls on `loop`, handing batches bounded by max_records and max_bytes to `sink`.
   void Start(uv_loop_t* loop, BatchSink* sink, uint32_t max_records, uint32_t max_bytes);
@@ -48,20 +52,25 @@ class Poller {
   uint64_t Malformed() const { return malformed_; }  // records skipped for an inconsistent size
 
  private:
-  static int OnSample(void* ctx, void* data, size_t length);
+  // One committed record of `length` bytes at ring position `pos` (after its header): copied into the
+  // batch. Returns false to stop the consume (the sink failed or one ring's worth was taken).
+  bool Take(uint64_t pos, uint32_t length);
+  // Copies `length` bytes from ring position `pos` to `out`, in two pieces when they wrap.
+  void CopyOut(uint64_t pos, uint8_t* out, size_t length) const;
   static void OnReadable(uv_poll_t* handle, int status, int events);
   bool Flush();
   void Free();
 
-  struct ring_buffer* ring_ = nullptr;
+  int map_fd_ = -1;
   uv_poll_t* handle_ = nullptr;
   BatchSink* sink_ = nullptr;
-  const volatile uint64_t* consumer_pos_ = nullptr;
+  volatile uint64_t* consumer_pos_ = nullptr;
   const volatile uint64_t* producer_pos_ = nullptr;
   void* consumer_page_ = nullptr;
-  void* producer_page_ = nullptr;
+  void* producer_map_ = nullptr;  // the producer page, then the data area
+  const uint8_t* data_ = nullptr;
   size_t page_size_ = 0;
-  uint32_t size_ = 0;
+  uint32_t size_ = 0;  // of the data area: a power of two
 
   uint32_t max_records_ = 0;
   uint32_t max_bytes_ = 0;
