@@ -475,15 +475,28 @@ struct vg_dots_ctx {
 	bool found;
 };
 
+/* One 8-byte word of the argument a call: a word with no '.' (the common case: most paths have
+ * none, or one in a file name) is passed over in a few instructions; only a word with one is looked
+ * at byte by byte, including a "../" that runs into the next word. */
 static long vg_dots_cb(__u64 i, void *ctx)
 {
 	struct vg_dots_ctx *c = ctx;
-	if (i + 3 > c->len)
+	__u32 at = i * 8;
+	if (at + 3 > c->len)
 		return 1;
 	char *r = c->s->raw;
-	if (r[i & (VG_STR_MAX - 1)] == '.' && r[(i + 1) & (VG_STR_MAX - 1)] == '.' && r[(i + 2) & (VG_STR_MAX - 1)] == '/') {
-		c->found = true;
-		return 1;
+	__u64 x = *(__u64 *)&r[at & (VG_STR_MAX - 8)] ^ 0x2e2e2e2e2e2e2e2eULL; /* '.' bytes become 0 */
+	if (!((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL))
+		return 0;
+#pragma unroll
+	for (__u32 k = 0; k < 8; k++) {
+		__u32 j = at + k;
+		if (j + 3 > c->len)
+			return 1;
+		if (r[j & (VG_STR_MAX - 1)] == '.' && r[(j + 1) & (VG_STR_MAX - 1)] == '.' && r[(j + 2) & (VG_STR_MAX - 1)] == '/') {
+			c->found = true;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -501,7 +514,7 @@ __noinline int vg_open_raw(struct vg_sc_scratch *s, __u64 upath)
 	if (n <= 3)
 		return 0;
 	struct vg_dots_ctx c = { .s = s, .len = n - 1 };
-	bpf_loop(VG_STR_MAX, vg_dots_cb, &c, 0);
+	bpf_loop(VG_STR_MAX / 8, vg_dots_cb, &c, 0);
 	return c.found ? n - 1 : 0;
 }
 

@@ -4,7 +4,7 @@
 // These tests need root and kernel BTF; they never skip (CI runs them as root on a BPF host).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -382,6 +382,40 @@ describe('an open sensor', () => {
       sensor.drain();
       assert.equal(seen.find(VG_KIND_FILE, after.pid!), undefined, 'no file record once the watch is gone');
     } finally {
+      sensor.setSyscalls([]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the traversal class sends an open whose argument has "../" at any offset, and no other', () => {
+    // The probe scans the argument a word (8 bytes) at a time: "../" is placed at every offset within
+    // a word and across word boundaries, and arguments with dots but no "../" must stay in the kernel.
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'vigil-native-')));
+    writeFileSync(join(dir, 'f'), 'x');
+    try {
+      sensor.setSyscalls([{ nr: NR_OPENAT, handler: VG_H_OPENAT }]);
+      sensor.setWatches([{ kind: 'traversal', path: '../', id: 61 }]);
+      const open = (arg: string): boolean => {
+        sensor.drain();
+        seen.clear();
+        const child = spawnSync('/bin/cat', [arg], { cwd: dir });
+        assert.equal(child.status, 0, `cat ${arg}: ${child.stderr}`);
+        sensor.drain();
+        return seen.find(VG_KIND_FILE, child.pid!)?.watchId === 61;
+      };
+      for (let k = 1; k <= 17; k++) {
+        const sub = 'd'.repeat(k);
+        mkdirSync(join(dir, sub), { recursive: true });
+        assert.ok(open(`${sub}/../f`), `"../" at offset ${k + 1}`);
+        assert.ok(open(`${dir}/${sub}/../f`), `"../" at offset ${dir.length + k + 2}`);
+      }
+      mkdirSync(join(dir, 'a..b'));
+      writeFileSync(join(dir, 'a..b', 'f..'), 'x');
+      mkdirSync(join(dir, '..x'));
+      writeFileSync(join(dir, '..x', 'f'), 'x');
+      for (const arg of ['a..b/f..', `${dir}/a..b/f..`, './..x/f', `${dir}/..x/./f`, 'f']) assert.equal(open(arg), false, `no "../" in ${arg}: not sent`);
+    } finally {
+      sensor.setWatches([]);
       sensor.setSyscalls([]);
       rmSync(dir, { recursive: true, force: true });
     }
