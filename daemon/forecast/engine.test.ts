@@ -2,7 +2,6 @@
 // warnings after consecutive refreshes and their resolution, none on flat noise, priority and the round
 // budget, forecasts stored and served; the worker pool: crash and hang restart the worker and lose no
 // alert, a request failing twice is reported.
-import { readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
@@ -301,33 +300,6 @@ describe('worker pool', () => {
       }
     });
   }
-  test('an idle worker is retired, and the next request starts a fresh one (no restart counted)', async () => {
-    const w = new ForecastWorker({ idleRetireMs: 100 });
-    try {
-      assert.ok((await w.run(input)).forecast);
-      const threads = (): number => readdirSync('/proc/self/task').length;
-      const busy = threads();
-      await new Promise((r) => setTimeout(r, 400));
-      assert.equal(w.stats().retired, 1);
-      assert.ok(threads() < busy, `the worker's thread is gone (${threads()} threads, ${busy} with it)`);
-      assert.ok((await w.run(input)).forecast);
-      assert.ok((await w.run(input)).forecast, 'back to back: the same worker');
-      const s = w.stats();
-      assert.deepEqual([s.retired, s.restarts, s.completed], [1, 0, 3]);
-    } finally {
-      await w.close();
-    }
-  });
-  test('idleRetireMs 0 keeps the worker', async () => {
-    const w = new ForecastWorker({ idleRetireMs: 0 });
-    try {
-      assert.ok((await w.run(input)).forecast);
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal(w.stats().retired, 0);
-    } finally {
-      await w.close();
-    }
-  });
   test('a request failing on the retry too is rejected with VIGIL_FORECAST_WORKER; the next one runs', async () => {
     const w = new ForecastWorker({ faults: true, graceMs: 500 });
     try {

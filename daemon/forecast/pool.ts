@@ -2,8 +2,6 @@
 // behind it, and a watchdog. A request that outlives its deadline (a stuck fit), or a worker that
 // crashes, gets the worker terminated and a fresh one started; the request is retried once on the new
 // worker, and a second failure rejects it with ForecastWorkerError (the caller reports it and moves on).
-// A worker left idle (between forecast rounds) is retired and the next request starts a fresh one:
-// its isolate, heap, compiled WASM and compiler zones would otherwise stay in the idle daemon.
 import { Worker } from 'node:worker_threads';
 
 import { silentLogger, type Logger } from '../core/log.js';
@@ -36,8 +34,6 @@ export interface ForecastWorkerOptions {
   maxQueue?: number;
   /** Allow fault injection (tests). */
   faults?: boolean;
-  /** A worker with nothing to do for this long is terminated (default 5,000 ms; 0: kept for good). */
-  idleRetireMs?: number;
 }
 
 export interface ForecastWorkerStats {
@@ -45,8 +41,6 @@ export interface ForecastWorkerStats {
   completed: number;
   /** Workers started after the first: crashes and watchdog terminations. */
   restarts: number;
-  /** Workers terminated for being idle (the next request starts another; not a restart). */
-  retired: number;
   timeouts: number;
   crashes: number;
   retried: number;
@@ -78,11 +72,8 @@ export class ForecastWorker {
   private readonly grace: number;
   private readonly maxQueue: number;
   private readonly faults: boolean;
-  private readonly idleRetireMs: number;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private readonly counters = { requests: 0, completed: 0, restarts: 0, retired: 0, timeouts: 0, crashes: 0, retried: 0, failed: 0 };
-  /** Spawns that replaced a failed worker are restarts; those after a retirement are not. */
-  private replacing = false;
+  private readonly counters = { requests: 0, completed: 0, restarts: 0, timeouts: 0, crashes: 0, retried: 0, failed: 0 };
+  private started = 0;
 
   constructor(options: ForecastWorkerOptions = {}) {
     this.log = options.logger ?? silentLogger();
@@ -90,7 +81,6 @@ export class ForecastWorker {
     this.grace = options.graceMs ?? 2000;
     this.maxQueue = options.maxQueue ?? 5000;
     this.faults = options.faults ?? false;
-    this.idleRetireMs = options.idleRetireMs ?? 5000;
   }
 
   stats(): ForecastWorkerStats {
@@ -114,7 +104,6 @@ export class ForecastWorker {
   async close(): Promise<void> {
     this.closed = true;
     this.clearTimer();
-    this.clearIdleTimer();
     const err = new ForecastWorkerError('forecast worker closed');
     for (const j of this.queue.splice(0)) j.reject(err);
     if (this.current) {
@@ -128,8 +117,7 @@ export class ForecastWorker {
   }
 
   private spawn(): Promise<void> {
-    if (this.replacing) this.counters.restarts++;
-    this.replacing = false;
+    if (this.started++ > 0) this.counters.restarts++;
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { faults: this.faults }, resourceLimits: WORKER_LIMITS });
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -156,10 +144,8 @@ export class ForecastWorker {
     // An idle worker never keeps the process alive; a busy one does (someone awaits its answer).
     if (this.queue.length === 0) {
       this.worker?.unref();
-      this.scheduleRetire();
       return;
     }
-    this.clearIdleTimer();
     const job = this.queue.shift()!;
     this.current = job;
     const go = (): void => {
@@ -200,8 +186,12 @@ export class ForecastWorker {
     if (w !== this.worker || this.closed) return;
     this.clearTimer();
     this.counters[kind === 'crash' ? 'crashes' : 'timeouts']++;
-    this.replacing = true;
-    this.drop(w);
+    this.worker = undefined;
+    this.ready = undefined;
+    w.removeAllListeners('exit');
+    w.removeAllListeners('error');
+    w.on('error', () => undefined);
+    void w.terminate();
     const job = this.current;
     this.current = undefined;
     if (job) {
@@ -221,33 +211,6 @@ export class ForecastWorker {
       this.log.warn({ err, kind }, 'forecast worker failed while idle; restarted');
     }
     this.pump();
-  }
-
-  /** Forgets w and terminates it; its exit is no failure. */
-  private drop(w: Worker): void {
-    this.worker = undefined;
-    this.ready = undefined;
-    w.removeAllListeners('exit');
-    w.removeAllListeners('error');
-    w.on('error', () => undefined);
-    void w.terminate();
-  }
-
-  private scheduleRetire(): void {
-    if (!this.worker || this.idleRetireMs <= 0 || this.idleTimer) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      const w = this.worker;
-      if (!w || this.current || this.queue.length > 0 || this.closed) return;
-      this.counters.retired++;
-      this.drop(w);
-    }, this.idleRetireMs);
-    this.idleTimer.unref();
-  }
-
-  private clearIdleTimer(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
   }
 
   private clearTimer(): void {
