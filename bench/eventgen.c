@@ -1,10 +1,12 @@
 // eventgen: a paced generator of file events for the ingest benchmark (bench/ingest.ts).
 //
-// Usage: eventgen PATH RATE SECONDS
+// Usage: eventgen PATH RATE SECONDS [FILES]
 //
 // Opens PATH for writing (open + close) RATE times a second for SECONDS, paced in 1 ms steps so the
 // load is even rather than one burst, and prints {"ops", "seconds", "rate"} as one JSON line: what it
-// really did, since at high rates one core may not keep up with the target.
+// really did, since at high rates one core may not keep up with the target. With FILES > 1 it opens
+// PATH0 .. PATH<FILES-1> in turn instead: the probes coalesce repeated identical opens (one record a
+// second per process and file), so a benchmark of events that reach user space needs many files.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,17 +23,19 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: eventgen PATH RATE SECONDS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: eventgen PATH RATE SECONDS [FILES]\n");
 		return 2;
 	}
 	const char *path = argv[1];
 	double rate = atof(argv[2]);
 	double seconds = atof(argv[3]);
-	if (rate <= 0 || seconds <= 0) {
-		fprintf(stderr, "eventgen: RATE and SECONDS must be positive\n");
+	long files = argc == 5 ? atol(argv[4]) : 1;
+	if (rate <= 0 || seconds <= 0 || files <= 0) {
+		fprintf(stderr, "eventgen: RATE, SECONDS and FILES must be positive\n");
 		return 2;
 	}
+	char name[4096];
 	long long ops = 0, failed = 0;
 	double start = now(), t = start;
 	const struct timespec step = {0, 1000000}; // 1 ms
@@ -43,7 +47,12 @@ int main(int argc, char **argv)
 		if (due - ops > burst_max)
 			due = ops + burst_max;
 		while (ops < due) {
-			int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+			const char *target = path;
+			if (files > 1) {
+				snprintf(name, sizeof name, "%s%lld", path, ops % files);
+				target = name;
+			}
+			int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 			if (fd < 0)
 				failed++;
 			else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Daemon footprint: RSS of bin/vigild idle with one running runc container (after its first sweeps
-# and forecasts), then its peak RSS while two eventgen processes open a watched file at 50,000/s each
+# and forecasts), then its peak RSS while two eventgen processes open files below a watched directory
+# at 50,000/s each
 # (100,000 events/s through the ring buffer, decoders, enrichment and the detector) and 20 gRPC
 # subscribers take every event and alert (bench/subscribers.ts, a process of its own), with the drop
 # counters at the end. RSS is the daemon process's: every thread (the forecast worker too) shares it.
@@ -17,9 +18,11 @@ load=${2:-40}
 vigild=${VIGILD:-bin/vigild}
 subscribers=${SUBSCRIBERS:-20}
 dir=$(mktemp -d)
-watched=$dir/watched
+# The load phase opens 16,384 files below one watched directory in turn: the probes coalesce repeated
+# opens of one file (one record a second per process and file), so one file would send a few records.
+watched=$dir/gen/
+mkdir -p "$watched"
 port=$((19500 + RANDOM % 400))
-touch "$watched"
 node dist/js/bench/hold-container.js > "$dir/container" & holder=$!
 for _ in $(seq 1 100); do [ -s "$dir/container" ] && break; sleep 0.2; done
 [ -s "$dir/container" ] || { echo "footprint: the container did not start" >&2; exit 1; }
@@ -27,7 +30,7 @@ for _ in $(seq 1 100); do [ -s "$dir/container" ] && break; sleep 0.2; done
 # the default (all, host) would also sample and forecast the containers that other users' tests start
 # on a shared machine; the budget is for a host with one container. The events of every process on
 # the host still go through the sensor.
-printf 'sensor:\n  watches: ["exact:%s"]\ndefault_targets: ["host", "id:%s"]\n' "$watched" "$(cat "$dir/container")" > "$dir/vigild.yaml"
+printf 'sensor:\n  watches: ["prefix:%s"]\ndefault_targets: ["host", "id:%s"]\n' "$watched" "$(cat "$dir/container")" > "$dir/vigild.yaml"
 "$vigild" run --config "$dir/vigild.yaml" --data-dir "$dir" --http "127.0.0.1:$port" --api-socket "$dir/vigil.sock" > "$dir/log" 2>&1 &
 daemon=$!
 subs=
@@ -66,8 +69,8 @@ awk '/^[0-9a-f]+-[0-9a-f]+ /{name = (NF >= 6 ? $6 : "[anon]")} /^Rss:/{rss[name]
 	END {for (m in rss) if (rss[m] >= 1024) printf "%d %s\n", rss[m] / 1024, m}' "/proc/$daemon/smaps" |
 	sort -rn | head -8 | awk '{printf "  %4d MB  %s\n", $1, $2}'
 # RSS counts every mapped page once per mapping: node's text, shared with every node process on the
-# host, in full, and the ring buffer's data twice (libbpf maps it twice so that a record that wraps
-# reads as one). PSS shares each page among its mappings; private pages are this process's alone.
+# host, in full, and the ring buffer's data (mapped once by native/src/poller.cc). PSS shares each page
+# among its mappings; private pages are this process's alone.
 echo "  PSS $(awk '/^Pss:/{print int($2/1024)}' "/proc/$daemon/smaps_rollup") MB, private $(awk '/^Private_(Clean|Dirty):/{s += $2} END {print int(s/1024)}' "/proc/$daemon/smaps_rollup") MB (context only: the budget is RSS)"
 # The main thread's V8 heap by space (the forecast worker's is not in these), committed MB.
 echo "  main V8 heap: $(curl -s --max-time 10 "http://127.0.0.1:$port/metrics" | awk -F'[="}]+' '/^nodejs_heap_space_size_total_bytes/ && $NF > 0 {printf "%s %d, ", $2, $NF / 1048576}')external $(($(metric 'nodejs_external_memory_bytes') / 1048576))"
@@ -83,8 +86,8 @@ echo "IDLE RSS with one container, ${idle} s: mean ${mean} MB, max ${max} MB fro
 node dist/js/bench/subscribers.js "$dir/vigil.sock" "$subscribers" > "$dir/subs" & subs=$!
 for _ in $(seq 1 300); do grep -q ready "$dir/subs" 2>/dev/null && break; sleep 0.2; done
 grep -q ready "$dir/subs" || { echo "footprint: the subscribers did not connect" >&2; exit 1; }
-dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen1" & g1=$!
-dist/helpers/eventgen "$watched" 50000 "$load" > "$dir/gen2" & g2=$!
+dist/helpers/eventgen "${watched}a" 50000 "$load" 16384 > "$dir/gen1" & g1=$!
+dist/helpers/eventgen "${watched}b" 50000 "$load" 16384 > "$dir/gen2" & g2=$!
 peak=0
 for _ in $(seq 1 "$load"); do
 	sleep 1
