@@ -31,6 +31,19 @@ export const RUNTIME_EXECUTABLES: ReadonlySet<string> = new Set([
   'docker-init',
 ]);
 
+/** Task names (comm, 15 characters) of a runtime's processes before they hand over. */
+const RUNTIME_COMMS: ReadonlySet<string> = new Set([...RUNTIME_EXECUTABLES].map((n) => n.slice(0, 15)));
+
+/**
+ * Could a process of this name (the event header's comm) still be a runtime's bootstrap? runc's
+ * stages name themselves "runc:[0:PARENT]" to "runc:[2:INIT]"; before that the task is named after
+ * what it exec'd: "exe" (/proc/self/exe), a descriptor number (its memfd copy, exec'd by fd), or the
+ * runtime's own name. After the hand-over exec the name is the program's.
+ */
+export function isRuntimeComm(comm: string): boolean {
+  return comm.startsWith('runc:[') || comm === 'exe' || /^\d+$/.test(comm) || RUNTIME_COMMS.has(comm);
+}
+
 function base(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -116,6 +129,8 @@ export class BootstrapTracker {
   private readonly max: number;
   private readonly ttlMs: number;
   evictions = 0;
+  /** Followed processes found handed over by their name, their hand-over exec's record lost. */
+  handedOverUnseen = 0;
 
   constructor(o: BootstrapTrackerOptions) {
     this.fromHost = o.fromHost;
@@ -146,15 +161,29 @@ export class BootstrapTracker {
         return false;
       }
       case 'fork':
-        if (!this.pids.has(pid)) return false;
+        if (!this.followed(ev)) return false;
         this.add((ev as ForkEvent).child_pid, now);
         return true;
       case 'exit':
         // One exit record per process (its last thread).
         return this.pids.delete(pid);
       default:
-        return this.pids.size > 0 && this.pids.has(pid);
+        return this.followed(ev);
     }
+  }
+
+  /**
+   * Is the sender of ev a followed bootstrap process? One whose name is no longer a runtime's has
+   * exec'd its program although that exec's record never came (shed or dropped behind a flood in its
+   * container): it is the container's own from here on. Otherwise every act of a `runc exec` session
+   * started during a flood would pass as the runtime's until the pid expired.
+   */
+  private followed(ev: VigilEvent): boolean {
+    if (this.pids.size === 0 || !this.pids.has(ev.pid)) return false;
+    if (isRuntimeComm(ev.comm)) return true;
+    this.pids.delete(ev.pid);
+    this.handedOverUnseen++;
+    return false;
   }
 
   has(pid: number): boolean {

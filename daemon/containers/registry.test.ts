@@ -241,12 +241,13 @@ for (const order of ['bootstrap execs outside the cgroup', 'bootstrap execs insi
       f.reg.enrich(ev('cgroup_mkdir', 1, { cgroup_id: id, task_cgroup_id: 1, hierarchy_id: 0, level: 2, path }));
       const execCgroup = order === 'bootstrap execs inside the cgroup' ? id : 1;
       const setup = [
-        ev('exec', execCgroup, { pid: 100, tid: 100, exe: '/usr/sbin/runc', args: ['runc', 'init'], ns: hostNs }),
-        ev('exec', execCgroup, { pid: 100, tid: 100, exe: '/', args: ['runc', 'init'], ns: hostNs }),
-        ev('fork', id, { pid: 100, tid: 100, child_pid: 101, ns: hostNs }),
-        ev('fork', id, { pid: 101, tid: 101, child_pid: 102, ns: containerNs }),
-        ev('exit', id, { pid: 101, tid: 101, ns: containerNs }),
-        ev('exit', id, { pid: 100, tid: 100, ns: hostNs }),
+        ev('exec', execCgroup, { pid: 100, tid: 100, exe: '/usr/sbin/runc', args: ['runc', 'init'], ns: hostNs, comm: 'exe' }),
+        ev('exec', execCgroup, { pid: 100, tid: 100, exe: '/', args: ['runc', 'init'], ns: hostNs, comm: '5' }),
+        ev('fork', id, { pid: 100, tid: 100, child_pid: 101, ns: hostNs, comm: 'runc:[0:PARENT]' }),
+        ev('fork', id, { pid: 101, tid: 101, child_pid: 102, ns: containerNs, comm: 'runc:[1:CHILD]' }),
+        ev('syscall', id, { pid: 102, tid: 102, ns: containerNs, comm: 'runc:[2:INIT]' }),
+        ev('exit', id, { pid: 101, tid: 101, ns: containerNs, comm: 'runc:[1:CHILD]' }),
+        ev('exit', id, { pid: 100, tid: 100, ns: hostNs, comm: 'runc:[0:PARENT]' }),
       ];
       for (const e of setup) f.reg.enrich(e);
       assert.equal(f.life.length, 0, 'not started by the runtime');
@@ -285,6 +286,40 @@ for (const order of ['bootstrap execs outside the cgroup', 'bootstrap execs insi
     }
   });
 }
+
+test("a lost hand-over exec: the program's acts are its own once its name is not the runtime's", () => {
+  // Behind an exec flood in the container the kernel may shed the exec record of a `runc exec`'s
+  // program: its later events still say who it is by their comm.
+  const f = fixture();
+  try {
+    f.reg.prepare('native');
+    const path = `/system.slice/docker-${HEX}.scope`;
+    const id = f.mk(path);
+    f.proc(102, { cgroup: path, ns: CONTAINER_NS });
+    f.reg.enrich(ev('exec', id, { pid: 102, tid: 102, ns: containerNs, comm: 'sleep' }));
+    assert.equal(f.life[0]?.kind, 'container_start');
+    const setup = [
+      ev('exec', 1, { pid: 200, tid: 200, exe: '/usr/sbin/runc', args: ['runc', 'init'], ns: hostNs, comm: 'exe' }),
+      ev('fork', id, { pid: 200, tid: 200, child_pid: 201, ns: hostNs, comm: 'runc:[0:PARENT]' }),
+      ev('fork', id, { pid: 201, tid: 201, child_pid: 202, ns: containerNs, comm: 'runc:[1:CHILD]' }),
+      ev('syscall', id, { pid: 202, tid: 202, ns: containerNs, comm: 'runc:[2:INIT]' }),
+    ];
+    for (const e of setup) f.reg.enrich(e);
+    for (const e of setup.slice(1)) assert.equal(e.runtime_setup, true, `${e.kind} of ${e.pid} (${e.comm}) is the runtime's`);
+    // No exec record for 202: its next events come from "sh".
+    const open = ev('file', id, { pid: 202, tid: 202, ns: containerNs, comm: 'sh' });
+    f.reg.enrich(open);
+    assert.equal(open.runtime_setup, undefined, "the shell's open is evaluated as the container's");
+    const fork = ev('fork', id, { pid: 202, tid: 202, child_pid: 203, ns: containerNs, comm: 'sh' });
+    const child = ev('file', id, { pid: 203, tid: 203, ns: containerNs, comm: 'sh' });
+    f.reg.enrich(fork);
+    f.reg.enrich(child);
+    assert.deepEqual([fork.runtime_setup, child.runtime_setup], [undefined, undefined], 'nor is its child the runtime');
+    assert.equal(f.reg.stats().bootstrapHandedOverUnseen, 1);
+  } finally {
+    f.done();
+  }
+});
 
 test('a program named runc inside a container is not the runtime', () => {
   const f = fixture();

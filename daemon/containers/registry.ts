@@ -122,6 +122,8 @@ export interface ContainerRegistryStats {
   runtimeSetupEvents: number;
   bootstrapTracked: number;
   bootstrapEvictions: number;
+  /** Bootstrap processes found handed over by their name: their hand-over exec's record was lost. */
+  bootstrapHandedOverUnseen: number;
 }
 
 /** `cause` is the event whose enrichment found the change (absent for the start-up walk). */
@@ -292,6 +294,7 @@ export class ContainerRegistry implements Enricher {
       ...this.counters,
       bootstrapTracked: this.bootstrap.size,
       bootstrapEvictions: this.bootstrap.evictions,
+      bootstrapHandedOverUnseen: this.bootstrap.handedOverUnseen,
     };
     return { ...s };
   }
