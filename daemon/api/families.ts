@@ -11,6 +11,12 @@ import { KIND_NAMES } from '../sensor/layout.js';
 import { metricsMarkdown, type FamilySpec, type Sample } from './prometheus.js';
 import type { StoreState } from './services.js';
 
+/** A kernel counter by kind name, one sample for every kind the probes send (0 where none came); none without a live sensor. */
+function byKind(counts: Partial<Record<string, number>> | undefined, labels: Readonly<Record<string, string>> = {}): Sample[] {
+  if (!counts) return [];
+  return KIND_NAMES.filter((k) => k).map((kind) => ({ labels: { kind, ...labels }, value: counts[kind] ?? 0 }));
+}
+
 /** What the families read, each at scrape time; a stage that is not running yet answers undefined. */
 export interface MetricSources {
   /** The latest sample of each (target, metric): target is a container id or 'host'. */
@@ -213,7 +219,7 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     function* () {
       const s = src.sensor();
       if (!s) return;
-      for (const kind of KIND_NAMES) if (kind) yield { labels: { kind, stage: 'kernel' }, value: s.native?.dropped[kind] ?? 0 };
+      yield* byKind(s.native?.dropped ?? {}, { stage: 'kernel' });
       yield { labels: { kind: 'all', stage: 'queue' }, value: s.queueDrops };
     },
   );
@@ -222,22 +228,14 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     'counter',
     'kernel records the probes shed on purpose, by kind: past a kind\'s share of the ring, or over the sending cgroup\'s budget while the reader is behind (part of vigil_events_dropped_total{stage="kernel"})',
     ['kind'],
-    function* () {
-      const s = src.sensor()?.native;
-      if (!s) return;
-      for (const kind of KIND_NAMES) if (kind) yield { labels: { kind }, value: s.shed[kind] ?? 0 };
-    },
+    () => byKind(src.sensor()?.native?.shed),
   );
   add(
     'vigil_events_coalesced_total',
     'counter',
     'kernel records not sent because they repeated one sent within the last second (the same open by the same process), by kind; the next record sent for that open carries the count',
     ['kind'],
-    function* () {
-      const s = src.sensor()?.native;
-      if (!s) return;
-      for (const kind of KIND_NAMES) if (kind) yield { labels: { kind }, value: s.coalesced[kind] ?? 0 };
-    },
+    () => byKind(src.sensor()?.native?.coalesced),
   );
   add('vigil_records_corrupt_total', 'counter', 'records skipped as corrupt, by reason', ['reason'], () =>
     Object.entries(src.sensor()?.corrupt ?? {}).map(([reason, value]) => ({ labels: { reason }, value })),
