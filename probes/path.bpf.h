@@ -292,8 +292,10 @@ static __always_inline struct file *vg_fd_file(struct task_struct *t, long fd)
 	return f;
 }
 
-#define VG_S_IFMT 0170000
+#define VG_S_IFMT 0170000 /* the file type bits of i_mode, and the types the probes tell apart */
 #define VG_S_IFSOCK 0140000
+#define VG_S_IFCHR 0020000
+#define VG_S_IFIFO 0010000
 #define VG_AF_UNIX 1
 #define VG_AF_INET 2
 #define VG_AF_INET6 10

@@ -17,8 +17,6 @@
 
 #define VG_CLONE_NEW_MASK 0x7e020080ULL /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME */
 #define VG_SIGNAL_GROUP_EXIT 0x00000004 /* signal->flags: group exit in progress (exit_group or fatal signal) */
-#define VG_S_IFCHR 0020000
-#define VG_S_IFIFO 0010000
 #define VG_MINORBITS 20 /* the kernel's dev_t: major << 20 | minor */
 
 struct vg_proc_scratch {
