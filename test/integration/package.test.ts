@@ -21,6 +21,8 @@ import { ROOT } from './harness.js';
 
 const RULE = 'Read of shadow file in container';
 const PREFIX = '/usr/lib/vigil';
+/** Where the package or its daemon write: hidden from the fresh root when this machine has them. */
+const VIGIL_PATHS = ['etc/vigil', 'var/lib/vigil', 'usr/lib/vigil'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Out {
@@ -62,6 +64,8 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
   let container: Container | undefined;
   let deb = '';
   let rootPath = '';
+  /** The VIGIL_PATHS this machine has: whited out in the upper layer before anything is installed. */
+  let hidden = new Set<string>();
 
   /** Runs a command inside the fresh root (its mount and network namespace, its root directory). */
   function inRoot(args: string[], input?: string): Out {
@@ -100,6 +104,10 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
       'mount -t tmpfs -o mode=0755 tmpfs "$W/root/run"',
       'mkdir "$W/root/run/runc"',
       'for m in proc sys dev run/runc; do mount --rbind "/$m" "$W/root/$m"; done',
+      // A machine vigil was never installed on: what this machine has of vigil (the data dir that the
+      // README's run command made, an installed package's files) is removed in the overlay, so that
+      // what the package and its daemon write lands in the upper layer instead of matching the host.
+      `for d in ${VIGIL_PATHS.join(' ')}; do if [ -e "$W/root/$d" ]; then rm -rf "$W/root/$d"; echo "hidden $d"; fi; done`,
       'ip link set lo up',
       'echo ready',
       'exec chroot "$W/root" sleep infinity',
@@ -120,6 +128,7 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
       await sleep(50);
     }
     rootPath = `/proc/${keeper.pid}/root`;
+    hidden = new Set([...out.matchAll(/^hidden (\S+)$/gm)].map((m) => m[1]!));
   });
 
   after(async () => {
@@ -269,6 +278,13 @@ describe('the .deb: installed into a copy of this machine, it runs, detects, and
     for (const e of entries) {
       if (DATA.test(e.path) || BOOKKEEPING.test(e.path)) continue;
       const host = join('/', e.path);
+      const under = [...hidden].find((h) => e.path === h || e.path.startsWith(`${h}/`));
+      if (under) {
+        // The whiteout made before the install is the fresh root's own state; anything else below a
+        // hidden path was left by the package, whatever the host holds there.
+        if (!(e.type === 'c' && e.path === under)) left.push(`${e.path}: left behind`);
+        continue;
+      }
       if (e.type === 'c') {
         left.push(`${e.path}: a host file was deleted`);
         continue;
