@@ -12,7 +12,7 @@
 // recent tail wins; ties and failures go to the baseline. A model chosen earlier is refitted as is.
 import { changepoints, etsForecast, mstlForecast, prophetForecast, type ModelOutput } from './augurs.js';
 import { exhaustion } from './exhaustion.js';
-import { currentTrend, detectPeriod, linearFit, mase, median, normalQuantile, robustSd } from './stats.js';
+import { clippedFit, currentTrend, detectPeriod, linearFit, mase, median, normalQuantile, robustSd } from './stats.js';
 import type { AnomalyFinding, SeriesInput, SeriesResult } from './series-fit.js';
 import type { Forecast, ForecastModel, ForecastPoint } from '../core/forecast.js';
 
@@ -146,14 +146,16 @@ export function forecastSeries(input: SeriesInput, now = Date.now()): SeriesResu
   result.slopeT = base.slope === 0 ? 0 : base.slopeSe > 0 ? base.slope / base.slopeSe : Math.sign(base.slope) * Infinity;
   const win = values.slice(-LINEAR_WINDOW);
   const half = Math.floor(win.length / 2);
-  const tOf = (xs: readonly number[]): number => {
-    const h = linearFit(xs);
+  const tOf = (xs: readonly number[], fit = linearFit): number => {
+    const h = fit(xs);
     return h.slope === 0 ? 0 : h.slopeSe > 0 ? h.slope / h.slopeSe : Math.sign(h.slope) * 1e9;
   };
   result.halvesT = [tOf(win.slice(0, half)), tOf(win.slice(half))];
   const trend = currentTrend(values);
   result.trendAgeMs = times[n - 1]! - times[trend.riseStart]!;
-  result.trendT = tOf(values.slice(trend.segmentStart));
+  // The current segment's slope as currentTrend judged it: peaks clipped (a short segment may start
+  // with a transient peak).
+  result.trendT = tOf(values.slice(trend.segmentStart), clippedFit);
   const period = detectPeriod(values);
   result.period = period;
 

@@ -41,6 +41,29 @@ export function linearFit(values: readonly number[]): LinearFit {
   return { intercept, slope, sigma, slopeSe, n, xMean, sxx };
 }
 
+/** Residuals beyond this many robust noise widths from a line are peaks, not the line's noise. */
+const CLIP = 3;
+
+/** The least-squares line of the values, and their residuals from it clipped at CLIP robust noise widths. */
+function clippedResiduals(values: readonly number[]): { fit: LinearFit; resid: number[]; lim: number } {
+  const fit = linearFit(values);
+  const resid = values.map((v, i) => v - (fit.intercept + fit.slope * i));
+  const lim = CLIP * robustSd(resid);
+  return { fit, resid: resid.map((r) => Math.max(-lim, Math.min(lim, r))), lim };
+}
+
+/**
+ * The least-squares line of the values with their peaks clipped (residuals beyond CLIP robust noise
+ * widths): a few transient peaks at one end of a short stretch move neither its slope nor its noise.
+ */
+export function clippedFit(values: readonly number[]): LinearFit {
+  const { fit, resid, lim } = clippedResiduals(values);
+  // Most residuals equal (small counts on a line): no noise width to clip at, and clipping at zero
+  // would make any slope exact.
+  if (!(lim > 0)) return fit;
+  return linearFit(resid.map((r, i) => fit.intercept + fit.slope * i + r));
+}
+
 /**
  * The breaks of a piecewise-linear fit of a series (binary segmentation), ascending, without 0. A
  * break splits a stretch of m points into two least-squares lines, each of at least `minSegment`
@@ -57,7 +80,6 @@ export function linearFit(values: readonly number[]): LinearFit {
  * while a real change, which moves most of the residuals, keeps its size.
  */
 export function segmentBreaks(values: readonly number[], minSegment = 8, penalty = 5): number[] {
-  const CLIP = 3;
   // Residuals never vanish in the criterion: a floor far below any real noise (quantised counts
   // fitted exactly would otherwise make every split "infinitely" better).
   const floor = 1e-12;
@@ -67,11 +89,8 @@ export function segmentBreaks(values: readonly number[], minSegment = 8, penalty
     if (m < 2 * minSegment) return;
     // The stretch, clipped about its own line and scaled (large byte counts would lose precision in
     // the squares of the prefix sums).
-    const part = values.slice(lo, hi);
-    const f = linearFit(part);
-    const resid = part.map((v, i) => v - (f.intercept + f.slope * i));
-    const lim = CLIP * robustSd(resid);
-    const y = resid.map((r, i) => f.slope * i + Math.max(-lim, Math.min(lim, r)));
+    const { fit: f, resid } = clippedResiduals(values.slice(lo, hi));
+    const y = resid.map((r, i) => f.slope * i + r);
     let scale = 0;
     for (const v of y) scale = Math.max(scale, Math.abs(v));
     if (!(scale > 0)) return;
@@ -116,13 +135,21 @@ export function segmentBreaks(values: readonly number[], minSegment = 8, penalty
 
 /** The current trend of a series: where its last segment starts, and where the rise it is part of began. */
 export interface Trend {
-  /** First index of the last segment of the piecewise-linear fit (its current rate). */
+  /**
+   * First index of the segment that gives the series' current rate: the last segment of the
+   * piecewise-linear fit, or the rising one before it when the last is an excursion above that rise.
+   */
   segmentStart: number;
   /**
-   * First index of the run of rising segments that ends with the last one: walking back, a segment
-   * belongs to it while it rises (slope t >= 2) and the next one does not start below where it
-   * ends (a GC drop, a restart, a fall end the run). A rise that slows or speeds up is one rise;
-   * equal to segmentStart when the last segment does not rise.
+   * First index of the run of rising segments that ends with the current one: walking back, a
+   * segment belongs to it while it rises (slope t >= 2) and the next one does not start below where
+   * it ends (a GC drop, a restart, a fall end the run). A rise that slows or speeds up is one rise;
+   * equal to segmentStart when the current segment does not rise.
+   *
+   * An excursion does not end a rise: a segment that lies above the line of the rising segment before
+   * it, and after which the series is back on that line (or is still above it, at the end). A shell or
+   * a runtime that copies its data holds twice its memory for a moment; under CPU contention the
+   * moment lasts seconds, long enough to be a segment of its own, and its end is no fall.
    */
   riseStart: number;
 }
@@ -130,25 +157,33 @@ export interface Trend {
 export function currentTrend(values: readonly number[], minSegment = 8, penalty = 5): Trend {
   const bounds = [0, ...segmentBreaks(values, minSegment, penalty), values.length];
   const fits: LinearFit[] = [];
-  for (let k = 0; k + 1 < bounds.length; k++) fits.push(linearFit(values.slice(bounds[k], bounds[k + 1])));
+  for (let k = 0; k + 1 < bounds.length; k++) fits.push(clippedFit(values.slice(bounds[k], bounds[k + 1])));
   const rises = (k: number): boolean => {
     const f = fits[k]!;
     return f.slope > 0 && (f.slopeSe === 0 || f.slope / f.slopeSe >= 2);
   };
+  /** Segment k's line, continued to index i of the series. */
+  const lineAt = (k: number, i: number): number => fits[k]!.intercept + fits[k]!.slope * (i - bounds[k]!);
+  /** Segment k starts on or above the line of segment j (j < k) continued, against both noises. */
+  const startsOnLine = (k: number, j: number): boolean => fits[k]!.intercept >= lineAt(j, bounds[k]!) - 3 * Math.max(fits[j]!.sigma, fits[k]!.sigma);
+  /** Every point of segment k lies on or above the line of segment j (j < k) continued. */
+  const above = (k: number, j: number): boolean => {
+    for (let i = bounds[k]!; i < bounds[k + 1]!; i++) if (values[i]! < lineAt(j, i) - 3 * fits[j]!.sigma) return false;
+    return true;
+  };
   const last = fits.length - 1;
-  let first = last;
-  if (rises(last)) {
-    while (first > 0 && rises(first - 1)) {
-      const a = fits[first - 1]!;
-      const b = fits[first]!;
-      // Where the earlier line ends and the later one starts (one step on), against both noises.
-      const end = a.intercept + a.slope * a.n;
-      const start = b.intercept;
-      if (start < end - 3 * Math.max(a.sigma, b.sigma)) break;
-      first--;
+  let current = last;
+  if (!rises(last) && last > 0 && rises(last - 1) && above(last, last - 1)) current = last - 1;
+  let first = current;
+  if (rises(current)) {
+    while (first > 0) {
+      const prev = first - 1;
+      if (rises(prev) && startsOnLine(first, prev)) first = prev;
+      else if (prev > 0 && rises(prev - 1) && above(prev, prev - 1) && startsOnLine(first, prev - 1)) first = prev - 1;
+      else break;
     }
   }
-  return { segmentStart: bounds[last]!, riseStart: bounds[first]! };
+  return { segmentStart: bounds[current]!, riseStart: bounds[first]! };
 }
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
