@@ -7,6 +7,7 @@
         "native/src/errors.cc",
         "native/src/loader.cc",
         "native/src/maps.cc",
+        "native/src/memory.cc",
         "native/src/poller.cc",
         "native/src/probes.cc"
       ],

@@ -186,6 +186,7 @@ export class Daemon {
       records: () => liveSensor.stats().records,
       collect: typeof globalThis.gc === 'function' ? () => globalThis.gc?.() : undefined,
       trim: () => native.trimMemory(),
+      releaseExecutable: () => native.releaseExecutablePages(),
     });
     this.idleTrim.start();
     const detector = this.detector;
@@ -227,6 +228,7 @@ export class Daemon {
       onMatch: (m) => {
         if (!alerts.submit(m)) this.log.debug({ rule: m.rule.name }, 'alert intake full; forecast match dropped (counted)');
       },
+      onRound: () => this.idleTrim?.look(),
       logger: this.log,
       resolveContainer: (id) => {
         const info = registry.get(id);

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import zlib from 'node:zlib';
 
 import { loadNative } from '../daemon/sensor/addon.js';
 import { vg_exec } from '../daemon/sensor/layout.js';
@@ -187,6 +188,47 @@ test('open() rejects bad options with a TypeError before touching the kernel', (
   const other = native.createSensor();
   other.open({ ringBufferBytes: RING_BYTES, objects: ['process'] });
   other.close();
+});
+
+/** The mappings of this process's executable in /proc/self/smaps: perms, resident and anonymous kB. */
+function executableMappings(): Array<{ range: string; perms: string; rssKb: number; anonKb: number }> {
+  const exe = readlinkSync('/proc/self/exe');
+  const out: Array<{ range: string; perms: string; rssKb: number; anonKb: number }> = [];
+  let current: (typeof out)[number] | undefined;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+-[0-9a-f]+) (\S{4}) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      current = head[3] === exe ? { range: head[1]!, perms: head[2]!, rssKb: 0, anonKb: 0 } : undefined;
+      if (current) out.push(current);
+      continue;
+    }
+    const kv = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
+    if (current && kv) current[kv[1] === 'Rss' ? 'rssKb' : 'anonKb'] = Number(kv[2]);
+  }
+  return out;
+}
+
+test("releaseExecutablePages drops the executable's clean mappings, keeps its relocated and writable ones, and the process goes on", () => {
+  const before = executableMappings();
+  const clean = (m: { perms: string; anonKb: number }): boolean => !m.perms.includes('w') && m.perms.endsWith('p') && m.anonKb === 0;
+  const cleanBefore = before.filter(clean).reduce((s, m) => s + m.rssKb, 0);
+  assert.ok(cleanBefore > 1024, `the executable has resident clean mappings (${cleanBefore} kB)`);
+  const kept = before.filter((m) => !clean(m));
+  assert.ok(
+    kept.some((m) => m.anonKb > 0),
+    'node has relocated or written mappings to keep',
+  );
+  const released = native.releaseExecutablePages();
+  const after = executableMappings();
+  assert.ok(released > cleanBefore * 1024 * 0.5, `released ${released} bytes of ${cleanBefore} kB`);
+  assert.ok(after.filter(clean).reduce((s, m) => s + m.rssKb, 0) < cleanBefore / 2, 'the clean mappings are no longer resident');
+  for (const m of kept) {
+    const now = after.find((a) => a.range === m.range);
+    assert.ok(now && now.anonKb >= m.anonKb, `${m.range} ${m.perms} kept its ${m.anonKb} kB of anonymous pages`);
+  }
+  // The process goes on: code and data of the executable come back as they are touched.
+  assert.equal(zlib.gunzipSync(zlib.gzipSync(Buffer.from('vigil'.repeat(1000)))).toString(), 'vigil'.repeat(1000));
+  assert.match(new Intl.DateTimeFormat('en', { month: 'long', timeZone: 'UTC' }).format(new Date(0)), /January/);
 });
 
 describe('an open sensor', () => {

@@ -73,7 +73,7 @@ function harness(over: Partial<TraceIo> = {}): Harness {
   const err = new Capture();
   let signal: ((s: NodeJS.Signals) => void) | undefined;
   const native = new FakeNative();
-  const mod: NativeModule = { createSensor: () => native, objects: () => ['process'], trimMemory: () => false };
+  const mod: NativeModule = { createSensor: () => native, objects: () => ['process'], trimMemory: () => false, releaseExecutablePages: () => 0 };
   const io: TraceIo = {
     stdout: out,
     stderr: err,
@@ -168,6 +168,7 @@ test('failures exit 1 with the error code: not root, no BTF, addon failure', asy
         loadNative: () => ({
           objects: () => [],
           trimMemory: () => false,
+          releaseExecutablePages: () => 0,
           createSensor: () => {
             const n = new FakeNative();
             n.open = () => {

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import type { RuleMatch } from '../detect/rule-match.js';
 import type { QueryResult, SeriesId } from '../metrics/series.js';
 import type { MetricName, Sample } from '../core/metric-names.js';
-import { ForecastEngine, WARNING_POINTS, type SeriesSource } from './engine.js';
+import { ForecastEngine, WARNING_POINTS, type RoundStats, type SeriesSource } from './engine.js';
 import { ForecastWorkerError } from './errors.js';
 import { generate, ramp } from './generate.js';
 import { ForecastWorker, type WorkerRequest } from './pool.js';
@@ -48,7 +48,7 @@ class MemKeyspace {
 }
 
 /** An engine on a fake clock; samples are fed with observe(). */
-function rig(opts: { worker?: ForecastWorker; roundBudgetMs?: number; consecutive?: number } = {}) {
+function rig(opts: { worker?: ForecastWorker; roundBudgetMs?: number; consecutive?: number; onRound?: (s: RoundStats) => void } = {}) {
   let now = 1_700_000_000_000;
   const matches: RuleMatch[] = [];
   const ks = new MemKeyspace();
@@ -63,6 +63,7 @@ function rig(opts: { worker?: ForecastWorker; roundBudgetMs?: number; consecutiv
     ...(opts.worker ? { worker: opts.worker } : {}),
     ...(opts.roundBudgetMs ? { roundBudgetMs: opts.roundBudgetMs } : {}),
     ...(opts.consecutive ? { consecutive: opts.consecutive } : {}),
+    ...(opts.onRound ? { onRound: opts.onRound } : {}),
   });
   return {
     engine,
@@ -254,6 +255,26 @@ describe('priority and the round budget', () => {
     // The refreshed ones are the closest to the limit.
     for (let s = n - round.refreshed; s < n; s++) assert.ok(await r.engine.get(`c${s}`, 'pids_current'), `c${s} refreshed`);
     assert.equal(await r.engine.get('c0', 'pids_current'), undefined);
+  });
+});
+
+describe('round end', () => {
+  test("onRound gets each round's stats after the round, once per round, concurrent refreshes included", async () => {
+    const rounds: RoundStats[] = [];
+    const r = rig({ onRound: (s) => rounds.push(s) });
+    engines.push(r.engine);
+    const t0 = 1_700_000_000_000;
+    const g = generate('linear_leak', 40, 3);
+    r.engine.observe(g.values.map((v, i) => ({ target: 'c1', metric: 'memory_working_set_bytes', time: t0 + i * STEP, value: v })));
+    r.setNow(t0 + 40 * STEP);
+    const [a, b] = await Promise.all([r.engine.refresh(), r.engine.refresh()]);
+    assert.equal(a, b, 'a refresh during a round joins it');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(rounds, [a]);
+    assert.equal(a.refreshed, 1);
+    await r.engine.refresh();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(rounds.length, 2);
   });
 });
 

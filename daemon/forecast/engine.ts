@@ -136,6 +136,8 @@ export interface ForecastEngineOptions {
   worker?: ForecastWorker;
   workerOptions?: ForecastWorkerOptions;
   now?: () => number;
+  /** Called as each refresh round ends (the daemon trims memory after the worker's burst). */
+  onRound?: (stats: RoundStats) => void;
 }
 
 export interface RoundStats {
@@ -236,6 +238,7 @@ export class ForecastEngine {
   private readonly ks: Pick<Keyspace, 'putRecord' | 'getRecord'>;
   private storeFailing = false;
   private readonly onMatch: (m: RuleMatch) => void;
+  private readonly onRound: ((stats: RoundStats) => void) | undefined;
   private readonly log: Logger;
   private readonly resolveContainer: (id: string) => ContainerRef | undefined;
   private readonly hostLimits: Partial<Record<MetricName, number>>;
@@ -273,6 +276,7 @@ export class ForecastEngine {
     this.source = options.series;
     this.ks = options.store.keyspace('forecasts');
     this.onMatch = options.onMatch;
+    this.onRound = options.onRound;
     this.log = options.logger ?? silentLogger();
     this.resolveContainer = options.resolveContainer ?? (() => undefined);
     this.hostLimits = options.hostLimits ?? defaultHostLimits();
@@ -383,6 +387,8 @@ export class ForecastEngine {
     this.running = this.round().finally(() => {
       this.running = undefined;
     });
+    const onRound = this.onRound;
+    if (onRound) void this.running.then(onRound, () => undefined);
     return this.running;
   }
 

@@ -165,4 +165,9 @@ export interface NativeModule {
   objects(): string[];
   /** glibc's malloc_trim(0): returns free malloc pages of every arena to the system; true when some were. */
   trimMemory(): boolean;
+  /**
+   * Drops the page mappings of the node executable's clean read-only and text mappings (the
+   * pages stay in the page cache and come back on the next touch): the resident bytes released.
+   */
+  releaseExecutablePages(): number;
 }

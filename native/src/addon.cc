@@ -3,7 +3,6 @@
 // the work is in loader.cc, maps.cc and poller.cc.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <malloc.h>
 #include <napi.h>
 #include <node_api.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include "errors.h"
 #include "loader.h"
 #include "maps.h"
+#include "memory.h"
 #include "poller.h"
 #include "probes.h"
 #include "syscalls.h"
@@ -564,8 +564,11 @@ Napi::Value Objects(const Napi::CallbackInfo& info) {
 
 // Gives the malloc heaps' free pages back to the system (every arena, not only the main one): the
 // daemon calls it when idle, after a full GC, so a burst's peak does not stay resident.
-Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), TrimMalloc()); }
+
+// Releases the executable's clean page mappings (memory.h): the resident bytes released.
+Napi::Value ReleaseExecutable(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(vg::ReleaseExecutablePages().bytes));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -575,6 +578,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSensor", Napi::Function::New<CreateSensor>(env, "createSensor"));
   exports.Set("objects", Napi::Function::New<Objects>(env, "objects"));
   exports.Set("trimMemory", Napi::Function::New<TrimMemory>(env, "trimMemory"));
+  exports.Set("releaseExecutablePages", Napi::Function::New<ReleaseExecutable>(env, "releaseExecutablePages"));
   return exports;
 }
 
