@@ -8,7 +8,8 @@
 # Budgets (docs/architecture.md, performance budgets): under 100 MB idle, under 200 MB at 100k events/s.
 # Usage: bench/footprint.sh [IDLE_SECONDS=180] [LOAD_SECONDS=40]   (LOAD_SECONDS=0: idle only)
 # Env: VIGILD (the launcher, default bin/vigild; one that execs node, to compare flags side by side),
-#      SUBSCRIBERS (default 20), SMAPS (a file: /proc/PID/smaps at the end of the idle window).
+#      SUBSCRIBERS (default 20), QUEUE_SIZE (the queue_size each subscriber asks for; default the
+#      daemon's), SMAPS (a file: /proc/PID/smaps at the end of the idle window).
 # Idle is read after 180 s by default: the first forecasts run about 60 s in (once series have 12
 # points) and the worker's WASM memory settles by about 150 s.
 set -euo pipefail
@@ -73,7 +74,8 @@ awk '/^[0-9a-f]+-[0-9a-f]+ /{name = (NF >= 6 ? $6 : "[anon]")} /^Rss:/{rss[name]
 # among its mappings; private pages are this process's alone.
 echo "  PSS $(awk '/^Pss:/{print int($2/1024)}' "/proc/$daemon/smaps_rollup") MB, private $(awk '/^Private_(Clean|Dirty):/{s += $2} END {print int(s/1024)}' "/proc/$daemon/smaps_rollup") MB (context only: the budget is RSS)"
 # The main thread's V8 heap by space (the forecast worker's is not in these), committed MB.
-echo "  main V8 heap: $(curl -s --max-time 10 "http://127.0.0.1:$port/metrics" | awk -F'[="}]+' '/^nodejs_heap_space_size_total_bytes/ && $NF > 0 {printf "%s %d, ", $2, $NF / 1048576}')external $(($(metric 'nodejs_external_memory_bytes') / 1048576))"
+heap() { echo "  main V8 heap: $(curl -s --max-time 10 "http://127.0.0.1:$port/metrics" | awk -F'[="}]+' '/^nodejs_heap_space_size_total_bytes/ && $NF > 0 {printf "%s %d, ", $2, $NF / 1048576}')external $(($(metric 'nodejs_external_memory_bytes') / 1048576))"; }
+heap
 [ -n "${SMAPS:-}" ] && cp "/proc/$daemon/smaps" "$SMAPS"
 mean=$((sum / n))
 # What "idle" was: the events the sensor decoded meanwhile (every process on the host, other users'
@@ -97,6 +99,8 @@ done
 wait $g1 $g2
 rate=$(cat "$dir/gen1" "$dir/gen2" | sed -n 's/.*"rate":\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }')
 echo "LOAD peak RSS at ${rate} events/s for ${load} s with ${subscribers} subscribers: ${peak} MB (budget 200 MB: $([ "$peak" -lt 200 ] && echo met || echo NOT met)), now $(parts), machine load:$(uptime | sed 's/.*load average://')"
+# The same at the end of the load (committed MB, live data is less): what the heap grew to.
+heap
 { curl -s --max-time 30 "http://127.0.0.1:$port/metrics" || echo 'footprint: /metrics did not answer' >&2; } | awk '
 	/^vigil_events_total\{kind="file"\}/ { print "file events decoded: " $2 }
 	/^vigil_events_dropped_total/ { drops += $2 }

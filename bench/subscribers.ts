@@ -3,6 +3,7 @@
 // its headers, and on SIGTERM or SIGINT one JSON line with what they received and were told they lost.
 // The streams run in this process, so their memory is not the daemon's.
 // Usage: node dist/js/bench/subscribers.js SOCKET [N=20]
+// Env: QUEUE_SIZE, the queue_size each stream asks for (default 0: the daemon's api default).
 import * as grpc from '@grpc/grpc-js';
 import type { EventsClient } from '../proto/gen/vigil/v1/Events.js';
 import type { SubscribeResponse__Output } from '../proto/gen/vigil/v1/SubscribeResponse.js';
@@ -10,6 +11,7 @@ import { clientConstructors } from '../daemon/api/proto.js';
 
 const [socket, n = '20'] = process.argv.slice(2);
 const count = Number(n);
+const queueSize = Number(process.env.QUEUE_SIZE ?? 0);
 if (!socket || !Number.isInteger(count) || count < 1) {
   process.stderr.write('usage: subscribers.js SOCKET [N=20]\n');
   process.exit(2);
@@ -21,7 +23,7 @@ let alerts = 0;
 let lost = 0;
 let errors = 0;
 for (let i = 0; i < count; i++) {
-  const s = client.Subscribe({ include_events: true, include_alerts: true, client_name: `bench-${i}` });
+  const s = client.Subscribe({ include_events: true, include_alerts: true, client_name: `bench-${i}`, queue_size: queueSize });
   s.on('metadata', () => {
     if (++ready === count) process.stdout.write('ready\n');
   });
