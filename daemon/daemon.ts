@@ -537,6 +537,7 @@ export class Daemon {
         return store && state ? { writeErrors: store.stats.writeErrors, reopens: store.stats.reopens, state } : undefined;
       },
       forecasts: () => this.forecast?.current() ?? [],
+      forecastEngine: () => this.forecast?.stats(),
       build: buildInfo(),
       now: Date.now,
     };

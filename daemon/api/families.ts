@@ -6,6 +6,7 @@ import type { Forecast } from '../core/forecast.js';
 import type { SweepStats } from '../metrics/collector.js';
 import { METRICS, type MetricName, type Sample as MetricSample } from '../core/metric-names.js';
 import type { DetectorStats } from '../detect/detector.js';
+import type { ForecastEngineStats } from '../forecast/engine.js';
 import type { SensorStats } from '../sensor/sensor.js';
 import { KIND_NAMES } from '../sensor/layout.js';
 import { metricsMarkdown, type FamilySpec, type Sample } from './prometheus.js';
@@ -39,6 +40,8 @@ export interface MetricSources {
   /** The store: its write failures and reopens since start, and its state now (undefined: no store yet). */
   store(): { writeErrors: number; reopens: number; state: StoreState } | undefined;
   forecasts(): Iterable<{ forecast: Forecast; warning: boolean }>;
+  /** The forecast engine's rounds and its worker's counters (undefined: no engine yet). */
+  forecastEngine(): ForecastEngineStats | undefined;
   build: { version: string; commit: string; api: string };
   now(): number;
 }
@@ -95,6 +98,7 @@ export const NO_SOURCES: MetricSources = {
   seriesWriteErrors: () => 0,
   store: () => undefined,
   forecasts: () => [],
+  forecastEngine: () => undefined,
   build: { version: 'unknown', commit: 'unknown', api: 'unknown' },
   now: Date.now,
 };
@@ -206,6 +210,55 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
       return [{ value: n }];
     },
   );
+  // The forecast engine: whether its rounds keep up and its worker stays up.
+  const engine = (): ForecastEngineStats | undefined => src.forecastEngine();
+  add('vigil_forecast_series', 'gauge', 'series the forecast engine follows (target and resource)', [], () => {
+    const e = engine();
+    return e ? [{ value: e.series }] : [];
+  });
+  add('vigil_forecast_rounds_total', 'counter', 'forecast refresh rounds run', [], () => {
+    const e = engine();
+    return e ? [{ value: e.rounds }] : [];
+  });
+  add(
+    'vigil_forecast_last_round_series',
+    'gauge',
+    "series of the last round by outcome: refreshed, deferred (the round's budget spent: first in the next round), failed (the worker), too_short (too few points yet)",
+    ['outcome'],
+    () => {
+      const r = engine()?.lastRound;
+      if (!r) return [];
+      return Object.entries({ refreshed: r.refreshed, deferred: r.deferred, failed: r.failed, too_short: r.tooShort }).map(([outcome, value]) => ({
+        labels: { outcome },
+        value,
+      }));
+    },
+  );
+  add('vigil_forecast_last_round_duration_seconds', 'gauge', 'how long the last forecast round took', [], () => {
+    const r = engine()?.lastRound;
+    return r ? [{ value: r.durationMs / 1000 }] : [];
+  });
+  add('vigil_forecast_fits_total', 'counter', 'forecasts computed, by the model chosen', ['model'], () =>
+    Object.entries(engine()?.fits ?? {}).map(([model, value]) => ({ labels: { model }, value })),
+  );
+  add(
+    'vigil_forecast_worker_events_total',
+    'counter',
+    "the forecast worker's troubles: restart (a new worker after a crash or the watchdog), timeout (a fit past the watchdog), crash, retry (a request sent again), failed (a request that failed on its retry too)",
+    ['event'],
+    () => {
+      const w = engine()?.worker;
+      if (!w) return [];
+      return Object.entries({ restart: w.restarts, timeout: w.timeouts, crash: w.crashes, retry: w.retried, failed: w.failed }).map(([event, value]) => ({
+        labels: { event },
+        value,
+      }));
+    },
+  );
+  add('vigil_forecast_store_errors_total', 'counter', 'forecasts that could not be written to the store (a full disk)', [], () => {
+    const e = engine();
+    return e ? [{ value: e.storeErrors }] : [];
+  });
 
   // The sensor.
   add('vigil_events_total', 'counter', 'events decoded, by kind', ['kind'], () =>
