@@ -98,6 +98,7 @@ test('api: the socket by default, TCP only with TLS and a token or insecure on l
       '  tls: { cert: /etc/vigil/api.crt, key: /etc/vigil/api.key, client_ca: /etc/vigil/ca.crt }',
       '  token_file: /etc/vigil/api.token',
       '  max_subscribers: 16',
+      '  max_queued_messages: 4096',
     ].join('\n'),
     'c.yaml',
   );
@@ -109,6 +110,7 @@ test('api: the socket by default, TCP only with TLS and a token or insecure on l
     tokenFile: '/etc/vigil/api.token',
     insecure: false,
     maxSubscribers: 16,
+    maxQueuedMessages: 4096,
   });
   assert.equal(parseConfig('api:\n  listen: 127.0.0.1:9471\n  insecure: true\n', 'c.yaml').api.insecure, true);
   const bad: Array<[string, RegExp]> = [

@@ -62,6 +62,7 @@ export interface DaemonConfig {
     tokenFile?: string;
     insecure: boolean;
     maxSubscribers: number;
+    maxQueuedMessages: number;
   };
   responses: {
     /** Where `notify` POSTs alerts (http or https only). */
@@ -86,7 +87,7 @@ export function defaultConfig(): DaemonConfig {
     containers: { patterns: [] },
     defaultTargets: ['all', 'host'],
     alerts: { dedupWindowMs: 60_000, ratePerMinute: 20, maxWaiting: 10_000 },
-    api: { socket: '/run/vigil/vigil.sock', insecure: false, maxSubscribers: 128 },
+    api: { socket: '/run/vigil/vigil.sock', insecure: false, maxSubscribers: 128, maxQueuedMessages: 16384 },
     responses: { webhooks: [], killHost: false, enforce: { enabled: false, syscalls: ['init_module', 'finit_module', 'kexec_load', 'kexec_file_load'] } },
   };
 }
@@ -551,6 +552,12 @@ const CONFIG: SectionSpec<Cfg> = {
         token_file: key(string(), 'The bearer token every TCP call must send; required with api.tls.', (c, v) => (c.api.tokenFile = v)),
         insecure: key(bool, 'Plain TCP without TLS, allowed on a loopback api.listen only.', (c, v) => (c.api.insecure = v), false),
         max_subscribers: key(int(1, 10000), 'Concurrent Events.Subscribe streams; each has its own bounded queue.', (c, v) => (c.api.maxSubscribers = v), 128),
+        max_queued_messages: key(
+          int(1024, 16_777_216),
+          "Messages queued for all Events.Subscribe streams together: past it a stream queues only up to its share (this over the streams open), so the daemon's memory does not grow with the number of slow subscribers.",
+          (c, v) => (c.api.maxQueuedMessages = v),
+          16384,
+        ),
       },
       checks: [
         {

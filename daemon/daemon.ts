@@ -216,6 +216,7 @@ export class Daemon {
       ...(apiToken ? { token: apiToken } : {}),
       insecure: c.api.insecure,
       maxSubscribers: c.api.maxSubscribers,
+      maxQueuedMessages: c.api.maxQueuedMessages,
       services: this.apiServices(ready.programs),
       logger: this.log,
     });

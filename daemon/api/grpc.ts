@@ -44,7 +44,7 @@ import { ApiArgumentError, compileSubscription, type CompiledSubscription } from
 import { packageDefinition } from '../../common/node/grpc-client.js';
 import { serviceDefinitions } from './proto.js';
 import type { DaemonServices } from './services.js';
-import { Shared, StreamSubscriber } from './subscriber.js';
+import { QueueBudget, Shared, StreamSubscriber } from './subscriber.js';
 
 export interface GrpcApiOptions {
   /** Unix socket path; empty: none. */
@@ -62,6 +62,8 @@ export interface GrpcApiOptions {
   /** Queue of each subscriber (messages); a request may ask for less or more up to maxQueue. */
   queueSize?: number;
   maxQueue?: number;
+  /** Messages queued for all subscribers together (QueueBudget): 16,384 by default. */
+  maxQueuedMessages?: number;
   heartbeatMs?: number;
   maxReceiveBytes?: number;
   maxSendBytes?: number;
@@ -73,6 +75,9 @@ export interface GrpcApiOptions {
 type Handlers = grpc.UntypedServiceImplementation;
 
 const HEALTH_PREFIX = '/grpc.health.v1.Health/';
+
+/** Messages queued for all subscribers together, by default (QueueBudget; about 2 KB each under a flood). */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 16_384;
 
 export class GrpcApi {
   private readonly servers: grpc.Server[] = [];
@@ -91,8 +96,10 @@ export class GrpcApi {
   private tcpPort = 0;
   private readonly counters = { subscriptions: 0, refused: 0, unauthenticated: 0 };
   private readonly drops = new SubscriberDrops();
+  private readonly queueBudget: QueueBudget;
 
   private constructor(private readonly o: GrpcApiOptions) {
+    this.queueBudget = new QueueBudget(o.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES);
     this.s = o.services;
     this.log = o.logger;
     const defs = serviceDefinitions();
@@ -306,8 +313,16 @@ export class GrpcApi {
     const want = call.request.queue_size || (this.o.queueSize ?? 4096);
     const peer = call.getPeer();
     const label = this.drops.label(subscriberName(spec.clientName, peer));
-    const sub = new StreamSubscriber(this.nextId++, peer, call, spec, Math.min(Math.max(1, want), maxQueue), this.encode, label, (n) =>
-      this.drops.add(label, n),
+    const sub = new StreamSubscriber(
+      this.nextId++,
+      peer,
+      call,
+      spec,
+      Math.min(Math.max(1, want), maxQueue),
+      this.encode,
+      label,
+      (n) => this.drops.add(label, n),
+      this.queueBudget,
     );
     this.subscribers.add(sub);
     this.counters.subscriptions++;

@@ -54,6 +54,24 @@ export interface SubscriberInfo {
   queued: number;
 }
 
+/**
+ * The messages queued for all streams together. Each stream's queue is bounded, but 128 streams that
+ * each asked for 65,536 would hold millions of events, and a flood fills every slow stream's queue at
+ * once: the daemon's memory would follow the number of subscribers. A stream may always queue up to
+ * its fair share (the budget over the streams open); past it, only while the total is under the
+ * budget. So the total stays under twice the budget however many streams there are, and one slow
+ * stream cannot take the others' room.
+ */
+export class QueueBudget {
+  queued = 0;
+  streams = 0;
+  constructor(readonly limit: number) {}
+  /** Whether a stream that holds `own` messages may queue one more. */
+  mayQueue(own: number): boolean {
+    return own < this.limit / Math.max(1, this.streams) || this.queued < this.limit;
+  }
+}
+
 export class StreamSubscriber {
   private readonly queue: BoundedQueue<{ n: number; m: Shared }>;
   private pushed = 0;
@@ -82,8 +100,11 @@ export class StreamSubscriber {
     readonly name = '',
     /** Told of every loss, for the daemon's totals (Status, /metrics). */
     private readonly onLost?: (n: number) => void,
+    /** Shared by every stream of the server (absent: this stream's own bound only). */
+    private readonly budget?: QueueBudget,
   ) {
     this.queue = new BoundedQueue(capacity);
+    if (budget) budget.streams++;
     this.replaying = spec.sinceSeq > 0 || spec.fromOldest;
     call.on('drain', () => {
       this.paused = false;
@@ -108,10 +129,11 @@ export class StreamSubscriber {
   /** From the daemon (sensor drain, alert publish): never blocks. */
   push(m: Shared): void {
     if (this.closed) return;
-    if (!this.queue.push({ n: this.pushed + 1, m })) {
+    if ((this.budget && !this.budget.mayQueue(this.queue.length)) || !this.queue.push({ n: this.pushed + 1, m })) {
       this.noteLost(1, m.item.type === 'alert' ? 1 : 0, 'queue_full');
       return;
     }
+    if (this.budget) this.budget.queued++;
     this.pushed++;
     if (!this.replaying) this.flush();
   }
@@ -170,6 +192,7 @@ export class StreamSubscriber {
       }
       const next = this.queue.shift();
       if (!next) return;
+      if (this.budget) this.budget.queued--;
       this.written = next.n;
       const seq = next.m.seq;
       if (seq > 0 && seq <= this.replayedSeq) continue;
@@ -225,6 +248,10 @@ export class StreamSubscriber {
   }
 
   close(): void {
+    if (!this.closed && this.budget) {
+      this.budget.queued -= this.queue.length;
+      this.budget.streams--;
+    }
     this.closed = true;
     this.eventSub?.unsubscribe();
     this.eventSub = undefined;
