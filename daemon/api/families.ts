@@ -12,6 +12,11 @@ import { KIND_NAMES } from '../sensor/layout.js';
 import { metricsMarkdown, type FamilySpec, type Sample } from './prometheus.js';
 import type { StoreState } from './services.js';
 
+/** One sample for each entry of a record, its key the value of one label; none without the record. */
+function byLabel(label: string, counts: Readonly<Record<string, number>> | undefined): Sample[] {
+  return counts ? Object.entries(counts).map(([key, value]) => ({ labels: { [label]: key }, value })) : [];
+}
+
 /** A kernel counter by kind name, one sample for every kind the probes send (0 where none came); none without a live sensor. */
 function byKind(counts: Partial<Record<string, number>> | undefined, labels: Readonly<Record<string, string>> = {}): Sample[] {
   if (!counts) return [];
@@ -227,20 +232,14 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     ['outcome'],
     () => {
       const r = engine()?.lastRound;
-      if (!r) return [];
-      return Object.entries({ refreshed: r.refreshed, deferred: r.deferred, failed: r.failed, too_short: r.tooShort }).map(([outcome, value]) => ({
-        labels: { outcome },
-        value,
-      }));
+      return byLabel('outcome', r && { refreshed: r.refreshed, deferred: r.deferred, failed: r.failed, too_short: r.tooShort });
     },
   );
   add('vigil_forecast_last_round_duration_seconds', 'gauge', 'how long the last forecast round took', [], () => {
     const r = engine()?.lastRound;
     return r ? [{ value: r.durationMs / 1000 }] : [];
   });
-  add('vigil_forecast_fits_total', 'counter', 'forecasts computed, by the model chosen', ['model'], () =>
-    Object.entries(engine()?.fits ?? {}).map(([model, value]) => ({ labels: { model }, value })),
-  );
+  add('vigil_forecast_fits_total', 'counter', 'forecasts computed, by the model chosen', ['model'], () => byLabel('model', engine()?.fits));
   add(
     'vigil_forecast_worker_events_total',
     'counter',
@@ -248,11 +247,7 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     ['event'],
     () => {
       const w = engine()?.worker;
-      if (!w) return [];
-      return Object.entries({ restart: w.restarts, timeout: w.timeouts, crash: w.crashes, retry: w.retried, failed: w.failed }).map(([event, value]) => ({
-        labels: { event },
-        value,
-      }));
+      return byLabel('event', w && { restart: w.restarts, timeout: w.timeouts, crash: w.crashes, retry: w.retried, failed: w.failed });
     },
   );
   add('vigil_forecast_store_errors_total', 'counter', 'forecasts that could not be written to the store (a full disk)', [], () => {
