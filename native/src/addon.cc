@@ -568,7 +568,7 @@ Napi::Value TrimMemory(const Napi::CallbackInfo& info) { return Napi::Boolean::N
 
 // Releases the executable's clean page mappings (memory.h): the resident bytes released.
 Napi::Value ReleaseExecutable(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(vg::ReleaseExecutablePages().bytes));
+  return Napi::Number::New(info.Env(), static_cast<double>(vg::ReleaseExecutablePages()));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

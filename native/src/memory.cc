@@ -34,12 +34,12 @@ std::string ExecutablePath() {
 
 }  // namespace
 
-ExecutableRelease ReleaseExecutablePages() {
-  ExecutableRelease out;
+uint64_t ReleaseExecutablePages() {
+  uint64_t released = 0;
   const std::string path = ExecutablePath();
-  if (path.empty()) return out;
+  if (path.empty()) return 0;
   FILE* f = fopen("/proc/self/smaps", "re");
-  if (!f) return out;
+  if (!f) return 0;
   std::vector<Mapping> found;
   char line[4352];
   while (fgets(line, sizeof line, f)) {
@@ -70,10 +70,9 @@ ExecutableRelease ReleaseExecutablePages() {
     // relocations. Only a mapping known to have none is released.
     if (!m.candidate || m.anon_kb != 0 || m.rss_kb == 0) continue;
     if (madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) != 0) continue;
-    out.mappings++;
-    out.bytes += m.rss_kb * 1024;
+    released += m.rss_kb * 1024;
   }
-  return out;
+  return released;
 }
 
 }  // namespace vg
