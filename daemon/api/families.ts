@@ -216,13 +216,12 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     },
   );
   // The forecast engine: whether its rounds keep up and its worker stays up.
-  const engine = (): ForecastEngineStats | undefined => src.forecastEngine();
   add('vigil_forecast_series', 'gauge', 'series the forecast engine follows (target and resource)', [], () => {
-    const e = engine();
+    const e = src.forecastEngine();
     return e ? [{ value: e.series }] : [];
   });
   add('vigil_forecast_rounds_total', 'counter', 'forecast refresh rounds run', [], () => {
-    const e = engine();
+    const e = src.forecastEngine();
     return e ? [{ value: e.rounds }] : [];
   });
   add(
@@ -231,27 +230,27 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     "series of the last round by outcome: refreshed, deferred (the round's budget spent: first in the next round), failed (the worker), too_short (too few points yet)",
     ['outcome'],
     () => {
-      const r = engine()?.lastRound;
+      const r = src.forecastEngine()?.lastRound;
       return byLabel('outcome', r && { refreshed: r.refreshed, deferred: r.deferred, failed: r.failed, too_short: r.tooShort });
     },
   );
   add('vigil_forecast_last_round_duration_seconds', 'gauge', 'how long the last forecast round took', [], () => {
-    const r = engine()?.lastRound;
+    const r = src.forecastEngine()?.lastRound;
     return r ? [{ value: r.durationMs / 1000 }] : [];
   });
-  add('vigil_forecast_fits_total', 'counter', 'forecasts computed, by the model chosen', ['model'], () => byLabel('model', engine()?.fits));
+  add('vigil_forecast_fits_total', 'counter', 'forecasts computed, by the model chosen', ['model'], () => byLabel('model', src.forecastEngine()?.fits));
   add(
     'vigil_forecast_worker_events_total',
     'counter',
     "the forecast worker's troubles: restart (a new worker after a crash or the watchdog), timeout (a fit past the watchdog), crash, retry (a request sent again), failed (a request that failed on its retry too)",
     ['event'],
     () => {
-      const w = engine()?.worker;
+      const w = src.forecastEngine()?.worker;
       return byLabel('event', w && { restart: w.restarts, timeout: w.timeouts, crash: w.crashes, retry: w.retried, failed: w.failed });
     },
   );
   add('vigil_forecast_store_errors_total', 'counter', 'forecasts that could not be written to the store (a full disk)', [], () => {
-    const e = engine();
+    const e = src.forecastEngine();
     return e ? [{ value: e.storeErrors }] : [];
   });
 
