@@ -732,6 +732,24 @@ test('proc.stdin_type and proc.stdin_socket: a socket on fd 0 is told inet or un
   );
 });
 
+test("proc.exe_written_after_start of a process already gone is read through its container's first process, in the same mount namespace only", () => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-proc-'));
+  // The container's first process (pid 500) is running; the execs evaluated (pid 600, 601) have exited.
+  mkdirSync(join(root, '500', 'ns'), { recursive: true });
+  mkdirSync(join(root, '500', 'root', 'tmp'), { recursive: true });
+  symlinkSync(`mnt:[${NS.mnt}]`, join(root, '500', 'ns', 'mnt'));
+  writeFileSync(join(root, '500', 'root', 'tmp', 'sleep'), 'dropped'); // written now: after the start
+  const info: ContainerInfo = { ...CONTAINER_INFO, id: 'c1', initPid: 500, startedAt: '2026-01-01T00:00:00Z' };
+  const seen: number[] = [];
+  const rules = RuleSet.load([dir({ 'r.yaml': rule('evt.kind = exec and proc.exe_written_after_start = true') })]);
+  const d = new Detector({ rules, onMatch: (m) => seen.push(m.events[0]!.pid), hostNs: NS, procRoot: root, resolveContainer: () => info });
+  const dropped = { exe: '/tmp/sleep', proc: { exe: '/tmp/sleep', args: ['/tmp/sleep', '1'], cwd: '/', ancestors: [] } };
+  d.evaluate(exec({ pid: 600, tid: 600, ...dropped }));
+  // Another mount namespace sees other files under the same path: not answered through pid 500.
+  d.evaluate(exec({ pid: 601, tid: 601, ...dropped, ns: { ...NS, mnt: NS.mnt + 1 } }));
+  assert.deepEqual(seen, [600]);
+});
+
 test('proc.stdin_type and proc.stdin_socket of an exec come from its record: a process gone before evaluation is still classified', () => {
   // An empty /proc: every process here has exited by the time the rule runs (a backlog behind a flood).
   const root = mkdtempSync(join(tmpdir(), 'vigil-proc-'));

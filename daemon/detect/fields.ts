@@ -370,7 +370,22 @@ function hostNsOf(c: EvalContext, ns: NsSet): boolean | undefined {
   return true;
 }
 
-/** The executable was modified after its container started (drift). */
+/** The mount namespace of a process, from /proc (undefined when it is gone). */
+function mntNs(procRoot: string, pid: number): number | undefined {
+  try {
+    const m = /^mnt:\[(\d+)\]$/.exec(readlinkSync(`${procRoot}/${pid}/ns/mnt`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The executable was modified after its container started (drift). Read through the process's own
+ * root; when the process is already gone (a short program evaluated behind a flood's backlog),
+ * through its container's first process, which sees the same files when it is in the same mount
+ * namespace.
+ */
 const exeDrift: Getter = (c) => {
   const ev = c.ev;
   if (!ev) return undefined;
@@ -378,11 +393,17 @@ const exeDrift: Getter = (c) => {
     const path = exe(c);
     const info = c.info();
     if (!path || !info || !path.startsWith('/')) return undefined;
-    try {
-      return statSync(`${c.env.procRoot}/${ev.pid}/root${path}`).mtimeMs > Date.parse(info.startedAt);
-    } catch {
-      return undefined;
+    const roots = [ev.pid];
+    if (info.initPid !== undefined && info.initPid !== ev.pid) roots.push(info.initPid);
+    for (const pid of roots) {
+      if (pid !== ev.pid && mntNs(c.env.procRoot, pid) !== ev.ns.mnt) continue;
+      try {
+        return statSync(`${c.env.procRoot}/${pid}/root${path}`).mtimeMs > Date.parse(info.startedAt);
+      } catch {
+        // gone, or the file is: the next root, if any
+      }
     }
+    return undefined;
   });
 };
 
