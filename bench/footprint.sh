@@ -48,6 +48,10 @@ echo "footprint: $vigild (pid $daemon) ready after $((SECONDS - started)) s, mac
 # A metric's sum over its labels from /metrics; 0 when the daemon does not answer within 10 s (under
 # a flood its event loop can be that busy), never a failure that would end the script.
 metric() { { curl -s --max-time 10 "http://127.0.0.1:$port/metrics" || true; } | awk -v re="^$1" '$0 ~ re { s += $NF } END { printf "%d", s }'; }
+# The daemon's CPU time in clock ticks (user and system, every thread), and a float metric's sum
+# over its labels (GC seconds): what a memory lever costs in work, printed next to what it saves.
+cpu() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }
+fmetric() { { curl -s --max-time 10 "http://127.0.0.1:$port/metrics" || true; } | awk -v re="^$1" '$0 ~ re { s += $NF } END { printf "%.2f", s }'; }
 rss() { awk '/^VmRSS/{print int($2/1024)}' "/proc/$daemon/status"; }
 # Anonymous (heaps, WASM memory, stacks), file-backed (node's binary text, shared with every node
 # process, and the ring buffer's pages, which are a mapped BPF map) and shared memory, in MB.
@@ -90,7 +94,7 @@ for _ in $(seq 1 300); do grep -q ready "$dir/subs" 2>/dev/null && break; sleep 
 grep -q ready "$dir/subs" || { echo "footprint: the subscribers did not connect" >&2; exit 1; }
 dist/helpers/eventgen "${watched}a" 50000 "$load" 16384 > "$dir/gen1" & g1=$!
 dist/helpers/eventgen "${watched}b" 50000 "$load" 16384 > "$dir/gen2" & g2=$!
-peak=0
+peak=0; cpu0=$(cpu); gc0=$(fmetric 'nodejs_gc_duration_seconds_sum'); major0=$(fmetric 'nodejs_gc_duration_seconds_sum\\{kind="major"'); decoded0=$(metric 'vigil_events_total'); t0=$SECONDS
 for _ in $(seq 1 "$load"); do
 	sleep 1
 	r=$(rss)
@@ -101,6 +105,11 @@ rate=$(cat "$dir/gen1" "$dir/gen2" | sed -n 's/.*"rate":\([0-9]*\).*/\1/p' | awk
 echo "LOAD peak RSS at ${rate} events/s for ${load} s with ${subscribers} subscribers: ${peak} MB (budget 200 MB: $([ "$peak" -lt 200 ] && echo met || echo NOT met)), now $(parts), machine load:$(uptime | sed 's/.*load average://')"
 # The same at the end of the load (committed MB, live data is less): what the heap grew to.
 heap
+cpu1=$(cpu); gc1=$(fmetric 'nodejs_gc_duration_seconds_sum'); major1=$(fmetric 'nodejs_gc_duration_seconds_sum\\{kind="major"'); decoded1=$(metric 'vigil_events_total')
+ticks=$(getconf CLK_TCK)
+awk -v c=$((cpu1 - cpu0)) -v hz="$ticks" -v t=$((SECONDS - t0)) -v n=$((decoded1 - decoded0)) -v g0="$gc0" -v g1="$gc1" -v m0="$major0" -v m1="$major1" 'BEGIN {
+	printf "daemon CPU over the load: %.1f s in %d s (%.0f%% of one core), %.1f us per event decoded; GC %.1f s, of which major %.1f s\n",
+		c / hz, t, 100 * c / hz / t, (n > 0 ? 1e6 * c / hz / n : 0), g1 - g0, m1 - m0 }'
 { curl -s --max-time 30 "http://127.0.0.1:$port/metrics" || echo 'footprint: /metrics did not answer' >&2; } | awk '
 	/^vigil_events_total\{kind="file"\}/ { print "file events decoded: " $2 }
 	/^vigil_events_dropped_total/ { drops += $2 }
