@@ -6,15 +6,19 @@
 //         STORM_CYCLERS loops cycling over 1,500 watched files (no table coalesces that).
 // Prints, for each flood and ring size, whether each attack was alerted and after how long,
 // whether the flooder was named by "Sensor blinding from container", and the kernel's records by
-// kind: sent, dropped (of which shed on purpose: ring shares, budgets) and coalesced.
+// kind: sent, dropped (of which shed on purpose: ring shares, budgets) and coalesced, and the daemon's
+// peak RSS over the flood (sampled every second): execs carry arguments and lineage, so a flood of
+// them weighs more per event than the open storm of bench/footprint.sh.
 //
 // Usage: node dist/js/bench/flood.js [WORKERS] [SECONDS]   (root, runc; make bench-flood)
+// Env: FLOODS (comma-separated, default exec,open), RINGS (default 8MiB,64KiB).
+import { readFileSync } from 'node:fs';
 import { startContainer } from '../test/runc.js';
 import { Vigild, sleep } from '../test/vigild.js';
 
 const workers = Number(process.argv[2] ?? 6);
 const seconds = Number(process.argv[3] ?? 20);
-const RINGS = ['8MiB', '64KiB'];
+const RINGS = (process.env.RINGS ?? '8MiB,64KiB').split(',');
 const STORM_CYCLERS = 3;
 
 const FLOODS: Record<string, string> = {
@@ -30,7 +34,23 @@ interface Row {
   ring: string;
   attacks: string[];
   blinding: string;
+  peakRssMb: number;
+  /** User-space losses from /metrics: the detector's queue, the sensor's subscriber queues, the alert intake. */
+  userDrops: string;
   counters: { emitted: Counters; dropped: Counters; shed: Counters; coalesced: Counters };
+}
+
+async function userSpaceDrops(http: string): Promise<string> {
+  const text = await (await fetch(`http://${http}/metrics`)).text();
+  const sum = (re: RegExp): number =>
+    text
+      .split('\n')
+      .filter((l) => re.test(l))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return (
+    `detector queue ${sum(/^vigil_detector_queue_dropped_total /)}, sensor queues ${sum(/^vigil_events_dropped_total\{.*stage="queue"/)}, ` +
+    `alert intake ${sum(/^vigil_alert_matches_dropped_total /)}`
+  );
 }
 
 async function run(flood: string, ring: string): Promise<Row> {
@@ -38,6 +58,11 @@ async function run(flood: string, ring: string): Promise<Row> {
   const tail = await daemon.tail();
   const quiet = startContainer({ args: ['sleep', '600'] });
   const flooder = startContainer({ privileged: true, args: ['timeout', '-s', 'KILL', String(seconds + 90), 'sh', '-c', FLOODS[flood]!] });
+  let peakRssMb = 0;
+  const rss = setInterval(() => {
+    const kb = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'));
+    if (kb) peakRssMb = Math.max(peakRssMb, Math.round(Number(kb[1]) / 1024));
+  }, 1000);
   try {
     await sleep(seconds * 500);
     const at = Date.now();
@@ -57,6 +82,8 @@ async function run(flood: string, ring: string): Promise<Row> {
     // Counters are read after the flood ends: under a flood at 2 cores a Status call can miss the CLI's
     // deadline, and the kernel's counters do not change once the flooder is gone.
     flooder.delete();
+    clearInterval(rss);
+    const userDrops = await userSpaceDrops(daemon.http);
     const st = daemon.cli(['status', '-o', 'json'], 60_000);
     if (st.code !== 0) throw new Error(`vigil status failed (${st.code}): ${st.stderr}`);
     const e = (JSON.parse(st.stdout) as { events: Record<string, Counters | undefined> }).events;
@@ -69,9 +96,12 @@ async function run(flood: string, ring: string): Promise<Row> {
         `shadow read in another container:   ${after(shadowElsewhere)}`,
       ],
       blinding: blinding ? `flooder named after ${((blinding.at - at) / 1000).toFixed(1)} s` : 'flooder NOT named',
+      peakRssMb,
+      userDrops,
       counters: { emitted: e.kernel_emitted ?? {}, dropped: e.kernel_dropped ?? {}, shed: e.kernel_shed ?? {}, coalesced: e.kernel_coalesced ?? {} },
     };
   } finally {
+    clearInterval(rss);
     flooder.delete();
     quiet.delete();
     await tail.stop();
@@ -83,12 +113,14 @@ process.stdout.write(
   `floods of ${seconds} s in one privileged runc container, attacks at half time:\n` +
     `  exec: ${workers} loops of /bin/true\n  open: reads of one watched file, and ${STORM_CYCLERS} loops over 1,500 watched files\n\n`,
 );
-for (const flood of Object.keys(FLOODS)) {
+const floods = (process.env.FLOODS ?? Object.keys(FLOODS).join(',')).split(',');
+for (const flood of floods) {
+  if (!FLOODS[flood]) throw new Error(`unknown flood ${flood}: one of ${Object.keys(FLOODS).join(', ')}`);
   for (const ring of RINGS) {
     const r = await run(flood, ring);
     process.stdout.write(`${r.flood} flood, ring ${r.ring}\n`);
     for (const a of r.attacks) process.stdout.write(`  ${a}\n`);
-    process.stdout.write(`  ${r.blinding}\n`);
+    process.stdout.write(`  ${r.blinding}\n  daemon peak RSS ${r.peakRssMb} MB\n  user space lost: ${r.userDrops}\n`);
     const c = r.counters;
     const num = (m: Counters, k: string): number => Number(m[k] ?? 0);
     const kinds = Object.keys(c.emitted).filter((k) => num(c.emitted, k) + num(c.dropped, k) + num(c.coalesced, k) > 0);

@@ -74,6 +74,11 @@ export class Vigild {
     }
   }
 
+  /** The daemon's process id (bin/vigild execs node, so it is node's). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** The HTTP bearer token the daemon made at start (http.token_file's default, docs/config.md). */
   get httpTokenFile(): string {
     return join(this.dir, 'data', 'http.token');
