@@ -526,6 +526,7 @@ export class Daemon {
       lastSweep: () => this.self.lastSweep,
       alertsOpened: () => [...this.self.alertsOpened()],
       alertIntakeDropped: () => this.alerts?.stats().dropped,
+      alertIntakeFolded: () => this.alerts?.stats().folded,
       subscriberDrops: () => this.grpc?.subscriberDrops() ?? [],
       detectorQueueDropped: () => this.detectSub?.dropped,
       detector: () => this.detector?.stats(),

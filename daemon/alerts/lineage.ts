@@ -5,12 +5,16 @@
 import type { VigilEvent } from '../sensor/events.js';
 import type { LineageEntry } from './alert.js';
 
+/** The executable of the process an event is from: a successful exec names the new program even when the table has not caught up. */
+function exeOf(ev: VigilEvent): string {
+  return ev.kind === 'exec' && ev.retval >= 0 ? ev.exe : (ev.proc?.exe ?? '');
+}
+
 export function lineageOf(ev: VigilEvent): LineageEntry[] {
-  // A successful exec names the new program even when the table has not caught up.
   const execd = ev.kind === 'exec' && ev.retval >= 0;
   const self: LineageEntry = {
     pid: ev.pid,
-    exe: execd ? ev.exe : (ev.proc?.exe ?? ''),
+    exe: exeOf(ev),
     args: execd ? ev.args : (ev.proc?.args ?? []),
     comm: ev.comm,
     uid: ev.uid,
@@ -22,6 +26,12 @@ export function lineageOf(ev: VigilEvent): LineageEntry[] {
     out.push(e);
   }
   return out;
+}
+
+/** The executable that triggered a match (its lineage's first entry), without building the lineage; '' without events. */
+export function triggerExe(events: readonly VigilEvent[]): string {
+  const last = events[events.length - 1];
+  return last ? exeOf(last) : '';
 }
 
 /** The lineage of a match: of its last triggering event (the one that completed it); [] without events. */

@@ -477,6 +477,61 @@ test('a full intake queue drops and counts matches and raises the overload alert
   await done(r);
 });
 
+test('a flood of one act folds in the intake: the alert counts every match, keeps the first events, and another container is still alerted', async () => {
+  const r = await rig({ queueCapacity: 5, maxEvents: 4 });
+  const R = rule('ssh keys read');
+  const n = 50_000;
+  for (let i = 0; i < n; i++) assert.ok(r.m.submit(match(R, T0 + i, { pid: 1000 + i })), `match ${i} taken`);
+  assert.ok(r.m.submit(match(R, T0 + n, { container: C2 })), "the quiet container's match is taken");
+  assert.deepEqual([r.m.stats().queued, r.m.stats().dropped, r.m.stats().folded], [2, 0, n - 1]);
+  await r.m.flush();
+  const got = (await r.alerts.list({ rule: R.name })).alerts;
+  const flood = got.find((a) => a.container.id === C1.id)!;
+  assert.equal(flood.count, n, 'every folded match is counted');
+  assert.deepEqual(
+    flood.events.map((e) => e.pid),
+    [1000, 1001, 1002, 1003],
+    'the events of the first matches, in order',
+  );
+  assert.equal(flood.lastSeen, new Date(T0 + n - 1).toISOString(), 'last seen is the latest folded match');
+  assert.equal(got.find((a) => a.container.id === C2.id)?.count, 1);
+  assert.equal(r.m.stats().deduped, n - 1);
+  await done(r);
+});
+
+test('folded matches past the dedup window open the next alert; past the rate limit they count as suppressed', async () => {
+  const r = await rig({ queueCapacity: 100, maxEvents: 2, dedupWindowMs: 10 * SEC, ratePerMinute: 1 });
+  const R = rule('window');
+  // Held while the worker is busy: all of them wait in one entry before any is applied.
+  for (let i = 0; i < 30; i++) r.m.submit(match(R, T0 + i * SEC));
+  await r.m.flush();
+  const [a] = (await r.alerts.list({ rule: R.name })).alerts;
+  assert.ok(a, 'one alert: the rate limit (1 a minute) suppresses the second window');
+  // The first two matches are kept whole and fold into the alert; the 28 counted ones come with the latest (29 s), past the window.
+  assert.equal(a.count, 2);
+  assert.equal(r.m.stats().suppressed, 28);
+  await done(r);
+});
+
+test('rules whose kill or freeze runs per match never fold: each match keeps its own process', async () => {
+  const runs: number[] = [];
+  const runner: ActionRunner = async (alert) => {
+    runs.push(alert.lineage[0]!.pid);
+    return [];
+  };
+  const r = await rig({ actions: runner });
+  const R = rule('kill it', { actions: ['kill'] });
+  for (let i = 0; i < 5; i++) r.m.submit(match(R, T0, { pid: 500 + i }));
+  assert.equal(r.m.stats().folded, 0);
+  await r.m.flush();
+  await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(
+    [...runs].sort((x, y) => x - y),
+    [500, 501, 502, 503, 504],
+  );
+  await done(r);
+});
+
 test('actions: all of them once per new alert, kill/freeze again for each folded match (its own pid); outcomes appended, stored and published; a failing runner is recorded', async () => {
   const calls: Array<[string, ActionName[], number | undefined]> = [];
   let fail = false;

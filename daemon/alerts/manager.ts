@@ -1,8 +1,9 @@
 // The alert manager: turns rule matches into alerts. Dedup, per-rule rate limits, lifecycle, metric
 // alerts that resolve themselves, persistence before publication, and the hook for response actions.
 //
-// Flow: submit(match) only pushes into a bounded intake queue and returns (the detector is never
-// blocked). A worker takes up to `batchSize` matches at a time, folds them into alerts in memory, writes
+// Flow: submit(match) only hands it to the bounded intake (intake.ts: a match of a rule, container and
+// executable already waiting folds into it; containers share the room and take turns) and returns
+// (the detector is never blocked). A worker takes up to `batchSize` matches at a time, folds them into alerts in memory, writes
 // every alert that changed in ONE store batch, and only then publishes them to the listeners. Under load
 // many dedup hits on one alert cost one write. All changes (matches, acknowledge, resolve, action
 // outcomes, housekeeping) run one at a time on the same chain, so they never interleave.
@@ -28,7 +29,7 @@
 // first, would escape the response. Their outcomes are appended to the open alert (at most
 // MAX_FOLLOW_UP_OUTCOMES), or for suppressed matches counted and logged. notify is not repeated.
 //
-// Overload: when the intake queue is full a match is dropped and counted, and an alert of the internal
+// Overload: when the intake is full and the match's container is past its share, the match is dropped and counted, and an alert of the internal
 // rule 'vigil: alert pipeline overloaded' is raised (outside the queue, so it is never dropped itself;
 // dedup folds repeats): an attacker who floods events to hide cannot blind the sensor silently.
 //
@@ -52,11 +53,11 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { HOST_CONTAINER } from '../core/container.js';
 import type { RuleInfo, RuleMatch } from '../detect/rule-match.js';
 import type { ActionName } from '../core/severity.js';
-import { BoundedQueue } from '../core/queue.js';
 import { StoreError } from '../store/errors.js';
 import { AlertError } from './errors.js';
 import { AlertIdGenerator } from './ids.js';
-import { lineageOfEvents } from './lineage.js';
+import { type IntakeEntry, MatchIntake } from './intake.js';
+import { lineageOfEvents, triggerExe } from './lineage.js';
 import { TokenBucket } from './ratelimit.js';
 import type { AlertFilter, AlertList, AlertPage, AlertStore } from './store.js';
 import { boundForecast, type ActionOutcome, type Alert, type AlertChange, type AlertState } from './alert.js';
@@ -122,8 +123,10 @@ export interface AlertManagerOptions {
 export interface AlertManagerStats {
   received: number;
   queued: number;
-  /** Matches dropped because the intake queue was full. */
+  /** Matches dropped because the intake was full and their container past its share. */
   dropped: number;
+  /** Matches folded into a waiting match of the same rule, container and executable. */
+  folded: number;
   opened: number;
   deduped: number;
   /** Matches suppressed by rate limits (all rules), and summary alerts raised for them. */
@@ -231,7 +234,7 @@ export class AlertManager {
   private readonly now: () => number;
   private readonly ids: AlertIdGenerator;
 
-  private readonly queue: BoundedQueue<RuleMatch>;
+  private readonly queue: MatchIntake;
   /** When the intake queue first overflowed since the overload alert was last raised (outside the queue). */
   private overload: number | undefined;
   private readonly listeners = new Set<AlertListener>();
@@ -251,7 +254,7 @@ export class AlertManager {
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly counters: Omit<AlertManagerStats, 'queued' | 'dropped' | 'waiting' | 'held'> = {
+  private readonly counters: Omit<AlertManagerStats, 'queued' | 'dropped' | 'folded' | 'waiting' | 'held'> = {
     received: 0,
     opened: 0,
     deduped: 0,
@@ -284,7 +287,7 @@ export class AlertManager {
     this.maxLive = options.maxLive ?? 10_000;
     this.now = options.now ?? Date.now;
     this.ids = new AlertIdGenerator(this.now);
-    this.queue = new BoundedQueue<RuleMatch>(options.queueCapacity ?? 10_000);
+    this.queue = new MatchIntake(options.queueCapacity ?? 10_000, this.maxEvents);
   }
 
   /**
@@ -338,7 +341,7 @@ export class AlertManager {
   /** Hands a match over; never blocks. False when the intake queue was full (dropped, counted). */
   submit(match: RuleMatch): boolean {
     this.counters.received++;
-    if (!this.queue.push(match)) {
+    if (!this.queue.push(match, this.intakeKey(match))) {
       if (this.overload === undefined) {
         this.overload = this.now();
         this.log.error({ dropped: this.queue.dropped, capacity: this.queue.capacity }, 'alert pipeline overloaded: rule matches dropped');
@@ -367,7 +370,7 @@ export class AlertManager {
   stats(): AlertManagerStats {
     let held = 0;
     for (const w of this.waiting.values()) if (!w.published) held++;
-    return { ...this.counters, queued: this.queue.length, dropped: this.queue.dropped, waiting: this.waiting.size, held };
+    return { ...this.counters, queued: this.queue.length, dropped: this.queue.dropped, folded: this.queue.folded, waiting: this.waiting.size, held };
   }
 
   /** The newest version: in memory when it is live (possibly unpersisted), else from the store. */
@@ -447,7 +450,7 @@ export class AlertManager {
         {
           rule: OVERLOAD_RULE,
           time: this.overload,
-          message: `alert intake queue full (${this.queue.capacity} matches waiting): ${this.queue.dropped} rule matches dropped since start`,
+          message: `alert intake full (${this.queue.capacity} matches waiting, the sender past its share): ${this.queue.dropped} rule matches dropped since start`,
           container: HOST_CONTAINER,
           events: [],
         },
@@ -469,13 +472,53 @@ export class AlertManager {
       this.storeLoss = undefined;
     }
     for (let i = 0; i < this.batchSize; i++) {
-      const m = this.queue.shift();
-      if (m === undefined) break;
-      this.apply(m, changes);
+      const e = this.queue.shift();
+      if (e === undefined) break;
+      this.applyEntry(e, changes);
     }
     await this.commit(changes);
     for (const f of this.followUps.splice(0)) this.startFollowUp(f);
     if (this.queue.length > 0 || this.overload !== undefined || this.storeLoss !== undefined) this.schedule();
+  }
+
+  /** The key matches dedup on: rule, container and the executable of the process that triggered it. */
+  private dedupKey(m: RuleMatch): string {
+    return `e\u0000${m.rule.name}\u0000${m.container.id}\u0000${triggerExe(m.events)}`;
+  }
+
+  /** What a match may fold into in the intake: none for metric rules (their order resolves alerts) and rules whose kill or freeze runs per match. */
+  private intakeKey(m: RuleMatch): string | undefined {
+    return isMetric(m) || this.perMatchActions(m).length > 0 ? undefined : this.dedupKey(m);
+  }
+
+  private applyEntry(e: IntakeEntry, changes: Changes): void {
+    this.apply(e.match, changes);
+    for (const m of e.more) this.apply(m, changes);
+    if (e.last) this.applyRepeats(e.last, e.repeats, e.key!, changes);
+  }
+
+  /**
+   * `n` matches folded in the intake past the ones kept whole, `last` the latest: it is applied like
+   * any match (after the dedup window it opens the next alert), the others count with it, on its
+   * alert or as suppressed by the rate limit, without their events.
+   */
+  private applyRepeats(last: RuleMatch, n: number, key: string, changes: Changes): void {
+    this.apply(last, changes);
+    const rest = n - 1;
+    if (rest === 0) return;
+    const live = this.byKey.get(key);
+    if (live && this.inWindow(live, last.time)) {
+      live.alert.count += rest;
+      this.counters.deduped += rest;
+      return;
+    }
+    const p = this.pending.get(`${last.rule.name}\0${last.container.id}`);
+    if (p) p.n += rest;
+    this.counters.suppressed += rest;
+  }
+
+  private inWindow(live: Live, time: number): boolean {
+    return time - live.firstMs < this.windowMs && live.firstMs - time < this.windowMs;
   }
 
   private perMatchActions(m: RuleMatch): ActionName[] {
@@ -529,10 +572,9 @@ export class AlertManager {
       }
       return;
     }
-    const lineage = lineageOfEvents(m.events);
-    const key = `e\u0000${m.rule.name}\u0000${m.container.id}\u0000${lineage[0]?.exe ?? ''}`;
+    const key = this.dedupKey(m);
     const live = this.byKey.get(key);
-    if (live && m.time - live.firstMs < this.windowMs && live.firstMs - m.time < this.windowMs) {
+    if (live && this.inWindow(live, m.time)) {
       this.hit(live, m, now);
       if (m.rule === OVERLOAD_RULE || m.rule === STORE_LOSS_RULE) live.alert.message = m.message;
       this.note(changes, live.alert, 'updated');

@@ -34,6 +34,7 @@ export interface MetricSources {
   alertsOpened(): Iterable<{ rule: string; severity: string; count: number }>;
   /** Rule matches lost because the alert intake was full. */
   alertIntakeDropped(): number | undefined;
+  alertIntakeFolded(): number | undefined;
   /** Messages lost by each Events.Subscribe subscriber name (bounded set of names). */
   subscriberDrops(): Iterable<readonly [string, number]>;
   detectorQueueDropped(): number | undefined;
@@ -95,6 +96,7 @@ export const NO_SOURCES: MetricSources = {
   lastSweep: () => undefined,
   alertsOpened: () => [],
   alertIntakeDropped: () => undefined,
+  alertIntakeFolded: () => undefined,
   subscriberDrops: () => [],
   detectorQueueDropped: () => undefined,
   detector: () => undefined,
@@ -356,10 +358,20 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
   add('vigil_alerts_opened_total', 'counter', 'alerts opened, by rule and severity (forecast warnings included)', ['rule', 'severity'], () =>
     [...src.alertsOpened()].map((a) => ({ labels: { rule: a.rule, severity: a.severity }, value: a.count })),
   );
-  add('vigil_alert_matches_dropped_total', 'counter', 'rule matches lost because the alert intake was full', [], () => {
+  add('vigil_alert_matches_dropped_total', 'counter', 'rule matches lost because the alert intake was full and their container past its share', [], () => {
     const v = src.alertIntakeDropped();
     return v === undefined ? [] : [{ value: v }];
   });
+  add(
+    'vigil_alert_matches_folded_total',
+    'counter',
+    'rule matches folded into a waiting match of the same rule, container and executable in the alert intake (counted on its alert)',
+    [],
+    () => {
+      const v = src.alertIntakeFolded();
+      return v === undefined ? [] : [{ value: v }];
+    },
+  );
   add('vigil_detector_queue_dropped_total', 'counter', 'events the detector lost to a full queue', [], () => {
     const v = src.detectorQueueDropped();
     return v === undefined ? [] : [{ value: v }];
