@@ -113,6 +113,29 @@ test('LRU cap: the least recently used entry goes first', () => {
   assert.equal(t.stats().evictedLru, 1);
 });
 
+test('a full table evicts exited entries before live ones, oldest exit first, whatever the LRU order', () => {
+  const t = new ProcessTable({ maxEntries: 4, exitGraceNs: 30n * S });
+  t.seed([entry(1, 0, '/sbin/init'), entry(2, 1, '/usr/bin/idle')]);
+  // A loop of short programs: each is forked, runs and exits, and is used more recently than pid 2.
+  t.onFork(head(1, 0), 1n * S, 10);
+  t.onExit(head(10, 1), 2n * S);
+  t.onFork(head(1, 0), 3n * S, 11);
+  t.onExit(head(11, 1), 4n * S);
+  t.onFork(head(1, 0), 5n * S, 12);
+  assert.equal(t.peek(10), undefined, 'the oldest exit went');
+  t.onFork(head(1, 0), 6n * S, 13);
+  assert.equal(t.peek(11), undefined, 'then the next');
+  assert.ok(t.peek(2) && t.peek(1) && t.peek(12) && t.peek(13), 'the idle live process stays');
+  assert.deepEqual([t.stats().evictedExitedEarly, t.stats().evictedLru], [2, 0]);
+  // No exited entry left: the least recently used live one goes.
+  t.onFork(head(1, 0), 7n * S, 14);
+  assert.equal(t.peek(2), undefined);
+  assert.equal(t.stats().evictedLru, 1);
+  // The grace sweep has nothing left to evict for the early ones.
+  t.sweep(100n * S);
+  assert.equal(t.stats().evictedExited, 0);
+});
+
 test('/proc parsing: stat with odd comm, and a fake procfs tree', () => {
   assert.deepEqual(parseStat('42 (a b) c)) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 1000 100'), {
     comm: 'a b) c)',

@@ -8,7 +8,10 @@
 //  - updated by exec (exe, args, comm) and by every event's header (ppid after re-parenting, comm);
 //  - marked exited by an exit event, then kept `exitGraceNs` (kernel time) so that late events
 //    (queued behind the exit, or of children naming it as parent) still resolve, then evicted;
-//  - bounded: at most `maxEntries`; past that the least recently used entry is evicted (counted).
+//  - bounded: at most `maxEntries`; past that the oldest exited entry is evicted before its grace
+//    ends, and only when none is left the least recently used live one (both counted). An exec flood
+//    makes thousands of exits a second: its dead processes must not push out the live processes of
+//    other containers, whose lineage would then be lost.
 // Per cgroup, the table counts the live processes it saw forked (liveForked): a fork bomb makes that
 // grow, a loop of short programs does not, however many it runs. Seeded and looked-up entries are not
 // counted, so it is a lower bound; an entry leaves the count at its exit, eviction or pid reuse.
@@ -58,6 +61,8 @@ export interface ProcessTableStats {
   /** Misses that the lookup (/proc) resolved. */
   lookups: number;
   evictedExited: number;
+  /** Exited entries evicted before their grace period ended, to make room (the table was full). */
+  evictedExitedEarly: number;
   evictedLru: number;
 }
 
@@ -72,14 +77,19 @@ export interface EventHead {
 
 export class ProcessTable {
   private readonly entries = new Map<number, ProcessEntry>();
-  /** Exited entries in exit order: [pid, exitedNs]. */
-  private readonly exited: Array<[number, bigint]> = [];
+  /**
+   * Exits in order, as pid and exit time (the entry's exitedNs): not the entries themselves, which
+   * would stay in memory after leaving the table. With pid_max at 32768 an exec flood reuses each pid
+   * every few seconds, so most exits of the grace period belong to entries replaced since.
+   */
+  private exitedPids: number[] = [];
+  private exitedAt: bigint[] = [];
   private exitedHead = 0;
   private readonly maxEntries: number;
   private readonly exitGraceNs: bigint;
   private readonly maxAncestors: number;
   private readonly lookup: ((pid: number) => ProcessEntry | undefined) | undefined;
-  private readonly counters = { seeded: 0, misses: 0, lookups: 0, evictedExited: 0, evictedLru: 0 };
+  private readonly counters = { seeded: 0, misses: 0, lookups: 0, evictedExited: 0, evictedExitedEarly: 0, evictedLru: 0 };
   /** cgroup id -> live entries made by fork events. */
   private readonly live = new Map<number, number>();
 
@@ -130,6 +140,10 @@ export class ProcessTable {
     this.entries.set(e.pid, e);
     if (e.forked) this.live.set(e.cgroupId, (this.live.get(e.cgroupId) ?? 0) + 1);
     while (this.entries.size > this.maxEntries) {
+      if (this.evictOldestExited()) {
+        this.counters.evictedExitedEarly++;
+        continue;
+      }
       const oldest = this.entries.keys().next().value as number;
       this.uncount(this.entries.get(oldest)!);
       this.entries.delete(oldest);
@@ -180,20 +194,43 @@ export class ProcessTable {
 
   /** Evicts exited entries whose grace period ended before nowNs. */
   sweep(nowNs: bigint): void {
-    while (this.exitedHead < this.exited.length) {
-      const [pid, at] = this.exited[this.exitedHead]!;
-      if (at + this.exitGraceNs > nowNs) break;
-      this.exitedHead++;
-      const e = this.entries.get(pid);
-      // The pid may have been reused by a new process since: only evict the one that exited then.
-      if (e && e.exitedNs === at) {
-        this.entries.delete(pid);
-        this.gen++;
-        this.counters.evictedExited++;
+    while (this.exitedHead < this.exitedPids.length) {
+      if (this.exitedAt[this.exitedHead]! + this.exitGraceNs > nowNs) break;
+      if (this.evictExit(this.exitedHead++)) this.counters.evictedExited++;
+    }
+    this.compactExited();
+  }
+
+  /** Evicts the oldest exited entry still in the table; false when there is none. */
+  private evictOldestExited(): boolean {
+    while (this.exitedHead < this.exitedPids.length) {
+      if (this.evictExit(this.exitedHead++)) {
+        this.compactExited();
+        return true;
       }
     }
-    if (this.exitedHead > 1024 && this.exitedHead * 2 > this.exited.length) {
-      this.exited.splice(0, this.exitedHead);
+    this.compactExited();
+    return false;
+  }
+
+  /** Takes the entry of the i-th exit out of the table, unless its pid now belongs to another process. */
+  private evictExit(i: number): boolean {
+    const pid = this.exitedPids[i]!;
+    const e = this.entries.get(pid);
+    if (!e || e.exitedNs !== this.exitedAt[i]) return false;
+    this.entries.delete(pid);
+    this.gen++;
+    return true;
+  }
+
+  private compactExited(): void {
+    if (this.exitedHead === this.exitedPids.length) {
+      this.exitedPids = [];
+      this.exitedAt = [];
+      this.exitedHead = 0;
+    } else if (this.exitedHead > 1024 && this.exitedHead * 2 > this.exitedPids.length) {
+      this.exitedPids = this.exitedPids.slice(this.exitedHead);
+      this.exitedAt = this.exitedAt.slice(this.exitedHead);
       this.exitedHead = 0;
     }
   }
@@ -227,7 +264,11 @@ export class ProcessTable {
     const e = this.resolve(h, nowNs);
     this.uncount(e);
     e.exitedNs = nowNs;
-    this.exited.push([h.pid, nowNs]);
+    // Its events so far hold their own lineage; procInfo() builds the exit event's and any late one's afresh.
+    e.info = undefined;
+    e.infoGen = undefined;
+    this.exitedPids.push(h.pid);
+    this.exitedAt.push(nowNs);
   }
 
   /** Touches (or creates) the event's process; for kinds that do not change the table. */
@@ -262,8 +303,13 @@ export class ProcessTable {
     if (!e || e.exe === '') return undefined;
     if (e.info && e.infoGen === this.gen) return e.info;
     const ancestors = this.ancestors(pid).map((a) => Object.freeze(a));
-    e.info = Object.freeze({ exe: e.exe, args: e.args, ancestors: Object.freeze(ancestors) as Ancestor[] });
-    e.infoGen = this.gen;
-    return e.info;
+    const info: ProcInfo = Object.freeze({ exe: e.exe, args: e.args, ancestors: Object.freeze(ancestors) as Ancestor[] });
+    // An exited process sends nothing after its exit event: a cached lineage would only hold memory
+    // through the grace period, for every process of an exec flood.
+    if (e.exitedNs === undefined) {
+      e.info = info;
+      e.infoGen = this.gen;
+    }
+    return info;
   }
 }
