@@ -3,9 +3,9 @@
 //
 // Flow: submit(match) only hands it to the bounded intake (intake.ts: a match of a rule, container and
 // executable already waiting folds into it; containers share the room and take turns) and returns
-// (the detector is never blocked). A worker takes up to `batchSize` matches at a time, folds them into alerts in memory, writes
-// every alert that changed in ONE store batch, and only then publishes them to the listeners. Under load
-// many dedup hits on one alert cost one write. All changes (matches, acknowledge, resolve, action
+// (the detector is never blocked). A worker takes up to `batchSize` entries at a time, folds them into
+// alerts in memory, writes every alert that changed in ONE store batch, and only then publishes them to
+// the listeners. Under load many dedup hits on one alert cost one write. All changes (matches, acknowledge, resolve, action
 // outcomes, housekeeping) run one at a time on the same chain, so they never interleave.
 //
 // Dedup: a match of the same rule, container id and executable (of the triggering process) as an alert
@@ -29,9 +29,10 @@
 // first, would escape the response. Their outcomes are appended to the open alert (at most
 // MAX_FOLLOW_UP_OUTCOMES), or for suppressed matches counted and logged. notify is not repeated.
 //
-// Overload: when the intake is full and the match's container is past its share, the match is dropped and counted, and an alert of the internal
-// rule 'vigil: alert pipeline overloaded' is raised (outside the queue, so it is never dropped itself;
-// dedup folds repeats): an attacker who floods events to hide cannot blind the sensor silently.
+// Overload: when the intake is full and the match's container is past its share, the match is dropped
+// and counted, and an alert of the internal rule 'vigil: alert pipeline overloaded' is raised (outside
+// the intake, so it is never dropped itself; dedup folds repeats): an attacker who floods events to
+// hide cannot blind the sensor silently.
 //
 // Durability: every batch is one synced store write (AlertStore.writeAssigned): an alert published
 // without the `unpersisted` mark is on disk. Matches that arrive during a write wait in the intake
@@ -338,7 +339,7 @@ export class AlertManager {
     await this.store.close();
   }
 
-  /** Hands a match over; never blocks. False when the intake queue was full (dropped, counted). */
+  /** Hands a match over; never blocks. False when the intake was full and its container past its share (dropped, counted). */
   submit(match: RuleMatch): boolean {
     this.counters.received++;
     if (!this.queue.push(match, this.intakeKey(match))) {
