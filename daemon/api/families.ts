@@ -303,6 +303,21 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
   };
   add('vigil_process_cache_entries', 'gauge', 'processes in the process table', [], () => enricher('process', 'entries'));
   add('vigil_process_cache_misses_total', 'counter', 'events whose process was not in the table', [], () => enricher('process', 'misses'));
+  add(
+    'vigil_process_cache_evictions_total',
+    'counter',
+    'entries taken out of the process table, by reason: exited (after the grace period), exited_early (to make room, before it ended), lru (a live process, the table full of live ones)',
+    ['reason'],
+    () => {
+      const p = src.sensor()?.enrichers['process'];
+      if (!p) return [];
+      return [
+        { labels: { reason: 'exited' }, value: p['evictedExited'] ?? 0 },
+        { labels: { reason: 'exited_early' }, value: p['evictedExitedEarly'] ?? 0 },
+        { labels: { reason: 'lru' }, value: p['evictedLru'] ?? 0 },
+      ];
+    },
+  );
   add('vigil_containers', 'gauge', 'containers known, and running', ['state'], () => {
     const s = src.sensor();
     if (!s) return [];

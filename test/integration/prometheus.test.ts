@@ -155,6 +155,9 @@ describe('Prometheus scrapes vigild', () => {
     const text = await (await fetch(`http://${d.http}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     assert.match(text, /^vigil_build_info\{version="[^"]+",commit="[^"]+",api="vigil\.v1"\} 1$/m);
     assert.match(text, /^process_cpu_seconds_total /m);
+    // The process table's evictions by reason: a flood's dead processes go before live ones (tuning.md, Under load).
+    for (const reason of ['exited', 'exited_early', 'lru'])
+      assert.match(text, new RegExp(`^vigil_process_cache_evictions_total\\{reason="${reason}"\\} \\d+$`, 'm'));
     const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.equal(r.status, 0, `promtool check metrics:\n${r.stdout}${r.stderr}`);
     assert.equal((r.stdout + r.stderr).trim(), '');
