@@ -7,11 +7,11 @@
 //   go into the alert), later ones only count, with the last one kept. A flood of one act costs one
 //   entry however fast it comes. Matches without a key (metric rules, rules whose kill or freeze must
 //   run for each match) always take a slot of their own.
-// - Shares: each container may always queue up to its share of `capacity` (divided among the
-//   containers with matches waiting, itself included), and past it only while the whole intake holds
-//   fewer than `capacity`; so it holds at most twice `capacity` entries. A container that floods with
-//   distinct keys loses its own matches, not a quiet container's.
+// - Shares: the containers with matches waiting (the sender included) share `capacity` by
+//   mayTakeMore, so the intake holds at most twice `capacity` entries, and a container that floods
+//   with distinct keys loses its own matches, not a quiet container's.
 // - Order: the worker takes entries round robin over containers, first in first out within each.
+import { Fifo, mayTakeMore } from '../core/queue.js';
 import type { RuleMatch } from '../detect/rule-match.js';
 
 /** A waiting match, and the matches of the same dedup key folded into it while it waited. */
@@ -25,34 +25,13 @@ export interface IntakeEntry {
   last: RuleMatch | undefined;
 }
 
-/** One container's waiting entries, oldest first. */
-class Lane {
-  private items: IntakeEntry[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(e: IntakeEntry): void {
-    this.items.push(e);
-  }
-  shift(): IntakeEntry | undefined {
-    if (this.head === this.items.length) return undefined;
-    const e = this.items[this.head++];
-    // Compact once the consumed head is the larger part, so a long-lived lane does not keep a dead prefix.
-    if (this.head > 64 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return e;
-  }
-}
-
 export class MatchIntake {
   /** Matches refused because their container was past its share and the intake was full. */
   dropped = 0;
   /** Matches folded into an entry that was already waiting. */
   folded = 0;
-  private readonly lanes = new Map<string, Lane>();
+  /** Each container's waiting entries, oldest first. */
+  private readonly lanes = new Map<string, Fifo<IntakeEntry>>();
   /** Containers with entries waiting, in the order the worker serves them. */
   private order: string[] = [];
   private turn = 0;
@@ -88,15 +67,14 @@ export class MatchIntake {
     const container = m.container.id;
     const lane = this.lanes.get(container);
     const own = lane?.length ?? 0;
-    const share = this.capacity / Math.max(1, this.order.length + (own === 0 ? 1 : 0));
-    if (own >= share && this.size >= this.capacity) {
+    if (!mayTakeMore(own, this.size, this.capacity, this.order.length + (own === 0 ? 1 : 0))) {
       this.dropped++;
       return false;
     }
     const e: IntakeEntry = { match: m, key, more: [], repeats: 0, last: undefined };
     if (lane) lane.push(e);
     else {
-      const l = new Lane();
+      const l = new Fifo<IntakeEntry>();
       l.push(e);
       this.lanes.set(container, l);
     }

@@ -7,7 +7,7 @@ import type { SubscribeRequest__Output } from '../../proto/gen/vigil/v1/Subscrib
 import type { SubscribeResponse } from '../../proto/gen/vigil/v1/SubscribeResponse.js';
 import type { Alert, AlertChange } from '../alerts/alert.js';
 import type { Subscription } from '../sensor/sensor.js';
-import { BoundedQueue } from '../core/queue.js';
+import { BoundedQueue, mayTakeMore } from '../core/queue.js';
 import { applyMask, toApiAlert, toApiChange, toApiEvent, type StreamEvent } from './convert.js';
 import type { CompiledSubscription } from './filter.js';
 
@@ -57,10 +57,8 @@ export interface SubscriberInfo {
 /**
  * The messages queued for all streams together. Each stream's queue is bounded, but 128 streams that
  * each asked for 65,536 would hold millions of events, and a flood fills every slow stream's queue at
- * once: the daemon's memory would follow the number of subscribers. A stream may always queue up to
- * its fair share (the budget over the streams open); past it, only while the total is under the
- * budget. So the total stays under twice the budget however many streams there are, and one slow
- * stream cannot take the others' room.
+ * once: the daemon's memory would follow the number of subscribers. The streams share the budget
+ * (mayTakeMore), so one slow stream cannot take the others' room.
  */
 export class QueueBudget {
   queued = 0;
@@ -68,7 +66,7 @@ export class QueueBudget {
   constructor(readonly limit: number) {}
   /** Whether a stream that holds `own` messages may queue one more. */
   mayQueue(own: number): boolean {
-    return own < this.limit / Math.max(1, this.streams) || this.queued < this.limit;
+    return mayTakeMore(own, this.queued, this.limit, this.streams);
   }
 }
 

@@ -16,6 +16,7 @@
 // grow, a loop of short programs does not, however many it runs. Seeded and looked-up entries are not
 // counted, so it is a lower bound; an entry leaves the count at its exit, eviction or pid reuse.
 // Time is the kernel time of the events (not the wall clock), so replays evict like the live run.
+import { Fifo } from '../core/queue.js';
 import type { Ancestor, ProcInfo } from '../sensor/events.js';
 
 export interface ProcessEntry {
@@ -82,9 +83,8 @@ export class ProcessTable {
    * would stay in memory after leaving the table. With pid_max at 32768 an exec flood reuses each pid
    * every few seconds, so most exits of the grace period belong to entries replaced since.
    */
-  private exitedPids: number[] = [];
-  private exitedAt: bigint[] = [];
-  private exitedHead = 0;
+  private readonly exitedPids = new Fifo<number>();
+  private readonly exitedAt = new Fifo<bigint>();
   private readonly maxEntries: number;
   private readonly exitGraceNs: bigint;
   private readonly maxAncestors: number;
@@ -194,45 +194,26 @@ export class ProcessTable {
 
   /** Evicts exited entries whose grace period ended before nowNs. */
   sweep(nowNs: bigint): void {
-    while (this.exitedHead < this.exitedPids.length) {
-      if (this.exitedAt[this.exitedHead]! + this.exitGraceNs > nowNs) break;
-      if (this.evictExit(this.exitedHead++)) this.counters.evictedExited++;
+    while (this.exitedAt.length > 0 && this.exitedAt.peek()! + this.exitGraceNs <= nowNs) {
+      if (this.evictExit(this.exitedPids.shift()!, this.exitedAt.shift()!)) this.counters.evictedExited++;
     }
-    this.compactExited();
   }
 
   /** Evicts the oldest exited entry still in the table; false when there is none. */
   private evictOldestExited(): boolean {
-    while (this.exitedHead < this.exitedPids.length) {
-      if (this.evictExit(this.exitedHead++)) {
-        this.compactExited();
-        return true;
-      }
+    while (this.exitedPids.length > 0) {
+      if (this.evictExit(this.exitedPids.shift()!, this.exitedAt.shift()!)) return true;
     }
-    this.compactExited();
     return false;
   }
 
-  /** Takes the entry of the i-th exit out of the table, unless its pid now belongs to another process. */
-  private evictExit(i: number): boolean {
-    const pid = this.exitedPids[i]!;
+  /** Takes the entry of an exit out of the table, unless its pid now belongs to another process. */
+  private evictExit(pid: number, at: bigint): boolean {
     const e = this.entries.get(pid);
-    if (!e || e.exitedNs !== this.exitedAt[i]) return false;
+    if (!e || e.exitedNs !== at) return false;
     this.entries.delete(pid);
     this.gen++;
     return true;
-  }
-
-  private compactExited(): void {
-    if (this.exitedHead === this.exitedPids.length) {
-      this.exitedPids = [];
-      this.exitedAt = [];
-      this.exitedHead = 0;
-    } else if (this.exitedHead > 1024 && this.exitedHead * 2 > this.exitedPids.length) {
-      this.exitedPids = this.exitedPids.slice(this.exitedHead);
-      this.exitedAt = this.exitedAt.slice(this.exitedHead);
-      this.exitedHead = 0;
-    }
   }
 
   onExec(h: EventHead, nowNs: bigint, exe: string, args: string[]): void {
