@@ -513,9 +513,14 @@ export class AlertManager {
       this.counters.deduped += rest;
       return;
     }
-    const p = this.pending.get(`${last.rule.name}\0${last.container.id}`);
+    const p = this.pending.get(this.rateKey(last));
     if (p) p.n += rest;
     this.counters.suppressed += rest;
+  }
+
+  /** The rate limit's bucket, and its suppressed matches: rule and container. */
+  private rateKey(m: RuleMatch): string {
+    return `${m.rule.name}\0${m.container.id}`;
   }
 
   private inWindow(live: Live, time: number): boolean {
@@ -608,7 +613,7 @@ export class AlertManager {
 
   /** A new alert for m, or undefined when the rate limit of its rule and container suppresses it (counted). */
   private open(m: RuleMatch, now: number): Alert | undefined {
-    const key = `${m.rule.name}\0${m.container.id}`;
+    const key = this.rateKey(m);
     if (m.rule !== OVERLOAD_RULE && m.rule !== STORE_LOSS_RULE) {
       let bucket = this.buckets.get(key);
       if (!bucket) {

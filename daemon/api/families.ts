@@ -310,12 +310,7 @@ export function vigilFamilies(src: MetricSources): FamilySpec[] {
     ['reason'],
     () => {
       const p = src.sensor()?.enrichers['process'];
-      if (!p) return [];
-      return [
-        { labels: { reason: 'exited' }, value: p['evictedExited'] ?? 0 },
-        { labels: { reason: 'exited_early' }, value: p['evictedExitedEarly'] ?? 0 },
-        { labels: { reason: 'lru' }, value: p['evictedLru'] ?? 0 },
-      ];
+      return byLabel('reason', p && { exited: p['evictedExited'] ?? 0, exited_early: p['evictedExitedEarly'] ?? 0, lru: p['evictedLru'] ?? 0 });
     },
   );
   add('vigil_containers', 'gauge', 'containers known, and running', ['state'], () => {
