@@ -45,13 +45,14 @@ until grep -q '"msg":"vigild ready"' "$dir/log" 2>/dev/null; do
 	sleep 1
 done
 echo "footprint: $vigild (pid $daemon) ready after $((SECONDS - started)) s, machine load:$(uptime | sed 's/.*load average://')"
-# A metric's sum over its labels from /metrics; 0 when the daemon does not answer within 10 s (under
-# a flood its event loop can be that busy), never a failure that would end the script.
-metric() { { curl -s --max-time 10 "http://127.0.0.1:$port/metrics" || true; } | awk -v re="^$1" '$0 ~ re { s += $NF } END { printf "%d", s }'; }
-# The daemon's CPU time in clock ticks (user and system, every thread), and a float metric's sum
-# over its labels (GC seconds): what a memory lever costs in work, printed next to what it saves.
+# A metric's sum over its labels from /metrics, printed with the format $2 (default an integer; GC
+# seconds want "%.2f"); 0 when the daemon does not answer within 10 s (under a flood its event loop
+# can be that busy), never a failure that would end the script.
+metric() { { curl -s --max-time 10 "http://127.0.0.1:$port/metrics" || true; } | awk -v re="^$1" -v fmt="${2:-%d}" '$0 ~ re { s += $NF } END { printf fmt, s }'; }
+fmetric() { metric "$1" '%.2f'; }
+# The daemon's CPU time in clock ticks (user and system, every thread): what a memory lever costs in
+# work, printed next to what it saves.
 cpu() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }
-fmetric() { { curl -s --max-time 10 "http://127.0.0.1:$port/metrics" || true; } | awk -v re="^$1" '$0 ~ re { s += $NF } END { printf "%.2f", s }'; }
 rss() { awk '/^VmRSS/{print int($2/1024)}' "/proc/$daemon/status"; }
 # Anonymous (heaps, WASM memory, stacks), file-backed (node's binary text, shared with every node
 # process, and the ring buffer's pages, which are a mapped BPF map) and shared memory, in MB.
