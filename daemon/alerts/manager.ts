@@ -489,7 +489,7 @@ export class AlertManager {
 
   /** What a match may fold into in the intake: none for metric rules (their order resolves alerts) and rules whose kill or freeze runs per match. */
   private intakeKey(m: RuleMatch): string | undefined {
-    return isMetric(m) || this.perMatchActions(m).length > 0 ? undefined : this.dedupKey(m);
+    return isMetric(m) || m.rule.actions.some((a) => PER_MATCH_ACTIONS.has(a)) ? undefined : this.dedupKey(m);
   }
 
   private applyEntry(e: IntakeEntry, changes: Changes): void {
